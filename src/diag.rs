@@ -1,0 +1,193 @@
+//! Diagnostics: problems in the user's content, as data.
+//!
+//! A [`Diagnostic`] is what every stage (sysctl reader, topology loader, rule engine) produces
+//! for something the user wrote: a syntax error, an unknown key, a dangerous value. It is plain
+//! data with spans; the renderers in `render` turn it into ariadne frames, JSON and the rest.
+//! Problems are collected, never returned early, so one run reports everything at once.
+
+use crate::source::Span;
+use serde::Serialize;
+use std::fmt;
+
+/// How bad a diagnostic is. `Error` maps to the `dangerous` level of `--fail-on`, `Warning` to
+/// `pointless`; `Info` never fails a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// twlint's judgement of a setting. Ordered from best to worst, so `max()` picks the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Safe,
+    Pointless,
+    Dangerous,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Safe => "safe",
+            Verdict::Pointless => "pointless",
+            Verdict::Dangerous => "dangerous",
+        }
+    }
+
+    /// The severity a diagnostic about a value with this verdict gets.
+    pub fn severity(self) -> Severity {
+        match self {
+            Verdict::Safe => Severity::Info,
+            Verdict::Pointless => Severity::Warning,
+            Verdict::Dangerous => Severity::Error,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        match s {
+            "safe" => Some(Verdict::Safe),
+            "pointless" => Some(Verdict::Pointless),
+            "dangerous" => Some(Verdict::Dangerous),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A place in a file with a short message ("overridden here").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+impl Label {
+    pub fn new(span: Span, message: impl Into<String>) -> Label {
+        Label {
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+/// One problem in the user's content.
+///
+/// Messages follow one style, checked by a meta-test: they start with a lowercase letter and do
+/// not end with a period. `help` says what to do instead, as a full sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The rule id (`TW001`); every built-in check has one too, documented in `rules/`.
+    pub code: String,
+    pub severity: Severity,
+    /// Set when the diagnostic judges a value (the verdict of that value).
+    pub verdict: Option<Verdict>,
+    /// Node (topology mode) or linted set (file mode) the diagnostic is about.
+    pub node: Option<String>,
+    /// The sysctl key concerned, in dotted form.
+    pub key: Option<String>,
+    pub message: String,
+    pub help: Option<String>,
+    /// Where it is; `None` for problems with no place (a default value, a missing file argument).
+    pub primary: Option<Label>,
+    /// Related places: "overridden here", "peer disables timestamps here".
+    pub secondary: Vec<Label>,
+    /// Extra context lines (kernel behaviour, which tool does what).
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: impl Into<String>, severity: Severity, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code: code.into(),
+            severity,
+            verdict: None,
+            node: None,
+            key: None,
+            message: message.into(),
+            help: None,
+            primary: None,
+            secondary: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Error, message)
+    }
+
+    pub fn warning(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Warning, message)
+    }
+
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.primary = Some(Label::new(span, label));
+        self
+    }
+
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push(Label::new(span, label));
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    pub fn with_node(mut self, node: impl Into<String>) -> Self {
+        self.node = Some(node.into());
+        self
+    }
+
+    pub fn with_verdict(mut self, verdict: Verdict) -> Self {
+        self.verdict = Some(verdict);
+        self
+    }
+}
+
+/// The closest candidate to `word` by edit distance, for "did you mean" hints.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, c)| *d > 0 && *d <= (c.len() / 4).clamp(1, 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestion_finds_near_misses_only() {
+        let keys = ["net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_timestamps"];
+        assert_eq!(did_you_mean("net.ipv4.tcp_tw_resue", keys), Some("net.ipv4.tcp_tw_reuse"));
+        assert_eq!(did_you_mean("vm.swappiness", keys), None);
+        assert_eq!(did_you_mean("net.ipv4.tcp_tw_reuse", keys), None);
+    }
+
+    #[test]
+    fn verdicts_order_from_safe_to_dangerous() {
+        assert!(Verdict::Dangerous > Verdict::Pointless);
+        assert!(Verdict::Pointless > Verdict::Safe);
+    }
+}
