@@ -24,6 +24,8 @@ pub enum Error {
     KernelVersion(String),
     #[error("the rule files have errors")]
     Rules,
+    #[error("{0}")]
+    RuleFailed(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

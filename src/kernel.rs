@@ -94,3 +94,380 @@ mod tests {
         assert!(KernelVersion::new(4, 12) > KernelVersion::new(4, 9));
     }
 }
+
+/// How the kernel parses and checks a key's value: what `/proc/sys` accepts (KERNEL-FACTS 1.14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// One integer in `min..=max` (`proc_dointvec_minmax`, `proc_dou8vec_minmax`).
+    Int { min: i64, max: i64 },
+    /// The two-integer port range, checked against `ip_unprivileged_port_start`.
+    PortRange,
+    /// A comma-separated list of ports and ranges (`8080,9000-9010`), possibly empty.
+    PortList,
+}
+
+/// The default of a key, where it can be known without looking at the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Default {
+    Value(&'static str),
+    /// Computed at boot from memory (`tcp_max_tw_buckets` is half the established-hash size).
+    MemoryDependent(&'static str),
+}
+
+/// A change of a key's default or accepted values at a kernel version.
+#[derive(Debug, Clone, Copy)]
+pub struct Era {
+    /// First kernel with this behaviour.
+    pub since: KernelVersion,
+    pub default: Default,
+    pub kind: ValueKind,
+    /// Set when the version boundary is not confirmed by a primary source (KERNEL-FACTS marks it
+    /// UNVERIFIED); messages then say so instead of asserting.
+    pub unverified: bool,
+}
+
+/// Everything twlint knows about one in-scope key.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    pub key: &'static str,
+    /// First kernel that has the key (`None`: older than any kernel twlint judges).
+    pub since: Option<KernelVersion>,
+    pub since_unverified: bool,
+    /// First kernel that no longer has it.
+    pub removed: Option<KernelVersion>,
+    /// Behaviour by version, oldest first; the last era whose `since` is not after the kernel applies.
+    pub eras: &'static [Era],
+    /// Judged per endpoint of every link (the verdict matrix); companions are only read.
+    pub judged: bool,
+    /// One line on what the key does, for tables and `explain`.
+    pub about: &'static str,
+}
+
+const V0: KernelVersion = KernelVersion::new(2, 6);
+
+/// The in-scope keys. Sources for every line: KERNEL-FACTS sections 1.1 to 1.6 and 1.14.
+pub static KEYS: &[KeySpec] = &[
+    KeySpec {
+        key: "net.ipv4.tcp_tw_reuse",
+        since: None,
+        since_unverified: false,
+        removed: None,
+        eras: &[
+            Era { since: V0, default: Default::Value("0"), kind: ValueKind::Int { min: 0, max: 1 }, unverified: false },
+            // 79e9fed46038 added 2 (loopback only) and made it the default; June 2018 net-next,
+            // so 4.19 by the merge calendar, not confirmed from a release (KERNEL-FACTS 5.1).
+            Era { since: KernelVersion::new(4, 19), default: Default::Value("2"), kind: ValueKind::Int { min: 0, max: 2 }, unverified: true },
+        ],
+        judged: true,
+        about: "lets connect() take over a TIME_WAIT 4-tuple (needs timestamps on both ends)",
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_tw_recycle",
+        since: None,
+        since_unverified: false,
+        removed: Some(KernelVersion::new(4, 12)),
+        eras: &[Era { since: V0, default: Default::Value("0"), kind: ValueKind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, unverified: false }],
+        judged: true,
+        about: "cut TIME_WAIT to ~3.5 RTO with a per-host timestamp check (removed in 4.12)",
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_timestamps",
+        since: None,
+        since_unverified: false,
+        removed: None,
+        eras: &[Era { since: V0, default: Default::Value("1"), kind: ValueKind::Int { min: 0, max: 255 }, unverified: false }],
+        judged: true,
+        about: "RFC 7323 timestamps: 1 with random offsets (4.10+), 2 without, 0 off",
+    },
+    KeySpec {
+        key: "net.ipv4.ip_local_port_range",
+        since: None,
+        since_unverified: false,
+        removed: None,
+        eras: &[
+            Era { since: V0, default: Default::Value("32768 61000"), kind: ValueKind::PortRange, unverified: false },
+            // 07f4c90062f8 moved the default to different parity; believed 4.2 (KERNEL-FACTS 5.3).
+            Era { since: KernelVersion::new(4, 2), default: Default::Value("32768 60999"), kind: ValueKind::PortRange, unverified: true },
+        ],
+        judged: true,
+        about: "the ephemeral ports connect() and bind(0) choose from",
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_fin_timeout",
+        since: None,
+        since_unverified: false,
+        removed: None,
+        eras: &[Era { since: V0, default: Default::Value("60"), kind: ValueKind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, unverified: false }],
+        judged: true,
+        about: "how long an orphaned FIN_WAIT_2 socket lives; not the TIME_WAIT length",
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_max_tw_buckets",
+        since: None,
+        since_unverified: false,
+        removed: None,
+        eras: &[Era {
+            since: V0,
+            default: Default::MemoryDependent("half the TCP established-hash size (131072 on a 24 GiB machine)"),
+            kind: ValueKind::Int { min: -1, max: i32::MAX as i64 },
+            unverified: false,
+        }],
+        judged: true,
+        about: "the most TIME_WAIT sockets per namespace; beyond it TIME_WAIT is skipped",
+    },
+    KeySpec {
+        key: "net.ipv4.ip_local_reserved_ports",
+        since: Some(KernelVersion::new(2, 6)),
+        since_unverified: false,
+        removed: None,
+        eras: &[Era { since: V0, default: Default::Value(""), kind: ValueKind::PortList, unverified: false }],
+        judged: true,
+        about: "ports that automatic port selection skips",
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_tw_reuse_delay",
+        since: Some(KernelVersion::new(6, 14)),
+        // Posted to net-next in December 2024, so 6.14 by the merge calendar (KERNEL-FACTS 5.2).
+        since_unverified: true,
+        removed: None,
+        eras: &[Era { since: KernelVersion::new(6, 14), default: Default::Value("1000"), kind: ValueKind::Int { min: 1, max: 60000 }, unverified: true }],
+        judged: true,
+        about: "milliseconds before tcp_tw_reuse may take over a TIME_WAIT socket",
+    },
+    KeySpec {
+        key: "net.ipv4.ip_unprivileged_port_start",
+        since: Some(KernelVersion::new(4, 11)),
+        since_unverified: false,
+        removed: None,
+        eras: &[Era { since: KernelVersion::new(4, 11), default: Default::Value("1024"), kind: ValueKind::Int { min: 0, max: 65535 }, unverified: false }],
+        judged: false,
+        about: "lowest port an unprivileged process may bind; must stay below the ephemeral range",
+    },
+];
+
+/// The spec of an in-scope key.
+pub fn spec(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|s| s.key == key)
+}
+
+impl KeySpec {
+    /// Whether a kernel has this key.
+    pub fn exists_on(&self, kernel: KernelVersion) -> bool {
+        self.since.is_none_or(|s| kernel >= s) && self.removed.is_none_or(|r| kernel < r)
+    }
+
+    /// The era that applies to a kernel (the first one if the kernel predates them all).
+    pub fn era(&self, kernel: KernelVersion) -> &'static Era {
+        self.eras
+            .iter()
+            .rev()
+            .find(|e| kernel >= e.since)
+            .unwrap_or(&self.eras[0])
+    }
+}
+
+/// Why the kernel would refuse a value (the write fails with EINVAL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub reason: String,
+}
+
+/// Parses one decimal integer the way `proc_dointvec` does: optional sign, digits, and the token
+/// must end at a blank or the end of the text.
+fn parse_int_token(tok: &str) -> Option<i64> {
+    let (neg, digits) = match tok.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, tok),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 18 {
+        return None;
+    }
+    let v: i64 = digits.parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+fn ints(value: &str, n: usize) -> Result<Vec<i64>, Rejection> {
+    // The kernel reads up to `n` integers separated by blanks and ignores what follows once the
+    // vector is full (`2 # on` is accepted, `40000 # 50001` is not).
+    let mut out = Vec::with_capacity(n);
+    for tok in value.split_ascii_whitespace().take(n) {
+        match parse_int_token(tok) {
+            Some(v) => out.push(v),
+            None => {
+                return Err(Rejection {
+                    reason: format!("`{tok}` is not an integer"),
+                })
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Rejection {
+            reason: "the value is empty".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses `8080,9000-9010` into inclusive ranges, as the kernel's bitmap list parser does.
+pub fn parse_port_list(value: &str) -> Result<Vec<(u32, u32)>, Rejection> {
+    let value = value.trim();
+    let mut out = Vec::new();
+    if value.is_empty() {
+        return Ok(out);
+    }
+    for part in value.split(',') {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a, b),
+            None => (part, part),
+        };
+        let parse = |s: &str| -> Result<u32, Rejection> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.len() > 5 {
+                return Err(Rejection {
+                    reason: format!("`{part}` is not a port or a port range (write 8080 or 9000-9010, no spaces)"),
+                });
+            }
+            let v: u32 = s.parse().unwrap_or(u32::MAX);
+            if v > 65535 {
+                return Err(Rejection {
+                    reason: format!("port {v} is above 65535"),
+                });
+            }
+            Ok(v)
+        };
+        let (lo, hi) = (parse(a)?, parse(b)?);
+        if hi < lo {
+            return Err(Rejection {
+                reason: format!("range `{part}` is reversed"),
+            });
+        }
+        out.push((lo, hi));
+    }
+    Ok(out)
+}
+
+/// Context a value check needs besides the value: the kernel and the companion values it is
+/// checked against (the port range must start at or above `ip_unprivileged_port_start`).
+#[derive(Debug, Clone, Copy)]
+pub struct CheckContext {
+    pub kernel: KernelVersion,
+    pub unprivileged_port_start: i64,
+    /// The current port range, for a one-number write that changes only the low bound.
+    pub current_high: i64,
+}
+
+/// Checks a value as the kernel would and returns it as the kernel would print it (fields
+/// separated by one space).
+pub fn check_value(spec: &KeySpec, value: &str, ctx: &CheckContext) -> Result<String, Rejection> {
+    let era = spec.era(ctx.kernel);
+    match era.kind {
+        ValueKind::Int { min, max } => {
+            let v = ints(value, 1)?[0];
+            if v < min || v > max {
+                return Err(Rejection {
+                    reason: format!("{v} is outside the accepted range {min}..{max} on kernel {}", ctx.kernel),
+                });
+            }
+            Ok(v.to_string())
+        }
+        ValueKind::PortRange => {
+            if value.contains(',') {
+                return Err(Rejection {
+                    reason: "the two ports are separated by a comma; the kernel wants blanks".into(),
+                });
+            }
+            let v = ints(value, 2)?;
+            let low = v[0];
+            let high = v.get(1).copied().unwrap_or(ctx.current_high);
+            for p in [low, high] {
+                if !(1..=65535).contains(&p) {
+                    return Err(Rejection {
+                        reason: format!("port {p} is outside 1..65535"),
+                    });
+                }
+            }
+            if high < low {
+                return Err(Rejection {
+                    reason: format!("the range is reversed ({low} > {high})"),
+                });
+            }
+            if ctx.kernel >= KernelVersion::new(4, 11) && low < ctx.unprivileged_port_start {
+                return Err(Rejection {
+                    reason: format!(
+                        "the range starts at {low}, below ip_unprivileged_port_start ({})",
+                        ctx.unprivileged_port_start
+                    ),
+                });
+            }
+            Ok(format!("{low} {high}"))
+        }
+        ValueKind::PortList => {
+            let ranges = parse_port_list(value)?;
+            Ok(ranges
+                .iter()
+                .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+                .collect::<Vec<_>>()
+                .join(","))
+        }
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    fn ctx(k: KernelVersion) -> CheckContext {
+        CheckContext { kernel: k, unprivileged_port_start: 1024, current_high: 60999 }
+    }
+
+    fn check(key: &str, v: &str) -> Result<String, Rejection> {
+        check_value(spec(key).unwrap(), v, &ctx(KernelVersion::new(6, 8)))
+    }
+
+    #[test]
+    fn accepted_values_match_the_kernel() {
+        // KERNEL-FACTS 1.14, checked on 6.18.
+        assert_eq!(check("net.ipv4.tcp_tw_reuse", "2 # on").unwrap(), "2");
+        assert!(check("net.ipv4.tcp_tw_reuse", "3").is_err());
+        assert!(check("net.ipv4.tcp_tw_reuse", "-1").is_err());
+        assert!(check("net.ipv4.tcp_tw_reuse", "1x").is_err());
+        assert_eq!(check("net.ipv4.tcp_timestamps", "255").unwrap(), "255");
+        assert!(check("net.ipv4.tcp_timestamps", "256").is_err());
+        assert_eq!(check("net.ipv4.tcp_fin_timeout", "-1").unwrap(), "-1");
+        assert!(check("net.ipv4.tcp_tw_reuse_delay", "0").is_err());
+        assert!(check("net.ipv4.tcp_tw_reuse_delay", "60001").is_err());
+        assert_eq!(check("net.ipv4.tcp_tw_reuse_delay", "59999").unwrap(), "59999");
+    }
+
+    #[test]
+    fn port_range_rules() {
+        assert_eq!(check("net.ipv4.ip_local_port_range", "1024\t65535").unwrap(), "1024 65535");
+        assert_eq!(check("net.ipv4.ip_local_port_range", "30000").unwrap(), "30000 60999");
+        assert_eq!(check("net.ipv4.ip_local_port_range", "1024 65535 # c").unwrap(), "1024 65535");
+        assert!(check("net.ipv4.ip_local_port_range", "40000 # 50001").is_err());
+        assert!(check("net.ipv4.ip_local_port_range", "1024 1023").is_err());
+        assert!(check("net.ipv4.ip_local_port_range", "1000 65535").is_err());
+        assert!(check("net.ipv4.ip_local_port_range", "40000,40001").is_err());
+        assert!(check("net.ipv4.ip_local_port_range", "\"1024 65535\"").is_err());
+        assert!(check("net.ipv4.ip_local_port_range", "0 100").is_err());
+        assert!(check("net.ipv4.ip_local_port_range", "1024 65536").is_err());
+    }
+
+    #[test]
+    fn reserved_ports_list() {
+        assert_eq!(check("net.ipv4.ip_local_reserved_ports", "8080,9000-9010").unwrap(), "8080,9000-9010");
+        assert_eq!(check("net.ipv4.ip_local_reserved_ports", "").unwrap(), "");
+        assert!(check("net.ipv4.ip_local_reserved_ports", "9000-8000").is_err());
+        assert!(check("net.ipv4.ip_local_reserved_ports", "8080 9000").is_err());
+    }
+
+    #[test]
+    fn keys_by_version() {
+        let recycle = spec("net.ipv4.tcp_tw_recycle").unwrap();
+        assert!(recycle.exists_on(KernelVersion::new(4, 11)));
+        assert!(!recycle.exists_on(KernelVersion::new(4, 12)));
+        let reuse = spec("net.ipv4.tcp_tw_reuse").unwrap();
+        assert_eq!(reuse.era(KernelVersion::new(4, 9)).default, Default::Value("0"));
+        assert_eq!(reuse.era(KernelVersion::new(5, 15)).default, Default::Value("2"));
+        assert!(!spec("net.ipv4.tcp_tw_reuse_delay").unwrap().exists_on(KernelVersion::new(6, 8)));
+    }
+}

@@ -9,6 +9,13 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod diag;
+pub mod engine;
 pub mod error;
 pub mod kernel;
+pub mod read;
+pub mod render;
+pub mod config;
+pub mod facts;
+pub mod rules;
 pub mod source;
+pub mod yaml;

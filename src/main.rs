@@ -1,1 +1,19 @@
-fn main() {}
+//! The twlint binary: parse arguments, run, turn the outcome into an exit code.
+//! Everything else lives in the library and in `cli.rs`.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = <cli::Args as clap::Parser>::parse();
+    match cli::run(args) {
+        Ok(code) => ExitCode::from(code),
+        // A closed stdout (`twlint ... | head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("twlint: cannot write output: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

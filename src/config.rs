@@ -1,0 +1,381 @@
+//! A node's effective configuration: what the kernel of that node would end up with.
+//!
+//! Input is what the sysctl reader parsed (files, folders or a dump, in application order) plus a
+//! topology's inline `set:` values; output is one [`Value`] per in-scope key, with where it came
+//! from, and the diagnostics that need kernel knowledge: unknown keys, keys the node's kernel
+//! lacks, values the kernel would reject, same-parity port ranges. The grammar-level checks
+//! (syntax, duplicates, quotes) belong to the reader, not here.
+
+use crate::diag::{did_you_mean, Diagnostic, Severity, Verdict};
+use crate::kernel::{self, CheckContext, Default, KernelVersion, KeySpec};
+use crate::source::Span;
+use crate::sysctl::{SourceKind, SysctlSet};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+/// Where an effective value came from (`source.kind` in the JSON report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKindOut {
+    File,
+    Inline,
+    Live,
+    Dump,
+    Default,
+}
+
+impl SourceKindOut {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKindOut::File => "file",
+            SourceKindOut::Inline => "inline",
+            SourceKindOut::Live => "live",
+            SourceKindOut::Dump => "dump",
+            SourceKindOut::Default => "default",
+        }
+    }
+}
+
+/// The effective value of one in-scope key on one node.
+#[derive(Debug, Clone)]
+pub struct Value {
+    /// As the kernel would print it (fields joined by one space); `None` when the key does not
+    /// exist on the node's kernel, or when its default cannot be known statically.
+    pub printed: Option<String>,
+    /// The text as written, for keys set but absent or rejected.
+    pub written: Option<String>,
+    pub kind: SourceKindOut,
+    /// Where the winning value was written.
+    pub span: Option<Span>,
+    /// The key exists on the node's kernel.
+    pub present: bool,
+    /// Explicitly set (by a file, an inline value, a dump or the live host).
+    pub set: bool,
+    /// Why the default is unknown, for memory-dependent defaults.
+    pub default_note: Option<&'static str>,
+}
+
+/// Where the kernel version of a node came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelOrigin {
+    /// The node's own `kernel:` in the topology.
+    Node,
+    /// The topology's `defaults.kernel`.
+    Defaults,
+    /// `--kernel` on the command line.
+    Flag,
+    /// `kernel.osrelease` in a dump.
+    Dump,
+    /// Nothing said: twlint assumed its newest known kernel.
+    Assumed,
+}
+
+impl KernelOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KernelOrigin::Node => "node",
+            KernelOrigin::Defaults => "defaults",
+            KernelOrigin::Flag => "flag",
+            KernelOrigin::Dump => "dump",
+            KernelOrigin::Assumed => "assumed",
+        }
+    }
+}
+
+/// The kernel twlint assumes when nothing names one: the newest it has knowledge of.
+pub const ASSUMED_KERNEL: KernelVersion = KernelVersion::new(6, 18);
+
+/// One node's effective configuration.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub name: String,
+    pub kernel: KernelVersion,
+    pub kernel_origin: KernelOrigin,
+    pub values: BTreeMap<&'static str, Value>,
+}
+
+impl NodeConfig {
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    /// The first integer of a value, when it has one.
+    pub fn int(&self, key: &str) -> Option<i64> {
+        self.value(key)?
+            .printed
+            .as_deref()?
+            .split_ascii_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+}
+
+/// An inline value from a topology (`sysctl.set`).
+#[derive(Debug, Clone)]
+pub struct InlineValue {
+    pub key: String,
+    pub key_span: Span,
+    pub value: String,
+    pub value_span: Span,
+}
+
+/// Keys of the kernel twlint knows (sysctl -a -N of 6.18), interface names folded to `*`.
+fn known_keys() -> &'static HashSet<&'static str> {
+    static KNOWN: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        include_str!("data/known-keys.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect()
+    })
+}
+
+/// Folds the interface component of per-interface keys to `*`, as in the known-key list.
+fn fold_interface(key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.len() >= 5
+        && parts[0] == "net"
+        && (parts[1] == "ipv4" || parts[1] == "ipv6")
+        && (parts[2] == "conf" || parts[2] == "neigh")
+    {
+        let mut p = parts.clone();
+        p[3] = "*";
+        return p.join(".");
+    }
+    key.to_string()
+}
+
+/// Whether twlint's key list is complete enough below this key's prefix to call it unknown.
+/// Module-provided trees (netfilter, bridge) and non-network keys vary by build, so they are
+/// only checked for near-misses of in-scope keys.
+fn namespace_is_checked(key: &str) -> bool {
+    ["net.ipv4.", "net.ipv6.", "net.core."]
+        .iter()
+        .any(|p| key.starts_with(p))
+}
+
+/// Builds a node's effective configuration from its sysctl set and inline values, pushing the
+/// kernel-aware diagnostics into `diags`.
+pub fn resolve(
+    name: &str,
+    kernel: KernelVersion,
+    kernel_origin: KernelOrigin,
+    set: Option<&SysctlSet>,
+    inline: &[InlineValue],
+    diags: &mut Vec<Diagnostic>,
+) -> NodeConfig {
+    // Every assignment, in the order the kernel would see them.
+    struct Write<'a> {
+        key: &'a str,
+        value: &'a str,
+        key_span: Span,
+        value_span: Span,
+        kind: SourceKindOut,
+        ignore_failure: bool,
+    }
+    let mut writes: Vec<Write> = Vec::new();
+    if let Some(set) = set {
+        for file in &set.files {
+            let kind = match file.kind {
+                SourceKind::File => SourceKindOut::File,
+                SourceKind::Dump => SourceKindOut::Dump,
+            };
+            for a in &file.assignments {
+                if a.glob {
+                    continue;
+                }
+                writes.push(Write {
+                    key: &a.key.value,
+                    value: &a.value.value,
+                    key_span: a.key.span,
+                    value_span: a.value.span,
+                    kind,
+                    ignore_failure: a.ignore_failure,
+                });
+            }
+        }
+    }
+    for v in inline {
+        writes.push(Write {
+            key: &v.key,
+            value: &v.value,
+            key_span: v.key_span,
+            value_span: v.value_span,
+            kind: SourceKindOut::Inline,
+            ignore_failure: false,
+        });
+    }
+
+    // Companion values the checks depend on, tracked as the writes are applied.
+    let mut unpriv: i64 = 1024;
+    let mut high: i64 = match kernel::spec("net.ipv4.ip_local_port_range")
+        .map(|s| s.era(kernel).default)
+    {
+        Some(Default::Value(v)) => v.split(' ').nth(1).and_then(|h| h.parse().ok()).unwrap_or(60999),
+        _ => 60999,
+    };
+    let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
+    let mut reported_unknown: HashSet<String> = HashSet::new();
+
+    for w in &writes {
+        let Some(spec) = kernel::spec(w.key) else {
+            check_unknown(name, kernel, w.key, w.key_span, w.kind, w.ignore_failure, &mut reported_unknown, diags);
+            continue;
+        };
+        if !spec.exists_on(kernel) {
+            // The verdict rules judge a set-but-absent key; keep what was written.
+            values.insert(
+                spec.key,
+                Value {
+                    printed: None,
+                    written: Some(w.value.to_string()),
+                    kind: w.kind,
+                    span: Some(w.value_span),
+                    present: false,
+                    set: true,
+                    default_note: None,
+                },
+            );
+            continue;
+        }
+        let ctx = CheckContext {
+            kernel,
+            unprivileged_port_start: unpriv,
+            current_high: high,
+        };
+        match kernel::check_value(spec, w.value, &ctx) {
+            Ok(printed) => {
+                if spec.key == "net.ipv4.ip_unprivileged_port_start" {
+                    unpriv = printed.parse().unwrap_or(unpriv);
+                }
+                if spec.key == "net.ipv4.ip_local_port_range" {
+                    high = printed.split(' ').nth(1).and_then(|h| h.parse().ok()).unwrap_or(high);
+                    parity_check(name, &printed, w.value_span, w.kind, diags);
+                }
+                values.insert(
+                    spec.key,
+                    Value {
+                        printed: Some(printed),
+                        written: Some(w.value.to_string()),
+                        kind: w.kind,
+                        span: Some(w.value_span),
+                        present: true,
+                        set: true,
+                        default_note: None,
+                    },
+                );
+            }
+            Err(rej) => {
+                let mut d = Diagnostic::new("TW004", Severity::Error, format!("the kernel rejects `{}` for `{}`: {}", w.value.trim(), spec.key, rej.reason))
+                    .with_verdict(Verdict::Dangerous)
+                    .with_node(name)
+                    .with_key(spec.key)
+                    .at(w.value_span, "the kernel answers EINVAL to this value")
+                    .with_help("write a value the kernel accepts; until then the key keeps its previous value and `sysctl -p` exits 1")
+                    .with_note(format!("judged for kernel {kernel}"));
+                if spec.era(kernel).unverified {
+                    d = d.with_note("the version boundary behind this check is not confirmed by a primary source; see `twlint explain TW004`");
+                }
+                diags.push(d);
+            }
+        }
+    }
+
+    // Fill in defaults for keys the kernel has and nobody set.
+    for spec in kernel::KEYS {
+        if values.contains_key(spec.key) || !spec.exists_on(kernel) {
+            continue;
+        }
+        let (printed, note) = match spec.era(kernel).default {
+            Default::Value(v) => (Some(v.to_string()), None),
+            Default::MemoryDependent(n) => (None, Some(n)),
+        };
+        values.insert(
+            spec.key,
+            Value {
+                printed,
+                written: None,
+                kind: SourceKindOut::Default,
+                span: None,
+                present: true,
+                set: false,
+                default_note: note,
+            },
+        );
+    }
+
+    NodeConfig {
+        name: name.to_string(),
+        kernel,
+        kernel_origin,
+        values,
+    }
+}
+
+fn parity_check(name: &str, printed: &str, span: Span, kind: SourceKindOut, diags: &mut Vec<Diagnostic>) {
+    if kind == SourceKindOut::Dump {
+        return;
+    }
+    let mut it = printed.split(' ').filter_map(|p| p.parse::<i64>().ok());
+    let (Some(low), Some(high)) = (it.next(), it.next()) else { return };
+    if (low ^ high) & 1 == 0 && low != high {
+        diags.push(
+            Diagnostic::warning("TW007", format!("port range {low}-{high} starts and ends on the same parity"))
+                .with_node(name)
+                .with_key("net.ipv4.ip_local_port_range")
+                .at(span, "both ends are ".to_string() + if low % 2 == 0 { "even" } else { "odd" })
+                .with_help(format!("end the range on a port of the other parity, for example `{low} {}`", high - 1))
+                .with_note("the kernel logs `ip_local_port_range: prefer different parity for start/end values.`, since connect() scans the ports of the low bound's parity first and bind(0) the others"),
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_unknown(
+    name: &str,
+    kernel: KernelVersion,
+    key: &str,
+    span: Span,
+    kind: SourceKindOut,
+    ignore_failure: bool,
+    reported: &mut HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // A dump lists what the kernel has; nothing in it can be unknown to that kernel.
+    if kind == SourceKindOut::Dump || !reported.insert(key.to_string()) {
+        return;
+    }
+    let folded = fold_interface(key);
+    if known_keys().contains(folded.as_str()) {
+        return;
+    }
+    let in_scope = kernel::KEYS.iter().map(|s| s.key);
+    let suggestion = did_you_mean(key, in_scope)
+        .or_else(|| did_you_mean(key, known_keys().iter().copied().filter(|k| !k.contains('*'))));
+    if suggestion.is_none() && !namespace_is_checked(key) {
+        return;
+    }
+    // A near-miss of a real key is almost certainly a typo: the intended setting never applies.
+    let mut d = match suggestion {
+        Some(s) => Diagnostic::error("TW002", format!("unknown key `{key}`"))
+            .with_verdict(Verdict::Dangerous)
+            .with_help(format!("did you mean `{s}`?")),
+        None => Diagnostic::warning("TW002", format!("unknown key `{key}`"))
+            .with_help("check the name against `sysctl -a` on the target kernel; remove the line if the key no longer exists"),
+    };
+    d = d
+        .with_node(name)
+        .with_key(key)
+        .at(span, "no such file under /proc/sys")
+        .with_note("`sysctl -p` prints `cannot stat /proc/sys/...` and exits 1; `sysctl --system` and systemd-sysctl skip the line, so the setting silently never applies")
+        .with_note(format!("checked against the keys of Linux {ASSUMED_KERNEL} (the node runs {kernel}); keys of modules that are not loaded are not checked"));
+    if ignore_failure {
+        d = d.with_note("the leading `-` does not help here: procps 4 ignores only open and permission errors, so `sysctl -p` still fails (systemd-sysctl ignores it)");
+    }
+    diags.push(d);
+}
+
+/// Every in-scope key a verdict can be about, in a stable order.
+pub fn judged_keys() -> impl Iterator<Item = &'static KeySpec> {
+    kernel::KEYS.iter().filter(|s| s.judged)
+}

@@ -1,0 +1,521 @@
+//! The engine: from inputs to a [`Report`] of verdicts and diagnostics.
+//!
+//! Two entry points share one pipeline. [`lint_files`] judges sysctl files or dumps on their own
+//! (one node per linted set or per dump, no hops), [`judge_topology`] judges every endpoint of
+//! every link of a topology. Both resolve each node's effective values (`config`), derive facts
+//! (`facts`), run the CEL rules that judge each in-scope key, and keep the worst verdict per
+//! (link, node, key). A value written in a file gets a diagnostic at its place when it is
+//! dangerous on any hop, or pointless on every hop of that node: a `tcp_tw_reuse = 1` that is
+//! pointless on the web server's incoming hop but useful on its hop to the database is not
+//! flagged.
+
+use crate::config::{self, InlineValue, KernelOrigin, NodeConfig, SourceKindOut, ASSUMED_KERNEL};
+use crate::diag::{Diagnostic, Label, Severity, Verdict};
+use crate::error::Result;
+use crate::facts::{self, HopFacts, LinkInfo, NodeFacts, NodeInfo};
+use crate::kernel::KernelVersion;
+use crate::rules::eval::{self, KeyVars};
+use crate::rules::{RuleSet, Scope};
+use crate::source::{SourceMap, Span};
+use crate::sysctl::{self, SysctlSet};
+use crate::topology;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// One verdict of the matrix: a key on one endpoint of one link (or on a linted set).
+#[derive(Debug, Clone)]
+pub struct VerdictEntry {
+    pub link: Option<String>,
+    pub node: String,
+    pub side: Option<&'static str>,
+    pub key: &'static str,
+    pub value: Option<String>,
+    pub source: SourceKindOut,
+    pub span: Option<Span>,
+    pub verdict: Verdict,
+    pub rule: Option<String>,
+    pub rule_name: Option<String>,
+    pub reason: String,
+    pub help: Option<String>,
+}
+
+/// A node as the report presents it.
+#[derive(Debug, Clone)]
+pub struct NodeSummary {
+    pub name: String,
+    pub role: String,
+    pub kernel: KernelVersion,
+    pub kernel_origin: KernelOrigin,
+    /// Files and dumps its values came from.
+    pub sources: Vec<String>,
+}
+
+/// A hop as the report presents it: the seed article's scheme tables, with the numbers.
+#[derive(Debug, Clone)]
+pub struct HopSummary {
+    pub link: String,
+    pub from: String,
+    pub to: String,
+    pub port: u16,
+    pub via: Option<String>,
+    pub closes_first: String,
+    pub rate: Option<f64>,
+    /// The client side's facts (capacity is a property of the connecting side).
+    pub client: HopFacts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Files,
+    Topology,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub mode: Mode,
+    pub topology: Option<String>,
+    pub nodes: Vec<NodeSummary>,
+    pub hops: Vec<HopSummary>,
+    pub verdicts: Vec<VerdictEntry>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The input could not be judged (an invalid topology): exit code 2.
+    pub fatal: bool,
+}
+
+impl Report {
+    pub fn count(&self, v: Verdict) -> usize {
+        self.verdicts.iter().filter(|e| e.verdict == v).count()
+    }
+
+    /// Whether anything reaches the `--fail-on` threshold.
+    pub fn fails(&self, threshold: Option<Verdict>) -> bool {
+        let Some(t) = threshold else { return false };
+        let sev = t.severity();
+        self.verdicts.iter().any(|e| e.verdict >= t && e.verdict != Verdict::Safe)
+            || self.diagnostics.iter().any(|d| d.severity >= sev && d.severity != Severity::Info)
+    }
+}
+
+/// A rule whose condition or message fails at run time is a bug in that rule file.
+#[derive(Debug, thiserror::Error)]
+#[error("rule {rule} ({path}) failed on {subject}: {message}")]
+pub struct RuleFailure {
+    pub rule: String,
+    pub path: String,
+    pub subject: String,
+    pub message: String,
+}
+
+struct Judged {
+    verdict: Verdict,
+    rule: Option<(String, String)>,
+    reason: String,
+    help: Option<String>,
+    labels: Vec<Label>,
+}
+
+/// Everything needed to judge one node's keys.
+struct NodeState {
+    cfg: NodeConfig,
+    facts: NodeFacts,
+    cel: cel::Value,
+}
+
+fn key_vars(cfg: &NodeConfig, key: &'static str) -> Option<KeyVars> {
+    let v = cfg.value(key)?;
+    let shown = v.printed.clone().or_else(|| v.written.clone()).unwrap_or_default();
+    Some(KeyVars {
+        key: key.to_string(),
+        num: shown.split_ascii_whitespace().next().and_then(|t| t.parse().ok()).unwrap_or(0),
+        value: shown,
+        set: v.set,
+        present: v.present,
+        source: v.kind.as_str().to_string(),
+    })
+}
+
+fn judge_key(
+    rules: &RuleSet,
+    key: &'static str,
+    node: &NodeState,
+    peer: Option<&NodeState>,
+    base: &cel::Context<'static, 'static>,
+    subject: &str,
+) -> std::result::Result<Option<Judged>, RuleFailure> {
+    let Some(vars) = key_vars(&node.cfg, key) else { return Ok(None) };
+    let ctx = eval::key_scope(base, &vars);
+    let mut best: Option<Judged> = None;
+    for (rule, cel_rule) in rules.for_key(key) {
+        if cel_rule.scope == Scope::Hop && peer.is_none() {
+            continue;
+        }
+        let fail = |message: String| RuleFailure {
+            rule: rule.id.clone(),
+            path: rule.path.clone(),
+            subject: subject.to_string(),
+            message,
+        };
+        if !eval::condition(&cel_rule.when, &ctx).map_err(fail)? {
+            continue;
+        }
+        if best.as_ref().is_some_and(|b| b.verdict >= cel_rule.verdict) {
+            continue;
+        }
+        let reason = eval::render(&cel_rule.message, &ctx).map_err(fail)?;
+        let help = eval::render(&cel_rule.help, &ctx).map_err(fail)?;
+        let mut labels = Vec::new();
+        for l in &cel_rule.labels {
+            let owner = if l.on_peer { peer } else { Some(node) };
+            if let Some(span) = owner.and_then(|o| o.cfg.value(&l.key)).and_then(|v| v.span) {
+                labels.push(Label::new(span, l.message.clone()));
+            }
+        }
+        best = Some(Judged {
+            verdict: cel_rule.verdict,
+            rule: Some((rule.id.clone(), rule.name.clone())),
+            reason,
+            help: Some(help),
+            labels,
+        });
+    }
+    Ok(Some(best.unwrap_or_else(|| {
+        let v = node.cfg.value(key).expect("checked above");
+        Judged {
+            verdict: Verdict::Safe,
+            rule: None,
+            reason: if v.set {
+                "no rule objects to this value here".into()
+            } else {
+                "kernel default; no rule objects to it here".into()
+            },
+            help: None,
+            labels: Vec::new(),
+        }
+    })))
+}
+
+fn entry(link: Option<String>, side: Option<&'static str>, node: &NodeState, key: &'static str, j: &Judged) -> VerdictEntry {
+    let v = node.cfg.value(key).expect("judged keys have values");
+    VerdictEntry {
+        link,
+        node: node.cfg.name.clone(),
+        side,
+        key,
+        value: v.printed.clone().or_else(|| v.written.clone()),
+        source: v.kind,
+        span: v.span,
+        verdict: j.verdict,
+        rule: j.rule.as_ref().map(|r| r.0.clone()),
+        rule_name: j.rule.as_ref().map(|r| r.1.clone()),
+        reason: j.reason.clone(),
+        help: j.help.clone(),
+    }
+}
+
+/// Turns verdicts on written values into diagnostics (see the module docs for when).
+fn verdict_diagnostics(verdicts: &[VerdictEntry], extra_labels: &HashMap<(String, &'static str, String), Vec<Label>>, diags: &mut Vec<Diagnostic>) {
+    let mut by_node_key: BTreeMap<(String, &'static str), Vec<&VerdictEntry>> = BTreeMap::new();
+    for v in verdicts {
+        by_node_key.entry((v.node.clone(), v.key)).or_default().push(v);
+    }
+    for ((node, key), entries) in by_node_key {
+        let Some(span) = entries[0].span else { continue };
+        let worst = entries.iter().map(|e| e.verdict).max().unwrap_or(Verdict::Safe);
+        let report = match worst {
+            Verdict::Dangerous => Verdict::Dangerous,
+            Verdict::Pointless if entries.iter().all(|e| e.verdict == Verdict::Pointless) => Verdict::Pointless,
+            _ => continue,
+        };
+        let mut seen_rules: Vec<String> = Vec::new();
+        for e in entries.iter().filter(|e| e.verdict == report) {
+            let Some(rule) = &e.rule else { continue };
+            if seen_rules.contains(rule) {
+                continue;
+            }
+            seen_rules.push(rule.clone());
+            let hops: Vec<String> = entries
+                .iter()
+                .filter(|x| x.rule.as_ref() == Some(rule))
+                .filter_map(|x| x.link.as_ref().map(|l| format!("{l} ({} side)", x.side.unwrap_or("?"))))
+                .collect();
+            let mut d = Diagnostic::new(rule.clone(), report.severity(), e.reason.clone())
+                .with_verdict(report)
+                .with_node(node.clone())
+                .with_key(key)
+                .at(span, format!("{report} here"));
+            if let Some(h) = &e.help {
+                d = d.with_help(h.clone());
+            }
+            if !hops.is_empty() {
+                d = d.with_note(format!("on {}", hops.join(", ")));
+            }
+            if let Some(labels) = extra_labels.get(&(node.clone(), key, rule.clone())) {
+                for l in labels {
+                    if !d.secondary.contains(l) && l.span != span {
+                        d.secondary.push(l.clone());
+                    }
+                }
+            }
+            diags.push(d);
+        }
+    }
+}
+
+fn node_state(cfg: NodeConfig, info: &NodeInfo) -> NodeState {
+    let facts = facts::node_facts(&cfg, info);
+    let cel = eval::to_cel_node(&facts);
+    NodeState { cfg, facts, cel }
+}
+
+fn dedupe(diags: &mut Vec<Diagnostic>) {
+    let mut seen = HashSet::new();
+    diags.retain(|d| seen.insert((d.code.clone(), d.primary.as_ref().map(|l| (l.span.file, l.span.start, l.span.end)), d.message.clone())));
+}
+
+fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic>) {
+    for d in &set.diagnostics {
+        let mut d = d.clone();
+        if d.node.is_none() {
+            d.node = Some(name.to_string());
+        }
+        diags.push(d);
+    }
+}
+
+/// Judges sysctl files and dumps without a topology.
+pub fn lint_files(paths: &[PathBuf], kernel: Option<KernelVersion>, rules: &RuleSet, sources: &mut SourceMap) -> Result<Report> {
+    // Dumps are hosts of their own; everything else is one set read with --system precedence.
+    let mut dumps = Vec::new();
+    let mut confs = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            let text = crate::read::read_text(p, sysctl::MAX_FILE_BYTES)?;
+            if sysctl::is_dump(&text) {
+                dumps.push(p.clone());
+                continue;
+            }
+        }
+        confs.push(p.clone());
+    }
+    let mut sets: Vec<(String, SysctlSet)> = Vec::new();
+    if !confs.is_empty() {
+        let name = confs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        sets.push((name, sysctl::load(&confs, sources)?));
+    }
+    for d in dumps {
+        sets.push((d.display().to_string(), sysctl::load(std::slice::from_ref(&d), sources)?));
+    }
+
+    let mut diags = Vec::new();
+    let mut verdicts = Vec::new();
+    let mut nodes = Vec::new();
+    let mut labels = HashMap::new();
+    for (name, set) in &sets {
+        node_diags(name, set, &mut diags);
+        let dump_kernel = set.kernel_release().and_then(|r| KernelVersion::parse(&r.value));
+        let (k, origin) = match (kernel, dump_kernel) {
+            (Some(k), _) => (k, KernelOrigin::Flag),
+            (None, Some(k)) => (k, KernelOrigin::Dump),
+            (None, None) => (ASSUMED_KERNEL, KernelOrigin::Assumed),
+        };
+        let cfg = config::resolve(name, k, origin, Some(set), &[], &mut diags);
+        let state = node_state(cfg, &NodeInfo::default());
+        let base = eval::base_context(&state.cel, None);
+        for spec in config::judged_keys() {
+            let subject = format!("{name} / {}", spec.key);
+            let judged = judge_key(rules, spec.key, &state, None, &base, &subject).map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
+            if let Some(j) = judged {
+                if let Some((id, _)) = &j.rule {
+                    labels.insert((name.clone(), spec.key, id.clone()), j.labels.clone());
+                }
+                verdicts.push(entry(None, None, &state, spec.key, &j));
+            }
+        }
+        nodes.push(NodeSummary {
+            name: name.clone(),
+            role: "generic".into(),
+            kernel: k,
+            kernel_origin: origin,
+            sources: set.files.iter().map(|f| sources.get(f.file).path.clone()).collect(),
+        });
+    }
+    verdict_diagnostics(&verdicts, &labels, &mut diags);
+    dedupe(&mut diags);
+    Ok(Report {
+        mode: Mode::Files,
+        topology: None,
+        nodes,
+        hops: Vec::new(),
+        verdicts,
+        diagnostics: diags,
+        fatal: false,
+    })
+}
+
+/// Judges every endpoint of every link of a topology file.
+pub fn judge_topology(path: &Path, kernel: Option<KernelVersion>, rules: &RuleSet, sources: &mut SourceMap) -> Result<Report> {
+    let loaded = topology::load(path, sources)?;
+    judge_loaded(loaded, kernel, rules, sources)
+}
+
+/// Judges a topology given as text (rule examples and tests); `dir` resolves its files.
+pub fn judge_topology_text(name: &str, dir: &Path, text: &str, rules: &RuleSet, sources: &mut SourceMap) -> Result<Report> {
+    let loaded = topology::load_text(name, dir, text, sources);
+    judge_loaded(loaded, None, rules, sources)
+}
+
+fn judge_loaded(loaded: topology::Loaded, kernel: Option<KernelVersion>, rules: &RuleSet, sources: &mut SourceMap) -> Result<Report> {
+    let mut diags = loaded.diagnostics;
+    let fatal = diags.iter().any(|d| d.severity == Severity::Error);
+    let Some(topo) = loaded.topology.filter(|_| !fatal) else {
+        return Ok(Report {
+            mode: Mode::Topology,
+            topology: None,
+            nodes: Vec::new(),
+            hops: Vec::new(),
+            verdicts: Vec::new(),
+            diagnostics: diags,
+            fatal: true,
+        });
+    };
+
+    // Nodes sharing the same files share one parsed set (and its diagnostics appear once).
+    let mut sets: HashMap<Vec<PathBuf>, usize> = HashMap::new();
+    let mut loaded_sets: Vec<SysctlSet> = Vec::new();
+    let mut states: Vec<NodeState> = Vec::new();
+    let mut summaries = Vec::new();
+    for (idx, node) in topo.nodes.iter().enumerate() {
+        let files: Vec<PathBuf> = node.sysctl_files.iter().map(|f| f.value.clone()).collect();
+        let set_idx = if files.is_empty() {
+            None
+        } else if let Some(&i) = sets.get(&files) {
+            Some(i)
+        } else {
+            let set = sysctl::load(&files, sources)?;
+            node_diags(&node.name.value, &set, &mut diags);
+            loaded_sets.push(set);
+            sets.insert(files.clone(), loaded_sets.len() - 1);
+            Some(loaded_sets.len() - 1)
+        };
+        let set = set_idx.map(|i| &loaded_sets[i]);
+        let (k, origin) = match (kernel, node.kernel.as_ref(), topo.default_kernel.as_ref()) {
+            (Some(k), _, _) => (k, KernelOrigin::Flag),
+            (None, Some(k), _) => (k.value, KernelOrigin::Node),
+            (None, None, Some(k)) => (k.value, KernelOrigin::Defaults),
+            (None, None, None) => match set.and_then(|s| s.kernel_release()).and_then(|r| KernelVersion::parse(&r.value)) {
+                Some(k) => (k, KernelOrigin::Dump),
+                None => (ASSUMED_KERNEL, KernelOrigin::Assumed),
+            },
+        };
+        let inline: Vec<InlineValue> = node
+            .sysctl_set
+            .iter()
+            .map(|(k, v)| InlineValue {
+                key: k.value.replace('/', "."),
+                key_span: k.span,
+                value: v.value.clone(),
+                value_span: v.span,
+            })
+            .collect();
+        let cfg = config::resolve(&node.name.value, k, origin, set, &inline, &mut diags);
+        let info = NodeInfo {
+            role: node.role.value.as_str().to_string(),
+            listen: node.listen.iter().map(|p| p.value).collect(),
+            addresses: node.addresses.iter().map(|a| a.value.clone()).collect(),
+        };
+        summaries.push(NodeSummary {
+            name: node.name.value.clone(),
+            role: info.role.clone(),
+            kernel: k,
+            kernel_origin: origin,
+            sources: set.map(|s| s.files.iter().map(|f| sources.get(f.file).path.clone()).collect()).unwrap_or_default(),
+        });
+        states.push(node_state(cfg, &info));
+        let _ = idx;
+    }
+
+    let links: Vec<LinkInfo> = topo
+        .links
+        .iter()
+        .map(|l| LinkInfo {
+            name: l.name(),
+            from: l.from_idx,
+            to: l.to_idx,
+            port: l.port.value,
+            via_nat: l.via_idx.is_some(),
+            client_closes: l.client_closes(),
+            rate: l.rate.as_ref().map(|r| r.value),
+        })
+        .collect();
+    let mut all_facts: Vec<NodeFacts> = states.iter().map(|s| s.facts.clone()).collect();
+    facts::aggregate(&mut all_facts, &links);
+    for (s, f) in states.iter_mut().zip(all_facts) {
+        s.cel = eval::to_cel_node(&f);
+        s.facts = f;
+    }
+
+    let mut verdicts = Vec::new();
+    let mut hops = Vec::new();
+    let mut labels: HashMap<(String, &'static str, String), Vec<Label>> = HashMap::new();
+    let mut on_a_link = vec![false; states.len()];
+    for (link, l) in links.iter().zip(&topo.links) {
+        let from_role = states[link.from].facts.role.clone();
+        for client_side in [true, false] {
+            let (me, peer) = if client_side { (link.from, link.to) } else { (link.to, link.from) };
+            on_a_link[me] = true;
+            let hop = facts::hop_facts(link, client_side, &states[me].facts, &states[peer].facts, &from_role);
+            if client_side {
+                hops.push(HopSummary {
+                    link: link.name.clone(),
+                    from: l.from.value.clone(),
+                    to: l.to.value.clone(),
+                    port: link.port,
+                    via: l.via.as_ref().map(|v| v.value.clone()),
+                    closes_first: l.closes_first.value.clone(),
+                    rate: link.rate,
+                    client: hop.clone(),
+                });
+            }
+            let hop_cel = eval::to_cel_hop(&hop);
+            let base = eval::base_context(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
+            let side = if client_side { "client" } else { "server" };
+            for spec in config::judged_keys() {
+                let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
+                let j = judge_key(rules, spec.key, &states[me], Some(&states[peer]), &base, &subject).map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
+                if let Some(j) = j {
+                    if let Some((id, _)) = &j.rule {
+                        labels.entry((states[me].cfg.name.clone(), spec.key, id.clone())).or_default().extend(j.labels.clone());
+                    }
+                    verdicts.push(entry(Some(link.name.clone()), Some(side), &states[me], spec.key, &j));
+                }
+            }
+        }
+    }
+    // Nodes on no link still get their node-level checks (a removed key is wrong anywhere).
+    for (i, s) in states.iter().enumerate() {
+        if on_a_link[i] || s.facts.role == "nat" {
+            continue;
+        }
+        let base = eval::base_context(&s.cel, None);
+        for spec in config::judged_keys() {
+            let subject = format!("{} / {}", s.cfg.name, spec.key);
+            if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject).map_err(|e| crate::error::Error::RuleFailed(e.to_string()))? {
+                verdicts.push(entry(None, None, s, spec.key, &j));
+            }
+        }
+    }
+    for l in labels.values_mut() {
+        l.dedup();
+    }
+    verdict_diagnostics(&verdicts, &labels, &mut diags);
+    dedupe(&mut diags);
+    Ok(Report {
+        mode: Mode::Topology,
+        topology: topo.name.as_ref().map(|n| n.value.clone()),
+        nodes: summaries,
+        hops,
+        verdicts,
+        diagnostics: diags,
+        fatal: false,
+    })
+}

@@ -1,0 +1,341 @@
+//! The fact model: everything a rule condition may look at, computed once per node and per hop.
+//!
+//! Rules never see files, spans or the topology itself; they see these plain structs, converted
+//! to CEL values. The field names here are part of the rule format's contract and are documented
+//! in `rules/README.md`; a test checks that every documented field exists.
+//!
+//! Capacity figures follow KERNEL-FACTS 1.11: a connection is unique by its 4-tuple, so for one
+//! (source IP, destination IP, destination port) the usable source ports are the ephemeral range
+//! minus reserved ports, and each connection the connecting side closes first holds its port for
+//! the 60 s of TIME_WAIT (`TCP_TIMEWAIT_LEN`, not tunable) unless `tcp_tw_reuse` can take it over
+//! after `tcp_tw_reuse_delay` (1 s before 6.14).
+
+use crate::config::NodeConfig;
+use crate::kernel::{parse_port_list, KernelVersion};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// TIME_WAIT length in seconds (`TCP_TIMEWAIT_LEN`).
+pub const TIME_WAIT_SECONDS: f64 = 60.0;
+
+/// Per-connection random timestamp offsets arrived in 4.10 (`95a22caee396`).
+const TS_OFFSETS_SINCE: KernelVersion = KernelVersion::new(4, 10);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelFacts {
+    /// The release as given (`5.15`, `6.8.0-45-generic` reduced to `6.8`).
+    pub release: String,
+    /// `major * 1000 + minor`: 4.12 is 4012.
+    pub version: i64,
+    pub major: i64,
+    pub minor: i64,
+    /// Where the version came from: node, defaults, flag, dump or assumed.
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PortFacts {
+    pub low: i64,
+    pub high: i64,
+    /// Ports in the range.
+    pub count: i64,
+    /// Ports of the range that `ip_local_reserved_ports` takes out.
+    pub reserved_in_range: i64,
+    /// Ports connect() can choose from for one destination tuple.
+    pub usable: i64,
+    pub same_parity: bool,
+    /// Listen ports of this node inside the range and not reserved.
+    pub listen_exposed: Vec<i64>,
+    /// Reserved ports that lie outside the range (reserving them does nothing).
+    pub reserved_outside: i64,
+    /// Number of reserved ports in total.
+    pub reserved_total: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeFacts {
+    pub name: String,
+    pub role: String,
+    pub kernel: KernelFacts,
+    pub listen: Vec<i64>,
+    pub addresses: Vec<String>,
+    /// Effective value of every in-scope key the kernel has (and of set keys it lacks, as
+    /// written), as the kernel prints it.
+    pub sysctl: BTreeMap<String, String>,
+    /// The first integer of each numeric value in `sysctl`.
+    pub num: BTreeMap<String, i64>,
+    /// Whether the kernel has each in-scope key.
+    pub has: BTreeMap<String, bool>,
+    /// Whether each in-scope key was set explicitly (file, inline, dump, live).
+    pub set: BTreeMap<String, bool>,
+    /// `tcp_timestamps` is not 0.
+    pub timestamps: bool,
+    /// Outgoing timestamps carry a random per-connection offset (4.10+ with `tcp_timestamps=1`).
+    pub ts_random_offsets: bool,
+    pub tw_reuse: i64,
+    /// `tcp_tw_reuse_delay` in ms (1000 on kernels without the key).
+    pub reuse_delay_ms: i64,
+    pub ports: PortFacts,
+    /// `tcp_max_tw_buckets`, or -1 when it is the memory-dependent default.
+    pub tw_buckets: i64,
+    /// Topology aggregates (all false or 0 without a topology).
+    pub holds_time_wait: bool,
+    pub connects: bool,
+    pub accepts: bool,
+    pub accepts_via_nat: bool,
+    pub accepts_from_clients: bool,
+    /// Accepts connections from clients or through NAT: its timestamps are seen by the internet.
+    pub internet_facing: bool,
+    /// TIME_WAIT sockets the declared rates keep on this node (rate x 60 s over the links it
+    /// closes first), and whether every such link declares a rate.
+    pub tw_population: f64,
+    pub tw_population_known: bool,
+    /// On some hop this node needs `tcp_tw_reuse` to keep up with the declared rate.
+    pub reuse_needed: bool,
+    /// On some hop this node connects and closes first (reuse could apply).
+    pub reuse_applicable: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CapacityFacts {
+    /// Usable ports per destination tuple.
+    pub ports: i64,
+    /// New connections per second per tuple when every port is held 60 s in TIME_WAIT.
+    pub without_reuse: f64,
+    /// The bound with `tcp_tw_reuse` working: ports / reuse delay.
+    pub with_reuse: f64,
+    /// Reuse actually applies on this hop: this side connects, closes first, has reuse enabled
+    /// (1, or 2 towards loopback) and both ends have timestamps on.
+    pub reuse_works: bool,
+    /// The bound that applies: `with_reuse` if reuse works, else `without_reuse`.
+    pub effective: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HopFacts {
+    pub link: String,
+    /// `client` for the side that calls connect() (`from`), `server` for `to`.
+    pub side: String,
+    pub connects: bool,
+    pub closes_first: bool,
+    pub peer_closes_first: bool,
+    /// The connections pass a NAT (`via`).
+    pub via_nat: bool,
+    /// The connecting side is a `client` role node or comes through NAT: many hosts behind it.
+    pub many_clients: bool,
+    pub port: i64,
+    pub rate_known: bool,
+    /// Declared new connections per second over the whole link (0 when unknown).
+    pub rate: f64,
+    /// Distinct (source IP, destination IP, destination port) tuples the rate spreads over.
+    pub tuples: i64,
+    pub rate_per_tuple: f64,
+    /// The destination is a loopback address (127.0.0.0/8, ::1).
+    pub loopback: bool,
+    pub capacity: CapacityFacts,
+    /// This side connects and closes first and the rate per tuple exceeds the no-reuse bound.
+    pub needs_reuse: bool,
+    /// The rate per tuple exceeds the bound that applies: connect() will fail with EADDRNOTAVAIL.
+    pub exhausts: bool,
+    /// TIME_WAIT sockets this hop keeps on this side (rate x 60 s when it closes first).
+    pub tw_sockets: f64,
+}
+
+/// What a topology says about one node, besides its sysctl values.
+#[derive(Debug, Clone, Default)]
+pub struct NodeInfo {
+    pub role: String,
+    pub listen: Vec<u16>,
+    pub addresses: Vec<String>,
+}
+
+/// The shape of one link, as far as facts are concerned.
+#[derive(Debug, Clone)]
+pub struct LinkInfo {
+    pub name: String,
+    pub from: usize,
+    pub to: usize,
+    pub port: u16,
+    pub via_nat: bool,
+    pub client_closes: bool,
+    pub rate: Option<f64>,
+}
+
+fn ports_of(cfg: &NodeConfig, info: &NodeInfo) -> PortFacts {
+    let range = cfg
+        .value("net.ipv4.ip_local_port_range")
+        .and_then(|v| v.printed.clone())
+        .unwrap_or_else(|| "32768 60999".into());
+    let mut it = range.split(' ').filter_map(|p| p.parse::<i64>().ok());
+    let low = it.next().unwrap_or(32768);
+    let high = it.next().unwrap_or(60999).max(low);
+    let reserved = cfg
+        .value("net.ipv4.ip_local_reserved_ports")
+        .and_then(|v| v.printed.clone())
+        .and_then(|s| parse_port_list(&s).ok())
+        .unwrap_or_default();
+    let is_reserved = |p: i64| reserved.iter().any(|&(a, b)| p >= a as i64 && p <= b as i64);
+    let mut reserved_in_range = 0;
+    let mut reserved_total = 0;
+    for &(a, b) in &reserved {
+        let (a, b) = (a as i64, b as i64);
+        reserved_total += b - a + 1;
+        let lo = a.max(low);
+        let hi = b.min(high);
+        if hi >= lo {
+            reserved_in_range += hi - lo + 1;
+        }
+    }
+    // Overlapping reserved entries would be counted twice; clamp to the range size.
+    let count = high - low + 1;
+    let reserved_in_range = reserved_in_range.min(count);
+    let mut listen_exposed: Vec<i64> = info
+        .listen
+        .iter()
+        .map(|&p| p as i64)
+        .filter(|&p| p >= low && p <= high && !is_reserved(p))
+        .collect();
+    listen_exposed.sort_unstable();
+    listen_exposed.dedup();
+    PortFacts {
+        low,
+        high,
+        count,
+        reserved_in_range,
+        usable: count - reserved_in_range,
+        same_parity: (low ^ high) & 1 == 0 && low != high,
+        listen_exposed,
+        reserved_outside: (reserved_total - reserved_in_range).max(0),
+        reserved_total,
+    }
+}
+
+/// Node facts without topology aggregates (file mode, or before `aggregate`).
+pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
+    let mut sysctl = BTreeMap::new();
+    let mut num = BTreeMap::new();
+    let mut has = BTreeMap::new();
+    let mut set = BTreeMap::new();
+    for spec in crate::kernel::KEYS {
+        has.insert(spec.key.to_string(), spec.exists_on(cfg.kernel));
+        let v = cfg.value(spec.key);
+        set.insert(spec.key.to_string(), v.is_some_and(|v| v.set));
+        if let Some(v) = v {
+            if let Some(text) = v.printed.as_ref().or(v.written.as_ref()) {
+                sysctl.insert(spec.key.to_string(), text.clone());
+                if let Some(n) = text.split_ascii_whitespace().next().and_then(|t| t.parse::<i64>().ok()) {
+                    num.insert(spec.key.to_string(), n);
+                }
+            }
+        }
+    }
+    let ts = cfg.int("net.ipv4.tcp_timestamps").unwrap_or(1);
+    NodeFacts {
+        name: cfg.name.clone(),
+        role: if info.role.is_empty() { "generic".into() } else { info.role.clone() },
+        kernel: KernelFacts {
+            release: cfg.kernel.to_string(),
+            version: cfg.kernel.code(),
+            major: cfg.kernel.major as i64,
+            minor: cfg.kernel.minor as i64,
+            origin: cfg.kernel_origin.as_str().into(),
+        },
+        listen: info.listen.iter().map(|&p| p as i64).collect(),
+        addresses: info.addresses.clone(),
+        timestamps: ts != 0,
+        ts_random_offsets: ts == 1 && cfg.kernel >= TS_OFFSETS_SINCE,
+        tw_reuse: cfg.int("net.ipv4.tcp_tw_reuse").unwrap_or(0),
+        reuse_delay_ms: cfg.int("net.ipv4.tcp_tw_reuse_delay").unwrap_or(1000),
+        ports: ports_of(cfg, info),
+        tw_buckets: cfg.int("net.ipv4.tcp_max_tw_buckets").unwrap_or(-1),
+        sysctl,
+        num,
+        has,
+        set,
+        holds_time_wait: false,
+        connects: false,
+        accepts: false,
+        accepts_via_nat: false,
+        accepts_from_clients: false,
+        internet_facing: false,
+        tw_population: 0.0,
+        tw_population_known: true,
+        reuse_needed: false,
+        reuse_applicable: false,
+    }
+}
+
+fn is_loopback(addr: &str) -> bool {
+    addr.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+}
+
+/// The facts of one side of a link. `me` and `peer` are this side's and the other side's facts.
+pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &NodeFacts, from_role: &str) -> HopFacts {
+    let (from, to) = if client_side { (me, peer) } else { (peer, me) };
+    let closes_first = link.client_closes == client_side;
+    let tuples = (from.addresses.len().max(1) * to.addresses.len().max(1)) as i64;
+    let rate = link.rate.unwrap_or(0.0);
+    let rate_per_tuple = rate / tuples as f64;
+    let loopback = !to.addresses.is_empty() && to.addresses.iter().all(|a| is_loopback(a));
+    let usable = me.ports.usable.max(0);
+    let without_reuse = usable as f64 / TIME_WAIT_SECONDS;
+    let with_reuse = usable as f64 / (me.reuse_delay_ms.max(1) as f64 / 1000.0);
+    let reuse_enabled = me.tw_reuse == 1 || (me.tw_reuse == 2 && loopback);
+    let reuse_works = client_side && closes_first && reuse_enabled && me.timestamps && peer.timestamps;
+    let effective = if reuse_works { with_reuse } else { without_reuse };
+    let holds = client_side && closes_first;
+    HopFacts {
+        link: link.name.clone(),
+        side: if client_side { "client" } else { "server" }.into(),
+        connects: client_side,
+        closes_first,
+        peer_closes_first: !closes_first,
+        via_nat: link.via_nat,
+        many_clients: link.via_nat || from_role == "client",
+        port: link.port as i64,
+        rate_known: link.rate.is_some(),
+        rate,
+        tuples,
+        rate_per_tuple,
+        loopback,
+        capacity: CapacityFacts {
+            ports: usable,
+            without_reuse,
+            with_reuse,
+            reuse_works,
+            effective,
+        },
+        needs_reuse: holds && link.rate.is_some() && rate_per_tuple > without_reuse,
+        exhausts: holds && link.rate.is_some() && rate_per_tuple > effective,
+        tw_sockets: if closes_first { rate * TIME_WAIT_SECONDS } else { 0.0 },
+    }
+}
+
+/// Fills the topology aggregates of every node from the links it is on.
+pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
+    for link in links {
+        let from_role = nodes[link.from].role.clone();
+        for client_side in [true, false] {
+            let (me_idx, peer_idx) = if client_side { (link.from, link.to) } else { (link.to, link.from) };
+            let hop = hop_facts(link, client_side, &nodes[me_idx], &nodes[peer_idx], &from_role);
+            let me = &mut nodes[me_idx];
+            if client_side {
+                me.connects = true;
+            } else {
+                me.accepts = true;
+                me.accepts_via_nat |= link.via_nat;
+                me.accepts_from_clients |= from_role == "client";
+            }
+            if hop.closes_first {
+                me.holds_time_wait = true;
+                me.tw_population += hop.tw_sockets;
+                me.tw_population_known &= hop.rate_known;
+            }
+            me.reuse_needed |= hop.needs_reuse;
+            me.reuse_applicable |= client_side && hop.closes_first;
+        }
+    }
+    for n in nodes.iter_mut() {
+        n.internet_facing = n.accepts_via_nat || n.accepts_from_clients;
+    }
+}

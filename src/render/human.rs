@@ -1,0 +1,245 @@
+//! The terminal report: a table per hop (the seed article's "scheme" tables, made exact), then
+//! the diagnostics as ariadne frames pointing into the files, then a summary line.
+//!
+//! Colour is decided by the caller (`Style`); ariadne always renders with byte offsets because
+//! our spans are bytes.
+
+use super::Style;
+use crate::diag::{Diagnostic, Severity, Verdict};
+use crate::engine::{HopSummary, Mode, Report, VerdictEntry};
+use crate::rules::eval::format_number;
+use crate::source::SourceMap;
+use ariadne::{Color, Config, IndexType, Label, ReportKind};
+use std::io::{self, Write};
+
+fn paint(style: Style, code: &str, text: &str) -> String {
+    if style.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn verdict_word(style: Style, v: Verdict) -> String {
+    let code = match v {
+        Verdict::Safe => "32",
+        Verdict::Pointless => "33",
+        Verdict::Dangerous => "1;31",
+    };
+    // Pad before painting so escape codes do not break the column.
+    paint(style, code, &format!("{:<9}", v.as_str()))
+}
+
+fn short_key(key: &str) -> &str {
+    key.strip_prefix("net.ipv4.").unwrap_or(key)
+}
+
+fn shown_value(v: &VerdictEntry) -> String {
+    let value = match &v.value {
+        Some(s) if s.is_empty() => "(empty)".to_string(),
+        Some(s) => s.clone(),
+        None => "?".to_string(),
+    };
+    if v.source == crate::config::SourceKindOut::Default {
+        format!("{value} (default)")
+    } else {
+        value
+    }
+}
+
+fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<()> {
+    let c = &h.client;
+    let via = h.via.as_ref().map(|v| format!(" via {v}")).unwrap_or_default();
+    writeln!(out, "{}", paint(style, "1", &format!("hop {}{} (port {}), {} closes first", h.link, via, h.port, h.closes_first)))?;
+    let rate = match h.rate {
+        Some(r) => format!(
+            "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}",
+            format_number(r),
+            c.tuples,
+            if c.tuples == 1 { "" } else { "s" },
+            format_number(c.rate_per_tuple),
+            format_number(r * crate::facts::TIME_WAIT_SECONDS),
+            h.closes_first
+        ),
+        None => format!("no rate declared; TIME_WAIT lands on {}", h.closes_first),
+    };
+    writeln!(out, "  {rate}")?;
+    writeln!(
+        out,
+        "  {} can open {}/s per tuple without reuse, {}/s with reuse ({} usable ports){}",
+        h.from,
+        format_number(c.capacity.without_reuse),
+        format_number(c.capacity.with_reuse),
+        c.capacity.ports,
+        if c.closes_first {
+            if c.capacity.reuse_works { "; reuse works here" } else { "; reuse does not work here" }
+        } else {
+            "; ports are not held in TIME_WAIT on this side"
+        }
+    )
+}
+
+fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Result<()> {
+    let kw = rows.iter().map(|v| short_key(v.key).len()).max().unwrap_or(0);
+    let vw = rows.iter().map(|v| shown_value(v).chars().count()).max().unwrap_or(0).min(24);
+    for v in rows {
+        let rule = v.rule.clone().unwrap_or_else(|| "-".into());
+        writeln!(
+            out,
+            "    {} {:<kw$}  {:<vw$}  {:<5}  {}",
+            verdict_word(style, v.verdict),
+            short_key(v.key),
+            shown_value(v),
+            rule,
+            v.reason,
+        )?;
+    }
+    Ok(())
+}
+
+fn render_diag(out: &mut dyn Write, style: Style, sources: &SourceMap, d: &Diagnostic) -> io::Result<()> {
+    let kind = match d.severity {
+        Severity::Error => ReportKind::Error,
+        Severity::Warning => ReportKind::Warning,
+        Severity::Info => ReportKind::Advice,
+    };
+    let Some(primary) = &d.primary else {
+        // Nothing to point at: same shape, without a frame.
+        let head = match d.severity {
+            Severity::Error => paint(style, "1;31", "Error"),
+            Severity::Warning => paint(style, "1;33", "Warning"),
+            Severity::Info => paint(style, "1;36", "Advice"),
+        };
+        writeln!(out, "[{}] {}: {}", d.code, head, d.message)?;
+        if let Some(h) = &d.help {
+            writeln!(out, "  help: {h}")?;
+        }
+        for n in &d.notes {
+            writeln!(out, "  note: {n}")?;
+        }
+        return writeln!(out);
+    };
+    let path = |s: crate::source::Span| sources.get(s.file).path.clone();
+    let config = Config::default().with_index_type(IndexType::Byte).with_color(style.color);
+    let main_color = match d.severity {
+        Severity::Error => Color::Red,
+        Severity::Warning => Color::Yellow,
+        Severity::Info => Color::Cyan,
+    };
+    let range = |s: crate::source::Span| {
+        // ariadne needs a non-empty range to draw a label.
+        if s.end > s.start { s.start..s.end } else { s.start..s.start + 1 }
+    };
+    let mut b = ariadne::Report::build(kind, (path(primary.span), range(primary.span)))
+        .with_config(config)
+        .with_code(&d.code)
+        .with_message(&d.message)
+        .with_label(Label::new((path(primary.span), range(primary.span))).with_message(&primary.message).with_color(main_color));
+    for l in &d.secondary {
+        b = b.with_label(Label::new((path(l.span), range(l.span))).with_message(&l.message).with_color(Color::Blue));
+    }
+    if let Some(h) = &d.help {
+        b = b.with_help(h);
+    }
+    for n in &d.notes {
+        b = b.with_note(n);
+    }
+    let mut files: Vec<(String, String)> = Vec::new();
+    for s in std::iter::once(primary.span).chain(d.secondary.iter().map(|l| l.span)) {
+        let f = sources.get(s.file);
+        if !files.iter().any(|(p, _)| *p == f.path) {
+            // ariadne counts a final line without newline oddly; give it one.
+            let mut text = f.text.clone();
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            files.push((f.path.clone(), text));
+        }
+    }
+    let mut buf = Vec::new();
+    b.finish().write(ariadne::sources(files), &mut buf)?;
+    // Trailing blanks from the frame make snapshots and terminals noisy.
+    let text = String::from_utf8_lossy(&buf);
+    for line in text.lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report) -> io::Result<()> {
+    match r.mode {
+        Mode::Topology if !r.fatal => {
+            writeln!(out, "{}", paint(style, "1", &format!("twlint: topology {}", r.topology.as_deref().unwrap_or("(unnamed)"))))?;
+            for n in &r.nodes {
+                let origin = match n.kernel_origin {
+                    crate::config::KernelOrigin::Assumed => " (assumed: the topology names no kernel)",
+                    crate::config::KernelOrigin::Flag => " (from --kernel)",
+                    crate::config::KernelOrigin::Dump => " (from the dump)",
+                    _ => "",
+                };
+                writeln!(out, "  node {:<12} {:<14} kernel {}{}", n.name, n.role, n.kernel, origin)?;
+            }
+            writeln!(out)?;
+            for h in &r.hops {
+                hop_header(out, style, h)?;
+                for side in ["client", "server"] {
+                    let rows: Vec<&VerdictEntry> = r.verdicts.iter().filter(|v| v.link.as_deref() == Some(&h.link) && v.side == Some(side)).collect();
+                    if let Some(first) = rows.first() {
+                        writeln!(out, "  {} ({side} side)", first.node)?;
+                        table(out, style, &rows)?;
+                    }
+                }
+                writeln!(out)?;
+            }
+            let unlinked: Vec<&VerdictEntry> = r.verdicts.iter().filter(|v| v.link.is_none()).collect();
+            if !unlinked.is_empty() {
+                writeln!(out, "{}", paint(style, "1", "nodes on no link"))?;
+                table(out, style, &unlinked)?;
+                writeln!(out)?;
+            }
+        }
+        Mode::Files => {
+            for n in &r.nodes {
+                let origin = match n.kernel_origin {
+                    crate::config::KernelOrigin::Assumed => " (assumed; pass --kernel to judge for another)",
+                    crate::config::KernelOrigin::Dump => " (from the dump)",
+                    _ => "",
+                };
+                writeln!(out, "{}", paint(style, "1", &format!("{}: kernel {}{}", n.name, n.kernel, origin)))?;
+                let rows: Vec<&VerdictEntry> = r.verdicts.iter().filter(|v| v.node == n.name).collect();
+                table(out, style, &rows)?;
+                writeln!(out)?;
+            }
+        }
+        Mode::Topology => {}
+    }
+    for d in &r.diagnostics {
+        render_diag(out, style, sources, d)?;
+    }
+    let errors = r.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = r.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    if r.fatal {
+        writeln!(out, "{}", paint(style, "1;31", &format!("twlint: the topology has {errors} error{}; nothing was judged", if errors == 1 { "" } else { "s" })))?;
+    } else {
+        writeln!(
+            out,
+            "{} dangerous, {} pointless, {} safe; {} error{}, {} warning{}",
+            r.count(Verdict::Dangerous),
+            r.count(Verdict::Pointless),
+            r.count(Verdict::Safe),
+            errors,
+            if errors == 1 { "" } else { "s" },
+            warnings,
+            if warnings == 1 { "" } else { "s" }
+        )?;
+    }
+    Ok(())
+}
+
+/// Renders diagnostics alone (rule-file errors, before any report exists).
+pub fn write_diagnostics(out: &mut dyn Write, style: Style, sources: &SourceMap, diags: &[Diagnostic]) -> io::Result<()> {
+    for d in diags {
+        render_diag(out, style, sources, d)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Evaluating CEL rules against facts.
+//!
+//! Facts are converted to CEL values once per node and once per hop; each key then runs in an
+//! inner scope that adds only the key's own variables, so the cost per (hop, key, rule) is the
+//! evaluation of one small expression.
+
+use super::{Template, TemplatePart};
+use crate::facts::{HopFacts, NodeFacts};
+use cel::{Context, Value};
+
+/// The variables a rule sees for one key, besides `node`, `peer` and `hop`.
+#[derive(Debug, Clone)]
+pub struct KeyVars {
+    pub key: String,
+    /// Effective value as the kernel prints it ("" when unknown).
+    pub value: String,
+    /// The first integer of the value (0 when there is none).
+    pub num: i64,
+    pub set: bool,
+    pub present: bool,
+    /// file, inline, live, dump or default.
+    pub source: String,
+}
+
+/// The names a condition may reference; anything else is an error in the rule file.
+pub const VARIABLES: &[&str] = &["key", "value", "num", "set", "present", "source", "node", "peer", "hop", "topology"];
+
+/// A context holding the node (and, for a hop, the peer and hop) facts.
+pub fn base_context(node: &Value, hop: Option<(&Value, &Value)>) -> Context<'static, 'static> {
+    let mut ctx = Context::default();
+    ctx.add_variable_from_value("node", node.clone());
+    match hop {
+        Some((peer, hop)) => {
+            ctx.add_variable_from_value("peer", peer.clone());
+            ctx.add_variable_from_value("hop", hop.clone());
+            ctx.add_variable_from_value("topology", true);
+        }
+        None => ctx.add_variable_from_value("topology", false),
+    }
+    ctx
+}
+
+pub fn to_cel_node(n: &NodeFacts) -> Value {
+    cel::to_value(n).expect("node facts are plain data")
+}
+
+pub fn to_cel_hop(h: &HopFacts) -> Value {
+    cel::to_value(h).expect("hop facts are plain data")
+}
+
+/// Adds a key's variables in an inner scope.
+pub fn key_scope<'a>(base: &'a Context<'a, 'static>, k: &KeyVars) -> Context<'a, 'static> {
+    let mut inner = base.new_inner_scope();
+    inner.add_variable_from_value("key", k.key.clone());
+    inner.add_variable_from_value("value", k.value.clone());
+    inner.add_variable_from_value("num", k.num);
+    inner.add_variable_from_value("set", k.set);
+    inner.add_variable_from_value("present", k.present);
+    inner.add_variable_from_value("source", k.source.clone());
+    inner
+}
+
+/// Runs a condition; anything but a boolean is an error in the rule.
+pub fn condition(program: &cel::Program, ctx: &Context) -> Result<bool, String> {
+    match program.execute(ctx) {
+        Ok(Value::Bool(b)) => Ok(b),
+        Ok(other) => Err(format!("the condition gave {other:?}, not a boolean")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Formats a CEL value for a message: integers plainly, floats rounded to what a reader needs.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => format_number(*f),
+        Value::String(s) => s.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        other => format!("{other:?}"),
+    }
+}
+
+/// `470.5333` → `470.5`, `28232.0` → `28232`, `1500.0` → `1500`.
+pub fn format_number(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    if (f - f.round()).abs() < 1e-9 || f.abs() >= 1000.0 {
+        format!("{}", f.round() as i64)
+    } else {
+        let s = format!("{f:.1}");
+        s.trim_end_matches(".0").to_string()
+    }
+}
+
+/// Renders a template; a hole that fails to evaluate is an error in the rule.
+pub fn render(t: &Template, ctx: &Context) -> Result<String, String> {
+    let mut out = String::new();
+    for part in &t.parts {
+        match part {
+            TemplatePart::Text(s) => out.push_str(s),
+            TemplatePart::Expr(p, src) => match p.execute(ctx) {
+                Ok(v) => out.push_str(&display(&v)),
+                Err(e) => return Err(format!("`{{{{ {src} }}}}`: {e}")),
+            },
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_naturally() {
+        assert_eq!(format_number(470.5333), "470.5");
+        assert_eq!(format_number(28232.0), "28232");
+        assert_eq!(format_number(2.0), "2");
+        assert_eq!(format_number(0.25), "0.2");
+        assert_eq!(format_number(1234.6), "1235");
+    }
+
+    #[test]
+    fn cel_compares_floats_with_integers() {
+        // Rules compare rates (floats) with literals written as integers.
+        let p = cel::Program::compile("hop.rate > 470 && hop.rate < 471.0").unwrap();
+        let mut ctx = Context::default();
+        let mut m = std::collections::HashMap::new();
+        m.insert("rate".to_string(), 470.5f64);
+        ctx.add_variable("hop", m).unwrap();
+        assert_eq!(condition(&p, &ctx), Ok(true));
+    }
+}

@@ -1,0 +1,470 @@
+//! Loading and validating rule files.
+//!
+//! Each file is parsed with the spanned YAML reader, then validated in full: unknown or missing
+//! fields, an id or name of the wrong shape, a file name that does not match, a CEL condition that
+//! does not compile or names variables the fact model lacks, keys twlint does not judge. Every
+//! problem becomes a diagnostic pointing into the rule file, and a catalog with any error is not
+//! used (the CLI exits 2), because a half-loaded catalog would give silently different verdicts.
+
+use super::eval::VARIABLES;
+use super::{CelRule, Check, Docs, Example, LabelSpec, Rule, RuleSet, Scope, Template, TemplatePart};
+use crate::diag::{did_you_mean, Diagnostic, Severity, Verdict};
+use crate::source::{FileId, SourceMap, Span, Spanned};
+use crate::yaml::{self, YamlNode};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The catalog shipped in `rules/`, embedded at build time as (path, text) pairs.
+pub static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+const TOP_FIELDS: &[&str] = &[
+    "id", "name", "summary", "check", "severity", "verdict", "scope", "keys", "when", "message", "help", "labels", "docs",
+];
+const DOC_FIELDS: &[&str] = &["what", "why", "example", "use_instead", "kernel", "references"];
+const EXAMPLE_FIELDS: &[&str] = &["sysctl", "topology", "kernel", "node"];
+const LABEL_FIELDS: &[&str] = &["on", "key", "message"];
+
+/// Code of every rule-file problem; rule files are not user content that verdicts are about, so
+/// these share one code.
+const RULE_FILE: &str = "rule-file";
+
+fn err(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(RULE_FILE, Severity::Error, message).at(span, label)
+}
+
+/// Loads the embedded catalog and any extra rule folders. Diagnostics are errors in rule files.
+pub fn load_catalog(extra_dirs: &[&Path], sources: &mut SourceMap) -> crate::error::Result<(RuleSet, Vec<Diagnostic>)> {
+    let mut texts: Vec<(String, String)> = EMBEDDED.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect();
+    for dir in extra_dirs {
+        let entries = std::fs::read_dir(dir).map_err(|source| crate::error::Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut files: Vec<_> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml") && p.is_file())
+            .collect();
+        files.sort();
+        for path in files {
+            let text = crate::read::read_text(&path, 1 << 20)?;
+            texts.push((path.display().to_string(), text));
+        }
+    }
+    let mut rules = Vec::new();
+    let mut diags = Vec::new();
+    for (path, text) in texts {
+        let id = sources.add(path.clone(), text);
+        let text = sources.get(id).text.clone();
+        if let Some(rule) = load_rule(id, &path, &text, &mut diags) {
+            rules.push(rule);
+        }
+    }
+    // Ids and names are permanent and unique across the shipped and the user's rules.
+    let mut seen: HashMap<String, &Rule> = HashMap::new();
+    let mut dup = Vec::new();
+    for r in &rules {
+        for k in [r.id.clone(), r.name.clone()] {
+            if let Some(first) = seen.get(&k) {
+                let mut d = err(r.span.expect("loaded rules have spans"), format!("`{k}` is already used by {}", first.path), "defined again here");
+                if let Some(s) = first.span {
+                    d = d.with_secondary(s, "first defined here");
+                }
+                dup.push(d.with_help("give the rule a new id and name; ids are never reused"));
+            } else {
+                seen.insert(k, r);
+            }
+        }
+    }
+    diags.extend(dup);
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok((RuleSet { rules }, diags))
+}
+
+fn scalar<'a>(node: &'a YamlNode, what: &str, diags: &mut Vec<Diagnostic>) -> Option<&'a Spanned<String>> {
+    let mut local = Vec::new();
+    let out = node.expect_scalar(what, &mut local);
+    diags.extend(local.into_iter().map(|mut d| {
+        d.code = RULE_FILE.into();
+        d
+    }));
+    out
+}
+
+fn check_fields(entries: &[(Spanned<String>, YamlNode)], allowed: &[&str], what: &str, diags: &mut Vec<Diagnostic>) {
+    for (k, _) in entries {
+        if !allowed.contains(&k.value.as_str()) {
+            let mut d = err(k.span, format!("unknown field `{}` in {what}", k.value), "unknown field");
+            d = match did_you_mean(&k.value, allowed.iter().copied()) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!("allowed fields: {}", allowed.join(", "))),
+            };
+            diags.push(d);
+        }
+    }
+}
+
+fn compile(expr: &Spanned<String>, file_text: &str, what: &str, scope: Option<Scope>, diags: &mut Vec<Diagnostic>) -> Option<Arc<cel::Program>> {
+    match cel::Program::compile(&expr.value) {
+        Ok(p) => {
+            let refs = p.references();
+            let mut ok = true;
+            for var in refs.variables() {
+                let allowed = VARIABLES.contains(&var) && !(scope == Some(Scope::Node) && (var == "peer" || var == "hop"));
+                if !allowed {
+                    let mut d = err(expr.span, format!("{what} uses `{var}`, which a {} rule does not have", match scope { Some(Scope::Node) => "node-scope", _ => "" }.trim()), "in this expression");
+                    d = match did_you_mean(var, VARIABLES.iter().copied()) {
+                        Some(s) if s != var => d.with_help(format!("did you mean `{s}`?")),
+                        _ if var == "peer" || var == "hop" => d.with_help("use `scope: hop` to see the peer and the hop"),
+                        _ => d.with_help(format!("the fact model has: {}; see rules/README.md", VARIABLES.join(", "))),
+                    };
+                    diags.push(d);
+                    ok = false;
+                }
+            }
+            ok.then(|| Arc::new(p))
+        }
+        Err(errors) => {
+            for e in errors.errors {
+                let span = locate(expr, file_text, e.pos.0, e.pos.1);
+                diags.push(err(span, format!("{what} is not valid CEL: {}", e.msg), "here"));
+            }
+            None
+        }
+    }
+}
+
+/// Maps a (line, column) inside an expression to a span in the rule file, by finding that line of
+/// the expression in the YAML text (block scalars are re-indented, so offsets do not carry over).
+fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> Span {
+    let raw = file_text.get(expr.span.start..expr.span.end).unwrap_or("");
+    let line_idx = (line.max(1) - 1) as usize;
+    if let Some(expr_line) = expr.value.lines().nth(line_idx) {
+        let trimmed = expr_line.trim_start();
+        if !trimmed.is_empty() {
+            if let Some(pos) = raw.find(trimmed) {
+                let lead = expr_line.len() - trimmed.len();
+                let col = (col.max(0) as usize).saturating_sub(lead).min(trimmed.len());
+                let at = expr.span.start + pos + col;
+                return Span::new(expr.span.file, at, (at + 1).min(expr.span.end).max(at));
+            }
+        }
+    }
+    expr.span
+}
+
+/// Splits `{{ expr }}` holes out of a message and compiles them.
+fn template(text: &Spanned<String>, file_text: &str, scope: Scope, diags: &mut Vec<Diagnostic>) -> Template {
+    let mut parts = Vec::new();
+    let mut rest = text.value.as_str();
+    while let Some(open) = rest.find("{{") {
+        if open > 0 {
+            parts.push(TemplatePart::Text(rest[..open].to_string()));
+        }
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            diags.push(err(text.span, "a `{{` in the message has no closing `}}`", "in this message"));
+            return Template { parts };
+        };
+        let src = after[..close].trim().to_string();
+        let spanned = Spanned::new(src.clone(), text.span);
+        if let Some(p) = compile(&spanned, file_text, "a message expression", Some(scope), diags) {
+            parts.push(TemplatePart::Expr(p, src));
+        }
+        rest = &after[close + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(TemplatePart::Text(rest.to_string()));
+    }
+    Template { parts }
+}
+
+fn example(node: Option<&YamlNode>, file_text: &str, what: &str, parent: Span, diags: &mut Vec<Diagnostic>) -> Example {
+    let _ = file_text;
+    let Some(node) = node else {
+        diags.push(err(parent, format!("docs has no `{what}`"), "in these docs").with_help(format!("add `{what}:` with a `sysctl:` or `topology:` input; it runs as a test")));
+        return Example::default();
+    };
+    let mut ex = Example::default();
+    let mut local = Vec::new();
+    let Some(entries) = node.expect_mapping("a mapping with `sysctl:` or `topology:`", &mut local) else {
+        diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+        return ex;
+    };
+    check_fields(entries, EXAMPLE_FIELDS, &format!("`{what}`"), diags);
+    for (k, v) in entries {
+        let s = scalar(v, "text", diags).map(|s| s.value.clone());
+        match k.value.as_str() {
+            "sysctl" => ex.sysctl = s,
+            "topology" => ex.topology = s,
+            "kernel" => ex.kernel = s,
+            "node" => ex.node = s,
+            _ => {}
+        }
+    }
+    if ex.sysctl.is_none() && ex.topology.is_none() {
+        diags.push(err(node.span(), format!("`{what}` needs a `sysctl:` or a `topology:` input"), "no input"));
+    }
+    ex
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+/// Loads one rule file; `None` when it has errors (all of which are pushed).
+pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
+    let before = diags.len();
+    let doc = match yaml::parse(file, text) {
+        Ok(doc) => doc,
+        Err(mut d) => {
+            d.code = RULE_FILE.into();
+            diags.push(d);
+            return None;
+        }
+    };
+    diags.extend(doc.diagnostics.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+    let root = &doc.root;
+    let mut local = Vec::new();
+    let Some(entries) = root.expect_mapping("a rule (a mapping)", &mut local) else {
+        diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+        return None;
+    };
+    check_fields(entries, TOP_FIELDS, "a rule", diags);
+    let whole = root.span();
+    let get = |k: &str| root.get(k);
+    let req = |k: &str, diags: &mut Vec<Diagnostic>| -> Option<Spanned<String>> {
+        match get(k) {
+            Some(n) => scalar(n, "text", diags).cloned(),
+            None => {
+                diags.push(err(Span::new(file, 0, 0), format!("the rule has no `{k}`"), "missing field").with_help(format!("add `{k}:`; see rules/README.md")));
+                None
+            }
+        }
+    };
+    let id = req("id", diags);
+    let name = req("name", diags);
+    let summary = req("summary", diags);
+    if let Some(id) = &id {
+        let ok = id.value.len() == 5 && id.value.starts_with("TW") && id.value[2..].bytes().all(|b| b.is_ascii_digit());
+        if !ok {
+            diags.push(err(id.span, format!("rule id `{}` is not of the form TW123", id.value), "bad id"));
+        }
+    }
+    if let Some(name) = &name {
+        if !is_kebab(&name.value) {
+            diags.push(err(name.span, format!("rule name `{}` is not kebab-case", name.value), "bad name").with_help("use lowercase words joined by `-`, naming what the rule flags"));
+        }
+    }
+    if let (Some(id), Some(name)) = (&id, &name) {
+        let file_name = Path::new(path).file_name().and_then(|f| f.to_str()).unwrap_or("");
+        let expected = format!("{}-{}.yaml", id.value, name.value);
+        if file_name != expected {
+            diags.push(err(id.span, format!("the file is named `{file_name}`, not `{expected}`"), "from this id and name").with_help("name rule files `<id>-<name>.yaml` so the catalog can be browsed"));
+        }
+    }
+    if let Some(s) = &summary {
+        style_check(s, "summary", diags);
+    }
+
+    let builtin = match get("check") {
+        Some(n) => match scalar(n, "`builtin`", diags) {
+            Some(s) if s.value == "builtin" => true,
+            Some(s) => {
+                diags.push(err(s.span, format!("unknown check `{}`", s.value), "here").with_help("write `check: builtin` for a built-in check, or leave it out for a CEL rule"));
+                true
+            }
+            None => true,
+        },
+        None => false,
+    };
+
+    let verdict = get("verdict").and_then(|n| scalar(n, "a verdict", diags)).and_then(|s| {
+        let v = Verdict::parse(&s.value);
+        if v.is_none() {
+            diags.push(err(s.span, format!("unknown verdict `{}`", s.value), "here").with_help("use safe, pointless or dangerous"));
+        }
+        v
+    });
+
+    let check = if builtin {
+        let severity = match get("severity").and_then(|n| scalar(n, "a severity", diags)) {
+            Some(s) => match s.value.as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                other => {
+                    diags.push(err(s.span, format!("unknown severity `{other}`"), "here").with_help("use error, warning or info"));
+                    Severity::Error
+                }
+            },
+            None => {
+                diags.push(err(whole, "a built-in check needs `severity:`", "in this rule"));
+                Severity::Error
+            }
+        };
+        for k in ["when", "message", "scope", "keys"] {
+            if let Some(n) = get(k) {
+                diags.push(err(n.span(), format!("`{k}` is for CEL rules; a built-in check's logic lives in the code"), "not used"));
+            }
+        }
+        Check::Builtin { severity, verdict }
+    } else {
+        let scope = match get("scope").and_then(|n| scalar(n, "`node` or `hop`", diags)) {
+            Some(s) if s.value == "node" => Scope::Node,
+            Some(s) if s.value == "hop" => Scope::Hop,
+            Some(s) => {
+                diags.push(err(s.span, format!("unknown scope `{}`", s.value), "here").with_help("use `node` (judged per node, also without a topology) or `hop` (per endpoint of every link)"));
+                Scope::Node
+            }
+            None => {
+                diags.push(err(whole, "the rule has no `scope`", "in this rule").with_help("add `scope: node` or `scope: hop`"));
+                Scope::Node
+            }
+        };
+        if verdict.is_none() && get("verdict").is_none() {
+            diags.push(err(whole, "the rule has no `verdict`", "in this rule").with_help("add `verdict: safe`, `pointless` or `dangerous`"));
+        }
+        let mut keys = Vec::new();
+        match get("keys") {
+            Some(n) => {
+                let mut local = Vec::new();
+                if let Some(items) = n.expect_sequence("a list of keys", &mut local) {
+                    for item in items {
+                        if let Some(k) = scalar(item, "a key", diags) {
+                            match crate::kernel::spec(&k.value) {
+                                Some(s) if s.judged => keys.push(k.value.clone()),
+                                _ => {
+                                    let judged = crate::kernel::KEYS.iter().filter(|s| s.judged).map(|s| s.key);
+                                    let mut d = err(k.span, format!("`{}` is not a key twlint judges", k.value), "unknown key");
+                                    if let Some(s) = did_you_mean(&k.value, judged) {
+                                        d = d.with_help(format!("did you mean `{s}`?"));
+                                    }
+                                    diags.push(d);
+                                }
+                            }
+                        }
+                    }
+                }
+                diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+            }
+            None => diags.push(err(whole, "the rule has no `keys`", "in this rule")),
+        }
+        let when = req("when", diags);
+        let when_p = when.as_ref().and_then(|w| compile(w, text, "the condition", Some(scope), diags));
+        let message = req("message", diags);
+        if let Some(m) = &message {
+            style_check(m, "message", diags);
+        }
+        let help = req("help", diags);
+        let message_t = message.as_ref().map(|m| template(m, text, scope, diags));
+        let help_t = help.as_ref().map(|h| template(h, text, scope, diags));
+        let mut labels = Vec::new();
+        if let Some(n) = get("labels") {
+            let mut local = Vec::new();
+            for item in n.expect_sequence("a list of labels", &mut local).unwrap_or(&[]) {
+                let Some(entries) = item.expect_mapping("a label (on, key, message)", &mut local) else { continue };
+                check_fields(entries, LABEL_FIELDS, "a label", diags);
+                let on = item.get("on").and_then(|n| scalar(n, "`node` or `peer`", diags));
+                let key = item.get("key").and_then(|n| scalar(n, "a key", diags));
+                let msg = item.get("message").and_then(|n| scalar(n, "text", diags));
+                match (on, key, msg) {
+                    (Some(on), Some(key), Some(msg)) if on.value == "node" || (on.value == "peer" && scope == Scope::Hop) => labels.push(LabelSpec {
+                        on_peer: on.value == "peer",
+                        key: key.value.clone(),
+                        message: msg.value.clone(),
+                    }),
+                    (Some(on), Some(_), Some(_)) => diags.push(err(on.span, format!("a label cannot be `on: {}` in this rule", on.value), "here").with_help("use `node`, or `peer` in a `scope: hop` rule")),
+                    _ => diags.push(err(item.span(), "a label needs `on`, `key` and `message`", "incomplete label")),
+                }
+            }
+            diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+        }
+        match (when_p, message_t, help_t) {
+            (Some(w), Some(m), Some(h)) => Check::Cel(Box::new(CelRule {
+                scope,
+                keys,
+                verdict: verdict.unwrap_or(Verdict::Dangerous),
+                when: w,
+                when_source: when.map(|w| w.value).unwrap_or_default(),
+                message: m,
+                help: h,
+                labels,
+            })),
+            _ => Check::Builtin { severity: Severity::Error, verdict },
+        }
+    };
+
+    // Documentation: every section present and non-empty.
+    let mut docs = Docs::default();
+    match get("docs") {
+        Some(n) => {
+            let mut local = Vec::new();
+            if let Some(entries) = n.expect_mapping("the docs (a mapping)", &mut local) {
+                check_fields(entries, DOC_FIELDS, "docs", diags);
+                for section in ["what", "why", "kernel"] {
+                    match n.get(section).and_then(|v| scalar(v, "text", diags)) {
+                        Some(s) if !s.value.trim().is_empty() => {
+                            let t = s.value.trim().to_string();
+                            match section {
+                                "what" => docs.what = t,
+                                "why" => docs.why = t,
+                                _ => docs.kernel = t,
+                            }
+                        }
+                        Some(s) => diags.push(err(s.span, format!("docs section `{section}` is empty"), "empty")),
+                        None if n.get(section).is_none() => diags.push(err(n.span(), format!("docs have no `{section}` section"), "in these docs").with_help("every rule documents what, why, example, use_instead, kernel and references")),
+                        None => {}
+                    }
+                }
+                docs.example = example(n.get("example"), text, "example", n.span(), diags);
+                docs.use_instead = example(n.get("use_instead"), text, "use_instead", n.span(), diags);
+                match n.get("references") {
+                    Some(r) => {
+                        for item in r.expect_sequence("a list of references", &mut local).unwrap_or(&[]) {
+                            if let Some(s) = scalar(item, "a reference", diags) {
+                                docs.references.push(s.value.clone());
+                            }
+                        }
+                        if docs.references.is_empty() {
+                            diags.push(err(r.span(), "docs list no references", "empty").with_help("cite the kernel source, documentation or article each claim rests on"));
+                        }
+                    }
+                    None => diags.push(err(n.span(), "docs have no `references` section", "in these docs")),
+                }
+            }
+            diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+        }
+        None => diags.push(err(whole, "the rule has no `docs`", "in this rule").with_help("add docs with what, why, example, use_instead, kernel and references")),
+    }
+
+    if diags.len() > before {
+        return None;
+    }
+    Some(Rule {
+        id: id?.value,
+        name: name?.value,
+        summary: summary?.value,
+        check,
+        docs,
+        path: path.to_string(),
+        span: Some(whole),
+    })
+}
+
+/// Messages and summaries share one style: lowercase start, no trailing period.
+fn style_check(s: &Spanned<String>, what: &str, diags: &mut Vec<Diagnostic>) {
+    let t = s.value.trim();
+    let first = t.chars().next();
+    if first.is_some_and(|c| c.is_uppercase()) {
+        diags.push(err(s.span, format!("the {what} starts with a capital letter"), "here").with_help("start messages in lowercase, as rustc and clippy do"));
+    }
+    if t.ends_with('.') {
+        diags.push(err(s.span, format!("the {what} ends with a period"), "here").with_help("leave out the final period"));
+    }
+}

@@ -1,0 +1,146 @@
+//! The rule catalog: rules as data, one YAML file per rule in `rules/`.
+//!
+//! A rule is either a CEL rule (a condition over the fact model that gives a verdict to one or
+//! more keys) or a built-in check (implemented by the sysctl reader, the kernel-aware config
+//! resolver or the topology loader) that still has its id and documentation here, so that
+//! `twlint explain` and the meta-tests treat every code alike. The catalog in the repository is
+//! embedded in the binary at build time; `--rules DIR` adds a user's rules.
+
+pub mod eval;
+pub mod load;
+
+use crate::diag::{Severity, Verdict};
+use crate::source::Span;
+
+/// Where a CEL rule is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Once per node (also without a topology); sees `node`, never `peer` or `hop`.
+    Node,
+    /// Once per endpoint of every link; sees `node`, `peer` and `hop`. Skipped without topology.
+    Hop,
+}
+
+/// A message with `{{ expression }}` holes, each a CEL expression over the same facts.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Text(String),
+    Expr(std::sync::Arc<cel::Program>, String),
+}
+
+/// A secondary label to draw when the rule fires: the place where a related key was set.
+#[derive(Debug, Clone)]
+pub struct LabelSpec {
+    /// `node` or `peer`.
+    pub on_peer: bool,
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CelRule {
+    pub scope: Scope,
+    pub keys: Vec<String>,
+    pub verdict: Verdict,
+    pub when: std::sync::Arc<cel::Program>,
+    pub when_source: String,
+    pub message: Template,
+    pub help: Template,
+    pub labels: Vec<LabelSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Check {
+    Cel(Box<CelRule>),
+    Builtin {
+        severity: Severity,
+        verdict: Option<Verdict>,
+    },
+}
+
+/// A documentation example: the input a rule's test runs.
+#[derive(Debug, Clone, Default)]
+pub struct Example {
+    /// A sysctl file, linted alone (file mode).
+    pub sysctl: Option<String>,
+    /// A topology (version 1) with inline values.
+    pub topology: Option<String>,
+    /// The kernel to judge a sysctl example for (`--kernel`).
+    pub kernel: Option<String>,
+    /// The node the rule must fire on (topology examples).
+    pub node: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Docs {
+    pub what: String,
+    pub why: String,
+    pub example: Example,
+    pub use_instead: Example,
+    pub kernel: String,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub summary: String,
+    pub check: Check,
+    pub docs: Docs,
+    /// The file it was loaded from, as displayed.
+    pub path: String,
+    pub span: Option<Span>,
+}
+
+impl Rule {
+    pub fn cel(&self) -> Option<&CelRule> {
+        match &self.check {
+            Check::Cel(c) => Some(c),
+            Check::Builtin { .. } => None,
+        }
+    }
+
+    /// The severity diagnostics of this rule get.
+    pub fn severity(&self) -> Severity {
+        match &self.check {
+            Check::Cel(c) => c.verdict.severity(),
+            Check::Builtin { severity, .. } => *severity,
+        }
+    }
+
+    pub fn verdict(&self) -> Option<Verdict> {
+        match &self.check {
+            Check::Cel(c) => Some(c.verdict),
+            Check::Builtin { verdict, .. } => *verdict,
+        }
+    }
+}
+
+/// The loaded catalog, sorted by id.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    pub fn get(&self, id_or_name: &str) -> Option<&Rule> {
+        let wanted = id_or_name.trim();
+        self.rules
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(wanted) || r.name == wanted)
+    }
+
+    /// CEL rules that judge a key, in id order.
+    pub fn for_key<'a>(&'a self, key: &'a str) -> impl Iterator<Item = (&'a Rule, &'a CelRule)> + 'a {
+        self.rules.iter().filter_map(move |r| match &r.check {
+            Check::Cel(c) if c.keys.iter().any(|k| k == key) => Some((r, c.as_ref())),
+            _ => None,
+        })
+    }
+}
