@@ -12,3 +12,4 @@ pub mod diag;
 pub mod error;
 pub mod kernel;
 pub mod source;
+pub mod sysctl;
