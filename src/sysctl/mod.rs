@@ -1,0 +1,82 @@
+//! Reading sysctl configuration the way procps-ng 4 (`sysctl -p`, `sysctl --system`) and
+//! systemd-sysctl read it, with a span on everything.
+//!
+//! This module owns the path from files on disk (or one text in memory) to effective values:
+//! `parse` reads the line grammar of one file, `dump` recognises `sysctl -a` output, `load` finds
+//! and orders files as `sysctl --system` does, and `resolve` decides which assignment wins for
+//! each key and reports what only shows across assignments (duplicates, procps/systemd
+//! divergence). Problems in the content are [`Diagnostic`]s; only I/O failures are errors.
+
+mod dump;
+mod load;
+mod parse;
+mod resolve;
+
+pub use dump::is_dump;
+pub use load::load;
+pub use parse::normalize_key;
+pub use resolve::{Setting, SysctlSet};
+
+use crate::diag::Diagnostic;
+use crate::source::{FileId, SourceMap, Span, Spanned};
+
+/// Whether a file holds settings someone wrote, or a host's state printed by `sysctl -a`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    File,
+    Dump,
+}
+
+/// One `key = value` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// The key in dotted form (see [`normalize_key`]); the span covers the key as written,
+    /// without a leading `-`.
+    pub key: Spanned<String>,
+    /// The value as procps writes it: everything after the first `=`, blanks stripped at both
+    /// ends, inner blanks (tabs too) kept. An empty value has an empty span right after `=`.
+    pub value: Spanned<String>,
+    /// The line starts with `-`: write failures are to be ignored.
+    pub ignore_failure: bool,
+    /// The key contains `*`, `?` or `[` and is expanded over /proc/sys by the tools.
+    pub glob: bool,
+    /// The whole line, without its end-of-line bytes.
+    pub line: Span,
+}
+
+/// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).
+/// Both tools compare it literally with the keys a glob expands to; it is not itself a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    pub pattern: Spanned<String>,
+}
+
+/// One file after parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedFile {
+    pub file: FileId,
+    pub kind: SourceKind,
+    pub assignments: Vec<Assignment>,
+    pub exclusions: Vec<Exclusion>,
+    /// The value of `kernel.osrelease` when the file is a dump.
+    pub kernel_release: Option<Spanned<String>>,
+    /// Problems found in this file alone.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses one text, deciding with [`is_dump`] whether it is configuration or a dump.
+pub fn parse_text(file: FileId, text: &str) -> ParsedFile {
+    let kind = if is_dump(text) {
+        SourceKind::Dump
+    } else {
+        SourceKind::File
+    };
+    parse::parse(file, text, kind)
+}
+
+/// Registers one in-memory file under `path` and resolves it alone.
+pub fn load_text(path: &str, text: &str, sources: &mut SourceMap) -> SysctlSet {
+    let file = sources.add(path, text);
+    let parsed = parse_text(file, text);
+    resolve::resolve(vec![parsed], None)
+}

@@ -1,0 +1,292 @@
+//! The line grammar of one sysctl file, as procps-ng 4 `sysctl -p` and systemd-sysctl read it.
+//!
+//! This module owns turning one text into assignments, exclusions and the diagnostics that
+//! concern a single line (TW001, TW005, TW008, TW011, TW012). It knows nothing about other files:
+//! precedence, duplicates and globs are `resolve`'s job. The rules below were checked against
+//! procps-ng 4.0.2 and systemd 252 inside a throwaway network namespace; where the two tools
+//! differ, the reader follows procps and says so in a comment.
+
+use super::{Assignment, Exclusion, ParsedFile, SourceKind};
+use crate::diag::{Diagnostic, Severity, Verdict};
+use crate::source::{FileId, Span, Spanned};
+
+const BOM: &str = "\u{feff}";
+
+/// Blanks as C's `isspace()` sees them, minus the newline that ends a line. procps strips these
+/// around keys and values; `\r` is among them, which is why CRLF files work with both tools.
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
+}
+
+/// Byte range of `text[start..end]` with blanks removed on both sides.
+fn trim_range(text: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && is_blank(text[start]) {
+        start += 1;
+    }
+    while end > start && is_blank(text[end - 1]) {
+        end -= 1;
+    }
+    (start, end)
+}
+
+/// The key in twlint's dotted form, from a key as written.
+///
+/// procps and systemd accept both `.` and `/` as separators, and decide by the first one: when it
+/// is `/`, the key is a path and a `.` is part of a component (a VLAN interface `eth0.100`); when
+/// it is `.`, a `/` stands for a literal dot. twlint stores the dotted form, in which path
+/// components are separated by `.` and a literal dot inside a component is written `/`, so every
+/// key has exactly one spelling: `net/ipv4/conf/eth0.100/rp_filter` becomes
+/// `net.ipv4.conf.eth0/100.rp_filter`, which is also how `sysctl -a` prints it.
+pub fn normalize_key(raw: &str) -> String {
+    match raw.bytes().find(|&b| b == b'.' || b == b'/') {
+        Some(b'/') => raw
+            .chars()
+            .map(|c| match c {
+                '/' => '.',
+                '.' => '/',
+                c => c,
+            })
+            .collect(),
+        _ => raw.to_owned(),
+    }
+}
+
+/// Whether a key uses glob(3) syntax, which procps 4 and systemd expand over `/proc/sys`.
+pub fn has_glob(key: &str) -> bool {
+    key.bytes().any(|b| matches!(b, b'*' | b'?' | b'['))
+}
+
+/// Parses a configuration file (kind `File`) or a `sysctl -a` dump (kind `Dump`).
+///
+/// Both use the same line grammar: a dump is a file that only contains assignments. What differs
+/// is what gets reported: dump values are the kernel's own output, so the checks on how a value
+/// was written (inline comments, quotes) are skipped there.
+pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
+    let mut parsed = ParsedFile {
+        file,
+        kind,
+        assignments: Vec::new(),
+        exclusions: Vec::new(),
+        kernel_release: None,
+        diagnostics: Vec::new(),
+    };
+    let bytes = text.as_bytes();
+    let has_bom = text.starts_with(BOM);
+    let mut pos = 0;
+    let mut first = true;
+    while pos < bytes.len() {
+        // Lines end at '\n'; a '\r' before it belongs to the EOL, not to the line.
+        let (end, next) = match bytes[pos..].iter().position(|&b| b == b'\n') {
+            Some(i) => (pos + i, pos + i + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        let line_end = if end > pos && bytes[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        let bom_line = first && has_bom;
+        first = false;
+        parse_line(&mut parsed, text, pos, line_end, next, bom_line);
+        pos = next;
+    }
+    if kind == SourceKind::Dump {
+        parsed.kernel_release = parsed
+            .assignments
+            .iter()
+            .rev()
+            .find(|a| a.key.value == "kernel.osrelease")
+            .map(|a| a.value.clone());
+    }
+    parsed
+}
+
+fn parse_line(
+    parsed: &mut ParsedFile,
+    text: &str,
+    start: usize,
+    end: usize,
+    raw_end: usize,
+    bom_line: bool,
+) {
+    let bytes = text.as_bytes();
+    let file = parsed.file;
+    let line = Span::new(file, start, end);
+    let mut s = start;
+    while s < end && is_blank(bytes[s]) {
+        s += 1;
+    }
+    // procps skips a line shorter than two bytes, counting its EOL, after leading blanks: a lone
+    // `x` on the last line without a final newline is skipped, `x` followed by a newline is a
+    // syntax error (systemd reports both; twlint follows procps, the stricter reader of the two
+    // would be noise for a line that cannot be anything but a typo).
+    if s == end || raw_end - s < 2 {
+        return;
+    }
+    // A byte-order mark is not a blank to either tool, so `#` after it does not start a comment.
+    if !bom_line && (bytes[s] == b'#' || bytes[s] == b';') {
+        return;
+    }
+    let eq = bytes[s..end].iter().position(|&b| b == b'=').map(|i| s + i);
+    // The key starts after a leading '-' (the "ignore failure" / exclusion marker). procps keeps
+    // blanks after the '-' as part of the key (and fails to find it); systemd strips them. twlint
+    // strips them too, so the key is the one the author meant.
+    // After a byte-order mark the '-' is inside the key, so it is no marker (the tools agree).
+    let dash = bytes[s] == b'-';
+    let key_from = s + usize::from(dash);
+    let Some(eq) = eq else {
+        if dash {
+            let (ks, ke) = trim_range(bytes, key_from, end);
+            let pattern = Spanned::new(normalize_key(&text[ks..ke]), Span::new(file, ks, ke));
+            parsed.exclusions.push(Exclusion { pattern });
+            return;
+        }
+        if bom_line {
+            parsed.diagnostics.push(bom_diagnostic(file, start, None));
+        } else {
+            parsed.diagnostics.push(syntax_error(line, &text[s..end]));
+        }
+        return;
+    };
+    let (ks, ke) = trim_range(bytes, key_from, eq);
+    let (vs, ve) = trim_range(bytes, eq + 1, end);
+    if ks == ke || (bom_line && &text[ks..ke] == BOM) {
+        parsed.diagnostics.push(empty_key(Span::new(file, s, eq + 1), line));
+        return;
+    }
+    let key_text = &text[ks..ke];
+    let key = normalize_key(key_text);
+    if bom_line && key_text.starts_with(BOM) {
+        parsed.diagnostics.push(bom_diagnostic(
+            file,
+            start,
+            Some((key[BOM.len()..].to_owned(), Span::new(file, ks, ke))),
+        ));
+    }
+    let value = Spanned::new(text[vs..ve].to_owned(), Span::new(file, vs, ve));
+    if parsed.kind == SourceKind::File {
+        check_value(parsed, &key, &value);
+    }
+    parsed.assignments.push(Assignment {
+        glob: has_glob(&key),
+        key: Spanned::new(key, Span::new(file, ks, ke)),
+        value,
+        ignore_failure: dash,
+        line,
+    });
+}
+
+/// TW005 and TW008: the two ways a value is written that the tools do not read as the author
+/// meant, because neither tool knows comments after a value or quoting.
+fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
+    let v = value.value.as_bytes();
+    let file = value.span.file;
+    let base = value.span.start;
+    if let Some(&q) = v.first().filter(|&&b| b == b'"' || b == b'\'') {
+        if v[1..].contains(&q) {
+            parsed.diagnostics.push(
+                Diagnostic::error("TW008", format!("the value of `{key}` is wrapped in quotes"))
+                    .with_verdict(Verdict::Dangerous)
+                    .with_key(key)
+                    .at(value.span, "the quotes are part of the value")
+                    .with_help(
+                        "Remove the quotes: write the fields separated by blanks, as in \
+                         `key = 32768 60999`.",
+                    )
+                    .with_note(
+                        "procps sysctl and systemd-sysctl write everything after `=` to the kernel, \
+                         quotes included, and the kernel rejects a number that starts with a quote \
+                         (EINVAL)",
+                    ),
+            );
+        }
+    }
+    // A '#' or ';' that starts the value or follows a blank looks like a comment to the author.
+    let comment = (0..v.len()).find(|&i| {
+        (v[i] == b'#' || v[i] == b';') && (i == 0 || v[i - 1] == b' ' || v[i - 1] == b'\t')
+    });
+    if let Some(i) = comment {
+        let mark = v[i] as char;
+        parsed.diagnostics.push(
+            Diagnostic::warning(
+                "TW005",
+                format!("`{mark}` after the value of `{key}` does not start a comment"),
+            )
+            .with_key(key)
+            .at(
+                Span::new(file, base + i, value.span.end),
+                "this text is written to the kernel as part of the value",
+            )
+            .with_help(format!(
+                "Move the comment to a line of its own that starts with `{mark}`."
+            ))
+            .with_note(
+                "procps sysctl and systemd-sysctl only know comment lines; for a single number the \
+                 kernel reads the number and ignores the rest, but for a key with several fields \
+                 the extra words are parsed as fields and the write fails with EINVAL",
+            ),
+        );
+    }
+}
+
+fn syntax_error(line: Span, content: &str) -> Diagnostic {
+    let mut d = Diagnostic::new("TW001", Severity::Warning, "line is not an assignment")
+        .with_verdict(Verdict::Pointless)
+        .at(line, "no `=` on this line")
+        .with_help(
+            "Write `key = value`, or start the line with `#` to make it a comment. procps sysctl \
+             prints `invalid syntax, continuing...` and systemd-sysctl `Line is not an assignment, \
+             ignoring`; both skip the line, and systemd-sysctl then exits with status 1.",
+        );
+    // A line such as `net.ipv4.tcp_tw_reuse 1` names a key; saying which one helps filtering.
+    let word = content.split([' ', '\t']).next().unwrap_or("");
+    if word.len() > 2 && word.contains(['.', '/']) && !has_glob(word) {
+        d = d.with_key(normalize_key(word));
+    }
+    d
+}
+
+fn empty_key(span: Span, line: Span) -> Diagnostic {
+    Diagnostic::error("TW011", "assignment without a key")
+        .at(span, "nothing before `=`")
+        .with_secondary(line, "this line is not applied")
+        .with_help(
+            "Write the key before `=`, or delete the line. procps sysctl tries to write the \
+             directory /proc/sys/ itself and exits with status 1; systemd-sysctl fails the same \
+             way (`Is a directory`).",
+        )
+}
+
+/// TW012. Neither procps nor systemd strips a UTF-8 byte-order mark: it becomes the first bytes
+/// of the first key, which then names no file under /proc/sys, or it turns a first comment line
+/// into a syntax error. Either way the first line is lost and the tools report a failure.
+fn bom_diagnostic(
+    file: FileId,
+    start: usize,
+    key: Option<(String, Span)>,
+) -> Diagnostic {
+    let bom = Span::new(file, start, start + BOM.len());
+    let help = "Save the file as UTF-8 without a byte-order mark (for example `sed -i '1s/^\\xEF\\xBB\\xBF//' FILE`).";
+    match key {
+        Some((key, key_span)) => Diagnostic::error(
+            "TW012",
+            format!("byte-order mark before `{key}` becomes part of the key"),
+        )
+        .with_key(key)
+        .at(bom, "invisible byte-order mark")
+        .with_secondary(key_span, "written to a key with three extra bytes, which does not exist")
+        .with_help(help)
+        .with_note(
+            "procps sysctl reports `cannot stat /proc/sys/\u{feff}...` and exits with status 1; \
+             systemd-sysctl warns that it could not write the key",
+        ),
+        None => Diagnostic::error("TW012", "byte-order mark turns the first line into a syntax error")
+            .at(bom, "invisible byte-order mark")
+            .with_help(help)
+            .with_note(
+                "the mark is not a blank to procps or systemd, so the first line is neither a \
+                 comment nor an assignment: procps prints `invalid syntax` and systemd-sysctl exits \
+                 with status 1",
+            ),
+    }
+}

@@ -1,0 +1,328 @@
+//! Effective values: which assignment wins for each key, across all files of a set.
+//!
+//! This module owns precedence and what can only be seen across assignments. Both procps 4 and
+//! systemd-sysctl give the last explicit assignment of a key the final say; a glob assignment
+//! only reaches keys that no explicit assignment and no `-key` exclusion names, and among globs
+//! the last match wins (checked on procps-ng 4.0.2 and systemd 252). It reports duplicates
+//! (TW006) and keys on which procps and systemd end in different states (TW010).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use super::{normalize_key, Assignment, ParsedFile, SourceKind};
+use crate::diag::{Diagnostic, Severity};
+use crate::source::{Span, Spanned};
+
+/// The effective value of one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// The dotted key.
+    pub key: String,
+    /// The effective value and where it was written.
+    pub value: Spanned<String>,
+    pub kind: SourceKind,
+    pub ignore_failure: bool,
+    /// Key spans of the earlier assignments this one overrides, in application order.
+    pub overridden: Vec<Span>,
+    /// The value came from a glob assignment.
+    pub via_glob: bool,
+}
+
+/// An assignment by position: index of the file in `SysctlSet::files`, index in its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ref {
+    file: u32,
+    index: u32,
+}
+
+/// Every file of one linted set, in application order, with the effective values.
+#[derive(Debug, Clone)]
+pub struct SysctlSet {
+    /// The files in the order procps applies them.
+    pub files: Vec<ParsedFile>,
+    /// Every diagnostic: each file's own, then those found across assignments.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Explicit (non-glob) assignments of each key, in application order.
+    explicit: HashMap<String, Vec<Ref>>,
+    /// Glob assignments in application order.
+    globs: Vec<Ref>,
+    /// Keys named by `-key` exclusions.
+    excluded: HashSet<String>,
+}
+
+/// Builds the set. `systemd_order` lists the indexes of the files systemd-sysctl reads, in its
+/// order, when that differs from procps' (`None`: both read `files` in the same order).
+pub(crate) fn resolve(files: Vec<ParsedFile>, systemd_order: Option<Vec<usize>>) -> SysctlSet {
+    let mut explicit: HashMap<String, Vec<Ref>> = HashMap::new();
+    let mut globs = Vec::new();
+    let mut excluded = HashSet::new();
+    for (f, parsed) in files.iter().enumerate() {
+        for (i, a) in parsed.assignments.iter().enumerate() {
+            let r = Ref {
+                file: f as u32,
+                index: i as u32,
+            };
+            if a.glob {
+                globs.push(r);
+            } else if let Some(refs) = explicit.get_mut(a.key.value.as_str()) {
+                refs.push(r);
+            } else {
+                explicit.insert(a.key.value.clone(), vec![r]);
+            }
+        }
+        excluded.extend(parsed.exclusions.iter().map(|e| e.pattern.value.clone()));
+    }
+    let mut set = SysctlSet {
+        diagnostics: files.iter().flat_map(|f| f.diagnostics.clone()).collect(),
+        files,
+        explicit,
+        globs,
+        excluded,
+    };
+    let mut cross = set.duplicates();
+    if let Some(order) = systemd_order {
+        cross.extend(set.divergences(&order));
+    }
+    // HashMap order is arbitrary; report in file order so output is stable.
+    cross.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.file, l.span.start)));
+    set.diagnostics.extend(cross);
+    set
+}
+
+/// Whitespace-insensitive value comparison: the kernel reads fields separated by any blanks.
+fn same_value(a: &str, b: &str) -> bool {
+    a.split_ascii_whitespace().eq(b.split_ascii_whitespace())
+}
+
+impl SysctlSet {
+    fn assignment(&self, r: Ref) -> &Assignment {
+        &self.files[r.file as usize].assignments[r.index as usize]
+    }
+
+    fn kind(&self, r: Ref) -> SourceKind {
+        self.files[r.file as usize].kind
+    }
+
+    fn setting(&self, key: &str, winner: Ref, earlier: &[Ref], via_glob: bool) -> Setting {
+        let a = self.assignment(winner);
+        Setting {
+            key: key.to_owned(),
+            value: a.value.clone(),
+            kind: self.kind(winner),
+            ignore_failure: a.ignore_failure,
+            overridden: earlier.iter().map(|&r| self.assignment(r).key.span).collect(),
+            via_glob,
+        }
+    }
+
+    /// The effective value of a dotted key (a key in `/` form is accepted too).
+    pub fn get(&self, key: &str) -> Option<Setting> {
+        let key: Cow<str> = match key.bytes().find(|&b| b == b'.' || b == b'/') {
+            Some(b'/') => Cow::Owned(normalize_key(key)),
+            _ => Cow::Borrowed(key),
+        };
+        if let Some(refs) = self.explicit.get(key.as_ref()) {
+            let (winner, earlier) = refs.split_last()?;
+            return Some(self.setting(&key, *winner, earlier, false));
+        }
+        // Both tools skip keys named by an exclusion or an explicit assignment when they expand
+        // a glob; the explicit case returned above.
+        if self.excluded.contains(key.as_ref()) {
+            return None;
+        }
+        let matching: Vec<Ref> = self
+            .globs
+            .iter()
+            .copied()
+            .filter(|&r| glob_match(&self.assignment(r).key.value, &key))
+            .collect();
+        let (winner, earlier) = matching.split_last()?;
+        Some(self.setting(&key, *winner, earlier, true))
+    }
+
+    /// Every explicitly assigned key with its effective setting, in key order.
+    pub fn explicit(&self) -> impl Iterator<Item = Setting> + '_ {
+        let mut keys: Vec<&String> = self.explicit.keys().collect();
+        keys.sort_unstable();
+        keys.into_iter().filter_map(|k| {
+            let refs = &self.explicit[k];
+            let (winner, earlier) = refs.split_last()?;
+            Some(self.setting(k, *winner, earlier, false))
+        })
+    }
+
+    /// The kernel release of the last dump that has `kernel.osrelease`.
+    pub fn kernel_release(&self) -> Option<&Spanned<String>> {
+        self.files.iter().rev().find_map(|f| f.kernel_release.as_ref())
+    }
+
+    /// True when at least one file was read and every file is a `sysctl -a` dump.
+    pub fn is_dump(&self) -> bool {
+        !self.files.is_empty() && self.files.iter().all(|f| f.kind == SourceKind::Dump)
+    }
+
+    /// TW006: one diagnostic per overridden explicit assignment. Dumps take no part: a dump
+    /// repeats a key for every line of a multi-line value, and a file applied on top of a dump
+    /// is meant to change the host's state.
+    fn duplicates(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (key, refs) in &self.explicit {
+            if refs.len() < 2 {
+                continue;
+            }
+            let Some(&winner) = refs.last() else { continue };
+            if self.kind(winner) == SourceKind::Dump {
+                continue;
+            }
+            let win = self.assignment(winner);
+            for &r in &refs[..refs.len() - 1] {
+                if self.kind(r) == SourceKind::Dump {
+                    continue;
+                }
+                let lost = self.assignment(r);
+                let same_file = r.file == winner.file;
+                let message = if same_value(&lost.value.value, &win.value.value) {
+                    format!("`{key}` is set again later to the same value")
+                } else {
+                    format!("`{key}` is set again later, so this value does not last")
+                };
+                out.push(
+                    Diagnostic::warning("TW006", message)
+                        .with_key(key.as_str())
+                        .at(lost.line, "overridden later")
+                        .with_secondary(win.line, "this assignment wins")
+                        .with_help(if same_file {
+                            "Keep one assignment per key; delete the earlier line."
+                        } else {
+                            "Keep one assignment per key in the set, in the file that should own it."
+                        })
+                        .with_note(
+                            "procps sysctl writes every assignment in order and systemd-sysctl \
+                             keeps only the last one; both end with the last value",
+                        ),
+                );
+            }
+        }
+        out
+    }
+
+    /// TW010: keys on which procps (`files` order, `/etc/sysctl.conf` last) and systemd-sysctl
+    /// (`order`, which does not read `/etc/sysctl.conf` unless a drop-in links to it) end with
+    /// different values.
+    fn divergences(&self, order: &[usize]) -> Vec<Diagnostic> {
+        let mut rank = vec![None; self.files.len()];
+        for (pos, &f) in order.iter().enumerate() {
+            rank[f] = Some(pos);
+        }
+        let mut out = Vec::new();
+        for (key, refs) in &self.explicit {
+            let Some(&procps) = refs.last() else { continue };
+            // Within one file the later line wins, so (rank, index) orders systemd's view.
+            let systemd = refs
+                .iter()
+                .filter_map(|&r| rank[r.file as usize].map(|p| (p, r.index, r)))
+                .max_by_key(|&(p, i, _)| (p, i))
+                .map(|(_, _, r)| r);
+            let Some(systemd) = systemd else { continue };
+            let (p, s) = (self.assignment(procps), self.assignment(systemd));
+            if systemd == procps || same_value(&p.value.value, &s.value.value) {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    "TW010",
+                    Severity::Warning,
+                    format!(
+                        "procps and systemd-sysctl end with different values for `{key}`: `{}` and `{}`",
+                        p.value.value, s.value.value
+                    ),
+                )
+                .with_key(key.as_str())
+                .at(p.line, "`sysctl --system` applies this last")
+                .with_secondary(s.line, "systemd-sysctl ends with this value")
+                .with_help(
+                    "Set the key in one place only, in a drop-in under /etc/sysctl.d, so that both \
+                     tools agree.",
+                )
+                .with_note(
+                    "procps `sysctl --system` applies /etc/sysctl.conf after every drop-in; \
+                     systemd-sysctl (which runs at boot) reads it only through a sysctl.d link \
+                     such as Debian's 99-sysctl.conf, at that link's place in the order",
+                ),
+            );
+        }
+        out
+    }
+}
+
+/// glob(3) matching of a dotted pattern against a dotted key. The tools expand globs over the
+/// /proc/sys path, where `*`, `?` and brackets never match the `/` between components; in dotted
+/// form the component separator is `.`, so none of them match `.` here.
+pub(crate) fn glob_match(pattern: &str, key: &str) -> bool {
+    let (p, k) = (pattern.as_bytes(), key.as_bytes());
+    let (mut pi, mut ki) = (0, 0);
+    // Backtracking point for the last '*': pattern position after it, key position it covers to.
+    let mut star: Option<(usize, usize)> = None;
+    while ki < k.len() {
+        let step = match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi + 1, ki));
+                pi += 1;
+                continue;
+            }
+            Some(b'?') if k[ki] != b'.' => Some(pi + 1),
+            Some(b'[') if k[ki] != b'.' => match bracket(p, pi, k[ki]) {
+                Some((true, next)) => Some(next),
+                Some((false, _)) => None,
+                // An unclosed '[' is an ordinary character to glob(3).
+                None => (k[ki] == b'[').then_some(pi + 1),
+            },
+            Some(b'\\') if pi + 1 < p.len() => (p[pi + 1] == k[ki]).then_some(pi + 2),
+            Some(&c) if c != b'?' && c != b'[' => (c == k[ki]).then_some(pi + 1),
+            _ => None,
+        };
+        match step {
+            Some(next) => {
+                pi = next;
+                ki += 1;
+            }
+            None => match star {
+                // A '*' may swallow one more character, but never a separator.
+                Some((sp, sk)) if k[sk] != b'.' => {
+                    star = Some((sp, sk + 1));
+                    pi = sp;
+                    ki = sk + 1;
+                }
+                _ => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// Matches `c` against the bracket expression at `p[start]` (`[abc]`, `[a-z]`, `[!x]`, `[^x]`).
+/// Returns whether it matched and the position after `]`, or `None` when the bracket is unclosed.
+fn bracket(p: &[u8], start: usize, c: u8) -> Option<(bool, usize)> {
+    let mut i = start + 1;
+    let negate = matches!(p.get(i), Some(b'!' | b'^'));
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    loop {
+        let lo = *p.get(i)?;
+        if lo == b']' && !first {
+            return Some((matched != negate, i + 1));
+        }
+        first = false;
+        if p.get(i + 1) == Some(&b'-') && p.get(i + 2).is_some_and(|&hi| hi != b']') {
+            let hi = p[i + 2];
+            matched |= lo <= c && c <= hi;
+            i += 3;
+        } else {
+            matched |= lo == c;
+            i += 1;
+        }
+    }
+}
