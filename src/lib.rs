@@ -12,3 +12,5 @@ pub mod diag;
 pub mod error;
 pub mod kernel;
 pub mod source;
+pub mod topology;
+pub mod yaml;

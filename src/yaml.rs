@@ -1,0 +1,608 @@
+//! YAML, read into a tree that remembers where everything was written.
+//!
+//! This is the only module that talks to the YAML parser (`saphyr-parser`). It turns the parser's
+//! events into a [`YamlNode`] tree whose every scalar, key, list and mapping carries a byte
+//! [`Span`], so later stages can point at a value that is well-formed YAML but wrong for twlint
+//! (an unknown field, a port of 0). It also keeps how a scalar was written ([`ScalarStyle`]), so a
+//! quoted `"80"` is known to be a string and a plain `80` a number.
+//!
+//! What is refused, with a diagnostic rather than a hang or an allocation storm:
+//! - syntax errors (TW050, at the position the parser reports);
+//! - nesting deeper than [`MAX_DEPTH`] and documents that expand, through aliases, to more than
+//!   [`MAX_NODES`] nodes (TW050: an "alias bomb" is stopped before it is expanded).
+//!
+//! What is reported but not fatal: a key written twice in one mapping (TW064, the first one is
+//! kept) and further documents after the first (TW069, a warning; they are checked for syntax
+//! errors, then ignored).
+//!
+//! Aliases (`*name`) are resolved by copying the anchored node; the copy's outer span is the
+//! alias, the spans inside it are those of the anchor's definition. Merge keys (`<<`) and tags
+//! other than `!!str` and `!!null` have no special meaning here.
+
+use crate::diag::Diagnostic;
+use crate::source::{FileId, Span, Spanned};
+use saphyr_parser::{Event, Parser, ScanError};
+use std::collections::HashMap;
+
+/// Deepest nesting of lists and mappings accepted (a topology needs about five).
+pub const MAX_DEPTH: usize = 64;
+/// Most nodes a document may have once its aliases are expanded.
+pub const MAX_NODES: usize = 200_000;
+
+/// How a scalar was written. Only a plain scalar can be a number, a boolean or null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarStyle {
+    /// `80`, `web`, `6.8`.
+    Plain,
+    /// `'80'`, `"80"`, or tagged `!!str`.
+    Quoted,
+    /// A literal (`|`) or folded (`>`) block.
+    Block,
+}
+
+/// One node of a YAML document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum YamlNode {
+    /// A scalar; `value.span` covers the text as written, quotes included.
+    Scalar {
+        value: Spanned<String>,
+        style: ScalarStyle,
+    },
+    Sequence {
+        items: Vec<YamlNode>,
+        span: Span,
+    },
+    /// A mapping, entries in file order, keys unique (duplicates are dropped with TW064).
+    Mapping {
+        entries: Vec<(Spanned<String>, YamlNode)>,
+        span: Span,
+    },
+    /// `~`, `null`, or nothing at all (`key:` with no value); the span may be empty.
+    Null(Span),
+}
+
+/// A parsed document: the first document's root, and the non-fatal diagnostics found on the way.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub root: YamlNode,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl YamlNode {
+    pub fn span(&self) -> Span {
+        match self {
+            YamlNode::Scalar { value, .. } => value.span,
+            YamlNode::Sequence { span, .. }
+            | YamlNode::Mapping { span, .. }
+            | YamlNode::Null(span) => *span,
+        }
+    }
+
+    /// What the node is, for "expected X, found Y" messages: "a number", "a list", ...
+    pub fn describe(&self) -> &'static str {
+        match self {
+            YamlNode::Scalar {
+                value,
+                style: ScalarStyle::Plain,
+            } => {
+                let v = value.value.as_str();
+                if parse_int(v).is_some() || parse_float(v).is_some() {
+                    "a number"
+                } else if matches!(v, "true" | "false" | "True" | "False" | "TRUE" | "FALSE") {
+                    "a boolean"
+                } else {
+                    "a string"
+                }
+            }
+            YamlNode::Scalar {
+                style: ScalarStyle::Quoted,
+                ..
+            } => "a quoted string",
+            YamlNode::Scalar {
+                style: ScalarStyle::Block,
+                ..
+            } => "a block string",
+            YamlNode::Sequence { .. } => "a list",
+            YamlNode::Mapping { .. } => "a mapping",
+            YamlNode::Null(_) => "nothing (null)",
+        }
+    }
+
+    /// The scalar's text and style, if this is a scalar.
+    pub fn as_scalar(&self) -> Option<(&Spanned<String>, ScalarStyle)> {
+        match self {
+            YamlNode::Scalar { value, style } => Some((value, *style)),
+            _ => None,
+        }
+    }
+
+    /// The value under `key`, if this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&YamlNode> {
+        match self {
+            YamlNode::Mapping { entries, .. } => entries
+                .iter()
+                .find(|(k, _)| k.value == key)
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The scalar's text in any style; anything else pushes TW053 ("expected `expected`").
+    pub fn expect_scalar(
+        &self,
+        expected: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<&Spanned<String>> {
+        match self {
+            YamlNode::Scalar { value, .. } => Some(value),
+            _ => {
+                diags.push(
+                    self.wrong_type(expected)
+                        .with_help("write a single value here, not a list or a mapping"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The text of a plain scalar (a number or a keyword); a quoted one pushes TW053, as does
+    /// anything that is not a scalar.
+    pub fn expect_plain(
+        &self,
+        expected: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<&Spanned<String>> {
+        match self {
+            YamlNode::Scalar {
+                value,
+                style: ScalarStyle::Plain,
+            } => Some(value),
+            YamlNode::Scalar { .. } => {
+                diags.push(
+                    self.wrong_type(expected)
+                        .with_help("remove the quotes: a quoted value is a string in YAML"),
+                );
+                None
+            }
+            _ => self.expect_scalar(expected, diags),
+        }
+    }
+
+    /// The items of a list; null counts as an empty list. Anything else pushes TW053.
+    pub fn expect_sequence(&self, expected: &str, diags: &mut Vec<Diagnostic>) -> Option<&[YamlNode]> {
+        match self {
+            YamlNode::Sequence { items, .. } => Some(items),
+            YamlNode::Null(_) => Some(&[]),
+            _ => {
+                diags.push(self.wrong_type(expected).with_help(
+                    "write a YAML list here: `[a, b]`, or one `- item` per line",
+                ));
+                None
+            }
+        }
+    }
+
+    /// The entries of a mapping; null counts as an empty mapping. Anything else pushes TW053.
+    pub fn expect_mapping(
+        &self,
+        expected: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<&[(Spanned<String>, YamlNode)]> {
+        match self {
+            YamlNode::Mapping { entries, .. } => Some(entries),
+            YamlNode::Null(_) => Some(&[]),
+            _ => {
+                diags.push(
+                    self.wrong_type(expected)
+                        .with_help("write a YAML mapping here, one `key: value` per line"),
+                );
+                None
+            }
+        }
+    }
+
+    /// TW053 wrong-type, pointing at this node: "expected a list of ports, found a number".
+    pub fn wrong_type(&self, expected: &str) -> Diagnostic {
+        Diagnostic::error(
+            "TW053",
+            format!("expected {expected}, found {}", self.describe()),
+        )
+        .at(self.span(), format!("expected {expected}"))
+    }
+
+    /// Number of nodes in this subtree, and its height (a scalar has height 0).
+    fn size_and_height(&self) -> (usize, usize) {
+        match self {
+            YamlNode::Scalar { .. } | YamlNode::Null(_) => (1, 0),
+            YamlNode::Sequence { items, .. } => items.iter().fold((1, 1), |(s, h), n| {
+                let (ns, nh) = n.size_and_height();
+                (s + ns, h.max(nh + 1))
+            }),
+            YamlNode::Mapping { entries, .. } => entries.iter().fold((1, 1), |(s, h), (_, n)| {
+                let (ns, nh) = n.size_and_height();
+                (s + ns + 1, h.max(nh + 1))
+            }),
+        }
+    }
+
+    fn with_span(mut self, new: Span) -> YamlNode {
+        match &mut self {
+            YamlNode::Scalar { value, .. } => value.span = new,
+            YamlNode::Sequence { span, .. }
+            | YamlNode::Mapping { span, .. }
+            | YamlNode::Null(span) => *span = new,
+        }
+        self
+    }
+}
+
+/// A YAML 1.2 core-schema integer: decimal with an optional sign, `0x...` or `0o...`.
+pub fn parse_int(text: &str) -> Option<i64> {
+    if let Some(hex) = text.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok().filter(|_| !hex.starts_with(['+', '-']));
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).ok().filter(|_| !oct.starts_with(['+', '-']));
+    }
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A YAML 1.2 core-schema number (integer or float), including `.inf` and `.nan`.
+pub fn parse_float(text: &str) -> Option<f64> {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let negative = text.starts_with('-');
+    match unsigned {
+        ".inf" | ".Inf" | ".INF" => {
+            return Some(if negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            })
+        }
+        ".nan" | ".NaN" | ".NAN" if unsigned.len() == text.len() => return Some(f64::NAN),
+        _ => {}
+    }
+    if let Some(i) = parse_int(text) {
+        return Some(i as f64);
+    }
+    // Rust also accepts "inf", "NaN" and "infinity"; YAML does not, so check the shape first.
+    let mantissa_has_digit = unsigned
+        .split(['e', 'E'])
+        .next()
+        .is_some_and(|m| m.bytes().any(|b| b.is_ascii_digit()));
+    let shape_ok = unsigned
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    if !(mantissa_has_digit && shape_ok) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Converts the parser's character indices into byte offsets. Events arrive roughly in order, so
+/// it walks from the last position instead of keeping a table as large as the text.
+struct Offsets<'t> {
+    text: &'t str,
+    ascii: bool,
+    chars: usize,
+    bytes: usize,
+}
+
+impl<'t> Offsets<'t> {
+    fn new(text: &'t str) -> Self {
+        Offsets {
+            text,
+            ascii: text.is_ascii(),
+            chars: 0,
+            bytes: 0,
+        }
+    }
+
+    fn byte(&mut self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.text.len());
+        }
+        if char_index < self.chars {
+            self.chars = 0;
+            self.bytes = 0;
+        }
+        for c in self.text[self.bytes..].chars() {
+            if self.chars == char_index {
+                break;
+            }
+            self.chars += 1;
+            self.bytes += c.len_utf8();
+        }
+        self.bytes
+    }
+
+    fn span(&mut self, file: FileId, span: saphyr_parser::Span) -> Span {
+        let start = self.byte(span.start.index());
+        let end = self.byte(span.end.index());
+        Span::new(file, start, end.max(start))
+    }
+}
+
+/// A list or mapping being built.
+enum Frame {
+    Sequence {
+        items: Vec<YamlNode>,
+        start: usize,
+        anchor: usize,
+    },
+    Mapping {
+        entries: Vec<(Spanned<String>, YamlNode)>,
+        start: usize,
+        anchor: usize,
+        /// The key waiting for its value; `Some(None)` for a key that was refused (its value is
+        /// dropped), `Some(Some(span))` for a duplicate key (value dropped too).
+        key: Option<Option<Spanned<String>>>,
+        seen: HashMap<String, Span>,
+    },
+}
+
+struct Builder<'t> {
+    file: FileId,
+    offsets: Offsets<'t>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, YamlNode>,
+    nodes: usize,
+    diagnostics: Vec<Diagnostic>,
+    root: Option<YamlNode>,
+}
+
+fn syntax_error(file: FileId, offsets: &mut Offsets<'_>, err: &ScanError) -> Diagnostic {
+    let start = offsets.byte(err.marker().index());
+    let end = offsets.text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    Diagnostic::error("TW050", format!("invalid YAML: {}", err.info()))
+        .at(Span::new(file, start, end), "the YAML parser stopped here")
+        .with_help("fix the YAML syntax here; a YAML linter or editor shows the structure it sees")
+}
+
+fn limit_error(span: Span, message: String) -> Diagnostic {
+    Diagnostic::error("TW050", message)
+        .at(span, "refused here")
+        .with_help("write the document out plainly: a topology needs neither deep nesting nor large alias expansions")
+}
+
+impl Builder<'_> {
+    fn count(&mut self, added: usize, span: Span) -> Result<(), Diagnostic> {
+        self.nodes += added;
+        if self.nodes > MAX_NODES {
+            return Err(limit_error(
+                span,
+                format!("the document expands to more than {MAX_NODES} YAML nodes"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, frame: Frame, span: Span) -> Result<(), Diagnostic> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(limit_error(
+                span,
+                format!("the document nests lists and mappings deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.count(1, span)?;
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// Attaches a finished node to its parent (or makes it the root).
+    fn finish(&mut self, node: YamlNode, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Sequence { items, .. }) => items.push(node),
+            Some(Frame::Mapping {
+                entries, key, seen, ..
+            }) => match key.take() {
+                None => {
+                    let span = node.span();
+                    match node {
+                        YamlNode::Scalar { value, .. } => {
+                            if let Some(first) = seen.get(&value.value) {
+                                self.diagnostics.push(
+                                    Diagnostic::error(
+                                        "TW064",
+                                        format!("duplicate key `{}`", value.value),
+                                    )
+                                    .at(value.span, "written again here")
+                                    .with_secondary(*first, "first written here")
+                                    .with_help("remove one of the two; twlint keeps the first"),
+                                );
+                                *key = Some(None);
+                            } else {
+                                seen.insert(value.value.clone(), span);
+                                *key = Some(Some(value));
+                            }
+                        }
+                        YamlNode::Null(_) => *key = Some(Some(Spanned::new(String::new(), span))),
+                        other => {
+                            self.diagnostics.push(
+                                other
+                                    .wrong_type("a plain key")
+                                    .with_help("use a string as the key of this mapping"),
+                            );
+                            *key = Some(None);
+                        }
+                    }
+                }
+                Some(Some(k)) => entries.push((k, node)),
+                Some(None) => {}
+            },
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(1, span)?;
+                let tag = tag.as_deref().filter(|t| t.is_yaml_core_schema());
+                let tag = tag.map(|t| t.suffix.as_str());
+                let node = match (style, tag) {
+                    (_, Some("null")) => YamlNode::Null(span),
+                    (saphyr_parser::ScalarStyle::Plain, None)
+                        if matches!(&*text, "" | "~" | "null" | "Null" | "NULL") =>
+                    {
+                        YamlNode::Null(span)
+                    }
+                    (saphyr_parser::ScalarStyle::Plain, Some(t)) if t != "str" => {
+                        YamlNode::Scalar {
+                            value: Spanned::new(text.into_owned(), span),
+                            style: ScalarStyle::Plain,
+                        }
+                    }
+                    (saphyr_parser::ScalarStyle::Plain, None) => YamlNode::Scalar {
+                        value: Spanned::new(text.into_owned(), span),
+                        style: ScalarStyle::Plain,
+                    },
+                    (
+                        saphyr_parser::ScalarStyle::Literal | saphyr_parser::ScalarStyle::Folded,
+                        _,
+                    ) => YamlNode::Scalar {
+                        value: Spanned::new(text.into_owned(), span),
+                        style: ScalarStyle::Block,
+                    },
+                    _ => YamlNode::Scalar {
+                        value: Spanned::new(text.into_owned(), span),
+                        style: ScalarStyle::Quoted,
+                    },
+                };
+                self.finish(node, anchor);
+            }
+            Event::Alias(id) => {
+                let Some((size, height)) = self.anchors.get(&id).map(YamlNode::size_and_height)
+                else {
+                    // The parser refuses unknown anchors itself; this is only a safety net.
+                    return Err(limit_error(span, "alias to an unknown anchor".to_string()));
+                };
+                if self.stack.len() + height > MAX_DEPTH {
+                    return Err(limit_error(
+                        span,
+                        format!("this alias nests the document deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                // Count before copying, so a bomb is refused before it takes memory.
+                self.count(size, span)?;
+                let node = self.anchors[&id].clone().with_span(span);
+                self.finish(node, 0);
+            }
+            Event::SequenceStart(anchor, _) => self.open(
+                Frame::Sequence {
+                    items: Vec::new(),
+                    start: span.start,
+                    anchor,
+                },
+                span,
+            )?,
+            Event::MappingStart(anchor, _) => self.open(
+                Frame::Mapping {
+                    entries: Vec::new(),
+                    start: span.start,
+                    anchor,
+                    key: None,
+                    seen: HashMap::new(),
+                },
+                span,
+            )?,
+            Event::SequenceEnd | Event::MappingEnd => {
+                let frame = self.stack.pop().expect("parser balances starts and ends");
+                let (node, anchor) = match frame {
+                    Frame::Sequence {
+                        items,
+                        start,
+                        anchor,
+                    } => {
+                        let end = end_of(span, items.last().map(YamlNode::span), start);
+                        let span = Span::new(self.file, start, end);
+                        (YamlNode::Sequence { items, span }, anchor)
+                    }
+                    Frame::Mapping {
+                        entries,
+                        start,
+                        anchor,
+                        ..
+                    } => {
+                        let end = end_of(span, entries.last().map(|(_, v)| v.span()), start);
+                        let span = Span::new(self.file, start, end);
+                        (YamlNode::Mapping { entries, span }, anchor)
+                    }
+                };
+                self.finish(node, anchor);
+            }
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::Nothing => {}
+        }
+        Ok(())
+    }
+}
+
+/// End of a list or mapping: a flow collection ends at its closing bracket (a non-empty end
+/// event); a block one ends with its last child (its end event sits at the next token).
+fn end_of(end_event: Span, last_child: Option<Span>, start: usize) -> usize {
+    if end_event.end > end_event.start {
+        end_event.end
+    } else {
+        last_child.map_or(start, |s| s.end).max(start)
+    }
+}
+
+/// Parses the first YAML document of `text` (registered in a source map as `file`).
+///
+/// A syntax error anywhere in the stream, nesting deeper than [`MAX_DEPTH`] or an expansion past
+/// [`MAX_NODES`] is the `Err`: a TW050 diagnostic at the exact position. An empty document's root
+/// is [`YamlNode::Null`].
+pub fn parse(file: FileId, text: &str) -> Result<Document, Diagnostic> {
+    let mut builder = Builder {
+        file,
+        offsets: Offsets::new(text),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        diagnostics: Vec::new(),
+        root: None,
+    };
+    let mut documents = 0;
+    let mut warned = false;
+    for event in Parser::new_from_str(text) {
+        let (event, raw_span) = match event {
+            Ok(ok) => ok,
+            Err(err) => return Err(syntax_error(file, &mut builder.offsets, &err)),
+        };
+        let span = builder.offsets.span(file, raw_span);
+        if let Event::DocumentStart(_) = event {
+            documents += 1;
+        }
+        if documents <= 1 {
+            builder.event(event, span)?;
+        } else if !warned && matches!(event, Event::DocumentStart(_)) {
+            warned = true;
+            builder.diagnostics.push(
+                Diagnostic::warning("TW069", "only the first YAML document is read")
+                    .at(span, "a second document starts here")
+                    .with_help("remove the `---` and what follows, or move it to a file of its own"),
+            );
+        }
+    }
+    let root = builder
+        .root
+        .unwrap_or_else(|| YamlNode::Null(Span::new(file, 0, 0)));
+    Ok(Document {
+        root,
+        diagnostics: builder.diagnostics,
+    })
+}
