@@ -119,10 +119,9 @@ impl YamlNode {
     /// The value under `key`, if this is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&YamlNode> {
         match self {
-            YamlNode::Mapping { entries, .. } => entries
-                .iter()
-                .find(|(k, _)| k.value == key)
-                .map(|(_, v)| v),
+            YamlNode::Mapping { entries, .. } => {
+                entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+            }
             _ => None,
         }
     }
@@ -169,14 +168,19 @@ impl YamlNode {
     }
 
     /// The items of a list; null counts as an empty list. Anything else pushes TW053.
-    pub fn expect_sequence(&self, expected: &str, diags: &mut Vec<Diagnostic>) -> Option<&[YamlNode]> {
+    pub fn expect_sequence(
+        &self,
+        expected: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<&[YamlNode]> {
         match self {
             YamlNode::Sequence { items, .. } => Some(items),
             YamlNode::Null(_) => Some(&[]),
             _ => {
-                diags.push(self.wrong_type(expected).with_help(
-                    "write a YAML list here: `[a, b]`, or one `- item` per line",
-                ));
+                diags.push(
+                    self.wrong_type(expected)
+                        .with_help("write a YAML list here: `[a, b]`, or one `- item` per line"),
+                );
                 None
             }
         }
@@ -239,10 +243,14 @@ impl YamlNode {
 /// A YAML 1.2 core-schema integer: decimal with an optional sign, `0x...` or `0o...`.
 pub fn parse_int(text: &str) -> Option<i64> {
     if let Some(hex) = text.strip_prefix("0x") {
-        return i64::from_str_radix(hex, 16).ok().filter(|_| !hex.starts_with(['+', '-']));
+        return i64::from_str_radix(hex, 16)
+            .ok()
+            .filter(|_| !hex.starts_with(['+', '-']));
     }
     if let Some(oct) = text.strip_prefix("0o") {
-        return i64::from_str_radix(oct, 8).ok().filter(|_| !oct.starts_with(['+', '-']));
+        return i64::from_str_radix(oct, 8)
+            .ok()
+            .filter(|_| !oct.starts_with(['+', '-']));
     }
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -594,7 +602,9 @@ pub fn parse(file: FileId, text: &str) -> Result<Document, Diagnostic> {
             builder.diagnostics.push(
                 Diagnostic::warning("TW069", "only the first YAML document is read")
                     .at(span, "a second document starts here")
-                    .with_help("remove the `---` and what follows, or move it to a file of its own"),
+                    .with_help(
+                        "remove the `---` and what follows, or move it to a file of its own",
+                    ),
             );
         }
     }
