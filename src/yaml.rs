@@ -20,6 +20,8 @@
 //! other than `!!str` and `!!null` have no special meaning here.
 
 use crate::diag::Diagnostic;
+#[cfg(test)]
+use crate::diag::Severity;
 use crate::source::{FileId, Span, Spanned};
 use saphyr_parser::{Event, Parser, ScanError};
 use std::collections::HashMap;
@@ -119,10 +121,9 @@ impl YamlNode {
     /// The value under `key`, if this is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&YamlNode> {
         match self {
-            YamlNode::Mapping { entries, .. } => entries
-                .iter()
-                .find(|(k, _)| k.value == key)
-                .map(|(_, v)| v),
+            YamlNode::Mapping { entries, .. } => {
+                entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+            }
             _ => None,
         }
     }
@@ -169,14 +170,19 @@ impl YamlNode {
     }
 
     /// The items of a list; null counts as an empty list. Anything else pushes TW053.
-    pub fn expect_sequence(&self, expected: &str, diags: &mut Vec<Diagnostic>) -> Option<&[YamlNode]> {
+    pub fn expect_sequence(
+        &self,
+        expected: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<&[YamlNode]> {
         match self {
             YamlNode::Sequence { items, .. } => Some(items),
             YamlNode::Null(_) => Some(&[]),
             _ => {
-                diags.push(self.wrong_type(expected).with_help(
-                    "write a YAML list here: `[a, b]`, or one `- item` per line",
-                ));
+                diags.push(
+                    self.wrong_type(expected)
+                        .with_help("write a YAML list here: `[a, b]`, or one `- item` per line"),
+                );
                 None
             }
         }
@@ -239,10 +245,14 @@ impl YamlNode {
 /// A YAML 1.2 core-schema integer: decimal with an optional sign, `0x...` or `0o...`.
 pub fn parse_int(text: &str) -> Option<i64> {
     if let Some(hex) = text.strip_prefix("0x") {
-        return i64::from_str_radix(hex, 16).ok().filter(|_| !hex.starts_with(['+', '-']));
+        return i64::from_str_radix(hex, 16)
+            .ok()
+            .filter(|_| !hex.starts_with(['+', '-']));
     }
     if let Some(oct) = text.strip_prefix("0o") {
-        return i64::from_str_radix(oct, 8).ok().filter(|_| !oct.starts_with(['+', '-']));
+        return i64::from_str_radix(oct, 8)
+            .ok()
+            .filter(|_| !oct.starts_with(['+', '-']));
     }
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -372,6 +382,8 @@ fn limit_error(span: Span, message: String) -> Diagnostic {
         .with_help("write the document out plainly: a topology needs neither deep nesting nor large alias expansions")
 }
 
+// The error path runs at most once per document; boxing the diagnostic would buy nothing.
+#[allow(clippy::result_large_err)]
 impl Builder<'_> {
     fn count(&mut self, added: usize, span: Span) -> Result<(), Diagnostic> {
         self.nodes += added;
@@ -566,6 +578,7 @@ fn end_of(end_event: Span, last_child: Option<Span>, start: usize) -> usize {
 /// A syntax error anywhere in the stream, nesting deeper than [`MAX_DEPTH`] or an expansion past
 /// [`MAX_NODES`] is the `Err`: a TW050 diagnostic at the exact position. An empty document's root
 /// is [`YamlNode::Null`].
+#[allow(clippy::result_large_err)]
 pub fn parse(file: FileId, text: &str) -> Result<Document, Diagnostic> {
     let mut builder = Builder {
         file,
@@ -594,7 +607,9 @@ pub fn parse(file: FileId, text: &str) -> Result<Document, Diagnostic> {
             builder.diagnostics.push(
                 Diagnostic::warning("TW069", "only the first YAML document is read")
                     .at(span, "a second document starts here")
-                    .with_help("remove the `---` and what follows, or move it to a file of its own"),
+                    .with_help(
+                        "remove the `---` and what follows, or move it to a file of its own",
+                    ),
             );
         }
     }
@@ -605,4 +620,295 @@ pub fn parse(file: FileId, text: &str) -> Result<Document, Diagnostic> {
         root,
         diagnostics: builder.diagnostics,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceMap;
+    use std::time::{Duration, Instant};
+
+    fn doc(text: &str) -> (SourceMap, Result<Document, Diagnostic>) {
+        let mut map = SourceMap::new();
+        let file = map.add("t.yaml", text);
+        let parsed = parse(file, text);
+        (map, parsed)
+    }
+
+    fn at(map: &SourceMap, span: Span) -> (usize, usize) {
+        let l = map.location(span);
+        (l.line, l.column)
+    }
+
+    fn error_at(text: &str) -> (String, String, (usize, usize)) {
+        let (map, parsed) = doc(text);
+        let d = parsed.expect_err("should be refused");
+        let pos = at(&map, d.primary.as_ref().unwrap().span);
+        (d.code, d.message, pos)
+    }
+
+    #[test]
+    fn scalars_keep_their_style_and_place() {
+        let (map, parsed) = doc("a: 1\nb: '1'\nc: \"x\"\nd: |\n  text\ne: !!str 2\n");
+        let root = parsed.unwrap().root;
+        let (a, sa) = root.get("a").unwrap().as_scalar().unwrap();
+        assert_eq!((a.value.as_str(), sa), ("1", ScalarStyle::Plain));
+        assert_eq!(at(&map, a.span), (1, 4));
+        let (b, sb) = root.get("b").unwrap().as_scalar().unwrap();
+        assert_eq!((b.value.as_str(), sb), ("1", ScalarStyle::Quoted));
+        assert_eq!(map.slice(b.span), "'1'");
+        assert_eq!(
+            root.get("c").unwrap().as_scalar().unwrap().1,
+            ScalarStyle::Quoted
+        );
+        let (d, sd) = root.get("d").unwrap().as_scalar().unwrap();
+        assert_eq!((d.value.as_str(), sd), ("text\n", ScalarStyle::Block));
+        assert_eq!(
+            root.get("e").unwrap().as_scalar().unwrap().1,
+            ScalarStyle::Quoted
+        );
+    }
+
+    #[test]
+    fn lists_and_mappings_have_spans_in_block_and_flow_style() {
+        let text = "nodes:\n  - name: web\n    listen: [80, 443]\n  - {name: db}\n";
+        let (map, parsed) = doc(text);
+        let root = parsed.unwrap().root;
+        let YamlNode::Sequence { items, span } = root.get("nodes").unwrap() else {
+            panic!("nodes is a list");
+        };
+        assert_eq!(at(&map, *span), (2, 3));
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            map.slice(items[0].span()),
+            "name: web\n    listen: [80, 443]"
+        );
+        assert_eq!(map.slice(items[1].span()), "{name: db}");
+        let listen = items[0].get("listen").unwrap();
+        assert_eq!(map.slice(listen.span()), "[80, 443]");
+        let YamlNode::Mapping { entries, .. } = &items[1] else {
+            panic!("a node is a mapping");
+        };
+        assert_eq!(at(&map, entries[0].0.span), (4, 6));
+    }
+
+    #[test]
+    fn null_forms_are_null() {
+        let (_, parsed) = doc("a:\nb: ~\nc: null\nd: !!null x\ne: 'null'\n");
+        let root = parsed.unwrap().root;
+        for key in ["a", "b", "c", "d"] {
+            assert!(matches!(root.get(key), Some(YamlNode::Null(_))), "{key}");
+        }
+        assert!(matches!(root.get("e"), Some(YamlNode::Scalar { .. })));
+        let (_, empty) = doc("");
+        assert!(matches!(empty.unwrap().root, YamlNode::Null(_)));
+    }
+
+    #[test]
+    fn syntax_error_is_tw050_at_the_parsers_position() {
+        let (code, message, pos) = error_at("a: 1\nb: [1,\n");
+        assert_eq!(code, "TW050");
+        assert!(message.starts_with("invalid YAML: "), "{message}");
+        assert_eq!(pos, (3, 1));
+        assert_eq!(error_at("a: 1\nb: c: d\n").2, (2, 5));
+    }
+
+    #[test]
+    fn non_ascii_before_an_error_keeps_the_column() {
+        // 'é' and 'ü' are two bytes each; the column counts characters.
+        assert_eq!(error_at("é: 1\nüü: c: d\n").2, (2, 6));
+        let (map, parsed) = doc("zürich: [münchen, wien]\n");
+        let root = parsed.unwrap().root;
+        let YamlNode::Sequence { items, .. } = root.get("zürich").unwrap() else {
+            panic!("a list");
+        };
+        assert_eq!(at(&map, items[1].span()), (1, 19));
+        assert_eq!(map.slice(items[1].span()), "wien");
+    }
+
+    #[test]
+    fn crlf_line_ends_keep_lines_and_columns() {
+        let (map, parsed) = doc("a: 1\r\nb:\r\n  - x\r\n");
+        let root = parsed.unwrap().root;
+        let YamlNode::Sequence { items, .. } = root.get("b").unwrap() else {
+            panic!("a list");
+        };
+        assert_eq!(at(&map, items[0].span()), (3, 5));
+        assert_eq!(map.slice(items[0].span()), "x");
+        assert_eq!(error_at("a: 1\r\nb: c: d\r\n").2, (2, 5));
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let text = "\u{FEFF}a: 1\n";
+        let (map, parsed) = doc(text);
+        let root = parsed.unwrap().root;
+        let (a, _) = root.get("a").unwrap().as_scalar().unwrap();
+        // The BOM is three bytes; the value is right after "a: ".
+        assert_eq!(a.span.start, 6);
+        assert_eq!(map.slice(a.span), "1");
+    }
+
+    #[test]
+    fn aliases_are_copied_with_the_alias_as_outer_span() {
+        let (map, parsed) = doc("a: &ports [80, 443]\nb: *ports\n");
+        let root = parsed.unwrap().root;
+        let b = root.get("b").unwrap();
+        assert_eq!(map.slice(b.span()), "*ports");
+        let YamlNode::Sequence { items, .. } = b else {
+            panic!("the alias resolves to the list");
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(at(&map, items[1].span()), (1, 16));
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let started = Instant::now();
+        let (code, message, (line, _)) = error_at(&text);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(code, "TW050");
+        assert!(message.contains("more than 200000"), "{message}");
+        // 9^5 * 10 nodes is past the limit: refused on the line of a5.
+        assert_eq!(line, 6);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_quickly() {
+        // The parser itself gives up on flow nesting past 255 levels; either way it is TW050.
+        let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let started = Instant::now();
+        assert_eq!(error_at(&text).0, "TW050");
+        let text = format!("{}x", "- ".repeat(100_000));
+        assert_eq!(error_at(&text).0, "TW050");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let (code, message, pos) = error_at(&format!("{}{}", "[".repeat(200), "]".repeat(200)));
+        assert_eq!(code, "TW050");
+        assert!(message.contains("deeper than 64"), "{message}");
+        assert_eq!(pos, (1, 65));
+        // Nesting reached through an alias counts too.
+        let deep = format!("a: &d {}1{}\nb: [[[*d]]]\n", "[".repeat(62), "]".repeat(62));
+        let (code, message, pos) = error_at(&deep);
+        assert_eq!(code, "TW050");
+        assert!(message.contains("alias"), "{message}");
+        assert_eq!(pos, (2, 7));
+        // 64 levels are fine.
+        let ok = format!("{}1{}", "[".repeat(64), "]".repeat(64));
+        assert!(doc(&ok).1.is_ok());
+    }
+
+    #[test]
+    fn duplicate_key_is_tw064_and_the_first_is_kept() {
+        let (map, parsed) = doc("name: a\nport: 1\nname: b\n");
+        let parsed = parsed.unwrap();
+        assert_eq!(parsed.diagnostics.len(), 1);
+        let d = &parsed.diagnostics[0];
+        assert_eq!(d.code, "TW064");
+        assert_eq!(at(&map, d.primary.as_ref().unwrap().span), (3, 1));
+        assert_eq!(at(&map, d.secondary[0].span), (1, 1));
+        let (name, _) = parsed.root.get("name").unwrap().as_scalar().unwrap();
+        assert_eq!(name.value, "a");
+    }
+
+    #[test]
+    fn only_the_first_document_is_read_with_a_warning() {
+        let (map, parsed) = doc("a: 1\n---\nb: 2\n---\nc: 3\n");
+        let parsed = parsed.unwrap();
+        assert!(parsed.root.get("a").is_some());
+        assert!(parsed.root.get("b").is_none());
+        assert_eq!(parsed.diagnostics.len(), 1);
+        let d = &parsed.diagnostics[0];
+        assert_eq!((d.code.as_str(), d.severity), ("TW069", Severity::Warning));
+        assert_eq!(at(&map, d.primary.as_ref().unwrap().span), (2, 1));
+        // A syntax error in a later document still fails.
+        assert_eq!(error_at("a: 1\n---\nb: [\n").2, (4, 1));
+    }
+
+    #[test]
+    fn typed_accessors_report_wrong_types() {
+        let (map, parsed) = doc("listen: 80\nport: \"80\"\nname: [a]\nset: x\n");
+        let root = parsed.unwrap().root;
+        let mut diags = Vec::new();
+        assert!(root
+            .get("listen")
+            .unwrap()
+            .expect_sequence("a list of ports", &mut diags)
+            .is_none());
+        assert!(root
+            .get("port")
+            .unwrap()
+            .expect_plain("a port number", &mut diags)
+            .is_none());
+        assert!(root
+            .get("name")
+            .unwrap()
+            .expect_scalar("a node name", &mut diags)
+            .is_none());
+        assert!(root
+            .get("set")
+            .unwrap()
+            .expect_mapping("a mapping", &mut diags)
+            .is_none());
+        let got: Vec<_> = diags
+            .iter()
+            .map(|d| {
+                let pos = at(&map, d.primary.as_ref().unwrap().span);
+                (d.code.as_str(), d.message.as_str(), pos)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("TW053", "expected a list of ports, found a number", (1, 9)),
+                (
+                    "TW053",
+                    "expected a port number, found a quoted string",
+                    (2, 7)
+                ),
+                ("TW053", "expected a node name, found a list", (3, 7)),
+                ("TW053", "expected a mapping, found a string", (4, 6)),
+            ]
+        );
+    }
+
+    #[test]
+    fn complex_keys_are_refused() {
+        let (map, parsed) = doc("? [a, b]\n: 1\nc: 2\n");
+        let parsed = parsed.unwrap();
+        assert_eq!(parsed.diagnostics.len(), 1);
+        assert_eq!(parsed.diagnostics[0].code, "TW053");
+        assert_eq!(
+            at(&map, parsed.diagnostics[0].primary.as_ref().unwrap().span),
+            (1, 3)
+        );
+        assert!(parsed.root.get("c").is_some());
+    }
+
+    #[test]
+    fn numbers_follow_the_yaml_core_schema() {
+        assert_eq!(parse_int("80"), Some(80));
+        assert_eq!(parse_int("+80"), Some(80));
+        assert_eq!(parse_int("-1"), Some(-1));
+        assert_eq!(parse_int("0x50"), Some(80));
+        assert_eq!(parse_int("0o120"), Some(80));
+        assert_eq!(parse_int("80.0"), None);
+        assert_eq!(parse_int("http"), None);
+        assert_eq!(parse_int("0x-5"), None);
+        assert_eq!(parse_float("1500.5"), Some(1500.5));
+        assert_eq!(parse_float("1e3"), Some(1000.0));
+        assert_eq!(parse_float(".5"), Some(0.5));
+        assert_eq!(parse_float("-.inf"), Some(f64::NEG_INFINITY));
+        assert!(parse_float(".nan").unwrap().is_nan());
+        assert_eq!(parse_float("inf"), None);
+        assert_eq!(parse_float("NaN"), None);
+        assert_eq!(parse_float("fast"), None);
+        assert_eq!(parse_float("."), None);
+    }
 }

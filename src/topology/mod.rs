@@ -1,0 +1,233 @@
+//! Topology files (format version 1, see DESIGN.md): the system the sysctl values serve.
+//!
+//! Loading has two phases. [`crate::yaml::parse`] turns the text into a spanned YAML tree; then
+//! `validate` walks that tree once and builds the [`Topology`], pushing a diagnostic for every
+//! problem it meets, each at the exact place (codes TW050 to TW069, documented in `rules/`). It
+//! never stops at the first problem: a file with five mistakes gets five diagnostics.
+//!
+//! The model holds only what validated. A node with a bad field keeps its other fields (so links
+//! to it still resolve); a node with no usable name, a second node with the same name, a link
+//! with any error and a repeated link are left out. Callers decide from the diagnostics'
+//! severities whether to go on.
+
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::error::{Error, Result};
+use crate::kernel::KernelVersion;
+use crate::source::{FileId, SourceMap, Span, Spanned};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Largest topology file twlint reads.
+pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// What a node does on the network; decides which side of a hop a rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Client,
+    /// A middlebox that rewrites source addresses; not a TCP endpoint.
+    Nat,
+    LoadBalancer,
+    Proxy,
+    Web,
+    App,
+    Db,
+    Cache,
+    Generic,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::Client,
+        Role::Nat,
+        Role::LoadBalancer,
+        Role::Proxy,
+        Role::Web,
+        Role::App,
+        Role::Db,
+        Role::Cache,
+        Role::Generic,
+    ];
+
+    /// The name as written in a topology file (`load-balancer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Nat => "nat",
+            Role::LoadBalancer => "load-balancer",
+            Role::Proxy => "proxy",
+            Role::Web => "web",
+            Role::App => "app",
+            Role::Db => "db",
+            Role::Cache => "cache",
+            Role::Generic => "generic",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// One machine (or group of identical replicas) of the topology.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub name: Spanned<String>,
+    /// [`Role::Generic`] when absent; the span is then the node's name.
+    pub role: Spanned<Role>,
+    /// The node's own `kernel:`; see [`Topology::kernel_of`] for the effective one.
+    pub kernel: Option<Spanned<KernelVersion>>,
+    /// IPv4 or IPv6 literals, as written.
+    pub addresses: Vec<Spanned<String>>,
+    pub listen: Vec<Spanned<u16>>,
+    /// `sysctl.files`, joined to the topology's folder (not canonicalised); only those that
+    /// exist. The span is the list item in the YAML.
+    pub sysctl_files: Vec<Spanned<PathBuf>>,
+    /// `sysctl.set`, in file order: key and value as written (`"1"`, `"1024 65535"`).
+    pub sysctl_set: Vec<(Spanned<String>, Spanned<String>)>,
+    /// The whole node mapping.
+    pub span: Span,
+}
+
+/// One hop: `from` calls connect(), `to` accepts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    /// Indices into [`Topology::nodes`].
+    pub from_idx: usize,
+    pub to_idx: usize,
+    pub port: Spanned<u16>,
+    pub via: Option<Spanned<String>>,
+    pub via_idx: Option<usize>,
+    /// Equal to `from` or `to`.
+    pub closes_first: Spanned<String>,
+    /// New connections per second over the whole link; finite and positive.
+    pub rate: Option<Spanned<f64>>,
+    pub span: Span,
+}
+
+impl Link {
+    /// `FROM->TO`, as the JSON report names links.
+    pub fn name(&self) -> String {
+        format!("{}->{}", self.from.value, self.to.value)
+    }
+
+    /// Whether the connecting side (`from`) closes first, and so holds the TIME_WAIT sockets.
+    pub fn client_closes(&self) -> bool {
+        self.closes_first.value == self.from.value
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topology {
+    pub file: FileId,
+    /// The folder `sysctl.files` are relative to.
+    pub dir: PathBuf,
+    pub name: Option<Spanned<String>>,
+    pub default_kernel: Option<Spanned<KernelVersion>>,
+    pub nodes: Vec<Node>,
+    pub links: Vec<Link>,
+}
+
+impl Topology {
+    pub fn node(&self, name: &str) -> Option<(usize, &Node)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.name.value == name)
+    }
+
+    /// The node's kernel, else `defaults.kernel`, else `None`.
+    pub fn kernel_of(&self, idx: usize) -> Option<KernelVersion> {
+        self.nodes
+            .get(idx)
+            .and_then(|n| n.kernel.as_ref())
+            .or(self.default_kernel.as_ref())
+            .map(|k| k.value)
+    }
+}
+
+/// The result of loading a topology: the model, and every problem found.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// `None` only when the file cannot be made sense of at all (a YAML syntax error, a document
+    /// that is not a mapping). With errors among the diagnostics, it holds what validated.
+    pub topology: Option<Topology>,
+    /// In file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Reads and validates a topology file. I/O problems, a path that is not a regular file (a FIFO,
+/// `/dev/zero`) and files over [`MAX_FILE_SIZE`] are errors; everything else is a diagnostic.
+pub fn load(path: &Path, sources: &mut SourceMap) -> Result<Loaded> {
+    let read_error = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let not_readable = || Error::NotReadable {
+        path: path.to_path_buf(),
+    };
+    let too_large = || Error::TooLarge {
+        path: path.to_path_buf(),
+        limit: MAX_FILE_SIZE,
+    };
+    // Check before opening: opening a FIFO for reading blocks until a writer comes.
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(not_readable());
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    // The path may have been swapped since; check what was actually opened.
+    if !file.metadata().map_err(read_error)?.is_file() {
+        return Err(not_readable());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Ok(load_text(&path.display().to_string(), dir, &text, sources))
+}
+
+/// Validates topology text as if read from `path`, with `sysctl.files` relative to `dir`.
+/// A leading byte order mark is dropped before the text is registered, so columns start at 1.
+pub fn load_text(path: &str, dir: &Path, text: &str, sources: &mut SourceMap) -> Loaded {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let file = sources.add(path, text);
+    let (topology, mut diagnostics) = match crate::yaml::parse(file, text) {
+        Err(diagnostic) => (None, vec![diagnostic]),
+        Ok(doc) => {
+            let mut diagnostics = doc.diagnostics;
+            let topology = validate::validate(file, dir, text, &doc.root, &mut diagnostics);
+            (topology, diagnostics)
+        }
+    };
+    diagnostics.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
+    Loaded {
+        topology,
+        diagnostics,
+    }
+}

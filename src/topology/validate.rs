@@ -1,0 +1,556 @@
+//! Second phase of loading: from the YAML tree to the [`Topology`], one diagnostic per problem.
+
+use super::{Link, Node, Role, Topology};
+use crate::diag::{did_you_mean, Diagnostic, Severity};
+use crate::kernel::KernelVersion;
+use crate::source::{FileId, Span, Spanned};
+use crate::yaml::{parse_float, parse_int, YamlNode};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+const TOP_FIELDS: &[&str] = &["version", "name", "defaults", "nodes", "links"];
+const DEFAULTS_FIELDS: &[&str] = &["kernel"];
+const NODE_FIELDS: &[&str] = &["name", "role", "kernel", "addresses", "listen", "sysctl"];
+const SYSCTL_FIELDS: &[&str] = &["files", "set"];
+const LINK_FIELDS: &[&str] = &["from", "to", "port", "via", "closes_first", "rate"];
+
+type Entries = [(Spanned<String>, YamlNode)];
+
+struct Validator<'a> {
+    file: FileId,
+    dir: &'a Path,
+    text: &'a str,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+/// Builds the topology from a parsed document; `None` when the root is not a mapping.
+pub(super) fn validate(
+    file: FileId,
+    dir: &Path,
+    text: &str,
+    root: &YamlNode,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Topology> {
+    let mut v = Validator {
+        file,
+        dir,
+        text,
+        diags,
+    };
+    let entries = match root {
+        YamlNode::Mapping { entries, .. } => entries,
+        YamlNode::Null(span) => {
+            for field in ["version", "nodes"] {
+                v.diags.push(v.missing(field, "the topology", *span));
+            }
+            return None;
+        }
+        other => {
+            v.diags.push(
+                other
+                    .wrong_type("a topology (a mapping with `version`, `nodes` and `links`)")
+                    .with_help("start the file with `version: 1`, then `nodes:` and `links:`"),
+            );
+            return None;
+        }
+    };
+    v.unknown_fields(entries, TOP_FIELDS, "the topology");
+    let root_span = root.span();
+
+    match field(entries, "version") {
+        None => v
+            .diags
+            .push(v.missing("version", "the topology", root_span)),
+        Some(node) => v.version(node),
+    }
+    let name = field(entries, "name").and_then(|n| n.expect_scalar("a topology name", v.diags));
+    let default_kernel = field(entries, "defaults").and_then(|d| {
+        let entries = d.expect_mapping("a mapping of defaults (`kernel:`)", v.diags)?;
+        v.unknown_fields(entries, DEFAULTS_FIELDS, "`defaults`");
+        field(entries, "kernel").and_then(|k| v.kernel(k))
+    });
+
+    let mut nodes: Vec<Node> = Vec::new();
+    // False for a node whose role was written but is invalid: checks about roles skip it.
+    let mut role_known: Vec<bool> = Vec::new();
+    match field(entries, "nodes") {
+        None => v.diags.push(v.missing("nodes", "the topology", root_span)),
+        Some(list) => {
+            for item in list
+                .expect_sequence("a list of nodes", v.diags)
+                .unwrap_or(&[])
+            {
+                let start = v.diags.len();
+                if let Some((node, known)) = v.node(item, &nodes) {
+                    for d in &mut v.diags[start..] {
+                        d.node.get_or_insert_with(|| node.name.value.clone());
+                    }
+                    nodes.push(node);
+                    role_known.push(known);
+                }
+            }
+        }
+    }
+
+    let mut links: Vec<Link> = Vec::new();
+    if let Some(list) = field(entries, "links") {
+        for item in list
+            .expect_sequence("a list of links", v.diags)
+            .unwrap_or(&[])
+        {
+            let start = v.diags.len();
+            let link = v.link(item, &nodes, &role_known);
+            let failed = v.diags[start..]
+                .iter()
+                .any(|d| d.severity == Severity::Error);
+            if let Some(link) = link.filter(|_| !failed) {
+                if let Some(first) = links.iter().find(|l| {
+                    l.from_idx == link.from_idx
+                        && l.to_idx == link.to_idx
+                        && l.port.value == link.port.value
+                }) {
+                    v.diags.push(
+                        Diagnostic::warning(
+                            "TW068",
+                            format!(
+                                "link {} on port {} is listed twice",
+                                link.name(),
+                                link.port.value
+                            ),
+                        )
+                        .at(v.first_line(link.span), "listed again here")
+                        .with_secondary(v.first_line(first.span), "first listed here")
+                        .with_help("remove one of the two; twlint keeps the first"),
+                    );
+                } else {
+                    links.push(link);
+                }
+            }
+        }
+    }
+
+    Some(Topology {
+        file,
+        dir: dir.to_path_buf(),
+        name: name.cloned(),
+        default_kernel,
+        nodes,
+        links,
+    })
+}
+
+/// Secondary label on a node's role: where it was written, or its name when it has none.
+fn role_label(node: &Node) -> String {
+    if node.role.span == node.name.span {
+        "this node has no `role`, so it is generic".to_string()
+    } else {
+        format!("its role is {}", node.role.value.as_str())
+    }
+}
+
+/// The value of `key` in a mapping's entries.
+fn field<'e>(entries: &'e Entries, key: &str) -> Option<&'e YamlNode> {
+    entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+}
+
+/// "did you mean `x`?" when a candidate is close, else `otherwise`.
+fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    otherwise: String,
+) -> String {
+    match did_you_mean(word, candidates) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => otherwise,
+    }
+}
+
+impl Validator<'_> {
+    /// The first line of a span: where a missing field or a whole link is pointed at.
+    fn first_line(&self, span: Span) -> Span {
+        let text = self.text.get(span.start..span.end).unwrap_or("");
+        let end = text.find(['\r', '\n']).map_or(span.end, |i| span.start + i);
+        Span::new(self.file, span.start, end)
+    }
+
+    fn missing(&self, field: &str, what: &str, span: Span) -> Diagnostic {
+        Diagnostic::error("TW052", format!("{what} has no `{field}`"))
+            .at(self.first_line(span), format!("`{field}` is missing here"))
+            .with_help(format!("add `{field}:` to {what}"))
+    }
+
+    fn unknown_fields(&mut self, entries: &Entries, allowed: &[&str], what: &str) {
+        for (key, _) in entries {
+            if !allowed.contains(&key.value.as_str()) {
+                let otherwise = format!("the fields of {what} are: {}", allowed.join(", "));
+                self.diags.push(
+                    Diagnostic::error("TW051", format!("unknown field `{}` in {what}", key.value))
+                        .at(key.span, "unknown field")
+                        .with_help(suggest(&key.value, allowed.iter().copied(), otherwise)),
+                );
+            }
+        }
+    }
+
+    fn version(&mut self, node: &YamlNode) {
+        let Some(text) = node.expect_plain("the format version 1", self.diags) else {
+            return;
+        };
+        if parse_int(&text.value) != Some(1) {
+            self.diags.push(
+                Diagnostic::error(
+                    "TW062",
+                    format!("unsupported topology format version `{}`", text.value),
+                )
+                .at(text.span, "this twlint reads version 1 only")
+                .with_help("write `version: 1` and the fields of format version 1 (see DESIGN.md)"),
+            );
+        }
+    }
+
+    fn kernel(&mut self, node: &YamlNode) -> Option<Spanned<KernelVersion>> {
+        let text = node.expect_scalar("a kernel release such as \"6.8\"", self.diags)?;
+        match KernelVersion::parse(&text.value) {
+            Some(k) => Some(Spanned::new(k, text.span)),
+            None => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "TW061",
+                        format!("`{}` is not a kernel release", text.value),
+                    )
+                    .at(text.span, "not a kernel release")
+                    .with_help(
+                        "write the release as `uname -r` prints it, quoted: \"5.15\" or \"6.8.0-45-generic\"",
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn port(&mut self, node: &YamlNode) -> Option<Spanned<u16>> {
+        let text = node.expect_plain("a port number", self.diags)?;
+        match parse_int(&text.value) {
+            Some(p @ 1..=65535) => Some(Spanned::new(p as u16, text.span)),
+            parsed => {
+                let message = match parsed {
+                    Some(p) => format!("port {p} is out of range"),
+                    None => format!("`{}` is not a port number", text.value),
+                };
+                self.diags.push(
+                    Diagnostic::error("TW058", message)
+                        .at(text.span, "not a TCP port")
+                        .with_help("write a port number from 1 to 65535"),
+                );
+                None
+            }
+        }
+    }
+
+    fn rate(&mut self, node: &YamlNode) -> Option<Spanned<f64>> {
+        let text = node.expect_plain("a rate in new connections per second", self.diags)?;
+        let parsed = parse_float(&text.value);
+        match parsed {
+            Some(r) if r.is_finite() && r > 0.0 => Some(Spanned::new(r, text.span)),
+            _ => {
+                let message = match parsed {
+                    Some(_) => format!("rate `{}` is not a positive number", text.value),
+                    None => format!("`{}` is not a number", text.value),
+                };
+                self.diags.push(
+                    Diagnostic::error("TW059", message)
+                        .at(text.span, "not a usable rate")
+                        .with_help("write new connections per second as a positive number, such as 1500 or 1500.5, or leave `rate` out"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A node; `None` when it has no usable name or repeats an earlier name. The flag is false
+    /// when its role was written but is not valid (checks about roles then skip it).
+    fn node(&mut self, item: &YamlNode, earlier: &[Node]) -> Option<(Node, bool)> {
+        let entries = item.expect_mapping("a node (a mapping with at least `name`)", self.diags)?;
+        let span = item.span();
+        self.unknown_fields(entries, NODE_FIELDS, "a node");
+        let name = match field(entries, "name") {
+            None => {
+                self.diags.push(self.missing("name", "this node", span));
+                None
+            }
+            Some(n) => n.expect_scalar("a node name", self.diags).cloned(),
+        };
+        let mut duplicate = false;
+        if let Some(name) = &name {
+            if let Some(first) = earlier.iter().find(|n| n.name.value == name.value) {
+                duplicate = true;
+                self.diags.push(
+                    Diagnostic::error("TW054", format!("node `{}` is defined twice", name.value))
+                        .at(name.span, "defined again here")
+                        .with_secondary(first.name.span, "first defined here")
+                        .with_help("give every node its own name, or merge the two definitions")
+                        .with_node(name.value.clone()),
+                );
+            }
+        }
+
+        // An absent role is a known one (generic); a wrong one is not.
+        let mut role_known = true;
+        let role = field(entries, "role").and_then(|r| {
+            role_known = false;
+            let text = r.expect_scalar("a role", self.diags)?;
+            match Role::parse(&text.value) {
+                Some(role) => {
+                    role_known = true;
+                    Some(Spanned::new(role, text.span))
+                }
+                None => {
+                    let names = Role::ALL.map(Role::as_str);
+                    let otherwise = format!("the roles are: {}", names.join(", "));
+                    self.diags.push(
+                        Diagnostic::error("TW063", format!("unknown role `{}`", text.value))
+                            .at(text.span, "not a role")
+                            .with_help(suggest(&text.value, names, otherwise)),
+                    );
+                    None
+                }
+            }
+        });
+        let kernel = field(entries, "kernel").and_then(|k| self.kernel(k));
+
+        let mut addresses = Vec::new();
+        if let Some(list) = field(entries, "addresses") {
+            for a in list
+                .expect_sequence("a list of IP addresses", self.diags)
+                .unwrap_or(&[])
+            {
+                let Some(text) = a.expect_scalar("an IP address", self.diags) else {
+                    continue;
+                };
+                if text.value.parse::<IpAddr>().is_ok() {
+                    addresses.push(text.clone());
+                } else {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "TW066",
+                            format!("`{}` is not an IP address", text.value),
+                        )
+                        .at(text.span, "not an IPv4 or IPv6 address")
+                        .with_help("write one IPv4 or IPv6 address per item, without a port or prefix length: 10.0.0.5 or fd00::5"),
+                    );
+                }
+            }
+        }
+        let mut listen = Vec::new();
+        if let Some(list) = field(entries, "listen") {
+            for p in list
+                .expect_sequence("a list of ports", self.diags)
+                .unwrap_or(&[])
+            {
+                listen.extend(self.port(p));
+            }
+        }
+        let (sysctl_files, sysctl_set) = match field(entries, "sysctl") {
+            Some(s) => self.sysctl(s),
+            None => (Vec::new(), Vec::new()),
+        };
+
+        let name = name.filter(|_| !duplicate)?;
+        let role = role.unwrap_or_else(|| Spanned::new(Role::Generic, name.span));
+        let node = Node {
+            name,
+            role,
+            kernel,
+            addresses,
+            listen,
+            sysctl_files,
+            sysctl_set,
+            span,
+        };
+        Some((node, role_known))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn sysctl(
+        &mut self,
+        node: &YamlNode,
+    ) -> (
+        Vec<Spanned<PathBuf>>,
+        Vec<(Spanned<String>, Spanned<String>)>,
+    ) {
+        let mut files = Vec::new();
+        let mut set = Vec::new();
+        let Some(entries) = node.expect_mapping("a mapping with `files` and `set`", self.diags)
+        else {
+            return (files, set);
+        };
+        self.unknown_fields(entries, SYSCTL_FIELDS, "`sysctl`");
+        if let Some(list) = field(entries, "files") {
+            let items = list.expect_sequence("a list of sysctl files and folders", self.diags);
+            for item in items.unwrap_or(&[]) {
+                let Some(text) = item.expect_scalar("a file or folder path", self.diags) else {
+                    continue;
+                };
+                let path = self.dir.join(&text.value);
+                if path.exists() {
+                    files.push(Spanned::new(path, text.span));
+                } else {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "TW060",
+                            format!("sysctl file `{}` does not exist", text.value),
+                        )
+                        .at(text.span, format!("not found as {}", path.display()))
+                        .with_help("paths are relative to the topology file's folder; fix the path, or write the values under `set:`"),
+                    );
+                }
+            }
+        }
+        if let Some(map) = field(entries, "set") {
+            let entries = map.expect_mapping("a mapping of sysctl keys to values", self.diags);
+            for (key, value) in entries.unwrap_or(&[]) {
+                if let Some(text) = value.expect_scalar("a sysctl value", self.diags) {
+                    set.push((key.clone(), text.clone()));
+                }
+            }
+        }
+        (files, set)
+    }
+
+    /// Resolves a node name of a link; TW055 when no node has it.
+    fn resolve(&mut self, name: &Spanned<String>, field: &str, nodes: &[Node]) -> Option<usize> {
+        if let Some(i) = nodes.iter().position(|n| n.name.value == name.value) {
+            return Some(i);
+        }
+        let names = nodes.iter().map(|n| n.name.value.as_str());
+        let otherwise = "name a node defined under `nodes`, or define it there".to_string();
+        self.diags.push(
+            Diagnostic::error("TW055", format!("unknown node `{}`", name.value))
+                .at(name.span, format!("`{field}` names no node"))
+                .with_help(suggest(&name.value, names, otherwise)),
+        );
+        None
+    }
+
+    /// TW065 when a link endpoint is a NAT.
+    fn not_nat(&mut self, name: &Spanned<String>, idx: usize, nodes: &[Node], known: &[bool]) {
+        let node = &nodes[idx];
+        if node.role.value == Role::Nat && known[idx] {
+            self.diags.push(
+                Diagnostic::error(
+                    "TW065",
+                    format!("NAT node `{}` is used as an endpoint of a link", name.value),
+                )
+                .at(name.span, "a NAT does not open or accept connections")
+                .with_secondary(node.role.span, "its role is nat")
+                .with_help("link the hosts on either side and name the NAT under `via:`")
+                .with_node(name.value.clone()),
+            );
+        }
+    }
+
+    fn link(&mut self, item: &YamlNode, nodes: &[Node], known: &[bool]) -> Option<Link> {
+        let entries = item.expect_mapping(
+            "a link (a mapping with `from`, `to`, `port`, `closes_first`)",
+            self.diags,
+        )?;
+        let span = item.span();
+        self.unknown_fields(entries, LINK_FIELDS, "a link");
+        let required = |v: &mut Self, key: &str| {
+            let node = field(entries, key);
+            if node.is_none() {
+                v.diags.push(v.missing(key, "this link", span));
+            }
+            node
+        };
+        let from = required(self, "from").and_then(|n| n.expect_scalar("a node name", self.diags));
+        let to = required(self, "to").and_then(|n| n.expect_scalar("a node name", self.diags));
+        let port = required(self, "port").and_then(|p| self.port(p));
+        let closes =
+            required(self, "closes_first").and_then(|n| n.expect_scalar("a node name", self.diags));
+
+        let from_idx = from.and_then(|f| self.resolve(f, "from", nodes));
+        let to_idx = to.and_then(|t| self.resolve(t, "to", nodes));
+        for (name, idx) in [(from, from_idx), (to, to_idx)] {
+            if let (Some(name), Some(idx)) = (name, idx) {
+                self.not_nat(name, idx, nodes, known);
+            }
+        }
+
+        let via = field(entries, "via").and_then(|n| n.expect_scalar("a node name", self.diags));
+        let via_idx = via.and_then(|name| {
+            let idx = self.resolve(name, "via", nodes)?;
+            let node = &nodes[idx];
+            if node.role.value != Role::Nat && known[idx] {
+                self.diags.push(
+                    Diagnostic::error(
+                        "TW057",
+                        format!("`via` names `{}`, which is not a NAT", name.value),
+                    )
+                    .at(name.span, "`via` must name a node with role nat")
+                    .with_secondary(node.role.span, role_label(node))
+                    .with_help(format!(
+                        "set `role: nat` on `{}` if it rewrites source addresses; otherwise remove `via`",
+                        name.value
+                    ))
+                    .with_node(name.value.clone()),
+                );
+            }
+            Some(idx)
+        });
+
+        if let Some(closes) = closes {
+            let endpoints: Vec<&str> = [from, to]
+                .into_iter()
+                .flatten()
+                .map(|s| s.value.as_str())
+                .collect();
+            let is_node = nodes.iter().any(|n| n.name.value == closes.value);
+            if !endpoints.contains(&closes.value.as_str()) {
+                if !is_node {
+                    let names = endpoints
+                        .iter()
+                        .copied()
+                        .chain(nodes.iter().map(|n| n.name.value.as_str()));
+                    let otherwise = "name the link's `from` or `to` node".to_string();
+                    self.diags.push(
+                        Diagnostic::error("TW055", format!("unknown node `{}`", closes.value))
+                            .at(closes.span, "`closes_first` names no node")
+                            .with_help(suggest(&closes.value, names, otherwise)),
+                    );
+                } else {
+                    let mut d = Diagnostic::error(
+                        "TW056",
+                        format!(
+                            "`closes_first` names `{}`, which is not an end of this link",
+                            closes.value
+                        ),
+                    )
+                    .at(closes.span, "must be the link's `from` or `to`")
+                    .with_help("write the node that calls close() first: the link's `from` (the client) or `to` (the server)");
+                    if let Some(f) = from {
+                        d = d.with_secondary(f.span, "`from` is here");
+                    }
+                    if let Some(t) = to {
+                        d = d.with_secondary(t.span, "`to` is here");
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
+
+        let rate = field(entries, "rate").and_then(|r| self.rate(r));
+        Some(Link {
+            from: from?.clone(),
+            to: to?.clone(),
+            from_idx: from_idx?,
+            to_idx: to_idx?,
+            port: port?,
+            via: via.cloned(),
+            via_idx,
+            closes_first: closes?.clone(),
+            rate,
+            span,
+        })
+    }
+}
