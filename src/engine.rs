@@ -289,7 +289,7 @@ pub fn lint_files(paths: &[PathBuf], kernel: Option<KernelVersion>, rules: &Rule
     let mut confs = Vec::new();
     for p in paths {
         if p.is_file() {
-            let text = crate::read::read_text(p, sysctl::MAX_FILE_BYTES)?;
+            let text = crate::read::read_text(p, 64 << 20)?;
             if sysctl::is_dump(&text) {
                 dumps.push(p.clone());
                 continue;

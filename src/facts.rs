@@ -119,6 +119,8 @@ pub struct HopFacts {
     pub connects: bool,
     pub closes_first: bool,
     pub peer_closes_first: bool,
+    /// The connecting side closes first (TIME_WAIT lands on it and holds its ports).
+    pub client_closes_first: bool,
     /// The connections pass a NAT (`via`).
     pub via_nat: bool,
     /// The connecting side is a `client` role node or comes through NAT: many hosts behind it.
@@ -132,8 +134,9 @@ pub struct HopFacts {
     pub rate_per_tuple: f64,
     /// The destination is a loopback address (127.0.0.0/8, ::1).
     pub loopback: bool,
+    /// The connecting side's port capacity per tuple (the same on both sides of the hop).
     pub capacity: CapacityFacts,
-    /// This side connects and closes first and the rate per tuple exceeds the no-reuse bound.
+    /// The connecting side closes first and the rate per tuple exceeds the no-reuse bound.
     pub needs_reuse: bool,
     /// The rate per tuple exceeds the bound that applies: connect() will fail with EADDRNOTAVAIL.
     pub exhausts: bool,
@@ -270,6 +273,7 @@ fn is_loopback(addr: &str) -> bool {
 }
 
 /// The facts of one side of a link. `me` and `peer` are this side's and the other side's facts.
+/// Capacity is always the connecting side's: only connect() draws ephemeral ports.
 pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &NodeFacts, from_role: &str) -> HopFacts {
     let (from, to) = if client_side { (me, peer) } else { (peer, me) };
     let closes_first = link.client_closes == client_side;
@@ -277,19 +281,21 @@ pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &Node
     let rate = link.rate.unwrap_or(0.0);
     let rate_per_tuple = rate / tuples as f64;
     let loopback = !to.addresses.is_empty() && to.addresses.iter().all(|a| is_loopback(a));
-    let usable = me.ports.usable.max(0);
+    let usable = from.ports.usable.max(0);
     let without_reuse = usable as f64 / TIME_WAIT_SECONDS;
-    let with_reuse = usable as f64 / (me.reuse_delay_ms.max(1) as f64 / 1000.0);
-    let reuse_enabled = me.tw_reuse == 1 || (me.tw_reuse == 2 && loopback);
-    let reuse_works = client_side && closes_first && reuse_enabled && me.timestamps && peer.timestamps;
+    let with_reuse = usable as f64 / (from.reuse_delay_ms.max(1) as f64 / 1000.0);
+    let reuse_enabled = from.tw_reuse == 1 || (from.tw_reuse == 2 && loopback);
+    // Reuse needs the old connection's timestamps, so both ends must send them (KERNEL-FACTS 1.4).
+    let reuse_works = link.client_closes && reuse_enabled && from.timestamps && to.timestamps;
     let effective = if reuse_works { with_reuse } else { without_reuse };
-    let holds = client_side && closes_first;
+    let client_holds = link.client_closes;
     HopFacts {
         link: link.name.clone(),
         side: if client_side { "client" } else { "server" }.into(),
         connects: client_side,
         closes_first,
         peer_closes_first: !closes_first,
+        client_closes_first: link.client_closes,
         via_nat: link.via_nat,
         many_clients: link.via_nat || from_role == "client",
         port: link.port as i64,
@@ -305,8 +311,8 @@ pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &Node
             reuse_works,
             effective,
         },
-        needs_reuse: holds && link.rate.is_some() && rate_per_tuple > without_reuse,
-        exhausts: holds && link.rate.is_some() && rate_per_tuple > effective,
+        needs_reuse: client_holds && link.rate.is_some() && rate_per_tuple > without_reuse,
+        exhausts: client_holds && link.rate.is_some() && rate_per_tuple > effective,
         tw_sockets: if closes_first { rate * TIME_WAIT_SECONDS } else { 0.0 },
     }
 }
@@ -331,7 +337,7 @@ pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
                 me.tw_population += hop.tw_sockets;
                 me.tw_population_known &= hop.rate_known;
             }
-            me.reuse_needed |= hop.needs_reuse;
+            me.reuse_needed |= client_side && hop.needs_reuse;
             me.reuse_applicable |= client_side && hop.closes_first;
         }
     }
