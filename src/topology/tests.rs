@@ -574,3 +574,100 @@ fn load_refuses_what_is_not_a_small_regular_file() {
         Err(Error::NotReadable { .. })
     ));
 }
+
+/// Every code the loader can emit has a rule file whose example fires it and whose fix loads
+/// cleanly. The rule files are read with the same YAML module.
+#[test]
+fn rule_docs_examples_fire_and_fixes_are_clean() {
+    let codes = [
+        "TW050", "TW051", "TW052", "TW053", "TW054", "TW055", "TW056", "TW057", "TW058", "TW059",
+        "TW060", "TW061", "TW062", "TW063", "TW064", "TW065", "TW066", "TW068", "TW069",
+    ];
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    for code in codes {
+        let entry = std::fs::read_dir(&rules)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("{code}-"))
+            })
+            .unwrap_or_else(|| panic!("no rule file for {code}"));
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let mut map = SourceMap::new();
+        let file = map.add(entry.display().to_string(), text.as_str());
+        let doc = crate::yaml::parse(file, &text).expect("rule file is YAML");
+        assert!(doc.diagnostics.is_empty(), "{code}: {:?}", doc.diagnostics);
+        let scalar = |node: Option<&crate::yaml::YamlNode>| {
+            node.and_then(|n| n.as_scalar())
+                .map(|(s, _)| s.value.clone())
+                .unwrap_or_else(|| panic!("{code}: missing field"))
+        };
+        assert_eq!(scalar(doc.root.get("id")), code);
+        let name = scalar(doc.root.get("name"));
+        assert_eq!(
+            entry.file_name().unwrap().to_string_lossy(),
+            format!("{code}-{name}.yaml")
+        );
+        let docs = doc.root.get("docs").unwrap();
+        for section in ["what", "why", "kernel"] {
+            assert!(
+                !scalar(docs.get(section)).trim().is_empty(),
+                "{code} {section}"
+            );
+        }
+        let example = scalar(docs.get("example").and_then(|e| e.get("topology")));
+        let fix = scalar(docs.get("use_instead").and_then(|e| e.get("topology")));
+
+        let (_, loaded) = load_str(&example);
+        let severity = scalar(doc.root.get("severity"));
+        let fired: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == code)
+            .collect();
+        assert!(
+            !fired.is_empty(),
+            "{code}: example does not fire: {:#?}",
+            loaded.diagnostics
+        );
+        let expected = if severity == "warning" {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        assert!(
+            fired.iter().all(|d| d.severity == expected),
+            "{code} severity"
+        );
+        let (_, loaded) = load_str(&fix);
+        assert!(
+            loaded.diagnostics.is_empty(),
+            "{code}: use_instead is not clean: {:#?}",
+            loaded.diagnostics
+        );
+    }
+}
+
+/// Messages start lowercase and do not end with a period; every diagnostic has help.
+#[test]
+fn messages_follow_the_style() {
+    let texts = [
+        "version: 2\nnodes: {a: 1}\nfoo: 1\n",
+        DESIGN_EXAMPLE,
+        "version: 1\nnodes:\n  - name: a\n    role: x\n    kernel: k\n    addresses: [x]\n    listen: [0]\n    sysctl: {files: [nope], set: {a: [1]}}\n  - name: a\n  - {name: n, role: nat}\n  - {role: web}\nlinks:\n  - {from: a, to: b, port: 0, via: a, closes_first: c, rate: 0}\n  - {from: n, to: a, port: 1, closes_first: n}\n  - {from: a, to: n, port: 1, closes_first: zz, via: n}\n  - 5\n",
+    ];
+    for text in texts {
+        let (_, loaded) = load_str(text);
+        assert!(!loaded.diagnostics.is_empty());
+        for d in &loaded.diagnostics {
+            let first = d.message.chars().next().unwrap();
+            assert!(!first.is_uppercase(), "{}", d.message);
+            assert!(!d.message.ends_with('.'), "{}", d.message);
+            assert!(d.help.is_some(), "{}", d.message);
+            assert!(d.primary.is_some(), "{}", d.message);
+        }
+    }
+}

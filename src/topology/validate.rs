@@ -439,7 +439,10 @@ impl Validator<'_> {
             self.diags.push(
                 Diagnostic::error(
                     "TW065",
-                    format!("NAT node `{}` is used as an endpoint of a link", name.value),
+                    format!(
+                        "link end `{}` is a NAT node, not a TCP endpoint",
+                        name.value
+                    ),
                 )
                 .at(name.span, "a NAT does not open or accept connections")
                 .with_secondary(node.role.span, "its role is nat")
