@@ -164,7 +164,10 @@ impl Diagnostic {
 }
 
 /// The closest candidate to `word` by edit distance, for "did you mean" hints.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))
@@ -180,7 +183,10 @@ mod tests {
     #[test]
     fn suggestion_finds_near_misses_only() {
         let keys = ["net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_timestamps"];
-        assert_eq!(did_you_mean("net.ipv4.tcp_tw_resue", keys), Some("net.ipv4.tcp_tw_reuse"));
+        assert_eq!(
+            did_you_mean("net.ipv4.tcp_tw_resue", keys),
+            Some("net.ipv4.tcp_tw_reuse")
+        );
         assert_eq!(did_you_mean("vm.swappiness", keys), None);
         assert_eq!(did_you_mean("net.ipv4.tcp_tw_reuse", keys), None);
     }

@@ -85,8 +85,20 @@ mod tests {
 
     #[test]
     fn parses_uname_style_releases() {
-        assert_eq!(KernelVersion::parse("6.8.0-45-generic"), Some(KernelVersion { major: 6, minor: 8, patch: 0 }));
-        assert_eq!(KernelVersion::parse("3.10.0-1160.el7.x86_64").unwrap().minor, 10);
+        assert_eq!(
+            KernelVersion::parse("6.8.0-45-generic"),
+            Some(KernelVersion {
+                major: 6,
+                minor: 8,
+                patch: 0
+            })
+        );
+        assert_eq!(
+            KernelVersion::parse("3.10.0-1160.el7.x86_64")
+                .unwrap()
+                .minor,
+            10
+        );
         assert_eq!(KernelVersion::parse("4.9").unwrap().code(), 4009);
         assert_eq!(KernelVersion::parse("6.18.44-fc-v669").unwrap().patch, 44);
         assert_eq!(KernelVersion::parse("six"), None);

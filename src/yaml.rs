@@ -242,6 +242,11 @@ impl YamlNode {
     }
 }
 
+/// The value of `key` among a mapping's entries.
+pub fn field<'e>(entries: &'e [(Spanned<String>, YamlNode)], key: &str) -> Option<&'e YamlNode> {
+    entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+}
+
 /// A YAML 1.2 core-schema integer: decimal with an optional sign, `0x...` or `0o...`.
 pub fn parse_int(text: &str) -> Option<i64> {
     if let Some(hex) = text.strip_prefix("0x") {
@@ -460,36 +465,25 @@ impl Builder<'_> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, span)?;
+                use saphyr_parser::ScalarStyle as Written;
+                // Only the core schema's `!!str` and `!!null` change the meaning of a scalar.
                 let tag = tag.as_deref().filter(|t| t.is_yaml_core_schema());
                 let tag = tag.map(|t| t.suffix.as_str());
-                let node = match (style, tag) {
-                    (_, Some("null")) => YamlNode::Null(span),
-                    (saphyr_parser::ScalarStyle::Plain, None)
-                        if matches!(&*text, "" | "~" | "null" | "Null" | "NULL") =>
-                    {
-                        YamlNode::Null(span)
+                let plain_null = style == Written::Plain
+                    && tag.is_none()
+                    && matches!(&*text, "" | "~" | "null" | "Null" | "NULL");
+                let node = if plain_null || tag == Some("null") {
+                    YamlNode::Null(span)
+                } else {
+                    let style = match style {
+                        Written::Plain if tag != Some("str") => ScalarStyle::Plain,
+                        Written::Literal | Written::Folded => ScalarStyle::Block,
+                        _ => ScalarStyle::Quoted,
+                    };
+                    YamlNode::Scalar {
+                        value: Spanned::new(text.into_owned(), span),
+                        style,
                     }
-                    (saphyr_parser::ScalarStyle::Plain, Some(t)) if t != "str" => {
-                        YamlNode::Scalar {
-                            value: Spanned::new(text.into_owned(), span),
-                            style: ScalarStyle::Plain,
-                        }
-                    }
-                    (saphyr_parser::ScalarStyle::Plain, None) => YamlNode::Scalar {
-                        value: Spanned::new(text.into_owned(), span),
-                        style: ScalarStyle::Plain,
-                    },
-                    (
-                        saphyr_parser::ScalarStyle::Literal | saphyr_parser::ScalarStyle::Folded,
-                        _,
-                    ) => YamlNode::Scalar {
-                        value: Spanned::new(text.into_owned(), span),
-                        style: ScalarStyle::Block,
-                    },
-                    _ => YamlNode::Scalar {
-                        value: Spanned::new(text.into_owned(), span),
-                        style: ScalarStyle::Quoted,
-                    },
                 };
                 self.finish(node, anchor);
             }

@@ -4,7 +4,7 @@ use super::{Link, Node, Role, Topology};
 use crate::diag::{did_you_mean, Diagnostic, Severity};
 use crate::kernel::KernelVersion;
 use crate::source::{FileId, Span, Spanned};
-use crate::yaml::{parse_float, parse_int, YamlNode};
+use crate::yaml::{field, parse_float, parse_int, YamlNode};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -146,11 +146,6 @@ fn role_label(node: &Node) -> String {
     } else {
         format!("its role is {}", node.role.value.as_str())
     }
-}
-
-/// The value of `key` in a mapping's entries.
-fn field<'e>(entries: &'e Entries, key: &str) -> Option<&'e YamlNode> {
-    entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
 }
 
 /// "did you mean `x`?" when a candidate is close, else `otherwise`.
@@ -439,7 +434,10 @@ impl Validator<'_> {
             self.diags.push(
                 Diagnostic::error(
                     "TW065",
-                    format!("NAT node `{}` is used as an endpoint of a link", name.value),
+                    format!(
+                        "link end `{}` is a NAT node, not a TCP endpoint",
+                        name.value
+                    ),
                 )
                 .at(name.span, "a NAT does not open or accept connections")
                 .with_secondary(node.role.span, "its role is nat")
