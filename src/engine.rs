@@ -183,7 +183,9 @@ fn judge_key(
         Judged {
             verdict: Verdict::Safe,
             rule: None,
-            reason: if v.set {
+            reason: if node.facts.unseen {
+                "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into()
+            } else if v.set {
                 "no rule objects to this value here".into()
             } else {
                 "kernel default; no rule objects to it here".into()

@@ -78,6 +78,9 @@ pub struct NodeFacts {
     pub ports: PortFacts,
     /// `tcp_max_tw_buckets`, or -1 when it is the memory-dependent default.
     pub tw_buckets: i64,
+    /// A `client` node with no addresses and no values: it stands for hosts twlint cannot see
+    /// (browsers, partners), whose ports and TIME_WAIT are theirs, spread over many machines.
+    pub unseen: bool,
     /// Topology aggregates (all false or 0 without a topology).
     pub holds_time_wait: bool,
     pub connects: bool,
@@ -125,6 +128,9 @@ pub struct HopFacts {
     pub via_nat: bool,
     /// The connecting side is a `client` role node or comes through NAT: many hosts behind it.
     pub many_clients: bool,
+    /// The connecting side is an unseen `client` node: no capacity or TIME_WAIT figures apply to
+    /// it, since its connections come from many machines.
+    pub unseen_clients: bool,
     pub port: i64,
     pub rate_known: bool,
     /// Declared new connections per second over the whole link (0 when unknown).
@@ -251,6 +257,7 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         reuse_delay_ms: cfg.int("net.ipv4.tcp_tw_reuse_delay").unwrap_or(1000),
         ports: ports_of(cfg, info),
         tw_buckets: cfg.int("net.ipv4.tcp_max_tw_buckets").unwrap_or(-1),
+        unseen: info.role == "client" && info.addresses.is_empty() && !set.values().any(|v| *v),
         sysctl,
         num,
         has,
@@ -288,7 +295,8 @@ pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &Node
     // Reuse needs the old connection's timestamps, so both ends must send them (KERNEL-FACTS 1.4).
     let reuse_works = link.client_closes && reuse_enabled && from.timestamps && to.timestamps;
     let effective = if reuse_works { with_reuse } else { without_reuse };
-    let client_holds = link.client_closes;
+    // Unseen clients are many machines: their ports and TIME_WAIT are not one host's.
+    let client_holds = link.client_closes && !from.unseen;
     HopFacts {
         link: link.name.clone(),
         side: if client_side { "client" } else { "server" }.into(),
@@ -298,6 +306,7 @@ pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &Node
         client_closes_first: link.client_closes,
         via_nat: link.via_nat,
         many_clients: link.via_nat || from_role == "client",
+        unseen_clients: from.unseen,
         port: link.port as i64,
         rate_known: link.rate.is_some(),
         rate,
@@ -332,7 +341,7 @@ pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
                 me.accepts_via_nat |= link.via_nat;
                 me.accepts_from_clients |= from_role == "client";
             }
-            if hop.closes_first {
+            if hop.closes_first && !me.unseen {
                 me.holds_time_wait = true;
                 me.tw_population += hop.tw_sockets;
                 me.tw_population_known &= hop.rate_known;

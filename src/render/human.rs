@@ -38,6 +38,7 @@ fn shown_value(v: &VerdictEntry) -> String {
     let value = match &v.value {
         Some(s) if s.is_empty() => "(empty)".to_string(),
         Some(s) => s.clone(),
+        None if v.source == crate::config::SourceKindOut::Default => "memory-dependent".to_string(),
         None => "?".to_string(),
     };
     if v.source == crate::config::SourceKindOut::Default {
@@ -52,6 +53,7 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
     let via = h.via.as_ref().map(|v| format!(" via {v}")).unwrap_or_default();
     writeln!(out, "{}", paint(style, "1", &format!("hop {}{} (port {}), {} closes first", h.link, via, h.port, h.closes_first)))?;
     let rate = match h.rate {
+        Some(r) if c.unseen_clients => format!("{}/s declared; TIME_WAIT lands on {}", format_number(r), h.closes_first),
         Some(r) => format!(
             "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}",
             format_number(r),
@@ -64,6 +66,9 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
         None => format!("no rate declared; TIME_WAIT lands on {}", h.closes_first),
     };
     writeln!(out, "  {rate}")?;
+    if c.unseen_clients {
+        return writeln!(out, "  {} stands for many unseen hosts: their ports and TIME_WAIT are spread over them", h.from);
+    }
     writeln!(
         out,
         "  {} can open {}/s per tuple without reuse, {}/s with reuse ({} usable ports){}",

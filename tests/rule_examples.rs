@@ -1,0 +1,132 @@
+//! Every rule's documented example must fire and its `use_instead` must not: the docs are tests.
+//! Also the catalog meta-tests: ids unique and permanent in shape, docs complete, messages in one
+//! style, every id the code emits documented.
+
+use std::collections::BTreeSet;
+use twlint::engine::{self, Report};
+use twlint::kernel::KernelVersion;
+use twlint::rules::load::load_catalog;
+use twlint::rules::{Example, RuleSet};
+use twlint::source::SourceMap;
+
+fn catalog() -> RuleSet {
+    let mut sources = SourceMap::new();
+    let (rules, diags) = load_catalog(&[], &mut sources).expect("embedded rules load");
+    assert!(diags.is_empty(), "rule files have problems: {diags:#?}");
+    rules
+}
+
+/// Runs an example and returns the codes it produced (diagnostics and verdict rules), on the
+/// example's node when it names one.
+fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sources = SourceMap::new();
+    let report = if let Some(topo) = &ex.topology {
+        engine::judge_topology_text("example.yaml", dir.path(), topo, rules, &mut sources).expect("example runs")
+    } else {
+        let path = dir.path().join("example.conf");
+        std::fs::write(&path, ex.sysctl.as_deref().unwrap_or("")).unwrap();
+        let kernel = ex.kernel.as_deref().map(|k| KernelVersion::parse(k).expect("example kernel parses"));
+        engine::lint_files(&[path], kernel, rules, &mut sources).expect("example runs")
+    };
+    let on_node = |n: Option<&str>| ex.node.is_none() || n == ex.node.as_deref();
+    let mut out = BTreeSet::new();
+    for d in &report.diagnostics {
+        if on_node(d.node.as_deref()) {
+            out.insert(d.code.clone());
+        }
+    }
+    for v in &report.verdicts {
+        if let Some(r) = &v.rule {
+            if on_node(Some(&v.node)) {
+                out.insert(r.clone());
+            }
+        }
+    }
+    (out, report)
+}
+
+#[test]
+fn every_example_fires_and_every_fix_does_not() {
+    let rules = catalog();
+    let mut failures = Vec::new();
+    for rule in &rules.rules {
+        let (fired, report) = codes(&rules, &rule.docs.example);
+        if !fired.contains(&rule.id) {
+            failures.push(format!("{} example does not fire; got {fired:?}; diagnostics: {:?}", rule.id, report.diagnostics.iter().map(|d| (&d.code, &d.message)).collect::<Vec<_>>()));
+        }
+        let (fired, _) = codes(&rules, &rule.docs.use_instead);
+        if fired.contains(&rule.id) {
+            failures.push(format!("{} use_instead still fires", rule.id));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn ids_and_names_are_unique_and_well_formed() {
+    let rules = catalog();
+    let mut ids = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    for r in &rules.rules {
+        assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
+        assert!(names.insert(r.name.clone()), "duplicate name {}", r.name);
+        assert!(r.path.ends_with(&format!("{}-{}.yaml", r.id, r.name)));
+    }
+    assert!(rules.rules.len() >= 40, "the catalog shrank to {}", rules.rules.len());
+}
+
+#[test]
+fn docs_are_complete_and_messages_share_one_style() {
+    for r in &catalog().rules {
+        for (section, text) in [("what", &r.docs.what), ("why", &r.docs.why), ("kernel", &r.docs.kernel)] {
+            assert!(text.trim().len() > 20, "{} docs.{section} is too thin", r.id);
+        }
+        assert!(!r.docs.references.is_empty(), "{} has no references", r.id);
+        assert!(r.docs.example.sysctl.is_some() || r.docs.example.topology.is_some());
+        let first = r.summary.chars().next().unwrap();
+        assert!(!first.is_uppercase() && !r.summary.ends_with('.'), "{} summary style: {}", r.id, r.summary);
+    }
+}
+
+/// Every code the source emits (`"TW123"` literals in src/) has a rule file documenting it.
+#[test]
+fn every_emitted_code_is_documented() {
+    let rules = catalog();
+    let documented: BTreeSet<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+    let mut missing = BTreeSet::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for (i, _) in text.match_indices("\"TW") {
+                let code = &text[i + 1..(i + 6).min(text.len())];
+                if code.len() == 5 && code[2..].bytes().all(|b| b.is_ascii_digit()) && !documented.contains(code) {
+                    missing.insert(format!("{code} ({})", p.display()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "codes without a rule file: {missing:?}");
+}
+
+#[test]
+fn diagnostics_follow_the_message_style() {
+    // Run every example and check every message the engine produced, built-in or CEL.
+    let rules = catalog();
+    for r in &rules.rules {
+        for ex in [&r.docs.example, &r.docs.use_instead] {
+            let (_, report) = codes(&rules, ex);
+            for d in &report.diagnostics {
+                let first = d.message.chars().next().unwrap_or('x');
+                assert!(!first.is_uppercase(), "{}: message starts with a capital: {}", d.code, d.message);
+                assert!(!d.message.ends_with('.'), "{}: message ends with a period: {}", d.code, d.message);
+            }
+        }
+    }
+}
