@@ -110,7 +110,10 @@ impl SysctlSet {
             value: a.value.clone(),
             kind: self.kind(winner),
             ignore_failure: a.ignore_failure,
-            overridden: earlier.iter().map(|&r| self.assignment(r).key.span).collect(),
+            overridden: earlier
+                .iter()
+                .map(|&r| self.assignment(r).key.span)
+                .collect(),
             via_glob,
         }
     }
@@ -153,7 +156,10 @@ impl SysctlSet {
 
     /// The kernel release of the last dump that has `kernel.osrelease`.
     pub fn kernel_release(&self) -> Option<&Spanned<String>> {
-        self.files.iter().rev().find_map(|f| f.kernel_release.as_ref())
+        self.files
+            .iter()
+            .rev()
+            .find_map(|f| f.kernel_release.as_ref())
     }
 
     /// True when at least one file was read and every file is a `sysctl -a` dump.
