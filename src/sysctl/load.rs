@@ -588,7 +588,7 @@ mod tests {
         for entry in listing {
             let path = entry.unwrap().path();
             let mut sources = SourceMap::new();
-            let set = load(&[path.clone()], &mut sources).unwrap();
+            let set = load(std::slice::from_ref(&path), &mut sources).unwrap();
             files += 1;
             for f in &set.files {
                 for a in &f.assignments {
@@ -610,8 +610,8 @@ mod tests {
         assert!(files > 0);
     }
 
-    /// A million lines parse and resolve in well under a second in release mode.
-    /// Run with `cargo test --release -- --ignored million`.
+    /// A million lines parse and resolve in well under a second in release mode (about 0.5 s on
+    /// the development machine). Run with `cargo test --release -- --ignored million`.
     #[test]
     #[ignore = "timing; meaningful in release mode only"]
     fn a_million_lines_parse_in_linear_time() {
@@ -620,8 +620,8 @@ mod tests {
             match i % 4 {
                 0 => text.push_str("# a comment line\n"),
                 1 => text.push_str(&format!("net.ipv4.conf.if{i}.rp_filter = {}\n", i % 3)),
-                2 => text.push_str("net.ipv4.tcp_fin_timeout = 30\n"),
-                _ => text.push_str(&format!("net.ipv4.tcp_rmem = 4096\t{i} 6291456 # x\n")),
+                2 => text.push_str(&format!("net.ipv4.neigh.if{i}.gc_stale_time = 60\n")),
+                _ => text.push_str(&format!("net.ipv4.conf.*.k{i} = 4096\t{i} 6291456\n")),
             }
         }
         let start = std::time::Instant::now();
@@ -629,6 +629,7 @@ mod tests {
         let set = crate::sysctl::load_text("big.conf", &text, &mut sources);
         let elapsed = start.elapsed();
         assert_eq!(set.files[0].assignments.len(), 750_000);
-        assert!(elapsed.as_millis() < 1500, "{elapsed:?}");
+        assert_eq!(set.explicit().count(), 500_000);
+        assert!(elapsed.as_millis() < 1000, "{elapsed:?}");
     }
 }
