@@ -210,9 +210,10 @@ fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
             );
         }
     }
-    // A '#' or ';' that starts the value or follows a blank looks like a comment to the author.
+    // A ';' anywhere, or a '#' that starts the value or follows a blank, reads as a comment to
+    // the author. A '#' glued to text (`core#%p`) is more likely part of a string value.
     let comment = (0..v.len()).find(|&i| {
-        (v[i] == b'#' || v[i] == b';') && (i == 0 || v[i - 1] == b' ' || v[i - 1] == b'\t')
+        v[i] == b';' || (v[i] == b'#' && (i == 0 || v[i - 1] == b' ' || v[i - 1] == b'\t'))
     });
     if let Some(i) = comment {
         let mark = v[i] as char;
@@ -486,14 +487,18 @@ mod tests {
         let (sources, set) = lint(
             "net.ipv4.tcp_tw_reuse = 1 # enable\n\
              net.ipv4.ip_local_port_range = 1024 65535 ; wide\n\
-             kernel.core_pattern = core#%p\n",
+             kernel.core_pattern = core#%p\n\
+             net.ipv4.tcp_timestamps = 1;\n",
         );
         let found: Vec<_> = set
             .diagnostics
             .iter()
             .filter(|d| d.code == "TW005")
             .collect();
-        assert_eq!(found.len(), 2, "{:?}", set.diagnostics);
+        assert_eq!(found.len(), 3, "{:?}", set.diagnostics);
+        let glued = found[2].primary.as_ref().unwrap().span;
+        assert_eq!(sources.slice(glued), ";");
+        assert_eq!(line_col(&sources, glued), (4, 28));
         assert_eq!(found[0].key.as_deref(), Some("net.ipv4.tcp_tw_reuse"));
         let span = found[0].primary.as_ref().unwrap().span;
         assert_eq!(sources.slice(span), "# enable");
