@@ -84,10 +84,11 @@ fn dump_line_key(line: &str) -> Option<&str> {
     }
     let ok = !key.is_empty()
         && !key.starts_with('-')
-        && !key.starts_with('/')
-        && key.bytes().all(|b| {
-            b.is_ascii_graphic() && !matches!(b, b'=' | b'*' | b'?' | b'[' | b'#' | b';')
-        });
+        // procps prints dotted keys; a '/' only stands for a dot inside a component.
+        && key.bytes().find(|&b| b == b'.' || b == b'/') == Some(b'.')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'=' | b'*' | b'?' | b'[' | b'#' | b';'));
     ok.then_some(key)
 }
 
@@ -137,7 +138,11 @@ mod tests {
     fn a_few_leading_comments_are_tolerated() {
         let s = format!("# from host a\n# 2015\n\n{}", dump_like(120));
         assert!(is_dump(&s));
-        let s = format!("{}{}", "# x\n".repeat(MAX_LEADING_COMMENTS + 1), dump_like(120));
+        let s = format!(
+            "{}{}",
+            "# x\n".repeat(MAX_LEADING_COMMENTS + 1),
+            dump_like(120)
+        );
         assert!(!is_dump(&s));
     }
 

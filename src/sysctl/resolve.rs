@@ -110,7 +110,10 @@ impl SysctlSet {
             value: a.value.clone(),
             kind: self.kind(winner),
             ignore_failure: a.ignore_failure,
-            overridden: earlier.iter().map(|&r| self.assignment(r).key.span).collect(),
+            overridden: earlier
+                .iter()
+                .map(|&r| self.assignment(r).key.span)
+                .collect(),
             via_glob,
         }
     }
@@ -153,7 +156,10 @@ impl SysctlSet {
 
     /// The kernel release of the last dump that has `kernel.osrelease`.
     pub fn kernel_release(&self) -> Option<&Spanned<String>> {
-        self.files.iter().rev().find_map(|f| f.kernel_release.as_ref())
+        self.files
+            .iter()
+            .rev()
+            .find_map(|f| f.kernel_release.as_ref())
     }
 
     /// True when at least one file was read and every file is a `sysctl -a` dump.
@@ -324,5 +330,169 @@ fn bracket(p: &[u8], start: usize, c: u8) -> Option<(bool, usize)> {
             matched |= lo == c;
             i += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+    use crate::source::SourceMap;
+    use crate::sysctl::{load_text, SysctlSet};
+
+    fn lint(text: &str) -> (SourceMap, SysctlSet) {
+        let mut sources = SourceMap::new();
+        let set = load_text("t.conf", text, &mut sources);
+        (sources, set)
+    }
+
+    #[test]
+    fn the_last_explicit_assignment_wins_and_lists_what_it_overrides() {
+        let (sources, set) = lint(
+            "net.ipv4.tcp_fin_timeout = 41\nnet.ipv4.tcp_tw_reuse = 1\nnet/ipv4/tcp_fin_timeout = 42\n",
+        );
+        let s = set.get("net.ipv4.tcp_fin_timeout").unwrap();
+        assert_eq!(s.value.value, "42");
+        assert_eq!(sources.location(s.value.span).line, 3);
+        assert_eq!(s.overridden.len(), 1);
+        assert_eq!(sources.location(s.overridden[0]).line, 1);
+        assert!(!s.via_glob);
+    }
+
+    #[test]
+    fn tw006_points_at_the_overridden_line_and_the_winner() {
+        let (sources, set) = lint(
+            "net.ipv4.tcp_fin_timeout = 10\nnet.ipv4.tcp_fin_timeout = 5\nnet.ipv4.tcp_fin_timeout = 5\n",
+        );
+        let found: Vec<_> = set
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "TW006")
+            .collect();
+        assert_eq!(found.len(), 2);
+        let first = found[0];
+        assert_eq!(first.key.as_deref(), Some("net.ipv4.tcp_fin_timeout"));
+        assert_eq!(first.primary.as_ref().unwrap().message, "overridden later");
+        assert_eq!(
+            sources.location(first.primary.as_ref().unwrap().span).line,
+            1
+        );
+        assert_eq!(first.secondary[0].message, "this assignment wins");
+        assert_eq!(sources.location(first.secondary[0].span).line, 3);
+        assert!(first.message.contains("does not last"));
+        // The second line has the winner's value.
+        assert!(found[1].message.contains("same value"));
+        assert_eq!(
+            sources
+                .location(found[1].primary.as_ref().unwrap().span)
+                .line,
+            2
+        );
+    }
+
+    #[test]
+    fn explicit_keys_beat_globs_in_either_order() {
+        let (_, set) = lint(
+            "net.ipv4.conf.lo.rp_filter = 1\n\
+             net.ipv4.conf.*.rp_filter = 2\n\
+             net.ipv4.conf.default.rp_filter = 0\n",
+        );
+        assert_eq!(
+            set.get("net.ipv4.conf.lo.rp_filter").unwrap().value.value,
+            "1"
+        );
+        assert_eq!(
+            set.get("net.ipv4.conf.default.rp_filter")
+                .unwrap()
+                .value
+                .value,
+            "0"
+        );
+        let all = set.get("net.ipv4.conf.all.rp_filter").unwrap();
+        assert_eq!(all.value.value, "2");
+        assert!(all.via_glob);
+        // Globs do not reach other keys or cross a separator.
+        assert!(set.get("net.ipv4.conf.all.arp_filter").is_none());
+        assert!(set.get("net.ipv4.conf.a.b.rp_filter").is_none());
+    }
+
+    #[test]
+    fn exclusions_beat_globs_but_not_explicit_keys() {
+        let (_, set) = lint(
+            "net.ipv4.conf.*.rp_filter = 2\n\
+             -net.ipv4.conf.all.rp_filter\n\
+             -net.ipv4.conf.lo.rp_filter\n\
+             net.ipv4.conf.lo.rp_filter = 1\n",
+        );
+        assert!(set.get("net.ipv4.conf.all.rp_filter").is_none());
+        assert_eq!(
+            set.get("net.ipv4.conf.lo.rp_filter").unwrap().value.value,
+            "1"
+        );
+        assert_eq!(
+            set.get("net.ipv4.conf.eth0.rp_filter").unwrap().value.value,
+            "2"
+        );
+    }
+
+    #[test]
+    fn the_last_matching_glob_wins() {
+        let (sources, set) = lint(
+            "net.ipv4.conf.*.rp_filter = 2\nnet.ipv4.conf.l?.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 0\n",
+        );
+        let lo = set.get("net.ipv4.conf.lo.rp_filter").unwrap();
+        assert_eq!(lo.value.value, "0");
+        assert_eq!(lo.overridden.len(), 2);
+        assert_eq!(sources.location(lo.overridden[1]).line, 2);
+        let (_, set) = lint("net.ipv4.conf.*.rp_filter = 1\nnet.ipv4.conf.l?.rp_filter = 2\n");
+        assert_eq!(
+            set.get("net.ipv4.conf.lo.rp_filter").unwrap().value.value,
+            "2"
+        );
+        assert_eq!(
+            set.get("net.ipv4.conf.all.rp_filter").unwrap().value.value,
+            "1"
+        );
+        // Globs are not duplicates of each other.
+        assert!(set.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn explicit_lists_keys_in_order_without_globs() {
+        let (_, set) = lint(
+            "vm.swappiness = 10\nnet.ipv4.tcp_tw_reuse = 1\nnet.ipv4.conf.*.rp_filter = 2\nvm.swappiness = 5\n",
+        );
+        let all: Vec<_> = set.explicit().map(|s| (s.key, s.value.value)).collect();
+        assert_eq!(
+            all,
+            [
+                ("net.ipv4.tcp_tw_reuse".to_owned(), "1".to_owned()),
+                ("vm.swappiness".to_owned(), "5".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn glob_matching_follows_glob3_per_component() {
+        assert!(glob_match(
+            "net.ipv4.conf.*.rp_filter",
+            "net.ipv4.conf.eth0/100.rp_filter"
+        ));
+        assert!(!glob_match(
+            "net.ipv4.conf.*",
+            "net.ipv4.conf.all.rp_filter"
+        ));
+        assert!(glob_match(
+            "net.ipv4.conf.[al]*.rp_filter",
+            "net.ipv4.conf.lo.rp_filter"
+        ));
+        assert!(!glob_match(
+            "net.ipv4.conf.[!al]*.rp_filter",
+            "net.ipv4.conf.lo.rp_filter"
+        ));
+        assert!(glob_match("net.ipv4.conf.[a-f]*.x", "net.ipv4.conf.eth0.x"));
+        assert!(glob_match("net.ipv4.tcp_*mem", "net.ipv4.tcp_rmem"));
+        assert!(!glob_match("net.ipv4.tcp_?mem", "net.ipv4.tcp_mem"));
+        assert!(glob_match("a.[b", "a.[b"));
+        assert!(glob_match("*.*", "a.b") && !glob_match("*", "a.b"));
     }
 }
