@@ -13,8 +13,15 @@ fn main() {
     for p in files {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy();
-        out.push_str(&format!("    (\"rules/{name}\", include_str!({:?})),\n", p.display().to_string()));
+        out.push_str(&format!(
+            "    (\"rules/{name}\", include_str!({:?})),\n",
+            p.display().to_string()
+        ));
     }
     out.push(']');
-    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("embedded_rules.rs"), out).unwrap();
+    fs::write(
+        Path::new(&env::var("OUT_DIR").unwrap()).join("embedded_rules.rs"),
+        out,
+    )
+    .unwrap();
 }

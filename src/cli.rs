@@ -50,7 +50,12 @@ pub struct Args {
     pub topology: Option<PathBuf>,
 
     /// The topology node this host is (checked against the topology)
-    #[arg(long, value_name = "NAME", help_heading = "Input", requires = "topology")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Input",
+        requires = "topology"
+    )]
     pub node: Option<String>,
 
     /// Read this host's live values (not available yet: values come from files and dumps)
@@ -126,7 +131,9 @@ fn style(choice: ColorChoice) -> Style {
     let color = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     Style { color }
 }
@@ -135,7 +142,9 @@ fn stderr_style(choice: ColorChoice) -> Style {
     let color = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     Style { color }
 }
@@ -146,14 +155,26 @@ fn fail(msg: impl std::fmt::Display) -> io::Result<u8> {
     Ok(2)
 }
 
-fn load_rules(dirs: &[PathBuf], sources: &mut SourceMap, color: ColorChoice) -> Result<RuleSet, io::Result<u8>> {
+fn load_rules(
+    dirs: &[PathBuf],
+    sources: &mut SourceMap,
+    color: ColorChoice,
+) -> Result<RuleSet, io::Result<u8>> {
     let refs: Vec<&std::path::Path> = dirs.iter().map(|p| p.as_path()).collect();
     match load_catalog(&refs, sources) {
         Ok((set, diags)) if diags.is_empty() => Ok(set),
         Ok((_, diags)) => {
             let mut err = io::stderr().lock();
-            let r = render::human::write_diagnostics(&mut err, stderr_style(color), sources, &diags)
-                .and_then(|_| writeln!(err, "twlint: error: the rule files have {} problem{}; no rule was used", diags.len(), if diags.len() == 1 { "" } else { "s" }));
+            let r =
+                render::human::write_diagnostics(&mut err, stderr_style(color), sources, &diags)
+                    .and_then(|_| {
+                        writeln!(
+                            err,
+                            "twlint: error: the rule files have {} problem{}; no rule was used",
+                            diags.len(),
+                            if diags.len() == 1 { "" } else { "s" }
+                        )
+                    });
             Err(r.map(|_| 2))
         }
         Err(e) => Err(fail(e)),
@@ -162,7 +183,11 @@ fn load_rules(dirs: &[PathBuf], sources: &mut SourceMap, color: ColorChoice) -> 
 
 pub fn run(args: Args) -> io::Result<u8> {
     match args.command {
-        Some(Command::Explain { rule, format, rules }) => explain(&rule, format, &rules),
+        Some(Command::Explain {
+            rule,
+            format,
+            rules,
+        }) => explain(&rule, format, &rules),
         Some(Command::Rules { format, rules }) => list_rules(format, &rules),
         None => check(args),
     }
@@ -172,15 +197,20 @@ fn check(args: Args) -> io::Result<u8> {
     if args.live {
         return fail("--live is not available yet: twlint judges declared values from files, dumps and the topology (use --no-live, the default)");
     }
-    let kernel = match &args.kernel {
-        Some(k) => match KernelVersion::parse(k) {
-            Some(v) => Some(v),
-            None => return fail(format!("invalid --kernel `{k}`: expected a release such as 5.15 or 6.8.0-45-generic")),
-        },
-        None => None,
-    };
+    let kernel =
+        match &args.kernel {
+            Some(k) => match KernelVersion::parse(k) {
+                Some(v) => Some(v),
+                None => return fail(format!(
+                    "invalid --kernel `{k}`: expected a release such as 5.15 or 6.8.0-45-generic"
+                )),
+            },
+            None => None,
+        };
     if args.topology.is_none() && args.paths.is_empty() {
-        return fail("nothing to judge: give sysctl files or folders, or --topology FILE (see --help)");
+        return fail(
+            "nothing to judge: give sysctl files or folders, or --topology FILE (see --help)",
+        );
     }
     if args.topology.is_some() && !args.paths.is_empty() {
         return fail("give either PATHs or --topology, not both: a topology names its nodes' sysctl files itself");
@@ -201,8 +231,12 @@ fn check(args: Args) -> io::Result<u8> {
     if let (Some(node), false) = (&args.node, report.fatal) {
         if !report.nodes.iter().any(|n| &n.name == node) {
             let names: Vec<&str> = report.nodes.iter().map(|n| n.name.as_str()).collect();
-            let hint = did_you_mean(node, names.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_else(|| format!("; its nodes are: {}", names.join(", ")));
-            return fail(format!("--node `{node}` is not a node of the topology{hint}"));
+            let hint = did_you_mean(node, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("; its nodes are: {}", names.join(", ")));
+            return fail(format!(
+                "--node `{node}` is not a node of the topology{hint}"
+            ));
         }
     }
     let mut out = io::stdout().lock();
@@ -243,8 +277,13 @@ fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
         Err(code) => return code,
     };
     let Some(rule) = rules.get(id) else {
-        let all = rules.rules.iter().flat_map(|r| [r.id.as_str(), r.name.as_str()]);
-        let hint = did_you_mean(id, all).map(|s| format!("; did you mean `{s}`?")).unwrap_or_else(|| "; run `twlint rules` to list them".into());
+        let all = rules
+            .rules
+            .iter()
+            .flat_map(|r| [r.id.as_str(), r.name.as_str()]);
+        let hint = did_you_mean(id, all)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_else(|| "; run `twlint rules` to list them".into());
         return fail(format!("unknown rule `{id}`{hint}"));
     };
     let mut out = io::stdout().lock();
@@ -262,7 +301,11 @@ fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
         Check::Builtin { severity, verdict } => (
             "built-in check",
             match verdict {
-                Some(v) => format!("{} ({})", format!("{severity:?}").to_lowercase(), v.as_str()),
+                Some(v) => format!(
+                    "{} ({})",
+                    format!("{severity:?}").to_lowercase(),
+                    v.as_str()
+                ),
                 None => format!("{severity:?}").to_lowercase(),
             },
             String::new(),
@@ -286,7 +329,15 @@ fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
         return Ok(0);
     }
     writeln!(out, "{} {}: {}", rule.id, rule.name, rule.summary)?;
-    writeln!(out, "{kind}, {level}{}", if keys.is_empty() { String::new() } else { format!(", judges {keys} per {scope}") })?;
+    writeln!(
+        out,
+        "{kind}, {level}{}",
+        if keys.is_empty() {
+            String::new()
+        } else {
+            format!(", judges {keys} per {scope}")
+        }
+    )?;
     let section = |out: &mut dyn Write, title: &str, body: &str| -> io::Result<()> {
         writeln!(out, "\n## {title}\n")?;
         for line in body.trim_end().lines() {
@@ -296,18 +347,39 @@ fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
     };
     section(&mut out, "What it does", &rule.docs.what)?;
     section(&mut out, "Why", &rule.docs.why)?;
-    section(&mut out, "Example", &indent(&example_text(&rule.docs.example)))?;
-    section(&mut out, "Use instead", &indent(&example_text(&rule.docs.use_instead)))?;
+    section(
+        &mut out,
+        "Example",
+        &indent(&example_text(&rule.docs.example)),
+    )?;
+    section(
+        &mut out,
+        "Use instead",
+        &indent(&example_text(&rule.docs.use_instead)),
+    )?;
     section(&mut out, "Kernel versions", &rule.docs.kernel)?;
     if !when.is_empty() {
         section(&mut out, "Condition (CEL)", &indent(&when))?;
     }
-    section(&mut out, "References", &rule.docs.references.iter().map(|r| format!("- {r}")).collect::<Vec<_>>().join("\n"))?;
+    section(
+        &mut out,
+        "References",
+        &rule
+            .docs
+            .references
+            .iter()
+            .map(|r| format!("- {r}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )?;
     Ok(0)
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn list_rules(format: Format, dirs: &[PathBuf]) -> io::Result<u8> {

@@ -208,18 +208,30 @@ pub fn resolve(
 
     // Companion values the checks depend on, tracked as the writes are applied.
     let mut unpriv: i64 = 1024;
-    let mut high: i64 = match kernel::spec("net.ipv4.ip_local_port_range")
-        .map(|s| s.era(kernel).default)
-    {
-        Some(Default::Value(v)) => v.split(' ').nth(1).and_then(|h| h.parse().ok()).unwrap_or(60999),
-        _ => 60999,
-    };
+    let mut high: i64 =
+        match kernel::spec("net.ipv4.ip_local_port_range").map(|s| s.era(kernel).default) {
+            Some(Default::Value(v)) => v
+                .split(' ')
+                .nth(1)
+                .and_then(|h| h.parse().ok())
+                .unwrap_or(60999),
+            _ => 60999,
+        };
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
     let mut reported_unknown: HashSet<String> = HashSet::new();
 
     for w in &writes {
         let Some(spec) = kernel::spec(w.key) else {
-            check_unknown(name, kernel, w.key, w.key_span, w.kind, w.ignore_failure, &mut reported_unknown, diags);
+            check_unknown(
+                name,
+                kernel,
+                w.key,
+                w.key_span,
+                w.kind,
+                w.ignore_failure,
+                &mut reported_unknown,
+                diags,
+            );
             continue;
         };
         if !spec.exists_on(kernel) {
@@ -249,7 +261,11 @@ pub fn resolve(
                     unpriv = printed.parse().unwrap_or(unpriv);
                 }
                 if spec.key == "net.ipv4.ip_local_port_range" {
-                    high = printed.split(' ').nth(1).and_then(|h| h.parse().ok()).unwrap_or(high);
+                    high = printed
+                        .split(' ')
+                        .nth(1)
+                        .and_then(|h| h.parse().ok())
+                        .unwrap_or(high);
                     parity_check(name, &printed, w.value_span, w.kind, diags);
                 }
                 values.insert(
@@ -312,12 +328,20 @@ pub fn resolve(
     }
 }
 
-fn parity_check(name: &str, printed: &str, span: Span, kind: SourceKindOut, diags: &mut Vec<Diagnostic>) {
+fn parity_check(
+    name: &str,
+    printed: &str,
+    span: Span,
+    kind: SourceKindOut,
+    diags: &mut Vec<Diagnostic>,
+) {
     if kind == SourceKindOut::Dump {
         return;
     }
     let mut it = printed.split(' ').filter_map(|p| p.parse::<i64>().ok());
-    let (Some(low), Some(high)) = (it.next(), it.next()) else { return };
+    let (Some(low), Some(high)) = (it.next(), it.next()) else {
+        return;
+    };
     if (low ^ high) & 1 == 0 && low != high {
         diags.push(
             Diagnostic::warning("TW007", format!("port range {low}-{high} starts and ends on the same parity"))
@@ -350,8 +374,12 @@ fn check_unknown(
         return;
     }
     let in_scope = kernel::KEYS.iter().map(|s| s.key);
-    let suggestion = did_you_mean(key, in_scope)
-        .or_else(|| did_you_mean(key, known_keys().iter().copied().filter(|k| !k.contains('*'))));
+    let suggestion = did_you_mean(key, in_scope).or_else(|| {
+        did_you_mean(
+            key,
+            known_keys().iter().copied().filter(|k| !k.contains('*')),
+        )
+    });
     if suggestion.is_none() && !namespace_is_checked(key) {
         return;
     }

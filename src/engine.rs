@@ -91,8 +91,13 @@ impl Report {
     pub fn fails(&self, threshold: Option<Verdict>) -> bool {
         let Some(t) = threshold else { return false };
         let sev = t.severity();
-        self.verdicts.iter().any(|e| e.verdict >= t && e.verdict != Verdict::Safe)
-            || self.diagnostics.iter().any(|d| d.severity >= sev && d.severity != Severity::Info)
+        self.verdicts
+            .iter()
+            .any(|e| e.verdict >= t && e.verdict != Verdict::Safe)
+            || self
+                .diagnostics
+                .iter()
+                .any(|d| d.severity >= sev && d.severity != Severity::Info)
     }
 }
 
@@ -123,10 +128,18 @@ struct NodeState {
 
 fn key_vars(cfg: &NodeConfig, key: &'static str) -> Option<KeyVars> {
     let v = cfg.value(key)?;
-    let shown = v.printed.clone().or_else(|| v.written.clone()).unwrap_or_default();
+    let shown = v
+        .printed
+        .clone()
+        .or_else(|| v.written.clone())
+        .unwrap_or_default();
     Some(KeyVars {
         key: key.to_string(),
-        num: shown.split_ascii_whitespace().next().and_then(|t| t.parse().ok()).unwrap_or(0),
+        num: shown
+            .split_ascii_whitespace()
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0),
         value: shown,
         set: v.set,
         present: v.present,
@@ -142,7 +155,9 @@ fn judge_key(
     base: &cel::Context<'static, 'static>,
     subject: &str,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
-    let Some(vars) = key_vars(&node.cfg, key) else { return Ok(None) };
+    let Some(vars) = key_vars(&node.cfg, key) else {
+        return Ok(None);
+    };
     let ctx = eval::key_scope(base, &vars);
     let mut best: Option<Judged> = None;
     for (rule, cel_rule) in rules.for_key(key) {
@@ -196,7 +211,13 @@ fn judge_key(
     })))
 }
 
-fn entry(link: Option<String>, side: Option<&'static str>, node: &NodeState, key: &'static str, j: &Judged) -> VerdictEntry {
+fn entry(
+    link: Option<String>,
+    side: Option<&'static str>,
+    node: &NodeState,
+    key: &'static str,
+    j: &Judged,
+) -> VerdictEntry {
     let v = node.cfg.value(key).expect("judged keys have values");
     VerdictEntry {
         link,
@@ -215,17 +236,32 @@ fn entry(link: Option<String>, side: Option<&'static str>, node: &NodeState, key
 }
 
 /// Turns verdicts on written values into diagnostics (see the module docs for when).
-fn verdict_diagnostics(verdicts: &[VerdictEntry], extra_labels: &HashMap<(String, &'static str, String), Vec<Label>>, diags: &mut Vec<Diagnostic>) {
+fn verdict_diagnostics(
+    verdicts: &[VerdictEntry],
+    extra_labels: &HashMap<(String, &'static str, String), Vec<Label>>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut by_node_key: BTreeMap<(String, &'static str), Vec<&VerdictEntry>> = BTreeMap::new();
     for v in verdicts {
-        by_node_key.entry((v.node.clone(), v.key)).or_default().push(v);
+        by_node_key
+            .entry((v.node.clone(), v.key))
+            .or_default()
+            .push(v);
     }
     for ((node, key), entries) in by_node_key {
-        let Some(span) = entries[0].span else { continue };
-        let worst = entries.iter().map(|e| e.verdict).max().unwrap_or(Verdict::Safe);
+        let Some(span) = entries[0].span else {
+            continue;
+        };
+        let worst = entries
+            .iter()
+            .map(|e| e.verdict)
+            .max()
+            .unwrap_or(Verdict::Safe);
         let report = match worst {
             Verdict::Dangerous => Verdict::Dangerous,
-            Verdict::Pointless if entries.iter().all(|e| e.verdict == Verdict::Pointless) => Verdict::Pointless,
+            Verdict::Pointless if entries.iter().all(|e| e.verdict == Verdict::Pointless) => {
+                Verdict::Pointless
+            }
             _ => continue,
         };
         let mut seen_rules: Vec<String> = Vec::new();
@@ -238,7 +274,11 @@ fn verdict_diagnostics(verdicts: &[VerdictEntry], extra_labels: &HashMap<(String
             let hops: Vec<String> = entries
                 .iter()
                 .filter(|x| x.rule.as_ref() == Some(rule))
-                .filter_map(|x| x.link.as_ref().map(|l| format!("{l} ({} side)", x.side.unwrap_or("?"))))
+                .filter_map(|x| {
+                    x.link
+                        .as_ref()
+                        .map(|l| format!("{l} ({} side)", x.side.unwrap_or("?")))
+                })
                 .collect();
             let mut d = Diagnostic::new(rule.clone(), report.severity(), e.reason.clone())
                 .with_verdict(report)
@@ -271,7 +311,15 @@ fn node_state(cfg: NodeConfig, info: &NodeInfo) -> NodeState {
 
 fn dedupe(diags: &mut Vec<Diagnostic>) {
     let mut seen = HashSet::new();
-    diags.retain(|d| seen.insert((d.code.clone(), d.primary.as_ref().map(|l| (l.span.file, l.span.start, l.span.end)), d.message.clone())));
+    diags.retain(|d| {
+        seen.insert((
+            d.code.clone(),
+            d.primary
+                .as_ref()
+                .map(|l| (l.span.file, l.span.start, l.span.end)),
+            d.message.clone(),
+        ))
+    });
 }
 
 fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic>) {
@@ -285,7 +333,12 @@ fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic>) {
 }
 
 /// Judges sysctl files and dumps without a topology.
-pub fn lint_files(paths: &[PathBuf], kernel: Option<KernelVersion>, rules: &RuleSet, sources: &mut SourceMap) -> Result<Report> {
+pub fn lint_files(
+    paths: &[PathBuf],
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
     // Dumps are hosts of their own; everything else is one set read with --system precedence.
     let mut dumps = Vec::new();
     let mut confs = Vec::new();
@@ -301,11 +354,18 @@ pub fn lint_files(paths: &[PathBuf], kernel: Option<KernelVersion>, rules: &Rule
     }
     let mut sets: Vec<(String, SysctlSet)> = Vec::new();
     if !confs.is_empty() {
-        let name = confs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        let name = confs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         sets.push((name, sysctl::load(&confs, sources)?));
     }
     for d in dumps {
-        sets.push((d.display().to_string(), sysctl::load(std::slice::from_ref(&d), sources)?));
+        sets.push((
+            d.display().to_string(),
+            sysctl::load(std::slice::from_ref(&d), sources)?,
+        ));
     }
 
     let mut diags = Vec::new();
@@ -314,7 +374,9 @@ pub fn lint_files(paths: &[PathBuf], kernel: Option<KernelVersion>, rules: &Rule
     let mut labels = HashMap::new();
     for (name, set) in &sets {
         node_diags(name, set, &mut diags);
-        let dump_kernel = set.kernel_release().and_then(|r| KernelVersion::parse(&r.value));
+        let dump_kernel = set
+            .kernel_release()
+            .and_then(|r| KernelVersion::parse(&r.value));
         let (k, origin) = match (kernel, dump_kernel) {
             (Some(k), _) => (k, KernelOrigin::Flag),
             (None, Some(k)) => (k, KernelOrigin::Dump),
@@ -325,7 +387,8 @@ pub fn lint_files(paths: &[PathBuf], kernel: Option<KernelVersion>, rules: &Rule
         let base = eval::base_context(&state.cel, None);
         for spec in config::judged_keys() {
             let subject = format!("{name} / {}", spec.key);
-            let judged = judge_key(rules, spec.key, &state, None, &base, &subject).map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
+            let judged = judge_key(rules, spec.key, &state, None, &base, &subject)
+                .map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
             if let Some(j) = judged {
                 if let Some((id, _)) = &j.rule {
                     labels.insert((name.clone(), spec.key, id.clone()), j.labels.clone());
@@ -338,7 +401,11 @@ pub fn lint_files(paths: &[PathBuf], kernel: Option<KernelVersion>, rules: &Rule
             role: "generic".into(),
             kernel: k,
             kernel_origin: origin,
-            sources: set.files.iter().map(|f| sources.get(f.file).path.clone()).collect(),
+            sources: set
+                .files
+                .iter()
+                .map(|f| sources.get(f.file).path.clone())
+                .collect(),
         });
     }
     verdict_diagnostics(&verdicts, &labels, &mut diags);
@@ -355,18 +422,34 @@ pub fn lint_files(paths: &[PathBuf], kernel: Option<KernelVersion>, rules: &Rule
 }
 
 /// Judges every endpoint of every link of a topology file.
-pub fn judge_topology(path: &Path, kernel: Option<KernelVersion>, rules: &RuleSet, sources: &mut SourceMap) -> Result<Report> {
+pub fn judge_topology(
+    path: &Path,
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
     let loaded = topology::load(path, sources)?;
     judge_loaded(loaded, kernel, rules, sources)
 }
 
 /// Judges a topology given as text (rule examples and tests); `dir` resolves its files.
-pub fn judge_topology_text(name: &str, dir: &Path, text: &str, rules: &RuleSet, sources: &mut SourceMap) -> Result<Report> {
+pub fn judge_topology_text(
+    name: &str,
+    dir: &Path,
+    text: &str,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
     let loaded = topology::load_text(name, dir, text, sources);
     judge_loaded(loaded, None, rules, sources)
 }
 
-fn judge_loaded(loaded: topology::Loaded, kernel: Option<KernelVersion>, rules: &RuleSet, sources: &mut SourceMap) -> Result<Report> {
+fn judge_loaded(
+    loaded: topology::Loaded,
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
     let mut diags = loaded.diagnostics;
     let fatal = diags.iter().any(|d| d.severity == Severity::Error);
     let Some(topo) = loaded.topology.filter(|_| !fatal) else {
@@ -404,7 +487,10 @@ fn judge_loaded(loaded: topology::Loaded, kernel: Option<KernelVersion>, rules: 
             (Some(k), _, _) => (k, KernelOrigin::Flag),
             (None, Some(k), _) => (k.value, KernelOrigin::Node),
             (None, None, Some(k)) => (k.value, KernelOrigin::Defaults),
-            (None, None, None) => match set.and_then(|s| s.kernel_release()).and_then(|r| KernelVersion::parse(&r.value)) {
+            (None, None, None) => match set
+                .and_then(|s| s.kernel_release())
+                .and_then(|r| KernelVersion::parse(&r.value))
+            {
                 Some(k) => (k, KernelOrigin::Dump),
                 None => (ASSUMED_KERNEL, KernelOrigin::Assumed),
             },
@@ -430,7 +516,14 @@ fn judge_loaded(loaded: topology::Loaded, kernel: Option<KernelVersion>, rules: 
             role: info.role.clone(),
             kernel: k,
             kernel_origin: origin,
-            sources: set.map(|s| s.files.iter().map(|f| sources.get(f.file).path.clone()).collect()).unwrap_or_default(),
+            sources: set
+                .map(|s| {
+                    s.files
+                        .iter()
+                        .map(|f| sources.get(f.file).path.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
         });
         states.push(node_state(cfg, &info));
         let _ = idx;
@@ -463,9 +556,19 @@ fn judge_loaded(loaded: topology::Loaded, kernel: Option<KernelVersion>, rules: 
     for (link, l) in links.iter().zip(&topo.links) {
         let from_role = states[link.from].facts.role.clone();
         for client_side in [true, false] {
-            let (me, peer) = if client_side { (link.from, link.to) } else { (link.to, link.from) };
+            let (me, peer) = if client_side {
+                (link.from, link.to)
+            } else {
+                (link.to, link.from)
+            };
             on_a_link[me] = true;
-            let hop = facts::hop_facts(link, client_side, &states[me].facts, &states[peer].facts, &from_role);
+            let hop = facts::hop_facts(
+                link,
+                client_side,
+                &states[me].facts,
+                &states[peer].facts,
+                &from_role,
+            );
             if client_side {
                 hops.push(HopSummary {
                     link: link.name.clone(),
@@ -483,12 +586,29 @@ fn judge_loaded(loaded: topology::Loaded, kernel: Option<KernelVersion>, rules: 
             let side = if client_side { "client" } else { "server" };
             for spec in config::judged_keys() {
                 let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
-                let j = judge_key(rules, spec.key, &states[me], Some(&states[peer]), &base, &subject).map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
+                let j = judge_key(
+                    rules,
+                    spec.key,
+                    &states[me],
+                    Some(&states[peer]),
+                    &base,
+                    &subject,
+                )
+                .map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
                 if let Some(j) = j {
                     if let Some((id, _)) = &j.rule {
-                        labels.entry((states[me].cfg.name.clone(), spec.key, id.clone())).or_default().extend(j.labels.clone());
+                        labels
+                            .entry((states[me].cfg.name.clone(), spec.key, id.clone()))
+                            .or_default()
+                            .extend(j.labels.clone());
                     }
-                    verdicts.push(entry(Some(link.name.clone()), Some(side), &states[me], spec.key, &j));
+                    verdicts.push(entry(
+                        Some(link.name.clone()),
+                        Some(side),
+                        &states[me],
+                        spec.key,
+                        &j,
+                    ));
                 }
             }
         }
@@ -501,7 +621,9 @@ fn judge_loaded(loaded: topology::Loaded, kernel: Option<KernelVersion>, rules: 
         let base = eval::base_context(&s.cel, None);
         for spec in config::judged_keys() {
             let subject = format!("{} / {}", s.cfg.name, spec.key);
-            if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject).map_err(|e| crate::error::Error::RuleFailed(e.to_string()))? {
+            if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)
+                .map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?
+            {
                 verdicts.push(entry(None, None, s, spec.key, &j));
             }
         }

@@ -183,7 +183,11 @@ fn ports_of(cfg: &NodeConfig, info: &NodeInfo) -> PortFacts {
         .and_then(|v| v.printed.clone())
         .and_then(|s| parse_port_list(&s).ok())
         .unwrap_or_default();
-    let is_reserved = |p: i64| reserved.iter().any(|&(a, b)| p >= a as i64 && p <= b as i64);
+    let is_reserved = |p: i64| {
+        reserved
+            .iter()
+            .any(|&(a, b)| p >= a as i64 && p <= b as i64)
+    };
     let mut reserved_in_range = 0;
     let mut reserved_total = 0;
     for &(a, b) in &reserved {
@@ -232,7 +236,11 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         if let Some(v) = v {
             if let Some(text) = v.printed.as_ref().or(v.written.as_ref()) {
                 sysctl.insert(spec.key.to_string(), text.clone());
-                if let Some(n) = text.split_ascii_whitespace().next().and_then(|t| t.parse::<i64>().ok()) {
+                if let Some(n) = text
+                    .split_ascii_whitespace()
+                    .next()
+                    .and_then(|t| t.parse::<i64>().ok())
+                {
                     num.insert(spec.key.to_string(), n);
                 }
             }
@@ -241,7 +249,11 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
     let ts = cfg.int("net.ipv4.tcp_timestamps").unwrap_or(1);
     NodeFacts {
         name: cfg.name.clone(),
-        role: if info.role.is_empty() { "generic".into() } else { info.role.clone() },
+        role: if info.role.is_empty() {
+            "generic".into()
+        } else {
+            info.role.clone()
+        },
         kernel: KernelFacts {
             release: cfg.kernel.to_string(),
             version: cfg.kernel.code(),
@@ -276,12 +288,19 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
 }
 
 fn is_loopback(addr: &str) -> bool {
-    addr.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+    addr.parse::<std::net::IpAddr>()
+        .is_ok_and(|a| a.is_loopback())
 }
 
 /// The facts of one side of a link. `me` and `peer` are this side's and the other side's facts.
 /// Capacity is always the connecting side's: only connect() draws ephemeral ports.
-pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &NodeFacts, from_role: &str) -> HopFacts {
+pub fn hop_facts(
+    link: &LinkInfo,
+    client_side: bool,
+    me: &NodeFacts,
+    peer: &NodeFacts,
+    from_role: &str,
+) -> HopFacts {
     let (from, to) = if client_side { (me, peer) } else { (peer, me) };
     let closes_first = link.client_closes == client_side;
     let tuples = (from.addresses.len().max(1) * to.addresses.len().max(1)) as i64;
@@ -294,7 +313,11 @@ pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &Node
     let reuse_enabled = from.tw_reuse == 1 || (from.tw_reuse == 2 && loopback);
     // Reuse needs the old connection's timestamps, so both ends must send them (KERNEL-FACTS 1.4).
     let reuse_works = link.client_closes && reuse_enabled && from.timestamps && to.timestamps;
-    let effective = if reuse_works { with_reuse } else { without_reuse };
+    let effective = if reuse_works {
+        with_reuse
+    } else {
+        without_reuse
+    };
     // Unseen clients are many machines: their ports and TIME_WAIT are not one host's.
     let client_holds = link.client_closes && !from.unseen;
     HopFacts {
@@ -322,7 +345,11 @@ pub fn hop_facts(link: &LinkInfo, client_side: bool, me: &NodeFacts, peer: &Node
         },
         needs_reuse: client_holds && link.rate.is_some() && rate_per_tuple > without_reuse,
         exhausts: client_holds && link.rate.is_some() && rate_per_tuple > effective,
-        tw_sockets: if closes_first { rate * TIME_WAIT_SECONDS } else { 0.0 },
+        tw_sockets: if closes_first {
+            rate * TIME_WAIT_SECONDS
+        } else {
+            0.0
+        },
     }
 }
 
@@ -331,8 +358,18 @@ pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
     for link in links {
         let from_role = nodes[link.from].role.clone();
         for client_side in [true, false] {
-            let (me_idx, peer_idx) = if client_side { (link.from, link.to) } else { (link.to, link.from) };
-            let hop = hop_facts(link, client_side, &nodes[me_idx], &nodes[peer_idx], &from_role);
+            let (me_idx, peer_idx) = if client_side {
+                (link.from, link.to)
+            } else {
+                (link.to, link.from)
+            };
+            let hop = hop_facts(
+                link,
+                client_side,
+                &nodes[me_idx],
+                &nodes[peer_idx],
+                &from_role,
+            );
             let me = &mut nodes[me_idx];
             if client_side {
                 me.connects = true;

@@ -165,10 +165,20 @@ pub static KEYS: &[KeySpec] = &[
         since_unverified: false,
         removed: None,
         eras: &[
-            Era { since: V0, default: Default::Value("0"), kind: ValueKind::Int { min: 0, max: 1 }, unverified: false },
+            Era {
+                since: V0,
+                default: Default::Value("0"),
+                kind: ValueKind::Int { min: 0, max: 1 },
+                unverified: false,
+            },
             // 79e9fed46038 added 2 (loopback only) and made it the default; June 2018 net-next,
             // so 4.19 by the merge calendar, not confirmed from a release (KERNEL-FACTS 5.1).
-            Era { since: KernelVersion::new(4, 19), default: Default::Value("2"), kind: ValueKind::Int { min: 0, max: 2 }, unverified: true },
+            Era {
+                since: KernelVersion::new(4, 19),
+                default: Default::Value("2"),
+                kind: ValueKind::Int { min: 0, max: 2 },
+                unverified: true,
+            },
         ],
         judged: true,
         about: "lets connect() take over a TIME_WAIT 4-tuple (needs timestamps on both ends)",
@@ -178,7 +188,15 @@ pub static KEYS: &[KeySpec] = &[
         since: None,
         since_unverified: false,
         removed: Some(KernelVersion::new(4, 12)),
-        eras: &[Era { since: V0, default: Default::Value("0"), kind: ValueKind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, unverified: false }],
+        eras: &[Era {
+            since: V0,
+            default: Default::Value("0"),
+            kind: ValueKind::Int {
+                min: i32::MIN as i64,
+                max: i32::MAX as i64,
+            },
+            unverified: false,
+        }],
         judged: true,
         about: "cut TIME_WAIT to ~3.5 RTO with a per-host timestamp check (removed in 4.12)",
     },
@@ -187,7 +205,12 @@ pub static KEYS: &[KeySpec] = &[
         since: None,
         since_unverified: false,
         removed: None,
-        eras: &[Era { since: V0, default: Default::Value("1"), kind: ValueKind::Int { min: 0, max: 255 }, unverified: false }],
+        eras: &[Era {
+            since: V0,
+            default: Default::Value("1"),
+            kind: ValueKind::Int { min: 0, max: 255 },
+            unverified: false,
+        }],
         judged: true,
         about: "RFC 7323 timestamps: 1 with random offsets (4.10+), 2 without, 0 off",
     },
@@ -197,9 +220,19 @@ pub static KEYS: &[KeySpec] = &[
         since_unverified: false,
         removed: None,
         eras: &[
-            Era { since: V0, default: Default::Value("32768 61000"), kind: ValueKind::PortRange, unverified: false },
+            Era {
+                since: V0,
+                default: Default::Value("32768 61000"),
+                kind: ValueKind::PortRange,
+                unverified: false,
+            },
             // 07f4c90062f8 moved the default to different parity; believed 4.2 (KERNEL-FACTS 5.3).
-            Era { since: KernelVersion::new(4, 2), default: Default::Value("32768 60999"), kind: ValueKind::PortRange, unverified: true },
+            Era {
+                since: KernelVersion::new(4, 2),
+                default: Default::Value("32768 60999"),
+                kind: ValueKind::PortRange,
+                unverified: true,
+            },
         ],
         judged: true,
         about: "the ephemeral ports connect() and bind(0) choose from",
@@ -209,7 +242,15 @@ pub static KEYS: &[KeySpec] = &[
         since: None,
         since_unverified: false,
         removed: None,
-        eras: &[Era { since: V0, default: Default::Value("60"), kind: ValueKind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, unverified: false }],
+        eras: &[Era {
+            since: V0,
+            default: Default::Value("60"),
+            kind: ValueKind::Int {
+                min: i32::MIN as i64,
+                max: i32::MAX as i64,
+            },
+            unverified: false,
+        }],
         judged: true,
         about: "how long an orphaned FIN_WAIT_2 socket lives; not the TIME_WAIT length",
     },
@@ -220,8 +261,13 @@ pub static KEYS: &[KeySpec] = &[
         removed: None,
         eras: &[Era {
             since: V0,
-            default: Default::MemoryDependent("half the TCP established-hash size (131072 on a 24 GiB machine)"),
-            kind: ValueKind::Int { min: -1, max: i32::MAX as i64 },
+            default: Default::MemoryDependent(
+                "half the TCP established-hash size (131072 on a 24 GiB machine)",
+            ),
+            kind: ValueKind::Int {
+                min: -1,
+                max: i32::MAX as i64,
+            },
             unverified: false,
         }],
         judged: true,
@@ -232,7 +278,12 @@ pub static KEYS: &[KeySpec] = &[
         since: Some(KernelVersion::new(2, 6)),
         since_unverified: false,
         removed: None,
-        eras: &[Era { since: V0, default: Default::Value(""), kind: ValueKind::PortList, unverified: false }],
+        eras: &[Era {
+            since: V0,
+            default: Default::Value(""),
+            kind: ValueKind::PortList,
+            unverified: false,
+        }],
         judged: true,
         about: "ports that automatic port selection skips",
     },
@@ -242,7 +293,12 @@ pub static KEYS: &[KeySpec] = &[
         // Posted to net-next in December 2024, so 6.14 by the merge calendar (KERNEL-FACTS 5.2).
         since_unverified: true,
         removed: None,
-        eras: &[Era { since: KernelVersion::new(6, 14), default: Default::Value("1000"), kind: ValueKind::Int { min: 1, max: 60000 }, unverified: true }],
+        eras: &[Era {
+            since: KernelVersion::new(6, 14),
+            default: Default::Value("1000"),
+            kind: ValueKind::Int { min: 1, max: 60000 },
+            unverified: true,
+        }],
         judged: true,
         about: "milliseconds before tcp_tw_reuse may take over a TIME_WAIT socket",
     },
@@ -251,7 +307,12 @@ pub static KEYS: &[KeySpec] = &[
         since: Some(KernelVersion::new(4, 11)),
         since_unverified: false,
         removed: None,
-        eras: &[Era { since: KernelVersion::new(4, 11), default: Default::Value("1024"), kind: ValueKind::Int { min: 0, max: 65535 }, unverified: false }],
+        eras: &[Era {
+            since: KernelVersion::new(4, 11),
+            default: Default::Value("1024"),
+            kind: ValueKind::Int { min: 0, max: 65535 },
+            unverified: false,
+        }],
         judged: false,
         about: "lowest port an unprivileged process may bind; must stay below the ephemeral range",
     },
@@ -376,7 +437,10 @@ pub fn check_value(spec: &KeySpec, value: &str, ctx: &CheckContext) -> Result<St
             let v = ints(value, 1)?[0];
             if v < min || v > max {
                 return Err(Rejection {
-                    reason: format!("{v} is outside the accepted range {min}..{max} on kernel {}", ctx.kernel),
+                    reason: format!(
+                        "{v} is outside the accepted range {min}..{max} on kernel {}",
+                        ctx.kernel
+                    ),
                 });
             }
             Ok(v.to_string())
@@ -384,7 +448,8 @@ pub fn check_value(spec: &KeySpec, value: &str, ctx: &CheckContext) -> Result<St
         ValueKind::PortRange => {
             if value.contains(',') {
                 return Err(Rejection {
-                    reason: "the two ports are separated by a comma; the kernel wants blanks".into(),
+                    reason: "the two ports are separated by a comma; the kernel wants blanks"
+                        .into(),
                 });
             }
             let v = ints(value, 2)?;
@@ -416,7 +481,13 @@ pub fn check_value(spec: &KeySpec, value: &str, ctx: &CheckContext) -> Result<St
             let ranges = parse_port_list(value)?;
             Ok(ranges
                 .iter()
-                .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+                .map(|&(a, b)| {
+                    if a == b {
+                        a.to_string()
+                    } else {
+                        format!("{a}-{b}")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(","))
         }
@@ -428,7 +499,11 @@ mod value_tests {
     use super::*;
 
     fn ctx(k: KernelVersion) -> CheckContext {
-        CheckContext { kernel: k, unprivileged_port_start: 1024, current_high: 60999 }
+        CheckContext {
+            kernel: k,
+            unprivileged_port_start: 1024,
+            current_high: 60999,
+        }
     }
 
     fn check(key: &str, v: &str) -> Result<String, Rejection> {
@@ -447,14 +522,26 @@ mod value_tests {
         assert_eq!(check("net.ipv4.tcp_fin_timeout", "-1").unwrap(), "-1");
         assert!(check("net.ipv4.tcp_tw_reuse_delay", "0").is_err());
         assert!(check("net.ipv4.tcp_tw_reuse_delay", "60001").is_err());
-        assert_eq!(check("net.ipv4.tcp_tw_reuse_delay", "59999").unwrap(), "59999");
+        assert_eq!(
+            check("net.ipv4.tcp_tw_reuse_delay", "59999").unwrap(),
+            "59999"
+        );
     }
 
     #[test]
     fn port_range_rules() {
-        assert_eq!(check("net.ipv4.ip_local_port_range", "1024\t65535").unwrap(), "1024 65535");
-        assert_eq!(check("net.ipv4.ip_local_port_range", "30000").unwrap(), "30000 60999");
-        assert_eq!(check("net.ipv4.ip_local_port_range", "1024 65535 # c").unwrap(), "1024 65535");
+        assert_eq!(
+            check("net.ipv4.ip_local_port_range", "1024\t65535").unwrap(),
+            "1024 65535"
+        );
+        assert_eq!(
+            check("net.ipv4.ip_local_port_range", "30000").unwrap(),
+            "30000 60999"
+        );
+        assert_eq!(
+            check("net.ipv4.ip_local_port_range", "1024 65535 # c").unwrap(),
+            "1024 65535"
+        );
         assert!(check("net.ipv4.ip_local_port_range", "40000 # 50001").is_err());
         assert!(check("net.ipv4.ip_local_port_range", "1024 1023").is_err());
         assert!(check("net.ipv4.ip_local_port_range", "1000 65535").is_err());
@@ -466,7 +553,10 @@ mod value_tests {
 
     #[test]
     fn reserved_ports_list() {
-        assert_eq!(check("net.ipv4.ip_local_reserved_ports", "8080,9000-9010").unwrap(), "8080,9000-9010");
+        assert_eq!(
+            check("net.ipv4.ip_local_reserved_ports", "8080,9000-9010").unwrap(),
+            "8080,9000-9010"
+        );
         assert_eq!(check("net.ipv4.ip_local_reserved_ports", "").unwrap(), "");
         assert!(check("net.ipv4.ip_local_reserved_ports", "9000-8000").is_err());
         assert!(check("net.ipv4.ip_local_reserved_ports", "8080 9000").is_err());
@@ -478,8 +568,16 @@ mod value_tests {
         assert!(recycle.exists_on(KernelVersion::new(4, 11)));
         assert!(!recycle.exists_on(KernelVersion::new(4, 12)));
         let reuse = spec("net.ipv4.tcp_tw_reuse").unwrap();
-        assert_eq!(reuse.era(KernelVersion::new(4, 9)).default, Default::Value("0"));
-        assert_eq!(reuse.era(KernelVersion::new(5, 15)).default, Default::Value("2"));
-        assert!(!spec("net.ipv4.tcp_tw_reuse_delay").unwrap().exists_on(KernelVersion::new(6, 8)));
+        assert_eq!(
+            reuse.era(KernelVersion::new(4, 9)).default,
+            Default::Value("0")
+        );
+        assert_eq!(
+            reuse.era(KernelVersion::new(5, 15)).default,
+            Default::Value("2")
+        );
+        assert!(!spec("net.ipv4.tcp_tw_reuse_delay")
+            .unwrap()
+            .exists_on(KernelVersion::new(6, 8)));
     }
 }

@@ -56,8 +56,14 @@ mod tests {
 
     #[test]
     fn refuses_devices_and_directories_and_large_files() {
-        assert!(matches!(read_text(Path::new("/dev/zero"), 10), Err(Error::NotReadable { .. })));
-        assert!(matches!(read_text(Path::new("/"), 10), Err(Error::NotReadable { .. })));
+        assert!(matches!(
+            read_text(Path::new("/dev/zero"), 10),
+            Err(Error::NotReadable { .. })
+        ));
+        assert!(matches!(
+            read_text(Path::new("/"), 10),
+            Err(Error::NotReadable { .. })
+        ));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("big");
         std::fs::write(&p, vec![b'a'; 100]).unwrap();

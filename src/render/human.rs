@@ -50,10 +50,29 @@ fn shown_value(v: &VerdictEntry) -> String {
 
 fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<()> {
     let c = &h.client;
-    let via = h.via.as_ref().map(|v| format!(" via {v}")).unwrap_or_default();
-    writeln!(out, "{}", paint(style, "1", &format!("hop {}{} (port {}), {} closes first", h.link, via, h.port, h.closes_first)))?;
+    let via = h
+        .via
+        .as_ref()
+        .map(|v| format!(" via {v}"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{}",
+        paint(
+            style,
+            "1",
+            &format!(
+                "hop {}{} (port {}), {} closes first",
+                h.link, via, h.port, h.closes_first
+            )
+        )
+    )?;
     let rate = match h.rate {
-        Some(r) if c.unseen_clients => format!("{}/s declared; TIME_WAIT lands on {}", format_number(r), h.closes_first),
+        Some(r) if c.unseen_clients => format!(
+            "{}/s declared; TIME_WAIT lands on {}",
+            format_number(r),
+            h.closes_first
+        ),
         Some(r) => format!(
             "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}",
             format_number(r),
@@ -67,7 +86,11 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
     };
     writeln!(out, "  {rate}")?;
     if c.unseen_clients {
-        return writeln!(out, "  {} stands for many unseen hosts: their ports and TIME_WAIT are spread over them", h.from);
+        return writeln!(
+            out,
+            "  {} stands for many unseen hosts: their ports and TIME_WAIT are spread over them",
+            h.from
+        );
     }
     writeln!(
         out,
@@ -77,7 +100,11 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
         format_number(c.capacity.with_reuse),
         c.capacity.ports,
         if c.closes_first {
-            if c.capacity.reuse_works { "; reuse works here" } else { "; reuse does not work here" }
+            if c.capacity.reuse_works {
+                "; reuse works here"
+            } else {
+                "; reuse does not work here"
+            }
         } else {
             "; ports are not held in TIME_WAIT on this side"
         }
@@ -85,8 +112,17 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
 }
 
 fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Result<()> {
-    let kw = rows.iter().map(|v| short_key(v.key).len()).max().unwrap_or(0);
-    let vw = rows.iter().map(|v| shown_value(v).chars().count()).max().unwrap_or(0).min(24);
+    let kw = rows
+        .iter()
+        .map(|v| short_key(v.key).len())
+        .max()
+        .unwrap_or(0);
+    let vw = rows
+        .iter()
+        .map(|v| shown_value(v).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
     for v in rows {
         let rule = v.rule.clone().unwrap_or_else(|| "-".into());
         writeln!(
@@ -102,7 +138,12 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
     Ok(())
 }
 
-fn render_diag(out: &mut dyn Write, style: Style, sources: &SourceMap, d: &Diagnostic) -> io::Result<()> {
+fn render_diag(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    d: &Diagnostic,
+) -> io::Result<()> {
     let kind = match d.severity {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
@@ -125,7 +166,9 @@ fn render_diag(out: &mut dyn Write, style: Style, sources: &SourceMap, d: &Diagn
         return writeln!(out);
     };
     let path = |s: crate::source::Span| sources.get(s.file).path.clone();
-    let config = Config::default().with_index_type(IndexType::Byte).with_color(style.color);
+    let config = Config::default()
+        .with_index_type(IndexType::Byte)
+        .with_color(style.color);
     let main_color = match d.severity {
         Severity::Error => Color::Red,
         Severity::Warning => Color::Yellow,
@@ -133,15 +176,27 @@ fn render_diag(out: &mut dyn Write, style: Style, sources: &SourceMap, d: &Diagn
     };
     let range = |s: crate::source::Span| {
         // ariadne needs a non-empty range to draw a label.
-        if s.end > s.start { s.start..s.end } else { s.start..s.start + 1 }
+        if s.end > s.start {
+            s.start..s.end
+        } else {
+            s.start..s.start + 1
+        }
     };
     let mut b = ariadne::Report::build(kind, (path(primary.span), range(primary.span)))
         .with_config(config)
         .with_code(&d.code)
         .with_message(&d.message)
-        .with_label(Label::new((path(primary.span), range(primary.span))).with_message(&primary.message).with_color(main_color));
+        .with_label(
+            Label::new((path(primary.span), range(primary.span)))
+                .with_message(&primary.message)
+                .with_color(main_color),
+        );
     for l in &d.secondary {
-        b = b.with_label(Label::new((path(l.span), range(l.span))).with_message(&l.message).with_color(Color::Blue));
+        b = b.with_label(
+            Label::new((path(l.span), range(l.span)))
+                .with_message(&l.message)
+                .with_color(Color::Blue),
+        );
     }
     if let Some(h) = &d.help {
         b = b.with_help(h);
@@ -174,21 +229,42 @@ fn render_diag(out: &mut dyn Write, style: Style, sources: &SourceMap, d: &Diagn
 pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report) -> io::Result<()> {
     match r.mode {
         Mode::Topology if !r.fatal => {
-            writeln!(out, "{}", paint(style, "1", &format!("twlint: topology {}", r.topology.as_deref().unwrap_or("(unnamed)"))))?;
+            writeln!(
+                out,
+                "{}",
+                paint(
+                    style,
+                    "1",
+                    &format!(
+                        "twlint: topology {}",
+                        r.topology.as_deref().unwrap_or("(unnamed)")
+                    )
+                )
+            )?;
             for n in &r.nodes {
                 let origin = match n.kernel_origin {
-                    crate::config::KernelOrigin::Assumed => " (assumed: the topology names no kernel)",
+                    crate::config::KernelOrigin::Assumed => {
+                        " (assumed: the topology names no kernel)"
+                    }
                     crate::config::KernelOrigin::Flag => " (from --kernel)",
                     crate::config::KernelOrigin::Dump => " (from the dump)",
                     _ => "",
                 };
-                writeln!(out, "  node {:<12} {:<14} kernel {}{}", n.name, n.role, n.kernel, origin)?;
+                writeln!(
+                    out,
+                    "  node {:<12} {:<14} kernel {}{}",
+                    n.name, n.role, n.kernel, origin
+                )?;
             }
             writeln!(out)?;
             for h in &r.hops {
                 hop_header(out, style, h)?;
                 for side in ["client", "server"] {
-                    let rows: Vec<&VerdictEntry> = r.verdicts.iter().filter(|v| v.link.as_deref() == Some(&h.link) && v.side == Some(side)).collect();
+                    let rows: Vec<&VerdictEntry> = r
+                        .verdicts
+                        .iter()
+                        .filter(|v| v.link.as_deref() == Some(&h.link) && v.side == Some(side))
+                        .collect();
                     if let Some(first) = rows.first() {
                         writeln!(out, "  {} ({side} side)", first.node)?;
                         table(out, style, &rows)?;
@@ -196,7 +272,8 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                 }
                 writeln!(out)?;
             }
-            let unlinked: Vec<&VerdictEntry> = r.verdicts.iter().filter(|v| v.link.is_none()).collect();
+            let unlinked: Vec<&VerdictEntry> =
+                r.verdicts.iter().filter(|v| v.link.is_none()).collect();
             if !unlinked.is_empty() {
                 writeln!(out, "{}", paint(style, "1", "nodes on no link"))?;
                 table(out, style, &unlinked)?;
@@ -206,12 +283,23 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
         Mode::Files => {
             for n in &r.nodes {
                 let origin = match n.kernel_origin {
-                    crate::config::KernelOrigin::Assumed => " (assumed; pass --kernel to judge for another)",
+                    crate::config::KernelOrigin::Assumed => {
+                        " (assumed; pass --kernel to judge for another)"
+                    }
                     crate::config::KernelOrigin::Dump => " (from the dump)",
                     _ => "",
                 };
-                writeln!(out, "{}", paint(style, "1", &format!("{}: kernel {}{}", n.name, n.kernel, origin)))?;
-                let rows: Vec<&VerdictEntry> = r.verdicts.iter().filter(|v| v.node == n.name).collect();
+                writeln!(
+                    out,
+                    "{}",
+                    paint(
+                        style,
+                        "1",
+                        &format!("{}: kernel {}{}", n.name, n.kernel, origin)
+                    )
+                )?;
+                let rows: Vec<&VerdictEntry> =
+                    r.verdicts.iter().filter(|v| v.node == n.name).collect();
                 table(out, style, &rows)?;
                 writeln!(out)?;
             }
@@ -221,10 +309,29 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
     for d in &r.diagnostics {
         render_diag(out, style, sources, d)?;
     }
-    let errors = r.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = r.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    let errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     if r.fatal {
-        writeln!(out, "{}", paint(style, "1;31", &format!("twlint: the topology has {errors} error{}; nothing was judged", if errors == 1 { "" } else { "s" })))?;
+        writeln!(
+            out,
+            "{}",
+            paint(
+                style,
+                "1;31",
+                &format!(
+                    "twlint: the topology has {errors} error{}; nothing was judged",
+                    if errors == 1 { "" } else { "s" }
+                )
+            )
+        )?;
     } else {
         writeln!(
             out,
@@ -242,7 +349,12 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
 }
 
 /// Renders diagnostics alone (rule-file errors, before any report exists).
-pub fn write_diagnostics(out: &mut dyn Write, style: Style, sources: &SourceMap, diags: &[Diagnostic]) -> io::Result<()> {
+pub fn write_diagnostics(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    diags: &[Diagnostic],
+) -> io::Result<()> {
     for d in diags {
         render_diag(out, style, sources, d)?;
     }

@@ -59,7 +59,9 @@ pub fn diagnostic(sources: &SourceMap, d: &Diagnostic) -> Value {
 fn num(f: f64) -> Value {
     // Whole numbers stay integers in JSON; others keep one decimal, as in the human output.
     let s = format_number(f);
-    s.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(s.parse::<f64>().unwrap_or(f)))
+    s.parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| json!(s.parse::<f64>().unwrap_or(f)))
 }
 
 fn hop(h: &crate::engine::HopSummary) -> Value {
@@ -88,8 +90,16 @@ fn hop(h: &crate::engine::HopSummary) -> Value {
 
 /// The whole report as one JSON value.
 pub fn report(sources: &SourceMap, r: &Report) -> Value {
-    let errors = r.diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error).count();
-    let warnings = r.diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Warning).count();
+    let errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .count();
+    let warnings = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Warning)
+        .count();
     json!({
         "version": 1,
         "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},

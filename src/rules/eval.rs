@@ -23,7 +23,9 @@ pub struct KeyVars {
 }
 
 /// The names a condition may reference; anything else is an error in the rule file.
-pub const VARIABLES: &[&str] = &["key", "value", "num", "set", "present", "source", "node", "peer", "hop", "topology"];
+pub const VARIABLES: &[&str] = &[
+    "key", "value", "num", "set", "present", "source", "node", "peer", "hop", "topology",
+];
 
 /// A context holding the node (and, for a hop, the peer and hop) facts.
 pub fn base_context(node: &Value, hop: Option<(&Value, &Value)>) -> Context<'static, 'static> {

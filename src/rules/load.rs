@@ -7,7 +7,9 @@
 //! used (the CLI exits 2), because a half-loaded catalog would give silently different verdicts.
 
 use super::eval::VARIABLES;
-use super::{CelRule, Check, Docs, Example, LabelSpec, Rule, RuleSet, Scope, Template, TemplatePart};
+use super::{
+    CelRule, Check, Docs, Example, LabelSpec, Rule, RuleSet, Scope, Template, TemplatePart,
+};
 use crate::diag::{did_you_mean, Diagnostic, Severity, Verdict};
 use crate::source::{FileId, SourceMap, Span, Spanned};
 use crate::yaml::{self, YamlNode};
@@ -19,9 +21,17 @@ use std::sync::Arc;
 pub static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 const TOP_FIELDS: &[&str] = &[
-    "id", "name", "summary", "check", "severity", "verdict", "scope", "keys", "when", "message", "help", "labels", "docs",
+    "id", "name", "summary", "check", "severity", "verdict", "scope", "keys", "when", "message",
+    "help", "labels", "docs",
 ];
-const DOC_FIELDS: &[&str] = &["what", "why", "example", "use_instead", "kernel", "references"];
+const DOC_FIELDS: &[&str] = &[
+    "what",
+    "why",
+    "example",
+    "use_instead",
+    "kernel",
+    "references",
+];
 const EXAMPLE_FIELDS: &[&str] = &["sysctl", "topology", "kernel", "node"];
 const LABEL_FIELDS: &[&str] = &["on", "key", "message"];
 
@@ -34,8 +44,14 @@ fn err(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diag
 }
 
 /// Loads the embedded catalog and any extra rule folders. Diagnostics are errors in rule files.
-pub fn load_catalog(extra_dirs: &[&Path], sources: &mut SourceMap) -> crate::error::Result<(RuleSet, Vec<Diagnostic>)> {
-    let mut texts: Vec<(String, String)> = EMBEDDED.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect();
+pub fn load_catalog(
+    extra_dirs: &[&Path],
+    sources: &mut SourceMap,
+) -> crate::error::Result<(RuleSet, Vec<Diagnostic>)> {
+    let mut texts: Vec<(String, String)> = EMBEDDED
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect();
     for dir in extra_dirs {
         let entries = std::fs::read_dir(dir).map_err(|source| crate::error::Error::Read {
             path: dir.to_path_buf(),
@@ -67,7 +83,11 @@ pub fn load_catalog(extra_dirs: &[&Path], sources: &mut SourceMap) -> crate::err
     for r in &rules {
         for k in [r.id.clone(), r.name.clone()] {
             if let Some(first) = seen.get(&k) {
-                let mut d = err(r.span.expect("loaded rules have spans"), format!("`{k}` is already used by {}", first.path), "defined again here");
+                let mut d = err(
+                    r.span.expect("loaded rules have spans"),
+                    format!("`{k}` is already used by {}", first.path),
+                    "defined again here",
+                );
                 if let Some(s) = first.span {
                     d = d.with_secondary(s, "first defined here");
                 }
@@ -82,7 +102,11 @@ pub fn load_catalog(extra_dirs: &[&Path], sources: &mut SourceMap) -> crate::err
     Ok((RuleSet { rules }, diags))
 }
 
-fn scalar<'a>(node: &'a YamlNode, what: &str, diags: &mut Vec<Diagnostic>) -> Option<&'a Spanned<String>> {
+fn scalar<'a>(
+    node: &'a YamlNode,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'a Spanned<String>> {
     let mut local = Vec::new();
     let out = node.expect_scalar(what, &mut local);
     diags.extend(local.into_iter().map(|mut d| {
@@ -92,10 +116,19 @@ fn scalar<'a>(node: &'a YamlNode, what: &str, diags: &mut Vec<Diagnostic>) -> Op
     out
 }
 
-fn check_fields(entries: &[(Spanned<String>, YamlNode)], allowed: &[&str], what: &str, diags: &mut Vec<Diagnostic>) {
+fn check_fields(
+    entries: &[(Spanned<String>, YamlNode)],
+    allowed: &[&str],
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
     for (k, _) in entries {
         if !allowed.contains(&k.value.as_str()) {
-            let mut d = err(k.span, format!("unknown field `{}` in {what}", k.value), "unknown field");
+            let mut d = err(
+                k.span,
+                format!("unknown field `{}` in {what}", k.value),
+                "unknown field",
+            );
             d = match did_you_mean(&k.value, allowed.iter().copied()) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
                 None => d.with_help(format!("allowed fields: {}", allowed.join(", "))),
@@ -105,19 +138,42 @@ fn check_fields(entries: &[(Spanned<String>, YamlNode)], allowed: &[&str], what:
     }
 }
 
-fn compile(expr: &Spanned<String>, file_text: &str, what: &str, scope: Option<Scope>, diags: &mut Vec<Diagnostic>) -> Option<Arc<cel::Program>> {
+fn compile(
+    expr: &Spanned<String>,
+    file_text: &str,
+    what: &str,
+    scope: Option<Scope>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<cel::Program>> {
     match cel::Program::compile(&expr.value) {
         Ok(p) => {
             let refs = p.references();
             let mut ok = true;
             for var in refs.variables() {
-                let allowed = VARIABLES.contains(&var) && !(scope == Some(Scope::Node) && (var == "peer" || var == "hop"));
+                let allowed = VARIABLES.contains(&var)
+                    && !(scope == Some(Scope::Node) && (var == "peer" || var == "hop"));
                 if !allowed {
-                    let mut d = err(expr.span, format!("{what} uses `{var}`, which a {} rule does not have", match scope { Some(Scope::Node) => "node-scope", _ => "" }.trim()), "in this expression");
+                    let mut d = err(
+                        expr.span,
+                        format!(
+                            "{what} uses `{var}`, which a {} rule does not have",
+                            match scope {
+                                Some(Scope::Node) => "node-scope",
+                                _ => "",
+                            }
+                            .trim()
+                        ),
+                        "in this expression",
+                    );
                     d = match did_you_mean(var, VARIABLES.iter().copied()) {
                         Some(s) if s != var => d.with_help(format!("did you mean `{s}`?")),
-                        _ if var == "peer" || var == "hop" => d.with_help("use `scope: hop` to see the peer and the hop"),
-                        _ => d.with_help(format!("the fact model has: {}; see rules/README.md", VARIABLES.join(", "))),
+                        _ if var == "peer" || var == "hop" => {
+                            d.with_help("use `scope: hop` to see the peer and the hop")
+                        }
+                        _ => d.with_help(format!(
+                            "the fact model has: {}; see rules/README.md",
+                            VARIABLES.join(", ")
+                        )),
                     };
                     diags.push(d);
                     ok = false;
@@ -128,7 +184,11 @@ fn compile(expr: &Spanned<String>, file_text: &str, what: &str, scope: Option<Sc
         Err(errors) => {
             for e in errors.errors {
                 let span = locate(expr, file_text, e.pos.0, e.pos.1);
-                diags.push(err(span, format!("{what} is not valid CEL: {}", e.msg), "here"));
+                diags.push(err(
+                    span,
+                    format!("{what} is not valid CEL: {}", e.msg),
+                    "here",
+                ));
             }
             None
         }
@@ -145,7 +205,9 @@ fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> S
         if !trimmed.is_empty() {
             if let Some(pos) = raw.find(trimmed) {
                 let lead = expr_line.len() - trimmed.len();
-                let col = (col.max(0) as usize).saturating_sub(lead).min(trimmed.len());
+                let col = (col.max(0) as usize)
+                    .saturating_sub(lead)
+                    .min(trimmed.len());
                 let at = expr.span.start + pos + col;
                 return Span::new(expr.span.file, at, (at + 1).min(expr.span.end).max(at));
             }
@@ -155,7 +217,12 @@ fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> S
 }
 
 /// Splits `{{ expr }}` holes out of a message and compiles them.
-fn template(text: &Spanned<String>, file_text: &str, scope: Scope, diags: &mut Vec<Diagnostic>) -> Template {
+fn template(
+    text: &Spanned<String>,
+    file_text: &str,
+    scope: Scope,
+    diags: &mut Vec<Diagnostic>,
+) -> Template {
     let mut parts = Vec::new();
     let mut rest = text.value.as_str();
     while let Some(open) = rest.find("{{") {
@@ -164,12 +231,22 @@ fn template(text: &Spanned<String>, file_text: &str, scope: Scope, diags: &mut V
         }
         let after = &rest[open + 2..];
         let Some(close) = after.find("}}") else {
-            diags.push(err(text.span, "a `{{` in the message has no closing `}}`", "in this message"));
+            diags.push(err(
+                text.span,
+                "a `{{` in the message has no closing `}}`",
+                "in this message",
+            ));
             return Template { parts };
         };
         let src = after[..close].trim().to_string();
         let spanned = Spanned::new(src.clone(), text.span);
-        if let Some(p) = compile(&spanned, file_text, "a message expression", Some(scope), diags) {
+        if let Some(p) = compile(
+            &spanned,
+            file_text,
+            "a message expression",
+            Some(scope),
+            diags,
+        ) {
             parts.push(TemplatePart::Expr(p, src));
         }
         rest = &after[close + 2..];
@@ -180,16 +257,30 @@ fn template(text: &Spanned<String>, file_text: &str, scope: Scope, diags: &mut V
     Template { parts }
 }
 
-fn example(node: Option<&YamlNode>, file_text: &str, what: &str, parent: Span, diags: &mut Vec<Diagnostic>) -> Example {
+fn example(
+    node: Option<&YamlNode>,
+    file_text: &str,
+    what: &str,
+    parent: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Example {
     let _ = file_text;
     let Some(node) = node else {
-        diags.push(err(parent, format!("docs has no `{what}`"), "in these docs").with_help(format!("add `{what}:` with a `sysctl:` or `topology:` input; it runs as a test")));
+        diags.push(
+            err(parent, format!("docs has no `{what}`"), "in these docs").with_help(format!(
+                "add `{what}:` with a `sysctl:` or `topology:` input; it runs as a test"
+            )),
+        );
         return Example::default();
     };
     let mut ex = Example::default();
     let mut local = Vec::new();
-    let Some(entries) = node.expect_mapping("a mapping with `sysctl:` or `topology:`", &mut local) else {
-        diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+    let Some(entries) = node.expect_mapping("a mapping with `sysctl:` or `topology:`", &mut local)
+    else {
+        diags.extend(local.into_iter().map(|mut d| {
+            d.code = RULE_FILE.into();
+            d
+        }));
         return ex;
     };
     check_fields(entries, EXAMPLE_FIELDS, &format!("`{what}`"), diags);
@@ -204,21 +295,31 @@ fn example(node: Option<&YamlNode>, file_text: &str, what: &str, parent: Span, d
         }
     }
     if ex.sysctl.is_none() && ex.topology.is_none() {
-        diags.push(err(node.span(), format!("`{what}` needs a `sysctl:` or a `topology:` input"), "no input"));
+        diags.push(err(
+            node.span(),
+            format!("`{what}` needs a `sysctl:` or a `topology:` input"),
+            "no input",
+        ));
     }
     ex
 }
 
 fn is_kebab(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
 }
 
 /// Loads one rule file; `None` when it has errors (all of which are pushed).
-pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
+pub fn load_rule(
+    file: FileId,
+    path: &str,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Rule> {
     let before = diags.len();
     let doc = match yaml::parse(file, text) {
         Ok(doc) => doc,
@@ -228,11 +329,17 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
             return None;
         }
     };
-    diags.extend(doc.diagnostics.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+    diags.extend(doc.diagnostics.into_iter().map(|mut d| {
+        d.code = RULE_FILE.into();
+        d
+    }));
     let root = &doc.root;
     let mut local = Vec::new();
     let Some(entries) = root.expect_mapping("a rule (a mapping)", &mut local) else {
-        diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+        diags.extend(local.into_iter().map(|mut d| {
+            d.code = RULE_FILE.into();
+            d
+        }));
         return None;
     };
     check_fields(entries, TOP_FIELDS, "a rule", diags);
@@ -242,7 +349,14 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
         match get(k) {
             Some(n) => scalar(n, "text", diags).cloned(),
             None => {
-                diags.push(err(Span::new(file, 0, 0), format!("the rule has no `{k}`"), "missing field").with_help(format!("add `{k}:`; see rules/README.md")));
+                diags.push(
+                    err(
+                        Span::new(file, 0, 0),
+                        format!("the rule has no `{k}`"),
+                        "missing field",
+                    )
+                    .with_help(format!("add `{k}:`; see rules/README.md")),
+                );
                 None
             }
         }
@@ -251,21 +365,44 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
     let name = req("name", diags);
     let summary = req("summary", diags);
     if let Some(id) = &id {
-        let ok = id.value.len() == 5 && id.value.starts_with("TW") && id.value[2..].bytes().all(|b| b.is_ascii_digit());
+        let ok = id.value.len() == 5
+            && id.value.starts_with("TW")
+            && id.value[2..].bytes().all(|b| b.is_ascii_digit());
         if !ok {
-            diags.push(err(id.span, format!("rule id `{}` is not of the form TW123", id.value), "bad id"));
+            diags.push(err(
+                id.span,
+                format!("rule id `{}` is not of the form TW123", id.value),
+                "bad id",
+            ));
         }
     }
     if let Some(name) = &name {
         if !is_kebab(&name.value) {
-            diags.push(err(name.span, format!("rule name `{}` is not kebab-case", name.value), "bad name").with_help("use lowercase words joined by `-`, naming what the rule flags"));
+            diags.push(
+                err(
+                    name.span,
+                    format!("rule name `{}` is not kebab-case", name.value),
+                    "bad name",
+                )
+                .with_help("use lowercase words joined by `-`, naming what the rule flags"),
+            );
         }
     }
     if let (Some(id), Some(name)) = (&id, &name) {
-        let file_name = Path::new(path).file_name().and_then(|f| f.to_str()).unwrap_or("");
+        let file_name = Path::new(path)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or("");
         let expected = format!("{}-{}.yaml", id.value, name.value);
         if file_name != expected {
-            diags.push(err(id.span, format!("the file is named `{file_name}`, not `{expected}`"), "from this id and name").with_help("name rule files `<id>-<name>.yaml` so the catalog can be browsed"));
+            diags.push(
+                err(
+                    id.span,
+                    format!("the file is named `{file_name}`, not `{expected}`"),
+                    "from this id and name",
+                )
+                .with_help("name rule files `<id>-<name>.yaml` so the catalog can be browsed"),
+            );
         }
     }
     if let Some(s) = &summary {
@@ -284,13 +421,18 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
         None => false,
     };
 
-    let verdict = get("verdict").and_then(|n| scalar(n, "a verdict", diags)).and_then(|s| {
-        let v = Verdict::parse(&s.value);
-        if v.is_none() {
-            diags.push(err(s.span, format!("unknown verdict `{}`", s.value), "here").with_help("use safe, pointless or dangerous"));
-        }
-        v
-    });
+    let verdict = get("verdict")
+        .and_then(|n| scalar(n, "a verdict", diags))
+        .and_then(|s| {
+            let v = Verdict::parse(&s.value);
+            if v.is_none() {
+                diags.push(
+                    err(s.span, format!("unknown verdict `{}`", s.value), "here")
+                        .with_help("use safe, pointless or dangerous"),
+                );
+            }
+            v
+        });
 
     let check = if builtin {
         let severity = match get("severity").and_then(|n| scalar(n, "a severity", diags)) {
@@ -299,18 +441,29 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
                 "warning" => Severity::Warning,
                 "info" => Severity::Info,
                 other => {
-                    diags.push(err(s.span, format!("unknown severity `{other}`"), "here").with_help("use error, warning or info"));
+                    diags.push(
+                        err(s.span, format!("unknown severity `{other}`"), "here")
+                            .with_help("use error, warning or info"),
+                    );
                     Severity::Error
                 }
             },
             None => {
-                diags.push(err(whole, "a built-in check needs `severity:`", "in this rule"));
+                diags.push(err(
+                    whole,
+                    "a built-in check needs `severity:`",
+                    "in this rule",
+                ));
                 Severity::Error
             }
         };
         for k in ["when", "message", "scope", "keys"] {
             if let Some(n) = get(k) {
-                diags.push(err(n.span(), format!("`{k}` is for CEL rules; a built-in check's logic lives in the code"), "not used"));
+                diags.push(err(
+                    n.span(),
+                    format!("`{k}` is for CEL rules; a built-in check's logic lives in the code"),
+                    "not used",
+                ));
             }
         }
         Check::Builtin { severity, verdict }
@@ -323,12 +476,18 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
                 Scope::Node
             }
             None => {
-                diags.push(err(whole, "the rule has no `scope`", "in this rule").with_help("add `scope: node` or `scope: hop`"));
+                diags.push(
+                    err(whole, "the rule has no `scope`", "in this rule")
+                        .with_help("add `scope: node` or `scope: hop`"),
+                );
                 Scope::Node
             }
         };
         if verdict.is_none() && get("verdict").is_none() {
-            diags.push(err(whole, "the rule has no `verdict`", "in this rule").with_help("add `verdict: safe`, `pointless` or `dangerous`"));
+            diags.push(
+                err(whole, "the rule has no `verdict`", "in this rule")
+                    .with_help("add `verdict: safe`, `pointless` or `dangerous`"),
+            );
         }
         let mut keys = Vec::new();
         match get("keys") {
@@ -340,8 +499,15 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
                             match crate::kernel::spec(&k.value) {
                                 Some(s) if s.judged => keys.push(k.value.clone()),
                                 _ => {
-                                    let judged = crate::kernel::KEYS.iter().filter(|s| s.judged).map(|s| s.key);
-                                    let mut d = err(k.span, format!("`{}` is not a key twlint judges", k.value), "unknown key");
+                                    let judged = crate::kernel::KEYS
+                                        .iter()
+                                        .filter(|s| s.judged)
+                                        .map(|s| s.key);
+                                    let mut d = err(
+                                        k.span,
+                                        format!("`{}` is not a key twlint judges", k.value),
+                                        "unknown key",
+                                    );
                                     if let Some(s) = did_you_mean(&k.value, judged) {
                                         d = d.with_help(format!("did you mean `{s}`?"));
                                     }
@@ -351,12 +517,17 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
                         }
                     }
                 }
-                diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+                diags.extend(local.into_iter().map(|mut d| {
+                    d.code = RULE_FILE.into();
+                    d
+                }));
             }
             None => diags.push(err(whole, "the rule has no `keys`", "in this rule")),
         }
         let when = req("when", diags);
-        let when_p = when.as_ref().and_then(|w| compile(w, text, "the condition", Some(scope), diags));
+        let when_p = when
+            .as_ref()
+            .and_then(|w| compile(w, text, "the condition", Some(scope), diags));
         let message = req("message", diags);
         if let Some(m) = &message {
             style_check(m, "message", diags);
@@ -367,23 +538,49 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
         let mut labels = Vec::new();
         if let Some(n) = get("labels") {
             let mut local = Vec::new();
-            for item in n.expect_sequence("a list of labels", &mut local).unwrap_or(&[]) {
-                let Some(entries) = item.expect_mapping("a label (on, key, message)", &mut local) else { continue };
+            for item in n
+                .expect_sequence("a list of labels", &mut local)
+                .unwrap_or(&[])
+            {
+                let Some(entries) = item.expect_mapping("a label (on, key, message)", &mut local)
+                else {
+                    continue;
+                };
                 check_fields(entries, LABEL_FIELDS, "a label", diags);
-                let on = item.get("on").and_then(|n| scalar(n, "`node` or `peer`", diags));
+                let on = item
+                    .get("on")
+                    .and_then(|n| scalar(n, "`node` or `peer`", diags));
                 let key = item.get("key").and_then(|n| scalar(n, "a key", diags));
                 let msg = item.get("message").and_then(|n| scalar(n, "text", diags));
                 match (on, key, msg) {
-                    (Some(on), Some(key), Some(msg)) if on.value == "node" || (on.value == "peer" && scope == Scope::Hop) => labels.push(LabelSpec {
-                        on_peer: on.value == "peer",
-                        key: key.value.clone(),
-                        message: msg.value.clone(),
-                    }),
-                    (Some(on), Some(_), Some(_)) => diags.push(err(on.span, format!("a label cannot be `on: {}` in this rule", on.value), "here").with_help("use `node`, or `peer` in a `scope: hop` rule")),
-                    _ => diags.push(err(item.span(), "a label needs `on`, `key` and `message`", "incomplete label")),
+                    (Some(on), Some(key), Some(msg))
+                        if on.value == "node" || (on.value == "peer" && scope == Scope::Hop) =>
+                    {
+                        labels.push(LabelSpec {
+                            on_peer: on.value == "peer",
+                            key: key.value.clone(),
+                            message: msg.value.clone(),
+                        })
+                    }
+                    (Some(on), Some(_), Some(_)) => diags.push(
+                        err(
+                            on.span,
+                            format!("a label cannot be `on: {}` in this rule", on.value),
+                            "here",
+                        )
+                        .with_help("use `node`, or `peer` in a `scope: hop` rule"),
+                    ),
+                    _ => diags.push(err(
+                        item.span(),
+                        "a label needs `on`, `key` and `message`",
+                        "incomplete label",
+                    )),
                 }
             }
-            diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+            diags.extend(local.into_iter().map(|mut d| {
+                d.code = RULE_FILE.into();
+                d
+            }));
         }
         match (when_p, message_t, help_t) {
             (Some(w), Some(m), Some(h)) => Check::Cel(Box::new(CelRule {
@@ -396,7 +593,10 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
                 help: h,
                 labels,
             })),
-            _ => Check::Builtin { severity: Severity::Error, verdict },
+            _ => Check::Builtin {
+                severity: Severity::Error,
+                verdict,
+            },
         }
     };
 
@@ -423,10 +623,14 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
                     }
                 }
                 docs.example = example(n.get("example"), text, "example", n.span(), diags);
-                docs.use_instead = example(n.get("use_instead"), text, "use_instead", n.span(), diags);
+                docs.use_instead =
+                    example(n.get("use_instead"), text, "use_instead", n.span(), diags);
                 match n.get("references") {
                     Some(r) => {
-                        for item in r.expect_sequence("a list of references", &mut local).unwrap_or(&[]) {
+                        for item in r
+                            .expect_sequence("a list of references", &mut local)
+                            .unwrap_or(&[])
+                        {
                             if let Some(s) = scalar(item, "a reference", diags) {
                                 docs.references.push(s.value.clone());
                             }
@@ -435,12 +639,22 @@ pub fn load_rule(file: FileId, path: &str, text: &str, diags: &mut Vec<Diagnosti
                             diags.push(err(r.span(), "docs list no references", "empty").with_help("cite the kernel source, documentation or article each claim rests on"));
                         }
                     }
-                    None => diags.push(err(n.span(), "docs have no `references` section", "in these docs")),
+                    None => diags.push(err(
+                        n.span(),
+                        "docs have no `references` section",
+                        "in these docs",
+                    )),
                 }
             }
-            diags.extend(local.into_iter().map(|mut d| { d.code = RULE_FILE.into(); d }));
+            diags.extend(local.into_iter().map(|mut d| {
+                d.code = RULE_FILE.into();
+                d
+            }));
         }
-        None => diags.push(err(whole, "the rule has no `docs`", "in this rule").with_help("add docs with what, why, example, use_instead, kernel and references")),
+        None => diags.push(
+            err(whole, "the rule has no `docs`", "in this rule")
+                .with_help("add docs with what, why, example, use_instead, kernel and references"),
+        ),
     }
 
     if diags.len() > before {
@@ -462,9 +676,19 @@ fn style_check(s: &Spanned<String>, what: &str, diags: &mut Vec<Diagnostic>) {
     let t = s.value.trim();
     let first = t.chars().next();
     if first.is_some_and(|c| c.is_uppercase()) {
-        diags.push(err(s.span, format!("the {what} starts with a capital letter"), "here").with_help("start messages in lowercase, as rustc and clippy do"));
+        diags.push(
+            err(
+                s.span,
+                format!("the {what} starts with a capital letter"),
+                "here",
+            )
+            .with_help("start messages in lowercase, as rustc and clippy do"),
+        );
     }
     if t.ends_with('.') {
-        diags.push(err(s.span, format!("the {what} ends with a period"), "here").with_help("leave out the final period"));
+        diags.push(
+            err(s.span, format!("the {what} ends with a period"), "here")
+                .with_help("leave out the final period"),
+        );
     }
 }

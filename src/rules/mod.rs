@@ -137,7 +137,10 @@ impl RuleSet {
     }
 
     /// CEL rules that judge a key, in id order.
-    pub fn for_key<'a>(&'a self, key: &'a str) -> impl Iterator<Item = (&'a Rule, &'a CelRule)> + 'a {
+    pub fn for_key<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> impl Iterator<Item = (&'a Rule, &'a CelRule)> + 'a {
         self.rules.iter().filter_map(move |r| match &r.check {
             Check::Cel(c) if c.keys.iter().any(|k| k == key) => Some((r, c.as_ref())),
             _ => None,
