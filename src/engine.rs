@@ -180,6 +180,11 @@ fn judge_key(
         let help = eval::render(&cel_rule.help, &ctx).map_err(fail)?;
         let mut labels = Vec::new();
         for l in &cel_rule.labels {
+            if let Some(w) = &l.when {
+                if !eval::condition(w, &ctx).map_err(fail)? {
+                    continue;
+                }
+            }
             let owner = if l.on_peer { peer } else { Some(node) };
             if let Some(span) = owner.and_then(|o| o.cfg.value(&l.key)).and_then(|v| v.span) {
                 labels.push(Label::new(span, l.message.clone()));

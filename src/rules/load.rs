@@ -33,7 +33,7 @@ const DOC_FIELDS: &[&str] = &[
     "references",
 ];
 const EXAMPLE_FIELDS: &[&str] = &["sysctl", "topology", "kernel", "node"];
-const LABEL_FIELDS: &[&str] = &["on", "key", "message"];
+const LABEL_FIELDS: &[&str] = &["on", "key", "message", "when"];
 
 /// Code of every rule-file problem; rule files are not user content that verdicts are about, so
 /// these share one code.
@@ -552,6 +552,10 @@ pub fn load_rule(
                     .and_then(|n| scalar(n, "`node` or `peer`", diags));
                 let key = item.get("key").and_then(|n| scalar(n, "a key", diags));
                 let msg = item.get("message").and_then(|n| scalar(n, "text", diags));
+                let label_when = item
+                    .get("when")
+                    .and_then(|n| scalar(n, "a CEL condition", diags))
+                    .and_then(|w| compile(w, text, "the label condition", Some(scope), diags));
                 match (on, key, msg) {
                     (Some(on), Some(key), Some(msg))
                         if on.value == "node" || (on.value == "peer" && scope == Scope::Hop) =>
@@ -560,6 +564,7 @@ pub fn load_rule(
                             on_peer: on.value == "peer",
                             key: key.value.clone(),
                             message: msg.value.clone(),
+                            when: label_when,
                         })
                     }
                     (Some(on), Some(_), Some(_)) => diags.push(

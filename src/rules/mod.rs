@@ -40,6 +40,8 @@ pub struct LabelSpec {
     pub on_peer: bool,
     pub key: String,
     pub message: String,
+    /// Draw the label only when this condition holds (for example only when the value is 0).
+    pub when: Option<std::sync::Arc<cel::Program>>,
 }
 
 #[derive(Debug, Clone)]
