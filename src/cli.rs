@@ -197,16 +197,17 @@ fn check(args: Args) -> io::Result<u8> {
     if args.live {
         return fail("--live is not available yet: twlint judges declared values from files, dumps and the topology (use --no-live, the default)");
     }
-    let kernel =
-        match &args.kernel {
-            Some(k) => match KernelVersion::parse(k) {
-                Some(v) => Some(v),
-                None => return fail(format!(
+    let kernel = match &args.kernel {
+        Some(k) => match KernelVersion::parse(k) {
+            Some(v) => Some(v),
+            None => {
+                return fail(format!(
                     "invalid --kernel `{k}`: expected a release such as 5.15 or 6.8.0-45-generic"
-                )),
-            },
-            None => None,
-        };
+                ))
+            }
+        },
+        None => None,
+    };
     if args.topology.is_none() && args.paths.is_empty() {
         return fail(
             "nothing to judge: give sysctl files or folders, or --topology FILE (see --help)",

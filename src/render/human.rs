@@ -122,7 +122,7 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
         .map(|v| shown_value(v).chars().count())
         .max()
         .unwrap_or(0)
-        .min(24);
+        .min(28);
     for v in rows {
         let rule = v.rule.clone().unwrap_or_else(|| "-".into());
         writeln!(
@@ -250,11 +250,19 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     crate::config::KernelOrigin::Dump => " (from the dump)",
                     _ => "",
                 };
-                writeln!(
-                    out,
-                    "  node {:<12} {:<14} kernel {}{}",
-                    n.name, n.role, n.kernel, origin
-                )?;
+                if n.role == "nat" {
+                    writeln!(
+                        out,
+                        "  node {:<12} {:<14} a middlebox, not a TCP endpoint: not judged",
+                        n.name, n.role
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "  node {:<12} {:<14} kernel {}{}",
+                        n.name, n.role, n.kernel, origin
+                    )?;
+                }
             }
             writeln!(out)?;
             for h in &r.hops {
