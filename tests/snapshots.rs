@@ -16,7 +16,12 @@ fn topologies() {
         let (rules, diags) = load_catalog(&[], &mut sources).unwrap();
         assert!(diags.is_empty());
         let report = engine::judge_topology(&rel, None, &rules, &mut sources).unwrap();
-        assert!(!report.fatal, "{} does not load: {:?}", rel.display(), report.diagnostics);
+        assert!(
+            !report.fatal,
+            "{} does not load: {:?}",
+            rel.display(),
+            report.diagnostics
+        );
         insta::assert_json_snapshot!(json::report(&sources, &report));
     });
 }
