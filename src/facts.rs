@@ -391,3 +391,181 @@ pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
         n.internet_facing = n.accepts_via_nat || n.accepts_from_clients;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{self, InlineValue, KernelOrigin};
+    use crate::source::{SourceMap, Span};
+
+    fn node(kernel: KernelVersion, values: &[(&str, &str)], info: NodeInfo) -> NodeFacts {
+        let mut sources = SourceMap::new();
+        let file = sources.add("t", "");
+        let inline: Vec<InlineValue> = values
+            .iter()
+            .map(|(k, v)| InlineValue {
+                key: k.to_string(),
+                key_span: Span::new(file, 0, 0),
+                value: v.to_string(),
+                value_span: Span::new(file, 0, 0),
+            })
+            .collect();
+        let mut diags = Vec::new();
+        let cfg = config::resolve("n", kernel, KernelOrigin::Node, None, &inline, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        node_facts(&cfg, &info)
+    }
+
+    fn info(addresses: &[&str], listen: &[u16]) -> NodeInfo {
+        NodeInfo {
+            role: "web".into(),
+            listen: listen.to_vec(),
+            addresses: addresses.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn default_range_allows_about_470_per_second_per_tuple() {
+        // KERNEL-FACTS 1.11: 28232 ports / 60 s = 470.5/s; with reuse and a 1 s delay, 28232/s.
+        let a = node(KernelVersion::new(6, 8), &[], info(&["10.0.0.1"], &[]));
+        let b = node(KernelVersion::new(6, 8), &[], info(&["10.0.0.2"], &[80]));
+        let link = LinkInfo {
+            name: "a->b".into(),
+            from: 0,
+            to: 1,
+            port: 80,
+            via_nat: false,
+            client_closes: true,
+            rate: Some(1000.0),
+        };
+        let hop = hop_facts(&link, true, &a, &b, "web");
+        assert_eq!(hop.capacity.ports, 28232);
+        assert!((hop.capacity.without_reuse - 470.53).abs() < 0.01);
+        assert_eq!(hop.capacity.with_reuse, 28232.0);
+        // Default tcp_tw_reuse is 2 (loopback only): reuse does not work towards 10.0.0.2.
+        assert!(!hop.capacity.reuse_works);
+        assert!(hop.needs_reuse && hop.exhausts);
+        assert_eq!(hop.tw_sockets, 60000.0);
+    }
+
+    #[test]
+    fn reuse_needs_timestamps_at_both_ends_and_the_client_closing() {
+        let a = node(
+            KernelVersion::new(6, 8),
+            &[("net.ipv4.tcp_tw_reuse", "1")],
+            info(&["10.0.0.1"], &[]),
+        );
+        let b = node(KernelVersion::new(6, 8), &[], info(&["10.0.0.2"], &[80]));
+        let b_no_ts = node(
+            KernelVersion::new(6, 8),
+            &[("net.ipv4.tcp_timestamps", "0")],
+            info(&["10.0.0.2"], &[80]),
+        );
+        let mut link = LinkInfo {
+            name: "a->b".into(),
+            from: 0,
+            to: 1,
+            port: 80,
+            via_nat: false,
+            client_closes: true,
+            rate: Some(1000.0),
+        };
+        assert!(hop_facts(&link, true, &a, &b, "web").capacity.reuse_works);
+        assert!(
+            !hop_facts(&link, true, &a, &b_no_ts, "web")
+                .capacity
+                .reuse_works
+        );
+        link.client_closes = false;
+        let hop = hop_facts(&link, true, &a, &b, "web");
+        assert!(!hop.capacity.reuse_works && !hop.needs_reuse && !hop.closes_first);
+        // The server side sees the same capacity but holds the TIME_WAIT.
+        let server = hop_facts(&link, false, &b, &a, "web");
+        assert!(server.closes_first && server.tw_sockets == 60000.0 && !server.connects);
+    }
+
+    #[test]
+    fn reuse_to_loopback_works_with_the_default() {
+        let a = node(KernelVersion::new(6, 8), &[], info(&["127.0.0.1"], &[]));
+        let b = node(KernelVersion::new(6, 8), &[], info(&["127.0.0.1"], &[8080]));
+        let link = LinkInfo {
+            name: "a->b".into(),
+            from: 0,
+            to: 1,
+            port: 8080,
+            via_nat: false,
+            client_closes: true,
+            rate: Some(1000.0),
+        };
+        let hop = hop_facts(&link, true, &a, &b, "app");
+        assert!(hop.loopback && hop.capacity.reuse_works && !hop.exhausts);
+    }
+
+    #[test]
+    fn rate_spreads_over_address_pairs_and_reserved_ports_are_not_usable() {
+        let a = node(
+            KernelVersion::new(6, 8),
+            &[
+                ("net.ipv4.ip_local_port_range", "40000 40009"),
+                ("net.ipv4.ip_local_reserved_ports", "40000-40001,9000"),
+            ],
+            info(&["10.0.0.1"], &[40005]),
+        );
+        assert_eq!(a.ports.count, 10);
+        assert_eq!(a.ports.usable, 8);
+        assert_eq!(a.ports.reserved_outside, 1);
+        assert_eq!(a.ports.listen_exposed, vec![40005]);
+        let b = node(
+            KernelVersion::new(6, 8),
+            &[],
+            info(&["10.0.0.2", "10.0.0.3"], &[80]),
+        );
+        let link = LinkInfo {
+            name: "a->b".into(),
+            from: 0,
+            to: 1,
+            port: 80,
+            via_nat: false,
+            client_closes: true,
+            rate: Some(100.0),
+        };
+        let hop = hop_facts(&link, true, &a, &b, "web");
+        assert_eq!(hop.tuples, 2);
+        assert_eq!(hop.rate_per_tuple, 50.0);
+    }
+
+    #[test]
+    fn timestamp_offsets_arrived_in_4_10() {
+        assert!(!node(KernelVersion::new(4, 9), &[], NodeInfo::default()).ts_random_offsets);
+        assert!(node(KernelVersion::new(4, 10), &[], NodeInfo::default()).ts_random_offsets);
+        assert!(
+            !node(
+                KernelVersion::new(6, 8),
+                &[("net.ipv4.tcp_timestamps", "2")],
+                NodeInfo::default()
+            )
+            .ts_random_offsets
+        );
+    }
+
+    #[test]
+    fn aggregates_follow_the_links() {
+        let mut nodes = vec![
+            node(KernelVersion::new(6, 8), &[], info(&["10.0.0.1"], &[])),
+            node(KernelVersion::new(6, 8), &[], info(&["10.0.0.2"], &[80])),
+        ];
+        let links = vec![LinkInfo {
+            name: "a->b".into(),
+            from: 0,
+            to: 1,
+            port: 80,
+            via_nat: true,
+            client_closes: false,
+            rate: Some(10.0),
+        }];
+        aggregate(&mut nodes, &links);
+        assert!(nodes[0].connects && !nodes[0].holds_time_wait);
+        assert!(nodes[1].accepts_via_nat && nodes[1].internet_facing && nodes[1].holds_time_wait);
+        assert_eq!(nodes[1].tw_population, 600.0);
+    }
+}

@@ -204,3 +204,64 @@ fn diagnostics_follow_the_message_style() {
         }
     }
 }
+
+/// Every field of the fact model is documented in rules/README.md (the rule format's contract).
+#[test]
+fn fact_model_is_documented() {
+    use twlint::config::{self, KernelOrigin};
+    use twlint::facts::{self, LinkInfo, NodeInfo};
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/README.md")).unwrap();
+    let mut diags = Vec::new();
+    let cfg = config::resolve(
+        "n",
+        KernelVersion::new(6, 8),
+        KernelOrigin::Node,
+        None,
+        &[],
+        &mut diags,
+    );
+    let n = facts::node_facts(&cfg, &NodeInfo::default());
+    let link = LinkInfo {
+        name: "a->b".into(),
+        from: 0,
+        to: 1,
+        port: 80,
+        via_nat: false,
+        client_closes: true,
+        rate: None,
+    };
+    let h = facts::hop_facts(&link, true, &n, &n, "web");
+    fn fields(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(m) = v {
+            for (k, v) in m {
+                // Maps keyed by sysctl name are documented as `sysctl[KEY]` and the like.
+                if k.starts_with("net.") {
+                    continue;
+                }
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.push(name.clone());
+                fields(&name, v, out);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    fields("", &serde_json::to_value(&n).unwrap(), &mut all);
+    fields("", &serde_json::to_value(&h).unwrap(), &mut all);
+    let missing: Vec<_> = all
+        .iter()
+        .filter(|f| {
+            !readme.contains(&format!("`{f}`"))
+                && !readme.contains(&format!("`{f}["))
+                && !readme.contains(&format!("{f}`"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fact fields missing from rules/README.md: {missing:?}"
+    );
+}
