@@ -268,6 +268,10 @@ pub fn resolve(
                         .unwrap_or(high);
                     parity_check(name, &printed, w.value_span, w.kind, diags);
                 }
+                // A dump lists every key, defaults included; `set` means "configured", so a
+                // dump value only counts as set when it differs from the kernel's default.
+                let set =
+                    w.kind != SourceKindOut::Dump || !looks_like_default(spec, kernel, &printed);
                 values.insert(
                     spec.key,
                     Value {
@@ -276,7 +280,7 @@ pub fn resolve(
                         kind: w.kind,
                         span: Some(w.value_span),
                         present: true,
-                        set: true,
+                        set,
                         default_note: None,
                     },
                 );
@@ -325,6 +329,18 @@ pub fn resolve(
         kernel,
         kernel_origin,
         values,
+    }
+}
+
+/// Whether a value read from a dump is (most likely) the kernel's own default. The
+/// memory-dependent `tcp_max_tw_buckets` is half the established-hash size, a power of two, so a
+/// power of two is taken as the default; a lowered value (5000, 10000) is not one.
+fn looks_like_default(spec: &KeySpec, kernel: KernelVersion, printed: &str) -> bool {
+    match spec.era(kernel).default {
+        Default::Value(v) => v == printed,
+        Default::MemoryDependent(_) => printed
+            .parse::<u64>()
+            .is_ok_and(|n| n >= 128 && n.is_power_of_two()),
     }
 }
 
