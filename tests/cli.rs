@@ -1003,7 +1003,7 @@ fn closed_stdout_is_not_an_error() {
 // examples/*/README.md stay true
 // ---------------------------------------------------------------------------------------------
 
-/// The first ```` ```console ```` block of a README: a `$ ` command line, the output it prints,
+/// A ```` ```console ```` block of a README: a `$ ` command line, the output it prints,
 /// optionally followed by `$ echo $?` and the exit status.
 struct ConsoleBlock {
     /// Line index of the `$ ` line.
@@ -1015,44 +1015,53 @@ struct ConsoleBlock {
     status: Option<i32>,
 }
 
-fn first_console_block(readme: &str) -> Option<ConsoleBlock> {
+fn console_blocks(readme: &str) -> Vec<ConsoleBlock> {
     let lines: Vec<&str> = readme.lines().collect();
-    let start = lines.iter().position(|l| l.trim_end() == "```console")?;
-    let end = start
-        + 1
-        + lines[start + 1..]
-            .iter()
-            .position(|l| l.trim_end() == "```")
-            .expect("console block is closed");
-    let command_line = start + 1;
-    let command = lines[command_line]
-        .strip_prefix("$ ")
-        .expect("a console block starts with a `$ ` line")
-        .to_string();
-    let mut output = String::new();
-    let mut status = None;
-    let mut i = command_line + 1;
-    while i < end {
-        if lines[i] == "$ echo $?" {
-            status = Some(
-                lines[i + 1]
-                    .trim()
-                    .parse()
-                    .expect("exit status after `$ echo $?`"),
-            );
-            break;
+    let mut blocks = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = lines[from..]
+        .iter()
+        .position(|l| l.trim_end() == "```console")
+    {
+        let start = from + offset;
+        let end = start
+            + 1
+            + lines[start + 1..]
+                .iter()
+                .position(|l| l.trim_end() == "```")
+                .expect("console block is closed");
+        let command_line = start + 1;
+        let command = lines[command_line]
+            .strip_prefix("$ ")
+            .expect("a console block starts with a `$ ` line")
+            .to_string();
+        let mut output = String::new();
+        let mut status = None;
+        let mut i = command_line + 1;
+        while i < end {
+            if lines[i] == "$ echo $?" {
+                status = Some(
+                    lines[i + 1]
+                        .trim()
+                        .parse()
+                        .expect("exit status after `$ echo $?`"),
+                );
+                break;
+            }
+            output.push_str(lines[i]);
+            output.push('\n');
+            i += 1;
         }
-        output.push_str(lines[i]);
-        output.push('\n');
-        i += 1;
+        blocks.push(ConsoleBlock {
+            command_line,
+            end,
+            command,
+            output,
+            status,
+        });
+        from = end + 1;
     }
-    Some(ConsoleBlock {
-        command_line,
-        end,
-        command,
-        output,
-        status,
-    })
+    blocks
 }
 
 /// The twlint arguments of a README command: what follows `--` in `cargo run --release -- ARGS`,
@@ -1065,13 +1074,14 @@ fn twlint_args(command: &str) -> Vec<String> {
     } else if words.first() == Some(&"twlint") {
         words[1..].iter().map(|s| s.to_string()).collect()
     } else {
-        panic!("the first console block must run `cargo run --release -- ...` or `twlint ...`: {command:?}")
+        panic!("a console block must run `cargo run --release -- ...` or `twlint ...`: {command:?}")
     };
     assert!(
         !args
             .iter()
             .any(|a| a.contains(['|', '>', '<', '\'', '"', '$', '`'])),
-        "the example command must be plain arguments, no shell syntax: {command:?}"
+        "the example command must be plain arguments, no shell syntax (show excerpts in a ```json \
+         or ```text block instead): {command:?}"
     );
     let mut args = args;
     if !args.iter().any(|a| a == "--color") {
@@ -1106,6 +1116,9 @@ fn examples_index_links_every_example() {
     }
 }
 
+/// Every ```` ```console ```` block in `examples/*/README.md` is run (from the repository root,
+/// with `--color never`) and its output and `$ echo $?` status compared with the binary's.
+/// `TWLINT_UPDATE_EXAMPLES=1` rewrites the blocks instead of failing.
 #[test]
 fn examples_readme_output_matches_the_binary() {
     let update =
@@ -1114,75 +1127,79 @@ fn examples_readme_output_matches_the_binary() {
     for readme in example_readmes() {
         let text = fs::read_to_string(&readme).unwrap();
         let rel = readme.strip_prefix(root()).unwrap().display().to_string();
-        let Some(block) = first_console_block(&text) else {
+        let blocks = console_blocks(&text);
+        if blocks.is_empty() {
             failures.push(format!("{rel}: no ```console block"));
             continue;
-        };
-        let args = twlint_args(&block.command);
-        let out = twlint().args(&args).output().unwrap();
-        let stdout = stdout_of(&out);
-        let code = out.status.code().expect("exited");
-        assert!(
-            code != 2 || !stdout.is_empty(),
-            "{rel}: `{}` could not run (exit 2): {}",
-            block.command,
-            stderr_of(&out)
-        );
-        let stale_output = stdout != block.output;
-        let stale_status = block.status.is_some_and(|s| s != code);
-        if !(stale_output || stale_status) {
-            continue;
         }
-        if update {
-            let lines: Vec<&str> = text.lines().collect();
-            let mut new = String::new();
-            for l in &lines[..=block.command_line] {
-                new.push_str(l);
-                new.push('\n');
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let mut changed = false;
+        // Last block first, so that rewriting one keeps the line numbers of the others.
+        for block in blocks.iter().rev() {
+            let args = twlint_args(&block.command);
+            let out = twlint().args(&args).output().unwrap();
+            let stdout = stdout_of(&out);
+            let code = out.status.code().expect("exited");
+            assert!(
+                code != 2 || !stdout.is_empty(),
+                "{rel}: `{}` could not run (exit 2): {}",
+                block.command,
+                stderr_of(&out)
+            );
+            let stale_output = stdout != block.output;
+            let stale_status = block.status.is_some_and(|s| s != code);
+            if !(stale_output || stale_status) {
+                continue;
             }
-            new.push_str(&stdout);
-            if block.status.is_some() {
-                new.push_str(&format!("$ echo $?\n{code}\n"));
+            if update {
+                let mut new: Vec<String> = stdout.lines().map(String::from).collect();
+                if block.status.is_some() {
+                    new.push("$ echo $?".into());
+                    new.push(code.to_string());
+                }
+                lines.splice(block.command_line + 1..block.end, new);
+                changed = true;
+                continue;
             }
-            for l in &lines[block.end..] {
-                new.push_str(l);
-                new.push('\n');
+            let mut msg = format!(
+                "{rel}: the ```console block of `{}` is stale",
+                block.command
+            );
+            if stale_status {
+                msg.push_str(&format!(
+                    "\n  exit status: README says {}, twlint exited {code}",
+                    block.status.unwrap()
+                ));
             }
+            if stale_output {
+                let (want, got): (Vec<&str>, Vec<&str>) =
+                    (block.output.lines().collect(), stdout.lines().collect());
+                let first = want
+                    .iter()
+                    .zip(&got)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(want.len().min(got.len()));
+                msg.push_str(&format!(
+                    "\n  first difference at output line {}:\n    README: {:?}\n    twlint: {:?}",
+                    first + 1,
+                    want.get(first).copied().unwrap_or("<end>"),
+                    got.get(first).copied().unwrap_or("<end>")
+                ));
+            }
+            failures.push(msg);
+        }
+        if changed {
+            let mut new = lines.join("\n");
+            new.push('\n');
             fs::write(&readme, new).unwrap();
             eprintln!("updated {rel}");
-            continue;
         }
-        let mut msg = format!(
-            "{rel}: the first ```console block is stale for `{}`",
-            block.command
-        );
-        if stale_status {
-            msg.push_str(&format!(
-                "\n  exit status: README says {}, twlint exited {code}",
-                block.status.unwrap()
-            ));
-        }
-        if stale_output {
-            let (want, got): (Vec<&str>, Vec<&str>) =
-                (block.output.lines().collect(), stdout.lines().collect());
-            let first = want
-                .iter()
-                .zip(&got)
-                .position(|(a, b)| a != b)
-                .unwrap_or(want.len().min(got.len()));
-            msg.push_str(&format!(
-                "\n  first difference at output line {}:\n    README: {:?}\n    twlint: {:?}",
-                first + 1,
-                want.get(first).copied().unwrap_or("<end>"),
-                got.get(first).copied().unwrap_or("<end>")
-            ));
-        }
-        failures.push(msg);
     }
     assert!(
         failures.is_empty(),
         "{}\n\nIf the new output is intended, regenerate the README blocks with\n    \
-         TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_\nand check the prose around them still matches.",
+         TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_\nthen review the diff and check \
+         that the prose around the blocks still matches.",
         failures.join("\n\n")
     );
 }
