@@ -1203,3 +1203,31 @@ fn examples_readme_output_matches_the_binary() {
         failures.join("\n\n")
     );
 }
+
+/// The JSON excerpt in example 02 is what twlint prints: its summary and every verdict it shows
+/// are in the real report. (Regenerate with the `jq` command shown above the block.)
+#[test]
+fn examples_json_excerpt_is_current() {
+    let readme = fs::read_to_string(root().join("examples/02-seed-scheme-1/README.md")).unwrap();
+    let start = readme.find("```json\n").expect("a ```json block") + "```json\n".len();
+    let end = start + readme[start..].find("\n```").unwrap();
+    let excerpt: Value = serde_json::from_str(&readme[start..end]).expect("the excerpt parses");
+    let real = json_of(&run(
+        &["--topology", "topologies/lb-web-db.yaml", "--format", "json"],
+        1,
+    ));
+    assert_eq!(excerpt["version"], real["version"]);
+    assert_eq!(excerpt["tool"], real["tool"]);
+    assert_eq!(
+        excerpt["summary"], real["summary"],
+        "examples/02-seed-scheme-1/README.md: the JSON excerpt is stale; rerun the jq command above it"
+    );
+    let verdicts = excerpt["verdicts"].as_array().unwrap();
+    assert!(!verdicts.is_empty());
+    for v in verdicts {
+        assert!(
+            real["verdicts"].as_array().unwrap().contains(v),
+            "examples/02-seed-scheme-1/README.md: the JSON excerpt is stale; rerun the jq command above it: {v:#}"
+        );
+    }
+}
