@@ -240,21 +240,31 @@ fn check(args: Args) -> io::Result<u8> {
             ));
         }
     }
-    let mut out = io::stdout().lock();
-    match args.format {
-        Format::Human => render::human::write(&mut out, style(args.color), &sources, &report)?,
-        Format::Json => render::json::write(&mut out, &sources, &report)?,
-    }
-    out.flush()?;
-    if report.fatal {
-        return Ok(2);
-    }
     let threshold = match args.fail_on {
         FailOn::Dangerous => Some(Verdict::Dangerous),
         FailOn::Pointless => Some(Verdict::Pointless),
         FailOn::Never => None,
     };
-    Ok(if report.fails(threshold) { 1 } else { 0 })
+    // The verdict is known before anything is written, so a reader that stops early
+    // (`| head`) does not change the exit code a pipeline with pipefail sees.
+    let code = if report.fatal {
+        2
+    } else if report.fails(threshold) {
+        1
+    } else {
+        0
+    };
+    let mut out = io::stdout().lock();
+    let written = match args.format {
+        Format::Human => render::human::write(&mut out, style(args.color), &sources, &report),
+        Format::Json => render::json::write(&mut out, &sources, &report),
+    }
+    .and_then(|_| out.flush());
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
 }
 
 fn example_text(e: &Example) -> String {

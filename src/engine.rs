@@ -327,6 +327,24 @@ fn dedupe(diags: &mut Vec<Diagnostic>) {
     });
 }
 
+/// Orders diagnostics by file and position (those without a place last), so a report reads top
+/// to bottom through each file and two runs list them identically.
+fn sort_by_place(diags: &mut [Diagnostic], sources: &SourceMap) {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            d.primary
+                .as_ref()
+                .map(|l| (sources.get(l.span.file).path.clone(), l.span.start))
+        };
+        match (key(a), key(b)) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+    });
+}
+
 fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic>) {
     for d in &set.diagnostics {
         let mut d = d.clone();
@@ -415,6 +433,7 @@ pub fn lint_files(
     }
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
+    sort_by_place(&mut diags, sources);
     Ok(Report {
         mode: Mode::Files,
         topology: None,
@@ -638,6 +657,7 @@ fn judge_loaded(
     }
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
+    sort_by_place(&mut diags, sources);
     Ok(Report {
         mode: Mode::Topology,
         topology: topo.name.as_ref().map(|n| n.value.clone()),

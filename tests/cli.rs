@@ -1213,7 +1213,12 @@ fn examples_json_excerpt_is_current() {
     let end = start + readme[start..].find("\n```").unwrap();
     let excerpt: Value = serde_json::from_str(&readme[start..end]).expect("the excerpt parses");
     let real = json_of(&run(
-        &["--topology", "topologies/lb-web-db.yaml", "--format", "json"],
+        &[
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--format",
+            "json",
+        ],
         1,
     ));
     assert_eq!(excerpt["version"], real["version"]);
