@@ -1236,3 +1236,30 @@ fn examples_json_excerpt_is_current() {
         );
     }
 }
+
+/// A reader that stops early must not turn findings into success under `set -o pipefail`.
+#[test]
+fn closed_stdout_keeps_the_exit_code_of_the_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.conf");
+    let body: String = (0..3000)
+        .map(|i| format!("net.ipv4.tcp_fin_timeut = {i}\n"))
+        .collect();
+    std::fs::write(&path, body).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("twlint");
+    let script = format!(
+        "set -o pipefail; '{}' --color never --kernel 5.15 '{}' | head -1 >/dev/null; echo $?",
+        bin.display(),
+        path.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "1",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
