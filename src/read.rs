@@ -11,39 +11,46 @@ use std::path::Path;
 
 /// Reads a regular file of at most `limit` bytes as text.
 pub fn read_text(path: &Path, limit: u64) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
+    read_text_as(path, path, limit)
+}
+
+/// Like [`read_text`], naming the file `shown` in errors (the path as the user wrote it when
+/// `path` is where it was resolved to).
+pub fn read_text_as(path: &Path, shown: &Path, limit: u64) -> Result<String> {
+    let read_err = |source| Error::Read {
+        path: shown.to_path_buf(),
         source,
-    })?;
+    };
+    let not_readable = || Error::NotReadable {
+        path: shown.to_path_buf(),
+    };
+    let too_large = || Error::TooLarge {
+        path: shown.to_path_buf(),
+        limit,
+    };
+    // Checked before opening: opening a FIFO blocks until a writer comes, and a device such as
+    // /dev/zero never ends.
+    let meta = std::fs::metadata(path).map_err(read_err)?;
     if !meta.is_file() {
-        return Err(Error::NotReadable {
-            path: path.to_path_buf(),
-        });
+        return Err(not_readable());
     }
     if meta.len() > limit {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            limit,
-        });
+        return Err(too_large());
     }
-    let file = std::fs::File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    // The path may have been swapped since the check; look at what was actually opened.
+    if !file.metadata().map_err(read_err)?.is_file() {
+        return Err(not_readable());
+    }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // `take` guards against a file that grows between the size check and the read.
     file.take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        .map_err(read_err)?;
     if bytes.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            limit,
-        });
+        return Err(too_large());
     }
+    // The tools work on bytes; invalid UTF-8 becomes U+FFFD so spans stay on character bounds.
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),

@@ -8,7 +8,6 @@
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use super::{parse_text, resolve, SysctlSet};
@@ -214,40 +213,7 @@ fn read_all(entries: Vec<Entry>, sources: &mut SourceMap) -> Result<SysctlSet> {
 
 /// Reads one file as text, refusing what is not a regular file or is too large.
 fn read_source(path: &Path, display: &str) -> Result<String> {
-    let shown = PathBuf::from(display);
-    let read_err = |source| Error::Read {
-        path: shown.clone(),
-        source,
-    };
-    // Checked before opening: opening a FIFO blocks until a writer comes, and a device such as
-    // /dev/zero never ends.
-    let meta = fs::metadata(path).map_err(read_err)?;
-    if !meta.is_file() {
-        return Err(Error::NotReadable { path: shown });
-    }
-    if meta.len() > MAX_FILE_SIZE {
-        return Err(Error::TooLarge {
-            path: shown,
-            limit: MAX_FILE_SIZE,
-        });
-    }
-    let file = fs::File::open(path).map_err(read_err)?;
-    // The file may have grown since it was checked; never read more than the limit.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
-    if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(Error::TooLarge {
-            path: shown,
-            limit: MAX_FILE_SIZE,
-        });
-    }
-    // The tools work on bytes; invalid UTF-8 becomes U+FFFD so spans stay on character bounds.
-    Ok(match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    crate::read::read_text_as(path, Path::new(display), MAX_FILE_SIZE)
 }
 
 fn looks_like_root(dir: &Path) -> bool {

@@ -16,10 +16,9 @@ mod validate;
 mod tests;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kernel::KernelVersion;
 use crate::source::{FileId, SourceMap, Span, Spanned};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Largest topology file twlint reads.
@@ -173,38 +172,7 @@ impl Loaded {
 /// Reads and validates a topology file. I/O problems, a path that is not a regular file (a FIFO,
 /// `/dev/zero`) and files over [`MAX_FILE_SIZE`] are errors; everything else is a diagnostic.
 pub fn load(path: &Path, sources: &mut SourceMap) -> Result<Loaded> {
-    let read_error = |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let not_readable = || Error::NotReadable {
-        path: path.to_path_buf(),
-    };
-    let too_large = || Error::TooLarge {
-        path: path.to_path_buf(),
-        limit: MAX_FILE_SIZE,
-    };
-    // Check before opening: opening a FIFO for reading blocks until a writer comes.
-    let meta = std::fs::metadata(path).map_err(read_error)?;
-    if !meta.is_file() {
-        return Err(not_readable());
-    }
-    if meta.len() > MAX_FILE_SIZE {
-        return Err(too_large());
-    }
-    let file = std::fs::File::open(path).map_err(read_error)?;
-    // The path may have been swapped since; check what was actually opened.
-    if !file.metadata().map_err(read_error)?.is_file() {
-        return Err(not_readable());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(too_large());
-    }
-    let text = String::from_utf8_lossy(&bytes);
+    let text = crate::read::read_text(path, MAX_FILE_SIZE)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

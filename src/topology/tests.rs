@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::Error;
 use crate::diag::Severity;
 
 /// Loads `text` with `sysctl.files` relative to a fresh temporary folder.
