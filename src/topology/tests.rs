@@ -1,6 +1,6 @@
 use super::*;
-use crate::error::Error;
 use crate::diag::Severity;
+use crate::error::Error;
 
 /// Loads `text` with `sysctl.files` relative to a fresh temporary folder.
 fn load_in(dir: &Path, text: &str) -> (SourceMap, Loaded) {
