@@ -127,26 +127,24 @@ pub enum ColorChoice {
     Never,
 }
 
-fn style(choice: ColorChoice) -> Style {
+/// Colour for a stream: forced by `--color`, else only on a terminal and without `NO_COLOR`.
+fn style_for(choice: ColorChoice, is_terminal: bool) -> Style {
     let color = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
     Style { color }
 }
 
+fn style(choice: ColorChoice) -> Style {
+    style_for(choice, io::stdout().is_terminal())
+}
+
 fn stderr_style(choice: ColorChoice) -> Style {
-    let color = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    Style { color }
+    style_for(choice, io::stderr().is_terminal())
 }
 
 /// Prints a failure to stderr and gives exit code 2.

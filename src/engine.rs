@@ -367,9 +367,10 @@ pub fn lint_files(
     let mut confs = Vec::new();
     for p in paths {
         if p.is_file() {
-            let text = crate::read::read_text(p, 64 << 20)?;
+            let text = crate::read::read_text(p, sysctl::MAX_FILE_SIZE)?;
             if sysctl::is_dump(&text) {
-                dumps.push(p.clone());
+                // Keep the text: a dump is parsed from what was read here, not read again.
+                dumps.push((p.clone(), text));
                 continue;
             }
         }
@@ -384,11 +385,10 @@ pub fn lint_files(
             .join(", ");
         sets.push((name, sysctl::load(&confs, sources)?));
     }
-    for d in dumps {
-        sets.push((
-            d.display().to_string(),
-            sysctl::load(std::slice::from_ref(&d), sources)?,
-        ));
+    for (path, text) in dumps {
+        let name = path.display().to_string();
+        let set = sysctl::load_text(&name, &text, sources);
+        sets.push((name, set));
     }
 
     let mut diags = Vec::new();
@@ -493,7 +493,7 @@ fn judge_loaded(
     let mut loaded_sets: Vec<SysctlSet> = Vec::new();
     let mut states: Vec<NodeState> = Vec::new();
     let mut summaries = Vec::new();
-    for (idx, node) in topo.nodes.iter().enumerate() {
+    for node in &topo.nodes {
         let files: Vec<PathBuf> = node.sysctl_files.iter().map(|f| f.value.clone()).collect();
         let set_idx = if files.is_empty() {
             None
@@ -550,7 +550,6 @@ fn judge_loaded(
                 .unwrap_or_default(),
         });
         states.push(node_state(cfg, &info));
-        let _ = idx;
     }
 
     let links: Vec<LinkInfo> = topo

@@ -144,15 +144,12 @@ pub struct KeySpec {
     pub key: &'static str,
     /// First kernel that has the key (`None`: older than any kernel twlint judges).
     pub since: Option<KernelVersion>,
-    pub since_unverified: bool,
     /// First kernel that no longer has it.
     pub removed: Option<KernelVersion>,
     /// Behaviour by version, oldest first; the last era whose `since` is not after the kernel applies.
     pub eras: &'static [Era],
     /// Judged per endpoint of every link (the verdict matrix); companions are only read.
     pub judged: bool,
-    /// One line on what the key does, for tables and `explain`.
-    pub about: &'static str,
 }
 
 const V0: KernelVersion = KernelVersion::new(2, 6);
@@ -162,7 +159,6 @@ pub static KEYS: &[KeySpec] = &[
     KeySpec {
         key: "net.ipv4.tcp_tw_reuse",
         since: None,
-        since_unverified: false,
         removed: None,
         eras: &[
             Era {
@@ -181,12 +177,10 @@ pub static KEYS: &[KeySpec] = &[
             },
         ],
         judged: true,
-        about: "lets connect() take over a TIME_WAIT 4-tuple (needs timestamps on both ends)",
     },
     KeySpec {
         key: "net.ipv4.tcp_tw_recycle",
         since: None,
-        since_unverified: false,
         removed: Some(KernelVersion::new(4, 12)),
         eras: &[Era {
             since: V0,
@@ -198,12 +192,10 @@ pub static KEYS: &[KeySpec] = &[
             unverified: false,
         }],
         judged: true,
-        about: "cut TIME_WAIT to ~3.5 RTO with a per-host timestamp check (removed in 4.12)",
     },
     KeySpec {
         key: "net.ipv4.tcp_timestamps",
         since: None,
-        since_unverified: false,
         removed: None,
         eras: &[Era {
             since: V0,
@@ -212,12 +204,10 @@ pub static KEYS: &[KeySpec] = &[
             unverified: false,
         }],
         judged: true,
-        about: "RFC 7323 timestamps: 1 with random offsets (4.10+), 2 without, 0 off",
     },
     KeySpec {
         key: "net.ipv4.ip_local_port_range",
         since: None,
-        since_unverified: false,
         removed: None,
         eras: &[
             Era {
@@ -235,12 +225,10 @@ pub static KEYS: &[KeySpec] = &[
             },
         ],
         judged: true,
-        about: "the ephemeral ports connect() and bind(0) choose from",
     },
     KeySpec {
         key: "net.ipv4.tcp_fin_timeout",
         since: None,
-        since_unverified: false,
         removed: None,
         eras: &[Era {
             since: V0,
@@ -252,12 +240,10 @@ pub static KEYS: &[KeySpec] = &[
             unverified: false,
         }],
         judged: true,
-        about: "how long an orphaned FIN_WAIT_2 socket lives; not the TIME_WAIT length",
     },
     KeySpec {
         key: "net.ipv4.tcp_max_tw_buckets",
         since: None,
-        since_unverified: false,
         removed: None,
         eras: &[Era {
             since: V0,
@@ -271,12 +257,10 @@ pub static KEYS: &[KeySpec] = &[
             unverified: false,
         }],
         judged: true,
-        about: "the most TIME_WAIT sockets per namespace; beyond it TIME_WAIT is skipped",
     },
     KeySpec {
         key: "net.ipv4.ip_local_reserved_ports",
         since: Some(KernelVersion::new(2, 6)),
-        since_unverified: false,
         removed: None,
         eras: &[Era {
             since: V0,
@@ -285,13 +269,11 @@ pub static KEYS: &[KeySpec] = &[
             unverified: false,
         }],
         judged: true,
-        about: "ports that automatic port selection skips",
     },
     KeySpec {
         key: "net.ipv4.tcp_tw_reuse_delay",
         since: Some(KernelVersion::new(6, 14)),
         // Posted to net-next in December 2024, so 6.14 by the merge calendar (KERNEL-FACTS 5.2).
-        since_unverified: true,
         removed: None,
         eras: &[Era {
             since: KernelVersion::new(6, 14),
@@ -300,12 +282,10 @@ pub static KEYS: &[KeySpec] = &[
             unverified: true,
         }],
         judged: true,
-        about: "milliseconds before tcp_tw_reuse may take over a TIME_WAIT socket",
     },
     KeySpec {
         key: "net.ipv4.ip_unprivileged_port_start",
         since: Some(KernelVersion::new(4, 11)),
-        since_unverified: false,
         removed: None,
         eras: &[Era {
             since: KernelVersion::new(4, 11),
@@ -314,7 +294,6 @@ pub static KEYS: &[KeySpec] = &[
             unverified: false,
         }],
         judged: false,
-        about: "lowest port an unprivileged process may bind; must stay below the ephemeral range",
     },
 ];
 

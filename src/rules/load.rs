@@ -39,6 +39,14 @@ const LABEL_FIELDS: &[&str] = &["on", "key", "message", "when"];
 /// these share one code.
 const RULE_FILE: &str = "rule-file";
 
+/// Moves diagnostics from the shared YAML accessors into `diags` under the rule-file code.
+fn recode(from: Vec<Diagnostic>, diags: &mut Vec<Diagnostic>) {
+    diags.extend(from.into_iter().map(|mut d| {
+        d.code = RULE_FILE.into();
+        d
+    }));
+}
+
 fn err(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
     Diagnostic::new(RULE_FILE, Severity::Error, message).at(span, label)
 }
@@ -109,10 +117,7 @@ fn scalar<'a>(
 ) -> Option<&'a Spanned<String>> {
     let mut local = Vec::new();
     let out = node.expect_scalar(what, &mut local);
-    diags.extend(local.into_iter().map(|mut d| {
-        d.code = RULE_FILE.into();
-        d
-    }));
+    recode(local, diags);
     out
 }
 
@@ -277,10 +282,7 @@ fn example(
     let mut local = Vec::new();
     let Some(entries) = node.expect_mapping("a mapping with `sysctl:` or `topology:`", &mut local)
     else {
-        diags.extend(local.into_iter().map(|mut d| {
-            d.code = RULE_FILE.into();
-            d
-        }));
+        recode(local, diags);
         return ex;
     };
     check_fields(entries, EXAMPLE_FIELDS, &format!("`{what}`"), diags);
@@ -329,17 +331,11 @@ pub fn load_rule(
             return None;
         }
     };
-    diags.extend(doc.diagnostics.into_iter().map(|mut d| {
-        d.code = RULE_FILE.into();
-        d
-    }));
+    recode(doc.diagnostics, diags);
     let root = &doc.root;
     let mut local = Vec::new();
     let Some(entries) = root.expect_mapping("a rule (a mapping)", &mut local) else {
-        diags.extend(local.into_iter().map(|mut d| {
-            d.code = RULE_FILE.into();
-            d
-        }));
+        recode(local, diags);
         return None;
     };
     check_fields(entries, TOP_FIELDS, "a rule", diags);
@@ -517,10 +513,7 @@ pub fn load_rule(
                         }
                     }
                 }
-                diags.extend(local.into_iter().map(|mut d| {
-                    d.code = RULE_FILE.into();
-                    d
-                }));
+                recode(local, diags);
             }
             None => diags.push(err(whole, "the rule has no `keys`", "in this rule")),
         }
@@ -582,10 +575,7 @@ pub fn load_rule(
                     )),
                 }
             }
-            diags.extend(local.into_iter().map(|mut d| {
-                d.code = RULE_FILE.into();
-                d
-            }));
+            recode(local, diags);
         }
         match (when_p, message_t, help_t) {
             (Some(w), Some(m), Some(h)) => Check::Cel(Box::new(CelRule {
@@ -651,10 +641,7 @@ pub fn load_rule(
                     )),
                 }
             }
-            diags.extend(local.into_iter().map(|mut d| {
-                d.code = RULE_FILE.into();
-                d
-            }));
+            recode(local, diags);
         }
         None => diags.push(
             err(whole, "the rule has no `docs`", "in this rule")
