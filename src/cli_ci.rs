@@ -1,0 +1,142 @@
+//! The binary's side of the CI and editor integration: shell completions, the man page, the
+//! JSON Schemas, and finding and checking `.twlint.yaml` before a run. Kept apart from `cli.rs`,
+//! which only calls in here.
+
+use crate::cli::{Args, ColorChoice};
+use clap::{CommandFactory, ValueEnum};
+use std::io::{self, IsTerminal, Write};
+use twlint::diag::Diagnostic;
+use twlint::render;
+use twlint::rules::RuleSet;
+use twlint::settings::{self, Level, Settings};
+use twlint::source::SourceMap;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaKind {
+    /// Topology files (format version 1)
+    Topology,
+    /// Rule files (rules/*.yaml and --rules folders)
+    Rule,
+    /// The project configuration, .twlint.yaml
+    Config,
+}
+
+pub fn completions(shell: clap_complete::Shell) -> io::Result<u8> {
+    let mut cmd = Args::command();
+    let mut out = io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "twlint", &mut out);
+    out.flush()?;
+    Ok(0)
+}
+
+pub fn man() -> io::Result<u8> {
+    let mut out = io::stdout().lock();
+    clap_mangen::Man::new(Args::command()).render(&mut out)?;
+    out.flush()?;
+    Ok(0)
+}
+
+pub fn schema(kind: SchemaKind) -> io::Result<u8> {
+    let v = match kind {
+        SchemaKind::Topology => twlint::schema::topology(),
+        SchemaKind::Rule => twlint::schema::rule(),
+        SchemaKind::Config => twlint::schema::config(),
+    };
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &v)?;
+    writeln!(out)?;
+    Ok(0)
+}
+
+fn stderr_style(color: ColorChoice) -> render::Style {
+    let on = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    render::Style { color: on }
+}
+
+/// Prints configuration problems and the closing line; exit code 2.
+fn config_failed(
+    sources: &SourceMap,
+    diags: &[Diagnostic],
+    path: &str,
+    color: ColorChoice,
+) -> io::Result<u8> {
+    let mut err = io::stderr().lock();
+    render::human::write_diagnostics(&mut err, stderr_style(color), sources, diags)?;
+    writeln!(
+        err,
+        "twlint: error: {path} has {} problem{}; fix it, or run with --no-config to ignore it",
+        diags.len(),
+        if diags.len() == 1 { "" } else { "s" }
+    )?;
+    Ok(2)
+}
+
+/// The configuration for this run: `--config FILE`, else the nearest `.twlint.yaml` from the
+/// working directory upward, none with `--no-config`. `Err` holds the exit code of a failure
+/// already reported.
+pub fn project_settings(
+    args: &Args,
+    sources: &mut SourceMap,
+) -> Result<Option<Settings>, io::Result<u8>> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => {
+            let cwd = std::env::current_dir().map_err(Err)?;
+            match settings::find(&cwd) {
+                // Shown relative to the working directory when it is below it.
+                Some(p) => p.strip_prefix(&cwd).map(|r| r.to_path_buf()).unwrap_or(p),
+                None => return Ok(None),
+            }
+        }
+    };
+    let (s, diags) = match settings::load(&path, sources) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(
+                io::stderr(),
+                "twlint: error: {e}; give --config an existing file, or --no-config"
+            );
+            return Err(Ok(2));
+        }
+    };
+    if !diags.is_empty() {
+        return Err(config_failed(
+            sources,
+            &diags,
+            &path.display().to_string(),
+            args.color,
+        ));
+    }
+    Ok(Some(s))
+}
+
+/// The severity overrides by rule id; unknown rules in them stop the run (exit 2).
+pub fn levels(
+    project: Option<&Settings>,
+    rules: &RuleSet,
+    sources: &SourceMap,
+    color: ColorChoice,
+) -> Result<Vec<(String, Level)>, io::Result<u8>> {
+    let Some(p) = project else {
+        return Ok(Vec::new());
+    };
+    let (levels, diags) = settings::resolve_levels(p, rules);
+    if !diags.is_empty() {
+        return Err(config_failed(
+            sources,
+            &diags,
+            &p.path.display().to_string(),
+            color,
+        ));
+    }
+    Ok(levels)
+}
