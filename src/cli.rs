@@ -204,7 +204,7 @@ fn load_rules(
                     });
             Err(r.map(|_| 2))
         }
-        Err(e) => Err(fail(e)),
+        Err(e) => Err(fail(crate::cli_ci::with_hint(&e))),
     }
 }
 
@@ -238,6 +238,9 @@ fn check(args: Args) -> io::Result<u8> {
         },
         None => None,
     };
+    if args.node.is_some() && args.topology.is_none() {
+        return fail("--node names a node of a topology: add --topology FILE, or drop --node to lint the files on their own");
+    }
     if args.topology.is_none() && args.paths.is_empty() {
         return fail(
             "nothing to judge: give sysctl files or folders, or --topology FILE (see --help)",
@@ -245,9 +248,6 @@ fn check(args: Args) -> io::Result<u8> {
     }
     if args.topology.is_some() && !args.paths.is_empty() {
         return fail("give either PATHs or --topology, not both: a topology names its nodes' sysctl files itself");
-    }
-    if args.node.is_some() && args.topology.is_none() {
-        return fail("--node names a node of a topology: add --topology FILE, or drop --node to lint the files on their own");
     }
     let mut sources = SourceMap::new();
     let project = match crate::cli_ci::project_settings(&args, &mut sources) {
@@ -279,7 +279,7 @@ fn check(args: Args) -> io::Result<u8> {
     };
     let mut report: Report = match result {
         Ok(r) => r,
-        Err(e) => return fail(e),
+        Err(e) => return fail(crate::cli_ci::with_hint(&e)),
     };
     twlint::settings::apply_levels(&mut report, &levels);
     report.config = project.as_ref().map(|p| p.path.display().to_string());

@@ -23,8 +23,12 @@ pub enum SchemaKind {
 
 pub fn completions(shell: clap_complete::Shell) -> io::Result<u8> {
     let mut cmd = Args::command();
+    // Generated into memory first: clap_complete panics when its writer fails, and a closed
+    // stdout (`| head`) must not be a panic.
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "twlint", &mut buf);
     let mut out = io::stdout().lock();
-    clap_complete::generate(shell, &mut cmd, "twlint", &mut out);
+    out.write_all(&buf)?;
     out.flush()?;
     Ok(0)
 }
@@ -139,4 +143,31 @@ pub fn levels(
         ));
     }
     Ok(levels)
+}
+
+/// What to do next about a library error, appended to its message.
+pub fn with_hint(e: &twlint::error::Error) -> String {
+    use twlint::error::Error;
+    let hint = match e {
+        Error::Read { source, .. } => match source.kind() {
+            io::ErrorKind::NotFound => {
+                "check the path; relative paths start at the working directory (topology files name theirs relative to the topology)"
+            }
+            io::ErrorKind::PermissionDenied => {
+                "run twlint as a user that may read it, or copy the file somewhere readable"
+            }
+            _ => "check that the path names a readable file or folder",
+        },
+        Error::NotReadable { .. } => {
+            "give a regular file or a folder (sysctl files, sysctl.d folders, `sysctl -a` dumps)"
+        }
+        Error::TooLarge { .. } => "split the file, or give the folder it belongs to",
+        Error::RuleFailed(_) => {
+            "this is a bug in that rule file: fix it, or turn the rule off with `severity: {ID: off}` in .twlint.yaml"
+        }
+        // Errors added later get no hint rather than a build failure.
+        #[allow(unreachable_patterns)]
+        _ => "see `twlint --help`",
+    };
+    format!("{e}\n  help: {hint}")
 }

@@ -240,6 +240,7 @@ pub fn load_text(
             }
         }
     }
+    diags.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
     (settings, recode(diags))
 }
 

@@ -362,10 +362,16 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
     }
     report.diagnostics = kept;
     for e in entries.iter().filter(|e| !e.used) {
-        let what = match e.suppression.kind {
-            Kind::Line => "on the line below it",
-            Kind::File => "in this file",
-            Kind::Topology => "on this node",
+        let (what, help) = match e.suppression.kind {
+            Kind::Line => (
+                "on the line below it",
+                "remove it, or move it above the line it was meant for",
+            ),
+            Kind::File => ("in this file", "remove it: the rule finds nothing here"),
+            Kind::Topology => (
+                "on this node",
+                "remove the entry: the rule finds nothing on this node",
+            ),
         };
         diags.push(
             Diagnostic::warning(
@@ -373,7 +379,7 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
                 format!("suppression of {} matches no finding {what}", e.rule),
             )
             .at(e.suppression.span, "suppresses nothing")
-            .with_help("remove it, or move it above the line it was meant for"),
+            .with_help(help),
         );
     }
     report.diagnostics.extend(diags);
