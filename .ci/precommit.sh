@@ -34,7 +34,7 @@ out=$("$work/venv/bin/pre-commit" try-repo "$repo" twlint --all-files 2>&1)
 rc=$?
 set -e
 echo "$out" | tail -20
-if [ "$rc" -eq 0 ] || ! echo "$out" | grep -q "TW101"; then
+if [ "$rc" -eq 0 ] || ! grep -q "TW101" <<<"$out"; then
   echo "FAIL: the hook let tcp_tw_recycle through (exit $rc)" >&2
   exit 1
 fi
