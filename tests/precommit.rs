@@ -105,7 +105,10 @@ fn the_sysctl_hook_runs_on_the_repository_files() {
     repo_files(&root(), &mut files);
     let mut picked: Vec<String> = files.into_iter().filter(|f| re.is_match(f)).collect();
     picked.sort();
-    assert!(picked.len() >= 5, "the hook picks too few files: {picked:?}");
+    assert!(
+        picked.len() >= 5,
+        "the hook picks too few files: {picked:?}"
+    );
     let out = command(&h).args(&picked).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -137,7 +140,10 @@ fn the_sysctl_hook_passes_a_clean_file_and_blocks_a_dangerous_one() {
 #[test]
 fn the_topology_hook_runs_with_the_topology_as_args() {
     let h = hook("twlint-topology");
-    assert_eq!(h["pass_filenames"], false, "a topology is one file, given in args");
+    assert_eq!(
+        h["pass_filenames"], false,
+        "a topology is one file, given in args"
+    );
     command(&h)
         .args(["--topology", "topologies/lb-web-db.yaml"])
         .assert()

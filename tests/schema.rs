@@ -66,7 +66,9 @@ fn topologies_in_rule_examples_validate() {
     let schema = twlint::schema::topology();
     // Checks whose mistakes a JSON Schema expresses; the others need cross-references or
     // formats (duplicate names, unknown nodes, addresses) that only the loader checks.
-    let shape_checks = ["TW051", "TW052", "TW053", "TW058", "TW059", "TW062", "TW063"];
+    let shape_checks = [
+        "TW051", "TW052", "TW053", "TW058", "TW059", "TW062", "TW063",
+    ];
     let mut seen = 0;
     for f in yaml_files(&root().join("rules")) {
         let rule = yaml_json(&std::fs::read_to_string(&f).unwrap());
@@ -100,12 +102,21 @@ fn wrong_topologies_fail_the_schema() {
     assert!(errors(&schema, &yaml_json(good)).is_empty());
     for (bad, why) in [
         (good.replace("role: web", "role: webserver"), "unknown role"),
-        (good.replace("    listen", "    listn"), "unknown node field"),
+        (
+            good.replace("    listen", "    listn"),
+            "unknown node field",
+        ),
         (good.replace("[80]", "[0]"), "port out of range"),
         (good.replace("version: 1", "version: 2"), "version 2"),
         (good.replace("rate: 10", "rate: 0"), "zero rate"),
-        (good.replace(", reason: \"kept\"", ""), "ignore entry without a reason"),
-        (good.replace("{rule: TW101, reason: \"kept\"}", "TW101"), "ignore entry as a bare id"),
+        (
+            good.replace(", reason: \"kept\"", ""),
+            "ignore entry without a reason",
+        ),
+        (
+            good.replace("{rule: TW101, reason: \"kept\"}", "TW101"),
+            "ignore entry as a bare id",
+        ),
         (good.replace("nodes:", "nodez:"), "no nodes"),
     ] {
         assert!(
@@ -122,9 +133,17 @@ fn wrong_rules_fail_the_schema() {
     assert!(errors(&schema, &yaml_json(&text)).is_empty());
     for (from, to, why) in [
         ("id: TW101", "id: TW1010", "an id of the wrong shape"),
-        ("verdict: dangerous", "verdict: deadly", "an unknown verdict"),
+        (
+            "verdict: dangerous",
+            "verdict: deadly",
+            "an unknown verdict",
+        ),
         ("scope: ", "scop: ", "an unknown field"),
-        ("name: tw-recycle-removed", "name: TwRecycleRemoved", "a name not in kebab-case"),
+        (
+            "name: tw-recycle-removed",
+            "name: TwRecycleRemoved",
+            "a name not in kebab-case",
+        ),
     ] {
         assert!(text.contains(from), "TW101 changed: no `{from}`");
         let bad = text.replacen(from, to, 1);
