@@ -253,7 +253,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     }
                     crate::config::KernelOrigin::Flag => " (from --kernel)",
                     crate::config::KernelOrigin::Dump => " (from the dump)",
-                    crate::config::KernelOrigin::Config => " (from .twlint.yaml)",
+                    crate::config::KernelOrigin::Config => " (from the configuration file)",
                     _ => "",
                 };
                 if n.role == "nat" {
@@ -301,7 +301,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                         " (assumed; pass --kernel to judge for another)"
                     }
                     crate::config::KernelOrigin::Dump => " (from the dump)",
-                    crate::config::KernelOrigin::Config => " (from .twlint.yaml)",
+                    crate::config::KernelOrigin::Config => " (from the configuration file)",
                     _ => "",
                 };
                 writeln!(
