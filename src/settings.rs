@@ -224,7 +224,11 @@ pub fn load_text(
             match Level::parse(&t.value) {
                 Some(l) => settings.severity.push((rule.clone(), l)),
                 None => {
-                    let help = match did_you_mean(&t.value, Level::NAMES) {
+                    // `warn`, `err`: a prefix is as good a hint as a typo.
+                    let prefix = Level::NAMES
+                        .into_iter()
+                        .find(|n| !t.value.is_empty() && n.starts_with(t.value.as_str()));
+                    let help = match prefix.or_else(|| did_you_mean(&t.value, Level::NAMES)) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "write off, error, warning or info".to_string(),
                     };
