@@ -259,6 +259,10 @@ fn check(args: Args) -> io::Result<u8> {
         .map(|p| p.rules.clone())
         .unwrap_or_default();
     rule_dirs.extend(args.rules.iter().cloned());
+    // A folder named both in .twlint.yaml and with --rules is read once, not reported as
+    // redefining its own rules.
+    let mut seen_dirs = std::collections::HashSet::new();
+    rule_dirs.retain(|d| seen_dirs.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
     let rules = match load_rules(&rule_dirs, &mut sources, args.color) {
         Ok(r) => r,
         Err(code) => return code,

@@ -27,7 +27,7 @@ use crate::source::{FileId, SourceMap, Span, Spanned};
 use std::collections::HashSet;
 
 /// Where a suppression was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// `# twlint: disable=...` above one line.
     Line,
@@ -315,9 +315,10 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
         .iter()
         .flat_map(|n| n.sources.iter().map(String::as_str))
         .collect();
-    let mut scanned = HashSet::new();
+    // A file read for two nodes is registered twice (two ids, one path): every copy is scanned,
+    // so findings in either are covered; problems and unused entries are reported once below.
     for (id, f) in sources.files() {
-        if sysctl_paths.contains(f.path.as_str()) && scanned.insert(f.path.as_str()) {
+        if sysctl_paths.contains(f.path.as_str()) {
             scan_file(id, &f.text, rules, &mut entries, &mut diags);
         }
     }
@@ -361,7 +362,22 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
         }
     }
     report.diagnostics = kept;
+    // The same directive in every copy of a file: (path, offset, rule) identifies it.
+    let place = |e: &Entry| {
+        (
+            sources.get(e.suppression.span.file).path.clone(),
+            e.suppression.span.start,
+            e.rule.clone(),
+            e.suppression.kind,
+        )
+    };
+    let used: HashSet<_> = entries.iter().filter(|e| e.used).map(place).collect();
+    let mut reported = HashSet::new();
     for e in entries.iter().filter(|e| !e.used) {
+        let key = place(e);
+        if used.contains(&key) || !reported.insert(key) {
+            continue;
+        }
         let (what, help) = match e.suppression.kind {
             Kind::Line => (
                 "on the line below it",
@@ -382,6 +398,14 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
             .with_help(help),
         );
     }
+    let mut seen = HashSet::new();
+    diags.retain(|d| {
+        let at = d.primary.as_ref().map(|l| {
+            let loc = sources.location(l.span);
+            (loc.path, loc.line, loc.column)
+        });
+        seen.insert((d.code.clone(), at, d.message.clone()))
+    });
     report.diagnostics.extend(diags);
     crate::engine::sort_by_place(&mut report.diagnostics, sources);
 }

@@ -390,3 +390,53 @@ fn errors_say_what_to_do_next() {
         .code(2)
         .stderr(predicate::str::contains("help: check the path"));
 }
+
+#[test]
+fn a_file_shared_by_two_nodes_is_suppressed_in_both_and_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "common.conf",
+        "# twlint: disable=TW101 -- both hosts are rebuilt next week\nnet.ipv4.tcp_tw_recycle = 1\n# twlint: disable=TW006 -- nothing to hide\nnet.ipv4.tcp_fin_timeout = 60\n",
+    );
+    write(dir.path(), "extra.conf", "net.ipv4.tcp_tw_reuse = 1\n");
+    let topo = "version: 1\ndefaults:\n  kernel: \"6.8\"\nnodes:\n  - name: a\n    addresses: [10.0.0.1]\n    sysctl: {files: [common.conf]}\n  - name: b\n    addresses: [10.0.0.2]\n    listen: [80]\n    sysctl: {files: [common.conf, extra.conf]}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: a}\n";
+    write(dir.path(), "t.yaml", topo);
+    let r = json(dir.path(), &["--topology", "t.yaml"]);
+    let c = codes(&r);
+    assert!(!c.contains(&"TW101".to_string()), "{c:?}");
+    assert_eq!(c.iter().filter(|c| *c == "TW022").count(), 1, "{c:?}");
+    let recycle: Vec<&Value> = r["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["key"] == "net.ipv4.tcp_tw_recycle")
+        .collect();
+    assert!(recycle.len() >= 2);
+    assert!(recycle.iter().all(|v| v["suppressed"]["kind"] == "line"));
+}
+
+#[test]
+fn a_rule_folder_named_in_the_config_and_on_the_command_line_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/TW141-fin-timeout-not-positive.yaml"),
+    )
+    .unwrap()
+    .replace("id: TW141", "id: TW901")
+    .replace("name: fin-timeout-not-positive", "name: fin-timeout-zero")
+    .replace("when: present && num <= 0", "when: present && num == 7")
+    .replace("tcp_fin_timeout = 0\n", "tcp_fin_timeout = 7\n");
+    write(dir.path(), "ci-rules/TW901-fin-timeout-zero.yaml", &rule);
+    write(dir.path(), ".twlint.yaml", "rules: [ci-rules]\n");
+    write(dir.path(), "a.conf", "net.ipv4.tcp_fin_timeout = 7\n");
+    let r = json(dir.path(), &["a.conf", "--rules", "ci-rules"]);
+    assert!(codes(&r).contains(&"TW901".to_string()), "{:?}", codes(&r));
+    let out = twlint(dir.path()).args(["a.conf"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
