@@ -182,7 +182,7 @@ fn fail(msg: impl std::fmt::Display) -> io::Result<u8> {
     Ok(2)
 }
 
-fn load_rules(
+pub(crate) fn load_rules(
     dirs: &[PathBuf],
     sources: &mut SourceMap,
     color: ColorChoice,
@@ -250,43 +250,19 @@ fn check(args: Args) -> io::Result<u8> {
         return fail("give either PATHs or --topology, not both: a topology names its nodes' sysctl files itself");
     }
     let mut sources = SourceMap::new();
-    let project = match crate::cli_ci::project_settings(&args, &mut sources) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let mut rule_dirs = project
-        .as_ref()
-        .map(|p| p.rules.clone())
-        .unwrap_or_default();
-    rule_dirs.extend(args.rules.iter().cloned());
-    // A folder named both in .twlint.yaml and with --rules is read once, not reported as
-    // redefining its own rules.
-    let mut seen_dirs = std::collections::HashSet::new();
-    rule_dirs.retain(|d| seen_dirs.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
-    let rules = match load_rules(&rule_dirs, &mut sources, args.color) {
+    let run = match crate::cli_ci::prepare(&args, kernel, &mut sources) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let levels = match crate::cli_ci::levels(project.as_ref(), &rules, &sources, args.color) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let rules = twlint::settings::without_rules(&rules, &levels);
-    let opts = engine::Options {
-        kernel,
-        default_kernel: project.as_ref().and_then(|p| p.kernel),
-        inline_ignores: !args.no_inline_ignores,
-    };
     let result = match &args.topology {
-        Some(t) => engine::judge_topology_with(t, &opts, &rules, &mut sources),
-        None => engine::lint_files_with(&args.paths, &opts, &rules, &mut sources),
+        Some(t) => engine::judge_topology_with(t, &run.opts, &run.rules, &mut sources),
+        None => engine::lint_files_with(&args.paths, &run.opts, &run.rules, &mut sources),
     };
     let mut report: Report = match result {
         Ok(r) => r,
         Err(e) => return fail(crate::cli_ci::with_hint(&e)),
     };
-    twlint::settings::apply_levels(&mut report, &levels);
-    report.config = project.as_ref().map(|p| p.path.display().to_string());
+    run.finish(&mut report);
     if let (Some(node), false) = (&args.node, report.fatal) {
         if !report.nodes.iter().any(|n| &n.name == node) {
             let names: Vec<&str> = report.nodes.iter().map(|n| n.name.as_str()).collect();
@@ -298,13 +274,7 @@ fn check(args: Args) -> io::Result<u8> {
             ));
         }
     }
-    let fail_on = args
-        .fail_on
-        .unwrap_or(match project.and_then(|p| p.fail_on) {
-            Some(twlint::settings::FailOn::Pointless) => FailOn::Pointless,
-            Some(twlint::settings::FailOn::Never) => FailOn::Never,
-            _ => FailOn::Dangerous,
-        });
+    let fail_on = args.fail_on.unwrap_or(run.fail_on);
     let threshold = match fail_on {
         FailOn::Dangerous => Some(Verdict::Dangerous),
         FailOn::Pointless => Some(Verdict::Pointless),

@@ -2,10 +2,12 @@
 //! JSON Schemas, and finding and checking `.twlint.yaml` before a run. Kept apart from `cli.rs`,
 //! which only calls in here.
 
-use crate::cli::{Args, ColorChoice};
+use crate::cli::{Args, ColorChoice, FailOn};
 use clap::{CommandFactory, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use twlint::diag::Diagnostic;
+use twlint::engine::{self, Report};
+use twlint::kernel::KernelVersion;
 use twlint::render;
 use twlint::rules::RuleSet;
 use twlint::settings::{self, Level, Settings};
@@ -84,7 +86,7 @@ fn config_failed(
 /// The configuration for this run: `--config FILE`, else the nearest `.twlint.yaml` from the
 /// working directory upward, none with `--no-config`. `Err` holds the exit code of a failure
 /// already reported.
-pub fn project_settings(
+fn project_settings(
     args: &Args,
     sources: &mut SourceMap,
 ) -> Result<Option<Settings>, io::Result<u8>> {
@@ -124,7 +126,7 @@ pub fn project_settings(
 }
 
 /// The severity overrides by rule id; unknown rules in them stop the run (exit 2).
-pub fn levels(
+fn levels(
     project: Option<&Settings>,
     rules: &RuleSet,
     sources: &SourceMap,
@@ -170,4 +172,60 @@ pub fn with_hint(e: &twlint::error::Error) -> String {
         _ => "see `twlint --help`",
     };
     format!("{e}\n  help: {hint}")
+}
+
+/// What a lint or topology run needs beyond its inputs, from the flags and `.twlint.yaml`.
+pub struct Run {
+    pub rules: RuleSet,
+    pub opts: engine::Options,
+    /// `--fail-on` when the flag is absent: the file's `fail-on`, else dangerous.
+    pub fail_on: FailOn,
+    levels: Vec<(String, Level)>,
+    config: Option<String>,
+}
+
+impl Run {
+    /// Applies the severity overrides and records the configuration file used.
+    pub fn finish(&self, report: &mut Report) {
+        settings::apply_levels(report, &self.levels);
+        report.config = self.config.clone();
+    }
+}
+
+/// Reads the configuration and the rules (the file's `rules` folders, then `--rules`), and
+/// builds the engine options. `Err` holds the exit code of a failure already reported.
+pub fn prepare(
+    args: &Args,
+    kernel: Option<KernelVersion>,
+    sources: &mut SourceMap,
+) -> Result<Run, io::Result<u8>> {
+    let project = project_settings(args, sources)?;
+    let mut rule_dirs = project
+        .as_ref()
+        .map(|p| p.rules.clone())
+        .unwrap_or_default();
+    rule_dirs.extend(args.rules.iter().cloned());
+    // A folder named both in .twlint.yaml and with --rules is read once, not reported as
+    // redefining its own rules.
+    let mut seen = std::collections::HashSet::new();
+    rule_dirs.retain(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
+    let rules = crate::cli::load_rules(&rule_dirs, sources, args.color)?;
+    let levels = levels(project.as_ref(), &rules, sources, args.color)?;
+    let rules = settings::without_rules(&rules, &levels);
+    let fail_on = match project.as_ref().and_then(|p| p.fail_on) {
+        Some(settings::FailOn::Pointless) => FailOn::Pointless,
+        Some(settings::FailOn::Never) => FailOn::Never,
+        _ => FailOn::Dangerous,
+    };
+    Ok(Run {
+        rules,
+        opts: engine::Options {
+            kernel,
+            default_kernel: project.as_ref().and_then(|p| p.kernel),
+            inline_ignores: !args.no_inline_ignores,
+        },
+        fail_on,
+        levels,
+        config: project.map(|p| p.path.display().to_string()),
+    })
 }
