@@ -328,3 +328,60 @@ pub fn apply_levels(report: &mut Report, levels: &[(String, Level)]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> (Settings, Vec<Diagnostic>) {
+        let mut sources = SourceMap::new();
+        load_text(".twlint.yaml", Path::new("."), text, &mut sources)
+    }
+
+    #[test]
+    fn a_full_file_is_read() {
+        let (s, d) =
+            load("fail-on: never\nkernel: \"5.4\"\nseverity:\n  TW006: off\n  TW121: error\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(s.fail_on, Some(FailOn::Never));
+        assert_eq!(s.kernel, KernelVersion::parse("5.4"));
+        let levels: Vec<_> = s
+            .severity
+            .iter()
+            .map(|(r, l)| (r.value.as_str(), *l))
+            .collect();
+        assert_eq!(levels, [("TW006", Level::Off), ("TW121", Level::Error)]);
+    }
+
+    #[test]
+    fn an_empty_file_is_no_configuration() {
+        let (s, d) = load("");
+        assert!(d.is_empty());
+        assert_eq!(s.fail_on, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_place() {
+        let (_, d) = load("kernel: six\nfail-on: sometimes\nrulez: []\nseverity: [TW006]\n");
+        let lines: Vec<usize> = d
+            .iter()
+            .map(|d| d.primary.as_ref().unwrap().span.start)
+            .collect();
+        assert_eq!(d.len(), 4, "{d:#?}");
+        assert!(lines.windows(2).all(|w| w[0] <= w[1]), "sorted by place");
+        assert!(d
+            .iter()
+            .all(|d| d.code == CODE && d.severity == Severity::Error));
+    }
+
+    #[test]
+    fn the_nearest_file_upward_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(dir.path().join("a").join(FILE_NAME), "").unwrap();
+        assert_eq!(find(&deep), Some(dir.path().join("a").join(FILE_NAME)));
+        std::fs::write(deep.join(FILE_NAME), "").unwrap();
+        assert_eq!(find(&deep), Some(deep.join(FILE_NAME)));
+    }
+}

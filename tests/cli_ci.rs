@@ -440,3 +440,36 @@ fn a_rule_folder_named_in_the_config_and_on_the_command_line_is_read_once() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_wrong_ignore_entry_is_a_topology_error_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "version: 1\nnodes:\n  - name: web\n    ignore:\n      - {rule: TW101, reason: x, until: 2027}\n",
+    );
+    twlint(dir.path())
+        .args(["--topology", "t.yaml"])
+        .assert()
+        .code(2)
+        .stdout(
+            predicate::str::contains("[TW051] Error: unknown field `until` in an `ignore` entry")
+                .and(predicate::str::contains("t.yaml:5:34"))
+                .and(predicate::str::contains(
+                    "the fields of an `ignore` entry are: rule, reason",
+                )),
+        );
+}
+
+#[test]
+fn an_overridden_level_is_shown_beside_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.conf", "net.ipv4.tcp_tw_recycle = 1\n");
+    write(dir.path(), ".twlint.yaml", "severity: {TW101: info}\n");
+    twlint(dir.path()).arg("a.conf").assert().code(0).stdout(
+        predicate::str::contains("dangerous tcp_tw_recycle")
+            .and(predicate::str::contains("[counts as info]"))
+            .and(predicate::str::contains("[TW101] Advice")),
+    );
+}

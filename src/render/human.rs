@@ -126,10 +126,19 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
     for v in rows {
         let rule = v.rule.clone().unwrap_or_else(|| "-".into());
         // A suppressed verdict keeps its row, says so, and shows the reason it was accepted.
-        let reason = match &v.suppressed {
+        let mut reason = match &v.suppressed {
             Some(s) => format!("[suppressed: {}] {}", s.reason, v.reason),
             None => v.reason.clone(),
         };
+        // A .twlint.yaml severity override changes what the verdict weighs, not the verdict.
+        if let Some(level) = v.level {
+            let weight = match level {
+                Severity::Error => "counts as error",
+                Severity::Warning => "counts as warning",
+                Severity::Info => "counts as info",
+            };
+            reason = format!("[{weight}] {reason}");
+        }
         writeln!(
             out,
             "    {} {:<kw$}  {:<vw$}  {:<5}  {}",
