@@ -49,13 +49,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub topology: Option<PathBuf>,
 
-    /// The topology node this host is (checked against the topology)
-    #[arg(
-        long,
-        value_name = "NAME",
-        help_heading = "Input",
-        requires = "topology"
-    )]
+    /// The topology node this host is (checked against the topology; needs --topology)
+    #[arg(long, value_name = "NAME", help_heading = "Input")]
     pub node: Option<String>,
 
     /// Read this host's live values (not available yet: values come from files and dumps)
@@ -74,9 +69,26 @@ pub struct Args {
     #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
     pub rules: Vec<PathBuf>,
 
-    /// Lowest level that makes the exit code 1
-    #[arg(long, value_enum, default_value = "dangerous", help_heading = "Rules")]
-    pub fail_on: FailOn,
+    /// Lowest level that makes the exit code 1 [default: dangerous, or `fail-on` of .twlint.yaml]
+    #[arg(long, value_enum, help_heading = "Rules")]
+    pub fail_on: Option<FailOn>,
+
+    /// Read this configuration file instead of searching for .twlint.yaml
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Rules",
+        conflicts_with = "no_config"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Do not read any .twlint.yaml
+    #[arg(long = "no-config", help_heading = "Rules")]
+    pub no_config: bool,
+
+    /// Ignore suppressions (`# twlint: disable=...` comments and topology `ignore:` entries)
+    #[arg(long = "no-inline-ignores", help_heading = "Rules")]
+    pub no_inline_ignores: bool,
 
     /// Output format
     #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
@@ -93,17 +105,34 @@ pub enum Command {
     Explain {
         /// Rule id (TW101) or name (tw-recycle-removed)
         rule: String,
-        #[arg(long, value_enum, default_value = "human")]
+        /// Output format
+        #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
         format: Format,
-        #[arg(long = "rules", value_name = "DIR")]
+        /// A folder of extra rule files, added to the built-in catalog
+        #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
     },
     /// List the rule catalog
     Rules {
-        #[arg(long, value_enum, default_value = "human")]
+        /// Output format
+        #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
         format: Format,
-        #[arg(long = "rules", value_name = "DIR")]
+        /// A folder of extra rule files, added to the built-in catalog
+        #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
+    },
+    /// Print a shell completion script (source it, or install it where your shell looks)
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `twlint man > twlint.1`
+    Man,
+    /// Print the JSON Schema of a file format, for editors and validators
+    Schema {
+        /// Which format
+        #[arg(value_enum)]
+        kind: crate::cli_ci::SchemaKind,
     },
 }
 
@@ -153,7 +182,7 @@ fn fail(msg: impl std::fmt::Display) -> io::Result<u8> {
     Ok(2)
 }
 
-fn load_rules(
+pub(crate) fn load_rules(
     dirs: &[PathBuf],
     sources: &mut SourceMap,
     color: ColorChoice,
@@ -175,7 +204,7 @@ fn load_rules(
                     });
             Err(r.map(|_| 2))
         }
-        Err(e) => Err(fail(e)),
+        Err(e) => Err(fail(crate::cli_ci::with_hint(&e))),
     }
 }
 
@@ -187,6 +216,9 @@ pub fn run(args: Args) -> io::Result<u8> {
             rules,
         }) => explain(&rule, format, &rules),
         Some(Command::Rules { format, rules }) => list_rules(format, &rules),
+        Some(Command::Completions { shell }) => crate::cli_ci::completions(shell),
+        Some(Command::Man) => crate::cli_ci::man(),
+        Some(Command::Schema { kind }) => crate::cli_ci::schema(kind),
         None => check(args),
     }
 }
@@ -206,6 +238,9 @@ fn check(args: Args) -> io::Result<u8> {
         },
         None => None,
     };
+    if args.node.is_some() && args.topology.is_none() {
+        return fail("--node names a node of a topology: add --topology FILE, or drop --node to lint the files on their own");
+    }
     if args.topology.is_none() && args.paths.is_empty() {
         return fail(
             "nothing to judge: give sysctl files or folders, or --topology FILE (see --help)",
@@ -215,18 +250,19 @@ fn check(args: Args) -> io::Result<u8> {
         return fail("give either PATHs or --topology, not both: a topology names its nodes' sysctl files itself");
     }
     let mut sources = SourceMap::new();
-    let rules = match load_rules(&args.rules, &mut sources, args.color) {
+    let run = match crate::cli_ci::prepare(&args, kernel, &mut sources) {
         Ok(r) => r,
         Err(code) => return code,
     };
     let result = match &args.topology {
-        Some(t) => engine::judge_topology(t, kernel, &rules, &mut sources),
-        None => engine::lint_files(&args.paths, kernel, &rules, &mut sources),
+        Some(t) => engine::judge_topology_with(t, &run.opts, &run.rules, &mut sources),
+        None => engine::lint_files_with(&args.paths, &run.opts, &run.rules, &mut sources),
     };
-    let report: Report = match result {
+    let mut report: Report = match result {
         Ok(r) => r,
-        Err(e) => return fail(e),
+        Err(e) => return fail(crate::cli_ci::with_hint(&e)),
     };
+    run.finish(&mut report);
     if let (Some(node), false) = (&args.node, report.fatal) {
         if !report.nodes.iter().any(|n| &n.name == node) {
             let names: Vec<&str> = report.nodes.iter().map(|n| n.name.as_str()).collect();
@@ -238,7 +274,8 @@ fn check(args: Args) -> io::Result<u8> {
             ));
         }
     }
-    let threshold = match args.fail_on {
+    let fail_on = args.fail_on.unwrap_or(run.fail_on);
+    let threshold = match fail_on {
         FailOn::Dangerous => Some(Verdict::Dangerous),
         FailOn::Pointless => Some(Verdict::Pointless),
         FailOn::Never => None,

@@ -67,6 +67,8 @@ pub enum KernelOrigin {
     Dump,
     /// Nothing said: twlint assumed its newest known kernel.
     Assumed,
+    /// Nothing said in the input; `kernel:` of `.twlint.yaml` was used.
+    Config,
 }
 
 impl KernelOrigin {
@@ -77,6 +79,7 @@ impl KernelOrigin {
             KernelOrigin::Flag => "flag",
             KernelOrigin::Dump => "dump",
             KernelOrigin::Assumed => "assumed",
+            KernelOrigin::Config => "config",
         }
     }
 }

@@ -37,6 +37,11 @@ pub struct VerdictEntry {
     pub rule_name: Option<String>,
     pub reason: String,
     pub help: Option<String>,
+    /// Set when a suppression hides this verdict: it stays in the matrix but no longer counts.
+    pub suppressed: Option<crate::suppress::Suppression>,
+    /// A `.twlint.yaml` severity override for its rule: what the verdict weighs for `--fail-on`
+    /// (error as dangerous, warning as pointless, info never fails).
+    pub level: Option<Severity>,
 }
 
 /// A node as the report presents it.
@@ -80,11 +85,44 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// The input could not be judged (an invalid topology): exit code 2.
     pub fatal: bool,
+    /// The topology nodes' `ignore:` entries, applied by [`crate::suppress::apply`].
+    pub ignores: Vec<crate::suppress::NodeIgnore>,
+    /// Diagnostics a suppression hid, with what hid them.
+    pub suppressed: Vec<(Diagnostic, crate::suppress::Suppression)>,
+    /// The `.twlint.yaml` the run used, set by the caller that read it.
+    pub config: Option<String>,
+}
+
+/// How a run judges, beyond its inputs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--kernel`: overrides every other source of a node's kernel.
+    pub kernel: Option<KernelVersion>,
+    /// `.twlint.yaml`'s `kernel`: used where neither the topology nor a dump says, instead of
+    /// the assumed 6.18.
+    pub default_kernel: Option<KernelVersion>,
+    /// Honour suppressions (sysctl comments and topology `ignore:`); off with
+    /// `--no-inline-ignores`.
+    pub inline_ignores: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            kernel: None,
+            default_kernel: None,
+            inline_ignores: true,
+        }
+    }
 }
 
 impl Report {
+    /// Verdicts of this kind that no suppression hides.
     pub fn count(&self, v: Verdict) -> usize {
-        self.verdicts.iter().filter(|e| e.verdict == v).count()
+        self.verdicts
+            .iter()
+            .filter(|e| e.verdict == v && e.suppressed.is_none())
+            .count()
     }
 
     /// Whether anything reaches the `--fail-on` threshold.
@@ -93,7 +131,8 @@ impl Report {
         let sev = t.severity();
         self.verdicts
             .iter()
-            .any(|e| e.verdict >= t && e.verdict != Verdict::Safe)
+            .filter(|e| e.suppressed.is_none() && e.verdict != Verdict::Safe)
+            .any(|e| e.level.unwrap_or(e.verdict.severity()) >= sev)
             || self
                 .diagnostics
                 .iter()
@@ -237,6 +276,8 @@ fn entry(
         rule_name: j.rule.as_ref().map(|r| r.1.clone()),
         reason: j.reason.clone(),
         help: j.help.clone(),
+        suppressed: None,
+        level: None,
     }
 }
 
@@ -329,7 +370,7 @@ fn dedupe(diags: &mut Vec<Diagnostic>) {
 
 /// Orders diagnostics by file and position (those without a place last), so a report reads top
 /// to bottom through each file and two runs list them identically.
-fn sort_by_place(diags: &mut [Diagnostic], sources: &SourceMap) {
+pub fn sort_by_place(diags: &mut [Diagnostic], sources: &SourceMap) {
     diags.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
             d.primary
@@ -362,6 +403,22 @@ pub fn lint_files(
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<Report> {
+    let opts = Options {
+        kernel,
+        ..Options::default()
+    };
+    lint_files_with(paths, &opts, rules, sources)
+}
+
+/// [`lint_files`] with every option; suppressions are applied.
+pub fn lint_files_with(
+    paths: &[PathBuf],
+    opts: &Options,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
+    let kernel = opts.kernel;
+    let assumed = assumed(opts);
     // Dumps are hosts of their own; everything else is one set read with --system precedence.
     let mut dumps = Vec::new();
     let mut confs = Vec::new();
@@ -403,7 +460,7 @@ pub fn lint_files(
         let (k, origin) = match (kernel, dump_kernel) {
             (Some(k), _) => (k, KernelOrigin::Flag),
             (None, Some(k)) => (k, KernelOrigin::Dump),
-            (None, None) => (ASSUMED_KERNEL, KernelOrigin::Assumed),
+            (None, None) => assumed,
         };
         let cfg = config::resolve(name, k, origin, Some(set), &[], &mut diags);
         let state = node_state(cfg, &NodeInfo::default());
@@ -434,7 +491,7 @@ pub fn lint_files(
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
     sort_by_place(&mut diags, sources);
-    Ok(Report {
+    let mut report = Report {
         mode: Mode::Files,
         topology: None,
         nodes,
@@ -442,7 +499,12 @@ pub fn lint_files(
         verdicts,
         diagnostics: diags,
         fatal: false,
-    })
+        ignores: Vec::new(),
+        suppressed: Vec::new(),
+        config: None,
+    };
+    crate::suppress::apply(&mut report, sources, rules, opts.inline_ignores);
+    Ok(report)
 }
 
 /// Judges every endpoint of every link of a topology file.
@@ -452,8 +514,30 @@ pub fn judge_topology(
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<Report> {
+    let opts = Options {
+        kernel,
+        ..Options::default()
+    };
+    judge_topology_with(path, &opts, rules, sources)
+}
+
+/// [`judge_topology`] with every option; suppressions are applied.
+pub fn judge_topology_with(
+    path: &Path,
+    opts: &Options,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
     let loaded = topology::load(path, sources)?;
-    judge_loaded(loaded, kernel, rules, sources)
+    judge_loaded(loaded, opts, rules, sources)
+}
+
+/// The kernel of a node nothing in the input names one for.
+fn assumed(opts: &Options) -> (KernelVersion, KernelOrigin) {
+    match opts.default_kernel {
+        Some(k) => (k, KernelOrigin::Config),
+        None => (ASSUMED_KERNEL, KernelOrigin::Assumed),
+    }
 }
 
 /// Judges a topology given as text (rule examples and tests); `dir` resolves its files.
@@ -465,15 +549,16 @@ pub fn judge_topology_text(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load_text(name, dir, text, sources);
-    judge_loaded(loaded, None, rules, sources)
+    judge_loaded(loaded, &Options::default(), rules, sources)
 }
 
 fn judge_loaded(
     loaded: topology::Loaded,
-    kernel: Option<KernelVersion>,
+    opts: &Options,
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<Report> {
+    let kernel = opts.kernel;
     let mut diags = loaded.diagnostics;
     let fatal = diags.iter().any(|d| d.severity == Severity::Error);
     let Some(topo) = loaded.topology.filter(|_| !fatal) else {
@@ -485,6 +570,9 @@ fn judge_loaded(
             verdicts: Vec::new(),
             diagnostics: diags,
             fatal: true,
+            ignores: Vec::new(),
+            suppressed: Vec::new(),
+            config: None,
         });
     };
 
@@ -516,7 +604,7 @@ fn judge_loaded(
                 .and_then(|r| KernelVersion::parse(&r.value))
             {
                 Some(k) => (k, KernelOrigin::Dump),
-                None => (ASSUMED_KERNEL, KernelOrigin::Assumed),
+                None => assumed(opts),
             },
         };
         let inline: Vec<InlineValue> = node
@@ -657,7 +745,7 @@ fn judge_loaded(
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
     sort_by_place(&mut diags, sources);
-    Ok(Report {
+    let mut report = Report {
         mode: Mode::Topology,
         topology: topo.name.as_ref().map(|n| n.value.clone()),
         nodes: summaries,
@@ -665,5 +753,10 @@ fn judge_loaded(
         verdicts,
         diagnostics: diags,
         fatal: false,
-    })
+        ignores: topo.nodes.iter().flat_map(|n| n.ignores.clone()).collect(),
+        suppressed: Vec::new(),
+        config: None,
+    };
+    crate::suppress::apply(&mut report, sources, rules, opts.inline_ignores);
+    Ok(report)
 }

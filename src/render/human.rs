@@ -125,6 +125,20 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
         .min(28);
     for v in rows {
         let rule = v.rule.clone().unwrap_or_else(|| "-".into());
+        // A suppressed verdict keeps its row, says so, and shows the reason it was accepted.
+        let mut reason = match &v.suppressed {
+            Some(s) => format!("[suppressed: {}] {}", s.reason, v.reason),
+            None => v.reason.clone(),
+        };
+        // A .twlint.yaml severity override changes what the verdict weighs, not the verdict.
+        if let Some(level) = v.level {
+            let weight = match level {
+                Severity::Error => "counts as error",
+                Severity::Warning => "counts as warning",
+                Severity::Info => "counts as info",
+            };
+            reason = format!("[{weight}] {reason}");
+        }
         writeln!(
             out,
             "    {} {:<kw$}  {:<vw$}  {:<5}  {}",
@@ -132,7 +146,7 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
             short_key(v.key),
             shown_value(v),
             rule,
-            v.reason,
+            reason,
         )?;
     }
     Ok(())
@@ -248,6 +262,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     }
                     crate::config::KernelOrigin::Flag => " (from --kernel)",
                     crate::config::KernelOrigin::Dump => " (from the dump)",
+                    crate::config::KernelOrigin::Config => " (from the configuration file)",
                     _ => "",
                 };
                 if n.role == "nat" {
@@ -295,6 +310,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                         " (assumed; pass --kernel to judge for another)"
                     }
                     crate::config::KernelOrigin::Dump => " (from the dump)",
+                    crate::config::KernelOrigin::Config => " (from the configuration file)",
                     _ => "",
                 };
                 writeln!(
@@ -352,6 +368,16 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
             warnings,
             if warnings == 1 { "" } else { "s" }
         )?;
+        let hidden = r.verdicts.iter().filter(|v| v.suppressed.is_some()).count();
+        if hidden > 0 || !r.suppressed.is_empty() {
+            writeln!(
+                out,
+                "suppressed: {hidden} verdict{}, {} diagnostic{} (--no-inline-ignores shows them)",
+                if hidden == 1 { "" } else { "s" },
+                r.suppressed.len(),
+                if r.suppressed.len() == 1 { "" } else { "s" }
+            )?;
+        }
     }
     Ok(())
 }

@@ -37,7 +37,22 @@ fn verdict(sources: &SourceMap, v: &VerdictEntry) -> Value {
     m.insert("rule_name".into(), json!(v.rule_name));
     m.insert("reason".into(), json!(v.reason));
     m.insert("help".into(), json!(v.help));
+    if let Some(s) = &v.suppressed {
+        m.insert("suppressed".into(), suppression(sources, s));
+    }
+    if let Some(level) = v.level {
+        m.insert("level".into(), json!(level));
+    }
     Value::Object(m)
+}
+
+/// What hid a verdict or a diagnostic: `kind` (line, file, topology), `reason`, `location`.
+pub fn suppression(sources: &SourceMap, s: &crate::suppress::Suppression) -> Value {
+    json!({
+        "kind": s.kind.as_str(),
+        "reason": s.reason,
+        "location": location(sources, Some(s.span)),
+    })
 }
 
 /// One diagnostic as JSON; also used by other machine formats.
@@ -100,7 +115,7 @@ pub fn report(sources: &SourceMap, r: &Report) -> Value {
         .iter()
         .filter(|d| d.severity == crate::diag::Severity::Warning)
         .count();
-    json!({
+    let mut out = json!({
         "version": 1,
         "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
         "mode": match r.mode { Mode::Files => "files", Mode::Topology => "topology" },
@@ -122,7 +137,29 @@ pub fn report(sources: &SourceMap, r: &Report) -> Value {
             "errors": errors,
             "warnings": warnings,
         },
-    })
+    });
+    if let Some(c) = &r.config {
+        out["config"] = json!(c);
+    }
+    // Present only when something was suppressed, so reports without suppressions keep the
+    // exact shape they always had.
+    let hidden = r.verdicts.iter().filter(|v| v.suppressed.is_some()).count();
+    if hidden > 0 || !r.suppressed.is_empty() {
+        out["suppressed"] = r
+            .suppressed
+            .iter()
+            .map(|(d, s)| {
+                let mut v = diagnostic(sources, d);
+                v["suppressed"] = suppression(sources, s);
+                v
+            })
+            .collect();
+        out["summary"]["suppressed"] = json!({
+            "verdicts": hidden,
+            "diagnostics": r.suppressed.len(),
+        });
+    }
+    out
 }
 
 pub fn write(out: &mut dyn std::io::Write, sources: &SourceMap, r: &Report) -> std::io::Result<()> {

@@ -88,6 +88,8 @@ pub struct Node {
     pub sysctl_files: Vec<Spanned<PathBuf>>,
     /// `sysctl.set`, in file order: key and value as written (`"1"`, `"1024 65535"`).
     pub sysctl_set: Vec<(Spanned<String>, Spanned<String>)>,
+    /// `ignore:` entries (rule and reason), checked against the catalog by `suppress`.
+    pub ignores: Vec<crate::suppress::NodeIgnore>,
     /// The whole node mapping.
     pub span: Span,
 }

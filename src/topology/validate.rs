@@ -10,7 +10,16 @@ use std::path::{Path, PathBuf};
 
 const TOP_FIELDS: &[&str] = &["version", "name", "defaults", "nodes", "links"];
 const DEFAULTS_FIELDS: &[&str] = &["kernel"];
-const NODE_FIELDS: &[&str] = &["name", "role", "kernel", "addresses", "listen", "sysctl"];
+const NODE_FIELDS: &[&str] = &[
+    "name",
+    "role",
+    "kernel",
+    "addresses",
+    "listen",
+    "sysctl",
+    "ignore",
+];
+const IGNORE_FIELDS: &[&str] = &["rule", "reason"];
 const SYSCTL_FIELDS: &[&str] = &["files", "set"];
 const LINK_FIELDS: &[&str] = &["from", "to", "port", "via", "closes_first", "rate"];
 
@@ -350,7 +359,20 @@ impl Validator<'_> {
             None => (Vec::new(), Vec::new()),
         };
 
+        let ignores = match field(entries, "ignore") {
+            Some(list) => self.ignores(list),
+            None => Vec::new(),
+        };
+
         let name = name.filter(|_| !duplicate)?;
+        let ignores = ignores
+            .into_iter()
+            .map(|(rule, reason)| crate::suppress::NodeIgnore {
+                node: name.value.clone(),
+                rule,
+                reason,
+            })
+            .collect();
         let role = role.unwrap_or_else(|| Spanned::new(Role::Generic, name.span));
         let node = Node {
             name,
@@ -360,9 +382,77 @@ impl Validator<'_> {
             listen,
             sysctl_files,
             sysctl_set,
+            ignores,
             span,
         };
         Some((node, role_known))
+    }
+
+    /// A node's `ignore:` list: `{rule: TW101, reason: "..."}` items. An entry without a reason
+    /// is TW020 and is dropped, so the finding it meant to hide stays visible.
+    fn ignores(&mut self, list: &YamlNode) -> Vec<(Spanned<String>, Spanned<String>)> {
+        let mut out = Vec::new();
+        let items = list.expect_sequence(
+            "a list of `{rule: TW101, reason: \"...\"}` entries",
+            self.diags,
+        );
+        for item in items.unwrap_or(&[]) {
+            if let Some((text, _)) = item.as_scalar() {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "TW020",
+                        format!("`ignore` entry `{}` has no reason", text.value),
+                    )
+                    .at(text.span, "not applied: no reason")
+                    .with_help(format!(
+                        "write `- {{rule: {}, reason: \"why this is fine here\"}}`",
+                        text.value
+                    )),
+                );
+                continue;
+            }
+            let Some(entries) = item.expect_mapping(
+                "an `ignore` entry (a mapping with `rule` and `reason`)",
+                self.diags,
+            ) else {
+                continue;
+            };
+            self.unknown_fields(entries, IGNORE_FIELDS, "an `ignore` entry");
+            let span = item.span();
+            let rule = match field(entries, "rule") {
+                None => {
+                    self.diags
+                        .push(self.missing("rule", "this `ignore` entry", span));
+                    None
+                }
+                Some(r) => r.expect_scalar("a rule id such as TW101", self.diags),
+            };
+            let reason = match field(entries, "reason") {
+                None => {
+                    self.diags.push(
+                        Diagnostic::warning("TW020", "`ignore` entry has no reason".to_string())
+                            .at(self.first_line(span), "not applied: no `reason`")
+                            .with_help("add `reason: \"why this is fine here\"` to the entry"),
+                    );
+                    None
+                }
+                Some(r) => match r.expect_scalar("a reason", self.diags) {
+                    Some(t) if t.value.trim().is_empty() => {
+                        self.diags.push(
+                            Diagnostic::warning("TW020", "`ignore` entry has an empty reason")
+                                .at(t.span, "not applied: empty reason")
+                                .with_help("say why the finding is acceptable on this node"),
+                        );
+                        None
+                    }
+                    other => other,
+                },
+            };
+            if let (Some(rule), Some(reason)) = (rule, reason) {
+                out.push((rule.clone(), reason.clone()));
+            }
+        }
+        out
     }
 
     #[allow(clippy::type_complexity)]

@@ -1,0 +1,320 @@
+//! JSON Schemas of the topology, rule and configuration formats, for editors and validators.
+//!
+//! twlint reads these files with its own spanned loaders (`topology`, `rules::load`, `settings`),
+//! not with serde, so the schemas are generated (with `schemars`) from schema-only mirror types
+//! kept here. They describe the same fields, types and value sets as the loaders; the loaders
+//! stay the judges of what cross-references (node names, ids against file names, CEL) mean. The
+//! mirrors are kept honest by `tests/schema.rs`, which validates every shipped topology and rule
+//! file against the generated schemas and checks that wrong files fail them.
+//!
+//! [`yaml_to_json`] turns a spanned YAML tree into the JSON value the schemas describe, reading
+//! plain scalars as YAML 1.2 core types (numbers, booleans, null) and quoted ones as strings.
+
+#![allow(dead_code)] // The mirror types exist only for their schemas.
+
+use crate::yaml::{parse_float, parse_int, ScalarStyle, YamlNode};
+use schemars::JsonSchema;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A kernel release such as "6.8" or "5.15.0-91-generic"; quote it, or `6.10` reads as 6.1.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum KernelRelease {
+    Text(String),
+    Number(f64),
+}
+
+/// A sysctl value as written under `set:`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum SysctlValue {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+/// What a node does on the network.
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+enum Role {
+    /// Hosts that open connections (browsers, load generators).
+    Client,
+    /// A middlebox that rewrites source addresses; not a TCP endpoint.
+    Nat,
+    LoadBalancer,
+    Proxy,
+    Web,
+    App,
+    Db,
+    Cache,
+    Generic,
+}
+
+/// Defaults for every node.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    /// Kernel release assumed for nodes that do not say.
+    kernel: Option<KernelRelease>,
+}
+
+/// The node's declared sysctl values.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct NodeSysctl {
+    /// Sysctl files and sysctl.d folders, relative to the topology file.
+    files: Option<Vec<String>>,
+    /// Inline values (`net.ipv4.tcp_tw_reuse: 1`), applied after the files.
+    set: Option<BTreeMap<String, SysctlValue>>,
+}
+
+/// A finding accepted on this node, with the reason.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct IgnoreEntry {
+    /// Rule id (TW101) or name.
+    rule: String,
+    /// Why the finding is acceptable here.
+    #[schemars(length(min = 1))]
+    reason: String,
+}
+
+/// A TCP port.
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+struct Port(#[schemars(range(min = 1, max = 65535))] u16);
+
+/// One machine, or a group of identical replicas.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Node {
+    name: String,
+    /// Defaults to generic.
+    role: Option<Role>,
+    kernel: Option<KernelRelease>,
+    /// Addresses it connects from and is reached at (one per replica).
+    addresses: Option<Vec<String>>,
+    /// Ports its services listen on.
+    listen: Option<Vec<Port>>,
+    sysctl: Option<NodeSysctl>,
+    /// Findings accepted on this node: `- {rule: TW101, reason: "..."}`.
+    ignore: Option<Vec<IgnoreEntry>>,
+}
+
+/// One hop: `from` calls connect(), `to` accepts.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Link {
+    from: String,
+    to: String,
+    port: Port,
+    /// A `nat` node on the way.
+    via: Option<String>,
+    /// The node that closes first (`from` or `to`): where TIME_WAIT lands.
+    closes_first: String,
+    /// New connections per second over the whole link.
+    #[schemars(range(min = 0.000001))]
+    rate: Option<f64>,
+}
+
+/// A twlint topology, format version 1.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "twlint topology (format version 1)")]
+struct Topology {
+    /// The format version: 1.
+    #[schemars(range(min = 1, max = 1))]
+    version: u8,
+    name: Option<String>,
+    defaults: Option<Defaults>,
+    nodes: Vec<Node>,
+    links: Option<Vec<Link>>,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum VerdictName {
+    Safe,
+    Pointless,
+    Dangerous,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum SeverityName {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum ScopeName {
+    /// Once per node (also without a topology).
+    Node,
+    /// Per link end.
+    Hop,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum CheckName {
+    Builtin,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum LabelOwner {
+    Node,
+    Peer,
+}
+
+/// A secondary label, drawn where a related key was set.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct LabelSpec {
+    on: LabelOwner,
+    key: String,
+    message: String,
+    /// CEL condition for drawing the label.
+    when: Option<String>,
+}
+
+/// An example: a sysctl file or a whole topology.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Example {
+    /// A sysctl file; `#= PATH` lines split it into several files.
+    sysctl: Option<String>,
+    /// A whole topology (version 1) with inline `set:` values.
+    topology: Option<String>,
+    /// Kernel release for sysctl examples (--kernel).
+    kernel: Option<KernelRelease>,
+    /// The node it must fire on.
+    node: Option<String>,
+}
+
+/// The documentation sections.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Docs {
+    what: String,
+    why: String,
+    /// Must fire (a test checks it).
+    example: Example,
+    /// Must not fire.
+    use_instead: Example,
+    /// Kernel versions; say UNVERIFIED where a release is not confirmed.
+    kernel: String,
+    references: Vec<String>,
+}
+
+/// A twlint rule file (`rules/<id>-<name>.yaml`).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "twlint rule")]
+struct RuleFile {
+    /// Permanent id, never reused.
+    #[schemars(regex(pattern = r"^TW[0-9]{3}$"))]
+    id: String,
+    /// Kebab-case, naming what the rule flags.
+    #[schemars(regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
+    name: String,
+    /// Lowercase, no final period.
+    summary: String,
+    /// `builtin` for checks implemented by the readers; absent for CEL rules.
+    check: Option<CheckName>,
+    /// Built-in checks only.
+    severity: Option<SeverityName>,
+    verdict: Option<VerdictName>,
+    scope: Option<ScopeName>,
+    /// Keys this rule judges (in-scope keys only).
+    keys: Option<Vec<String>>,
+    /// CEL condition over the fact model (rules/README.md).
+    when: Option<String>,
+    message: Option<String>,
+    help: Option<String>,
+    labels: Option<Vec<LabelSpec>>,
+    docs: Docs,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum FailOnName {
+    Dangerous,
+    Pointless,
+    Never,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum LevelName {
+    /// The rule is not used.
+    Off,
+    Error,
+    Warning,
+    Info,
+}
+
+/// twlint's project configuration (`.twlint.yaml`); command-line flags win over it.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "twlint configuration (.twlint.yaml)")]
+struct ConfigFile {
+    /// Lowest level that makes the exit code 1 (`--fail-on`).
+    fail_on: Option<FailOnName>,
+    /// Kernel assumed where the input names none (instead of 6.18).
+    kernel: Option<KernelRelease>,
+    /// Extra rule folders, relative to this file (added to `--rules`).
+    rules: Option<Vec<String>>,
+    /// Per rule id or name: off, error, warning or info.
+    severity: Option<BTreeMap<String, LevelName>>,
+}
+
+/// The JSON Schema of topology files.
+pub fn topology() -> Value {
+    serde_json::to_value(schemars::schema_for!(Topology)).expect("schemas serialise")
+}
+
+/// The JSON Schema of rule files.
+pub fn rule() -> Value {
+    serde_json::to_value(schemars::schema_for!(RuleFile)).expect("schemas serialise")
+}
+
+/// The JSON Schema of `.twlint.yaml`.
+pub fn config() -> Value {
+    serde_json::to_value(schemars::schema_for!(ConfigFile)).expect("schemas serialise")
+}
+
+/// A spanned YAML tree as JSON: plain scalars typed as YAML 1.2 core reads them.
+pub fn yaml_to_json(node: &YamlNode) -> Value {
+    match node {
+        YamlNode::Scalar { value, style } => {
+            let v = value.value.as_str();
+            if *style != ScalarStyle::Plain {
+                return Value::String(v.to_string());
+            }
+            if let Some(i) = parse_int(v) {
+                return Value::from(i);
+            }
+            if let Some(f) = parse_float(v).filter(|f| f.is_finite()) {
+                return serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number);
+            }
+            match v {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                "null" | "Null" | "NULL" | "~" | "" => Value::Null,
+                _ => Value::String(v.to_string()),
+            }
+        }
+        YamlNode::Sequence { items, .. } => Value::Array(items.iter().map(yaml_to_json).collect()),
+        YamlNode::Mapping { entries, .. } => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.value.clone(), yaml_to_json(v)))
+                .collect(),
+        ),
+        YamlNode::Null(_) => Value::Null,
+    }
+}

@@ -1,0 +1,387 @@
+//! Project configuration: `.twlint.yaml`, found from the working directory upward.
+//!
+//! This module owns finding the file, reading it with spans (through `yaml`), and the two things
+//! it changes in a run that the engine does not know about: per-rule severity overrides
+//! ([`apply_levels`], [`without_rules`]) and the defaults the command line can override
+//! (`fail-on`, `kernel`, `rules`). Command-line flags always win; `rules` folders are added to
+//! those given with `--rules`. Problems in the file are diagnostics with the code `config-file`
+//! (like rule files, a configuration is not content that verdicts are about), and a file with
+//! any of them is not used: the CLI exits 2, because a half-read configuration would silently
+//! change what fails a build.
+//!
+//! What a severity override means: `off` removes the rule (a value rule no longer judges, so the
+//! key gets the next rule's verdict or `safe`; a built-in check's diagnostics are dropped).
+//! `error`, `warning` or `info` set the severity of the rule's diagnostics and the weight of its
+//! verdicts for `--fail-on` (error counts as dangerous, warning as pointless, info never fails);
+//! the verdict itself (safe, pointless, dangerous) stays twlint's judgement of the value and is
+//! shown unchanged, with the level beside it. A topology with errors stays unusable whatever the
+//! overrides say.
+
+use crate::diag::{did_you_mean, Diagnostic, Severity};
+use crate::engine::Report;
+use crate::kernel::KernelVersion;
+use crate::rules::{Check, RuleSet};
+use crate::source::{SourceMap, Span, Spanned};
+use crate::yaml::{self, field, YamlNode};
+use std::path::{Path, PathBuf};
+
+/// The file name searched for.
+pub const FILE_NAME: &str = ".twlint.yaml";
+
+/// The code of every problem in a configuration file.
+pub const CODE: &str = "config-file";
+
+const FIELDS: &[&str] = &["fail-on", "kernel", "rules", "severity"];
+
+/// `fail-on` as the file says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Dangerous,
+    Pointless,
+    Never,
+}
+
+/// A severity override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Off,
+    Error,
+    Warning,
+    Info,
+}
+
+impl Level {
+    pub const NAMES: [&'static str; 4] = ["off", "error", "warning", "info"];
+
+    fn parse(s: &str) -> Option<Level> {
+        match s {
+            "off" => Some(Level::Off),
+            "error" => Some(Level::Error),
+            "warning" => Some(Level::Warning),
+            "info" => Some(Level::Info),
+            _ => None,
+        }
+    }
+
+    fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Off => None,
+            Level::Error => Some(Severity::Error),
+            Level::Warning => Some(Severity::Warning),
+            Level::Info => Some(Severity::Info),
+        }
+    }
+}
+
+/// A read configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub path: PathBuf,
+    pub fail_on: Option<FailOn>,
+    pub kernel: Option<KernelVersion>,
+    /// Extra rule folders, relative to the file's folder.
+    pub rules: Vec<PathBuf>,
+    /// Rule id or name as written, and its level.
+    pub severity: Vec<(Spanned<String>, Level)>,
+}
+
+/// The nearest `.twlint.yaml` in `start` or one of its parents, up to the filesystem root.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+fn problem(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(CODE, Severity::Error, message).at(span, label)
+}
+
+/// Reads a configuration file. I/O failures are errors; everything else is a diagnostic.
+pub fn load(
+    path: &Path,
+    sources: &mut SourceMap,
+) -> crate::error::Result<(Settings, Vec<Diagnostic>)> {
+    let text = crate::read::read_text(path, 1 << 20)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Ok(load_text(&path.display().to_string(), dir, &text, sources))
+}
+
+/// Reads configuration text as if from `path`; `rules` folders are relative to `dir`.
+pub fn load_text(
+    path: &str,
+    dir: &Path,
+    text: &str,
+    sources: &mut SourceMap,
+) -> (Settings, Vec<Diagnostic>) {
+    let file = sources.add(path, text);
+    let mut settings = Settings {
+        path: PathBuf::from(path),
+        ..Settings::default()
+    };
+    let mut diags = Vec::new();
+    let doc = match yaml::parse(file, text) {
+        Ok(doc) => doc,
+        Err(d) => {
+            diags.push(d);
+            return (settings, recode(diags));
+        }
+    };
+    diags.extend(doc.diagnostics);
+    let entries = match &doc.root {
+        YamlNode::Mapping { entries, .. } => entries.as_slice(),
+        YamlNode::Null(_) => &[],
+        other => {
+            diags.push(other.wrong_type("a mapping (`fail-on`, `kernel`, `rules`, `severity`)"));
+            return (settings, recode(diags));
+        }
+    };
+    for (k, _) in entries {
+        if !FIELDS.contains(&k.value.as_str()) {
+            let help = match did_you_mean(&k.value, FIELDS.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the fields of {FILE_NAME} are: {}", FIELDS.join(", ")),
+            };
+            diags.push(
+                problem(
+                    k.span,
+                    format!("unknown field `{}` in {FILE_NAME}", k.value),
+                    "unknown field",
+                )
+                .with_help(help),
+            );
+        }
+    }
+    if let Some(v) = field(entries, "fail-on") {
+        if let Some(t) = v.expect_scalar("dangerous, pointless or never", &mut diags) {
+            settings.fail_on = match t.value.as_str() {
+                "dangerous" => Some(FailOn::Dangerous),
+                "pointless" => Some(FailOn::Pointless),
+                "never" => Some(FailOn::Never),
+                other => {
+                    diags.push(
+                        problem(
+                            t.span,
+                            format!("`{other}` is not a fail-on level"),
+                            "not a level",
+                        )
+                        .with_help("write dangerous, pointless or never"),
+                    );
+                    None
+                }
+            };
+        }
+    }
+    if let Some(v) = field(entries, "kernel") {
+        if let Some(t) = v.expect_scalar("a kernel release such as \"6.8\"", &mut diags) {
+            settings.kernel = KernelVersion::parse(&t.value);
+            if settings.kernel.is_none() {
+                diags.push(
+                    problem(
+                        t.span,
+                        format!("`{}` is not a kernel release", t.value),
+                        "not a kernel release",
+                    )
+                    .with_help("write the release as `uname -r` prints it, quoted: \"5.15\""),
+                );
+            }
+        }
+    }
+    if let Some(v) = field(entries, "rules") {
+        for item in v
+            .expect_sequence("a list of rule folders", &mut diags)
+            .unwrap_or(&[])
+        {
+            if let Some(t) = item.expect_scalar("a folder path", &mut diags) {
+                let p = dir.join(&t.value);
+                if p.is_dir() {
+                    settings.rules.push(p);
+                } else {
+                    diags.push(
+                        problem(
+                            t.span,
+                            format!("rule folder `{}` does not exist", t.value),
+                            format!("not found as {}", p.display()),
+                        )
+                        .with_help(format!("paths are relative to the folder of {FILE_NAME}")),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(v) = field(entries, "severity") {
+        let map = v.expect_mapping(
+            "a mapping of rule ids to off, error, warning or info",
+            &mut diags,
+        );
+        for (rule, level) in map.unwrap_or(&[]) {
+            let Some(t) = level.expect_scalar("off, error, warning or info", &mut diags) else {
+                continue;
+            };
+            match Level::parse(&t.value) {
+                Some(l) => settings.severity.push((rule.clone(), l)),
+                None => {
+                    // `warn`, `err`: a prefix is as good a hint as a typo.
+                    let prefix = Level::NAMES
+                        .into_iter()
+                        .find(|n| !t.value.is_empty() && n.starts_with(t.value.as_str()));
+                    let help = match prefix.or_else(|| did_you_mean(&t.value, Level::NAMES)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "write off, error, warning or info".to_string(),
+                    };
+                    diags.push(
+                        problem(
+                            t.span,
+                            format!("`{}` is not a severity", t.value),
+                            "not a severity",
+                        )
+                        .with_help(help),
+                    );
+                }
+            }
+        }
+    }
+    diags.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
+    (settings, recode(diags))
+}
+
+/// The YAML accessors report under topology codes; here every problem is a `config-file` error.
+fn recode(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags
+        .into_iter()
+        .map(|mut d| {
+            d.code = CODE.into();
+            d.severity = Severity::Error;
+            d
+        })
+        .collect()
+}
+
+/// Resolves the severity overrides' rule ids (or names) against the catalog: the overrides by
+/// rule id, and a diagnostic for every one the catalog lacks.
+pub fn resolve_levels(
+    settings: &Settings,
+    rules: &RuleSet,
+) -> (Vec<(String, Level)>, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let mut diags = Vec::new();
+    for (rule, level) in &settings.severity {
+        match rules.get(&rule.value) {
+            Some(r) => out.push((r.id.clone(), *level)),
+            None => {
+                let all = rules
+                    .rules
+                    .iter()
+                    .flat_map(|r| [r.id.as_str(), r.name.as_str()]);
+                let help = match did_you_mean(&rule.value, all) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "name a rule of `twlint rules` by id or name".to_string(),
+                };
+                diags.push(
+                    problem(
+                        rule.span,
+                        format!("unknown rule `{}` in `severity`", rule.value),
+                        "no such rule",
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+    }
+    (out, diags)
+}
+
+/// The catalog without the value rules turned `off` (built-in checks stay: they run inside the
+/// readers, so their diagnostics are dropped by [`apply_levels`] instead).
+pub fn without_rules(rules: &RuleSet, levels: &[(String, Level)]) -> RuleSet {
+    let off = |id: &str| levels.iter().any(|(r, l)| r == id && *l == Level::Off);
+    RuleSet {
+        rules: rules
+            .rules
+            .iter()
+            .filter(|r| !(matches!(r.check, Check::Cel(_)) && off(&r.id)))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Applies the overrides to a judged report (a report that could not be judged is left alone).
+pub fn apply_levels(report: &mut Report, levels: &[(String, Level)]) {
+    if report.fatal || levels.is_empty() {
+        return;
+    }
+    let level_of = |id: &str| levels.iter().find(|(r, _)| r == id).map(|(_, l)| *l);
+    report.diagnostics.retain_mut(|d| match level_of(&d.code) {
+        Some(Level::Off) => false,
+        Some(l) => {
+            d.severity = l.severity().expect("not off");
+            true
+        }
+        None => true,
+    });
+    for v in &mut report.verdicts {
+        if let Some(l) = v.rule.as_deref().and_then(level_of) {
+            v.level = l.severity();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> (Settings, Vec<Diagnostic>) {
+        let mut sources = SourceMap::new();
+        load_text(".twlint.yaml", Path::new("."), text, &mut sources)
+    }
+
+    #[test]
+    fn a_full_file_is_read() {
+        let (s, d) =
+            load("fail-on: never\nkernel: \"5.4\"\nseverity:\n  TW006: off\n  TW121: error\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(s.fail_on, Some(FailOn::Never));
+        assert_eq!(s.kernel, KernelVersion::parse("5.4"));
+        let levels: Vec<_> = s
+            .severity
+            .iter()
+            .map(|(r, l)| (r.value.as_str(), *l))
+            .collect();
+        assert_eq!(levels, [("TW006", Level::Off), ("TW121", Level::Error)]);
+    }
+
+    #[test]
+    fn an_empty_file_is_no_configuration() {
+        let (s, d) = load("");
+        assert!(d.is_empty());
+        assert_eq!(s.fail_on, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_place() {
+        let (_, d) = load("kernel: six\nfail-on: sometimes\nrulez: []\nseverity: [TW006]\n");
+        let lines: Vec<usize> = d
+            .iter()
+            .map(|d| d.primary.as_ref().unwrap().span.start)
+            .collect();
+        assert_eq!(d.len(), 4, "{d:#?}");
+        assert!(lines.windows(2).all(|w| w[0] <= w[1]), "sorted by place");
+        assert!(d
+            .iter()
+            .all(|d| d.code == CODE && d.severity == Severity::Error));
+    }
+
+    #[test]
+    fn the_nearest_file_upward_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(dir.path().join("a").join(FILE_NAME), "").unwrap();
+        assert_eq!(find(&deep), Some(dir.path().join("a").join(FILE_NAME)));
+        std::fs::write(deep.join(FILE_NAME), "").unwrap();
+        assert_eq!(find(&deep), Some(deep.join(FILE_NAME)));
+    }
+}
