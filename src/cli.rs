@@ -94,14 +94,14 @@ pub enum Command {
         /// Rule id (TW101) or name (tw-recycle-removed)
         rule: String,
         #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        format: DocFormat,
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
     /// List the rule catalog
     Rules {
         #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        format: DocFormat,
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
@@ -116,6 +116,23 @@ pub enum FailOn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    Human,
+    Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps)
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the PR's lines
+    Github,
+    /// Markdown for a PR comment or $GITHUB_STEP_SUMMARY
+    Markdown,
+    /// `file:line:col: severity: message [TW001]`, for editors
+    Gcc,
+    /// Prometheus text format, for node_exporter's textfile collector
+    Prometheus,
+}
+
+/// Output of `explain` and `rules`: documentation has no SARIF or metrics form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
     Human,
     Json,
 }
@@ -256,6 +273,11 @@ fn check(args: Args) -> io::Result<u8> {
     let written = match args.format {
         Format::Human => render::human::write(&mut out, style(args.color), &sources, &report),
         Format::Json => render::json::write(&mut out, &sources, &report),
+        Format::Sarif => render::sarif::write(&mut out, &sources, &rules, &report),
+        Format::Github => render::github::write(&mut out, &sources, &rules, &report),
+        Format::Markdown => render::markdown::write(&mut out, &sources, &rules, &report),
+        Format::Gcc => render::gcc::write(&mut out, &sources, &report),
+        Format::Prometheus => render::prometheus::write(&mut out, &report),
     }
     .and_then(|_| out.flush());
     match written {
@@ -279,7 +301,7 @@ fn example_text(e: &Example) -> String {
     s
 }
 
-fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
+fn explain(id: &str, format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
     let mut sources = SourceMap::new();
     let rules = match load_rules(dirs, &mut sources, ColorChoice::Auto) {
         Ok(r) => r,
@@ -322,7 +344,7 @@ fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
             String::new(),
         ),
     };
-    if format == Format::Json {
+    if format == DocFormat::Json {
         let v = serde_json::json!({
             "id": rule.id, "name": rule.name, "summary": rule.summary, "kind": kind, "level": level,
             "keys": keys, "scope": scope, "when": when,
@@ -391,14 +413,14 @@ fn indent(s: &str) -> String {
         .join("\n")
 }
 
-fn list_rules(format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
+fn list_rules(format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
     let mut sources = SourceMap::new();
     let rules = match load_rules(dirs, &mut sources, ColorChoice::Auto) {
         Ok(r) => r,
         Err(code) => return code,
     };
     let mut out = io::stdout().lock();
-    if format == Format::Json {
+    if format == DocFormat::Json {
         let v: Vec<_> = rules
             .rules
             .iter()
