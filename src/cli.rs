@@ -98,6 +98,8 @@ pub enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+    /// Write the sysctl.d drop-in each node of a topology needs to follow the advice
+    Advise(crate::cli_advise::AdviseArgs),
     /// List the rule catalog
     Rules {
         #[arg(long, value_enum, default_value = "human")]
@@ -204,6 +206,13 @@ pub fn run(args: Args) -> io::Result<u8> {
             rules,
         }) => explain(&rule, format, &rules),
         Some(Command::Rules { format, rules }) => list_rules(format, &rules),
+        Some(Command::Advise(a)) => {
+            let mut sources = SourceMap::new();
+            match load_rules(&a.rules, &mut sources, ColorChoice::Auto) {
+                Ok(rules) => crate::cli_advise::run(a, &rules, sources),
+                Err(code) => code,
+            }
+        }
         None => check(args),
     }
 }

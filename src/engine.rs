@@ -37,6 +37,9 @@ pub struct VerdictEntry {
     pub rule_name: Option<String>,
     pub reason: String,
     pub help: Option<String>,
+    /// The values a drop-in on this node sets to follow the advice (the rule's `fix`), for
+    /// `twlint advise`; empty when the rule has none.
+    pub fix: Vec<(String, String)>,
 }
 
 /// A node as the report presents it.
@@ -117,6 +120,7 @@ struct Judged {
     reason: String,
     help: Option<String>,
     labels: Vec<Label>,
+    fix: Vec<(String, String)>,
 }
 
 /// Everything needed to judge one node's keys.
@@ -190,12 +194,17 @@ fn judge_key(
                 labels.push(Label::new(span, l.message.clone()));
             }
         }
+        let mut fix = Vec::new();
+        for (k, t) in &cel_rule.fix {
+            fix.push((k.clone(), eval::render(t, &ctx).map_err(fail)?));
+        }
         best = Some(Judged {
             verdict: cel_rule.verdict,
             rule: Some((rule.id.clone(), rule.name.clone())),
             reason,
             help: Some(help),
             labels,
+            fix,
         });
     }
     Ok(Some(best.unwrap_or_else(|| {
@@ -212,6 +221,7 @@ fn judge_key(
             },
             help: None,
             labels: Vec::new(),
+            fix: Vec::new(),
         }
     })))
 }
@@ -237,6 +247,7 @@ fn entry(
         rule_name: j.rule.as_ref().map(|r| r.1.clone()),
         reason: j.reason.clone(),
         help: j.help.clone(),
+        fix: j.fix.clone(),
     }
 }
 
@@ -453,7 +464,21 @@ pub fn judge_topology(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load(path, sources)?;
-    judge_loaded(loaded, kernel, rules, sources)
+    judge_loaded(loaded, kernel, rules, sources, &BTreeMap::new())
+}
+
+/// Judges a topology as if each named node also had the given sysctl file applied after all of
+/// its values (files and inline `set:`): what `twlint advise`'s drop-ins lead to. The map is
+/// node name -> (file name, text).
+pub fn judge_topology_with_dropins(
+    path: &Path,
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+    dropins: &BTreeMap<String, (String, String)>,
+) -> Result<Report> {
+    let loaded = topology::load(path, sources)?;
+    judge_loaded(loaded, kernel, rules, sources, dropins)
 }
 
 /// Judges a topology given as text (rule examples and tests); `dir` resolves its files.
@@ -465,7 +490,7 @@ pub fn judge_topology_text(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load_text(name, dir, text, sources);
-    judge_loaded(loaded, None, rules, sources)
+    judge_loaded(loaded, None, rules, sources, &BTreeMap::new())
 }
 
 fn judge_loaded(
@@ -473,6 +498,7 @@ fn judge_loaded(
     kernel: Option<KernelVersion>,
     rules: &RuleSet,
     sources: &mut SourceMap,
+    dropins: &BTreeMap<String, (String, String)>,
 ) -> Result<Report> {
     let mut diags = loaded.diagnostics;
     let fatal = diags.iter().any(|d| d.severity == Severity::Error);
@@ -519,7 +545,7 @@ fn judge_loaded(
                 None => (ASSUMED_KERNEL, KernelOrigin::Assumed),
             },
         };
-        let inline: Vec<InlineValue> = node
+        let mut inline: Vec<InlineValue> = node
             .sysctl_set
             .iter()
             .map(|(k, v)| InlineValue {
@@ -529,6 +555,19 @@ fn judge_loaded(
                 value_span: v.span,
             })
             .collect();
+        if let Some((name, text)) = dropins.get(&node.name.value) {
+            let set = sysctl::load_text(name, text, sources);
+            for f in &set.files {
+                for a in &f.assignments {
+                    inline.push(InlineValue {
+                        key: a.key.value.clone(),
+                        key_span: a.key.span,
+                        value: a.value.value.clone(),
+                        value_span: a.value.span,
+                    });
+                }
+            }
+        }
         let cfg = config::resolve(&node.name.value, k, origin, set, &inline, &mut diags);
         let info = NodeInfo {
             role: node.role.value.as_str().to_string(),
