@@ -304,6 +304,8 @@ pub fn dropin_text(advice: &Advice, n: &NodeAdvice) -> String {
                 .unwrap_or_default();
             let cur = if cur.is_empty() { "(empty)" } else { cur };
             wrap_comment(&mut out, &format!("was {cur}{from}"));
+        } else {
+            wrap_comment(&mut out, "was the kernel's memory-dependent default");
         }
         for (v, rule) in &c.set_aside {
             wrap_comment(

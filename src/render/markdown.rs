@@ -116,7 +116,7 @@ fn rows_block(
         .filter(|v| v.verdict != Verdict::Safe)
         .collect();
     // Stable: the order within a verdict is the report's (side, then key order).
-    findings.sort_by(|a, b| b.verdict.cmp(&a.verdict));
+    findings.sort_by_key(|v| std::cmp::Reverse(v.verdict));
     let safe: Vec<&VerdictEntry> = rows
         .iter()
         .copied()
@@ -255,7 +255,7 @@ pub fn write(
                         (h, rows)
                     })
                     .collect();
-                hops.sort_by(|a, b| worst(&b.1).cmp(&worst(&a.1)));
+                hops.sort_by_key(|h| std::cmp::Reverse(worst(&h.1)));
                 for (h, rows) in &hops {
                     let via = h
                         .via
@@ -303,7 +303,7 @@ pub fn write(
         writeln!(out, "|---|---|---|---|---|")?;
         let mut diags: Vec<_> = r.diagnostics.iter().collect();
         // Errors first; within a level the report's order (file, then line).
-        diags.sort_by(|a, b| b.severity.cmp(&a.severity));
+        diags.sort_by_key(|d| std::cmp::Reverse(d.severity));
         for d in diags {
             let place = match &d.primary {
                 Some(p) => {

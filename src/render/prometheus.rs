@@ -203,7 +203,11 @@ pub fn families(r: &Report) -> Vec<Family> {
 }
 
 pub fn write(out: &mut dyn Write, r: &Report) -> io::Result<()> {
-    for f in families(r) {
+    // Hop families only mean something with a topology; without one they would be empty.
+    for f in families(r)
+        .into_iter()
+        .filter(|f| !(f.name.starts_with("twlint_hop_") && f.samples.is_empty()))
+    {
         f.write(out)?;
     }
     Ok(())
