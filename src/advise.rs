@@ -416,9 +416,10 @@ pub fn markdown(advice: &Advice) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "<details><summary>{}</summary>", n.file_name);
         let _ = writeln!(out);
-        let _ = writeln!(out, "```ini");
+        // Tildes, so the comment can itself be quoted in a backtick-fenced block.
+        let _ = writeln!(out, "~~~ini");
         out.push_str(&dropin_text(advice, n));
-        let _ = writeln!(out, "```");
+        let _ = writeln!(out, "~~~");
         let _ = writeln!(out);
         let _ = writeln!(out, "</details>");
         let _ = writeln!(out);

@@ -30,6 +30,9 @@ pub struct AdviseArgs {
     /// A folder of extra rule files
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
+    /// Colour of the topology's errors on stderr (auto: only on a terminal and without NO_COLOR)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: crate::cli::ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,7 +74,16 @@ pub fn run(
         let mut err = io::stderr().lock();
         twlint::render::human::write_diagnostics(
             &mut err,
-            twlint::render::Style { color: false },
+            twlint::render::Style {
+                color: match args.color {
+                    crate::cli::ColorChoice::Always => true,
+                    crate::cli::ColorChoice::Never => false,
+                    crate::cli::ColorChoice::Auto => {
+                        std::io::IsTerminal::is_terminal(&io::stderr())
+                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    }
+                },
+            },
             &sources,
             &report.diagnostics,
         )?;
