@@ -199,3 +199,74 @@ fn a_topology_with_errors_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(Path::new(&t).exists());
 }
+
+/// A user rule (TW901, judging another key of the same node) asks for another value of the key a
+/// shipped rule (TW120) fixes: the shipped rule wins (same verdict, lower id) and the drop-in says
+/// what it set aside, the same way on every run.
+#[test]
+fn conflicting_fixes_resolve_by_verdict_then_id_and_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("TW901-db-timestamps-two.yaml"),
+        r#"id: TW901
+name: db-timestamps-two
+summary: a site policy that wants tcp_timestamps=2 on databases
+verdict: dangerous
+scope: node
+keys: [net.ipv4.tcp_fin_timeout]
+when: node.role == 'db' && node.num['net.ipv4.tcp_timestamps'] != 2
+message: "site policy: databases run tcp_timestamps=2"
+help: "set `net.ipv4.tcp_timestamps = 2`"
+fix: {set: {net.ipv4.tcp_timestamps: "2"}}
+docs:
+  what: |
+    A test policy.
+  why: |
+    To check how advise resolves two rules that want different values.
+  example:
+    topology: |
+      version: 1
+      nodes:
+        - {name: db, role: db, sysctl: {set: {net.ipv4.tcp_timestamps: 0}}}
+        - {name: app, role: app}
+      links:
+        - {from: app, to: db, port: 5432, closes_first: app}
+  use_instead:
+    sysctl: |
+      net.ipv4.tcp_timestamps = 2
+  kernel: |
+    Any.
+  references: ["tests/advise.rs"]
+"#,
+    )
+    .unwrap();
+    let run = || {
+        twlint()
+            .args([
+                "advise",
+                "--topology",
+                "topologies/lb-web-db.yaml",
+                "--rules",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let db = &text[text.find("# ==> 99-twlint-db.conf <==").unwrap()..];
+    assert!(db.contains("\nnet.ipv4.tcp_timestamps = 1\n"), "{db}");
+    assert!(
+        db.contains(
+            "# TW901 asked for 2; set aside: the worst verdict, then the lowest rule id, decides"
+        ),
+        "{db}"
+    );
+    assert_eq!(run().stdout, out.stdout);
+}

@@ -30,7 +30,7 @@ fn command(s: Severity) -> &'static str {
     }
 }
 
-fn line(sources: &SourceMap, rules: &RuleSet, d: &Diagnostic) -> String {
+fn line(sources: &SourceMap, rules: &RuleSet, topology: bool, d: &Diagnostic) -> String {
     let mut props = Vec::new();
     if let Some(p) = &d.primary {
         let file = sources.get(p.span.file);
@@ -52,7 +52,9 @@ fn line(sources: &SourceMap, rules: &RuleSet, d: &Diagnostic) -> String {
     };
     props.push(format!("title={}", escape_property(&title)));
     let mut msg = d.message.clone();
-    if let Some(n) = &d.node {
+    // With a topology the node says which host; without one it is the linted path, already
+    // in the annotation's file.
+    if let Some(n) = d.node.as_ref().filter(|_| topology) {
         msg = format!("{n}: {msg}");
     }
     if let Some(h) = &d.help {
@@ -82,8 +84,9 @@ pub fn write(
     rules: &RuleSet,
     r: &Report,
 ) -> io::Result<()> {
+    let topology = r.mode == crate::engine::Mode::Topology;
     for d in &r.diagnostics {
-        writeln!(out, "{}", line(sources, rules, d))?;
+        writeln!(out, "{}", line(sources, rules, topology, d))?;
     }
     Ok(())
 }

@@ -318,7 +318,7 @@ pub fn write(
                 Severity::Info => "info",
             };
             let mut msg = cell(&d.message);
-            if let Some(n) = &d.node {
+            if let Some(n) = d.node.as_ref().filter(|_| r.mode == Mode::Topology) {
                 msg = format!("{}: {msg}", cell(n));
             }
             writeln!(

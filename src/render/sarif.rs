@@ -179,7 +179,9 @@ fn result(sources: &SourceMap, d: &Diagnostic, index: usize) -> Value {
     r.insert("ruleIndex".into(), json!(index));
     r.insert("level".into(), json!(level(d.severity)));
     r.insert("message".into(), json!({"text": text}));
-    if let Some(p) = &d.primary {
+    // Code scanning drops results without a location: a problem with no place of its own is
+    // shown at its first related place.
+    if let Some(p) = d.primary.as_ref().or(d.secondary.first()) {
         r.insert("locations".into(), json!([location(sources, p.span, None)]));
     }
     if !d.secondary.is_empty() {
