@@ -68,6 +68,19 @@ fn advised_dropins_leave_no_dangerous_verdict() {
             path.display(),
             advise::text(&advice)
         );
+        // The advised values themselves are clean: no diagnostic points into a drop-in.
+        for d in &after.diagnostics {
+            if let Some(p) = &d.primary {
+                let path = &sources.get(p.span.file).path;
+                assert!(
+                    !path.starts_with("99-twlint-"),
+                    "{}: {path}: [{}] {}",
+                    before.topology.as_deref().unwrap_or("?"),
+                    d.code,
+                    d.message
+                );
+            }
+        }
         // Every dangerous verdict before was either fixed or listed as not fixable.
         for v in before
             .verdicts
@@ -269,4 +282,51 @@ docs:
         "{db}"
     );
     assert_eq!(run().stdout, out.stdout);
+}
+
+/// A removed key cannot be fixed by a drop-in (the line must go): advise lists it, with the
+/// rule's help, and writes nothing for it.
+#[test]
+fn what_no_dropin_can_fix_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.yaml");
+    std::fs::write(
+        &t,
+        "version: 1\nnodes:\n  - {name: app, role: app, kernel: \"6.8\", sysctl: {set: {net.ipv4.tcp_tw_recycle: 1}}}\n  - {name: db, role: db, kernel: \"6.8\"}\nlinks:\n  - {from: app, to: db, port: 5432, closes_first: app}\n",
+    )
+    .unwrap();
+    let out = twlint()
+        .args(["advise", "--topology"])
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("# twlint: no node needs a change the rules can make"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# ==> not fixable by a drop-in <=="),
+        "{text}"
+    );
+    assert!(
+        text.contains("# app net.ipv4.tcp_tw_recycle (TW101 on app->db)"),
+        "{text}"
+    );
+    let out_dir = dir.path().join("out");
+    let out = twlint()
+        .args(["advise", "--topology"])
+        .arg(&t)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not fixable by a drop-in: app net.ipv4.tcp_tw_recycle (TW101)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
 }
