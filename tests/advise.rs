@@ -330,3 +330,36 @@ fn what_no_dropin_can_fix_is_listed() {
     );
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
 }
+
+/// A node that needed a drop-in and no longer does loses the file twlint wrote for it; files
+/// twlint wrote from another topology are left alone.
+#[test]
+fn out_dir_removes_its_own_stale_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = format!(
+        "{} 0.1.0 for node web\n#   twlint advise --topology topologies/lb-web-db.yaml --out DIR\nnet.ipv4.tcp_tw_reuse = 1\n",
+        advise::MARKER
+    );
+    let other = format!(
+        "{} 0.1.0 for node web\n#   twlint advise --topology other.yaml --out DIR\nnet.ipv4.tcp_tw_reuse = 1\n",
+        advise::MARKER
+    );
+    std::fs::write(dir.path().join("99-twlint-web.conf"), &stale).unwrap();
+    std::fs::write(dir.path().join("99-twlint-other.conf"), &other).unwrap();
+    let out = twlint()
+        .args(["advise", "--topology", "topologies/lb-web-db.yaml", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("removed") && err.contains("99-twlint-web.conf"),
+        "{err}"
+    );
+    assert!(!dir.path().join("99-twlint-web.conf").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("99-twlint-other.conf")).unwrap(),
+        other
+    );
+}
