@@ -118,9 +118,11 @@ pub enum FailOn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Tables per hop and frames at the lines, for a terminal
     Human,
+    /// The report as one JSON object (version 1)
     Json,
-    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps)
+    /// SARIF 2.1.0, for code scanning (GitHub, Azure DevOps, SARIF viewers)
     Sarif,
     /// GitHub Actions workflow commands: annotations on the PR's lines
     Github,
