@@ -107,16 +107,18 @@ pub enum Command {
         rule: String,
         /// Output format
         #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-        format: Format,
+        format: DocFormat,
         /// A folder of extra rule files, added to the built-in catalog
         #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
     },
+    /// Write the sysctl.d drop-in each node of a topology needs to follow the advice
+    Advise(crate::cli_advise::AdviseArgs),
     /// List the rule catalog
     Rules {
         /// Output format
         #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-        format: Format,
+        format: DocFormat,
         /// A folder of extra rule files, added to the built-in catalog
         #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
@@ -145,6 +147,25 @@ pub enum FailOn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Tables per hop and frames at the lines, for a terminal
+    Human,
+    /// The report as one JSON object (version 1)
+    Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, Azure DevOps, SARIF viewers)
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the PR's lines
+    Github,
+    /// Markdown for a PR comment or $GITHUB_STEP_SUMMARY
+    Markdown,
+    /// `file:line:col: severity: message [TW001]`, for editors
+    Gcc,
+    /// Prometheus text format, for node_exporter's textfile collector
+    Prometheus,
+}
+
+/// Output of `explain` and `rules`: documentation has no SARIF or metrics form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
     Human,
     Json,
 }
@@ -219,6 +240,13 @@ pub fn run(args: Args) -> io::Result<u8> {
         Some(Command::Completions { shell }) => crate::cli_ci::completions(shell),
         Some(Command::Man) => crate::cli_ci::man(),
         Some(Command::Schema { kind }) => crate::cli_ci::schema(kind),
+        Some(Command::Advise(a)) => {
+            let mut sources = SourceMap::new();
+            match load_rules(&a.rules, &mut sources, ColorChoice::Auto) {
+                Ok(rules) => crate::cli_advise::run(a, &rules, sources),
+                Err(code) => code,
+            }
+        }
         None => check(args),
     }
 }
@@ -293,6 +321,11 @@ fn check(args: Args) -> io::Result<u8> {
     let written = match args.format {
         Format::Human => render::human::write(&mut out, style(args.color), &sources, &report),
         Format::Json => render::json::write(&mut out, &sources, &report),
+        Format::Sarif => render::sarif::write(&mut out, &sources, &run.rules, &report),
+        Format::Github => render::github::write(&mut out, &sources, &run.rules, &report),
+        Format::Markdown => render::markdown::write(&mut out, &sources, &run.rules, &report),
+        Format::Gcc => render::gcc::write(&mut out, &sources, &report),
+        Format::Prometheus => render::prometheus::write(&mut out, &report),
     }
     .and_then(|_| out.flush());
     match written {
@@ -316,7 +349,7 @@ fn example_text(e: &Example) -> String {
     s
 }
 
-fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
+fn explain(id: &str, format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
     let mut sources = SourceMap::new();
     let rules = match load_rules(dirs, &mut sources, ColorChoice::Auto) {
         Ok(r) => r,
@@ -359,7 +392,7 @@ fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
             String::new(),
         ),
     };
-    if format == Format::Json {
+    if format == DocFormat::Json {
         let v = serde_json::json!({
             "id": rule.id, "name": rule.name, "summary": rule.summary, "kind": kind, "level": level,
             "keys": keys, "scope": scope, "when": when,
@@ -428,14 +461,14 @@ fn indent(s: &str) -> String {
         .join("\n")
 }
 
-fn list_rules(format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
+fn list_rules(format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
     let mut sources = SourceMap::new();
     let rules = match load_rules(dirs, &mut sources, ColorChoice::Auto) {
         Ok(r) => r,
         Err(code) => return code,
     };
     let mut out = io::stdout().lock();
-    if format == Format::Json {
+    if format == DocFormat::Json {
         let v: Vec<_> = rules
             .rules
             .iter()

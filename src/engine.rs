@@ -42,6 +42,9 @@ pub struct VerdictEntry {
     /// A `.twlint.yaml` severity override for its rule: what the verdict weighs for `--fail-on`
     /// (error as dangerous, warning as pointless, info never fails).
     pub level: Option<Severity>,
+    /// The values a drop-in on this node sets to follow the advice (the rule's `fix`), for
+    /// `twlint advise`; empty when the rule has none.
+    pub fix: Vec<(String, String)>,
 }
 
 /// A node as the report presents it.
@@ -156,6 +159,7 @@ struct Judged {
     reason: String,
     help: Option<String>,
     labels: Vec<Label>,
+    fix: Vec<(String, String)>,
 }
 
 /// Everything needed to judge one node's keys.
@@ -229,12 +233,17 @@ fn judge_key(
                 labels.push(Label::new(span, l.message.clone()));
             }
         }
+        let mut fix = Vec::new();
+        for (k, t) in &cel_rule.fix {
+            fix.push((k.clone(), eval::render(t, &ctx).map_err(fail)?));
+        }
         best = Some(Judged {
             verdict: cel_rule.verdict,
             rule: Some((rule.id.clone(), rule.name.clone())),
             reason,
             help: Some(help),
             labels,
+            fix,
         });
     }
     Ok(Some(best.unwrap_or_else(|| {
@@ -251,6 +260,7 @@ fn judge_key(
             },
             help: None,
             labels: Vec::new(),
+            fix: Vec::new(),
         }
     })))
 }
@@ -278,6 +288,7 @@ fn entry(
         help: j.help.clone(),
         suppressed: None,
         level: None,
+        fix: j.fix.clone(),
     }
 }
 
@@ -529,7 +540,7 @@ pub fn judge_topology_with(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load(path, sources)?;
-    judge_loaded(loaded, opts, rules, sources)
+    judge_loaded(loaded, opts, rules, sources, &BTreeMap::new())
 }
 
 /// The kernel of a node nothing in the input names one for.
@@ -538,6 +549,24 @@ fn assumed(opts: &Options) -> (KernelVersion, KernelOrigin) {
         Some(k) => (k, KernelOrigin::Config),
         None => (ASSUMED_KERNEL, KernelOrigin::Assumed),
     }
+}
+
+/// Judges a topology as if each named node also had the given sysctl file applied after all of
+/// its values (files and inline `set:`): what `twlint advise`'s drop-ins lead to. The map is
+/// node name -> (file name, text).
+pub fn judge_topology_with_dropins(
+    path: &Path,
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+    dropins: &BTreeMap<String, (String, String)>,
+) -> Result<Report> {
+    let loaded = topology::load(path, sources)?;
+    let opts = Options {
+        kernel,
+        ..Options::default()
+    };
+    judge_loaded(loaded, &opts, rules, sources, dropins)
 }
 
 /// Judges a topology given as text (rule examples and tests); `dir` resolves its files.
@@ -549,7 +578,13 @@ pub fn judge_topology_text(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load_text(name, dir, text, sources);
-    judge_loaded(loaded, &Options::default(), rules, sources)
+    judge_loaded(
+        loaded,
+        &Options::default(),
+        rules,
+        sources,
+        &BTreeMap::new(),
+    )
 }
 
 fn judge_loaded(
@@ -557,6 +592,7 @@ fn judge_loaded(
     opts: &Options,
     rules: &RuleSet,
     sources: &mut SourceMap,
+    dropins: &BTreeMap<String, (String, String)>,
 ) -> Result<Report> {
     let kernel = opts.kernel;
     let mut diags = loaded.diagnostics;
@@ -607,7 +643,7 @@ fn judge_loaded(
                 None => assumed(opts),
             },
         };
-        let inline: Vec<InlineValue> = node
+        let mut inline: Vec<InlineValue> = node
             .sysctl_set
             .iter()
             .map(|(k, v)| InlineValue {
@@ -617,6 +653,19 @@ fn judge_loaded(
                 value_span: v.span,
             })
             .collect();
+        if let Some((name, text)) = dropins.get(&node.name.value) {
+            let set = sysctl::load_text(name, text, sources);
+            for f in &set.files {
+                for a in &f.assignments {
+                    inline.push(InlineValue {
+                        key: a.key.value.clone(),
+                        key_span: a.key.span,
+                        value: a.value.value.clone(),
+                        value_span: a.value.span,
+                    });
+                }
+            }
+        }
         let cfg = config::resolve(&node.name.value, k, origin, set, &inline, &mut diags);
         let info = NodeInfo {
             role: node.role.value.as_str().to_string(),

@@ -9,6 +9,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod advise;
 pub mod config;
 pub mod diag;
 pub mod engine;

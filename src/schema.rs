@@ -181,6 +181,14 @@ struct LabelSpec {
     when: Option<String>,
 }
 
+/// What `twlint advise` writes in the judged node's drop-in to follow the rule's advice.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Fix {
+    /// Key -> value; keys twlint judges, values may hold `{{ expr }}` templates.
+    set: std::collections::BTreeMap<String, String>,
+}
+
 /// An example: a sysctl file or a whole topology.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -236,6 +244,7 @@ struct RuleFile {
     message: Option<String>,
     help: Option<String>,
     labels: Option<Vec<LabelSpec>>,
+    fix: Option<Fix>,
     docs: Docs,
 }
 

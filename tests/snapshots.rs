@@ -2,7 +2,6 @@
 //! The JSON form is the oracle (as in cargo-deny): renderer changes do not churn it, verdict
 //! changes do. Review a change with `cargo insta review`, or `INSTA_UPDATE=always cargo test`.
 
-use std::path::Path;
 use twlint::engine;
 use twlint::render::json;
 use twlint::rules::load::load_catalog;

@@ -1,10 +1,17 @@
 //! Renderers: a [`Report`](crate::engine::Report) to bytes, in one format each.
 //!
 //! Renderers only format; every judgement is already in the report. They write to any
-//! `io::Write`, so the CLI decides where output goes and tests capture it.
+//! `io::Write`, so the CLI decides where output goes and tests capture it. `human` and `json`
+//! are the report itself; `sarif`, `github`, `gcc`, `markdown` and `prometheus` feed other
+//! tools (code scanning, PR annotations, editors, PR comments, monitoring).
 
+pub mod gcc;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod prometheus;
+pub mod sarif;
 
 /// Output options shared by renderers.
 #[derive(Debug, Clone, Copy)]

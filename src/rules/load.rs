@@ -22,7 +22,7 @@ pub static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embed
 
 const TOP_FIELDS: &[&str] = &[
     "id", "name", "summary", "check", "severity", "verdict", "scope", "keys", "when", "message",
-    "help", "labels", "docs",
+    "help", "labels", "fix", "docs",
 ];
 const DOC_FIELDS: &[&str] = &[
     "what",
@@ -222,6 +222,45 @@ fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> S
 }
 
 /// Splits `{{ expr }}` holes out of a message and compiles them.
+/// `fix: {set: {KEY: VALUE}}`: the values a sysctl.d drop-in sets to follow the rule's advice
+/// (`twlint advise`). Keys must be keys twlint judges; values are templates like `message`.
+fn load_fix(
+    node: &YamlNode,
+    file_text: &str,
+    scope: Scope,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, Template)> {
+    let mut out = Vec::new();
+    let mut local = Vec::new();
+    if let Some(entries) = node.expect_mapping("a fix (`set: {KEY: VALUE}`)", &mut local) {
+        check_fields(entries, &["set"], "a fix", diags);
+        if let Some(set) = node.get("set") {
+            if let Some(pairs) = set.expect_mapping("a map of KEY: VALUE", &mut local) {
+                for (k, v) in pairs {
+                    let judged = crate::kernel::spec(&k.value).is_some_and(|s| s.judged);
+                    if !judged {
+                        diags.push(err(
+                            k.span,
+                            format!("`{}` is not a key twlint judges", k.value),
+                            "unknown key",
+                        ));
+                        continue;
+                    }
+                    if let Some(value) =
+                        scalar(v, "a value (text, may hold {{ expressions }})", diags)
+                    {
+                        out.push((k.value.clone(), template(value, file_text, scope, diags)));
+                    }
+                }
+            }
+        } else {
+            diags.push(err(node.span(), "a fix needs `set`", "here"));
+        }
+    }
+    recode(local, diags);
+    out
+}
+
 fn template(
     text: &Spanned<String>,
     file_text: &str,
@@ -577,6 +616,9 @@ pub fn load_rule(
             }
             recode(local, diags);
         }
+        let fix = get("fix")
+            .map(|n| load_fix(n, text, scope, diags))
+            .unwrap_or_default();
         match (when_p, message_t, help_t) {
             (Some(w), Some(m), Some(h)) => Check::Cel(Box::new(CelRule {
                 scope,
@@ -587,6 +629,7 @@ pub fn load_rule(
                 message: m,
                 help: h,
                 labels,
+                fix,
             })),
             _ => Check::Builtin {
                 severity: Severity::Error,

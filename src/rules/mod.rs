@@ -54,6 +54,9 @@ pub struct CelRule {
     pub message: Template,
     pub help: Template,
     pub labels: Vec<LabelSpec>,
+    /// Values a drop-in sets to follow the advice (`fix: {set: ...}`), for `twlint advise`.
+    /// Empty when the rule's advice is not a value on this node (delete a line, add addresses).
+    pub fix: Vec<(String, Template)>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,182 @@
+//! `twlint advise --topology T [--out DIR] [--format text|markdown]`: the binary side of
+//! `twlint::advise` (the library computes the drop-ins; this writes them or prints them).
+//!
+//! `--out DIR` writes one file per node that needs a change, refuses to replace a file twlint did
+//! not write, leaves identical files untouched and removes twlint's own files for nodes that no
+//! longer need one, then says what it did on stderr. Nothing is written if any file is refused.
+
+use clap::{Args, ValueEnum};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use twlint::advise::{self, MARKER};
+use twlint::engine;
+use twlint::kernel::KernelVersion;
+use twlint::source::SourceMap;
+
+#[derive(Debug, Args)]
+pub struct AdviseArgs {
+    /// The topology whose nodes get a drop-in
+    #[arg(long, value_name = "FILE")]
+    pub topology: PathBuf,
+    /// Write the drop-ins into this folder (created if missing) instead of printing them
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// text: the files themselves; markdown: the change explained for a pull request
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: AdviseFormat,
+    /// Kernel release to judge for (overrides the topology)
+    #[arg(long, value_name = "RELEASE")]
+    pub kernel: Option<String>,
+    /// A folder of extra rule files
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Colour of the topology's errors on stderr (auto: only on a terminal and without NO_COLOR)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: crate::cli::ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdviseFormat {
+    Text,
+    Markdown,
+}
+
+fn fail(msg: impl std::fmt::Display) -> io::Result<u8> {
+    let _ = writeln!(io::stderr(), "twlint: error: {msg}");
+    Ok(2)
+}
+
+fn is_ours(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(MARKER))
+}
+
+pub fn run(
+    args: AdviseArgs,
+    rules: &twlint::rules::RuleSet,
+    mut sources: SourceMap,
+) -> io::Result<u8> {
+    let kernel = match &args.kernel {
+        Some(k) => match KernelVersion::parse(k) {
+            Some(v) => Some(v),
+            None => {
+                return fail(format!(
+                    "--kernel `{k}`: expected a release such as 5.15 or 6.8"
+                ))
+            }
+        },
+        None => None,
+    };
+    let report = match engine::judge_topology(&args.topology, kernel, rules, &mut sources) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if report.fatal {
+        let mut err = io::stderr().lock();
+        twlint::render::human::write_diagnostics(
+            &mut err,
+            twlint::render::Style {
+                color: match args.color {
+                    crate::cli::ColorChoice::Always => true,
+                    crate::cli::ColorChoice::Never => false,
+                    crate::cli::ColorChoice::Auto => {
+                        std::io::IsTerminal::is_terminal(&io::stderr())
+                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    }
+                },
+            },
+            &sources,
+            &report.diagnostics,
+        )?;
+        return fail("the topology has errors; nothing was advised");
+    }
+    let advice = advise::advise(&report, &sources, &args.topology.display().to_string());
+    let Some(dir) = &args.out else {
+        let text = match args.format {
+            AdviseFormat::Text => advise::text(&advice),
+            AdviseFormat::Markdown => advise::markdown(&advice),
+        };
+        io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(0);
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return fail(format!("cannot create {}: {e}", dir.display()));
+    }
+    // Decide everything first, so a refused file means nothing is written.
+    let mut plan: Vec<(PathBuf, String)> = Vec::new();
+    for n in &advice.nodes {
+        let path = dir.join(&n.file_name);
+        if path.exists() && !is_ours(&path) {
+            return fail(format!(
+                "{} exists and was not written by twlint; move it away or choose another --out",
+                path.display()
+            ));
+        }
+        plan.push((path, advise::dropin_text(&advice, n)));
+    }
+    let wanted: Vec<&PathBuf> = plan.iter().map(|(p, _)| p).collect();
+    let mut stale = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let from_here = std::fs::read_to_string(&p).is_ok_and(|t| {
+                t.starts_with(MARKER)
+                    && t.contains(&format!("--topology {} --out", advice.topology_path))
+            });
+            if name.starts_with("99-twlint-")
+                && name.ends_with(".conf")
+                && from_here
+                && !wanted.contains(&&p)
+            {
+                stale.push(p);
+            }
+        }
+    }
+    let mut err = io::stderr().lock();
+    let mut changed = 0;
+    for (path, text) in &plan {
+        if std::fs::read_to_string(path).is_ok_and(|t| &t == text) {
+            writeln!(err, "unchanged {}", path.display())?;
+            continue;
+        }
+        if let Err(e) = std::fs::write(path, text) {
+            return fail(format!("cannot write {}: {e}", path.display()));
+        }
+        changed += 1;
+        writeln!(err, "wrote {}", path.display())?;
+    }
+    for p in &stale {
+        if let Err(e) = std::fs::remove_file(p) {
+            return fail(format!("cannot remove {}: {e}", p.display()));
+        }
+        changed += 1;
+        writeln!(
+            err,
+            "removed {} (its node needs no change now)",
+            p.display()
+        )?;
+    }
+    for u in &advice.unfixable {
+        writeln!(
+            err,
+            "not fixable by a drop-in: {} {} ({}): {}",
+            u.node,
+            u.key,
+            u.rule,
+            u.help.as_deref().unwrap_or(&u.reason)
+        )?;
+    }
+    if changed == 0 {
+        writeln!(err, "nothing changed: {} is up to date", dir.display())?;
+    }
+    if args.format == AdviseFormat::Markdown {
+        io::stdout()
+            .lock()
+            .write_all(advise::markdown(&advice).as_bytes())?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,64 @@
+//! One line per diagnostic in the compilers' format, `file:line:col: severity: message [TW001]`,
+//! which editors (Vim's quickfix, Emacs' compilation mode, VS Code problem matchers) jump to.
+//! Related places and the fix follow as `note:` lines, as GCC prints them.
+
+use crate::diag::Severity;
+use crate::engine::Report;
+use crate::source::SourceMap;
+use std::io::{self, Write};
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// Messages are one line in this format: line breaks inside them become spaces.
+fn one_line(s: &str) -> String {
+    s.split(['\r', '\n'])
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
+    for d in &r.diagnostics {
+        let place = match &d.primary {
+            Some(p) => {
+                let loc = sources.location(p.span);
+                format!("{}:{}:{}", loc.path, loc.line, loc.column)
+            }
+            None => "twlint".to_string(),
+        };
+        let node = d
+            .node
+            .as_ref()
+            .filter(|_| r.mode == crate::engine::Mode::Topology)
+            .map(|n| format!("{n}: "))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{place}: {}: {node}{} [{}]",
+            severity(d.severity),
+            one_line(&d.message),
+            d.code
+        )?;
+        for l in &d.secondary {
+            let loc = sources.location(l.span);
+            writeln!(
+                out,
+                "{}:{}:{}: note: {}",
+                loc.path,
+                loc.line,
+                loc.column,
+                one_line(&l.message)
+            )?;
+        }
+        if let Some(h) = &d.help {
+            writeln!(out, "{place}: note: help: {}", one_line(h))?;
+        }
+    }
+    Ok(())
+}

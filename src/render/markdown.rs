@@ -1,0 +1,350 @@
+//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: a summary line, then a table
+//! per hop (per linted set without a topology) of node, key, value, verdict, reason and fix,
+//! dangerous rows first, the safe rows folded in `<details>`, then the findings in files.
+//!
+//! The output is deterministic (no timestamps, no paths outside the report, rows in a fixed
+//! order), so two runs on the same input diff cleanly in a PR. GitHub-flavoured tables: `|` is
+//! escaped and line breaks become spaces inside cells.
+
+use crate::config::SourceKindOut;
+use crate::diag::{Severity, Verdict};
+use crate::engine::{HopSummary, Mode, Report, VerdictEntry};
+use crate::rules::eval::format_number;
+use crate::rules::RuleSet;
+use crate::source::SourceMap;
+use std::io::{self, Write};
+
+/// Text for a table cell: no line breaks, `|` escaped (GitHub splits cells on it even inside
+/// code spans), `<` written as an entity so text never opens an HTML tag.
+pub fn cell(s: &str) -> String {
+    pipes(s).replace('<', "&lt;")
+}
+
+fn pipes(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// Inline code that survives any content: the fence is longer than any run of backticks inside.
+fn code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(|r| r.len()).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    // Entities are not decoded inside code spans, so only pipes and line breaks are touched.
+    pipes(&format!("{fence}{pad}{s}{pad}{fence}"))
+}
+
+fn verdict_cell(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Dangerous => "🔴 **dangerous**",
+        Verdict::Pointless => "🟡 pointless",
+        Verdict::Safe => "🟢 safe",
+    }
+}
+
+fn value(v: &VerdictEntry) -> String {
+    let shown = match &v.value {
+        Some(s) if s.is_empty() => "(empty)".to_string(),
+        Some(s) => code(s),
+        None if v.source == SourceKindOut::Default => "memory-dependent".to_string(),
+        None => "?".to_string(),
+    };
+    if v.source == SourceKindOut::Default {
+        format!("{shown} (default)")
+    } else {
+        shown
+    }
+}
+
+fn rule_link(rules: &RuleSet, id: &str) -> String {
+    match rules.get(id).and_then(super::sarif::help_uri) {
+        Some(u) => format!("[{id}]({u})"),
+        None => id.to_string(),
+    }
+}
+
+fn table(
+    out: &mut dyn Write,
+    rules: &RuleSet,
+    rows: &[&VerdictEntry],
+    side: bool,
+) -> io::Result<()> {
+    if side {
+        writeln!(out, "| node | key | value | verdict | reason | fix |")?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+    } else {
+        writeln!(out, "| key | value | verdict | reason | fix |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+    }
+    for v in rows {
+        let reason = match &v.rule {
+            Some(id) => format!("{} ({})", cell(&v.reason), rule_link(rules, id)),
+            None => cell(&v.reason),
+        };
+        let fix = v.help.as_deref().map(cell).unwrap_or_default();
+        let node = if side {
+            format!("| {} ({}) ", cell(&v.node), v.side.unwrap_or("-"))
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{node}| {} | {} | {} | {} | {} |",
+            code(v.key),
+            value(v),
+            verdict_cell(v.verdict),
+            reason,
+            fix
+        )?;
+    }
+    Ok(())
+}
+
+/// Non-safe rows in a table, worst first; safe rows folded below.
+fn rows_block(
+    out: &mut dyn Write,
+    rules: &RuleSet,
+    rows: &[&VerdictEntry],
+    side: bool,
+) -> io::Result<()> {
+    let mut findings: Vec<&VerdictEntry> = rows
+        .iter()
+        .copied()
+        .filter(|v| v.verdict != Verdict::Safe)
+        .collect();
+    // Stable: the order within a verdict is the report's (side, then key order).
+    findings.sort_by_key(|v| std::cmp::Reverse(v.verdict));
+    let safe: Vec<&VerdictEntry> = rows
+        .iter()
+        .copied()
+        .filter(|v| v.verdict == Verdict::Safe)
+        .collect();
+    if findings.is_empty() {
+        writeln!(out, "Nothing dangerous or pointless here.")?;
+        writeln!(out)?;
+    } else {
+        table(out, rules, &findings, side)?;
+        writeln!(out)?;
+    }
+    if !safe.is_empty() {
+        writeln!(
+            out,
+            "<details><summary>{} safe setting{}</summary>",
+            safe.len(),
+            if safe.len() == 1 { "" } else { "s" }
+        )?;
+        writeln!(out)?;
+        table(out, rules, &safe, side)?;
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn hop_lines(h: &HopSummary) -> Vec<String> {
+    let c = &h.client;
+    let mut lines = Vec::new();
+    match h.rate {
+        Some(r) if !c.unseen_clients => lines.push(format!(
+            "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}.",
+            format_number(r),
+            c.tuples,
+            if c.tuples == 1 { "" } else { "s" },
+            format_number(c.rate_per_tuple),
+            format_number(r * crate::facts::TIME_WAIT_SECONDS),
+            cell(&h.closes_first)
+        )),
+        Some(r) => lines.push(format!(
+            "{}/s declared; TIME_WAIT lands on {}.",
+            format_number(r),
+            cell(&h.closes_first)
+        )),
+        None => lines.push(format!(
+            "No rate declared; TIME_WAIT lands on {}.",
+            cell(&h.closes_first)
+        )),
+    }
+    if !c.unseen_clients {
+        lines.push(format!(
+            "{} can open {}/s per tuple without reuse, {}/s with reuse ({} usable ports){}.",
+            cell(&h.from),
+            format_number(c.capacity.without_reuse),
+            format_number(c.capacity.with_reuse),
+            c.capacity.ports,
+            if !c.closes_first {
+                "; ports are not held in TIME_WAIT on this side"
+            } else if c.capacity.reuse_works {
+                "; reuse works here"
+            } else {
+                "; reuse does not work here"
+            }
+        ));
+    }
+    lines
+}
+
+fn worst(rows: &[&VerdictEntry]) -> Verdict {
+    rows.iter()
+        .map(|v| v.verdict)
+        .max()
+        .unwrap_or(Verdict::Safe)
+}
+
+pub fn write(
+    out: &mut dyn Write,
+    sources: &SourceMap,
+    rules: &RuleSet,
+    r: &Report,
+) -> io::Result<()> {
+    let errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    match (&r.mode, &r.topology) {
+        _ if r.fatal => writeln!(out, "## twlint: the topology has errors")?,
+        (Mode::Topology, Some(name)) => writeln!(out, "## twlint: topology `{}`", cell(name))?,
+        (Mode::Topology, None) => writeln!(out, "## twlint: topology")?,
+        (Mode::Files, _) => writeln!(out, "## twlint: sysctl files")?,
+    }
+    writeln!(out)?;
+    if r.fatal {
+        writeln!(
+            out,
+            "Nothing was judged: {errors} error{} in the input (below).",
+            if errors == 1 { "" } else { "s" }
+        )?;
+    } else {
+        writeln!(
+            out,
+            "**{} dangerous**, {} pointless, {} safe; {} error{}, {} warning{}.",
+            r.count(Verdict::Dangerous),
+            r.count(Verdict::Pointless),
+            r.count(Verdict::Safe),
+            errors,
+            if errors == 1 { "" } else { "s" },
+            warnings,
+            if warnings == 1 { "" } else { "s" }
+        )?;
+    }
+    writeln!(out)?;
+
+    if !r.fatal {
+        match r.mode {
+            Mode::Topology => {
+                // Hops with dangerous rows first, then pointless, then the rest; ties keep the
+                // topology's order, so the comment is stable between runs.
+                let mut hops: Vec<(&HopSummary, Vec<&VerdictEntry>)> = r
+                    .hops
+                    .iter()
+                    .map(|h| {
+                        let rows = r
+                            .verdicts
+                            .iter()
+                            .filter(|v| v.link.as_deref() == Some(&h.link))
+                            .collect();
+                        (h, rows)
+                    })
+                    .collect();
+                hops.sort_by_key(|h| std::cmp::Reverse(worst(&h.1)));
+                for (h, rows) in &hops {
+                    let via = h
+                        .via
+                        .as_ref()
+                        .map(|v| format!(" via {}", cell(v)))
+                        .unwrap_or_default();
+                    writeln!(
+                        out,
+                        "### hop {}{via} (port {}), {} closes first",
+                        code(&h.link),
+                        h.port,
+                        cell(&h.closes_first)
+                    )?;
+                    writeln!(out)?;
+                    for l in hop_lines(h) {
+                        writeln!(out, "{l}")?;
+                    }
+                    writeln!(out)?;
+                    rows_block(out, rules, rows, true)?;
+                }
+                let unlinked: Vec<&VerdictEntry> =
+                    r.verdicts.iter().filter(|v| v.link.is_none()).collect();
+                if !unlinked.is_empty() {
+                    writeln!(out, "### nodes on no link")?;
+                    writeln!(out)?;
+                    rows_block(out, rules, &unlinked, true)?;
+                }
+            }
+            Mode::Files => {
+                for n in &r.nodes {
+                    writeln!(out, "### `{}` (kernel {})", cell(&n.name), n.kernel)?;
+                    writeln!(out)?;
+                    let rows: Vec<&VerdictEntry> =
+                        r.verdicts.iter().filter(|v| v.node == n.name).collect();
+                    rows_block(out, rules, &rows, false)?;
+                }
+            }
+        }
+    }
+
+    if !r.diagnostics.is_empty() {
+        writeln!(out, "### Findings in files")?;
+        writeln!(out)?;
+        writeln!(out, "| place | level | rule | message | fix |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        let mut diags: Vec<_> = r.diagnostics.iter().collect();
+        // Errors first; within a level the report's order (file, then line).
+        diags.sort_by_key(|d| std::cmp::Reverse(d.severity));
+        for d in diags {
+            let place = match &d.primary {
+                Some(p) => {
+                    let loc = sources.location(p.span);
+                    code(&format!("{}:{}:{}", loc.path, loc.line, loc.column))
+                }
+                None => "-".into(),
+            };
+            let level = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            };
+            let mut msg = cell(&d.message);
+            if let Some(n) = d.node.as_ref().filter(|_| r.mode == Mode::Topology) {
+                msg = format!("{}: {msg}", cell(n));
+            }
+            writeln!(
+                out,
+                "| {place} | {level} | {} | {msg} | {} |",
+                rule_link(rules, &d.code),
+                d.help.as_deref().map(cell).unwrap_or_default()
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "<sub>twlint {}: `twlint explain RULE` prints a rule's documentation.</sub>",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_escape_pipes_and_line_breaks() {
+        assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d>");
+        assert_eq!(code("a->b|c"), "`a->b\\|c`");
+        assert_eq!(code("a`b"), "``a`b``");
+    }
+}

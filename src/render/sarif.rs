@@ -1,0 +1,263 @@
+//! SARIF 2.1.0 (OASIS): one run, `tool.driver.rules` for every rule a result uses (with its full
+//! documentation as Markdown help and a `helpUri` into the repository), one result per
+//! diagnostic with its region and related locations. GitHub code scanning and most CI systems
+//! read it. The output is validated against the official schema in `tests/formats.rs`.
+
+use crate::diag::{Diagnostic, Severity};
+use crate::engine::Report;
+use crate::rules::{Check, Example, Rule, RuleSet};
+use crate::source::{SourceMap, Span};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Where the project's sources are published. Rule documentation links point into `rules/` of
+/// this repository at the `main` branch; change it here (and in Cargo.toml) for a fork.
+pub const REPOSITORY_URL: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// The documentation URL of a rule shipped with twlint (`rules/TW101-tw-recycle-removed.yaml`),
+/// or `None` for a user's rule loaded with `--rules`, which has no published page.
+pub fn help_uri(rule: &Rule) -> Option<String> {
+    let file = rule.path.strip_prefix("rules/")?;
+    crate::rules::load::EMBEDDED
+        .iter()
+        .any(|(p, _)| *p == rule.path)
+        .then(|| format!("{REPOSITORY_URL}/blob/main/rules/{file}"))
+}
+
+/// A relative path as a URI reference: bytes outside the unreserved and path characters are
+/// percent-encoded, so a file name with a space or `#` stays one path.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn region(sources: &SourceMap, span: Span) -> Value {
+    let file = sources.get(span.file);
+    let (start_line, start_col) = file.line_col(span.start);
+    let (end_line, end_col) = file.line_col(span.end.max(span.start));
+    let mut r = Map::new();
+    r.insert("startLine".into(), json!(start_line));
+    r.insert("startColumn".into(), json!(start_col));
+    r.insert("endLine".into(), json!(end_line));
+    // SARIF's endColumn is the column after the region; an empty span still covers one column.
+    let end_col = if (end_line, end_col) == (start_line, start_col) {
+        end_col + 1
+    } else {
+        end_col
+    };
+    r.insert("endColumn".into(), json!(end_col));
+    Value::Object(r)
+}
+
+fn location(sources: &SourceMap, span: Span, message: Option<&str>) -> Value {
+    let mut loc = Map::new();
+    loc.insert(
+        "physicalLocation".into(),
+        json!({
+            "artifactLocation": {"uri": uri(&sources.get(span.file).path)},
+            "region": region(sources, span),
+        }),
+    );
+    if let Some(m) = message {
+        loc.insert("message".into(), json!({"text": m}));
+    }
+    Value::Object(loc)
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn example_md(e: &Example) -> String {
+    let mut s = String::new();
+    if let Some(k) = &e.kernel {
+        s.push_str(&format!("(judged for kernel {k})\n\n"));
+    }
+    for (text, lang) in [(&e.sysctl, "ini"), (&e.topology, "yaml")] {
+        if let Some(t) = text {
+            s.push_str(&format!("```{lang}\n{}\n```\n", t.trim_end()));
+        }
+    }
+    s
+}
+
+/// The rule's documentation as Markdown (and as plain text, the same words without markup).
+fn help(rule: &Rule) -> (String, String) {
+    let d = &rule.docs;
+    let mut md = format!("**{} {}**: {}\n\n", rule.id, rule.name, rule.summary);
+    let mut text = format!("{} {}: {}\n\n", rule.id, rule.name, rule.summary);
+    for (title, body) in [
+        ("What it does", d.what.trim()),
+        ("Why", d.why.trim()),
+        ("Kernel versions", d.kernel.trim()),
+    ] {
+        if !body.is_empty() {
+            md.push_str(&format!("### {title}\n\n{body}\n\n"));
+            text.push_str(&format!("{title}\n{body}\n\n"));
+        }
+    }
+    for (title, ex) in [("Example", &d.example), ("Use instead", &d.use_instead)] {
+        let body = example_md(ex);
+        if !body.is_empty() {
+            md.push_str(&format!("### {title}\n\n{body}\n"));
+            text.push_str(&format!(
+                "{title}\n{}\n",
+                body.replace("```ini\n", "")
+                    .replace("```yaml\n", "")
+                    .replace("```\n", "")
+            ));
+        }
+    }
+    if !d.references.is_empty() {
+        md.push_str("### References\n\n");
+        text.push_str("References\n");
+        for r in &d.references {
+            md.push_str(&format!("- {r}\n"));
+            text.push_str(&format!("- {r}\n"));
+        }
+    }
+    (md.trim_end().to_string(), text.trim_end().to_string())
+}
+
+fn descriptor(id: &str, rule: Option<&Rule>) -> Value {
+    let Some(rule) = rule else {
+        return json!({"id": id});
+    };
+    let (md, text) = help(rule);
+    let (default_level, kind) = match &rule.check {
+        Check::Cel(c) => (level(c.verdict.severity()), "rule"),
+        Check::Builtin { severity, .. } => (level(*severity), "built-in check"),
+    };
+    let mut m = Map::new();
+    m.insert("id".into(), json!(rule.id));
+    m.insert("name".into(), json!(rule.name));
+    m.insert("shortDescription".into(), json!({"text": rule.summary}));
+    m.insert(
+        "fullDescription".into(),
+        json!({"text": rule.docs.what.trim()}),
+    );
+    m.insert("help".into(), json!({"text": text, "markdown": md}));
+    if let Some(u) = help_uri(rule) {
+        m.insert("helpUri".into(), json!(u));
+    }
+    m.insert(
+        "defaultConfiguration".into(),
+        json!({"level": default_level}),
+    );
+    let mut props = Map::new();
+    props.insert("kind".into(), json!(kind));
+    if let Some(v) = rule.verdict() {
+        props.insert("verdict".into(), json!(v.as_str()));
+    }
+    props.insert("tags".into(), json!(["sysctl", "tcp"]));
+    m.insert("properties".into(), Value::Object(props));
+    Value::Object(m)
+}
+
+fn result(sources: &SourceMap, d: &Diagnostic, index: usize) -> Value {
+    let mut text = d.message.clone();
+    if let Some(h) = &d.help {
+        text.push_str(&format!("\nhelp: {h}"));
+    }
+    for n in &d.notes {
+        text.push_str(&format!("\nnote: {n}"));
+    }
+    let mut r = Map::new();
+    r.insert("ruleId".into(), json!(d.code));
+    r.insert("ruleIndex".into(), json!(index));
+    r.insert("level".into(), json!(level(d.severity)));
+    r.insert("message".into(), json!({"text": text}));
+    // Code scanning drops results without a location: a problem with no place of its own is
+    // shown at its first related place.
+    if let Some(p) = d.primary.as_ref().or(d.secondary.first()) {
+        r.insert("locations".into(), json!([location(sources, p.span, None)]));
+    }
+    if !d.secondary.is_empty() {
+        let related: Vec<Value> = d
+            .secondary
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut v = location(sources, l.span, Some(&l.message));
+                v["id"] = json!(i + 1);
+                v
+            })
+            .collect();
+        r.insert("relatedLocations".into(), Value::Array(related));
+    }
+    let mut props = Map::new();
+    if let Some(v) = d.verdict {
+        props.insert("verdict".into(), json!(v.as_str()));
+    }
+    if let Some(n) = &d.node {
+        props.insert("node".into(), json!(n));
+    }
+    if let Some(k) = &d.key {
+        props.insert("key".into(), json!(k));
+    }
+    if !props.is_empty() {
+        r.insert("properties".into(), Value::Object(props));
+    }
+    Value::Object(r)
+}
+
+/// The whole report as one SARIF log.
+pub fn report(sources: &SourceMap, rules: &RuleSet, r: &Report) -> Value {
+    // Rules in id order, each once, indexed by the results that use them.
+    let used: BTreeMap<&str, ()> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), ()))
+        .collect();
+    let ids: Vec<&str> = used.into_keys().collect();
+    let descriptors: Vec<Value> = ids.iter().map(|id| descriptor(id, rules.get(id))).collect();
+    let results: Vec<Value> = r
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let i = ids
+                .iter()
+                .position(|id| *id == d.code)
+                .expect("listed above");
+            result(sources, d, i)
+        })
+        .collect();
+    json!({
+        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "twlint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": REPOSITORY_URL,
+                "rules": descriptors,
+            }},
+            "invocations": [{"executionSuccessful": !r.fatal}],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+pub fn write(
+    out: &mut dyn std::io::Write,
+    sources: &SourceMap,
+    rules: &RuleSet,
+    r: &Report,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &report(sources, rules, r))?;
+    writeln!(out)
+}
