@@ -98,6 +98,8 @@ pub enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+    /// The socket view of this host: TIME_WAIT, CLOSE_WAIT and ephemeral-port pressure
+    Observe(crate::cli_observe::ObserveArgs),
     /// List the rule catalog
     Rules {
         #[arg(long, value_enum, default_value = "human")]
@@ -187,6 +189,7 @@ pub fn run(args: Args) -> io::Result<u8> {
             rules,
         }) => explain(&rule, format, &rules),
         Some(Command::Rules { format, rules }) => list_rules(format, &rules),
+        Some(Command::Observe(a)) => crate::cli_observe::run(a),
         None => check(args),
     }
 }

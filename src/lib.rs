@@ -4,7 +4,7 @@
 //! The library reads sysctl files and dumps (`sysctl`), topologies (`topology`, over `yaml`),
 //! and the rule catalog (`rules`); it resolves each node's effective values (`config`, with the
 //! kernel knowledge in `kernel`), derives per-hop facts (`facts`), evaluates the rules into
-//! verdicts and diagnostics (`engine`), and renders reports (`render`). It never prints and never
+//! verdicts and diagnostics (`engine`), and renders reports (`render`). `sockets` is the socket view of this host (`twlint observe`). It never prints and never
 //! exits: the binary in `src/main.rs` owns the terminal and the exit code.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -18,6 +18,7 @@ pub mod kernel;
 pub mod read;
 pub mod render;
 pub mod rules;
+pub mod sockets;
 pub mod source;
 pub mod sysctl;
 pub mod topology;
