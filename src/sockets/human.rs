@@ -73,20 +73,29 @@ pub fn write_summary(w: &mut dyn Write, s: &SocketSummary, top: usize) -> io::Re
     writeln!(w)?;
     writeln!(w, "TIME_WAIT: {}", s.time_wait.total)?;
     if !s.time_wait.by_remote.is_empty() {
-        writeln!(w, "  {:<46} {:<9} {:>8}", "remote", "direction", "count")?;
         let n = limit(s.time_wait.by_remote.len());
-        for r in &s.time_wait.by_remote[..n] {
-            let (name, dir) = match r.direction {
-                Direction::Outbound => (endpoint(r.address, r.port), "outbound"),
-                Direction::Inbound => (format!("{} -> port {}", r.address, r.port), "inbound"),
-            };
-            writeln!(w, "  {name:<46} {dir:<9} {:>8}", r.count)?;
+        let rows: Vec<(String, &str, u64)> = s.time_wait.by_remote[..n]
+            .iter()
+            .map(|r| match r.direction {
+                Direction::Outbound => (endpoint(r.address, r.port), "outbound", r.count),
+                Direction::Inbound => (
+                    format!("{} -> port {}", r.address, r.port),
+                    "inbound",
+                    r.count,
+                ),
+            })
+            .collect();
+        let wd = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(14);
+        writeln!(w, "  {:<wd$}  {:<9} {:>8}", "remote", "direction", "count")?;
+        for (name, dir, count) in &rows {
+            writeln!(w, "  {name:<wd$}  {dir:<9} {count:>8}")?;
         }
         more(w, n, s.time_wait.by_remote.len(), "remotes")?;
-        writeln!(w, "  {:<56} {:>8}", "local address", "count")?;
         let n = limit(s.time_wait.by_local.len());
+        let wd = wd + 11;
+        writeln!(w, "  {:<wd$} {:>8}", "local address", "count")?;
         for l in &s.time_wait.by_local[..n] {
-            writeln!(w, "  {:<56} {:>8}", l.address.to_string(), l.count)?;
+            writeln!(w, "  {:<wd$} {:>8}", l.address.to_string(), l.count)?;
         }
         more(w, n, s.time_wait.by_local.len(), "local addresses")?;
     }
@@ -96,10 +105,16 @@ pub fn write_summary(w: &mut dyn Write, s: &SocketSummary, top: usize) -> io::Re
     writeln!(w, "CLOSE_WAIT: {}", cw.total)?;
     if cw.total > 0 {
         if !cw.by_process.is_empty() {
-            writeln!(w, "  {:>8}  {:<46} {:>8}", "pid", "command", "count")?;
             let n = limit(cw.by_process.len());
+            let wd = cw.by_process[..n]
+                .iter()
+                .map(|p| p.command.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(16);
+            writeln!(w, "  {:>8}  {:<wd$} {:>8}", "pid", "command", "count")?;
             for p in &cw.by_process[..n] {
-                writeln!(w, "  {:>8}  {:<46} {:>8}", p.pid, p.command, p.count)?;
+                writeln!(w, "  {:>8}  {:<wd$} {:>8}", p.pid, p.command, p.count)?;
             }
             more(w, n, cw.by_process.len(), "processes")?;
         }
@@ -138,12 +153,24 @@ pub fn write_summary(w: &mut dyn Write, s: &SocketSummary, top: usize) -> io::Re
         writeln!(w, "  no port of the range in use")?;
         return Ok(());
     }
+    let n = limit(e.tuples.len());
+    let wl = e.tuples[..n]
+        .iter()
+        .map(|t| t.local.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let wr = e.tuples[..n]
+        .iter()
+        .map(|t| endpoint(t.remote, t.remote_port).len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     writeln!(
         w,
-        "  {:<40} {:<46} {:>7} {:>9} {:>6} {:>9}  exhausted in",
+        "  {:<wl$}  {:<wr$} {:>7} {:>9} {:>6} {:>9}  exhausted in",
         "local", "remote", "in use", "TIME_WAIT", "used", "new/s"
     )?;
-    let n = limit(e.tuples.len());
     for t in &e.tuples[..n] {
         let used = 100.0 * t.in_use as f64 / f64::from(t.usable.max(1));
         let rate = t
@@ -157,7 +184,7 @@ pub fn write_summary(w: &mut dyn Write, s: &SocketSummary, top: usize) -> io::Re
         };
         writeln!(
             w,
-            "  {:<40} {:<46} {:>7} {:>9} {:>5}% {:>9}  {exhausted}",
+            "  {:<wl$}  {:<wr$} {:>7} {:>9} {:>5}% {:>9}  {exhausted}",
             t.local.to_string(),
             endpoint(t.remote, t.remote_port),
             t.in_use,
