@@ -446,3 +446,148 @@ fn sealed(s: &Option<PortSet>) -> Option<PortSet> {
         c
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sockets::owners;
+
+    fn range() -> PortRange {
+        PortRange {
+            low: 40000,
+            high: 40099,
+            reserved: vec![(40090, 40099)],
+            source: RangeSource::Replay,
+        }
+    }
+
+    fn sock(state: TcpState, sport: u16, dst: [u8; 4], dport: u16, expires_ms: u32) -> Sock {
+        Sock {
+            v6: false,
+            state: state as u8,
+            src: mapped_v4([10, 0, 0, 1]),
+            sport,
+            dst: mapped_v4(dst),
+            dport,
+            expires_ms,
+            inode: 0,
+        }
+    }
+
+    fn finish(agg: Aggregator, rates: Option<Rates>) -> SocketSummary {
+        let opts = Options {
+            skip_owners: true,
+            ..Options::default()
+        };
+        agg.finish(
+            Source {
+                kind: SourceKind::Replay,
+                path: None,
+                fallback_reason: None,
+            },
+            &range(),
+            &opts,
+            rates,
+            owners::resolver(std::path::Path::new("/nonexistent"), &opts),
+        )
+    }
+
+    #[test]
+    fn tuples_skip_accepted_reserved_and_out_of_range_ports() {
+        let mut agg = Aggregator::new(StateSet::all(), &range(), None);
+        agg.add_listener(&sock(TcpState::Listen, 40050, [0, 0, 0, 0], 0, 0));
+        for p in 40000..40005 {
+            agg.add(&sock(TcpState::TimeWait, p, [10, 0, 0, 5], 5432, 30_000));
+        }
+        agg.add(&sock(TcpState::Established, 40005, [10, 0, 0, 5], 5432, 0));
+        // accepted on the listening port: inbound, not an ephemeral tuple
+        agg.add(&sock(TcpState::TimeWait, 40050, [10, 0, 0, 9], 50000, 0));
+        // reserved, and outside the range
+        agg.add(&sock(TcpState::Established, 40095, [10, 0, 0, 5], 5432, 0));
+        agg.add(&sock(TcpState::Established, 39999, [10, 0, 0, 5], 5432, 0));
+        let s = finish(agg, None);
+        assert_eq!(s.totals.sockets, 10);
+        assert_eq!(s.time_wait.total, 6);
+        assert_eq!(s.ephemeral.range.usable, 90);
+        assert_eq!(s.ephemeral.tuples.len(), 1);
+        let t = &s.ephemeral.tuples[0];
+        assert_eq!((t.in_use, t.time_wait, t.usable), (6, 5, 90));
+        assert_eq!((t.rate_per_sec, t.exhausted_in_secs), (None, None));
+        let inbound = s
+            .time_wait
+            .by_remote
+            .iter()
+            .find(|r| r.direction == Direction::Inbound)
+            .unwrap();
+        assert_eq!((inbound.port, inbound.count), (40050, 1));
+        assert_eq!(s.ephemeral.sustainable_per_sec_without_reuse, 1.5);
+    }
+
+    #[test]
+    fn rates_count_new_ports_and_ports_freed_in_between() {
+        let ms = Some(10_000);
+        let mut a = Aggregator::new(StateSet::all(), &range(), ms);
+        // 40000-40009 in TIME_WAIT; the first three end within the 10 s interval.
+        for p in 40000..40010 {
+            let left = if p < 40003 { 5_000 } else { 50_000 };
+            a.add(&sock(TcpState::TimeWait, p, [10, 0, 0, 5], 5432, left));
+        }
+        let mut b = Aggregator::new(StateSet::all(), &range(), ms);
+        // 40000 was taken again after its TIME_WAIT ended (new); 40001-40002 are gone;
+        // 40003-40009 are the same sockets; 40010-40029 are new.
+        b.add(&sock(TcpState::Established, 40000, [10, 0, 0, 5], 5432, 0));
+        for p in 40003..40030 {
+            b.add(&sock(TcpState::TimeWait, p, [10, 0, 0, 5], 5432, 40_000));
+        }
+        let r = rates(&a, &b, 10.0);
+        let s = finish(b, Some(r));
+        let t = &s.ephemeral.tuples[0];
+        assert_eq!(t.in_use, 28);
+        assert_eq!(t.rate_per_sec, Some(2.1)); // 21 new in 10 s
+        assert_eq!(t.growth_per_sec, Some(1.8)); // 10 -> 28
+        assert_eq!(t.exhausted_in_secs, Some(34.44)); // (90 - 28) / 1.8
+        assert_eq!(s.ephemeral.interval_secs, Some(10.0));
+    }
+
+    #[test]
+    fn port_sets_switch_to_a_bitmap_and_keep_every_port() {
+        let mut set = PortSet::Small(Vec::new());
+        for p in (0..10_000u16).map(|i| i * 6) {
+            set.insert(p);
+        }
+        assert!(matches!(set, PortSet::Bits(_)));
+        let mut n = 0;
+        set.for_each(|p| {
+            assert_eq!(p % 6, 0);
+            n += 1
+        });
+        assert_eq!(n, 10_000);
+    }
+
+    #[test]
+    fn exhausted_tuple_says_now_even_without_a_rate() {
+        let r = PortRange {
+            low: 40000,
+            high: 40003,
+            reserved: vec![],
+            source: RangeSource::Replay,
+        };
+        let mut agg = Aggregator::new(StateSet::all(), &r, None);
+        for p in 40000..=40003 {
+            agg.add(&sock(TcpState::TimeWait, p, [10, 0, 0, 5], 80, 1));
+        }
+        let opts = Options::default();
+        let s = agg.finish(
+            Source {
+                kind: SourceKind::Replay,
+                path: None,
+                fallback_reason: None,
+            },
+            &r,
+            &opts,
+            None,
+            owners::resolver(std::path::Path::new("/nonexistent"), &opts),
+        );
+        assert_eq!(s.ephemeral.tuples[0].exhausted_in_secs, Some(0.0));
+    }
+}

@@ -124,7 +124,9 @@ pub fn write_summary(w: &mut dyn Write, s: &SocketSummary, top: usize) -> io::Re
                 OwnerLookup::Partial => {
                     "some processes could not be read (run as root to see them all)"
                 }
-                OwnerLookup::Done => "no process in this PID namespace holds them",
+                OwnerLookup::Done => {
+                    "no process twlint can see holds them (another PID namespace, or it exited)"
+                }
             };
             writeln!(w, "  {} without a known owner: {why}", cw.unattributed)?;
         }

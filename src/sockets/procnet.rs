@@ -296,3 +296,101 @@ pub(crate) fn parse_table(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv6Addr};
+
+    const HEADER: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+
+    fn parse(text: &str, v6: bool) -> Result<Vec<Sock>, SocketError> {
+        let mut out = Vec::new();
+        parse_table(Path::new("net/tcp"), text, v6, &mut |s| out.push(*s))?;
+        Ok(out)
+    }
+
+    fn addr(b: [u8; 16]) -> IpAddr {
+        Ipv6Addr::from(b).to_canonical()
+    }
+
+    #[test]
+    fn ipv4_line_little_endian_address_big_endian_port() {
+        let text = format!("{HEADER}   0: 0500000A:9C40 0100007F:1B58 06 00000000:00000000 03:00000BB8 00000000     0        0 0 3 0000000000000000\n");
+        let s = parse(&text, false).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(addr(s[0].src), "10.0.0.5".parse::<IpAddr>().unwrap());
+        assert_eq!(s[0].sport, 40000);
+        assert_eq!(addr(s[0].dst), "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(s[0].dport, 7000);
+        assert_eq!(s[0].state, TcpState::TimeWait as u8);
+        // 0xBB8 = 3000 ticks of 1/100 s
+        assert_eq!(s[0].expires_ms, 30_000);
+        assert!(!s[0].v6);
+    }
+
+    #[test]
+    fn ipv6_line_words_in_host_order() {
+        let text = format!("{HEADER}   0: B80D0120000000000000000010000000:01BB 0000000000000000FFFF00000500000A:1538 01 00000000:00000000 00:00000000 00000000  1000        0 4711 1 0000000000000000 20 4 30 10 -1\n");
+        let s = parse(&text, true).unwrap();
+        assert_eq!(addr(s[0].src), "2001:db8::10".parse::<IpAddr>().unwrap());
+        assert_eq!(s[0].sport, 443);
+        // IPv4-mapped collapses to the IPv4 address: one peer, one port space.
+        assert_eq!(addr(s[0].dst), "10.0.0.5".parse::<IpAddr>().unwrap());
+        assert_eq!(s[0].dport, 5432);
+        assert_eq!(s[0].inode, 4711);
+        assert!(s[0].v6);
+    }
+
+    #[test]
+    fn bad_lines_name_path_line_and_column() {
+        let cases = [
+            ("   0: 0500000A:9C40 0100007F:1B58 0Z 00000000:00000000 03:00000BB8 00000000     0        0 0\n", 2, 35, "not a known TCP state"),
+            ("   0: 0500000A 0100007F:1B58 06\n", 2, 7, "expected ADDRESS:PORT"),
+            ("   0: 0500000A:9C40 0100:1B58 06 00000000:00000000 03:00000BB8 00000000     0        0 0\n", 2, 21, "8-digit hex IPv4"),
+            ("   0: 0500000A:9C40 0100007F:1B58 06\n", 2, 37, "ends before the tr:tm->when"),
+            ("   0: 0500000A:9C40 0100007F:1B58 0C 00000000:00000000 03:00000BB8 00000000     0        0 0\n", 2, 35, "`0C` is not a known TCP state"),
+            ("   0: 0500000A:9C40 0100007F:1B58 06 00000000:00000000 03:00000BB8 00000000     0        0 x1\n", 2, 92, "not an inode"),
+        ];
+        for (line, l, c, msg) in cases {
+            let err = parse(&format!("{HEADER}{line}"), false).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("net/tcp:{l}:{c}: ")) && err.contains(msg),
+                "{line:?} gave {err}"
+            );
+        }
+        let err = parse("0: nonsense\n", false).unwrap_err().to_string();
+        assert!(err.starts_with("net/tcp:1:1: expected the header line"), "{err}");
+    }
+
+    #[test]
+    fn port_range_and_reserved_ports() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ip_local_port_range"), "1024\t65535\n").unwrap();
+        std::fs::write(
+            dir.path().join("ip_local_reserved_ports"),
+            "80,1000-1100,5000-5009,5005\n",
+        )
+        .unwrap();
+        let r = read_port_range(dir.path(), false).unwrap();
+        assert_eq!((r.low, r.high, r.source), (1024, 65535, RangeSource::Replay));
+        // 1024-1100 (77) and 5000-5009 (10) fall inside; 80 does not; 5005 counted once.
+        assert_eq!(r.reserved_in_range(), 87);
+        assert_eq!(r.usable(), 64512 - 87);
+
+        std::fs::write(dir.path().join("ip_local_reserved_ports"), "80,9x\n").unwrap();
+        let err = read_port_range(dir.path(), false).unwrap_err().to_string();
+        assert!(err.ends_with("ip_local_reserved_ports:1:4: expected a port or a range like 9000-9100, found `9x`"), "{err}");
+        std::fs::write(dir.path().join("ip_local_port_range"), "60999 32768\n").unwrap();
+        let err = read_port_range(dir.path(), false).unwrap_err().to_string();
+        assert!(err.contains("ip_local_port_range:1:1: the range 60999-32768 is empty"), "{err}");
+        std::fs::write(dir.path().join("ip_local_port_range"), "32768 big\n").unwrap();
+        let err = read_port_range(dir.path(), false).unwrap_err().to_string();
+        assert!(err.contains("ip_local_port_range:1:7: expected a port number"), "{err}");
+
+        let empty = tempfile::tempdir().unwrap();
+        let r = read_port_range(empty.path(), false).unwrap();
+        assert_eq!((r.low, r.high, r.source), (32768, 60999, RangeSource::Default));
+        assert!(read_port_range(empty.path(), true).is_err());
+    }
+}
