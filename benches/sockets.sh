@@ -25,7 +25,13 @@ twlint=$(realpath "$target/release/twlint")
 twgen=$(realpath "$target/release/twgen")
 
 echo "kernel $(uname -r), $(nproc) cores, $(ss --version), twlint $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-printf '%8s %8s %12s %12s %7s %12s\n' "sockets" "seen" "observe ms" "ss|wc ms" "ratio" "observe RSS"
+if ! command -v perf >/dev/null; then
+  echo "perf (linux-tools) is missing: it measures the CPU time columns" >&2
+  exit 1
+fi
+echo "wall: median elapsed of $runs runs; cpu: task-clock (user + system, children included), median of $runs"
+printf '%8s %8s %10s %10s %6s %10s %10s %6s %11s\n' "sockets" "seen" "observe" "ss|wc" "ratio" \
+  "obs cpu" "ss cpu" "ratio" "observe RSS"
 for n in "${counts[@]}"; do
   TWLINT=$twlint TWGEN=$twgen N=$n RUNS=$runs unshare -n bash -c '
     set -euo pipefail
@@ -35,17 +41,22 @@ for n in "${counts[@]}"; do
     # 20 destinations (127.0.0.1-20) so no tuple needs more than its 64512 ports.
     "$TWGEN" tw "$N" 20 2>/dev/null
     now() { date +%s%N; }
-    obs=(); sst=(); seen=0
+    obs=(); sst=(); oc=(); sc=(); seen=0
+    cpu() { perf stat -x, -e task-clock -o /tmp/twlint-bench-perf "$@" >/dev/null;
+            awk -F, "/task-clock/ {print \$1}" /tmp/twlint-bench-perf; }
     for i in $(seq "$RUNS"); do
-      t0=$(now); "$TWLINT" observe --format json >/tmp/twlint-observe-bench.json; t1=$(now)
+      t0=$(now); "$TWLINT" observe --format json >/dev/null; t1=$(now)
       seen=$(ss -tan state time-wait | wc -l); t2=$(now)
       obs+=($(( (t1 - t0) / 1000 ))); sst+=($(( (t2 - t1) / 1000 )))
+      oc+=($(cpu "$TWLINT" observe --format json))
+      sc+=($(cpu sh -c "ss -tan state time-wait | wc -l"))
     done
     rss=$( { /usr/bin/time -f "%M" "$TWLINT" observe --format json >/dev/null; } 2>&1 )
     median() { printf "%s\n" "$@" | sort -n | awk "{a[NR]=\$1} END {print a[int((NR+1)/2)]}"; }
     mo=$(median "${obs[@]}"); ms=$(median "${sst[@]}")
-    awk -v n="$N" -v seen="$((seen - 1))" -v mo="$mo" -v ms="$ms" -v rss="$rss" \
-      "BEGIN { printf \"%8d %8d %12.1f %12.1f %7.2f %9d KiB\n\", n, seen, mo/1000, ms/1000, mo/ms, rss }"
-    rm -f /tmp/twlint-observe-bench.json
+    co=$(median "${oc[@]}"); cs=$(median "${sc[@]}")
+    awk -v n="$N" -v seen="$((seen - 1))" -v mo="$mo" -v ms="$ms" -v co="$co" -v cs="$cs" -v rss="$rss" \
+      "BEGIN { printf \"%8d %8d %7.1f ms %7.1f ms %6.2f %7.1f ms %7.1f ms %6.2f %7d KiB\n\", n, seen, mo/1000, ms/1000, mo/ms, co, cs, co/cs, rss }"
+    rm -f /tmp/twlint-bench-perf
   '
 done
