@@ -125,7 +125,10 @@ fn state_filter_counts_only_those_states() {
 fn top_limits_the_table_rows() {
     let (_dir, out) = replay(&["--top", "1"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("... and 2 more remotes (--top 0 shows all; --format json has all)"), "{text}");
+    assert!(
+        text.contains("... and 2 more remotes (--top 0 shows all; --format json has all)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -184,7 +187,10 @@ fn argument_errors_exit_2() {
         .output()
         .unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("not a TCP state; use one of established"), "{err}");
+    assert!(
+        err.contains("not a TCP state; use one of established"),
+        "{err}"
+    );
 }
 
 /// This machine's own namespace, read without root: whatever it holds, the totals add up.

@@ -39,9 +39,8 @@ fn twgen() -> PathBuf {
 fn in_netns(script: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
-    let full = format!(
-        "set -eu\nip link set lo up\nsysctl -qw net.ipv4.tcp_tw_reuse=0\n{script}\n"
-    );
+    let full =
+        format!("set -eu\nip link set lo up\nsysctl -qw net.ipv4.tcp_tw_reuse=0\n{script}\n");
     let res = Command::new("unshare")
         .args(["-n", "sh", "-c", &full])
         .env("TWLINT", TWLINT)
@@ -178,10 +177,7 @@ wait
     let growth = t["growth_per_sec"].as_f64().unwrap();
     assert!(rate > 0.0 && rate <= 20000.0, "rate {rate}");
     // No TIME_WAIT ends within a second of a run this short, so every new port is growth.
-    assert!(
-        (growth - rate).abs() < 1e-6,
-        "growth {growth} rate {rate}"
-    );
+    assert!((growth - rate).abs() < 1e-6, "growth {growth} rate {rate}");
     let left = t["exhausted_in_secs"].as_f64().unwrap();
     let in_use = t["in_use"].as_f64().unwrap();
     assert!((left - (28232.0 - in_use) / growth).abs() < 0.02 * left + 0.02);

@@ -206,7 +206,9 @@ pub enum SocketError {
 pub fn collect(options: &Options) -> Result<SocketSummary, SocketError> {
     let proc_root = Path::new("/proc");
     let range = procnet::read_port_range(&proc_root.join("sys/net/ipv4"), true)?;
-    let interval_ms = options.interval.map(|d| d.as_millis().min(u32::MAX as u128) as u32);
+    let interval_ms = options
+        .interval
+        .map(|d| d.as_millis().min(u32::MAX as u128) as u32);
     let (first, source) = live_sample(options, &range, interval_ms)?;
     let (agg, rates) = match options.interval {
         Some(d) => {
@@ -275,10 +277,7 @@ fn live_sample(
 /// (the kernel defaults otherwise, and the summary says so), and `<pid>/fd/*` links with
 /// `<pid>/comm` to attribute CLOSE_WAIT sockets. A sosreport's `proc/` folder, or `/proc`
 /// itself, has that layout.
-pub fn collect_from_proc_dir(
-    root: &Path,
-    options: &Options,
-) -> Result<SocketSummary, SocketError> {
+pub fn collect_from_proc_dir(root: &Path, options: &Options) -> Result<SocketSummary, SocketError> {
     if options.interval.is_some() {
         return Err(SocketError::IntervalOnReplay);
     }

@@ -78,7 +78,10 @@ pub(crate) fn read_port_range(dir: &Path, live: bool) -> Result<PortRange, Socke
         Some(text) => {
             let fs: Vec<(usize, &str)> = fields(&text).collect();
             let num = |i: usize| -> Result<u16, SocketError> {
-                let (col, f) = fs.get(i).copied().unwrap_or((text.trim_end().len() + 1, ""));
+                let (col, f) = fs
+                    .get(i)
+                    .copied()
+                    .unwrap_or((text.trim_end().len() + 1, ""));
                 f.parse::<u16>().map_err(|_| {
                     parse_error(
                         &range_path,
@@ -280,9 +283,9 @@ pub(crate) fn parse_table(
                 )
             })?;
         let (col, inode) = field(9, "inode")?;
-        let inode = inode.parse::<u64>().map_err(|_| {
-            parse_error(path, ln, col, format!("`{inode}` is not an inode number"))
-        })?;
+        let inode = inode
+            .parse::<u64>()
+            .map_err(|_| parse_error(path, ln, col, format!("`{inode}` is not an inode number")))?;
         each(&Sock {
             v6,
             state,
@@ -353,14 +356,19 @@ mod tests {
             ("   0: 0500000A:9C40 0100007F:1B58 06 00000000:00000000 03:00000BB8 00000000     0        0 x1\n", 2, 92, "not an inode"),
         ];
         for (line, l, c, msg) in cases {
-            let err = parse(&format!("{HEADER}{line}"), false).unwrap_err().to_string();
+            let err = parse(&format!("{HEADER}{line}"), false)
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.starts_with(&format!("net/tcp:{l}:{c}: ")) && err.contains(msg),
                 "{line:?} gave {err}"
             );
         }
         let err = parse("0: nonsense\n", false).unwrap_err().to_string();
-        assert!(err.starts_with("net/tcp:1:1: expected the header line"), "{err}");
+        assert!(
+            err.starts_with("net/tcp:1:1: expected the header line"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -373,7 +381,10 @@ mod tests {
         )
         .unwrap();
         let r = read_port_range(dir.path(), false).unwrap();
-        assert_eq!((r.low, r.high, r.source), (1024, 65535, RangeSource::Replay));
+        assert_eq!(
+            (r.low, r.high, r.source),
+            (1024, 65535, RangeSource::Replay)
+        );
         // 1024-1100 (77) and 5000-5009 (10) fall inside; 80 does not; 5005 counted once.
         assert_eq!(r.reserved_in_range(), 87);
         assert_eq!(r.usable(), 64512 - 87);
@@ -383,14 +394,23 @@ mod tests {
         assert!(err.ends_with("ip_local_reserved_ports:1:4: expected a port or a range like 9000-9100, found `9x`"), "{err}");
         std::fs::write(dir.path().join("ip_local_port_range"), "60999 32768\n").unwrap();
         let err = read_port_range(dir.path(), false).unwrap_err().to_string();
-        assert!(err.contains("ip_local_port_range:1:1: the range 60999-32768 is empty"), "{err}");
+        assert!(
+            err.contains("ip_local_port_range:1:1: the range 60999-32768 is empty"),
+            "{err}"
+        );
         std::fs::write(dir.path().join("ip_local_port_range"), "32768 big\n").unwrap();
         let err = read_port_range(dir.path(), false).unwrap_err().to_string();
-        assert!(err.contains("ip_local_port_range:1:7: expected a port number"), "{err}");
+        assert!(
+            err.contains("ip_local_port_range:1:7: expected a port number"),
+            "{err}"
+        );
 
         let empty = tempfile::tempdir().unwrap();
         let r = read_port_range(empty.path(), false).unwrap();
-        assert_eq!((r.low, r.high, r.source), (32768, 60999, RangeSource::Default));
+        assert_eq!(
+            (r.low, r.high, r.source),
+            (32768, 60999, RangeSource::Default)
+        );
         assert!(read_port_range(empty.path(), true).is_err());
     }
 }
