@@ -211,3 +211,59 @@ fn live_namespace_is_read_and_totals_add_up() {
         );
     }
 }
+
+#[test]
+fn replay_without_port_range_uses_the_kernel_default_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    fs::remove_dir_all(dir.path().join("sys")).unwrap();
+    fs::remove_file(dir.path().join("net/tcp6")).unwrap();
+    let out = twlint()
+        .args(["observe", "--format", "json", "--proc-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let s: SocketSummary = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &s.ephemeral.range;
+    assert_eq!(
+        (r.low, r.high, r.reserved_in_range, r.usable),
+        (32768, 60999, 0, 28232)
+    );
+    assert_eq!(
+        serde_json::to_value(r.source).unwrap(),
+        Value::from("default")
+    );
+    assert_eq!((s.totals.ipv4, s.totals.ipv6), (10, 0));
+    // 40200 is no longer reserved: the reserved-port connection joins the database tuple.
+    assert_eq!(s.ephemeral.tuples[0].in_use, 5);
+
+    let out = twlint()
+        .args(["observe", "--proc-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("range 32768-60999 (kernel default: not in the replayed folder)"),
+        "{text}"
+    );
+}
+
+/// Two live samples of this namespace: every tuple then has a rate and a growth.
+#[test]
+fn live_interval_gives_every_tuple_a_rate() {
+    let out = twlint()
+        .args(["observe", "--format", "json", "--interval", "0.2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let s: SocketSummary = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s.ephemeral.interval_secs, Some(0.2));
+    for t in &s.ephemeral.tuples {
+        assert!(
+            t.rate_per_sec.is_some() && t.growth_per_sec.is_some(),
+            "{t:?}"
+        );
+    }
+}
