@@ -114,6 +114,8 @@ pub enum Command {
     },
     /// Write the sysctl.d drop-in each node of a topology needs to follow the advice
     Advise(crate::cli_advise::AdviseArgs),
+    /// The socket view of this host: TIME_WAIT, CLOSE_WAIT and ephemeral-port pressure
+    Observe(crate::cli_observe::ObserveArgs),
     /// List the rule catalog
     Rules {
         /// Output format
@@ -163,7 +165,8 @@ pub enum Format {
     Prometheus,
 }
 
-/// Output of `explain` and `rules`: documentation has no SARIF or metrics form.
+/// Output of `explain`, `rules` and `observe`: documentation and the socket view have no SARIF
+/// or metrics form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DocFormat {
     Human,
@@ -247,6 +250,7 @@ pub fn run(args: Args) -> io::Result<u8> {
                 Err(code) => code,
             }
         }
+        Some(Command::Observe(a)) => crate::cli_observe::run(a),
         None => check(args),
     }
 }

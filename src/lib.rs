@@ -4,7 +4,7 @@
 //! The library reads sysctl files and dumps (`sysctl`), topologies (`topology`, over `yaml`),
 //! and the rule catalog (`rules`); it resolves each node's effective values (`config`, with the
 //! kernel knowledge in `kernel`), derives per-hop facts (`facts`), evaluates the rules into
-//! verdicts and diagnostics (`engine`), and renders reports (`render`). It never prints and never
+//! verdicts and diagnostics (`engine`), and renders reports (`render`). `sockets` is the socket view of this host (`twlint observe`). It never prints and never
 //! exits: the binary in `src/main.rs` owns the terminal and the exit code.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -21,6 +21,7 @@ pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub mod sockets;
 pub mod source;
 pub mod suppress;
 pub mod sysctl;
