@@ -249,13 +249,7 @@ pub fn run(args: Args) -> io::Result<u8> {
         Some(Command::Completions { shell }) => crate::cli_ci::completions(shell),
         Some(Command::Man) => crate::cli_ci::man(),
         Some(Command::Schema { kind }) => crate::cli_ci::schema(kind),
-        Some(Command::Advise(a)) => {
-            let mut sources = SourceMap::new();
-            match load_rules(&a.rules, &mut sources, ColorChoice::Auto) {
-                Ok(rules) => crate::cli_advise::run(a, &rules, sources),
-                Err(code) => code,
-            }
-        }
+        Some(Command::Advise(a)) => crate::cli_advise::run(a),
         None => check(args),
     }
 }
