@@ -321,3 +321,72 @@ fn severity_overrides_reach_suppressed_findings() {
         .as_array()
         .is_none_or(|s| s.iter().all(|d| d["rule"] != "TW006")));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// The gates of the GitHub and GitLab examples leave the threshold to the project's
+/// `.twlint.yaml`: with TW120 (the example's one dangerous finding) weighed as `info` they pass;
+/// without a configuration they fail as before.
+#[test]
+fn the_example_ci_gates_follow_the_project_configuration() {
+    let gh = std::fs::read_to_string(root().join("examples/06-github-actions/twlint.yml")).unwrap();
+    let gh_gate = gh
+        .split("- name: Fail on dangerous settings")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("run: "))
+        .unwrap()
+        .to_string();
+    let gl = std::fs::read_to_string(root().join("examples/07-gitlab-ci/gitlab-ci.yml")).unwrap();
+    let gl_gate = gl
+        .split("# The gate:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- "))
+        .unwrap()
+        .to_string();
+    let bin = assert_cmd::cargo::cargo_bin("twlint");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for gate in [gh_gate, gl_gate] {
+        assert!(!gate.contains("--fail-on"), "{gate}");
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(
+            &root().join("examples/06-github-actions/infra"),
+            &dir.path().join("infra"),
+        );
+        let run = || {
+            std::process::Command::new("bash")
+                .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &gate])
+                .current_dir(dir.path())
+                .env("PATH", &path)
+                .env("NO_COLOR", "1")
+                .env("TWLINT_TOPOLOGY", "infra/topology.yaml")
+                .output()
+                .unwrap()
+                .status
+                .code()
+        };
+        assert_eq!(run(), Some(1), "{gate}");
+        write(dir.path(), ".twlint.yaml", "severity: {TW120: info}\n");
+        assert_eq!(run(), Some(0), "{gate}");
+        write(dir.path(), ".twlint.yaml", "fail-on: never\n");
+        assert_eq!(run(), Some(0), "{gate}");
+    }
+}
