@@ -28,7 +28,7 @@ pub struct AdviseArgs {
     #[arg(long, value_name = "RELEASE")]
     pub kernel: Option<String>,
     /// A folder of extra rule files
-    #[arg(long = "rules", value_name = "DIR")]
+    #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
     pub rules: Vec<PathBuf>,
     /// Colour of the topology's errors on stderr (auto: only on a terminal and without NO_COLOR)
     #[arg(long, value_enum, default_value = "auto")]
@@ -36,7 +36,7 @@ pub struct AdviseArgs {
     #[command(flatten)]
     pub config: crate::cli_ci::ConfigFlags,
     /// Change values even where a suppression accepted the finding
-    #[arg(long = "no-inline-ignores")]
+    #[arg(long = "no-inline-ignores", help_heading = "Rules")]
     pub no_inline_ignores: bool,
 }
 

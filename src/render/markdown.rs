@@ -440,9 +440,16 @@ pub fn write(
         writeln!(out, "</details>")?;
         writeln!(out)?;
     }
+    // The configuration decides levels, `off` rules and the default kernel: a reviewer should
+    // know which one was used.
+    let config = r
+        .config
+        .as_ref()
+        .map(|c| format!(" with {}", code(c)))
+        .unwrap_or_default();
     writeln!(
         out,
-        "<sub>twlint {}: `twlint explain RULE` prints a rule's documentation.</sub>",
+        "<sub>twlint {}{config}: `twlint explain RULE` prints a rule's documentation.</sub>",
         env!("CARGO_PKG_VERSION")
     )
 }
