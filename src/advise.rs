@@ -6,7 +6,8 @@
 //! needs no change gets no file. When rules ask for different values of one key on one node,
 //! the worst verdict wins, then the lowest rule id, and the file says what it set aside. The
 //! texts are deterministic (no dates), so a second run writes the same bytes. Writing files is
-//! the binary's job; this module only computes.
+//! the binary's job; this module only computes. A verdict whose finding a suppression accepted
+//! is never changed: it is listed, with the suppression's reason, as left as it is.
 
 use crate::config::SourceKindOut;
 use crate::diag::Verdict;
@@ -61,6 +62,21 @@ pub struct Unfixable {
     pub help: Option<String>,
 }
 
+/// A dangerous or pointless verdict whose finding a suppression accepted: its value is left as
+/// it is, and the advice says so with the reason, so a reviewer sees what was not changed.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub node: String,
+    pub key: String,
+    pub rule: String,
+    pub verdict: Verdict,
+    pub links: Vec<String>,
+    pub reason: String,
+    /// The suppression's reason and where it was written (`path:line`).
+    pub because: String,
+    pub place: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Advice {
     /// The topology path as given (for the regenerate command in the headers).
@@ -68,6 +84,7 @@ pub struct Advice {
     pub topology_name: Option<String>,
     pub nodes: Vec<NodeAdvice>,
     pub unfixable: Vec<Unfixable>,
+    pub accepted: Vec<Accepted>,
 }
 
 /// The drop-in file name for a node: characters outside `[A-Za-z0-9._-]` become `-`, so a node
@@ -97,11 +114,35 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
     type Candidate<'a> = (Verdict, &'a str, String, &'a VerdictEntry);
     let mut candidates: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
     let mut unfixable: BTreeMap<(String, String, String), Unfixable> = BTreeMap::new();
+    let mut accepted: BTreeMap<(String, String, String), Accepted> = BTreeMap::new();
     for v in &report.verdicts {
         let Some(rule) = v.rule.as_deref() else {
             continue;
         };
         if v.verdict == Verdict::Safe {
+            continue;
+        }
+        // A suppressed finding was accepted with a reason: advice never overrides that
+        // decision (`--no-inline-ignores` does), but lists it.
+        if let Some(sup) = &v.suppressed {
+            let loc = sources.location(sup.span);
+            let a = accepted
+                .entry((v.node.clone(), v.key.to_string(), rule.to_string()))
+                .or_insert_with(|| Accepted {
+                    node: v.node.clone(),
+                    key: v.key.to_string(),
+                    rule: rule.to_string(),
+                    verdict: v.verdict,
+                    links: Vec::new(),
+                    reason: v.reason.clone(),
+                    because: sup.reason.clone(),
+                    place: format!("{}:{}", loc.path, loc.line),
+                });
+            if let Some(l) = &v.link {
+                if !a.links.contains(l) {
+                    a.links.push(l.clone());
+                }
+            }
             continue;
         }
         if v.fix.is_empty() {
@@ -223,11 +264,27 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
             .then(key_order(&a.key).cmp(&key_order(&b.key)))
             .then(a.rule.cmp(&b.rule))
     });
+    // A key another rule's advice changes anyway is not "left as it is".
+    let mut accepted: Vec<Accepted> = accepted
+        .into_values()
+        .filter(|a| {
+            !nodes
+                .iter()
+                .any(|n| n.node == a.node && n.changes.iter().any(|c| c.key == a.key))
+        })
+        .collect();
+    accepted.sort_by(|a, b| {
+        node_pos(&a.node)
+            .cmp(&node_pos(&b.node))
+            .then(key_order(&a.key).cmp(&key_order(&b.key)))
+            .then(a.rule.cmp(&b.rule))
+    });
     Advice {
         topology_path: topology_path.to_string(),
         topology_name: report.topology.clone(),
         nodes,
         unfixable,
+        accepted,
     }
 }
 
@@ -340,7 +397,27 @@ pub fn text(advice: &Advice) -> String {
             wrap_comment(&mut out, &unfixable_line(u));
         }
     }
+    if !advice.accepted.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "# ==> suppressed, left as they are <==");
+        for a in &advice.accepted {
+            wrap_comment(&mut out, &accepted_line(a));
+        }
+    }
     out
+}
+
+/// One accepted finding on one line (stdout comments, and `--out`'s report on stderr).
+pub fn accepted_line(a: &Accepted) -> String {
+    let links = if a.links.is_empty() {
+        String::new()
+    } else {
+        format!(" on {}", a.links.join(", "))
+    };
+    format!(
+        "{} {} ({}, {}{links}): suppressed at {}: {}",
+        a.node, a.key, a.rule, a.verdict, a.place, a.because
+    )
 }
 
 fn unfixable_line(u: &Unfixable) -> String {
@@ -438,6 +515,29 @@ pub fn markdown(advice: &Advice) -> String {
                 u.rule,
                 cell(&u.reason),
                 u.help.as_deref().map(cell).unwrap_or_default()
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !advice.accepted.is_empty() {
+        let _ = writeln!(out, "### Suppressed, left as they are");
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "| node | key | rule | verdict | finding | suppressed because |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for a in &advice.accepted {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} | {} (`{}`) |",
+                cell(&a.node),
+                a.key,
+                a.rule,
+                a.verdict,
+                cell(&a.reason),
+                cell(&a.because),
+                cell(&a.place)
             );
         }
         let _ = writeln!(out);

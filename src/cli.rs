@@ -111,6 +111,8 @@ pub enum Command {
         /// A folder of extra rule files, added to the built-in catalog
         #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
+        #[command(flatten)]
+        config: crate::cli_ci::ConfigFlags,
     },
     /// Write the sysctl.d drop-in each node of a topology needs to follow the advice
     Advise(crate::cli_advise::AdviseArgs),
@@ -124,6 +126,8 @@ pub enum Command {
         /// A folder of extra rule files, added to the built-in catalog
         #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
+        #[command(flatten)]
+        config: crate::cli_ci::ConfigFlags,
     },
     /// Print a shell completion script (source it, or install it where your shell looks)
     Completions {
@@ -238,18 +242,17 @@ pub fn run(args: Args) -> io::Result<u8> {
             rule,
             format,
             rules,
-        }) => explain(&rule, format, &rules),
-        Some(Command::Rules { format, rules }) => list_rules(format, &rules),
+            config,
+        }) => explain(&rule, format, &rules, &config),
+        Some(Command::Rules {
+            format,
+            rules,
+            config,
+        }) => list_rules(format, &rules, &config),
         Some(Command::Completions { shell }) => crate::cli_ci::completions(shell),
         Some(Command::Man) => crate::cli_ci::man(),
         Some(Command::Schema { kind }) => crate::cli_ci::schema(kind),
-        Some(Command::Advise(a)) => {
-            let mut sources = SourceMap::new();
-            match load_rules(&a.rules, &mut sources, ColorChoice::Auto) {
-                Ok(rules) => crate::cli_advise::run(a, &rules, sources),
-                Err(code) => code,
-            }
-        }
+        Some(Command::Advise(a)) => crate::cli_advise::run(a),
         Some(Command::Observe(a)) => crate::cli_observe::run(a),
         None => check(args),
     }
@@ -353,12 +356,18 @@ fn example_text(e: &Example) -> String {
     s
 }
 
-fn explain(id: &str, format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
+fn explain(
+    id: &str,
+    format: DocFormat,
+    dirs: &[PathBuf],
+    config: &crate::cli_ci::ConfigFlags,
+) -> io::Result<u8> {
     let mut sources = SourceMap::new();
-    let rules = match load_rules(dirs, &mut sources, ColorChoice::Auto) {
-        Ok(r) => r,
+    let catalog = match crate::cli_ci::catalog(config, dirs, ColorChoice::Auto, &mut sources) {
+        Ok(c) => c,
         Err(code) => return code,
     };
+    let rules = &catalog.rules;
     let Some(rule) = rules.get(id) else {
         let all = rules
             .rules
@@ -396,10 +405,17 @@ fn explain(id: &str, format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
             String::new(),
         ),
     };
+    // The rule's `fix` (what `twlint advise` sets), templates as written.
+    let fix: Vec<(String, String)> = rule
+        .cel()
+        .map(|c| c.fix.iter().map(|(k, t)| (k.clone(), t.source())).collect())
+        .unwrap_or_default();
     if format == DocFormat::Json {
         let v = serde_json::json!({
             "id": rule.id, "name": rule.name, "summary": rule.summary, "kind": kind, "level": level,
             "keys": keys, "scope": scope, "when": when,
+            "override": catalog.level(&rule.id).map(|l| format!("{l:?}").to_lowercase()),
+            "fix": fix.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
             "docs": {
                 "what": rule.docs.what, "why": rule.docs.why,
                 "example": example_text(&rule.docs.example), "use_instead": example_text(&rule.docs.use_instead),
@@ -421,6 +437,14 @@ fn explain(id: &str, format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
             format!(", judges {keys} per {scope}")
         }
     )?;
+    if let (Some(l), Some(p)) = (catalog.level(&rule.id), &catalog.project) {
+        writeln!(
+            out,
+            "{} ({})",
+            crate::cli_ci::level_note(l),
+            p.path.display()
+        )?;
+    }
     let section = |out: &mut dyn Write, title: &str, body: &str| -> io::Result<()> {
         writeln!(out, "\n## {title}\n")?;
         for line in body.trim_end().lines() {
@@ -444,6 +468,14 @@ fn explain(id: &str, format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
     if !when.is_empty() {
         section(&mut out, "Condition (CEL)", &indent(&when))?;
     }
+    if !fix.is_empty() {
+        let lines: Vec<String> = fix.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        section(
+            &mut out,
+            "Fix (what `twlint advise` writes in the node's drop-in)",
+            &indent(&lines.join("\n")),
+        )?;
+    }
     section(
         &mut out,
         "References",
@@ -465,18 +497,31 @@ fn indent(s: &str) -> String {
         .join("\n")
 }
 
-fn list_rules(format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
+fn list_rules(
+    format: DocFormat,
+    dirs: &[PathBuf],
+    config: &crate::cli_ci::ConfigFlags,
+) -> io::Result<u8> {
     let mut sources = SourceMap::new();
-    let rules = match load_rules(dirs, &mut sources, ColorChoice::Auto) {
-        Ok(r) => r,
+    let catalog = match crate::cli_ci::catalog(config, dirs, ColorChoice::Auto, &mut sources) {
+        Ok(c) => c,
         Err(code) => return code,
     };
+    let rules = &catalog.rules;
+    let level_of = |id: &str| catalog.level(id).map(|l| format!("{l:?}").to_lowercase());
     let mut out = io::stdout().lock();
     if format == DocFormat::Json {
         let v: Vec<_> = rules
             .rules
             .iter()
-            .map(|r| serde_json::json!({"id": r.id, "name": r.name, "summary": r.summary, "verdict": r.verdict(), "severity": r.severity(), "builtin": r.cel().is_none()}))
+            .map(|r| {
+                let mut v = serde_json::json!({"id": r.id, "name": r.name, "summary": r.summary, "verdict": r.verdict(), "severity": r.severity(), "builtin": r.cel().is_none()});
+                // The configuration's severity override, only where it sets one.
+                if let Some(l) = level_of(&r.id) {
+                    v["override"] = l.into();
+                }
+                v
+            })
             .collect();
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
@@ -488,7 +533,11 @@ fn list_rules(format: DocFormat, dirs: &[PathBuf]) -> io::Result<u8> {
             Some(v) => v.as_str().to_string(),
             None => format!("{:?}", r.severity()).to_lowercase(),
         };
-        writeln!(out, "{}  {:<w$}  {:<9}  {}", r.id, r.name, level, r.summary)?;
+        let summary = match catalog.level(&r.id) {
+            Some(l) => format!("[{}] {}", crate::cli_ci::level_note(l), r.summary),
+            None => r.summary.clone(),
+        };
+        writeln!(out, "{}  {:<w$}  {:<9}  {}", r.id, r.name, level, summary)?;
     }
     Ok(0)
 }

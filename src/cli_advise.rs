@@ -28,11 +28,16 @@ pub struct AdviseArgs {
     #[arg(long, value_name = "RELEASE")]
     pub kernel: Option<String>,
     /// A folder of extra rule files
-    #[arg(long = "rules", value_name = "DIR")]
+    #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
     pub rules: Vec<PathBuf>,
     /// Colour of the topology's errors on stderr (auto: only on a terminal and without NO_COLOR)
     #[arg(long, value_enum, default_value = "auto")]
     pub color: crate::cli::ColorChoice,
+    #[command(flatten)]
+    pub config: crate::cli_ci::ConfigFlags,
+    /// Change values even where a suppression accepted the finding
+    #[arg(long = "no-inline-ignores", help_heading = "Rules")]
+    pub no_inline_ignores: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,9 +55,23 @@ fn is_ours(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(MARKER))
 }
 
-pub fn run(
+/// Reads `.twlint.yaml` as a check run does (its `rules` folders, `off` rules, default kernel),
+/// then advises.
+pub fn run(args: AdviseArgs) -> io::Result<u8> {
+    let mut sources = SourceMap::new();
+    let catalog = match crate::cli_ci::catalog(&args.config, &args.rules, args.color, &mut sources)
+    {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rules = twlint::settings::without_rules(&catalog.rules, &catalog.levels);
+    advise_with(args, &rules, &catalog, sources)
+}
+
+fn advise_with(
     args: AdviseArgs,
     rules: &twlint::rules::RuleSet,
+    catalog: &crate::cli_ci::Catalog,
     mut sources: SourceMap,
 ) -> io::Result<u8> {
     let kernel = match &args.kernel {
@@ -66,10 +85,16 @@ pub fn run(
         },
         None => None,
     };
-    let report = match engine::judge_topology(&args.topology, kernel, rules, &mut sources) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
+    let opts = engine::Options {
+        kernel,
+        default_kernel: catalog.project.as_ref().and_then(|p| p.kernel),
+        inline_ignores: !args.no_inline_ignores,
     };
+    let mut report = match engine::judge_topology_with(&args.topology, &opts, rules, &mut sources) {
+        Ok(r) => r,
+        Err(e) => return fail(crate::cli_ci::with_hint(&e)),
+    };
+    twlint::settings::apply_levels(&mut report, &catalog.levels);
     if report.fatal {
         let mut err = io::stderr().lock();
         twlint::render::human::write_diagnostics(
@@ -169,6 +194,9 @@ pub fn run(
             u.rule,
             u.help.as_deref().unwrap_or(&u.reason)
         )?;
+    }
+    for a in &advice.accepted {
+        writeln!(err, "left as it is: {}", advise::accepted_line(a))?;
     }
     if changed == 0 {
         writeln!(err, "nothing changed: {} is up to date", dir.display())?;

@@ -5,6 +5,7 @@
 use crate::cli::{Args, ColorChoice, FailOn};
 use clap::{CommandFactory, ValueEnum};
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use twlint::diag::Diagnostic;
 use twlint::engine::{self, Report};
 use twlint::kernel::KernelVersion;
@@ -87,14 +88,16 @@ fn config_failed(
 /// working directory upward, none with `--no-config`. `Err` holds the exit code of a failure
 /// already reported.
 fn project_settings(
-    args: &Args,
+    config: Option<&Path>,
+    no_config: bool,
+    color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Option<Settings>, io::Result<u8>> {
-    if args.no_config {
+    if no_config {
         return Ok(None);
     }
-    let path = match &args.config {
-        Some(p) => p.clone(),
+    let path = match config {
+        Some(p) => p.to_path_buf(),
         None => {
             let cwd = std::env::current_dir().map_err(Err)?;
             match settings::find(&cwd) {
@@ -119,7 +122,7 @@ fn project_settings(
             sources,
             &diags,
             &path.display().to_string(),
-            args.color,
+            color,
         ));
     }
     Ok(Some(s))
@@ -199,18 +202,19 @@ pub fn prepare(
     kernel: Option<KernelVersion>,
     sources: &mut SourceMap,
 ) -> Result<Run, io::Result<u8>> {
-    let project = project_settings(args, sources)?;
-    let mut rule_dirs = project
-        .as_ref()
-        .map(|p| p.rules.clone())
-        .unwrap_or_default();
-    rule_dirs.extend(args.rules.iter().cloned());
-    // A folder named both in .twlint.yaml and with --rules is read once, not reported as
-    // redefining its own rules.
-    let mut seen = std::collections::HashSet::new();
-    rule_dirs.retain(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
-    let rules = crate::cli::load_rules(&rule_dirs, sources, args.color)?;
-    let levels = levels(project.as_ref(), &rules, sources, args.color)?;
+    let Catalog {
+        rules,
+        levels,
+        project,
+    } = catalog(
+        &ConfigFlags {
+            config: args.config.clone(),
+            no_config: args.no_config,
+        },
+        &args.rules,
+        args.color,
+        sources,
+    )?;
     let rules = settings::without_rules(&rules, &levels);
     let fail_on = match project.as_ref().and_then(|p| p.fail_on) {
         Some(settings::FailOn::Pointless) => FailOn::Pointless,
@@ -228,4 +232,75 @@ pub fn prepare(
         levels,
         config: project.map(|p| p.path.display().to_string()),
     })
+}
+
+/// `--config FILE` and `--no-config`, for the subcommands that read the configuration too
+/// (`explain`, `rules`, `advise`): they see the catalog a check run would.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigFlags {
+    /// Read this configuration file instead of searching for .twlint.yaml
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Rules",
+        conflicts_with = "no_config"
+    )]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Do not read any .twlint.yaml
+    #[arg(long = "no-config", help_heading = "Rules")]
+    pub no_config: bool,
+}
+
+/// The rule catalog as a run sees it: built-in rules, then the configuration's `rules` folders,
+/// then `--rules`; with the configuration's severity overrides (resolved to rule ids, not yet
+/// applied) and the configuration itself.
+pub struct Catalog {
+    pub rules: RuleSet,
+    pub levels: Vec<(String, Level)>,
+    pub project: Option<Settings>,
+}
+
+impl Catalog {
+    /// The override of one rule, if the configuration sets one.
+    pub fn level(&self, id: &str) -> Option<Level> {
+        self.levels.iter().find(|(r, _)| r == id).map(|(_, l)| *l)
+    }
+}
+
+/// Reads the configuration (as `check` does) and the rules it and `--rules` name. `Err` holds
+/// the exit code of a failure already reported.
+pub fn catalog(
+    flags: &ConfigFlags,
+    extra: &[std::path::PathBuf],
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Catalog, io::Result<u8>> {
+    let project = project_settings(flags.config.as_deref(), flags.no_config, color, sources)?;
+    let mut rule_dirs = project
+        .as_ref()
+        .map(|p| p.rules.clone())
+        .unwrap_or_default();
+    rule_dirs.extend(extra.iter().cloned());
+    // A folder named both in .twlint.yaml and with --rules is read once, not reported as
+    // redefining its own rules.
+    let mut seen = std::collections::HashSet::new();
+    rule_dirs.retain(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
+    let rules = crate::cli::load_rules(&rule_dirs, sources, color)?;
+    let levels = levels(project.as_ref(), &rules, sources, color)?;
+    Ok(Catalog {
+        rules,
+        levels,
+        project,
+    })
+}
+
+/// How `twlint rules` and `twlint explain` name an override.
+pub fn level_note(l: Level) -> &'static str {
+    match l {
+        Level::Off => "off in the configuration",
+        Level::Error => "counts as error in the configuration",
+        Level::Warning => "counts as warning in the configuration",
+        Level::Info => "counts as info in the configuration",
+    }
 }

@@ -314,14 +314,18 @@ pub fn apply_levels(report: &mut Report, levels: &[(String, Level)]) {
         return;
     }
     let level_of = |id: &str| levels.iter().find(|(r, _)| r == id).map(|(_, l)| *l);
-    report.diagnostics.retain_mut(|d| match level_of(&d.code) {
+    let keep = |d: &mut Diagnostic| match level_of(&d.code) {
         Some(Level::Off) => false,
         Some(l) => {
             d.severity = l.severity().expect("not off");
             true
         }
         None => true,
-    });
+    };
+    report.diagnostics.retain_mut(keep);
+    // Suppressed diagnostics get the same levels, so every format shows a suppressed finding at
+    // the level it would have had, and an `off` rule's findings are gone from both lists.
+    report.suppressed.retain_mut(|(d, _)| keep(d));
     for v in &mut report.verdicts {
         if let Some(l) = v.rule.as_deref().and_then(level_of) {
             v.level = l.severity();

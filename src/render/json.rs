@@ -37,6 +37,11 @@ fn verdict(sources: &SourceMap, v: &VerdictEntry) -> Value {
     m.insert("rule_name".into(), json!(v.rule_name));
     m.insert("reason".into(), json!(v.reason));
     m.insert("help".into(), json!(v.help));
+    // The rule's machine-readable fix (what `twlint advise` writes), only where it has one.
+    if !v.fix.is_empty() {
+        let fix: Map<String, Value> = v.fix.iter().map(|(k, x)| (k.clone(), json!(x))).collect();
+        m.insert("fix".into(), Value::Object(fix));
+    }
     if let Some(s) = &v.suppressed {
         m.insert("suppressed".into(), suppression(sources, s));
     }

@@ -7,11 +7,12 @@
 //! escaped and line breaks become spaces inside cells.
 
 use crate::config::SourceKindOut;
-use crate::diag::{Severity, Verdict};
+use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::engine::{HopSummary, Mode, Report, VerdictEntry};
 use crate::rules::eval::format_number;
 use crate::rules::RuleSet;
 use crate::source::SourceMap;
+use crate::suppress::{Kind, Suppression};
 use std::io::{self, Write};
 
 /// Text for a table cell: no line breaks, `|` escaped (GitHub splits cells on it even inside
@@ -37,12 +38,41 @@ fn code(s: &str) -> String {
     pipes(&format!("{fence}{pad}{s}{pad}{fence}"))
 }
 
-fn verdict_cell(v: Verdict) -> &'static str {
-    match v {
+fn verdict_cell(v: &VerdictEntry) -> String {
+    let word = match v.verdict {
         Verdict::Dangerous => "🔴 **dangerous**",
         Verdict::Pointless => "🟡 pointless",
         Verdict::Safe => "🟢 safe",
+    };
+    // A .twlint.yaml severity override changes what the verdict weighs, not the verdict (as
+    // in the human output).
+    match v.level {
+        Some(l) => format!("{word} (counts as {})", severity_word(l)),
+        None => word.to_string(),
     }
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// Why a finding was accepted, for the suppressed tables: the reason, then where it was written.
+fn because(sources: &SourceMap, s: &Suppression) -> String {
+    let loc = sources.location(s.span);
+    let place = match s.kind {
+        Kind::Line => "line directive",
+        Kind::File => "file directive",
+        Kind::Topology => "topology `ignore:`",
+    };
+    format!(
+        "{} ({place} at {})",
+        cell(&s.reason),
+        code(&format!("{}:{}", loc.path, loc.line))
+    )
 }
 
 fn value(v: &VerdictEntry) -> String {
@@ -68,17 +98,20 @@ fn rule_link(rules: &RuleSet, id: &str) -> String {
 
 fn table(
     out: &mut dyn Write,
-    rules: &RuleSet,
+    ctx: &Ctx,
     rows: &[&VerdictEntry],
     side: bool,
+    suppressed: bool,
 ) -> io::Result<()> {
-    if side {
-        writeln!(out, "| node | key | value | verdict | reason | fix |")?;
-        writeln!(out, "|---|---|---|---|---|---|")?;
-    } else {
-        writeln!(out, "| key | value | verdict | reason | fix |")?;
-        writeln!(out, "|---|---|---|---|---|")?;
+    let rules = ctx.rules;
+    let mut head = if side { "| node " } else { "" }.to_string();
+    head.push_str("| key | value | verdict | reason | fix |");
+    if suppressed {
+        head.push_str(" suppressed because |");
     }
+    let cols = head.matches('|').count() - 1;
+    writeln!(out, "{head}")?;
+    writeln!(out, "|{}", "---|".repeat(cols))?;
     for v in rows {
         let reason = match &v.rule {
             Some(id) => format!("{} ({})", cell(&v.reason), rule_link(rules, id)),
@@ -90,12 +123,16 @@ fn table(
         } else {
             String::new()
         };
+        let hidden = match (&v.suppressed, suppressed) {
+            (Some(s), true) => format!(" {} |", because(ctx.sources, s)),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "{node}| {} | {} | {} | {} | {} |",
+            "{node}| {} | {} | {} | {} | {} |{hidden}",
             code(v.key),
             value(v),
-            verdict_cell(v.verdict),
+            verdict_cell(v),
             reason,
             fix
         )?;
@@ -103,13 +140,22 @@ fn table(
     Ok(())
 }
 
-/// Non-safe rows in a table, worst first; safe rows folded below.
+/// What the tables need besides their rows.
+struct Ctx<'a> {
+    sources: &'a SourceMap,
+    rules: &'a RuleSet,
+}
+
+/// Non-safe rows in a table, worst first; safe rows folded below, then the suppressed rows
+/// (which count as nothing, like in the summary) folded with the reason they were accepted.
 fn rows_block(
     out: &mut dyn Write,
-    rules: &RuleSet,
+    ctx: &Ctx,
     rows: &[&VerdictEntry],
     side: bool,
 ) -> io::Result<()> {
+    let (hidden, rows): (Vec<&VerdictEntry>, Vec<&VerdictEntry>) =
+        rows.iter().partition(|v| v.suppressed.is_some());
     let mut findings: Vec<&VerdictEntry> = rows
         .iter()
         .copied()
@@ -126,7 +172,7 @@ fn rows_block(
         writeln!(out, "Nothing dangerous or pointless here.")?;
         writeln!(out)?;
     } else {
-        table(out, rules, &findings, side)?;
+        table(out, ctx, &findings, side, false)?;
         writeln!(out)?;
     }
     if !safe.is_empty() {
@@ -137,10 +183,70 @@ fn rows_block(
             if safe.len() == 1 { "" } else { "s" }
         )?;
         writeln!(out)?;
-        table(out, rules, &safe, side)?;
+        table(out, ctx, &safe, side, false)?;
         writeln!(out)?;
         writeln!(out, "</details>")?;
         writeln!(out)?;
+    }
+    if !hidden.is_empty() {
+        let mut hidden = hidden;
+        hidden.sort_by_key(|v| std::cmp::Reverse(v.verdict));
+        writeln!(
+            out,
+            "<details><summary>{} suppressed setting{}</summary>",
+            hidden.len(),
+            if hidden.len() == 1 { "" } else { "s" }
+        )?;
+        writeln!(out)?;
+        table(out, ctx, &hidden, side, true)?;
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The diagnostics table; with a "suppressed because" column when the rows carry suppressions.
+fn findings_table(
+    out: &mut dyn Write,
+    ctx: &Ctx,
+    r: &Report,
+    diags: &[(&Diagnostic, Option<&Suppression>)],
+) -> io::Result<()> {
+    let suppressed = diags.iter().any(|d| d.1.is_some());
+    if suppressed {
+        writeln!(
+            out,
+            "| place | level | rule | message | fix | suppressed because |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+    } else {
+        writeln!(out, "| place | level | rule | message | fix |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+    }
+    for (d, s) in diags {
+        let place = match &d.primary {
+            Some(p) => {
+                let loc = ctx.sources.location(p.span);
+                code(&format!("{}:{}:{}", loc.path, loc.line, loc.column))
+            }
+            None => "-".into(),
+        };
+        let mut msg = cell(&d.message);
+        if let Some(n) = d.node.as_ref().filter(|_| r.mode == Mode::Topology) {
+            msg = format!("{}: {msg}", cell(n));
+        }
+        let hidden = match s {
+            Some(s) => format!(" {} |", because(ctx.sources, s)),
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "| {place} | {} | {} | {msg} | {} |{hidden}",
+            severity_word(d.severity),
+            rule_link(ctx.rules, &d.code),
+            d.help.as_deref().map(cell).unwrap_or_default()
+        )?;
     }
     Ok(())
 }
@@ -189,6 +295,7 @@ fn hop_lines(h: &HopSummary) -> Vec<String> {
 
 fn worst(rows: &[&VerdictEntry]) -> Verdict {
     rows.iter()
+        .filter(|v| v.suppressed.is_none())
         .map(|v| v.verdict)
         .max()
         .unwrap_or(Verdict::Safe)
@@ -200,6 +307,7 @@ pub fn write(
     rules: &RuleSet,
     r: &Report,
 ) -> io::Result<()> {
+    let ctx = Ctx { sources, rules };
     let errors = r
         .diagnostics
         .iter()
@@ -235,6 +343,18 @@ pub fn write(
             warnings,
             if warnings == 1 { "" } else { "s" }
         )?;
+        // Accepted findings are listed (folded, with their reasons) but never counted above.
+        let hidden = r.verdicts.iter().filter(|v| v.suppressed.is_some()).count();
+        if hidden > 0 || !r.suppressed.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Suppressed: {hidden} setting{}, {} finding{} in files (reasons below).",
+                if hidden == 1 { "" } else { "s" },
+                r.suppressed.len(),
+                if r.suppressed.len() == 1 { "" } else { "s" }
+            )?;
+        }
     }
     writeln!(out)?;
 
@@ -274,14 +394,14 @@ pub fn write(
                         writeln!(out, "{l}")?;
                     }
                     writeln!(out)?;
-                    rows_block(out, rules, rows, true)?;
+                    rows_block(out, &ctx, rows, true)?;
                 }
                 let unlinked: Vec<&VerdictEntry> =
                     r.verdicts.iter().filter(|v| v.link.is_none()).collect();
                 if !unlinked.is_empty() {
                     writeln!(out, "### nodes on no link")?;
                     writeln!(out)?;
-                    rows_block(out, rules, &unlinked, true)?;
+                    rows_block(out, &ctx, &unlinked, true)?;
                 }
             }
             Mode::Files => {
@@ -290,7 +410,7 @@ pub fn write(
                     writeln!(out)?;
                     let rows: Vec<&VerdictEntry> =
                         r.verdicts.iter().filter(|v| v.node == n.name).collect();
-                    rows_block(out, rules, &rows, false)?;
+                    rows_block(out, &ctx, &rows, false)?;
                 }
             }
         }
@@ -299,40 +419,37 @@ pub fn write(
     if !r.diagnostics.is_empty() {
         writeln!(out, "### Findings in files")?;
         writeln!(out)?;
-        writeln!(out, "| place | level | rule | message | fix |")?;
-        writeln!(out, "|---|---|---|---|---|")?;
-        let mut diags: Vec<_> = r.diagnostics.iter().collect();
+        let mut diags: Vec<_> = r.diagnostics.iter().map(|d| (d, None)).collect();
         // Errors first; within a level the report's order (file, then line).
-        diags.sort_by_key(|d| std::cmp::Reverse(d.severity));
-        for d in diags {
-            let place = match &d.primary {
-                Some(p) => {
-                    let loc = sources.location(p.span);
-                    code(&format!("{}:{}:{}", loc.path, loc.line, loc.column))
-                }
-                None => "-".into(),
-            };
-            let level = match d.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            };
-            let mut msg = cell(&d.message);
-            if let Some(n) = d.node.as_ref().filter(|_| r.mode == Mode::Topology) {
-                msg = format!("{}: {msg}", cell(n));
-            }
-            writeln!(
-                out,
-                "| {place} | {level} | {} | {msg} | {} |",
-                rule_link(rules, &d.code),
-                d.help.as_deref().map(cell).unwrap_or_default()
-            )?;
-        }
+        diags.sort_by_key(|d| std::cmp::Reverse(d.0.severity));
+        findings_table(out, &ctx, r, &diags)?;
         writeln!(out)?;
     }
+    if !r.suppressed.is_empty() {
+        writeln!(
+            out,
+            "<details><summary>{} suppressed finding{} in files</summary>",
+            r.suppressed.len(),
+            if r.suppressed.len() == 1 { "" } else { "s" }
+        )?;
+        writeln!(out)?;
+        let mut diags: Vec<_> = r.suppressed.iter().map(|(d, s)| (d, Some(s))).collect();
+        diags.sort_by_key(|d| std::cmp::Reverse(d.0.severity));
+        findings_table(out, &ctx, r, &diags)?;
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+        writeln!(out)?;
+    }
+    // The configuration decides levels, `off` rules and the default kernel: a reviewer should
+    // know which one was used.
+    let config = r
+        .config
+        .as_ref()
+        .map(|c| format!(" with {}", code(c)))
+        .unwrap_or_default();
     writeln!(
         out,
-        "<sub>twlint {}: `twlint explain RULE` prints a rule's documentation.</sub>",
+        "<sub>twlint {}{config}: `twlint explain RULE` prints a rule's documentation.</sub>",
         env!("CARGO_PKG_VERSION")
     )
 }

@@ -104,7 +104,38 @@ pub fn families(r: &Report) -> Vec<Family> {
             );
         }
     }
-    for v in &r.verdicts {
+    // Suppressed findings were accepted with a reason: they leave the findings and verdict
+    // counts (as in the report's summary) and are counted apart, so a dashboard can still
+    // watch how many a fleet carries.
+    let mut hidden_verdicts = Family::gauge(
+        "twlint_suppressed_findings",
+        "Settings judged dangerous or pointless whose finding a suppression accepted, by node, rule and verdict (not counted in twlint_findings or twlint_verdicts).",
+    );
+    let mut hidden_diags = Family::gauge(
+        "twlint_suppressed_diagnostics",
+        "Problems in a file or topology that a suppression accepted, by node, rule and severity (not counted in twlint_diagnostics).",
+    );
+    for v in r.verdicts.iter().filter(|v| v.suppressed.is_some()) {
+        hidden_verdicts.add(
+            vec![
+                ("node", v.node.clone()),
+                ("rule", v.rule.clone().unwrap_or_default()),
+                ("verdict", v.verdict.as_str().into()),
+            ],
+            1.0,
+        );
+    }
+    for (d, _) in &r.suppressed {
+        hidden_diags.add(
+            vec![
+                ("node", d.node.clone().unwrap_or_default()),
+                ("rule", d.code.clone()),
+                ("severity", format!("{:?}", d.severity).to_lowercase()),
+            ],
+            1.0,
+        );
+    }
+    for v in r.verdicts.iter().filter(|v| v.suppressed.is_none()) {
         verdicts.add(
             vec![
                 ("node", v.node.clone()),
@@ -198,16 +229,27 @@ pub fn families(r: &Report) -> Vec<Family> {
         1.0,
     );
     vec![
-        info, verdicts, findings, diags, rate, tw, per_tuple, reuse, pressure,
+        info,
+        verdicts,
+        findings,
+        diags,
+        hidden_verdicts,
+        hidden_diags,
+        rate,
+        tw,
+        per_tuple,
+        reuse,
+        pressure,
     ]
 }
 
 pub fn write(out: &mut dyn Write, r: &Report) -> io::Result<()> {
-    // Hop families only mean something with a topology; without one they would be empty.
-    for f in families(r)
-        .into_iter()
-        .filter(|f| !(f.name.starts_with("twlint_hop_") && f.samples.is_empty()))
-    {
+    // Hop families only mean something with a topology; without one they would be empty. The
+    // suppressed families appear only when something is suppressed (absent means none).
+    for f in families(r).into_iter().filter(|f| {
+        !((f.name.starts_with("twlint_hop_") || f.name.starts_with("twlint_suppressed_"))
+            && f.samples.is_empty())
+    }) {
         f.write(out)?;
     }
     Ok(())

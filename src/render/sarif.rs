@@ -1,12 +1,14 @@
 //! SARIF 2.1.0 (OASIS): one run, `tool.driver.rules` for every rule a result uses (with its full
 //! documentation as Markdown help and a `helpUri` into the repository), one result per
-//! diagnostic with its region and related locations. GitHub code scanning and most CI systems
+//! diagnostic with its region and related locations (suppressed diagnostics too, marked with
+//! `suppressions` and their reason). GitHub code scanning and most CI systems
 //! read it. The output is validated against the official schema in `tests/formats.rs`.
 
 use crate::diag::{Diagnostic, Severity};
 use crate::engine::Report;
 use crate::rules::{Check, Example, Rule, RuleSet};
 use crate::source::{SourceMap, Span};
+use crate::suppress::Suppression;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -166,7 +168,26 @@ fn descriptor(id: &str, rule: Option<&Rule>) -> Value {
     Value::Object(m)
 }
 
-fn result(sources: &SourceMap, d: &Diagnostic, index: usize) -> Value {
+/// A suppressed result's `suppressions` entry. Every twlint suppression is written in a file
+/// twlint read (a sysctl comment, or an `ignore:` entry of the topology it judged), so all are
+/// `inSource`; `accepted` because a reason is required. Code scanning then lists the result as
+/// dismissed rather than open.
+fn suppression(sources: &SourceMap, s: &Suppression) -> Value {
+    json!({
+        "kind": "inSource",
+        "status": "accepted",
+        "justification": s.reason,
+        "location": location(sources, s.span, None),
+        "properties": {"twlintKind": s.kind.as_str()},
+    })
+}
+
+fn result(
+    sources: &SourceMap,
+    d: &Diagnostic,
+    index: usize,
+    suppressed: Option<&Suppression>,
+) -> Value {
     let mut text = d.message.clone();
     if let Some(h) = &d.help {
         text.push_str(&format!("\nhelp: {h}"));
@@ -210,28 +231,34 @@ fn result(sources: &SourceMap, d: &Diagnostic, index: usize) -> Value {
     if !props.is_empty() {
         r.insert("properties".into(), Value::Object(props));
     }
+    if let Some(s) = suppressed {
+        r.insert("suppressions".into(), json!([suppression(sources, s)]));
+    }
     Value::Object(r)
 }
 
 /// The whole report as one SARIF log.
 pub fn report(sources: &SourceMap, rules: &RuleSet, r: &Report) -> Value {
-    // Rules in id order, each once, indexed by the results that use them.
-    let used: BTreeMap<&str, ()> = r
+    // Open results first, then the suppressed ones (each carrying its `suppressions`), so a
+    // consumer that ignores suppressions still sees the open findings in the report's order.
+    let all: Vec<(&Diagnostic, Option<&Suppression>)> = r
         .diagnostics
         .iter()
-        .map(|d| (d.code.as_str(), ()))
+        .map(|d| (d, None))
+        .chain(r.suppressed.iter().map(|(d, s)| (d, Some(s))))
         .collect();
+    // Rules in id order, each once, indexed by the results that use them.
+    let used: BTreeMap<&str, ()> = all.iter().map(|(d, _)| (d.code.as_str(), ())).collect();
     let ids: Vec<&str> = used.into_keys().collect();
     let descriptors: Vec<Value> = ids.iter().map(|id| descriptor(id, rules.get(id))).collect();
-    let results: Vec<Value> = r
-        .diagnostics
+    let results: Vec<Value> = all
         .iter()
-        .map(|d| {
+        .map(|(d, s)| {
             let i = ids
                 .iter()
                 .position(|id| *id == d.code)
                 .expect("listed above");
-            result(sources, d, i)
+            result(sources, d, i, *s)
         })
         .collect();
     json!({

@@ -27,6 +27,20 @@ pub struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
+impl Template {
+    /// The template as a rule file writes it, `{{ expression }}` parts included (for
+    /// `twlint explain`).
+    pub fn source(&self) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Text(t) => t.clone(),
+                TemplatePart::Expr(_, src) => format!("{{{{ {src} }}}}"),
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum TemplatePart {
     Text(String),
