@@ -114,7 +114,7 @@ pub struct CapacityFacts {
     /// The bound with `tcp_tw_reuse` working: ports / reuse delay.
     pub with_reuse: f64,
     /// Reuse actually applies on this hop: this side connects, closes first, has reuse enabled
-    /// (1, or 2 towards loopback) and both ends have timestamps on.
+    /// (1, or 2 on a loopback hop) and both ends have timestamps on.
     pub reuse_works: bool,
     /// The bound that applies: `with_reuse` if reuse works, else `without_reuse`.
     pub effective: f64,
@@ -144,7 +144,10 @@ pub struct HopFacts {
     /// Distinct (source IP, destination IP, destination port) tuples the rate spreads over.
     pub tuples: i64,
     pub rate_per_tuple: f64,
-    /// The destination is a loopback address (127.0.0.0/8, ::1).
+    /// Every tuple of the hop has a loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) at
+    /// one end: all destination addresses are loopback, or all source addresses are. This is
+    /// the kernel's test for `tcp_tw_reuse = 2` (`tcp_twsk_unique()` looks at the TIME_WAIT's
+    /// destination and its local address; measured on 6.18 by tests/lab_capacity.rs).
     pub loopback: bool,
     /// The connecting side's port capacity per tuple (the same on both sides of the hop).
     pub capacity: CapacityFacts,
@@ -308,7 +311,7 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
 
 fn is_loopback(addr: &str) -> bool {
     addr.parse::<std::net::IpAddr>()
-        .is_ok_and(|a| a.is_loopback())
+        .is_ok_and(|a| a.to_canonical().is_loopback())
 }
 
 /// The facts of one side of a link. `me` and `peer` are this side's and the other side's facts.
@@ -325,7 +328,9 @@ pub fn hop_facts(
     let tuples = (from.addresses.len().max(1) * to.addresses.len().max(1)) as i64;
     let rate = link.rate.unwrap_or(0.0);
     let rate_per_tuple = rate / tuples as f64;
-    let loopback = !to.addresses.is_empty() && to.addresses.iter().all(|a| is_loopback(a));
+    let all_loopback =
+        |n: &NodeFacts| !n.addresses.is_empty() && n.addresses.iter().all(|a| is_loopback(a));
+    let loopback = all_loopback(to) || all_loopback(from);
     let usable = from.ports.usable.max(0);
     let without_reuse = usable as f64 / TIME_WAIT_SECONDS;
     let with_reuse = usable as f64 / (from.reuse_delay_ms.max(1) as f64 / 1000.0);
@@ -519,6 +524,25 @@ mod tests {
         };
         let hop = hop_facts(&link, true, &a, &b, "app");
         assert!(hop.loopback && hop.capacity.reuse_works && !hop.exhausts);
+        // A loopback source counts too (the TIME_WAIT's local address), v4-mapped ones as well.
+        let c = node(KernelVersion::new(6, 18), &[], info(&["10.9.0.1"], &[8080]));
+        assert!(hop_facts(&link, true, &a, &c, "app").capacity.reuse_works);
+        let d = node(
+            KernelVersion::new(6, 18),
+            &[],
+            info(&["::ffff:127.0.0.1"], &[]),
+        );
+        assert!(hop_facts(&link, true, &d, &c, "app").capacity.reuse_works);
+        let e = node(KernelVersion::new(6, 18), &[], info(&["10.9.0.2"], &[]));
+        assert!(!hop_facts(&link, true, &e, &c, "app").capacity.reuse_works);
+        // One non-loopback source and one non-loopback destination make a tuple without.
+        let mixed = node(
+            KernelVersion::new(6, 18),
+            &[],
+            info(&["127.0.0.1", "10.9.0.2"], &[]),
+        );
+        assert!(!hop_facts(&link, true, &mixed, &c, "app").loopback);
+        assert!(hop_facts(&link, true, &mixed, &b, "app").loopback);
     }
 
     #[test]
