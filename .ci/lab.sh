@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Lab step: twlint's capacity predictions against the real kernel (tests/lab_capacity.rs).
+# Every scenario runs in a fresh network namespace (unshare -n), loopback only, bounded loops;
+# the host namespace's sysctls are never written. Needs root, util-linux `unshare` and iproute2
+# `ip`. Where a namespace cannot be created this step says so and FAILS: it never passes silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== lab: capacity model against the kernel ($(uname -r))"
+for tool in unshare ip; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "lab: FAIL: \`$tool\` is not installed; the lab tests need util-linux and iproute2" >&2
+    exit 1
+  fi
+done
+if ! probe=$(unshare -n -- sh -c 'ip link set lo up && readlink /proc/self/ns/net' 2>&1); then
+  echo "lab: FAIL: cannot create a network namespace (unshare -n: ${probe:-no output})." >&2
+  echo "lab: these tests need root (CAP_SYS_ADMIN) and network namespaces; run .ci/run as root" >&2
+  echo "lab: on a machine or container that allows unshare(CLONE_NEWNET)." >&2
+  exit 1
+fi
+if [ "$probe" = "$(readlink /proc/self/ns/net)" ]; then
+  echo "lab: FAIL: unshare -n did not give a new network namespace ($probe)" >&2
+  exit 1
+fi
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+cargo test --release --test lab_capacity -- --ignored --test-threads=1 --nocapture 2>&1 | tee "$out"
+# Guard against a run that passes because nothing ran (a renamed file, a filter).
+passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$out" | tail -1)
+if [ -z "$passed" ] || [ "$passed" -eq 0 ]; then
+  echo "lab: FAIL: no lab test ran" >&2
+  exit 1
+fi
+echo "== lab: agreement table (every scenario above, once more)"
+grep -m1 '^| scenario' "$out"
+grep -m1 '^|---' "$out"
+grep '^| ' "$out" | grep -v '^| scenario' || true
+echo "lab: $passed scenarios agree with the kernel"
