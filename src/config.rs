@@ -67,6 +67,8 @@ pub enum KernelOrigin {
     Dump,
     /// Nothing said: twlint assumed its newest known kernel.
     Assumed,
+    /// The release of the host whose live values are judged (host mode).
+    Live,
 }
 
 impl KernelOrigin {
@@ -77,6 +79,7 @@ impl KernelOrigin {
             KernelOrigin::Flag => "flag",
             KernelOrigin::Dump => "dump",
             KernelOrigin::Assumed => "assumed",
+            KernelOrigin::Live => "live",
         }
     }
 }
@@ -335,7 +338,7 @@ pub fn resolve(
 /// Whether a value read from a dump is (most likely) the kernel's own default. The
 /// memory-dependent `tcp_max_tw_buckets` is half the established-hash size, a power of two, so a
 /// power of two is taken as the default; a lowered value (5000, 10000) is not one.
-fn looks_like_default(spec: &KeySpec, kernel: KernelVersion, printed: &str) -> bool {
+pub fn looks_like_default(spec: &KeySpec, kernel: KernelVersion, printed: &str) -> bool {
     match spec.era(kernel).default {
         Default::Value(v) => v == printed,
         Default::MemoryDependent(_) => printed

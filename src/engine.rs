@@ -453,7 +453,20 @@ pub fn judge_topology(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load(path, sources)?;
-    judge_loaded(loaded, kernel, rules, sources)
+    judge_loaded(loaded, kernel, None, rules, sources)
+}
+
+/// Judges a loaded topology with one node's values read from its host (`crate::host`): those
+/// values replace the declared ones key by key, and its kernel is the host's unless `--kernel`
+/// says otherwise.
+pub fn judge_loaded_topology(
+    loaded: topology::Loaded,
+    kernel: Option<KernelVersion>,
+    live: Option<&crate::host::judge::LiveValues>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
+    judge_loaded(loaded, kernel, live, rules, sources)
 }
 
 /// Judges a topology given as text (rule examples and tests); `dir` resolves its files.
@@ -465,12 +478,13 @@ pub fn judge_topology_text(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load_text(name, dir, text, sources);
-    judge_loaded(loaded, None, rules, sources)
+    judge_loaded(loaded, None, None, rules, sources)
 }
 
 fn judge_loaded(
     loaded: topology::Loaded,
     kernel: Option<KernelVersion>,
+    live: Option<&crate::host::judge::LiveValues>,
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<Report> {
@@ -507,8 +521,13 @@ fn judge_loaded(
             Some(loaded_sets.len() - 1)
         };
         let set = set_idx.map(|i| &loaded_sets[i]);
+        let live_here = live.filter(|l| l.node == node.name.value);
+        let live_kernel = live_here.and_then(|l| l.kernel);
         let (k, origin) = match (kernel, node.kernel.as_ref(), topo.default_kernel.as_ref()) {
             (Some(k), _, _) => (k, KernelOrigin::Flag),
+            (None, _, _) if live_kernel.is_some() => {
+                (live_kernel.expect("checked"), KernelOrigin::Live)
+            }
             (None, Some(k), _) => (k.value, KernelOrigin::Node),
             (None, None, Some(k)) => (k.value, KernelOrigin::Defaults),
             (None, None, None) => match set
@@ -529,7 +548,10 @@ fn judge_loaded(
                 value_span: v.span,
             })
             .collect();
-        let cfg = config::resolve(&node.name.value, k, origin, set, &inline, &mut diags);
+        let mut cfg = config::resolve(&node.name.value, k, origin, set, &inline, &mut diags);
+        if let Some(l) = live_here {
+            l.apply(&mut cfg);
+        }
         let info = NodeInfo {
             role: node.role.value.as_str().to_string(),
             listen: node.listen.iter().map(|p| p.value).collect(),

@@ -7,6 +7,7 @@
 //! embedded in the binary at build time; `--rules DIR` adds a user's rules.
 
 pub mod eval;
+pub mod evidence;
 pub mod load;
 
 use crate::diag::{Severity, Verdict};
@@ -54,6 +55,8 @@ pub struct CelRule {
     pub message: Template,
     pub help: Template,
     pub labels: Vec<LabelSpec>,
+    /// Counters that back or contradict the verdict in host mode (`evidence:`).
+    pub evidence: Vec<evidence::EvidenceSpec>,
 }
 
 #[derive(Debug, Clone)]
