@@ -49,7 +49,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub topology: Option<PathBuf>,
 
-    /// The topology node this host is (checked against the topology)
+    /// The topology node this host (or the --root capture) is; otherwise found by hostname, then address
     #[arg(
         long,
         value_name = "NAME",
@@ -58,13 +58,38 @@ pub struct Args {
     )]
     pub node: Option<String>,
 
-    /// Read this host's live values (not available yet: values come from files and dumps)
-    #[arg(long, help_heading = "Input", conflicts_with = "no_live")]
+    /// Read this host's live values: it must be a node of the topology (--node, hostname, address)
+    #[arg(
+        long,
+        help_heading = "Host",
+        conflicts_with = "no_live",
+        requires = "topology"
+    )]
     pub live: bool,
 
-    /// Judge the declared values only, never the live ones (the current behaviour)
-    #[arg(long = "no-live", help_heading = "Input")]
+    /// Judge the declared values only, even on a host the topology names
+    #[arg(long = "no-live", help_heading = "Host")]
     pub no_live: bool,
+
+    /// Judge a capture instead of this host: a `twlint snapshot` folder, an sosreport, or a folder laid out like / or /proc
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Host",
+        conflicts_with = "no_live",
+        requires = "topology"
+    )]
+    pub root: Option<PathBuf>,
+
+    /// Read the counters twice, SECONDS apart, and show rates besides the totals since boot
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        help_heading = "Host",
+        conflicts_with = "no_live",
+        requires = "topology"
+    )]
+    pub interval: Option<f64>,
 
     /// Kernel release to judge for (overrides the topology and dumps), e.g. 4.9 or 6.8
     #[arg(long, value_name = "RELEASE", help_heading = "Input")]
@@ -97,6 +122,15 @@ pub enum Command {
         format: Format,
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
+    },
+    /// Write what host mode reads on this machine (values, release, identity, counters) to a folder
+    Snapshot {
+        /// The folder to write (created if missing; refused if it holds anything, unless --force)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Write into a folder that is not empty (only the snapshot's own files are replaced)
+        #[arg(long)]
+        force: bool,
     },
     /// List the rule catalog
     Rules {
@@ -187,13 +221,14 @@ pub fn run(args: Args) -> io::Result<u8> {
             rules,
         }) => explain(&rule, format, &rules),
         Some(Command::Rules { format, rules }) => list_rules(format, &rules),
+        Some(Command::Snapshot { out, force }) => crate::cli_host::snapshot(&out, force),
         None => check(args),
     }
 }
 
 fn check(args: Args) -> io::Result<u8> {
-    if args.live {
-        return fail("--live is not available yet: twlint judges declared values from files, dumps and the topology (use --no-live, the default)");
+    if let Err(e) = crate::cli_host::check_flags(&args) {
+        return fail(e);
     }
     let kernel = match &args.kernel {
         Some(k) => match KernelVersion::parse(k) {
@@ -219,7 +254,17 @@ fn check(args: Args) -> io::Result<u8> {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let mut host = None;
     let result = match &args.topology {
+        Some(t) if !args.no_live => {
+            match crate::cli_host::judge(&args, t, kernel, &rules, &mut sources) {
+                Ok((r, h)) => {
+                    host = h;
+                    Ok(r)
+                }
+                Err(e) => return fail(e),
+            }
+        }
         Some(t) => engine::judge_topology(t, kernel, &rules, &mut sources),
         None => engine::lint_files(&args.paths, kernel, &rules, &mut sources),
     };
@@ -254,8 +299,11 @@ fn check(args: Args) -> io::Result<u8> {
     };
     let mut out = io::stdout().lock();
     let written = match args.format {
-        Format::Human => render::human::write(&mut out, style(args.color), &sources, &report),
-        Format::Json => render::json::write(&mut out, &sources, &report),
+        Format::Human => {
+            crate::cli_host::write_human(&mut out, style(args.color), host.as_ref(), &report)
+                .and_then(|_| render::human::write(&mut out, style(args.color), &sources, &report))
+        }
+        Format::Json => crate::cli_host::write_json(&mut out, &sources, &report, host.as_ref()),
     }
     .and_then(|_| out.flush());
     match written {

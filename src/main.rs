@@ -2,6 +2,7 @@
 //! Everything else lives in the library and in `cli.rs`.
 
 mod cli;
+mod cli_host;
 
 use std::process::ExitCode;
 

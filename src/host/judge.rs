@@ -232,9 +232,17 @@ fn drift(declared: &Report, live: &Report, node: &str, sources: &SourceMap) -> V
             continue;
         };
         let live_value = l.value.clone().unwrap_or_default();
-        // An unknown (memory-dependent) default cannot be compared.
-        if d.value.is_none() || d.value.as_deref() == Some(live_value.as_str()) {
+        if d.value.as_deref() == Some(live_value.as_str()) {
             continue;
+        }
+        // A memory-dependent default has no value to compare; a value that does not look like
+        // one (5000 buckets rather than a power of two) was set by someone.
+        if d.value.is_none() {
+            let looks_default = kernel::spec(l.key)
+                .is_some_and(|spec| looks_like_default(spec, KernelVersion::new(6, 18), &live_value));
+            if d.source != SourceKindOut::Default || looks_default {
+                continue;
+            }
         }
         out.push(Drift {
             key: l.key,

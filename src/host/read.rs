@@ -145,7 +145,15 @@ fn ns_inode(link: &Path) -> Result<u64, String> {
 
 /// Which network namespace `proc` shows (`proc/self/ns/net`), and whether it is the host's.
 fn netns(proc: &Path) -> Netns {
-    let inode = match ns_inode(&proc.join("self/ns/net")) {
+    let link = proc.join("self/ns/net");
+    if std::fs::symlink_metadata(&link).is_err() {
+        return Netns {
+            inode: None,
+            initial: None,
+            how: format!("cannot tell: {} does not exist, so the capture does not record it", link.display()),
+        };
+    }
+    let inode = match ns_inode(&link) {
         Ok(i) => i,
         Err(e) => {
             return Netns {

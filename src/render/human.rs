@@ -248,6 +248,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     }
                     crate::config::KernelOrigin::Flag => " (from --kernel)",
                     crate::config::KernelOrigin::Dump => " (from the dump)",
+                    crate::config::KernelOrigin::Live => " (this host's, read live)",
                     _ => "",
                 };
                 if n.role == "nat" {
@@ -295,6 +296,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                         " (assumed; pass --kernel to judge for another)"
                     }
                     crate::config::KernelOrigin::Dump => " (from the dump)",
+                    crate::config::KernelOrigin::Live => " (this host's, read live)",
                     _ => "",
                 };
                 writeln!(
