@@ -6,6 +6,7 @@ use crate::cli::Args;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
+use twlint::config::SourceKindOut;
 use twlint::engine::Report;
 use twlint::host::evidence::Evidence;
 use twlint::host::judge::{self, HostOptions, HostRun, LiveMode};
@@ -108,10 +109,9 @@ pub fn write_human(
         writeln!(out, "  taken at {t}")?;
     }
     match (&s.release, run.declared_kernel) {
-        (Some((r, _)), Some(d)) if s.kernel() != Some(d) => writeln!(
-            out,
-            "  kernel {r}; the topology says {d}: judged for {r}"
-        )?,
+        (Some((r, _)), Some(d)) if s.kernel() != Some(d) => {
+            writeln!(out, "  kernel {r}; the topology says {d}: judged for {r}")?
+        }
         (Some((r, _)), _) => writeln!(out, "  kernel {r}")?,
         (None, _) => writeln!(
             out,
@@ -135,7 +135,11 @@ pub fn write_human(
     if !absent.is_empty() {
         line.push_str(&format!(
             "; not on this kernel: {}",
-            absent.iter().map(|(k, _)| short(k)).collect::<Vec<_>>().join(", ")
+            absent
+                .iter()
+                .map(|(k, _)| short(k))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if !unreadable.is_empty() {
@@ -150,19 +154,19 @@ pub fn write_human(
     }
     writeln!(out, "{line}")?;
     for d in &run.drift {
-        let at = match &d.declared_at {
-            Some(l) => format!(" at {}:{}", l.path, l.line),
-            None => format!(" ({})", d.declared_kind.as_str()),
+        let declared = match (&d.declared, &d.declared_at) {
+            (None, _) => "the topology leaves it at the memory-dependent default".to_string(),
+            (Some(v), Some(l)) => format!("declared {} at {}:{}", show(v), l.path, l.line),
+            (Some(v), None) if d.declared_kind == SourceKindOut::Default => {
+                format!("the topology leaves it at the default {}", show(v))
+            }
+            (Some(v), None) => format!("declared {} ({})", show(v), d.declared_kind.as_str()),
         };
         writeln!(
             out,
-            "  differs from the topology: {} is {} here, declared {}{at}",
+            "  differs from the topology: {} is {} here; {declared}",
             short(d.key),
             show(&d.live),
-            d.declared
-                .as_deref()
-                .map(show)
-                .unwrap_or_else(|| "the memory-dependent default".into())
         )?;
     }
     let c = &s.counters;

@@ -58,7 +58,12 @@ impl Counters {
         let delta = self
             .tcpext
             .iter()
-            .filter_map(|(k, a)| later.tcpext.get(k).map(|b| (k.clone(), b.saturating_sub(*a))))
+            .filter_map(|(k, a)| {
+                later
+                    .tcpext
+                    .get(k)
+                    .map(|b| (k.clone(), b.saturating_sub(*a)))
+            })
             .collect();
         // Totals and the TIME_WAIT count are the later reading's: the newest state.
         self.tcpext = later.tcpext.clone();
@@ -124,7 +129,8 @@ mod tests {
 
     #[test]
     fn reads_time_wait_from_sockstat() {
-        let text = "sockets: used 21\nTCP: inuse 2 orphan 0 tw 37 alloc 2 mem 418\nUDP: inuse 0 mem 0\n";
+        let text =
+            "sockets: used 21\nTCP: inuse 2 orphan 0 tw 37 alloc 2 mem 418\nUDP: inuse 0 mem 0\n";
         assert_eq!(parse_sockstat(text), Some(37));
         assert_eq!(parse_sockstat("sockets: used 1\n"), None);
     }

@@ -56,9 +56,12 @@ pub fn attach(
                 delta: delta.map(|d| d.0).unwrap_or(0),
                 interval: delta.map(|d| d.1).unwrap_or(0.0),
             };
-            let note = spec
-                .applies(reading)
-                .map_err(|e| format!("rule {} ({}) evidence on {}: {e}", rule.id, rule.path, spec.counter))?;
+            let note = spec.applies(reading).map_err(|e| {
+                format!(
+                    "rule {} ({}) evidence on {}: {e}",
+                    rule.id, rule.path, spec.counter
+                )
+            })?;
             if let Some(note) = note {
                 out.push((
                     i,
@@ -66,7 +69,11 @@ pub fn attach(
                         rule: rule.id.clone(),
                         counter: spec.counter.clone(),
                         value,
-                        since: if spec.counter == TIME_WAIT { "now" } else { "boot" },
+                        since: if spec.counter == TIME_WAIT {
+                            "now"
+                        } else {
+                            "boot"
+                        },
                         delta,
                         meaning: spec.meaning,
                         note,

@@ -67,7 +67,9 @@ pub fn identify(
         let hint = did_you_mean(name, names.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_else(|| format!("; its nodes are: {}", names.join(", ")));
-        return Err(format!("--node `{name}` is not a node of the topology{hint}"));
+        return Err(format!(
+            "--node `{name}` is not a node of the topology{hint}"
+        ));
     }
     if let Some(host) = id.hostname.as_deref().filter(|h| !h.is_empty()) {
         let short = host.split('.').next().unwrap_or(host);

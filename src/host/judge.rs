@@ -159,8 +159,8 @@ pub fn judge_topology(
         })
         .collect();
     let mut snapshot = read(&opts.source)?;
-    let matched =
-        identify(&candidates, &snapshot.identity, opts.node.as_deref()).map_err(HostError::Identify)?;
+    let matched = identify(&candidates, &snapshot.identity, opts.node.as_deref())
+        .map_err(HostError::Identify)?;
     let Some(matched) = matched else {
         let what = match &opts.source {
             HostSource::Live => "this host".to_string(),
@@ -238,8 +238,9 @@ fn drift(declared: &Report, live: &Report, node: &str, sources: &SourceMap) -> V
         // A memory-dependent default has no value to compare; a value that does not look like
         // one (5000 buckets rather than a power of two) was set by someone.
         if d.value.is_none() {
-            let looks_default = kernel::spec(l.key)
-                .is_some_and(|spec| looks_like_default(spec, KernelVersion::new(6, 18), &live_value));
+            let looks_default = kernel::spec(l.key).is_some_and(|spec| {
+                looks_like_default(spec, KernelVersion::new(6, 18), &live_value)
+            });
             if d.source != SourceKindOut::Default || looks_default {
                 continue;
             }

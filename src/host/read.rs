@@ -150,7 +150,10 @@ fn netns(proc: &Path) -> Netns {
         return Netns {
             inode: None,
             initial: None,
-            how: format!("cannot tell: {} does not exist, so the capture does not record it", link.display()),
+            how: format!(
+                "cannot tell: {} does not exist, so the capture does not record it",
+                link.display()
+            ),
         };
     }
     let inode = match ns_inode(&link) {

@@ -73,7 +73,11 @@ impl EvidenceSpec {
     }
 }
 
-fn compile(expr: &Spanned<String>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Arc<cel::Program>> {
+fn compile(
+    expr: &Spanned<String>,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<cel::Program>> {
     match cel::Program::compile(&expr.value) {
         Ok(p) => {
             let bad: Vec<String> = p
@@ -85,8 +89,15 @@ fn compile(expr: &Spanned<String>, text: &str, diags: &mut Vec<Diagnostic>) -> O
                 .collect();
             for v in &bad {
                 diags.push(
-                    err(expr.span, format!("an evidence expression uses `{v}`, which evidence does not have"), "in this expression")
-                        .with_help(format!("evidence sees {}; see rules/README.md", VARIABLES.join(", "))),
+                    err(
+                        expr.span,
+                        format!("an evidence expression uses `{v}`, which evidence does not have"),
+                        "in this expression",
+                    )
+                    .with_help(format!(
+                        "evidence sees {}; see rules/README.md",
+                        VARIABLES.join(", ")
+                    )),
                 );
             }
             bad.is_empty().then(|| Arc::new(p))
@@ -111,7 +122,11 @@ fn note(t: &Spanned<String>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<
         parts.push(TemplatePart::Text(rest[..open].to_string()));
         let after = &rest[open + 2..];
         let Some(close) = after.find("}}") else {
-            diags.push(err(t.span, "a `{{` in the note has no closing `}}`", "in this note"));
+            diags.push(err(
+                t.span,
+                "a `{{` in the note has no closing `}}`",
+                "in this note",
+            ));
             return None;
         };
         let src = after[..close].trim().to_string();
@@ -131,23 +146,36 @@ pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) ->
         .expect_sequence("a list of evidence items", &mut local)
         .unwrap_or(&[]);
     for item in items {
-        let Some(entries) = item.expect_mapping("an evidence item (counter, meaning, when, note)", &mut local) else {
+        let Some(entries) = item.expect_mapping(
+            "an evidence item (counter, meaning, when, note)",
+            &mut local,
+        ) else {
             continue;
         };
         check_fields(entries, FIELDS, "an evidence item", diags);
-        let field = |k: &str, diags: &mut Vec<Diagnostic>| item.get(k).and_then(|n| scalar(n, "text", diags)).cloned();
+        let field = |k: &str, diags: &mut Vec<Diagnostic>| {
+            item.get(k).and_then(|n| scalar(n, "text", diags)).cloned()
+        };
         let (Some(counter), Some(meaning), Some(when), Some(note_text)) = (
             field("counter", diags),
             field("meaning", diags),
             field("when", diags),
             field("note", diags),
         ) else {
-            diags.push(err(item.span(), "an evidence item needs `counter`, `meaning`, `when` and `note`", "incomplete evidence"));
+            diags.push(err(
+                item.span(),
+                "an evidence item needs `counter`, `meaning`, `when` and `note`",
+                "incomplete evidence",
+            ));
             continue;
         };
         let known = TCPEXT.iter().copied().chain([TIME_WAIT]);
         if !TCPEXT.contains(&counter.value.as_str()) && counter.value != TIME_WAIT {
-            let mut d = err(counter.span, format!("twlint does not read a counter `{}`", counter.value), "unknown counter");
+            let mut d = err(
+                counter.span,
+                format!("twlint does not read a counter `{}`", counter.value),
+                "unknown counter",
+            );
             d = match did_you_mean(&counter.value, known) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
                 None => d.with_help(format!("counters: {}, {TIME_WAIT}", TCPEXT.join(", "))),
@@ -159,11 +187,15 @@ pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) ->
             "supports" => Meaning::Supports,
             "contradicts" => Meaning::Contradicts,
             other => {
-                diags.push(err(meaning.span, format!("unknown meaning `{other}`"), "here").with_help("use `supports` or `contradicts`"));
+                diags.push(
+                    err(meaning.span, format!("unknown meaning `{other}`"), "here")
+                        .with_help("use `supports` or `contradicts`"),
+                );
                 continue;
             }
         };
-        let (Some(when), Some(note)) = (compile(&when, text, diags), note(&note_text, text, diags)) else {
+        let (Some(when), Some(note)) = (compile(&when, text, diags), note(&note_text, text, diags))
+        else {
             continue;
         };
         out.push(EvidenceSpec {
