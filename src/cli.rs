@@ -418,6 +418,14 @@ fn explain(id: &str, format: Format, dirs: &[PathBuf]) -> io::Result<u8> {
     if !when.is_empty() {
         section(&mut out, "Condition (CEL)", &indent(&when))?;
     }
+    if let Some(c) = rule.cel().filter(|c| !c.evidence.is_empty()) {
+        let lines: Vec<String> = c
+            .evidence
+            .iter()
+            .map(|e| format!("- {}", e.describe()))
+            .collect();
+        section(&mut out, "Evidence in host mode", &lines.join("\n"))?;
+    }
     section(
         &mut out,
         "References",

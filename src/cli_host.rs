@@ -266,6 +266,16 @@ fn grouped_evidence<'a>(
 fn host_json(run: &HostRun) -> serde_json::Value {
     use serde_json::json;
     let s = &run.snapshot;
+    if run.matched.is_none() {
+        // The declared values were judged; what this host has is not part of the report.
+        return json!({
+            "read_from": {"kind": s.origin.kind(), "path": s.origin.dir().map(|d| d.display().to_string())},
+            "node": null,
+            "note": run.unmatched,
+            "hostname": s.identity.hostname,
+            "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        });
+    }
     let c = &s.counters;
     let mut counters = json!({
         "since": "boot",

@@ -41,6 +41,22 @@ pub struct EvidenceSpec {
     pub meaning: Meaning,
     pub when: Arc<cel::Program>,
     pub note: Template,
+    /// The condition and note as written, for `twlint explain`.
+    pub when_source: String,
+    pub note_source: String,
+}
+
+impl EvidenceSpec {
+    /// One line for `twlint explain`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} when {}: {}",
+            self.counter,
+            self.meaning.as_str(),
+            self.when_source,
+            self.note_source
+        )
+    }
 }
 
 /// One reading as an evidence condition sees it.
@@ -156,7 +172,7 @@ pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) ->
         let field = |k: &str, diags: &mut Vec<Diagnostic>| {
             item.get(k).and_then(|n| scalar(n, "text", diags)).cloned()
         };
-        let (Some(counter), Some(meaning), Some(when), Some(note_text)) = (
+        let (Some(counter), Some(meaning), Some(when_text), Some(note_text)) = (
             field("counter", diags),
             field("meaning", diags),
             field("when", diags),
@@ -194,8 +210,10 @@ pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) ->
                 continue;
             }
         };
-        let (Some(when), Some(note)) = (compile(&when, text, diags), note(&note_text, text, diags))
-        else {
+        let (Some(when), Some(note)) = (
+            compile(&when_text, text, diags),
+            note(&note_text, text, diags),
+        ) else {
             continue;
         };
         out.push(EvidenceSpec {
@@ -203,6 +221,8 @@ pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) ->
             meaning,
             when,
             note,
+            when_source: when_text.value,
+            note_source: note_text.value,
         });
     }
     recode(local, diags);
