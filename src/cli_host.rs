@@ -182,7 +182,8 @@ pub fn write_human(
     } else {
         writeln!(
             out,
-            "  counters since boot (this namespace): {}",
+            "  counters {}: {}",
+            host::counters::since_words(s.identity.netns.initial),
             parts.join(", ")
         )?;
     }
@@ -210,8 +211,12 @@ pub fn write_human(
         for (e, links) in grouped_evidence(&run.evidence, report) {
             let since = match (e.since, e.delta) {
                 ("now", _) => "now".to_string(),
-                (_, Some((d, i))) => format!("since boot, +{d} in {} s", format_number(i)),
-                _ => "since boot".to_string(),
+                (_, Some((d, i))) => format!(
+                    "{}, +{d} in {} s",
+                    host::counters::since_words(s.identity.netns.initial),
+                    format_number(i)
+                ),
+                _ => host::counters::since_words(s.identity.netns.initial).to_string(),
             };
             let word = format!("{:<11}", e.meaning.as_str());
             let word = match e.meaning {
@@ -278,7 +283,7 @@ fn host_json(run: &HostRun) -> serde_json::Value {
     }
     let c = &s.counters;
     let mut counters = json!({
-        "since": "boot",
+        "since": host::counters::since(s.identity.netns.initial),
         "values": c.tcpext,
         "time_wait": c.time_wait,
     });

@@ -84,6 +84,8 @@ fn values_set_in_a_namespace_are_read_live_and_backed_by_its_counters() {
     }
     // 20 client-closed connections, 5 buckets: 5 TIME_WAIT sockets, 15 overflows.
     assert_eq!(host["counters"]["values"]["TCPTimeWaitOverflow"], 15);
+    // A namespace's counters start when it is created, not at boot.
+    assert_ne!(host["counters"]["since"], "boot");
     assert_eq!(host["counters"]["time_wait"], 5);
     let buckets = verdicts_of(&v, "lb", "net.ipv4.tcp_max_tw_buckets");
     assert_eq!(buckets[0]["verdict"], "dangerous");

@@ -22,6 +22,25 @@ pub const TCPEXT: &[&str] = &[
     "TCPAbortOnClose",
 ];
 
+/// Since when the TcpExt totals count: each network namespace has its own counters, which start
+/// when the namespace is created; the initial one's start at boot.
+pub fn since(initial: Option<bool>) -> &'static str {
+    match initial {
+        Some(true) => "boot",
+        Some(false) => "namespace-creation",
+        None => "boot-or-namespace-creation",
+    }
+}
+
+/// Words for [`since`].
+pub fn since_words(initial: Option<bool>) -> &'static str {
+    match initial {
+        Some(true) => "since boot",
+        Some(false) => "since this namespace was created",
+        None => "since boot (or since this namespace was created)",
+    }
+}
+
 /// The name under which the current TIME_WAIT count (sockstat `tw`) is reported.
 pub const TIME_WAIT: &str = "time_wait";
 

@@ -15,9 +15,11 @@ use crate::rules::RuleSet;
 pub struct Evidence {
     pub rule: String,
     pub counter: String,
-    /// Total since boot, or the TIME_WAIT sockets now for `time_wait`.
+    /// The total (since boot, or since the namespace was created), or the TIME_WAIT sockets now
+    /// for `time_wait`.
     pub value: u64,
-    /// `boot` for TcpExt totals, `now` for the TIME_WAIT count.
+    /// `boot`, `namespace-creation` or `boot-or-namespace-creation` for TcpExt totals
+    /// (`counters::since`), `now` for the TIME_WAIT count.
     pub since: &'static str,
     /// Increase over `--interval`, with the interval in seconds.
     pub delta: Option<(u64, f64)>,
@@ -33,6 +35,7 @@ pub fn attach(
     rules: &RuleSet,
     counters: &Counters,
     node: &str,
+    since: &'static str,
 ) -> Result<Vec<(usize, Evidence)>, String> {
     let mut out = Vec::new();
     for (i, v) in report.verdicts.iter().enumerate() {
@@ -72,7 +75,7 @@ pub fn attach(
                         since: if spec.counter == TIME_WAIT {
                             "now"
                         } else {
-                            "boot"
+                            since
                         },
                         delta,
                         meaning: spec.meaning,

@@ -201,7 +201,8 @@ pub fn judge_topology(
     let declared = engine::judge_loaded_topology(loaded.clone(), kernel, None, rules, sources)?;
     let report = engine::judge_loaded_topology(loaded, kernel, Some(&live), rules, sources)?;
     let drift = drift(&declared, &report, &matched.node, sources);
-    let evidence = evidence::attach(&report, rules, &snapshot.counters, &matched.node)
+    let since = super::counters::since(snapshot.identity.netns.initial);
+    let evidence = evidence::attach(&report, rules, &snapshot.counters, &matched.node, since)
         .map_err(|e| HostError::Library(crate::error::Error::RuleFailed(e)))?;
     Ok((
         report,

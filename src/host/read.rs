@@ -174,24 +174,37 @@ fn netns(proc: &Path) -> Netns {
         };
     }
     let own_pid_ns = ns_inode(&proc.join("self/ns/pid")).ok();
-    match ns_inode(&proc.join("1/ns/net")) {
-        Ok(one) if own_pid_ns != Some(PID_INIT_INO) => Netns {
+    // Process 1 (init) and process 2 (kthreadd, a kernel thread, always in the initial
+    // namespace) stand for the host; reading another process's links may be refused (ptrace
+    // rules), so the first readable one is used.
+    let reference = ns_inode(&proc.join("1/ns/net"))
+        .map(|i| (i, "process 1"))
+        .or_else(|e1| {
+            let kthreadd =
+                std::fs::read_to_string(proc.join("2/comm")).is_ok_and(|c| c.trim() == "kthreadd");
+            match ns_inode(&proc.join("2/ns/net")) {
+                Ok(i) if kthreadd => Ok((i, "kthreadd")),
+                _ => Err(e1),
+            }
+        });
+    match reference {
+        Ok((one, who)) if own_pid_ns != Some(PID_INIT_INO) => Netns {
             inode: Some(inode),
             initial: None,
             how: format!(
-                "cannot tell: twlint runs in a PID namespace of its own (a container), so process 1 (net:[{one}]) is not the host's init"
+                "cannot tell: twlint runs in a PID namespace of its own (a container), so {who} (net:[{one}]) is not the host's"
             ),
         },
-        Ok(one) if one == inode => Netns {
+        Ok((one, who)) if one == inode => Netns {
             inode: Some(inode),
             initial: Some(true),
-            how: "the initial namespace: the same as process 1's".into(),
+            how: format!("the initial namespace: the same as {who}'s"),
         },
-        Ok(one) => Netns {
+        Ok((one, who)) => Netns {
             inode: Some(inode),
             initial: Some(false),
             how: format!(
-                "not the initial namespace (process 1 is in net:[{one}]): a container, a pod or `ip netns`; its values started from the kernel defaults, not from the host's"
+                "not the initial namespace ({who} is in net:[{one}]): a container, a pod or `ip netns`; its values started from the kernel defaults, not from the host's"
             ),
         },
         Err(e) => Netns {
