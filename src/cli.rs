@@ -132,6 +132,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Show what host mode reads on this machine (or in a capture), without judging it
+    Host {
+        /// A capture to read instead: a `twlint snapshot` folder, an sosreport, or a folder laid out like / or /proc
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
     /// List the rule catalog
     Rules {
         #[arg(long, value_enum, default_value = "human")]
@@ -222,6 +230,9 @@ pub fn run(args: Args) -> io::Result<u8> {
         }) => explain(&rule, format, &rules),
         Some(Command::Rules { format, rules }) => list_rules(format, &rules),
         Some(Command::Snapshot { out, force }) => crate::cli_host::snapshot(&out, force),
+        Some(Command::Host { root, format }) => {
+            crate::cli_host::host_command(root.as_deref(), format == Format::Json)
+        }
         None => check(args),
     }
 }

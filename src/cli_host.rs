@@ -10,7 +10,7 @@ use twlint::config::SourceKindOut;
 use twlint::engine::Report;
 use twlint::host::evidence::Evidence;
 use twlint::host::judge::{self, HostOptions, HostRun, LiveMode};
-use twlint::host::{self, HostSource, Origin};
+use twlint::host::{self, HostSnapshot, HostSource, Origin};
 use twlint::kernel::KernelVersion;
 use twlint::render::{self, Style};
 use twlint::rules::eval::format_number;
@@ -268,19 +268,9 @@ fn grouped_evidence<'a>(
         .collect()
 }
 
-fn host_json(run: &HostRun) -> serde_json::Value {
+/// What was read, as JSON: the capture's part of the `host` object.
+fn snapshot_json(s: &HostSnapshot) -> serde_json::Value {
     use serde_json::json;
-    let s = &run.snapshot;
-    if run.matched.is_none() {
-        // The declared values were judged; what this host has is not part of the report.
-        return json!({
-            "read_from": {"kind": s.origin.kind(), "path": s.origin.dir().map(|d| d.display().to_string())},
-            "node": null,
-            "note": run.unmatched,
-            "hostname": s.identity.hostname,
-            "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-        });
-    }
     let c = &s.counters;
     let mut counters = json!({
         "since": host::counters::since(s.identity.netns.initial),
@@ -306,16 +296,6 @@ fn host_json(run: &HostRun) -> serde_json::Value {
     json!({
         "read_from": {"kind": s.origin.kind(), "path": s.origin.dir().map(|d| d.display().to_string())},
         "taken_at": s.taken_at,
-        "node": run.matched.as_ref().map(|m| &m.node),
-        "matched_by": run.matched.as_ref().map(|m| json!({
-            "kind": m.by.kind(),
-            "value": match &m.by {
-                host::MatchedBy::Flag => serde_json::Value::Null,
-                host::MatchedBy::Hostname(h) => json!(h),
-                host::MatchedBy::Address(a) => json!(a.to_string()),
-            },
-        })),
-        "note": run.unmatched,
         "hostname": s.identity.hostname,
         "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
         "netns": {
@@ -326,19 +306,136 @@ fn host_json(run: &HostRun) -> serde_json::Value {
         "kernel": {
             "release": s.release.as_ref().map(|r| &r.0),
             "path": s.release.as_ref().map(|r| &r.1),
-            "declared": run.declared_kernel.map(|k| k.to_string()),
         },
         "values": s.values.iter().map(|(k, v)| (k.to_string(), json!({"value": v, "path": s.value_sources.get(k)}))).collect::<serde_json::Map<_, _>>(),
         "unreadable": s.unreadable.iter().map(|(k, why)| json!({"key": k, "kind": why.kind(), "reason": why.reason()})).collect::<Vec<_>>(),
-        "drift": run.drift.iter().map(|d| json!({
+        "counters": counters,
+    })
+}
+
+fn host_json(run: &HostRun) -> serde_json::Value {
+    use serde_json::json;
+    let s = &run.snapshot;
+    let Some(m) = &run.matched else {
+        // The declared values were judged; what this host has is not part of the report.
+        return json!({
+            "read_from": {"kind": s.origin.kind(), "path": s.origin.dir().map(|d| d.display().to_string())},
+            "node": null,
+            "note": run.unmatched,
+            "hostname": s.identity.hostname,
+            "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        });
+    };
+    let mut v = snapshot_json(s);
+    v["node"] = json!(m.node);
+    v["matched_by"] = json!({
+        "kind": m.by.kind(),
+        "value": match &m.by {
+            host::MatchedBy::Flag => serde_json::Value::Null,
+            host::MatchedBy::Hostname(h) => json!(h),
+            host::MatchedBy::Address(a) => json!(a.to_string()),
+        },
+    });
+    v["kernel"]["declared"] = json!(run.declared_kernel.map(|k| k.to_string()));
+    v["drift"] = json!(run
+        .drift
+        .iter()
+        .map(|d| json!({
             "key": d.key,
             "live": d.live,
             "declared": d.declared,
             "declared_source": d.declared_kind.as_str(),
             "location": d.declared_at,
-        })).collect::<Vec<_>>(),
-        "counters": counters,
-    })
+        }))
+        .collect::<Vec<_>>());
+    v
+}
+
+/// `twlint host`: what host mode reads here (or in a capture), without judging it.
+pub fn host_command(root: Option<&Path>, json_out: bool) -> io::Result<u8> {
+    let source = match root {
+        Some(d) => HostSource::Root(d.to_path_buf()),
+        None => HostSource::Live,
+    };
+    let s = match host::read(&source) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "twlint: error: {e}");
+            return Ok(2);
+        }
+    };
+    let mut out = io::stdout().lock();
+    if json_out {
+        let v = serde_json::json!({
+            "version": 1,
+            "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
+            "host": snapshot_json(&s),
+        });
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "host {}, {}",
+        s.identity.hostname.as_deref().unwrap_or("(no hostname)"),
+        origin_text(&s.origin)
+    )?;
+    if let Some(t) = &s.taken_at {
+        writeln!(out, "  taken at {t}")?;
+    }
+    writeln!(
+        out,
+        "  kernel {}",
+        s.release
+            .as_ref()
+            .map(|r| r.0.as_str())
+            .unwrap_or("unknown")
+    )?;
+    let addrs: Vec<String> = s.identity.addresses.iter().map(|a| a.to_string()).collect();
+    writeln!(
+        out,
+        "  addresses {}",
+        if addrs.is_empty() {
+            "unknown".into()
+        } else {
+            addrs.join(", ")
+        }
+    )?;
+    let ns = &s.identity.netns;
+    writeln!(
+        out,
+        "  network namespace {}: {}",
+        ns.inode
+            .map(|i| format!("net:[{i}]"))
+            .unwrap_or_else(|| "?".into()),
+        ns.how
+    )?;
+    for (k, v) in &s.values {
+        writeln!(out, "  {k} = {v}")?;
+    }
+    for (k, why) in &s.unreadable {
+        writeln!(out, "  {k}: {}", why.reason())?;
+    }
+    let c = &s.counters;
+    let mut parts: Vec<String> = host::counters::TCPEXT
+        .iter()
+        .filter_map(|n| c.tcpext.get(*n).map(|v| format!("{n} {v}")))
+        .collect();
+    if let Some(tw) = c.time_wait {
+        parts.push(format!("{tw} TIME_WAIT sockets now"));
+    }
+    writeln!(
+        out,
+        "  counters {}: {}",
+        host::counters::since_words(ns.initial),
+        if parts.is_empty() {
+            "not readable".into()
+        } else {
+            parts.join(", ")
+        }
+    )?;
+    Ok(0)
 }
 
 fn evidence_json(e: &Evidence) -> serde_json::Value {
