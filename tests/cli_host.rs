@@ -637,3 +637,39 @@ docs:
     fs::write(&path, rule.replace("TWRecyled", "TWRecycled")).unwrap();
     run(&["rules", "--rules", dir.path().to_str().unwrap()], 0);
 }
+
+#[test]
+fn host_shows_what_is_read_without_judging() {
+    let v = json_of(&run(
+        &["host", "--root", SOSREPORT_WEB, "--format", "json"],
+        0,
+    ));
+    assert_eq!(v["version"], 1);
+    let host = &v["host"];
+    assert_eq!(host["hostname"], "web-2.prod.example");
+    assert_eq!(host["values"]["net.ipv4.tcp_tw_recycle"]["value"], "1");
+    assert_eq!(host["counters"]["values"]["PAWSPassive"], 4127);
+    assert_eq!(host["counters"]["since"], "boot-or-namespace-creation");
+    let text = stdout_of(&run(&["host", "--root", SNAPSHOT_LB], 0));
+    assert!(
+        text.starts_with(
+            "host lb, replayed from the twlint snapshot tests/fixtures/host/snapshot-lb\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  net.ipv4.ip_local_port_range = 10000 65535\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  net.ipv4.tcp_tw_reuse_delay: absent: this kernel or namespace has no such key\n"
+        ),
+        "{text}"
+    );
+    let out = run(&["host", "--root", "no/such/dir"], 2);
+    assert!(stderr_of(&out).contains("cannot read no/such/dir"));
+    // This machine: the shape only.
+    let v = json_of(&run(&["host", "--format", "json"], 0));
+    assert_eq!(v["host"]["read_from"]["kind"], "live");
+}
