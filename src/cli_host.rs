@@ -108,15 +108,24 @@ pub fn write_human(
     if let Some(t) = &s.taken_at {
         writeln!(out, "  taken at {t}")?;
     }
-    match (&s.release, run.declared_kernel) {
-        (Some((r, _)), Some(d)) if s.kernel() != Some(d) => {
-            writeln!(out, "  kernel {r}; the topology says {d}: judged for {r}")?
+    let judged = report.nodes.iter().find(|n| n.name == m.node);
+    match (&s.release, judged) {
+        (Some((r, _)), Some(n)) if n.kernel_origin == twlint::config::KernelOrigin::Flag => {
+            writeln!(out, "  kernel {r}; judged for {} (--kernel)", n.kernel)?
         }
-        (Some((r, _)), _) => writeln!(out, "  kernel {r}")?,
-        (None, _) => writeln!(
+        (Some((r, _)), _) => match run.declared_kernel {
+            Some(d) if s.kernel() != Some(d) => {
+                writeln!(out, "  kernel {r}; the topology says {d}: judged for {r}")?
+            }
+            _ => writeln!(out, "  kernel {r}")?,
+        },
+        (None, Some(n)) => writeln!(
             out,
-            "  kernel release not readable: judged for the topology's kernel"
+            "  kernel release not readable: judged for {} ({})",
+            n.kernel,
+            n.kernel_origin.as_str()
         )?,
+        (None, None) => writeln!(out, "  kernel release not readable")?,
     }
     let ns = &s.identity.netns;
     writeln!(

@@ -200,7 +200,13 @@ pub fn judge_topology(
     let live = LiveValues::new(&matched.node, &snapshot);
     let declared = engine::judge_loaded_topology(loaded.clone(), kernel, None, rules, sources)?;
     let report = engine::judge_loaded_topology(loaded, kernel, Some(&live), rules, sources)?;
-    let drift = drift(&declared, &report, &matched.node, sources);
+    let live_kernel = report
+        .nodes
+        .iter()
+        .find(|n| n.name == matched.node)
+        .map(|n| n.kernel)
+        .unwrap_or(crate::config::ASSUMED_KERNEL);
+    let drift = drift(&declared, &report, &matched.node, live_kernel, sources);
     let since = super::counters::since(snapshot.identity.netns.initial);
     let evidence = evidence::attach(&report, rules, &snapshot.counters, &matched.node, since)
         .map_err(|e| HostError::Library(crate::error::Error::RuleFailed(e)))?;
@@ -218,7 +224,13 @@ pub fn judge_topology(
 }
 
 /// Keys whose live value differs from the declared one, first verdict of each key.
-fn drift(declared: &Report, live: &Report, node: &str, sources: &SourceMap) -> Vec<Drift> {
+fn drift(
+    declared: &Report,
+    live: &Report,
+    node: &str,
+    live_kernel: KernelVersion,
+    sources: &SourceMap,
+) -> Vec<Drift> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for l in live.verdicts.iter().filter(|v| v.node == node) {
@@ -236,15 +248,14 @@ fn drift(declared: &Report, live: &Report, node: &str, sources: &SourceMap) -> V
         if d.value.as_deref() == Some(live_value.as_str()) {
             continue;
         }
-        // A memory-dependent default has no value to compare; a value that does not look like
-        // one (5000 buckets rather than a power of two) was set by someone.
-        if d.value.is_none() {
-            let looks_default = kernel::spec(l.key).is_some_and(|spec| {
-                looks_like_default(spec, KernelVersion::new(6, 18), &live_value)
-            });
-            if d.source != SourceKindOut::Default || looks_default {
-                continue;
-            }
+        // A default is the host kernel's own (defaults change between releases, and a
+        // memory-dependent one has no value to compare): the host differs only when its value
+        // does not look like its kernel's default.
+        if d.source == SourceKindOut::Default
+            && kernel::spec(l.key)
+                .is_some_and(|spec| looks_like_default(spec, live_kernel, &live_value))
+        {
+            continue;
         }
         out.push(Drift {
             key: l.key,
