@@ -35,10 +35,10 @@ pub enum HostSource {
 /// are left out rather than read without bound).
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
-/// The inode the kernel gives the initial network namespace since the namespace rework of
-/// 6.18 (`PROC_NET_INIT_INO`, 0xEFFFFFF9). Dynamic inodes start at 0xF0000000, so no other
-/// namespace can have it; older kernels give init_net a dynamic inode, and then the
-/// comparison with process 1 decides.
+/// The inode the kernel reserves for the initial network namespace (0xEFFFFFF9, seen on 6.18;
+/// the release that made it fixed is UNVERIFIED). Dynamic namespace inodes start at
+/// 0xF0000000, so no other namespace can have it; on kernels that give init_net a dynamic
+/// inode, the comparison with process 1 (or kthreadd) decides.
 const NET_INIT_INO: u64 = 0xEFFF_FFF9;
 /// The inode of the initial PID namespace (`PROC_PID_INIT_INO`), fixed since 3.8.
 const PID_INIT_INO: u64 = 0xEFFF_FFFC;
