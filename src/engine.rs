@@ -522,12 +522,14 @@ fn judge_loaded(
         };
         let set = set_idx.map(|i| &loaded_sets[i]);
         let live_here = live.filter(|l| l.node == node.name.value);
-        let live_kernel = live_here.and_then(|l| l.kernel);
-        let (k, origin) = match (kernel, node.kernel.as_ref(), topo.default_kernel.as_ref()) {
-            (Some(k), _, _) => (k, KernelOrigin::Flag),
-            (None, _, _) if live_kernel.is_some() => {
-                (live_kernel.expect("checked"), KernelOrigin::Live)
-            }
+        // The host's own release comes after `--kernel` and before anything the topology says.
+        let flag = kernel.map(|k| (k, KernelOrigin::Flag)).or_else(|| {
+            live_here
+                .and_then(|l| l.kernel)
+                .map(|k| (k, KernelOrigin::Live))
+        });
+        let (k, origin) = match (flag, node.kernel.as_ref(), topo.default_kernel.as_ref()) {
+            (Some(k), _, _) => k,
             (None, Some(k), _) => (k.value, KernelOrigin::Node),
             (None, None, Some(k)) => (k.value, KernelOrigin::Defaults),
             (None, None, None) => match set

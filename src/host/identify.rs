@@ -14,6 +14,8 @@ use std::net::IpAddr;
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub name: String,
+    /// A TCP endpoint; a nat node is named in messages but never matched.
+    pub endpoint: bool,
     pub addresses: Vec<String>,
 }
 
@@ -75,6 +77,7 @@ pub fn identify(
         let short = host.split('.').next().unwrap_or(host);
         let hits: Vec<&Candidate> = nodes
             .iter()
+            .filter(|n| n.endpoint)
             .filter(|n| n.name.eq_ignore_ascii_case(host) || n.name.eq_ignore_ascii_case(short))
             .collect();
         match hits.as_slice() {
@@ -97,7 +100,7 @@ pub fn identify(
         }
     }
     let mut hits: Vec<(&Candidate, IpAddr)> = Vec::new();
-    for n in nodes {
+    for n in nodes.iter().filter(|n| n.endpoint) {
         let found = n.addresses.iter().find_map(|a| {
             a.parse::<IpAddr>()
                 .ok()
@@ -130,6 +133,7 @@ mod tests {
     fn nodes() -> Vec<Candidate> {
         let c = |name: &str, addrs: &[&str]| Candidate {
             name: name.into(),
+            endpoint: true,
             addresses: addrs.iter().map(|a| a.to_string()).collect(),
         };
         vec![

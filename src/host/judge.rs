@@ -150,10 +150,20 @@ pub fn judge_topology(
             None,
         ));
     };
+    // A nat node is a middlebox with no values judged: it cannot be the host judged here.
+    if let Some(n) = opts.node.as_deref().and_then(|n| topo.node(n)) {
+        if n.1.role.value == topology::Role::Nat {
+            return Err(HostError::Identify(format!(
+                "--node `{}` is a nat node, a middlebox whose values twlint does not judge; name the TCP endpoint this host is",
+                n.1.name.value
+            )));
+        }
+    }
     let candidates: Vec<Candidate> = topo
         .nodes
         .iter()
         .map(|n| Candidate {
+            endpoint: n.role.value != topology::Role::Nat,
             name: n.name.value.clone(),
             addresses: n.addresses.iter().map(|a| a.value.clone()).collect(),
         })
@@ -266,4 +276,45 @@ fn drift(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{self, KernelOrigin};
+
+    #[test]
+    fn live_values_replace_declared_ones_and_defaults_count_as_unset() {
+        let k = KernelVersion::new(6, 8);
+        let mut cfg = config::resolve("lb", k, KernelOrigin::Live, None, &[], &mut Vec::new());
+        assert!(
+            cfg.value("net.ipv4.tcp_tw_reuse_delay").is_none(),
+            "6.8 has no reuse delay"
+        );
+        let live = LiveValues {
+            node: "lb".into(),
+            kernel: Some(k),
+            values: [
+                ("net.ipv4.tcp_tw_reuse", "1".to_string()),
+                ("net.ipv4.tcp_timestamps", "1".to_string()),
+                ("net.ipv4.tcp_max_tw_buckets", "262144".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            absent: vec!["net.ipv4.ip_local_reserved_ports"],
+        };
+        live.apply(&mut cfg);
+        let reuse = cfg.value("net.ipv4.tcp_tw_reuse").unwrap();
+        assert_eq!((reuse.kind, reuse.set), (SourceKindOut::Live, true));
+        let ts = cfg.value("net.ipv4.tcp_timestamps").unwrap();
+        assert_eq!(
+            (ts.kind, ts.set),
+            (SourceKindOut::Live, false),
+            "the default is not set"
+        );
+        // A power of two is the memory-dependent default, not a choice.
+        assert!(!cfg.value("net.ipv4.tcp_max_tw_buckets").unwrap().set);
+        // A default the host does not have is dropped.
+        assert!(cfg.value("net.ipv4.ip_local_reserved_ports").is_none());
+    }
 }
