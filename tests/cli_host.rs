@@ -673,3 +673,30 @@ fn host_shows_what_is_read_without_judging() {
     let v = json_of(&run(&["host", "--format", "json"], 0));
     assert_eq!(v["host"]["read_from"]["kind"], "live");
 }
+
+/// The whole JSON report of each replayed capture, as the oracle for what host mode adds
+/// (`host`, `evidence`, live sources); review changes with `cargo insta review`.
+#[test]
+fn replayed_reports_are_stable() {
+    for (name, root, node) in [
+        ("snapshot-lb", SNAPSHOT_LB, None),
+        ("sosreport-web", SOSREPORT_WEB, None),
+        ("proc-db", PROC_DB, Some("db")),
+    ] {
+        let mut args = vec![
+            "--topology",
+            TOPO,
+            "--root",
+            root,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ];
+        if let Some(n) = node {
+            args.extend(["--node", n]);
+        }
+        let v = json_of(&run(&args, 0));
+        insta::assert_json_snapshot!(name, v);
+    }
+}
