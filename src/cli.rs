@@ -23,6 +23,8 @@ Examples:
   twlint --topology topologies/lb-web-db.yaml
   twlint --topology topologies/lb-web-db.yaml --format json
   twlint /etc/sysctl.d/ /etc/sysctl.conf --kernel 5.15
+  twlint --topology topologies/lb-web-db.yaml --node lb --interval 5   (on the host lb)
+  twlint snapshot --out /tmp/lb-snap && twlint --topology FILE --root /tmp/lb-snap
   twlint explain TW101";
 
 #[derive(Debug, Parser)]
