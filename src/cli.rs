@@ -23,6 +23,8 @@ Examples:
   twlint --topology topologies/lb-web-db.yaml
   twlint --topology topologies/lb-web-db.yaml --format json
   twlint /etc/sysctl.d/ /etc/sysctl.conf --kernel 5.15
+  twlint --topology topologies/lb-web-db.yaml --node lb --interval 5   (on the host lb)
+  twlint snapshot --out /tmp/lb-snap && twlint --topology FILE --root /tmp/lb-snap
   twlint explain TW101";
 
 #[derive(Debug, Parser)]
@@ -49,17 +51,42 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub topology: Option<PathBuf>,
 
-    /// The topology node this host is (checked against the topology; needs --topology)
+    /// The topology node this host (or the --root capture) is; otherwise found by hostname, then address
     #[arg(long, value_name = "NAME", help_heading = "Input")]
     pub node: Option<String>,
 
-    /// Read this host's live values (not available yet: values come from files and dumps)
-    #[arg(long, help_heading = "Input", conflicts_with = "no_live")]
+    /// Read this host's live values: it must be a node of the topology (--node, hostname, address)
+    #[arg(
+        long,
+        help_heading = "Host",
+        conflicts_with = "no_live",
+        requires = "topology"
+    )]
     pub live: bool,
 
-    /// Judge the declared values only, never the live ones (the current behaviour)
-    #[arg(long = "no-live", help_heading = "Input")]
+    /// Judge the declared values only, even on a host the topology names
+    #[arg(long = "no-live", help_heading = "Host")]
     pub no_live: bool,
+
+    /// Judge a capture instead of this host: a `twlint snapshot` folder, an sosreport, or a folder laid out like / or /proc
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Host",
+        conflicts_with = "no_live",
+        requires = "topology"
+    )]
+    pub root: Option<PathBuf>,
+
+    /// Read the counters twice, SECONDS apart, and show rates besides the totals since boot
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        help_heading = "Host",
+        conflicts_with = "no_live",
+        requires = "topology"
+    )]
+    pub interval: Option<f64>,
 
     /// Kernel release to judge for (overrides the topology and dumps), e.g. 4.9 or 6.8
     #[arg(long, value_name = "RELEASE", help_heading = "Input")]
@@ -118,6 +145,24 @@ pub enum Command {
     Advise(crate::cli_advise::AdviseArgs),
     /// The socket view of this host: TIME_WAIT, CLOSE_WAIT and ephemeral-port pressure
     Observe(crate::cli_observe::ObserveArgs),
+    /// Write what host mode reads on this machine (values, release, identity, counters) to a folder
+    Snapshot {
+        /// The folder to write (created if missing; refused if it holds anything, unless --force)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Write into a folder that is not empty (only the snapshot's own files are replaced)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show what host mode reads on this machine (or in a capture), without judging it
+    Host {
+        /// A capture to read instead: a `twlint snapshot` folder, an sosreport, or a folder laid out like / or /proc
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
+        format: DocFormat,
+    },
     /// List the rule catalog
     Rules {
         /// Output format
@@ -254,13 +299,17 @@ pub fn run(args: Args) -> io::Result<u8> {
         Some(Command::Schema { kind }) => crate::cli_ci::schema(kind),
         Some(Command::Advise(a)) => crate::cli_advise::run(a),
         Some(Command::Observe(a)) => crate::cli_observe::run(a),
+        Some(Command::Snapshot { out, force }) => crate::cli_host::snapshot(&out, force),
+        Some(Command::Host { root, format }) => {
+            crate::cli_host::host_command(root.as_deref(), format == DocFormat::Json)
+        }
         None => check(args),
     }
 }
 
 fn check(args: Args) -> io::Result<u8> {
-    if args.live {
-        return fail("--live is not available yet: twlint judges declared values from files, dumps and the topology (use --no-live, the default)");
+    if let Err(e) = crate::cli_host::check_flags(&args) {
+        return fail(e);
     }
     let kernel = match &args.kernel {
         Some(k) => match KernelVersion::parse(k) {
@@ -289,7 +338,17 @@ fn check(args: Args) -> io::Result<u8> {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let mut host = None;
     let result = match &args.topology {
+        Some(t) if !args.no_live => {
+            match crate::cli_host::judge(&args, t, &run.opts, &run.rules, &mut sources) {
+                Ok((r, h)) => {
+                    host = h;
+                    Ok(r)
+                }
+                Err(e) => return fail(e),
+            }
+        }
         Some(t) => engine::judge_topology_with(t, &run.opts, &run.rules, &mut sources),
         None => engine::lint_files_with(&args.paths, &run.opts, &run.rules, &mut sources),
     };
@@ -326,8 +385,11 @@ fn check(args: Args) -> io::Result<u8> {
     };
     let mut out = io::stdout().lock();
     let written = match args.format {
-        Format::Human => render::human::write(&mut out, style(args.color), &sources, &report),
-        Format::Json => render::json::write(&mut out, &sources, &report),
+        Format::Human => {
+            crate::cli_host::write_human(&mut out, style(args.color), host.as_ref(), &report)
+                .and_then(|_| render::human::write(&mut out, style(args.color), &sources, &report))
+        }
+        Format::Json => crate::cli_host::write_json(&mut out, &sources, &report, host.as_ref()),
         Format::Sarif => render::sarif::write(&mut out, &sources, &run.rules, &report),
         Format::Github => render::github::write(&mut out, &sources, &run.rules, &report),
         Format::Markdown => render::markdown::write(&mut out, &sources, &run.rules, &report),
@@ -475,6 +537,14 @@ fn explain(
             "Fix (what `twlint advise` writes in the node's drop-in)",
             &indent(&lines.join("\n")),
         )?;
+    }
+    if let Some(c) = rule.cel().filter(|c| !c.evidence.is_empty()) {
+        let lines: Vec<String> = c
+            .evidence
+            .iter()
+            .map(|e| format!("- {}", e.describe()))
+            .collect();
+        section(&mut out, "Evidence in host mode", &lines.join("\n"))?;
     }
     section(
         &mut out,

@@ -69,6 +69,8 @@ pub enum KernelOrigin {
     Assumed,
     /// Nothing said in the input; `kernel:` of `.twlint.yaml` was used.
     Config,
+    /// The release of the host whose live values are judged (host mode).
+    Live,
 }
 
 impl KernelOrigin {
@@ -80,6 +82,7 @@ impl KernelOrigin {
             KernelOrigin::Dump => "dump",
             KernelOrigin::Assumed => "assumed",
             KernelOrigin::Config => "config",
+            KernelOrigin::Live => "live",
         }
     }
 }
@@ -338,7 +341,7 @@ pub fn resolve(
 /// Whether a value read from a dump is (most likely) the kernel's own default. The
 /// memory-dependent `tcp_max_tw_buckets` is half the established-hash size, a power of two, so a
 /// power of two is taken as the default; a lowered value (5000, 10000) is not one.
-fn looks_like_default(spec: &KeySpec, kernel: KernelVersion, printed: &str) -> bool {
+pub fn looks_like_default(spec: &KeySpec, kernel: KernelVersion, printed: &str) -> bool {
     match spec.era(kernel).default {
         Default::Value(v) => v == printed,
         Default::MemoryDependent(_) => printed

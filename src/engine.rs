@@ -540,7 +540,7 @@ pub fn judge_topology_with(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load(path, sources)?;
-    judge_loaded(loaded, opts, rules, sources, &BTreeMap::new())
+    judge_loaded(loaded, opts, None, rules, sources, &BTreeMap::new())
 }
 
 /// The kernel of a node nothing in the input names one for.
@@ -566,7 +566,20 @@ pub fn judge_topology_with_dropins(
         kernel,
         ..Options::default()
     };
-    judge_loaded(loaded, &opts, rules, sources, dropins)
+    judge_loaded(loaded, &opts, None, rules, sources, dropins)
+}
+
+/// Judges a loaded topology with one node's values read from its host (`crate::host`): those
+/// values replace the declared ones key by key, and its kernel is the host's unless `--kernel`
+/// says otherwise.
+pub fn judge_loaded_topology(
+    loaded: topology::Loaded,
+    opts: &Options,
+    live: Option<&crate::host::judge::LiveValues>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
+    judge_loaded(loaded, opts, live, rules, sources, &BTreeMap::new())
 }
 
 /// Judges a topology given as text (rule examples and tests); `dir` resolves its files.
@@ -581,6 +594,7 @@ pub fn judge_topology_text(
     judge_loaded(
         loaded,
         &Options::default(),
+        None,
         rules,
         sources,
         &BTreeMap::new(),
@@ -590,6 +604,7 @@ pub fn judge_topology_text(
 fn judge_loaded(
     loaded: topology::Loaded,
     opts: &Options,
+    live: Option<&crate::host::judge::LiveValues>,
     rules: &RuleSet,
     sources: &mut SourceMap,
     dropins: &BTreeMap<String, (String, String)>,
@@ -631,8 +646,15 @@ fn judge_loaded(
             Some(loaded_sets.len() - 1)
         };
         let set = set_idx.map(|i| &loaded_sets[i]);
-        let (k, origin) = match (kernel, node.kernel.as_ref(), topo.default_kernel.as_ref()) {
-            (Some(k), _, _) => (k, KernelOrigin::Flag),
+        let live_here = live.filter(|l| l.node == node.name.value);
+        // The host's own release comes after `--kernel` and before anything the topology says.
+        let flag = kernel.map(|k| (k, KernelOrigin::Flag)).or_else(|| {
+            live_here
+                .and_then(|l| l.kernel)
+                .map(|k| (k, KernelOrigin::Live))
+        });
+        let (k, origin) = match (flag, node.kernel.as_ref(), topo.default_kernel.as_ref()) {
+            (Some(k), _, _) => k,
             (None, Some(k), _) => (k.value, KernelOrigin::Node),
             (None, None, Some(k)) => (k.value, KernelOrigin::Defaults),
             (None, None, None) => match set
@@ -666,7 +688,10 @@ fn judge_loaded(
                 }
             }
         }
-        let cfg = config::resolve(&node.name.value, k, origin, set, &inline, &mut diags);
+        let mut cfg = config::resolve(&node.name.value, k, origin, set, &inline, &mut diags);
+        if let Some(l) = live_here {
+            l.apply(&mut cfg);
+        }
         let info = NodeInfo {
             role: node.role.value.as_str().to_string(),
             listen: node.listen.iter().map(|p| p.value).collect(),

@@ -4,8 +4,10 @@
 //! The library reads sysctl files and dumps (`sysctl`), topologies (`topology`, over `yaml`),
 //! and the rule catalog (`rules`); it resolves each node's effective values (`config`, with the
 //! kernel knowledge in `kernel`), derives per-hop facts (`facts`), evaluates the rules into
-//! verdicts and diagnostics (`engine`), and renders reports (`render`). `sockets` is the socket view of this host (`twlint observe`). It never prints and never
-//! exits: the binary in `src/main.rs` owns the terminal and the exit code.
+//! verdicts and diagnostics (`engine`), and renders reports (`render`). In host mode (`host`) it
+//! reads one machine's live values, identity and counters, or a capture of them; `sockets` is
+//! the socket view of a host (`twlint observe`). It never prints
+//! and never exits: the binary in `src/main.rs` owns the terminal and the exit code.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
@@ -15,6 +17,7 @@ pub mod diag;
 pub mod engine;
 pub mod error;
 pub mod facts;
+pub mod host;
 pub mod kernel;
 pub mod read;
 pub mod render;

@@ -4,6 +4,7 @@
 mod cli;
 mod cli_advise;
 mod cli_ci;
+mod cli_host;
 mod cli_observe;
 
 use std::process::ExitCode;

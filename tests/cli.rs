@@ -258,12 +258,23 @@ fn topology_with_errors_in_json_still_exits_2_and_lists_them() {
 }
 
 #[test]
-fn live_is_not_available_yet() {
-    let out = run(&["--live", "--topology", "topologies/lb-web-db.yaml"], 2);
+fn live_insists_on_a_node() {
+    // A capture whose hostname and addresses name no node: --live (like --root) refuses to
+    // judge declared values in its place. (More in tests/cli_host.rs.)
+    let out = run(
+        &[
+            "--live",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--root",
+            "tests/fixtures/host/proc-db",
+        ],
+        2,
+    );
     let e = stderr_of(&out);
-    assert!(e.contains("--live is not available yet"), "{e}");
+    assert!(e.contains("is not a node of"), "{e}");
     assert!(out.stdout.is_empty());
-    // --no-live is the default behaviour and works.
+    // --no-live judges the declared values.
     run(
         &[
             "--no-live",

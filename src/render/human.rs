@@ -263,6 +263,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     crate::config::KernelOrigin::Flag => " (from --kernel)",
                     crate::config::KernelOrigin::Dump => " (from the dump)",
                     crate::config::KernelOrigin::Config => " (from the configuration file)",
+                    crate::config::KernelOrigin::Live => " (this host's, read live)",
                     _ => "",
                 };
                 if n.role == "nat" {
@@ -311,6 +312,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     }
                     crate::config::KernelOrigin::Dump => " (from the dump)",
                     crate::config::KernelOrigin::Config => " (from the configuration file)",
+                    crate::config::KernelOrigin::Live => " (this host's, read live)",
                     _ => "",
                 };
                 writeln!(

@@ -22,7 +22,7 @@ pub static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embed
 
 const TOP_FIELDS: &[&str] = &[
     "id", "name", "summary", "check", "severity", "verdict", "scope", "keys", "when", "message",
-    "help", "labels", "fix", "docs",
+    "help", "labels", "fix", "docs", "evidence",
 ];
 const DOC_FIELDS: &[&str] = &[
     "what",
@@ -40,14 +40,14 @@ const LABEL_FIELDS: &[&str] = &["on", "key", "message", "when"];
 const RULE_FILE: &str = "rule-file";
 
 /// Moves diagnostics from the shared YAML accessors into `diags` under the rule-file code.
-fn recode(from: Vec<Diagnostic>, diags: &mut Vec<Diagnostic>) {
+pub(super) fn recode(from: Vec<Diagnostic>, diags: &mut Vec<Diagnostic>) {
     diags.extend(from.into_iter().map(|mut d| {
         d.code = RULE_FILE.into();
         d
     }));
 }
 
-fn err(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+pub(super) fn err(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
     Diagnostic::new(RULE_FILE, Severity::Error, message).at(span, label)
 }
 
@@ -110,7 +110,7 @@ pub fn load_catalog(
     Ok((RuleSet { rules }, diags))
 }
 
-fn scalar<'a>(
+pub(super) fn scalar<'a>(
     node: &'a YamlNode,
     what: &str,
     diags: &mut Vec<Diagnostic>,
@@ -121,7 +121,7 @@ fn scalar<'a>(
     out
 }
 
-fn check_fields(
+pub(super) fn check_fields(
     entries: &[(Spanned<String>, YamlNode)],
     allowed: &[&str],
     what: &str,
@@ -202,7 +202,7 @@ fn compile(
 
 /// Maps a (line, column) inside an expression to a span in the rule file, by finding that line of
 /// the expression in the YAML text (block scalars are re-indented, so offsets do not carry over).
-fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> Span {
+pub(super) fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> Span {
     let raw = file_text.get(expr.span.start..expr.span.end).unwrap_or("");
     let line_idx = (line.max(1) - 1) as usize;
     if let Some(expr_line) = expr.value.lines().nth(line_idx) {
@@ -492,7 +492,7 @@ pub fn load_rule(
                 Severity::Error
             }
         };
-        for k in ["when", "message", "scope", "keys"] {
+        for k in ["when", "message", "scope", "keys", "evidence"] {
             if let Some(n) = get(k) {
                 diags.push(err(
                     n.span(),
@@ -619,6 +619,9 @@ pub fn load_rule(
         let fix = get("fix")
             .map(|n| load_fix(n, text, scope, diags))
             .unwrap_or_default();
+        let evidence = get("evidence")
+            .map(|n| super::evidence::parse(n, text, diags))
+            .unwrap_or_default();
         match (when_p, message_t, help_t) {
             (Some(w), Some(m), Some(h)) => Check::Cel(Box::new(CelRule {
                 scope,
@@ -630,6 +633,7 @@ pub fn load_rule(
                 help: h,
                 labels,
                 fix,
+                evidence,
             })),
             _ => Check::Builtin {
                 severity: Severity::Error,

@@ -7,6 +7,7 @@
 //! embedded in the binary at build time; `--rules DIR` adds a user's rules.
 
 pub mod eval;
+pub mod evidence;
 pub mod load;
 
 use crate::diag::{Severity, Verdict};
@@ -71,6 +72,8 @@ pub struct CelRule {
     /// Values a drop-in sets to follow the advice (`fix: {set: ...}`), for `twlint advise`.
     /// Empty when the rule's advice is not a value on this node (delete a line, add addresses).
     pub fix: Vec<(String, Template)>,
+    /// Counters that back or contradict the verdict in host mode (`evidence:`).
+    pub evidence: Vec<evidence::EvidenceSpec>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,540 @@
+//! The binary's side of host mode: choosing what to read from the flags (`--live`, `--no-live`,
+//! `--node`, `--root`, `--interval`), printing the host's section of the report (human and
+//! JSON), and `twlint snapshot`.
+
+use crate::cli::Args;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+use twlint::config::SourceKindOut;
+use twlint::engine::Report;
+use twlint::host::evidence::Evidence;
+use twlint::host::judge::{self, HostOptions, HostRun, LiveMode};
+use twlint::host::{self, HostSnapshot, HostSource, Origin};
+use twlint::render::{self, Style};
+use twlint::rules::eval::format_number;
+use twlint::rules::RuleSet;
+use twlint::source::SourceMap;
+
+/// Checks the host flags against each other; `Err` is the message for exit code 2.
+pub fn check_flags(args: &Args) -> Result<(), String> {
+    if let Some(i) = args.interval {
+        if !(i.is_finite() && i > 0.0 && i <= 3600.0) {
+            return Err(format!(
+                "invalid --interval `{i}`: give a number of seconds above 0 and at most 3600"
+            ));
+        }
+        if args.root.is_some() {
+            return Err("--interval needs a live host: a capture given with --root is one reading of the counters".into());
+        }
+    }
+    Ok(())
+}
+
+/// Judges the topology, reading this host (or `--root`) unless `--no-live`.
+pub fn judge(
+    args: &Args,
+    topology: &Path,
+    engine_opts: &twlint::engine::Options,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<(Report, Option<HostRun>), String> {
+    let opts = HostOptions {
+        source: match &args.root {
+            Some(d) => HostSource::Root(d.clone()),
+            None => HostSource::Live,
+        },
+        mode: if args.live || args.root.is_some() || args.interval.is_some() {
+            LiveMode::Force
+        } else {
+            LiveMode::Auto
+        },
+        node: args.node.clone(),
+        interval: args.interval,
+    };
+    judge::judge_topology(topology, engine_opts, &opts, rules, sources).map_err(|e| e.to_string())
+}
+
+fn short(key: &str) -> &str {
+    key.strip_prefix("net.ipv4.").unwrap_or(key)
+}
+
+fn origin_text(o: &Origin) -> String {
+    match o {
+        Origin::Live => "read live from /proc".into(),
+        Origin::Snapshot(d) => format!("replayed from the twlint snapshot {}", d.display()),
+        Origin::Sosreport(d) => format!("replayed from the sosreport {}", d.display()),
+        Origin::ProcTree(d) => format!("replayed from {}", d.display()),
+    }
+}
+
+fn paint(style: Style, code: &str, text: &str) -> String {
+    if style.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The host's section, printed before the report when the host is a node of the topology.
+pub fn write_human(
+    out: &mut dyn Write,
+    style: Style,
+    run: Option<&HostRun>,
+    report: &Report,
+) -> io::Result<()> {
+    let Some(run) = run else { return Ok(()) };
+    let Some(m) = &run.matched else {
+        // Not a node: the report is the declared one, as without host mode.
+        return Ok(());
+    };
+    let s = &run.snapshot;
+    writeln!(
+        out,
+        "{}",
+        paint(
+            style,
+            "1",
+            &format!(
+                "host {} is node {} ({}), {}",
+                s.identity.hostname.as_deref().unwrap_or("(no hostname)"),
+                m.node,
+                m.by.describe(),
+                origin_text(&s.origin)
+            )
+        )
+    )?;
+    if let Some(t) = &s.taken_at {
+        writeln!(out, "  taken at {t}")?;
+    }
+    let judged = report.nodes.iter().find(|n| n.name == m.node);
+    match (&s.release, judged) {
+        (Some((r, _)), Some(n)) if n.kernel_origin == twlint::config::KernelOrigin::Flag => {
+            writeln!(out, "  kernel {r}; judged for {} (--kernel)", n.kernel)?
+        }
+        (Some((r, _)), _) => match run.declared_kernel {
+            Some(d) if s.kernel() != Some(d) => {
+                writeln!(out, "  kernel {r}; the topology says {d}: judged for {r}")?
+            }
+            _ => writeln!(out, "  kernel {r}")?,
+        },
+        (None, Some(n)) => writeln!(
+            out,
+            "  kernel release not readable: judged for {} ({})",
+            n.kernel,
+            n.kernel_origin.as_str()
+        )?,
+        (None, None) => writeln!(out, "  kernel release not readable")?,
+    }
+    let ns = &s.identity.netns;
+    writeln!(
+        out,
+        "  network namespace {}: {}",
+        ns.inode
+            .map(|i| format!("net:[{i}]"))
+            .unwrap_or_else(|| "?".into()),
+        ns.how
+    )?;
+    let (absent, unreadable): (Vec<_>, Vec<_>) = s
+        .unreadable
+        .iter()
+        .partition(|(_, why)| **why == host::Unreadable::Absent);
+    let mut line = format!("  {} values read", s.values.len());
+    if !absent.is_empty() {
+        line.push_str(&format!(
+            "; not on this kernel: {}",
+            absent
+                .iter()
+                .map(|(k, _)| short(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !unreadable.is_empty() {
+        line.push_str(&format!(
+            "; not readable, declared values judged instead: {}",
+            unreadable
+                .iter()
+                .map(|(k, why)| format!("{} ({})", short(k), why.reason()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    writeln!(out, "{line}")?;
+    for d in &run.drift {
+        let declared = match (&d.declared, &d.declared_at) {
+            (None, _) => "the topology leaves it at the memory-dependent default".to_string(),
+            (Some(v), Some(l)) => format!("declared {} at {}:{}", show(v), l.path, l.line),
+            (Some(v), None) if d.declared_kind == SourceKindOut::Default => {
+                format!("the topology leaves it at the default {}", show(v))
+            }
+            (Some(v), None) => format!("declared {} ({})", show(v), d.declared_kind.as_str()),
+        };
+        writeln!(
+            out,
+            "  differs from the topology: {} is {} here; {declared}",
+            short(d.key),
+            show(&d.live),
+        )?;
+    }
+    let c = &s.counters;
+    let mut parts: Vec<String> = host::counters::TCPEXT
+        .iter()
+        .filter_map(|n| c.tcpext.get(*n).map(|v| format!("{n} {v}")))
+        .collect();
+    if let Some(tw) = c.time_wait {
+        parts.push(format!("{tw} TIME_WAIT sockets now"));
+    }
+    if parts.is_empty() {
+        writeln!(out, "  counters not readable")?;
+    } else {
+        writeln!(
+            out,
+            "  counters {}: {}",
+            host::counters::since_words(s.identity.netns.initial),
+            parts.join(", ")
+        )?;
+    }
+    if let Some(r) = &c.rates {
+        let rates: Vec<String> = host::counters::TCPEXT
+            .iter()
+            .filter_map(|n| {
+                r.delta.get(*n).map(|d| {
+                    format!(
+                        "{n} +{d} ({}/s)",
+                        format_number(*d as f64 / r.interval_seconds)
+                    )
+                })
+            })
+            .collect();
+        writeln!(
+            out,
+            "  over {} s: {}",
+            format_number(r.interval_seconds),
+            rates.join(", ")
+        )?;
+    }
+    if !run.evidence.is_empty() {
+        writeln!(out, "  evidence:")?;
+        for (e, links) in grouped_evidence(&run.evidence, report) {
+            let since = match (e.since, e.delta) {
+                ("now", _) => "now".to_string(),
+                (_, Some((d, i))) => format!(
+                    "{}, +{d} in {} s",
+                    host::counters::since_words(s.identity.netns.initial),
+                    format_number(i)
+                ),
+                _ => host::counters::since_words(s.identity.netns.initial).to_string(),
+            };
+            let word = format!("{:<11}", e.meaning.as_str());
+            let word = match e.meaning {
+                twlint::rules::evidence::Meaning::Supports => paint(style, "32", &word),
+                twlint::rules::evidence::Meaning::Contradicts => paint(style, "33", &word),
+            };
+            writeln!(
+                out,
+                "    {word} {} {} on {}: {} {} {since}: {}",
+                e.rule,
+                short(links.0),
+                links.1.join(", "),
+                e.counter,
+                e.value,
+                e.note
+            )?;
+        }
+    }
+    writeln!(out)
+}
+
+fn show(v: &str) -> String {
+    if v.is_empty() {
+        "(empty)".into()
+    } else {
+        v.to_string()
+    }
+}
+
+/// Evidence grouped by (rule, key, counter), with the links it applies to.
+fn grouped_evidence<'a>(
+    ev: &'a [(usize, Evidence)],
+    report: &'a Report,
+) -> Vec<(&'a Evidence, (&'a str, Vec<String>))> {
+    let mut groups: BTreeMap<(String, &str, String), (&Evidence, Vec<String>)> = BTreeMap::new();
+    for (i, e) in ev {
+        let v = &report.verdicts[*i];
+        let g = groups
+            .entry((e.rule.clone(), v.key, e.counter.clone()))
+            .or_insert((e, Vec::new()));
+        let place = v.link.clone().unwrap_or_else(|| v.node.clone());
+        if !g.1.contains(&place) {
+            g.1.push(place);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((_, key, _), (e, links))| (e, (key, links)))
+        .collect()
+}
+
+/// What was read, as JSON: the capture's part of the `host` object.
+fn snapshot_json(s: &HostSnapshot) -> serde_json::Value {
+    use serde_json::json;
+    let c = &s.counters;
+    let mut counters = json!({
+        "since": host::counters::since(s.identity.netns.initial),
+        "values": c.tcpext,
+        "time_wait": c.time_wait,
+    });
+    if let Some(r) = &c.rates {
+        counters["interval_seconds"] = json!(r.interval_seconds);
+        counters["delta"] = json!(r.delta);
+        counters["rate_per_second"] = json!(r
+            .delta
+            .iter()
+            .map(|(k, d)| (k.clone(), *d as f64 / r.interval_seconds))
+            .collect::<BTreeMap<_, _>>());
+    }
+    if !c.missing.is_empty() {
+        counters["missing"] = json!(c
+            .missing
+            .iter()
+            .map(|(f, why)| json!({"file": f, "reason": why}))
+            .collect::<Vec<_>>());
+    }
+    json!({
+        "read_from": {"kind": s.origin.kind(), "path": s.origin.dir().map(|d| d.display().to_string())},
+        "taken_at": s.taken_at,
+        "hostname": s.identity.hostname,
+        "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        "netns": {
+            "inode": s.identity.netns.inode,
+            "initial": s.identity.netns.initial,
+            "how": s.identity.netns.how,
+        },
+        "kernel": {
+            "release": s.release.as_ref().map(|r| &r.0),
+            "path": s.release.as_ref().map(|r| &r.1),
+        },
+        "values": s.values.iter().map(|(k, v)| (k.to_string(), json!({"value": v, "path": s.value_sources.get(k)}))).collect::<serde_json::Map<_, _>>(),
+        "unreadable": s.unreadable.iter().map(|(k, why)| json!({"key": k, "kind": why.kind(), "reason": why.reason()})).collect::<Vec<_>>(),
+        "counters": counters,
+    })
+}
+
+fn host_json(run: &HostRun) -> serde_json::Value {
+    use serde_json::json;
+    let s = &run.snapshot;
+    let Some(m) = &run.matched else {
+        // The declared values were judged; what this host has is not part of the report.
+        return json!({
+            "read_from": {"kind": s.origin.kind(), "path": s.origin.dir().map(|d| d.display().to_string())},
+            "node": null,
+            "note": run.unmatched,
+            "hostname": s.identity.hostname,
+            "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        });
+    };
+    let mut v = snapshot_json(s);
+    v["node"] = json!(m.node);
+    v["matched_by"] = json!({
+        "kind": m.by.kind(),
+        "value": match &m.by {
+            host::MatchedBy::Flag => serde_json::Value::Null,
+            host::MatchedBy::Hostname(h) => json!(h),
+            host::MatchedBy::Address(a) => json!(a.to_string()),
+        },
+    });
+    v["kernel"]["declared"] = json!(run.declared_kernel.map(|k| k.to_string()));
+    v["drift"] = json!(run
+        .drift
+        .iter()
+        .map(|d| json!({
+            "key": d.key,
+            "live": d.live,
+            "declared": d.declared,
+            "declared_source": d.declared_kind.as_str(),
+            "location": d.declared_at,
+        }))
+        .collect::<Vec<_>>());
+    v
+}
+
+/// `twlint host`: what host mode reads here (or in a capture), without judging it.
+pub fn host_command(root: Option<&Path>, json_out: bool) -> io::Result<u8> {
+    let source = match root {
+        Some(d) => HostSource::Root(d.to_path_buf()),
+        None => HostSource::Live,
+    };
+    let s = match host::read(&source) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "twlint: error: {e}");
+            return Ok(2);
+        }
+    };
+    let mut out = io::stdout().lock();
+    if json_out {
+        let v = serde_json::json!({
+            "version": 1,
+            "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
+            "host": snapshot_json(&s),
+        });
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "host {}, {}",
+        s.identity.hostname.as_deref().unwrap_or("(no hostname)"),
+        origin_text(&s.origin)
+    )?;
+    if let Some(t) = &s.taken_at {
+        writeln!(out, "  taken at {t}")?;
+    }
+    writeln!(
+        out,
+        "  kernel {}",
+        s.release
+            .as_ref()
+            .map(|r| r.0.as_str())
+            .unwrap_or("unknown")
+    )?;
+    let addrs: Vec<String> = s.identity.addresses.iter().map(|a| a.to_string()).collect();
+    writeln!(
+        out,
+        "  addresses {}",
+        if addrs.is_empty() {
+            "unknown".into()
+        } else {
+            addrs.join(", ")
+        }
+    )?;
+    let ns = &s.identity.netns;
+    writeln!(
+        out,
+        "  network namespace {}: {}",
+        ns.inode
+            .map(|i| format!("net:[{i}]"))
+            .unwrap_or_else(|| "?".into()),
+        ns.how
+    )?;
+    for (k, v) in &s.values {
+        writeln!(out, "  {k} = {v}")?;
+    }
+    for (k, why) in &s.unreadable {
+        writeln!(out, "  {k}: {}", why.reason())?;
+    }
+    let c = &s.counters;
+    let mut parts: Vec<String> = host::counters::TCPEXT
+        .iter()
+        .filter_map(|n| c.tcpext.get(*n).map(|v| format!("{n} {v}")))
+        .collect();
+    if let Some(tw) = c.time_wait {
+        parts.push(format!("{tw} TIME_WAIT sockets now"));
+    }
+    writeln!(
+        out,
+        "  counters {}: {}",
+        host::counters::since_words(ns.initial),
+        if parts.is_empty() {
+            "not readable".into()
+        } else {
+            parts.join(", ")
+        }
+    )?;
+    Ok(0)
+}
+
+fn evidence_json(e: &Evidence) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "counter": e.counter,
+        "value": e.value,
+        "since": e.since,
+        "meaning": e.meaning.as_str(),
+        "note": e.note,
+    });
+    if let Some((d, i)) = e.delta {
+        v["delta"] = serde_json::json!(d);
+        v["interval_seconds"] = serde_json::json!(i);
+    }
+    v
+}
+
+/// The JSON report with the host's object and each verdict's evidence.
+pub fn write_json(
+    out: &mut dyn Write,
+    sources: &SourceMap,
+    report: &Report,
+    run: Option<&HostRun>,
+) -> io::Result<()> {
+    let Some(run) = run else {
+        return render::json::write(out, sources, report);
+    };
+    let mut v = render::json::report(sources, report);
+    if let Some(verdicts) = v["verdicts"].as_array_mut() {
+        for (i, e) in &run.evidence {
+            if let Some(entry) = verdicts.get_mut(*i) {
+                let list = entry
+                    .as_object_mut()
+                    .expect("verdicts are objects")
+                    .entry("evidence")
+                    .or_insert_with(|| serde_json::json!([]));
+                list.as_array_mut()
+                    .expect("evidence is a list")
+                    .push(evidence_json(e));
+            }
+        }
+    }
+    v["host"] = host_json(run);
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)
+}
+
+/// `twlint snapshot --out DIR`: this host's values, release, identity and counters.
+pub fn snapshot(out_dir: &Path, force: bool) -> io::Result<u8> {
+    let fail = |msg: String| {
+        let _ = writeln!(io::stderr(), "twlint: error: {msg}");
+        Ok(2)
+    };
+    let snap = match host::read(&HostSource::Live) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    let written = match host::snapshot::write(&snap, out_dir, force) {
+        Ok(w) => w,
+        Err(e) => return fail(e.to_string()),
+    };
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "wrote {} files to {}: {} values, kernel {}, hostname {}, {} counters",
+        written.len(),
+        out_dir.display(),
+        snap.values.len(),
+        snap.release
+            .as_ref()
+            .map(|r| r.0.as_str())
+            .unwrap_or("unknown"),
+        snap.identity.hostname.as_deref().unwrap_or("unknown"),
+        snap.counters.tcpext.len() + usize::from(snap.counters.time_wait.is_some())
+    )?;
+    if !snap.unreadable.is_empty() {
+        writeln!(
+            out,
+            "not readable: {}",
+            snap.unreadable
+                .iter()
+                .map(|(k, why)| format!("{k} ({})", why.reason()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    writeln!(
+        out,
+        "judge it anywhere with: twlint --topology FILE --root {}",
+        out_dir.display()
+    )?;
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,516 @@
+//! Reading a [`HostSnapshot`]: live from `/proc`, or replayed from a folder.
+//!
+//! Only the in-scope keys are read, one small file each under `proc/sys/net/ipv4/` (a full
+//! `sysctl -a` costs about 30 times more and reads keys twlint never judges). A replay accepts
+//! three layouts with one code path, because all of them hold a copy of `/proc`:
+//!
+//! - a twlint snapshot: `proc/...` plus `twlint-snapshot.json` (hostname, addresses, network
+//!   namespace and the keys that could not be read when it was taken);
+//! - an sosreport tree: `proc/...` where sos copied it, and `sos_commands/kernel/sysctl_-a`,
+//!   `sos_commands/kernel/uname_-a`, `hostname` and `sos_commands/networking/ip_-o_addr` for
+//!   what it did not copy;
+//! - a folder laid out like `/` (with `proc/`) or like `/proc` itself (`sys/`, `net/`).
+//!
+//! A key that cannot be read is recorded with the reason (absent on this kernel, permission),
+//! never fatal.
+
+use super::counters::{self, Counters};
+use super::snapshot::{Manifest, MANIFEST};
+use super::{CapturedFile, HostError, HostSnapshot, Identity, Netns, Origin, Unreadable};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+/// What to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostSource {
+    /// This machine, now (`/proc`).
+    Live,
+    /// A capture: a twlint snapshot, an sosreport, or a folder laid out like `/` or `/proc`.
+    Root(PathBuf),
+}
+
+/// Largest file read from a capture; every file host mode reads is far smaller (a routing
+/// table in `fib_trie` is the largest, and a full BGP table is about 100 MB: then addresses
+/// are left out rather than read without bound).
+const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+/// The inode the kernel reserves for the initial network namespace (0xEFFFFFF9, seen on 6.18;
+/// the release that made it fixed is UNVERIFIED). Dynamic namespace inodes start at
+/// 0xF0000000, so no other namespace can have it; on kernels that give init_net a dynamic
+/// inode, the comparison with process 1 (or kthreadd) decides.
+const NET_INIT_INO: u64 = 0xEFFF_FFF9;
+/// The inode of the initial PID namespace (`PROC_PID_INIT_INO`), fixed since 3.8.
+const PID_INIT_INO: u64 = 0xEFFF_FFFC;
+
+struct Tree {
+    /// The folder that plays the role of `/proc`.
+    proc: PathBuf,
+    /// The sosreport root, when it is one.
+    sos: Option<PathBuf>,
+    manifest: Option<Manifest>,
+    origin: Origin,
+}
+
+fn locate(source: &HostSource) -> Result<Tree, HostError> {
+    let dir = match source {
+        HostSource::Live => {
+            return Ok(Tree {
+                proc: PathBuf::from("/proc"),
+                sos: None,
+                manifest: None,
+                origin: Origin::Live,
+            })
+        }
+        HostSource::Root(d) => d,
+    };
+    let meta = std::fs::metadata(dir).map_err(|source| HostError::Read {
+        path: dir.clone(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(HostError::NotACapture { path: dir.clone() });
+    }
+    let manifest_path = dir.join(MANIFEST);
+    if manifest_path.exists() {
+        let manifest = Manifest::read(&manifest_path)?;
+        return Ok(Tree {
+            proc: dir.join("proc"),
+            sos: None,
+            manifest: Some(manifest),
+            origin: Origin::Snapshot(dir.clone()),
+        });
+    }
+    if dir.join("sos_commands").is_dir() {
+        return Ok(Tree {
+            proc: dir.join("proc"),
+            sos: Some(dir.clone()),
+            manifest: None,
+            origin: Origin::Sosreport(dir.clone()),
+        });
+    }
+    if dir.join("proc/sys").is_dir() {
+        return Ok(Tree {
+            proc: dir.join("proc"),
+            sos: None,
+            manifest: None,
+            origin: Origin::ProcTree(dir.clone()),
+        });
+    }
+    if dir.join("sys/net").is_dir() || dir.join("sys/kernel").is_dir() {
+        return Ok(Tree {
+            proc: dir.clone(),
+            sos: None,
+            manifest: None,
+            origin: Origin::ProcTree(dir.clone()),
+        });
+    }
+    Err(HostError::NotACapture { path: dir.clone() })
+}
+
+/// Reads one small text file; the error says why in the words of [`Unreadable`].
+fn read_file(path: &Path) -> Result<String, Unreadable> {
+    match crate::read::read_text(path, MAX_FILE) {
+        Ok(t) => Ok(t),
+        Err(crate::error::Error::Read { source, .. }) => Err(match source.kind() {
+            std::io::ErrorKind::NotFound => Unreadable::Absent,
+            std::io::ErrorKind::PermissionDenied => Unreadable::Permission,
+            _ => Unreadable::Other(source.to_string()),
+        }),
+        Err(e) => Err(Unreadable::Other(e.to_string())),
+    }
+}
+
+/// `key = value` lines of an sosreport's `sysctl -a`.
+fn parse_sysctl_a(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once(" = ").or_else(|| l.split_once('=')))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn one_space(v: &str) -> String {
+    v.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The inode in a namespace link (`net:[4026531833]`).
+fn ns_inode(link: &Path) -> Result<u64, String> {
+    let target = std::fs::read_link(link).map_err(|e| e.to_string())?;
+    let t = target.to_string_lossy();
+    t.split_once(":[")
+        .and_then(|(_, rest)| rest.strip_suffix(']'))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("unexpected link target `{t}`"))
+}
+
+/// Which network namespace `proc` shows (`proc/self/ns/net`), and whether it is the host's.
+fn netns(proc: &Path) -> Netns {
+    let link = proc.join("self/ns/net");
+    if std::fs::symlink_metadata(&link).is_err() {
+        return Netns {
+            inode: None,
+            initial: None,
+            how: format!(
+                "cannot tell: {} does not exist, so the capture does not record it",
+                link.display()
+            ),
+        };
+    }
+    let inode = match ns_inode(&link) {
+        Ok(i) => i,
+        Err(e) => {
+            return Netns {
+                inode: None,
+                initial: None,
+                how: format!("cannot tell: {}/self/ns/net: {e}", proc.display()),
+            }
+        }
+    };
+    if inode == NET_INIT_INO {
+        return Netns {
+            inode: Some(inode),
+            initial: Some(true),
+            how: "the initial namespace: its inode is the one the kernel reserves for it".into(),
+        };
+    }
+    let own_pid_ns = ns_inode(&proc.join("self/ns/pid")).ok();
+    // Process 1 (init) and process 2 (kthreadd, a kernel thread, always in the initial
+    // namespace) stand for the host; reading another process's links may be refused (ptrace
+    // rules), so the first readable one is used.
+    let reference = ns_inode(&proc.join("1/ns/net"))
+        .map(|i| (i, "process 1"))
+        .or_else(|e1| {
+            let kthreadd =
+                std::fs::read_to_string(proc.join("2/comm")).is_ok_and(|c| c.trim() == "kthreadd");
+            match ns_inode(&proc.join("2/ns/net")) {
+                Ok(i) if kthreadd => Ok((i, "kthreadd")),
+                _ => Err(e1),
+            }
+        });
+    match reference {
+        Ok((one, who)) if own_pid_ns != Some(PID_INIT_INO) => Netns {
+            inode: Some(inode),
+            initial: None,
+            how: format!(
+                "cannot tell: twlint runs in a PID namespace of its own (a container), so {who} (net:[{one}]) is not the host's"
+            ),
+        },
+        Ok((one, who)) if one == inode => Netns {
+            inode: Some(inode),
+            initial: Some(true),
+            how: format!("the initial namespace: the same as {who}'s"),
+        },
+        Ok((one, who)) => Netns {
+            inode: Some(inode),
+            initial: Some(false),
+            how: format!(
+                "not the initial namespace ({who} is in net:[{one}]): a container, a pod or `ip netns`; its values started from the kernel defaults, not from the host's"
+            ),
+        },
+        Err(e) => Netns {
+            inode: Some(inode),
+            initial: None,
+            how: format!("cannot tell: {}/1/ns/net: {e}", proc.display()),
+        },
+    }
+}
+
+/// Local addresses from `net/fib_trie` (IPv4, `/32 host LOCAL` leaves) and `net/if_inet6`.
+fn proc_addresses(proc: &Path) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    if let Ok(text) = read_file(&proc.join("net/fib_trie")) {
+        let mut last: Option<IpAddr> = None;
+        for line in text.lines() {
+            let t = line.trim_start();
+            if let Some(a) = t.strip_prefix("|-- ") {
+                last = a.trim().parse().ok();
+            } else if t.starts_with("/32 host LOCAL") {
+                if let Some(a) = last {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    if let Ok(text) = read_file(&proc.join("net/if_inet6")) {
+        for line in text.lines() {
+            let Some(hex) = line.split_whitespace().next() else {
+                continue;
+            };
+            if let Ok(n) = u128::from_str_radix(hex, 16) {
+                if hex.len() == 32 {
+                    out.push(IpAddr::V6(Ipv6Addr::from(n)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Addresses in `ip addr` / `ip -o addr` output (an sosreport's `sos_commands/networking`).
+fn ip_addr_addresses(text: &str) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    for w in tokens.windows(2) {
+        if w[0] == "inet" || w[0] == "inet6" {
+            if let Ok(a) = w[1].split('/').next().unwrap_or("").parse() {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// Loopback and link-local addresses are the same on every machine: they identify no one.
+fn identifying(mut addrs: Vec<IpAddr>) -> Vec<IpAddr> {
+    addrs.retain(|a| match a {
+        IpAddr::V4(v) => !v.is_loopback() && !v.is_unspecified(),
+        IpAddr::V6(v) => {
+            !v.is_loopback() && !v.is_unspecified() && (v.segments()[0] & 0xffc0) != 0xfe80
+        }
+    });
+    addrs.sort();
+    addrs.dedup();
+    addrs
+}
+
+fn sos_file(sos: &Option<PathBuf>, rels: &[&str]) -> Option<(String, String)> {
+    let root = sos.as_ref()?;
+    rels.iter().find_map(|r| {
+        read_file(&root.join(r))
+            .ok()
+            .map(|t| (root.join(r).display().to_string(), t))
+    })
+}
+
+/// Reads the counters of a capture (also used for the second reading of `--interval`).
+pub fn read_counters(source: &HostSource) -> Result<Counters, HostError> {
+    let tree = locate(source)?;
+    Ok(counters_of(&tree.proc, &mut Vec::new()))
+}
+
+fn counters_of(proc: &Path, files: &mut Vec<CapturedFile>) -> Counters {
+    let mut c = Counters::default();
+    for (rel, is_netstat) in [("net/netstat", true), ("net/sockstat", false)] {
+        match read_file(&proc.join(rel)) {
+            Ok(text) => {
+                if is_netstat {
+                    c.tcpext = counters::parse_netstat(&text);
+                } else {
+                    c.time_wait = counters::parse_sockstat(&text);
+                }
+                files.push(CapturedFile {
+                    rel: format!("proc/{rel}"),
+                    text,
+                });
+            }
+            Err(why) => c.missing.push((format!("proc/{rel}"), why.reason())),
+        }
+    }
+    c
+}
+
+/// Reads everything host mode needs from this machine or a capture.
+pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
+    let tree = locate(source)?;
+    let proc = &tree.proc;
+    let mut files = Vec::new();
+    let sysctl_a = sos_file(&tree.sos, &["sos_commands/kernel/sysctl_-a"])
+        .map(|(path, text)| (path, parse_sysctl_a(&text)));
+
+    let mut values = BTreeMap::new();
+    let mut value_sources = BTreeMap::new();
+    let mut unreadable = BTreeMap::new();
+    for key in super::keys() {
+        let rel = format!("sys/{}", key.replace('.', "/"));
+        let path = proc.join(&rel);
+        match read_file(&path) {
+            Ok(text) => {
+                values.insert(key, one_space(&text));
+                value_sources.insert(key, path.display().to_string());
+                files.push(CapturedFile {
+                    rel: format!("proc/{rel}"),
+                    text,
+                });
+            }
+            Err(why) => {
+                if let Some(v) = sysctl_a.as_ref().and_then(|(_, m)| m.get(key)) {
+                    values.insert(key, one_space(v));
+                    value_sources.insert(key, sysctl_a.as_ref().unwrap().0.clone());
+                    continue;
+                }
+                // A snapshot records why a key was missing when it was taken.
+                let why = tree
+                    .manifest
+                    .as_ref()
+                    .and_then(|m| m.unreadable.get(key).cloned())
+                    .unwrap_or(why);
+                unreadable.insert(key, why);
+            }
+        }
+    }
+
+    let release = match read_file(&proc.join("sys/kernel/osrelease")) {
+        Ok(text) => {
+            let r = text.trim().to_string();
+            files.push(CapturedFile {
+                rel: "proc/sys/kernel/osrelease".into(),
+                text,
+            });
+            Some((r, proc.join("sys/kernel/osrelease").display().to_string()))
+        }
+        Err(_) => sos_file(&tree.sos, &["sos_commands/kernel/uname_-a", "uname"])
+            .and_then(|(p, t)| t.split_whitespace().nth(2).map(|r| (r.to_string(), p)))
+            .or_else(|| {
+                sysctl_a.as_ref().and_then(|(p, m)| {
+                    m.get("kernel.osrelease")
+                        .map(|r| (r.clone(), format!("{p} (kernel.osrelease)")))
+                })
+            }),
+    };
+
+    let hostname = match read_file(&proc.join("sys/kernel/hostname")) {
+        Ok(text) => {
+            let h = text.trim().to_string();
+            files.push(CapturedFile {
+                rel: "proc/sys/kernel/hostname".into(),
+                text,
+            });
+            Some(h)
+        }
+        Err(_) => sos_file(
+            &tree.sos,
+            &[
+                "hostname",
+                "sos_commands/general/hostname",
+                "sos_commands/host/hostname",
+            ],
+        )
+        .map(|(_, t)| t.trim().to_string())
+        .or_else(|| {
+            sysctl_a
+                .as_ref()
+                .and_then(|(_, m)| m.get("kernel.hostname").cloned())
+        }),
+    }
+    .filter(|h| !h.is_empty())
+    .or_else(|| tree.manifest.as_ref().and_then(|m| m.hostname.clone()));
+
+    let (addresses, netns) = match &tree.manifest {
+        Some(m) => (m.addresses.clone(), m.netns.clone()),
+        None => {
+            let mut addrs = proc_addresses(proc);
+            if addrs.is_empty() {
+                if let Some((_, t)) = sos_file(
+                    &tree.sos,
+                    &[
+                        "sos_commands/networking/ip_-o_addr",
+                        "sos_commands/networking/ip_addr",
+                        "sos_commands/networking/ip_address",
+                    ],
+                ) {
+                    addrs = ip_addr_addresses(&t);
+                }
+            }
+            let netns = if tree.sos.is_some() && !proc.join("self/ns/net").exists() {
+                Netns {
+                    inode: None,
+                    initial: None,
+                    how: "cannot tell: an sosreport does not record the network namespace (sos normally runs in the host's)".into(),
+                }
+            } else {
+                netns(proc)
+            };
+            (addrs, netns)
+        }
+    };
+
+    let counters = counters_of(proc, &mut files);
+    Ok(HostSnapshot {
+        origin: tree.origin,
+        identity: Identity {
+            hostname,
+            addresses: identifying(addresses),
+            netns,
+        },
+        release,
+        values,
+        value_sources,
+        unreadable,
+        counters,
+        taken_at: tree.manifest.as_ref().and_then(|m| m.taken_at.clone()),
+        files,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fib_trie_local_leaves_are_this_hosts_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("net")).unwrap();
+        std::fs::write(
+            dir.path().join("net/fib_trie"),
+            "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n     |-- 10.0.2.15\n        /32 host LOCAL\n     |-- 127.0.0.1\n        /32 host LOCAL\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("net/if_inet6"),
+            "fd000000000000000000000000000002 04 40 00 82     eth0\n00000000000000000000000000000001 01 80 10 80       lo\nfe8000000000000000fc00fffe000001 04 40 20 80     eth0\n",
+        )
+        .unwrap();
+        let a = identifying(proc_addresses(dir.path()));
+        assert_eq!(
+            a,
+            vec![
+                "10.0.2.15".parse::<IpAddr>().unwrap(),
+                "fd00::2".parse().unwrap()
+            ]
+        );
+    }
+
+    #[test]
+    fn ip_addr_output_gives_addresses() {
+        let text = "1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 10.162.74.10/24 brd 10.162.74.255 scope global eth0\n2: eth0    inet6 2001:db8::5/64 scope global\n";
+        assert_eq!(
+            identifying(ip_addr_addresses(text)),
+            vec![
+                "10.162.74.10".parse::<IpAddr>().unwrap(),
+                "2001:db8::5".parse().unwrap()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_folder_that_is_no_capture_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            read(&HostSource::Root(dir.path().to_path_buf())),
+            Err(HostError::NotACapture { .. })
+        ));
+    }
+
+    #[test]
+    fn namespace_links_are_read_from_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let ns = dir.path().join("self/ns");
+        std::fs::create_dir_all(&ns).unwrap();
+        std::os::unix::fs::symlink("net:[4026531833]", ns.join("net")).unwrap();
+        let n = netns(dir.path());
+        assert_eq!(n.inode, Some(4026531833));
+        assert_eq!(n.initial, Some(true));
+        std::fs::remove_file(ns.join("net")).unwrap();
+        std::os::unix::fs::symlink("net:[4026532177]", ns.join("net")).unwrap();
+        std::os::unix::fs::symlink("pid:[4026531836]", ns.join("pid")).unwrap();
+        let one = dir.path().join("1/ns");
+        std::fs::create_dir_all(&one).unwrap();
+        std::os::unix::fs::symlink("net:[4026531840]", one.join("net")).unwrap();
+        let n = netns(dir.path());
+        assert_eq!(n.initial, Some(false), "{}", n.how);
+        // In a PID namespace of its own, process 1 is the container's init: cannot tell.
+        std::fs::remove_file(ns.join("pid")).unwrap();
+        std::os::unix::fs::symlink("pid:[4026532300]", ns.join("pid")).unwrap();
+        assert_eq!(netns(dir.path()).initial, None);
+    }
+}

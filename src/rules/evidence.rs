@@ -1,0 +1,230 @@
+//! Counters as evidence, declared in the rule files (`evidence:`), so that a new rule brings its
+//! own evidence in the same file and no Rust changes.
+//!
+//! Each item names a counter (a TcpExt counter of `/proc/net/netstat` or `time_wait`, the
+//! TIME_WAIT count of `/proc/net/sockstat`), whether it `supports` or `contradicts` the verdict,
+//! a CEL condition over the reading, and a note. In host mode, when the rule gives a verdict on
+//! the host's node, every item whose counter this kernel has and whose condition holds is
+//! attached to that verdict.
+
+use super::load::{check_fields, err, locate, recode, scalar};
+use super::{Template, TemplatePart};
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::host::counters::{TCPEXT, TIME_WAIT};
+use crate::source::Spanned;
+use crate::yaml::YamlNode;
+use cel::Context;
+use std::sync::Arc;
+
+/// What an evidence condition and note see.
+pub const VARIABLES: &[&str] = &["value", "delta", "interval"];
+const FIELDS: &[&str] = &["counter", "meaning", "when", "note"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meaning {
+    Supports,
+    Contradicts,
+}
+
+impl Meaning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Meaning::Supports => "supports",
+            Meaning::Contradicts => "contradicts",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EvidenceSpec {
+    pub counter: String,
+    pub meaning: Meaning,
+    pub when: Arc<cel::Program>,
+    pub note: Template,
+    /// The condition and note as written, for `twlint explain`.
+    pub when_source: String,
+    pub note_source: String,
+}
+
+impl EvidenceSpec {
+    /// One line for `twlint explain`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} when {}: {}",
+            self.counter,
+            self.meaning.as_str(),
+            self.when_source,
+            self.note_source
+        )
+    }
+}
+
+/// One reading as an evidence condition sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    /// The total since boot (for `time_wait`: the sockets now).
+    pub value: u64,
+    /// The increase over `--interval`, 0 without one.
+    pub delta: u64,
+    /// The interval in seconds, 0 without one.
+    pub interval: f64,
+}
+
+fn context(r: Reading) -> Context<'static, 'static> {
+    let mut ctx = Context::default();
+    ctx.add_variable_from_value("value", r.value as i64);
+    ctx.add_variable_from_value("delta", r.delta as i64);
+    ctx.add_variable_from_value("interval", r.interval);
+    ctx
+}
+
+impl EvidenceSpec {
+    /// The note when the condition holds on this reading.
+    pub fn applies(&self, r: Reading) -> Result<Option<String>, String> {
+        let ctx = context(r);
+        if !super::eval::condition(&self.when, &ctx)? {
+            return Ok(None);
+        }
+        super::eval::render(&self.note, &ctx).map(Some)
+    }
+}
+
+fn compile(
+    expr: &Spanned<String>,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<cel::Program>> {
+    match cel::Program::compile(&expr.value) {
+        Ok(p) => {
+            let bad: Vec<String> = p
+                .references()
+                .variables()
+                .into_iter()
+                .filter(|v| !VARIABLES.contains(v))
+                .map(String::from)
+                .collect();
+            for v in &bad {
+                diags.push(
+                    err(
+                        expr.span,
+                        format!("an evidence expression uses `{v}`, which evidence does not have"),
+                        "in this expression",
+                    )
+                    .with_help(format!(
+                        "evidence sees {}; see rules/README.md",
+                        VARIABLES.join(", ")
+                    )),
+                );
+            }
+            bad.is_empty().then(|| Arc::new(p))
+        }
+        Err(errors) => {
+            for e in errors.errors {
+                diags.push(err(
+                    locate(expr, text, e.pos.0, e.pos.1),
+                    format!("an evidence expression is not valid CEL: {}", e.msg),
+                    "here",
+                ));
+            }
+            None
+        }
+    }
+}
+
+fn note(t: &Spanned<String>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Template> {
+    let mut parts = Vec::new();
+    let mut rest = t.value.as_str();
+    while let Some(open) = rest.find("{{") {
+        parts.push(TemplatePart::Text(rest[..open].to_string()));
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            diags.push(err(
+                t.span,
+                "a `{{` in the note has no closing `}}`",
+                "in this note",
+            ));
+            return None;
+        };
+        let src = after[..close].trim().to_string();
+        let p = compile(&Spanned::new(src.clone(), t.span), text, diags)?;
+        parts.push(TemplatePart::Expr(p, src));
+        rest = &after[close + 2..];
+    }
+    parts.push(TemplatePart::Text(rest.to_string()));
+    Some(Template { parts })
+}
+
+/// Reads a rule's `evidence:` list; problems are pushed as rule-file diagnostics.
+pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<EvidenceSpec> {
+    let mut out = Vec::new();
+    let mut local = Vec::new();
+    let items = node
+        .expect_sequence("a list of evidence items", &mut local)
+        .unwrap_or(&[]);
+    for item in items {
+        let Some(entries) = item.expect_mapping(
+            "an evidence item (counter, meaning, when, note)",
+            &mut local,
+        ) else {
+            continue;
+        };
+        check_fields(entries, FIELDS, "an evidence item", diags);
+        let field = |k: &str, diags: &mut Vec<Diagnostic>| {
+            item.get(k).and_then(|n| scalar(n, "text", diags)).cloned()
+        };
+        let (Some(counter), Some(meaning), Some(when_text), Some(note_text)) = (
+            field("counter", diags),
+            field("meaning", diags),
+            field("when", diags),
+            field("note", diags),
+        ) else {
+            diags.push(err(
+                item.span(),
+                "an evidence item needs `counter`, `meaning`, `when` and `note`",
+                "incomplete evidence",
+            ));
+            continue;
+        };
+        let known = TCPEXT.iter().copied().chain([TIME_WAIT]);
+        if !TCPEXT.contains(&counter.value.as_str()) && counter.value != TIME_WAIT {
+            let mut d = err(
+                counter.span,
+                format!("twlint does not read a counter `{}`", counter.value),
+                "unknown counter",
+            );
+            d = match did_you_mean(&counter.value, known) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!("counters: {}, {TIME_WAIT}", TCPEXT.join(", "))),
+            };
+            diags.push(d);
+            continue;
+        }
+        let meaning = match meaning.value.as_str() {
+            "supports" => Meaning::Supports,
+            "contradicts" => Meaning::Contradicts,
+            other => {
+                diags.push(
+                    err(meaning.span, format!("unknown meaning `{other}`"), "here")
+                        .with_help("use `supports` or `contradicts`"),
+                );
+                continue;
+            }
+        };
+        let (Some(when), Some(note)) = (
+            compile(&when_text, text, diags),
+            note(&note_text, text, diags),
+        ) else {
+            continue;
+        };
+        out.push(EvidenceSpec {
+            counter: counter.value,
+            meaning,
+            when,
+            note,
+            when_source: when_text.value,
+            note_source: note_text.value,
+        });
+    }
+    recode(local, diags);
+    out
+}
