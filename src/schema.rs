@@ -189,6 +189,27 @@ struct Fix {
     set: std::collections::BTreeMap<String, String>,
 }
 
+/// Whether a counter backs or undermines the verdict.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum EvidenceMeaning {
+    Supports,
+    Contradicts,
+}
+
+/// A host counter shown beside the verdict in host mode, when its condition holds.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Evidence {
+    /// A TcpExt counter of /proc/net/netstat (e.g. TCPTimeWaitOverflow), or `time_wait`.
+    counter: String,
+    meaning: EvidenceMeaning,
+    /// CEL condition over `value`, `delta` and `interval`.
+    when: String,
+    /// Text shown with the counter; may hold `{{ expr }}` templates.
+    note: String,
+}
+
 /// An example: a sysctl file or a whole topology.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +266,8 @@ struct RuleFile {
     help: Option<String>,
     labels: Option<Vec<LabelSpec>>,
     fix: Option<Fix>,
+    /// Counters that back or contradict the verdict in host mode.
+    evidence: Option<Vec<Evidence>>,
     docs: Docs,
 }
 
