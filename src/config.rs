@@ -218,7 +218,8 @@ pub fn resolve(
             _ => 60999,
         };
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
-    let mut reported_unknown: HashSet<String> = HashSet::new();
+    // Keys looked at for TW002, and how many of them were unknown.
+    let mut reported_unknown: (HashSet<String>, usize) = (HashSet::new(), 0);
 
     for w in &writes {
         let Some(spec) = kernel::spec(w.key) else {
@@ -370,6 +371,9 @@ fn parity_check(
     }
 }
 
+/// How many distinct unknown keys of one node are searched for a near miss (TW002).
+const MAX_UNKNOWN_CHECKED: usize = 500;
+
 #[allow(clippy::too_many_arguments)]
 fn check_unknown(
     name: &str,
@@ -378,15 +382,33 @@ fn check_unknown(
     span: Span,
     kind: SourceKindOut,
     ignore_failure: bool,
-    reported: &mut HashSet<String>,
+    (reported, unknown_seen): &mut (HashSet<String>, usize),
     diags: &mut Vec<Diagnostic>,
 ) {
     // A dump lists what the kernel has; nothing in it can be unknown to that kernel.
+    // `reported` holds every key looked at and, past the limit, an empty marker key.
     if kind == SourceKindOut::Dump || !reported.insert(key.to_string()) {
         return;
     }
     let folded = fold_interface(key);
     if known_keys().contains(folded.as_str()) {
+        return;
+    }
+    // Each check compares the key with every known key; hundreds of distinct unknown keys mean
+    // a generated or hostile file, so the rest are skipped with one note instead of minutes of
+    // work.
+    *unknown_seen += 1;
+    if *unknown_seen > MAX_UNKNOWN_CHECKED {
+        if reported.insert(String::new()) {
+            diags.push(
+                Diagnostic::warning(
+                    "TW002",
+                    format!("more than {MAX_UNKNOWN_CHECKED} distinct unknown keys; the rest are not checked"),
+                )
+                .with_node(name)
+                .at(span, "keys from here on are not checked"),
+            );
+        }
         return;
     }
     let in_scope = kernel::KEYS.iter().map(|s| s.key);

@@ -16,7 +16,7 @@ use crate::facts::{self, HopFacts, LinkInfo, NodeFacts, NodeInfo};
 use crate::kernel::KernelVersion;
 use crate::rules::eval::{self, KeyVars};
 use crate::rules::{RuleSet, Scope};
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 use crate::sysctl::{self, SysctlSet};
 use crate::topology;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -345,6 +345,44 @@ fn sort_by_place(diags: &mut [Diagnostic], sources: &SourceMap) {
     });
 }
 
+/// Most diagnostics of one rule kept per file. A generated file can repeat one mistake on
+/// every line; past this many, more of the same tell the reader nothing and only cost memory
+/// and output (a 100,000-line file would otherwise print 100,000 warnings).
+pub const MAX_PER_RULE_AND_FILE: usize = 200;
+
+/// Keeps the first [`MAX_PER_RULE_AND_FILE`] diagnostics of each rule in each file (in place
+/// order) and notes on the last one kept how many were left out.
+fn cap_per_rule(diags: &mut Vec<Diagnostic>) {
+    let mut count: HashMap<(String, Option<FileId>), usize> = HashMap::new();
+    for d in diags.iter() {
+        let k = (d.code.clone(), d.primary.as_ref().map(|l| l.span.file));
+        *count.entry(k).or_default() += 1;
+    }
+    if count.values().all(|&n| n <= MAX_PER_RULE_AND_FILE) {
+        return;
+    }
+    let mut seen: HashMap<(String, Option<FileId>), usize> = HashMap::new();
+    let mut keep = Vec::with_capacity(diags.len());
+    for mut d in diags.drain(..) {
+        let k = (d.code.clone(), d.primary.as_ref().map(|l| l.span.file));
+        let n = seen.entry(k.clone()).or_default();
+        *n += 1;
+        if *n > MAX_PER_RULE_AND_FILE {
+            continue;
+        }
+        if *n == MAX_PER_RULE_AND_FILE && count[&k] > MAX_PER_RULE_AND_FILE {
+            let note = format!(
+                "{} more {} diagnostics in this file are not shown",
+                count[&k] - MAX_PER_RULE_AND_FILE,
+                d.code
+            );
+            d = d.with_note(note);
+        }
+        keep.push(d);
+    }
+    *diags = keep;
+}
+
 fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic>) {
     for d in &set.diagnostics {
         let mut d = d.clone();
@@ -367,7 +405,7 @@ pub fn lint_files(
     let mut confs = Vec::new();
     for p in paths {
         if p.is_file() {
-            let text = crate::read::read_text(p, sysctl::MAX_FILE_SIZE)?;
+            let text = sysctl::read_sysctl_text(p, p)?;
             if sysctl::is_dump(&text) {
                 // Keep the text: a dump is parsed from what was read here, not read again.
                 dumps.push((p.clone(), text));
@@ -434,6 +472,7 @@ pub fn lint_files(
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
     sort_by_place(&mut diags, sources);
+    cap_per_rule(&mut diags);
     Ok(Report {
         mode: Mode::Files,
         topology: None,
@@ -657,6 +696,7 @@ fn judge_loaded(
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
     sort_by_place(&mut diags, sources);
+    cap_per_rule(&mut diags);
     Ok(Report {
         mode: Mode::Topology,
         topology: topo.name.as_ref().map(|n| n.value.clone()),
