@@ -66,6 +66,11 @@ pub struct Args {
     #[arg(long = "no-live", help_heading = "Input")]
     pub no_live: bool,
 
+    /// Let a topology's sysctl.files lead outside its folder (absolute paths, `..`, symlinks);
+    /// refused by default, since topologies from pull requests are untrusted
+    #[arg(long, help_heading = "Input", requires = "topology")]
+    pub allow_outside_paths: bool,
+
     /// Kernel release to judge for (overrides the topology and dumps), e.g. 4.9 or 6.8
     #[arg(long, value_name = "RELEASE", help_heading = "Input")]
     pub kernel: Option<String>,
@@ -220,6 +225,9 @@ fn check(args: Args) -> io::Result<u8> {
         Err(code) => return code,
     };
     let result = match &args.topology {
+        Some(t) if args.allow_outside_paths => {
+            engine::judge_topology_allowing_outside(t, kernel, &rules, &mut sources)
+        }
         Some(t) => engine::judge_topology(t, kernel, &rules, &mut sources),
         None => engine::lint_files(&args.paths, kernel, &rules, &mut sources),
     };

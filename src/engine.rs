@@ -492,7 +492,19 @@ pub fn judge_topology(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load(path, sources)?;
-    judge_loaded(loaded, kernel, rules, sources)
+    judge_loaded(loaded, kernel, rules, sources, true)
+}
+
+/// Like [`judge_topology`], but the topology's `sysctl.files` may lead anywhere
+/// (`--allow-outside-paths`), not only inside its folder.
+pub fn judge_topology_allowing_outside(
+    path: &Path,
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
+    let loaded = topology::load_allowing_outside(path, sources)?;
+    judge_loaded(loaded, kernel, rules, sources, false)
 }
 
 /// Judges a topology given as text (rule examples and tests); `dir` resolves its files.
@@ -504,7 +516,7 @@ pub fn judge_topology_text(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let loaded = topology::load_text(name, dir, text, sources);
-    judge_loaded(loaded, None, rules, sources)
+    judge_loaded(loaded, None, rules, sources, true)
 }
 
 fn judge_loaded(
@@ -512,6 +524,7 @@ fn judge_loaded(
     kernel: Option<KernelVersion>,
     rules: &RuleSet,
     sources: &mut SourceMap,
+    contain: bool,
 ) -> Result<Report> {
     let mut diags = loaded.diagnostics;
     let fatal = diags.iter().any(|d| d.severity == Severity::Error);
@@ -539,7 +552,8 @@ fn judge_loaded(
         } else if let Some(&i) = sets.get(&files) {
             Some(i)
         } else {
-            let set = sysctl::load(&files, sources)?;
+            let jail = contain.then_some(topo.dir.as_path());
+            let set = sysctl::load_within(&files, sources, jail)?;
             node_diags(&node.name.value, &set, &mut diags);
             loaded_sets.push(set);
             sets.insert(files.clone(), loaded_sets.len() - 1);

@@ -10,6 +10,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod config;
+pub mod contain;
 pub mod diag;
 pub mod engine;
 pub mod error;

@@ -62,6 +62,16 @@ struct Entry {
 /// by name are applied after every folder, in argument order, as procps applies
 /// `/etc/sysctl.conf` last.
 pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<SysctlSet> {
+    load_within(paths, sources, None)
+}
+
+/// Like [`load`], refusing (before reading) any file whose real location, symlinks followed, is
+/// outside `jail`: the files of a folder named by a topology must not lead out of its tree.
+pub fn load_within(
+    paths: &[PathBuf],
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+) -> Result<SysctlSet> {
     // (folder as displayed, folder on disk, root it lives in when read as a root file system)
     let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
     let mut tail: Vec<Entry> = Vec::new();
@@ -119,7 +129,7 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<SysctlSet> {
         }
     }
     entries.extend(tail);
-    read_all(entries, sources)
+    read_all(entries, sources, jail)
 }
 
 /// The `*.conf` files of the folders, masked and sorted by file name.
@@ -199,7 +209,11 @@ fn masks(path: &Path) -> bool {
 }
 
 /// Reads every entry once, applies procps' order, and derives systemd's.
-fn read_all(entries: Vec<Entry>, sources: &mut SourceMap) -> Result<SysctlSet> {
+fn read_all(
+    entries: Vec<Entry>,
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+) -> Result<SysctlSet> {
     // The same file can appear twice: Debian links /etc/sysctl.d/99-sysctl.conf to
     // ../sysctl.conf, so procps applies it as a drop-in and again at the end. Applying a whole
     // file again later leaves the same end state as applying it only the last time, so procps'
@@ -217,6 +231,16 @@ fn read_all(entries: Vec<Entry>, sources: &mut SourceMap) -> Result<SysctlSet> {
     for (i, e) in entries.iter().enumerate() {
         if last[identity[i].as_path()] != i {
             continue;
+        }
+        if let Some(jail) = jail {
+            if let Err(crate::contain::Outside::Link(target)) =
+                crate::contain::check_real(jail, &e.real)
+            {
+                return Err(Error::Outside {
+                    path: PathBuf::from(&e.display),
+                    target,
+                });
+            }
         }
         let text = read_source(&e.real, &e.display)?;
         let id = sources.add(e.display.clone(), text);

@@ -13,7 +13,7 @@ mod parse;
 mod resolve;
 
 pub use dump::is_dump;
-pub use load::{load, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
+pub use load::{load, load_within, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
 pub use parse::normalize_key;
 pub use resolve::{Setting, SysctlSet};
 
