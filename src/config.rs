@@ -182,6 +182,23 @@ pub fn resolve(
             };
             for a in &file.assignments {
                 if a.glob {
+                    // A glob writes every in-scope key it matches that no explicit assignment
+                    // or exclusion keeps from it (`net.ipv4.tcp_*_timeout = 5` sets
+                    // tcp_fin_timeout; found by tests/differential.rs).
+                    for spec in kernel::KEYS {
+                        if crate::sysctl::glob_matches(&a.key.value, spec.key)
+                            && set.get(spec.key).is_some_and(|s| s.via_glob)
+                        {
+                            writes.push(Write {
+                                key: spec.key,
+                                value: &a.value.value,
+                                key_span: a.key.span,
+                                value_span: a.value.span,
+                                kind,
+                                ignore_failure: a.ignore_failure,
+                            });
+                        }
+                    }
                     continue;
                 }
                 writes.push(Write {
@@ -217,6 +234,7 @@ pub fn resolve(
                 .unwrap_or(60999),
             _ => 60999,
         };
+    let mut low: i64 = 32768;
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
     // Keys looked at for TW002, and how many of them were unknown.
     let mut reported_unknown: (HashSet<String>, usize) = (HashSet::new(), 0);
@@ -255,6 +273,7 @@ pub fn resolve(
             kernel,
             unprivileged_port_start: unpriv,
             current_high: high,
+            current_low: low,
         };
         match kernel::check_value(spec, w.value, &ctx) {
             Ok(printed) => {
@@ -262,6 +281,11 @@ pub fn resolve(
                     unpriv = printed.parse().unwrap_or(unpriv);
                 }
                 if spec.key == "net.ipv4.ip_local_port_range" {
+                    low = printed
+                        .split(' ')
+                        .next()
+                        .and_then(|l| l.parse().ok())
+                        .unwrap_or(low);
                     high = printed
                         .split(' ')
                         .nth(1)
@@ -444,4 +468,49 @@ fn check_unknown(
 /// Every in-scope key a verdict can be about, in a stable order.
 pub fn judged_keys() -> impl Iterator<Item = &'static KeySpec> {
     kernel::KEYS.iter().filter(|s| s.judged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceMap;
+
+    fn cfg_of(text: &str) -> (NodeConfig, Vec<Diagnostic>) {
+        let mut sources = SourceMap::new();
+        let set = crate::sysctl::load_text("t.conf", text, &mut sources);
+        let mut diags = Vec::new();
+        let cfg = resolve(
+            "t",
+            KernelVersion::new(6, 18),
+            KernelOrigin::Flag,
+            Some(&set),
+            &[],
+            &mut diags,
+        );
+        (cfg, diags)
+    }
+
+    /// Found by tests/differential.rs: globs were not applied to in-scope keys.
+    #[test]
+    fn a_glob_sets_the_in_scope_keys_it_matches() {
+        let (cfg, _) = cfg_of(
+            "net.ipv4.tcp_*_timeout = 5\nnet.ipv4.tcp_time*s = 0\nnet.ipv4.tcp_timestamps = 1\n",
+        );
+        let printed = |k: &str| cfg.value(k).unwrap().printed.clone();
+        assert_eq!(printed("net.ipv4.tcp_fin_timeout").as_deref(), Some("5"));
+        // An explicit assignment wins over any glob, wherever it stands.
+        assert_eq!(printed("net.ipv4.tcp_timestamps").as_deref(), Some("1"));
+    }
+
+    /// Found by tests/differential.rs: the unprivileged start is checked against the range
+    /// as it stands when the line is applied.
+    #[test]
+    fn unprivileged_start_above_the_range_start_is_refused() {
+        let (cfg, diags) = cfg_of(
+            "net.ipv4.ip_local_port_range = 1500 3000\nnet.ipv4.ip_unprivileged_port_start = 2000\n",
+        );
+        assert!(diags.iter().any(|d| d.code == "TW004"));
+        let v = cfg.value("net.ipv4.ip_unprivileged_port_start").unwrap();
+        assert_eq!(v.printed.as_deref(), Some("1024"));
+    }
 }

@@ -74,6 +74,12 @@ pub fn parse_text(file: FileId, text: &str) -> ParsedFile {
     parse::parse(file, text, kind)
 }
 
+/// Whether a dotted glob pattern (`net.ipv4.conf.*.rp_filter`) matches a dotted key as procps
+/// and systemd-sysctl expand it over /proc/sys.
+pub fn glob_matches(pattern: &str, key: &str) -> bool {
+    resolve::glob_match(pattern, key)
+}
+
 /// Registers one in-memory file under `path` and resolves it alone.
 pub fn load_text(path: &str, text: &str, sources: &mut SourceMap) -> SysctlSet {
     let file = sources.add(path, text);
