@@ -633,6 +633,8 @@ fn files_are_read_as_procps_and_systemd_read_them() {
         "corpus folder {} is missing (set TWLINT_CORPUS)",
         corpus.display()
     );
+    // systemd-sysctl takes a relative argument as a name to look up in its folders.
+    let corpus = corpus.canonicalize().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mut inputs: Vec<(String, PathBuf)> = Vec::new();
     let mut names: Vec<PathBuf> = std::fs::read_dir(&corpus)
@@ -660,7 +662,7 @@ fn files_are_read_as_procps_and_systemd_read_them() {
     let mut all_keys = BTreeSet::new();
     for (_, p) in &inputs {
         let mut sources = SourceMap::new();
-        if let Ok(set) = sysctl::load(&[p.clone()], &mut sources) {
+        if let Ok(set) = sysctl::load(std::slice::from_ref(p), &mut sources) {
             for f in &set.files {
                 all_keys.extend(
                     f.assignments

@@ -395,12 +395,11 @@ impl Validator<'_> {
                     if let Err(why) = crate::contain::check(self.dir, Path::new(&text.value)) {
                         let label = match why {
                             crate::contain::Outside::Written => {
-                                format!("outside {}", self.dir.display())
+                                "leads out of the topology's folder".to_string()
                             }
                             crate::contain::Outside::Link(real) => format!(
-                                "a symlink leads to {}, outside {}",
-                                real.display(),
-                                self.dir.display()
+                                "a symlink leads to {}, out of the topology's folder",
+                                real.display()
                             ),
                         };
                         self.diags.push(
