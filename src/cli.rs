@@ -88,6 +88,11 @@ pub struct Args {
     )]
     pub interval: Option<f64>,
 
+    /// Let a topology's sysctl.files lead outside its folder (absolute paths, `..`, symlinks);
+    /// refused by default, since topologies from pull requests are untrusted
+    #[arg(long, help_heading = "Input", requires = "topology")]
+    pub allow_outside_paths: bool,
+
     /// Kernel release to judge for (overrides the topology and dumps), e.g. 4.9 or 6.8
     #[arg(long, value_name = "RELEASE", help_heading = "Input")]
     pub kernel: Option<String>,

@@ -89,6 +89,8 @@ fn advise_with(
         kernel,
         default_kernel: catalog.project.as_ref().and_then(|p| p.kernel),
         inline_ignores: !args.no_inline_ignores,
+        // A topology to advise on is as untrusted as one to lint: its files stay in its folder.
+        allow_outside_paths: false,
     };
     let mut report = match engine::judge_topology_with(&args.topology, &opts, rules, &mut sources) {
         Ok(r) => r,

@@ -227,6 +227,7 @@ pub fn prepare(
             kernel,
             default_kernel: project.as_ref().and_then(|p| p.kernel),
             inline_ignores: !args.no_inline_ignores,
+            allow_outside_paths: args.allow_outside_paths,
         },
         fail_on,
         levels,

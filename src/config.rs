@@ -188,6 +188,23 @@ pub fn resolve(
             };
             for a in &file.assignments {
                 if a.glob {
+                    // A glob writes every in-scope key it matches that no explicit assignment
+                    // or exclusion keeps from it (`net.ipv4.tcp_*_timeout = 5` sets
+                    // tcp_fin_timeout; found by tests/differential.rs).
+                    for spec in kernel::KEYS {
+                        if crate::sysctl::glob_matches(&a.key.value, spec.key)
+                            && set.get(spec.key).is_some_and(|s| s.via_glob)
+                        {
+                            writes.push(Write {
+                                key: spec.key,
+                                value: &a.value.value,
+                                key_span: a.key.span,
+                                value_span: a.value.span,
+                                kind,
+                                ignore_failure: a.ignore_failure,
+                            });
+                        }
+                    }
                     continue;
                 }
                 writes.push(Write {
@@ -223,8 +240,10 @@ pub fn resolve(
                 .unwrap_or(60999),
             _ => 60999,
         };
+    let mut low: i64 = 32768;
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
-    let mut reported_unknown: HashSet<String> = HashSet::new();
+    // Keys looked at for TW002, and how many of them were unknown.
+    let mut reported_unknown: (HashSet<String>, usize) = (HashSet::new(), 0);
 
     for w in &writes {
         let Some(spec) = kernel::spec(w.key) else {
@@ -260,6 +279,7 @@ pub fn resolve(
             kernel,
             unprivileged_port_start: unpriv,
             current_high: high,
+            current_low: low,
         };
         match kernel::check_value(spec, w.value, &ctx) {
             Ok(printed) => {
@@ -267,6 +287,11 @@ pub fn resolve(
                     unpriv = printed.parse().unwrap_or(unpriv);
                 }
                 if spec.key == "net.ipv4.ip_local_port_range" {
+                    low = printed
+                        .split(' ')
+                        .next()
+                        .and_then(|l| l.parse().ok())
+                        .unwrap_or(low);
                     high = printed
                         .split(' ')
                         .nth(1)
@@ -376,6 +401,9 @@ fn parity_check(
     }
 }
 
+/// How many distinct unknown keys of one node are searched for a near miss (TW002).
+const MAX_UNKNOWN_CHECKED: usize = 500;
+
 #[allow(clippy::too_many_arguments)]
 fn check_unknown(
     name: &str,
@@ -384,15 +412,33 @@ fn check_unknown(
     span: Span,
     kind: SourceKindOut,
     ignore_failure: bool,
-    reported: &mut HashSet<String>,
+    (reported, unknown_seen): &mut (HashSet<String>, usize),
     diags: &mut Vec<Diagnostic>,
 ) {
     // A dump lists what the kernel has; nothing in it can be unknown to that kernel.
+    // `reported` holds every key looked at and, past the limit, an empty marker key.
     if kind == SourceKindOut::Dump || !reported.insert(key.to_string()) {
         return;
     }
     let folded = fold_interface(key);
     if known_keys().contains(folded.as_str()) {
+        return;
+    }
+    // Each check compares the key with every known key; hundreds of distinct unknown keys mean
+    // a generated or hostile file, so the rest are skipped with one note instead of minutes of
+    // work.
+    *unknown_seen += 1;
+    if *unknown_seen > MAX_UNKNOWN_CHECKED {
+        if reported.insert(String::new()) {
+            diags.push(
+                Diagnostic::warning(
+                    "TW002",
+                    format!("more than {MAX_UNKNOWN_CHECKED} distinct unknown keys; the rest are not checked"),
+                )
+                .with_node(name)
+                .at(span, "keys from here on are not checked"),
+            );
+        }
         return;
     }
     let in_scope = kernel::KEYS.iter().map(|s| s.key);
@@ -428,4 +474,49 @@ fn check_unknown(
 /// Every in-scope key a verdict can be about, in a stable order.
 pub fn judged_keys() -> impl Iterator<Item = &'static KeySpec> {
     kernel::KEYS.iter().filter(|s| s.judged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceMap;
+
+    fn cfg_of(text: &str) -> (NodeConfig, Vec<Diagnostic>) {
+        let mut sources = SourceMap::new();
+        let set = crate::sysctl::load_text("t.conf", text, &mut sources);
+        let mut diags = Vec::new();
+        let cfg = resolve(
+            "t",
+            KernelVersion::new(6, 18),
+            KernelOrigin::Flag,
+            Some(&set),
+            &[],
+            &mut diags,
+        );
+        (cfg, diags)
+    }
+
+    /// Found by tests/differential.rs: globs were not applied to in-scope keys.
+    #[test]
+    fn a_glob_sets_the_in_scope_keys_it_matches() {
+        let (cfg, _) = cfg_of(
+            "net.ipv4.tcp_*_timeout = 5\nnet.ipv4.tcp_time*s = 0\nnet.ipv4.tcp_timestamps = 1\n",
+        );
+        let printed = |k: &str| cfg.value(k).unwrap().printed.clone();
+        assert_eq!(printed("net.ipv4.tcp_fin_timeout").as_deref(), Some("5"));
+        // An explicit assignment wins over any glob, wherever it stands.
+        assert_eq!(printed("net.ipv4.tcp_timestamps").as_deref(), Some("1"));
+    }
+
+    /// Found by tests/differential.rs: the unprivileged start is checked against the range
+    /// as it stands when the line is applied.
+    #[test]
+    fn unprivileged_start_above_the_range_start_is_refused() {
+        let (cfg, diags) = cfg_of(
+            "net.ipv4.ip_local_port_range = 1500 3000\nnet.ipv4.ip_unprivileged_port_start = 2000\n",
+        );
+        assert!(diags.iter().any(|d| d.code == "TW004"));
+        let v = cfg.value("net.ipv4.ip_unprivileged_port_start").unwrap();
+        assert_eq!(v.printed.as_deref(), Some("1024"));
+    }
 }

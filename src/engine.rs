@@ -16,7 +16,7 @@ use crate::facts::{self, HopFacts, LinkInfo, NodeFacts, NodeInfo};
 use crate::kernel::KernelVersion;
 use crate::rules::eval::{self, KeyVars};
 use crate::rules::{RuleSet, Scope};
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 use crate::sysctl::{self, SysctlSet};
 use crate::topology;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -107,6 +107,8 @@ pub struct Options {
     /// Honour suppressions (sysctl comments and topology `ignore:`); off with
     /// `--no-inline-ignores`.
     pub inline_ignores: bool,
+    /// `--allow-outside-paths`: a topology's `sysctl.files` may lead outside its folder.
+    pub allow_outside_paths: bool,
 }
 
 impl Default for Options {
@@ -115,6 +117,7 @@ impl Default for Options {
             kernel: None,
             default_kernel: None,
             inline_ignores: true,
+            allow_outside_paths: false,
         }
     }
 }
@@ -397,6 +400,44 @@ pub fn sort_by_place(diags: &mut [Diagnostic], sources: &SourceMap) {
     });
 }
 
+/// Most diagnostics of one rule kept per file. A generated file can repeat one mistake on
+/// every line; past this many, more of the same tell the reader nothing and only cost memory
+/// and output (a 100,000-line file would otherwise print 100,000 warnings).
+pub const MAX_PER_RULE_AND_FILE: usize = 200;
+
+/// Keeps the first [`MAX_PER_RULE_AND_FILE`] diagnostics of each rule in each file (in place
+/// order) and notes on the last one kept how many were left out.
+fn cap_per_rule(diags: &mut Vec<Diagnostic>) {
+    let mut count: HashMap<(String, Option<FileId>), usize> = HashMap::new();
+    for d in diags.iter() {
+        let k = (d.code.clone(), d.primary.as_ref().map(|l| l.span.file));
+        *count.entry(k).or_default() += 1;
+    }
+    if count.values().all(|&n| n <= MAX_PER_RULE_AND_FILE) {
+        return;
+    }
+    let mut seen: HashMap<(String, Option<FileId>), usize> = HashMap::new();
+    let mut keep = Vec::with_capacity(diags.len());
+    for mut d in diags.drain(..) {
+        let k = (d.code.clone(), d.primary.as_ref().map(|l| l.span.file));
+        let n = seen.entry(k.clone()).or_default();
+        *n += 1;
+        if *n > MAX_PER_RULE_AND_FILE {
+            continue;
+        }
+        if *n == MAX_PER_RULE_AND_FILE && count[&k] > MAX_PER_RULE_AND_FILE {
+            let note = format!(
+                "{} more {} diagnostics in this file are not shown",
+                count[&k] - MAX_PER_RULE_AND_FILE,
+                d.code
+            );
+            d = d.with_note(note);
+        }
+        keep.push(d);
+    }
+    *diags = keep;
+}
+
 fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic>) {
     for d in &set.diagnostics {
         let mut d = d.clone();
@@ -435,7 +476,7 @@ pub fn lint_files_with(
     let mut confs = Vec::new();
     for p in paths {
         if p.is_file() {
-            let text = crate::read::read_text(p, sysctl::MAX_FILE_SIZE)?;
+            let text = sysctl::read_sysctl_text(p, p)?;
             if sysctl::is_dump(&text) {
                 // Keep the text: a dump is parsed from what was read here, not read again.
                 dumps.push((p.clone(), text));
@@ -502,6 +543,7 @@ pub fn lint_files_with(
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
     sort_by_place(&mut diags, sources);
+    cap_per_rule(&mut diags);
     let mut report = Report {
         mode: Mode::Files,
         topology: None,
@@ -539,8 +581,38 @@ pub fn judge_topology_with(
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<Report> {
-    let loaded = topology::load(path, sources)?;
+    let loaded = load_topology(path, opts, sources)?;
     judge_loaded(loaded, opts, None, rules, sources, &BTreeMap::new())
+}
+
+/// Like [`judge_topology`], but the topology's `sysctl.files` may lead anywhere
+/// (`--allow-outside-paths`), not only inside its folder.
+pub fn judge_topology_allowing_outside(
+    path: &Path,
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
+    let opts = Options {
+        kernel,
+        allow_outside_paths: true,
+        ..Options::default()
+    };
+    judge_topology_with(path, &opts, rules, sources)
+}
+
+/// Loads a topology, its `sysctl.files` contained in its folder unless
+/// `--allow-outside-paths` ([`Options::allow_outside_paths`]).
+pub fn load_topology(
+    path: &Path,
+    opts: &Options,
+    sources: &mut SourceMap,
+) -> Result<topology::Loaded> {
+    if opts.allow_outside_paths {
+        topology::load_allowing_outside(path, sources)
+    } else {
+        topology::load(path, sources)
+    }
 }
 
 /// The kernel of a node nothing in the input names one for.
@@ -639,7 +711,8 @@ fn judge_loaded(
         } else if let Some(&i) = sets.get(&files) {
             Some(i)
         } else {
-            let set = sysctl::load(&files, sources)?;
+            let jail = (!opts.allow_outside_paths).then_some(topo.dir.as_path());
+            let set = sysctl::load_within(&files, sources, jail)?;
             node_diags(&node.name.value, &set, &mut diags);
             loaded_sets.push(set);
             sets.insert(files.clone(), loaded_sets.len() - 1);
@@ -819,6 +892,7 @@ fn judge_loaded(
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
     sort_by_place(&mut diags, sources);
+    cap_per_rule(&mut diags);
     let mut report = Report {
         mode: Mode::Topology,
         topology: topo.name.as_ref().map(|n| n.value.clone()),

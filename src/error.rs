@@ -18,6 +18,24 @@ pub enum Error {
     NotReadable { path: PathBuf },
     #[error("{path} is larger than {limit} bytes; twlint refuses to read it whole")]
     TooLarge { path: PathBuf, limit: u64 },
+    #[error(
+        "{path}:{line}:{column}: a NUL byte: this is binary data, not a text file twlint can read"
+    )]
+    Binary {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
+    #[error("{path}:{line}: more than {limit} lines; no sysctl file or `sysctl -a` dump comes near it, so twlint refuses to read it")]
+    TooManyLines {
+        path: PathBuf,
+        line: usize,
+        limit: usize,
+    },
+    #[error("{path} holds no `*.conf` file: there is nothing to lint in this folder")]
+    EmptyFolder { path: PathBuf },
+    #[error("{path} leads to {target}, outside the topology's folder; twlint does not read it (pass --allow-outside-paths if you trust this topology)")]
+    Outside { path: PathBuf, target: PathBuf },
     #[error("{0}")]
     RuleFailed(String),
 }

@@ -233,9 +233,12 @@ pub static KEYS: &[KeySpec] = &[
         eras: &[Era {
             since: V0,
             default: Default::Value("60"),
+            // proc_dointvec_jiffies refuses seconds whose jiffies overflow an int: above
+            // INT_MAX / HZ. HZ is a build option (100 to 1000); twlint flags what every HZ
+            // refuses (tests/differential.rs found 2147483647 refused).
             kind: ValueKind::Int {
-                min: i32::MIN as i64,
-                max: i32::MAX as i64,
+                min: -(i32::MAX as i64 / 100),
+                max: i32::MAX as i64 / 100,
             },
             unverified: false,
         }],
@@ -250,8 +253,9 @@ pub static KEYS: &[KeySpec] = &[
             default: Default::MemoryDependent(
                 "half the TCP established-hash size (131072 on a 24 GiB machine)",
             ),
+            // proc_dointvec without bounds: -2 is accepted (tests/differential.rs).
             kind: ValueKind::Int {
-                min: -1,
+                min: i32::MIN as i64,
                 max: i32::MAX as i64,
             },
             unverified: false,
@@ -326,15 +330,28 @@ pub struct Rejection {
 
 /// Parses one decimal integer the way `proc_dointvec` does: optional sign, digits, and the token
 /// must end at a blank or the end of the text.
+///
+/// The kernel reads the number with base 0 (`strtoul_lenient(.., 0, ..)`), so `0x1f` is hex and
+/// a leading `0` makes it octal: `010` is 8 and `08` is refused. Found by tests/differential.rs.
 fn parse_int_token(tok: &str) -> Option<i64> {
     let (neg, digits) = match tok.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, tok),
     };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 18 {
+    let (radix, digits) = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        (16, hex)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) || digits.len() > 15 {
         return None;
     }
-    let v: i64 = digits.parse().ok()?;
+    let v = i64::from_str_radix(digits, radix).ok()?;
     Some(if neg { -v } else { v })
 }
 
@@ -363,6 +380,11 @@ fn ints(value: &str, n: usize) -> Result<Vec<i64>, Rejection> {
 /// Parses `8080,9000-9010` into inclusive ranges, as the kernel's bitmap list parser does.
 pub fn parse_port_list(value: &str) -> Result<Vec<(u32, u32)>, Rejection> {
     let value = value.trim();
+    // bitmap_parselist accepts one trailing comma (`80,`), not a leading one.
+    let value = value
+        .strip_suffix(',')
+        .filter(|v| !v.is_empty())
+        .unwrap_or(value);
     let mut out = Vec::new();
     if value.is_empty() {
         return Ok(out);
@@ -405,6 +427,8 @@ pub struct CheckContext {
     pub unprivileged_port_start: i64,
     /// The current port range, for a one-number write that changes only the low bound.
     pub current_high: i64,
+    /// The current start of the port range: ip_unprivileged_port_start may not exceed it.
+    pub current_low: i64,
 }
 
 /// Checks a value as the kernel would and returns it as the kernel would print it (fields
@@ -419,6 +443,16 @@ pub fn check_value(spec: &KeySpec, value: &str, ctx: &CheckContext) -> Result<St
                     reason: format!(
                         "{v} is outside the accepted range {min}..{max} on kernel {}",
                         ctx.kernel
+                    ),
+                });
+            }
+            // ipv4_privileged_ports: the unprivileged start may not pass the ephemeral range's
+            // start (tests/differential.rs).
+            if spec.key == "net.ipv4.ip_unprivileged_port_start" && v > ctx.current_low {
+                return Err(Rejection {
+                    reason: format!(
+                        "{v} is above the start of ip_local_port_range ({})",
+                        ctx.current_low
                     ),
                 });
             }
@@ -457,8 +491,18 @@ pub fn check_value(spec: &KeySpec, value: &str, ctx: &CheckContext) -> Result<St
             Ok(format!("{low} {high}"))
         }
         ValueKind::PortList => {
-            let ranges = parse_port_list(value)?;
-            Ok(ranges
+            // The kernel keeps a bitmap and prints it back sorted, with adjacent ports merged
+            // into ranges (`1000,1001` reads back as `1000-1001`).
+            let mut ranges = parse_port_list(value)?;
+            ranges.sort_unstable();
+            let mut merged: Vec<(u32, u32)> = Vec::new();
+            for (a, b) in ranges {
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            Ok(merged
                 .iter()
                 .map(|&(a, b)| {
                     if a == b {
@@ -482,6 +526,7 @@ mod value_tests {
             kernel: k,
             unprivileged_port_start: 1024,
             current_high: 60999,
+            current_low: 32768,
         }
     }
 
@@ -504,6 +549,45 @@ mod value_tests {
         assert_eq!(
             check("net.ipv4.tcp_tw_reuse_delay", "59999").unwrap(),
             "59999"
+        );
+    }
+
+    /// Each of these disagreed with the kernel in tests/differential.rs before it was fixed.
+    #[test]
+    fn values_found_by_the_differential_test() {
+        // Base 0, as strtoul_lenient reads: hex and octal.
+        assert_eq!(check("net.ipv4.tcp_tw_reuse", "0x1").unwrap(), "1");
+        assert_eq!(check("net.ipv4.tcp_fin_timeout", "010").unwrap(), "8");
+        assert!(check("net.ipv4.tcp_fin_timeout", "08").is_err());
+        assert!(check("net.ipv4.tcp_fin_timeout", "0x").is_err());
+        // Jiffies overflow: refused on every HZ.
+        assert!(check("net.ipv4.tcp_fin_timeout", "2147483647").is_err());
+        assert!(check("net.ipv4.tcp_fin_timeout", "-2147483648").is_err());
+        assert_eq!(
+            check("net.ipv4.tcp_fin_timeout", "2000000").unwrap(),
+            "2000000"
+        );
+        // No lower bound on tcp_max_tw_buckets.
+        assert_eq!(check("net.ipv4.tcp_max_tw_buckets", "-2").unwrap(), "-2");
+        // One trailing comma is fine; ports read back sorted and merged.
+        assert_eq!(
+            check("net.ipv4.ip_local_reserved_ports", "80,").unwrap(),
+            "80"
+        );
+        assert!(check("net.ipv4.ip_local_reserved_ports", ",80").is_err());
+        assert_eq!(
+            check(
+                "net.ipv4.ip_local_reserved_ports",
+                "9000-9010,8080,8081,9005"
+            )
+            .unwrap(),
+            "8080-8081,9000-9010"
+        );
+        // The unprivileged start may not pass the ephemeral range's start (32768 here).
+        assert!(check("net.ipv4.ip_unprivileged_port_start", "65535").is_err());
+        assert_eq!(
+            check("net.ipv4.ip_unprivileged_port_start", "32768").unwrap(),
+            "32768"
         );
     }
 

@@ -13,6 +13,7 @@
 
 pub mod advise;
 pub mod config;
+pub mod contain;
 pub mod diag;
 pub mod engine;
 pub mod error;

@@ -50,11 +50,47 @@ pub fn read_text_as(path: &Path, shown: &Path, limit: u64) -> Result<String> {
     if bytes.len() as u64 > limit {
         return Err(too_large());
     }
+    // C tools stop a line at a NUL byte (procps reads lines with fgets and strlen), so a file
+    // with one does not mean to them what it would mean here: refuse it, at the byte.
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let (line, column) = line_column(&bytes, at);
+        return Err(Error::Binary {
+            path: shown.to_path_buf(),
+            line,
+            column,
+        });
+    }
     // The tools work on bytes; invalid UTF-8 becomes U+FFFD so spans stay on character bounds.
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
+}
+
+/// 1-based line and column (in bytes) of byte `at`.
+fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = &bytes[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    (line, at - start + 1)
+}
+
+/// Refuses a text of more than `limit` lines, naming the first line past the limit.
+pub fn check_lines(text: &str, shown: &Path, limit: usize) -> Result<()> {
+    let newlines = text.bytes().filter(|&b| b == b'\n').count();
+    // A final line without a newline counts too.
+    let lines = newlines + usize::from(!text.is_empty() && !text.ends_with('\n'));
+    if lines > limit {
+        return Err(Error::TooManyLines {
+            path: shown.to_path_buf(),
+            line: limit + 1,
+            limit,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -77,5 +113,26 @@ mod tests {
         assert!(matches!(read_text(&p, 10), Err(Error::TooLarge { .. })));
         std::fs::write(&p, b"a\xffb").unwrap();
         assert_eq!(read_text(&p, 10).unwrap(), "a\u{fffd}b");
+        std::fs::write(&p, b"ab\ncd\0").unwrap();
+        assert!(matches!(
+            read_text(&p, 10),
+            Err(Error::Binary {
+                line: 2,
+                column: 3,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn counts_lines_with_or_without_a_final_newline() {
+        let p = Path::new("f");
+        assert!(check_lines("a\nb\n", p, 2).is_ok());
+        assert!(check_lines("a\nb", p, 2).is_ok());
+        assert!(matches!(
+            check_lines("a\nb\nc", p, 2),
+            Err(Error::TooManyLines { line: 3, .. })
+        ));
+        assert!(check_lines("a\nb\nc\n", p, 2).is_err());
     }
 }

@@ -143,7 +143,7 @@ pub fn judge_topology(
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<(Report, Option<HostRun>), HostError> {
-    let loaded = topology::load(path, sources)?;
+    let loaded = engine::load_topology(path, eopts, sources)?;
     let Some(topo) = loaded.topology.as_ref().filter(|_| !loaded.has_errors()) else {
         return Ok((
             engine::judge_loaded_topology(loaded, eopts, None, rules, sources)?,

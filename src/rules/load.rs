@@ -68,7 +68,9 @@ pub fn load_catalog(
         let mut files: Vec<_> = entries
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml") && p.is_file())
+            // Not filtered on `is_file`: a FIFO, device or link loop named `*.yaml` is refused
+            // by the reader with a clear error instead of being skipped without a word.
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
             .collect();
         files.sort();
         for path in files {

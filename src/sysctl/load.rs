@@ -18,6 +18,11 @@ use crate::source::SourceMap;
 /// exhaust memory.
 pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
+/// Files with more lines than this are refused before they are parsed: the largest `sysctl -a`
+/// dump of a busy host has a few thousand lines (one block of keys per interface), and a file of
+/// a million assignments is an attack on the linter, not a configuration.
+pub const MAX_LINES: usize = 100_000;
+
 /// The drop-in folders of `sysctl --system` (procps-ng 4) in precedence order: for a file name
 /// present in several, the first folder wins. systemd-sysctl uses the same list.
 const SYSTEM_DIRS: [&str; 5] = [
@@ -57,6 +62,16 @@ struct Entry {
 /// by name are applied after every folder, in argument order, as procps applies
 /// `/etc/sysctl.conf` last.
 pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<SysctlSet> {
+    load_within(paths, sources, None)
+}
+
+/// Like [`load`], refusing (before reading) any file whose real location, symlinks followed, is
+/// outside `jail`: the files of a folder named by a topology must not lead out of its tree.
+pub fn load_within(
+    paths: &[PathBuf],
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+) -> Result<SysctlSet> {
     // (folder as displayed, folder on disk, root it lives in when read as a root file system)
     let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
     let mut tail: Vec<Entry> = Vec::new();
@@ -98,20 +113,39 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<SysctlSet> {
         }
     }
 
-    let mut entries = drop_ins(&dirs)?;
+    let (mut entries, has_conf) = drop_ins(&dirs)?;
+    // A folder with nothing to read is almost always a wrong path; saying so beats judging an
+    // empty set as "all defaults". A root tree counts as one folder.
+    for path in paths {
+        let mine =
+            |(d, _, root): &(PathBuf, PathBuf, Option<PathBuf>)| root.as_ref().unwrap_or(d) == path;
+        let is_folder = dirs.iter().any(mine);
+        let found = dirs.iter().zip(&has_conf).any(|(d, &h)| h && mine(d))
+            || tail
+                .iter()
+                .any(|e| e.display.starts_with(&path.display().to_string()));
+        if is_folder && !found {
+            return Err(Error::EmptyFolder { path: path.clone() });
+        }
+    }
     entries.extend(tail);
-    read_all(entries, sources)
+    read_all(entries, sources, jail)
 }
 
 /// The `*.conf` files of the folders, masked and sorted by file name.
-fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<Vec<Entry>> {
+/// Also says, for each folder, whether it holds any `*.conf` name at all.
+fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>, Vec<bool>)> {
+    let mut has_conf = Vec::with_capacity(dirs.len());
     let mut seen: HashSet<OsString> = HashSet::new();
     let mut found: Vec<(OsString, Entry)> = Vec::new();
     for (shown, real_dir, root) in dirs {
         let listing = match fs::read_dir(real_dir) {
             Ok(listing) => listing,
             // A root file system need not have every folder of the list.
-            Err(e) if root.is_some() && e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if root.is_some() && e.kind() == std::io::ErrorKind::NotFound => {
+                has_conf.push(false);
+                continue;
+            }
             Err(source) => {
                 return Err(Error::Read {
                     path: shown.clone(),
@@ -131,6 +165,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<Vec<Entry>> 
                 names.push(name);
             }
         }
+        has_conf.push(!names.is_empty());
         // read_dir order is arbitrary; sort so masking and output do not depend on it.
         names.sort();
         for name in names {
@@ -165,7 +200,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<Vec<Entry>> 
         }
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(found.into_iter().map(|(_, e)| e).collect())
+    Ok((found.into_iter().map(|(_, e)| e).collect(), has_conf))
 }
 
 /// A drop-in that is a symlink to /dev/null masks the file of the same name in later folders.
@@ -174,7 +209,11 @@ fn masks(path: &Path) -> bool {
 }
 
 /// Reads every entry once, applies procps' order, and derives systemd's.
-fn read_all(entries: Vec<Entry>, sources: &mut SourceMap) -> Result<SysctlSet> {
+fn read_all(
+    entries: Vec<Entry>,
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+) -> Result<SysctlSet> {
     // The same file can appear twice: Debian links /etc/sysctl.d/99-sysctl.conf to
     // ../sysctl.conf, so procps applies it as a drop-in and again at the end. Applying a whole
     // file again later leaves the same end state as applying it only the last time, so procps'
@@ -192,6 +231,16 @@ fn read_all(entries: Vec<Entry>, sources: &mut SourceMap) -> Result<SysctlSet> {
     for (i, e) in entries.iter().enumerate() {
         if last[identity[i].as_path()] != i {
             continue;
+        }
+        if let Some(jail) = jail {
+            if let Err(crate::contain::Outside::Link(target)) =
+                crate::contain::check_real(jail, &e.real)
+            {
+                return Err(Error::Outside {
+                    path: PathBuf::from(&e.display),
+                    target,
+                });
+            }
         }
         let text = read_source(&e.real, &e.display)?;
         let id = sources.add(e.display.clone(), text);
@@ -213,7 +262,14 @@ fn read_all(entries: Vec<Entry>, sources: &mut SourceMap) -> Result<SysctlSet> {
 
 /// Reads one file as text, refusing what is not a regular file or is too large.
 fn read_source(path: &Path, display: &str) -> Result<String> {
-    crate::read::read_text_as(path, Path::new(display), MAX_FILE_SIZE)
+    read_sysctl_text(path, Path::new(display))
+}
+
+/// Reads a sysctl file or dump within the size and line limits, naming it `shown` in errors.
+pub fn read_sysctl_text(path: &Path, shown: &Path) -> Result<String> {
+    let text = crate::read::read_text_as(path, shown, MAX_FILE_SIZE)?;
+    crate::read::check_lines(&text, shown, MAX_LINES)?;
+    Ok(text)
 }
 
 fn looks_like_root(dir: &Path) -> bool {

@@ -13,7 +13,7 @@ mod parse;
 mod resolve;
 
 pub use dump::is_dump;
-pub use load::{load, MAX_FILE_SIZE};
+pub use load::{load, load_within, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
 pub use parse::normalize_key;
 pub use resolve::{Setting, SysctlSet};
 
@@ -72,6 +72,12 @@ pub fn parse_text(file: FileId, text: &str) -> ParsedFile {
         SourceKind::File
     };
     parse::parse(file, text, kind)
+}
+
+/// Whether a dotted glob pattern (`net.ipv4.conf.*.rp_filter`) matches a dotted key as procps
+/// and systemd-sysctl expand it over /proc/sys.
+pub fn glob_matches(pattern: &str, key: &str) -> bool {
+    resolve::glob_match(pattern, key)
 }
 
 /// Registers one in-memory file under `path` and resolves it alone.

@@ -169,6 +169,19 @@ fn parse_line(
             Some((key[BOM.len()..].to_owned(), Span::new(file, ks, ke))),
         ));
     }
+    if dash && is_blank(bytes[key_from]) {
+        // Found by the differential test (tests/differential.rs): the tools end differently.
+        parsed.diagnostics.push(
+            Diagnostic::warning(
+                "TW010",
+                format!("a blank after `-`: procps never applies `{key}`, systemd-sysctl does"),
+            )
+            .with_key(key.as_str())
+            .at(Span::new(file, s, ks), "procps keeps this blank in the key")
+            .with_help("write `-` directly before the key")
+            .with_note("procps looks up `/proc/sys/ net/...`, which does not exist, and skips the line; systemd-sysctl strips the blank; twlint shows systemd's value"),
+        );
+    }
     let value = Spanned::new(text[vs..ve].to_owned(), Span::new(file, vs, ve));
     if parsed.kind == SourceKind::File {
         check_value(parsed, &key, &value);
@@ -417,6 +430,20 @@ mod tests {
         assert_eq!(line_col(&sources, a[0].key.span), (1, 2));
         assert_eq!(a[1].key.value, "net.ipv4.tcp_tw_reuse");
         assert_eq!(sources.slice(a[1].key.span), "net.ipv4.tcp_tw_reuse");
+    }
+
+    #[test]
+    fn blank_after_dash_is_a_divergence() {
+        // procps keeps the blank in the key and never applies the line; systemd strips it
+        // (tests/differential.rs).
+        let (_, set) = lint(" - net.ipv4.tcp_tw_reuse = 1\n-net.ipv4.tcp_timestamps = 1\n");
+        let tw010: Vec<_> = set
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "TW010")
+            .collect();
+        assert_eq!(tw010.len(), 1);
+        assert_eq!(tw010[0].key.as_deref(), Some("net.ipv4.tcp_tw_reuse"));
     }
 
     #[test]

@@ -173,25 +173,58 @@ impl Loaded {
 
 /// Reads and validates a topology file. I/O problems, a path that is not a regular file (a FIFO,
 /// `/dev/zero`) and files over [`MAX_FILE_SIZE`] are errors; everything else is a diagnostic.
+/// `sysctl.files` must stay inside the topology's folder (TW067); see [`load_allowing_outside`].
 pub fn load(path: &Path, sources: &mut SourceMap) -> Result<Loaded> {
+    load_with(path, sources, true)
+}
+
+/// Like [`load`], but `sysctl.files` may name files anywhere (`--allow-outside-paths`).
+pub fn load_allowing_outside(path: &Path, sources: &mut SourceMap) -> Result<Loaded> {
+    load_with(path, sources, false)
+}
+
+fn load_with(path: &Path, sources: &mut SourceMap, contain: bool) -> Result<Loaded> {
     let text = crate::read::read_text(path, MAX_FILE_SIZE)?;
-    let dir = match path.parent() {
+    let dir = folder_of(path);
+    Ok(load_text_with(
+        &path.display().to_string(),
+        dir,
+        &text,
+        contain,
+        sources,
+    ))
+}
+
+/// The folder a topology's `sysctl.files` are relative to.
+pub fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
-    };
-    Ok(load_text(&path.display().to_string(), dir, &text, sources))
+    }
 }
 
 /// Validates topology text as if read from `path`, with `sysctl.files` relative to `dir`.
 /// A leading byte order mark is dropped before the text is registered, so columns start at 1.
+/// `sysctl.files` must stay inside `dir`.
 pub fn load_text(path: &str, dir: &Path, text: &str, sources: &mut SourceMap) -> Loaded {
+    load_text_with(path, dir, text, true, sources)
+}
+
+fn load_text_with(
+    path: &str,
+    dir: &Path,
+    text: &str,
+    contain: bool,
+    sources: &mut SourceMap,
+) -> Loaded {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let file = sources.add(path, text);
     let (topology, mut diagnostics) = match crate::yaml::parse(file, text) {
         Err(diagnostic) => (None, vec![diagnostic]),
         Ok(doc) => {
             let mut diagnostics = doc.diagnostics;
-            let topology = validate::validate(file, dir, text, &doc.root, &mut diagnostics);
+            let topology =
+                validate::validate(file, dir, text, &doc.root, contain, &mut diagnostics);
             (topology, diagnostics)
         }
     };

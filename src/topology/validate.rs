@@ -28,6 +28,8 @@ type Entries = [(Spanned<String>, YamlNode)];
 struct Validator<'a> {
     file: FileId,
     dir: &'a Path,
+    /// `sysctl.files` must stay inside `dir` (TW067) unless the user allowed otherwise.
+    contain: bool,
     text: &'a str,
     diags: &'a mut Vec<Diagnostic>,
 }
@@ -38,11 +40,13 @@ pub(super) fn validate(
     dir: &Path,
     text: &str,
     root: &YamlNode,
+    contain: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Topology> {
     let mut v = Validator {
         file,
         dir,
+        contain,
         text,
         diags,
     };
@@ -477,6 +481,32 @@ impl Validator<'_> {
                     continue;
                 };
                 let path = self.dir.join(&text.value);
+                if self.contain {
+                    if let Err(why) = crate::contain::check(self.dir, Path::new(&text.value)) {
+                        let label = match why {
+                            crate::contain::Outside::Written => {
+                                "leads out of the topology's folder".to_string()
+                            }
+                            crate::contain::Outside::Link(real) => format!(
+                                "a symlink leads to {}, out of the topology's folder",
+                                real.display()
+                            ),
+                        };
+                        self.diags.push(
+                            Diagnostic::error(
+                                "TW067",
+                                format!(
+                                    "sysctl file `{}` is outside the topology's folder",
+                                    text.value
+                                ),
+                            )
+                            .at(text.span, label)
+                            .with_help("copy the file next to the topology, or pass --allow-outside-paths if you trust this topology")
+                            .with_note("twlint does not read it: a topology from a pull request must not make CI print files of the machine it runs on"),
+                        );
+                        continue;
+                    }
+                }
                 if path.exists() {
                     files.push(Spanned::new(path, text.span));
                 } else {
