@@ -14,6 +14,7 @@ pub mod diag;
 pub mod engine;
 pub mod error;
 pub mod facts;
+pub mod fleet;
 pub mod kernel;
 pub mod read;
 pub mod render;

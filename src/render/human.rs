@@ -175,11 +175,23 @@ fn render_diag(
         Severity::Info => Color::Cyan,
     };
     let range = |s: crate::source::Span| {
-        // ariadne needs a non-empty range to draw a label.
-        if s.end > s.start {
-            s.start..s.end
+        // ariadne needs a non-empty range to draw a label, and slices the text by it: both ends
+        // go to character boundaries, an empty range covers the next whole character.
+        let text = &sources.get(s.file).text;
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let start = floor(s.start);
+        let end = floor(s.end);
+        if end > start {
+            start..end
         } else {
-            s.start..s.start + 1
+            let next = text[start..].chars().next().map_or(1, char::len_utf8);
+            start..start + next
         }
     };
     let mut b = ariadne::Report::build(kind, (path(primary.span), range(primary.span)))

@@ -209,12 +209,16 @@ fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> S
         let trimmed = expr_line.trim_start();
         if !trimmed.is_empty() {
             if let Some(pos) = raw.find(trimmed) {
-                let lead = expr_line.len() - trimmed.len();
-                let col = (col.max(0) as usize)
-                    .saturating_sub(lead)
-                    .min(trimmed.len());
-                let at = expr.span.start + pos + col;
-                return Span::new(expr.span.file, at, (at + 1).min(expr.span.end).max(at));
+                // CEL counts columns in characters; the span is in bytes and must cover whole
+                // characters (a span inside one made the renderer panic; found by fuzzing).
+                let lead = expr_line[..expr_line.len() - trimmed.len()].chars().count();
+                let col = (col.max(0) as usize).saturating_sub(lead);
+                let (offset, width) = trimmed
+                    .char_indices()
+                    .nth(col)
+                    .map_or((trimmed.len(), 0), |(i, c)| (i, c.len_utf8()));
+                let at = expr.span.start + pos + offset;
+                return Span::new(expr.span.file, at, (at + width).min(expr.span.end).max(at));
             }
         }
     }

@@ -77,6 +77,11 @@ pub fn parse_text(file: FileId, text: &str) -> ParsedFile {
 /// Registers one in-memory file under `path` and resolves it alone.
 pub fn load_text(path: &str, text: &str, sources: &mut SourceMap) -> SysctlSet {
     let file = sources.add(path, text);
-    let parsed = parse_text(file, text);
-    resolve::resolve(vec![parsed], None)
+    load_registered(file, text)
+}
+
+/// Resolves one file already registered in a [`SourceMap`] as `file` (with `text` its text)
+/// alone. It needs no access to the map, so many files can be read at once.
+pub fn load_registered(file: FileId, text: &str) -> SysctlSet {
+    resolve::resolve(vec![parse_text(file, text)], None)
 }
