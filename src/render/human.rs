@@ -12,7 +12,7 @@ use crate::source::SourceMap;
 use ariadne::{Color, Config, IndexType, Label, ReportKind};
 use std::io::{self, Write};
 
-fn paint(style: Style, code: &str, text: &str) -> String {
+pub(crate) fn paint(style: Style, code: &str, text: &str) -> String {
     if style.color {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
@@ -30,7 +30,7 @@ fn verdict_word(style: Style, v: Verdict) -> String {
     paint(style, code, &format!("{:<9}", v.as_str()))
 }
 
-fn short_key(key: &str) -> &str {
+pub(crate) fn short_key(key: &str) -> &str {
     key.strip_prefix("net.ipv4.").unwrap_or(key)
 }
 
@@ -339,6 +339,9 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
         .iter()
         .filter(|d| d.severity == Severity::Warning)
         .count();
+    if let Some(fleet) = crate::fleet::Fleet::of(r) {
+        super::fleet::write_human(out, style, &fleet)?;
+    }
     if r.fatal {
         writeln!(
             out,

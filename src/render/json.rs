@@ -100,7 +100,7 @@ pub fn report(sources: &SourceMap, r: &Report) -> Value {
         .iter()
         .filter(|d| d.severity == crate::diag::Severity::Warning)
         .count();
-    json!({
+    let mut out = json!({
         "version": 1,
         "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
         "mode": match r.mode { Mode::Files => "files", Mode::Topology => "topology" },
@@ -122,7 +122,12 @@ pub fn report(sources: &SourceMap, r: &Report) -> Value {
             "errors": errors,
             "warnings": warnings,
         },
-    })
+    });
+    // Only with several hosts, so single-host and topology reports keep their shape.
+    if let (Some(fleet), Some(obj)) = (crate::fleet::Fleet::of(r), out.as_object_mut()) {
+        obj.insert("fleet".into(), super::fleet::json(&fleet));
+    }
+    out
 }
 
 pub fn write(out: &mut dyn std::io::Write, sources: &SourceMap, r: &Report) -> std::io::Result<()> {

@@ -3,6 +3,7 @@
 //! Renderers only format; every judgement is already in the report. They write to any
 //! `io::Write`, so the CLI decides where output goes and tests capture it.
 
+pub mod fleet;
 pub mod human;
 pub mod json;
 
