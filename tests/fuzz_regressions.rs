@@ -69,3 +69,13 @@ fn a_cel_error_at_a_multibyte_character_points_at_that_character() {
     assert!(stderr.contains("TW900-fuzz.yaml:8:128 ]"), "{stderr}");
     assert!(stderr.contains("no rule was used"), "{stderr}");
 }
+
+#[test]
+fn a_yaml_error_at_the_end_of_a_rule_file_points_at_its_last_line() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz-regressions/rule-yaml-error-at-end-of-file.yaml");
+    let (code, _, stderr) = run(&f);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("invalid YAML"), "{stderr}");
+    assert!(stderr.contains(" 4 │ wh 1"), "{stderr}");
+}

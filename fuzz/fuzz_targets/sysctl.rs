@@ -1,4 +1,5 @@
-//! The sysctl reader: any bytes as a configuration file, read, judged and rendered.
+//! The sysctl reader: any bytes as a configuration file, read, judged and rendered; and read
+//! again by the streaming reader, which must agree on every value.
 #![no_main]
 
 mod common;
@@ -20,6 +21,14 @@ fuzz_target!(|data: &[u8]| {
     )
     .expect("the catalog's rules do not fail");
     common::render_all(&sources, &report);
+    // The streaming reader applies the same grammar: it must find the same effective values.
+    let set = twlint::sysctl::load_text("same.conf", &text, &mut sources);
+    let kind = set.files[0].kind;
+    let streamed = twlint::sysctl::stream::effective(data, kind).expect("reading from memory");
+    for (key, value) in streamed.explicit() {
+        let held = set.get(key).map(|s| s.value.value);
+        assert_eq!(Some(value), held.as_deref(), "key {key:?}");
+    }
     for d in &report.diagnostics {
         for l in d.primary.iter().chain(&d.secondary) {
             let _ = sources.location(l.span);

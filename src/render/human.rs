@@ -190,8 +190,13 @@ fn render_diag(
         if end > start {
             start..end
         } else {
-            let next = text[start..].chars().next().map_or(1, char::len_utf8);
-            start..start + next
+            match text[start..].chars().next() {
+                Some(c) => start..start + c.len_utf8(),
+                // At the very end: a text that lacks a final newline gets one below; in one that
+                // has it, point at that newline (past it there is no line; found by fuzzing).
+                None if text.ends_with('\n') => text.len() - 1..text.len(),
+                None => start..start + 1,
+            }
         }
     };
     let mut b = ariadne::Report::build(kind, (path(primary.span), range(primary.span)))
