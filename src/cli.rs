@@ -252,7 +252,8 @@ fn check(args: Args) -> io::Result<u8> {
     } else {
         0
     };
-    let mut out = io::stdout().lock();
+    // Buffered: stdout is line-buffered, and a report of many hosts has many lines.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let written = match args.format {
         Format::Human => render::human::write(&mut out, style(args.color), &sources, &report),
         Format::Json => render::json::write(&mut out, &sources, &report),

@@ -152,7 +152,7 @@ fn judge_key(
     key: &'static str,
     node: &NodeState,
     peer: Option<&NodeState>,
-    base: &cel::Context<'static, 'static>,
+    base: &cel::Context<'_, 'static>,
     subject: &str,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
     let Some(vars) = key_vars(&node.cfg, key) else {
@@ -382,7 +382,8 @@ fn judge_set(
     };
     let cfg = config::resolve(name, k, origin, Some(set), &[], &mut diags);
     let state = node_state(cfg, &NodeInfo::default());
-    let base = eval::base_context(&state.cel, None);
+    let root = eval::root_context();
+    let base = eval::base_context(&root, &state.cel, None);
     for spec in config::judged_keys() {
         let subject = format!("{name} / {}", spec.key);
         let judged = judge_key(rules, spec.key, &state, None, &base, &subject)
@@ -652,6 +653,7 @@ fn judge_loaded(
     let mut hops = Vec::new();
     let mut labels: HashMap<(String, &'static str, String), Vec<Label>> = HashMap::new();
     let mut on_a_link = vec![false; states.len()];
+    let root = eval::root_context();
     for (link, l) in links.iter().zip(&topo.links) {
         let from_role = states[link.from].facts.role.clone();
         for client_side in [true, false] {
@@ -681,7 +683,8 @@ fn judge_loaded(
                 });
             }
             let hop_cel = eval::to_cel_hop(&hop);
-            let base = eval::base_context(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
+            let base =
+                eval::base_context(&root, &states[me].cel, Some((&states[peer].cel, &hop_cel)));
             let side = if client_side { "client" } else { "server" };
             for spec in config::judged_keys() {
                 let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
@@ -717,7 +720,7 @@ fn judge_loaded(
         if on_a_link[i] || s.facts.role == "nat" {
             continue;
         }
-        let base = eval::base_context(&s.cel, None);
+        let base = eval::base_context(&root, &s.cel, None);
         for spec in config::judged_keys() {
             let subject = format!("{} / {}", s.cfg.name, spec.key);
             if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)

@@ -78,12 +78,23 @@ pub fn load_catalog(
     }
     let mut rules = Vec::new();
     let mut diags = Vec::new();
-    for (path, text) in texts {
-        let id = sources.add(path.clone(), text);
-        let text = sources.get(id).text.clone();
-        if let Some(rule) = load_rule(id, &path, &text, &mut diags) {
-            rules.push(rule);
-        }
+    let ids: Vec<(String, FileId)> = texts
+        .into_iter()
+        .map(|(path, text)| {
+            let id = sources.add(path.clone(), text);
+            (path, id)
+        })
+        .collect();
+    // Compiling the CEL of every rule is most of twlint's start-up: spread it over the cores.
+    let shared: &SourceMap = sources;
+    let loaded = crate::fleet::par_map(&ids, |(path, id)| {
+        let mut diags = Vec::new();
+        let rule = load_rule(*id, path, &shared.get(*id).text, &mut diags);
+        (rule, diags)
+    });
+    for (rule, d) in loaded {
+        diags.extend(d);
+        rules.extend(rule);
     }
     // Ids and names are permanent and unique across the shipped and the user's rules.
     let mut seen: HashMap<String, &Rule> = HashMap::new();

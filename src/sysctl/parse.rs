@@ -172,14 +172,10 @@ pub(crate) fn is_quoted(v: &[u8]) -> bool {
 /// the value or follows a blank, reads as a comment to the author. A '#' glued to text
 /// (`core#%p`) is more likely part of a string value.
 pub(crate) fn comment_start(v: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = memchr::memchr2(b'#', b';', &v[from..]).map(|i| from + i) {
-        if v[i] == b';' || i == 0 || v[i - 1] == b' ' || v[i - 1] == b'\t' {
-            return Some(i);
-        }
-        from = i + 1;
-    }
-    None
+    // Values are short: a plain loop beats setting up a vectorised search.
+    (0..v.len()).find(|&i| {
+        v[i] == b';' || (v[i] == b'#' && (i == 0 || v[i - 1] == b' ' || v[i - 1] == b'\t'))
+    })
 }
 
 /// Parses a configuration file (kind `File`) or a `sysctl -a` dump (kind `Dump`).

@@ -103,22 +103,24 @@ pub fn read(
         st.summary.bytes += n as u64;
         let eof = n == 0;
         filled += n;
-        let mut pos = 0;
-        let mut from = scanned;
-        while let Some(i) = memchr::memchr(b'\n', &buf[from..filled]) {
-            let next = from + i + 1;
-            st.line(&buf[pos..next], &mut f);
-            pos = next;
-            from = next;
-        }
-        if eof {
-            if pos < filled {
-                st.line(&buf[pos..filled], &mut f);
+        // The complete lines in the buffer (all of it at the end of the input).
+        let complete = if eof {
+            filled
+        } else {
+            match memchr::memrchr(b'\n', &buf[scanned..filled]) {
+                Some(i) => scanned + i + 1,
+                None => {
+                    scanned = filled;
+                    continue;
+                }
             }
+        };
+        st.lines(&buf[..complete], &mut f);
+        if eof {
             return Ok(st.summary);
         }
-        buf.copy_within(pos..filled, 0);
-        filled -= pos;
+        buf.copy_within(complete..filled, 0);
+        filled -= complete;
         scanned = filled;
     }
 }
@@ -131,13 +133,37 @@ struct State {
 }
 
 impl State {
+    /// Whole lines (the last one may lack its '\n' at the end of the input).
+    fn lines(&mut self, chunk: &[u8], f: &mut impl FnMut(Event<'_>)) {
+        // Validating a whole chunk at once is much cheaper than line by line; only a chunk with
+        // invalid UTF-8 is read line by line with U+FFFD, as the in-memory reader sees it (an
+        // invalid sequence never spans a newline, so the result is the same).
+        match std::str::from_utf8(chunk) {
+            Ok(text) => {
+                let mut pos = 0;
+                while pos < text.len() {
+                    let next =
+                        memchr::memchr(b'\n', &chunk[pos..]).map_or(text.len(), |i| pos + i + 1);
+                    self.line(&text[pos..next], f);
+                    pos = next;
+                }
+            }
+            Err(_) => {
+                let mut pos = 0;
+                while pos < chunk.len() {
+                    let next =
+                        memchr::memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i + 1);
+                    self.line(&String::from_utf8_lossy(&chunk[pos..next]), f);
+                    pos = next;
+                }
+            }
+        }
+    }
+
     /// One line, with its '\n' when it has one.
-    fn line(&mut self, raw: &[u8], f: &mut impl FnMut(Event<'_>)) {
+    fn line(&mut self, text: &str, f: &mut impl FnMut(Event<'_>)) {
         let line = self.summary.lines + 1;
         self.summary.lines = line;
-        // The in-memory reader sees invalid UTF-8 as U+FFFD; so does this one, line by line (an
-        // invalid sequence never spans a newline, so the result is the same).
-        let text = String::from_utf8_lossy(raw);
         let b = text.as_bytes();
         let raw_end = b.len();
         let mut end = if b.last() == Some(&b'\n') {
@@ -182,12 +208,18 @@ impl State {
                     }
                 }
                 self.summary.assignments += 1;
-                let key = dotted(&text[ks..ke], &mut self.key);
+                let (slashed, glob) = key_shape(&b[ks..ke]);
+                let raw_key = &text[ks..ke];
+                let key = if slashed {
+                    swap_separators(raw_key, &mut self.key)
+                } else {
+                    raw_key
+                };
                 f(Event::Assignment {
                     key,
                     value: &text[vs..ve],
                     ignore_failure: dash,
-                    glob: memchr::memchr3(b'*', b'?', b'[', key.as_bytes()).is_some(),
+                    glob,
                     line,
                 });
             }
@@ -195,19 +227,44 @@ impl State {
     }
 }
 
+/// One pass over a key as written: whether its first separator is `/` (so it needs
+/// [`swap_separators`]), and whether it has glob characters (which the swap does not change).
+fn key_shape(key: &[u8]) -> (bool, bool) {
+    let mut first_sep = 0u8;
+    let mut glob = false;
+    for &c in key {
+        match c {
+            b'.' | b'/' if first_sep == 0 => first_sep = c,
+            b'*' | b'?' | b'[' => glob = true,
+            _ => {}
+        }
+    }
+    (first_sep == b'/', glob)
+}
+
+/// A key written with `/` separators in dotted form (see [`super::normalize_key`]), built in
+/// `scratch` so no line allocates.
+fn swap_separators<'a>(raw: &str, scratch: &'a mut String) -> &'a str {
+    scratch.clear();
+    // Both separators are ASCII, so the text between them is copied as it is.
+    let mut from = 0;
+    for (i, c) in raw.bytes().enumerate() {
+        if c == b'.' || c == b'/' {
+            scratch.push_str(&raw[from..i]);
+            scratch.push(if c == b'/' { '.' } else { '/' });
+            from = i + 1;
+        }
+    }
+    scratch.push_str(&raw[from..]);
+    scratch
+}
+
 /// `raw` in dotted form: borrowed when it already is, else swapped into `scratch`.
 fn dotted<'a>(raw: &'a str, scratch: &'a mut String) -> &'a str {
-    match memchr::memchr2(b'.', b'/', raw.as_bytes()).map(|i| raw.as_bytes()[i]) {
-        Some(b'/') => {
-            scratch.clear();
-            scratch.extend(raw.chars().map(|c| match c {
-                '/' => '.',
-                '.' => '/',
-                c => c,
-            }));
-            scratch
-        }
-        _ => raw,
+    if key_shape(raw.as_bytes()).0 {
+        swap_separators(raw, scratch)
+    } else {
+        raw
     }
 }
 
@@ -216,9 +273,10 @@ fn dotted<'a>(raw: &'a str, scratch: &'a mut String) -> &'a str {
 /// no exclusion names, and among globs the last match wins.
 #[derive(Debug, Default, Clone)]
 pub struct Effective {
-    explicit: HashMap<String, String>,
+    // foldhash instead of SipHash: hashing keys was an eighth of the reader's instructions.
+    explicit: HashMap<String, String, foldhash::fast::RandomState>,
     globs: Vec<(String, String)>,
-    excluded: HashSet<String>,
+    excluded: HashSet<String, foldhash::fast::RandomState>,
     /// How many lines showed each problem.
     pub problems: HashMap<Problem, u64>,
     pub summary: Summary,
