@@ -66,7 +66,9 @@ fn value_for(key: &str, rng: &mut Rng) -> String {
         return format!("{}\t{}\t{}", 4096, 87380 + rng.below(1000), 6291456);
     }
     match rng.below(10) {
-        0 => String::new(),
+        // Empty values exist in real dumps (kernel.domainname), never for network numbers.
+        0 if !key.starts_with("net.") => String::new(),
+        0 => "1".into(),
         1 => format!("{}", rng.below(1 << 31)),
         2 => "0".into(),
         _ => format!("{}", rng.below(1000)),
@@ -132,8 +134,8 @@ const RELEASES: [&str; 6] = [
     "4.19.0-27-amd64",
     "5.4.0-42-generic",
     "5.15.0-105-generic",
-    "6.1.0-18-amd64",
     "6.8.0-45-generic",
+    "6.17.0-5-generic",
 ];
 
 /// One host's `sysctl -a` output as procps prints it (`key = value`, sorted, tabs between the
@@ -142,11 +144,9 @@ const RELEASES: [&str; 6] = [
 pub fn dump(n: usize, lines: usize) -> String {
     let keys = keys();
     let mut rng = Rng::new(1000 + n as u64);
+    let release = RELEASES[n % RELEASES.len()];
     let mut entries: Vec<(String, String)> = Vec::with_capacity(lines);
-    entries.push((
-        "kernel.osrelease".into(),
-        RELEASES[n % RELEASES.len()].into(),
-    ));
+    entries.push(("kernel.osrelease".into(), release.into()));
     let mut i = 0;
     while entries.len() < lines {
         let key = &keys[i % keys.len()];
@@ -174,8 +174,22 @@ pub fn dump(n: usize, lines: usize) -> String {
     set(&mut entries, "net.ipv4.tcp_fin_timeout", "60");
     set(&mut entries, "net.ipv4.tcp_max_tw_buckets", "262144");
     set(&mut entries, "net.ipv4.ip_local_reserved_ports", "");
+    // A dump lists only what its kernel has: tcp_tw_recycle before 4.12, tcp_tw_reuse_delay
+    // from 6.14 (the key list is 6.18's).
+    let old = release.starts_with("4.4.");
+    let new = release.starts_with("6.17.");
+    entries.retain(|e| e.0 != "net.ipv4.tcp_tw_reuse_delay" || new);
+    if new {
+        set(&mut entries, "net.ipv4.tcp_tw_reuse_delay", "1000");
+    }
+    if old {
+        // tcp_tw_reuse = 2 (loopback only) came with 4.19; 4.4 prints 0.
+        set(&mut entries, "net.ipv4.tcp_tw_recycle", "0");
+        set(&mut entries, "net.ipv4.tcp_tw_reuse", "0");
+    }
     match n % 7 {
-        1 => set(&mut entries, "net.ipv4.tcp_tw_recycle", "1"),
+        1 if old => set(&mut entries, "net.ipv4.tcp_tw_recycle", "1"),
+        1 => set(&mut entries, "net.ipv4.ip_local_port_range", "60000\t60100"),
         2 => set(&mut entries, "net.ipv4.tcp_max_tw_buckets", "5000"),
         3 => {
             set(&mut entries, "net.ipv4.tcp_tw_reuse", "1");
