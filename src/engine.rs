@@ -351,12 +351,15 @@ fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Where a rule's extra labels are collected: (node, key, rule id).
+type LabelKey = (String, &'static str, String);
+
 /// One linted set or dump, judged on its own.
 struct Judged1 {
     node: NodeSummary,
     verdicts: Vec<VerdictEntry>,
     diags: Vec<Diagnostic>,
-    labels: Vec<((String, &'static str, String), Vec<Label>)>,
+    labels: Vec<(LabelKey, Vec<Label>)>,
 }
 
 /// Judges one linted set or dump as a node without a topology. Needs only shared access to the
