@@ -66,7 +66,8 @@ struct Row {
     goal: String,
     measured: String,
     ratio: String,
-    ok: bool,
+    /// `None` for a figure given for reference, with no goal of its own.
+    ok: Option<bool>,
 }
 
 fn row(goal: &str, measured: String, ratio: String, ok: bool) -> Row {
@@ -74,7 +75,16 @@ fn row(goal: &str, measured: String, ratio: String, ok: bool) -> Row {
         goal: goal.into(),
         measured,
         ratio,
-        ok,
+        ok: Some(ok),
+    }
+}
+
+fn reference(what: &str, measured: String, ratio: String) -> Row {
+    Row {
+        goal: what.into(),
+        measured,
+        ratio,
+        ok: None,
     }
 }
 
@@ -170,11 +180,10 @@ fn main() {
         let set = twlint::sysctl::load_text("big.conf", &big_text, &mut sources);
         assert!(!set.files[0].assignments.is_empty());
     });
-    rows.push(row(
-        "(reference) same file, in-memory reader with every place and TW006 per override",
+    rows.push(reference(
+        "same file, in-memory reader (every line kept with its place, TW006 per override)",
         ms(t_mem),
         format!("{:.1} M lines/s", 1.0 / t_mem.as_secs_f64()),
-        true,
     ));
     drop(big_text);
     fs::remove_file(&big).ok();
@@ -222,11 +231,10 @@ fn main() {
     ));
     let (v, _) = time(many, || run(Command::new(BIN).arg("--version")));
     let (rules, _) = time(many, || run(Command::new(BIN).arg("rules")));
-    rows.push(row(
-        "(reference) start and exit: --version / `rules` (compiles the catalog)",
+    rows.push(reference(
+        "start and exit: `--version` / `rules` (compiles the catalog)",
         format!("{} / {}", ms(v), ms(rules)),
         format!("catalog {}", ms(rules.saturating_sub(v))),
-        true,
     ));
 
     // 4. Topologies: 1,000 nodes and 5,000 links, and the growth from 250 to 2,000 nodes.
@@ -275,7 +283,11 @@ fn print_table(rows: &[Row]) {
             r.goal,
             r.measured,
             r.ratio,
-            if r.ok { "met" } else { "NOT met" }
+            match r.ok {
+                Some(true) => "met",
+                Some(false) => "NOT met",
+                None => "(reference)",
+            }
         );
     }
 }
