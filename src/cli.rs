@@ -388,7 +388,8 @@ fn check(args: Args) -> io::Result<u8> {
     } else {
         0
     };
-    let mut out = io::stdout().lock();
+    // Buffered: stdout is line-buffered, and a report of many hosts has many lines.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let written = match args.format {
         Format::Human => {
             crate::cli_host::write_human(&mut out, style(args.color), host.as_ref(), &report)

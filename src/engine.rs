@@ -198,7 +198,7 @@ fn judge_key(
     key: &'static str,
     node: &NodeState,
     peer: Option<&NodeState>,
-    base: &cel::Context<'static, 'static>,
+    base: &cel::Context<'_, 'static>,
     subject: &str,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
     let Some(vars) = key_vars(&node.cfg, key) else {
@@ -385,18 +385,14 @@ fn dedupe(diags: &mut Vec<Diagnostic>) {
 /// Orders diagnostics by file and position (those without a place last), so a report reads top
 /// to bottom through each file and two runs list them identically.
 pub fn sort_by_place(diags: &mut [Diagnostic], sources: &SourceMap) {
-    diags.sort_by(|a, b| {
-        let key = |d: &Diagnostic| {
-            d.primary
-                .as_ref()
-                .map(|l| (sources.get(l.span.file).path.clone(), l.span.start))
-        };
-        match (key(a), key(b)) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
+    // The key borrows the path instead of cloning it for every comparison.
+    // `None` sorts before `Some`, hence the flag that puts place-less diagnostics last.
+    diags.sort_by_cached_key(|d| match d.primary.as_ref() {
+        Some(l) => (
+            false,
+            Some((sources.get(l.span.file).path.as_str(), l.span.start)),
+        ),
+        None => (true, None),
     });
 }
 
@@ -448,7 +444,79 @@ fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Where a rule's extra labels are collected: (node, key, rule id).
+type LabelKey = (String, &'static str, String);
+
+/// One linted set or dump, judged on its own.
+struct Judged1 {
+    node: NodeSummary,
+    verdicts: Vec<VerdictEntry>,
+    diags: Vec<Diagnostic>,
+    labels: Vec<(LabelKey, Vec<Label>)>,
+}
+
+/// Judges one linted set or dump as a node without a topology. Needs only shared access to the
+/// source map, so many hosts can be judged at once.
+fn judge_set(
+    name: &str,
+    set: &SysctlSet,
+    kernel: Option<KernelVersion>,
+    assumed: (KernelVersion, KernelOrigin),
+    rules: &RuleSet,
+    sources: &SourceMap,
+) -> Result<Judged1> {
+    let mut diags = Vec::new();
+    let mut verdicts = Vec::new();
+    let mut labels = Vec::new();
+    node_diags(name, set, &mut diags);
+    let dump_kernel = set
+        .kernel_release()
+        .and_then(|r| KernelVersion::parse(&r.value));
+    let (k, origin) = match (kernel, dump_kernel) {
+        (Some(k), _) => (k, KernelOrigin::Flag),
+        (None, Some(k)) => (k, KernelOrigin::Dump),
+        (None, None) => assumed,
+    };
+    let cfg = config::resolve(name, k, origin, Some(set), &[], &mut diags);
+    let state = node_state(cfg, &NodeInfo::default());
+    let root = eval::root_context();
+    let base = eval::base_context(&root, &state.cel, None);
+    for spec in config::judged_keys() {
+        let subject = format!("{name} / {}", spec.key);
+        let judged = judge_key(rules, spec.key, &state, None, &base, &subject)
+            .map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
+        if let Some(j) = judged {
+            if let Some((id, _)) = &j.rule {
+                labels.push(((name.to_string(), spec.key, id.clone()), j.labels.clone()));
+            }
+            verdicts.push(entry(None, None, &state, spec.key, &j));
+        }
+    }
+    let node = NodeSummary {
+        name: name.to_string(),
+        role: "generic".into(),
+        kernel: k,
+        kernel_origin: origin,
+        sources: set
+            .files
+            .iter()
+            .map(|f| sources.get(f.file).path.clone())
+            .collect(),
+    };
+    Ok(Judged1 {
+        node,
+        verdicts,
+        diags,
+        labels,
+    })
+}
+
 /// Judges sysctl files and dumps without a topology.
+///
+/// Every `sysctl -a` dump is a host of its own (its kernel from its `kernel.osrelease`);
+/// everything else is one set read with `sysctl --system` precedence, judged first. Dumps are
+/// read, parsed and judged on all cores ([`crate::fleet::par_map`]); the report lists them in
+/// argument order whatever the thread that judged them.
 pub fn lint_files(
     paths: &[PathBuf],
     kernel: Option<KernelVersion>,
@@ -469,21 +537,29 @@ pub fn lint_files_with(
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<Report> {
-    let kernel = opts.kernel;
-    let assumed = assumed(opts);
-    // Dumps are hosts of their own; everything else is one set read with --system precedence.
-    let mut dumps = Vec::new();
-    let mut confs = Vec::new();
-    for p in paths {
+    // Reading and recognising a dump is independent per path; an error stops the run at the
+    // first failing path in argument order, as a sequential read would.
+    enum Input {
+        Dump(String, String),
+        Conf,
+    }
+    let read: Vec<Result<Input>> = crate::fleet::par_map(paths, |p| {
         if p.is_file() {
             let text = sysctl::read_sysctl_text(p, p)?;
             if sysctl::is_dump(&text) {
                 // Keep the text: a dump is parsed from what was read here, not read again.
-                dumps.push((p.clone(), text));
-                continue;
+                return Ok(Input::Dump(p.display().to_string(), text));
             }
         }
-        confs.push(p.clone());
+        Ok(Input::Conf)
+    });
+    let mut dumps = Vec::new();
+    let mut confs = Vec::new();
+    for (p, r) in paths.iter().zip(read) {
+        match r? {
+            Input::Dump(name, text) => dumps.push((name, text)),
+            Input::Conf => confs.push(p.clone()),
+        }
     }
     let mut sets: Vec<(String, SysctlSet)> = Vec::new();
     if !confs.is_empty() {
@@ -494,51 +570,59 @@ pub fn lint_files_with(
             .join(", ");
         sets.push((name, sysctl::load(&confs, sources)?));
     }
-    for (path, text) in dumps {
-        let name = path.display().to_string();
-        let set = sysctl::load_text(&name, &text, sources);
-        sets.push((name, set));
-    }
+    // Registering is cheap and sequential (file ids follow argument order); parsing is not.
+    let dump_ids: Vec<(String, crate::source::FileId)> = dumps
+        .into_iter()
+        .map(|(name, text)| {
+            let id = sources.add(name.clone(), text);
+            (name, id)
+        })
+        .collect();
+    let shared: &SourceMap = sources;
+    sets.extend(crate::fleet::par_map(&dump_ids, |(name, id)| {
+        let text = &shared.get(*id).text;
+        (name.clone(), sysctl::load_registered(*id, text))
+    }));
+    lint_sets(&sets, opts, rules, sources)
+}
 
+/// Judges one text (a sysctl file or a `sysctl -a` dump) registered under `name`: the library
+/// entry for a single file held in memory (fuzzing, benchmarks, embedders).
+pub fn lint_text(
+    name: &str,
+    text: &str,
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<Report> {
+    let set = sysctl::load_text(name, text, sources);
+    let opts = Options {
+        kernel,
+        ..Options::default()
+    };
+    lint_sets(&[(name.to_string(), set)], &opts, rules, sources)
+}
+
+fn lint_sets(
+    sets: &[(String, SysctlSet)],
+    opts: &Options,
+    rules: &RuleSet,
+    sources: &SourceMap,
+) -> Result<Report> {
+    let assumed = assumed(opts);
+    let judged = crate::fleet::par_map(sets, |(name, set)| {
+        judge_set(name, set, opts.kernel, assumed, rules, sources)
+    });
     let mut diags = Vec::new();
     let mut verdicts = Vec::new();
     let mut nodes = Vec::new();
     let mut labels = HashMap::new();
-    for (name, set) in &sets {
-        node_diags(name, set, &mut diags);
-        let dump_kernel = set
-            .kernel_release()
-            .and_then(|r| KernelVersion::parse(&r.value));
-        let (k, origin) = match (kernel, dump_kernel) {
-            (Some(k), _) => (k, KernelOrigin::Flag),
-            (None, Some(k)) => (k, KernelOrigin::Dump),
-            (None, None) => assumed,
-        };
-        let cfg = config::resolve(name, k, origin, Some(set), &[], &mut diags);
-        let state = node_state(cfg, &NodeInfo::default());
-        let base = eval::base_context(&state.cel, None);
-        for spec in config::judged_keys() {
-            let subject = format!("{name} / {}", spec.key);
-            let judged = judge_key(rules, spec.key, &state, None, &base, &subject)
-                .map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
-            if let Some(j) = judged {
-                if let Some((id, _)) = &j.rule {
-                    labels.insert((name.clone(), spec.key, id.clone()), j.labels.clone());
-                }
-                verdicts.push(entry(None, None, &state, spec.key, &j));
-            }
-        }
-        nodes.push(NodeSummary {
-            name: name.clone(),
-            role: "generic".into(),
-            kernel: k,
-            kernel_origin: origin,
-            sources: set
-                .files
-                .iter()
-                .map(|f| sources.get(f.file).path.clone())
-                .collect(),
-        });
+    for j in judged {
+        let j = j?;
+        diags.extend(j.diags);
+        verdicts.extend(j.verdicts);
+        labels.extend(j.labels);
+        nodes.push(j.node);
     }
     verdict_diagnostics(&verdicts, &labels, &mut diags);
     dedupe(&mut diags);
@@ -811,6 +895,7 @@ fn judge_loaded(
     let mut hops = Vec::new();
     let mut labels: HashMap<(String, &'static str, String), Vec<Label>> = HashMap::new();
     let mut on_a_link = vec![false; states.len()];
+    let root = eval::root_context();
     for (link, l) in links.iter().zip(&topo.links) {
         let from_role = states[link.from].facts.role.clone();
         for client_side in [true, false] {
@@ -840,7 +925,8 @@ fn judge_loaded(
                 });
             }
             let hop_cel = eval::to_cel_hop(&hop);
-            let base = eval::base_context(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
+            let base =
+                eval::base_context(&root, &states[me].cel, Some((&states[peer].cel, &hop_cel)));
             let side = if client_side { "client" } else { "server" };
             for spec in config::judged_keys() {
                 let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
@@ -876,7 +962,7 @@ fn judge_loaded(
         if on_a_link[i] || s.facts.role == "nat" {
             continue;
         }
-        let base = eval::base_context(&s.cel, None);
+        let base = eval::base_context(&root, &s.cel, None);
         for spec in config::judged_keys() {
             let subject = format!("{} / {}", s.cfg.name, spec.key);
             if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)

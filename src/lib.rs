@@ -18,6 +18,7 @@ pub mod diag;
 pub mod engine;
 pub mod error;
 pub mod facts;
+pub mod fleet;
 pub mod host;
 pub mod kernel;
 pub mod read;

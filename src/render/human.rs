@@ -12,7 +12,7 @@ use crate::source::SourceMap;
 use ariadne::{Color, Config, IndexType, Label, ReportKind};
 use std::io::{self, Write};
 
-fn paint(style: Style, code: &str, text: &str) -> String {
+pub(crate) fn paint(style: Style, code: &str, text: &str) -> String {
     if style.color {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
@@ -30,7 +30,7 @@ fn verdict_word(style: Style, v: Verdict) -> String {
     paint(style, code, &format!("{:<9}", v.as_str()))
 }
 
-fn short_key(key: &str) -> &str {
+pub(crate) fn short_key(key: &str) -> &str {
     key.strip_prefix("net.ipv4.").unwrap_or(key)
 }
 
@@ -189,11 +189,28 @@ fn render_diag(
         Severity::Info => Color::Cyan,
     };
     let range = |s: crate::source::Span| {
-        // ariadne needs a non-empty range to draw a label.
-        if s.end > s.start {
-            s.start..s.end
+        // ariadne needs a non-empty range to draw a label, and slices the text by it: both ends
+        // go to character boundaries, an empty range covers the next whole character.
+        let text = &sources.get(s.file).text;
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let start = floor(s.start);
+        let end = floor(s.end);
+        if end > start {
+            start..end
         } else {
-            s.start..s.start + 1
+            match text[start..].chars().next() {
+                Some(c) => start..start + c.len_utf8(),
+                // At the very end: a text that lacks a final newline gets one below; in one that
+                // has it, point at that newline (past it there is no line; found by fuzzing).
+                None if text.ends_with('\n') => text.len() - 1..text.len(),
+                None => start..start + 1,
+            }
         }
     };
     let mut b = ariadne::Report::build(kind, (path(primary.span), range(primary.span)))
@@ -345,6 +362,9 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
         .iter()
         .filter(|d| d.severity == Severity::Warning)
         .count();
+    if let Some(fleet) = crate::fleet::Fleet::of(r) {
+        super::fleet::write_human(out, style, &fleet)?;
+    }
     if r.fatal {
         writeln!(
             out,

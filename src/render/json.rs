@@ -164,6 +164,10 @@ pub fn report(sources: &SourceMap, r: &Report) -> Value {
             "diagnostics": r.suppressed.len(),
         });
     }
+    // Only with several hosts, so single-host and topology reports keep their shape.
+    if let (Some(fleet), Some(obj)) = (crate::fleet::Fleet::of(r), out.as_object_mut()) {
+        obj.insert("fleet".into(), super::fleet::json(&fleet));
+    }
     out
 }
 

@@ -5,6 +5,7 @@
 //! are the report itself; `sarif`, `github`, `gcc`, `markdown` and `prometheus` feed other
 //! tools (code scanning, PR annotations, editors, PR comments, monitoring).
 
+pub mod fleet;
 pub mod gcc;
 pub mod github;
 pub mod human;

@@ -27,9 +27,20 @@ pub const VARIABLES: &[&str] = &[
     "key", "value", "num", "set", "present", "source", "node", "peer", "hop", "topology",
 ];
 
-/// A context holding the node (and, for a hop, the peer and hop) facts.
-pub fn base_context(node: &Value, hop: Option<(&Value, &Value)>) -> Context<'static, 'static> {
-    let mut ctx = Context::default();
+/// The root context every evaluation of one run shares: CEL's standard library. Building it
+/// is costly (it was a sixth of judging a large topology when made per hop), so a judge makes it
+/// once and gives each node and hop an inner scope of it.
+pub fn root_context() -> Context<'static, 'static> {
+    Context::default()
+}
+
+/// An inner scope of `root` holding the node (and, for a hop, the peer and hop) facts.
+pub fn base_context<'a>(
+    root: &'a Context<'static, 'static>,
+    node: &Value,
+    hop: Option<(&Value, &Value)>,
+) -> Context<'a, 'static> {
+    let mut ctx = root.new_inner_scope();
     ctx.add_variable_from_value("node", node.clone());
     match hop {
         Some((peer, hop)) => {
@@ -51,7 +62,7 @@ pub fn to_cel_hop(h: &HopFacts) -> Value {
 }
 
 /// Adds a key's variables in an inner scope.
-pub fn key_scope<'a>(base: &'a Context<'a, 'static>, k: &KeyVars) -> Context<'a, 'static> {
+pub fn key_scope<'a>(base: &'a Context<'_, 'static>, k: &KeyVars) -> Context<'a, 'static> {
     let mut inner = base.new_inner_scope();
     inner.add_variable_from_value("key", k.key.clone());
     inner.add_variable_from_value("value", k.value.clone());

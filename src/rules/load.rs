@@ -80,12 +80,23 @@ pub fn load_catalog(
     }
     let mut rules = Vec::new();
     let mut diags = Vec::new();
-    for (path, text) in texts {
-        let id = sources.add(path.clone(), text);
-        let text = sources.get(id).text.clone();
-        if let Some(rule) = load_rule(id, &path, &text, &mut diags) {
-            rules.push(rule);
-        }
+    let ids: Vec<(String, FileId)> = texts
+        .into_iter()
+        .map(|(path, text)| {
+            let id = sources.add(path.clone(), text);
+            (path, id)
+        })
+        .collect();
+    // Compiling the CEL of every rule is most of twlint's start-up: spread it over the cores.
+    let shared: &SourceMap = sources;
+    let loaded = crate::fleet::par_map(&ids, |(path, id)| {
+        let mut diags = Vec::new();
+        let rule = load_rule(*id, path, &shared.get(*id).text, &mut diags);
+        (rule, diags)
+    });
+    for (rule, d) in loaded {
+        diags.extend(d);
+        rules.extend(rule);
     }
     // Ids and names are permanent and unique across the shipped and the user's rules.
     let mut seen: HashMap<String, &Rule> = HashMap::new();
@@ -211,12 +222,16 @@ pub(super) fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: 
         let trimmed = expr_line.trim_start();
         if !trimmed.is_empty() {
             if let Some(pos) = raw.find(trimmed) {
-                let lead = expr_line.len() - trimmed.len();
-                let col = (col.max(0) as usize)
-                    .saturating_sub(lead)
-                    .min(trimmed.len());
-                let at = expr.span.start + pos + col;
-                return Span::new(expr.span.file, at, (at + 1).min(expr.span.end).max(at));
+                // CEL counts columns in characters; the span is in bytes and must cover whole
+                // characters (a span inside one made the renderer panic; found by fuzzing).
+                let lead = expr_line[..expr_line.len() - trimmed.len()].chars().count();
+                let col = (col.max(0) as usize).saturating_sub(lead);
+                let (offset, width) = trimmed
+                    .char_indices()
+                    .nth(col)
+                    .map_or((trimmed.len(), 0), |(i, c)| (i, c.len_utf8()));
+                let at = expr.span.start + pos + offset;
+                return Span::new(expr.span.file, at, (at + width).min(expr.span.end).max(at));
             }
         }
     }

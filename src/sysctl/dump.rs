@@ -44,9 +44,17 @@ pub fn is_dump(text: &str) -> bool {
     let mut leading_comments = 0usize;
     let mut osrelease = false;
     let mut tops = 0u16;
-    for raw in text.split('\n') {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    while pos <= bytes.len() {
+        // Lines as `split('\n')` gives them, found with memchr: a dump is judged on every run.
+        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+        let raw = &text[pos..end];
+        pos = end + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim().is_empty() {
+        // A line that starts with a visible ASCII character is not blank; only the others need
+        // the (Unicode) trim.
+        if !line.as_bytes().first().is_some_and(u8::is_ascii_graphic) && line.trim().is_empty() {
             continue;
         }
         if line.starts_with('#') || line.starts_with(';') {
@@ -76,19 +84,30 @@ pub fn is_dump(text: &str) -> bool {
 
 /// The key of a line printed by `sysctl -a`, or `None` when the line is not in that form.
 fn dump_line_key(line: &str) -> Option<&str> {
-    let (key, rest) = line.split_once(" =")?;
-    // procps prints "key = value"; an empty value leaves "key = " (or "key =" once an editor has
-    // stripped trailing blanks).
-    if !(rest.is_empty() || rest.starts_with(' ')) {
+    let b = line.as_bytes();
+    // The key ends at the first " =": that is the first '=' when a blank precedes it; when the
+    // first '=' has no blank before it, any later " =" would leave an '=' in the key.
+    let eq = memchr::memchr(b'=', b)?;
+    if eq == 0 || b[eq - 1] != b' ' {
         return None;
     }
-    let ok = !key.is_empty()
-        && !key.starts_with('-')
-        // procps prints dotted keys; a '/' only stands for a dot inside a component.
-        && key.bytes().find(|&b| b == b'.' || b == b'/') == Some(b'.')
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'=' | b'*' | b'?' | b'[' | b'#' | b';'));
+    let key = &line[..eq - 1];
+    // procps prints "key = value"; an empty value leaves "key = " (or "key =" once an editor has
+    // stripped trailing blanks).
+    if b.get(eq + 1).is_some_and(|&c| c != b' ') {
+        return None;
+    }
+    // procps prints dotted keys; a '/' only stands for a dot inside a component.
+    let mut first_sep = 0u8;
+    for &c in key.as_bytes() {
+        if !c.is_ascii_graphic() || matches!(c, b'=' | b'*' | b'?' | b'[' | b'#' | b';') {
+            return None;
+        }
+        if first_sep == 0 && (c == b'.' || c == b'/') {
+            first_sep = c;
+        }
+    }
+    let ok = !key.is_empty() && !key.starts_with('-') && first_sep == b'.';
     ok.then_some(key)
 }
 

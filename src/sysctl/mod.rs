@@ -5,12 +5,15 @@
 //! `parse` reads the line grammar of one file, `dump` recognises `sysctl -a` output, `load` finds
 //! and orders files as `sysctl --system` does, and `resolve` decides which assignment wins for
 //! each key and reports what only shows across assignments (duplicates, procps/systemd
-//! divergence). Problems in the content are [`Diagnostic`]s; only I/O failures are errors.
+//! divergence). `stream` reads a file of any length in constant memory with the same grammar,
+//! for values without places. Problems in the content are [`Diagnostic`]s; only I/O failures are
+//! errors.
 
 mod dump;
 mod load;
 mod parse;
 mod resolve;
+pub mod stream;
 
 pub use dump::is_dump;
 pub use load::{load, load_within, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
@@ -83,6 +86,11 @@ pub fn glob_matches(pattern: &str, key: &str) -> bool {
 /// Registers one in-memory file under `path` and resolves it alone.
 pub fn load_text(path: &str, text: &str, sources: &mut SourceMap) -> SysctlSet {
     let file = sources.add(path, text);
-    let parsed = parse_text(file, text);
-    resolve::resolve(vec![parsed], None)
+    load_registered(file, text)
+}
+
+/// Resolves one file already registered in a [`SourceMap`] as `file` (with `text` its text)
+/// alone. It needs no access to the map, so many files can be read at once.
+pub fn load_registered(file: FileId, text: &str) -> SysctlSet {
+    resolve::resolve(vec![parse_text(file, text)], None)
 }

@@ -56,6 +56,128 @@ pub fn has_glob(key: &str) -> bool {
     key.bytes().any(|b| matches!(b, b'*' | b'?' | b'['))
 }
 
+/// What one line is, as byte ranges into the text; finding it allocates nothing.
+///
+/// This is the grammar shared by the in-memory reader ([`parse`]) and the streaming one
+/// (`stream`): both turn a line into the same decision, so they cannot drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Line {
+    /// Blank, a comment, or too short to be anything: both tools skip it.
+    Skip,
+    /// `-key` without `=`: the key is excluded from globs.
+    Exclusion { ks: usize, ke: usize },
+    /// No `=` on a line that is not a comment (TW001, or TW012 on a line that starts with a
+    /// byte-order mark); `s` is its first non-blank byte.
+    NoEquals { s: usize },
+    /// Nothing before `=` (TW011): `s` is the first non-blank byte, `eq` the `=`.
+    EmptyKey { s: usize, eq: usize },
+    /// `key = value`: the key without a leading `-` and both trimmed of blanks. An empty value
+    /// is the empty range right after `=`.
+    Assign {
+        ks: usize,
+        ke: usize,
+        vs: usize,
+        ve: usize,
+        dash: bool,
+    },
+}
+
+/// Classifies the line `bytes[start..end]` (without its end-of-line bytes, which end at
+/// `raw_end`). `bom_line` is true for the first line of a text that starts with a byte-order mark.
+pub(crate) fn scan_line(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    raw_end: usize,
+    bom_line: bool,
+) -> Line {
+    let mut s = start;
+    while s < end && is_blank(bytes[s]) {
+        s += 1;
+    }
+    // procps skips a line shorter than two bytes, counting its EOL, after leading blanks: a lone
+    // `x` on the last line without a final newline is skipped, `x` followed by a newline is a
+    // syntax error (systemd reports both; twlint follows procps, the stricter reader of the two
+    // would be noise for a line that cannot be anything but a typo).
+    if s == end || raw_end - s < 2 {
+        return Line::Skip;
+    }
+    // A byte-order mark is not a blank to either tool, so `#` after it does not start a comment.
+    if !bom_line && (bytes[s] == b'#' || bytes[s] == b';') {
+        return Line::Skip;
+    }
+    // The key starts after a leading '-' (the "ignore failure" / exclusion marker). procps keeps
+    // blanks after the '-' as part of the key (and fails to find it); systemd strips them. twlint
+    // strips them too, so the key is the one the author meant.
+    // After a byte-order mark the '-' is inside the key, so it is no marker (the tools agree).
+    let dash = bytes[s] == b'-';
+    let key_from = s + usize::from(dash);
+    let Some(eq) = memchr::memchr(b'=', &bytes[s..end]).map(|i| s + i) else {
+        if dash {
+            let (ks, ke) = trim_range(bytes, key_from, end);
+            return Line::Exclusion { ks, ke };
+        }
+        return Line::NoEquals { s };
+    };
+    let (ks, ke) = trim_range(bytes, key_from, eq);
+    let (vs, ve) = match trim_range(bytes, eq + 1, end) {
+        // An empty value points right after `=`, where the value was expected.
+        (vs, ve) if vs == ve => (eq + 1, eq + 1),
+        range => range,
+    };
+    if ks == ke || (bom_line && &bytes[ks..ke] == BOM.as_bytes()) {
+        return Line::EmptyKey { s, eq };
+    }
+    Line::Assign {
+        ks,
+        ke,
+        vs,
+        ve,
+        dash,
+    }
+}
+
+/// The lines of a text as (start, end without EOL bytes, start of the next line). Lines end at
+/// '\n'; a '\r' before it belongs to the EOL, not to the line.
+pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= bytes.len() {
+            return None;
+        }
+        let (end, next) = match memchr::memchr(b'\n', &bytes[pos..]) {
+            Some(i) => (pos + i, pos + i + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        let line_end = if end > pos && bytes[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        let line = (pos, line_end, next);
+        pos = next;
+        Some(line)
+    })
+}
+
+/// TW008: the value starts with a quote and the same quote comes again later.
+pub(crate) fn is_quoted(v: &[u8]) -> bool {
+    match v.first() {
+        Some(&q) if q == b'"' || q == b'\'' => v[1..].contains(&q),
+        _ => false,
+    }
+}
+
+/// TW005: where a comment-looking part of a value starts. A ';' anywhere, or a '#' that starts
+/// the value or follows a blank, reads as a comment to the author. A '#' glued to text
+/// (`core#%p`) is more likely part of a string value.
+pub(crate) fn comment_start(v: &[u8]) -> Option<usize> {
+    // Values are short: a plain loop beats setting up a vectorised search.
+    (0..v.len()).find(|&i| {
+        v[i] == b';' || (v[i] == b'#' && (i == 0 || v[i - 1] == b' ' || v[i - 1] == b'\t'))
+    })
+}
+
 /// Parses a configuration file (kind `File`) or a `sysctl -a` dump (kind `Dump`).
 ///
 /// Both use the same line grammar: a dump is a file that only contains assignments. What differs
@@ -72,23 +194,8 @@ pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
     };
     let bytes = text.as_bytes();
     let has_bom = text.starts_with(BOM);
-    let mut pos = 0;
-    let mut first = true;
-    while pos < bytes.len() {
-        // Lines end at '\n'; a '\r' before it belongs to the EOL, not to the line.
-        let (end, next) = match bytes[pos..].iter().position(|&b| b == b'\n') {
-            Some(i) => (pos + i, pos + i + 1),
-            None => (bytes.len(), bytes.len()),
-        };
-        let line_end = if end > pos && bytes[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
-        };
-        let bom_line = first && has_bom;
-        first = false;
-        parse_line(&mut parsed, text, pos, line_end, next, bom_line);
-        pos = next;
+    for (i, (pos, line_end, next)) in lines(bytes).enumerate() {
+        parse_line(&mut parsed, text, pos, line_end, next, i == 0 && has_bom);
     }
     if kind == SourceKind::Dump {
         parsed.kernel_release = parsed
@@ -109,90 +216,73 @@ fn parse_line(
     raw_end: usize,
     bom_line: bool,
 ) {
-    let bytes = text.as_bytes();
     let file = parsed.file;
     let line = Span::new(file, start, end);
-    let mut s = start;
-    while s < end && is_blank(bytes[s]) {
-        s += 1;
-    }
-    // procps skips a line shorter than two bytes, counting its EOL, after leading blanks: a lone
-    // `x` on the last line without a final newline is skipped, `x` followed by a newline is a
-    // syntax error (systemd reports both; twlint follows procps, the stricter reader of the two
-    // would be noise for a line that cannot be anything but a typo).
-    if s == end || raw_end - s < 2 {
-        return;
-    }
-    // A byte-order mark is not a blank to either tool, so `#` after it does not start a comment.
-    if !bom_line && (bytes[s] == b'#' || bytes[s] == b';') {
-        return;
-    }
-    let eq = bytes[s..end].iter().position(|&b| b == b'=').map(|i| s + i);
-    // The key starts after a leading '-' (the "ignore failure" / exclusion marker). procps keeps
-    // blanks after the '-' as part of the key (and fails to find it); systemd strips them. twlint
-    // strips them too, so the key is the one the author meant.
-    // After a byte-order mark the '-' is inside the key, so it is no marker (the tools agree).
-    let dash = bytes[s] == b'-';
-    let key_from = s + usize::from(dash);
-    let Some(eq) = eq else {
-        if dash {
-            let (ks, ke) = trim_range(bytes, key_from, end);
+    match scan_line(text.as_bytes(), start, end, raw_end, bom_line) {
+        Line::Skip => {}
+        Line::Exclusion { ks, ke } => {
             let pattern = Spanned::new(normalize_key(&text[ks..ke]), Span::new(file, ks, ke));
             parsed.exclusions.push(Exclusion { pattern });
-            return;
         }
-        if bom_line {
-            parsed.diagnostics.push(bom_diagnostic(file, start, None));
-        } else {
-            parsed.diagnostics.push(syntax_error(line, &text[s..end]));
+        Line::NoEquals { s } => {
+            if bom_line {
+                parsed.diagnostics.push(bom_diagnostic(file, start, None));
+            } else {
+                parsed.diagnostics.push(syntax_error(line, &text[s..end]));
+            }
         }
-        return;
-    };
-    let (ks, ke) = trim_range(bytes, key_from, eq);
-    let (vs, ve) = match trim_range(bytes, eq + 1, end) {
-        // An empty value points right after `=`, where the value was expected.
-        (vs, ve) if vs == ve => (eq + 1, eq + 1),
-        range => range,
-    };
-    if ks == ke || (bom_line && &text[ks..ke] == BOM) {
-        parsed
-            .diagnostics
-            .push(empty_key(Span::new(file, s, eq + 1), line));
-        return;
+        Line::EmptyKey { s, eq } => {
+            parsed
+                .diagnostics
+                .push(empty_key(Span::new(file, s, eq + 1), line));
+        }
+        Line::Assign {
+            ks,
+            ke,
+            vs,
+            ve,
+            dash,
+        } => {
+            let key_text = &text[ks..ke];
+            let key = normalize_key(key_text);
+            if bom_line && key_text.starts_with(BOM) {
+                parsed.diagnostics.push(bom_diagnostic(
+                    file,
+                    start,
+                    Some((key[BOM.len()..].to_owned(), Span::new(file, ks, ke))),
+                ));
+            }
+            let bytes = text.as_bytes();
+            if dash && ks > start && is_blank(bytes[ks - 1]) {
+                // Found by the differential test (tests/differential.rs): the tools end differently.
+                let mut d = ks - 1;
+                while d > start && bytes[d] != b'-' {
+                    d -= 1;
+                }
+                parsed.diagnostics.push(
+                    Diagnostic::warning(
+                        "TW010",
+                        format!("a blank after `-`: procps never applies `{key}`, systemd-sysctl does"),
+                    )
+                    .with_key(key.as_str())
+                    .at(Span::new(file, d, ks), "procps keeps this blank in the key")
+                    .with_help("write `-` directly before the key")
+                    .with_note("procps looks up `/proc/sys/ net/...`, which does not exist, and skips the line; systemd-sysctl strips the blank; twlint shows systemd's value"),
+                );
+            }
+            let value = Spanned::new(text[vs..ve].to_owned(), Span::new(file, vs, ve));
+            if parsed.kind == SourceKind::File {
+                check_value(parsed, &key, &value);
+            }
+            parsed.assignments.push(Assignment {
+                glob: has_glob(&key),
+                key: Spanned::new(key, Span::new(file, ks, ke)),
+                value,
+                ignore_failure: dash,
+                line,
+            });
+        }
     }
-    let key_text = &text[ks..ke];
-    let key = normalize_key(key_text);
-    if bom_line && key_text.starts_with(BOM) {
-        parsed.diagnostics.push(bom_diagnostic(
-            file,
-            start,
-            Some((key[BOM.len()..].to_owned(), Span::new(file, ks, ke))),
-        ));
-    }
-    if dash && is_blank(bytes[key_from]) {
-        // Found by the differential test (tests/differential.rs): the tools end differently.
-        parsed.diagnostics.push(
-            Diagnostic::warning(
-                "TW010",
-                format!("a blank after `-`: procps never applies `{key}`, systemd-sysctl does"),
-            )
-            .with_key(key.as_str())
-            .at(Span::new(file, s, ks), "procps keeps this blank in the key")
-            .with_help("write `-` directly before the key")
-            .with_note("procps looks up `/proc/sys/ net/...`, which does not exist, and skips the line; systemd-sysctl strips the blank; twlint shows systemd's value"),
-        );
-    }
-    let value = Spanned::new(text[vs..ve].to_owned(), Span::new(file, vs, ve));
-    if parsed.kind == SourceKind::File {
-        check_value(parsed, &key, &value);
-    }
-    parsed.assignments.push(Assignment {
-        glob: has_glob(&key),
-        key: Spanned::new(key, Span::new(file, ks, ke)),
-        value,
-        ignore_failure: dash,
-        line,
-    });
 }
 
 /// TW005 and TW008: the two ways a value is written that the tools do not read as the author
@@ -201,34 +291,27 @@ fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
     let v = value.value.as_bytes();
     let file = value.span.file;
     let base = value.span.start;
-    if let Some(&q) = v.first().filter(|&&b| b == b'"' || b == b'\'') {
-        if v[1..].contains(&q) {
-            parsed.diagnostics.push(
-                Diagnostic::error(
-                    "TW008",
-                    format!("the value of `{key}` is wrapped in quotes"),
-                )
-                .with_verdict(Verdict::Dangerous)
-                .with_key(key)
-                .at(value.span, "the quotes are part of the value")
-                .with_help(
-                    "Remove the quotes: write the fields separated by blanks, as in \
-                         `key = 32768 60999`.",
-                )
-                .with_note(
-                    "procps sysctl and systemd-sysctl write everything after `=` to the kernel, \
-                         quotes included, and the kernel rejects a number that starts with a quote \
-                         (EINVAL)",
-                ),
-            );
-        }
+    if is_quoted(v) {
+        parsed.diagnostics.push(
+            Diagnostic::error(
+                "TW008",
+                format!("the value of `{key}` is wrapped in quotes"),
+            )
+            .with_verdict(Verdict::Dangerous)
+            .with_key(key)
+            .at(value.span, "the quotes are part of the value")
+            .with_help(
+                "Remove the quotes: write the fields separated by blanks, as in \
+                     `key = 32768 60999`.",
+            )
+            .with_note(
+                "procps sysctl and systemd-sysctl write everything after `=` to the kernel, \
+                     quotes included, and the kernel rejects a number that starts with a quote \
+                     (EINVAL)",
+            ),
+        );
     }
-    // A ';' anywhere, or a '#' that starts the value or follows a blank, reads as a comment to
-    // the author. A '#' glued to text (`core#%p`) is more likely part of a string value.
-    let comment = (0..v.len()).find(|&i| {
-        v[i] == b';' || (v[i] == b'#' && (i == 0 || v[i - 1] == b' ' || v[i - 1] == b'\t'))
-    });
-    if let Some(i) = comment {
+    if let Some(i) = comment_start(v) {
         let mark = v[i] as char;
         parsed.diagnostics.push(
             Diagnostic::warning(

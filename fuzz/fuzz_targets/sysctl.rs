@@ -1,0 +1,38 @@
+//! The sysctl reader: any bytes as a configuration file, read, judged and rendered; and read
+//! again by the streaming reader, which must agree on every value.
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use twlint::source::SourceMap;
+
+fuzz_target!(|data: &[u8]| {
+    // The reader sees what `read_text` gives it: invalid UTF-8 replaced by U+FFFD.
+    let text = String::from_utf8_lossy(data);
+    let _ = twlint::sysctl::is_dump(&text);
+    let mut sources = SourceMap::new();
+    let report = twlint::engine::lint_text(
+        "fuzz.conf",
+        &text,
+        common::kernel_for(data),
+        common::rules(),
+        &mut sources,
+    )
+    .expect("the catalog's rules do not fail");
+    common::render_all(&sources, &report);
+    // The streaming reader applies the same grammar: it must find the same effective values.
+    let set = twlint::sysctl::load_text("same.conf", &text, &mut sources);
+    let kind = set.files[0].kind;
+    let streamed = twlint::sysctl::stream::effective(data, kind).expect("reading from memory");
+    for (key, value) in streamed.explicit() {
+        let held = set.get(key).map(|s| s.value.value);
+        assert_eq!(Some(value), held.as_deref(), "key {key:?}");
+    }
+    for d in &report.diagnostics {
+        for l in d.primary.iter().chain(&d.secondary) {
+            let _ = sources.location(l.span);
+            let _ = sources.slice(l.span);
+        }
+    }
+});

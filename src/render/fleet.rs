@@ -1,0 +1,86 @@
+//! The fleet summary of a run over many hosts, in the human and JSON formats: which hosts have
+//! which dangerous settings (see [`crate::fleet::Fleet`]).
+
+use super::human::{paint, short_key};
+use super::Style;
+use crate::fleet::Fleet;
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+/// A table of hosts by the keys that are dangerous on at least one of them, then one line per
+/// key with the number of hosts.
+pub fn write_human(out: &mut dyn Write, style: Style, f: &Fleet) -> io::Result<()> {
+    let affected = f.hosts.iter().filter(|h| !h.dangerous.is_empty()).count();
+    writeln!(
+        out,
+        "{}",
+        paint(
+            style,
+            "1",
+            &format!(
+                "fleet: {} hosts, {affected} with dangerous settings",
+                f.hosts.len()
+            )
+        )
+    )?;
+    let keys: Vec<&'static str> = f.dangerous.keys().copied().collect();
+    let host_w = f
+        .hosts
+        .iter()
+        .map(|h| h.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let kernel_w = f
+        .hosts
+        .iter()
+        .map(|h| h.kernel.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let widths: Vec<usize> = keys.iter().map(|k| short_key(k).len().max(9)).collect();
+    let mut head = format!("  {:<host_w$}  {:<kernel_w$}", "host", "kernel");
+    for (k, w) in keys.iter().zip(&widths) {
+        head.push_str(&format!("  {:<w$}", short_key(k)));
+    }
+    head.push_str("  pointless  errors");
+    writeln!(out, "{}", head.trim_end())?;
+    for h in &f.hosts {
+        write!(out, "  {:<host_w$}  {:<kernel_w$}", h.name, h.kernel)?;
+        for (k, w) in keys.iter().zip(&widths) {
+            // Pad before painting so escape codes do not break the column.
+            let cell = if h.dangerous.contains(k) {
+                paint(style, "1;31", &format!("{:<w$}", "dangerous"))
+            } else {
+                format!("{:<w$}", "-")
+            };
+            write!(out, "  {cell}")?;
+        }
+        writeln!(out, "  {:<9}  {}", h.pointless.len(), h.errors)?;
+    }
+    for (k, hosts) in &f.dangerous {
+        writeln!(
+            out,
+            "  {} is dangerous on {} of {} hosts",
+            short_key(k),
+            hosts.len(),
+            f.hosts.len()
+        )?;
+    }
+    writeln!(out)
+}
+
+/// The `fleet` section of the JSON report.
+pub fn json(f: &Fleet) -> Value {
+    json!({
+        "hosts": f.hosts.iter().map(|h| json!({
+            "name": h.name,
+            "kernel": h.kernel,
+            "dangerous": h.dangerous,
+            "pointless": h.pointless,
+            "errors": h.errors,
+        })).collect::<Vec<_>>(),
+        "dangerous": f.dangerous,
+        "with_dangerous": f.hosts.iter().filter(|h| !h.dangerous.is_empty()).count(),
+    })
+}

@@ -1,0 +1,476 @@
+//! Reading a sysctl file as a stream, in memory that does not grow with the file.
+//!
+//! The in-memory reader (`parse`, `resolve`) keeps every line with its place, because a report
+//! points at lines. This module is for what does not need places: inputs of any length, and
+//! embedders that only want values. It reads through a fixed buffer, applies the very grammar of
+//! the in-memory reader to each line ([`super::parse::scan_line`], the same value checks) and
+//! hands every line to a callback as borrowed text, so memory depends on the longest line, not on
+//! the number of lines. [`effective`] folds the lines into effective values with the precedence
+//! `resolve` uses: memory then grows with the number of distinct keys only.
+
+use super::parse::{comment_start, is_quoted, scan_line, Line};
+use super::resolve::glob_match;
+use super::SourceKind;
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read};
+
+/// The read buffer; a line longer than this grows it (to the length of that line).
+pub const BUFFER: usize = 64 * 1024;
+
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// A problem a single line shows, with the code of the diagnostic the in-memory reader gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Problem {
+    /// TW001: neither a comment nor an assignment.
+    NotAssignment,
+    /// TW012: the first line starts with a byte-order mark.
+    ByteOrderMark,
+    /// TW011: nothing before `=`.
+    EmptyKey,
+    /// TW008: a value wrapped in quotes (configuration files only).
+    QuotedValue,
+    /// TW005: `#` or `;` after a value (configuration files only).
+    InlineComment,
+}
+
+impl Problem {
+    pub fn code(self) -> &'static str {
+        match self {
+            Problem::NotAssignment => "TW001",
+            Problem::ByteOrderMark => "TW012",
+            Problem::EmptyKey => "TW011",
+            Problem::QuotedValue => "TW008",
+            Problem::InlineComment => "TW005",
+        }
+    }
+}
+
+/// One line of interest, borrowed from the buffer (valid only during the callback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// `key = value`: the key in dotted form (see [`super::normalize_key`]), the value trimmed.
+    Assignment {
+        key: &'a str,
+        value: &'a str,
+        ignore_failure: bool,
+        glob: bool,
+        line: u64,
+    },
+    /// `-key` without `=`.
+    Exclusion { key: &'a str, line: u64 },
+    /// A problem on a line; an assignment line with a problem is also reported as assignment.
+    Problem { problem: Problem, line: u64 },
+}
+
+/// What a stream held.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub bytes: u64,
+    pub lines: u64,
+    pub assignments: u64,
+    pub problems: u64,
+}
+
+/// Reads `input` line by line and calls `f` for every assignment, exclusion and problem, in
+/// file order. `kind` says whether the text is configuration or a `sysctl -a` dump (a dump's
+/// values are not checked for quotes and comments, as in the in-memory reader).
+pub fn read(
+    mut input: impl Read,
+    kind: SourceKind,
+    mut f: impl FnMut(Event<'_>),
+) -> io::Result<Summary> {
+    let mut st = State {
+        kind,
+        summary: Summary::default(),
+        key: String::new(),
+    };
+    let mut buf = vec![0u8; BUFFER];
+    let mut filled = 0;
+    // How much of the partial line at the start of the buffer is known to hold no newline, so a
+    // long line read in many small pieces is searched once, not once per piece.
+    let mut scanned = 0;
+    loop {
+        if filled == buf.len() {
+            // One line fills the whole buffer: make room for the rest of it.
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = match input.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        st.summary.bytes += n as u64;
+        let eof = n == 0;
+        filled += n;
+        // The complete lines in the buffer (all of it at the end of the input).
+        let complete = if eof {
+            filled
+        } else {
+            match memchr::memrchr(b'\n', &buf[scanned..filled]) {
+                Some(i) => scanned + i + 1,
+                None => {
+                    scanned = filled;
+                    continue;
+                }
+            }
+        };
+        st.lines(&buf[..complete], &mut f);
+        if eof {
+            return Ok(st.summary);
+        }
+        buf.copy_within(complete..filled, 0);
+        filled -= complete;
+        scanned = filled;
+    }
+}
+
+struct State {
+    kind: SourceKind,
+    summary: Summary,
+    /// The dotted form of a key written with `/`, reused from line to line.
+    key: String,
+}
+
+impl State {
+    /// Whole lines (the last one may lack its '\n' at the end of the input).
+    fn lines(&mut self, chunk: &[u8], f: &mut impl FnMut(Event<'_>)) {
+        // Validating a whole chunk at once is much cheaper than line by line; only a chunk with
+        // invalid UTF-8 is read line by line with U+FFFD, as the in-memory reader sees it (an
+        // invalid sequence never spans a newline, so the result is the same).
+        match std::str::from_utf8(chunk) {
+            Ok(text) => {
+                let mut pos = 0;
+                while pos < text.len() {
+                    let next =
+                        memchr::memchr(b'\n', &chunk[pos..]).map_or(text.len(), |i| pos + i + 1);
+                    self.line(&text[pos..next], f);
+                    pos = next;
+                }
+            }
+            Err(_) => {
+                let mut pos = 0;
+                while pos < chunk.len() {
+                    let next =
+                        memchr::memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i + 1);
+                    self.line(&String::from_utf8_lossy(&chunk[pos..next]), f);
+                    pos = next;
+                }
+            }
+        }
+    }
+
+    /// One line, with its '\n' when it has one.
+    fn line(&mut self, text: &str, f: &mut impl FnMut(Event<'_>)) {
+        let line = self.summary.lines + 1;
+        self.summary.lines = line;
+        let b = text.as_bytes();
+        let raw_end = b.len();
+        let mut end = if b.last() == Some(&b'\n') {
+            raw_end - 1
+        } else {
+            raw_end
+        };
+        if end > 0 && b[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let bom_line = line == 1 && b.starts_with(BOM);
+        let mut problem = |p: Problem, summary: &mut Summary| {
+            summary.problems += 1;
+            f(Event::Problem { problem: p, line });
+        };
+        match scan_line(b, 0, end, raw_end, bom_line) {
+            Line::Skip => {}
+            Line::Exclusion { ks, ke } => {
+                let key = dotted(&text[ks..ke], &mut self.key);
+                f(Event::Exclusion { key, line });
+            }
+            Line::NoEquals { .. } if bom_line => problem(Problem::ByteOrderMark, &mut self.summary),
+            Line::NoEquals { .. } => problem(Problem::NotAssignment, &mut self.summary),
+            Line::EmptyKey { .. } => problem(Problem::EmptyKey, &mut self.summary),
+            Line::Assign {
+                ks,
+                ke,
+                vs,
+                ve,
+                dash,
+            } => {
+                if bom_line && b[ks..].starts_with(BOM) {
+                    problem(Problem::ByteOrderMark, &mut self.summary);
+                }
+                let value = &b[vs..ve];
+                if self.kind == SourceKind::File {
+                    if is_quoted(value) {
+                        problem(Problem::QuotedValue, &mut self.summary);
+                    }
+                    if comment_start(value).is_some() {
+                        problem(Problem::InlineComment, &mut self.summary);
+                    }
+                }
+                self.summary.assignments += 1;
+                let (slashed, glob) = key_shape(&b[ks..ke]);
+                let raw_key = &text[ks..ke];
+                let key = if slashed {
+                    swap_separators(raw_key, &mut self.key)
+                } else {
+                    raw_key
+                };
+                f(Event::Assignment {
+                    key,
+                    value: &text[vs..ve],
+                    ignore_failure: dash,
+                    glob,
+                    line,
+                });
+            }
+        }
+    }
+}
+
+/// One pass over a key as written: whether its first separator is `/` (so it needs
+/// [`swap_separators`]), and whether it has glob characters (which the swap does not change).
+fn key_shape(key: &[u8]) -> (bool, bool) {
+    let mut first_sep = 0u8;
+    let mut glob = false;
+    for &c in key {
+        match c {
+            b'.' | b'/' if first_sep == 0 => first_sep = c,
+            b'*' | b'?' | b'[' => glob = true,
+            _ => {}
+        }
+    }
+    (first_sep == b'/', glob)
+}
+
+/// A key written with `/` separators in dotted form (see [`super::normalize_key`]), built in
+/// `scratch` so no line allocates.
+fn swap_separators<'a>(raw: &str, scratch: &'a mut String) -> &'a str {
+    scratch.clear();
+    // Both separators are ASCII, so the text between them is copied as it is.
+    let mut from = 0;
+    for (i, c) in raw.bytes().enumerate() {
+        if c == b'.' || c == b'/' {
+            scratch.push_str(&raw[from..i]);
+            scratch.push(if c == b'/' { '.' } else { '/' });
+            from = i + 1;
+        }
+    }
+    scratch.push_str(&raw[from..]);
+    scratch
+}
+
+/// `raw` in dotted form: borrowed when it already is, else swapped into `scratch`.
+fn dotted<'a>(raw: &'a str, scratch: &'a mut String) -> &'a str {
+    if key_shape(raw.as_bytes()).0 {
+        swap_separators(raw, scratch)
+    } else {
+        raw
+    }
+}
+
+/// The effective values of one stream, with the precedence of the in-memory reader: the last
+/// explicit assignment of a key wins; a glob reaches only keys that no explicit assignment and
+/// no exclusion names, and among globs the last match wins.
+#[derive(Debug, Default, Clone)]
+pub struct Effective {
+    // foldhash instead of SipHash: hashing keys was an eighth of the reader's instructions.
+    explicit: HashMap<String, String, foldhash::fast::RandomState>,
+    globs: Vec<(String, String)>,
+    excluded: HashSet<String, foldhash::fast::RandomState>,
+    /// How many lines showed each problem.
+    pub problems: HashMap<Problem, u64>,
+    pub summary: Summary,
+}
+
+impl Effective {
+    /// The effective value of a dotted key.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        if let Some(v) = self.explicit.get(key) {
+            return Some(v);
+        }
+        if self.excluded.contains(key) {
+            return None;
+        }
+        self.globs
+            .iter()
+            .rev()
+            .find(|(pattern, _)| glob_match(pattern, key))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Explicitly assigned keys and their effective values, in no particular order.
+    pub fn explicit(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.explicit.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// Reads a stream into its effective values.
+pub fn effective(input: impl Read, kind: SourceKind) -> io::Result<Effective> {
+    let mut out = Effective::default();
+    let summary = read(input, kind, |e| match e {
+        Event::Assignment {
+            key,
+            value,
+            glob: false,
+            ..
+        } => match out.explicit.get_mut(key) {
+            // Reuse the value's allocation: most lines of a long file assign a key seen before.
+            Some(v) => {
+                v.clear();
+                v.push_str(value);
+            }
+            None => {
+                out.explicit.insert(key.to_owned(), value.to_owned());
+            }
+        },
+        Event::Assignment { key, value, .. } => {
+            out.globs.push((key.to_owned(), value.to_owned()));
+        }
+        Event::Exclusion { key, .. } => {
+            if !out.excluded.contains(key) {
+                out.excluded.insert(key.to_owned());
+            }
+        }
+        Event::Problem { problem, .. } => *out.problems.entry(problem).or_default() += 1,
+    })?;
+    out.summary = summary;
+    Ok(out)
+}
+
+/// Reads a text in memory as a stream; for tests and callers that hold the text already.
+pub fn effective_text(text: &str, kind: SourceKind) -> Effective {
+    effective(text.as_bytes(), kind).expect("reading from memory cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceMap;
+    use crate::sysctl::{load_text, parse_text};
+
+    /// The streaming reader and the in-memory reader agree on every value and every line-level
+    /// problem of `text`.
+    fn agree(text: &str) {
+        let mut sources = SourceMap::new();
+        let set = load_text("t.conf", text, &mut sources);
+        let file = &set.files[0];
+        let eff = effective_text(text, file.kind);
+        for a in &file.assignments {
+            assert_eq!(
+                eff.get(&a.key.value),
+                set.get(&a.key.value).map(|s| s.value.value).as_deref(),
+                "{:?} in {text:?}",
+                a.key.value
+            );
+        }
+        let mut explicit = 0;
+        for (k, v) in eff.explicit() {
+            assert_eq!(Some(v), set.get(k).map(|s| s.value.value).as_deref());
+            explicit += 1;
+        }
+        let mut keys: Vec<&str> = file
+            .assignments
+            .iter()
+            .filter(|a| !a.glob)
+            .map(|a| a.key.value.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(explicit, keys.len());
+        let line_codes = ["TW001", "TW005", "TW008", "TW011", "TW012"];
+        let mut expected: HashMap<&str, u64> = HashMap::new();
+        for d in &file.diagnostics {
+            if line_codes.contains(&d.code.as_str()) {
+                *expected.entry(d.code.as_str()).or_default() += 1;
+            }
+        }
+        let got: HashMap<&str, u64> = eff.problems.iter().map(|(p, n)| (p.code(), *n)).collect();
+        assert_eq!(got, expected, "{text:?}");
+        assert_eq!(eff.summary.assignments as usize, file.assignments.len());
+        assert_eq!(eff.summary.bytes as usize, text.len());
+    }
+
+    #[test]
+    fn agrees_with_the_in_memory_reader_on_the_grammar() {
+        for text in [
+            "# a\n  ; b\n\t# c = 1\nnet.ipv4.tcp_fin_timeout = 30 # thirty\n",
+            "\n  net.ipv4.tcp_tw_reuse\t=  1  \n",
+            "net/ipv4/conf/eth0.100/rp_filter = 1\nnet.ipv4.conf.eth0/100.arp_filter = 1\n",
+            "net.ipv4.tcp_fin_timeout = 35\r\nnet.ipv4.ip_local_port_range = 40000 50000\r\n",
+            "net.ipv4.tcp_fin_timeout = 30\nnet.ipv4.tcp_tw_reuse = 2",
+            "net.ipv4.tcp_fin_timeout =   \n",
+            "-net.ipv4.tcp_tw_recycle = 0\n - net.ipv4.tcp_tw_reuse = 1\n",
+            "net.ipv4.conf.*.rp_filter = 2\r\n-net/ipv4/conf/all/rp_filter \r\n",
+            "net.ipv4.conf.*.rp_filter = 2\nnet.ipv4.conf.l?.x = 1\nnet.ipv4.conf.[al]*.y = 1\n",
+            "# ok\nnet.ipv4.tcp_tw_reuse 1\nnet.ipv4.tcp_fin_timeout = 30\n",
+            "net.ipv4.tcp_fin_timeout = 43\nx",
+            "x\nnet.ipv4.tcp_fin_timeout = 43\n",
+            "net.ipv4.tcp_fin_timeout = 30\n  = 5\n",
+            "net.ipv4.tcp_tw_reuse = 1 # enable\nkernel.core_pattern = core#%p\nnet.ipv4.tcp_timestamps = 1;\n",
+            "net.ipv4.ip_local_port_range = \"1024 65535\"\nnet.ipv4.tcp_tw_reuse = '1'\n",
+            "\u{feff}net.ipv4.tcp_tw_reuse = 2\nnet.ipv4.tcp_fin_timeout = 33\n",
+            "\u{feff}# settings\nnet.ipv4.tcp_fin_timeout = 34\n",
+            "\u{feff}\n",
+            "\u{feff}=1\n",
+            "net.ipv4.tcp_fin_timeout = 34\n# \u{feff}\n",
+            "a.b = 1\na.b = 2\n-a.b\nc.* = 3\nc.d = 4\n-c.e\n",
+            "k.\u{fffd} = \u{fffd}\n\r\n\r",
+            "",
+            "\n\n\n",
+        ] {
+            agree(text);
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_read_as_the_in_memory_reader_reads_it() {
+        let bytes: &[u8] = b"a.b = \xff\xfe\n\xff\nc.d=\xc3";
+        let text = String::from_utf8_lossy(bytes);
+        let eff = effective(bytes, SourceKind::File).unwrap();
+        let mut sources = SourceMap::new();
+        let set = load_text("t.conf", &text, &mut sources);
+        assert_eq!(eff.get("a.b"), Some("\u{fffd}\u{fffd}"));
+        assert_eq!(
+            eff.get("c.d"),
+            set.get("c.d").map(|s| s.value.value).as_deref()
+        );
+        assert_eq!(eff.problems.get(&Problem::NotAssignment), Some(&1));
+    }
+
+    #[test]
+    fn lines_longer_than_the_buffer_and_reads_of_any_size_give_the_same_values() {
+        let long = "x".repeat(BUFFER * 3);
+        let text = format!("a.b = 1\nlong.key = {long}\r\nc.d = 2\n-e.f = 3");
+        // A reader that returns a few bytes at a time splits lines everywhere.
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                self.1 = self.1 % 7 + 1;
+                let n = self.1.min(out.len()).min(self.0.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let eff = effective(Trickle(text.as_bytes(), 0), SourceKind::File).unwrap();
+        assert_eq!(eff.get("long.key"), Some(long.as_str()));
+        assert_eq!(eff.get("c.d"), Some("2"));
+        assert_eq!(eff.get("e.f"), Some("3"));
+        assert_eq!(eff.summary.lines, 4);
+        agree(&text);
+    }
+
+    #[test]
+    fn dumps_skip_the_value_checks_as_the_in_memory_reader_does() {
+        let mut text = String::from("kernel.osrelease = 6.8.0\nkernel.core_pattern = |/x # %p\n");
+        for i in 0..120 {
+            text.push_str(&format!("vm.k{i} = {i}\nfs.k{i} = \"q\"\n"));
+        }
+        assert_eq!(
+            parse_text(crate::source::FileId(0), &text).kind,
+            SourceKind::Dump
+        );
+        agree(&text);
+        assert!(effective_text(&text, SourceKind::Dump).problems.is_empty());
+    }
+}
