@@ -1,6 +1,6 @@
 //! The binary's side of host mode: choosing what to read from the flags (`--live`, `--no-live`,
 //! `--node`, `--root`, `--interval`), printing the host's section of the report (human and
-//! JSON), and `twlint snapshot`.
+//! JSON, with the host's socket view), and `twlint snapshot`.
 
 use crate::cli::Args;
 use std::collections::BTreeMap;
@@ -214,6 +214,7 @@ pub fn write_human(
             rates.join(", ")
         )?;
     }
+    write_sockets(out, s)?;
     if !run.evidence.is_empty() {
         writeln!(out, "  evidence:")?;
         for (e, links) in grouped_evidence(&run.evidence, report) {
@@ -244,6 +245,108 @@ pub fn write_human(
         }
     }
     writeln!(out)
+}
+
+/// Rows of each socket list shown in the host section (`twlint observe` shows them all).
+const SOCKET_ROWS: usize = 3;
+
+fn endpoint(a: std::net::IpAddr, port: u16) -> String {
+    match a {
+        std::net::IpAddr::V4(v4) => format!("{v4}:{port}"),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+    }
+}
+
+/// The short socket view of the host section: totals, top TIME_WAIT peers, CLOSE_WAIT owners
+/// with the statement that no sysctl fixes them, and the tuples under port pressure.
+fn write_sockets(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
+    use twlint::sockets::{Direction, SourceKind};
+    let Some(cap) = &s.sockets else {
+        return Ok(());
+    };
+    let Some(sum) = &cap.summary else {
+        return writeln!(
+            out,
+            "  sockets: {}",
+            cap.missing.as_deref().unwrap_or("not read")
+        );
+    };
+    let from = match (sum.source.kind, &s.origin) {
+        (SourceKind::Replay, _) => "from the capture's net/tcp and net/tcp6",
+        (_, Origin::Snapshot(_)) => "when the snapshot was taken",
+        (SourceKind::Netlink, _) => "now, netlink sock_diag",
+        (SourceKind::Proc, _) => "now, /proc/net/tcp and tcp6",
+    };
+    writeln!(
+        out,
+        "  sockets ({from}): {} TCP, {} TIME_WAIT, {} CLOSE_WAIT",
+        sum.totals.sockets, sum.time_wait.total, sum.close_wait.total
+    )?;
+    if !sum.time_wait.by_remote.is_empty() {
+        let peers: Vec<String> = sum
+            .time_wait
+            .by_remote
+            .iter()
+            .take(SOCKET_ROWS)
+            .map(|r| match r.direction {
+                Direction::Outbound => format!("{} {}", endpoint(r.address, r.port), r.count),
+                Direction::Inbound => format!("{} -> port {} {}", r.address, r.port, r.count),
+            })
+            .collect();
+        let more = sum.time_wait.by_remote.len().saturating_sub(SOCKET_ROWS);
+        writeln!(
+            out,
+            "    TIME_WAIT by peer: {}{}",
+            peers.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    let cw = &sum.close_wait;
+    if cw.total > 0 {
+        let mut owners: Vec<String> = cw
+            .by_process
+            .iter()
+            .take(SOCKET_ROWS)
+            .map(|p| format!("{} (pid {}) {}", p.command, p.pid, p.count))
+            .collect();
+        if cw.unattributed > 0 {
+            owners.push(format!("{} without a known owner", cw.unattributed));
+        }
+        writeln!(out, "    CLOSE_WAIT by process: {}", owners.join(", "))?;
+        writeln!(out, "    {}", cw.advice)?;
+    }
+    let e = &sum.ephemeral;
+    let pressed: Vec<String> = e
+        .tuples
+        .iter()
+        .take(SOCKET_ROWS)
+        .map(|t| {
+            format!(
+                "{} -> {} {} of {} ({}%)",
+                t.local,
+                endpoint(t.remote, t.remote_port),
+                t.in_use,
+                t.usable,
+                format_number(
+                    (1000.0 * t.in_use as f64 / f64::from(t.usable.max(1))).round() / 10.0
+                )
+            )
+        })
+        .collect();
+    if pressed.is_empty() {
+        writeln!(out, "    ephemeral ports: none of the range in use")?;
+    } else {
+        writeln!(
+            out,
+            "    ephemeral ports in use per tuple: {}",
+            pressed.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 fn show(v: &str) -> String {
@@ -318,6 +421,8 @@ fn snapshot_json(s: &HostSnapshot) -> serde_json::Value {
         "values": s.values.iter().map(|(k, v)| (k.to_string(), json!({"value": v, "path": s.value_sources.get(k)}))).collect::<serde_json::Map<_, _>>(),
         "unreadable": s.unreadable.iter().map(|(k, why)| json!({"key": k, "kind": why.kind(), "reason": why.reason()})).collect::<Vec<_>>(),
         "counters": counters,
+        "sockets": s.sockets.as_ref().and_then(|c| c.summary.as_ref()),
+        "sockets_missing": s.sockets.as_ref().and_then(|c| c.missing.as_deref()),
     })
 }
 
@@ -365,7 +470,7 @@ pub fn host_command(root: Option<&Path>, json_out: bool) -> io::Result<u8> {
         Some(d) => HostSource::Root(d.to_path_buf()),
         None => HostSource::Live,
     };
-    let s = match host::read(&source) {
+    let s = match host::read(&source).and_then(|mut s| s.read_sockets().map(|_| s)) {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(io::stderr(), "twlint: error: {e}");
@@ -443,6 +548,7 @@ pub fn host_command(root: Option<&Path>, json_out: bool) -> io::Result<u8> {
             parts.join(", ")
         }
     )?;
+    write_sockets(&mut out, &s)?;
     Ok(0)
 }
 
@@ -497,7 +603,7 @@ pub fn snapshot(out_dir: &Path, force: bool) -> io::Result<u8> {
         let _ = writeln!(io::stderr(), "twlint: error: {msg}");
         Ok(2)
     };
-    let snap = match host::read(&HostSource::Live) {
+    let snap = match host::read(&HostSource::Live).and_then(|mut s| s.read_sockets().map(|_| s)) {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
@@ -519,6 +625,22 @@ pub fn snapshot(out_dir: &Path, force: bool) -> io::Result<u8> {
         snap.identity.hostname.as_deref().unwrap_or("unknown"),
         snap.counters.tcpext.len() + usize::from(snap.counters.time_wait.is_some())
     )?;
+    match snap.sockets.as_ref() {
+        Some(host::sockets::SocketCapture {
+            summary: Some(sum), ..
+        }) => writeln!(
+            out,
+            "sockets: {} TCP, {} TIME_WAIT, {} CLOSE_WAIT (in {})",
+            sum.totals.sockets,
+            sum.time_wait.total,
+            sum.close_wait.total,
+            host::sockets::FILE
+        )?,
+        Some(host::sockets::SocketCapture {
+            missing: Some(why), ..
+        }) => writeln!(out, "sockets: {why}")?,
+        _ => {}
+    }
     if !snap.unreadable.is_empty() {
         writeln!(
             out,

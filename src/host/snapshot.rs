@@ -2,8 +2,8 @@
 //!
 //! A snapshot is laid out like `/` with only the files host mode reads, verbatim
 //! (`proc/sys/net/ipv4/<key>`, `proc/sys/kernel/osrelease`, `proc/sys/kernel/hostname`,
-//! `proc/net/netstat`, `proc/net/sockstat`), plus `twlint-snapshot.json` for what is not a
-//! file of `/proc` (the addresses, the network namespace, when it was taken, the keys that could
+//! `proc/net/netstat`, `proc/net/sockstat`), the socket summary in `sockets.json` when the
+//! sockets were read, plus `twlint-snapshot.json` for what is not a file of `/proc` (the addresses, the network namespace, when it was taken, the keys that could
 //! not be read and why). Replaying it goes through the same reader as a live run, so the two
 //! give the same report. Writing never touches anything but those files in the named folder,
 //! and refuses a folder that already holds something unless told to.
@@ -119,8 +119,14 @@ fn manifest_json(s: &HostSnapshot, taken_at: &str) -> Value {
         },
         "release": s.release.as_ref().map(|r| &r.0),
         "unreadable": s.unreadable.iter().map(|(k, why)| (k.to_string(), json!({"kind": why.kind(), "reason": why.reason()}))).collect::<serde_json::Map<_, _>>(),
-        "files": s.files.iter().map(|f| &f.rel).collect::<Vec<_>>(),
+        "files": s.files.iter().map(|f| f.rel.as_str()).chain(summary(s).map(|_| super::sockets::FILE)).collect::<Vec<_>>(),
+        "sockets": summary(s).map(|_| super::sockets::FILE),
+        "sockets_missing": s.sockets.as_ref().and_then(|c| c.missing.as_deref()),
     })
+}
+
+fn summary(s: &HostSnapshot) -> Option<&crate::sockets::SocketSummary> {
+    s.sockets.as_ref().and_then(|c| c.summary.as_ref())
 }
 
 /// Writes `s` into `out` (created if missing). A folder that holds anything is refused unless
@@ -154,6 +160,13 @@ pub fn write(s: &HostSnapshot, out: &Path, force: bool) -> Result<Vec<PathBuf>, 
             std::fs::create_dir_all(parent).map_err(werr(parent))?;
         }
         std::fs::write(&path, &f.text).map_err(werr(&path))?;
+        written.push(path);
+    }
+    if let Some(summary) = summary(s) {
+        let path = out.join(super::sockets::FILE);
+        let mut text = serde_json::to_string_pretty(summary).expect("a socket summary serialises");
+        text.push('\n');
+        std::fs::write(&path, text).map_err(werr(&path))?;
         written.push(path);
     }
     let manifest = manifest_json(s, &s.taken_at.clone().unwrap_or_else(now_utc));
