@@ -16,6 +16,21 @@ use twlint::rules::eval::format_number;
 use twlint::rules::RuleSet;
 use twlint::source::SourceMap;
 
+/// The environment variable that makes a plain `--topology` run judge the declared values, as
+/// `--no-live` does: for test suites and CI jobs whose output must not depend on whether the
+/// machine's hostname or addresses match a node. Read here, in the binary, never by the library.
+pub const NO_LIVE_ENV: &str = "TWLINT_NO_LIVE";
+
+/// Whether the host is left unread: `--no-live`, or [`NO_LIVE_ENV`] set (to anything but empty
+/// or `0`) when no flag asks for the host (`--live`, `--root`, `--interval`).
+pub fn no_live(args: &Args) -> bool {
+    if args.no_live {
+        return true;
+    }
+    let asked = args.live || args.root.is_some() || args.interval.is_some();
+    !asked && std::env::var_os(NO_LIVE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 /// Checks the host flags against each other; `Err` is the message for exit code 2.
 pub fn check_flags(args: &Args) -> Result<(), String> {
     if let Some(i) = args.interval {
@@ -595,6 +610,19 @@ pub fn write_json(
     v["host"] = host_json(run);
     serde_json::to_writer_pretty(&mut *out, &v)?;
     writeln!(out)
+}
+
+/// The Prometheus text: the report's families, then the host's own (sockets, counters).
+pub fn write_prometheus(
+    out: &mut dyn Write,
+    report: &Report,
+    run: Option<&HostRun>,
+) -> io::Result<()> {
+    render::prometheus::write(out, report)?;
+    for f in run.map(host::metrics::families).unwrap_or_default() {
+        f.write(out)?;
+    }
+    Ok(())
 }
 
 /// `twlint snapshot --out DIR`: this host's values, release, identity and counters.

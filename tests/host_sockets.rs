@@ -3,6 +3,8 @@
 //! snapshot that carries its summary to the replay. Replays only, except the snapshot round
 //! trip, which names its node with `--node` so this machine's hostname never matters.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::fs;
@@ -246,4 +248,154 @@ fn a_damaged_socket_summary_is_an_error_with_its_path() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("sockets.json: not a socket summary"), "{err}");
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn prometheus_in_host_mode_carries_the_sockets_and_counters() {
+    for (name, root, node) in [
+        ("prometheus_host_snapshot_lb", SNAPSHOT_LB, None),
+        ("prometheus_host_sosreport_web", SOSREPORT_WEB, None),
+        ("prometheus_host_proc_db", PROC_DB, Some("db")),
+    ] {
+        let mut args = vec![
+            "--topology",
+            TOPO,
+            "--root",
+            root,
+            "--format",
+            "prometheus",
+            "--fail-on",
+            "never",
+        ];
+        if let Some(n) = node {
+            args.extend(["--node", n]);
+        }
+        let text = run(&args, 0);
+        common::check_exposition(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        insta::assert_snapshot!(name, text);
+    }
+    // The figures are the socket view's, labelled with the node.
+    let text = run(
+        &[
+            "--topology",
+            TOPO,
+            "--root",
+            SOSREPORT_WEB,
+            "--format",
+            "prometheus",
+        ],
+        1,
+    );
+    for line in [
+        "twlint_host_tcp_sockets{node=\"web\",state=\"time_wait\"} 3140",
+        "twlint_host_tcp_sockets{node=\"web\",state=\"close_wait\"} 37",
+        "twlint_host_close_wait_sockets{node=\"web\",command=\"(unknown)\"} 37",
+        "twlint_host_tuple_ports_in_use{node=\"web\",local=\"10.162.74.44\",remote=\"10.162.74.45\",remote_port=\"3306\"} 3164",
+        "twlint_host_tuple_ports_usable{node=\"web\"} 28232",
+        "twlint_host_tcpext{node=\"web\",counter=\"PAWSPassive\"} 4127",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+    }
+    // A capture without socket tables has counters but no socket families.
+    let text = run(
+        &[
+            "--topology",
+            TOPO,
+            "--root",
+            PROC_DB,
+            "--node",
+            "db",
+            "--format",
+            "prometheus",
+            "--fail-on",
+            "never",
+        ],
+        0,
+    );
+    assert!(
+        text.contains("twlint_host_tcpext{node=\"db\",counter=\"TW\"} 31044"),
+        "{text}"
+    );
+    assert!(!text.contains("twlint_host_tcp_sockets"), "{text}");
+    // Without host mode, no host family.
+    let text = run(
+        &["--topology", TOPO, "--no-live", "--format", "prometheus"],
+        1,
+    );
+    assert!(!text.contains("twlint_host_"), "{text}");
+}
+
+#[test]
+fn twlint_no_live_pins_a_topology_run_to_the_declared_values() {
+    let with_env = |args: &[&str], env: &str| -> Value {
+        let out = Command::cargo_bin("twlint")
+            .unwrap()
+            .current_dir(root())
+            .env("TWLINT_NO_LIVE", env)
+            .args(args)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let node = [
+        "--topology",
+        TOPO,
+        "--node",
+        "lb",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ];
+    // Set: even a run that names its node judges the declared values, as --no-live.
+    let v = with_env(&node, "1");
+    assert!(v.get("host").is_none(), "{:#}", v["host"]);
+    // Empty or 0: unset.
+    for off in ["", "0"] {
+        let v = with_env(&node, off);
+        assert_eq!(
+            v["host"]["read_from"]["kind"], "live",
+            "TWLINT_NO_LIVE={off:?}"
+        );
+    }
+    // A flag that asks for a host wins over the environment.
+    let mut root_args = vec!["--root", SNAPSHOT_LB];
+    root_args.extend(node);
+    let v = with_env(&root_args, "1");
+    assert_eq!(v["host"]["read_from"]["kind"], "snapshot");
+    let mut live_args = vec!["--live"];
+    live_args.extend(node);
+    let v = with_env(&live_args, "1");
+    assert_eq!(v["host"]["read_from"]["kind"], "live");
+}
+
+#[test]
+fn the_prometheus_example_shows_the_host_families_twlint_writes() {
+    let readme =
+        fs::read_to_string(root().join("examples/08-prometheus-textfile/README.md")).unwrap();
+    let shown: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("twlint_host_"))
+        .collect();
+    let text = run(
+        &[
+            "--topology",
+            TOPO,
+            "--root",
+            SOSREPORT_WEB,
+            "--format",
+            "prometheus",
+            "--fail-on",
+            "never",
+        ],
+        0,
+    );
+    let written: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("twlint_host_"))
+        .collect();
+    assert_eq!(
+        shown, written,
+        "examples/08-prometheus-textfile/README.md is stale"
+    );
 }
