@@ -162,12 +162,19 @@ pub fn write(s: &HostSnapshot, out: &Path, force: bool) -> Result<Vec<PathBuf>, 
         std::fs::write(&path, &f.text).map_err(werr(&path))?;
         written.push(path);
     }
+    let path = out.join(super::sockets::FILE);
     if let Some(summary) = summary(s) {
-        let path = out.join(super::sockets::FILE);
         let mut text = serde_json::to_string_pretty(summary).expect("a socket summary serialises");
         text.push('\n');
         std::fs::write(&path, text).map_err(werr(&path))?;
         written.push(path);
+    } else {
+        // Over an older snapshot (--force), a summary of another moment must not be replayed
+        // as this one's.
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(werr(&path)(e)),
+            _ => {}
+        }
     }
     let manifest = manifest_json(s, &s.taken_at.clone().unwrap_or_else(now_utc));
     let path = out.join(MANIFEST);
@@ -181,6 +188,27 @@ pub fn write(s: &HostSnapshot, out: &Path, force: bool) -> Result<Vec<PathBuf>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forced_snapshot_without_sockets_leaves_no_older_summary() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/host/proc-db");
+        let mut s = super::super::read(&super::super::HostSource::Root(fixture)).unwrap();
+        s.read_sockets().unwrap();
+        assert!(s.sockets.as_ref().unwrap().summary.is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(super::super::sockets::FILE);
+        std::fs::write(&stale, "{}").unwrap();
+        write(&s, dir.path(), true).unwrap();
+        assert!(!stale.exists());
+        let m: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(MANIFEST)).unwrap())
+                .unwrap();
+        assert!(m["sockets"].is_null());
+        assert!(m["sockets_missing"]
+            .as_str()
+            .unwrap()
+            .contains("no socket data"));
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {
