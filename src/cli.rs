@@ -168,6 +168,9 @@ pub enum Command {
         /// Output format
         #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
         format: DocFormat,
+        /// Leave the socket view out (values, release, identity and counters only)
+        #[arg(long)]
+        no_sockets: bool,
     },
     /// List the rule catalog
     Rules {
@@ -306,9 +309,11 @@ pub fn run(args: Args) -> io::Result<u8> {
         Some(Command::Advise(a)) => crate::cli_advise::run(a),
         Some(Command::Observe(a)) => crate::cli_observe::run(a),
         Some(Command::Snapshot { out, force }) => crate::cli_host::snapshot(&out, force),
-        Some(Command::Host { root, format }) => {
-            crate::cli_host::host_command(root.as_deref(), format == DocFormat::Json)
-        }
+        Some(Command::Host {
+            root,
+            format,
+            no_sockets,
+        }) => crate::cli_host::host_command(root.as_deref(), format == DocFormat::Json, no_sockets),
         None => check(args),
     }
 }

@@ -480,12 +480,18 @@ fn host_json(run: &HostRun) -> serde_json::Value {
 }
 
 /// `twlint host`: what host mode reads here (or in a capture), without judging it.
-pub fn host_command(root: Option<&Path>, json_out: bool) -> io::Result<u8> {
+pub fn host_command(root: Option<&Path>, json_out: bool, no_sockets: bool) -> io::Result<u8> {
     let source = match root {
         Some(d) => HostSource::Root(d.to_path_buf()),
         None => HostSource::Live,
     };
-    let s = match host::read(&source).and_then(|mut s| s.read_sockets().map(|_| s)) {
+    let read = host::read(&source).and_then(|mut s| {
+        if !no_sockets {
+            s.read_sockets()?;
+        }
+        Ok(s)
+    });
+    let s = match read {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(io::stderr(), "twlint: error: {e}");

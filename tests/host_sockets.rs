@@ -82,6 +82,22 @@ fn an_sosreport_shows_its_sockets_and_close_wait_is_no_sysctl_matter() {
     assert_eq!(s["ephemeral"]["tuples"][0]["in_use"], 3164);
     assert_eq!(s["source"]["kind"], "replay");
     assert!(v["host"]["sockets_missing"].is_null());
+    // `twlint host` shows the same view, and leaves it out when asked.
+    let v = json(&["host", "--root", SOSREPORT_WEB, "--format", "json"], 0);
+    assert_eq!(v["host"]["sockets"]["close_wait"]["total"], 37);
+    let v = json(
+        &[
+            "host",
+            "--root",
+            SOSREPORT_WEB,
+            "--format",
+            "json",
+            "--no-sockets",
+        ],
+        0,
+    );
+    assert!(v["host"]["sockets"].is_null());
+    assert!(v["host"]["sockets_missing"].is_null());
 }
 
 #[test]

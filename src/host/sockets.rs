@@ -133,17 +133,12 @@ pub fn figures(s: &SocketSummary, max_tw_buckets: Option<&str>) -> BTreeMap<Stri
     let worst = s.ephemeral.tuples.iter().max_by_key(|t| t.in_use);
     let in_use = worst.map_or(0, |t| t.in_use);
     out.insert(MAX_TUPLE_PORTS_IN_USE.to_string(), in_use);
-    let usable = u64::from(s.ephemeral.range.usable);
-    if usable > 0 {
-        out.insert(MAX_TUPLE_PORTS_PERCENT.to_string(), in_use * 100 / usable);
+    if let Some(p) = (in_use * 100).checked_div(u64::from(s.ephemeral.range.usable)) {
+        out.insert(MAX_TUPLE_PORTS_PERCENT.to_string(), p);
     }
-    if let Some(b) = max_tw_buckets.and_then(|b| b.trim().parse::<u64>().ok()) {
-        if b > 0 {
-            out.insert(
-                TIME_WAIT_BUCKETS_PERCENT.to_string(),
-                s.time_wait.total * 100 / b,
-            );
-        }
+    let buckets = max_tw_buckets.and_then(|b| b.trim().parse::<u64>().ok());
+    if let Some(p) = buckets.and_then(|b| (s.time_wait.total * 100).checked_div(b)) {
+        out.insert(TIME_WAIT_BUCKETS_PERCENT.to_string(), p);
     }
     out
 }
