@@ -505,6 +505,7 @@ fn run_within(limit_mib: u64, args: &[&std::ffi::OsStr]) -> Option<i32> {
     use std::os::unix::process::CommandExt;
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("twlint"));
     cmd.args(args)
+        .env("TWLINT_NO_LIVE", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let bytes = limit_mib << 20;
