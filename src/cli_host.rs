@@ -361,6 +361,9 @@ fn write_sockets(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
             pressed.join(", ")
         )?;
     }
+    if let Some(c) = &cap.caveat {
+        writeln!(out, "    caution: {c}")?;
+    }
     Ok(())
 }
 
@@ -438,6 +441,7 @@ fn snapshot_json(s: &HostSnapshot) -> serde_json::Value {
         "counters": counters,
         "sockets": s.sockets.as_ref().and_then(|c| c.summary.as_ref()),
         "sockets_missing": s.sockets.as_ref().and_then(|c| c.missing.as_deref()),
+        "sockets_caveat": s.sockets.as_ref().and_then(|c| c.caveat.as_deref()),
     })
 }
 

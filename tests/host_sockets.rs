@@ -415,3 +415,77 @@ fn the_prometheus_example_shows_the_host_families_twlint_writes() {
         "examples/08-prometheus-textfile/README.md is stale"
     );
 }
+
+#[test]
+fn a_port_range_known_only_from_sysctl_a_is_a_caveat_not_a_figure() {
+    // sos did not copy proc/sys here, and sysctl -a says the host's range is not the default:
+    // the socket view counted the default range's ports, and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let web = dir.path().join("web");
+    copy_tree(&root().join(SOSREPORT_WEB), &web);
+    let sysctl = web.join("sos_commands/kernel/sysctl_-a");
+    let text = fs::read_to_string(&sysctl).unwrap().replace(
+        "net.ipv4.ip_local_port_range = 32768\t60999",
+        "net.ipv4.ip_local_port_range = 1024\t65000",
+    );
+    assert!(text.contains("1024\t65000"), "the fixture sets the range");
+    fs::write(&sysctl, text).unwrap();
+    let web = web.to_str().unwrap();
+    let v = json(
+        &[
+            "--topology",
+            TOPO,
+            "--root",
+            web,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        0,
+    );
+    let caveat = v["host"]["sockets_caveat"].as_str().expect("a caveat");
+    assert!(
+        caveat.contains("kernel default range 32768-60999, not the host's 1024-65000"),
+        "{caveat}"
+    );
+    assert!(v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|x| x["evidence"].as_array().into_iter().flatten())
+        .all(|e| !e["counter"].as_str().unwrap().starts_with("max_tuple")));
+    let text = run(
+        &[
+            "--topology",
+            TOPO,
+            "--root",
+            web,
+            "--color",
+            "never",
+            "--fail-on",
+            "never",
+        ],
+        0,
+    );
+    assert!(
+        text.lines().any(|l| l
+            .starts_with("    caution: the capture has no proc/sys/net/ipv4/ip_local_port_range")),
+        "{text}"
+    );
+    // The unchanged capture agrees with itself: no caveat.
+    let v = json(
+        &[
+            "--topology",
+            TOPO,
+            "--root",
+            SOSREPORT_WEB,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        0,
+    );
+    assert!(v["host"]["sockets_caveat"].is_null());
+}

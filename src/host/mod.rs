@@ -156,7 +156,7 @@ pub struct HostSnapshot {
 impl HostSnapshot {
     /// Reads the socket view of this capture and makes its figures citable as evidence.
     pub fn read_sockets(&mut self) -> Result<(), HostError> {
-        let capture = sockets::read(&self.origin)?;
+        let mut capture = sockets::read(&self.origin)?;
         if let Some(s) = &capture.summary {
             self.counters.sockets = sockets::figures(
                 s,
@@ -164,6 +164,20 @@ impl HostSnapshot {
                     .get("net.ipv4.tcp_max_tw_buckets")
                     .map(String::as_str),
             );
+            capture.caveat = sockets::range_caveat(
+                s,
+                self.values
+                    .get("net.ipv4.ip_local_port_range")
+                    .map(String::as_str),
+            );
+            if capture.caveat.is_some() {
+                self.counters
+                    .sockets
+                    .remove(sockets::MAX_TUPLE_PORTS_IN_USE);
+                self.counters
+                    .sockets
+                    .remove(sockets::MAX_TUPLE_PORTS_PERCENT);
+            }
         }
         self.sockets = Some(capture);
         Ok(())

@@ -45,6 +45,9 @@ pub struct SocketCapture {
     pub summary: Option<SocketSummary>,
     /// Why `summary` is missing.
     pub missing: Option<String>,
+    /// What the summary cannot be trusted for, when the capture disagrees with itself (its
+    /// port range known only from `sysctl -a`, so the view counted the kernel default's ports).
+    pub caveat: Option<String>,
 }
 
 impl SocketCapture {
@@ -52,6 +55,7 @@ impl SocketCapture {
         SocketCapture {
             summary: None,
             missing: Some(why),
+            caveat: None,
         }
     }
 }
@@ -75,6 +79,7 @@ pub fn read(origin: &Origin) -> Result<SocketCapture, HostError> {
             Ok(s) => SocketCapture {
                 summary: Some(s),
                 missing: None,
+                caveat: None,
             },
             Err(e) => SocketCapture::none(format!("the socket table could not be read: {e}")),
         }),
@@ -104,6 +109,7 @@ pub fn read(origin: &Origin) -> Result<SocketCapture, HostError> {
             Ok(SocketCapture {
                 summary: Some(summary),
                 missing: None,
+                caveat: None,
             })
         }
         Origin::Sosreport(dir) | Origin::ProcTree(dir) => {
@@ -118,11 +124,34 @@ pub fn read(origin: &Origin) -> Result<SocketCapture, HostError> {
                 Ok(s) => SocketCapture {
                     summary: Some(s),
                     missing: None,
+                    caveat: None,
                 },
                 Err(e) => SocketCapture::none(format!("the capture's socket table: {e}")),
             })
         }
     }
+}
+
+/// The caveat for a replayed summary that counted the kernel default range while the host's
+/// own range (`live_range`, from an sosreport's `sysctl -a`) is another one: the ports in use
+/// per tuple were counted in the wrong range.
+pub fn range_caveat(s: &SocketSummary, live_range: Option<&str>) -> Option<String> {
+    let r = &s.ephemeral.range;
+    if r.source != crate::sockets::RangeSource::Default {
+        return None;
+    }
+    let live = live_range?;
+    let mut f = live.split_whitespace().map(|p| p.parse::<u16>().ok());
+    let (Some(Some(low)), Some(Some(high))) = (f.next(), f.next()) else {
+        return None;
+    };
+    if (low, high) == (r.low, r.high) {
+        return None;
+    }
+    Some(format!(
+        "the capture has no proc/sys/net/ipv4/ip_local_port_range: the socket view counted the ports of the kernel default range {}-{}, not the host's {low}-{high}; its port figures are left out of the evidence",
+        r.low, r.high
+    ))
 }
 
 /// The evidence figures of a summary. `max_tw_buckets` is the host's live value, when read
