@@ -64,7 +64,8 @@ pub struct Args {
     )]
     pub live: bool,
 
-    /// Judge the declared values only, even on a host the topology names
+    /// Judge the declared values only, even on a host the topology names (TWLINT_NO_LIVE=1 in the
+    /// environment does the same unless --live, --root or --interval is given)
     #[arg(long = "no-live", help_heading = "Host")]
     pub no_live: bool,
 
@@ -167,6 +168,9 @@ pub enum Command {
         /// Output format
         #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
         format: DocFormat,
+        /// Leave the socket view out (values, release, identity and counters only)
+        #[arg(long)]
+        no_sockets: bool,
     },
     /// List the rule catalog
     Rules {
@@ -305,9 +309,11 @@ pub fn run(args: Args) -> io::Result<u8> {
         Some(Command::Advise(a)) => crate::cli_advise::run(a),
         Some(Command::Observe(a)) => crate::cli_observe::run(a),
         Some(Command::Snapshot { out, force }) => crate::cli_host::snapshot(&out, force),
-        Some(Command::Host { root, format }) => {
-            crate::cli_host::host_command(root.as_deref(), format == DocFormat::Json)
-        }
+        Some(Command::Host {
+            root,
+            format,
+            no_sockets,
+        }) => crate::cli_host::host_command(root.as_deref(), format == DocFormat::Json, no_sockets),
         None => check(args),
     }
 }
@@ -345,7 +351,7 @@ fn check(args: Args) -> io::Result<u8> {
     };
     let mut host = None;
     let result = match &args.topology {
-        Some(t) if !args.no_live => {
+        Some(t) if !crate::cli_host::no_live(&args) => {
             match crate::cli_host::judge(&args, t, &run.opts, &run.rules, &mut sources) {
                 Ok((r, h)) => {
                     host = h;
@@ -400,7 +406,7 @@ fn check(args: Args) -> io::Result<u8> {
         Format::Github => render::github::write(&mut out, &sources, &run.rules, &report),
         Format::Markdown => render::markdown::write(&mut out, &sources, &run.rules, &report),
         Format::Gcc => render::gcc::write(&mut out, &sources, &report),
-        Format::Prometheus => render::prometheus::write(&mut out, &report),
+        Format::Prometheus => crate::cli_host::write_prometheus(&mut out, &report, host.as_ref()),
     }
     .and_then(|_| out.flush());
     match written {

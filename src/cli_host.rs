@@ -1,6 +1,6 @@
 //! The binary's side of host mode: choosing what to read from the flags (`--live`, `--no-live`,
 //! `--node`, `--root`, `--interval`), printing the host's section of the report (human and
-//! JSON), and `twlint snapshot`.
+//! JSON, with the host's socket view), and `twlint snapshot`.
 
 use crate::cli::Args;
 use std::collections::BTreeMap;
@@ -15,6 +15,21 @@ use twlint::render::{self, Style};
 use twlint::rules::eval::format_number;
 use twlint::rules::RuleSet;
 use twlint::source::SourceMap;
+
+/// The environment variable that makes a plain `--topology` run judge the declared values, as
+/// `--no-live` does: for test suites and CI jobs whose output must not depend on whether the
+/// machine's hostname or addresses match a node. Read here, in the binary, never by the library.
+pub const NO_LIVE_ENV: &str = "TWLINT_NO_LIVE";
+
+/// Whether the host is left unread: `--no-live`, or [`NO_LIVE_ENV`] set (to anything but empty
+/// or `0`) when no flag asks for the host (`--live`, `--root`, `--interval`).
+pub fn no_live(args: &Args) -> bool {
+    if args.no_live {
+        return true;
+    }
+    let asked = args.live || args.root.is_some() || args.interval.is_some();
+    !asked && std::env::var_os(NO_LIVE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
 
 /// Checks the host flags against each other; `Err` is the message for exit code 2.
 pub fn check_flags(args: &Args) -> Result<(), String> {
@@ -214,6 +229,7 @@ pub fn write_human(
             rates.join(", ")
         )?;
     }
+    write_sockets(out, s)?;
     if !run.evidence.is_empty() {
         writeln!(out, "  evidence:")?;
         for (e, links) in grouped_evidence(&run.evidence, report) {
@@ -244,6 +260,111 @@ pub fn write_human(
         }
     }
     writeln!(out)
+}
+
+/// Rows of each socket list shown in the host section (`twlint observe` shows them all).
+const SOCKET_ROWS: usize = 3;
+
+fn endpoint(a: std::net::IpAddr, port: u16) -> String {
+    match a {
+        std::net::IpAddr::V4(v4) => format!("{v4}:{port}"),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+    }
+}
+
+/// The short socket view of the host section: totals, top TIME_WAIT peers, CLOSE_WAIT owners
+/// with the statement that no sysctl fixes them, and the tuples under port pressure.
+fn write_sockets(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
+    use twlint::sockets::{Direction, SourceKind};
+    let Some(cap) = &s.sockets else {
+        return Ok(());
+    };
+    let Some(sum) = &cap.summary else {
+        return writeln!(
+            out,
+            "  sockets: {}",
+            cap.missing.as_deref().unwrap_or("not read")
+        );
+    };
+    let from = match (sum.source.kind, &s.origin) {
+        (SourceKind::Replay, _) => "from the capture's net/tcp and net/tcp6",
+        (_, Origin::Snapshot(_)) => "when the snapshot was taken",
+        (SourceKind::Netlink, _) => "now, netlink sock_diag",
+        (SourceKind::Proc, _) => "now, /proc/net/tcp and tcp6",
+    };
+    writeln!(
+        out,
+        "  sockets ({from}): {} TCP, {} TIME_WAIT, {} CLOSE_WAIT",
+        sum.totals.sockets, sum.time_wait.total, sum.close_wait.total
+    )?;
+    if !sum.time_wait.by_remote.is_empty() {
+        let peers: Vec<String> = sum
+            .time_wait
+            .by_remote
+            .iter()
+            .take(SOCKET_ROWS)
+            .map(|r| match r.direction {
+                Direction::Outbound => format!("{} {}", endpoint(r.address, r.port), r.count),
+                Direction::Inbound => format!("{} -> port {} {}", r.address, r.port, r.count),
+            })
+            .collect();
+        let more = sum.time_wait.by_remote.len().saturating_sub(SOCKET_ROWS);
+        writeln!(
+            out,
+            "    TIME_WAIT by peer: {}{}",
+            peers.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    let cw = &sum.close_wait;
+    if cw.total > 0 {
+        let mut owners: Vec<String> = cw
+            .by_process
+            .iter()
+            .take(SOCKET_ROWS)
+            .map(|p| format!("{} (pid {}) {}", p.command, p.pid, p.count))
+            .collect();
+        if cw.unattributed > 0 {
+            owners.push(format!("{} without a known owner", cw.unattributed));
+        }
+        writeln!(out, "    CLOSE_WAIT by process: {}", owners.join(", "))?;
+        writeln!(out, "    {}", cw.advice)?;
+    }
+    let e = &sum.ephemeral;
+    let pressed: Vec<String> = e
+        .tuples
+        .iter()
+        .take(SOCKET_ROWS)
+        .map(|t| {
+            format!(
+                "{} -> {} {} of {} ({}%)",
+                t.local,
+                endpoint(t.remote, t.remote_port),
+                t.in_use,
+                t.usable,
+                format_number(
+                    (1000.0 * t.in_use as f64 / f64::from(t.usable.max(1))).round() / 10.0
+                )
+            )
+        })
+        .collect();
+    if pressed.is_empty() {
+        writeln!(out, "    ephemeral ports: none of the range in use")?;
+    } else {
+        writeln!(
+            out,
+            "    ephemeral ports in use per tuple: {}",
+            pressed.join(", ")
+        )?;
+    }
+    if let Some(c) = &cap.caveat {
+        writeln!(out, "    caution: {c}")?;
+    }
+    Ok(())
 }
 
 fn show(v: &str) -> String {
@@ -318,6 +439,9 @@ fn snapshot_json(s: &HostSnapshot) -> serde_json::Value {
         "values": s.values.iter().map(|(k, v)| (k.to_string(), json!({"value": v, "path": s.value_sources.get(k)}))).collect::<serde_json::Map<_, _>>(),
         "unreadable": s.unreadable.iter().map(|(k, why)| json!({"key": k, "kind": why.kind(), "reason": why.reason()})).collect::<Vec<_>>(),
         "counters": counters,
+        "sockets": s.sockets.as_ref().and_then(|c| c.summary.as_ref()),
+        "sockets_missing": s.sockets.as_ref().and_then(|c| c.missing.as_deref()),
+        "sockets_caveat": s.sockets.as_ref().and_then(|c| c.caveat.as_deref()),
     })
 }
 
@@ -360,12 +484,18 @@ fn host_json(run: &HostRun) -> serde_json::Value {
 }
 
 /// `twlint host`: what host mode reads here (or in a capture), without judging it.
-pub fn host_command(root: Option<&Path>, json_out: bool) -> io::Result<u8> {
+pub fn host_command(root: Option<&Path>, json_out: bool, no_sockets: bool) -> io::Result<u8> {
     let source = match root {
         Some(d) => HostSource::Root(d.to_path_buf()),
         None => HostSource::Live,
     };
-    let s = match host::read(&source) {
+    let read = host::read(&source).and_then(|mut s| {
+        if !no_sockets {
+            s.read_sockets()?;
+        }
+        Ok(s)
+    });
+    let s = match read {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(io::stderr(), "twlint: error: {e}");
@@ -443,6 +573,7 @@ pub fn host_command(root: Option<&Path>, json_out: bool) -> io::Result<u8> {
             parts.join(", ")
         }
     )?;
+    write_sockets(&mut out, &s)?;
     Ok(0)
 }
 
@@ -491,13 +622,26 @@ pub fn write_json(
     writeln!(out)
 }
 
+/// The Prometheus text: the report's families, then the host's own (sockets, counters).
+pub fn write_prometheus(
+    out: &mut dyn Write,
+    report: &Report,
+    run: Option<&HostRun>,
+) -> io::Result<()> {
+    render::prometheus::write(out, report)?;
+    for f in run.map(host::metrics::families).unwrap_or_default() {
+        f.write(out)?;
+    }
+    Ok(())
+}
+
 /// `twlint snapshot --out DIR`: this host's values, release, identity and counters.
 pub fn snapshot(out_dir: &Path, force: bool) -> io::Result<u8> {
     let fail = |msg: String| {
         let _ = writeln!(io::stderr(), "twlint: error: {msg}");
         Ok(2)
     };
-    let snap = match host::read(&HostSource::Live) {
+    let snap = match host::read(&HostSource::Live).and_then(|mut s| s.read_sockets().map(|_| s)) {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
@@ -519,6 +663,22 @@ pub fn snapshot(out_dir: &Path, force: bool) -> io::Result<u8> {
         snap.identity.hostname.as_deref().unwrap_or("unknown"),
         snap.counters.tcpext.len() + usize::from(snap.counters.time_wait.is_some())
     )?;
+    match snap.sockets.as_ref() {
+        Some(host::sockets::SocketCapture {
+            summary: Some(sum), ..
+        }) => writeln!(
+            out,
+            "sockets: {} TCP, {} TIME_WAIT, {} CLOSE_WAIT (in {})",
+            sum.totals.sockets,
+            sum.time_wait.total,
+            sum.close_wait.total,
+            host::sockets::FILE
+        )?,
+        Some(host::sockets::SocketCapture {
+            missing: Some(why), ..
+        }) => writeln!(out, "sockets: {why}")?,
+        _ => {}
+    }
     if !snap.unreadable.is_empty() {
         writeln!(
             out,

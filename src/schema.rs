@@ -201,7 +201,9 @@ enum EvidenceMeaning {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Evidence {
-    /// A TcpExt counter of /proc/net/netstat (e.g. TCPTimeWaitOverflow), or `time_wait`.
+    /// A TcpExt counter of /proc/net/netstat (e.g. TCPTimeWaitOverflow), `time_wait`, or a
+    /// figure of the socket view (`close_wait`, `max_tuple_ports_in_use`,
+    /// `max_tuple_ports_percent`, `time_wait_buckets_percent`).
     counter: String,
     meaning: EvidenceMeaning,
     /// CEL condition over `value`, `delta` and `interval`.

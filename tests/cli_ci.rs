@@ -8,6 +8,7 @@ use std::path::Path;
 
 fn twlint(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("twlint").unwrap();
+    c.env("TWLINT_NO_LIVE", "1");
     c.current_dir(dir).args(["--color", "never"]);
     c
 }
@@ -15,6 +16,7 @@ fn twlint(dir: &Path) -> Command {
 /// For subcommands, which take no top-level flags.
 fn bare(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("twlint").unwrap();
+    c.env("TWLINT_NO_LIVE", "1");
     c.current_dir(dir);
     c
 }

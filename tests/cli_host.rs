@@ -126,11 +126,16 @@ fn a_snapshot_is_placed_by_hostname_and_its_values_are_judged_as_live() {
     let ev = buckets[0]["evidence"]
         .as_array()
         .expect("evidence attached");
-    assert_eq!(ev.len(), 1, "{ev:#?}");
+    assert_eq!(ev.len(), 2, "{ev:#?}");
     assert_eq!(ev[0]["counter"], "TCPTimeWaitOverflow");
     assert_eq!(ev[0]["value"], 1893402);
     assert_eq!(ev[0]["since"], "boot");
     assert_eq!(ev[0]["meaning"], "supports");
+    // And the socket view the snapshot saved: 5000 TIME_WAIT sockets fill the 5000 buckets.
+    assert_eq!(ev[1]["counter"], "time_wait_buckets_percent");
+    assert_eq!(ev[1]["value"], 100);
+    assert_eq!(ev[1]["since"], "now");
+    assert_eq!(host["sockets"]["time_wait"]["total"], 5000);
     // No evidence on nodes that are not this host.
     assert!(v["verdicts"]
         .as_array()
@@ -159,7 +164,7 @@ fn the_human_report_opens_with_the_host() {
         1,
     );
     let text = stdout_of(&out);
-    let head: Vec<&str> = text.lines().take(9).collect();
+    let head: Vec<&str> = text.lines().take(13).collect();
     assert_eq!(
         head[0],
         "host lb is node lb (matched by hostname `lb`), replayed from the twlint snapshot tests/fixtures/host/snapshot-lb"
@@ -492,6 +497,7 @@ fn snapshot_writes_only_its_files_and_refuses_a_folder_in_use() {
     );
     assert!(
         files.iter().all(|f| f == "twlint-snapshot.json"
+            || f == "sockets.json"
             || f.starts_with("proc/sys/net/ipv4/")
             || f.starts_with("proc/sys/kernel/")
             || f.starts_with("proc/net/")),
@@ -574,12 +580,15 @@ fn a_snapshot_of_this_host_is_judged_like_the_live_run() {
     ));
     assert_eq!(replay["host"]["read_from"]["kind"], "snapshot");
     let (mut live, mut replay) = (without_places(live), without_places(replay));
-    // This machine keeps working between the snapshot and the live run; when its counters
-    // moved, compare everything but the counters and what they back (the namespace test in
+    // This machine keeps working between the snapshot and the live run; when its counters or
+    // sockets moved, compare everything but them and what they back (the namespace test in
     // tests/host_netns.rs compares them too, in a quiet namespace).
-    if live["host"]["counters"] != replay["host"]["counters"] {
+    if live["host"]["counters"] != replay["host"]["counters"]
+        || live["host"]["sockets"] != replay["host"]["sockets"]
+    {
         for v in [&mut live, &mut replay] {
             v["host"].as_object_mut().unwrap().remove("counters");
+            v["host"].as_object_mut().unwrap().remove("sockets");
             for x in v["verdicts"].as_array_mut().unwrap() {
                 x.as_object_mut().unwrap().remove("evidence");
             }

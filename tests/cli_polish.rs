@@ -8,7 +8,7 @@ use std::path::Path;
 
 fn twlint(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("twlint").unwrap();
-    c.current_dir(dir);
+    c.current_dir(dir).env("TWLINT_NO_LIVE", "1");
     c
 }
 
@@ -376,6 +376,7 @@ fn the_example_ci_gates_follow_the_project_configuration() {
                 .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &gate])
                 .current_dir(dir.path())
                 .env("PATH", &path)
+                .env("TWLINT_NO_LIVE", "1")
                 .env("NO_COLOR", "1")
                 .env("TWLINT_TOPOLOGY", "infra/topology.yaml")
                 .output()

@@ -15,7 +15,9 @@ const CANARY: &str = "CANARY-root:$6$do-not-print-me";
 
 fn twlint() -> Command {
     let mut cmd = Command::cargo_bin("twlint").expect("the twlint binary is built");
-    cmd.timeout(Duration::from_secs(20)).env("NO_COLOR", "1");
+    cmd.timeout(Duration::from_secs(20))
+        .env("NO_COLOR", "1")
+        .env("TWLINT_NO_LIVE", "1");
     cmd
 }
 

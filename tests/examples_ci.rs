@@ -66,6 +66,7 @@ fn run_script(script: &str, dir: &Path, env: &[(String, String)]) -> std::proces
         .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
         .current_dir(dir)
         .env("PATH", path_with_twlint())
+        .env("TWLINT_NO_LIVE", "1")
         .env("NO_COLOR", "1")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()

@@ -24,6 +24,7 @@ const TOPOLOGY: &[&str] = &[
 fn run(input: &[&str], extra: &[&str]) -> String {
     let out = Command::cargo_bin("twlint")
         .unwrap()
+        .env("TWLINT_NO_LIVE", "1")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["--color", "never"])
         .args(input)
@@ -114,6 +115,7 @@ fn markdown_shows_a_verdict_level_override_beside_the_verdict() {
     std::fs::write(dir.path().join("c.yaml"), "severity:\n  TW140: info\n").unwrap();
     let out = Command::cargo_bin("twlint")
         .unwrap()
+        .env("TWLINT_NO_LIVE", "1")
         .current_dir(dir.path())
         .args(["a.conf", "--config", "c.yaml", "--format", "markdown"])
         .output()

@@ -19,7 +19,9 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn twlint() -> Command {
     let mut cmd = Command::cargo_bin("twlint").expect("the twlint binary is built");
-    cmd.timeout(TIMEOUT).env("NO_COLOR", "1");
+    cmd.timeout(TIMEOUT)
+        .env("NO_COLOR", "1")
+        .env("TWLINT_NO_LIVE", "1");
     cmd
 }
 
@@ -503,6 +505,7 @@ fn run_within(limit_mib: u64, args: &[&std::ffi::OsStr]) -> Option<i32> {
     use std::os::unix::process::CommandExt;
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("twlint"));
     cmd.args(args)
+        .env("TWLINT_NO_LIVE", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let bytes = limit_mib << 20;

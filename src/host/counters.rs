@@ -55,6 +55,9 @@ pub struct Counters {
     pub rates: Option<Rates>,
     /// Files that were missing or unreadable, and why.
     pub missing: Vec<(String, String)>,
+    /// Figures of the socket view (`host::sockets::FIGURES`), sockets now; empty until the
+    /// sockets are read.
+    pub sockets: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,12 +67,22 @@ pub struct Rates {
 }
 
 impl Counters {
-    /// A counter's total since boot, or the TIME_WAIT count for [`TIME_WAIT`].
+    /// A counter's total since boot, the TIME_WAIT count for [`TIME_WAIT`], or a figure of the
+    /// socket view.
     pub fn get(&self, name: &str) -> Option<u64> {
         if name == TIME_WAIT {
             return self.time_wait;
         }
-        self.tcpext.get(name).copied()
+        self.tcpext
+            .get(name)
+            .or_else(|| self.sockets.get(name))
+            .copied()
+    }
+
+    /// Whether `name` is a reading of now (the TIME_WAIT count, socket figures) rather than a
+    /// total since boot.
+    pub fn is_now(name: &str) -> bool {
+        name == TIME_WAIT || super::sockets::FIGURES.contains(&name)
     }
 
     /// Adds the rates between this reading and a later one.

@@ -5,7 +5,7 @@
 //! on the host's own node, with the counters this kernel has. Counters belong to the host, so
 //! nothing is attached to other nodes' verdicts.
 
-use super::counters::{Counters, TIME_WAIT};
+use super::counters::Counters;
 use crate::engine::Report;
 use crate::rules::evidence::{Meaning, Reading};
 use crate::rules::RuleSet;
@@ -72,7 +72,7 @@ pub fn attach(
                         rule: rule.id.clone(),
                         counter: spec.counter.clone(),
                         value,
-                        since: if spec.counter == TIME_WAIT {
+                        since: if Counters::is_now(&spec.counter) {
                             "now"
                         } else {
                             since

@@ -204,6 +204,8 @@ pub fn judge_topology(
         let later = super::read::read_counters(&opts.source)?;
         snapshot.counters = snapshot.counters.clone().with_rates(&later, secs);
     }
+    // The socket view is read once the host is known to be a node: its figures back verdicts.
+    snapshot.read_sockets()?;
     let declared_kernel = topo
         .node(&matched.node)
         .and_then(|(i, _)| topo.kernel_of(i));

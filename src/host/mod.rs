@@ -18,8 +18,10 @@ pub mod counters;
 pub mod evidence;
 pub mod identify;
 pub mod judge;
+pub mod metrics;
 pub mod read;
 pub mod snapshot;
+pub mod sockets;
 
 pub use counters::Counters;
 pub use identify::{identify, Match, MatchedBy};
@@ -146,9 +148,41 @@ pub struct HostSnapshot {
     pub taken_at: Option<String>,
     /// The files this capture was made from, verbatim (values, release, hostname, counters).
     pub files: Vec<CapturedFile>,
+    /// The socket view, once read ([`sockets::read`]; kept apart from [`read()`] so that reading
+    /// the values stays as cheap as `sysctl -n`).
+    pub sockets: Option<sockets::SocketCapture>,
 }
 
 impl HostSnapshot {
+    /// Reads the socket view of this capture and makes its figures citable as evidence.
+    pub fn read_sockets(&mut self) -> Result<(), HostError> {
+        let mut capture = sockets::read(&self.origin)?;
+        if let Some(s) = &capture.summary {
+            self.counters.sockets = sockets::figures(
+                s,
+                self.values
+                    .get("net.ipv4.tcp_max_tw_buckets")
+                    .map(String::as_str),
+            );
+            capture.caveat = sockets::range_caveat(
+                s,
+                self.values
+                    .get("net.ipv4.ip_local_port_range")
+                    .map(String::as_str),
+            );
+            if capture.caveat.is_some() {
+                self.counters
+                    .sockets
+                    .remove(sockets::MAX_TUPLE_PORTS_IN_USE);
+                self.counters
+                    .sockets
+                    .remove(sockets::MAX_TUPLE_PORTS_PERCENT);
+            }
+        }
+        self.sockets = Some(capture);
+        Ok(())
+    }
+
     pub fn kernel(&self) -> Option<KernelVersion> {
         self.release
             .as_ref()

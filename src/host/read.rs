@@ -439,6 +439,7 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
         counters,
         taken_at: tree.manifest.as_ref().and_then(|m| m.taken_at.clone()),
         files,
+        sockets: None,
     })
 }
 

@@ -2,8 +2,8 @@
 //!
 //! A snapshot is laid out like `/` with only the files host mode reads, verbatim
 //! (`proc/sys/net/ipv4/<key>`, `proc/sys/kernel/osrelease`, `proc/sys/kernel/hostname`,
-//! `proc/net/netstat`, `proc/net/sockstat`), plus `twlint-snapshot.json` for what is not a
-//! file of `/proc` (the addresses, the network namespace, when it was taken, the keys that could
+//! `proc/net/netstat`, `proc/net/sockstat`), the socket summary in `sockets.json` when the
+//! sockets were read, plus `twlint-snapshot.json` for what is not a file of `/proc` (the addresses, the network namespace, when it was taken, the keys that could
 //! not be read and why). Replaying it goes through the same reader as a live run, so the two
 //! give the same report. Writing never touches anything but those files in the named folder,
 //! and refuses a folder that already holds something unless told to.
@@ -119,8 +119,14 @@ fn manifest_json(s: &HostSnapshot, taken_at: &str) -> Value {
         },
         "release": s.release.as_ref().map(|r| &r.0),
         "unreadable": s.unreadable.iter().map(|(k, why)| (k.to_string(), json!({"kind": why.kind(), "reason": why.reason()}))).collect::<serde_json::Map<_, _>>(),
-        "files": s.files.iter().map(|f| &f.rel).collect::<Vec<_>>(),
+        "files": s.files.iter().map(|f| f.rel.as_str()).chain(summary(s).map(|_| super::sockets::FILE)).collect::<Vec<_>>(),
+        "sockets": summary(s).map(|_| super::sockets::FILE),
+        "sockets_missing": s.sockets.as_ref().and_then(|c| c.missing.as_deref()),
     })
+}
+
+fn summary(s: &HostSnapshot) -> Option<&crate::sockets::SocketSummary> {
+    s.sockets.as_ref().and_then(|c| c.summary.as_ref())
 }
 
 /// Writes `s` into `out` (created if missing). A folder that holds anything is refused unless
@@ -156,6 +162,20 @@ pub fn write(s: &HostSnapshot, out: &Path, force: bool) -> Result<Vec<PathBuf>, 
         std::fs::write(&path, &f.text).map_err(werr(&path))?;
         written.push(path);
     }
+    let path = out.join(super::sockets::FILE);
+    if let Some(summary) = summary(s) {
+        let mut text = serde_json::to_string_pretty(summary).expect("a socket summary serialises");
+        text.push('\n');
+        std::fs::write(&path, text).map_err(werr(&path))?;
+        written.push(path);
+    } else {
+        // Over an older snapshot (--force), a summary of another moment must not be replayed
+        // as this one's.
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(werr(&path)(e)),
+            _ => {}
+        }
+    }
     let manifest = manifest_json(s, &s.taken_at.clone().unwrap_or_else(now_utc));
     let path = out.join(MANIFEST);
     let mut text = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
@@ -168,6 +188,27 @@ pub fn write(s: &HostSnapshot, out: &Path, force: bool) -> Result<Vec<PathBuf>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forced_snapshot_without_sockets_leaves_no_older_summary() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/host/proc-db");
+        let mut s = super::super::read(&super::super::HostSource::Root(fixture)).unwrap();
+        s.read_sockets().unwrap();
+        assert!(s.sockets.as_ref().unwrap().summary.is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(super::super::sockets::FILE);
+        std::fs::write(&stale, "{}").unwrap();
+        write(&s, dir.path(), true).unwrap();
+        assert!(!stale.exists());
+        let m: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(MANIFEST)).unwrap())
+                .unwrap();
+        assert!(m["sockets"].is_null());
+        assert!(m["sockets_missing"]
+            .as_str()
+            .unwrap()
+            .contains("no socket data"));
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {

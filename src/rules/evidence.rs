@@ -2,7 +2,8 @@
 //! own evidence in the same file and no Rust changes.
 //!
 //! Each item names a counter (a TcpExt counter of `/proc/net/netstat` or `time_wait`, the
-//! TIME_WAIT count of `/proc/net/sockstat`), whether it `supports` or `contradicts` the verdict,
+//! TIME_WAIT count of `/proc/net/sockstat`, or a figure of the socket view such as
+//! `close_wait`: `crate::host::sockets::FIGURES`), whether it `supports` or `contradicts` the verdict,
 //! a CEL condition over the reading, and a note. In host mode, when the rule gives a verdict on
 //! the host's node, every item whose counter this kernel has and whose condition holds is
 //! attached to that verdict.
@@ -11,6 +12,7 @@ use super::load::{check_fields, err, locate, recode, scalar};
 use super::{Template, TemplatePart};
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::host::counters::{TCPEXT, TIME_WAIT};
+use crate::host::sockets::FIGURES;
 use crate::source::Spanned;
 use crate::yaml::YamlNode;
 use cel::Context;
@@ -185,8 +187,12 @@ pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) ->
             ));
             continue;
         };
-        let known = TCPEXT.iter().copied().chain([TIME_WAIT]);
-        if !TCPEXT.contains(&counter.value.as_str()) && counter.value != TIME_WAIT {
+        let known = TCPEXT
+            .iter()
+            .copied()
+            .chain([TIME_WAIT])
+            .chain(FIGURES.iter().copied());
+        if !known.clone().any(|k| k == counter.value) {
             let mut d = err(
                 counter.span,
                 format!("twlint does not read a counter `{}`", counter.value),
@@ -194,7 +200,11 @@ pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) ->
             );
             d = match did_you_mean(&counter.value, known) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                None => d.with_help(format!("counters: {}, {TIME_WAIT}", TCPEXT.join(", "))),
+                None => d.with_help(format!(
+                    "counters: {}, {TIME_WAIT}, {}",
+                    TCPEXT.join(", "),
+                    FIGURES.join(", ")
+                )),
             };
             diags.push(d);
             continue;
