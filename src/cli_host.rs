@@ -141,15 +141,7 @@ pub fn write_human(
         )?,
         (None, None) => writeln!(out, "  kernel release not readable")?,
     }
-    let ns = &s.identity.netns;
-    writeln!(
-        out,
-        "  network namespace {}: {}",
-        ns.inode
-            .map(|i| format!("net:[{i}]"))
-            .unwrap_or_else(|| "?".into()),
-        ns.how
-    )?;
+    write_netns(out, s)?;
     let (absent, unreadable): (Vec<_>, Vec<_>) = s
         .unreadable
         .iter()
@@ -540,15 +532,8 @@ pub fn host_command(root: Option<&Path>, json_out: bool, no_sockets: bool) -> io
             addrs.join(", ")
         }
     )?;
+    write_netns(&mut out, &s)?;
     let ns = &s.identity.netns;
-    writeln!(
-        out,
-        "  network namespace {}: {}",
-        ns.inode
-            .map(|i| format!("net:[{i}]"))
-            .unwrap_or_else(|| "?".into()),
-        ns.how
-    )?;
     for (k, v) in &s.values {
         writeln!(out, "  {k} = {v}")?;
     }
@@ -697,4 +682,18 @@ pub fn snapshot(out_dir: &Path, force: bool) -> io::Result<u8> {
     )?;
     out.flush()?;
     Ok(0)
+}
+
+/// The network namespace line of the host sections: which namespace was read, and how twlint
+/// knows whether it is the host's own (a container's is not, and starts from kernel defaults).
+fn write_netns(out: &mut dyn Write, s: &twlint::host::HostSnapshot) -> io::Result<()> {
+    let ns = &s.identity.netns;
+    writeln!(
+        out,
+        "  network namespace {}: {}",
+        ns.inode
+            .map(|i| format!("net:[{i}]"))
+            .unwrap_or_else(|| "?".into()),
+        ns.how
+    )
 }
