@@ -4,6 +4,7 @@
 //! inner scope that adds only the key's own variables, so the cost per (hop, key, rule) is the
 //! evaluation of one small expression.
 
+use super::program::Program;
 use super::{Template, TemplatePart};
 use crate::facts::{HopFacts, NodeFacts};
 use cel::{Context, Value};
@@ -74,8 +75,8 @@ pub fn key_scope<'a>(base: &'a Context<'_, 'static>, k: &KeyVars) -> Context<'a,
 }
 
 /// Runs a condition; anything but a boolean is an error in the rule.
-pub fn condition(program: &cel::Program, ctx: &Context) -> Result<bool, String> {
-    match program.execute(ctx) {
+pub fn condition(program: &Program, ctx: &Context) -> Result<bool, String> {
+    match program.get()?.execute(ctx) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("the condition gave {other:?}, not a boolean")),
         Err(e) => Err(e.to_string()),
@@ -115,7 +116,7 @@ pub fn render(t: &Template, ctx: &Context) -> Result<String, String> {
     for part in &t.parts {
         match part {
             TemplatePart::Text(s) => out.push_str(s),
-            TemplatePart::Expr(p, src) => match p.execute(ctx) {
+            TemplatePart::Expr(p, src) => match p.get()?.execute(ctx) {
                 Ok(v) => out.push_str(&display(&v)),
                 Err(e) => return Err(format!("`{{{{ {src} }}}}`: {e}")),
             },
@@ -140,7 +141,8 @@ mod tests {
     #[test]
     fn cel_compares_floats_with_integers() {
         // Rules compare rates (floats) with literals written as integers.
-        let p = cel::Program::compile("hop.rate > 470 && hop.rate < 471.0").unwrap();
+        let src = "hop.rate > 470 && hop.rate < 471.0";
+        let p = Program::compiled(src.into(), cel::Program::compile(src).unwrap());
         let mut ctx = Context::default();
         let mut m = std::collections::HashMap::new();
         m.insert("rate".to_string(), 470.5f64);
