@@ -579,9 +579,10 @@ pub fn lint_files_with(
         })
         .collect();
     let shared: &SourceMap = sources;
+    // Every text here passed `is_dump` above.
     sets.extend(crate::fleet::par_map(&dump_ids, |(name, id)| {
         let text = &shared.get(*id).text;
-        (name.clone(), sysctl::load_registered(*id, text))
+        (name.clone(), sysctl::load_registered_dump(*id, text))
     }));
     lint_sets(&sets, opts, rules, sources)
 }
