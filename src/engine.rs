@@ -169,7 +169,7 @@ struct Judged {
 struct NodeState {
     cfg: NodeConfig,
     facts: NodeFacts,
-    cel: cel::Value,
+    cel: eval::CelFacts,
 }
 
 fn key_vars(cfg: &NodeConfig, key: &'static str) -> Option<KeyVars> {
@@ -198,7 +198,7 @@ fn judge_key(
     key: &'static str,
     node: &NodeState,
     peer: Option<&NodeState>,
-    base: &cel::Context<'_, 'static>,
+    base: &cel::Context<'_, '_>,
     subject: &str,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
     let Some(vars) = key_vars(&node.cfg, key) else {
@@ -480,7 +480,8 @@ fn judge_set(
     let cfg = config::resolve(name, k, origin, Some(set), &[], &mut diags);
     let state = node_state(cfg, &NodeInfo::default());
     let root = eval::root_context();
-    let base = eval::base_context(&root, &state.cel, None);
+    let bound = eval::Bound::new(&state.cel, None);
+    let base = eval::base_context(&root, &bound);
     for spec in config::judged_keys() {
         let subject = format!("{name} / {}", spec.key);
         let judged = judge_key(rules, spec.key, &state, None, &base, &subject)
@@ -579,9 +580,10 @@ pub fn lint_files_with(
         })
         .collect();
     let shared: &SourceMap = sources;
+    // Every text here passed `is_dump` above.
     sets.extend(crate::fleet::par_map(&dump_ids, |(name, id)| {
         let text = &shared.get(*id).text;
-        (name.clone(), sysctl::load_registered(*id, text))
+        (name.clone(), sysctl::load_registered_dump(*id, text))
     }));
     lint_sets(&sets, opts, rules, sources)
 }
@@ -925,8 +927,8 @@ fn judge_loaded(
                 });
             }
             let hop_cel = eval::to_cel_hop(&hop);
-            let base =
-                eval::base_context(&root, &states[me].cel, Some((&states[peer].cel, &hop_cel)));
+            let bound = eval::Bound::new(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
+            let base = eval::base_context(&root, &bound);
             let side = if client_side { "client" } else { "server" };
             for spec in config::judged_keys() {
                 let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
@@ -962,7 +964,8 @@ fn judge_loaded(
         if on_a_link[i] || s.facts.role == "nat" {
             continue;
         }
-        let base = eval::base_context(&root, &s.cel, None);
+        let bound = eval::Bound::new(&s.cel, None);
+        let base = eval::base_context(&root, &bound);
         for spec in config::judged_keys() {
             let subject = format!("{} / {}", s.cfg.name, spec.key);
             if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)

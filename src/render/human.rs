@@ -8,8 +8,9 @@ use super::Style;
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::engine::{HopSummary, Mode, Report, VerdictEntry};
 use crate::rules::eval::format_number;
-use crate::source::SourceMap;
+use crate::source::{FileId, SourceMap};
 use ariadne::{Color, Config, IndexType, Label, ReportKind};
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 pub(crate) fn paint(style: Style, code: &str, text: &str) -> String {
@@ -152,10 +153,38 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
     Ok(())
 }
 
+/// ariadne's view of each file drawn so far, kept for the whole report: making one indexes every
+/// line of the file, and a fleet report draws many findings from each 1,300-line dump (that was
+/// a ninth of a fleet run, one copy and index per finding).
+type SourceCache = HashMap<FileId, ariadne::Source<String>>;
+
+/// The files of one diagnostic, named by path as ariadne shows them, lent from the cache.
+struct DiagSources<'c> {
+    cache: &'c SourceCache,
+    files: Vec<(String, FileId)>,
+}
+
+impl ariadne::Cache<String> for DiagSources<'_> {
+    type Storage = String;
+
+    fn fetch(&mut self, id: &String) -> Result<&ariadne::Source<String>, impl std::fmt::Debug> {
+        self.files
+            .iter()
+            .find(|(p, _)| p == id)
+            .and_then(|(_, f)| self.cache.get(f))
+            .ok_or_else(|| format!("Failed to fetch source '{id}'"))
+    }
+
+    fn display<'a>(&self, id: &'a String) -> Option<impl std::fmt::Display + 'a> {
+        Some(id)
+    }
+}
+
 fn render_diag(
     out: &mut dyn Write,
     style: Style,
     sources: &SourceMap,
+    cache: &mut SourceCache,
     d: &Diagnostic,
 ) -> io::Result<()> {
     let kind = match d.severity {
@@ -235,20 +264,24 @@ fn render_diag(
     for n in &d.notes {
         b = b.with_note(n);
     }
-    let mut files: Vec<(String, String)> = Vec::new();
+    // The first file of each path, as ariadne names sources by path.
+    let mut files: Vec<(String, FileId)> = Vec::new();
     for s in std::iter::once(primary.span).chain(d.secondary.iter().map(|l| l.span)) {
         let f = sources.get(s.file);
         if !files.iter().any(|(p, _)| *p == f.path) {
-            // ariadne counts a final line without newline oddly; give it one.
-            let mut text = f.text.clone();
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            files.push((f.path.clone(), text));
+            cache.entry(s.file).or_insert_with(|| {
+                // ariadne counts a final line without newline oddly; give it one.
+                let mut text = f.text.clone();
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                ariadne::Source::from(text)
+            });
+            files.push((f.path.clone(), s.file));
         }
     }
     let mut buf = Vec::new();
-    b.finish().write(ariadne::sources(files), &mut buf)?;
+    b.finish().write(DiagSources { cache, files }, &mut buf)?;
     // Trailing blanks from the frame make snapshots and terminals noisy.
     let text = String::from_utf8_lossy(&buf);
     for line in text.lines() {
@@ -349,8 +382,9 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
         }
         Mode::Topology => {}
     }
+    let mut cache = SourceCache::new();
     for d in &r.diagnostics {
-        render_diag(out, style, sources, d)?;
+        render_diag(out, style, sources, &mut cache, d)?;
     }
     let errors = r
         .diagnostics
@@ -411,8 +445,9 @@ pub fn write_diagnostics(
     sources: &SourceMap,
     diags: &[Diagnostic],
 ) -> io::Result<()> {
+    let mut cache = SourceCache::new();
     for d in diags {
-        render_diag(out, style, sources, d)?;
+        render_diag(out, style, sources, &mut cache, d)?;
     }
     Ok(())
 }

@@ -1,10 +1,17 @@
 //! The JSON report, version 1 (DESIGN.md "JSON report"): fixed field names, extra fields added.
+//!
+//! [`report`] builds the report as one JSON value (for callers that add to it); [`write`] writes
+//! the same text with the verdicts, most of a large report, serialised straight from the engine's
+//! entries instead of through a value tree (a third of judging a large topology went to building
+//! and freeing that tree). Object keys come out in sorted order either way, as `serde_json::Map`
+//! keeps them.
 
 use crate::diag::Diagnostic;
 use crate::engine::{Mode, Report, VerdictEntry};
 use crate::facts::HopFacts;
 use crate::rules::eval::format_number;
 use crate::source::{SourceMap, Span};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 fn location(sources: &SourceMap, span: Option<Span>) -> Value {
@@ -110,6 +117,13 @@ fn hop(h: &crate::engine::HopSummary) -> Value {
 
 /// The whole report as one JSON value.
 pub fn report(sources: &SourceMap, r: &Report) -> Value {
+    let mut out = report_without_verdicts(sources, r);
+    out["verdicts"] = r.verdicts.iter().map(|v| verdict(sources, v)).collect();
+    out
+}
+
+/// The report but for its `verdicts`, which [`report`] and [`write`] add each their own way.
+fn report_without_verdicts(sources: &SourceMap, r: &Report) -> Value {
     let errors = r
         .diagnostics
         .iter()
@@ -133,7 +147,6 @@ pub fn report(sources: &SourceMap, r: &Report) -> Value {
             "sources": n.sources,
         })).collect::<Vec<_>>(),
         "hops": r.hops.iter().map(hop).collect::<Vec<_>>(),
-        "verdicts": r.verdicts.iter().map(|v| verdict(sources, v)).collect::<Vec<_>>(),
         "diagnostics": r.diagnostics.iter().map(|d| diagnostic(sources, d)).collect::<Vec<_>>(),
         "summary": {
             "dangerous": r.count(crate::diag::Verdict::Dangerous),
@@ -172,6 +185,126 @@ pub fn report(sources: &SourceMap, r: &Report) -> Value {
 }
 
 pub fn write(out: &mut dyn std::io::Write, sources: &SourceMap, r: &Report) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &report(sources, r))?;
+    let rest = report_without_verdicts(sources, r);
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &Streamed {
+            sources,
+            r,
+            rest: rest.as_object().expect("the report is an object"),
+        },
+    )?;
     writeln!(out)
+}
+
+/// The report with its verdicts serialised as they are written, at their place in key order.
+struct Streamed<'a> {
+    sources: &'a SourceMap,
+    r: &'a Report,
+    rest: &'a Map<String, Value>,
+}
+
+impl Serialize for Streamed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.rest.len() + 1))?;
+        let verdicts = Verdicts {
+            sources: self.sources,
+            entries: &self.r.verdicts,
+        };
+        let mut pending = true;
+        for (k, v) in self.rest {
+            if pending && k.as_str() > "verdicts" {
+                m.serialize_entry("verdicts", &verdicts)?;
+                pending = false;
+            }
+            m.serialize_entry(k, v)?;
+        }
+        if pending {
+            m.serialize_entry("verdicts", &verdicts)?;
+        }
+        m.end()
+    }
+}
+
+struct Verdicts<'a> {
+    sources: &'a SourceMap,
+    entries: &'a [VerdictEntry],
+}
+
+impl Serialize for Verdicts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.entries.iter().map(|v| StreamedVerdict {
+            sources: self.sources,
+            v,
+        }))
+    }
+}
+
+/// One verdict as [`verdict`] builds it, keys in the same (sorted) order.
+struct StreamedVerdict<'a> {
+    sources: &'a SourceMap,
+    v: &'a VerdictEntry,
+}
+
+impl Serialize for StreamedVerdict<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (v, sources) = (self.v, self.sources);
+        let mut m = s.serialize_map(None)?;
+        if !v.fix.is_empty() {
+            // Rare and small: built as a map so duplicate keys resolve as in `verdict`.
+            let fix: Map<String, Value> =
+                v.fix.iter().map(|(k, x)| (k.clone(), json!(x))).collect();
+            m.serialize_entry("fix", &fix)?;
+        }
+        m.serialize_entry("help", &v.help)?;
+        m.serialize_entry("key", &v.key)?;
+        if let Some(level) = v.level {
+            m.serialize_entry("level", &level)?;
+        }
+        m.serialize_entry("link", &v.link)?;
+        m.serialize_entry("node", &v.node)?;
+        m.serialize_entry("reason", &v.reason)?;
+        m.serialize_entry("rule", &v.rule)?;
+        m.serialize_entry("rule_name", &v.rule_name)?;
+        if let Some(side) = v.side {
+            m.serialize_entry("side", side)?;
+        }
+        m.serialize_entry(
+            "source",
+            &StreamedSource {
+                sources,
+                kind: v.source.as_str(),
+                span: v.span,
+            },
+        )?;
+        if let Some(sup) = &v.suppressed {
+            m.serialize_entry("suppressed", &suppression(sources, sup))?;
+        }
+        m.serialize_entry("value", &v.value)?;
+        m.serialize_entry("verdict", v.verdict.as_str())?;
+        m.end()
+    }
+}
+
+struct StreamedSource<'a> {
+    sources: &'a SourceMap,
+    kind: &'a str,
+    span: Option<Span>,
+}
+
+impl Serialize for StreamedSource<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        match self.span {
+            Some(span) => {
+                let loc = self.sources.location(span);
+                m.serialize_entry("column", &loc.column)?;
+                m.serialize_entry("kind", self.kind)?;
+                m.serialize_entry("line", &loc.line)?;
+                m.serialize_entry("path", &loc.path)?;
+            }
+            None => m.serialize_entry("kind", self.kind)?,
+        }
+        m.end()
+    }
 }

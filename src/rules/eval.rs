@@ -4,8 +4,11 @@
 //! inner scope that adds only the key's own variables, so the cost per (hop, key, rule) is the
 //! evaluation of one small expression.
 
+use super::program::Program;
 use super::{Template, TemplatePart};
 use crate::facts::{HopFacts, NodeFacts};
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::{Context, Value};
 
 /// The variables a rule sees for one key, besides `node`, `peer` and `hop`.
@@ -34,35 +37,60 @@ pub fn root_context() -> Context<'static, 'static> {
     Context::default()
 }
 
-/// An inner scope of `root` holding the node (and, for a hop, the peer and hop) facts.
-pub fn base_context<'a>(
-    root: &'a Context<'static, 'static>,
-    node: &Value,
-    hop: Option<(&Value, &Value)>,
-) -> Context<'a, 'static> {
-    let mut ctx = root.new_inner_scope();
-    ctx.add_variable_from_value("node", node.clone());
-    match hop {
-        Some((peer, hop)) => {
-            ctx.add_variable_from_value("peer", peer.clone());
-            ctx.add_variable_from_value("hop", hop.clone());
-            ctx.add_variable_from_value("topology", true);
-        }
-        None => ctx.add_variable_from_value("topology", false),
+/// Facts in the form CEL evaluates, converted once (per node, per hop) and lent to every
+/// context that needs them. Binding a `Value` to a context converts it again, deeply: that was a
+/// fifth of judging a topology, three maps per hop end.
+#[derive(Debug)]
+pub struct CelFacts(Box<dyn Val>);
+
+impl CelFacts {
+    pub fn new(v: Value) -> CelFacts {
+        CelFacts(v.try_into().expect("plain data converts to CEL values"))
     }
+}
+
+/// Lends the node, peer and hop facts to a context without copying them.
+pub struct Bound<'a> {
+    node: &'a CelFacts,
+    hop: Option<(&'a CelFacts, &'a CelFacts)>,
+}
+
+impl<'a> Bound<'a> {
+    pub fn new(node: &'a CelFacts, hop: Option<(&'a CelFacts, &'a CelFacts)>) -> Bound<'a> {
+        Bound { node, hop }
+    }
+}
+
+impl VariableResolver for Bound<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        let f = match variable {
+            "node" => self.node,
+            "peer" => self.hop?.0,
+            "hop" => self.hop?.1,
+            _ => return None,
+        };
+        Some(CowVal::Borrowed(f.0.as_ref()))
+    }
+}
+
+/// An inner scope of `root` holding the node (and, for a hop, the peer and hop) facts.
+pub fn base_context<'a>(root: &'a Context<'a, 'a>, bound: &'a Bound<'a>) -> Context<'a, 'a> {
+    let mut ctx = root.new_inner_scope();
+    ctx.set_variable_resolver(bound);
+    ctx.add_variable_from_value("topology", bound.hop.is_some());
     ctx
 }
 
-pub fn to_cel_node(n: &NodeFacts) -> Value {
-    cel::to_value(n).expect("node facts are plain data")
+pub fn to_cel_node(n: &NodeFacts) -> CelFacts {
+    CelFacts::new(cel::to_value(n).expect("node facts are plain data"))
 }
 
-pub fn to_cel_hop(h: &HopFacts) -> Value {
-    cel::to_value(h).expect("hop facts are plain data")
+pub fn to_cel_hop(h: &HopFacts) -> CelFacts {
+    CelFacts::new(cel::to_value(h).expect("hop facts are plain data"))
 }
 
 /// Adds a key's variables in an inner scope.
-pub fn key_scope<'a>(base: &'a Context<'_, 'static>, k: &KeyVars) -> Context<'a, 'static> {
+pub fn key_scope<'a, 'v>(base: &'a Context<'_, 'v>, k: &KeyVars) -> Context<'a, 'v> {
     let mut inner = base.new_inner_scope();
     inner.add_variable_from_value("key", k.key.clone());
     inner.add_variable_from_value("value", k.value.clone());
@@ -74,8 +102,8 @@ pub fn key_scope<'a>(base: &'a Context<'_, 'static>, k: &KeyVars) -> Context<'a,
 }
 
 /// Runs a condition; anything but a boolean is an error in the rule.
-pub fn condition(program: &cel::Program, ctx: &Context) -> Result<bool, String> {
-    match program.execute(ctx) {
+pub fn condition(program: &Program, ctx: &Context) -> Result<bool, String> {
+    match program.get()?.execute(ctx) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("the condition gave {other:?}, not a boolean")),
         Err(e) => Err(e.to_string()),
@@ -115,7 +143,7 @@ pub fn render(t: &Template, ctx: &Context) -> Result<String, String> {
     for part in &t.parts {
         match part {
             TemplatePart::Text(s) => out.push_str(s),
-            TemplatePart::Expr(p, src) => match p.execute(ctx) {
+            TemplatePart::Expr(p, src) => match p.get()?.execute(ctx) {
                 Ok(v) => out.push_str(&display(&v)),
                 Err(e) => return Err(format!("`{{{{ {src} }}}}`: {e}")),
             },
@@ -140,7 +168,8 @@ mod tests {
     #[test]
     fn cel_compares_floats_with_integers() {
         // Rules compare rates (floats) with literals written as integers.
-        let p = cel::Program::compile("hop.rate > 470 && hop.rate < 471.0").unwrap();
+        let src = "hop.rate > 470 && hop.rate < 471.0";
+        let p = Program::compiled(src.into(), cel::Program::compile(src).unwrap());
         let mut ctx = Context::default();
         let mut m = std::collections::HashMap::new();
         m.insert("rate".to_string(), 470.5f64);

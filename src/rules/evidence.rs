@@ -41,7 +41,7 @@ impl Meaning {
 pub struct EvidenceSpec {
     pub counter: String,
     pub meaning: Meaning,
-    pub when: Arc<cel::Program>,
+    pub when: Arc<super::program::Program>,
     pub note: Template,
     /// The condition and note as written, for `twlint explain`.
     pub when_source: String,
@@ -94,8 +94,14 @@ impl EvidenceSpec {
 fn compile(
     expr: &Spanned<String>,
     text: &str,
+    defer: bool,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Arc<cel::Program>> {
+) -> Option<Arc<super::program::Program>> {
+    if defer {
+        return Some(Arc::new(super::program::Program::deferred(
+            expr.value.clone(),
+        )));
+    }
     match cel::Program::compile(&expr.value) {
         Ok(p) => {
             let bad: Vec<String> = p
@@ -118,7 +124,8 @@ fn compile(
                     )),
                 );
             }
-            bad.is_empty().then(|| Arc::new(p))
+            bad.is_empty()
+                .then(|| Arc::new(super::program::Program::compiled(expr.value.clone(), p)))
         }
         Err(errors) => {
             for e in errors.errors {
@@ -133,7 +140,12 @@ fn compile(
     }
 }
 
-fn note(t: &Spanned<String>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Template> {
+fn note(
+    t: &Spanned<String>,
+    text: &str,
+    defer: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Template> {
     let mut parts = Vec::new();
     let mut rest = t.value.as_str();
     while let Some(open) = rest.find("{{") {
@@ -148,7 +160,7 @@ fn note(t: &Spanned<String>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<
             return None;
         };
         let src = after[..close].trim().to_string();
-        let p = compile(&Spanned::new(src.clone(), t.span), text, diags)?;
+        let p = compile(&Spanned::new(src.clone(), t.span), text, defer, diags)?;
         parts.push(TemplatePart::Expr(p, src));
         rest = &after[close + 2..];
     }
@@ -156,8 +168,14 @@ fn note(t: &Spanned<String>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<
     Some(Template { parts })
 }
 
-/// Reads a rule's `evidence:` list; problems are pushed as rule-file diagnostics.
-pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<EvidenceSpec> {
+/// Reads a rule's `evidence:` list; problems are pushed as rule-file diagnostics. With `defer`
+/// (the shipped catalog) the CEL is compiled on first use, see `rules::program`.
+pub(super) fn parse(
+    node: &YamlNode,
+    text: &str,
+    defer: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<EvidenceSpec> {
     let mut out = Vec::new();
     let mut local = Vec::new();
     let items = node
@@ -221,8 +239,8 @@ pub(super) fn parse(node: &YamlNode, text: &str, diags: &mut Vec<Diagnostic>) ->
             }
         };
         let (Some(when), Some(note)) = (
-            compile(&when_text, text, diags),
-            note(&note_text, text, diags),
+            compile(&when_text, text, defer, diags),
+            note(&note_text, text, defer, diags),
         ) else {
             continue;
         };

@@ -7,6 +7,7 @@
 //! used (the CLI exits 2), because a half-loaded catalog would give silently different verdicts.
 
 use super::eval::VARIABLES;
+use super::program::Program;
 use super::{
     CelRule, Check, Docs, Example, LabelSpec, Rule, RuleSet, Scope, Template, TemplatePart,
 };
@@ -87,11 +88,16 @@ pub fn load_catalog(
             (path, id)
         })
         .collect();
-    // Compiling the CEL of every rule is most of twlint's start-up: spread it over the cores.
+    // The shipped rules come first; their CEL is compiled on first use (see `rules::program`),
+    // a user's rules now, so their errors are reported before anything is judged. Compiling is
+    // most of the work here: spread it over the cores.
+    let shipped = EMBEDDED.len();
+    let numbered: Vec<(usize, &(String, FileId))> = ids.iter().enumerate().collect();
     let shared: &SourceMap = sources;
-    let loaded = crate::fleet::par_map(&ids, |(path, id)| {
+    let loaded = crate::fleet::par_map(&numbered, |(n, (path, id))| {
         let mut diags = Vec::new();
-        let rule = load_rule(*id, path, &shared.get(*id).text, &mut diags);
+        let text = &shared.get(*id).text;
+        let rule = load_rule_as(*id, path, text, *n < shipped, &mut diags);
         (rule, diags)
     });
     for (rule, d) in loaded {
@@ -161,8 +167,12 @@ fn compile(
     file_text: &str,
     what: &str,
     scope: Option<Scope>,
+    defer: bool,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Arc<cel::Program>> {
+) -> Option<Arc<Program>> {
+    if defer {
+        return Some(Arc::new(Program::deferred(expr.value.clone())));
+    }
     match cel::Program::compile(&expr.value) {
         Ok(p) => {
             let refs = p.references();
@@ -197,7 +207,7 @@ fn compile(
                     ok = false;
                 }
             }
-            ok.then(|| Arc::new(p))
+            ok.then(|| Arc::new(Program::compiled(expr.value.clone(), p)))
         }
         Err(errors) => {
             for e in errors.errors {
@@ -245,6 +255,7 @@ fn load_fix(
     node: &YamlNode,
     file_text: &str,
     scope: Scope,
+    defer: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<(String, Template)> {
     let mut out = Vec::new();
@@ -266,7 +277,10 @@ fn load_fix(
                     if let Some(value) =
                         scalar(v, "a value (text, may hold {{ expressions }})", diags)
                     {
-                        out.push((k.value.clone(), template(value, file_text, scope, diags)));
+                        out.push((
+                            k.value.clone(),
+                            template(value, file_text, scope, defer, diags),
+                        ));
                     }
                 }
             }
@@ -282,6 +296,7 @@ fn template(
     text: &Spanned<String>,
     file_text: &str,
     scope: Scope,
+    defer: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Template {
     let mut parts = Vec::new();
@@ -306,6 +321,7 @@ fn template(
             file_text,
             "a message expression",
             Some(scope),
+            defer,
             diags,
         ) {
             parts.push(TemplatePart::Expr(p, src));
@@ -376,6 +392,18 @@ pub fn load_rule(
     file: FileId,
     path: &str,
     text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Rule> {
+    load_rule_as(file, path, text, false, diags)
+}
+
+/// [`load_rule`], with the CEL compiled on first use when `defer` is set: only for the shipped
+/// catalog, whose programs the tests compile and check (see `rules::program`).
+fn load_rule_as(
+    file: FileId,
+    path: &str,
+    text: &str,
+    defer: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Rule> {
     let before = diags.len();
@@ -576,14 +604,18 @@ pub fn load_rule(
         let when = req("when", diags);
         let when_p = when
             .as_ref()
-            .and_then(|w| compile(w, text, "the condition", Some(scope), diags));
+            .and_then(|w| compile(w, text, "the condition", Some(scope), defer, diags));
         let message = req("message", diags);
         if let Some(m) = &message {
             style_check(m, "message", diags);
         }
         let help = req("help", diags);
-        let message_t = message.as_ref().map(|m| template(m, text, scope, diags));
-        let help_t = help.as_ref().map(|h| template(h, text, scope, diags));
+        let message_t = message
+            .as_ref()
+            .map(|m| template(m, text, scope, defer, diags));
+        let help_t = help
+            .as_ref()
+            .map(|h| template(h, text, scope, defer, diags));
         let mut labels = Vec::new();
         if let Some(n) = get("labels") {
             let mut local = Vec::new();
@@ -604,7 +636,9 @@ pub fn load_rule(
                 let label_when = item
                     .get("when")
                     .and_then(|n| scalar(n, "a CEL condition", diags))
-                    .and_then(|w| compile(w, text, "the label condition", Some(scope), diags));
+                    .and_then(|w| {
+                        compile(w, text, "the label condition", Some(scope), defer, diags)
+                    });
                 match (on, key, msg) {
                     (Some(on), Some(key), Some(msg))
                         if on.value == "node" || (on.value == "peer" && scope == Scope::Hop) =>
@@ -634,10 +668,10 @@ pub fn load_rule(
             recode(local, diags);
         }
         let fix = get("fix")
-            .map(|n| load_fix(n, text, scope, diags))
+            .map(|n| load_fix(n, text, scope, defer, diags))
             .unwrap_or_default();
         let evidence = get("evidence")
-            .map(|n| super::evidence::parse(n, text, diags))
+            .map(|n| super::evidence::parse(n, text, defer, diags))
             .unwrap_or_default();
         match (when_p, message_t, help_t) {
             (Some(w), Some(m), Some(h)) => Check::Cel(Box::new(CelRule {
@@ -746,5 +780,43 @@ fn style_check(s: &Spanned<String>, what: &str, diags: &mut Vec<Diagnostic>) {
             err(s.span, format!("the {what} ends with a period"), "here")
                 .with_help("leave out the final period"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped catalog defers its CEL to first use; this is where its programs are compiled
+    /// and checked (syntax, and the variables each scope has), as a user's rules are at load.
+    #[test]
+    fn every_shipped_program_compiles_and_uses_known_variables() {
+        let mut sources = SourceMap::default();
+        for (path, text) in EMBEDDED {
+            let id = sources.add(path.to_string(), text.to_string());
+            let mut diags = Vec::new();
+            let rule = load_rule(id, path, text, &mut diags);
+            assert!(diags.is_empty(), "{path}: {diags:?}");
+            assert!(rule.is_some(), "{path} did not load");
+        }
+    }
+
+    #[test]
+    fn shipped_programs_are_deferred_and_user_programs_compiled_at_load() {
+        let mut sources = SourceMap::default();
+        let (rules, diags) = load_catalog(&[], &mut sources).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let cel = rules
+            .rules
+            .iter()
+            .find_map(|r| match &r.check {
+                Check::Cel(c) => Some(c),
+                _ => None,
+            })
+            .expect("the catalog has CEL rules");
+        assert!(cel.when.get().is_ok());
+        let bad = Program::deferred("node.".into());
+        let e = bad.get().unwrap_err();
+        assert!(e.contains("does not compile"), "{e}");
     }
 }

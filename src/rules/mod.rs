@@ -9,6 +9,7 @@
 pub mod eval;
 pub mod evidence;
 pub mod load;
+pub mod program;
 
 use crate::diag::{Severity, Verdict};
 use crate::source::Span;
@@ -45,7 +46,7 @@ impl Template {
 #[derive(Debug, Clone)]
 pub enum TemplatePart {
     Text(String),
-    Expr(std::sync::Arc<cel::Program>, String),
+    Expr(std::sync::Arc<program::Program>, String),
 }
 
 /// A secondary label to draw when the rule fires: the place where a related key was set.
@@ -56,7 +57,7 @@ pub struct LabelSpec {
     pub key: String,
     pub message: String,
     /// Draw the label only when this condition holds (for example only when the value is 0).
-    pub when: Option<std::sync::Arc<cel::Program>>,
+    pub when: Option<std::sync::Arc<program::Program>>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,7 +65,7 @@ pub struct CelRule {
     pub scope: Scope,
     pub keys: Vec<String>,
     pub verdict: Verdict,
-    pub when: std::sync::Arc<cel::Program>,
+    pub when: std::sync::Arc<program::Program>,
     pub when_source: String,
     pub message: Template,
     pub help: Template,

@@ -67,23 +67,38 @@ pub fn is_dump(text: &str) -> bool {
             }
             continue;
         }
-        let Some(key) = dump_line_key(line) else {
+        let Some((key, top)) = dump_line_key(line) else {
             return false;
         };
         lines += 1;
         if key == "kernel.osrelease" {
             osrelease = true;
         }
-        let top = key.split('.').next().unwrap_or("");
-        if let Some(i) = TOP_LEVELS.iter().position(|t| *t == top) {
-            tops |= 1 << i;
+        // Three top levels are all rule 3 asks for; once they are seen, stop looking them up.
+        if tops.count_ones() < 3 {
+            if let Some(i) = TOP_LEVELS.iter().position(|t| *t == top) {
+                tops |= 1 << i;
+            }
         }
     }
     lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3)
 }
 
-/// The key of a line printed by `sysctl -a`, or `None` when the line is not in that form.
-fn dump_line_key(line: &str) -> Option<&str> {
+/// Bytes a key printed by procps can hold: visible ASCII but none of `= * ? [ # ;`. A table,
+/// because every byte of every key of every dump is checked.
+static KEY_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = !matches!(c as u8, b'=' | b'*' | b'?' | b'[' | b'#' | b';');
+        c += 1;
+    }
+    t
+};
+
+/// The key of a line printed by `sysctl -a` and its first component, or `None` when the line
+/// is not in that form.
+fn dump_line_key(line: &str) -> Option<(&str, &str)> {
     let b = line.as_bytes();
     // The key ends at the first " =": that is the first '=' when a blank precedes it; when the
     // first '=' has no blank before it, any later " =" would leave an '=' in the key.
@@ -98,17 +113,13 @@ fn dump_line_key(line: &str) -> Option<&str> {
         return None;
     }
     // procps prints dotted keys; a '/' only stands for a dot inside a component.
-    let mut first_sep = 0u8;
-    for &c in key.as_bytes() {
-        if !c.is_ascii_graphic() || matches!(c, b'=' | b'*' | b'?' | b'[' | b'#' | b';') {
-            return None;
-        }
-        if first_sep == 0 && (c == b'.' || c == b'/') {
-            first_sep = c;
-        }
+    let kb = key.as_bytes();
+    if !kb.iter().all(|&c| KEY_BYTE[c as usize]) {
+        return None;
     }
-    let ok = !key.is_empty() && !key.starts_with('-') && first_sep == b'.';
-    ok.then_some(key)
+    let sep = kb.iter().position(|&c| c == b'.' || c == b'/')?;
+    let ok = !key.starts_with('-') && kb[sep] == b'.';
+    ok.then_some((key, &key[..sep]))
 }
 
 #[cfg(test)]

@@ -94,3 +94,9 @@ pub fn load_text(path: &str, text: &str, sources: &mut SourceMap) -> SysctlSet {
 pub fn load_registered(file: FileId, text: &str) -> SysctlSet {
     resolve::resolve(vec![parse_text(file, text)], None)
 }
+
+/// [`load_registered`] for a text already recognised as a dump by [`is_dump`]: recognising one
+/// reads every line, so a caller that has done it does not pay for it twice.
+pub fn load_registered_dump(file: FileId, text: &str) -> SysctlSet {
+    resolve::resolve(vec![parse::parse(file, text, SourceKind::Dump)], None)
+}
