@@ -99,6 +99,39 @@ fn invocations(dump: &Path, tree: &Path, snap: &Path) -> Vec<Vec<String>> {
         s(&["host", "--format", "json"]),
         vec!["snapshot".into(), "--out".into(), p(snap)],
         s(&["--no-live", "topologies/hosts/lb/sysctl.conf"]),
+        // Fleet: several dumps judged on all cores.
+        vec![p(dump), p(dump)],
+        // The CI and pull-request formats, and advise printing its drop-ins (no --out).
+        s(&[
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--format",
+            "sarif",
+        ]),
+        s(&[
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--format",
+            "github",
+        ]),
+        s(&[
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--format",
+            "markdown",
+        ]),
+        s(&["--topology", "topologies/lb-web-db.yaml", "--format", "gcc"]),
+        s(&["advise", "--topology", "topologies/lb-web-db.yaml"]),
+        s(&[
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--format",
+            "markdown",
+        ]),
+        s(&["schema", "topology"]),
+        s(&["completions", "bash"]),
+        s(&["man"]),
         s(&["--help"]),
         s(&["--version"]),
     ]
