@@ -131,6 +131,19 @@ impl Report {
             .count()
     }
 
+    /// Diagnostics of this severity (suppressed ones are not in `diagnostics`).
+    pub fn diagnostics_of(&self, s: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == s).count()
+    }
+
+    /// Verdicts a suppression hides: they stay in the matrix but count nowhere else.
+    pub fn suppressed_verdicts(&self) -> usize {
+        self.verdicts
+            .iter()
+            .filter(|v| v.suppressed.is_some())
+            .count()
+    }
+
     /// Whether anything reaches the `--fail-on` threshold.
     pub fn fails(&self, threshold: Option<Verdict>) -> bool {
         let Some(t) = threshold else { return false };

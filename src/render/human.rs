@@ -386,16 +386,8 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
     for d in &r.diagnostics {
         render_diag(out, style, sources, &mut cache, d)?;
     }
-    let errors = r
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = r
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .count();
+    let errors = r.diagnostics_of(Severity::Error);
+    let warnings = r.diagnostics_of(Severity::Warning);
     if let Some(fleet) = crate::fleet::Fleet::of(r) {
         super::fleet::write_human(out, style, &fleet)?;
     }
@@ -424,7 +416,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
             warnings,
             if warnings == 1 { "" } else { "s" }
         )?;
-        let hidden = r.verdicts.iter().filter(|v| v.suppressed.is_some()).count();
+        let hidden = r.suppressed_verdicts();
         if hidden > 0 || !r.suppressed.is_empty() {
             writeln!(
                 out,

@@ -124,16 +124,8 @@ pub fn report(sources: &SourceMap, r: &Report) -> Value {
 
 /// The report but for its `verdicts`, which [`report`] and [`write`] add each their own way.
 fn report_without_verdicts(sources: &SourceMap, r: &Report) -> Value {
-    let errors = r
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == crate::diag::Severity::Error)
-        .count();
-    let warnings = r
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == crate::diag::Severity::Warning)
-        .count();
+    let errors = r.diagnostics_of(crate::diag::Severity::Error);
+    let warnings = r.diagnostics_of(crate::diag::Severity::Warning);
     let mut out = json!({
         "version": 1,
         "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
@@ -161,7 +153,7 @@ fn report_without_verdicts(sources: &SourceMap, r: &Report) -> Value {
     }
     // Present only when something was suppressed, so reports without suppressions keep the
     // exact shape they always had.
-    let hidden = r.verdicts.iter().filter(|v| v.suppressed.is_some()).count();
+    let hidden = r.suppressed_verdicts();
     if hidden > 0 || !r.suppressed.is_empty() {
         out["suppressed"] = r
             .suppressed

@@ -308,16 +308,8 @@ pub fn write(
     r: &Report,
 ) -> io::Result<()> {
     let ctx = Ctx { sources, rules };
-    let errors = r
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = r
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .count();
+    let errors = r.diagnostics_of(Severity::Error);
+    let warnings = r.diagnostics_of(Severity::Warning);
     match (&r.mode, &r.topology) {
         _ if r.fatal => writeln!(out, "## twlint: the topology has errors")?,
         (Mode::Topology, Some(name)) => writeln!(out, "## twlint: topology `{}`", cell(name))?,
@@ -344,7 +336,7 @@ pub fn write(
             if warnings == 1 { "" } else { "s" }
         )?;
         // Accepted findings are listed (folded, with their reasons) but never counted above.
-        let hidden = r.verdicts.iter().filter(|v| v.suppressed.is_some()).count();
+        let hidden = r.suppressed_verdicts();
         if hidden > 0 || !r.suppressed.is_empty() {
             writeln!(out)?;
             writeln!(
