@@ -468,6 +468,29 @@ struct Judged1 {
     labels: Vec<(LabelKey, Vec<Label>)>,
 }
 
+/// Judges every in-scope key of one node without a topology.
+fn judge_keys(
+    name: &str,
+    rules: &RuleSet,
+    state: &NodeState,
+    base: &cel::Context<'_, '_>,
+    labels: &mut Vec<(LabelKey, Vec<Label>)>,
+    verdicts: &mut Vec<VerdictEntry>,
+) -> Result<()> {
+    for spec in config::judged_keys() {
+        let subject = format!("{name} / {}", spec.key);
+        let judged = judge_key(rules, spec.key, state, None, base, &subject)
+            .map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
+        if let Some(j) = judged {
+            if let Some((id, _)) = &j.rule {
+                labels.push(((name.to_string(), spec.key, id.clone()), j.labels.clone()));
+            }
+            verdicts.push(entry(None, None, state, spec.key, &j));
+        }
+    }
+    Ok(())
+}
+
 /// Judges one linted set or dump as a node without a topology. Needs only shared access to the
 /// source map, so many hosts can be judged at once.
 fn judge_set(
@@ -492,20 +515,15 @@ fn judge_set(
     };
     let cfg = config::resolve(name, k, origin, Some(set), &[], &mut diags);
     let state = node_state(cfg, &NodeInfo::default());
-    let root = eval::root_context();
-    let bound = eval::Bound::new(&state.cel, None);
-    let base = eval::base_context(&root, &bound);
-    for spec in config::judged_keys() {
-        let subject = format!("{name} / {}", spec.key);
-        let judged = judge_key(rules, spec.key, &state, None, &base, &subject)
-            .map_err(|e| crate::error::Error::RuleFailed(e.to_string()))?;
-        if let Some(j) = judged {
-            if let Some((id, _)) = &j.rule {
-                labels.push(((name.to_string(), spec.key, id.clone()), j.labels.clone()));
-            }
-            verdicts.push(entry(None, None, &state, spec.key, &j));
-        }
+    // CEL's standard library, built once per thread: it cost as much as judging a dump.
+    thread_local! {
+        static ROOT: eval::RootContext = eval::root_context();
     }
+    ROOT.with(|root| {
+        let bound = eval::Bound::new(&state.cel, None);
+        let base = eval::base_context(root, &bound);
+        judge_keys(name, rules, &state, &base, &mut labels, &mut verdicts)
+    })?;
     let node = NodeSummary {
         name: name.to_string(),
         role: "generic".into(),
@@ -554,15 +572,15 @@ pub fn lint_files_with(
     // Reading and recognising a dump is independent per path; an error stops the run at the
     // first failing path in argument order, as a sequential read would.
     enum Input {
-        Dump(String, String),
+        Dump(String, String, sysctl::DumpLines),
         Conf,
     }
     let read: Vec<Result<Input>> = crate::fleet::par_map(paths, |p| {
         if p.is_file() {
             let text = sysctl::read_sysctl_text(p, p)?;
-            if sysctl::is_dump(&text) {
+            if let Some(lines) = sysctl::DumpLines::scan(&text) {
                 // Keep the text: a dump is parsed from what was read here, not read again.
-                return Ok(Input::Dump(p.display().to_string(), text));
+                return Ok(Input::Dump(p.display().to_string(), text, lines));
             }
         }
         Ok(Input::Conf)
@@ -571,7 +589,7 @@ pub fn lint_files_with(
     let mut confs = Vec::new();
     for (p, r) in paths.iter().zip(read) {
         match r? {
-            Input::Dump(name, text) => dumps.push((name, text)),
+            Input::Dump(name, text, lines) => dumps.push((name, text, lines)),
             Input::Conf => confs.push(p.clone()),
         }
     }
@@ -585,18 +603,17 @@ pub fn lint_files_with(
         sets.push((name, sysctl::load(&confs, sources)?));
     }
     // Registering is cheap and sequential (file ids follow argument order); parsing is not.
-    let dump_ids: Vec<(String, crate::source::FileId)> = dumps
+    let dump_ids: Vec<(String, crate::source::FileId, sysctl::DumpLines)> = dumps
         .into_iter()
-        .map(|(name, text)| {
+        .map(|(name, text, lines)| {
             let id = sources.add(name.clone(), text);
-            (name, id)
+            (name, id, lines)
         })
         .collect();
     let shared: &SourceMap = sources;
-    // Every text here passed `is_dump` above.
-    sets.extend(crate::fleet::par_map(&dump_ids, |(name, id)| {
+    sets.extend(crate::fleet::par_map(&dump_ids, |(name, id, lines)| {
         let text = &shared.get(*id).text;
-        (name.clone(), sysctl::load_registered_dump(*id, text))
+        (name.clone(), sysctl::load_registered_dump(*id, text, lines))
     }));
     lint_sets(&sets, opts, rules, sources)
 }

@@ -52,7 +52,7 @@ pub fn read_text_as(path: &Path, shown: &Path, limit: u64) -> Result<String> {
     }
     // C tools stop a line at a NUL byte (procps reads lines with fgets and strlen), so a file
     // with one does not mean to them what it would mean here: refuse it, at the byte.
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    if let Some(at) = memchr::memchr(0, &bytes) {
         let (line, column) = line_column(&bytes, at);
         return Err(Error::Binary {
             path: shown.to_path_buf(),
@@ -80,7 +80,11 @@ fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
 
 /// Refuses a text of more than `limit` lines, naming the first line past the limit.
 pub fn check_lines(text: &str, shown: &Path, limit: usize) -> Result<()> {
-    let newlines = text.bytes().filter(|&b| b == b'\n').count();
+    // A line holds at least one byte, so a text shorter than the limit cannot exceed it.
+    if text.len() <= limit {
+        return Ok(());
+    }
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
     // A final line without a newline counts too.
     let lines = newlines + usize::from(!text.is_empty() && !text.ends_with('\n'));
     if lines > limit {

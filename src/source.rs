@@ -61,7 +61,8 @@ pub struct Location {
 impl SourceFile {
     fn new(path: String, text: String) -> SourceFile {
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        // memchr: a fleet run registers a thousand dumps of 1,300 lines on one thread.
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         SourceFile {
             path,
             text,

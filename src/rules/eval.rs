@@ -33,7 +33,10 @@ pub const VARIABLES: &[&str] = &[
 /// The root context every evaluation of one run shares: CEL's standard library. Building it
 /// is costly (it was a sixth of judging a large topology when made per hop), so a judge makes it
 /// once and gives each node and hop an inner scope of it.
-pub fn root_context() -> Context<'static, 'static> {
+pub type RootContext = Context<'static, 'static>;
+
+/// Builds a [`RootContext`].
+pub fn root_context() -> RootContext {
     Context::default()
 }
 

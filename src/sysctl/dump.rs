@@ -36,10 +36,22 @@ const MAX_LEADING_COMMENTS: usize = 10;
 /// excerpt fails rule 3 and is read as configuration too. No configuration file that is written
 /// by hand passes rule 1 with a hundred lines and no comment in between.
 pub fn is_dump(text: &str) -> bool {
+    scan(text, |_| false).is_some()
+}
+
+/// One line of a text as [`super::parse`] reads it: where it starts, where its content ends
+/// (before a `\r`), and where the next line starts.
+pub(crate) type LineAt = (usize, usize, usize);
+
+/// Decides [`is_dump`] and, in the same pass, collects the lines whose key `keep` accepts: a
+/// dump is read once, and only the few lines twlint judges are parsed in full (about 20 of the
+/// 1,300 a `sysctl -a` prints). `None` when the text is not a dump.
+pub(crate) fn scan(text: &str, keep: impl Fn(&str) -> bool) -> Option<Vec<LineAt>> {
     if text.starts_with('\u{feff}') {
         // procps never writes a byte-order mark; a file that has one was written by an editor.
-        return false;
+        return None;
     }
+    let mut kept = Vec::new();
     let mut lines = 0usize;
     let mut leading_comments = 0usize;
     let mut osrelease = false;
@@ -47,7 +59,31 @@ pub fn is_dump(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut pos = 0;
     while pos <= bytes.len() {
-        // Lines as `split('\n')` gives them, found with memchr: a dump is judged on every run.
+        let start = pos;
+        // The common line, `key = value` with a key byte first, is checked in one pass over its
+        // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
+        // comment, anything odd) takes the general path below.
+        if bytes.get(pos).is_some_and(|&c| KEY_CLASS[c as usize] != NOT_KEY) {
+            let (key, top, line_end, next) = fast_line(bytes, pos)?;
+            let key = &text[start..key];
+            pos = next;
+            lines += 1;
+            if key.len() == "kernel.osrelease".len() && key == "kernel.osrelease" {
+                osrelease = true;
+            }
+            if keep(key) {
+                kept.push((start, line_end, pos.min(bytes.len())));
+            }
+            // Three top levels are all rule 3 asks for; once they are seen, stop looking them up.
+            if tops.count_ones() < 3 {
+                let top = &text[start..top];
+                if let Some(i) = TOP_LEVELS.iter().position(|t| *t == top) {
+                    tops |= 1 << i;
+                }
+            }
+            continue;
+        }
+        // Lines as `split('\n')` gives them, found with memchr.
         let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
         let raw = &text[pos..end];
         pos = end + 1;
@@ -59,29 +95,19 @@ pub fn is_dump(text: &str) -> bool {
         }
         if line.starts_with('#') || line.starts_with(';') {
             if lines > 0 {
-                return false;
+                return None;
             }
             leading_comments += 1;
             if leading_comments > MAX_LEADING_COMMENTS {
-                return false;
+                return None;
             }
             continue;
         }
-        let Some((key, top)) = dump_line_key(line) else {
-            return false;
-        };
-        lines += 1;
-        if key == "kernel.osrelease" {
-            osrelease = true;
-        }
-        // Three top levels are all rule 3 asks for; once they are seen, stop looking them up.
-        if tops.count_ones() < 3 {
-            if let Some(i) = TOP_LEVELS.iter().position(|t| *t == top) {
-                tops |= 1 << i;
-            }
-        }
+        // Any other line is not in the form procps prints (a key byte first was handled above).
+        debug_assert!(dump_line_key(line).is_none());
+        return None;
     }
-    lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3)
+    (lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3)).then_some(kept)
 }
 
 /// Bytes a key printed by procps can hold: visible ASCII but none of `= * ? [ # ;`. A table,
@@ -96,30 +122,98 @@ static KEY_BYTE: [bool; 256] = {
     t
 };
 
+const NOT_KEY: u8 = 0;
+const KEY: u8 = 1;
+const SEPARATOR: u8 = 2;
+
+/// [`KEY_BYTE`] with the separators marked, for the one-pass check of [`fast_line`].
+static KEY_CLASS: [u8; 256] = {
+    let mut t = [NOT_KEY; 256];
+    let mut c = 0;
+    while c < 256 {
+        if KEY_BYTE[c] {
+            t[c] = if c == b'.' as usize || c == b'/' as usize {
+                SEPARATOR
+            } else {
+                KEY
+            };
+        }
+        c += 1;
+    }
+    t
+};
+
+/// Checks the line starting at `start` (whose first byte is a key byte) in the form procps
+/// prints, as [`dump_line_key`] does, without finding the line's end first: returns where the
+/// key and its first component end, where the line's content ends (before a `\r`) and where
+/// the next line starts, or `None` when the line is not in that form.
+fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
+    let mut i = start;
+    let mut sep = usize::MAX;
+    while i < b.len() {
+        match KEY_CLASS[b[i] as usize] {
+            KEY => {}
+            SEPARATOR => {
+                if sep == usize::MAX {
+                    sep = i;
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    let key_end = i;
+    // procps prints dotted keys; a '/' only stands for a dot inside a component, and no key
+    // starts with '-'.
+    if sep == usize::MAX || b[sep] != b'.' || b[start] == b'-' {
+        return None;
+    }
+    if b.get(i) != Some(&b' ') || b.get(i + 1) != Some(&b'=') {
+        return None;
+    }
+    i += 2;
+    // After "=": the end of the line (an empty value, its blank stripped), or a blank.
+    let (line_end, next) = match b.get(i) {
+        None => (i, i + 1),
+        Some(b'\n') => (i, i + 1),
+        Some(b'\r') if matches!(b.get(i + 1), None | Some(b'\n')) => (i, i + 2),
+        Some(b' ') => {
+            let nl = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j);
+            let end = if nl > i && b[nl - 1] == b'\r' { nl - 1 } else { nl };
+            (end, nl + 1)
+        }
+        Some(_) => return None,
+    };
+    Some((key_end, sep, line_end, next))
+}
+
 /// The key of a line printed by `sysctl -a` and its first component, or `None` when the line
 /// is not in that form.
 fn dump_line_key(line: &str) -> Option<(&str, &str)> {
     let b = line.as_bytes();
-    // The key ends at the first " =": that is the first '=' when a blank precedes it; when the
-    // first '=' has no blank before it, any later " =" would leave an '=' in the key.
-    let eq = memchr::memchr(b'=', b)?;
-    if eq == 0 || b[eq - 1] != b' ' {
+    // One pass over the key: it ends at the first byte a key cannot hold, which must be the
+    // blank of " =". (A key holds no blank and no '=', so that '=' is the line's first.)
+    let mut end = 0;
+    let mut sep = usize::MAX;
+    while end < b.len() && KEY_BYTE[b[end] as usize] {
+        if sep == usize::MAX && (b[end] == b'.' || b[end] == b'/') {
+            sep = end;
+        }
+        end += 1;
+    }
+    if b.get(end) != Some(&b' ') || b.get(end + 1) != Some(&b'=') {
         return None;
     }
-    let key = &line[..eq - 1];
     // procps prints "key = value"; an empty value leaves "key = " (or "key =" once an editor has
     // stripped trailing blanks).
-    if b.get(eq + 1).is_some_and(|&c| c != b' ') {
+    if b.get(end + 2).is_some_and(|&c| c != b' ') {
         return None;
     }
     // procps prints dotted keys; a '/' only stands for a dot inside a component.
-    let kb = key.as_bytes();
-    if !kb.iter().all(|&c| KEY_BYTE[c as usize]) {
+    if sep == usize::MAX || b[sep] != b'.' || b[0] == b'-' {
         return None;
     }
-    let sep = kb.iter().position(|&c| c == b'.' || c == b'/')?;
-    let ok = !key.starts_with('-') && kb[sep] == b'.';
-    ok.then_some((key, &key[..sep]))
+    Some((&line[..end], &line[..sep]))
 }
 
 #[cfg(test)]
@@ -194,5 +288,78 @@ mod tests {
     fn empty_values_and_crlf_still_count() {
         let s = format!("kernel.domainname = \r\nkernel.x =\r\n{}", dump_like(120));
         assert!(is_dump(&s));
+    }
+
+    /// The recognition as first written (a memchr per line, then the key checked byte by byte):
+    /// the one-pass scanner must decide exactly as it did.
+    fn reference_is_dump(text: &str) -> bool {
+        if text.starts_with('\u{feff}') {
+            return false;
+        }
+        let (mut lines, mut leading, mut osrelease, mut tops) = (0usize, 0usize, false, 0u16);
+        for raw in text.split('\n') {
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            if line.trim().is_empty() {
+                continue;
+            }
+            if line.starts_with('#') || line.starts_with(';') {
+                if lines > 0 {
+                    return false;
+                }
+                leading += 1;
+                if leading > MAX_LEADING_COMMENTS {
+                    return false;
+                }
+                continue;
+            }
+            let Some((key, top)) = dump_line_key(line) else {
+                return false;
+            };
+            lines += 1;
+            osrelease |= key == "kernel.osrelease";
+            if let Some(i) = TOP_LEVELS.iter().position(|t| *t == top) {
+                tops |= 1 << i;
+            }
+        }
+        lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3)
+    }
+
+    #[test]
+    fn the_one_pass_scanner_decides_as_the_reference_does() {
+        // Lines that are dump lines, nearly dump lines, and everything in between, mixed into
+        // a long listing at random places (a fixed-seed xorshift: the same cases every run).
+        let pieces = [
+            "net.ipv4.tcp_tw_reuse = 2", "kernel.osrelease = 6.8.0", "vm.swappiness = 60",
+            "fs.file-max = 9", "kernel.domainname = ", "kernel.x =", "net.a/b.c = 1",
+            "net/ipv4/x = 1", "-net.x = 1", "net.x= 1", "net.x =1", "net.x  = 1", " net.x = 1",
+            "net.*.x = 1", "net.x = 1 = 2", "net.x = a\tb", "# c", "; c", "", "   ", "\t",
+            "nodot = 1", "net.x =\r", "net.x = 1\r", "net.x =\r\r", "net.x", "=", " = 1",
+            "net.é = 1", "net.x = é", "net.x\u{a0}= 1", "\u{a0}", "net.x =  ",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..3000 {
+            let mut text = if case % 3 == 0 { String::new() } else { dump_like(120) };
+            let extra = (next() % 4) as usize;
+            for _ in 0..extra {
+                let piece = pieces[(next() % pieces.len() as u64) as usize];
+                let mut at = (next() % (text.len() as u64 + 1)) as usize;
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let at = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let nl = if next() % 5 == 0 { "\r\n" } else { "\n" };
+                text.insert_str(at, &format!("{piece}{nl}"));
+            }
+            if next() % 4 == 0 {
+                text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(is_dump(&text), reference_is_dump(&text), "{text:?}");
+        }
     }
 }

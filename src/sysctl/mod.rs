@@ -68,6 +68,8 @@ pub struct ParsedFile {
 }
 
 /// Parses one text, deciding with [`is_dump`] whether it is configuration or a dump.
+/// Every assignment is kept, a dump's too; judging a dump needs only a few of its lines
+/// ([`DumpLines`], [`load_registered_dump`]).
 pub fn parse_text(file: FileId, text: &str) -> ParsedFile {
     let kind = if is_dump(text) {
         SourceKind::Dump
@@ -75,6 +77,22 @@ pub fn parse_text(file: FileId, text: &str) -> ParsedFile {
         SourceKind::File
     };
     parse::parse(file, text, kind)
+}
+
+/// A text recognised as a `sysctl -a` dump, with the lines twlint reads from it: the keys it
+/// judges and `kernel.osrelease`. Finding them is the same pass as recognising the dump, and
+/// needs no [`FileId`], so it can run before the text is registered.
+#[derive(Debug, Clone)]
+pub struct DumpLines(Vec<dump::LineAt>);
+
+impl DumpLines {
+    /// `None` when `text` is not a dump (see [`is_dump`]).
+    pub fn scan(text: &str) -> Option<DumpLines> {
+        dump::scan(text, |key| {
+            key == "kernel.osrelease" || crate::kernel::spec(key).is_some()
+        })
+        .map(DumpLines)
+    }
 }
 
 /// Whether a dotted glob pattern (`net.ipv4.conf.*.rp_filter`) matches a dotted key as procps
@@ -95,8 +113,9 @@ pub fn load_registered(file: FileId, text: &str) -> SysctlSet {
     resolve::resolve(vec![parse_text(file, text)], None)
 }
 
-/// [`load_registered`] for a text already recognised as a dump by [`is_dump`]: recognising one
-/// reads every line, so a caller that has done it does not pay for it twice.
-pub fn load_registered_dump(file: FileId, text: &str) -> SysctlSet {
-    resolve::resolve(vec![parse::parse(file, text, SourceKind::Dump)], None)
+/// [`load_registered`] for a text already recognised as a dump by [`DumpLines::scan`]: only
+/// the lines it kept are parsed. The others are the kernel's output for keys no rule or check
+/// reads (tests/dump_lines.rs judges dumps both ways and compares the reports).
+pub fn load_registered_dump(file: FileId, text: &str, lines: &DumpLines) -> SysctlSet {
+    resolve::resolve(vec![parse::parse_dump_lines(file, text, &lines.0)], None)
 }

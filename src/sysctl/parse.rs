@@ -208,6 +208,32 @@ pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
     parsed
 }
 
+/// Parses a text already scanned as a dump by [`super::dump::scan`]: only the `lines` it kept
+/// (those whose keys twlint reads) are parsed, each exactly as [`parse`] would parse it. The
+/// other lines of a dump are the kernel's own output for keys no rule or check looks at: they
+/// cannot be unknown, misspelt, quoted, or overridden (TW006 skips dumps).
+pub(crate) fn parse_dump_lines(file: FileId, text: &str, lines: &[super::dump::LineAt]) -> ParsedFile {
+    let mut parsed = ParsedFile {
+        file,
+        kind: SourceKind::Dump,
+        assignments: Vec::with_capacity(lines.len()),
+        exclusions: Vec::new(),
+        kernel_release: None,
+        diagnostics: Vec::new(),
+    };
+    for &(pos, line_end, next) in lines {
+        // A dump never starts with a byte-order mark (`scan` refuses one).
+        parse_line(&mut parsed, text, pos, line_end, next, false);
+    }
+    parsed.kernel_release = parsed
+        .assignments
+        .iter()
+        .rev()
+        .find(|a| a.key.value == "kernel.osrelease")
+        .map(|a| a.value.clone());
+    parsed
+}
+
 fn parse_line(
     parsed: &mut ParsedFile,
     text: &str,
