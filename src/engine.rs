@@ -572,15 +572,16 @@ pub fn lint_files_with(
     // Reading and recognising a dump is independent per path; an error stops the run at the
     // first failing path in argument order, as a sequential read would.
     enum Input {
-        Dump(String, String, sysctl::DumpLines),
+        Dump(String, crate::source::SourceFile, sysctl::DumpLines),
         Conf,
     }
     let read: Vec<Result<Input>> = crate::fleet::par_map(paths, |p| {
         if p.is_file() {
             let text = sysctl::read_sysctl_text(p, p)?;
-            if let Some(lines) = sysctl::DumpLines::scan(&text) {
-                // Keep the text: a dump is parsed from what was read here, not read again.
-                return Ok(Input::Dump(p.display().to_string(), text, lines));
+            let name = p.display().to_string();
+            // Keep the text of a dump: it is parsed from what was read here, not read again.
+            if let Ok((lines, file)) = sysctl::DumpLines::scan_indexed(name.clone(), text) {
+                return Ok(Input::Dump(name, file, lines));
             }
         }
         Ok(Input::Conf)
@@ -589,7 +590,7 @@ pub fn lint_files_with(
     let mut confs = Vec::new();
     for (p, r) in paths.iter().zip(read) {
         match r? {
-            Input::Dump(name, text, lines) => dumps.push((name, text, lines)),
+            Input::Dump(name, file, lines) => dumps.push((name, file, lines)),
             Input::Conf => confs.push(p.clone()),
         }
     }
@@ -602,13 +603,10 @@ pub fn lint_files_with(
             .join(", ");
         sets.push((name, sysctl::load(&confs, sources)?));
     }
-    // Registering is cheap and sequential (file ids follow argument order); parsing is not.
+    // Registering is sequential (file ids follow argument order) and only moves the files.
     let dump_ids: Vec<(String, crate::source::FileId, sysctl::DumpLines)> = dumps
         .into_iter()
-        .map(|(name, text, lines)| {
-            let id = sources.add(name.clone(), text);
-            (name, id, lines)
-        })
+        .map(|(name, file, lines)| (name, sources.push(file), lines))
         .collect();
     let shared: &SourceMap = sources;
     sets.extend(crate::fleet::par_map(&dump_ids, |(name, id, lines)| {

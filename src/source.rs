@@ -70,6 +70,18 @@ impl SourceFile {
         }
     }
 
+    /// A file whose line index is already known: `line_starts` must be what [`SourceFile::new`]
+    /// computes (0, and the offset after every newline). A fleet run gets it for free from
+    /// recognising a dump, on the thread that read it.
+    pub(crate) fn with_line_starts(path: String, text: String, line_starts: Vec<usize>) -> SourceFile {
+        debug_assert_eq!(line_starts, SourceFile::new(String::new(), text.clone()).line_starts);
+        SourceFile {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
     /// 1-based line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -104,6 +116,13 @@ impl SourceMap {
     pub fn add(&mut self, path: impl Into<String>, text: impl Into<String>) -> FileId {
         let id = FileId(self.files.len() as u32);
         self.files.push(SourceFile::new(path.into(), text.into()));
+        id
+    }
+
+    /// Registers a file built elsewhere (see [`SourceFile::with_line_starts`]).
+    pub(crate) fn push(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(file);
         id
     }
 

@@ -36,22 +36,36 @@ const MAX_LEADING_COMMENTS: usize = 10;
 /// excerpt fails rule 3 and is read as configuration too. No configuration file that is written
 /// by hand passes rule 1 with a hundred lines and no comment in between.
 pub fn is_dump(text: &str) -> bool {
-    scan(text, |_| false).is_some()
+    scan::<false>(text, |_| false).is_some()
 }
 
 /// One line of a text as [`super::parse`] reads it: where it starts, where its content ends
 /// (before a `\r`), and where the next line starts.
 pub(crate) type LineAt = (usize, usize, usize);
 
-/// Decides [`is_dump`] and, in the same pass, collects the lines whose key `keep` accepts: a
-/// dump is read once, and only the few lines twlint judges are parsed in full (about 20 of the
-/// 1,300 a `sysctl -a` prints). `None` when the text is not a dump.
-pub(crate) fn scan(text: &str, keep: impl Fn(&str) -> bool) -> Option<Vec<LineAt>> {
+/// What [`scan`] found in a dump.
+pub(crate) struct Scanned {
+    /// The lines whose key `keep` accepted.
+    pub kept: Vec<LineAt>,
+    /// With `INDEX`, the byte offset where every line starts, as
+    /// [`crate::source::SourceFile`] indexes a text (0, and after every newline); else empty.
+    pub line_starts: Vec<usize>,
+}
+
+/// Decides [`is_dump`] and, in the same pass, collects the lines whose key `keep` accepts (and,
+/// with `INDEX`, where every line starts): a dump is read once, and only the few lines twlint
+/// judges are parsed in full (about 20 of the 1,300 a `sysctl -a` prints). `None` when the
+/// text is not a dump.
+pub(crate) fn scan<const INDEX: bool>(
+    text: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Option<Scanned> {
     if text.starts_with('\u{feff}') {
         // procps never writes a byte-order mark; a file that has one was written by an editor.
         return None;
     }
     let mut kept = Vec::new();
+    let mut line_starts = Vec::with_capacity(if INDEX { text.len() / 32 } else { 0 });
     let mut lines = 0usize;
     let mut leading_comments = 0usize;
     let mut osrelease = false;
@@ -60,6 +74,9 @@ pub(crate) fn scan(text: &str, keep: impl Fn(&str) -> bool) -> Option<Vec<LineAt
     let mut pos = 0;
     while pos <= bytes.len() {
         let start = pos;
+        if INDEX {
+            line_starts.push(start);
+        }
         // The common line, `key = value` with a key byte first, is checked in one pass over its
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
         // comment, anything odd) takes the general path below.
@@ -107,7 +124,8 @@ pub(crate) fn scan(text: &str, keep: impl Fn(&str) -> bool) -> Option<Vec<LineAt
         debug_assert!(dump_line_key(line).is_none());
         return None;
     }
-    (lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3)).then_some(kept)
+    (lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3))
+        .then_some(Scanned { kept, line_starts })
 }
 
 /// Bytes a key printed by procps can hold: visible ASCII but none of `= * ? [ # ;`. A table,
@@ -148,26 +166,15 @@ static KEY_CLASS: [u8; 256] = {
 /// key and its first component end, where the line's content ends (before a `\r`) and where
 /// the next line starts, or `None` when the line is not in that form.
 fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
-    let mut i = start;
-    let mut sep = usize::MAX;
-    while i < b.len() {
-        match KEY_CLASS[b[i] as usize] {
-            KEY => {}
-            SEPARATOR => {
-                if sep == usize::MAX {
-                    sep = i;
-                }
-            }
-            _ => break,
-        }
-        i += 1;
-    }
-    let key_end = i;
+    let key_end = find_first(b, start, not_key);
+    let key = &b[start..key_end];
     // procps prints dotted keys; a '/' only stands for a dot inside a component, and no key
     // starts with '-'.
-    if sep == usize::MAX || b[sep] != b'.' || b[start] == b'-' {
+    let sep = start + key.iter().position(|&c| c == b'.' || c == b'/')?;
+    if b[sep] != b'.' || key[0] == b'-' {
         return None;
     }
+    let mut i = key_end;
     if b.get(i) != Some(&b' ') || b.get(i + 1) != Some(&b'=') {
         return None;
     }
@@ -178,13 +185,52 @@ fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
         Some(b'\n') => (i, i + 1),
         Some(b'\r') if matches!(b.get(i + 1), None | Some(b'\n')) => (i, i + 2),
         Some(b' ') => {
-            let nl = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j);
+            let nl = find_first(b, i, is_newline);
             let end = if nl > i && b[nl - 1] == b'\r' { nl - 1 } else { nl };
             (end, nl + 1)
         }
         Some(_) => return None,
     };
     Some((key_end, sep, line_end, next))
+}
+
+/// The first position from `at` whose byte `hit` accepts, or `b.len()`: sixteen bytes at a
+/// time, with the flags of all sixteen computed without branching and read as one 128-bit
+/// number (that shape compiles to a handful of vector instructions); a memchr per line costs
+/// more than the short lines of a dump it would search.
+#[inline(always)]
+fn find_first(b: &[u8], mut at: usize, hit: fn(u8) -> bool) -> usize {
+    while let Some(chunk) = b.get(at..at + 16) {
+        let mut flags = [0u8; 16];
+        for (f, &c) in flags.iter_mut().zip(chunk) {
+            *f = u8::from(hit(c));
+        }
+        let i = (u128::from_le_bytes(flags).trailing_zeros() / 8) as usize;
+        if i < 16 {
+            return at + i;
+        }
+        at += 16;
+    }
+    b[at..].iter().position(|&c| hit(c)).map_or(b.len(), |i| at + i)
+}
+
+#[inline(always)]
+fn is_newline(c: u8) -> bool {
+    c == b'\n'
+}
+
+/// Whether a byte cannot be part of a key ([`KEY_BYTE`], as comparisons the compiler can
+/// vectorise).
+#[inline(always)]
+fn not_key(c: u8) -> bool {
+    (c <= b' ')
+        | (c >= 0x7f)
+        | (c == b'=')
+        | (c == b'*')
+        | (c == b'?')
+        | (c == b'[')
+        | (c == b'#')
+        | (c == b';')
 }
 
 /// The key of a line printed by `sysctl -a` and its first component, or `None` when the line

@@ -85,13 +85,31 @@ pub fn parse_text(file: FileId, text: &str) -> ParsedFile {
 #[derive(Debug, Clone)]
 pub struct DumpLines(Vec<dump::LineAt>);
 
+/// Whether twlint reads a key of a dump.
+fn judged_in_dump(key: &str) -> bool {
+    key == "kernel.osrelease" || crate::kernel::spec(key).is_some()
+}
+
 impl DumpLines {
     /// `None` when `text` is not a dump (see [`is_dump`]).
     pub fn scan(text: &str) -> Option<DumpLines> {
-        dump::scan(text, |key| {
-            key == "kernel.osrelease" || crate::kernel::spec(key).is_some()
-        })
-        .map(DumpLines)
+        dump::scan::<false>(text, judged_in_dump).map(|s| DumpLines(s.kept))
+    }
+
+    /// [`DumpLines::scan`], and the text registered as `path` with the line index found in the
+    /// same pass, ready for [`SourceMap`](crate::source::SourceMap) (so a fleet run indexes
+    /// every dump on the thread that read it); the text back when it is not a dump.
+    pub(crate) fn scan_indexed(
+        path: String,
+        text: String,
+    ) -> Result<(DumpLines, crate::source::SourceFile), String> {
+        match dump::scan::<true>(&text, judged_in_dump) {
+            Some(s) => Ok((
+                DumpLines(s.kept),
+                crate::source::SourceFile::with_line_starts(path, text, s.line_starts),
+            )),
+            None => Err(text),
+        }
     }
 }
 
