@@ -816,7 +816,9 @@ fn judge_loaded(
     // Nodes sharing the same files share one parsed set (and its diagnostics appear once).
     let mut sets: HashMap<Vec<PathBuf>, usize> = HashMap::new();
     let mut loaded_sets: Vec<SysctlSet> = Vec::new();
-    let mut states: Vec<NodeState> = Vec::new();
+    // Each node's configuration and facts; the facts become CEL values once the topology's
+    // aggregates are in (converting them is a good part of judging a node).
+    let mut configs: Vec<(NodeConfig, NodeFacts)> = Vec::new();
     let mut summaries = Vec::new();
     for node in &topo.nodes {
         let files: Vec<PathBuf> = node.sysctl_files.iter().map(|f| f.value.clone()).collect();
@@ -898,7 +900,8 @@ fn judge_loaded(
                 })
                 .unwrap_or_default(),
         });
-        states.push(node_state(cfg, &info));
+        let f = facts::node_facts(&cfg, &info);
+        configs.push((cfg, f));
     }
 
     let links: Vec<LinkInfo> = topo
@@ -914,12 +917,17 @@ fn judge_loaded(
             rate: l.rate.as_ref().map(|r| r.value),
         })
         .collect();
-    let mut all_facts: Vec<NodeFacts> = states.iter().map(|s| s.facts.clone()).collect();
+    let (cfgs, mut all_facts): (Vec<NodeConfig>, Vec<NodeFacts>) = configs.into_iter().unzip();
     facts::aggregate(&mut all_facts, &links);
-    for (s, f) in states.iter_mut().zip(all_facts) {
-        s.cel = eval::to_cel_node(&f);
-        s.facts = f;
-    }
+    let states: Vec<NodeState> = cfgs
+        .into_iter()
+        .zip(all_facts)
+        .map(|(cfg, facts)| NodeState {
+            cel: eval::to_cel_node(&facts),
+            cfg,
+            facts,
+        })
+        .collect();
 
     let mut verdicts = Vec::new();
     let mut hops = Vec::new();

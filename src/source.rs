@@ -73,8 +73,15 @@ impl SourceFile {
     /// A file whose line index is already known: `line_starts` must be what [`SourceFile::new`]
     /// computes (0, and the offset after every newline). A fleet run gets it for free from
     /// recognising a dump, on the thread that read it.
-    pub(crate) fn with_line_starts(path: String, text: String, line_starts: Vec<usize>) -> SourceFile {
-        debug_assert_eq!(line_starts, SourceFile::new(String::new(), text.clone()).line_starts);
+    pub(crate) fn with_line_starts(
+        path: String,
+        text: String,
+        line_starts: Vec<usize>,
+    ) -> SourceFile {
+        debug_assert_eq!(
+            line_starts,
+            SourceFile::new(String::new(), text.clone()).line_starts
+        );
         SourceFile {
             path,
             text,

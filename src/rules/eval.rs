@@ -47,8 +47,22 @@ pub fn root_context() -> RootContext {
 pub struct CelFacts(Box<dyn Val>);
 
 impl CelFacts {
-    pub fn new(v: Value) -> CelFacts {
-        CelFacts(v.try_into().expect("plain data converts to CEL values"))
+    pub fn new<T: serde::Serialize>(facts: &T) -> CelFacts {
+        let val = super::celval::to_val(facts).expect("facts are plain data");
+        // The direct conversion must give what the crate's own path gives; every judging test
+        // run in a debug build checks it on real facts.
+        #[cfg(debug_assertions)]
+        {
+            let crate_path: Box<dyn Val> = cel::to_value(facts)
+                .expect("facts are plain data")
+                .try_into()
+                .expect("plain data converts to CEL values");
+            debug_assert_eq!(
+                Value::try_from(val.as_ref()).ok(),
+                Value::try_from(crate_path.as_ref()).ok()
+            );
+        }
+        CelFacts(val)
     }
 }
 
@@ -85,11 +99,11 @@ pub fn base_context<'a>(root: &'a Context<'a, 'a>, bound: &'a Bound<'a>) -> Cont
 }
 
 pub fn to_cel_node(n: &NodeFacts) -> CelFacts {
-    CelFacts::new(cel::to_value(n).expect("node facts are plain data"))
+    CelFacts::new(n)
 }
 
 pub fn to_cel_hop(h: &HopFacts) -> CelFacts {
-    CelFacts::new(cel::to_value(h).expect("hop facts are plain data"))
+    CelFacts::new(h)
 }
 
 /// Adds a key's variables in an inner scope.
