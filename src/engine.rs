@@ -575,16 +575,24 @@ pub fn lint_files_with(
         Dump(String, crate::source::SourceFile, sysctl::DumpLines),
         Conf,
     }
+    thread_local! {
+        // One read buffer per thread: a dump is kept only as the lines twlint reads, so its
+        // text need not outlive the scan, and a thousand dumps need not touch fresh memory.
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let read: Vec<Result<Input>> = crate::fleet::par_map(paths, |p| {
-        if p.is_file() {
-            let text = sysctl::read_sysctl_text(p, p)?;
-            let name = p.display().to_string();
-            // Keep the text of a dump: it is parsed from what was read here, not read again.
-            if let Ok((lines, file)) = sysctl::DumpLines::scan_indexed(name.clone(), text) {
-                return Ok(Input::Dump(name, file, lines));
-            }
+        if !p.is_file() {
+            return Ok(Input::Conf);
         }
-        Ok(Input::Conf)
+        BUF.with_borrow_mut(|buf| {
+            let text = sysctl::read_sysctl_bytes(p, buf)?;
+            let name = p.display().to_string();
+            // A dump is parsed from what was read here, not read again.
+            Ok(match sysctl::DumpLines::scan_compact(name.clone(), &text) {
+                Some((lines, file)) => Input::Dump(name, file, lines),
+                None => Input::Conf,
+            })
+        })
     });
     let mut dumps = Vec::new();
     let mut confs = Vec::new();

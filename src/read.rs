@@ -17,6 +17,20 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String> {
 /// Like [`read_text`], naming the file `shown` in errors (the path as the user wrote it when
 /// `path` is where it was resolved to).
 pub fn read_text_as(path: &Path, shown: &Path, limit: u64) -> Result<String> {
+    let mut bytes = Vec::new();
+    read_bytes_into(path, shown, limit, &mut bytes)?;
+    // The tools work on bytes; invalid UTF-8 becomes U+FFFD so spans stay on character bounds.
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// The checks and the read of [`read_text_as`], into `bytes` (cleared first): a caller that
+/// reads many files reuses one buffer instead of touching fresh memory for each. The bytes
+/// hold no NUL; they may not be UTF-8 (see [`String::from_utf8_lossy`]).
+pub fn read_bytes_into(path: &Path, shown: &Path, limit: u64, bytes: &mut Vec<u8>) -> Result<()> {
+    bytes.clear();
     let read_err = |source| Error::Read {
         path: shown.to_path_buf(),
         source,
@@ -42,29 +56,23 @@ pub fn read_text_as(path: &Path, shown: &Path, limit: u64) -> Result<String> {
     if !file.metadata().map_err(read_err)?.is_file() {
         return Err(not_readable());
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    bytes.reserve(meta.len() as usize);
     // `take` guards against a file that grows between the size check and the read.
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+    file.take(limit + 1).read_to_end(bytes).map_err(read_err)?;
     if bytes.len() as u64 > limit {
         return Err(too_large());
     }
     // C tools stop a line at a NUL byte (procps reads lines with fgets and strlen), so a file
     // with one does not mean to them what it would mean here: refuse it, at the byte.
-    if let Some(at) = memchr::memchr(0, &bytes) {
-        let (line, column) = line_column(&bytes, at);
+    if let Some(at) = memchr::memchr(0, bytes) {
+        let (line, column) = line_column(bytes, at);
         return Err(Error::Binary {
             path: shown.to_path_buf(),
             line,
             column,
         });
     }
-    // The tools work on bytes; invalid UTF-8 becomes U+FFFD so spans stay on character bounds.
-    Ok(match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    Ok(())
 }
 
 /// 1-based line and column (in bytes) of byte `at`.

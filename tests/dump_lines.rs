@@ -1,7 +1,8 @@
 //! A fleet run reads only the lines of a `sysctl -a` dump that twlint judges (the in-scope keys
 //! and `kernel.osrelease`, found in the same pass that recognises the dump); the library's
-//! `lint_text` parses every line. Both must give the same report, byte for byte, for every kind
-//! of dump: generated hosts of six kernel releases, CRLF, leading comments, values the kernel
+//! `lint_text` parses every line, and keeps the whole text where the fleet run keeps only the
+//! lines it read (the others emptied). Both must give the same report, JSON and human, byte for
+//! byte (source snippets included), for every kind of dump: generated hosts of six kernel releases, CRLF, leading comments, values the kernel
 //! refuses, keys the kernel no longer has, an in-scope key listed twice, no release at all.
 
 #[path = "../benches/gen/mod.rs"]
@@ -13,22 +14,36 @@ use twlint::render;
 use twlint::rules::load::load_catalog;
 use twlint::source::SourceMap;
 
-/// The JSON report of one dump judged both ways: (every line parsed, judged lines only).
+/// The JSON and human reports of one dump, judged with every line parsed and kept.
+fn full_way(shown: &str, text: &str) -> String {
+    let mut sources = SourceMap::new();
+    let (rules, _) = load_catalog(&[], &mut sources).unwrap();
+    let report = engine::lint_text(shown, text, None, &rules, &mut sources).unwrap();
+    rendered(&sources, &report)
+}
+
+fn rendered(sources: &SourceMap, report: &engine::Report) -> String {
+    let mut human = Vec::new();
+    let style = render::Style { color: false };
+    render::human::write(&mut human, style, sources, report).unwrap();
+    format!(
+        "{}\n{}",
+        render::json::report(sources, report),
+        String::from_utf8(human).unwrap()
+    )
+}
+
+/// The reports of one dump judged both ways: (every line parsed, judged lines only).
 fn both_ways(dir: &std::path::Path, name: &str, text: &str) -> (String, String) {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     let shown = path.display().to_string();
 
-    let mut sources = SourceMap::new();
-    let (rules, _) = load_catalog(&[], &mut sources).unwrap();
-    let full = engine::lint_text(&shown, text, None, &rules, &mut sources).unwrap();
-    let full = render::json::report(&sources, &full).to_string();
-
+    let full = full_way(&shown, text);
     let mut sources = SourceMap::new();
     let (rules, _) = load_catalog(&[], &mut sources).unwrap();
     let fast = engine::lint_files(&[PathBuf::from(&shown)], None, &rules, &mut sources).unwrap();
-    let fast = render::json::report(&sources, &fast).to_string();
-    (full, fast)
+    (full, rendered(&sources, &fast))
 }
 
 fn set(text: &str, key: &str, value: &str) -> String {
@@ -76,6 +91,14 @@ fn judging_only_the_judged_lines_of_a_dump_gives_the_report_of_reading_them_all(
         "huge.txt".into(),
         set(&base, "net.ipv4.tcp_fin_timeout", "99999999999999999999"),
     ));
+    // A directive among the comments above the listing suppresses as it does in any file.
+    cases.push((
+        "directive.txt".into(),
+        format!(
+            "# twlint: disable-file=TW151 -- a lab host\n{}",
+            set(&base, "net.ipv4.tcp_max_tw_buckets", "5000")
+        ),
+    ));
     cases.push((
         "removed.txt".into(),
         set(&base, "net.ipv4.tcp_tw_recycle", "1"),
@@ -106,6 +129,13 @@ fn judging_only_the_judged_lines_of_a_dump_gives_the_report_of_reading_them_all(
         );
         let (full, fast) = both_ways(tmp.path(), name, text);
         assert!(full.contains("\"kind\":\"dump\""), "{name}: {full}");
+        // Findings are drawn with their source lines in the human form.
+        if full.contains("\"severity\":\"error\"") {
+            assert!(full.contains(" │ "), "{name}: {full}");
+        }
         assert_eq!(full, fast, "{name}");
+        if name == "directive.txt" {
+            assert!(full.contains("\"suppressed\""), "{full}");
+        }
     }
 }

@@ -45,24 +45,41 @@ pub(crate) type LineAt = (usize, usize, usize);
 
 /// What [`scan`] found in a dump.
 pub(crate) struct Scanned {
-    /// The lines whose key `keep` accepted.
+    /// The lines whose key `keep` accepted: in the text, or with `COMPACT` in `compact`.
     pub kept: Vec<LineAt>,
-    /// With `INDEX`, the byte offset where every line starts, as
+    /// With `COMPACT`: the dump with every line `keep` did not accept emptied, newlines kept,
+    /// so every line keeps its number and every kept line its columns. Blank and comment lines
+    /// stay whole (a `# twlint:` directive may be among the comments before the first
+    /// setting). Else empty.
+    pub compact: String,
+    /// With `COMPACT`, where every line of `compact` starts, as
     /// [`crate::source::SourceFile`] indexes a text (0, and after every newline); else empty.
     pub line_starts: Vec<usize>,
 }
 
 /// Decides [`is_dump`] and, in the same pass, collects the lines whose key `keep` accepts (and,
-/// with `INDEX`, where every line starts): a dump is read once, and only the few lines twlint
-/// judges are parsed in full (about 20 of the 1,300 a `sysctl -a` prints). `None` when the
-/// text is not a dump.
-pub(crate) fn scan<const INDEX: bool>(text: &str, keep: impl Fn(&str) -> bool) -> Option<Scanned> {
+/// with `COMPACT`, the dump reduced to them): a dump is read once, and only the few lines
+/// twlint judges are parsed, and kept, in full (about 20 of the 1,300 a `sysctl -a` prints).
+/// `None` when the text is not a dump.
+pub(crate) fn scan<const COMPACT: bool>(
+    text: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Option<Scanned> {
     if text.starts_with('\u{feff}') {
         // procps never writes a byte-order mark; a file that has one was written by an editor.
         return None;
     }
     let mut kept = Vec::new();
-    let mut line_starts = Vec::with_capacity(if INDEX { text.len() / 32 } else { 0 });
+    let mut line_starts = Vec::with_capacity(if COMPACT { text.len() / 32 } else { 0 });
+    let mut compact = String::new();
+    // Appends line `start..next` to `compact`: whole, or as its newline only.
+    let copy = |compact: &mut String, start: usize, next: usize, whole: bool| {
+        if whole {
+            compact.push_str(&text[start..next.min(text.len())]);
+        } else if next <= text.len() {
+            compact.push('\n');
+        }
+    };
     let mut lines = 0usize;
     let mut leading_comments = 0usize;
     let mut osrelease = false;
@@ -71,8 +88,8 @@ pub(crate) fn scan<const INDEX: bool>(text: &str, keep: impl Fn(&str) -> bool) -
     let mut pos = 0;
     while pos <= bytes.len() {
         let start = pos;
-        if INDEX {
-            line_starts.push(start);
+        if COMPACT {
+            line_starts.push(compact.len());
         }
         // The common line, `key = value` with a key byte first, is checked in one pass over its
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
@@ -88,7 +105,14 @@ pub(crate) fn scan<const INDEX: bool>(text: &str, keep: impl Fn(&str) -> bool) -
             if key.len() == "kernel.osrelease".len() && key == "kernel.osrelease" {
                 osrelease = true;
             }
-            if keep(key) {
+            let keep = keep(key);
+            if COMPACT {
+                let at = compact.len();
+                if keep {
+                    kept.push((at, at + line_end - start, at + pos.min(bytes.len()) - start));
+                }
+                copy(&mut compact, start, pos, keep);
+            } else if keep {
                 kept.push((start, line_end, pos.min(bytes.len())));
             }
             // Three top levels are all rule 3 asks for; once they are seen, stop looking them up.
@@ -104,6 +128,9 @@ pub(crate) fn scan<const INDEX: bool>(text: &str, keep: impl Fn(&str) -> bool) -
         let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
         let raw = &text[pos..end];
         pos = end + 1;
+        if COMPACT {
+            copy(&mut compact, start, pos, true);
+        }
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         // A line that starts with a visible ASCII character is not blank; only the others need
         // the (Unicode) trim.
@@ -124,8 +151,11 @@ pub(crate) fn scan<const INDEX: bool>(text: &str, keep: impl Fn(&str) -> bool) -
         debug_assert!(dump_line_key(line).is_none());
         return None;
     }
-    (lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3))
-        .then_some(Scanned { kept, line_starts })
+    (lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3)).then_some(Scanned {
+        kept,
+        compact,
+        line_starts,
+    })
 }
 
 /// Bytes a key printed by procps can hold: visible ASCII but none of `= * ? [ # ;`. A table,

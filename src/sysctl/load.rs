@@ -266,6 +266,18 @@ fn read_source(path: &Path, display: &str) -> Result<String> {
 }
 
 /// Reads a sysctl file or dump within the size and line limits, naming it `shown` in errors.
+/// [`read_sysctl_text`] into a reused buffer: the text borrows `buf` when it is valid UTF-8.
+pub fn read_sysctl_bytes<'b>(
+    path: &Path,
+    buf: &'b mut Vec<u8>,
+) -> Result<std::borrow::Cow<'b, str>> {
+    crate::read::read_bytes_into(path, path, MAX_FILE_SIZE, buf)?;
+    // The tools work on bytes; invalid UTF-8 becomes U+FFFD so spans stay on character bounds.
+    let text = String::from_utf8_lossy(buf);
+    crate::read::check_lines(&text, path, MAX_LINES)?;
+    Ok(text)
+}
+
 pub fn read_sysctl_text(path: &Path, shown: &Path) -> Result<String> {
     let text = crate::read::read_text_as(path, shown, MAX_FILE_SIZE)?;
     crate::read::check_lines(&text, shown, MAX_LINES)?;

@@ -16,7 +16,7 @@ mod resolve;
 pub mod stream;
 
 pub use dump::is_dump;
-pub use load::{load, load_within, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
+pub use load::{load, load_within, read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
 pub use parse::normalize_key;
 pub use resolve::{Setting, SysctlSet};
 
@@ -96,20 +96,20 @@ impl DumpLines {
         dump::scan::<false>(text, judged_in_dump).map(|s| DumpLines(s.kept))
     }
 
-    /// [`DumpLines::scan`], and the text registered as `path` with the line index found in the
-    /// same pass, ready for [`SourceMap`](crate::source::SourceMap) (so a fleet run indexes
-    /// every dump on the thread that read it); the text back when it is not a dump.
-    pub(crate) fn scan_indexed(
+    /// [`DumpLines::scan`], and the dump as it is registered under `path`: reduced to the lines
+    /// twlint reads (the others emptied, every line keeping its number and every kept line its
+    /// columns), with the line index found in the same pass. A thousand dumps then take a few
+    /// megabytes instead of their whole text; nothing twlint reports points elsewhere in them
+    /// (tests/dump_lines.rs compares reports both ways). `None` when `text` is not a dump.
+    pub(crate) fn scan_compact(
         path: String,
-        text: String,
-    ) -> Result<(DumpLines, crate::source::SourceFile), String> {
-        match dump::scan::<true>(&text, judged_in_dump) {
-            Some(s) => Ok((
-                DumpLines(s.kept),
-                crate::source::SourceFile::with_line_starts(path, text, s.line_starts),
-            )),
-            None => Err(text),
-        }
+        text: &str,
+    ) -> Option<(DumpLines, crate::source::SourceFile)> {
+        let s = dump::scan::<true>(text, judged_in_dump)?;
+        Some((
+            DumpLines(s.kept),
+            crate::source::SourceFile::with_line_starts(path, s.compact, s.line_starts),
+        ))
     }
 }
 
