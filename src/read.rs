@@ -18,7 +18,8 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String> {
 /// `path` is where it was resolved to).
 pub fn read_text_as(path: &Path, shown: &Path, limit: u64) -> Result<String> {
     let mut bytes = Vec::new();
-    read_bytes_into(path, shown, limit, &mut bytes)?;
+    let n = read_bytes_into(path, shown, limit, &mut bytes)?;
+    bytes.truncate(n);
     // The tools work on bytes; invalid UTF-8 becomes U+FFFD so spans stay on character bounds.
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,
@@ -26,11 +27,16 @@ pub fn read_text_as(path: &Path, shown: &Path, limit: u64) -> Result<String> {
     })
 }
 
-/// The checks and the read of [`read_text_as`], into `bytes` (cleared first): a caller that
-/// reads many files reuses one buffer instead of touching fresh memory for each. The bytes
-/// hold no NUL; they may not be UTF-8 (see [`String::from_utf8_lossy`]).
-pub fn read_bytes_into(path: &Path, shown: &Path, limit: u64, bytes: &mut Vec<u8>) -> Result<()> {
-    bytes.clear();
+/// The checks and the read of [`read_text_as`], into `bytes`: the file is `bytes[..n]` for the
+/// `n` returned (what lies beyond is left from earlier reads). A caller that reads many files
+/// reuses one buffer instead of touching, and zeroing, fresh memory for each. The bytes hold no
+/// NUL; they may not be UTF-8 (see [`String::from_utf8_lossy`]).
+pub fn read_bytes_into(
+    path: &Path,
+    shown: &Path,
+    limit: u64,
+    bytes: &mut Vec<u8>,
+) -> Result<usize> {
     let read_err = |source| Error::Read {
         path: shown.to_path_buf(),
         source,
@@ -56,12 +62,44 @@ pub fn read_bytes_into(path: &Path, shown: &Path, limit: u64, bytes: &mut Vec<u8
     if !file.metadata().map_err(read_err)?.is_file() {
         return Err(not_readable());
     }
-    bytes.reserve(meta.len() as usize);
+    // The size is known: read it in one call where the kernel allows (read_to_end alone starts
+    // small and grows, four calls for a 60 KB dump), then on to the end, in case it grew.
     // `take` guards against a file that grows between the size check and the read.
-    file.take(limit + 1).read_to_end(bytes).map_err(read_err)?;
-    if bytes.len() as u64 > limit {
+    let mut file = file.take(limit + 1);
+    let size = meta.len() as usize;
+    if bytes.len() < size {
+        bytes.resize(size, 0);
+    }
+    let mut filled = 0;
+    while filled < size {
+        match file.read(&mut bytes[filled..size]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_err(e)),
+        }
+    }
+    if filled == size {
+        // Grown since the check? Read on to the end (or the limit).
+        let mut probe = [0u8; 1];
+        let more = loop {
+            match file.read(&mut probe) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(read_err(e)),
+            }
+        };
+        if more > 0 {
+            bytes.truncate(filled);
+            bytes.push(probe[0]);
+            file.read_to_end(bytes).map_err(read_err)?;
+            filled = bytes.len();
+        }
+    }
+    if filled as u64 > limit {
         return Err(too_large());
     }
+    let bytes = &bytes[..filled];
     // C tools stop a line at a NUL byte (procps reads lines with fgets and strlen), so a file
     // with one does not mean to them what it would mean here: refuse it, at the byte.
     if let Some(at) = memchr::memchr(0, bytes) {
@@ -72,7 +110,7 @@ pub fn read_bytes_into(path: &Path, shown: &Path, limit: u64, bytes: &mut Vec<u8
             column,
         });
     }
-    Ok(())
+    Ok(filled)
 }
 
 /// 1-based line and column (in bytes) of byte `at`.
@@ -108,6 +146,35 @@ pub fn check_lines(text: &str, shown: &Path, limit: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_buffer_holds_exactly_the_file_read_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, small, empty) = (
+            dir.path().join("big"),
+            dir.path().join("small"),
+            dir.path().join("empty"),
+        );
+        std::fs::write(&big, "x = 1\n".repeat(1000)).unwrap();
+        std::fs::write(&small, "y = 2\n").unwrap();
+        std::fs::write(&empty, "").unwrap();
+        let mut buf = Vec::new();
+        let n = read_bytes_into(&big, &big, 1 << 20, &mut buf).unwrap();
+        assert_eq!(&buf[..n], "x = 1\n".repeat(1000).as_bytes());
+        let n = read_bytes_into(&small, &small, 1 << 20, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"y = 2\n");
+        assert_eq!(
+            read_bytes_into(&empty, &empty, 1 << 20, &mut buf).unwrap(),
+            0
+        );
+        // A NUL left from an earlier, longer file is not this file's.
+        std::fs::write(&big, b"a\0b\0c\0d\0e\0").unwrap();
+        assert!(read_bytes_into(&big, &big, 1 << 20, &mut buf).is_err());
+        assert_eq!(
+            read_bytes_into(&small, &small, 1 << 20, &mut buf).unwrap(),
+            6
+        );
+    }
 
     #[test]
     fn refuses_devices_and_directories_and_large_files() {
