@@ -331,17 +331,22 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                 }
             }
             writeln!(out)?;
+            // Rows grouped once: filtering every verdict for every hop was quadratic.
+            let mut by_side: HashMap<(&str, &str), Vec<&VerdictEntry>> = HashMap::new();
+            for v in &r.verdicts {
+                if let (Some(link), Some(side)) = (v.link.as_deref(), v.side) {
+                    by_side.entry((link, side)).or_default().push(v);
+                }
+            }
             for h in &r.hops {
                 hop_header(out, style, h)?;
                 for side in ["client", "server"] {
-                    let rows: Vec<&VerdictEntry> = r
-                        .verdicts
-                        .iter()
-                        .filter(|v| v.link.as_deref() == Some(&h.link) && v.side == Some(side))
-                        .collect();
+                    let rows = by_side
+                        .get(&(h.link.as_str(), side))
+                        .map_or(&[][..], Vec::as_slice);
                     if let Some(first) = rows.first() {
                         writeln!(out, "  {} ({side} side)", first.node)?;
-                        table(out, style, &rows)?;
+                        table(out, style, rows)?;
                     }
                 }
                 writeln!(out)?;
@@ -355,6 +360,12 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
             }
         }
         Mode::Files => {
+            // Rows grouped by node once: filtering every verdict for every host was quadratic
+            // in a fleet run.
+            let mut by_node: HashMap<&str, Vec<&VerdictEntry>> = HashMap::new();
+            for v in &r.verdicts {
+                by_node.entry(v.node.as_str()).or_default().push(v);
+            }
             for n in &r.nodes {
                 let origin = match n.kernel_origin {
                     crate::config::KernelOrigin::Assumed => {
@@ -374,18 +385,14 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                         &format!("{}: kernel {}{}", n.name, n.kernel, origin)
                     )
                 )?;
-                let rows: Vec<&VerdictEntry> =
-                    r.verdicts.iter().filter(|v| v.node == n.name).collect();
-                table(out, style, &rows)?;
+                let rows = by_node.get(n.name.as_str()).map_or(&[][..], Vec::as_slice);
+                table(out, style, rows)?;
                 writeln!(out)?;
             }
         }
         Mode::Topology => {}
     }
-    let mut cache = SourceCache::new();
-    for d in &r.diagnostics {
-        render_diag(out, style, sources, &mut cache, d)?;
-    }
+    write_diagnostics(out, style, sources, &r.diagnostics)?;
     let errors = r.diagnostics_of(Severity::Error);
     let warnings = r.diagnostics_of(Severity::Warning);
     if let Some(fleet) = crate::fleet::Fleet::of(r) {
@@ -437,9 +444,21 @@ pub fn write_diagnostics(
     sources: &SourceMap,
     diags: &[Diagnostic],
 ) -> io::Result<()> {
-    let mut cache = SourceCache::new();
-    for d in diags {
-        render_diag(out, style, sources, &mut cache, d)?;
+    // Drawing a diagnostic with its source lines is the costly part of a human report (a fleet
+    // run has hundreds): batches are drawn on all cores, each with its own source cache, and
+    // written in order.
+    const BATCH: usize = 32;
+    let batches: Vec<&[Diagnostic]> = diags.chunks(BATCH).collect();
+    let drawn = crate::fleet::par_map(&batches, |batch| {
+        let mut buf = Vec::new();
+        let mut cache = SourceCache::new();
+        for d in *batch {
+            render_diag(&mut buf, style, sources, &mut cache, d)?;
+        }
+        Ok::<_, io::Error>(buf)
+    });
+    for buf in drawn {
+        out.write_all(&buf?)?;
     }
     Ok(())
 }
