@@ -587,24 +587,18 @@ pub fn write_json(
     let Some(run) = run else {
         return render::json::write(out, sources, report);
     };
-    let mut v = render::json::report(sources, report);
-    if let Some(verdicts) = v["verdicts"].as_array_mut() {
-        for (i, e) in &run.evidence {
-            if let Some(entry) = verdicts.get_mut(*i) {
-                let list = entry
-                    .as_object_mut()
-                    .expect("verdicts are objects")
-                    .entry("evidence")
-                    .or_insert_with(|| serde_json::json!([]));
-                list.as_array_mut()
-                    .expect("evidence is a list")
-                    .push(evidence_json(e));
-            }
+    // Streamed like a report without a host: building every verdict as a value first was a
+    // third of judging a large topology.
+    let mut extra = render::json::Extra {
+        host: Some(host_json(run)),
+        ..Default::default()
+    };
+    for (i, e) in &run.evidence {
+        if *i < report.verdicts.len() {
+            extra.evidence.entry(*i).or_default().push(evidence_json(e));
         }
     }
-    v["host"] = host_json(run);
-    serde_json::to_writer_pretty(&mut *out, &v)?;
-    writeln!(out)
+    render::json::write_with(out, sources, report, extra)
 }
 
 /// The Prometheus text: the report's families, then the host's own (sockets, counters).

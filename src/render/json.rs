@@ -13,6 +13,7 @@ use crate::rules::eval::format_number;
 use crate::source::{SourceMap, Span};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
 fn location(sources: &SourceMap, span: Option<Span>) -> Value {
     match span {
@@ -177,13 +178,36 @@ fn report_without_verdicts(sources: &SourceMap, r: &Report) -> Value {
 }
 
 pub fn write(out: &mut dyn std::io::Write, sources: &SourceMap, r: &Report) -> std::io::Result<()> {
-    let rest = report_without_verdicts(sources, r);
+    write_with(out, sources, r, Extra::default())
+}
+
+/// What a host run adds to the report: a top-level `host` object and, per verdict (by index
+/// into the report's verdicts), an `evidence` list.
+#[derive(Default)]
+pub struct Extra {
+    pub host: Option<Value>,
+    pub evidence: HashMap<usize, Vec<Value>>,
+}
+
+/// [`write`] with a host run's additions, written the same streaming way ([`report`] with them
+/// inserted gives the same text, building every verdict as a value first).
+pub fn write_with(
+    out: &mut dyn std::io::Write,
+    sources: &SourceMap,
+    r: &Report,
+    extra: Extra,
+) -> std::io::Result<()> {
+    let mut rest = report_without_verdicts(sources, r);
+    if let Some(host) = extra.host {
+        rest["host"] = host;
+    }
     serde_json::to_writer_pretty(
         &mut *out,
         &Streamed {
             sources,
             r,
             rest: rest.as_object().expect("the report is an object"),
+            evidence: &extra.evidence,
         },
     )?;
     writeln!(out)
@@ -194,6 +218,7 @@ struct Streamed<'a> {
     sources: &'a SourceMap,
     r: &'a Report,
     rest: &'a Map<String, Value>,
+    evidence: &'a HashMap<usize, Vec<Value>>,
 }
 
 impl Serialize for Streamed<'_> {
@@ -202,6 +227,7 @@ impl Serialize for Streamed<'_> {
         let verdicts = Verdicts {
             sources: self.sources,
             entries: &self.r.verdicts,
+            evidence: self.evidence,
         };
         let mut pending = true;
         for (k, v) in self.rest {
@@ -221,14 +247,21 @@ impl Serialize for Streamed<'_> {
 struct Verdicts<'a> {
     sources: &'a SourceMap,
     entries: &'a [VerdictEntry],
+    evidence: &'a HashMap<usize, Vec<Value>>,
 }
 
 impl Serialize for Verdicts<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.entries.iter().map(|v| StreamedVerdict {
-            sources: self.sources,
-            v,
-        }))
+        s.collect_seq(
+            self.entries
+                .iter()
+                .enumerate()
+                .map(|(i, v)| StreamedVerdict {
+                    sources: self.sources,
+                    v,
+                    evidence: self.evidence.get(&i),
+                }),
+        )
     }
 }
 
@@ -236,12 +269,16 @@ impl Serialize for Verdicts<'_> {
 struct StreamedVerdict<'a> {
     sources: &'a SourceMap,
     v: &'a VerdictEntry,
+    evidence: Option<&'a Vec<Value>>,
 }
 
 impl Serialize for StreamedVerdict<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (v, sources) = (self.v, self.sources);
         let mut m = s.serialize_map(None)?;
+        if let Some(evidence) = self.evidence {
+            m.serialize_entry("evidence", evidence)?;
+        }
         if !v.fix.is_empty() {
             // Rare and small: built as a map so duplicate keys resolve as in `verdict`.
             let fix: Map<String, Value> =
