@@ -118,13 +118,14 @@ fn hop(h: &crate::engine::HopSummary) -> Value {
 
 /// The whole report as one JSON value.
 pub fn report(sources: &SourceMap, r: &Report) -> Value {
-    let mut out = report_without_verdicts(sources, r);
+    let mut out = report_without_verdicts(sources, r, true);
     out["verdicts"] = r.verdicts.iter().map(|v| verdict(sources, v)).collect();
     out
 }
 
-/// The report but for its `verdicts`, which [`report`] and [`write`] add each their own way.
-fn report_without_verdicts(sources: &SourceMap, r: &Report) -> Value {
+/// The report but for its `verdicts`, which [`report`] and [`write`] add each their own way
+/// (and, unless `diagnostics`, with an empty `diagnostics` list, which [`write`] writes itself).
+fn report_without_verdicts(sources: &SourceMap, r: &Report, diagnostics: bool) -> Value {
     let errors = r.diagnostics_of(crate::diag::Severity::Error);
     let warnings = r.diagnostics_of(crate::diag::Severity::Warning);
     let mut out = json!({
@@ -140,7 +141,7 @@ fn report_without_verdicts(sources: &SourceMap, r: &Report) -> Value {
             "sources": n.sources,
         })).collect::<Vec<_>>(),
         "hops": r.hops.iter().map(hop).collect::<Vec<_>>(),
-        "diagnostics": r.diagnostics.iter().map(|d| diagnostic(sources, d)).collect::<Vec<_>>(),
+        "diagnostics": if diagnostics { r.diagnostics.iter().map(|d| diagnostic(sources, d)).collect::<Vec<_>>() } else { Vec::new() },
         "summary": {
             "dangerous": r.count(crate::diag::Verdict::Dangerous),
             "pointless": r.count(crate::diag::Verdict::Pointless),
@@ -197,72 +198,94 @@ pub fn write_with(
     r: &Report,
     extra: Extra,
 ) -> std::io::Result<()> {
-    let mut rest = report_without_verdicts(sources, r);
+    let mut rest = report_without_verdicts(sources, r, false);
     if let Some(host) = extra.host {
         rest["host"] = host;
     }
-    serde_json::to_writer_pretty(
-        &mut *out,
-        &Streamed {
-            sources,
-            r,
-            rest: rest.as_object().expect("the report is an object"),
-            evidence: &extra.evidence,
-        },
-    )?;
-    writeln!(out)
-}
-
-/// The report with its verdicts serialised as they are written, at their place in key order.
-struct Streamed<'a> {
-    sources: &'a SourceMap,
-    r: &'a Report,
-    rest: &'a Map<String, Value>,
-    evidence: &'a HashMap<usize, Vec<Value>>,
-}
-
-impl Serialize for Streamed<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.rest.len() + 1))?;
-        let verdicts = Verdicts {
-            sources: self.sources,
-            entries: &self.r.verdicts,
-            evidence: self.evidence,
-        };
-        let mut pending = true;
-        for (k, v) in self.rest {
-            if pending && k.as_str() > "verdicts" {
-                m.serialize_entry("verdicts", &verdicts)?;
-                pending = false;
+    let rest = rest.as_object().expect("the report is an object");
+    let indices: Vec<usize> = (0..r.verdicts.len()).collect();
+    let verdicts = pretty_array(&indices, |i| StreamedVerdict {
+        sources,
+        v: &r.verdicts[*i],
+        evidence: extra.evidence.get(i),
+    });
+    let diagnostics = pretty_array(&r.diagnostics, |d| diagnostic(sources, d));
+    // The top level as `to_writer_pretty` writes an object, keys in order; every value but the
+    // two long arrays is small and written here.
+    let mut keys: Vec<&str> = rest.keys().map(String::as_str).collect();
+    keys.push("verdicts");
+    keys.sort_unstable();
+    out.write_all(b"{")?;
+    let mut value = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut *out, k)?;
+        out.write_all(b": ")?;
+        match *k {
+            "verdicts" => out.write_all(&verdicts)?,
+            "diagnostics" => out.write_all(&diagnostics)?,
+            _ => {
+                value.clear();
+                serde_json::to_writer_pretty(&mut value, &rest[*k])?;
+                write_indented(out, &value)?;
             }
-            m.serialize_entry(k, v)?;
         }
-        if pending {
-            m.serialize_entry("verdicts", &verdicts)?;
-        }
-        m.end()
     }
+    out.write_all(b"\n}\n")
 }
 
-struct Verdicts<'a> {
-    sources: &'a SourceMap,
-    entries: &'a [VerdictEntry],
-    evidence: &'a HashMap<usize, Vec<Value>>,
+/// Writes pretty JSON one level in: two more blanks after every newline (pretty output has no
+/// newline but between tokens; strings escape theirs).
+fn write_indented(out: &mut dyn std::io::Write, pretty: &[u8]) -> std::io::Result<()> {
+    for (j, line) in pretty.split(|&b| b == b'\n').enumerate() {
+        if j > 0 {
+            out.write_all(b"\n  ")?;
+        }
+        out.write_all(line)?;
+    }
+    Ok(())
 }
 
-impl Serialize for Verdicts<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(
-            self.entries
-                .iter()
-                .enumerate()
-                .map(|(i, v)| StreamedVerdict {
-                    sources: self.sources,
-                    v,
-                    evidence: self.evidence.get(&i),
-                }),
-        )
+/// An array of the report's top level, written as `to_writer_pretty` writes it, by batches on
+/// all cores: each element is written pretty on its own and moved two levels in (pretty output
+/// has no newline but between tokens; strings escape theirs). A fleet report has thousands of
+/// verdicts, and writing them was the longest part of a run left on one core.
+fn pretty_array<T: Sync, V: Serialize>(items: &[T], element: impl Fn(&T) -> V + Sync) -> Vec<u8> {
+    const BATCH: usize = 256;
+    let batches: Vec<&[T]> = items.chunks(BATCH).collect();
+    let written = crate::fleet::par_map(&batches, |batch| {
+        let mut out = Vec::new();
+        let mut one = Vec::new();
+        for (i, item) in batch.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b",\n    ");
+            }
+            one.clear();
+            serde_json::to_writer_pretty(&mut one, &element(item))
+                .expect("a report element serialises");
+            for (j, line) in one.split(|&b| b == b'\n').enumerate() {
+                if j > 0 {
+                    out.extend_from_slice(b"\n    ");
+                }
+                out.extend_from_slice(line);
+            }
+        }
+        out
+    });
+    let mut text = Vec::new();
+    if written.is_empty() {
+        text.extend_from_slice(b"[]");
+    } else {
+        text.extend_from_slice(b"[\n    ");
+        for (i, w) in written.iter().enumerate() {
+            if i > 0 {
+                text.extend_from_slice(b",\n    ");
+            }
+            text.extend_from_slice(w);
+        }
+        text.extend_from_slice(b"\n  ]");
     }
+    text
 }
 
 /// One verdict as [`verdict`] builds it, keys in the same (sorted) order.
