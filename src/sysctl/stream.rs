@@ -75,15 +75,62 @@ pub struct Summary {
 /// Reads `input` line by line and calls `f` for every assignment, exclusion and problem, in
 /// file order. `kind` says whether the text is configuration or a `sysctl -a` dump (a dump's
 /// values are not checked for quotes and comments, as in the in-memory reader).
-pub fn read(
-    mut input: impl Read,
-    kind: SourceKind,
-    mut f: impl FnMut(Event<'_>),
-) -> io::Result<Summary> {
+pub fn read(input: impl Read, kind: SourceKind, f: impl FnMut(Event<'_>)) -> io::Result<Summary> {
+    let mut events = Events {
+        f,
+        key: String::new(),
+    };
+    drive(input, kind, &mut events)
+}
+
+/// Where the reader hands the lines of interest. Keys come as written (trimmed, without the
+/// leading `-`), not yet in dotted form: a consumer that meets the same spelling again, as
+/// [`effective`] does for nearly every line of a long file, need not convert it again.
+trait Sink {
+    fn assignment(&mut self, key: &str, value: &str, dash: bool, line: u64);
+    fn exclusion(&mut self, key: &str, line: u64);
+    fn problem(&mut self, problem: Problem, line: u64);
+}
+
+/// The sink of [`read`]: every line as an [`Event`], keys in dotted form.
+struct Events<F> {
+    f: F,
+    /// The dotted form of a key written with `/`, reused from line to line.
+    key: String,
+}
+
+impl<F: FnMut(Event<'_>)> Sink for Events<F> {
+    fn assignment(&mut self, raw: &str, value: &str, dash: bool, line: u64) {
+        let (slashed, glob) = key_shape(raw.as_bytes());
+        let key = if slashed {
+            swap_separators(raw, &mut self.key)
+        } else {
+            raw
+        };
+        (self.f)(Event::Assignment {
+            key,
+            value,
+            ignore_failure: dash,
+            glob,
+            line,
+        });
+    }
+
+    fn exclusion(&mut self, raw: &str, line: u64) {
+        let key = dotted(raw, &mut self.key);
+        (self.f)(Event::Exclusion { key, line });
+    }
+
+    fn problem(&mut self, problem: Problem, line: u64) {
+        (self.f)(Event::Problem { problem, line });
+    }
+}
+
+/// The buffer loop shared by [`read`] and [`effective`].
+fn drive(mut input: impl Read, kind: SourceKind, sink: &mut impl Sink) -> io::Result<Summary> {
     let mut st = State {
         kind,
         summary: Summary::default(),
-        key: String::new(),
     };
     let mut buf = vec![0u8; BUFFER];
     let mut filled = 0;
@@ -115,7 +162,7 @@ pub fn read(
                 }
             }
         };
-        st.lines(&buf[..complete], &mut f);
+        st.lines(&buf[..complete], sink);
         if eof {
             return Ok(st.summary);
         }
@@ -128,24 +175,23 @@ pub fn read(
 struct State {
     kind: SourceKind,
     summary: Summary,
-    /// The dotted form of a key written with `/`, reused from line to line.
-    key: String,
 }
 
 impl State {
     /// Whole lines (the last one may lack its '\n' at the end of the input).
-    fn lines(&mut self, chunk: &[u8], f: &mut impl FnMut(Event<'_>)) {
+    fn lines(&mut self, chunk: &[u8], sink: &mut impl Sink) {
         // Validating a whole chunk at once is much cheaper than line by line; only a chunk with
         // invalid UTF-8 is read line by line with U+FFFD, as the in-memory reader sees it (an
         // invalid sequence never spans a newline, so the result is the same).
         match std::str::from_utf8(chunk) {
             Ok(text) => {
                 let mut pos = 0;
-                while pos < text.len() {
-                    let next =
-                        memchr::memchr(b'\n', &chunk[pos..]).map_or(text.len(), |i| pos + i + 1);
-                    self.line(&text[pos..next], f);
-                    pos = next;
+                for nl in memchr::memchr_iter(b'\n', chunk) {
+                    self.line(text, pos, nl + 1, sink);
+                    pos = nl + 1;
+                }
+                if pos < text.len() {
+                    self.line(text, pos, text.len(), sink);
                 }
             }
             Err(_) => {
@@ -153,41 +199,38 @@ impl State {
                 while pos < chunk.len() {
                     let next =
                         memchr::memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i + 1);
-                    self.line(&String::from_utf8_lossy(&chunk[pos..next]), f);
+                    let text = String::from_utf8_lossy(&chunk[pos..next]);
+                    self.line(&text, 0, text.len(), sink);
                     pos = next;
                 }
             }
         }
     }
 
-    /// One line, with its '\n' when it has one.
-    fn line(&mut self, text: &str, f: &mut impl FnMut(Event<'_>)) {
+    fn problem(&mut self, problem: Problem, line: u64, sink: &mut impl Sink) {
+        self.summary.problems += 1;
+        sink.problem(problem, line);
+    }
+
+    /// The line `text[start..raw_end]`, with its '\n' when it has one (so never empty).
+    fn line(&mut self, text: &str, start: usize, raw_end: usize, sink: &mut impl Sink) {
         let line = self.summary.lines + 1;
         self.summary.lines = line;
         let b = text.as_bytes();
-        let raw_end = b.len();
-        let mut end = if b.last() == Some(&b'\n') {
-            raw_end - 1
-        } else {
-            raw_end
-        };
-        if end > 0 && b[end - 1] == b'\r' {
+        let mut end = raw_end;
+        if b[end - 1] == b'\n' {
             end -= 1;
         }
-        let bom_line = line == 1 && b.starts_with(BOM);
-        let mut problem = |p: Problem, summary: &mut Summary| {
-            summary.problems += 1;
-            f(Event::Problem { problem: p, line });
-        };
-        match scan_line(b, 0, end, raw_end, bom_line) {
+        if end > start && b[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let bom_line = line == 1 && b[start..raw_end].starts_with(BOM);
+        match scan_line(b, start, end, raw_end, bom_line) {
             Line::Skip => {}
-            Line::Exclusion { ks, ke } => {
-                let key = dotted(&text[ks..ke], &mut self.key);
-                f(Event::Exclusion { key, line });
-            }
-            Line::NoEquals { .. } if bom_line => problem(Problem::ByteOrderMark, &mut self.summary),
-            Line::NoEquals { .. } => problem(Problem::NotAssignment, &mut self.summary),
-            Line::EmptyKey { .. } => problem(Problem::EmptyKey, &mut self.summary),
+            Line::Exclusion { ks, ke } => sink.exclusion(&text[ks..ke], line),
+            Line::NoEquals { .. } if bom_line => self.problem(Problem::ByteOrderMark, line, sink),
+            Line::NoEquals { .. } => self.problem(Problem::NotAssignment, line, sink),
+            Line::EmptyKey { .. } => self.problem(Problem::EmptyKey, line, sink),
             Line::Assign {
                 ks,
                 ke,
@@ -196,32 +239,19 @@ impl State {
                 dash,
             } => {
                 if bom_line && b[ks..].starts_with(BOM) {
-                    problem(Problem::ByteOrderMark, &mut self.summary);
+                    self.problem(Problem::ByteOrderMark, line, sink);
                 }
-                let value = &b[vs..ve];
                 if self.kind == SourceKind::File {
+                    let value = &b[vs..ve];
                     if is_quoted(value) {
-                        problem(Problem::QuotedValue, &mut self.summary);
+                        self.problem(Problem::QuotedValue, line, sink);
                     }
                     if comment_start(value).is_some() {
-                        problem(Problem::InlineComment, &mut self.summary);
+                        self.problem(Problem::InlineComment, line, sink);
                     }
                 }
                 self.summary.assignments += 1;
-                let (slashed, glob) = key_shape(&b[ks..ke]);
-                let raw_key = &text[ks..ke];
-                let key = if slashed {
-                    swap_separators(raw_key, &mut self.key)
-                } else {
-                    raw_key
-                };
-                f(Event::Assignment {
-                    key,
-                    value: &text[vs..ve],
-                    ignore_failure: dash,
-                    glob,
-                    line,
-                });
+                sink.assignment(&text[ks..ke], &text[vs..ve], dash, line);
             }
         }
     }
@@ -306,35 +336,97 @@ impl Effective {
 
 /// Reads a stream into its effective values.
 pub fn effective(input: impl Read, kind: SourceKind) -> io::Result<Effective> {
-    let mut out = Effective::default();
-    let summary = read(input, kind, |e| match e {
-        Event::Assignment {
-            key,
-            value,
-            glob: false,
-            ..
-        } => match out.explicit.get_mut(key) {
+    let mut fold = Fold::default();
+    let summary = drive(input, kind, &mut fold)?;
+    let mut values = fold.values;
+    let explicit = fold
+        .keys
+        .into_iter()
+        .map(|(key, slot)| (key, std::mem::take(&mut values[slot])))
+        .collect();
+    Ok(Effective {
+        explicit,
+        globs: fold.globs,
+        excluded: fold.excluded,
+        problems: fold.problems,
+        summary,
+    })
+}
+
+/// The sink of [`effective`]. A long file assigns the same few thousand keys over and over, so
+/// each spelling of a key is looked up once per line by its bytes as written, and only the first
+/// time it is seen is it brought to dotted form, checked for glob characters and given a slot
+/// for its value: a later line costs one hash lookup and one copy of its value.
+#[derive(Default)]
+struct Fold {
+    /// Each explicit key as written (`a.b`, `a/b`) to the slot of its dotted form in `values`;
+    /// at most two spellings per dotted key, so this grows with the keys, not with the lines.
+    spellings: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
+    /// Each explicit key in dotted form to its slot.
+    keys: HashMap<String, usize, foldhash::fast::RandomState>,
+    /// The value of the last assignment of each slot.
+    values: Vec<String>,
+    globs: Vec<(String, String)>,
+    excluded: HashSet<String, foldhash::fast::RandomState>,
+    problems: HashMap<Problem, u64>,
+    /// The dotted form of a key written with `/`, reused from line to line.
+    scratch: String,
+}
+
+impl Fold {
+    /// An assignment whose spelling is not in `spellings`: a key seen for the first time as
+    /// written, or a glob (globs are not remembered there: each one is kept in file order).
+    #[cold]
+    fn first_spelling(&mut self, raw: &str, value: &str) {
+        let (slashed, glob) = key_shape(raw.as_bytes());
+        let key = if slashed {
+            swap_separators(raw, &mut self.scratch)
+        } else {
+            raw
+        };
+        if glob {
+            self.globs.push((key.to_owned(), value.to_owned()));
+            return;
+        }
+        let slot = match self.keys.get(key) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.values.len();
+                self.values.push(String::new());
+                self.keys.insert(key.to_owned(), slot);
+                slot
+            }
+        };
+        self.spellings.insert(raw.into(), slot);
+        let v = &mut self.values[slot];
+        v.clear();
+        v.push_str(value);
+    }
+}
+
+impl Sink for Fold {
+    fn assignment(&mut self, raw: &str, value: &str, _dash: bool, _line: u64) {
+        match self.spellings.get(raw) {
             // Reuse the value's allocation: most lines of a long file assign a key seen before.
-            Some(v) => {
+            Some(&slot) => {
+                let v = &mut self.values[slot];
                 v.clear();
                 v.push_str(value);
             }
-            None => {
-                out.explicit.insert(key.to_owned(), value.to_owned());
-            }
-        },
-        Event::Assignment { key, value, .. } => {
-            out.globs.push((key.to_owned(), value.to_owned()));
+            None => self.first_spelling(raw, value),
         }
-        Event::Exclusion { key, .. } => {
-            if !out.excluded.contains(key) {
-                out.excluded.insert(key.to_owned());
-            }
+    }
+
+    fn exclusion(&mut self, raw: &str, _line: u64) {
+        let key = dotted(raw, &mut self.scratch);
+        if !self.excluded.contains(key) {
+            self.excluded.insert(key.to_owned());
         }
-        Event::Problem { problem, .. } => *out.problems.entry(problem).or_default() += 1,
-    })?;
-    out.summary = summary;
-    Ok(out)
+    }
+
+    fn problem(&mut self, problem: Problem, _line: u64) {
+        *self.problems.entry(problem).or_default() += 1;
+    }
 }
 
 /// Reads a text in memory as a stream; for tests and callers that hold the text already.
