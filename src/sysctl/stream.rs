@@ -8,7 +8,7 @@
 //! the number of lines. [`effective`] folds the lines into effective values with the precedence
 //! `resolve` uses: memory then grows with the number of distinct keys only.
 
-use super::parse::{comment_start, is_quoted, scan_line, Line};
+use super::parse::{comment_start, is_quoted, scan_line_with, Line};
 use super::resolve::glob_match;
 use super::SourceKind;
 use std::collections::{HashMap, HashSet};
@@ -87,7 +87,16 @@ pub fn read(input: impl Read, kind: SourceKind, f: impl FnMut(Event<'_>)) -> io:
 /// leading `-`), not yet in dotted form: a consumer that meets the same spelling again, as
 /// [`effective`] does for nearly every line of a long file, need not convert it again.
 trait Sink {
-    fn assignment(&mut self, key: &str, value: &str, dash: bool, line: u64);
+    /// `key` and `value` are the byte ranges of the key as written and of the value in `text`
+    /// (both on character boundaries).
+    fn assignment(
+        &mut self,
+        text: &str,
+        key: (usize, usize),
+        value: (usize, usize),
+        dash: bool,
+        line: u64,
+    );
     fn exclusion(&mut self, key: &str, line: u64);
     fn problem(&mut self, problem: Problem, line: u64);
 }
@@ -100,7 +109,15 @@ struct Events<F> {
 }
 
 impl<F: FnMut(Event<'_>)> Sink for Events<F> {
-    fn assignment(&mut self, raw: &str, value: &str, dash: bool, line: u64) {
+    fn assignment(
+        &mut self,
+        text: &str,
+        (ks, ke): (usize, usize),
+        (vs, ve): (usize, usize),
+        dash: bool,
+        line: u64,
+    ) {
+        let raw = &text[ks..ke];
         let (slashed, glob) = key_shape(raw.as_bytes());
         let key = if slashed {
             swap_separators(raw, &mut self.key)
@@ -109,7 +126,7 @@ impl<F: FnMut(Event<'_>)> Sink for Events<F> {
         };
         (self.f)(Event::Assignment {
             key,
-            value,
+            value: &text[vs..ve],
             ignore_failure: dash,
             glob,
             line,
@@ -184,26 +201,32 @@ impl State {
         // invalid UTF-8 is read line by line with U+FFFD, as the in-memory reader sees it (an
         // invalid sequence never spans a newline, so the result is the same).
         match std::str::from_utf8(chunk) {
-            Ok(text) => {
-                let mut pos = 0;
-                for nl in memchr::memchr_iter(b'\n', chunk) {
-                    self.line(text, pos, nl + 1, sink);
-                    pos = nl + 1;
-                }
-                if pos < text.len() {
-                    self.line(text, pos, text.len(), sink);
-                }
-            }
+            Ok(text) => self.text(text, sink),
             Err(_) => {
                 let mut pos = 0;
                 while pos < chunk.len() {
                     let next =
                         memchr::memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i + 1);
-                    let text = String::from_utf8_lossy(&chunk[pos..next]);
-                    self.line(&text, 0, text.len(), sink);
+                    self.text(&String::from_utf8_lossy(&chunk[pos..next]), sink);
                     pos = next;
                 }
             }
+        }
+    }
+
+    /// Every line of `text`, found with the first `=` of each in one pass ([`eq_and_newline`]).
+    fn text(&mut self, text: &str, sink: &mut impl Sink) {
+        let b = text.as_bytes();
+        let mut start = 0;
+        while start < b.len() {
+            let (eq, nl) = eq_and_newline(b, start);
+            let raw_end = (nl + 1).min(b.len());
+            let mut end = nl;
+            if end > start && b[end - 1] == b'\r' {
+                end -= 1;
+            }
+            self.line(text, start, end, raw_end, eq, sink);
+            start = raw_end;
         }
     }
 
@@ -212,20 +235,23 @@ impl State {
         sink.problem(problem, line);
     }
 
-    /// The line `text[start..raw_end]`, with its '\n' when it has one (so never empty).
-    fn line(&mut self, text: &str, start: usize, raw_end: usize, sink: &mut impl Sink) {
+    /// The line `text[start..end]`, its end-of-line bytes ending at `raw_end`; `eq` is its first
+    /// `=`, if it has one.
+    #[inline]
+    fn line(
+        &mut self,
+        text: &str,
+        start: usize,
+        end: usize,
+        raw_end: usize,
+        eq: Option<usize>,
+        sink: &mut impl Sink,
+    ) {
         let line = self.summary.lines + 1;
         self.summary.lines = line;
         let b = text.as_bytes();
-        let mut end = raw_end;
-        if b[end - 1] == b'\n' {
-            end -= 1;
-        }
-        if end > start && b[end - 1] == b'\r' {
-            end -= 1;
-        }
         let bom_line = line == 1 && b[start..raw_end].starts_with(BOM);
-        match scan_line(b, start, end, raw_end, bom_line) {
+        match scan_line_with(b, start, end, raw_end, bom_line, |_| eq) {
             Line::Skip => {}
             Line::Exclusion { ks, ke } => sink.exclusion(&text[ks..ke], line),
             Line::NoEquals { .. } if bom_line => self.problem(Problem::ByteOrderMark, line, sink),
@@ -251,10 +277,64 @@ impl State {
                     }
                 }
                 self.summary.assignments += 1;
-                sink.assignment(&text[ks..ke], &text[vs..ve], dash, line);
+                sink.assignment(text, (ks, ke), (vs, ve), dash, line);
             }
         }
     }
+}
+
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+const EQUALS: u64 = u64::from_ne_bytes([b'='; 8]);
+
+/// The high bit of the bytes of `w` that are zero, and perhaps of some bytes after the first
+/// of them (a borrow runs from a zero byte into the next one), never before it: the lowest bit
+/// set is exact, which is all [`eq_and_newline`] uses.
+#[inline(always)]
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// The first `=` of the line that starts at `b[start]`, if it has one before its newline, and
+/// where the line ends: at its '\n', or at `b.len()`.
+///
+/// Eight bytes at a time, looking for `=` or '\n' until the first of them and for '\n' only
+/// after it. Lines are about 40 bytes: two `memchr` calls per line cost more in setting up
+/// their vector search than this costs in total.
+#[inline]
+fn eq_and_newline(b: &[u8], start: usize) -> (Option<usize>, usize) {
+    let mut i = start;
+    let first = loop {
+        let Some(w) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) else {
+            break b[i..]
+                .iter()
+                .position(|&c| c == b'=' || c == b'\n')
+                .map_or(b.len(), |j| i + j);
+        };
+        // Bytes in memory order: the first byte is the lowest, whatever the platform.
+        let w = u64::from_le_bytes(*w);
+        let found = zero_bytes(w ^ EQUALS) | zero_bytes(w ^ NEWLINES);
+        if found != 0 {
+            break i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    };
+    if first == b.len() || b[first] == b'\n' {
+        return (None, first);
+    }
+    let mut i = first + 1;
+    let nl = loop {
+        let Some(w) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) else {
+            break memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j);
+        };
+        let found = zero_bytes(u64::from_le_bytes(*w) ^ NEWLINES);
+        if found != 0 {
+            break i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    };
+    (Some(first), nl)
 }
 
 /// One pass over a key as written: whether its first separator is `/` (so it needs
@@ -342,7 +422,14 @@ pub fn effective(input: impl Read, kind: SourceKind) -> io::Result<Effective> {
     let explicit = fold
         .keys
         .into_iter()
-        .map(|(key, slot)| (key, std::mem::take(&mut values[slot])))
+        .map(|(key, slot)| {
+            // Slices of UTF-8 text on character boundaries: the conversion checks, never fails.
+            let value = match String::from_utf8(std::mem::take(&mut values[slot])) {
+                Ok(value) => value,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            };
+            (key, value)
+        })
         .collect();
     Ok(Effective {
         explicit,
@@ -361,11 +448,12 @@ pub fn effective(input: impl Read, kind: SourceKind) -> io::Result<Effective> {
 struct Fold {
     /// Each explicit key as written (`a.b`, `a/b`) to the slot of its dotted form in `values`;
     /// at most two spellings per dotted key, so this grows with the keys, not with the lines.
-    spellings: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
+    spellings: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
     /// Each explicit key in dotted form to its slot.
     keys: HashMap<String, usize, foldhash::fast::RandomState>,
-    /// The value of the last assignment of each slot.
-    values: Vec<String>,
+    /// The value of the last assignment of each slot, as bytes: copying them is all a line that
+    /// assigns a known spelling costs after the lookup.
+    values: Vec<Vec<u8>>,
     globs: Vec<(String, String)>,
     excluded: HashSet<String, foldhash::fast::RandomState>,
     problems: HashMap<Problem, u64>,
@@ -392,28 +480,36 @@ impl Fold {
             Some(&slot) => slot,
             None => {
                 let slot = self.values.len();
-                self.values.push(String::new());
+                self.values.push(Vec::new());
                 self.keys.insert(key.to_owned(), slot);
                 slot
             }
         };
-        self.spellings.insert(raw.into(), slot);
+        self.spellings.insert(raw.as_bytes().into(), slot);
         let v = &mut self.values[slot];
         v.clear();
-        v.push_str(value);
+        v.extend_from_slice(value.as_bytes());
     }
 }
 
 impl Sink for Fold {
-    fn assignment(&mut self, raw: &str, value: &str, _dash: bool, _line: u64) {
-        match self.spellings.get(raw) {
+    fn assignment(
+        &mut self,
+        text: &str,
+        (ks, ke): (usize, usize),
+        (vs, ve): (usize, usize),
+        _dash: bool,
+        _line: u64,
+    ) {
+        let b = text.as_bytes();
+        match self.spellings.get(&b[ks..ke]) {
             // Reuse the value's allocation: most lines of a long file assign a key seen before.
             Some(&slot) => {
                 let v = &mut self.values[slot];
                 v.clear();
-                v.push_str(value);
+                v.extend_from_slice(&b[vs..ve]);
             }
-            None => self.first_spelling(raw, value),
+            None => self.first_spelling(&text[ks..ke], &text[vs..ve]),
         }
     }
 
