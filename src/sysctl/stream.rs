@@ -533,7 +533,7 @@ pub fn effective_text(text: &str, kind: SourceKind) -> Effective {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceMap;
+    use crate::source::{SourceMap, Span};
     use crate::sysctl::{load_text, parse_text};
 
     /// The streaming reader and the in-memory reader agree on every value and every line-level
@@ -576,6 +576,98 @@ mod tests {
         assert_eq!(got, expected, "{text:?}");
         assert_eq!(eff.summary.assignments as usize, file.assignments.len());
         assert_eq!(eff.summary.bytes as usize, text.len());
+        assert_eq!(
+            eff.summary.lines as usize,
+            text.split_inclusive('\n').count()
+        );
+
+        // Line by line, in order: what `read` reports is what the in-memory reader holds.
+        let line_of = |span: Span| sources.location(span).line as u64;
+        let mut expected = Vec::new();
+        for a in &file.assignments {
+            expected.push(Seen::Assignment(
+                a.key.value.clone(),
+                a.value.value.clone(),
+                a.ignore_failure,
+                a.glob,
+                line_of(a.line),
+            ));
+        }
+        for x in &file.exclusions {
+            expected.push(Seen::Exclusion(
+                x.pattern.value.clone(),
+                line_of(x.pattern.span),
+            ));
+        }
+        for d in &file.diagnostics {
+            if line_codes.contains(&d.code.as_str()) {
+                let span = d
+                    .primary
+                    .as_ref()
+                    .expect("a line diagnostic has a place")
+                    .span;
+                expected.push(Seen::Problem(d.code.clone(), line_of(span)));
+            }
+        }
+        let mut seen = events(text.as_bytes(), file.kind);
+        seen.sort();
+        expected.sort();
+        assert_eq!(seen, expected, "{text:?}");
+
+        // Reads of every size cut lines (and the eight-byte words they are scanned in) anywhere.
+        for step in [1, 3, 8] {
+            let trickled = effective(Trickle(text.as_bytes(), 0, step), file.kind).unwrap();
+            let mut a: Vec<_> = eff.explicit().collect();
+            let mut b: Vec<_> = trickled.explicit().collect();
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b, "{text:?}");
+            assert_eq!(eff.problems, trickled.problems);
+            assert_eq!(eff.summary, trickled.summary);
+            assert_eq!(eff.globs, trickled.globs);
+            assert_eq!(eff.excluded, trickled.excluded);
+        }
+    }
+
+    /// What [`read`] reported, owned.
+    #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    enum Seen {
+        Assignment(String, String, bool, bool, u64),
+        Exclusion(String, u64),
+        Problem(String, u64),
+    }
+
+    fn events(input: impl Read, kind: SourceKind) -> Vec<Seen> {
+        let mut seen = Vec::new();
+        read(input, kind, |e| {
+            seen.push(match e {
+                Event::Assignment {
+                    key,
+                    value,
+                    ignore_failure,
+                    glob,
+                    line,
+                } => Seen::Assignment(key.into(), value.into(), ignore_failure, glob, line),
+                Event::Exclusion { key, line } => Seen::Exclusion(key.into(), line),
+                Event::Problem { problem, line } => Seen::Problem(problem.code().into(), line),
+            })
+        })
+        .unwrap();
+        seen
+    }
+
+    /// A reader that returns a few bytes at a time (from 1 to its third field, varying), so lines
+    /// are split everywhere.
+    struct Trickle<'a>(&'a [u8], usize, usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.1 = self.1 % self.2 + 1;
+            let n = self.1.min(out.len()).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
     }
 
     #[test]
@@ -611,6 +703,75 @@ mod tests {
     }
 
     #[test]
+    fn agrees_on_lines_that_cross_the_words_the_reader_scans() {
+        // The reader looks for '\n' and `=` eight bytes at a time: put them at every offset,
+        // next to the bytes one bit away from them (VT is '\n' ^ 1, `<` is `=` ^ 1, which a
+        // careless zero-byte test reports as matches), after multi-byte characters, and at the
+        // very end of the input where fewer than eight bytes are left.
+        let mut texts = Vec::new();
+        for pad in 0..20 {
+            let p = "k".repeat(pad);
+            texts.push(format!("{p}=1\n{p}x.y = {p}\n"));
+            texts.push(format!("a.{p} = v\x0b<\x0b\n\x0b{p}<=\x0b\n<\n"));
+            texts.push(format!("a.b<{p}<=<{p}=\r\n\x0b\x0b-{p}\x0b\r\n"));
+            texts.push(format!("é.{p}ü = ä{p}\n€{p}=€\r\n#{p}=\n;=\n"));
+            texts.push(format!("{p}\n={p}\n -{p}.q\n-{p}\r\n"));
+            texts.push(format!("n/{p}.x/y = 1 # c\r\nn.{p}/x.y = \"q\"\r\n{p}"));
+            texts.push(format!("x.{p} ={p}"));
+            texts.push(format!("x.{p}"));
+            texts.push(format!("{BOM}{p}=1\n{p}=2", BOM = '\u{feff}'));
+        }
+        for text in &texts {
+            agree(text);
+        }
+    }
+
+    #[test]
+    fn agrees_on_random_texts_of_the_bytes_that_matter() {
+        // Bytes the grammar and the eight-byte scan treat specially, and some that it does not.
+        const PIECES: [&str; 24] = [
+            " ",
+            "\t",
+            "\r",
+            "\n",
+            "\n",
+            "=",
+            "=",
+            "<",
+            "\x0b",
+            "\x0c",
+            "#",
+            ";",
+            "-",
+            ".",
+            "/",
+            "*",
+            "?",
+            "[",
+            "\"",
+            "'",
+            "é",
+            "\u{feff}",
+            "net.ipv4.tcp_tw_reuse",
+            "a",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let len = next() % 60;
+            let text: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            agree(&text);
+        }
+    }
+
+    #[test]
     fn invalid_utf8_is_read_as_the_in_memory_reader_reads_it() {
         let bytes: &[u8] = b"a.b = \xff\xfe\n\xff\nc.d=\xc3";
         let text = String::from_utf8_lossy(bytes);
@@ -629,18 +790,7 @@ mod tests {
     fn lines_longer_than_the_buffer_and_reads_of_any_size_give_the_same_values() {
         let long = "x".repeat(BUFFER * 3);
         let text = format!("a.b = 1\nlong.key = {long}\r\nc.d = 2\n-e.f = 3");
-        // A reader that returns a few bytes at a time splits lines everywhere.
-        struct Trickle<'a>(&'a [u8], usize);
-        impl Read for Trickle<'_> {
-            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-                self.1 = self.1 % 7 + 1;
-                let n = self.1.min(out.len()).min(self.0.len());
-                out[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
-        let eff = effective(Trickle(text.as_bytes(), 0), SourceKind::File).unwrap();
+        let eff = effective(Trickle(text.as_bytes(), 0, 7), SourceKind::File).unwrap();
         assert_eq!(eff.get("long.key"), Some(long.as_str()));
         assert_eq!(eff.get("c.d"), Some("2"));
         assert_eq!(eff.get("e.f"), Some("3"));
