@@ -402,8 +402,11 @@ fn dotted<'a>(raw: &'a str, scratch: &'a mut String) -> &'a str {
 /// no exclusion names, and among globs the last match wins.
 #[derive(Debug, Default, Clone)]
 pub struct Effective {
+    /// Each explicitly assigned key in dotted form, and the slot of its value in `values` (the
+    /// fold's own map, kept as it is rather than copied into a map of strings at the end).
     // foldhash instead of SipHash: hashing keys was an eighth of the reader's instructions.
-    explicit: HashMap<String, String, foldhash::fast::RandomState>,
+    keys: HashMap<String, usize, foldhash::fast::RandomState>,
+    values: Vec<String>,
     globs: Vec<(String, String)>,
     excluded: HashSet<String, foldhash::fast::RandomState>,
     /// How many lines showed each problem.
@@ -414,8 +417,8 @@ pub struct Effective {
 impl Effective {
     /// The effective value of a dotted key.
     pub fn get(&self, key: &str) -> Option<&str> {
-        if let Some(v) = self.explicit.get(key) {
-            return Some(v);
+        if let Some(&slot) = self.keys.get(key) {
+            return Some(&self.values[slot]);
         }
         if self.excluded.contains(key) {
             return None;
@@ -429,7 +432,9 @@ impl Effective {
 
     /// Explicitly assigned keys and their effective values, in no particular order.
     pub fn explicit(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.explicit.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.keys
+            .iter()
+            .map(|(k, &slot)| (k.as_str(), self.values[slot].as_str()))
     }
 }
 
@@ -437,24 +442,31 @@ impl Effective {
 pub fn effective(input: impl Read, kind: SourceKind) -> io::Result<Effective> {
     let mut fold = Fold::default();
     let summary = drive(input, kind, &mut fold)?;
-    let mut values = fold.values;
-    let explicit = fold
-        .keys
+    let Fold {
+        spellings,
+        keys,
+        values,
+        globs,
+        excluded,
+        problems,
+        ..
+    } = fold;
+    // Free the spellings before the values are turned into strings (in place: `from_utf8` takes
+    // over each buffer), so the peak stays that of the fold.
+    drop(spellings);
+    let values = values
         .into_iter()
-        .map(|(key, slot)| {
+        .map(|v| {
             // Slices of UTF-8 text on character boundaries: the conversion checks, never fails.
-            let value = match String::from_utf8(std::mem::take(&mut values[slot])) {
-                Ok(value) => value,
-                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-            };
-            (key, value)
+            String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
         })
         .collect();
     Ok(Effective {
-        explicit,
-        globs: fold.globs,
-        excluded: fold.excluded,
-        problems: fold.problems,
+        keys,
+        values,
+        globs,
+        excluded,
+        problems,
         summary,
     })
 }
