@@ -29,6 +29,34 @@ fuzz_target!(|data: &[u8]| {
         let held = set.get(key).map(|s| s.value.value);
         assert_eq!(Some(value), held.as_deref(), "key {key:?}");
     }
+    // ... the same value for every key the file names (globs and exclusions at work), and the
+    // same line-level problems.
+    let file = &set.files[0];
+    assert_eq!(
+        streamed.summary.assignments as usize,
+        file.assignments.len()
+    );
+    for a in &file.assignments {
+        let held = set.get(&a.key.value).map(|s| s.value.value);
+        assert_eq!(
+            streamed.get(&a.key.value),
+            held.as_deref(),
+            "key {:?}",
+            a.key.value
+        );
+    }
+    let mut expected = std::collections::HashMap::new();
+    for d in &file.diagnostics {
+        if ["TW001", "TW005", "TW008", "TW011", "TW012"].contains(&d.code.as_str()) {
+            *expected.entry(d.code.as_str()).or_insert(0u64) += 1;
+        }
+    }
+    let got: std::collections::HashMap<&str, u64> = streamed
+        .problems
+        .iter()
+        .map(|(p, n)| (p.code(), *n))
+        .collect();
+    assert_eq!(got, expected);
     for d in &report.diagnostics {
         for l in d.primary.iter().chain(&d.secondary) {
             let _ = sources.location(l.span);

@@ -91,6 +91,23 @@ pub(crate) fn scan_line(
     raw_end: usize,
     bom_line: bool,
 ) -> Line {
+    scan_line_with(bytes, start, end, raw_end, bom_line, |s| {
+        memchr::memchr(b'=', &bytes[s..end]).map(|i| s + i)
+    })
+}
+
+/// [`scan_line`], with the search for the first `=` of `bytes[s..end]` left to `first_eq(s)`
+/// (called at most once, with `s` the first non-blank byte): the streaming reader finds that `=`
+/// in the same pass that finds the end of the line, and hands it over.
+#[inline]
+pub(crate) fn scan_line_with(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    raw_end: usize,
+    bom_line: bool,
+    first_eq: impl FnOnce(usize) -> Option<usize>,
+) -> Line {
     let mut s = start;
     while s < end && is_blank(bytes[s]) {
         s += 1;
@@ -112,7 +129,7 @@ pub(crate) fn scan_line(
     // After a byte-order mark the '-' is inside the key, so it is no marker (the tools agree).
     let dash = bytes[s] == b'-';
     let key_from = s + usize::from(dash);
-    let Some(eq) = memchr::memchr(b'=', &bytes[s..end]).map(|i| s + i) else {
+    let Some(eq) = first_eq(s) else {
         if dash {
             let (ks, ke) = trim_range(bytes, key_from, end);
             return Line::Exclusion { ks, ke };

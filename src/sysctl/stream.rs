@@ -3,12 +3,16 @@
 //! The in-memory reader (`parse`, `resolve`) keeps every line with its place, because a report
 //! points at lines. This module is for what does not need places: inputs of any length, and
 //! embedders that only want values. It reads through a fixed buffer, applies the very grammar of
-//! the in-memory reader to each line ([`super::parse::scan_line`], the same value checks) and
-//! hands every line to a callback as borrowed text, so memory depends on the longest line, not on
-//! the number of lines. [`effective`] folds the lines into effective values with the precedence
-//! `resolve` uses: memory then grows with the number of distinct keys only.
+//! the in-memory reader to each line ([`super::parse::scan_line_with`], the same value checks)
+//! and hands every line to a callback as borrowed text, so memory depends on the longest line,
+//! not on the number of lines. [`effective`] folds the lines into effective values with the
+//! precedence `resolve` uses: memory then grows with the number of distinct keys only.
+//!
+//! Speed matters here (the goal is 15 M lines/s on one core, BENCHMARKS.md): a line's end and
+//! its first `=` are found in one pass eight bytes at a time, and [`effective`] looks a key up by
+//! its spelling as written, so only the first line with a spelling pays for its dotted form.
 
-use super::parse::{comment_start, is_quoted, scan_line, Line};
+use super::parse::{comment_start, is_quoted, scan_line_with, Line};
 use super::resolve::glob_match;
 use super::SourceKind;
 use std::collections::{HashMap, HashSet};
@@ -75,15 +79,79 @@ pub struct Summary {
 /// Reads `input` line by line and calls `f` for every assignment, exclusion and problem, in
 /// file order. `kind` says whether the text is configuration or a `sysctl -a` dump (a dump's
 /// values are not checked for quotes and comments, as in the in-memory reader).
-pub fn read(
-    mut input: impl Read,
-    kind: SourceKind,
-    mut f: impl FnMut(Event<'_>),
-) -> io::Result<Summary> {
+pub fn read(input: impl Read, kind: SourceKind, f: impl FnMut(Event<'_>)) -> io::Result<Summary> {
+    let mut events = Events {
+        f,
+        key: String::new(),
+    };
+    drive(input, kind, &mut events)
+}
+
+/// Where the reader hands the lines of interest. Keys come as written (trimmed, without the
+/// leading `-`), not yet in dotted form: a consumer that meets the same spelling again, as
+/// [`effective`] does for nearly every line of a long file, need not convert it again.
+trait Sink {
+    /// `key` and `value` are the byte ranges of the key as written and of the value in `text`
+    /// (both on character boundaries).
+    fn assignment(
+        &mut self,
+        text: &str,
+        key: (usize, usize),
+        value: (usize, usize),
+        dash: bool,
+        line: u64,
+    );
+    fn exclusion(&mut self, key: &str, line: u64);
+    fn problem(&mut self, problem: Problem, line: u64);
+}
+
+/// The sink of [`read`]: every line as an [`Event`], keys in dotted form.
+struct Events<F> {
+    f: F,
+    /// The dotted form of a key written with `/`, reused from line to line.
+    key: String,
+}
+
+impl<F: FnMut(Event<'_>)> Sink for Events<F> {
+    fn assignment(
+        &mut self,
+        text: &str,
+        (ks, ke): (usize, usize),
+        (vs, ve): (usize, usize),
+        dash: bool,
+        line: u64,
+    ) {
+        let raw = &text[ks..ke];
+        let (slashed, glob) = key_shape(raw.as_bytes());
+        let key = if slashed {
+            swap_separators(raw, &mut self.key)
+        } else {
+            raw
+        };
+        (self.f)(Event::Assignment {
+            key,
+            value: &text[vs..ve],
+            ignore_failure: dash,
+            glob,
+            line,
+        });
+    }
+
+    fn exclusion(&mut self, raw: &str, line: u64) {
+        let key = dotted(raw, &mut self.key);
+        (self.f)(Event::Exclusion { key, line });
+    }
+
+    fn problem(&mut self, problem: Problem, line: u64) {
+        (self.f)(Event::Problem { problem, line });
+    }
+}
+
+/// The buffer loop shared by [`read`] and [`effective`].
+fn drive(mut input: impl Read, kind: SourceKind, sink: &mut impl Sink) -> io::Result<Summary> {
     let mut st = State {
         kind,
         summary: Summary::default(),
-        key: String::new(),
     };
     let mut buf = vec![0u8; BUFFER];
     let mut filled = 0;
@@ -115,7 +183,7 @@ pub fn read(
                 }
             }
         };
-        st.lines(&buf[..complete], &mut f);
+        st.lines(&buf[..complete], sink);
         if eof {
             return Ok(st.summary);
         }
@@ -128,66 +196,71 @@ pub fn read(
 struct State {
     kind: SourceKind,
     summary: Summary,
-    /// The dotted form of a key written with `/`, reused from line to line.
-    key: String,
 }
 
 impl State {
     /// Whole lines (the last one may lack its '\n' at the end of the input).
-    fn lines(&mut self, chunk: &[u8], f: &mut impl FnMut(Event<'_>)) {
+    fn lines(&mut self, chunk: &[u8], sink: &mut impl Sink) {
         // Validating a whole chunk at once is much cheaper than line by line; only a chunk with
         // invalid UTF-8 is read line by line with U+FFFD, as the in-memory reader sees it (an
         // invalid sequence never spans a newline, so the result is the same).
         match std::str::from_utf8(chunk) {
-            Ok(text) => {
-                let mut pos = 0;
-                while pos < text.len() {
-                    let next =
-                        memchr::memchr(b'\n', &chunk[pos..]).map_or(text.len(), |i| pos + i + 1);
-                    self.line(&text[pos..next], f);
-                    pos = next;
-                }
-            }
+            Ok(text) => self.text(text, sink),
             Err(_) => {
                 let mut pos = 0;
                 while pos < chunk.len() {
                     let next =
                         memchr::memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i + 1);
-                    self.line(&String::from_utf8_lossy(&chunk[pos..next]), f);
+                    self.text(&String::from_utf8_lossy(&chunk[pos..next]), sink);
                     pos = next;
                 }
             }
         }
     }
 
-    /// One line, with its '\n' when it has one.
-    fn line(&mut self, text: &str, f: &mut impl FnMut(Event<'_>)) {
+    /// Every line of `text`, found with the first `=` of each in one pass ([`eq_and_newline`]).
+    fn text(&mut self, text: &str, sink: &mut impl Sink) {
+        let b = text.as_bytes();
+        let mut start = 0;
+        while start < b.len() {
+            let (eq, nl) = eq_and_newline(b, start);
+            let raw_end = (nl + 1).min(b.len());
+            let mut end = nl;
+            if end > start && b[end - 1] == b'\r' {
+                end -= 1;
+            }
+            self.line(text, start, end, raw_end, eq, sink);
+            start = raw_end;
+        }
+    }
+
+    fn problem(&mut self, problem: Problem, line: u64, sink: &mut impl Sink) {
+        self.summary.problems += 1;
+        sink.problem(problem, line);
+    }
+
+    /// The line `text[start..end]`, its end-of-line bytes ending at `raw_end`; `eq` is its first
+    /// `=`, if it has one.
+    #[inline]
+    fn line(
+        &mut self,
+        text: &str,
+        start: usize,
+        end: usize,
+        raw_end: usize,
+        eq: Option<usize>,
+        sink: &mut impl Sink,
+    ) {
         let line = self.summary.lines + 1;
         self.summary.lines = line;
         let b = text.as_bytes();
-        let raw_end = b.len();
-        let mut end = if b.last() == Some(&b'\n') {
-            raw_end - 1
-        } else {
-            raw_end
-        };
-        if end > 0 && b[end - 1] == b'\r' {
-            end -= 1;
-        }
-        let bom_line = line == 1 && b.starts_with(BOM);
-        let mut problem = |p: Problem, summary: &mut Summary| {
-            summary.problems += 1;
-            f(Event::Problem { problem: p, line });
-        };
-        match scan_line(b, 0, end, raw_end, bom_line) {
+        let bom_line = line == 1 && b[start..raw_end].starts_with(BOM);
+        match scan_line_with(b, start, end, raw_end, bom_line, |_| eq) {
             Line::Skip => {}
-            Line::Exclusion { ks, ke } => {
-                let key = dotted(&text[ks..ke], &mut self.key);
-                f(Event::Exclusion { key, line });
-            }
-            Line::NoEquals { .. } if bom_line => problem(Problem::ByteOrderMark, &mut self.summary),
-            Line::NoEquals { .. } => problem(Problem::NotAssignment, &mut self.summary),
-            Line::EmptyKey { .. } => problem(Problem::EmptyKey, &mut self.summary),
+            Line::Exclusion { ks, ke } => sink.exclusion(&text[ks..ke], line),
+            Line::NoEquals { .. } if bom_line => self.problem(Problem::ByteOrderMark, line, sink),
+            Line::NoEquals { .. } => self.problem(Problem::NotAssignment, line, sink),
+            Line::EmptyKey { .. } => self.problem(Problem::EmptyKey, line, sink),
             Line::Assign {
                 ks,
                 ke,
@@ -196,35 +269,95 @@ impl State {
                 dash,
             } => {
                 if bom_line && b[ks..].starts_with(BOM) {
-                    problem(Problem::ByteOrderMark, &mut self.summary);
+                    self.problem(Problem::ByteOrderMark, line, sink);
                 }
-                let value = &b[vs..ve];
-                if self.kind == SourceKind::File {
+                if self.kind == SourceKind::File && !plain(&b[vs..ve]) {
+                    let value = &b[vs..ve];
                     if is_quoted(value) {
-                        problem(Problem::QuotedValue, &mut self.summary);
+                        self.problem(Problem::QuotedValue, line, sink);
                     }
                     if comment_start(value).is_some() {
-                        problem(Problem::InlineComment, &mut self.summary);
+                        self.problem(Problem::InlineComment, line, sink);
                     }
                 }
                 self.summary.assignments += 1;
-                let (slashed, glob) = key_shape(&b[ks..ke]);
-                let raw_key = &text[ks..ke];
-                let key = if slashed {
-                    swap_separators(raw_key, &mut self.key)
-                } else {
-                    raw_key
-                };
-                f(Event::Assignment {
-                    key,
-                    value: &text[vs..ve],
-                    ignore_failure: dash,
-                    glob,
-                    line,
-                });
+                sink.assignment(text, (ks, ke), (vs, ve), dash, line);
             }
         }
     }
+}
+
+/// Bytes that make a value worth the checks of how it is written: the quotes of TW008, the
+/// comment marks of TW005.
+static NOT_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'#' as usize] = true;
+    t[b';' as usize] = true;
+    t
+};
+
+/// Whether a value holds none of the bytes [`is_quoted`] and [`comment_start`] look for, so
+/// neither can find anything: nearly every value, and a table lookup per byte is cheaper than
+/// the two checks.
+#[inline]
+fn plain(value: &[u8]) -> bool {
+    !value.iter().any(|&c| NOT_PLAIN[c as usize])
+}
+
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+const EQUALS: u64 = u64::from_ne_bytes([b'='; 8]);
+
+/// The high bit of the bytes of `w` that are zero, and perhaps of some bytes after the first
+/// of them (a borrow runs from a zero byte into the next one), never before it: the lowest bit
+/// set is exact, which is all [`eq_and_newline`] uses.
+#[inline(always)]
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// The first `=` of the line that starts at `b[start]`, if it has one before its newline, and
+/// where the line ends: at its '\n', or at `b.len()`.
+///
+/// Eight bytes at a time, looking for `=` or '\n' until the first of them and for '\n' only
+/// after it. Lines are about 40 bytes: two `memchr` calls per line cost more in setting up
+/// their vector search than this costs in total.
+#[inline]
+fn eq_and_newline(b: &[u8], start: usize) -> (Option<usize>, usize) {
+    let mut i = start;
+    let first = loop {
+        let Some(w) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) else {
+            break b[i..]
+                .iter()
+                .position(|&c| c == b'=' || c == b'\n')
+                .map_or(b.len(), |j| i + j);
+        };
+        // Bytes in memory order: the first byte is the lowest, whatever the platform.
+        let w = u64::from_le_bytes(*w);
+        let found = zero_bytes(w ^ EQUALS) | zero_bytes(w ^ NEWLINES);
+        if found != 0 {
+            break i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    };
+    if first == b.len() || b[first] == b'\n' {
+        return (None, first);
+    }
+    let mut i = first + 1;
+    let nl = loop {
+        let Some(w) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) else {
+            break memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j);
+        };
+        let found = zero_bytes(u64::from_le_bytes(*w) ^ NEWLINES);
+        if found != 0 {
+            break i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    };
+    (Some(first), nl)
 }
 
 /// One pass over a key as written: whether its first separator is `/` (so it needs
@@ -273,8 +406,11 @@ fn dotted<'a>(raw: &'a str, scratch: &'a mut String) -> &'a str {
 /// no exclusion names, and among globs the last match wins.
 #[derive(Debug, Default, Clone)]
 pub struct Effective {
+    /// Each explicitly assigned key in dotted form, and the slot of its value in `values` (the
+    /// fold's own map, kept as it is rather than copied into a map of strings at the end).
     // foldhash instead of SipHash: hashing keys was an eighth of the reader's instructions.
-    explicit: HashMap<String, String, foldhash::fast::RandomState>,
+    keys: HashMap<String, usize, foldhash::fast::RandomState>,
+    values: Vec<String>,
     globs: Vec<(String, String)>,
     excluded: HashSet<String, foldhash::fast::RandomState>,
     /// How many lines showed each problem.
@@ -285,8 +421,8 @@ pub struct Effective {
 impl Effective {
     /// The effective value of a dotted key.
     pub fn get(&self, key: &str) -> Option<&str> {
-        if let Some(v) = self.explicit.get(key) {
-            return Some(v);
+        if let Some(&slot) = self.keys.get(key) {
+            return Some(&self.values[slot]);
         }
         if self.excluded.contains(key) {
             return None;
@@ -300,41 +436,130 @@ impl Effective {
 
     /// Explicitly assigned keys and their effective values, in no particular order.
     pub fn explicit(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.explicit.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.keys
+            .iter()
+            .map(|(k, &slot)| (k.as_str(), self.values[slot].as_str()))
     }
 }
 
 /// Reads a stream into its effective values.
 pub fn effective(input: impl Read, kind: SourceKind) -> io::Result<Effective> {
-    let mut out = Effective::default();
-    let summary = read(input, kind, |e| match e {
-        Event::Assignment {
-            key,
-            value,
-            glob: false,
-            ..
-        } => match out.explicit.get_mut(key) {
-            // Reuse the value's allocation: most lines of a long file assign a key seen before.
-            Some(v) => {
-                v.clear();
-                v.push_str(value);
-            }
+    let mut fold = Fold::default();
+    let summary = drive(input, kind, &mut fold)?;
+    let Fold {
+        spellings,
+        keys,
+        values,
+        globs,
+        excluded,
+        problems,
+        ..
+    } = fold;
+    // Free the spellings before the values are turned into strings (in place: `from_utf8` takes
+    // over each buffer), so the peak stays that of the fold.
+    drop(spellings);
+    let values = values
+        .into_iter()
+        .map(|v| {
+            // Slices of UTF-8 text on character boundaries: the conversion checks, never fails.
+            String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
+        })
+        .collect();
+    Ok(Effective {
+        keys,
+        values,
+        globs,
+        excluded,
+        problems,
+        summary,
+    })
+}
+
+/// The sink of [`effective`]. A long file assigns the same few thousand keys over and over, so
+/// each spelling of a key is looked up once per line by its bytes as written, and only the first
+/// time it is seen is it brought to dotted form, checked for glob characters and given a slot
+/// for its value: a later line costs one hash lookup and one copy of its value.
+#[derive(Default)]
+struct Fold {
+    /// Each explicit key as written (`a.b`, `a/b`) to the slot of its dotted form in `values`;
+    /// at most two spellings per dotted key, so this grows with the keys, not with the lines.
+    spellings: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
+    /// Each explicit key in dotted form to its slot.
+    keys: HashMap<String, usize, foldhash::fast::RandomState>,
+    /// The value of the last assignment of each slot, as bytes: copying them is all a line that
+    /// assigns a known spelling costs after the lookup.
+    values: Vec<Vec<u8>>,
+    globs: Vec<(String, String)>,
+    excluded: HashSet<String, foldhash::fast::RandomState>,
+    problems: HashMap<Problem, u64>,
+    /// The dotted form of a key written with `/`, reused from line to line.
+    scratch: String,
+}
+
+impl Fold {
+    /// An assignment whose spelling is not in `spellings`: a key seen for the first time as
+    /// written, or a glob (globs are not remembered there: each one is kept in file order).
+    #[cold]
+    fn first_spelling(&mut self, raw: &str, value: &str) {
+        let (slashed, glob) = key_shape(raw.as_bytes());
+        let key = if slashed {
+            swap_separators(raw, &mut self.scratch)
+        } else {
+            raw
+        };
+        if glob {
+            self.globs.push((key.to_owned(), value.to_owned()));
+            return;
+        }
+        let slot = match self.keys.get(key) {
+            Some(&slot) => slot,
             None => {
-                out.explicit.insert(key.to_owned(), value.to_owned());
+                let slot = self.values.len();
+                self.values.push(Vec::new());
+                self.keys.insert(key.to_owned(), slot);
+                slot
             }
-        },
-        Event::Assignment { key, value, .. } => {
-            out.globs.push((key.to_owned(), value.to_owned()));
-        }
-        Event::Exclusion { key, .. } => {
-            if !out.excluded.contains(key) {
-                out.excluded.insert(key.to_owned());
+        };
+        self.spellings.insert(raw.as_bytes().into(), slot);
+        let v = &mut self.values[slot];
+        v.clear();
+        v.extend_from_slice(value.as_bytes());
+    }
+}
+
+impl Sink for Fold {
+    // Inlined into the line loop: this runs for nearly every line.
+    #[inline]
+    fn assignment(
+        &mut self,
+        text: &str,
+        (ks, ke): (usize, usize),
+        (vs, ve): (usize, usize),
+        _dash: bool,
+        _line: u64,
+    ) {
+        let b = text.as_bytes();
+        match self.spellings.get(&b[ks..ke]) {
+            // Reuse the value's allocation: most lines of a long file assign a key seen before.
+            Some(&slot) => {
+                let v = &mut self.values[slot];
+                v.clear();
+                v.extend_from_slice(&b[vs..ve]);
             }
+            None => self.first_spelling(&text[ks..ke], &text[vs..ve]),
         }
-        Event::Problem { problem, .. } => *out.problems.entry(problem).or_default() += 1,
-    })?;
-    out.summary = summary;
-    Ok(out)
+    }
+
+    fn exclusion(&mut self, raw: &str, _line: u64) {
+        let key = dotted(raw, &mut self.scratch);
+        if !self.excluded.contains(key) {
+            self.excluded.insert(key.to_owned());
+        }
+    }
+
+    fn problem(&mut self, problem: Problem, _line: u64) {
+        *self.problems.entry(problem).or_default() += 1;
+    }
 }
 
 /// Reads a text in memory as a stream; for tests and callers that hold the text already.
@@ -345,7 +570,7 @@ pub fn effective_text(text: &str, kind: SourceKind) -> Effective {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceMap;
+    use crate::source::{SourceMap, Span};
     use crate::sysctl::{load_text, parse_text};
 
     /// The streaming reader and the in-memory reader agree on every value and every line-level
@@ -388,6 +613,98 @@ mod tests {
         assert_eq!(got, expected, "{text:?}");
         assert_eq!(eff.summary.assignments as usize, file.assignments.len());
         assert_eq!(eff.summary.bytes as usize, text.len());
+        assert_eq!(
+            eff.summary.lines as usize,
+            text.split_inclusive('\n').count()
+        );
+
+        // Line by line, in order: what `read` reports is what the in-memory reader holds.
+        let line_of = |span: Span| sources.location(span).line as u64;
+        let mut expected = Vec::new();
+        for a in &file.assignments {
+            expected.push(Seen::Assignment(
+                a.key.value.clone(),
+                a.value.value.clone(),
+                a.ignore_failure,
+                a.glob,
+                line_of(a.line),
+            ));
+        }
+        for x in &file.exclusions {
+            expected.push(Seen::Exclusion(
+                x.pattern.value.clone(),
+                line_of(x.pattern.span),
+            ));
+        }
+        for d in &file.diagnostics {
+            if line_codes.contains(&d.code.as_str()) {
+                let span = d
+                    .primary
+                    .as_ref()
+                    .expect("a line diagnostic has a place")
+                    .span;
+                expected.push(Seen::Problem(d.code.clone(), line_of(span)));
+            }
+        }
+        let mut seen = events(text.as_bytes(), file.kind);
+        seen.sort();
+        expected.sort();
+        assert_eq!(seen, expected, "{text:?}");
+
+        // Reads of every size cut lines (and the eight-byte words they are scanned in) anywhere.
+        for step in [1, 3, 8] {
+            let trickled = effective(Trickle(text.as_bytes(), 0, step), file.kind).unwrap();
+            let mut a: Vec<_> = eff.explicit().collect();
+            let mut b: Vec<_> = trickled.explicit().collect();
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b, "{text:?}");
+            assert_eq!(eff.problems, trickled.problems);
+            assert_eq!(eff.summary, trickled.summary);
+            assert_eq!(eff.globs, trickled.globs);
+            assert_eq!(eff.excluded, trickled.excluded);
+        }
+    }
+
+    /// What [`read`] reported, owned.
+    #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    enum Seen {
+        Assignment(String, String, bool, bool, u64),
+        Exclusion(String, u64),
+        Problem(String, u64),
+    }
+
+    fn events(input: impl Read, kind: SourceKind) -> Vec<Seen> {
+        let mut seen = Vec::new();
+        read(input, kind, |e| {
+            seen.push(match e {
+                Event::Assignment {
+                    key,
+                    value,
+                    ignore_failure,
+                    glob,
+                    line,
+                } => Seen::Assignment(key.into(), value.into(), ignore_failure, glob, line),
+                Event::Exclusion { key, line } => Seen::Exclusion(key.into(), line),
+                Event::Problem { problem, line } => Seen::Problem(problem.code().into(), line),
+            })
+        })
+        .unwrap();
+        seen
+    }
+
+    /// A reader that returns a few bytes at a time (from 1 to its third field, varying), so lines
+    /// are split everywhere.
+    struct Trickle<'a>(&'a [u8], usize, usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.1 = self.1 % self.2 + 1;
+            let n = self.1.min(out.len()).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
     }
 
     #[test]
@@ -423,6 +740,75 @@ mod tests {
     }
 
     #[test]
+    fn agrees_on_lines_that_cross_the_words_the_reader_scans() {
+        // The reader looks for '\n' and `=` eight bytes at a time: put them at every offset,
+        // next to the bytes one bit away from them (VT is '\n' ^ 1, `<` is `=` ^ 1, which a
+        // careless zero-byte test reports as matches), after multi-byte characters, and at the
+        // very end of the input where fewer than eight bytes are left.
+        let mut texts = Vec::new();
+        for pad in 0..20 {
+            let p = "k".repeat(pad);
+            texts.push(format!("{p}=1\n{p}x.y = {p}\n"));
+            texts.push(format!("a.{p} = v\x0b<\x0b\n\x0b{p}<=\x0b\n<\n"));
+            texts.push(format!("a.b<{p}<=<{p}=\r\n\x0b\x0b-{p}\x0b\r\n"));
+            texts.push(format!("é.{p}ü = ä{p}\n€{p}=€\r\n#{p}=\n;=\n"));
+            texts.push(format!("{p}\n={p}\n -{p}.q\n-{p}\r\n"));
+            texts.push(format!("n/{p}.x/y = 1 # c\r\nn.{p}/x.y = \"q\"\r\n{p}"));
+            texts.push(format!("x.{p} ={p}"));
+            texts.push(format!("x.{p}"));
+            texts.push(format!("{BOM}{p}=1\n{p}=2", BOM = '\u{feff}'));
+        }
+        for text in &texts {
+            agree(text);
+        }
+    }
+
+    #[test]
+    fn agrees_on_random_texts_of_the_bytes_that_matter() {
+        // Bytes the grammar and the eight-byte scan treat specially, and some that it does not.
+        const PIECES: [&str; 24] = [
+            " ",
+            "\t",
+            "\r",
+            "\n",
+            "\n",
+            "=",
+            "=",
+            "<",
+            "\x0b",
+            "\x0c",
+            "#",
+            ";",
+            "-",
+            ".",
+            "/",
+            "*",
+            "?",
+            "[",
+            "\"",
+            "'",
+            "é",
+            "\u{feff}",
+            "net.ipv4.tcp_tw_reuse",
+            "a",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let len = next() % 60;
+            let text: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            agree(&text);
+        }
+    }
+
+    #[test]
     fn invalid_utf8_is_read_as_the_in_memory_reader_reads_it() {
         let bytes: &[u8] = b"a.b = \xff\xfe\n\xff\nc.d=\xc3";
         let text = String::from_utf8_lossy(bytes);
@@ -441,18 +827,7 @@ mod tests {
     fn lines_longer_than_the_buffer_and_reads_of_any_size_give_the_same_values() {
         let long = "x".repeat(BUFFER * 3);
         let text = format!("a.b = 1\nlong.key = {long}\r\nc.d = 2\n-e.f = 3");
-        // A reader that returns a few bytes at a time splits lines everywhere.
-        struct Trickle<'a>(&'a [u8], usize);
-        impl Read for Trickle<'_> {
-            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-                self.1 = self.1 % 7 + 1;
-                let n = self.1.min(out.len()).min(self.0.len());
-                out[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
-        let eff = effective(Trickle(text.as_bytes(), 0), SourceKind::File).unwrap();
+        let eff = effective(Trickle(text.as_bytes(), 0, 7), SourceKind::File).unwrap();
         assert_eq!(eff.get("long.key"), Some(long.as_str()));
         assert_eq!(eff.get("c.d"), Some("2"));
         assert_eq!(eff.get("e.f"), Some("3"));
