@@ -797,8 +797,58 @@ mod tests {
             let mut diags = Vec::new();
             let rule = load_rule(id, path, text, &mut diags);
             assert!(diags.is_empty(), "{path}: {diags:?}");
-            assert!(rule.is_some(), "{path} did not load");
+            let rule = rule.unwrap_or_else(|| panic!("{path} did not load"));
+            // At run time these programs are parsed by the Pratt parser (`rules::program`); here
+            // they were compiled by the standard one. The trees must be the same, ids included.
+            for p in programs(&rule) {
+                let standard = p.get().expect("compiled at load");
+                let pratt = super::super::program::parse_shipped(p.source())
+                    .unwrap_or_else(|e| panic!("{path}: `{}`: {e}", p.source()));
+                assert_eq!(&pratt, standard, "{path}: `{}`", p.source());
+            }
         }
+    }
+
+    /// Every CEL program of a rule: condition, message and help holes, label conditions, fix
+    /// values, evidence conditions and notes.
+    fn programs(rule: &Rule) -> Vec<&Program> {
+        fn holes<'a>(t: &'a Template, out: &mut Vec<&'a Program>) {
+            for part in &t.parts {
+                if let TemplatePart::Expr(p, _) = part {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(c) = rule.cel() {
+            out.push(c.when.as_ref());
+            holes(&c.message, &mut out);
+            holes(&c.help, &mut out);
+            out.extend(c.labels.iter().filter_map(|l| l.when.as_deref()));
+            for (_, t) in &c.fix {
+                holes(t, &mut out);
+            }
+            for e in &c.evidence {
+                out.push(e.when.as_ref());
+                holes(&e.note, &mut out);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_shipped_catalog_has_programs_of_every_kind() {
+        // Guards the test above: if `programs` missed a kind, it would check nothing for it.
+        let (rules, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let cel: Vec<_> = rules.rules.iter().filter_map(Rule::cel).collect();
+        assert!(cel
+            .iter()
+            .any(|c| c.labels.iter().any(|l| l.when.is_some())));
+        assert!(cel.iter().any(|c| !c.fix.is_empty()));
+        assert!(cel.iter().any(|c| !c.evidence.is_empty()));
+        let total: usize = rules.rules.iter().map(|r| programs(r).len()).sum();
+        assert!(total > 100, "only {total} programs");
     }
 
     #[test]

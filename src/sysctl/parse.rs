@@ -212,7 +212,11 @@ pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
 /// (those whose keys twlint reads) are parsed, each exactly as [`parse`] would parse it. The
 /// other lines of a dump are the kernel's own output for keys no rule or check looks at: they
 /// cannot be unknown, misspelt, quoted, or overridden (TW006 skips dumps).
-pub(crate) fn parse_dump_lines(file: FileId, text: &str, lines: &[super::dump::LineAt]) -> ParsedFile {
+pub(crate) fn parse_dump_lines(
+    file: FileId,
+    text: &str,
+    lines: &[super::dump::LineAt],
+) -> ParsedFile {
     let mut parsed = ParsedFile {
         file,
         kind: SourceKind::Dump,
