@@ -9,10 +9,12 @@
 //! of the rule loader — runs as it does on text, so diagnostics point at the same bytes.
 //!
 //! This file is compiled twice, into the build script and into the crate, so it uses only `std`
-//! and `saphyr_parser`. The encoding is private to the two: one tag byte per event, then its
-//! span (start and end index, line, column) and fields, integers as LEB128 varints, strings as a
-//! length and their UTF-8 bytes. A file the parser refuses is not recorded (the loader parses
-//! its text and reports the error as it always has).
+//! and `saphyr_parser`. The encoding is private to the two: the length of the events part, the
+//! events (one tag byte per event, then its span, start and end index, line and column, and its
+//! fields; integers as LEB128 varints, a string as its length), then the strings' text, one after
+//! the other in event order, so the replay checks that it is UTF-8 once rather than per string.
+//! A file the parser refuses is not recorded (the loader parses its text and reports the error
+//! as it always has).
 
 use saphyr_parser::{Event, Marker, ScalarStyle, ScanError, Span, Tag};
 use std::borrow::Cow;
@@ -33,15 +35,20 @@ const MAPPING_END: u8 = 11;
 /// Records every event the parser gives for `text`; `None` when the parser refuses it.
 #[allow(dead_code)] // The crate only replays (and records in its tests); the build script records.
 pub fn record(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len());
+    let mut events = Vec::with_capacity(text.len() / 2);
+    let mut strings = String::with_capacity(text.len());
     for item in saphyr_parser::Parser::new_from_str(text) {
         let (event, span) = item.ok()?;
-        encode(&event, span, &mut out);
+        encode(&event, span, &mut events, &mut strings);
     }
+    let mut out = Vec::with_capacity(events.len() + strings.len() + 4);
+    varint(events.len(), &mut out);
+    out.extend_from_slice(&events);
+    out.extend_from_slice(strings.as_bytes());
     Some(out)
 }
 
-fn encode(event: &Event<'_>, span: Span, out: &mut Vec<u8>) {
+fn encode(event: &Event<'_>, span: Span, out: &mut Vec<u8>, strings: &mut String) {
     let (tag, anchor, yaml_tag) = match event {
         Event::Nothing => (NOTHING, None, None),
         Event::StreamStart => (STREAM_START, None, None),
@@ -63,7 +70,7 @@ fn encode(event: &Event<'_>, span: Span, out: &mut Vec<u8>) {
         varint(m.col(), out);
     }
     if let Event::Scalar(text, style, _, _) = event {
-        string(text, out);
+        string(text, out, strings);
         out.push(match style {
             ScalarStyle::Plain => 0,
             ScalarStyle::SingleQuoted => 1,
@@ -80,8 +87,8 @@ fn encode(event: &Event<'_>, span: Span, out: &mut Vec<u8>) {
         Some(None) => out.push(0),
         Some(Some(t)) => {
             out.push(1);
-            string(&t.handle, out);
-            string(&t.suffix, out);
+            string(&t.handle, out, strings);
+            string(&t.suffix, out, strings);
         }
     }
 }
@@ -94,24 +101,39 @@ fn varint(mut n: usize, out: &mut Vec<u8>) {
     out.push(n as u8);
 }
 
-fn string(s: &str, out: &mut Vec<u8>) {
+fn string(s: &str, out: &mut Vec<u8>, strings: &mut String) {
     varint(s.len(), out);
-    out.extend_from_slice(s.as_bytes());
+    strings.push_str(s);
 }
 
 /// The events of a recording, in the form the parser gives them. A recording that does not
 /// decode (it cannot happen to one `record` made: the tests replay every shipped one) ends with
 /// an error, which the tree builder reports like a syntax error, so nothing half-read is used.
 pub struct Replay<'a> {
+    /// The events not yet given back.
     bytes: &'a [u8],
+    /// The text of their strings.
+    strings: &'a str,
     /// The stream's last event was given back, or an error: nothing more follows.
     done: bool,
 }
 
 impl<'a> Replay<'a> {
     #[allow(dead_code)] // Only the crate replays.
-    pub fn new(bytes: &'a [u8]) -> Replay<'a> {
-        Replay { bytes, done: false }
+    pub fn new(recording: &'a [u8]) -> Replay<'a> {
+        let mut replay = Replay {
+            bytes: recording,
+            strings: "",
+            done: false,
+        };
+        let parts = replay.varint().and_then(|len| {
+            let events = replay.bytes.get(..len)?;
+            let strings = std::str::from_utf8(&replay.bytes[len..]).ok()?;
+            Some((events, strings))
+        });
+        // Parts that do not split or decode leave nothing to read: the first event is an error.
+        (replay.bytes, replay.strings) = parts.unwrap_or_default();
+        replay
     }
 
     fn byte(&mut self) -> Option<u8> {
@@ -142,12 +164,9 @@ impl<'a> Replay<'a> {
 
     fn string(&mut self) -> Option<&'a str> {
         let len = self.varint()?;
-        if len > self.bytes.len() {
-            return None;
-        }
-        let (s, rest) = self.bytes.split_at(len);
-        self.bytes = rest;
-        std::str::from_utf8(s).ok()
+        let s = self.strings.get(..len)?;
+        self.strings = &self.strings[len..];
+        Some(s)
     }
 
     fn marker(&mut self) -> Option<Marker> {
@@ -210,7 +229,7 @@ impl<'a> Iterator for Replay<'a> {
         match self.event() {
             Some((event, span)) => {
                 self.done = event == Event::StreamEnd;
-                if self.done && !self.bytes.is_empty() {
+                if self.done && !(self.bytes.is_empty() && self.strings.is_empty()) {
                     return Some(Err(damaged()));
                 }
                 Some(Ok((event, span)))
