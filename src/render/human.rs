@@ -317,7 +317,12 @@ fn render_diag_with(
         let (lo, hi) = ranges.fold((usize::MAX, 0), |(lo, hi), r| {
             (lo.min(r.start), hi.max(r.end))
         });
-        let window = if windows {
+        // A file registered twice under one path (named twice on the command line) is drawn
+        // whole, as before: its labels are all drawn on the first one's text.
+        let one_file = spans
+            .iter()
+            .all(|t| t.file == s.file || sources.get(t.file).path != f.path);
+        let window = if windows && one_file {
             Window::of(&f.text, lo, hi)
         } else {
             None
@@ -611,6 +616,20 @@ mod tests {
             }
         }
         assert!(checked > 1000);
+    }
+
+    #[test]
+    fn a_path_registered_twice_is_drawn_as_before() {
+        let text: String = (1..=50).map(|i| format!("k{i} = {i}\n")).collect();
+        let mut sources = SourceMap::new();
+        let first = sources.add("same.conf", text.clone());
+        let again = sources.add("same.conf", text.clone());
+        let late = text.find("k40 ").unwrap();
+        let early = text.find("k3 ").unwrap();
+        let d = Diagnostic::error("TW006", "set again")
+            .at(Span::new(again, late, late + 3), "this one wins")
+            .with_secondary(Span::new(first, early, early + 2), "overridden");
+        assert_eq!(drawn(&sources, &d, true), drawn(&sources, &d, false));
     }
 
     #[test]
