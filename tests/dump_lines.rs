@@ -92,18 +92,11 @@ fn judging_only_the_judged_lines_of_a_dump_gives_the_report_of_reading_them_all(
     cases.push(("no-release.txt".into(), no_release));
     cases.push((
         "reserved.txt".into(),
-        set(
-            &base,
-            "net.ipv4.ip_local_reserved_ports",
-            "80,443,32768-40000",
-        ),
+        set(&base, "net.ipv4.ip_local_reserved_ports", "80,443,32768-40000"),
     ));
 
     for (name, text) in &cases {
-        assert!(
-            twlint::sysctl::is_dump(text),
-            "{name} should read as a dump"
-        );
+        assert!(twlint::sysctl::is_dump(text), "{name} should read as a dump");
         let (full, fast) = both_ways(tmp.path(), name, text);
         assert!(full.contains("\"kind\":\"dump\""), "{name}: {full}");
         assert_eq!(full, fast, "{name}");

@@ -63,10 +63,7 @@ pub(crate) fn scan(text: &str, keep: impl Fn(&str) -> bool) -> Option<Vec<LineAt
         // The common line, `key = value` with a key byte first, is checked in one pass over its
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
         // comment, anything odd) takes the general path below.
-        if bytes
-            .get(pos)
-            .is_some_and(|&c| KEY_CLASS[c as usize] != NOT_KEY)
-        {
+        if bytes.get(pos).is_some_and(|&c| KEY_CLASS[c as usize] != NOT_KEY) {
             let (key, top, line_end, next) = fast_line(bytes, pos)?;
             let key = &text[start..key];
             pos = next;
@@ -182,11 +179,7 @@ fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
         Some(b'\r') if matches!(b.get(i + 1), None | Some(b'\n')) => (i, i + 2),
         Some(b' ') => {
             let nl = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j);
-            let end = if nl > i && b[nl - 1] == b'\r' {
-                nl - 1
-            } else {
-                nl
-            };
+            let end = if nl > i && b[nl - 1] == b'\r' { nl - 1 } else { nl };
             (end, nl + 1)
         }
         Some(_) => return None,
@@ -336,39 +329,12 @@ mod tests {
         // Lines that are dump lines, nearly dump lines, and everything in between, mixed into
         // a long listing at random places (a fixed-seed xorshift: the same cases every run).
         let pieces = [
-            "net.ipv4.tcp_tw_reuse = 2",
-            "kernel.osrelease = 6.8.0",
-            "vm.swappiness = 60",
-            "fs.file-max = 9",
-            "kernel.domainname = ",
-            "kernel.x =",
-            "net.a/b.c = 1",
-            "net/ipv4/x = 1",
-            "-net.x = 1",
-            "net.x= 1",
-            "net.x =1",
-            "net.x  = 1",
-            " net.x = 1",
-            "net.*.x = 1",
-            "net.x = 1 = 2",
-            "net.x = a\tb",
-            "# c",
-            "; c",
-            "",
-            "   ",
-            "\t",
-            "nodot = 1",
-            "net.x =\r",
-            "net.x = 1\r",
-            "net.x =\r\r",
-            "net.x",
-            "=",
-            " = 1",
-            "net.é = 1",
-            "net.x = é",
-            "net.x\u{a0}= 1",
-            "\u{a0}",
-            "net.x =  ",
+            "net.ipv4.tcp_tw_reuse = 2", "kernel.osrelease = 6.8.0", "vm.swappiness = 60",
+            "fs.file-max = 9", "kernel.domainname = ", "kernel.x =", "net.a/b.c = 1",
+            "net/ipv4/x = 1", "-net.x = 1", "net.x= 1", "net.x =1", "net.x  = 1", " net.x = 1",
+            "net.*.x = 1", "net.x = 1 = 2", "net.x = a\tb", "# c", "; c", "", "   ", "\t",
+            "nodot = 1", "net.x =\r", "net.x = 1\r", "net.x =\r\r", "net.x", "=", " = 1",
+            "net.é = 1", "net.x = é", "net.x\u{a0}= 1", "\u{a0}", "net.x =  ",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
@@ -378,11 +344,7 @@ mod tests {
             seed
         };
         for case in 0..3000 {
-            let mut text = if case % 3 == 0 {
-                String::new()
-            } else {
-                dump_like(120)
-            };
+            let mut text = if case % 3 == 0 { String::new() } else { dump_like(120) };
             let extra = (next() % 4) as usize;
             for _ in 0..extra {
                 let piece = pieces[(next() % pieces.len() as u64) as usize];
