@@ -232,7 +232,7 @@ fn main() {
     let (v, _) = time(many, || run(Command::new(BIN).arg("--version")));
     let (rules, _) = time(many, || run(Command::new(BIN).arg("rules")));
     rows.push(reference(
-        "start and exit: `--version` / `rules` (compiles the catalog)",
+        "start and exit: `--version` / `rules` (loads the catalog)",
         format!("{} / {}", ms(v), ms(rules)),
         format!("catalog {}", ms(rules.saturating_sub(v))),
     ));

@@ -26,6 +26,8 @@ use crate::source::{FileId, Span, Spanned};
 use saphyr_parser::{Event, Parser, ScanError};
 use std::collections::HashMap;
 
+pub mod replay;
+
 /// Deepest nesting of lists and mappings accepted (a topology needs about five).
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may have once its aliases are expanded.
@@ -356,7 +358,8 @@ enum Frame {
         /// The key waiting for its value; `Some(None)` for a key that was refused (its value is
         /// dropped), `Some(Some(span))` for a duplicate key (value dropped too).
         key: Option<Option<Spanned<String>>>,
-        seen: HashMap<String, Span>,
+        /// foldhash rather than SipHash: hashing keys was a tenth of loading the rule catalog.
+        seen: HashMap<String, Span, foldhash::fast::RandomState>,
     },
 }
 
@@ -518,7 +521,7 @@ impl Builder<'_> {
                     start: span.start,
                     anchor,
                     key: None,
-                    seen: HashMap::new(),
+                    seen: HashMap::default(),
                 },
                 span,
             )?,
@@ -574,6 +577,22 @@ fn end_of(end_event: Span, last_child: Option<Span>, start: usize) -> usize {
 /// is [`YamlNode::Null`].
 #[allow(clippy::result_large_err)]
 pub fn parse(file: FileId, text: &str) -> Result<Document, Diagnostic> {
+    build(file, text, Parser::new_from_str(text))
+}
+
+/// [`parse`], from the parser events [`replay::record`] recorded for `text` (the shipped rule
+/// files, recorded at build time): the same document, without scanning the text again.
+#[allow(clippy::result_large_err)]
+pub fn parse_recorded(file: FileId, text: &str, events: &[u8]) -> Result<Document, Diagnostic> {
+    build(file, text, replay::Replay::new(events))
+}
+
+#[allow(clippy::result_large_err)]
+fn build<'e>(
+    file: FileId,
+    text: &str,
+    events: impl Iterator<Item = Result<(Event<'e>, saphyr_parser::Span), ScanError>>,
+) -> Result<Document, Diagnostic> {
     let mut builder = Builder {
         file,
         offsets: Offsets::new(text),
@@ -585,7 +604,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Document, Diagnostic> {
     };
     let mut documents = 0;
     let mut warned = false;
-    for event in Parser::new_from_str(text) {
+    for event in events {
         let (event, raw_span) = match event {
             Ok(ok) => ok,
             Err(err) => return Err(syntax_error(file, &mut builder.offsets, &err)),

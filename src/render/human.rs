@@ -158,10 +158,9 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
 /// a ninth of a fleet run, one copy and index per finding).
 type SourceCache = HashMap<FileId, ariadne::Source<String>>;
 
-/// The files of one diagnostic, named by path as ariadne shows them, lent from the cache.
+/// The files of one diagnostic, named by path as ariadne shows them.
 struct DiagSources<'c> {
-    cache: &'c SourceCache,
-    files: Vec<(String, FileId)>,
+    files: Vec<(String, &'c ariadne::Source<String>)>,
 }
 
 impl ariadne::Cache<String> for DiagSources<'_> {
@@ -171,12 +170,61 @@ impl ariadne::Cache<String> for DiagSources<'_> {
         self.files
             .iter()
             .find(|(p, _)| p == id)
-            .and_then(|(_, f)| self.cache.get(f))
+            .map(|(_, s)| *s)
             .ok_or_else(|| format!("Failed to fetch source '{id}'"))
     }
 
     fn display<'a>(&self, id: &'a String) -> Option<impl std::fmt::Display + 'a> {
         Some(id)
+    }
+}
+
+/// The lines of a file that one diagnostic's labels cover, as ariadne should see them: the lines
+/// before them emptied (ariadne numbers lines itself and 0.6 shows the margin numbers without its
+/// display offset, so they must still be there), the lines after them left out. ariadne indexes
+/// every line it is given, and a finding in a 1,300-line dump had it index the whole dump: a
+/// tenth of judging one dump. `None` when the lines before hold a line break other than `\n`
+/// (ariadne also breaks at `\r`, form feeds and Unicode separators): the whole file is drawn.
+struct Window {
+    /// Byte offset of the window in the file.
+    start: usize,
+    /// Lines before it, each now a lone `\n`.
+    lines_before: usize,
+    source: ariadne::Source<String>,
+}
+
+impl Window {
+    fn of(text: &str, lo: usize, hi: usize) -> Option<Window> {
+        let bytes = text.as_bytes();
+        let start = memchr::memrchr(b'\n', &bytes[..lo.min(bytes.len())]).map_or(0, |i| i + 1);
+        let before = &bytes[..start];
+        // `\r`, vertical tab, form feed; U+0085 starts with 0xC2, U+2028 and U+2029 with 0xE2.
+        if memchr::memchr3(b'\r', 0x0B, 0x0C, before).is_some()
+            || memchr::memchr2(0xC2, 0xE2, before).is_some()
+        {
+            return None;
+        }
+        let lines_before = memchr::memchr_iter(b'\n', before).count();
+        // Through the end of the line of the last labelled byte.
+        let last = hi.max(lo + 1).min(bytes.len()).saturating_sub(1).max(start);
+        let end = memchr::memchr(b'\n', &bytes[last..]).map_or(bytes.len(), |i| last + i + 1);
+        let mut shown = String::with_capacity(lines_before + end - start + 1);
+        shown.extend(std::iter::repeat_n('\n', lines_before));
+        shown.push_str(&text[start..end]);
+        // As for a whole file: ariadne counts a final line without newline oddly; give it one.
+        if !shown.ends_with('\n') {
+            shown.push('\n');
+        }
+        Some(Window {
+            start,
+            lines_before,
+            source: ariadne::Source::from(shown),
+        })
+    }
+
+    /// A range of the file, as a range of the window.
+    fn shift(&self, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        r.start - self.start + self.lines_before..r.end - self.start + self.lines_before
     }
 }
 
@@ -186,6 +234,18 @@ fn render_diag(
     sources: &SourceMap,
     cache: &mut SourceCache,
     d: &Diagnostic,
+) -> io::Result<()> {
+    render_diag_with(out, style, sources, cache, d, true)
+}
+
+/// [`render_diag`]; `windows: false` always draws from the whole file (the tests compare both).
+fn render_diag_with(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    cache: &mut SourceCache,
+    d: &Diagnostic,
+    windows: bool,
 ) -> io::Result<()> {
     let kind = match d.severity {
         Severity::Error => ReportKind::Error,
@@ -242,18 +302,69 @@ fn render_diag(
             }
         }
     };
-    let mut b = ariadne::Report::build(kind, (path(primary.span), range(primary.span)))
+    // The first file of each path, as ariadne names sources by path; of each, the labelled lines
+    // (see `Window`), or the whole file from the report's cache.
+    let spans: Vec<crate::source::Span> = std::iter::once(primary.span)
+        .chain(d.secondary.iter().map(|l| l.span))
+        .collect();
+    let mut files: Vec<(String, FileId, Option<Window>)> = Vec::new();
+    for s in &spans {
+        let f = sources.get(s.file);
+        if files.iter().any(|(p, _, _)| *p == f.path) {
+            continue;
+        }
+        let ranges = spans.iter().filter(|t| t.file == s.file).map(|t| range(*t));
+        let (lo, hi) = ranges.fold((usize::MAX, 0), |(lo, hi), r| {
+            (lo.min(r.start), hi.max(r.end))
+        });
+        // A file registered twice under one path (named twice on the command line) is drawn
+        // whole, as before: its labels are all drawn on the first one's text.
+        let one_file = spans
+            .iter()
+            .all(|t| t.file == s.file || sources.get(t.file).path != f.path);
+        let window = if windows && one_file {
+            Window::of(&f.text, lo, hi)
+        } else {
+            None
+        };
+        if window.is_none() {
+            cache.entry(s.file).or_insert_with(|| {
+                // ariadne counts a final line without newline oddly; give it one.
+                let mut text = f.text.clone();
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                ariadne::Source::from(text)
+            });
+        }
+        files.push((f.path.clone(), s.file, window));
+    }
+    // A span's range as ariadne sees it, in its file's window if it has one.
+    let placed = |s: crate::source::Span| {
+        let p = path(s);
+        let r = range(s);
+        let window = files
+            .iter()
+            .find(|(fp, _, _)| *fp == p)
+            .and_then(|(_, _, w)| w.as_ref());
+        let r = match window {
+            Some(w) => w.shift(r),
+            None => r,
+        };
+        (p, r)
+    };
+    let mut b = ariadne::Report::build(kind, placed(primary.span))
         .with_config(config)
         .with_code(&d.code)
         .with_message(&d.message)
         .with_label(
-            Label::new((path(primary.span), range(primary.span)))
+            Label::new(placed(primary.span))
                 .with_message(&primary.message)
                 .with_color(main_color),
         );
     for l in &d.secondary {
         b = b.with_label(
-            Label::new((path(l.span), range(l.span)))
+            Label::new(placed(l.span))
                 .with_message(&l.message)
                 .with_color(Color::Blue),
         );
@@ -264,24 +375,19 @@ fn render_diag(
     for n in &d.notes {
         b = b.with_note(n);
     }
-    // The first file of each path, as ariadne names sources by path.
-    let mut files: Vec<(String, FileId)> = Vec::new();
-    for s in std::iter::once(primary.span).chain(d.secondary.iter().map(|l| l.span)) {
-        let f = sources.get(s.file);
-        if !files.iter().any(|(p, _)| *p == f.path) {
-            cache.entry(s.file).or_insert_with(|| {
-                // ariadne counts a final line without newline oddly; give it one.
-                let mut text = f.text.clone();
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                ariadne::Source::from(text)
-            });
-            files.push((f.path.clone(), s.file));
-        }
-    }
+    let cache: &SourceCache = cache;
+    let files = files
+        .iter()
+        .map(|(p, id, w)| {
+            let source = match w {
+                Some(w) => &w.source,
+                None => &cache[id],
+            };
+            (p.clone(), source)
+        })
+        .collect();
     let mut buf = Vec::new();
-    b.finish().write(DiagSources { cache, files }, &mut buf)?;
+    b.finish().write(DiagSources { files }, &mut buf)?;
     // Trailing blanks from the frame make snapshots and terminals noisy.
     let text = String::from_utf8_lossy(&buf);
     for line in text.lines() {
@@ -461,4 +567,98 @@ pub fn write_diagnostics(
         out.write_all(&buf?)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Span;
+
+    fn drawn(sources: &SourceMap, d: &Diagnostic, windows: bool) -> String {
+        let mut out = Vec::new();
+        let mut cache = SourceCache::new();
+        let style = Style { color: false };
+        render_diag_with(&mut out, style, sources, &mut cache, d, windows).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Drawing only the labelled lines of a file (`Window`) must give the very frame drawing the
+    /// whole file gives: same line numbers, columns, margins and ends.
+    #[test]
+    fn a_window_draws_what_the_whole_file_draws() {
+        let long: String = (1..=120).map(|i| format!("net.key{i} = {i}\n")).collect();
+        let texts = [
+            long.clone(),
+            format!("{long}last = line without newline"),
+            "a = 1\r\nb = 2\r\nc = 3\r\n".to_string(),
+            "x = é\ny\t= 🙂 two\n\nz = ü\n".to_string(),
+            "first\nlone\rcarriage = 1\nthen = 2\nsep\u{2028}arated = 3\nform\x0cfeed = 4\nend\n"
+                .to_string(),
+            String::new(),
+            "\n\n\n".to_string(),
+            "no newline".to_string(),
+        ];
+        let mut sources = SourceMap::new();
+        let ids: Vec<FileId> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| sources.add(format!("f{i}.conf"), t.clone()))
+            .collect();
+        let mut checked = 0;
+        for (id, text) in ids.iter().zip(&texts) {
+            let len = text.len();
+            // Every byte offset, as an empty span and as a span to the end of its line; a span
+            // over several lines; and pairs of labels far apart.
+            for start in 0..=len {
+                let line_end = text.as_bytes()[start..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(len, |i| start + i);
+                for end in [start, line_end, (start + 40).min(len)] {
+                    let d = Diagnostic::error("TW002", "a finding")
+                        .at(Span::new(*id, start, end), "here");
+                    assert_eq!(
+                        drawn(&sources, &d, true),
+                        drawn(&sources, &d, false),
+                        "file {id:?}, {start}..{end}"
+                    );
+                    checked += 1;
+                }
+                if start % 7 == 0 {
+                    let other = Span::new(*id, len / 3, len / 3 + 1);
+                    let d = Diagnostic::error("TW002", "a finding")
+                        .at(Span::new(*id, start, start + 1), "here")
+                        .with_secondary(other, "and there")
+                        .with_secondary(Span::new(ids[0], 5, 9), "in another file");
+                    assert_eq!(drawn(&sources, &d, true), drawn(&sources, &d, false));
+                }
+            }
+        }
+        assert!(checked > 1000);
+    }
+
+    #[test]
+    fn a_path_registered_twice_is_drawn_as_before() {
+        let text: String = (1..=50).map(|i| format!("k{i} = {i}\n")).collect();
+        let mut sources = SourceMap::new();
+        let first = sources.add("same.conf", text.clone());
+        let again = sources.add("same.conf", text.clone());
+        let late = text.find("k40 ").unwrap();
+        let early = text.find("k3 ").unwrap();
+        let d = Diagnostic::error("TW006", "set again")
+            .at(Span::new(again, late, late + 3), "this one wins")
+            .with_secondary(Span::new(first, early, early + 2), "overridden");
+        assert_eq!(drawn(&sources, &d, true), drawn(&sources, &d, false));
+    }
+
+    #[test]
+    fn a_window_holds_only_the_labelled_lines() {
+        let text: String = (1..=100).map(|i| format!("k{i} = {i}\n")).collect();
+        let at = text.find("k90 ").unwrap();
+        let w = Window::of(&text, at, at + 3).unwrap();
+        assert_eq!(w.lines_before, 89);
+        assert_eq!(w.source.text(), format!("{}k90 = 90\n", "\n".repeat(89)));
+        // A carriage return before the labelled lines: ariadne would count it as a line break.
+        assert!(Window::of("a\rb\nc = 1\n", 4, 5).is_none());
+    }
 }

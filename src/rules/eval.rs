@@ -120,7 +120,7 @@ pub fn key_scope<'a, 'v>(base: &'a Context<'_, 'v>, k: &KeyVars) -> Context<'a, 
 
 /// Runs a condition; anything but a boolean is an error in the rule.
 pub fn condition(program: &Program, ctx: &Context) -> Result<bool, String> {
-    match program.get()?.execute(ctx) {
+    match program.execute(ctx)? {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("the condition gave {other:?}, not a boolean")),
         Err(e) => Err(e.to_string()),
@@ -160,7 +160,7 @@ pub fn render(t: &Template, ctx: &Context) -> Result<String, String> {
     for part in &t.parts {
         match part {
             TemplatePart::Text(s) => out.push_str(s),
-            TemplatePart::Expr(p, src) => match p.get()?.execute(ctx) {
+            TemplatePart::Expr(p, src) => match p.execute(ctx)? {
                 Ok(v) => out.push_str(&display(&v)),
                 Err(e) => return Err(format!("`{{{{ {src} }}}}`: {e}")),
             },

@@ -21,6 +21,12 @@ use std::sync::Arc;
 /// The catalog shipped in `rules/`, embedded at build time as (path, text) pairs.
 pub static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
+/// The YAML parser's events for each file of [`EMBEDDED`], in the same order, recorded at build
+/// time (`None` for a file the parser refused, which is then parsed, and refused, at run time).
+/// Replaying them instead of parsing the text was two fifths of judging one dump.
+pub static EMBEDDED_EVENTS: &[Option<&[u8]>] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_rule_events.rs"));
+
 const TOP_FIELDS: &[&str] = &[
     "id", "name", "summary", "check", "severity", "verdict", "scope", "keys", "when", "message",
     "help", "labels", "fix", "docs", "evidence",
@@ -97,7 +103,8 @@ pub fn load_catalog(
     let loaded = crate::fleet::par_map(&numbered, |(n, (path, id))| {
         let mut diags = Vec::new();
         let text = &shared.get(*id).text;
-        let rule = load_rule_as(*id, path, text, *n < shipped, &mut diags);
+        let shipped = (*n < shipped).then(|| EMBEDDED_EVENTS.get(*n).copied().flatten());
+        let rule = load_rule_as(*id, path, text, shipped, &mut diags);
         (rule, diags)
     });
     for (rule, d) in loaded {
@@ -394,20 +401,26 @@ pub fn load_rule(
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Rule> {
-    load_rule_as(file, path, text, false, diags)
+    load_rule_as(file, path, text, None, diags)
 }
 
-/// [`load_rule`], with the CEL compiled on first use when `defer` is set: only for the shipped
-/// catalog, whose programs the tests compile and check (see `rules::program`).
+/// [`load_rule`], for a file of the shipped catalog when `shipped` is set: its CEL is compiled on
+/// first use (the tests compile and check every shipped program, see `rules::program`), and its
+/// YAML is read from the parser events recorded at build time when there are some.
 fn load_rule_as(
     file: FileId,
     path: &str,
     text: &str,
-    defer: bool,
+    shipped: Option<Option<&[u8]>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Rule> {
     let before = diags.len();
-    let doc = match yaml::parse(file, text) {
+    let defer = shipped.is_some();
+    let parsed = match shipped.flatten() {
+        Some(events) => yaml::parse_recorded(file, text, events),
+        None => yaml::parse(file, text),
+    };
+    let doc = match parsed {
         Ok(doc) => doc,
         Err(mut d) => {
             d.code = RULE_FILE.into();
@@ -797,8 +810,111 @@ mod tests {
             let mut diags = Vec::new();
             let rule = load_rule(id, path, text, &mut diags);
             assert!(diags.is_empty(), "{path}: {diags:?}");
-            assert!(rule.is_some(), "{path} did not load");
+            let rule = rule.unwrap_or_else(|| panic!("{path} did not load"));
+            // At run time these programs are parsed by the Pratt parser (`rules::program`); here
+            // they were compiled by the standard one. The trees must be the same, ids included.
+            for p in programs(&rule) {
+                let standard = p.get().expect("compiled at load");
+                let pratt = super::super::program::parse_shipped(p.source())
+                    .unwrap_or_else(|e| panic!("{path}: `{}`: {e}", p.source()));
+                assert_eq!(&pratt, standard, "{path}: `{}`", p.source());
+            }
         }
+    }
+
+    /// Every CEL program of a rule: condition, message and help holes, label conditions, fix
+    /// values, evidence conditions and notes.
+    fn programs(rule: &Rule) -> Vec<&Program> {
+        fn holes<'a>(t: &'a Template, out: &mut Vec<&'a Program>) {
+            for part in &t.parts {
+                if let TemplatePart::Expr(p, _) = part {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(c) = rule.cel() {
+            out.push(c.when.as_ref());
+            holes(&c.message, &mut out);
+            holes(&c.help, &mut out);
+            out.extend(c.labels.iter().filter_map(|l| l.when.as_deref()));
+            for (_, t) in &c.fix {
+                holes(t, &mut out);
+            }
+            for e in &c.evidence {
+                out.push(e.when.as_ref());
+                holes(&e.note, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The shipped rules are read from the YAML events recorded at build time
+    /// (`yaml::replay`); they must give the same documents, spans included, and the same catalog
+    /// as parsing the text would.
+    #[test]
+    fn every_shipped_file_is_recorded_and_replays_as_its_text_parses() {
+        assert_eq!(EMBEDDED_EVENTS.len(), EMBEDDED.len());
+        let mut sources = SourceMap::default();
+        for ((path, text), events) in EMBEDDED.iter().zip(EMBEDDED_EVENTS) {
+            let events = events.unwrap_or_else(|| panic!("{path} has no recorded events"));
+            let id = sources.add(path.to_string(), text.to_string());
+            let parsed = yaml::parse(id, text).unwrap();
+            let replayed = yaml::parse_recorded(id, text, events).unwrap();
+            assert_eq!(replayed.root, parsed.root, "{path}");
+            assert!(parsed.diagnostics.is_empty() && replayed.diagnostics.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_catalog_from_recorded_events_equals_the_catalog_from_text() {
+        let (recorded, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let mut sources = SourceMap::default();
+        let mut from_text: Vec<Rule> = EMBEDDED
+            .iter()
+            .map(|(path, text)| {
+                let id = sources.add(path.to_string(), text.to_string());
+                let mut diags = Vec::new();
+                let rule = load_rule_as(id, path, text, Some(None), &mut diags);
+                assert!(diags.is_empty(), "{path}: {diags:?}");
+                rule.unwrap()
+            })
+            .collect();
+        from_text.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(recorded.rules.len(), from_text.len());
+        for (a, b) in recorded.rules.iter().zip(&from_text) {
+            // Rules hold CEL programs, which have no equality; their debug form shows every
+            // field, spans and program sources included.
+            assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        }
+    }
+
+    #[test]
+    fn a_damaged_recording_is_a_rule_file_error_not_a_panic() {
+        let (path, text) = EMBEDDED[0];
+        let events = EMBEDDED_EVENTS[0].unwrap();
+        let mut sources = SourceMap::default();
+        let id = sources.add(path.to_string(), text.to_string());
+        let mut diags = Vec::new();
+        let cut = &events[..events.len() / 2];
+        assert!(load_rule_as(id, path, text, Some(Some(cut)), &mut diags).is_none());
+        assert!(diags[0].message.contains("damaged"), "{diags:?}");
+    }
+
+    #[test]
+    fn the_shipped_catalog_has_programs_of_every_kind() {
+        // Guards the test above: if `programs` missed a kind, it would check nothing for it.
+        let (rules, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let cel: Vec<_> = rules.rules.iter().filter_map(Rule::cel).collect();
+        assert!(cel
+            .iter()
+            .any(|c| c.labels.iter().any(|l| l.when.is_some())));
+        assert!(cel.iter().any(|c| !c.fix.is_empty()));
+        assert!(cel.iter().any(|c| !c.evidence.is_empty()));
+        let total: usize = rules.rules.iter().map(|r| programs(r).len()).sum();
+        assert!(total > 100, "only {total} programs");
     }
 
     #[test]
