@@ -195,13 +195,24 @@ pub fn did_you_mean<'a>(
         })
         .map(|c| (strsim::damerau_levenshtein(word, c), c))
         .filter(|(d, c)| *d > 0 && *d <= (c.len() / 4).clamp(1, 4))
-        .min_by_key(|(d, _)| *d)
+        // Ties go to the first candidate in byte order, not in iteration order: the known keys
+        // are a hash set, and a hint must not change from one run to the next.
+        .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tie_is_broken_the_same_way_whatever_the_order_of_the_candidates() {
+        let a = ["net.netfilter.nf_log.10", "net.netfilter.nf_log.1"];
+        let b = ["net.netfilter.nf_log.1", "net.netfilter.nf_log.10"];
+        let word = "net.netfilter.nf_log.0";
+        assert_eq!(did_you_mean(word, a), did_you_mean(word, b));
+        assert_eq!(did_you_mean(word, a), Some("net.netfilter.nf_log.1"));
+    }
 
     #[test]
     fn the_lower_bounds_skip_nothing_the_distance_would_keep() {
