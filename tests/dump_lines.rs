@@ -99,6 +99,15 @@ fn judging_only_the_judged_lines_of_a_dump_gives_the_report_of_reading_them_all(
             set(&base, "net.ipv4.tcp_max_tw_buckets", "5000")
         ),
     ));
+    // A value ending in a carriage return before a finding (found by the `dump` fuzz target):
+    // the frame must number lines as twlint and procps do, in both ways of reading.
+    cases.push((
+        "lone-cr.txt".into(),
+        format!(
+            "abi.odd = x\r\r\n{}",
+            set(&base, "net.ipv4.tcp_max_tw_buckets", "5000")
+        ),
+    ));
     cases.push((
         "removed.txt".into(),
         set(&base, "net.ipv4.tcp_tw_recycle", "1"),

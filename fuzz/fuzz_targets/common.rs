@@ -71,6 +71,18 @@ pub fn kernel_for(data: &[u8]) -> Option<KernelVersion> {
     }
 }
 
+/// A report as JSON and human text (no colour), to compare two reports.
+pub fn rendered(sources: &SourceMap, report: &Report) -> String {
+    let mut human = Vec::new();
+    render::human::write(&mut human, Style { color: false }, sources, report)
+        .expect("writing to memory cannot fail");
+    format!(
+        "{}\n{}",
+        render::json::report(sources, report),
+        String::from_utf8_lossy(&human)
+    )
+}
+
 /// Renders a report as human text (with and without colour) and as JSON into a sink.
 pub fn render_all(sources: &SourceMap, report: &Report) {
     let mut sink = std::io::sink();

@@ -183,8 +183,7 @@ impl ariadne::Cache<String> for DiagSources<'_> {
 /// before them emptied (ariadne numbers lines itself and 0.6 shows the margin numbers without its
 /// display offset, so they must still be there), the lines after them left out. ariadne indexes
 /// every line it is given, and a finding in a 1,300-line dump had it index the whole dump: a
-/// tenth of judging one dump. `None` when the lines before hold a line break other than `\n`
-/// (ariadne also breaks at `\r`, form feeds and Unicode separators): the whole file is drawn.
+/// tenth of judging one dump.
 struct Window {
     /// Byte offset of the window in the file.
     start: usize,
@@ -194,38 +193,61 @@ struct Window {
 }
 
 impl Window {
-    fn of(text: &str, lo: usize, hi: usize) -> Option<Window> {
+    fn of(text: &str, lo: usize, hi: usize) -> Window {
         let bytes = text.as_bytes();
         let start = memchr::memrchr(b'\n', &bytes[..lo.min(bytes.len())]).map_or(0, |i| i + 1);
-        let before = &bytes[..start];
-        // `\r`, vertical tab, form feed; U+0085 starts with 0xC2, U+2028 and U+2029 with 0xE2.
-        if memchr::memchr3(b'\r', 0x0B, 0x0C, before).is_some()
-            || memchr::memchr2(0xC2, 0xE2, before).is_some()
-        {
-            return None;
-        }
-        let lines_before = memchr::memchr_iter(b'\n', before).count();
+        let lines_before = memchr::memchr_iter(b'\n', &bytes[..start]).count();
         // Through the end of the line of the last labelled byte.
         let last = hi.max(lo + 1).min(bytes.len()).saturating_sub(1).max(start);
         let end = memchr::memchr(b'\n', &bytes[last..]).map_or(bytes.len(), |i| last + i + 1);
         let mut shown = String::with_capacity(lines_before + end - start + 1);
         shown.extend(std::iter::repeat_n('\n', lines_before));
-        shown.push_str(&text[start..end]);
+        shown.push_str(&only_newlines_break(&text[start..end]));
         // As for a whole file: ariadne counts a final line without newline oddly; give it one.
         if !shown.ends_with('\n') {
             shown.push('\n');
         }
-        Some(Window {
+        Window {
             start,
             lines_before,
             source: ariadne::Source::from(shown),
-        })
+        }
     }
 
     /// A range of the file, as a range of the window.
     fn shift(&self, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
         r.start - self.start + self.lines_before..r.end - self.start + self.lines_before
     }
+}
+
+/// `text` as ariadne must see it for its line numbers to be twlint's (and procps's, which
+/// break lines at `\n` only): ariadne also breaks at a `\r` of its own, vertical tab, form feed,
+/// U+0085, U+2028 and U+2029. Each becomes a blank of the same length in bytes and characters,
+/// so every span and column stays where it is (and a terminal does not jump at a carriage return
+/// in a snippet). Found by the `dump` fuzz target: a value ending in `\r` moved the frame of a
+/// finding further down one line.
+fn only_newlines_break(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let lone_cr = memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'));
+    if !lone_cr
+        && memchr::memchr2(0x0B, 0x0C, b).is_none()
+        && memchr::memchr2(0xC2, 0xE2, b).is_none()
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() != Some(&'\n') => out.push(' '),
+            '\x0B' | '\x0C' => out.push(' '),
+            '\u{85}' => out.push('\u{a0}'),
+            '\u{2028}' | '\u{2029}' => out.push('\u{2002}'),
+            c => out.push(c),
+        }
+    }
+    debug_assert_eq!(out.len(), text.len());
+    std::borrow::Cow::Owned(out)
 }
 
 fn render_diag(
@@ -323,14 +345,14 @@ fn render_diag_with(
             .iter()
             .all(|t| t.file == s.file || sources.get(t.file).path != f.path);
         let window = if windows && one_file {
-            Window::of(&f.text, lo, hi)
+            Some(Window::of(&f.text, lo, hi))
         } else {
             None
         };
         if window.is_none() {
             cache.entry(s.file).or_insert_with(|| {
                 // ariadne counts a final line without newline oddly; give it one.
-                let mut text = f.text.clone();
+                let mut text = only_newlines_break(&f.text).into_owned();
                 if !text.ends_with('\n') {
                     text.push('\n');
                 }
@@ -655,10 +677,28 @@ mod tests {
     fn a_window_holds_only_the_labelled_lines() {
         let text: String = (1..=100).map(|i| format!("k{i} = {i}\n")).collect();
         let at = text.find("k90 ").unwrap();
-        let w = Window::of(&text, at, at + 3).unwrap();
+        let w = Window::of(&text, at, at + 3);
         assert_eq!(w.lines_before, 89);
         assert_eq!(w.source.text(), format!("{}k90 = 90\n", "\n".repeat(89)));
-        // A carriage return before the labelled lines: ariadne would count it as a line break.
-        assert!(Window::of("a\rb\nc = 1\n", 4, 5).is_none());
+    }
+
+    #[test]
+    fn the_frame_numbers_lines_as_twlint_does_whatever_else_breaks_them() {
+        // A lone `\r`, vertical tab, form feed, U+0085, U+2028 and U+2029 before a finding:
+        // twlint (like procps) reads one line each, and so must the frame.
+        let before = "a = 1\r\rb = 2\x0bc\x0cd\u{85}e\u{2028}f\u{2029}g\r\n";
+        let text = format!("{before}{}net.key = oops\n", "x = 1\n".repeat(3));
+        let mut sources = SourceMap::new();
+        let id = sources.add("odd.conf", text.clone());
+        let at = text.find("oops").unwrap();
+        let d = Diagnostic::error("TW004", "a finding").at(Span::new(id, at, at + 4), "here");
+        let (line, column) = sources.get(id).line_col(at);
+        assert_eq!((line, column), (5, 11));
+        for windows in [true, false] {
+            let frame = drawn(&sources, &d, windows);
+            assert!(frame.contains("odd.conf:5:11"), "{frame}");
+            assert!(frame.contains(" 5 │ net.key = oops"), "{frame}");
+        }
+        assert_eq!(only_newlines_break("a\r\nb").as_ref(), "a\r\nb");
     }
 }

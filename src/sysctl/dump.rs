@@ -2,8 +2,9 @@
 //!
 //! This module owns one decision, [`is_dump`]: whether a text is the output of `sysctl -a` (a
 //! host's state) rather than settings someone wrote. Both share the `key = value` grammar, so the
-//! decision rests on the shape only a program produces; the parser then reads the dump with the
-//! ordinary line grammar.
+//! decision rests on the shape only a program produces. The same pass ([`scan`]) finds the few
+//! lines twlint judges in a dump and can reduce the dump to them; the parser then reads those
+//! lines with the ordinary line grammar.
 
 /// Top-level directories of /proc/sys that every `sysctl -a` output lists a good share of.
 const TOP_LEVELS: [&str; 10] = [

@@ -215,14 +215,18 @@ pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
         parse_line(&mut parsed, text, pos, line_end, next, i == 0 && has_bom);
     }
     if kind == SourceKind::Dump {
-        parsed.kernel_release = parsed
-            .assignments
-            .iter()
-            .rev()
-            .find(|a| a.key.value == "kernel.osrelease")
-            .map(|a| a.value.clone());
+        parsed.kernel_release = release_of(&parsed.assignments);
     }
     parsed
+}
+
+/// The value of a dump's last `kernel.osrelease` line.
+fn release_of(assignments: &[Assignment]) -> Option<Spanned<String>> {
+    assignments
+        .iter()
+        .rev()
+        .find(|a| a.key.value == "kernel.osrelease")
+        .map(|a| a.value.clone())
 }
 
 /// Parses a text already scanned as a dump by [`super::dump::scan`]: only the `lines` it kept
@@ -246,12 +250,7 @@ pub(crate) fn parse_dump_lines(
         // A dump never starts with a byte-order mark (`scan` refuses one).
         parse_line(&mut parsed, text, pos, line_end, next, false);
     }
-    parsed.kernel_release = parsed
-        .assignments
-        .iter()
-        .rev()
-        .find(|a| a.key.value == "kernel.osrelease")
-        .map(|a| a.value.clone());
+    parsed.kernel_release = release_of(&parsed.assignments);
     parsed
 }
 
