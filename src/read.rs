@@ -67,6 +67,15 @@ pub fn read_bytes_into(
     // `take` guards against a file that grows between the size check and the read.
     let mut file = file.take(limit + 1);
     let size = meta.len() as usize;
+    if size == 0 {
+        // A file that does not know its size (/proc/sys reports 0): read it as it comes, in
+        // calls as large as the buffer allows. An integer under /proc/sys must be read in one
+        // call: a second read at a non-zero offset gets end-of-file, so a small probe read
+        // first would cut "20000 30001" to "2" (found by tests/host_netns.rs).
+        bytes.clear();
+        file.read_to_end(bytes).map_err(read_err)?;
+        return finish(bytes, bytes.len(), limit, shown);
+    }
     if bytes.len() < size {
         bytes.resize(size, 0);
     }
@@ -96,8 +105,16 @@ pub fn read_bytes_into(
             filled = bytes.len();
         }
     }
+    finish(bytes, filled, limit, shown)
+}
+
+/// The checks on the `filled` bytes read: the size limit and NUL bytes.
+fn finish(bytes: &[u8], filled: usize, limit: u64, shown: &Path) -> Result<usize> {
     if filled as u64 > limit {
-        return Err(too_large());
+        return Err(Error::TooLarge {
+            path: shown.to_path_buf(),
+            limit,
+        });
     }
     let bytes = &bytes[..filled];
     // C tools stop a line at a NUL byte (procps reads lines with fgets and strlen), so a file
@@ -146,6 +163,18 @@ pub fn check_lines(text: &str, shown: &Path, limit: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_without_a_size_is_read_whole() {
+        // /proc/sys reports a size of 0, and an integer there must be read in one call.
+        let p = Path::new("/proc/sys/net/ipv4/ip_local_port_range");
+        if let Ok(expected) = std::fs::read_to_string(p) {
+            assert_eq!(read_text(p, 1024).unwrap(), expected);
+            let mut buf = b"left over from a longer file".to_vec();
+            let n = read_bytes_into(p, p, 1024, &mut buf).unwrap();
+            assert_eq!(&buf[..n], expected.as_bytes());
+        }
+    }
 
     #[test]
     fn a_reused_buffer_holds_exactly_the_file_read_last() {
