@@ -572,7 +572,7 @@ pub fn lint_files_with(
     // Reading and recognising a dump is independent per path; an error stops the run at the
     // first failing path in argument order, as a sequential read would.
     enum Input {
-        Dump(String, crate::source::SourceFile, sysctl::DumpLines),
+        Dump(crate::source::SourceFile, sysctl::DumpLines),
         Conf,
     }
     thread_local! {
@@ -586,19 +586,20 @@ pub fn lint_files_with(
         }
         BUF.with_borrow_mut(|buf| {
             let text = sysctl::read_sysctl_bytes(p, buf)?;
-            let name = p.display().to_string();
             // A dump is parsed from what was read here, not read again.
-            Ok(match sysctl::DumpLines::scan_compact(name.clone(), &text) {
-                Some((lines, file)) => Input::Dump(name, file, lines),
-                None => Input::Conf,
-            })
+            Ok(
+                match sysctl::DumpLines::scan_compact(p.display().to_string(), &text) {
+                    Some((lines, file)) => Input::Dump(file, lines),
+                    None => Input::Conf,
+                },
+            )
         })
     });
     let mut dumps = Vec::new();
     let mut confs = Vec::new();
     for (p, r) in paths.iter().zip(read) {
         match r? {
-            Input::Dump(name, file, lines) => dumps.push((name, file, lines)),
+            Input::Dump(file, lines) => dumps.push((file, lines)),
             Input::Conf => confs.push(p.clone()),
         }
     }
@@ -612,14 +613,18 @@ pub fn lint_files_with(
         sets.push((name, sysctl::load(&confs, sources)?));
     }
     // Registering is sequential (file ids follow argument order) and only moves the files.
-    let dump_ids: Vec<(String, crate::source::FileId, sysctl::DumpLines)> = dumps
+    // A dump is named by its path, as it was registered.
+    let dump_ids: Vec<(crate::source::FileId, sysctl::DumpLines)> = dumps
         .into_iter()
-        .map(|(name, file, lines)| (name, sources.push(file), lines))
+        .map(|(file, lines)| (sources.push(file), lines))
         .collect();
     let shared: &SourceMap = sources;
-    sets.extend(crate::fleet::par_map(&dump_ids, |(name, id, lines)| {
-        let text = &shared.get(*id).text;
-        (name.clone(), sysctl::load_registered_dump(*id, text, lines))
+    sets.extend(crate::fleet::par_map(&dump_ids, |(id, lines)| {
+        let f = shared.get(*id);
+        (
+            f.path.clone(),
+            sysctl::load_registered_dump(*id, &f.text, lines),
+        )
     }));
     lint_sets(&sets, opts, rules, sources)
 }

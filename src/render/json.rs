@@ -203,13 +203,14 @@ pub fn write_with(
         rest["host"] = host;
     }
     let rest = rest.as_object().expect("the report is an object");
-    let indices: Vec<usize> = (0..r.verdicts.len()).collect();
-    let verdicts = pretty_array(&indices, |i| StreamedVerdict {
+    let verdicts = pretty_array(r.verdicts.len(), |i| StreamedVerdict {
         sources,
-        v: &r.verdicts[*i],
-        evidence: extra.evidence.get(i),
+        v: &r.verdicts[i],
+        evidence: extra.evidence.get(&i),
     });
-    let diagnostics = pretty_array(&r.diagnostics, |d| diagnostic(sources, d));
+    let diagnostics = pretty_array(r.diagnostics.len(), |i| {
+        diagnostic(sources, &r.diagnostics[i])
+    });
     // The top level as `to_writer_pretty` writes an object, keys in order; every value but the
     // two long arrays is small and written here.
     let mut keys: Vec<&str> = rest.keys().map(String::as_str).collect();
@@ -227,19 +228,23 @@ pub fn write_with(
             _ => {
                 value.clear();
                 serde_json::to_writer_pretty(&mut value, &rest[*k])?;
-                write_indented(out, &value)?;
+                write_indented(out, &value, b"\n  ")?;
             }
         }
     }
     out.write_all(b"\n}\n")
 }
 
-/// Writes pretty JSON one level in: two more blanks after every newline (pretty output has no
-/// newline but between tokens; strings escape theirs).
-fn write_indented(out: &mut dyn std::io::Write, pretty: &[u8]) -> std::io::Result<()> {
+/// Writes pretty JSON further in: `newline` (a newline and the blanks of the new level) for
+/// every newline (pretty output has no newline but between tokens; strings escape theirs).
+fn write_indented(
+    out: &mut dyn std::io::Write,
+    pretty: &[u8],
+    newline: &[u8],
+) -> std::io::Result<()> {
     for (j, line) in pretty.split(|&b| b == b'\n').enumerate() {
         if j > 0 {
-            out.write_all(b"\n  ")?;
+            out.write_all(newline)?;
         }
         out.write_all(line)?;
     }
@@ -250,25 +255,23 @@ fn write_indented(out: &mut dyn std::io::Write, pretty: &[u8]) -> std::io::Resul
 /// all cores: each element is written pretty on its own and moved two levels in (pretty output
 /// has no newline but between tokens; strings escape theirs). A fleet report has thousands of
 /// verdicts, and writing them was the longest part of a run left on one core.
-fn pretty_array<T: Sync, V: Serialize>(items: &[T], element: impl Fn(&T) -> V + Sync) -> Vec<u8> {
+fn pretty_array<V: Serialize>(len: usize, element: impl Fn(usize) -> V + Sync) -> Vec<u8> {
     const BATCH: usize = 256;
-    let batches: Vec<&[T]> = items.chunks(BATCH).collect();
+    let batches: Vec<std::ops::Range<usize>> = (0..len)
+        .step_by(BATCH)
+        .map(|at| at..(at + BATCH).min(len))
+        .collect();
     let written = crate::fleet::par_map(&batches, |batch| {
         let mut out = Vec::new();
         let mut one = Vec::new();
-        for (i, item) in batch.iter().enumerate() {
-            if i > 0 {
+        for i in batch.clone() {
+            if i > batch.start {
                 out.extend_from_slice(b",\n    ");
             }
             one.clear();
-            serde_json::to_writer_pretty(&mut one, &element(item))
+            serde_json::to_writer_pretty(&mut one, &element(i))
                 .expect("a report element serialises");
-            for (j, line) in one.split(|&b| b == b'\n').enumerate() {
-                if j > 0 {
-                    out.extend_from_slice(b"\n    ");
-                }
-                out.extend_from_slice(line);
-            }
+            write_indented(&mut out, &one, b"\n    ").expect("writing to memory cannot fail");
         }
         out
     });

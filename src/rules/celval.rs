@@ -136,9 +136,7 @@ impl ser::Serializer for ValSerializer {
         variant: &'static str,
         value: &T,
     ) -> Result<Boxed, Error> {
-        let mut map = HashMap::with_capacity(1);
-        map.insert(CelMapKey::from(variant.to_owned()), to_val(value)?);
-        boxed(CelMap::from(map))
+        variant_map(variant, to_val(value)?)
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder, Error> {
         Ok(SeqBuilder(Vec::with_capacity(len.unwrap_or(0))))
@@ -271,15 +269,14 @@ impl ser::SerializeStruct for MapBuilder {
     }
 }
 
-/// An enum variant with data: a one-entry map from the variant's name to its data.
+/// An enum variant with data, built up before [`variant_map`] wraps it.
 struct Variant<B>(&'static str, B);
 
-impl<B> Variant<B> {
-    fn wrap(name: &'static str, inner: Boxed) -> Result<Boxed, Error> {
-        let mut map = HashMap::with_capacity(1);
-        map.insert(CelMapKey::from(name.to_owned()), inner);
-        boxed(CelMap::from(map))
-    }
+/// An enum variant with data: a one-entry map from the variant's name to its data.
+fn variant_map(name: &'static str, inner: Boxed) -> Result<Boxed, Error> {
+    let mut map = HashMap::with_capacity(1);
+    map.insert(CelMapKey::from(name.to_owned()), inner);
+    boxed(CelMap::from(map))
 }
 
 impl ser::SerializeTupleVariant for Variant<SeqBuilder> {
@@ -289,7 +286,7 @@ impl ser::SerializeTupleVariant for Variant<SeqBuilder> {
         self.1.push(value)
     }
     fn end(self) -> Result<Boxed, Error> {
-        Self::wrap(self.0, self.1.finish()?)
+        variant_map(self.0, self.1.finish()?)
     }
 }
 
@@ -304,7 +301,7 @@ impl ser::SerializeStructVariant for Variant<MapBuilder> {
         ser::SerializeStruct::serialize_field(&mut self.1, key, value)
     }
     fn end(self) -> Result<Boxed, Error> {
-        Self::wrap(self.0, self.1.finish()?)
+        variant_map(self.0, self.1.finish()?)
     }
 }
 

@@ -95,10 +95,7 @@ pub(crate) fn scan<const COMPACT: bool>(
         // The common line, `key = value` with a key byte first, is checked in one pass over its
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
         // comment, anything odd) takes the general path below.
-        if bytes
-            .get(pos)
-            .is_some_and(|&c| KEY_CLASS[c as usize] != NOT_KEY)
-        {
+        if bytes.get(pos).is_some_and(|&c| KEY_BYTE[c as usize]) {
             let (key, top, line_end, next) = fast_line(bytes, pos)?;
             let key = &text[start..key];
             pos = next;
@@ -166,27 +163,6 @@ static KEY_BYTE: [bool; 256] = {
     let mut c = 0x21;
     while c < 0x7f {
         t[c] = !matches!(c as u8, b'=' | b'*' | b'?' | b'[' | b'#' | b';');
-        c += 1;
-    }
-    t
-};
-
-const NOT_KEY: u8 = 0;
-const KEY: u8 = 1;
-const SEPARATOR: u8 = 2;
-
-/// [`KEY_BYTE`] with the separators marked, for the one-pass check of [`fast_line`].
-static KEY_CLASS: [u8; 256] = {
-    let mut t = [NOT_KEY; 256];
-    let mut c = 0;
-    while c < 256 {
-        if KEY_BYTE[c] {
-            t[c] = if c == b'.' as usize || c == b'/' as usize {
-                SEPARATOR
-            } else {
-                KEY
-            };
-        }
         c += 1;
     }
     t
