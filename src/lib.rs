@@ -6,12 +6,14 @@
 //! kernel knowledge in `kernel`), derives per-hop facts (`facts`), evaluates the rules into
 //! verdicts and diagnostics (`engine`), and renders reports (`render`). In host mode (`host`) it
 //! reads one machine's live values, identity and counters, or a capture of them; `sockets` is
-//! the socket view of a host (`twlint observe`). It never prints
-//! and never exits: the binary in `src/main.rs` owns the terminal and the exit code.
+//! the socket view of a host (`twlint observe`). The command line is `cli`: it writes to the
+//! streams it is given and returns the exit code; nothing here prints to the process's own
+//! streams or exits, and the binary in `src/main.rs` only wires them.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod advise;
+pub mod cli;
 pub mod config;
 pub mod contain;
 pub mod diag;

@@ -1,23 +1,17 @@
-//! The twlint binary: parse arguments, run, turn the outcome into an exit code.
-//! Everything else lives in the library and in `cli.rs`.
+//! The twlint binary: hands the process's arguments, streams and environment to
+//! `twlint::cli::run`, which owns everything else (output, errors, a closed stdout), and exits
+//! with the code it gives.
 
-mod cli;
-mod cli_advise;
-mod cli_ci;
-mod cli_host;
-mod cli_observe;
-
+use std::io;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = <cli::Args as clap::Parser>::parse();
-    match cli::run(args) {
-        Ok(code) => ExitCode::from(code),
-        // A closed stdout (`twlint ... | head`) is the reader's choice, not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("twlint: cannot write output: {e}");
-            ExitCode::from(2)
-        }
-    }
+    let env = twlint::cli::Env::from_process();
+    let code = twlint::cli::run(
+        std::env::args_os(),
+        &mut io::stdout().lock(),
+        &mut io::stderr().lock(),
+        &env,
+    );
+    ExitCode::from(code)
 }

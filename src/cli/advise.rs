@@ -5,13 +5,15 @@
 //! not write, leaves identical files untouched and removes twlint's own files for nodes that no
 //! longer need one, then says what it did on stderr. Nothing is written if any file is refused.
 
+use super::config::{catalog, Catalog, ConfigFlags};
+use super::output::{with_hint, ColorChoice, Io};
+use crate::advise::{self, MARKER};
+use crate::engine;
+use crate::kernel::KernelVersion;
+use crate::source::SourceMap;
 use clap::{Args, ValueEnum};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use twlint::advise::{self, MARKER};
-use twlint::engine;
-use twlint::kernel::KernelVersion;
-use twlint::source::SourceMap;
 
 #[derive(Debug, Args)]
 pub struct AdviseArgs {
@@ -32,9 +34,9 @@ pub struct AdviseArgs {
     pub rules: Vec<PathBuf>,
     /// Colour of the topology's errors on stderr (auto: only on a terminal and without NO_COLOR)
     #[arg(long, value_enum, default_value = "auto")]
-    pub color: crate::cli::ColorChoice,
+    pub color: ColorChoice,
     #[command(flatten)]
-    pub config: crate::cli_ci::ConfigFlags,
+    pub config: ConfigFlags,
     /// Change values even where a suppression accepted the finding
     #[arg(long = "no-inline-ignores", help_heading = "Rules")]
     pub no_inline_ignores: bool,
@@ -46,39 +48,34 @@ pub enum AdviseFormat {
     Markdown,
 }
 
-fn fail(msg: impl std::fmt::Display) -> io::Result<u8> {
-    let _ = writeln!(io::stderr(), "twlint: error: {msg}");
-    Ok(2)
-}
-
 fn is_ours(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(MARKER))
 }
 
 /// Reads `.twlint.yaml` as a check run does (its `rules` folders, `off` rules, default kernel),
 /// then advises.
-pub fn run(args: AdviseArgs) -> io::Result<u8> {
+pub fn run(io: &mut Io, args: AdviseArgs) -> io::Result<u8> {
     let mut sources = SourceMap::new();
-    let catalog = match crate::cli_ci::catalog(&args.config, &args.rules, args.color, &mut sources)
-    {
+    let catalog = match catalog(io, &args.config, &args.rules, args.color, &mut sources) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let rules = twlint::settings::without_rules(&catalog.rules, &catalog.levels);
-    advise_with(args, &rules, &catalog, sources)
+    let rules = crate::settings::without_rules(&catalog.rules, &catalog.levels);
+    advise_with(io, args, &rules, &catalog, sources)
 }
 
 fn advise_with(
+    io: &mut Io,
     args: AdviseArgs,
-    rules: &twlint::rules::RuleSet,
-    catalog: &crate::cli_ci::Catalog,
+    rules: &crate::rules::RuleSet,
+    catalog: &Catalog,
     mut sources: SourceMap,
 ) -> io::Result<u8> {
     let kernel = match &args.kernel {
         Some(k) => match KernelVersion::parse(k) {
             Some(v) => Some(v),
             None => {
-                return fail(format!(
+                return io.fail(format!(
                     "--kernel `{k}`: expected a release such as 5.15 or 6.8"
                 ))
             }
@@ -94,27 +91,13 @@ fn advise_with(
     };
     let mut report = match engine::judge_topology_with(&args.topology, &opts, rules, &mut sources) {
         Ok(r) => r,
-        Err(e) => return fail(crate::cli_ci::with_hint(&e)),
+        Err(e) => return io.fail(with_hint(&e)),
     };
-    twlint::settings::apply_levels(&mut report, &catalog.levels);
+    crate::settings::apply_levels(&mut report, &catalog.levels);
     if report.fatal {
-        let mut err = io::stderr().lock();
-        twlint::render::human::write_diagnostics(
-            &mut err,
-            twlint::render::Style {
-                color: match args.color {
-                    crate::cli::ColorChoice::Always => true,
-                    crate::cli::ColorChoice::Never => false,
-                    crate::cli::ColorChoice::Auto => {
-                        std::io::IsTerminal::is_terminal(&io::stderr())
-                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    }
-                },
-            },
-            &sources,
-            &report.diagnostics,
-        )?;
-        return fail("the topology has errors; nothing was advised");
+        let style = io.err_style(args.color);
+        crate::render::human::write_diagnostics(io.err, style, &sources, &report.diagnostics)?;
+        return io.fail("the topology has errors; nothing was advised");
     }
     let advice = advise::advise(&report, &sources, &args.topology.display().to_string());
     let Some(dir) = &args.out else {
@@ -122,18 +105,18 @@ fn advise_with(
             AdviseFormat::Text => advise::text(&advice),
             AdviseFormat::Markdown => advise::markdown(&advice),
         };
-        io::stdout().lock().write_all(text.as_bytes())?;
+        io.out.write_all(text.as_bytes())?;
         return Ok(0);
     };
     if let Err(e) = std::fs::create_dir_all(dir) {
-        return fail(format!("cannot create {}: {e}", dir.display()));
+        return io.fail(format!("cannot create {}: {e}", dir.display()));
     }
     // Decide everything first, so a refused file means nothing is written.
     let mut plan: Vec<(PathBuf, String)> = Vec::new();
     for n in &advice.nodes {
         let path = dir.join(&n.file_name);
         if path.exists() && !is_ours(&path) {
-            return fail(format!(
+            return io.fail(format!(
                 "{} exists and was not written by twlint; move it away or choose another --out",
                 path.display()
             ));
@@ -163,33 +146,32 @@ fn advise_with(
             }
         }
     }
-    let mut err = io::stderr().lock();
     let mut changed = 0;
     for (path, text) in &plan {
         if std::fs::read_to_string(path).is_ok_and(|t| &t == text) {
-            writeln!(err, "unchanged {}", path.display())?;
+            writeln!(io.err, "unchanged {}", path.display())?;
             continue;
         }
         if let Err(e) = std::fs::write(path, text) {
-            return fail(format!("cannot write {}: {e}", path.display()));
+            return io.fail(format!("cannot write {}: {e}", path.display()));
         }
         changed += 1;
-        writeln!(err, "wrote {}", path.display())?;
+        writeln!(io.err, "wrote {}", path.display())?;
     }
     for p in &stale {
         if let Err(e) = std::fs::remove_file(p) {
-            return fail(format!("cannot remove {}: {e}", p.display()));
+            return io.fail(format!("cannot remove {}: {e}", p.display()));
         }
         changed += 1;
         writeln!(
-            err,
+            io.err,
             "removed {} (its node needs no change now)",
             p.display()
         )?;
     }
     for u in &advice.unfixable {
         writeln!(
-            err,
+            io.err,
             "not fixable by a drop-in: {} {} ({}): {}",
             u.node,
             u.key,
@@ -198,15 +180,13 @@ fn advise_with(
         )?;
     }
     for a in &advice.accepted {
-        writeln!(err, "left as it is: {}", advise::accepted_line(a))?;
+        writeln!(io.err, "left as it is: {}", advise::accepted_line(a))?;
     }
     if changed == 0 {
-        writeln!(err, "nothing changed: {} is up to date", dir.display())?;
+        writeln!(io.err, "nothing changed: {} is up to date", dir.display())?;
     }
     if args.format == AdviseFormat::Markdown {
-        io::stdout()
-            .lock()
-            .write_all(advise::markdown(&advice).as_bytes())?;
+        io.out.write_all(advise::markdown(&advice).as_bytes())?;
     }
     Ok(0)
 }

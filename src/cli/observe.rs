@@ -1,13 +1,13 @@
 //! `twlint observe`: the socket view of this host's network namespace (or of a captured
 //! /proc-like folder), as a table or JSON. Binary side only: the counting lives in
-//! `twlint::sockets`.
+//! `twlint::sockets` and its table is `twlint::sockets::human`.
 
-use crate::cli::DocFormat as Format;
+use super::output::{DocFormat as Format, Io};
 use clap::{Args, ValueEnum};
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
-use twlint::sockets::{self, Options, Reader, StateSet, TcpState};
+use crate::sockets::{self, Options, Reader, StateSet, TcpState};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -74,7 +74,7 @@ fn parse_state(s: &str) -> Result<TcpState, String> {
     })
 }
 
-pub fn run(args: ObserveArgs) -> io::Result<u8> {
+pub fn run(io: &mut Io, args: ObserveArgs) -> io::Result<u8> {
     let states = if args.states.is_empty() {
         StateSet::all()
     } else {
@@ -98,16 +98,13 @@ pub fn run(args: ObserveArgs) -> io::Result<u8> {
     };
     let summary = match result {
         Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(io::stderr(), "twlint: error: {e}");
-            return Ok(2);
-        }
+        Err(e) => return io.fail(e),
     };
-    let mut out = io::stdout().lock();
+    let out = &mut *io.out;
     match args.format {
-        Format::Human => sockets::human::write_summary(&mut out, &summary, args.top)?,
+        Format::Human => sockets::human::write_summary(out, &summary, args.top)?,
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &summary).map_err(io::Error::from)?;
+            serde_json::to_writer_pretty(&mut *out, &summary).map_err(io::Error::from)?;
             writeln!(out)?;
         }
     }

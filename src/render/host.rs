@@ -1,74 +1,19 @@
-//! The binary's side of host mode: choosing what to read from the flags (`--live`, `--no-live`,
-//! `--node`, `--root`, `--interval`), printing the host's section of the report (human and
-//! JSON, with the host's socket view), and `twlint snapshot`.
+//! What host mode read, laid out: the host's section before the human report (identity, kernel,
+//! values that differ from the topology, counters, sockets, evidence), the `host` object and
+//! per-verdict evidence of the JSON report, the host's Prometheus families, and `twlint host`
+//! (what is read, without judging). Reading the host is `crate::host`'s; this only formats.
 
-use crate::cli::Args;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::Path;
-use twlint::config::SourceKindOut;
-use twlint::engine::Report;
-use twlint::host::evidence::Evidence;
-use twlint::host::judge::{self, HostOptions, HostRun, LiveMode};
-use twlint::host::{self, HostSnapshot, HostSource, Origin};
-use twlint::render::{self, Style};
-use twlint::rules::eval::format_number;
-use twlint::rules::RuleSet;
-use twlint::source::SourceMap;
-
-/// The environment variable that makes a plain `--topology` run judge the declared values, as
-/// `--no-live` does: for test suites and CI jobs whose output must not depend on whether the
-/// machine's hostname or addresses match a node. Read here, in the binary, never by the library.
-pub const NO_LIVE_ENV: &str = "TWLINT_NO_LIVE";
-
-/// Whether the host is left unread: `--no-live`, or [`NO_LIVE_ENV`] set (to anything but empty
-/// or `0`) when no flag asks for the host (`--live`, `--root`, `--interval`).
-pub fn no_live(args: &Args) -> bool {
-    if args.no_live {
-        return true;
-    }
-    let asked = args.live || args.root.is_some() || args.interval.is_some();
-    !asked && std::env::var_os(NO_LIVE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
-}
-
-/// Checks the host flags against each other; `Err` is the message for exit code 2.
-pub fn check_flags(args: &Args) -> Result<(), String> {
-    if let Some(i) = args.interval {
-        if !(i.is_finite() && i > 0.0 && i <= 3600.0) {
-            return Err(format!(
-                "invalid --interval `{i}`: give a number of seconds above 0 and at most 3600"
-            ));
-        }
-        if args.root.is_some() {
-            return Err("--interval needs a live host: a capture given with --root is one reading of the counters".into());
-        }
-    }
-    Ok(())
-}
-
-/// Judges the topology, reading this host (or `--root`) unless `--no-live`.
-pub fn judge(
-    args: &Args,
-    topology: &Path,
-    engine_opts: &twlint::engine::Options,
-    rules: &RuleSet,
-    sources: &mut SourceMap,
-) -> Result<(Report, Option<HostRun>), String> {
-    let opts = HostOptions {
-        source: match &args.root {
-            Some(d) => HostSource::Root(d.clone()),
-            None => HostSource::Live,
-        },
-        mode: if args.live || args.root.is_some() || args.interval.is_some() {
-            LiveMode::Force
-        } else {
-            LiveMode::Auto
-        },
-        node: args.node.clone(),
-        interval: args.interval,
-    };
-    judge::judge_topology(topology, engine_opts, &opts, rules, sources).map_err(|e| e.to_string())
-}
+use crate::config::SourceKindOut;
+use crate::engine::Report;
+use crate::host::evidence::Evidence;
+use crate::host::judge::HostRun;
+use crate::host::{self, HostSnapshot, Origin};
+use super::human::paint;
+use super::Style;
+use crate::rules::eval::format_number;
+use crate::source::SourceMap;
 
 fn short(key: &str) -> &str {
     key.strip_prefix("net.ipv4.").unwrap_or(key)
@@ -80,14 +25,6 @@ fn origin_text(o: &Origin) -> String {
         Origin::Snapshot(d) => format!("replayed from the twlint snapshot {}", d.display()),
         Origin::Sosreport(d) => format!("replayed from the sosreport {}", d.display()),
         Origin::ProcTree(d) => format!("replayed from {}", d.display()),
-    }
-}
-
-fn paint(style: Style, code: &str, text: &str) -> String {
-    if style.color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
     }
 }
 
@@ -124,7 +61,7 @@ pub fn write_human(
     }
     let judged = report.nodes.iter().find(|n| n.name == m.node);
     match (&s.release, judged) {
-        (Some((r, _)), Some(n)) if n.kernel_origin == twlint::config::KernelOrigin::Flag => {
+        (Some((r, _)), Some(n)) if n.kernel_origin == crate::config::KernelOrigin::Flag => {
             writeln!(out, "  kernel {r}; judged for {} (--kernel)", n.kernel)?
         }
         (Some((r, _)), _) => match run.declared_kernel {
@@ -236,8 +173,8 @@ pub fn write_human(
             };
             let word = format!("{:<11}", e.meaning.as_str());
             let word = match e.meaning {
-                twlint::rules::evidence::Meaning::Supports => paint(style, "32", &word),
-                twlint::rules::evidence::Meaning::Contradicts => paint(style, "33", &word),
+                crate::rules::evidence::Meaning::Supports => paint(style, "32", &word),
+                crate::rules::evidence::Meaning::Contradicts => paint(style, "33", &word),
             };
             writeln!(
                 out,
@@ -267,7 +204,7 @@ fn endpoint(a: std::net::IpAddr, port: u16) -> String {
 /// The short socket view of the host section: totals, top TIME_WAIT peers, CLOSE_WAIT owners
 /// with the statement that no sysctl fixes them, and the tuples under port pressure.
 fn write_sockets(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
-    use twlint::sockets::{Direction, SourceKind};
+    use crate::sockets::{Direction, SourceKind};
     let Some(cap) = &s.sockets else {
         return Ok(());
     };
@@ -475,36 +412,19 @@ fn host_json(run: &HostRun) -> serde_json::Value {
     v
 }
 
-/// `twlint host`: what host mode reads here (or in a capture), without judging it.
-pub fn host_command(root: Option<&Path>, json_out: bool, no_sockets: bool) -> io::Result<u8> {
-    let source = match root {
-        Some(d) => HostSource::Root(d.to_path_buf()),
-        None => HostSource::Live,
-    };
-    let read = host::read(&source).and_then(|mut s| {
-        if !no_sockets {
-            s.read_sockets()?;
-        }
-        Ok(s)
+/// `twlint host --format json`: what was read, as a document of its own.
+pub fn write_host_json(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
+    let v = serde_json::json!({
+        "version": 1,
+        "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
+        "host": snapshot_json(s),
     });
-    let s = match read {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(io::stderr(), "twlint: error: {e}");
-            return Ok(2);
-        }
-    };
-    let mut out = io::stdout().lock();
-    if json_out {
-        let v = serde_json::json!({
-            "version": 1,
-            "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
-            "host": snapshot_json(&s),
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
-        return Ok(0);
-    }
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)
+}
+
+/// `twlint host`: what was read, one fact a line.
+pub fn write_host(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
     writeln!(
         out,
         "host {}, {}",
@@ -532,7 +452,7 @@ pub fn host_command(root: Option<&Path>, json_out: bool, no_sockets: bool) -> io
             addrs.join(", ")
         }
     )?;
-    write_netns(&mut out, &s)?;
+    write_netns(out, s)?;
     let ns = &s.identity.netns;
     for (k, v) in &s.values {
         writeln!(out, "  {k} = {v}")?;
@@ -558,8 +478,7 @@ pub fn host_command(root: Option<&Path>, json_out: bool, no_sockets: bool) -> io
             parts.join(", ")
         }
     )?;
-    write_sockets(&mut out, &s)?;
-    Ok(0)
+    write_sockets(out, s)
 }
 
 fn evidence_json(e: &Evidence) -> serde_json::Value {
@@ -585,11 +504,11 @@ pub fn write_json(
     run: Option<&HostRun>,
 ) -> io::Result<()> {
     let Some(run) = run else {
-        return render::json::write(out, sources, report);
+        return super::json::write(out, sources, report);
     };
     // Streamed like a report without a host: building every verdict as a value first was a
     // third of judging a large topology.
-    let mut extra = render::json::Extra {
+    let mut extra = super::json::Extra {
         host: Some(host_json(run)),
         ..Default::default()
     };
@@ -598,7 +517,7 @@ pub fn write_json(
             extra.evidence.entry(*i).or_default().push(evidence_json(e));
         }
     }
-    render::json::write_with(out, sources, report, extra)
+    super::json::write_with(out, sources, report, extra)
 }
 
 /// The Prometheus text: the report's families, then the host's own (sockets, counters).
@@ -607,80 +526,16 @@ pub fn write_prometheus(
     report: &Report,
     run: Option<&HostRun>,
 ) -> io::Result<()> {
-    render::prometheus::write(out, report)?;
+    super::prometheus::write(out, report)?;
     for f in run.map(host::metrics::families).unwrap_or_default() {
         f.write(out)?;
     }
     Ok(())
 }
 
-/// `twlint snapshot --out DIR`: this host's values, release, identity and counters.
-pub fn snapshot(out_dir: &Path, force: bool) -> io::Result<u8> {
-    let fail = |msg: String| {
-        let _ = writeln!(io::stderr(), "twlint: error: {msg}");
-        Ok(2)
-    };
-    let snap = match host::read(&HostSource::Live).and_then(|mut s| s.read_sockets().map(|_| s)) {
-        Ok(s) => s,
-        Err(e) => return fail(e.to_string()),
-    };
-    let written = match host::snapshot::write(&snap, out_dir, force) {
-        Ok(w) => w,
-        Err(e) => return fail(e.to_string()),
-    };
-    let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "wrote {} files to {}: {} values, kernel {}, hostname {}, {} counters",
-        written.len(),
-        out_dir.display(),
-        snap.values.len(),
-        snap.release
-            .as_ref()
-            .map(|r| r.0.as_str())
-            .unwrap_or("unknown"),
-        snap.identity.hostname.as_deref().unwrap_or("unknown"),
-        snap.counters.tcpext.len() + usize::from(snap.counters.time_wait.is_some())
-    )?;
-    match snap.sockets.as_ref() {
-        Some(host::sockets::SocketCapture {
-            summary: Some(sum), ..
-        }) => writeln!(
-            out,
-            "sockets: {} TCP, {} TIME_WAIT, {} CLOSE_WAIT (in {})",
-            sum.totals.sockets,
-            sum.time_wait.total,
-            sum.close_wait.total,
-            host::sockets::FILE
-        )?,
-        Some(host::sockets::SocketCapture {
-            missing: Some(why), ..
-        }) => writeln!(out, "sockets: {why}")?,
-        _ => {}
-    }
-    if !snap.unreadable.is_empty() {
-        writeln!(
-            out,
-            "not readable: {}",
-            snap.unreadable
-                .iter()
-                .map(|(k, why)| format!("{k} ({})", why.reason()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )?;
-    }
-    writeln!(
-        out,
-        "judge it anywhere with: twlint --topology FILE --root {}",
-        out_dir.display()
-    )?;
-    out.flush()?;
-    Ok(0)
-}
-
 /// The network namespace line of the host sections: which namespace was read, and how twlint
 /// knows whether it is the host's own (a container's is not, and starts from kernel defaults).
-fn write_netns(out: &mut dyn Write, s: &twlint::host::HostSnapshot) -> io::Result<()> {
+fn write_netns(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
     let ns = &s.identity.netns;
     writeln!(
         out,

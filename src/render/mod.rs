@@ -3,11 +3,14 @@
 //! Renderers only format; every judgement is already in the report. They write to any
 //! `io::Write`, so the CLI decides where output goes and tests capture it. `human` and `json`
 //! are the report itself; `sarif`, `github`, `gcc`, `markdown` and `prometheus` feed other
-//! tools (code scanning, PR annotations, editors, PR comments, monitoring).
+//! tools (code scanning, PR annotations, editors, PR comments, monitoring). `host` lays out what
+//! host mode read beside the report; `docs` is the rule documentation (`explain`, `rules`).
 
+pub mod docs;
 pub mod fleet;
 pub mod gcc;
 pub mod github;
+pub mod host;
 pub mod human;
 pub mod json;
 pub mod markdown;

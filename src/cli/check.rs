@@ -1,0 +1,228 @@
+//! The default run, `twlint [PATHS] [--topology FILE]`: lint sysctl files and dumps, or judge every
+//! hop of a topology (reading this host or a capture in host mode), then write the report in the
+//! chosen format and give the exit code of the contract (0: nothing at or above `--fail-on`; 1:
+//! findings at or above it; 2: twlint could not do its job).
+//!
+//! This file owns the flags' meaning for such a run: which combinations are refused, when the
+//! host is read (`--live`, `--no-live`, `--root`, `--interval`, `TWLINT_NO_LIVE`), and how
+//! `.twlint.yaml` and the flags make the engine's options.
+
+use super::args::{Args, FailOn, Format};
+use super::config::{catalog, ConfigFlags};
+use super::output::{with_hint, Io};
+use crate::diag::{did_you_mean, Verdict};
+use crate::engine::{self, Report};
+use crate::host::judge::{self, HostOptions, HostRun, LiveMode};
+use crate::host::HostSource;
+use crate::kernel::KernelVersion;
+use crate::render;
+use crate::rules::RuleSet;
+use crate::settings::{self, Level};
+use crate::source::SourceMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
+    if let Err(e) = check_flags(&args) {
+        return io.fail(e);
+    }
+    let kernel = match &args.kernel {
+        Some(k) => match KernelVersion::parse(k) {
+            Some(v) => Some(v),
+            None => {
+                return io.fail(format!(
+                    "invalid --kernel `{k}`: expected a release such as 5.15 or 6.8.0-45-generic"
+                ))
+            }
+        },
+        None => None,
+    };
+    if args.node.is_some() && args.topology.is_none() {
+        return io.fail("--node names a node of a topology: add --topology FILE, or drop --node to lint the files on their own");
+    }
+    if args.topology.is_none() && args.paths.is_empty() {
+        return io.fail(
+            "nothing to judge: give sysctl files or folders, or --topology FILE (see --help)",
+        );
+    }
+    if args.topology.is_some() && !args.paths.is_empty() {
+        return io.fail("give either PATHs or --topology, not both: a topology names its nodes' sysctl files itself");
+    }
+    let mut sources = SourceMap::new();
+    let run = match prepare(io, &args, kernel, &mut sources) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let mut host = None;
+    let result = match &args.topology {
+        Some(t) if !no_live(&args, io.env.no_live) => {
+            match judge_host(&args, t, &run.opts, &run.rules, &mut sources) {
+                Ok((r, h)) => {
+                    host = h;
+                    Ok(r)
+                }
+                Err(e) => return io.fail(e),
+            }
+        }
+        Some(t) => engine::judge_topology_with(t, &run.opts, &run.rules, &mut sources),
+        None => engine::lint_files_with(&args.paths, &run.opts, &run.rules, &mut sources),
+    };
+    let mut report: Report = match result {
+        Ok(r) => r,
+        Err(e) => return io.fail(with_hint(&e)),
+    };
+    run.finish(&mut report);
+    if let (Some(node), false) = (&args.node, report.fatal) {
+        if !report.nodes.iter().any(|n| &n.name == node) {
+            let names: Vec<&str> = report.nodes.iter().map(|n| n.name.as_str()).collect();
+            let hint = did_you_mean(node, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("; its nodes are: {}", names.join(", ")));
+            return io.fail(format!(
+                "--node `{node}` is not a node of the topology{hint}"
+            ));
+        }
+    }
+    let fail_on = args.fail_on.unwrap_or(run.fail_on);
+    let threshold = match fail_on {
+        FailOn::Dangerous => Some(Verdict::Dangerous),
+        FailOn::Pointless => Some(Verdict::Pointless),
+        FailOn::Never => None,
+    };
+    // The verdict is known before anything is written, so a reader that stops early
+    // (`| head`) does not change the exit code a pipeline with pipefail sees.
+    let code = if report.fatal {
+        2
+    } else if report.fails(threshold) {
+        1
+    } else {
+        0
+    };
+    let style = io.style(args.color);
+    // Buffered: stdout is line-buffered, and a report of many hosts has many lines.
+    let mut out = io::BufWriter::with_capacity(1 << 16, &mut *io.out);
+    let host = host.as_ref();
+    let written = match args.format {
+        Format::Human => render::host::write_human(&mut out, style, host, &report)
+            .and_then(|_| render::human::write(&mut out, style, &sources, &report)),
+        Format::Json => render::host::write_json(&mut out, &sources, &report, host),
+        Format::Sarif => render::sarif::write(&mut out, &sources, &run.rules, &report),
+        Format::Github => render::github::write(&mut out, &sources, &run.rules, &report),
+        Format::Markdown => render::markdown::write(&mut out, &sources, &run.rules, &report),
+        Format::Gcc => render::gcc::write(&mut out, &sources, &report),
+        Format::Prometheus => render::host::write_prometheus(&mut out, &report, host),
+    }
+    .and_then(|_| out.flush());
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
+}
+
+/// Whether the host is left unread: `--no-live`, or `TWLINT_NO_LIVE` set (`env_no_live`) when no
+/// flag asks for the host (`--live`, `--root`, `--interval`).
+fn no_live(args: &Args, env_no_live: bool) -> bool {
+    if args.no_live {
+        return true;
+    }
+    let asked = args.live || args.root.is_some() || args.interval.is_some();
+    !asked && env_no_live
+}
+
+/// Checks the host flags against each other; `Err` is the message for exit code 2.
+fn check_flags(args: &Args) -> Result<(), String> {
+    if let Some(i) = args.interval {
+        if !(i.is_finite() && i > 0.0 && i <= 3600.0) {
+            return Err(format!(
+                "invalid --interval `{i}`: give a number of seconds above 0 and at most 3600"
+            ));
+        }
+        if args.root.is_some() {
+            return Err("--interval needs a live host: a capture given with --root is one reading of the counters".into());
+        }
+    }
+    Ok(())
+}
+
+/// Judges the topology, reading this host (or `--root`) unless `--no-live`.
+fn judge_host(
+    args: &Args,
+    topology: &Path,
+    engine_opts: &engine::Options,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> Result<(Report, Option<HostRun>), String> {
+    let opts = HostOptions {
+        source: match &args.root {
+            Some(d) => HostSource::Root(d.clone()),
+            None => HostSource::Live,
+        },
+        mode: if args.live || args.root.is_some() || args.interval.is_some() {
+            LiveMode::Force
+        } else {
+            LiveMode::Auto
+        },
+        node: args.node.clone(),
+        interval: args.interval,
+    };
+    judge::judge_topology(topology, engine_opts, &opts, rules, sources).map_err(|e| e.to_string())
+}
+
+/// What a lint or topology run needs beyond its inputs, from the flags and `.twlint.yaml`.
+struct Run {
+    rules: RuleSet,
+    opts: engine::Options,
+    /// `--fail-on` when the flag is absent: the file's `fail-on`, else dangerous.
+    fail_on: FailOn,
+    levels: Vec<(String, Level)>,
+    config: Option<String>,
+}
+
+impl Run {
+    /// Applies the severity overrides and records the configuration file used.
+    fn finish(&self, report: &mut Report) {
+        settings::apply_levels(report, &self.levels);
+        report.config = self.config.clone();
+    }
+}
+
+/// Reads the configuration and the rules (the file's `rules` folders, then `--rules`), and
+/// builds the engine options. `Err` holds the exit code of a failure already reported.
+fn prepare(
+    io: &mut Io,
+    args: &Args,
+    kernel: Option<KernelVersion>,
+    sources: &mut SourceMap,
+) -> Result<Run, io::Result<u8>> {
+    let flags = ConfigFlags {
+        config: args.config.clone(),
+        no_config: args.no_config,
+    };
+    let catalog = catalog(io, &flags, &args.rules, args.color, sources)?;
+    let (rules, levels, project) = (catalog.rules, catalog.levels, catalog.project);
+    // Copying the catalog (and dropping the original) was a twentieth of judging one dump; most
+    // runs turn no rule off and can keep it as loaded.
+    let rules = if levels.iter().any(|(_, l)| *l == Level::Off) {
+        settings::without_rules(&rules, &levels)
+    } else {
+        rules
+    };
+    let fail_on = match project.as_ref().and_then(|p| p.fail_on) {
+        Some(settings::FailOn::Pointless) => FailOn::Pointless,
+        Some(settings::FailOn::Never) => FailOn::Never,
+        _ => FailOn::Dangerous,
+    };
+    Ok(Run {
+        rules,
+        opts: engine::Options {
+            kernel,
+            default_kernel: project.as_ref().and_then(|p| p.kernel),
+            inline_ignores: !args.no_inline_ignores,
+            allow_outside_paths: args.allow_outside_paths,
+        },
+        fail_on,
+        levels,
+        config: project.map(|p| p.path.display().to_string()),
+    })
+}

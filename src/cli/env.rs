@@ -1,0 +1,58 @@
+//! What a run knows about its surroundings, read once: whether stdout and stderr are terminals,
+//! the environment variables twlint honours (`NO_COLOR`, `TWLINT_NO_LIVE`) and where to look
+//! for `.twlint.yaml`. The binary reads them from the process ([`Env::from_process`]); tests
+//! running [`crate::cli::run`] in-process state them, so the outcome does not depend on the
+//! terminal or the environment the test suite happens to run in.
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+/// The environment variable that makes a plain `--topology` run judge the declared values, as
+/// `--no-live` does: for test suites and CI jobs whose output must not depend on whether the
+/// machine's hostname or addresses match a node. Read by the binary, never by the judging code.
+pub const NO_LIVE_ENV: &str = "TWLINT_NO_LIVE";
+
+/// The facts about the process a run depends on besides its arguments.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// stdout is a terminal (`--color auto` paints it).
+    pub stdout_is_terminal: bool,
+    /// stderr is a terminal (`--color auto` paints the diagnostics written there).
+    pub stderr_is_terminal: bool,
+    /// `NO_COLOR` is set to something other than empty: `--color auto` paints nothing.
+    pub no_color: bool,
+    /// [`NO_LIVE_ENV`] is set to something other than empty or `0`.
+    pub no_live: bool,
+    /// Whether clap's own messages (help, usage errors) are painted on stdout and on stderr.
+    /// Clap decides this with its own rules (`NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`, `TERM`
+    /// and the terminal), which twlint keeps so its help looks as it always did.
+    pub clap_color_stdout: bool,
+    pub clap_color_stderr: bool,
+    /// Where the search for `.twlint.yaml` starts; `None` asks the process when it is needed
+    /// (an unreadable working directory then fails only the runs that search).
+    pub cwd: Option<PathBuf>,
+}
+
+impl Env {
+    /// The facts of this process: its streams and its environment.
+    pub fn from_process() -> Env {
+        let painted = |choice| choice != anstream::ColorChoice::Never;
+        Env {
+            stdout_is_terminal: io::stdout().is_terminal(),
+            stderr_is_terminal: io::stderr().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            no_live: std::env::var_os(NO_LIVE_ENV).is_some_and(|v| !v.is_empty() && v != "0"),
+            clap_color_stdout: painted(anstream::AutoStream::choice(&io::stdout())),
+            clap_color_stderr: painted(anstream::AutoStream::choice(&io::stderr())),
+            cwd: None,
+        }
+    }
+
+    /// The working directory the configuration search starts from.
+    pub fn cwd(&self) -> io::Result<PathBuf> {
+        match &self.cwd {
+            Some(d) => Ok(d.clone()),
+            None => std::env::current_dir(),
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `twlint explain RULE`: finds the rule (by id or name, with a suggestion when it is
+//! misspelt) in the catalog a check run would use, and prints its documentation
+//! (`twlint::render::docs`).
+
+use super::config::{catalog, ConfigFlags};
+use super::output::{ColorChoice, DocFormat, Io};
+use crate::diag::did_you_mean;
+use crate::render::docs;
+use crate::source::SourceMap;
+use std::io;
+use std::path::PathBuf;
+
+pub fn run(
+    io: &mut Io,
+    id: &str,
+    format: DocFormat,
+    dirs: &[PathBuf],
+    config: &ConfigFlags,
+) -> io::Result<u8> {
+    let mut sources = SourceMap::new();
+    let catalog = match catalog(io, config, dirs, ColorChoice::Auto, &mut sources) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rules = &catalog.rules;
+    let Some(rule) = rules.get(id) else {
+        let all = rules
+            .rules
+            .iter()
+            .flat_map(|r| [r.id.as_str(), r.name.as_str()]);
+        let hint = did_you_mean(id, all)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_else(|| "; run `twlint rules` to list them".into());
+        return io.fail(format!("unknown rule `{id}`{hint}"));
+    };
+    let level = catalog.level(&rule.id);
+    match format {
+        DocFormat::Json => docs::explain_json(io.out, rule, level)?,
+        DocFormat::Human => docs::explain_text(
+            io.out,
+            rule,
+            level,
+            catalog.project.as_ref().map(|p| p.path.as_path()),
+        )?,
+    }
+    Ok(0)
+}

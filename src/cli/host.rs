@@ -1,0 +1,30 @@
+//! `twlint host [--root DIR]`: reads what host mode would read here or in a capture, without
+//! judging it, and prints it (`twlint::render::host`).
+
+use super::output::{DocFormat, Io};
+use crate::host::{self, HostSource};
+use crate::render;
+use std::io;
+use std::path::Path;
+
+pub fn run(io: &mut Io, root: Option<&Path>, format: DocFormat, no_sockets: bool) -> io::Result<u8> {
+    let source = match root {
+        Some(d) => HostSource::Root(d.to_path_buf()),
+        None => HostSource::Live,
+    };
+    let read = host::read(&source).and_then(|mut s| {
+        if !no_sockets {
+            s.read_sockets()?;
+        }
+        Ok(s)
+    });
+    let s = match read {
+        Ok(s) => s,
+        Err(e) => return io.fail(e),
+    };
+    match format {
+        DocFormat::Json => render::host::write_host_json(io.out, &s)?,
+        DocFormat::Human => render::host::write_host(io.out, &s)?,
+    }
+    Ok(0)
+}
