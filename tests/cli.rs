@@ -15,6 +15,11 @@ use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+// Not every helper there is used by this file.
+#[allow(dead_code)]
+#[path = "common/in_process.rs"]
+mod in_process;
+
 const ESC: &str = "\u{1b}[";
 
 fn twlint() -> Command {
@@ -59,7 +64,16 @@ fn json_of(out: &std::process::Output) -> Value {
 
 /// Runs with the arguments and returns the output, asserting the exit code.
 fn run(args: &[&str], code: i32) -> std::process::Output {
-    let out = twlint().args(args).output().unwrap();
+    expect_code(args, twlint().args(args).output().unwrap(), code)
+}
+
+/// As [`run`], in-process through `twlint::cli::run`: for tests about what is written, not
+/// about the process.
+fn run_here(args: &[&str], code: i32) -> std::process::Output {
+    expect_code(args, in_process::twlint(args), code)
+}
+
+fn expect_code(args: &[&str], out: std::process::Output, code: i32) -> std::process::Output {
     assert_eq!(
         out.status.code(),
         Some(code),
@@ -103,7 +117,7 @@ fn dangerous_value_exits_1_and_points_at_the_line() {
         "recycle.conf",
         "# old advice\nnet.ipv4.tcp_tw_recycle = 1\n",
     );
-    let out = run(&[p(&f), "--kernel", "5.15"], 1);
+    let out = run_here(&[p(&f), "--kernel", "5.15"], 1);
     let s = stdout_of(&out);
     assert!(s.contains("TW101"), "{s}");
     assert!(s.contains("dangerous"), "{s}");
@@ -112,6 +126,7 @@ fn dangerous_value_exits_1_and_points_at_the_line() {
         "location of the value: {s}"
     );
     assert!(s.contains("1 dangerous"), "{s}");
+    insta::assert_snapshot!("lint-recycle", in_process::masked(&s, dir.path()));
 }
 
 #[test]
@@ -302,7 +317,7 @@ fn live_insists_on_a_node() {
 
 #[test]
 fn node_that_is_not_in_the_topology_exits_2_with_a_suggestion() {
-    let out = run(
+    let out = run_here(
         &["--topology", "topologies/lb-web-db.yaml", "--node", "wbe"],
         2,
     );
@@ -310,8 +325,9 @@ fn node_that_is_not_in_the_topology_exits_2_with_a_suggestion() {
     assert!(e.contains("--node `wbe`"), "{e}");
     assert!(e.contains("did you mean `web`?"), "{e}");
     assert!(out.stdout.is_empty());
+    insta::assert_snapshot!("node-misspelt", e);
 
-    let out = run(
+    let out = run_here(
         &[
             "--topology",
             "topologies/lb-web-db.yaml",
@@ -325,9 +341,10 @@ fn node_that_is_not_in_the_topology_exits_2_with_a_suggestion() {
         e.contains("clients, nat, lb, web, db"),
         "lists the nodes: {e}"
     );
+    insta::assert_snapshot!("node-unknown", e);
 
     // A node that exists is accepted (exit code from the findings).
-    run(
+    run_here(
         &[
             "--topology",
             "topologies/lb-web-db.yaml",
@@ -586,7 +603,7 @@ fn json_report_for_plain_files() {
 
 #[test]
 fn help_lists_exit_codes_and_headings() {
-    let out = run(&["--help"], 0);
+    let out = run_here(&["--help"], 0);
     let s = stdout_of(&out);
     for needle in [
         "Usage: twlint",
@@ -605,9 +622,11 @@ fn help_lists_exit_codes_and_headings() {
     ] {
         assert!(s.contains(needle), "--help lacks {needle:?}:\n{s}");
     }
+    insta::assert_snapshot!("help", s);
     // -h is the short form and still shows the exit codes.
-    let s = stdout_of(&run(&["-h"], 0));
+    let s = stdout_of(&run_here(&["-h"], 0));
     assert!(s.contains("Exit codes:"), "{s}");
+    insta::assert_snapshot!("help-short", s);
 }
 
 #[test]
@@ -628,7 +647,7 @@ fn version() {
 
 #[test]
 fn explain_by_id_prints_every_section() {
-    let out = run(&["explain", "TW101"], 0);
+    let out = run_here(&["explain", "TW101"], 0);
     let s = stdout_of(&out);
     assert!(s.starts_with("TW101 tw-recycle-removed: "), "{s}");
     let mut last = 0;
@@ -651,18 +670,19 @@ fn explain_by_id_prints_every_section() {
         "the example: {s}"
     );
     assert!(s.contains("4.12"), "{s}");
+    insta::assert_snapshot!("explain-TW101", s);
 }
 
 #[test]
 fn explain_by_name_is_the_same_as_by_id() {
-    let by_name = stdout_of(&run(&["explain", "tw-recycle-removed"], 0));
-    let by_id = stdout_of(&run(&["explain", "TW101"], 0));
+    let by_name = stdout_of(&run_here(&["explain", "tw-recycle-removed"], 0));
+    let by_id = stdout_of(&run_here(&["explain", "TW101"], 0));
     assert_eq!(by_name, by_id);
 }
 
 #[test]
 fn explain_json_parses() {
-    let v = json_of(&run(&["explain", "TW140", "--format", "json"], 0));
+    let v = json_of(&run_here(&["explain", "TW140", "--format", "json"], 0));
     assert_eq!(v["id"], "TW140");
     assert_eq!(v["name"], "fin-timeout-not-time-wait");
     assert!(v["docs"]["why"].as_str().unwrap().contains("TIME_WAIT"));
@@ -670,7 +690,7 @@ fn explain_json_parses() {
 
 #[test]
 fn explain_unknown_rule_exits_2_with_a_suggestion() {
-    let out = run(&["explain", "TW999"], 2);
+    let out = run_here(&["explain", "TW999"], 2);
     let e = stderr_of(&out);
     assert!(e.contains("unknown rule `TW999`"), "{e}");
     assert!(
@@ -678,15 +698,16 @@ fn explain_unknown_rule_exits_2_with_a_suggestion() {
         "{e}"
     );
     assert!(out.stdout.is_empty());
+    insta::assert_snapshot!("explain-unknown", e);
 
-    let out = run(&["explain", "tw-recycle-removd"], 2);
+    let out = run_here(&["explain", "tw-recycle-removd"], 2);
     let e = stderr_of(&out);
     assert!(e.contains("did you mean `tw-recycle-removed`?"), "{e}");
 }
 
 #[test]
 fn rules_lists_the_catalog() {
-    let s = stdout_of(&run(&["rules"], 0));
+    let s = stdout_of(&run_here(&["rules"], 0));
     for needle in [
         "TW001",
         "TW101  tw-recycle-removed",
@@ -701,11 +722,12 @@ fn rules_lists_the_catalog() {
     sorted.sort();
     sorted.dedup();
     assert_eq!(ids, sorted, "sorted by id, each once");
+    insta::assert_snapshot!("rules", s);
 }
 
 #[test]
 fn rules_json_parses() {
-    let v = json_of(&run(&["rules", "--format", "json"], 0));
+    let v = json_of(&run_here(&["rules", "--format", "json"], 0));
     let rules = v.as_array().expect("an array of rules");
     let recycle = rules.iter().find(|r| r["id"] == "TW101").expect("TW101");
     assert_eq!(recycle["name"], "tw-recycle-removed");
@@ -713,7 +735,7 @@ fn rules_json_parses() {
     assert!(rules
         .iter()
         .all(|r| r["id"].as_str().unwrap().starts_with("TW")));
-    let human = stdout_of(&run(&["rules"], 0));
+    let human = stdout_of(&run_here(&["rules"], 0));
     assert_eq!(
         rules.len(),
         human.lines().count(),

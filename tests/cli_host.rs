@@ -9,6 +9,11 @@ use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+// Not every helper there is used by this file.
+#[allow(dead_code)]
+#[path = "common/in_process.rs"]
+mod in_process;
+
 fn twlint() -> Command {
     let mut cmd = Command::cargo_bin("twlint").expect("the twlint binary is built");
     cmd.current_dir(root());
@@ -21,7 +26,16 @@ fn root() -> PathBuf {
 }
 
 fn run(args: &[&str], code: i32) -> std::process::Output {
-    let out = twlint().args(args).output().unwrap();
+    expect_code(args, twlint().args(args).output().unwrap(), code)
+}
+
+/// As [`run`], in-process through `twlint::cli::run`: for tests about what is written, not
+/// about the process.
+fn run_here(args: &[&str], code: i32) -> std::process::Output {
+    expect_code(args, in_process::twlint(args), code)
+}
+
+fn expect_code(args: &[&str], out: std::process::Output, code: i32) -> std::process::Output {
     assert_eq!(
         out.status.code(),
         Some(code),
@@ -152,7 +166,7 @@ fn a_snapshot_is_placed_by_hostname_and_its_values_are_judged_as_live() {
 
 #[test]
 fn the_human_report_opens_with_the_host() {
-    let out = run(
+    let out = run_here(
         &[
             "--topology",
             TOPO,
@@ -192,6 +206,7 @@ fn the_human_report_opens_with_the_host() {
         text.contains("  node lb           load-balancer  kernel 5.15 (this host's, read live)"),
         "{text}"
     );
+    insta::assert_snapshot!("human-snapshot-lb", text);
 }
 
 #[test]
@@ -659,7 +674,7 @@ fn host_shows_what_is_read_without_judging() {
     assert_eq!(host["values"]["net.ipv4.tcp_tw_recycle"]["value"], "1");
     assert_eq!(host["counters"]["values"]["PAWSPassive"], 4127);
     assert_eq!(host["counters"]["since"], "boot-or-namespace-creation");
-    let text = stdout_of(&run(&["host", "--root", SNAPSHOT_LB], 0));
+    let text = stdout_of(&run_here(&["host", "--root", SNAPSHOT_LB], 0));
     assert!(
         text.starts_with(
             "host lb, replayed from the twlint snapshot tests/fixtures/host/snapshot-lb\n"
@@ -676,7 +691,8 @@ fn host_shows_what_is_read_without_judging() {
         ),
         "{text}"
     );
-    let out = run(&["host", "--root", "no/such/dir"], 2);
+    insta::assert_snapshot!("host-snapshot-lb", text);
+    let out = run_here(&["host", "--root", "no/such/dir"], 2);
     assert!(stderr_of(&out).contains("cannot read no/such/dir"));
     // This machine: the shape only.
     let v = json_of(&run(&["host", "--format", "json"], 0));

@@ -1,13 +1,19 @@
 //! `twlint observe` as users see it, without root: a captured /proc-like folder written here
 //! (IPv4 and IPv6 tables, the port range, a process holding a CLOSE_WAIT socket) replayed
-//! through the binary, its JSON and table pinned with insta, bad input (path:line:column,
-//! exit 2, nothing on stdout), argument errors, and a live run of this namespace.
+//! through the command line in-process (`twlint::cli::run`), its JSON and table pinned with
+//! insta, bad input (path:line:column, exit 2, nothing on stdout), argument errors, and a live
+//! run of this namespace.
 
 use assert_cmd::Command;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
 use twlint::sockets::SocketSummary;
+
+// Not every helper there is used by this file.
+#[allow(dead_code)]
+#[path = "common/in_process.rs"]
+mod in_process;
 
 fn twlint() -> Command {
     Command::cargo_bin("twlint").expect("the twlint binary is built")
@@ -59,13 +65,14 @@ fn fixture(dir: &Path) {
 fn replay(args: &[&str]) -> (tempfile::TempDir, std::process::Output) {
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path());
-    let out = twlint()
-        .arg("observe")
-        .arg("--proc-dir")
-        .arg(dir.path())
-        .args(args)
-        .output()
-        .unwrap();
+    let path = dir
+        .path()
+        .to_str()
+        .expect("a UTF-8 temporary path")
+        .to_string();
+    let mut argv = vec!["observe", "--proc-dir", &path];
+    argv.extend_from_slice(args);
+    let out = in_process::twlint(&argv);
     (dir, out)
 }
 

@@ -135,7 +135,7 @@ fn project_settings(
     let path = match config {
         Some(p) => p.to_path_buf(),
         None => {
-            let cwd = io.env.cwd().map_err(Err)?;
+            let cwd = std::env::current_dir().map_err(Err)?;
             match settings::find(&cwd) {
                 // Shown relative to the working directory when it is below it.
                 Some(p) => p.strip_prefix(&cwd).map(|r| r.to_path_buf()).unwrap_or(p),

@@ -1,11 +1,11 @@
 //! What a run knows about its surroundings, read once: whether stdout and stderr are terminals,
-//! the environment variables twlint honours (`NO_COLOR`, `TWLINT_NO_LIVE`) and where to look
-//! for `.twlint.yaml`. The binary reads them from the process ([`Env::from_process`]); tests
+//! the environment variables twlint honours (`NO_COLOR`, `TWLINT_NO_LIVE`). The binary reads them from the process ([`Env::from_process`]); tests
 //! running [`crate::cli::run`] in-process state them, so the outcome does not depend on the
-//! terminal or the environment the test suite happens to run in.
+//! terminal or the environment the test suite happens to run in. The working directory is not
+//! among them: the operating system resolves relative paths in the arguments against the
+//! process's, so the search for `.twlint.yaml` starts there too.
 
 use std::io::{self, IsTerminal};
-use std::path::PathBuf;
 
 /// The environment variable that makes a plain `--topology` run judge the declared values, as
 /// `--no-live` does: for test suites and CI jobs whose output must not depend on whether the
@@ -28,9 +28,6 @@ pub struct Env {
     /// and the terminal), which twlint keeps so its help looks as it always did.
     pub clap_color_stdout: bool,
     pub clap_color_stderr: bool,
-    /// Where the search for `.twlint.yaml` starts; `None` asks the process when it is needed
-    /// (an unreadable working directory then fails only the runs that search).
-    pub cwd: Option<PathBuf>,
 }
 
 impl Env {
@@ -44,15 +41,6 @@ impl Env {
             no_live: std::env::var_os(NO_LIVE_ENV).is_some_and(|v| !v.is_empty() && v != "0"),
             clap_color_stdout: painted(anstream::AutoStream::choice(&io::stdout())),
             clap_color_stderr: painted(anstream::AutoStream::choice(&io::stderr())),
-            cwd: None,
-        }
-    }
-
-    /// The working directory the configuration search starts from.
-    pub fn cwd(&self) -> io::Result<PathBuf> {
-        match &self.cwd {
-            Some(d) => Ok(d.clone()),
-            None => std::env::current_dir(),
         }
     }
 }

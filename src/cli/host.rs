@@ -7,7 +7,12 @@ use crate::render;
 use std::io;
 use std::path::Path;
 
-pub fn run(io: &mut Io, root: Option<&Path>, format: DocFormat, no_sockets: bool) -> io::Result<u8> {
+pub fn run(
+    io: &mut Io,
+    root: Option<&Path>,
+    format: DocFormat,
+    no_sockets: bool,
+) -> io::Result<u8> {
     let source = match root {
         Some(d) => HostSource::Root(d.to_path_buf()),
         None => HostSource::Live,

@@ -3,11 +3,11 @@
 //! `twlint::sockets` and its table is `twlint::sockets::human`.
 
 use super::output::{DocFormat as Format, Io};
+use crate::sockets::{self, Options, Reader, StateSet, TcpState};
 use clap::{Args, ValueEnum};
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
-use crate::sockets::{self, Options, Reader, StateSet, TcpState};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\

@@ -3,17 +3,17 @@
 //! per-verdict evidence of the JSON report, the host's Prometheus families, and `twlint host`
 //! (what is read, without judging). Reading the host is `crate::host`'s; this only formats.
 
-use std::collections::BTreeMap;
-use std::io::{self, Write};
+use super::human::paint;
+use super::Style;
 use crate::config::SourceKindOut;
 use crate::engine::Report;
 use crate::host::evidence::Evidence;
 use crate::host::judge::HostRun;
 use crate::host::{self, HostSnapshot, Origin};
-use super::human::paint;
-use super::Style;
 use crate::rules::eval::format_number;
 use crate::source::SourceMap;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 fn short(key: &str) -> &str {
     key.strip_prefix("net.ipv4.").unwrap_or(key)
