@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use twlint::diag::{did_you_mean, Verdict};
-use twlint::engine::{self, Report};
+use twlint::judge::{self, Request};
+use twlint::report::Report;
 use twlint::kernel::KernelVersion;
 use twlint::render::{self, Style};
 use twlint::rules::load::load_catalog;
@@ -360,8 +361,11 @@ fn check(args: Args) -> io::Result<u8> {
                 Err(e) => return fail(e),
             }
         }
-        Some(t) => engine::judge_topology_with(t, &run.opts, &run.rules, &mut sources),
-        None => engine::lint_files_with(&args.paths, &run.opts, &run.rules, &mut sources),
+        Some(t) => judge::load_topology(t, &run.opts, &mut sources).and_then(|loaded| {
+            judge::judge(Request::topology(loaded), &run.opts, &run.rules, &mut sources)
+        }),
+        None => judge::read_sysctl_paths(&args.paths, &mut sources)
+            .and_then(|sets| judge::judge(Request::sets(sets), &run.opts, &run.rules, &mut sources)),
     };
     let mut report: Report = match result {
         Ok(r) => r,

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use twlint::advise::{self, MARKER};
-use twlint::engine;
+use twlint::judge::{self, Request};
 use twlint::kernel::KernelVersion;
 use twlint::source::SourceMap;
 
@@ -85,14 +85,16 @@ fn advise_with(
         },
         None => None,
     };
-    let opts = engine::Options {
+    let opts = judge::Options {
         kernel,
         default_kernel: catalog.project.as_ref().and_then(|p| p.kernel),
         inline_ignores: !args.no_inline_ignores,
         // A topology to advise on is as untrusted as one to lint: its files stay in its folder.
         allow_outside_paths: false,
     };
-    let mut report = match engine::judge_topology_with(&args.topology, &opts, rules, &mut sources) {
+    let judged = judge::load_topology(&args.topology, &opts, &mut sources)
+        .and_then(|loaded| judge::judge(Request::topology(loaded), &opts, rules, &mut sources));
+    let mut report = match judged {
         Ok(r) => r,
         Err(e) => return fail(crate::cli_ci::with_hint(&e)),
     };

@@ -7,7 +7,8 @@ use clap::{CommandFactory, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use twlint::diag::Diagnostic;
-use twlint::engine::{self, Report};
+use twlint::judge;
+use twlint::report::Report;
 use twlint::kernel::KernelVersion;
 use twlint::render;
 use twlint::rules::RuleSet;
@@ -180,7 +181,7 @@ pub fn with_hint(e: &twlint::error::Error) -> String {
 /// What a lint or topology run needs beyond its inputs, from the flags and `.twlint.yaml`.
 pub struct Run {
     pub rules: RuleSet,
-    pub opts: engine::Options,
+    pub opts: judge::Options,
     /// `--fail-on` when the flag is absent: the file's `fail-on`, else dangerous.
     pub fail_on: FailOn,
     levels: Vec<(String, Level)>,
@@ -229,7 +230,7 @@ pub fn prepare(
     };
     Ok(Run {
         rules,
-        opts: engine::Options {
+        opts: judge::Options {
             kernel,
             default_kernel: project.as_ref().and_then(|p| p.kernel),
             inline_ignores: !args.no_inline_ignores,

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 use twlint::config::SourceKindOut;
-use twlint::engine::Report;
+use twlint::report::Report;
 use twlint::host::evidence::Evidence;
 use twlint::host::judge::{self, HostOptions, HostRun, LiveMode};
 use twlint::host::{self, HostSnapshot, HostSource, Origin};
 use twlint::render::{self, Style};
-use twlint::rules::eval::format_number;
+use twlint::number::format_number;
 use twlint::rules::RuleSet;
 use twlint::source::SourceMap;
 
@@ -50,7 +50,7 @@ pub fn check_flags(args: &Args) -> Result<(), String> {
 pub fn judge(
     args: &Args,
     topology: &Path,
-    engine_opts: &twlint::engine::Options,
+    engine_opts: &twlint::judge::Options,
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<(Report, Option<HostRun>), String> {
@@ -185,7 +185,7 @@ pub fn write_human(
         )?;
     }
     let c = &s.counters;
-    let mut parts: Vec<String> = host::counters::TCPEXT
+    let mut parts: Vec<String> = twlint::counters::TCPEXT
         .iter()
         .filter_map(|n| c.tcpext.get(*n).map(|v| format!("{n} {v}")))
         .collect();
@@ -203,7 +203,7 @@ pub fn write_human(
         )?;
     }
     if let Some(r) = &c.rates {
-        let rates: Vec<String> = host::counters::TCPEXT
+        let rates: Vec<String> = twlint::counters::TCPEXT
             .iter()
             .filter_map(|n| {
                 r.delta.get(*n).map(|d| {
@@ -541,7 +541,7 @@ pub fn host_command(root: Option<&Path>, json_out: bool, no_sockets: bool) -> io
         writeln!(out, "  {k}: {}", why.reason())?;
     }
     let c = &s.counters;
-    let mut parts: Vec<String> = host::counters::TCPEXT
+    let mut parts: Vec<String> = twlint::counters::TCPEXT
         .iter()
         .filter_map(|n| c.tcpext.get(*n).map(|v| format!("{n} {v}")))
         .collect();

@@ -18,7 +18,7 @@
 //! overrides say.
 
 use crate::diag::{did_you_mean, Diagnostic, Severity};
-use crate::engine::Report;
+use crate::report::Report;
 use crate::kernel::KernelVersion;
 use crate::rules::{Check, RuleSet};
 use crate::source::{SourceMap, Span, Spanned};

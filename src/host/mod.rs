@@ -173,10 +173,10 @@ impl HostSnapshot {
             if capture.caveat.is_some() {
                 self.counters
                     .sockets
-                    .remove(sockets::MAX_TUPLE_PORTS_IN_USE);
+                    .remove(crate::counters::MAX_TUPLE_PORTS_IN_USE);
                 self.counters
                     .sockets
-                    .remove(sockets::MAX_TUPLE_PORTS_PERCENT);
+                    .remove(crate::counters::MAX_TUPLE_PORTS_PERCENT);
             }
         }
         self.sockets = Some(capture);
