@@ -7,9 +7,9 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use twlint::diag::{did_you_mean, Verdict};
 use twlint::judge::{self, Request};
-use twlint::report::Report;
 use twlint::kernel::KernelVersion;
 use twlint::render::{self, Style};
+use twlint::report::Report;
 use twlint::rules::load::load_catalog;
 use twlint::rules::{Check, Example, RuleSet, Scope};
 use twlint::source::SourceMap;
@@ -362,10 +362,16 @@ fn check(args: Args) -> io::Result<u8> {
             }
         }
         Some(t) => judge::load_topology(t, &run.opts, &mut sources).and_then(|loaded| {
-            judge::judge(Request::topology(loaded), &run.opts, &run.rules, &mut sources)
+            judge::judge(
+                Request::topology(loaded),
+                &run.opts,
+                &run.rules,
+                &mut sources,
+            )
         }),
-        None => judge::read_sysctl_paths(&args.paths, &mut sources)
-            .and_then(|sets| judge::judge(Request::sets(sets), &run.opts, &run.rules, &mut sources)),
+        None => judge::read_sysctl_paths(&args.paths, &mut sources).and_then(|sets| {
+            judge::judge(Request::sets(sets), &run.opts, &run.rules, &mut sources)
+        }),
     };
     let mut report: Report = match result {
         Ok(r) => r,

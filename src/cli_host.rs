@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 use twlint::config::SourceKindOut;
-use twlint::report::Report;
 use twlint::host::evidence::Evidence;
 use twlint::host::judge::{self, HostOptions, HostRun, LiveMode};
 use twlint::host::{self, HostSnapshot, HostSource, Origin};
-use twlint::render::{self, Style};
 use twlint::number::format_number;
+use twlint::render::{self, Style};
+use twlint::report::Report;
 use twlint::rules::RuleSet;
 use twlint::source::SourceMap;
 

@@ -6,8 +6,8 @@
 
 use super::Style;
 use crate::diag::{Diagnostic, Severity, Verdict};
-use crate::report::{HopSummary, Mode, Report, VerdictEntry};
 use crate::number::format_number;
+use crate::report::{HopSummary, Mode, Report, VerdictEntry};
 use crate::source::{FileId, SourceMap};
 use ariadne::{Color, Config, IndexType, Label, ReportKind};
 use std::collections::HashMap;

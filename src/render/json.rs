@@ -7,9 +7,9 @@
 //! keeps them.
 
 use crate::diag::Diagnostic;
-use crate::report::{Mode, Report, VerdictEntry};
 use crate::facts::HopFacts;
 use crate::number::format_number;
+use crate::report::{Mode, Report, VerdictEntry};
 use crate::source::{SourceMap, Span};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};

@@ -10,8 +10,8 @@
 
 use super::load::{check_fields, err, locate, recode, scalar};
 use super::{Template, TemplatePart};
-use crate::diag::{did_you_mean, Diagnostic};
 use crate::counters::{FIGURES, TCPEXT, TIME_WAIT};
+use crate::diag::{did_you_mean, Diagnostic};
 use crate::source::Spanned;
 use crate::yaml::YamlNode;
 use cel::Context;
