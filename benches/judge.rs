@@ -7,7 +7,7 @@ mod gen;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use twlint::engine;
+use twlint::judge::{self, Request};
 use twlint::rules::load::load_catalog;
 use twlint::source::SourceMap;
 
@@ -26,7 +26,9 @@ fn judge(c: &mut Criterion) {
     c.bench_function("lint-one-dump", |b| {
         b.iter(|| {
             let mut sources = SourceMap::new();
-            engine::lint_text("dump.txt", black_box(&dump), None, &rules, &mut sources).unwrap()
+            let set = twlint::sysctl::load_text("dump.txt", black_box(&dump), &mut sources);
+            let req = Request::sets(vec![("dump.txt".to_string(), set)]);
+            judge::judge(req, &judge::Options::default(), &rules, &mut sources).unwrap()
         })
     });
     let dir = tempfile::tempdir().unwrap();
@@ -38,9 +40,10 @@ fn judge(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(nodes), &text, |b, text| {
             b.iter(|| {
                 let mut sources = SourceMap::new();
+                let loaded = twlint::topology::load_text("t.yaml", dir.path(), text, &mut sources);
+                let req = Request::topology(loaded);
                 let r =
-                    engine::judge_topology_text("t.yaml", dir.path(), text, &rules, &mut sources)
-                        .unwrap();
+                    judge::judge(req, &judge::Options::default(), &rules, &mut sources).unwrap();
                 assert!(!r.fatal);
                 r
             })

@@ -11,7 +11,7 @@
 
 use crate::config::SourceKindOut;
 use crate::diag::Verdict;
-use crate::engine::{Report, VerdictEntry};
+use crate::report::{Report, VerdictEntry};
 use crate::source::SourceMap;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

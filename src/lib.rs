@@ -4,9 +4,13 @@
 //! The library reads sysctl files and dumps (`sysctl`), topologies (`topology`, over `yaml`),
 //! and the rule catalog (`rules`); it resolves each node's effective values (`config`, with the
 //! kernel knowledge in `kernel`), derives per-hop facts (`facts`), evaluates the rules into
-//! verdicts and diagnostics (`engine`), and renders reports (`render`). In host mode (`host`) it
-//! reads one machine's live values, identity and counters, or a capture of them; `sockets` is
-//! the socket view of a host (`twlint observe`). The command line is `cli`: it writes to the
+//! verdicts and diagnostics (`judge`), which it records in a `report`, and renders reports
+//! (`render`). Data flows one way: inputs -> effective values -> facts -> rules -> report ->
+//! render. In host mode (`host`) it reads one machine's live values, identity and counters, or
+//! a capture of them, and judges them as values laid over the node's declared ones; `sockets`
+//! is the socket view of a host (`twlint observe`). Below them all sit small shared pieces: the
+//! thread pool (`pool`), the counter names rules cite (`counters`), how numbers are written
+//! (`number`) and what a suppression is (`suppress`). The command line is `cli`: it writes to the
 //! streams it is given and returns the exit code; nothing here prints to the process's own
 //! streams or exits, and the binary in `src/main.rs` only wires them.
 
@@ -16,15 +20,18 @@ pub mod advise;
 pub mod cli;
 pub mod config;
 pub mod contain;
+pub mod counters;
 pub mod diag;
-pub mod engine;
 pub mod error;
 pub mod facts;
-pub mod fleet;
 pub mod host;
+pub mod judge;
 pub mod kernel;
+pub mod number;
+pub mod pool;
 pub mod read;
 pub mod render;
+pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod settings;

@@ -18,8 +18,8 @@
 //! overrides say.
 
 use crate::diag::{did_you_mean, Diagnostic, Severity};
-use crate::engine::Report;
 use crate::kernel::KernelVersion;
+use crate::report::Report;
 use crate::rules::{Check, RuleSet};
 use crate::source::{SourceMap, Span, Spanned};
 use crate::yaml::{self, field, YamlNode};

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use twlint::advise;
 use twlint::diag::Verdict;
-use twlint::engine;
+use twlint::judge::{self, Layer, Overlay, Request};
 use twlint::rules::load::load_catalog;
 use twlint::source::SourceMap;
 
@@ -27,7 +27,9 @@ fn advised_dropins_leave_no_dangerous_verdict() {
     for path in topos {
         let mut sources = SourceMap::new();
         let (rules, _) = load_catalog(&[], &mut sources).unwrap();
-        let before = engine::judge_topology(&path, None, &rules, &mut sources).unwrap();
+        let opts = judge::Options::default();
+        let loaded = judge::load_topology(&path, &opts, &mut sources).unwrap();
+        let before = judge::judge(Request::topology(loaded), &opts, &rules, &mut sources).unwrap();
         let advice = advise::advise(&before, &sources, &path.display().to_string());
         let dropins: BTreeMap<String, (String, String)> = advice
             .nodes
@@ -42,9 +44,18 @@ fn advised_dropins_leave_no_dangerous_verdict() {
             .collect();
         let mut sources = SourceMap::new();
         let (rules, _) = load_catalog(&[], &mut sources).unwrap();
-        let after =
-            engine::judge_topology_with_dropins(&path, None, &rules, &mut sources, &dropins)
-                .unwrap();
+        let mut overlay = Overlay::default();
+        for (node, (name, text)) in &dropins {
+            overlay.insert(node, Layer::file(name, text, &mut sources));
+        }
+        let loaded = judge::load_topology(&path, &opts, &mut sources).unwrap();
+        let after = judge::judge(
+            Request::topology(loaded).with_overlay(overlay),
+            &opts,
+            &rules,
+            &mut sources,
+        )
+        .unwrap();
         let left: Vec<(String, String, String)> = after
             .verdicts
             .iter()

@@ -1,6 +1,6 @@
 //! A fleet run reads only the lines of a `sysctl -a` dump that twlint judges (the in-scope keys
 //! and `kernel.osrelease`, found in the same pass that recognises the dump); the library's
-//! `lint_text` parses every line, and keeps the whole text where the fleet run keeps only the
+//! `sysctl::load_text` parses every line, and keeps the whole text where the fleet run keeps only the
 //! lines it read (the others emptied). Both must give the same report, JSON and human, byte for
 //! byte (source snippets included), for every kind of dump: generated hosts of six kernel releases, CRLF, leading comments, values the kernel
 //! refuses, keys the kernel no longer has, an in-scope key listed twice, no release at all.
@@ -9,7 +9,7 @@
 mod gen;
 
 use std::path::PathBuf;
-use twlint::engine;
+use twlint::judge::{self, Request};
 use twlint::render;
 use twlint::rules::load::load_catalog;
 use twlint::source::SourceMap;
@@ -18,11 +18,18 @@ use twlint::source::SourceMap;
 fn full_way(shown: &str, text: &str) -> String {
     let mut sources = SourceMap::new();
     let (rules, _) = load_catalog(&[], &mut sources).unwrap();
-    let report = engine::lint_text(shown, text, None, &rules, &mut sources).unwrap();
+    let set = twlint::sysctl::load_text(shown, text, &mut sources);
+    let report = judge::judge(
+        Request::sets(vec![(shown.to_string(), set)]),
+        &judge::Options::default(),
+        &rules,
+        &mut sources,
+    )
+    .unwrap();
     rendered(&sources, &report)
 }
 
-fn rendered(sources: &SourceMap, report: &engine::Report) -> String {
+fn rendered(sources: &SourceMap, report: &twlint::report::Report) -> String {
     let mut human = Vec::new();
     let style = render::Style { color: false };
     render::human::write(&mut human, style, sources, report).unwrap();
@@ -42,7 +49,14 @@ fn both_ways(dir: &std::path::Path, name: &str, text: &str) -> (String, String) 
     let full = full_way(&shown, text);
     let mut sources = SourceMap::new();
     let (rules, _) = load_catalog(&[], &mut sources).unwrap();
-    let fast = engine::lint_files(&[PathBuf::from(&shown)], None, &rules, &mut sources).unwrap();
+    let sets = judge::read_sysctl_paths(&[PathBuf::from(&shown)], &mut sources).unwrap();
+    let fast = judge::judge(
+        Request::sets(sets),
+        &judge::Options::default(),
+        &rules,
+        &mut sources,
+    )
+    .unwrap();
     (full, rendered(&sources, &fast))
 }
 

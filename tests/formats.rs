@@ -8,8 +8,9 @@ mod common;
 use common::check_exposition;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use twlint::engine::{self, Report};
+use twlint::judge::{self, Request};
 use twlint::render;
+use twlint::report::Report;
 use twlint::rules::load::load_catalog;
 use twlint::rules::RuleSet;
 use twlint::source::SourceMap;
@@ -24,7 +25,9 @@ fn topology(path: &str) -> Judged {
     let mut sources = SourceMap::new();
     let (rules, diags) = load_catalog(&[], &mut sources).unwrap();
     assert!(diags.is_empty());
-    let report = engine::judge_topology(Path::new(path), None, &rules, &mut sources).unwrap();
+    let opts = judge::Options::default();
+    let loaded = judge::load_topology(Path::new(path), &opts, &mut sources).unwrap();
+    let report = judge::judge(Request::topology(loaded), &opts, &rules, &mut sources).unwrap();
     Judged {
         sources,
         rules,
@@ -37,7 +40,12 @@ fn files(paths: &[&str], kernel: Option<&str>) -> Judged {
     let (rules, _) = load_catalog(&[], &mut sources).unwrap();
     let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
     let kernel = kernel.map(|k| twlint::kernel::KernelVersion::parse(k).unwrap());
-    let report = engine::lint_files(&paths, kernel, &rules, &mut sources).unwrap();
+    let opts = judge::Options {
+        kernel,
+        ..judge::Options::default()
+    };
+    let sets = judge::read_sysctl_paths(&paths, &mut sources).unwrap();
+    let report = judge::judge(Request::sets(sets), &opts, &rules, &mut sources).unwrap();
     Judged {
         sources,
         rules,

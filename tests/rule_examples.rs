@@ -3,8 +3,9 @@
 //! style, every id the code emits documented.
 
 use std::collections::BTreeSet;
-use twlint::engine::{self, Report};
+use twlint::judge::{self, Request};
 use twlint::kernel::KernelVersion;
+use twlint::report::Report;
 use twlint::rules::load::load_catalog;
 use twlint::rules::{Example, RuleSet};
 use twlint::source::SourceMap;
@@ -22,8 +23,14 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
     let dir = tempfile::tempdir().unwrap();
     let mut sources = SourceMap::new();
     let report = if let Some(topo) = &ex.topology {
-        engine::judge_topology_text("example.yaml", dir.path(), topo, rules, &mut sources)
-            .expect("example runs")
+        let loaded = twlint::topology::load_text("example.yaml", dir.path(), topo, &mut sources);
+        judge::judge(
+            Request::topology(loaded),
+            &judge::Options::default(),
+            rules,
+            &mut sources,
+        )
+        .expect("example runs")
     } else {
         let text = ex.sysctl.as_deref().unwrap_or("");
         let path = write_sysctl_example(dir.path(), text);
@@ -31,7 +38,13 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
             .kernel
             .as_deref()
             .map(|k| KernelVersion::parse(k).expect("example kernel parses"));
-        engine::lint_files(&[path], kernel, rules, &mut sources).expect("example runs")
+        let opts = judge::Options {
+            kernel,
+            ..judge::Options::default()
+        };
+        judge::read_sysctl_paths(&[path], &mut sources)
+            .and_then(|sets| judge::judge(Request::sets(sets), &opts, rules, &mut sources))
+            .expect("example runs")
     };
     let on_node = |n: Option<&str>| ex.node.is_none() || n == ex.node.as_deref();
     let mut out = BTreeSet::new();
@@ -181,7 +194,7 @@ fn every_emitted_code_is_documented() {
 
 #[test]
 fn diagnostics_follow_the_message_style() {
-    // Run every example and check every message the engine produced, built-in or CEL.
+    // Run every example and check every message a run produced, built-in or CEL.
     let rules = catalog();
     for r in &rules.rules {
         for ex in [&r.docs.example, &r.docs.use_instead] {

@@ -2,7 +2,7 @@
 //! The JSON form is the oracle (as in cargo-deny): renderer changes do not churn it, verdict
 //! changes do. Review a change with `cargo insta review`, or `INSTA_UPDATE=always cargo test`.
 
-use twlint::engine;
+use twlint::judge::{self, Request};
 use twlint::render::json;
 use twlint::rules::load::load_catalog;
 use twlint::source::SourceMap;
@@ -14,7 +14,14 @@ fn topologies() {
         let mut sources = SourceMap::new();
         let (rules, diags) = load_catalog(&[], &mut sources).unwrap();
         assert!(diags.is_empty());
-        let report = engine::judge_topology(&rel, None, &rules, &mut sources).unwrap();
+        let loaded = judge::load_topology(&rel, &judge::Options::default(), &mut sources).unwrap();
+        let report = judge::judge(
+            Request::topology(loaded),
+            &judge::Options::default(),
+            &rules,
+            &mut sources,
+        )
+        .unwrap();
         assert!(
             !report.fatal,
             "{} does not load: {:?}",
@@ -32,7 +39,14 @@ fn host_files_linted_alone() {
         let rel = Path::new("topologies/hosts").join(host).join("sysctl.conf");
         let mut sources = SourceMap::new();
         let (rules, _) = load_catalog(&[], &mut sources).unwrap();
-        let report = engine::lint_files(&[rel], None, &rules, &mut sources).unwrap();
+        let sets = judge::read_sysctl_paths(&[rel], &mut sources).unwrap();
+        let report = judge::judge(
+            Request::sets(sets),
+            &judge::Options::default(),
+            &rules,
+            &mut sources,
+        )
+        .unwrap();
         insta::assert_json_snapshot!(json::report(&sources, &report));
     });
 }

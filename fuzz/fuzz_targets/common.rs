@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use twlint::engine::Report;
+use twlint::judge::{self, Request};
 use twlint::kernel::KernelVersion;
 use twlint::render::{self, Style};
+use twlint::report::Report;
 use twlint::rules::load::load_catalog;
 use twlint::rules::RuleSet;
 use twlint::source::SourceMap;
@@ -91,5 +92,44 @@ pub fn render_all(sources: &SourceMap, report: &Report) {
             .expect("writing to a sink cannot fail");
     }
     render::json::write(&mut sink, sources, report).expect("writing to a sink cannot fail");
-    let _ = twlint::fleet::Fleet::of(report);
+    let _ = twlint::report::Fleet::of(report);
+}
+
+/// Judges one text (a sysctl file or a `sysctl -a` dump) registered under `name`, as a node of
+/// its own.
+pub fn lint_text(
+    name: &str,
+    text: &str,
+    kernel: Option<KernelVersion>,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> twlint::error::Result<Report> {
+    let set = twlint::sysctl::load_text(name, text, sources);
+    let opts = judge::Options {
+        kernel,
+        ..judge::Options::default()
+    };
+    judge::judge(
+        Request::sets(vec![(name.to_string(), set)]),
+        &opts,
+        rules,
+        sources,
+    )
+}
+
+/// Judges a topology given as text; `dir` resolves its files.
+pub fn judge_topology_text(
+    name: &str,
+    dir: &Path,
+    text: &str,
+    rules: &RuleSet,
+    sources: &mut SourceMap,
+) -> twlint::error::Result<Report> {
+    let loaded = twlint::topology::load_text(name, dir, text, sources);
+    judge::judge(
+        Request::topology(loaded),
+        &judge::Options::default(),
+        rules,
+        sources,
+    )
 }

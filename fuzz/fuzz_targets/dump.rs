@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let mut sources = SourceMap::new();
     for (name, t) in [("fuzz-dump.txt", dump.as_str()), ("fuzz.txt", &*text)] {
         let _ = twlint::sysctl::is_dump(t);
-        let report = twlint::engine::lint_text(name, t, None, common::rules(), &mut sources)
+        let report = common::lint_text(name, t, None, common::rules(), &mut sources)
             .expect("the catalog's rules do not fail");
         common::render_all(&sources, &report);
         if twlint::sysctl::is_dump(t) {
@@ -39,11 +39,18 @@ fn fleet_path_agrees(text: &str) {
     std::fs::write(&path, text).expect("scratch file");
     let name = path.display().to_string();
     let mut full_sources = SourceMap::new();
-    let full = twlint::engine::lint_text(&name, text, None, common::rules(), &mut full_sources)
+    let full = common::lint_text(&name, text, None, common::rules(), &mut full_sources)
         .expect("the catalog's rules do not fail");
     let mut fleet_sources = SourceMap::new();
-    let fleet = twlint::engine::lint_files(&[path], None, common::rules(), &mut fleet_sources)
+    let sets = twlint::judge::read_sysctl_paths(&[path], &mut fleet_sources)
         .expect("a dump that was written reads back");
+    let fleet = twlint::judge::judge(
+        twlint::judge::Request::sets(sets),
+        &twlint::judge::Options::default(),
+        common::rules(),
+        &mut fleet_sources,
+    )
+    .expect("the catalog's rules do not fail");
     assert_eq!(
         common::rendered(&full_sources, &full),
         common::rendered(&fleet_sources, &fleet)

@@ -36,13 +36,9 @@ fuzz_target!(|data: &[u8]| {
         let mut set: RuleSet = common::rules().clone();
         set.rules.push(rule);
         // A user's rule may fail at run time (a type error in CEL): that is an error, not a panic.
-        if let Ok(report) = twlint::engine::judge_topology_text(
-            "t.yaml",
-            common::scratch(),
-            TOPOLOGY,
-            &set,
-            &mut sources,
-        ) {
+        if let Ok(report) =
+            common::judge_topology_text("t.yaml", common::scratch(), TOPOLOGY, &set, &mut sources)
+        {
             common::render_all(&sources, &report);
         }
     }

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let _ = twlint::sysctl::is_dump(&text);
     let mut sources = SourceMap::new();
-    let report = twlint::engine::lint_text(
+    let report = common::lint_text(
         "fuzz.conf",
         &text,
         common::kernel_for(data),

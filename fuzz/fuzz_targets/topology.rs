@@ -9,7 +9,7 @@ use twlint::source::SourceMap;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let mut sources = SourceMap::new();
-    let report = twlint::engine::judge_topology_text(
+    let report = common::judge_topology_text(
         "fuzz.yaml",
         common::scratch(),
         &text,

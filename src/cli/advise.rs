@@ -8,7 +8,7 @@
 use super::config::{catalog, Catalog, ConfigFlags};
 use super::output::{with_hint, ColorChoice, Io};
 use crate::advise::{self, MARKER};
-use crate::engine;
+use crate::judge::{self, Request};
 use crate::kernel::KernelVersion;
 use crate::source::SourceMap;
 use clap::{Args, ValueEnum};
@@ -82,14 +82,16 @@ fn advise_with(
         },
         None => None,
     };
-    let opts = engine::Options {
+    let opts = judge::Options {
         kernel,
         default_kernel: catalog.project.as_ref().and_then(|p| p.kernel),
         inline_ignores: !args.no_inline_ignores,
         // A topology to advise on is as untrusted as one to lint: its files stay in its folder.
         allow_outside_paths: false,
     };
-    let mut report = match engine::judge_topology_with(&args.topology, &opts, rules, &mut sources) {
+    let judged = judge::load_topology(&args.topology, &opts, &mut sources)
+        .and_then(|loaded| judge::judge(Request::topology(loaded), &opts, rules, &mut sources));
+    let mut report = match judged {
         Ok(r) => r,
         Err(e) => return io.fail(with_hint(&e)),
     };

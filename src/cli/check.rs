@@ -5,14 +5,15 @@
 //!
 //! This file owns the flags' meaning for such a run: which combinations are refused, when the
 //! host is read (`--live`, `--no-live`, `--root`, `--interval`, `TWLINT_NO_LIVE`), and how
-//! `.twlint.yaml` and the flags make the engine's options.
+//! `.twlint.yaml` and the flags make the judge's options.
 
 use super::args::{Args, FailOn, Format};
 use super::config::{catalog, ConfigFlags};
 use super::output::{with_hint, Io};
 use crate::diag::{did_you_mean, Verdict};
-use crate::engine::{self, Report};
-use crate::host::judge::{self, HostOptions, HostRun, LiveMode};
+use crate::host::judge::{self as host_judge, HostOptions, HostRun, LiveMode};
+use crate::judge::{self, Request};
+use crate::report::Report;
 use crate::host::HostSource;
 use crate::kernel::KernelVersion;
 use crate::render;
@@ -64,8 +65,17 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                 Err(e) => return io.fail(e),
             }
         }
-        Some(t) => engine::judge_topology_with(t, &run.opts, &run.rules, &mut sources),
-        None => engine::lint_files_with(&args.paths, &run.opts, &run.rules, &mut sources),
+        Some(t) => judge::load_topology(t, &run.opts, &mut sources).and_then(|loaded| {
+            judge::judge(
+                Request::topology(loaded),
+                &run.opts,
+                &run.rules,
+                &mut sources,
+            )
+        }),
+        None => judge::read_sysctl_paths(&args.paths, &mut sources).and_then(|sets| {
+            judge::judge(Request::sets(sets), &run.opts, &run.rules, &mut sources)
+        }),
     };
     let mut report: Report = match result {
         Ok(r) => r,
@@ -149,7 +159,7 @@ fn check_flags(args: &Args) -> Result<(), String> {
 fn judge_host(
     args: &Args,
     topology: &Path,
-    engine_opts: &engine::Options,
+    engine_opts: &judge::Options,
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<(Report, Option<HostRun>), String> {
@@ -166,13 +176,13 @@ fn judge_host(
         node: args.node.clone(),
         interval: args.interval,
     };
-    judge::judge_topology(topology, engine_opts, &opts, rules, sources).map_err(|e| e.to_string())
+    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources).map_err(|e| e.to_string())
 }
 
 /// What a lint or topology run needs beyond its inputs, from the flags and `.twlint.yaml`.
 struct Run {
     rules: RuleSet,
-    opts: engine::Options,
+    opts: judge::Options,
     /// `--fail-on` when the flag is absent: the file's `fail-on`, else dangerous.
     fail_on: FailOn,
     levels: Vec<(String, Level)>,
@@ -188,7 +198,7 @@ impl Run {
 }
 
 /// Reads the configuration and the rules (the file's `rules` folders, then `--rules`), and
-/// builds the engine options. `Err` holds the exit code of a failure already reported.
+/// builds the judge's options. `Err` holds the exit code of a failure already reported.
 fn prepare(
     io: &mut Io,
     args: &Args,
@@ -215,7 +225,7 @@ fn prepare(
     };
     Ok(Run {
         rules,
-        opts: engine::Options {
+        opts: judge::Options {
             kernel,
             default_kernel: project.as_ref().and_then(|p| p.kernel),
             inline_ignores: !args.no_inline_ignores,

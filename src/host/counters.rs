@@ -6,21 +6,8 @@
 //! counters are totals since boot (of this network namespace: each namespace has its own MIB);
 //! two readings some seconds apart give rates.
 
+use crate::counters::{TCPEXT, TIME_WAIT};
 use std::collections::BTreeMap;
-
-/// TcpExt counters that bear on how connections close (KERNEL-FACTS 1.10), in report order.
-pub const TCPEXT: &[&str] = &[
-    "TW",
-    "TWRecycled",
-    "TWKilled",
-    "TCPTimeWaitOverflow",
-    "PAWSPassive",
-    "PAWSActive",
-    "PAWSEstab",
-    "PAWSTimewait",
-    "PAWSOldAck",
-    "TCPAbortOnClose",
-];
 
 /// Since when the TcpExt totals count: each network namespace has its own counters, which start
 /// when the namespace is created; the initial one's start at boot.
@@ -41,9 +28,6 @@ pub fn since_words(initial: Option<bool>) -> &'static str {
     }
 }
 
-/// The name under which the current TIME_WAIT count (sockstat `tw`) is reported.
-pub const TIME_WAIT: &str = "time_wait";
-
 /// One reading of the counters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Counters {
@@ -55,7 +39,7 @@ pub struct Counters {
     pub rates: Option<Rates>,
     /// Files that were missing or unreadable, and why.
     pub missing: Vec<(String, String)>,
-    /// Figures of the socket view (`host::sockets::FIGURES`), sockets now; empty until the
+    /// Figures of the socket view (`crate::counters::FIGURES`), sockets now; empty until the
     /// sockets are read.
     pub sockets: BTreeMap<String, u64>,
 }
@@ -77,12 +61,6 @@ impl Counters {
             .get(name)
             .or_else(|| self.sockets.get(name))
             .copied()
-    }
-
-    /// Whether `name` is a reading of now (the TIME_WAIT count, socket figures) rather than a
-    /// total since boot.
-    pub fn is_now(name: &str) -> bool {
-        name == TIME_WAIT || super::sockets::FIGURES.contains(&name)
     }
 
     /// Adds the rates between this reading and a later one.

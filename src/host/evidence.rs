@@ -6,7 +6,7 @@
 //! nothing is attached to other nodes' verdicts.
 
 use super::counters::Counters;
-use crate::engine::Report;
+use crate::report::Report;
 use crate::rules::evidence::{Meaning, Reading};
 use crate::rules::RuleSet;
 
@@ -72,7 +72,7 @@ pub fn attach(
                         rule: rule.id.clone(),
                         counter: spec.counter.clone(),
                         value,
-                        since: if Counters::is_now(&spec.counter) {
+                        since: if crate::counters::is_now(&spec.counter) {
                             "now"
                         } else {
                             since

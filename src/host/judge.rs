@@ -10,71 +10,28 @@
 use super::evidence::{self, Evidence};
 use super::identify::{identify, Candidate, Match};
 use super::{read, HostError, HostSnapshot, HostSource};
-use crate::config::{looks_like_default, NodeConfig, SourceKindOut, Value};
-use crate::engine::{self, Report};
+use crate::config::{looks_like_default, SourceKindOut};
+use crate::judge::{self, Layer, Overlay, Request};
 use crate::kernel::{self, KernelVersion};
+use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::source::{Location, SourceMap};
 use crate::topology;
-use std::collections::BTreeMap;
 use std::path::Path;
 
-/// One node's values as read from its host.
-#[derive(Debug, Clone)]
-pub struct LiveValues {
-    pub node: String,
-    pub kernel: Option<KernelVersion>,
-    pub values: BTreeMap<&'static str, String>,
-    /// Keys the host does not have (no file under /proc/sys).
-    pub absent: Vec<&'static str>,
-}
-
-impl LiveValues {
-    pub fn new(node: &str, s: &HostSnapshot) -> LiveValues {
-        LiveValues {
-            node: node.to_string(),
-            kernel: s.kernel(),
-            values: s.values.clone(),
-            absent: s
-                .unreadable
-                .iter()
-                .filter(|(_, why)| **why == super::Unreadable::Absent)
-                .map(|(k, _)| *k)
-                .collect(),
-        }
-    }
-
-    /// Puts the host's values into a node's configuration.
-    pub fn apply(&self, cfg: &mut NodeConfig) {
-        for (key, value) in &self.values {
-            let Some(spec) = kernel::spec(key) else {
-                continue;
-            };
-            cfg.values.insert(
-                spec.key,
-                Value {
-                    printed: Some(value.clone()),
-                    written: Some(value.clone()),
-                    kind: SourceKindOut::Live,
-                    span: None,
-                    present: true,
-                    // As for dumps: "set" means configured, not equal to the kernel's default.
-                    set: !looks_like_default(spec, cfg.kernel, value),
-                    default_note: None,
-                },
-            );
-        }
-        // A default the host does not have is not a value of this node; a declared value stays,
-        // since the file still tries to set it.
-        for key in &self.absent {
-            if cfg
-                .values
-                .get(key)
-                .is_some_and(|v| v.kind == SourceKindOut::Default)
-            {
-                cfg.values.remove(key);
-            }
-        }
+/// The layer a host's values make over its node: the values read replace the declared ones,
+/// its release is the node's kernel, and keys it does not have drop their defaults.
+fn live_layer(s: &HostSnapshot) -> Layer {
+    Layer {
+        kernel: s.kernel(),
+        read: s.values.clone(),
+        absent: s
+            .unreadable
+            .iter()
+            .filter(|(_, why)| **why == super::Unreadable::Absent)
+            .map(|(k, _)| *k)
+            .collect(),
+        written: Vec::new(),
     }
 }
 
@@ -138,15 +95,15 @@ fn describe_host(s: &HostSnapshot) -> String {
 /// declared values are judged, exactly as without host mode, and `unmatched` says why.
 pub fn judge_topology(
     path: &Path,
-    eopts: &engine::Options,
+    eopts: &judge::Options,
     opts: &HostOptions,
     rules: &RuleSet,
     sources: &mut SourceMap,
 ) -> Result<(Report, Option<HostRun>), HostError> {
-    let loaded = engine::load_topology(path, eopts, sources)?;
+    let loaded = judge::load_topology(path, eopts, sources)?;
     let Some(topo) = loaded.topology.as_ref().filter(|_| !loaded.has_errors()) else {
         return Ok((
-            engine::judge_loaded_topology(loaded, eopts, None, rules, sources)?,
+            judge::judge(Request::topology(loaded), eopts, rules, sources)?,
             None,
         ));
     };
@@ -186,7 +143,7 @@ pub fn judge_topology(
                 "{why}; give --node NAME to say which node it is"
             )));
         }
-        let report = engine::judge_loaded_topology(loaded, eopts, None, rules, sources)?;
+        let report = judge::judge(Request::topology(loaded), eopts, rules, sources)?;
         return Ok((
             report,
             Some(HostRun {
@@ -209,9 +166,14 @@ pub fn judge_topology(
     let declared_kernel = topo
         .node(&matched.node)
         .and_then(|(i, _)| topo.kernel_of(i));
-    let live = LiveValues::new(&matched.node, &snapshot);
-    let declared = engine::judge_loaded_topology(loaded.clone(), eopts, None, rules, sources)?;
-    let report = engine::judge_loaded_topology(loaded, eopts, Some(&live), rules, sources)?;
+    let live = Overlay::default().with(&matched.node, live_layer(&snapshot));
+    let declared = judge::judge(Request::topology(loaded.clone()), eopts, rules, sources)?;
+    let report = judge::judge(
+        Request::topology(loaded).with_overlay(live),
+        eopts,
+        rules,
+        sources,
+    )?;
     let live_kernel = report
         .nodes
         .iter()
@@ -278,45 +240,4 @@ fn drift(
         });
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{self, KernelOrigin};
-
-    #[test]
-    fn live_values_replace_declared_ones_and_defaults_count_as_unset() {
-        let k = KernelVersion::new(6, 8);
-        let mut cfg = config::resolve("lb", k, KernelOrigin::Live, None, &[], &mut Vec::new());
-        assert!(
-            cfg.value("net.ipv4.tcp_tw_reuse_delay").is_none(),
-            "6.8 has no reuse delay"
-        );
-        let live = LiveValues {
-            node: "lb".into(),
-            kernel: Some(k),
-            values: [
-                ("net.ipv4.tcp_tw_reuse", "1".to_string()),
-                ("net.ipv4.tcp_timestamps", "1".to_string()),
-                ("net.ipv4.tcp_max_tw_buckets", "262144".to_string()),
-            ]
-            .into_iter()
-            .collect(),
-            absent: vec!["net.ipv4.ip_local_reserved_ports"],
-        };
-        live.apply(&mut cfg);
-        let reuse = cfg.value("net.ipv4.tcp_tw_reuse").unwrap();
-        assert_eq!((reuse.kind, reuse.set), (SourceKindOut::Live, true));
-        let ts = cfg.value("net.ipv4.tcp_timestamps").unwrap();
-        assert_eq!(
-            (ts.kind, ts.set),
-            (SourceKindOut::Live, false),
-            "the default is not set"
-        );
-        // A power of two is the memory-dependent default, not a choice.
-        assert!(!cfg.value("net.ipv4.tcp_max_tw_buckets").unwrap().set);
-        // A default the host does not have is dropped.
-        assert!(cfg.value("net.ipv4.ip_local_reserved_ports").is_none());
-    }
 }

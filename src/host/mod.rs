@@ -7,9 +7,9 @@
 //! it ([`read`]): a twlint snapshot (`twlint snapshot --out`), an sosreport tree, or any copy of
 //! `/proc`. Every capture keeps the files it was made from verbatim, so one replay path serves
 //! all three, and a snapshot written here ([`snapshot`]) is judged elsewhere exactly as it was
-//! here. `identify` decides which node of a topology this host is, `judge` runs the engine with
-//! the live values of that node, and `evidence` attaches counters to the verdicts they bear on,
-//! as declared in the rule files.
+//! here. `identify` decides which node of a topology this host is, `judge` judges the topology
+//! with that node's live values laid over its declared ones (a `crate::judge::Overlay`), and
+//! `evidence` attaches counters to the verdicts they bear on, as declared in the rule files.
 //!
 //! Nothing here ever writes a sysctl: the only writes are a snapshot's files in the folder the
 //! user named.
@@ -173,10 +173,10 @@ impl HostSnapshot {
             if capture.caveat.is_some() {
                 self.counters
                     .sockets
-                    .remove(sockets::MAX_TUPLE_PORTS_IN_USE);
+                    .remove(crate::counters::MAX_TUPLE_PORTS_IN_USE);
                 self.counters
                     .sockets
-                    .remove(sockets::MAX_TUPLE_PORTS_PERCENT);
+                    .remove(crate::counters::MAX_TUPLE_PORTS_PERCENT);
             }
         }
         self.sockets = Some(capture);

@@ -10,6 +10,9 @@
 //! TcpExt counters (`close_wait`, `max_tuple_ports_in_use`, ...): the sockets now, not totals.
 
 use super::{HostError, Origin};
+use crate::counters::{
+    CLOSE_WAIT, MAX_TUPLE_PORTS_IN_USE, MAX_TUPLE_PORTS_PERCENT, TIME_WAIT_BUCKETS_PERCENT,
+};
 use crate::sockets::{self, SocketSummary};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,24 +23,6 @@ pub const FILE: &str = "sockets.json";
 /// Largest `sockets.json` read back: a summary grows with peers, never with sockets; 64 MiB is
 /// hundreds of thousands of peers.
 const MAX_FILE: u64 = 64 << 20;
-
-/// CLOSE_WAIT sockets now.
-pub const CLOSE_WAIT: &str = "close_wait";
-/// Local ports of the range held on the busiest (local, remote, remote port) tuple.
-pub const MAX_TUPLE_PORTS_IN_USE: &str = "max_tuple_ports_in_use";
-/// The same, in percent of the ports usable per tuple (rounded down).
-pub const MAX_TUPLE_PORTS_PERCENT: &str = "max_tuple_ports_percent";
-/// TIME_WAIT sockets now in percent of the live `tcp_max_tw_buckets` (rounded down); only when
-/// that value was read.
-pub const TIME_WAIT_BUCKETS_PERCENT: &str = "time_wait_buckets_percent";
-
-/// The figures rule files may cite, in report order.
-pub const FIGURES: &[&str] = &[
-    CLOSE_WAIT,
-    MAX_TUPLE_PORTS_IN_USE,
-    MAX_TUPLE_PORTS_PERCENT,
-    TIME_WAIT_BUCKETS_PERCENT,
-];
 
 /// The socket view of one host, or why there is none.
 #[derive(Debug, Clone, PartialEq)]

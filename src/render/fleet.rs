@@ -1,9 +1,9 @@
 //! The fleet summary of a run over many hosts, in the human and JSON formats: which hosts have
-//! which dangerous settings (see [`crate::fleet::Fleet`]).
+//! which dangerous settings (see [`crate::report::Fleet`]).
 
 use super::human::{paint, short_key};
 use super::Style;
-use crate::fleet::Fleet;
+use crate::report::Fleet;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 

@@ -3,7 +3,7 @@
 //! Related places and the fix follow as `note:` lines, as GCC prints them.
 
 use crate::diag::Severity;
-use crate::engine::Report;
+use crate::report::Report;
 use crate::source::SourceMap;
 use std::io::{self, Write};
 
@@ -35,7 +35,7 @@ pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result
         let node = d
             .node
             .as_ref()
-            .filter(|_| r.mode == crate::engine::Mode::Topology)
+            .filter(|_| r.mode == crate::report::Mode::Topology)
             .map(|n| format!("{n}: "))
             .unwrap_or_default();
         writeln!(

@@ -7,7 +7,7 @@
 //! twlint from the repository root with relative paths for the annotations to land.
 
 use crate::diag::{Diagnostic, Severity};
-use crate::engine::Report;
+use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::source::SourceMap;
 use std::io::{self, Write};
@@ -84,7 +84,7 @@ pub fn write(
     rules: &RuleSet,
     r: &Report,
 ) -> io::Result<()> {
-    let topology = r.mode == crate::engine::Mode::Topology;
+    let topology = r.mode == crate::report::Mode::Topology;
     for d in &r.diagnostics {
         writeln!(out, "{}", line(sources, rules, topology, d))?;
     }

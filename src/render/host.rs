@@ -6,11 +6,11 @@
 use super::human::paint;
 use super::Style;
 use crate::config::SourceKindOut;
-use crate::engine::Report;
+use crate::report::Report;
 use crate::host::evidence::Evidence;
 use crate::host::judge::HostRun;
 use crate::host::{self, HostSnapshot, Origin};
-use crate::rules::eval::format_number;
+use crate::number::format_number;
 use crate::source::SourceMap;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -122,7 +122,7 @@ pub fn write_human(
         )?;
     }
     let c = &s.counters;
-    let mut parts: Vec<String> = host::counters::TCPEXT
+    let mut parts: Vec<String> = crate::counters::TCPEXT
         .iter()
         .filter_map(|n| c.tcpext.get(*n).map(|v| format!("{n} {v}")))
         .collect();
@@ -140,7 +140,7 @@ pub fn write_human(
         )?;
     }
     if let Some(r) = &c.rates {
-        let rates: Vec<String> = host::counters::TCPEXT
+        let rates: Vec<String> = crate::counters::TCPEXT
             .iter()
             .filter_map(|n| {
                 r.delta.get(*n).map(|d| {
@@ -461,7 +461,7 @@ pub fn write_host(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
         writeln!(out, "  {k}: {}", why.reason())?;
     }
     let c = &s.counters;
-    let mut parts: Vec<String> = host::counters::TCPEXT
+    let mut parts: Vec<String> = crate::counters::TCPEXT
         .iter()
         .filter_map(|n| c.tcpext.get(*n).map(|v| format!("{n} {v}")))
         .collect();

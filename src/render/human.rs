@@ -6,8 +6,8 @@
 
 use super::Style;
 use crate::diag::{Diagnostic, Severity, Verdict};
-use crate::engine::{HopSummary, Mode, Report, VerdictEntry};
-use crate::rules::eval::format_number;
+use crate::number::format_number;
+use crate::report::{HopSummary, Mode, Report, VerdictEntry};
 use crate::source::{FileId, SourceMap};
 use ariadne::{Color, Config, IndexType, Label, ReportKind};
 use std::collections::HashMap;
@@ -523,7 +523,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
     write_diagnostics(out, style, sources, &r.diagnostics)?;
     let errors = r.diagnostics_of(Severity::Error);
     let warnings = r.diagnostics_of(Severity::Warning);
-    if let Some(fleet) = crate::fleet::Fleet::of(r) {
+    if let Some(fleet) = crate::report::Fleet::of(r) {
         super::fleet::write_human(out, style, &fleet)?;
     }
     if r.fatal {
@@ -577,7 +577,7 @@ pub fn write_diagnostics(
     // written in order.
     const BATCH: usize = 32;
     let batches: Vec<&[Diagnostic]> = diags.chunks(BATCH).collect();
-    let drawn = crate::fleet::par_map(&batches, |batch| {
+    let drawn = crate::pool::par_map(&batches, |batch| {
         let mut buf = Vec::new();
         let mut cache = SourceCache::new();
         for d in *batch {

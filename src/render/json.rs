@@ -7,9 +7,9 @@
 //! keeps them.
 
 use crate::diag::Diagnostic;
-use crate::engine::{Mode, Report, VerdictEntry};
 use crate::facts::HopFacts;
-use crate::rules::eval::format_number;
+use crate::number::format_number;
+use crate::report::{Mode, Report, VerdictEntry};
 use crate::source::{SourceMap, Span};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
@@ -92,7 +92,7 @@ fn num(f: f64) -> Value {
         .unwrap_or_else(|_| json!(s.parse::<f64>().unwrap_or(f)))
 }
 
-fn hop(h: &crate::engine::HopSummary) -> Value {
+fn hop(h: &crate::report::HopSummary) -> Value {
     let c: &HopFacts = &h.client;
     json!({
         "link": h.link,
@@ -172,7 +172,7 @@ fn report_without_verdicts(sources: &SourceMap, r: &Report, diagnostics: bool) -
         });
     }
     // Only with several hosts, so single-host and topology reports keep their shape.
-    if let (Some(fleet), Some(obj)) = (crate::fleet::Fleet::of(r), out.as_object_mut()) {
+    if let (Some(fleet), Some(obj)) = (crate::report::Fleet::of(r), out.as_object_mut()) {
         obj.insert("fleet".into(), super::fleet::json(&fleet));
     }
     out
@@ -261,7 +261,7 @@ fn pretty_array<V: Serialize>(len: usize, element: impl Fn(usize) -> V + Sync) -
         .step_by(BATCH)
         .map(|at| at..(at + BATCH).min(len))
         .collect();
-    let written = crate::fleet::par_map(&batches, |batch| {
+    let written = crate::pool::par_map(&batches, |batch| {
         let mut out = Vec::new();
         let mut one = Vec::new();
         for i in batch.clone() {

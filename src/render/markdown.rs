@@ -8,8 +8,8 @@
 
 use crate::config::SourceKindOut;
 use crate::diag::{Diagnostic, Severity, Verdict};
-use crate::engine::{HopSummary, Mode, Report, VerdictEntry};
-use crate::rules::eval::format_number;
+use crate::number::format_number;
+use crate::report::{HopSummary, Mode, Report, VerdictEntry};
 use crate::rules::RuleSet;
 use crate::source::SourceMap;
 use crate::suppress::{Kind, Suppression};

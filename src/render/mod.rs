@@ -1,4 +1,4 @@
-//! Renderers: a [`Report`](crate::engine::Report) to bytes, in one format each.
+//! Renderers: a [`Report`](crate::report::Report) to bytes, in one format each.
 //!
 //! Renderers only format; every judgement is already in the report. They write to any
 //! `io::Write`, so the CLI decides where output goes and tests capture it. `human` and `json`

@@ -9,7 +9,7 @@
 //! families without touching the ones here.
 
 use crate::diag::Verdict;
-use crate::engine::Report;
+use crate::report::Report;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -218,8 +218,8 @@ pub fn families(r: &Report) -> Vec<Family> {
             (
                 "mode",
                 match r.mode {
-                    crate::engine::Mode::Files => "files",
-                    crate::engine::Mode::Topology => "topology",
+                    crate::report::Mode::Files => "files",
+                    crate::report::Mode::Topology => "topology",
                 }
                 .into(),
             ),

@@ -5,7 +5,7 @@
 //! read it. The output is validated against the official schema in `tests/formats.rs`.
 
 use crate::diag::{Diagnostic, Severity};
-use crate::engine::Report;
+use crate::report::Report;
 use crate::rules::{Check, Example, Rule, RuleSet};
 use crate::source::{SourceMap, Span};
 use crate::suppress::Suppression;

@@ -7,6 +7,7 @@
 use super::program::Program;
 use super::{Template, TemplatePart};
 use crate::facts::{HopFacts, NodeFacts};
+use crate::number::format_number;
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::{Context, Value};
@@ -141,19 +142,6 @@ pub fn display(v: &Value) -> String {
     }
 }
 
-/// `470.5333` → `470.5`, `28232.0` → `28232`, `1500.0` → `1500`.
-pub fn format_number(f: f64) -> String {
-    if !f.is_finite() {
-        return f.to_string();
-    }
-    if (f - f.round()).abs() < 1e-9 || f.abs() >= 1000.0 {
-        format!("{}", f.round() as i64)
-    } else {
-        let s = format!("{f:.1}");
-        s.trim_end_matches(".0").to_string()
-    }
-}
-
 /// Renders a template; a hole that fails to evaluate is an error in the rule.
 pub fn render(t: &Template, ctx: &Context) -> Result<String, String> {
     let mut out = String::new();
@@ -172,15 +160,6 @@ pub fn render(t: &Template, ctx: &Context) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_read_naturally() {
-        assert_eq!(format_number(470.5333), "470.5");
-        assert_eq!(format_number(28232.0), "28232");
-        assert_eq!(format_number(2.0), "2");
-        assert_eq!(format_number(0.25), "0.2");
-        assert_eq!(format_number(1234.6), "1235");
-    }
 
     #[test]
     fn cel_compares_floats_with_integers() {

@@ -3,16 +3,15 @@
 //!
 //! Each item names a counter (a TcpExt counter of `/proc/net/netstat` or `time_wait`, the
 //! TIME_WAIT count of `/proc/net/sockstat`, or a figure of the socket view such as
-//! `close_wait`: `crate::host::sockets::FIGURES`), whether it `supports` or `contradicts` the verdict,
+//! `close_wait`: `crate::counters::FIGURES`), whether it `supports` or `contradicts` the verdict,
 //! a CEL condition over the reading, and a note. In host mode, when the rule gives a verdict on
 //! the host's node, every item whose counter this kernel has and whose condition holds is
 //! attached to that verdict.
 
 use super::load::{check_fields, err, locate, recode, scalar};
 use super::{Template, TemplatePart};
+use crate::counters::{FIGURES, TCPEXT, TIME_WAIT};
 use crate::diag::{did_you_mean, Diagnostic};
-use crate::host::counters::{TCPEXT, TIME_WAIT};
-use crate::host::sockets::FIGURES;
 use crate::source::Spanned;
 use crate::yaml::YamlNode;
 use cel::Context;

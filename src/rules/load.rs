@@ -100,7 +100,7 @@ pub fn load_catalog(
     let shipped = EMBEDDED.len();
     let numbered: Vec<(usize, &(String, FileId))> = ids.iter().enumerate().collect();
     let shared: &SourceMap = sources;
-    let loaded = crate::fleet::par_map(&numbered, |(n, (path, id))| {
+    let loaded = crate::pool::par_map(&numbered, |(n, (path, id))| {
         let mut diags = Vec::new();
         let text = &shared.get(*id).text;
         let shipped = (*n < shipped).then(|| EMBEDDED_EVENTS.get(*n).copied().flatten());

@@ -3,7 +3,7 @@
 
 use super::summary::*;
 use super::TcpState;
-use crate::rules::eval::format_number;
+use crate::number::format_number;
 use std::io::{self, Write};
 use std::net::IpAddr;
 

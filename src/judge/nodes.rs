@@ -1,0 +1,273 @@
+//! Nodes: what each judged node is before any rule runs. A node's kernel (one precedence for
+//! every kind of input), its effective values (its sysctl files, inline `set:` values and its
+//! overlay, resolved by `crate::config`), its facts, and how the report presents it.
+//!
+//! Nodes of a topology that read the same files share one parsed set, so a file's diagnostics
+//! appear once however many nodes use it.
+
+use super::diagnostics::node_diags;
+use super::overlay::{Layer, Overlay};
+use super::Options;
+use crate::config::{self, InlineValue, KernelOrigin, NodeConfig, ASSUMED_KERNEL};
+use crate::diag::Diagnostic;
+use crate::error::Result;
+use crate::facts::{self, LinkInfo, NodeFacts, NodeInfo};
+use crate::kernel::KernelVersion;
+use crate::report::NodeSummary;
+use crate::rules::eval;
+use crate::source::SourceMap;
+use crate::sysctl::{self, SysctlSet};
+use crate::topology::{self, Topology};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Everything needed to judge one node's keys.
+pub(super) struct NodeState {
+    pub cfg: NodeConfig,
+    pub facts: NodeFacts,
+    pub cel: eval::CelFacts,
+}
+
+impl NodeState {
+    pub fn new(cfg: NodeConfig, facts: NodeFacts) -> NodeState {
+        NodeState {
+            cel: eval::to_cel_node(&facts),
+            cfg,
+            facts,
+        }
+    }
+}
+
+/// What the input says about a node's kernel, by source.
+#[derive(Default)]
+pub(super) struct KernelClaims {
+    /// The node's own `kernel:` in a topology.
+    pub node: Option<KernelVersion>,
+    /// The topology's `defaults.kernel`.
+    pub defaults: Option<KernelVersion>,
+    /// `kernel.osrelease` in a dump the node reads.
+    pub dump: Option<KernelVersion>,
+}
+
+impl KernelClaims {
+    /// Reads the release a set's dump carries, if any.
+    pub fn with_dump_of(mut self, set: Option<&SysctlSet>) -> KernelClaims {
+        self.dump = set
+            .and_then(|s| s.kernel_release())
+            .and_then(|r| KernelVersion::parse(&r.value));
+        self
+    }
+}
+
+/// The kernel a node is judged for, and where that came from. `--kernel` wins over everything;
+/// the release of the host whose values lie over the node comes next, then what the topology
+/// says (the node's own, then its defaults), then a dump's `kernel.osrelease`, then
+/// `.twlint.yaml`'s `kernel`, and last the newest kernel twlint knows.
+pub(super) fn kernel_of(
+    opts: &Options,
+    layer: Option<&Layer>,
+    claims: &KernelClaims,
+) -> (KernelVersion, KernelOrigin) {
+    let said = [
+        (opts.kernel, KernelOrigin::Flag),
+        (layer.and_then(|l| l.kernel), KernelOrigin::Live),
+        (claims.node, KernelOrigin::Node),
+        (claims.defaults, KernelOrigin::Defaults),
+        (claims.dump, KernelOrigin::Dump),
+        (opts.default_kernel, KernelOrigin::Config),
+    ];
+    said.into_iter()
+        .find_map(|(k, origin)| k.map(|k| (k, origin)))
+        .unwrap_or((ASSUMED_KERNEL, KernelOrigin::Assumed))
+}
+
+/// Resolves one node's values: its set, then its inline values, then what its overlay writes,
+/// then what its overlay read from a host in place of all of those.
+fn resolve(
+    name: &str,
+    kernel: (KernelVersion, KernelOrigin),
+    set: Option<&SysctlSet>,
+    mut inline: Vec<InlineValue>,
+    layer: Option<&Layer>,
+    diags: &mut Vec<Diagnostic>,
+) -> NodeConfig {
+    if let Some(l) = layer {
+        inline.extend(l.written.iter().cloned());
+    }
+    let mut cfg = config::resolve(name, kernel.0, kernel.1, set, &inline, diags);
+    if let Some(l) = layer {
+        l.apply_read(&mut cfg);
+    }
+    cfg
+}
+
+/// The paths of the files a set was read from, for the report.
+fn source_paths(set: Option<&SysctlSet>, sources: &SourceMap) -> Vec<String> {
+    set.map(|s| {
+        s.files
+            .iter()
+            .map(|f| sources.get(f.file).path.clone())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// A sysctl set judged on its own: a node named after it, with no role and no topology.
+pub(super) fn set_node(
+    name: &str,
+    set: &SysctlSet,
+    opts: &Options,
+    overlay: &Overlay,
+    sources: &SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> (NodeState, NodeSummary) {
+    node_diags(name, set, diags);
+    let layer = overlay.get(name);
+    let claims = KernelClaims::default().with_dump_of(Some(set));
+    let kernel = kernel_of(opts, layer, &claims);
+    let cfg = resolve(name, kernel, Some(set), Vec::new(), layer, diags);
+    let facts = facts::node_facts(&cfg, &NodeInfo::default());
+    let summary = NodeSummary {
+        name: name.to_string(),
+        role: "generic".into(),
+        kernel: kernel.0,
+        kernel_origin: kernel.1,
+        sources: source_paths(Some(set), sources),
+    };
+    (NodeState::new(cfg, facts), summary)
+}
+
+/// Every node of a topology, in its order, ready to be judged: the facts include the
+/// topology's aggregates (what the links bring to each node).
+pub(super) struct TopologyNodes {
+    pub states: Vec<NodeState>,
+    pub summaries: Vec<NodeSummary>,
+    pub links: Vec<LinkInfo>,
+}
+
+/// Reads each node's files (once per distinct list of files), resolves its values and derives
+/// its facts.
+pub(super) fn topology_nodes(
+    topo: &Topology,
+    opts: &Options,
+    overlay: &Overlay,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<TopologyNodes> {
+    let mut sets = NodeSets::default();
+    let mut configs: Vec<NodeConfig> = Vec::new();
+    // The facts become CEL values only once the topology's aggregates are in (converting them
+    // is a good part of judging a node).
+    let mut all_facts: Vec<NodeFacts> = Vec::new();
+    let mut summaries = Vec::new();
+    for node in &topo.nodes {
+        let set = sets.read(node, topo, opts, sources, diags)?;
+        let set = set.map(|i| &sets.sets[i]);
+        let layer = overlay.get(&node.name.value);
+        let claims = KernelClaims {
+            node: node.kernel.as_ref().map(|k| k.value),
+            defaults: topo.default_kernel.as_ref().map(|k| k.value),
+            dump: None,
+        }
+        .with_dump_of(set);
+        let kernel = kernel_of(opts, layer, &claims);
+        let cfg = resolve(
+            &node.name.value,
+            kernel,
+            set,
+            inline_values(node),
+            layer,
+            diags,
+        );
+        let info = NodeInfo {
+            role: node.role.value.as_str().to_string(),
+            listen: node.listen.iter().map(|p| p.value).collect(),
+            addresses: node.addresses.iter().map(|a| a.value.clone()).collect(),
+        };
+        summaries.push(NodeSummary {
+            name: node.name.value.clone(),
+            role: info.role.clone(),
+            kernel: kernel.0,
+            kernel_origin: kernel.1,
+            sources: source_paths(set, sources),
+        });
+        all_facts.push(facts::node_facts(&cfg, &info));
+        configs.push(cfg);
+    }
+    let links = links_of(topo);
+    facts::aggregate(&mut all_facts, &links);
+    let states = configs
+        .into_iter()
+        .zip(all_facts)
+        .map(|(cfg, facts)| NodeState::new(cfg, facts))
+        .collect();
+    Ok(TopologyNodes {
+        states,
+        summaries,
+        links,
+    })
+}
+
+/// The sysctl sets a topology's nodes read: nodes that name the same files share one set (and
+/// its diagnostics appear once).
+#[derive(Default)]
+struct NodeSets {
+    sets: Vec<SysctlSet>,
+    by_files: HashMap<Vec<PathBuf>, usize>,
+}
+
+impl NodeSets {
+    /// The set a node reads, read now if no node before it named the same files; `None` for a
+    /// node without files.
+    fn read(
+        &mut self,
+        node: &topology::Node,
+        topo: &Topology,
+        opts: &Options,
+        sources: &mut SourceMap,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Result<Option<usize>> {
+        let files: Vec<PathBuf> = node.sysctl_files.iter().map(|f| f.value.clone()).collect();
+        if files.is_empty() {
+            return Ok(None);
+        }
+        if let Some(&i) = self.by_files.get(&files) {
+            return Ok(Some(i));
+        }
+        let jail = (!opts.allow_outside_paths).then_some(topo.dir.as_path());
+        let set = sysctl::load_within(&files, sources, jail)?;
+        node_diags(&node.name.value, &set, diags);
+        self.sets.push(set);
+        self.by_files.insert(files, self.sets.len() - 1);
+        Ok(Some(self.sets.len() - 1))
+    }
+}
+
+/// A node's inline `set:` values, keys written with dots.
+fn inline_values(node: &topology::Node) -> Vec<InlineValue> {
+    node.sysctl_set
+        .iter()
+        .map(|(k, v)| InlineValue {
+            key: k.value.replace('/', "."),
+            key_span: k.span,
+            value: v.value.clone(),
+            value_span: v.span,
+        })
+        .collect()
+}
+
+/// The shape of each link, as facts need it.
+fn links_of(topo: &Topology) -> Vec<LinkInfo> {
+    topo.links
+        .iter()
+        .map(|l| LinkInfo {
+            name: l.name(),
+            from: l.from_idx,
+            to: l.to_idx,
+            port: l.port.value,
+            via_nat: l.via_idx.is_some(),
+            client_closes: l.client_closes(),
+            rate: l.rate.as_ref().map(|r| r.value),
+        })
+        .collect()
+}

@@ -1,0 +1,315 @@
+//! Verdicts: every judged key of every node, by the rules of the catalog, on each side of each
+//! hop of a topology or on a node of its own. Each key keeps the worst verdict any rule gives it
+//! on that (link, node), with the rule's message, help, extra labels and fix.
+
+use super::diagnostics::LabelKey;
+use super::nodes::NodeState;
+use crate::config::{self, NodeConfig};
+use crate::diag::{Label, Verdict};
+use crate::error::{Error, Result};
+use crate::facts::{self, LinkInfo};
+use crate::report::{HopSummary, VerdictEntry};
+use crate::rules::eval::{self, KeyVars};
+use crate::rules::{RuleSet, Scope};
+use crate::topology::Topology;
+use std::collections::HashMap;
+
+/// A rule whose condition or message fails at run time is a bug in that rule file.
+#[derive(Debug, thiserror::Error)]
+#[error("rule {rule} ({path}) failed on {subject}: {message}")]
+pub struct RuleFailure {
+    pub rule: String,
+    pub path: String,
+    pub subject: String,
+    pub message: String,
+}
+
+/// One key judged on one node: the worst verdict any rule gives, with what the report says.
+struct Judged {
+    verdict: Verdict,
+    rule: Option<(String, String)>,
+    reason: String,
+    help: Option<String>,
+    labels: Vec<Label>,
+    fix: Vec<(String, String)>,
+}
+
+/// The variables a rule sees for one key of a node.
+fn key_vars(cfg: &NodeConfig, key: &'static str) -> Option<KeyVars> {
+    let v = cfg.value(key)?;
+    let shown = v
+        .printed
+        .clone()
+        .or_else(|| v.written.clone())
+        .unwrap_or_default();
+    Some(KeyVars {
+        key: key.to_string(),
+        num: shown
+            .split_ascii_whitespace()
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0),
+        value: shown,
+        set: v.set,
+        present: v.present,
+        source: v.kind.as_str().to_string(),
+    })
+}
+
+/// Runs every rule of `key` on a node (on one side of a hop when `peer` is given) and keeps the
+/// worst verdict.
+fn judge_key(
+    rules: &RuleSet,
+    key: &'static str,
+    node: &NodeState,
+    peer: Option<&NodeState>,
+    base: &cel::Context<'_, '_>,
+    subject: &str,
+) -> std::result::Result<Option<Judged>, RuleFailure> {
+    let Some(vars) = key_vars(&node.cfg, key) else {
+        return Ok(None);
+    };
+    let ctx = eval::key_scope(base, &vars);
+    let mut best: Option<Judged> = None;
+    for (rule, cel_rule) in rules.for_key(key) {
+        if cel_rule.scope == Scope::Hop && peer.is_none() {
+            continue;
+        }
+        let fail = |message: String| RuleFailure {
+            rule: rule.id.clone(),
+            path: rule.path.clone(),
+            subject: subject.to_string(),
+            message,
+        };
+        if !eval::condition(&cel_rule.when, &ctx).map_err(fail)? {
+            continue;
+        }
+        if best.as_ref().is_some_and(|b| b.verdict >= cel_rule.verdict) {
+            continue;
+        }
+        let reason = eval::render(&cel_rule.message, &ctx).map_err(fail)?;
+        let help = eval::render(&cel_rule.help, &ctx).map_err(fail)?;
+        let mut labels = Vec::new();
+        for l in &cel_rule.labels {
+            if let Some(w) = &l.when {
+                if !eval::condition(w, &ctx).map_err(fail)? {
+                    continue;
+                }
+            }
+            let owner = if l.on_peer { peer } else { Some(node) };
+            if let Some(span) = owner.and_then(|o| o.cfg.value(&l.key)).and_then(|v| v.span) {
+                labels.push(Label::new(span, l.message.clone()));
+            }
+        }
+        let mut fix = Vec::new();
+        for (k, t) in &cel_rule.fix {
+            fix.push((k.clone(), eval::render(t, &ctx).map_err(fail)?));
+        }
+        best = Some(Judged {
+            verdict: cel_rule.verdict,
+            rule: Some((rule.id.clone(), rule.name.clone())),
+            reason,
+            help: Some(help),
+            labels,
+            fix,
+        });
+    }
+    Ok(Some(best.unwrap_or_else(|| {
+        let v = node.cfg.value(key).expect("checked above");
+        Judged {
+            verdict: Verdict::Safe,
+            rule: None,
+            reason: if node.facts.unseen {
+                "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into()
+            } else if v.set {
+                "no rule objects to this value here".into()
+            } else {
+                "kernel default; no rule objects to it here".into()
+            },
+            help: None,
+            labels: Vec::new(),
+            fix: Vec::new(),
+        }
+    })))
+}
+
+/// The matrix entry for a judged key.
+fn entry(
+    link: Option<String>,
+    side: Option<&'static str>,
+    node: &NodeState,
+    key: &'static str,
+    j: &Judged,
+) -> VerdictEntry {
+    let v = node.cfg.value(key).expect("judged keys have values");
+    VerdictEntry {
+        link,
+        node: node.cfg.name.clone(),
+        side,
+        key,
+        value: v.printed.clone().or_else(|| v.written.clone()),
+        source: v.kind,
+        span: v.span,
+        verdict: j.verdict,
+        rule: j.rule.as_ref().map(|r| r.0.clone()),
+        rule_name: j.rule.as_ref().map(|r| r.1.clone()),
+        reason: j.reason.clone(),
+        help: j.help.clone(),
+        suppressed: None,
+        level: None,
+        fix: j.fix.clone(),
+    }
+}
+
+/// Judges every in-scope key of a node that is on no hop, collecting its rules' extra labels.
+pub(super) fn judge_node(
+    name: &str,
+    rules: &RuleSet,
+    state: &NodeState,
+    base: &cel::Context<'_, '_>,
+    labels: &mut Vec<(LabelKey, Vec<Label>)>,
+    verdicts: &mut Vec<VerdictEntry>,
+) -> Result<()> {
+    for spec in config::judged_keys() {
+        let subject = format!("{name} / {}", spec.key);
+        let judged = judge_key(rules, spec.key, state, None, base, &subject)
+            .map_err(|e| Error::RuleFailed(e.to_string()))?;
+        if let Some(j) = judged {
+            if let Some((id, _)) = &j.rule {
+                labels.push(((name.to_string(), spec.key, id.clone()), j.labels.clone()));
+            }
+            verdicts.push(entry(None, None, state, spec.key, &j));
+        }
+    }
+    Ok(())
+}
+
+/// What judging a topology's links gives.
+pub(super) struct LinkVerdicts {
+    pub verdicts: Vec<VerdictEntry>,
+    pub hops: Vec<HopSummary>,
+    pub labels: HashMap<LabelKey, Vec<Label>>,
+}
+
+/// Judges every in-scope key on both ends of every link, then the node-level checks of the
+/// endpoints on no link (a removed key is wrong anywhere); nat nodes are middleboxes with no
+/// values judged.
+pub(super) fn judge_topology(
+    topo: &Topology,
+    links: &[LinkInfo],
+    states: &[NodeState],
+    rules: &RuleSet,
+) -> Result<LinkVerdicts> {
+    let mut out = LinkVerdicts {
+        verdicts: Vec::new(),
+        hops: Vec::new(),
+        labels: HashMap::new(),
+    };
+    let root = eval::root_context();
+    let on_a_link = judge_links(topo, links, states, rules, &root, &mut out)?;
+    judge_unlinked(states, &on_a_link, rules, &root, &mut out.verdicts)?;
+    for l in out.labels.values_mut() {
+        l.dedup();
+    }
+    Ok(out)
+}
+
+/// Judges both ends of every link, one hop summary per link; returns which nodes are on one.
+fn judge_links(
+    topo: &Topology,
+    links: &[LinkInfo],
+    states: &[NodeState],
+    rules: &RuleSet,
+    root: &eval::RootContext,
+    out: &mut LinkVerdicts,
+) -> Result<Vec<bool>> {
+    let mut on_a_link = vec![false; states.len()];
+    for (link, l) in links.iter().zip(&topo.links) {
+        let from_role = states[link.from].facts.role.clone();
+        for client_side in [true, false] {
+            let (me, peer) = if client_side {
+                (link.from, link.to)
+            } else {
+                (link.to, link.from)
+            };
+            on_a_link[me] = true;
+            let hop = facts::hop_facts(
+                link,
+                client_side,
+                &states[me].facts,
+                &states[peer].facts,
+                &from_role,
+            );
+            if client_side {
+                out.hops.push(HopSummary {
+                    link: link.name.clone(),
+                    from: l.from.value.clone(),
+                    to: l.to.value.clone(),
+                    port: link.port,
+                    via: l.via.as_ref().map(|v| v.value.clone()),
+                    closes_first: l.closes_first.value.clone(),
+                    rate: link.rate,
+                    client: hop.clone(),
+                });
+            }
+            let hop_cel = eval::to_cel_hop(&hop);
+            let bound = eval::Bound::new(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
+            let base = eval::base_context(root, &bound);
+            let side = if client_side { "client" } else { "server" };
+            for spec in config::judged_keys() {
+                let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
+                let j = judge_key(
+                    rules,
+                    spec.key,
+                    &states[me],
+                    Some(&states[peer]),
+                    &base,
+                    &subject,
+                )
+                .map_err(|e| Error::RuleFailed(e.to_string()))?;
+                if let Some(j) = j {
+                    if let Some((id, _)) = &j.rule {
+                        out.labels
+                            .entry((states[me].cfg.name.clone(), spec.key, id.clone()))
+                            .or_default()
+                            .extend(j.labels.clone());
+                    }
+                    out.verdicts.push(entry(
+                        Some(link.name.clone()),
+                        Some(side),
+                        &states[me],
+                        spec.key,
+                        &j,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(on_a_link)
+}
+
+/// The node-level checks of the endpoints on no link.
+fn judge_unlinked(
+    states: &[NodeState],
+    on_a_link: &[bool],
+    rules: &RuleSet,
+    root: &eval::RootContext,
+    verdicts: &mut Vec<VerdictEntry>,
+) -> Result<()> {
+    for (i, s) in states.iter().enumerate() {
+        if on_a_link[i] || s.facts.role == "nat" {
+            continue;
+        }
+        let bound = eval::Bound::new(&s.cel, None);
+        let base = eval::base_context(root, &bound);
+        for spec in config::judged_keys() {
+            let subject = format!("{} / {}", s.cfg.name, spec.key);
+            if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)
+                .map_err(|e| Error::RuleFailed(e.to_string()))?
+            {
+                verdicts.push(entry(None, None, s, spec.key, &j));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! The thread pool: [`par_map`] spreads independent work (reading, parsing and judging one
+//! host, rendering one batch of rows) over all cores and keeps the results in the items' order.
+//!
+//! It is `std::thread::scope` with a shared counter rather than rayon: the work items are few
+//! (one per host) and of similar size, so a counter that hands out the next index balances them
+//! as well as work stealing would, in thirty lines and without a dependency.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Worker threads for `n` independent items: one per core, never more than there are items.
+fn workers(n: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    cores.min(n).max(1)
+}
+
+/// Applies `f` to every item on all cores and returns the results in the items' order.
+///
+/// A panic in `f` is re-raised on the calling thread as it was, so a bug is reported the same
+/// way with one host or a thousand.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = workers(items.len());
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for h in handles {
+            let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            for (i, r) in done {
+                out[i] = Some(r);
+            }
+        }
+    });
+    out.into_iter()
+        .map(|r| r.expect("every index is handed out exactly once"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn par_map_keeps_the_order_of_the_items() {
+        let items: Vec<u64> = (0..1000).collect();
+        let out = par_map(&items, |&i| {
+            // Uneven work, so threads finish out of order.
+            (0..(i % 7) * 1000).fold(i, |a, b| a.wrapping_add(b % 3))
+                - (0..(i % 7) * 1000).fold(0, |a, b| a + b % 3)
+        });
+        assert_eq!(out, items);
+        assert!(par_map(&[] as &[u8], |&b| b).is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "boom on 13")]
+    fn a_panic_in_a_worker_reaches_the_caller() {
+        let items: Vec<u32> = (0..64).collect();
+        par_map(&items, |&i| {
+            if i == 13 {
+                panic!("boom on {i}");
+            }
+            i
+        });
+    }
+}

@@ -1,0 +1,130 @@
+//! The report: what a run found, as data. Judging (`crate::judge`) fills it in; renderers
+//! (`crate::render`), `advise` and the CLI read it. Nothing here judges or formats.
+//!
+//! A [`Report`] holds the nodes and hops it judged, one [`VerdictEntry`] per key and endpoint
+//! (the matrix), the diagnostics at places in the input, and what suppressions hid; [`Fleet`]
+//! is the summary of a run over many hosts.
+
+mod fleet;
+
+pub use fleet::{Fleet, FleetHost};
+
+use crate::config::{KernelOrigin, SourceKindOut};
+use crate::diag::{Diagnostic, Severity, Verdict};
+use crate::facts::HopFacts;
+use crate::kernel::KernelVersion;
+use crate::source::Span;
+use crate::suppress::{NodeIgnore, Suppression};
+
+/// One verdict of the matrix: a key on one endpoint of one link (or on a linted set).
+#[derive(Debug, Clone)]
+pub struct VerdictEntry {
+    pub link: Option<String>,
+    pub node: String,
+    pub side: Option<&'static str>,
+    pub key: &'static str,
+    pub value: Option<String>,
+    pub source: SourceKindOut,
+    pub span: Option<Span>,
+    pub verdict: Verdict,
+    pub rule: Option<String>,
+    pub rule_name: Option<String>,
+    pub reason: String,
+    pub help: Option<String>,
+    /// Set when a suppression hides this verdict: it stays in the matrix but no longer counts.
+    pub suppressed: Option<Suppression>,
+    /// A `.twlint.yaml` severity override for its rule: what the verdict weighs for `--fail-on`
+    /// (error as dangerous, warning as pointless, info never fails).
+    pub level: Option<Severity>,
+    /// The values a drop-in on this node sets to follow the advice (the rule's `fix`), for
+    /// `twlint advise`; empty when the rule has none.
+    pub fix: Vec<(String, String)>,
+}
+
+/// A node as the report presents it.
+#[derive(Debug, Clone)]
+pub struct NodeSummary {
+    pub name: String,
+    pub role: String,
+    pub kernel: KernelVersion,
+    pub kernel_origin: KernelOrigin,
+    /// Files and dumps its values came from.
+    pub sources: Vec<String>,
+}
+
+/// A hop as the report presents it: the seed article's scheme tables, with the numbers.
+#[derive(Debug, Clone)]
+pub struct HopSummary {
+    pub link: String,
+    pub from: String,
+    pub to: String,
+    pub port: u16,
+    pub via: Option<String>,
+    pub closes_first: String,
+    pub rate: Option<f64>,
+    /// The client side's facts (capacity is a property of the connecting side).
+    pub client: HopFacts,
+}
+
+/// What a run judged: sysctl files and dumps on their own, or a topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Files,
+    Topology,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub mode: Mode,
+    pub topology: Option<String>,
+    pub nodes: Vec<NodeSummary>,
+    pub hops: Vec<HopSummary>,
+    pub verdicts: Vec<VerdictEntry>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The input could not be judged (an invalid topology): exit code 2.
+    pub fatal: bool,
+    /// The topology nodes' `ignore:` entries, applied by the judge with the suppressions of `crate::suppress`.
+    pub ignores: Vec<NodeIgnore>,
+    /// Diagnostics a suppression hid, with what hid them.
+    pub suppressed: Vec<(Diagnostic, Suppression)>,
+    /// The `.twlint.yaml` the run used, set by the caller that read it.
+    pub config: Option<String>,
+}
+
+impl Report {
+    /// Verdicts of this kind that no suppression hides.
+    pub fn count(&self, v: Verdict) -> usize {
+        self.verdicts
+            .iter()
+            .filter(|e| e.verdict == v && e.suppressed.is_none())
+            .count()
+    }
+
+    /// Diagnostics of this severity (suppressed ones are not in `diagnostics`).
+    pub fn diagnostics_of(&self, s: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == s).count()
+    }
+
+    /// Verdicts a suppression hides: they stay in the matrix but count nowhere else.
+    pub fn suppressed_verdicts(&self) -> usize {
+        self.verdicts
+            .iter()
+            .filter(|v| v.suppressed.is_some())
+            .count()
+    }
+
+    /// Whether anything reaches the `--fail-on` threshold.
+    pub fn fails(&self, threshold: Option<Verdict>) -> bool {
+        let Some(t) = threshold else { return false };
+        let sev = t.severity();
+        self.verdicts
+            .iter()
+            .filter(|e| e.suppressed.is_none() && e.verdict != Verdict::Safe)
+            .any(|e| e.level.unwrap_or(e.verdict.severity()) >= sev)
+            || self
+                .diagnostics
+                .iter()
+                .any(|d| d.severity >= sev && d.severity != Severity::Info)
+    }
+}
