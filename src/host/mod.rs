@@ -18,7 +18,6 @@ pub mod counters;
 pub mod evidence;
 pub mod identify;
 pub mod judge;
-pub mod metrics;
 pub mod read;
 pub mod snapshot;
 pub mod sockets;

@@ -527,7 +527,7 @@ pub fn write_prometheus(
     run: Option<&HostRun>,
 ) -> io::Result<()> {
     super::prometheus::write(out, report)?;
-    for f in run.map(host::metrics::families).unwrap_or_default() {
+    for f in run.map(super::host_metrics::families).unwrap_or_default() {
         f.write(out)?;
     }
     Ok(())

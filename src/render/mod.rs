@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod gcc;
 pub mod github;
 pub mod host;
+pub mod host_metrics;
 pub mod human;
 pub mod json;
 pub mod markdown;
