@@ -20,6 +20,7 @@ pub mod error;
 pub mod facts;
 pub mod fleet;
 pub mod host;
+pub mod inputs;
 pub mod kernel;
 pub mod read;
 pub mod render;
