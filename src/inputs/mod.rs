@@ -301,14 +301,20 @@ mod tests {
         assert_eq!(sources.get(host.file).path, dump.display().to_string());
         let read = host.read(&sources);
         assert_eq!(read.kind, SourceKind::Dump);
-        // Only the lines twlint judges are read, each at its place in the dump as written.
+        // Only the lines twlint judges are read, each at its line and column in the dump as
+        // written (the registered text keeps only those lines, so byte offsets are its own).
         let keys: Vec<&str> = read.assignments.iter().map(|a| a.key.value.as_str()).collect();
         assert_eq!(keys, ["kernel.osrelease", "net.ipv4.tcp_fin_timeout"]);
         let fin = &read.assignments[1];
-        let at = text.find("net.ipv4.tcp_fin_timeout").unwrap();
-        assert_eq!((fin.key.span.start, fin.key.span.end), (at, at + 24));
-        assert_eq!(&text[fin.value.span.start..fin.value.span.end], "60");
-        assert_eq!(sources.location(fin.value.span).line, 152);
+        assert_eq!(sources.slice(fin.key.span), "net.ipv4.tcp_fin_timeout");
+        assert_eq!(sources.slice(fin.value.span), "60");
+        let (key_at, value_at) = (
+            sources.location(fin.key.span),
+            sources.location(fin.value.span),
+        );
+        assert_eq!((key_at.line, key_at.column), (152, 1));
+        assert_eq!((value_at.line, value_at.column), (152, 28));
+        assert_eq!(text.lines().nth(151), Some("net.ipv4.tcp_fin_timeout = 60"));
         assert_eq!(read.kernel_release.unwrap().value, "6.8.0-45-generic");
     }
 }
