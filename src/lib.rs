@@ -1,9 +1,10 @@
 //! twlint: a sysctl tuning advisor and linter for the Linux TCP settings that decide what
 //! happens when connections close (TIME_WAIT, CLOSE_WAIT, port exhaustion).
 //!
-//! The library reads sysctl files and dumps (`sysctl`), topologies (`topology`, over `yaml`),
-//! and the rule catalog (`rules`); it resolves each node's effective values (`config`, with the
-//! kernel knowledge in `kernel`), derives per-hop facts (`facts`), evaluates the rules into
+//! The library reads sysctl files, folders and dumps through one seam of readers (`inputs`),
+//! topologies (`topology`, over `yaml`), and the rule catalog (`rules`); it resolves which
+//! assignment wins (`sysctl`) and each node's effective values (`config`, with the kernel
+//! knowledge in `kernel`), derives per-hop facts (`facts`), evaluates the rules into
 //! verdicts and diagnostics (`engine`), and renders reports (`render`). In host mode (`host`) it
 //! reads one machine's live values, identity and counters, or a capture of them; `sockets` is
 //! the socket view of a host (`twlint observe`). It never prints
