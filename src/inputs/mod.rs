@@ -17,8 +17,8 @@ mod conf;
 mod dump;
 pub mod system;
 
-pub use conf::{has_glob, normalize_key};
 pub(crate) use conf::{comment_start, is_quoted, scan_line_with, Line};
+pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
 pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
 
@@ -142,11 +142,14 @@ pub fn read_text(file: FileId, text: &str) -> ParsedFile {
     (reader_for(text).read)(file, text)
 }
 
+/// How a prepared host file is read once registered (what its preparation kept, captured).
+type ReadPrepared = Box<dyn Fn(FileId, &str) -> ParsedFile + Send + Sync>;
+
 /// A file that stands for one host, recognised and prepared before it is registered (see
 /// [`Reader::host`]).
 pub struct HostFile {
     file: SourceFile,
-    read: Box<dyn Fn(FileId, &str) -> ParsedFile + Send + Sync>,
+    read: ReadPrepared,
 }
 
 impl HostFile {
@@ -174,7 +177,7 @@ impl HostFile {
 /// A [`HostFile`] registered in a [`SourceMap`], not read yet.
 pub struct RegisteredHost {
     pub file: FileId,
-    read: Box<dyn Fn(FileId, &str) -> ParsedFile + Send + Sync>,
+    read: ReadPrepared,
 }
 
 impl RegisteredHost {
@@ -303,7 +306,11 @@ mod tests {
         assert_eq!(read.kind, SourceKind::Dump);
         // Only the lines twlint judges are read, each at its line and column in the dump as
         // written (the registered text keeps only those lines, so byte offsets are its own).
-        let keys: Vec<&str> = read.assignments.iter().map(|a| a.key.value.as_str()).collect();
+        let keys: Vec<&str> = read
+            .assignments
+            .iter()
+            .map(|a| a.key.value.as_str())
+            .collect();
         assert_eq!(keys, ["kernel.osrelease", "net.ipv4.tcp_fin_timeout"]);
         let fin = &read.assignments[1];
         assert_eq!(sources.slice(fin.key.span), "net.ipv4.tcp_fin_timeout");

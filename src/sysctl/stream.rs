@@ -12,9 +12,9 @@
 //! its first `=` are found in one pass eight bytes at a time, and [`effective`] looks a key up by
 //! its spelling as written, so only the first line with a spelling pays for its dotted form.
 
-use crate::inputs::{comment_start, is_quoted, scan_line_with, Line};
 use super::resolve::glob_match;
 use super::SourceKind;
+use crate::inputs::{comment_start, is_quoted, scan_line_with, Line};
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 

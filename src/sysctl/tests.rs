@@ -332,8 +332,8 @@ mod sysctl_system_precedence {
     use crate::source::SourceMap;
     use crate::sysctl::{load, SysctlSet, MAX_FILE_SIZE};
     use std::fs;
-    use std::path::{Path, PathBuf};
     use std::os::unix::fs::symlink;
+    use std::path::{Path, PathBuf};
 
     fn write(path: &Path, text: &str) {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
