@@ -222,10 +222,7 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
             Some(c) => (
                 c.value.clone(),
                 match (c.source, c.span) {
-                    (
-                        SourceKindOut::File | SourceKindOut::Dump | SourceKindOut::Inline,
-                        Some(s),
-                    ) => {
+                    (SourceKindOut::Read(_) | SourceKindOut::Inline, Some(s)) => {
                         let l = sources.location(s);
                         Some(format!("{}:{}", l.path, l.line))
                     }

@@ -16,20 +16,26 @@ use std::sync::OnceLock;
 /// Where an effective value came from (`source.kind` in the JSON report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKindOut {
-    File,
+    /// A file an input reader read: a sysctl file (`file`), a dump (`dump`), or any format a
+    /// reader registers (see [`crate::inputs`]).
+    Read(SourceKind),
     Inline,
     Live,
-    Dump,
     Default,
 }
 
 impl SourceKindOut {
+    /// A host's state as the kernel printed it, read from a file (see
+    /// [`SourceKind::printed`]); the live host's values are laid over a node's elsewhere.
+    pub fn is_printed(self) -> bool {
+        matches!(self, SourceKindOut::Read(kind) if kind.is_printed())
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
-            SourceKindOut::File => "file",
+            SourceKindOut::Read(kind) => kind.as_str(),
             SourceKindOut::Inline => "inline",
             SourceKindOut::Live => "live",
-            SourceKindOut::Dump => "dump",
             SourceKindOut::Default => "default",
         }
     }
@@ -182,10 +188,7 @@ pub fn resolve(
     let mut writes: Vec<Write> = Vec::new();
     if let Some(set) = set {
         for file in &set.files {
-            let kind = match file.kind {
-                SourceKind::File => SourceKindOut::File,
-                SourceKind::Dump => SourceKindOut::Dump,
-            };
+            let kind = SourceKindOut::Read(file.kind);
             for a in &file.assignments {
                 if a.glob {
                     // A glob writes every in-scope key it matches that no explicit assignment
@@ -301,8 +304,7 @@ pub fn resolve(
                 }
                 // A dump lists every key, defaults included; `set` means "configured", so a
                 // dump value only counts as set when it differs from the kernel's default.
-                let set =
-                    w.kind != SourceKindOut::Dump || !looks_like_default(spec, kernel, &printed);
+                let set = !w.kind.is_printed() || !looks_like_default(spec, kernel, &printed);
                 values.insert(
                     spec.key,
                     Value {
@@ -382,7 +384,7 @@ fn parity_check(
     kind: SourceKindOut,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if kind == SourceKindOut::Dump {
+    if kind.is_printed() {
         return;
     }
     let mut it = printed.split(' ').filter_map(|p| p.parse::<i64>().ok());
@@ -417,7 +419,7 @@ fn check_unknown(
 ) {
     // A dump lists what the kernel has; nothing in it can be unknown to that kernel.
     // `reported` holds every key looked at and, past the limit, an empty marker key.
-    if kind == SourceKindOut::Dump || !reported.insert(key.to_string()) {
+    if kind.is_printed() || !reported.insert(key.to_string()) {
         return;
     }
     let folded = fold_interface(key);

@@ -19,61 +19,36 @@ pub fn read_sysctl_paths(
     paths: &[PathBuf],
     sources: &mut SourceMap,
 ) -> Result<Vec<(String, SysctlSet)>> {
-    // Reading and recognising a dump is independent per path; an error stops the run at the
-    // first failing path in argument order, as a sequential read would.
-    enum Input {
-        Dump(crate::source::SourceFile, sysctl::DumpLines),
-        Conf,
-    }
-    thread_local! {
-        // One read buffer per thread: a dump is kept only as the lines twlint reads, so its
-        // text need not outlive the scan, and a thousand dumps need not touch fresh memory.
-        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    let read: Vec<Result<Input>> = crate::pool::par_map(paths, |p| {
-        if !p.is_file() {
-            return Ok(Input::Conf);
-        }
-        BUF.with_borrow_mut(|buf| {
-            let text = sysctl::read_sysctl_bytes(p, buf)?;
-            // A dump is parsed from what was read here, not read again.
-            Ok(
-                match sysctl::DumpLines::scan_compact(p.display().to_string(), &text) {
-                    Some((lines, file)) => Input::Dump(file, lines),
-                    None => Input::Conf,
-                },
-            )
-        })
-    });
-    let mut dumps = Vec::new();
-    let mut confs = Vec::new();
-    for (p, r) in paths.iter().zip(read) {
-        match r? {
-            Input::Dump(file, lines) => dumps.push((file, lines)),
-            Input::Conf => confs.push(p.clone()),
+    // What each path stands for is independent per path (the input seam's registration table
+    // decides); an error stops the run at the first failing path in argument order, as a
+    // sequential read would.
+    let named = crate::pool::par_map(paths, |p| crate::inputs::sort_named(p));
+    let mut hosts = Vec::new();
+    let mut set_paths = Vec::new();
+    for (p, n) in paths.iter().zip(named) {
+        match n? {
+            crate::inputs::Named::Host(file) => hosts.push(file),
+            crate::inputs::Named::Set => set_paths.push(p.clone()),
         }
     }
     let mut sets: Vec<(String, SysctlSet)> = Vec::new();
-    if !confs.is_empty() {
-        let name = confs
+    if !set_paths.is_empty() {
+        let name = set_paths
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        sets.push((name, sysctl::load(&confs, sources)?));
+        sets.push((name, sysctl::load(&set_paths, sources)?));
     }
     // Registering is sequential (file ids follow argument order) and only moves the files.
-    // A dump is named by its path, as it was registered.
-    let dump_ids: Vec<(crate::source::FileId, sysctl::DumpLines)> = dumps
-        .into_iter()
-        .map(|(file, lines)| (sources.push(file), lines))
-        .collect();
+    // A host is named by its path, as it was registered.
+    let hosts: Vec<crate::inputs::RegisteredHost> =
+        hosts.into_iter().map(|h| h.register(sources)).collect();
     let shared: &SourceMap = sources;
-    sets.extend(crate::pool::par_map(&dump_ids, |(id, lines)| {
-        let f = shared.get(*id);
+    sets.extend(crate::pool::par_map(&hosts, |h| {
         (
-            f.path.clone(),
-            sysctl::load_registered_dump(*id, &f.text, lines),
+            shared.get(h.file).path.clone(),
+            sysctl::resolve_file(h.read(shared)),
         )
     }));
     Ok(sets)

@@ -200,9 +200,9 @@ impl SysctlSet {
         !self.files.is_empty() && self.files.iter().all(|f| f.kind == SourceKind::Dump)
     }
 
-    /// TW006: one diagnostic per overridden explicit assignment. Dumps take no part: a dump
-    /// repeats a key for every line of a multi-line value, and a file applied on top of a dump
-    /// is meant to change the host's state.
+    /// TW006: one diagnostic per overridden explicit assignment. Dumps (any host state as the
+    /// kernel printed it) take no part: a dump repeats a key for every line of a multi-line
+    /// value, and a file applied on top of a dump is meant to change the host's state.
     fn duplicates(&self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for (key, refs) in &self.explicit {
@@ -210,12 +210,12 @@ impl SysctlSet {
                 continue;
             }
             let Some(&winner) = refs.last() else { continue };
-            if self.kind(winner) == SourceKind::Dump {
+            if self.kind(winner).is_printed() {
                 continue;
             }
             let win = self.assignment(winner);
             for &r in &refs[..refs.len() - 1] {
-                if self.kind(r) == SourceKind::Dump {
+                if self.kind(r).is_printed() {
                     continue;
                 }
                 let lost = self.assignment(r);

@@ -3,7 +3,7 @@
 //! The in-memory reader (`parse`, `resolve`) keeps every line with its place, because a report
 //! points at lines. This module is for what does not need places: inputs of any length, and
 //! embedders that only want values. It reads through a fixed buffer, applies the very grammar of
-//! the in-memory reader to each line ([`super::parse::scan_line_with`], the same value checks)
+//! the in-memory reader to each line ([`crate::inputs::scan_line_with`], the same value checks)
 //! and hands every line to a callback as borrowed text, so memory depends on the longest line,
 //! not on the number of lines. [`effective`] folds the lines into effective values with the
 //! precedence `resolve` uses: memory then grows with the number of distinct keys only.
@@ -12,9 +12,9 @@
 //! its first `=` are found in one pass eight bytes at a time, and [`effective`] looks a key up by
 //! its spelling as written, so only the first line with a spelling pays for its dotted form.
 
-use super::parse::{comment_start, is_quoted, scan_line_with, Line};
 use super::resolve::glob_match;
 use super::SourceKind;
+use crate::inputs::{comment_start, is_quoted, scan_line_with, Line};
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 

@@ -1,14 +1,31 @@
-//! The line grammar of one sysctl file, as procps-ng 4 `sysctl -p` and systemd-sysctl read it.
+//! The sysctl.conf reader: the line grammar of one sysctl file, as procps-ng 4 `sysctl -p` and
+//! systemd-sysctl read it.
 //!
 //! This module owns turning one text into assignments, exclusions and the diagnostics that
 //! concern a single line (TW001, TW005, TW008, TW011, TW012). It knows nothing about other files:
-//! precedence, duplicates and globs are `resolve`'s job. The rules below were checked against
-//! procps-ng 4.0.2 and systemd 252 inside a throwaway network namespace; where the two tools
-//! differ, the reader follows procps and says so in a comment.
+//! precedence, duplicates and globs are `crate::sysctl`'s job. The rules below were checked
+//! against procps-ng 4.0.2 and systemd 252 inside a throwaway network namespace; where the two
+//! tools differ, the reader follows procps and says so in a comment. A `sysctl -a` dump shares
+//! the grammar, so the dump reader reads its lines here too.
 
-use super::{Assignment, Exclusion, ParsedFile, SourceKind};
+use super::{Assignment, Exclusion, ParsedFile, Reader, SourceKind};
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::source::{FileId, Span, Spanned};
+
+#[allow(non_upper_case_globals)] // named like the `{File, Dump}` variants it replaced
+impl SourceKind {
+    /// Settings in a sysctl.conf or sysctl.d file.
+    pub const File: SourceKind = SourceKind::written("file");
+}
+
+/// The registration of this reader: procps applies any text with this grammar, so it
+/// recognises every text and is registered last.
+pub(super) static READER: Reader = Reader {
+    kind: SourceKind::File,
+    recognises: |_| true,
+    read: |file, text| parse(file, text, SourceKind::File),
+    host: None,
+};
 
 const BOM: &str = "\u{feff}";
 
@@ -214,7 +231,7 @@ pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
     for (i, (pos, line_end, next)) in lines(bytes).enumerate() {
         parse_line(&mut parsed, text, pos, line_end, next, i == 0 && has_bom);
     }
-    if kind == SourceKind::Dump {
+    if kind.is_printed() {
         parsed.kernel_release = release_of(&parsed.assignments);
     }
     parsed
@@ -317,7 +334,8 @@ fn parse_line(
                 );
             }
             let value = Spanned::new(text[vs..ve].to_owned(), Span::new(file, vs, ve));
-            if parsed.kind == SourceKind::File {
+            // How a value was written matters only where someone wrote it.
+            if !parsed.kind.is_printed() {
                 check_value(parsed, &key, &value);
             }
             parsed.assignments.push(Assignment {
@@ -436,331 +454,5 @@ fn bom_diagnostic(file: FileId, start: usize, key: Option<(String, Span)>) -> Di
                  comment nor an assignment: procps prints `invalid syntax` and systemd-sysctl exits \
                  with status 1",
             ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::diag::{Diagnostic, Severity, Verdict};
-    use crate::source::{SourceMap, Span};
-    use crate::sysctl::{load_text, SysctlSet};
-
-    fn lint(text: &str) -> (SourceMap, SysctlSet) {
-        let mut sources = SourceMap::new();
-        let set = load_text("t.conf", text, &mut sources);
-        (sources, set)
-    }
-
-    fn line_col(sources: &SourceMap, span: Span) -> (usize, usize) {
-        let l = sources.location(span);
-        (l.line, l.column)
-    }
-
-    fn codes(set: &SysctlSet) -> Vec<&str> {
-        set.diagnostics.iter().map(|d| d.code.as_str()).collect()
-    }
-
-    fn only<'a>(set: &'a SysctlSet, code: &str) -> &'a Diagnostic {
-        let found: Vec<_> = set.diagnostics.iter().filter(|d| d.code == code).collect();
-        assert_eq!(found.len(), 1, "{:?}", set.diagnostics);
-        found[0]
-    }
-
-    #[test]
-    fn comments_start_with_hash_or_semicolon_after_blanks_only() {
-        let (_, set) = lint("# a\n  ; b\n\t# c = 1\nnet.ipv4.tcp_fin_timeout = 30 # thirty\n");
-        let a = &set.files[0].assignments;
-        assert_eq!(a.len(), 1);
-        assert_eq!(a[0].key.value, "net.ipv4.tcp_fin_timeout");
-        // No trailing comments: the '#' part stays in the value.
-        assert_eq!(a[0].value.value, "30 # thirty");
-    }
-
-    #[test]
-    fn keys_and_values_carry_exact_spans() {
-        let (sources, set) = lint("\n  net.ipv4.tcp_tw_reuse\t=  1  \n");
-        let a = &set.files[0].assignments[0];
-        assert_eq!(sources.slice(a.key.span), "net.ipv4.tcp_tw_reuse");
-        assert_eq!(line_col(&sources, a.key.span), (2, 3));
-        assert_eq!(sources.slice(a.value.span), "1");
-        assert_eq!(line_col(&sources, a.value.span), (2, 28));
-        assert_eq!(sources.slice(a.line), "  net.ipv4.tcp_tw_reuse\t=  1  ");
-        assert!(!a.ignore_failure && !a.glob);
-    }
-
-    #[test]
-    fn slash_keys_are_swapped_into_dotted_form() {
-        let (sources, set) = lint(
-            "net/ipv4/conf/eth0.100/rp_filter = 1\n\
-             net.ipv4.conf.eth0/100.arp_filter = 1\n\
-             kernel/pid_max = 65536\n",
-        );
-        let a = &set.files[0].assignments;
-        assert_eq!(a[0].key.value, "net.ipv4.conf.eth0/100.rp_filter");
-        // The span still shows the key as written.
-        assert_eq!(
-            sources.slice(a[0].key.span),
-            "net/ipv4/conf/eth0.100/rp_filter"
-        );
-        assert_eq!(a[1].key.value, "net.ipv4.conf.eth0/100.arp_filter");
-        assert_eq!(a[2].key.value, "kernel.pid_max");
-        assert_eq!(
-            set.get("net/ipv4/conf/eth0.100/rp_filter")
-                .unwrap()
-                .value
-                .value,
-            "1"
-        );
-    }
-
-    #[test]
-    fn inner_blanks_and_tabs_are_kept_outer_ones_stripped() {
-        let (sources, set) = lint("net.ipv4.tcp_rmem =\t4096  87380\t6291456 \t\n");
-        let v = &set.files[0].assignments[0].value;
-        assert_eq!(v.value, "4096  87380\t6291456");
-        assert_eq!(sources.slice(v.span), v.value);
-    }
-
-    #[test]
-    fn crlf_is_not_part_of_the_value_or_the_line() {
-        let (sources, set) =
-            lint("net.ipv4.tcp_fin_timeout = 35\r\nnet.ipv4.ip_local_port_range = 40000 50000\r\n");
-        let a = &set.files[0].assignments;
-        assert_eq!(a[0].value.value, "35");
-        assert_eq!(a[1].value.value, "40000 50000");
-        assert_eq!(sources.slice(a[0].line), "net.ipv4.tcp_fin_timeout = 35");
-        assert_eq!(line_col(&sources, a[1].key.span), (2, 1));
-        assert!(set.diagnostics.is_empty(), "{:?}", set.diagnostics);
-    }
-
-    #[test]
-    fn the_last_line_needs_no_newline() {
-        let (sources, set) = lint("net.ipv4.tcp_fin_timeout = 30\nnet.ipv4.tcp_tw_reuse = 2");
-        let a = &set.files[0].assignments[1];
-        assert_eq!(a.value.value, "2");
-        assert_eq!(line_col(&sources, a.value.span), (2, 25));
-    }
-
-    #[test]
-    fn empty_value_has_an_empty_span_after_the_equals_sign() {
-        let (sources, set) = lint("net.ipv4.tcp_fin_timeout =   \n");
-        let v = &set.files[0].assignments[0].value;
-        assert_eq!(v.value, "");
-        assert_eq!((v.span.start, v.span.end), (26, 26));
-        assert_eq!(line_col(&sources, v.span), (1, 27));
-    }
-
-    #[test]
-    fn leading_dash_marks_ignore_failure_and_is_outside_the_key_span() {
-        let (sources, set) = lint("-net.ipv4.tcp_tw_recycle = 0\n - net.ipv4.tcp_tw_reuse = 1\n");
-        let a = &set.files[0].assignments;
-        assert!(a[0].ignore_failure && a[1].ignore_failure);
-        assert_eq!(a[0].key.value, "net.ipv4.tcp_tw_recycle");
-        assert_eq!(line_col(&sources, a[0].key.span), (1, 2));
-        assert_eq!(a[1].key.value, "net.ipv4.tcp_tw_reuse");
-        assert_eq!(sources.slice(a[1].key.span), "net.ipv4.tcp_tw_reuse");
-    }
-
-    #[test]
-    fn blank_after_dash_is_a_divergence() {
-        // procps keeps the blank in the key and never applies the line; systemd strips it
-        // (tests/differential.rs).
-        let (_, set) = lint(" - net.ipv4.tcp_tw_reuse = 1\n-net.ipv4.tcp_timestamps = 1\n");
-        let tw010: Vec<_> = set
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == "TW010")
-            .collect();
-        assert_eq!(tw010.len(), 1);
-        assert_eq!(tw010[0].key.as_deref(), Some("net.ipv4.tcp_tw_reuse"));
-    }
-
-    #[test]
-    fn dash_without_equals_is_an_exclusion() {
-        let (sources, set) =
-            lint("net.ipv4.conf.*.rp_filter = 2\r\n-net/ipv4/conf/all/rp_filter \r\n");
-        let f = &set.files[0];
-        assert_eq!(f.assignments.len(), 1);
-        assert!(f.assignments[0].glob);
-        assert_eq!(f.exclusions.len(), 1);
-        let p = &f.exclusions[0].pattern;
-        assert_eq!(p.value, "net.ipv4.conf.all.rp_filter");
-        assert_eq!(sources.slice(p.span), "net/ipv4/conf/all/rp_filter");
-        assert_eq!(line_col(&sources, p.span), (2, 2));
-        assert!(set.diagnostics.is_empty());
-    }
-
-    #[test]
-    fn glob_characters_mark_a_glob_key() {
-        let (_, set) = lint(
-            "net.ipv4.conf.*.rp_filter = 2\nnet.ipv4.conf.l?.x = 1\nnet.ipv4.conf.[al]*.y = 1\n",
-        );
-        assert!(set.files[0].assignments.iter().all(|a| a.glob));
-    }
-
-    #[test]
-    fn tw001_a_line_without_equals() {
-        let (sources, set) = lint("# ok\nnet.ipv4.tcp_tw_reuse 1\nnet.ipv4.tcp_fin_timeout = 30\n");
-        let d = only(&set, "TW001");
-        assert_eq!(d.severity, Severity::Warning);
-        assert_eq!(d.verdict, Some(Verdict::Pointless));
-        assert_eq!(d.message, "line is not an assignment");
-        assert_eq!(d.key.as_deref(), Some("net.ipv4.tcp_tw_reuse"));
-        let label = d.primary.as_ref().unwrap();
-        assert_eq!(line_col(&sources, label.span), (2, 1));
-        assert_eq!(sources.slice(label.span), "net.ipv4.tcp_tw_reuse 1");
-        // The tools skip the line and go on: the next one is still read.
-        assert_eq!(
-            set.get("net.ipv4.tcp_fin_timeout").unwrap().value.value,
-            "30"
-        );
-        assert!(set.get("net.ipv4.tcp_tw_reuse").is_none());
-    }
-
-    #[test]
-    fn a_single_character_line_is_skipped_only_without_a_newline() {
-        // procps skips lines under two bytes counting the newline.
-        let (_, set) = lint("net.ipv4.tcp_fin_timeout = 43\nx");
-        assert!(set.diagnostics.is_empty());
-        let (sources, set) = lint("x\nnet.ipv4.tcp_fin_timeout = 43\n");
-        let d = only(&set, "TW001");
-        assert_eq!(line_col(&sources, d.primary.as_ref().unwrap().span), (1, 1));
-        assert_eq!(d.key, None);
-    }
-
-    #[test]
-    fn tw011_empty_key() {
-        let (sources, set) = lint("net.ipv4.tcp_fin_timeout = 30\n  = 5\n");
-        let d = only(&set, "TW011");
-        assert_eq!(d.severity, Severity::Error);
-        assert_eq!(sources.slice(d.primary.as_ref().unwrap().span), "=");
-        assert_eq!(line_col(&sources, d.primary.as_ref().unwrap().span), (2, 3));
-        assert_eq!(set.files[0].assignments.len(), 1);
-    }
-
-    #[test]
-    fn tw005_hash_or_semicolon_after_a_value() {
-        let (sources, set) = lint(
-            "net.ipv4.tcp_tw_reuse = 1 # enable\n\
-             net.ipv4.ip_local_port_range = 1024 65535 ; wide\n\
-             kernel.core_pattern = core#%p\n\
-             net.ipv4.tcp_timestamps = 1;\n",
-        );
-        let found: Vec<_> = set
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == "TW005")
-            .collect();
-        assert_eq!(found.len(), 3, "{:?}", set.diagnostics);
-        let glued = found[2].primary.as_ref().unwrap().span;
-        assert_eq!(sources.slice(glued), ";");
-        assert_eq!(line_col(&sources, glued), (4, 28));
-        assert_eq!(found[0].key.as_deref(), Some("net.ipv4.tcp_tw_reuse"));
-        let span = found[0].primary.as_ref().unwrap().span;
-        assert_eq!(sources.slice(span), "# enable");
-        assert_eq!(line_col(&sources, span), (1, 27));
-        assert_eq!(
-            sources.slice(found[1].primary.as_ref().unwrap().span),
-            "; wide"
-        );
-        // The value itself keeps the comment, as procps passes it on.
-        assert_eq!(
-            set.get("net.ipv4.tcp_tw_reuse").unwrap().value.value,
-            "1 # enable"
-        );
-    }
-
-    #[test]
-    fn tw008_quoted_values() {
-        let (sources, set) = lint(
-            "net.ipv4.ip_local_port_range = \"1024 65535\"\n\
-             net.ipv4.tcp_tw_reuse = '1'\n\
-             net.ipv4.tcp_fin_timeout = 30\n",
-        );
-        let found: Vec<_> = set
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == "TW008")
-            .collect();
-        assert_eq!(found.len(), 2);
-        assert_eq!(found[0].severity, Severity::Error);
-        assert_eq!(found[0].verdict, Some(Verdict::Dangerous));
-        assert_eq!(
-            found[0].key.as_deref(),
-            Some("net.ipv4.ip_local_port_range")
-        );
-        assert_eq!(
-            sources.slice(found[0].primary.as_ref().unwrap().span),
-            "\"1024 65535\""
-        );
-        assert_eq!(
-            line_col(&sources, found[1].primary.as_ref().unwrap().span),
-            (2, 25)
-        );
-    }
-
-    #[test]
-    fn tw012_bom_becomes_part_of_the_first_key() {
-        let (sources, set) =
-            lint("\u{feff}net.ipv4.tcp_tw_reuse = 2\nnet.ipv4.tcp_fin_timeout = 33\n");
-        let d = only(&set, "TW012");
-        assert_eq!(d.severity, Severity::Error);
-        assert_eq!(d.key.as_deref(), Some("net.ipv4.tcp_tw_reuse"));
-        let bom = d.primary.as_ref().unwrap().span;
-        assert_eq!((bom.start, bom.end), (0, 3));
-        // Like procps and systemd, the key with the mark is not the key without it.
-        assert_eq!(
-            set.files[0].assignments[0].key.value,
-            "\u{feff}net.ipv4.tcp_tw_reuse"
-        );
-        assert!(set.get("net.ipv4.tcp_tw_reuse").is_none());
-        assert_eq!(
-            set.get("net.ipv4.tcp_fin_timeout").unwrap().value.value,
-            "33"
-        );
-        assert_eq!(
-            line_col(&sources, set.files[0].assignments[1].key.span),
-            (2, 1)
-        );
-    }
-
-    #[test]
-    fn tw012_bom_before_a_comment_is_reported_once() {
-        let (_, set) = lint("\u{feff}# settings\nnet.ipv4.tcp_fin_timeout = 34\n");
-        assert_eq!(codes(&set), ["TW012"]);
-        assert_eq!(set.diagnostics[0].key, None);
-        assert_eq!(set.files[0].assignments.len(), 1);
-    }
-
-    #[test]
-    fn a_bom_later_in_the_file_is_no_bom() {
-        let (_, set) = lint("net.ipv4.tcp_fin_timeout = 34\n# \u{feff}\n");
-        assert!(set.diagnostics.is_empty());
-    }
-
-    #[test]
-    fn dumps_keep_tabs_give_the_release_and_skip_value_style_checks() {
-        let mut text = String::from("kernel.osrelease = 6.8.0-45-generic\n");
-        text.push_str("kernel.core_pattern = |/bin/x # %p\n");
-        text.push_str("net.ipv4.ip_local_port_range = 32768\t60999\n");
-        for i in 0..120 {
-            text.push_str(&format!("vm.k{i} = {i}\nfs.k{i} = 1\n"));
-        }
-        text.push_str("dev.cdrom.info = a\ndev.cdrom.info = b\n");
-        let (sources, set) = lint(&text);
-        assert!(set.is_dump());
-        let release = set.kernel_release().unwrap();
-        assert_eq!(release.value, "6.8.0-45-generic");
-        assert_eq!(line_col(&sources, release.span), (1, 20));
-        assert_eq!(
-            set.get("net.ipv4.ip_local_port_range").unwrap().value.value,
-            "32768\t60999"
-        );
-        assert_eq!(
-            set.get("vm.k7").unwrap().kind,
-            crate::sysctl::SourceKind::Dump
-        );
-        // No TW005 for host output, no TW006 for a multi-line value.
-        assert!(set.diagnostics.is_empty(), "{:?}", set.diagnostics);
     }
 }

@@ -1,10 +1,49 @@
-//! Telling a `sysctl -a` dump from a configuration file.
+//! The `sysctl -a` dump reader: telling a dump from a configuration file, and reading it.
 //!
 //! This module owns one decision, [`is_dump`]: whether a text is the output of `sysctl -a` (a
 //! host's state) rather than settings someone wrote. Both share the `key = value` grammar, so the
 //! decision rests on the shape only a program produces. The same pass ([`scan`]) finds the few
-//! lines twlint judges in a dump and can reduce the dump to them; the parser then reads those
-//! lines with the ordinary line grammar.
+//! lines twlint judges in a dump and can reduce the dump to them; the sysctl.conf grammar
+//! (`super::conf`) then reads those lines. A dump named for linting is a host of its own.
+
+use super::{conf, HostFile, Reader, SourceKind};
+use crate::source::SourceFile;
+use std::path::Path;
+
+#[allow(non_upper_case_globals)] // named like the `{File, Dump}` variants it replaced
+impl SourceKind {
+    /// A host's state as `sysctl -a` prints it.
+    pub const Dump: SourceKind = SourceKind::printed("dump");
+}
+
+/// The registration of this reader. Within a set (a folder, a topology's files) a dump is read
+/// whole, as the other files; named alone it is a host, read from the lines twlint judges.
+pub(super) static READER: Reader = Reader {
+    kind: SourceKind::Dump,
+    recognises: is_dump,
+    read: |file, text| conf::parse(file, text, SourceKind::Dump),
+    host: Some(host),
+};
+
+/// Whether twlint reads a key of a dump.
+fn judged_in_dump(key: &str) -> bool {
+    key == "kernel.osrelease" || crate::kernel::spec(key).is_some()
+}
+
+/// A dump named alone, registered under its path reduced to the lines twlint reads (the others
+/// emptied, every line keeping its number and every kept line its columns), with the line index
+/// found in the same pass. A thousand dumps then take a few megabytes instead of their whole
+/// text; nothing twlint reports points elsewhere in them (tests/dump_lines.rs compares reports
+/// both ways). Only those lines are parsed: the others are the kernel's output for keys no rule
+/// or check reads. `None` when `text` is not a dump.
+fn host(path: &Path, text: &str) -> Option<HostFile> {
+    let s = scan::<true>(text, judged_in_dump)?;
+    let file = SourceFile::with_line_starts(path.display().to_string(), s.compact, s.line_starts);
+    let lines = s.kept;
+    Some(HostFile::new(file, move |id, text| {
+        conf::parse_dump_lines(id, text, &lines)
+    }))
+}
 
 /// Top-level directories of /proc/sys that every `sysctl -a` output lists a good share of.
 const TOP_LEVELS: [&str; 10] = [
@@ -40,7 +79,7 @@ pub fn is_dump(text: &str) -> bool {
     scan::<false>(text, |_| false).is_some()
 }
 
-/// One line of a text as [`super::parse`] reads it: where it starts, where its content ends
+/// One line of a text as [`super::conf`] reads it: where it starts, where its content ends
 /// (before a `\r`), and where the next line starts.
 pub(crate) type LineAt = (usize, usize, usize);
 

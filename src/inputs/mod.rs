@@ -1,0 +1,327 @@
+//! The input seam: every format twlint reads becomes the same neutral assignments.
+//!
+//! This module owns what a reader produces and how a reader is chosen. A reader turns one text,
+//! registered in the [`SourceMap`], into a [`ParsedFile`]: its assignments (key and value, each
+//! with its span in the file as the user wrote it, so diagnostics land on the right line), its
+//! `-key` exclusions, the kernel release when the text states one, the problems found in that
+//! text alone, and its [`SourceKind`]: how its values reach (or came from) the kernel. The one
+//! registration table, [`READERS`], chooses the reader by content: the first that recognises a
+//! text reads it. [`system`] reads what paths stand for (files, `sysctl.d` folders, root trees)
+//! with `sysctl --system` precedence and hands every file to that table.
+//!
+//! Nothing here decides which assignment wins or judges a value: that is the layer above
+//! (`crate::sysctl` resolves effective values, then facts, rules and the report). Adding a
+//! format is one reader file with its [`Reader`] and [`SourceKind`], and one row in [`READERS`].
+
+mod conf;
+mod dump;
+pub mod system;
+
+pub(crate) use conf::{comment_start, is_quoted, scan_line_with, Line};
+pub use conf::{has_glob, normalize_key};
+pub use dump::is_dump;
+pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
+
+use crate::diag::Diagnostic;
+use crate::error::Result;
+use crate::source::{FileId, SourceFile, SourceMap, Span, Spanned};
+use std::path::Path;
+
+/// How the values of a file reach the kernel, or came from it: `source.kind` in reports.
+///
+/// An open set: each reader names its own as an associated constant in its file (the sysctl
+/// readers' are [`SourceKind::File`] and [`SourceKind::Dump`]). Besides its name, a kind says
+/// only what the layers above must know about every format: whether the values are settings
+/// someone wrote, or a host's state as the kernel printed it (every key, defaults included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SourceKind {
+    name: &'static str,
+    printed: bool,
+}
+
+impl SourceKind {
+    /// Settings written to be applied; `name` is what reports call them.
+    pub const fn written(name: &'static str) -> SourceKind {
+        SourceKind {
+            name,
+            printed: false,
+        }
+    }
+
+    /// A host's state as the kernel printed it. Such values are not checked for how they were
+    /// written, cannot be unknown to that kernel, and count as set only where they differ from
+    /// its default.
+    pub const fn printed(name: &'static str) -> SourceKind {
+        SourceKind {
+            name,
+            printed: true,
+        }
+    }
+
+    /// The name reports give it (`source.kind` in JSON, `source` in rule conditions).
+    pub fn as_str(self) -> &'static str {
+        self.name
+    }
+
+    /// See [`SourceKind::printed`].
+    pub fn is_printed(self) -> bool {
+        self.printed
+    }
+}
+
+/// One assignment, whatever the format it was read from: the neutral record every reader
+/// produces. How it was applied is its file's [`ParsedFile::kind`]; a reader whose text applies
+/// values in several ways gives each way a [`ParsedFile`] of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// The key in dotted form (see [`normalize_key`]); the span covers the key as written,
+    /// without a leading `-`.
+    pub key: Spanned<String>,
+    /// The value as procps writes it: everything after the first `=`, blanks stripped at both
+    /// ends, inner blanks (tabs too) kept. An empty value has an empty span right after `=`.
+    pub value: Spanned<String>,
+    /// The line starts with `-`: write failures are to be ignored.
+    pub ignore_failure: bool,
+    /// The key contains `*`, `?` or `[` and is expanded over /proc/sys by the tools.
+    pub glob: bool,
+    /// The whole line, without its end-of-line bytes.
+    pub line: Span,
+}
+
+/// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).
+/// Both tools compare it literally with the keys a glob expands to; it is not itself a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    pub pattern: Spanned<String>,
+}
+
+/// One file after reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedFile {
+    pub file: FileId,
+    pub kind: SourceKind,
+    pub assignments: Vec<Assignment>,
+    pub exclusions: Vec<Exclusion>,
+    /// The kernel release the file states (`kernel.osrelease` in a dump).
+    pub kernel_release: Option<Spanned<String>>,
+    /// Problems found in this file alone.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One input format: how to recognise a text in it, and how to read it.
+pub struct Reader {
+    /// What the format's values are (see [`SourceKind`]).
+    pub kind: SourceKind,
+    /// Whether a text is in this format.
+    pub recognises: fn(&str) -> bool,
+    /// Reads a text registered as `file`: every assignment, with its places.
+    pub read: fn(FileId, &str) -> ParsedFile,
+    /// For a format whose file, named for linting without a topology, stands for a host of its
+    /// own (a `sysctl -a` dump is one host's state): recognises the text read from a path and
+    /// prepares it before it is registered, possibly reduced to the parts it reads, so that a
+    /// fleet of them is read on all cores in little memory. `None` when it does not recognise
+    /// the text. Files of a format without it join the other named files in one set.
+    pub host: Option<fn(&Path, &str) -> Option<HostFile>>,
+}
+
+/// The registration table: every format twlint reads, tried in this order. The sysctl.conf
+/// grammar comes last because procps applies any text with it.
+pub static READERS: [&Reader; 2] = [&dump::READER, &conf::READER];
+
+/// The reader of a text: the first in [`READERS`] that recognises it.
+pub fn reader_for(text: &str) -> &'static Reader {
+    READERS
+        .iter()
+        .copied()
+        .find(|r| (r.recognises)(text))
+        .expect("the sysctl.conf reader, registered last, recognises any text")
+}
+
+/// Reads one registered text with the reader [`READERS`] chooses for it.
+pub fn read_text(file: FileId, text: &str) -> ParsedFile {
+    (reader_for(text).read)(file, text)
+}
+
+/// How a prepared host file is read once registered (what its preparation kept, captured).
+type ReadPrepared = Box<dyn Fn(FileId, &str) -> ParsedFile + Send + Sync>;
+
+/// A file that stands for one host, recognised and prepared before it is registered (see
+/// [`Reader::host`]).
+pub struct HostFile {
+    file: SourceFile,
+    read: ReadPrepared,
+}
+
+impl HostFile {
+    /// `file` as it is to be registered, and how to read it once it is.
+    pub(crate) fn new(
+        file: SourceFile,
+        read: impl Fn(FileId, &str) -> ParsedFile + Send + Sync + 'static,
+    ) -> HostFile {
+        HostFile {
+            file,
+            read: Box::new(read),
+        }
+    }
+
+    /// Registers the file (ids follow the order of the calls) without reading it, so that
+    /// many registered files can then be read at once.
+    pub fn register(self, sources: &mut SourceMap) -> RegisteredHost {
+        RegisteredHost {
+            file: sources.push(self.file),
+            read: self.read,
+        }
+    }
+}
+
+/// A [`HostFile`] registered in a [`SourceMap`], not read yet.
+pub struct RegisteredHost {
+    pub file: FileId,
+    read: ReadPrepared,
+}
+
+impl RegisteredHost {
+    /// Reads the file; needs only shared access to the map it was registered in.
+    pub fn read(&self, sources: &SourceMap) -> ParsedFile {
+        (self.read)(self.file, &sources.get(self.file).text)
+    }
+}
+
+/// What a path named for linting without a topology stands for.
+pub enum Named {
+    /// A host of its own (see [`Reader::host`]).
+    Host(HostFile),
+    /// A folder, or a file that joins the other named paths in one set read with
+    /// `sysctl --system` precedence ([`system::read`]).
+    Set,
+}
+
+/// Decides what a path named for linting stands for, by the first reader in [`READERS`] that
+/// recognises its text. A file is read once here, into a buffer kept per thread: a file that
+/// joins the set is read again with the others, in their order, and the text of a host file
+/// need not outlive its preparation. Independent per path, so callers may run it on all cores.
+pub fn sort_named(path: &Path) -> Result<Named> {
+    thread_local! {
+        // One read buffer per thread: a thousand dumps need not touch fresh memory.
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    if !path.is_file() {
+        return Ok(Named::Set);
+    }
+    BUF.with_borrow_mut(|buf| {
+        let text = read_sysctl_bytes(path, buf)?;
+        for reader in READERS {
+            match reader.host {
+                // A host format recognises the text in the pass that prepares it.
+                Some(host) => {
+                    if let Some(file) = host(path, &text) {
+                        return Ok(Named::Host(file));
+                    }
+                }
+                None if (reader.recognises)(&text) => break,
+                None => {}
+            }
+        }
+        Ok(Named::Set)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `sysctl -a` listing of `n` keys over the usual top-level directories, with the release.
+    fn dump_text(n: usize) -> String {
+        let mut s = String::from("kernel.osrelease = 6.8.0-45-generic\n");
+        for i in 0..n {
+            let top = ["kernel", "net", "vm", "fs"][i % 4];
+            s.push_str(&format!("{top}.key_{i} = {i}\n"));
+        }
+        s.push_str("net.ipv4.tcp_fin_timeout = 60\n");
+        s
+    }
+
+    #[test]
+    fn registration_picks_the_dump_reader_for_a_dump_and_sysctl_conf_for_the_rest() {
+        assert_eq!(reader_for(&dump_text(150)).kind, SourceKind::Dump);
+        assert_eq!(
+            reader_for("net.ipv4.tcp_tw_reuse = 1\n").kind,
+            SourceKind::File
+        );
+        // procps applies any text with the sysctl.conf grammar, so it takes what no other does.
+        assert_eq!(reader_for("").kind, SourceKind::File);
+        assert_eq!(reader_for("not: yaml, really\n").kind, SourceKind::File);
+    }
+
+    #[test]
+    fn registered_kinds_have_distinct_names() {
+        let names: Vec<&str> = READERS.iter().map(|r| r.kind.as_str()).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len(), "{names:?}");
+        assert_eq!(names, ["dump", "file"]);
+        assert!(SourceKind::Dump.is_printed() && !SourceKind::File.is_printed());
+    }
+
+    #[test]
+    fn read_text_gives_assignments_with_the_exact_spans_of_key_and_value() {
+        let mut sources = SourceMap::new();
+        let text = "# tuned\n -net/ipv4/tcp_tw_reuse =\t1 \nnet.ipv4.tcp_fin_timeout=30\n";
+        let id = sources.add("t.conf", text);
+        let read = read_text(id, text);
+        assert_eq!(read.kind, SourceKind::File);
+        let a = &read.assignments;
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].key.value, "net.ipv4.tcp_tw_reuse");
+        // The key's span covers it as written (slashes, no `-`); the value's, without blanks.
+        assert_eq!(sources.slice(a[0].key.span), "net/ipv4/tcp_tw_reuse");
+        assert_eq!((a[0].key.span.start, a[0].key.span.end), (10, 31));
+        assert_eq!(sources.slice(a[0].value.span), "1");
+        assert_eq!((a[0].value.span.start, a[0].value.span.end), (34, 35));
+        assert!(a[0].ignore_failure);
+        assert_eq!(sources.slice(a[0].line), " -net/ipv4/tcp_tw_reuse =\t1 ");
+        let (line, column) = sources.get(id).line_col(a[1].value.span.start);
+        assert_eq!((line, column), (3, 26));
+        assert_eq!(sources.slice(a[1].value.span), "30");
+    }
+
+    #[test]
+    fn a_named_dump_is_a_host_whose_records_keep_their_places_and_a_conf_joins_the_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let dump = dir.path().join("host.txt");
+        let text = dump_text(150);
+        std::fs::write(&dump, &text).unwrap();
+        let conf = dir.path().join("a.conf");
+        std::fs::write(&conf, "net.ipv4.tcp_fin_timeout = 30\n").unwrap();
+        assert!(matches!(sort_named(&conf).unwrap(), Named::Set));
+        assert!(matches!(sort_named(dir.path()).unwrap(), Named::Set));
+        let Named::Host(host) = sort_named(&dump).unwrap() else {
+            panic!("a dump named alone is a host of its own")
+        };
+        let mut sources = SourceMap::new();
+        let host = host.register(&mut sources);
+        assert_eq!(sources.get(host.file).path, dump.display().to_string());
+        let read = host.read(&sources);
+        assert_eq!(read.kind, SourceKind::Dump);
+        // Only the lines twlint judges are read, each at its line and column in the dump as
+        // written (the registered text keeps only those lines, so byte offsets are its own).
+        let keys: Vec<&str> = read
+            .assignments
+            .iter()
+            .map(|a| a.key.value.as_str())
+            .collect();
+        assert_eq!(keys, ["kernel.osrelease", "net.ipv4.tcp_fin_timeout"]);
+        let fin = &read.assignments[1];
+        assert_eq!(sources.slice(fin.key.span), "net.ipv4.tcp_fin_timeout");
+        assert_eq!(sources.slice(fin.value.span), "60");
+        let (key_at, value_at) = (
+            sources.location(fin.key.span),
+            sources.location(fin.value.span),
+        );
+        assert_eq!((key_at.line, key_at.column), (152, 1));
+        assert_eq!((value_at.line, value_at.column), (152, 28));
+        assert_eq!(text.lines().nth(151), Some("net.ipv4.tcp_fin_timeout = 60"));
+        assert_eq!(read.kernel_release.unwrap().value, "6.8.0-45-generic");
+    }
+}

@@ -1,0 +1,359 @@
+//! The `sysctl --system` reader: what paths stand for (files, `sysctl.d` folders, root trees),
+//! in the order procps and systemd-sysctl apply them.
+//!
+//! This module owns the file system side: which files a set of paths stands for, in which order
+//! procps and systemd-sysctl apply them, masking, and refusing what cannot be read safely
+//! (FIFOs, devices, huge files). Everything it reads is registered in the [`SourceMap`] and read
+//! by the reader [`super::READERS`] chooses for it; which value wins is decided above, by
+//! `crate::sysctl`, from the order given here.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use super::{read_text, ParsedFile};
+use crate::error::{Error, Result};
+use crate::source::SourceMap;
+
+/// Files larger than this are refused: no sysctl file comes near it, and reading it whole could
+/// exhaust memory.
+pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// Files with more lines than this are refused before they are parsed: the largest `sysctl -a`
+/// dump of a busy host has a few thousand lines (one block of keys per interface), and a file of
+/// a million assignments is an attack on the linter, not a configuration.
+pub const MAX_LINES: usize = 100_000;
+
+/// The drop-in folders of `sysctl --system` (procps-ng 4) in precedence order: for a file name
+/// present in several, the first folder wins. systemd-sysctl uses the same list.
+const SYSTEM_DIRS: [&str; 5] = [
+    "etc/sysctl.d",
+    "run/sysctl.d",
+    "usr/local/lib/sysctl.d",
+    "usr/lib/sysctl.d",
+    "lib/sysctl.d",
+];
+
+/// How a file entered the set, which decides whether systemd-sysctl reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// A `*.conf` from a folder: both tools read it.
+    DropIn,
+    /// A file whose name starts with `.` in a folder: procps reads it, systemd skips hidden files.
+    HiddenDropIn,
+    /// A file given by name: both tools read it when given it.
+    Argument,
+    /// A `sysctl.conf` outside any folder: procps applies it last, systemd does not read it.
+    SysctlConf,
+}
+
+/// One file to read: where it really is, how to show it, and its role.
+struct Entry {
+    display: String,
+    real: PathBuf,
+    role: Role,
+}
+
+/// The files of one set, read, in the order procps applies them.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub files: Vec<ParsedFile>,
+    /// The indexes of the files systemd-sysctl reads, in its order, when that differs from
+    /// procps' (`None`: both read `files` in the same order).
+    pub systemd_order: Option<Vec<usize>>,
+}
+
+/// Reads the files and folders in `paths` as one set.
+///
+/// A folder contributes its `*.conf` files; the files of all folders are sorted by file name,
+/// and a name found in an earlier folder (in argument order) masks the same name later, as does
+/// a symlink to /dev/null. A folder that looks like a root file system (it has `etc/sysctl.d`,
+/// `usr/lib/sysctl.d` or `etc/sysctl.conf`) is read as `sysctl --system` reads `/`. Files given
+/// by name are applied after every folder, in argument order, as procps applies
+/// `/etc/sysctl.conf` last. With a `jail`, any file whose real location, symlinks followed, is
+/// outside it is refused before it is read: the files of a folder named by a topology must not
+/// lead out of its tree.
+pub fn read(paths: &[PathBuf], sources: &mut SourceMap, jail: Option<&Path>) -> Result<Applied> {
+    // (folder as displayed, folder on disk, root it lives in when read as a root file system)
+    let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
+    let mut tail: Vec<Entry> = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            if looks_like_root(path) {
+                for dir in SYSTEM_DIRS {
+                    if let Some(real) = resolve_in_root(path, Path::new(dir)) {
+                        dirs.push((path.join(dir), real, Some(path.clone())));
+                    }
+                }
+                if let Some(real) = resolve_in_root(path, Path::new("etc/sysctl.conf")) {
+                    if real.is_file() {
+                        tail.push(Entry {
+                            display: path.join("etc/sysctl.conf").display().to_string(),
+                            real,
+                            role: Role::SysctlConf,
+                        });
+                    }
+                }
+            } else {
+                dirs.push((path.clone(), path.clone(), None));
+            }
+        } else {
+            let role = if path.file_name().is_some_and(|n| n == "sysctl.conf") {
+                Role::SysctlConf
+            } else {
+                Role::Argument
+            };
+            tail.push(Entry {
+                display: path.display().to_string(),
+                real: path.clone(),
+                role,
+            });
+        }
+    }
+
+    let (mut entries, has_conf) = drop_ins(&dirs)?;
+    // A folder with nothing to read is almost always a wrong path; saying so beats judging an
+    // empty set as "all defaults". A root tree counts as one folder.
+    for path in paths {
+        let mine =
+            |(d, _, root): &(PathBuf, PathBuf, Option<PathBuf>)| root.as_ref().unwrap_or(d) == path;
+        let is_folder = dirs.iter().any(mine);
+        let found = dirs.iter().zip(&has_conf).any(|(d, &h)| h && mine(d))
+            || tail
+                .iter()
+                .any(|e| e.display.starts_with(&path.display().to_string()));
+        if is_folder && !found {
+            return Err(Error::EmptyFolder { path: path.clone() });
+        }
+    }
+    entries.extend(tail);
+    read_all(entries, sources, jail)
+}
+
+/// The `*.conf` files of the folders, masked and sorted by file name.
+/// Also says, for each folder, whether it holds any `*.conf` name at all.
+fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>, Vec<bool>)> {
+    let mut has_conf = Vec::with_capacity(dirs.len());
+    let mut seen: HashSet<OsString> = HashSet::new();
+    let mut found: Vec<(OsString, Entry)> = Vec::new();
+    for (shown, real_dir, root) in dirs {
+        let listing = match fs::read_dir(real_dir) {
+            Ok(listing) => listing,
+            // A root file system need not have every folder of the list.
+            Err(e) if root.is_some() && e.kind() == std::io::ErrorKind::NotFound => {
+                has_conf.push(false);
+                continue;
+            }
+            Err(source) => {
+                return Err(Error::Read {
+                    path: shown.clone(),
+                    source,
+                })
+            }
+        };
+        let mut names = Vec::new();
+        for entry in listing {
+            let entry = entry.map_err(|source| Error::Read {
+                path: shown.clone(),
+                source,
+            })?;
+            let name = entry.file_name();
+            // The suffix must be exactly ".conf" (case matters: `a.CONF` is not read).
+            if name.as_encoded_bytes().ends_with(b".conf") {
+                names.push(name);
+            }
+        }
+        has_conf.push(!names.is_empty());
+        // read_dir order is arbitrary; sort so masking and output do not depend on it.
+        names.sort();
+        for name in names {
+            if !seen.insert(name.clone()) {
+                continue; // masked by the same name in an earlier folder
+            }
+            let path = real_dir.join(&name);
+            let real = match root {
+                Some(root) => match resolve_in_root(root, &rel_to(root, &path)) {
+                    Some(real) => real,
+                    None => continue,
+                },
+                None => path,
+            };
+            if masks(&real) {
+                continue;
+            }
+            let role = if name.as_encoded_bytes().starts_with(b".") {
+                Role::HiddenDropIn
+            } else {
+                Role::DropIn
+            };
+            let display = shown.join(&name).display().to_string();
+            found.push((
+                name,
+                Entry {
+                    display,
+                    real,
+                    role,
+                },
+            ));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((found.into_iter().map(|(_, e)| e).collect(), has_conf))
+}
+
+/// A drop-in that is a symlink to /dev/null masks the file of the same name in later folders.
+fn masks(path: &Path) -> bool {
+    fs::canonicalize(path).is_ok_and(|p| p == Path::new("/dev/null"))
+}
+
+/// Reads every entry once, applies procps' order, and derives systemd's.
+fn read_all(entries: Vec<Entry>, sources: &mut SourceMap, jail: Option<&Path>) -> Result<Applied> {
+    // The same file can appear twice: Debian links /etc/sysctl.d/99-sysctl.conf to
+    // ../sysctl.conf, so procps applies it as a drop-in and again at the end. Applying a whole
+    // file again later leaves the same end state as applying it only the last time, so procps'
+    // order keeps the last occurrence; systemd reads it only where it appears as a drop-in.
+    let identity: Vec<PathBuf> = entries
+        .iter()
+        .map(|e| fs::canonicalize(&e.real).unwrap_or_else(|_| e.real.clone()))
+        .collect();
+    let mut last: HashMap<&Path, usize> = HashMap::new();
+    for (i, id) in identity.iter().enumerate() {
+        last.insert(id.as_path(), i);
+    }
+    let mut files = Vec::new();
+    let mut index_of_entry: HashMap<usize, usize> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if last[identity[i].as_path()] != i {
+            continue;
+        }
+        if let Some(jail) = jail {
+            if let Err(crate::contain::Outside::Link(target)) =
+                crate::contain::check_real(jail, &e.real)
+            {
+                return Err(Error::Outside {
+                    path: PathBuf::from(&e.display),
+                    target,
+                });
+            }
+        }
+        let text = read_source(&e.real, &e.display)?;
+        let id = sources.add(e.display.clone(), text);
+        let parsed = read_text(id, &sources.get(id).text);
+        index_of_entry.insert(i, files.len());
+        files.push(parsed);
+    }
+    let mut systemd: Vec<usize> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if matches!(e.role, Role::DropIn | Role::Argument) {
+            let f = index_of_entry[&last[identity[i].as_path()]];
+            systemd.retain(|&x| x != f);
+            systemd.push(f);
+        }
+    }
+    let same = systemd.len() == files.len() && systemd.iter().enumerate().all(|(i, &f)| i == f);
+    Ok(Applied {
+        files,
+        systemd_order: (!same).then_some(systemd),
+    })
+}
+
+/// Reads one file as text, refusing what is not a regular file or is too large.
+fn read_source(path: &Path, display: &str) -> Result<String> {
+    read_sysctl_text(path, Path::new(display))
+}
+
+/// Reads a sysctl file or dump within the size and line limits, naming it `shown` in errors.
+/// [`read_sysctl_text`] into a reused buffer: the text borrows `buf` when it is valid UTF-8.
+pub fn read_sysctl_bytes<'b>(
+    path: &Path,
+    buf: &'b mut Vec<u8>,
+) -> Result<std::borrow::Cow<'b, str>> {
+    let n = crate::read::read_bytes_into(path, path, MAX_FILE_SIZE, buf)?;
+    let bytes = &buf[..n];
+    // The tools work on bytes; invalid UTF-8 becomes U+FFFD so spans stay on character bounds.
+    // (`from_utf8_lossy` alone walks valid text much more slowly than `from_utf8`.)
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    crate::read::check_lines(&text, path, MAX_LINES)?;
+    Ok(text)
+}
+
+pub fn read_sysctl_text(path: &Path, shown: &Path) -> Result<String> {
+    let text = crate::read::read_text_as(path, shown, MAX_FILE_SIZE)?;
+    crate::read::check_lines(&text, shown, MAX_LINES)?;
+    Ok(text)
+}
+
+fn looks_like_root(dir: &Path) -> bool {
+    dir.join("etc/sysctl.d").is_dir()
+        || dir.join("usr/lib/sysctl.d").is_dir()
+        || dir.join("etc/sysctl.conf").is_file()
+}
+
+fn rel_to(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+/// The real location of `rel` inside the root file system at `root`, following symlinks as if
+/// `root` were `/`: an absolute link target (`/usr/lib`, common in images) must not lead to the
+/// host's own files. /dev/null is kept as is, because a link to it masks a file. `None` when a
+/// link loop or a `..` above the root makes the path meaningless.
+fn resolve_in_root(root: &Path, rel: &Path) -> Option<PathBuf> {
+    let mut pending: Vec<OsString> = Vec::new();
+    push_components(&mut pending, rel);
+    pending.reverse();
+    let mut current = root.to_path_buf();
+    let mut depth = 0usize; // components below root, so ".." cannot climb out
+    let mut hops = 0;
+    while let Some(part) = pending.pop() {
+        if part == ".." {
+            if depth == 0 {
+                return None;
+            }
+            current.pop();
+            depth -= 1;
+            continue;
+        }
+        let next = current.join(&part);
+        match fs::read_link(&next) {
+            Ok(target) if target == Path::new("/dev/null") && pending.is_empty() => {
+                return Some(target);
+            }
+            Ok(target) => {
+                hops += 1;
+                if hops > 40 {
+                    return None;
+                }
+                let mut more = Vec::new();
+                if target.is_absolute() {
+                    current = root.to_path_buf();
+                    depth = 0;
+                }
+                push_components(&mut more, &target);
+                pending.extend(more.into_iter().rev());
+            }
+            Err(_) => {
+                current = next;
+                depth += 1;
+            }
+        }
+    }
+    Some(current)
+}
+
+fn push_components(out: &mut Vec<OsString>, path: &Path) {
+    for c in path.components() {
+        match c {
+            Component::Normal(s) => out.push(s.to_os_string()),
+            Component::ParentDir => out.push(OsString::from("..")),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+}
