@@ -5,15 +5,13 @@
 //! `parse` reads the line grammar of one file, `dump` recognises `sysctl -a` output, `load` finds
 //! and orders files as `sysctl --system` does, and `resolve` decides which assignment wins for
 //! each key and reports what only shows across assignments (duplicates, procps/systemd
-//! divergence). `stream` reads a file of any length in constant memory with the same grammar,
-//! for values without places. Problems in the content are [`Diagnostic`]s; only I/O failures are
+//! divergence). Problems in the content are [`Diagnostic`]s; only I/O failures are
 //! errors.
 
 mod dump;
 mod load;
 mod parse;
 mod resolve;
-pub mod stream;
 
 pub use dump::is_dump;
 pub use load::{load, load_within, read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
