@@ -478,10 +478,13 @@ pub fn write_json(
     run: Option<&HostRun>,
 ) -> io::Result<()> {
     let json = render::json::Json::new(sources, report);
-    render::json::write(out, match run {
-        Some(run) => json.with_host(run),
-        None => json,
-    })
+    render::json::write(
+        out,
+        match run {
+            Some(run) => json.with_host(run),
+            None => json,
+        },
+    )
 }
 
 /// The Prometheus text: the report's families, then the host's own (sockets, counters).

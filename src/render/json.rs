@@ -72,7 +72,7 @@ impl<'a> Json<'a> {
                 errors: r.diagnostics_of(Severity::Error),
                 pointless: r.count(Verdict::Pointless),
                 safe: r.count(Verdict::Safe),
-                suppressed: any_suppressed.then(|| JsonSuppressedCount {
+                suppressed: any_suppressed.then_some(JsonSuppressedCount {
                     diagnostics: r.suppressed.len(),
                     verdicts: hidden,
                 }),
@@ -154,7 +154,7 @@ pub fn write_host_read(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> 
         version: u32,
     }
     let doc = Document {
-        host: JsonHost::Read(HostRead::new(s)),
+        host: JsonHost::Read(Box::new(HostRead::new(s))),
         tool: JsonTool {
             name: "twlint",
             version: env!("CARGO_PKG_VERSION"),
@@ -595,7 +595,8 @@ impl JsonFleet {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum JsonHost<'a> {
-    Read(HostRead<'a>),
+    // Boxed: what was read is several times larger than the unmatched note (clippy).
+    Read(Box<HostRead<'a>>),
     Unmatched(HostUnmatched<'a>),
 }
 
@@ -624,7 +625,7 @@ impl<'a> JsonHost<'a> {
             },
         });
         read.node = Some(&m.node);
-        JsonHost::Read(read)
+        JsonHost::Read(Box::new(read))
     }
 }
 
@@ -721,9 +722,9 @@ impl<'a> HostRead<'a> {
             },
             node: None,
             read_from: JsonReadFrom::new(s),
-            sockets: sockets.and_then(|c| c.summary.as_ref()).map(|summary| {
-                serde_json::to_value(summary).expect("a socket summary serialises")
-            }),
+            sockets: sockets
+                .and_then(|c| c.summary.as_ref())
+                .map(|summary| serde_json::to_value(summary).expect("a socket summary serialises")),
             sockets_caveat: sockets.and_then(|c| c.caveat.as_deref()),
             sockets_missing: sockets.and_then(|c| c.missing.as_deref()),
             taken_at: s.taken_at.as_deref(),
