@@ -1,6 +1,5 @@
 //! The comparisons of BENCHMARKS.md, measured in one run: twlint against `awk` and `cat` on the
-//! same generated files, the start-to-exit time of one dump, topology growth and the memory of
-//! the streaming reader. Prints a Markdown table (goal, measured, ratio, verdict).
+//! same generated files, the start-to-exit time of one dump and topology growth. Prints a Markdown table (goal, measured, ratio, verdict).
 //!
 //! Run with `benches/compare.sh` (or `cargo bench --bench compare`). Everything is generated
 //! into a temporary folder by `benches/gen`. Each figure is the fastest of several runs, for
@@ -11,12 +10,9 @@
 mod gen;
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use twlint::sysctl::stream;
-use twlint::sysctl::SourceKind;
 
 const BIN: &str = env!("CARGO_BIN_EXE_twlint");
 
@@ -88,102 +84,39 @@ fn reference(what: &str, measured: String, ratio: String) -> Row {
     }
 }
 
-/// Child mode: read a stream on stdin with the streaming reader and print the peak resident
-/// memory of this process in KiB.
-fn child_stream() {
-    let stdin = std::io::stdin();
-    let eff = stream::effective(stdin.lock(), SourceKind::File).expect("stdin");
-    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .map(|v| v.trim().trim_end_matches(" kB").trim().to_string())
-        .unwrap_or_else(|| "0".into());
-    println!("{hwm} {}", eff.summary.lines);
-}
-
-/// Peak memory (KiB) of the streaming reader over `copies` copies of `text` fed through a pipe.
-fn stream_peak_kib(text: &str, copies: usize) -> (u64, u64) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .arg("--child-stream")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("re-run this benchmark as a child");
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        for _ in 0..copies {
-            stdin.write_all(text.as_bytes()).unwrap();
-        }
-    }
-    let out = child.wait_with_output().unwrap();
-    let s = String::from_utf8(out.stdout).unwrap();
-    let mut it = s.split_whitespace().map(|x| x.parse::<u64>().unwrap_or(0));
-    (it.next().unwrap_or(0), it.next().unwrap_or(0))
-}
-
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--child-stream") {
-        return child_stream();
-    }
     let n = runs();
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let dir = tmp.path();
     let mut rows = Vec::new();
     eprintln!("generating into {} ...", dir.display());
 
-    // 1. A 1M-line sysctl file: the streaming reader, one thread, against awk.
+    // 1. A 1M-line sysctl file: the reader the binary runs (every line kept with its place,
+    // TW006 per override), one thread, against awk.
     let big_text = gen::sysctl_file(1_000_000);
     let big = dir.join("big.conf");
     fs::write(&big, &big_text).unwrap();
-    let (t_stream, _) = time(n, || {
-        let f = fs::File::open(&big).unwrap();
-        let eff = stream::effective(f, SourceKind::File).unwrap();
-        assert_eq!(eff.summary.lines, 1_000_000);
-    });
-    let (t_awk, _) = time(n, || {
-        run(Command::new("awk").arg(AWK_PARSE).arg(&big));
-    });
-    let lines_per_s = 1e6 / t_stream.as_secs_f64();
-    rows.push(row(
-        "1M-line sysctl file: >= 15 M lines/s, one thread",
-        format!("{:.1} M lines/s ({})", lines_per_s / 1e6, ms(t_stream)),
-        format!("{:.2}x the goal", lines_per_s / 15e6),
-        lines_per_s >= 15e6,
-    ));
-    let r = t_stream.as_secs_f64() / t_awk.as_secs_f64();
-    rows.push(row(
-        "same file: <= 0.45x the time of awk",
-        format!("twlint {} / awk {}", ms(t_stream), ms(t_awk)),
-        format!("{r:.2}x"),
-        r <= 0.45,
-    ));
-    let (kib1, l1) = stream_peak_kib(&big_text, 1);
-    let (kib4, l4) = stream_peak_kib(&big_text, 4);
-    let growth = kib4 as f64 / kib1.max(1) as f64;
-    rows.push(row(
-        "streaming memory: peak does not grow with the file",
-        format!(
-            "{:.1} MiB for {}M lines, {:.1} MiB for {}M",
-            kib1 as f64 / 1024.0,
-            l1 / 1_000_000,
-            kib4 as f64 / 1024.0,
-            l4 / 1_000_000
-        ),
-        format!("{growth:.2}x for 4x the lines"),
-        growth <= 1.10,
-    ));
-    // For reference: the in-memory reader the report uses (every line kept with its place).
-    let (t_mem, _) = time(n.min(3), || {
+    let (t_read, _) = time(n.min(3), || {
         let mut sources = twlint::source::SourceMap::new();
         let set = twlint::sysctl::load_text("big.conf", &big_text, &mut sources);
         assert!(!set.files[0].assignments.is_empty());
     });
-    rows.push(reference(
-        "same file, in-memory reader (every line kept with its place, TW006 per override)",
-        ms(t_mem),
-        format!("{:.1} M lines/s", 1.0 / t_mem.as_secs_f64()),
+    let (t_awk, _) = time(n, || {
+        run(Command::new("awk").arg(AWK_PARSE).arg(&big));
+    });
+    let lines_per_s = 1e6 / t_read.as_secs_f64();
+    rows.push(row(
+        "1M-line sysctl file: >= 15 M lines/s, one thread",
+        format!("{:.1} M lines/s ({})", lines_per_s / 1e6, ms(t_read)),
+        format!("{:.2}x the goal", lines_per_s / 15e6),
+        lines_per_s >= 15e6,
+    ));
+    let r = t_read.as_secs_f64() / t_awk.as_secs_f64();
+    rows.push(row(
+        "same file: <= 0.45x the time of awk",
+        format!("twlint {} / awk {}", ms(t_read), ms(t_awk)),
+        format!("{r:.2}x"),
+        r <= 0.45,
     ));
     drop(big_text);
     fs::remove_file(&big).ok();

@@ -35,7 +35,7 @@ fn rendered(sources: &SourceMap, report: &twlint::report::Report) -> String {
     render::human::write(&mut human, style, sources, report).unwrap();
     format!(
         "{}\n{}",
-        render::json::report(sources, report),
+        serde_json::to_string(&render::json::Json::new(sources, report)).unwrap(),
         String::from_utf8(human).unwrap()
     )
 }

@@ -61,10 +61,6 @@ fn a_cel_error_at_a_multibyte_character_points_at_that_character() {
         .join("tests/fuzz-regressions/rule-multibyte-cel-error-column.yaml");
     let (code, _, stderr) = run(&f);
     assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("token recognition error at: '傂'"),
-        "{stderr}"
-    );
     // Line 8, column 128 is the character itself, counted in characters as editors count.
     assert!(stderr.contains("TW900-fuzz.yaml:8:128 ]"), "{stderr}");
     assert!(stderr.contains("no rule was used"), "{stderr}");

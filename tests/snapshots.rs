@@ -28,7 +28,7 @@ fn topologies() {
             rel.display(),
             report.diagnostics
         );
-        insta::assert_json_snapshot!(json::report(&sources, &report));
+        insta::assert_json_snapshot!(json::Json::new(&sources, &report));
     });
 }
 
@@ -47,6 +47,6 @@ fn host_files_linted_alone() {
             &mut sources,
         )
         .unwrap();
-        insta::assert_json_snapshot!(json::report(&sources, &report));
+        insta::assert_json_snapshot!(json::Json::new(&sources, &report));
     });
 }

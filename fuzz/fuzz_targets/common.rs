@@ -77,9 +77,12 @@ pub fn rendered(sources: &SourceMap, report: &Report) -> String {
     let mut human = Vec::new();
     render::human::write(&mut human, Style { color: false }, sources, report)
         .expect("writing to memory cannot fail");
+    let mut json = Vec::new();
+    render::json::write(&mut json, render::json::Json::new(sources, report))
+        .expect("writing to memory cannot fail");
     format!(
         "{}\n{}",
-        render::json::report(sources, report),
+        String::from_utf8_lossy(&json),
         String::from_utf8_lossy(&human)
     )
 }
@@ -91,7 +94,8 @@ pub fn render_all(sources: &SourceMap, report: &Report) {
         render::human::write(&mut sink, Style { color }, sources, report)
             .expect("writing to a sink cannot fail");
     }
-    render::json::write(&mut sink, sources, report).expect("writing to a sink cannot fail");
+    render::json::write(&mut sink, render::json::Json::new(sources, report))
+        .expect("writing to a sink cannot fail");
     let _ = twlint::report::Fleet::of(report);
 }
 

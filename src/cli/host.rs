@@ -28,7 +28,7 @@ pub fn run(
         Err(e) => return io.fail(e),
     };
     match format {
-        DocFormat::Json => render::host::write_host_json(io.out, &s)?,
+        DocFormat::Json => render::json::write_host_read(io.out, &s)?,
         DocFormat::Human => render::host::write_host(io.out, &s)?,
     }
     Ok(0)

@@ -75,8 +75,8 @@ pub fn has_glob(key: &str) -> bool {
 
 /// What one line is, as byte ranges into the text; finding it allocates nothing.
 ///
-/// This is the grammar shared by the in-memory reader ([`parse`]) and the streaming one
-/// (`stream`): both turn a line into the same decision, so they cannot drift apart.
+/// The line grammar of the reader ([`parse`]), kept apart from it so that a reader which finds
+/// line ends its own way reaches the same decision for every line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Line {
     /// Blank, a comment, or too short to be anything: both tools skip it.
@@ -114,8 +114,8 @@ pub(crate) fn scan_line(
 }
 
 /// [`scan_line`], with the search for the first `=` of `bytes[s..end]` left to `first_eq(s)`
-/// (called at most once, with `s` the first non-blank byte): the streaming reader finds that `=`
-/// in the same pass that finds the end of the line, and hands it over.
+/// (called at most once, with `s` the first non-blank byte), so a scanner that finds the `=` in
+/// the same pass as the end of the line can hand it over instead of searching twice.
 #[inline]
 pub(crate) fn scan_line_with(
     bytes: &[u8],

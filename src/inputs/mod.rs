@@ -17,7 +17,6 @@ mod conf;
 mod dump;
 pub mod system;
 
-pub(crate) use conf::{comment_start, is_quoted, scan_line_with, Line};
 pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
 pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};

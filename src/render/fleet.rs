@@ -1,10 +1,9 @@
-//! The fleet summary of a run over many hosts, in the human and JSON formats: which hosts have
-//! which dangerous settings (see [`crate::report::Fleet`]).
+//! The fleet summary of a run over many hosts in the human format: which hosts have which
+//! dangerous settings (see [`crate::report::Fleet`]; the JSON form is part of `render::json`).
 
 use super::human::{paint, short_key};
 use super::Style;
 use crate::report::Fleet;
-use serde_json::{json, Value};
 use std::io::{self, Write};
 
 /// A table of hosts by the keys that are dangerous on at least one of them, then one line per
@@ -68,19 +67,4 @@ pub fn write_human(out: &mut dyn Write, style: Style, f: &Fleet) -> io::Result<(
         )?;
     }
     writeln!(out)
-}
-
-/// The `fleet` section of the JSON report.
-pub fn json(f: &Fleet) -> Value {
-    json!({
-        "hosts": f.hosts.iter().map(|h| json!({
-            "name": h.name,
-            "kernel": h.kernel,
-            "dangerous": h.dangerous,
-            "pointless": h.pointless,
-            "errors": h.errors,
-        })).collect::<Vec<_>>(),
-        "dangerous": f.dangerous,
-        "with_dangerous": f.hosts.iter().filter(|h| !h.dangerous.is_empty()).count(),
-    })
 }

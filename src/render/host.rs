@@ -326,103 +326,6 @@ fn grouped_evidence<'a>(
         .collect()
 }
 
-/// What was read, as JSON: the capture's part of the `host` object.
-fn snapshot_json(s: &HostSnapshot) -> serde_json::Value {
-    use serde_json::json;
-    let c = &s.counters;
-    let mut counters = json!({
-        "since": host::counters::since(s.identity.netns.initial),
-        "values": c.tcpext,
-        "time_wait": c.time_wait,
-    });
-    if let Some(r) = &c.rates {
-        counters["interval_seconds"] = json!(r.interval_seconds);
-        counters["delta"] = json!(r.delta);
-        counters["rate_per_second"] = json!(r
-            .delta
-            .iter()
-            .map(|(k, d)| (k.clone(), *d as f64 / r.interval_seconds))
-            .collect::<BTreeMap<_, _>>());
-    }
-    if !c.missing.is_empty() {
-        counters["missing"] = json!(c
-            .missing
-            .iter()
-            .map(|(f, why)| json!({"file": f, "reason": why}))
-            .collect::<Vec<_>>());
-    }
-    json!({
-        "read_from": {"kind": s.origin.kind(), "path": s.origin.dir().map(|d| d.display().to_string())},
-        "taken_at": s.taken_at,
-        "hostname": s.identity.hostname,
-        "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-        "netns": {
-            "inode": s.identity.netns.inode,
-            "initial": s.identity.netns.initial,
-            "how": s.identity.netns.how,
-        },
-        "kernel": {
-            "release": s.release.as_ref().map(|r| &r.0),
-            "path": s.release.as_ref().map(|r| &r.1),
-        },
-        "values": s.values.iter().map(|(k, v)| (k.to_string(), json!({"value": v, "path": s.value_sources.get(k)}))).collect::<serde_json::Map<_, _>>(),
-        "unreadable": s.unreadable.iter().map(|(k, why)| json!({"key": k, "kind": why.kind(), "reason": why.reason()})).collect::<Vec<_>>(),
-        "counters": counters,
-        "sockets": s.sockets.as_ref().and_then(|c| c.summary.as_ref()),
-        "sockets_missing": s.sockets.as_ref().and_then(|c| c.missing.as_deref()),
-        "sockets_caveat": s.sockets.as_ref().and_then(|c| c.caveat.as_deref()),
-    })
-}
-
-fn host_json(run: &HostRun) -> serde_json::Value {
-    use serde_json::json;
-    let s = &run.snapshot;
-    let Some(m) = &run.matched else {
-        // The declared values were judged; what this host has is not part of the report.
-        return json!({
-            "read_from": {"kind": s.origin.kind(), "path": s.origin.dir().map(|d| d.display().to_string())},
-            "node": null,
-            "note": run.unmatched,
-            "hostname": s.identity.hostname,
-            "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-        });
-    };
-    let mut v = snapshot_json(s);
-    v["node"] = json!(m.node);
-    v["matched_by"] = json!({
-        "kind": m.by.kind(),
-        "value": match &m.by {
-            host::MatchedBy::Flag => serde_json::Value::Null,
-            host::MatchedBy::Hostname(h) => json!(h),
-            host::MatchedBy::Address(a) => json!(a.to_string()),
-        },
-    });
-    v["kernel"]["declared"] = json!(run.declared_kernel.map(|k| k.to_string()));
-    v["drift"] = json!(run
-        .drift
-        .iter()
-        .map(|d| json!({
-            "key": d.key,
-            "live": d.live,
-            "declared": d.declared,
-            "declared_source": d.declared_kind.as_str(),
-            "location": d.declared_at,
-        }))
-        .collect::<Vec<_>>());
-    v
-}
-
-/// `twlint host --format json`: what was read, as a document of its own.
-pub fn write_host_json(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
-    let v = serde_json::json!({
-        "version": 1,
-        "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
-        "host": snapshot_json(s),
-    });
-    serde_json::to_writer_pretty(&mut *out, &v)?;
-    writeln!(out)
-}
-
 /// `twlint host`: what was read, one fact a line.
 pub fn write_host(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
     writeln!(
@@ -481,43 +384,21 @@ pub fn write_host(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
     write_sockets(out, s)
 }
 
-fn evidence_json(e: &Evidence) -> serde_json::Value {
-    let mut v = serde_json::json!({
-        "counter": e.counter,
-        "value": e.value,
-        "since": e.since,
-        "meaning": e.meaning.as_str(),
-        "note": e.note,
-    });
-    if let Some((d, i)) = e.delta {
-        v["delta"] = serde_json::json!(d);
-        v["interval_seconds"] = serde_json::json!(i);
-    }
-    v
-}
-
-/// The JSON report with the host's object and each verdict's evidence.
+/// The JSON report, with the host's object and each verdict's evidence in host mode.
 pub fn write_json(
     out: &mut dyn Write,
     sources: &SourceMap,
     report: &Report,
     run: Option<&HostRun>,
 ) -> io::Result<()> {
-    let Some(run) = run else {
-        return super::json::write(out, sources, report);
-    };
-    // Streamed like a report without a host: building every verdict as a value first was a
-    // third of judging a large topology.
-    let mut extra = super::json::Extra {
-        host: Some(host_json(run)),
-        ..Default::default()
-    };
-    for (i, e) in &run.evidence {
-        if *i < report.verdicts.len() {
-            extra.evidence.entry(*i).or_default().push(evidence_json(e));
-        }
-    }
-    super::json::write_with(out, sources, report, extra)
+    let json = super::json::Json::new(sources, report);
+    super::json::write(
+        out,
+        match run {
+            Some(run) => json.with_host(run),
+            None => json,
+        },
+    )
 }
 
 /// The Prometheus text: the report's families, then the host's own (sockets, counters).

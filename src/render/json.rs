@@ -1,277 +1,195 @@
 //! The JSON report, version 1 (DESIGN.md "JSON report"): fixed field names, extra fields added.
 //!
-//! [`report`] builds the report as one JSON value (for callers that add to it); [`write`] writes
-//! the same text with the verdicts, most of a large report, serialised straight from the engine's
-//! entries instead of through a value tree (a third of judging a large topology went to building
-//! and freeing that tree). Object keys come out in sorted order either way, as `serde_json::Map`
-//! keeps them.
+//! This module owns the report's JSON form: [`Json`] is the typed model (serde structs borrowing
+//! from the engine's report and, in host mode, the host's run), and [`write`] is the one writer
+//! of it; the snapshots serialise the same model. Every object's fields are declared in sorted
+//! order, the order every report has been written in (it came from `serde_json::Map`), so the
+//! text does not change with the model. `twlint host`'s own document ([`write_host_read`]) shares
+//! the host object's types.
 
-use crate::diag::Diagnostic;
-use crate::facts::HopFacts;
+use crate::diag::{Diagnostic, Severity, Verdict};
+use crate::report::{Fleet, HopSummary, Mode, NodeSummary, Report, VerdictEntry};
+use crate::host::evidence::Evidence;
+use crate::host::judge::{Drift, HostRun};
+use crate::host::{HostSnapshot, MatchedBy};
 use crate::number::format_number;
-use crate::report::{Mode, Report, VerdictEntry};
-use crate::source::{SourceMap, Span};
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+use crate::source::{Location, SourceMap, Span};
+use crate::suppress::Suppression;
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
 
-fn location(sources: &SourceMap, span: Option<Span>) -> Value {
-    match span {
-        Some(s) => serde_json::to_value(sources.location(s)).expect("locations serialise"),
-        None => Value::Null,
-    }
+/// The report as JSON: build it with [`Json::new`] (and [`Json::with_host`] in host mode), write
+/// it with [`write`], or hand it to any serde serializer.
+#[derive(Serialize)]
+pub struct Json<'a> {
+    /// The `.twlint.yaml` the run used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<&'a str>,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    /// Only with several hosts, so single-host and topology reports keep their shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fleet: Option<JsonFleet>,
+    hops: Vec<JsonHop<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<JsonHost<'a>>,
+    mode: &'static str,
+    nodes: Vec<JsonNode<'a>>,
+    summary: JsonSummary,
+    /// Present only when something was suppressed, so reports without suppressions keep the
+    /// exact shape they always had.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<Vec<JsonDiagnostic<'a>>>,
+    tool: JsonTool,
+    topology: Option<&'a str>,
+    verdicts: Vec<JsonVerdict<'a>>,
+    version: u32,
 }
 
-fn verdict(sources: &SourceMap, v: &VerdictEntry) -> Value {
-    let mut source = Map::new();
-    source.insert("kind".into(), json!(v.source.as_str()));
-    if let Some(span) = v.span {
-        let loc = sources.location(span);
-        source.insert("path".into(), json!(loc.path));
-        source.insert("line".into(), json!(loc.line));
-        source.insert("column".into(), json!(loc.column));
-    }
-    let mut m = Map::new();
-    m.insert("link".into(), json!(v.link));
-    m.insert("node".into(), json!(v.node));
-    if let Some(side) = v.side {
-        m.insert("side".into(), json!(side));
-    }
-    m.insert("key".into(), json!(v.key));
-    m.insert("value".into(), json!(v.value));
-    m.insert("source".into(), Value::Object(source));
-    m.insert("verdict".into(), json!(v.verdict.as_str()));
-    m.insert("rule".into(), json!(v.rule));
-    m.insert("rule_name".into(), json!(v.rule_name));
-    m.insert("reason".into(), json!(v.reason));
-    m.insert("help".into(), json!(v.help));
-    // The rule's machine-readable fix (what `twlint advise` writes), only where it has one.
-    if !v.fix.is_empty() {
-        let fix: Map<String, Value> = v.fix.iter().map(|(k, x)| (k.clone(), json!(x))).collect();
-        m.insert("fix".into(), Value::Object(fix));
-    }
-    if let Some(s) = &v.suppressed {
-        m.insert("suppressed".into(), suppression(sources, s));
-    }
-    if let Some(level) = v.level {
-        m.insert("level".into(), json!(level));
-    }
-    Value::Object(m)
-}
-
-/// What hid a verdict or a diagnostic: `kind` (line, file, topology), `reason`, `location`.
-pub fn suppression(sources: &SourceMap, s: &crate::suppress::Suppression) -> Value {
-    json!({
-        "kind": s.kind.as_str(),
-        "reason": s.reason,
-        "location": location(sources, Some(s.span)),
-    })
-}
-
-/// One diagnostic as JSON; also used by other machine formats.
-pub fn diagnostic(sources: &SourceMap, d: &Diagnostic) -> Value {
-    json!({
-        "rule": d.code,
-        "severity": d.severity,
-        "verdict": d.verdict,
-        "node": d.node,
-        "key": d.key,
-        "message": d.message,
-        "help": d.help,
-        "location": location(sources, d.primary.as_ref().map(|l| l.span)),
-        "labels": d.secondary.iter().map(|l| json!({"message": l.message, "location": location(sources, Some(l.span))})).collect::<Vec<_>>(),
-        "notes": d.notes,
-    })
-}
-
-fn num(f: f64) -> Value {
-    // Whole numbers stay integers in JSON; others keep one decimal, as in the human output.
-    let s = format_number(f);
-    s.parse::<i64>()
-        .map(Value::from)
-        .unwrap_or_else(|_| json!(s.parse::<f64>().unwrap_or(f)))
-}
-
-fn hop(h: &crate::report::HopSummary) -> Value {
-    let c: &HopFacts = &h.client;
-    json!({
-        "link": h.link,
-        "from": h.from,
-        "to": h.to,
-        "port": h.port,
-        "via": h.via,
-        "closes_first": h.closes_first,
-        "time_wait_on": h.closes_first,
-        "rate": h.rate.map(num),
-        "tuples": c.tuples,
-        "rate_per_tuple": if c.rate_known { num(c.rate_per_tuple) } else { Value::Null },
-        "time_wait_sockets": if c.rate_known { num(h.rate.unwrap_or(0.0) * crate::facts::TIME_WAIT_SECONDS) } else { Value::Null },
-        "capacity": {
-            "ports": c.capacity.ports,
-            "without_reuse": num(c.capacity.without_reuse),
-            "with_reuse": num(c.capacity.with_reuse),
-            "reuse_works": c.capacity.reuse_works,
-            "effective": num(c.capacity.effective),
-        },
-    })
-}
-
-/// The whole report as one JSON value.
-pub fn report(sources: &SourceMap, r: &Report) -> Value {
-    let mut out = report_without_verdicts(sources, r, true);
-    out["verdicts"] = r.verdicts.iter().map(|v| verdict(sources, v)).collect();
-    out
-}
-
-/// The report but for its `verdicts`, which [`report`] and [`write`] add each their own way
-/// (and, unless `diagnostics`, with an empty `diagnostics` list, which [`write`] writes itself).
-fn report_without_verdicts(sources: &SourceMap, r: &Report, diagnostics: bool) -> Value {
-    let errors = r.diagnostics_of(crate::diag::Severity::Error);
-    let warnings = r.diagnostics_of(crate::diag::Severity::Warning);
-    let mut out = json!({
-        "version": 1,
-        "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
-        "mode": match r.mode { Mode::Files => "files", Mode::Topology => "topology" },
-        "topology": r.topology,
-        "nodes": r.nodes.iter().map(|n| json!({
-            "name": n.name,
-            "role": n.role,
-            "kernel": n.kernel.to_string(),
-            "kernel_source": n.kernel_origin.as_str(),
-            "sources": n.sources,
-        })).collect::<Vec<_>>(),
-        "hops": r.hops.iter().map(hop).collect::<Vec<_>>(),
-        "diagnostics": if diagnostics { r.diagnostics.iter().map(|d| diagnostic(sources, d)).collect::<Vec<_>>() } else { Vec::new() },
-        "summary": {
-            "dangerous": r.count(crate::diag::Verdict::Dangerous),
-            "pointless": r.count(crate::diag::Verdict::Pointless),
-            "safe": r.count(crate::diag::Verdict::Safe),
-            "errors": errors,
-            "warnings": warnings,
-        },
-    });
-    if let Some(c) = &r.config {
-        out["config"] = json!(c);
-    }
-    // Present only when something was suppressed, so reports without suppressions keep the
-    // exact shape they always had.
-    let hidden = r.suppressed_verdicts();
-    if hidden > 0 || !r.suppressed.is_empty() {
-        out["suppressed"] = r
-            .suppressed
-            .iter()
-            .map(|(d, s)| {
-                let mut v = diagnostic(sources, d);
-                v["suppressed"] = suppression(sources, s);
-                v
-            })
-            .collect();
-        out["summary"]["suppressed"] = json!({
-            "verdicts": hidden,
-            "diagnostics": r.suppressed.len(),
-        });
-    }
-    // Only with several hosts, so single-host and topology reports keep their shape.
-    if let (Some(fleet), Some(obj)) = (crate::report::Fleet::of(r), out.as_object_mut()) {
-        obj.insert("fleet".into(), super::fleet::json(&fleet));
-    }
-    out
-}
-
-pub fn write(out: &mut dyn std::io::Write, sources: &SourceMap, r: &Report) -> std::io::Result<()> {
-    write_with(out, sources, r, Extra::default())
-}
-
-/// What a host run adds to the report: a top-level `host` object and, per verdict (by index
-/// into the report's verdicts), an `evidence` list.
-#[derive(Default)]
-pub struct Extra {
-    pub host: Option<Value>,
-    pub evidence: HashMap<usize, Vec<Value>>,
-}
-
-/// [`write`] with a host run's additions, written the same streaming way ([`report`] with them
-/// inserted gives the same text, building every verdict as a value first).
-pub fn write_with(
-    out: &mut dyn std::io::Write,
-    sources: &SourceMap,
-    r: &Report,
-    extra: Extra,
-) -> std::io::Result<()> {
-    let mut rest = report_without_verdicts(sources, r, false);
-    if let Some(host) = extra.host {
-        rest["host"] = host;
-    }
-    let rest = rest.as_object().expect("the report is an object");
-    let verdicts = pretty_array(r.verdicts.len(), |i| StreamedVerdict {
-        sources,
-        v: &r.verdicts[i],
-        evidence: extra.evidence.get(&i),
-    });
-    let diagnostics = pretty_array(r.diagnostics.len(), |i| {
-        diagnostic(sources, &r.diagnostics[i])
-    });
-    // The top level as `to_writer_pretty` writes an object, keys in order; every value but the
-    // two long arrays is small and written here.
-    let mut keys: Vec<&str> = rest.keys().map(String::as_str).collect();
-    keys.push("verdicts");
-    keys.sort_unstable();
-    out.write_all(b"{")?;
-    let mut value = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
-        serde_json::to_writer(&mut *out, k)?;
-        out.write_all(b": ")?;
-        match *k {
-            "verdicts" => out.write_all(&verdicts)?,
-            "diagnostics" => out.write_all(&diagnostics)?,
-            _ => {
-                value.clear();
-                serde_json::to_writer_pretty(&mut value, &rest[*k])?;
-                write_indented(out, &value, b"\n  ")?;
-            }
+impl<'a> Json<'a> {
+    /// The report `r`, its places resolved in `sources`.
+    pub fn new(sources: &'a SourceMap, r: &'a Report) -> Json<'a> {
+        let hidden = r.suppressed_verdicts();
+        let any_suppressed = hidden > 0 || !r.suppressed.is_empty();
+        Json {
+            config: r.config.as_deref(),
+            diagnostics: r
+                .diagnostics
+                .iter()
+                .map(|d| JsonDiagnostic::new(sources, d, None))
+                .collect(),
+            fleet: Fleet::of(r).map(|f| JsonFleet::new(&f)),
+            hops: r.hops.iter().map(JsonHop::new).collect(),
+            host: None,
+            mode: match r.mode {
+                Mode::Files => "files",
+                Mode::Topology => "topology",
+            },
+            nodes: r.nodes.iter().map(JsonNode::new).collect(),
+            summary: JsonSummary {
+                dangerous: r.count(Verdict::Dangerous),
+                errors: r.diagnostics_of(Severity::Error),
+                pointless: r.count(Verdict::Pointless),
+                safe: r.count(Verdict::Safe),
+                suppressed: any_suppressed.then_some(JsonSuppressedCount {
+                    diagnostics: r.suppressed.len(),
+                    verdicts: hidden,
+                }),
+                warnings: r.diagnostics_of(Severity::Warning),
+            },
+            suppressed: any_suppressed.then(|| {
+                r.suppressed
+                    .iter()
+                    .map(|(d, s)| JsonDiagnostic::new(sources, d, Some(s)))
+                    .collect()
+            }),
+            tool: JsonTool {
+                name: "twlint",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            topology: r.topology.as_deref(),
+            verdicts: r
+                .verdicts
+                .iter()
+                .map(|v| JsonVerdict::new(sources, v))
+                .collect(),
+            version: 1,
         }
     }
-    out.write_all(b"\n}\n")
+
+    /// What a host run adds: the top-level `host` object and each verdict's `evidence` list
+    /// (the run's evidence names verdicts by index into the report's verdicts).
+    pub fn with_host(mut self, run: &'a HostRun) -> Json<'a> {
+        self.host = Some(JsonHost::of_run(run));
+        for (i, e) in &run.evidence {
+            if let Some(v) = self.verdicts.get_mut(*i) {
+                v.evidence
+                    .get_or_insert_with(Vec::new)
+                    .push(JsonEvidence::new(e));
+            }
+        }
+        self
+    }
+}
+
+/// Writes the report as pretty JSON and a final newline: what `serde_json::to_writer_pretty`
+/// writes for the model. The verdicts and diagnostics, most of a large report, are written on
+/// all cores and put where the rest, written first with those two lists empty, has `[]`: a fleet
+/// report has thousands of verdicts, and writing them was the longest part of a run left on one
+/// core (the test `parallel_writer_writes_what_serde_writes` in `tests/json_writer.rs` holds the
+/// two to the same bytes).
+pub fn write(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
+    let verdicts = std::mem::take(&mut json.verdicts);
+    let diagnostics = std::mem::take(&mut json.diagnostics);
+    let mut rest = Vec::new();
+    serde_json::to_writer_pretty(&mut rest, &json)?;
+    let verdicts = pretty_array(&verdicts);
+    let diagnostics = pretty_array(&diagnostics);
+    // Both keys are at the top level, written two blanks in; a string holds no raw newline, and
+    // nested keys are further in, so each pattern occurs once.
+    let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
+    let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
+    debug_assert!(d_at < v_at, "keys are written in sorted order");
+    out.write_all(&rest[..d_at + d_len - 2])?;
+    out.write_all(&diagnostics)?;
+    out.write_all(&rest[d_at + d_len..v_at + v_len - 2])?;
+    out.write_all(&verdicts)?;
+    out.write_all(&rest[v_at + v_len..])?;
+    out.write_all(b"\n")
+}
+
+/// Where `pattern` (a top-level key with an empty list) is in `text`, and its length.
+fn find_empty(text: &[u8], pattern: &[u8]) -> (usize, usize) {
+    let at = memchr::memmem::find(text, pattern).expect("the report has every top-level list");
+    (at, pattern.len())
+}
+
+/// `twlint host --format json`: what host mode reads, as its own document.
+pub fn write_host_read(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Document<'a> {
+        host: JsonHost<'a>,
+        tool: JsonTool,
+        version: u32,
+    }
+    let doc = Document {
+        host: JsonHost::Read(Box::new(HostRead::new(s))),
+        tool: JsonTool {
+            name: "twlint",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        version: 1,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }
 
 /// Writes pretty JSON further in: `newline` (a newline and the blanks of the new level) for
 /// every newline (pretty output has no newline but between tokens; strings escape theirs).
-fn write_indented(
-    out: &mut dyn std::io::Write,
-    pretty: &[u8],
-    newline: &[u8],
-) -> std::io::Result<()> {
+fn write_indented(out: &mut Vec<u8>, pretty: &[u8], newline: &[u8]) {
     for (j, line) in pretty.split(|&b| b == b'\n').enumerate() {
         if j > 0 {
-            out.write_all(newline)?;
+            out.extend_from_slice(newline);
         }
-        out.write_all(line)?;
+        out.extend_from_slice(line);
     }
-    Ok(())
 }
 
-/// An array of the report's top level, written as `to_writer_pretty` writes it, by batches on
-/// all cores: each element is written pretty on its own and moved two levels in (pretty output
-/// has no newline but between tokens; strings escape theirs). A fleet report has thousands of
-/// verdicts, and writing them was the longest part of a run left on one core.
-fn pretty_array<V: Serialize>(len: usize, element: impl Fn(usize) -> V + Sync) -> Vec<u8> {
+/// A list of the report's top level, as `to_writer_pretty` writes it there, by batches on all
+/// cores: each element written pretty on its own and moved two levels in.
+fn pretty_array<V: Serialize + Sync>(items: &[V]) -> Vec<u8> {
     const BATCH: usize = 256;
-    let batches: Vec<std::ops::Range<usize>> = (0..len)
-        .step_by(BATCH)
-        .map(|at| at..(at + BATCH).min(len))
-        .collect();
+    let batches: Vec<&[V]> = items.chunks(BATCH).collect();
     let written = crate::pool::par_map(&batches, |batch| {
         let mut out = Vec::new();
         let mut one = Vec::new();
-        for i in batch.clone() {
-            if i > batch.start {
+        for (i, item) in batch.iter().enumerate() {
+            if i > 0 {
                 out.extend_from_slice(b",\n    ");
             }
             one.clear();
-            serde_json::to_writer_pretty(&mut one, &element(i))
-                .expect("a report element serialises");
-            write_indented(&mut out, &one, b"\n    ").expect("writing to memory cannot fail");
+            serde_json::to_writer_pretty(&mut one, item).expect("a report element serialises");
+            write_indented(&mut out, &one, b"\n    ");
         }
         out
     });
@@ -291,75 +209,625 @@ fn pretty_array<V: Serialize>(len: usize, element: impl Fn(usize) -> V + Sync) -
     text
 }
 
-/// One verdict as [`verdict`] builds it, keys in the same (sorted) order.
-struct StreamedVerdict<'a> {
-    sources: &'a SourceMap,
-    v: &'a VerdictEntry,
-    evidence: Option<&'a Vec<Value>>,
+#[derive(Serialize)]
+struct JsonTool {
+    name: &'static str,
+    version: &'static str,
 }
 
-impl Serialize for StreamedVerdict<'_> {
+/// A place in an input, resolved when written (on the writer's threads, for the verdicts).
+struct JsonPlace<'a> {
+    sources: &'a SourceMap,
+    span: Option<Span>,
+}
+
+impl Serialize for JsonPlace<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (v, sources) = (self.v, self.sources);
-        let mut m = s.serialize_map(None)?;
-        if let Some(evidence) = self.evidence {
-            m.serialize_entry("evidence", evidence)?;
+        match self.span {
+            Some(span) => JsonLocation::from(self.sources.location(span)).serialize(s),
+            None => s.serialize_none(),
         }
-        if !v.fix.is_empty() {
-            // Rare and small: built as a map so duplicate keys resolve as in `verdict`.
-            let fix: Map<String, Value> =
-                v.fix.iter().map(|(k, x)| (k.clone(), json!(x))).collect();
-            m.serialize_entry("fix", &fix)?;
+    }
+}
+
+/// A [`Location`] with its fields in sorted order.
+#[derive(Serialize)]
+struct JsonLocation {
+    column: usize,
+    line: usize,
+    path: String,
+}
+
+impl From<Location> for JsonLocation {
+    fn from(l: Location) -> Self {
+        JsonLocation {
+            column: l.column,
+            line: l.line,
+            path: l.path,
         }
-        m.serialize_entry("help", &v.help)?;
-        m.serialize_entry("key", &v.key)?;
-        if let Some(level) = v.level {
-            m.serialize_entry("level", &level)?;
+    }
+}
+
+#[derive(Serialize)]
+struct JsonNode<'a> {
+    kernel: String,
+    kernel_source: &'static str,
+    name: &'a str,
+    role: &'a str,
+    sources: &'a [String],
+}
+
+impl<'a> JsonNode<'a> {
+    fn new(n: &'a NodeSummary) -> Self {
+        JsonNode {
+            kernel: n.kernel.to_string(),
+            kernel_source: n.kernel_origin.as_str(),
+            name: &n.name,
+            role: &n.role,
+            sources: &n.sources,
         }
-        m.serialize_entry("link", &v.link)?;
-        m.serialize_entry("node", &v.node)?;
-        m.serialize_entry("reason", &v.reason)?;
-        m.serialize_entry("rule", &v.rule)?;
-        m.serialize_entry("rule_name", &v.rule_name)?;
-        if let Some(side) = v.side {
-            m.serialize_entry("side", side)?;
+    }
+}
+
+/// A figure of the capacity model: whole numbers are integers in JSON, others keep one decimal,
+/// as in the human output.
+struct Num(f64);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = format_number(self.0);
+        match text.parse::<i64>() {
+            Ok(i) => s.serialize_i64(i),
+            Err(_) => s.serialize_f64(text.parse::<f64>().unwrap_or(self.0)),
         }
-        m.serialize_entry(
-            "source",
-            &StreamedSource {
+    }
+}
+
+#[derive(Serialize)]
+struct JsonHop<'a> {
+    capacity: JsonCapacity,
+    closes_first: &'a str,
+    from: &'a str,
+    link: &'a str,
+    port: u16,
+    rate: Option<Num>,
+    rate_per_tuple: Option<Num>,
+    time_wait_on: &'a str,
+    time_wait_sockets: Option<Num>,
+    to: &'a str,
+    tuples: i64,
+    via: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonCapacity {
+    effective: Num,
+    ports: i64,
+    reuse_works: bool,
+    with_reuse: Num,
+    without_reuse: Num,
+}
+
+impl<'a> JsonHop<'a> {
+    fn new(h: &'a HopSummary) -> Self {
+        let c = &h.client;
+        JsonHop {
+            capacity: JsonCapacity {
+                effective: Num(c.capacity.effective),
+                ports: c.capacity.ports,
+                reuse_works: c.capacity.reuse_works,
+                with_reuse: Num(c.capacity.with_reuse),
+                without_reuse: Num(c.capacity.without_reuse),
+            },
+            closes_first: &h.closes_first,
+            from: &h.from,
+            link: &h.link,
+            port: h.port,
+            rate: h.rate.map(Num),
+            rate_per_tuple: c.rate_known.then_some(Num(c.rate_per_tuple)),
+            time_wait_on: &h.closes_first,
+            time_wait_sockets: c
+                .rate_known
+                .then(|| Num(h.rate.unwrap_or(0.0) * crate::facts::TIME_WAIT_SECONDS)),
+            to: &h.to,
+            tuples: c.tuples,
+            via: h.via.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    dangerous: usize,
+    errors: usize,
+    pointless: usize,
+    safe: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<JsonSuppressedCount>,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSuppressedCount {
+    diagnostics: usize,
+    verdicts: usize,
+}
+
+/// What hid a verdict or a diagnostic: `kind` (line, file, topology), `reason`, `location`.
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    kind: &'static str,
+    location: JsonPlace<'a>,
+    reason: &'a str,
+}
+
+impl<'a> JsonSuppression<'a> {
+    fn new(sources: &'a SourceMap, s: &'a Suppression) -> Self {
+        JsonSuppression {
+            kind: s.kind.as_str(),
+            location: JsonPlace {
+                sources,
+                span: Some(s.span),
+            },
+            reason: &s.reason,
+        }
+    }
+}
+
+/// One diagnostic; in the `suppressed` list, with what hid it.
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    help: Option<&'a str>,
+    key: Option<&'a str>,
+    labels: Vec<JsonLabel<'a>>,
+    location: JsonPlace<'a>,
+    message: &'a str,
+    node: Option<&'a str>,
+    notes: &'a [String],
+    rule: &'a str,
+    severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<JsonSuppression<'a>>,
+    verdict: Option<Verdict>,
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    location: JsonPlace<'a>,
+    message: &'a str,
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    fn new(sources: &'a SourceMap, d: &'a Diagnostic, hidden_by: Option<&'a Suppression>) -> Self {
+        JsonDiagnostic {
+            help: d.help.as_deref(),
+            key: d.key.as_deref(),
+            labels: d
+                .secondary
+                .iter()
+                .map(|l| JsonLabel {
+                    location: JsonPlace {
+                        sources,
+                        span: Some(l.span),
+                    },
+                    message: &l.message,
+                })
+                .collect(),
+            location: JsonPlace {
+                sources,
+                span: d.primary.as_ref().map(|l| l.span),
+            },
+            message: &d.message,
+            node: d.node.as_deref(),
+            notes: &d.notes,
+            rule: &d.code,
+            severity: d.severity,
+            suppressed: hidden_by.map(|s| JsonSuppression::new(sources, s)),
+            verdict: d.verdict,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    /// Host mode: the counters that bear on this verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Vec<JsonEvidence<'a>>>,
+    /// The rule's machine-readable fix (what `twlint advise` writes), only where it has one; a
+    /// key given twice keeps its last value.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    fix: BTreeMap<&'a str, &'a str>,
+    help: Option<&'a str>,
+    key: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    level: Option<Severity>,
+    link: Option<&'a str>,
+    node: &'a str,
+    reason: &'a str,
+    rule: Option<&'a str>,
+    rule_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    side: Option<&'static str>,
+    source: JsonValueSource<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<JsonSuppression<'a>>,
+    value: Option<&'a str>,
+    verdict: &'static str,
+}
+
+impl<'a> JsonVerdict<'a> {
+    fn new(sources: &'a SourceMap, v: &'a VerdictEntry) -> Self {
+        JsonVerdict {
+            evidence: None,
+            fix: v
+                .fix
+                .iter()
+                .map(|(k, x)| (k.as_str(), x.as_str()))
+                .collect(),
+            help: v.help.as_deref(),
+            key: v.key,
+            level: v.level,
+            link: v.link.as_deref(),
+            node: &v.node,
+            reason: &v.reason,
+            rule: v.rule.as_deref(),
+            rule_name: v.rule_name.as_deref(),
+            side: v.side,
+            source: JsonValueSource {
                 sources,
                 kind: v.source.as_str(),
                 span: v.span,
             },
-        )?;
-        if let Some(sup) = &v.suppressed {
-            m.serialize_entry("suppressed", &suppression(sources, sup))?;
+            suppressed: v
+                .suppressed
+                .as_ref()
+                .map(|s| JsonSuppression::new(sources, s)),
+            value: v.value.as_deref(),
+            verdict: v.verdict.as_str(),
         }
-        m.serialize_entry("value", &v.value)?;
-        m.serialize_entry("verdict", v.verdict.as_str())?;
-        m.end()
     }
 }
 
-struct StreamedSource<'a> {
+/// Where a judged value came from: `kind`, and where it has a place, `path`, `line`, `column`.
+struct JsonValueSource<'a> {
     sources: &'a SourceMap,
-    kind: &'a str,
+    kind: &'static str,
     span: Option<Span>,
 }
 
-impl Serialize for StreamedSource<'_> {
+impl Serialize for JsonValueSource<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
+        #[derive(Serialize)]
+        struct Placed<'a> {
+            column: usize,
+            kind: &'a str,
+            line: usize,
+            path: String,
+        }
+        #[derive(Serialize)]
+        struct Unplaced<'a> {
+            kind: &'a str,
+        }
         match self.span {
             Some(span) => {
                 let loc = self.sources.location(span);
-                m.serialize_entry("column", &loc.column)?;
-                m.serialize_entry("kind", self.kind)?;
-                m.serialize_entry("line", &loc.line)?;
-                m.serialize_entry("path", &loc.path)?;
+                Placed {
+                    column: loc.column,
+                    kind: self.kind,
+                    line: loc.line,
+                    path: loc.path,
+                }
+                .serialize(s)
             }
-            None => m.serialize_entry("kind", self.kind)?,
+            None => Unplaced { kind: self.kind }.serialize(s),
         }
-        m.end()
+    }
+}
+
+/// One counter attached to a verdict; `delta` and `interval_seconds` only over an interval.
+#[derive(Serialize)]
+struct JsonEvidence<'a> {
+    counter: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delta: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interval_seconds: Option<f64>,
+    meaning: &'static str,
+    note: &'a str,
+    since: &'static str,
+    value: u64,
+}
+
+impl<'a> JsonEvidence<'a> {
+    fn new(e: &'a Evidence) -> Self {
+        JsonEvidence {
+            counter: &e.counter,
+            delta: e.delta.map(|d| d.0),
+            interval_seconds: e.delta.map(|d| d.1),
+            meaning: e.meaning.as_str(),
+            note: &e.note,
+            since: e.since,
+            value: e.value,
+        }
+    }
+}
+
+/// The `fleet` section: which hosts have which dangerous settings.
+#[derive(Serialize)]
+struct JsonFleet {
+    dangerous: BTreeMap<&'static str, Vec<String>>,
+    hosts: Vec<JsonFleetHost>,
+    with_dangerous: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFleetHost {
+    dangerous: Vec<&'static str>,
+    errors: usize,
+    kernel: String,
+    name: String,
+    pointless: Vec<&'static str>,
+}
+
+impl JsonFleet {
+    fn new(f: &Fleet) -> Self {
+        JsonFleet {
+            dangerous: f.dangerous.clone(),
+            hosts: f
+                .hosts
+                .iter()
+                .map(|h| JsonFleetHost {
+                    dangerous: h.dangerous.clone(),
+                    errors: h.errors,
+                    kernel: h.kernel.clone(),
+                    name: h.name.clone(),
+                    pointless: h.pointless.clone(),
+                })
+                .collect(),
+            with_dangerous: f.hosts.iter().filter(|h| !h.dangerous.is_empty()).count(),
+        }
+    }
+}
+
+/// The `host` object: what was read and, when the host is a node of the topology, which node
+/// and how its values differ from the declared ones; when no node matched, why.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonHost<'a> {
+    // Boxed: what was read is several times larger than the unmatched note (clippy).
+    Read(Box<HostRead<'a>>),
+    Unmatched(HostUnmatched<'a>),
+}
+
+impl<'a> JsonHost<'a> {
+    fn of_run(run: &'a HostRun) -> Self {
+        let s = &run.snapshot;
+        let Some(m) = &run.matched else {
+            // The declared values were judged; what this host has is not part of the report.
+            return JsonHost::Unmatched(HostUnmatched {
+                addresses: addresses(s),
+                hostname: s.identity.hostname.as_deref(),
+                node: None,
+                note: run.unmatched.as_deref(),
+                read_from: JsonReadFrom::new(s),
+            });
+        };
+        let mut read = HostRead::new(s);
+        read.drift = Some(run.drift.iter().map(JsonDrift::new).collect());
+        read.kernel.declared = Some(run.declared_kernel.map(|k| k.to_string()));
+        read.matched_by = Some(JsonMatchedBy {
+            kind: m.by.kind(),
+            value: match &m.by {
+                MatchedBy::Flag => None,
+                MatchedBy::Hostname(h) => Some(h.clone()),
+                MatchedBy::Address(a) => Some(a.to_string()),
+            },
+        });
+        read.node = Some(&m.node);
+        JsonHost::Read(Box::new(read))
+    }
+}
+
+fn addresses(s: &HostSnapshot) -> Vec<String> {
+    s.identity.addresses.iter().map(|a| a.to_string()).collect()
+}
+
+#[derive(Serialize)]
+struct JsonReadFrom {
+    kind: &'static str,
+    path: Option<String>,
+}
+
+impl JsonReadFrom {
+    fn new(s: &HostSnapshot) -> Self {
+        JsonReadFrom {
+            kind: s.origin.kind(),
+            path: s.origin.dir().map(|d| d.display().to_string()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct HostUnmatched<'a> {
+    addresses: Vec<String>,
+    hostname: Option<&'a str>,
+    node: Option<&'a str>,
+    note: Option<&'a str>,
+    read_from: JsonReadFrom,
+}
+
+/// What was read; in a report of a matched host, with the node, how it matched and the drift.
+#[derive(Serialize)]
+struct HostRead<'a> {
+    addresses: Vec<String>,
+    counters: JsonCounters<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drift: Option<Vec<JsonDrift<'a>>>,
+    hostname: Option<&'a str>,
+    kernel: JsonKernel<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matched_by: Option<JsonMatchedBy>,
+    netns: JsonNetns<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a str>,
+    read_from: JsonReadFrom,
+    /// The socket summary as a JSON value, whose maps sort their keys: the order this object
+    /// has always been written in, not the summary's declaration order.
+    sockets: Option<serde_json::Value>,
+    sockets_caveat: Option<&'a str>,
+    sockets_missing: Option<&'a str>,
+    taken_at: Option<&'a str>,
+    unreadable: Vec<JsonUnreadable>,
+    values: BTreeMap<&'static str, JsonHostValue<'a>>,
+}
+
+impl<'a> HostRead<'a> {
+    fn new(s: &'a HostSnapshot) -> Self {
+        let c = &s.counters;
+        let sockets = s.sockets.as_ref();
+        HostRead {
+            addresses: addresses(s),
+            counters: JsonCounters {
+                delta: c.rates.as_ref().map(|r| &r.delta),
+                interval_seconds: c.rates.as_ref().map(|r| r.interval_seconds),
+                missing: (!c.missing.is_empty()).then(|| {
+                    c.missing
+                        .iter()
+                        .map(|(file, reason)| JsonMissing { file, reason })
+                        .collect()
+                }),
+                rate_per_second: c.rates.as_ref().map(|r| {
+                    r.delta
+                        .iter()
+                        .map(|(k, d)| (k.as_str(), *d as f64 / r.interval_seconds))
+                        .collect()
+                }),
+                since: crate::host::counters::since(s.identity.netns.initial),
+                time_wait: c.time_wait,
+                values: &c.tcpext,
+            },
+            drift: None,
+            hostname: s.identity.hostname.as_deref(),
+            kernel: JsonKernel {
+                declared: None,
+                path: s.release.as_ref().map(|r| r.1.as_str()),
+                release: s.release.as_ref().map(|r| r.0.as_str()),
+            },
+            matched_by: None,
+            netns: JsonNetns {
+                how: &s.identity.netns.how,
+                initial: s.identity.netns.initial,
+                inode: s.identity.netns.inode,
+            },
+            node: None,
+            read_from: JsonReadFrom::new(s),
+            sockets: sockets
+                .and_then(|c| c.summary.as_ref())
+                .map(|summary| serde_json::to_value(summary).expect("a socket summary serialises")),
+            sockets_caveat: sockets.and_then(|c| c.caveat.as_deref()),
+            sockets_missing: sockets.and_then(|c| c.missing.as_deref()),
+            taken_at: s.taken_at.as_deref(),
+            unreadable: s
+                .unreadable
+                .iter()
+                .map(|(k, why)| JsonUnreadable {
+                    key: k,
+                    kind: why.kind(),
+                    reason: why.reason(),
+                })
+                .collect(),
+            values: s
+                .values
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        *k,
+                        JsonHostValue {
+                            path: s.value_sources.get(k).map(String::as_str),
+                            value: v,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The counters read: totals, and over `--interval` the increase and the rate per second.
+#[derive(Serialize)]
+struct JsonCounters<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delta: Option<&'a BTreeMap<String, u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interval_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing: Option<Vec<JsonMissing<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_per_second: Option<BTreeMap<&'a str, f64>>,
+    since: &'static str,
+    time_wait: Option<u64>,
+    values: &'a BTreeMap<String, u64>,
+}
+
+#[derive(Serialize)]
+struct JsonMissing<'a> {
+    file: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonKernel<'a> {
+    /// In a report of a matched host: the kernel the topology declares for the node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declared: Option<Option<String>>,
+    path: Option<&'a str>,
+    release: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonMatchedBy {
+    kind: &'static str,
+    value: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonNetns<'a> {
+    how: &'a str,
+    initial: Option<bool>,
+    inode: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct JsonUnreadable {
+    key: &'static str,
+    kind: &'static str,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct JsonHostValue<'a> {
+    path: Option<&'a str>,
+    value: &'a str,
+}
+
+/// A key whose live value is not the declared one.
+#[derive(Serialize)]
+struct JsonDrift<'a> {
+    declared: Option<&'a str>,
+    declared_source: &'static str,
+    key: &'static str,
+    live: &'a str,
+    location: Option<JsonLocation>,
+}
+
+impl<'a> JsonDrift<'a> {
+    fn new(d: &'a Drift) -> Self {
+        JsonDrift {
+            declared: d.declared.as_deref(),
+            declared_source: d.declared_kind.as_str(),
+            key: d.key,
+            live: &d.live,
+            location: d.declared_at.clone().map(JsonLocation::from),
+        }
     }
 }

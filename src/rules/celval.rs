@@ -6,9 +6,9 @@
 //! way (it was about a fifth of judging a `sysctl -a` dump). The values are the ones that path
 //! gives, kind for kind: signed integers are `int`, unsigned `uint`, floats `double` (non-finite
 //! ones too), `None` and unit `null`, unit variants their name, sequences and tuples lists,
-//! maps and structs maps with string (or bool, int, uint) keys. In debug builds every conversion
-//! is checked against that path (so every test that judges anything checks it), and a unit
-//! test covers the kinds of data facts do not use yet.
+//! maps and structs maps with string (or bool, int, uint) keys. It is the only conversion a run
+//! uses; its tests hold it to the crate's path on real node and hop facts and on the kinds of
+//! data facts do not use yet.
 
 use cel::common::types::{
     CelBool, CelBytes, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt,
@@ -525,5 +525,75 @@ mod tests {
             newtype: Newtype(80),
         };
         assert_eq!(direct(&e), via_crate(&e));
+    }
+
+    /// Node and hop facts of a topology with rates, reserved and listening ports, NAT and both
+    /// closing sides: every field kind the fact model has, with real values.
+    #[test]
+    fn facts_convert_as_the_crate_path_converts_them() {
+        use crate::config::{self, InlineValue, KernelOrigin};
+        use crate::facts::{self, LinkInfo, NodeInfo};
+        use crate::kernel::KernelVersion;
+        use crate::source::{SourceMap, Span};
+
+        let mut sources = SourceMap::new();
+        let file = sources.add("t", "");
+        let node = |values: &[(&str, &str)], info: NodeInfo| {
+            let inline: Vec<InlineValue> = values
+                .iter()
+                .map(|(k, v)| InlineValue {
+                    key: k.to_string(),
+                    key_span: Span::new(file, 0, 0),
+                    value: v.to_string(),
+                    value_span: Span::new(file, 0, 0),
+                })
+                .collect();
+            let kernel = KernelVersion::parse("6.18").unwrap();
+            let mut diags = Vec::new();
+            let cfg = config::resolve("n", kernel, KernelOrigin::Node, None, &inline, &mut diags);
+            facts::node_facts(&cfg, &info)
+        };
+        let client = node(
+            &[
+                ("net.ipv4.ip_local_port_range", "32768 60999"),
+                ("net.ipv4.ip_local_reserved_ports", "40000-40010"),
+                ("net.ipv4.tcp_tw_reuse", "1"),
+            ],
+            NodeInfo {
+                role: "web".into(),
+                listen: vec![8080, 40005],
+                addresses: vec!["10.0.0.1".into(), "10.0.0.2".into()],
+            },
+        );
+        let server = node(
+            &[("net.ipv4.tcp_timestamps", "0")],
+            NodeInfo {
+                role: "db".into(),
+                listen: vec![5432],
+                addresses: vec!["10.0.1.1".into()],
+            },
+        );
+        assert_eq!(direct(&client), via_crate(&client));
+        assert_eq!(direct(&server), via_crate(&server));
+        for (client_closes, rate) in [(true, Some(470.5)), (false, None)] {
+            let link = LinkInfo {
+                name: "web->db".into(),
+                from: 0,
+                to: 1,
+                port: 5432,
+                via_nat: true,
+                client_closes,
+                rate,
+            };
+            for client_side in [true, false] {
+                let (me, peer) = if client_side {
+                    (&client, &server)
+                } else {
+                    (&server, &client)
+                };
+                let hop = facts::hop_facts(&link, client_side, me, peer, "web");
+                assert_eq!(direct(&hop), via_crate(&hop));
+            }
+        }
     }
 }

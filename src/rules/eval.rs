@@ -49,20 +49,8 @@ pub struct CelFacts(Box<dyn Val>);
 
 impl CelFacts {
     pub fn new<T: serde::Serialize>(facts: &T) -> CelFacts {
+        // The one conversion (`celval`); its tests hold it to the values `cel::to_value` gives.
         let val = super::celval::to_val(facts).expect("facts are plain data");
-        // The direct conversion must give what the crate's own path gives; every judging test
-        // run in a debug build checks it on real facts.
-        #[cfg(debug_assertions)]
-        {
-            let crate_path: Box<dyn Val> = cel::to_value(facts)
-                .expect("facts are plain data")
-                .try_into()
-                .expect("plain data converts to CEL values");
-            debug_assert_eq!(
-                Value::try_from(val.as_ref()).ok(),
-                Value::try_from(crate_path.as_ref()).ok()
-            );
-        }
         CelFacts(val)
     }
 }
@@ -165,7 +153,7 @@ mod tests {
     fn cel_compares_floats_with_integers() {
         // Rules compare rates (floats) with literals written as integers.
         let src = "hop.rate > 470 && hop.rate < 471.0";
-        let p = Program::compiled(src.into(), cel::Program::compile(src).unwrap());
+        let p = Program::compiled(src.into(), super::super::program::parse(src).unwrap());
         let mut ctx = Context::default();
         let mut m = std::collections::HashMap::new();
         m.insert("rate".to_string(), 470.5f64);

@@ -101,7 +101,7 @@ fn compile(
             expr.value.clone(),
         )));
     }
-    match cel::Program::compile(&expr.value) {
+    match super::program::parse(&expr.value) {
         Ok(p) => {
             let bad: Vec<String> = p
                 .references()

@@ -4,12 +4,10 @@
 //! This module owns the step from assignments to effective values: `resolve` decides which
 //! assignment wins for each key and reports what only shows across assignments (duplicates,
 //! procps/systemd divergence). The functions here read paths or texts through the input seam
-//! and resolve them. `stream` reads a file of any length in constant memory with the same
-//! grammar, for values without places. Problems in the content are
+//! and resolve them. Problems in the content are
 //! [`Diagnostic`](crate::diag::Diagnostic)s; only I/O failures are errors.
 
 mod resolve;
-pub mod stream;
 #[cfg(test)]
 mod tests;
 

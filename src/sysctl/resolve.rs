@@ -63,7 +63,7 @@ impl std::ops::Deref for Refs {
     }
 }
 
-/// foldhash instead of SipHash, as in the streaming reader: every key of every dump is hashed.
+/// foldhash instead of SipHash: every key of every dump is hashed.
 type KeyMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
 /// Every file of one linted set, in application order, with the effective values.

@@ -1,0 +1,62 @@
+//! The JSON report's writer writes its verdicts and diagnostics on all cores and splices them into
+//! the rest; these tests hold it to the bytes serde writes for the same model in one pass, on
+//! reports with several batches of verdicts (a fleet of generated dumps) and on every reference
+//! topology.
+
+#[path = "../benches/gen/mod.rs"]
+mod gen;
+
+use std::path::{Path, PathBuf};
+use twlint::judge::{self, Request};
+use twlint::report::Report;
+use twlint::render::json::{self, Json};
+use twlint::rules::load::load_catalog;
+use twlint::source::SourceMap;
+
+/// (what the writer writes, what serde writes for the model in one pass).
+fn both(sources: &SourceMap, report: &Report) -> (String, String) {
+    let mut written = Vec::new();
+    json::write(&mut written, Json::new(sources, report)).unwrap();
+    let mut serde = serde_json::to_string_pretty(&Json::new(sources, report)).unwrap();
+    serde.push('\n');
+    (String::from_utf8(written).unwrap(), serde)
+}
+
+#[test]
+fn parallel_writer_writes_what_serde_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..60)
+        .map(|i| {
+            let p = dir.path().join(format!("host-{i:02}.txt"));
+            std::fs::write(&p, gen::dump(i, 1300)).unwrap();
+            p
+        })
+        .collect();
+    let mut sources = SourceMap::new();
+    let (rules, _) = load_catalog(&[], &mut sources).unwrap();
+    let sets = judge::read_sysctl_paths(&paths, &mut sources).unwrap();
+    let opts = judge::Options::default();
+    let report = judge::judge(Request::sets(sets), &opts, &rules, &mut sources).unwrap();
+    // More than one batch of verdicts (256 a batch), so the joins between batches are checked.
+    assert!(report.verdicts.len() > 300, "{}", report.verdicts.len());
+    let (written, serde) = both(&sources, &report);
+    assert_eq!(written, serde);
+}
+
+#[test]
+fn parallel_writer_writes_what_serde_writes_for_every_topology() {
+    for entry in std::fs::read_dir("topologies").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let rel = Path::new("topologies").join(path.file_name().unwrap());
+        let mut sources = SourceMap::new();
+        let (rules, _) = load_catalog(&[], &mut sources).unwrap();
+        let opts = judge::Options::default();
+        let loaded = judge::load_topology(&rel, &opts, &mut sources).unwrap();
+        let report = judge::judge(Request::topology(loaded), &opts, &rules, &mut sources).unwrap();
+        let (written, serde) = both(&sources, &report);
+        assert_eq!(written, serde, "{}", rel.display());
+    }
+}
