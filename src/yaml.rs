@@ -26,6 +26,7 @@ use crate::source::{FileId, Span, Spanned};
 use saphyr_parser::{Event, Parser, ScanError};
 use std::collections::HashMap;
 
+pub mod de;
 pub mod replay;
 
 /// Deepest nesting of lists and mappings accepted (a topology needs about five).
