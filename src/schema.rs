@@ -273,39 +273,6 @@ struct RuleFile {
     docs: Docs,
 }
 
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum FailOnName {
-    Dangerous,
-    Pointless,
-    Never,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum LevelName {
-    /// The rule is not used.
-    Off,
-    Error,
-    Warning,
-    Info,
-}
-
-/// twlint's project configuration (`.twlint.yaml`); command-line flags win over it.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-#[schemars(title = "twlint configuration (.twlint.yaml)")]
-struct ConfigFile {
-    /// Lowest level that makes the exit code 1 (`--fail-on`).
-    fail_on: Option<FailOnName>,
-    /// Kernel assumed where the input names none (instead of 6.18).
-    kernel: Option<KernelRelease>,
-    /// Extra rule folders, relative to this file (added to `--rules`).
-    rules: Option<Vec<String>>,
-    /// Per rule id or name: off, error, warning or info.
-    severity: Option<BTreeMap<String, LevelName>>,
-}
-
 /// The JSON Schema of topology files.
 pub fn topology() -> Value {
     serde_json::to_value(schemars::schema_for!(Topology)).expect("schemas serialise")
@@ -318,7 +285,7 @@ pub fn rule() -> Value {
 
 /// The JSON Schema of `.twlint.yaml`.
 pub fn config() -> Value {
-    serde_json::to_value(schemars::schema_for!(ConfigFile)).expect("schemas serialise")
+    serde_json::to_value(schemars::schema_for!(crate::settings::ConfigFile)).expect("schemas serialise")
 }
 
 /// A spanned YAML tree as JSON: plain scalars typed as YAML 1.2 core reads them.

@@ -137,7 +137,7 @@ impl<T> Field<T> {
     }
 }
 
-impl Field<String> {
+impl<T: AsRef<str>> Field<T> {
     /// A scalar in any style; anything else pushes TW053 (as `YamlNode::expect_scalar`).
     pub fn scalar(
         &self,
@@ -149,7 +149,7 @@ impl Field<String> {
             "write a single value here, not a list or a mapping",
             diags,
         )
-        .map(|s| Spanned::new(s.value.clone(), s.span))
+        .map(|s| Spanned::new(s.value.as_ref().to_string(), s.span))
     }
 
     /// A plain scalar (a number or a keyword); a quoted one, or anything that is not a scalar,
@@ -240,6 +240,43 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for FieldVisitor<T> {
         })
     }
 }
+
+/// A scalar kept as the text written, with a hand-written schema: what YAML may write there
+/// (a kernel release is often written unquoted, which YAML reads as a number).
+macro_rules! text_leaf {
+    ($(#[$doc:meta])* $name:ident, $schema:tt) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                schemars::json_schema!($schema)
+            }
+        }
+    };
+}
+#[allow(unused_imports)] // used by the formats once they declare their own leaves
+pub(crate) use text_leaf;
+
+text_leaf!(
+    /// A kernel release as written (topology, rule examples, `.twlint.yaml`).
+    KernelRelease,
+    {
+        "anyOf": [{"type": "string"}, {"format": "double", "type": "number"}],
+        "description": "A kernel release such as \"6.8\" or \"5.15.0-91-generic\"; quote it, or `6.10` reads as 6.1."
+    }
+);
 
 /// A mapping whose keys are data (sysctl keys, rule ids), in file order, keys with their places.
 #[derive(Debug, Clone, PartialEq)]
