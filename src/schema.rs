@@ -15,7 +15,6 @@
 use crate::yaml::{parse_float, parse_int, ScalarStyle, YamlNode};
 use schemars::JsonSchema;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// A kernel release such as "6.8" or "5.15.0-91-generic"; quote it, or `6.10` reads as 6.1.
 #[derive(JsonSchema)]
@@ -23,113 +22,6 @@ use std::collections::BTreeMap;
 enum KernelRelease {
     Text(String),
     Number(f64),
-}
-
-/// A sysctl value as written under `set:`.
-#[derive(JsonSchema)]
-#[serde(untagged)]
-enum SysctlValue {
-    Text(String),
-    Number(f64),
-    Bool(bool),
-}
-
-/// What a node does on the network.
-#[derive(JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-enum Role {
-    /// Hosts that open connections (browsers, load generators).
-    Client,
-    /// A middlebox that rewrites source addresses; not a TCP endpoint.
-    Nat,
-    LoadBalancer,
-    Proxy,
-    Web,
-    App,
-    Db,
-    Cache,
-    Generic,
-}
-
-/// Defaults for every node.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Defaults {
-    /// Kernel release assumed for nodes that do not say.
-    kernel: Option<KernelRelease>,
-}
-
-/// The node's declared sysctl values.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct NodeSysctl {
-    /// Sysctl files and sysctl.d folders, relative to the topology file.
-    files: Option<Vec<String>>,
-    /// Inline values (`net.ipv4.tcp_tw_reuse: 1`), applied after the files.
-    set: Option<BTreeMap<String, SysctlValue>>,
-}
-
-/// A finding accepted on this node, with the reason.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct IgnoreEntry {
-    /// Rule id (TW101) or name.
-    rule: String,
-    /// Why the finding is acceptable here.
-    #[schemars(length(min = 1))]
-    reason: String,
-}
-
-/// A TCP port.
-#[derive(JsonSchema)]
-#[schemars(transparent)]
-struct Port(#[schemars(range(min = 1, max = 65535))] u16);
-
-/// One machine, or a group of identical replicas.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Node {
-    name: String,
-    /// Defaults to generic.
-    role: Option<Role>,
-    kernel: Option<KernelRelease>,
-    /// Addresses it connects from and is reached at (one per replica).
-    addresses: Option<Vec<String>>,
-    /// Ports its services listen on.
-    listen: Option<Vec<Port>>,
-    sysctl: Option<NodeSysctl>,
-    /// Findings accepted on this node: `- {rule: TW101, reason: "..."}`.
-    ignore: Option<Vec<IgnoreEntry>>,
-}
-
-/// One hop: `from` calls connect(), `to` accepts.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Link {
-    from: String,
-    to: String,
-    port: Port,
-    /// A `nat` node on the way.
-    via: Option<String>,
-    /// The node that closes first (`from` or `to`): where TIME_WAIT lands.
-    closes_first: String,
-    /// New connections per second over the whole link.
-    #[schemars(range(min = 0.000001))]
-    rate: Option<f64>,
-}
-
-/// A twlint topology, format version 1.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "twlint topology (format version 1)")]
-struct Topology {
-    /// The format version: 1.
-    #[schemars(range(min = 1, max = 1))]
-    version: u8,
-    name: Option<String>,
-    defaults: Option<Defaults>,
-    nodes: Vec<Node>,
-    links: Option<Vec<Link>>,
 }
 
 #[derive(JsonSchema)]
@@ -275,7 +167,8 @@ struct RuleFile {
 
 /// The JSON Schema of topology files.
 pub fn topology() -> Value {
-    serde_json::to_value(schemars::schema_for!(Topology)).expect("schemas serialise")
+    serde_json::to_value(schemars::schema_for!(crate::topology::raw::Topology))
+        .expect("schemas serialise")
 }
 
 /// The JSON Schema of rule files.
@@ -285,7 +178,8 @@ pub fn rule() -> Value {
 
 /// The JSON Schema of `.twlint.yaml`.
 pub fn config() -> Value {
-    serde_json::to_value(schemars::schema_for!(crate::settings::ConfigFile)).expect("schemas serialise")
+    serde_json::to_value(schemars::schema_for!(crate::settings::ConfigFile))
+        .expect("schemas serialise")
 }
 
 /// A spanned YAML tree as JSON: plain scalars typed as YAML 1.2 core reads them.

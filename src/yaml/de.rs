@@ -32,8 +32,9 @@ use std::marker::PhantomData;
 
 /// The struct name a [`Field`] asks for; no raw type can be named so.
 const FIELD: &str = "$twlint::yaml::Field";
-/// What [`FIELD`] carries, in order: file, start, end, kind, plain, value.
-const FIELD_PARTS: &[&str] = &["file", "start", "end", "kind", "plain", "value"];
+/// What [`FIELD`] carries, in order: file, start, end, kind, plain, value, and the text of a
+/// scalar (asked for only when the value did not fit, so it is copied only then).
+const FIELD_PARTS: &[&str] = &["file", "start", "end", "kind", "plain", "value", "text"];
 
 /// What a node was, as [`YamlNode::describe`] says it; passed through serde as its index.
 const KINDS: [&str; 8] = [
@@ -65,6 +66,8 @@ pub enum Field<T> {
         plain: bool,
         /// The value, when what was written has the shape `T` needs.
         value: Option<T>,
+        /// A scalar's text when it did not fit `T` (an `ignore` entry written as a bare id).
+        text: Option<String>,
     },
 }
 
@@ -137,6 +140,20 @@ impl<T> Field<T> {
     }
 }
 
+impl<T> Field<T> {
+    /// The text of a scalar written where a `T` belongs that is not a scalar.
+    pub fn stray_scalar(&self) -> Option<Spanned<&str>> {
+        match self {
+            Field::Present {
+                span,
+                text: Some(t),
+                ..
+            } => Some(Spanned::new(t.as_str(), *span)),
+            _ => None,
+        }
+    }
+}
+
 impl<T: AsRef<str>> Field<T> {
     /// A scalar in any style; anything else pushes TW053 (as `YamlNode::expect_scalar`).
     pub fn scalar(
@@ -165,6 +182,7 @@ impl<T: AsRef<str>> Field<T> {
                 found,
                 plain: false,
                 value: Some(_),
+                ..
             } => {
                 diags.push(
                     wrong_type(*span, expected, found)
@@ -232,11 +250,16 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for FieldVisitor<T> {
         let plain: bool = seq.next_element()?.ok_or_else(missing)?;
         // The value's own error is the shape mismatch this field exists to record.
         let value = seq.next_element::<T>().ok().flatten();
+        let text = match value {
+            None => seq.next_element::<String>()?,
+            Some(_) => None,
+        };
         Ok(Field::Present {
             span: Span::new(FileId(file), start, end),
             found: KINDS.get(kind as usize).copied().unwrap_or("a string"),
             plain,
             value,
+            text,
         })
     }
 }
@@ -246,7 +269,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for FieldVisitor<T> {
 macro_rules! text_leaf {
     ($(#[$doc:meta])* $name:ident, $schema:tt) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, ::serde::Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub String);
 
@@ -256,17 +279,16 @@ macro_rules! text_leaf {
             }
         }
 
-        impl JsonSchema for $name {
-            fn schema_name() -> Cow<'static, str> {
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 stringify!($name).into()
             }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                schemars::json_schema!($schema)
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!($schema)
             }
         }
     };
 }
-#[allow(unused_imports)] // used by the formats once they declare their own leaves
 pub(crate) use text_leaf;
 
 text_leaf!(
@@ -406,14 +428,15 @@ struct Place {
     plain: bool,
 }
 
-/// Hands a [`Place`] and then the value to a [`FieldVisitor`].
-struct PlaceAccess<D> {
+/// Hands a [`Place`], the value and a scalar's text to a [`FieldVisitor`].
+struct PlaceAccess<'de, D> {
     place: Place,
     value: Option<D>,
+    text: Option<&'de str>,
     next: usize,
 }
 
-impl<'de, D: de::Deserializer<'de, Error = Error>> de::SeqAccess<'de> for PlaceAccess<D> {
+impl<'de, D: de::Deserializer<'de, Error = Error>> de::SeqAccess<'de> for PlaceAccess<'de, D> {
     type Error = Error;
 
     fn next_element_seed<S: DeserializeSeed<'de>>(
@@ -432,6 +455,12 @@ impl<'de, D: de::Deserializer<'de, Error = Error>> de::SeqAccess<'de> for PlaceA
             5 => seed.deserialize(p.plain.into_deserializer()).map(Some),
             6 => match self.value.take() {
                 Some(d) => seed.deserialize(d).map(Some),
+                None => Ok(None),
+            },
+            7 => match self.text {
+                Some(t) => seed
+                    .deserialize(de::value::BorrowedStrDeserializer::new(t))
+                    .map(Some),
                 None => Ok(None),
             },
             _ => Ok(None),
@@ -583,6 +612,10 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de, '_> {
             return visitor.visit_seq(PlaceAccess {
                 place: self.place(),
                 value: Some(self.at(self.node)),
+                text: match self.node {
+                    YamlNode::Scalar { value, .. } => Some(value.value.as_str()),
+                    _ => None,
+                },
                 next: 0,
             });
         }
@@ -654,6 +687,7 @@ impl<'de> de::Deserializer<'de> for Key<'de> {
                 plain: true,
             },
             value: Some(Key(key)),
+            text: Some(key.value.as_str()),
             next: 0,
         })
     }
