@@ -24,147 +24,6 @@ enum KernelRelease {
     Number(f64),
 }
 
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum VerdictName {
-    Safe,
-    Pointless,
-    Dangerous,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum SeverityName {
-    Error,
-    Warning,
-    Info,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum ScopeName {
-    /// Once per node (also without a topology).
-    Node,
-    /// Per link end.
-    Hop,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum CheckName {
-    Builtin,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum LabelOwner {
-    Node,
-    Peer,
-}
-
-/// A secondary label, drawn where a related key was set.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct LabelSpec {
-    on: LabelOwner,
-    key: String,
-    message: String,
-    /// CEL condition for drawing the label.
-    when: Option<String>,
-}
-
-/// What `twlint advise` writes in the judged node's drop-in to follow the rule's advice.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Fix {
-    /// Key -> value; keys twlint judges, values may hold `{{ expr }}` templates.
-    set: std::collections::BTreeMap<String, String>,
-}
-
-/// Whether a counter backs or undermines the verdict.
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum EvidenceMeaning {
-    Supports,
-    Contradicts,
-}
-
-/// A host counter shown beside the verdict in host mode, when its condition holds.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Evidence {
-    /// A TcpExt counter of /proc/net/netstat (e.g. TCPTimeWaitOverflow), `time_wait`, or a
-    /// figure of the socket view (`close_wait`, `max_tuple_ports_in_use`,
-    /// `max_tuple_ports_percent`, `time_wait_buckets_percent`).
-    counter: String,
-    meaning: EvidenceMeaning,
-    /// CEL condition over `value`, `delta` and `interval`.
-    when: String,
-    /// Text shown with the counter; may hold `{{ expr }}` templates.
-    note: String,
-}
-
-/// An example: a sysctl file or a whole topology.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Example {
-    /// A sysctl file; `#= PATH` lines split it into several files.
-    sysctl: Option<String>,
-    /// A whole topology (version 1) with inline `set:` values.
-    topology: Option<String>,
-    /// Kernel release for sysctl examples (--kernel).
-    kernel: Option<KernelRelease>,
-    /// The node it must fire on.
-    node: Option<String>,
-}
-
-/// The documentation sections.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Docs {
-    what: String,
-    why: String,
-    /// Must fire (a test checks it).
-    example: Example,
-    /// Must not fire.
-    use_instead: Example,
-    /// Kernel versions; say UNVERIFIED where a release is not confirmed.
-    kernel: String,
-    references: Vec<String>,
-}
-
-/// A twlint rule file (`rules/<id>-<name>.yaml`).
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "twlint rule")]
-struct RuleFile {
-    /// Permanent id, never reused.
-    #[schemars(regex(pattern = r"^TW[0-9]{3}$"))]
-    id: String,
-    /// Kebab-case, naming what the rule flags.
-    #[schemars(regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
-    name: String,
-    /// Lowercase, no final period.
-    summary: String,
-    /// `builtin` for checks implemented by the readers; absent for CEL rules.
-    check: Option<CheckName>,
-    /// Built-in checks only.
-    severity: Option<SeverityName>,
-    verdict: Option<VerdictName>,
-    scope: Option<ScopeName>,
-    /// Keys this rule judges (in-scope keys only).
-    keys: Option<Vec<String>>,
-    /// CEL condition over the fact model (rules/README.md).
-    when: Option<String>,
-    message: Option<String>,
-    help: Option<String>,
-    labels: Option<Vec<LabelSpec>>,
-    fix: Option<Fix>,
-    /// Counters that back or contradict the verdict in host mode.
-    evidence: Option<Vec<Evidence>>,
-    docs: Docs,
-}
-
 /// The JSON Schema of topology files.
 pub fn topology() -> Value {
     serde_json::to_value(schemars::schema_for!(crate::topology::raw::Topology))
@@ -173,7 +32,8 @@ pub fn topology() -> Value {
 
 /// The JSON Schema of rule files.
 pub fn rule() -> Value {
-    serde_json::to_value(schemars::schema_for!(RuleFile)).expect("schemas serialise")
+    serde_json::to_value(schemars::schema_for!(crate::rules::raw::RuleFile))
+        .expect("schemas serialise")
 }
 
 /// The JSON Schema of `.twlint.yaml`.

@@ -351,6 +351,21 @@ pub struct UnknownField {
     pub fields: &'static [&'static str],
     /// The span of the mapping it was written in.
     pub within: Span,
+    /// Its value's span and what it was ("a list", ...): a format may still check its shape.
+    pub value: (Span, &'static str),
+}
+
+impl UnknownField {
+    /// TW053 "expected `expected`, found ..." when the value is not a scalar (for a format that
+    /// checks the shape of every value of a mapping, declared or not).
+    pub fn expect_scalar(&self, expected: &str) -> Option<crate::diag::Diagnostic> {
+        let (span, found) = self.value;
+        // The first five kinds are scalars.
+        (!KINDS[..5].contains(&found)).then(|| {
+            wrong_type(span, expected, found)
+                .with_help("write a single value here, not a list or a mapping")
+        })
+    }
 }
 
 /// Reads `node` as a `T`; never fails (a wrong shape is a [`Field`] without a value). Also
@@ -629,10 +644,11 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de, '_> {
             entries
                 .iter()
                 .filter(|(k, _)| !fields.contains(&k.value.as_str()))
-                .map(|(k, _)| UnknownField {
+                .map(|(k, v)| UnknownField {
                     key: k.clone(),
                     fields,
                     within,
+                    value: (v.span(), v.describe()),
                 }),
         );
         visitor.visit_map(Pairs {
