@@ -170,7 +170,7 @@ fn note(
 /// Reads a rule's `evidence:` list; problems are pushed as rule-file diagnostics. With `defer`
 /// (the shipped catalog) the CEL is compiled on first use, see `rules::program`.
 pub(super) fn parse(
-    node: &Field<Vec<Field<raw::Evidence>>>,
+    node: &Field<Vec<Field<raw::Evidence<'_>>>>,
     unknown: &mut Unknown,
     text: &str,
     defer: bool,

@@ -264,7 +264,7 @@ pub(super) fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: 
 /// `fix: {set: {KEY: VALUE}}`: the values a sysctl.d drop-in sets to follow the rule's advice
 /// (`twlint advise`). Keys must be keys twlint judges; values are templates like `message`.
 fn load_fix(
-    fix: &Field<raw::Fix>,
+    fix: &Field<raw::Fix<'_>>,
     unknown: &mut Unknown,
     file_text: &str,
     scope: Scope,
@@ -348,7 +348,7 @@ fn template(
 }
 
 fn example(
-    node: &Field<raw::Example>,
+    node: &Field<raw::Example<'_>>,
     unknown: &mut Unknown,
     what: &str,
     parent: Span,
@@ -372,7 +372,7 @@ fn example(
     let stray = unknown.report(span, &format!("`{what}`"), diags);
     // Every value of the mapping must be text, the unknown ones too; in file order.
     let mut shapes = Vec::new();
-    let read = |f: &Option<Field<String>>, shapes: &mut Vec<Diagnostic>| {
+    let read = |f: &Option<Field<&str>>, shapes: &mut Vec<Diagnostic>| {
         f.as_ref()
             .and_then(|f| f.scalar("text", shapes))
             .map(|s| s.value)
@@ -457,7 +457,7 @@ fn load_rule_as(
     let raw = raw.get()?.value;
     let mut unknown = Unknown(unknown);
     unknown.report(whole, "a rule", diags);
-    let req = |f: Option<&Field<String>>, k: &str, diags: &mut Vec<Diagnostic>| match f {
+    let req = |f: Option<&Field<&str>>, k: &str, diags: &mut Vec<Diagnostic>| match f {
         Some(n @ Field::Present { .. }) => scalar(n, "text", diags),
         _ => {
             diags.push(

@@ -32,9 +32,11 @@ use std::marker::PhantomData;
 
 /// The struct name a [`Field`] asks for; no raw type can be named so.
 const FIELD: &str = "$twlint::yaml::Field";
-/// What [`FIELD`] carries, in order: file, start, end, kind, plain, value, and the text of a
-/// scalar (asked for only when the value did not fit, so it is copied only then).
-const FIELD_PARTS: &[&str] = &["file", "start", "end", "kind", "plain", "value", "text"];
+/// What [`FIELD`] carries, in order: file, start, end, plain, value, then what the node was and
+/// the text of a scalar. The last two are asked for only when they can be needed (see
+/// `FieldVisitor::visit_seq`), so a right file pays little for them: loading the shipped rules is
+/// on every run's path.
+const FIELD_PARTS: &[&str] = &["file", "start", "end", "plain", "value", "kind", "text"];
 
 /// What a node was, as [`YamlNode::describe`] says it; passed through serde as its index.
 const KINDS: [&str; 8] = [
@@ -113,17 +115,13 @@ impl<T> Field<T> {
         }
     }
 
-    /// A list or mapping; a scalar pushes TW053 (as `YamlNode::expect_sequence` words it).
+    /// A list or mapping; a scalar pushes TW053 .
     pub fn list(
         &self,
         expected: &str,
         diags: &mut Vec<crate::diag::Diagnostic>,
     ) -> Option<Spanned<&T>> {
-        self.expect(
-            expected,
-            "write a YAML list here: `[a, b]`, or one `- item` per line",
-            diags,
-        )
+        self.expect(expected, super::HELP_LIST, diags)
     }
 
     /// A mapping; anything else pushes TW053 (as `YamlNode::expect_mapping` words it).
@@ -132,11 +130,7 @@ impl<T> Field<T> {
         expected: &str,
         diags: &mut Vec<crate::diag::Diagnostic>,
     ) -> Option<Spanned<&T>> {
-        self.expect(
-            expected,
-            "write a YAML mapping here, one `key: value` per line",
-            diags,
-        )
+        self.expect(expected, super::HELP_MAPPING, diags)
     }
 }
 
@@ -155,22 +149,18 @@ impl<T> Field<T> {
 }
 
 impl<T: AsRef<str>> Field<T> {
-    /// A scalar in any style; anything else pushes TW053 (as `YamlNode::expect_scalar`).
+    /// A scalar in any style; anything else pushes TW053.
     pub fn scalar(
         &self,
         expected: &str,
         diags: &mut Vec<crate::diag::Diagnostic>,
     ) -> Option<Spanned<String>> {
-        self.expect(
-            expected,
-            "write a single value here, not a list or a mapping",
-            diags,
-        )
-        .map(|s| Spanned::new(s.value.as_ref().to_string(), s.span))
+        self.expect(expected, super::HELP_SCALAR, diags)
+            .map(|s| Spanned::new(s.value.as_ref().to_string(), s.span))
     }
 
     /// A plain scalar (a number or a keyword); a quoted one, or anything that is not a scalar,
-    /// pushes TW053 (as `YamlNode::expect_plain`).
+    /// pushes TW053.
     pub fn plain(
         &self,
         expected: &str,
@@ -184,10 +174,7 @@ impl<T: AsRef<str>> Field<T> {
                 value: Some(_),
                 ..
             } => {
-                diags.push(
-                    wrong_type(*span, expected, found)
-                        .with_help("remove the quotes: a quoted value is a string in YAML"),
-                );
+                diags.push(wrong_type(*span, expected, found).with_help(super::HELP_PLAIN));
                 None
             }
             _ => self.scalar(expected, diags),
@@ -246,10 +233,16 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for FieldVisitor<T> {
         let file: u32 = seq.next_element()?.ok_or_else(missing)?;
         let start: usize = seq.next_element()?.ok_or_else(missing)?;
         let end: usize = seq.next_element()?.ok_or_else(missing)?;
-        let kind: u8 = seq.next_element()?.ok_or_else(missing)?;
         let plain: bool = seq.next_element()?.ok_or_else(missing)?;
         // The value's own error is the shape mismatch this field exists to record.
         let value = seq.next_element::<T>().ok().flatten();
+        // What was written is needed when the value did not fit, or was quoted where a plain
+        // scalar may be asked for (describing a quoted scalar is cheap; a plain one is parsed).
+        let kind = if value.is_none() || !plain {
+            seq.next_element::<u8>()?.ok_or_else(missing)?
+        } else {
+            0
+        };
         let text = match value {
             None => seq.next_element::<String>()?,
             Some(_) => None,
@@ -361,10 +354,8 @@ impl UnknownField {
     pub fn expect_scalar(&self, expected: &str) -> Option<crate::diag::Diagnostic> {
         let (span, found) = self.value;
         // The first five kinds are scalars.
-        (!KINDS[..5].contains(&found)).then(|| {
-            wrong_type(span, expected, found)
-                .with_help("write a single value here, not a list or a mapping")
-        })
+        (!KINDS[..5].contains(&found))
+            .then(|| wrong_type(span, expected, found).with_help(super::HELP_SCALAR))
     }
 }
 
@@ -418,7 +409,7 @@ impl<'de, 'u> Deserializer<'de, 'u> {
         de::Error::invalid_type(de::Unexpected::Other(self.node.describe()), exp)
     }
 
-    fn place(&self) -> Place {
+    fn place(&self) -> Place<'de> {
         let span = self.node.span();
         let plain = matches!(
             self.node,
@@ -429,23 +420,30 @@ impl<'de, 'u> Deserializer<'de, 'u> {
         );
         Place {
             span,
-            kind: kind_index(self.node.describe()),
+            kind: Kind::Of(self.node),
             plain,
         }
     }
 }
 
-/// What a [`Field`] learns before its value.
+/// What a node was, worked out only when a [`Field`] asks (describing a plain scalar parses it).
 #[derive(Clone, Copy)]
-struct Place {
+enum Kind<'de> {
+    Of(&'de YamlNode),
+    Is(&'static str),
+}
+
+/// What a [`Field`] learns about its node.
+#[derive(Clone, Copy)]
+struct Place<'de> {
     span: Span,
-    kind: u8,
+    kind: Kind<'de>,
     plain: bool,
 }
 
 /// Hands a [`Place`], the value and a scalar's text to a [`FieldVisitor`].
 struct PlaceAccess<'de, D> {
-    place: Place,
+    place: Place<'de>,
     value: Option<D>,
     text: Option<&'de str>,
     next: usize,
@@ -466,12 +464,19 @@ impl<'de, D: de::Deserializer<'de, Error = Error>> de::SeqAccess<'de> for PlaceA
                 .map(Some),
             2 => seed.deserialize(p.span.start.into_deserializer()).map(Some),
             3 => seed.deserialize(p.span.end.into_deserializer()).map(Some),
-            4 => seed.deserialize(p.kind.into_deserializer()).map(Some),
-            5 => seed.deserialize(p.plain.into_deserializer()).map(Some),
-            6 => match self.value.take() {
+            4 => seed.deserialize(p.plain.into_deserializer()).map(Some),
+            5 => match self.value.take() {
                 Some(d) => seed.deserialize(d).map(Some),
                 None => Ok(None),
             },
+            6 => {
+                let kind = match p.kind {
+                    Kind::Of(node) => node.describe(),
+                    Kind::Is(kind) => kind,
+                };
+                seed.deserialize(kind_index(kind).into_deserializer())
+                    .map(Some)
+            }
             7 => match self.text {
                 Some(t) => seed
                     .deserialize(de::value::BorrowedStrDeserializer::new(t))
@@ -699,7 +704,7 @@ impl<'de> de::Deserializer<'de> for Key<'de> {
         visitor.visit_seq(PlaceAccess {
             place: Place {
                 span: key.span,
-                kind: kind_index("a string"),
+                kind: Kind::Is("a string"),
                 plain: true,
             },
             value: Some(Key(key)),
@@ -794,6 +799,48 @@ mod tests {
             }
         ));
         assert!(raw.inner.is_none());
+    }
+
+    #[test]
+    fn typed_accessors_report_wrong_types() {
+        #[derive(Deserialize)]
+        struct Typed {
+            listen: Field<Vec<Field<String>>>,
+            port: Field<String>,
+            name: Field<String>,
+            set: Field<Entries<String>>,
+        }
+        let text = "listen: 80\nport: \"80\"\nname: [a]\nset: x\n";
+        let mut map = SourceMap::new();
+        let file = map.add("t.yaml", text);
+        let doc = super::super::parse(file, text).unwrap();
+        let (raw, _) = read::<Typed>(&doc.root);
+        let raw = raw.get().unwrap().value;
+        let mut diags = Vec::new();
+        assert!(raw.listen.list("a list of ports", &mut diags).is_none());
+        assert!(raw.port.plain("a port number", &mut diags).is_none());
+        assert!(raw.name.scalar("a node name", &mut diags).is_none());
+        assert!(raw.set.mapping("a mapping", &mut diags).is_none());
+        let got: Vec<_> = diags
+            .iter()
+            .map(|d| {
+                let l = map.location(d.primary.as_ref().unwrap().span);
+                (d.code.as_str(), d.message.as_str(), (l.line, l.column))
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("TW053", "expected a list of ports, found a number", (1, 9)),
+                (
+                    "TW053",
+                    "expected a port number, found a quoted string",
+                    (2, 7)
+                ),
+                ("TW053", "expected a node name, found a list", (3, 7)),
+                ("TW053", "expected a mapping, found a string", (4, 6)),
+            ]
+        );
     }
 
     #[test]
