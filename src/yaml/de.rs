@@ -16,8 +16,8 @@
 //! needs the text ("`http` is not a port number"). Their schemas say what the text must look like.
 //!
 //! How a [`Field`] gets its place: like `toml`'s `Spanned`, its `Deserialize` asks for a struct
-//! with a reserved name, and this deserializer answers with the node's place and kind before the
-//! value. A null is handed to the value (a null list is an empty list, a null name a wrong type),
+//! with a reserved name, and this deserializer answers with the node's place, then the value, then
+//! (when the field asks) what the node was and its text. A null is handed to the value (a null list is an empty list, a null name a wrong type),
 //! so a key written with no value is never taken for a missing one.
 
 use super::{ScalarStyle, YamlNode};
@@ -771,6 +771,22 @@ mod tests {
             (*found, value.is_none(), map.slice(*span)),
             ("a list", true, "[b]")
         );
+    }
+
+    #[test]
+    fn every_kind_a_node_can_be_is_in_the_table() {
+        let text = "- 1\n- true\n- x\n- 'q'\n- |\n  b\n- [l]\n- {m: 1}\n- ~\n";
+        let mut map = SourceMap::new();
+        let file = map.add("t.yaml", text);
+        let root = super::super::parse(file, text).unwrap().root;
+        let YamlNode::Sequence { items, .. } = root else {
+            panic!("a list");
+        };
+        let kinds: Vec<_> = items.iter().map(YamlNode::describe).collect();
+        assert_eq!(kinds, KINDS);
+        for k in KINDS {
+            assert_eq!(KINDS[kind_index(k) as usize], k);
+        }
     }
 
     #[test]
