@@ -102,13 +102,16 @@ fn compile(
     }
     match super::program::parse(&expr.value) {
         Ok(p) => {
-            let bad: Vec<String> = p
+            let mut bad: Vec<String> = p
                 .references()
                 .variables()
                 .into_iter()
                 .filter(|v| !VARIABLES.contains(v))
                 .map(String::from)
                 .collect();
+            // The references are a hash set: sorted, so the errors come in the same order on
+            // every run.
+            bad.sort_unstable();
             for v in &bad {
                 diags.push(
                     err(
