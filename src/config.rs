@@ -6,6 +6,7 @@
 //! lacks, values the kernel would reject, same-parity port ranges. The grammar-level checks
 //! (syntax, duplicates, quotes) belong to the reader, not here.
 
+use crate::code::Code;
 use crate::diag::{did_you_mean, Diagnostic, Severity, Verdict};
 use crate::kernel::{self, CheckContext, Default, KernelVersion, KeySpec};
 use crate::source::Span;
@@ -319,7 +320,7 @@ pub fn resolve(
                 );
             }
             Err(rej) => {
-                let mut d = Diagnostic::new("TW004", Severity::Error, format!("the kernel rejects `{}` for `{}`: {}", w.value.trim(), spec.key, rej.reason))
+                let mut d = Diagnostic::new(Code::TW004, Severity::Error, format!("the kernel rejects `{}` for `{}`: {}", w.value.trim(), spec.key, rej.reason))
                     .with_verdict(Verdict::Dangerous)
                     .with_node(name)
                     .with_key(spec.key)
@@ -393,7 +394,7 @@ fn parity_check(
     };
     if (low ^ high) & 1 == 0 && low != high {
         diags.push(
-            Diagnostic::warning("TW007", format!("port range {low}-{high} starts and ends on the same parity"))
+            Diagnostic::warning(Code::TW007, format!("port range {low}-{high} starts and ends on the same parity"))
                 .with_node(name)
                 .with_key("net.ipv4.ip_local_port_range")
                 .at(span, "both ends are ".to_string() + if low % 2 == 0 { "even" } else { "odd" })
@@ -434,7 +435,7 @@ fn check_unknown(
         if reported.insert(String::new()) {
             diags.push(
                 Diagnostic::warning(
-                    "TW002",
+                    Code::TW002,
                     format!("more than {MAX_UNKNOWN_CHECKED} distinct unknown keys; the rest are not checked"),
                 )
                 .with_node(name)
@@ -455,10 +456,10 @@ fn check_unknown(
     }
     // A near-miss of a real key is almost certainly a typo: the intended setting never applies.
     let mut d = match suggestion {
-        Some(s) => Diagnostic::error("TW002", format!("unknown key `{key}`"))
+        Some(s) => Diagnostic::error(Code::TW002, format!("unknown key `{key}`"))
             .with_verdict(Verdict::Dangerous)
             .with_help(format!("did you mean `{s}`?")),
-        None => Diagnostic::warning("TW002", format!("unknown key `{key}`"))
+        None => Diagnostic::warning(Code::TW002, format!("unknown key `{key}`"))
             .with_help("check the name against `sysctl -a` on the target kernel; remove the line if the key no longer exists"),
     };
     d = d

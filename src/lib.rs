@@ -18,6 +18,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod advise;
+pub mod code;
 pub mod cli;
 pub mod config;
 pub mod contain;

@@ -24,6 +24,7 @@
 //! so a finding never disappears silently. Unknown rule ids are TW021 (with a did-you-mean),
 //! suppressions that hide nothing TW022.
 
+use crate::code::Code;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::source::{FileId, Span, Spanned};
 
@@ -111,7 +112,7 @@ pub fn parse_directive(
             .map(|s| format!("did you mean `{s}`? "))
             .unwrap_or_default();
         return Some(Err(Diagnostic::warning(
-            "TW020",
+            Code::TW020,
             format!("malformed twlint directive: `{word}` is not `disable=` or `disable-file=`"),
         )
         .at(whole, "not applied")
@@ -141,7 +142,7 @@ pub fn parse_directive(
     }
     if rules.is_empty() || rules.iter().any(|r| r.value.contains(char::is_whitespace)) {
         return Some(Err(Diagnostic::warning(
-            "TW020",
+            Code::TW020,
             "malformed twlint directive: no rule ids after `=`".to_string(),
         )
         .at(whole, "not applied")
@@ -157,7 +158,7 @@ pub fn parse_directive(
         }
         _ => {
             return Some(Err(Diagnostic::warning(
-                "TW020",
+                Code::TW020,
                 "twlint directive without a reason".to_string(),
             )
             .at(whole, "not applied: no ` -- reason`")

@@ -19,6 +19,7 @@
 //! alias, the spans inside it are those of the anchor's definition. Merge keys (`<<`) and tags
 //! other than `!!str` and `!!null` have no special meaning here.
 
+use crate::code::Code;
 use crate::diag::Diagnostic;
 #[cfg(test)]
 use crate::diag::Severity;
@@ -159,7 +160,7 @@ impl YamlNode {
     /// TW053 wrong-type, pointing at this node: "expected a list of ports, found a number".
     pub fn wrong_type(&self, expected: &str) -> Diagnostic {
         Diagnostic::error(
-            "TW053",
+            Code::TW053,
             format!("expected {expected}, found {}", self.describe()),
         )
         .at(self.span(), format!("expected {expected}"))
@@ -321,13 +322,13 @@ fn syntax_error(file: FileId, offsets: &mut Offsets<'_>, err: &ScanError) -> Dia
         .chars()
         .next()
         .map_or(start, |c| start + c.len_utf8());
-    Diagnostic::error("TW050", format!("invalid YAML: {}", err.info()))
+    Diagnostic::error(Code::TW050, format!("invalid YAML: {}", err.info()))
         .at(Span::new(file, start, end), "the YAML parser stopped here")
         .with_help("fix the YAML syntax here; a YAML linter or editor shows the structure it sees")
 }
 
 fn limit_error(span: Span, message: String) -> Diagnostic {
-    Diagnostic::error("TW050", message)
+    Diagnostic::error(Code::TW050, message)
         .at(span, "refused here")
         .with_help("write the document out plainly: a topology needs neither deep nesting nor large alias expansions")
 }
@@ -376,7 +377,7 @@ impl Builder<'_> {
                             if let Some(first) = seen.get(&value.value) {
                                 self.diagnostics.push(
                                     Diagnostic::error(
-                                        "TW064",
+                                        Code::TW064,
                                         format!("duplicate key `{}`", value.value),
                                     )
                                     .at(value.span, "written again here")
@@ -560,7 +561,7 @@ fn build<'e>(
         } else if !warned && matches!(event, Event::DocumentStart(_)) {
             warned = true;
             builder.diagnostics.push(
-                Diagnostic::warning("TW069", "only the first YAML document is read")
+                Diagnostic::warning(Code::TW069, "only the first YAML document is read")
                     .at(span, "a second document starts here")
                     .with_help(
                         "remove the `---` and what follows, or move it to a file of its own",

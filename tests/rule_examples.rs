@@ -1,6 +1,7 @@
 //! Every rule's documented example must fire and its `use_instead` must not: the docs are tests.
 //! Also the catalog meta-tests: ids unique and permanent in shape, docs complete, messages in one
-//! style, every id the code emits documented.
+//! style. (Built-in codes are documented by construction: `twlint::code::Code` is generated
+//! from the rule files.)
 
 use std::collections::BTreeSet;
 use twlint::judge::{self, Request};
@@ -158,38 +159,6 @@ fn docs_are_complete_and_messages_share_one_style() {
             r.summary
         );
     }
-}
-
-/// Every code the source emits (`"TW123"` literals in src/) has a rule file documenting it.
-#[test]
-fn every_emitted_code_is_documented() {
-    let rules = catalog();
-    let documented: BTreeSet<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
-    let mut missing = BTreeSet::new();
-    let mut stack = vec![std::path::PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src"
-    ))];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).unwrap();
-            for (i, _) in text.match_indices("\"TW") {
-                let code = &text[i + 1..(i + 6).min(text.len())];
-                if code.len() == 5
-                    && code[2..].bytes().all(|b| b.is_ascii_digit())
-                    && !documented.contains(code)
-                {
-                    missing.insert(format!("{code} ({})", p.display()));
-                }
-            }
-        }
-    }
-    assert!(missing.is_empty(), "codes without a rule file: {missing:?}");
 }
 
 #[test]

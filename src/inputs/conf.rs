@@ -8,6 +8,7 @@
 //! tools differ, the reader follows procps and says so in a comment. A `sysctl -a` dump shares
 //! the grammar, so the dump reader reads its lines here too.
 
+use crate::code::Code;
 use super::{Assignment, Exclusion, ParsedFile, Reader, SourceKind};
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::source::{FileId, Span, Spanned};
@@ -324,7 +325,7 @@ fn parse_line(
                 }
                 parsed.diagnostics.push(
                     Diagnostic::warning(
-                        "TW010",
+                        Code::TW010,
                         format!("a blank after `-`: procps never applies `{key}`, systemd-sysctl does"),
                     )
                     .with_key(key.as_str())
@@ -358,7 +359,7 @@ fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
     if is_quoted(v) {
         parsed.diagnostics.push(
             Diagnostic::error(
-                "TW008",
+                Code::TW008,
                 format!("the value of `{key}` is wrapped in quotes"),
             )
             .with_verdict(Verdict::Dangerous)
@@ -379,7 +380,7 @@ fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
         let mark = v[i] as char;
         parsed.diagnostics.push(
             Diagnostic::warning(
-                "TW005",
+                Code::TW005,
                 format!("`{mark}` after the value of `{key}` does not start a comment"),
             )
             .with_key(key)
@@ -400,7 +401,7 @@ fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
 }
 
 fn syntax_error(line: Span, content: &str) -> Diagnostic {
-    let mut d = Diagnostic::new("TW001", Severity::Warning, "line is not an assignment")
+    let mut d = Diagnostic::new(Code::TW001, Severity::Warning, "line is not an assignment")
         .with_verdict(Verdict::Pointless)
         .at(line, "no `=` on this line")
         .with_help(
@@ -417,7 +418,7 @@ fn syntax_error(line: Span, content: &str) -> Diagnostic {
 }
 
 fn empty_key(span: Span, line: Span) -> Diagnostic {
-    Diagnostic::error("TW011", "assignment without a key")
+    Diagnostic::error(Code::TW011, "assignment without a key")
         .at(span, "nothing before `=`")
         .with_secondary(line, "this line is not applied")
         .with_help(
@@ -435,7 +436,7 @@ fn bom_diagnostic(file: FileId, start: usize, key: Option<(String, Span)>) -> Di
     let help = "Save the file as UTF-8 without a byte-order mark (for example `sed -i '1s/^\\xEF\\xBB\\xBF//' FILE`).";
     match key {
         Some((key, key_span)) => Diagnostic::error(
-            "TW012",
+            Code::TW012,
             format!("byte-order mark before `{key}` becomes part of the key"),
         )
         .with_key(key)
@@ -446,7 +447,7 @@ fn bom_diagnostic(file: FileId, start: usize, key: Option<(String, Span)>) -> Di
             "procps sysctl reports `cannot stat /proc/sys/\u{feff}...` and exits with status 1; \
              systemd-sysctl warns that it could not write the key",
         ),
-        None => Diagnostic::error("TW012", "byte-order mark turns the first line into a syntax error")
+        None => Diagnostic::error(Code::TW012, "byte-order mark turns the first line into a syntax error")
             .at(bom, "invisible byte-order mark")
             .with_help(help)
             .with_note(

@@ -3,6 +3,7 @@
 //! `crate::suppress`). Their rule ids are checked against the catalog (TW021), and a
 //! suppression that hides nothing is reported (TW022).
 
+use crate::code::Code;
 use super::diagnostics::sort_by_place;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::report::Report;
@@ -12,7 +13,7 @@ use crate::suppress::{parse_directive, Kind, Suppression};
 use std::collections::HashSet;
 
 /// The codes suppressions emit; they cannot be suppressed by the directives they are about.
-const OWN_CODES: [&str; 3] = ["TW020", "TW021", "TW022"];
+const OWN_CODES: [Code; 3] = [Code::TW020, Code::TW021, Code::TW022];
 
 /// One rule id of one directive, with what it applies to.
 struct Entry {
@@ -60,7 +61,7 @@ fn resolve_rule(
     };
     diags.push(
         Diagnostic::warning(
-            "TW021",
+            Code::TW021,
             format!("unknown rule `{}` in a suppression", rule.value),
         )
         .at(rule.span, "no such rule")
@@ -198,7 +199,7 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
             .iter_mut()
             .find(|e| e.rule == d.code && e.covers_place(span, d.node.as_deref()))
         {
-            Some(e) if !OWN_CODES.contains(&d.code.as_str()) => {
+            Some(e) if !OWN_CODES.iter().any(|c| d.code == *c) => {
                 e.used = true;
                 report.suppressed.push((d, e.suppression.clone()));
             }
@@ -235,7 +236,7 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
         };
         diags.push(
             Diagnostic::warning(
-                "TW022",
+                Code::TW022,
                 format!("suppression of {} matches no finding {what}", e.rule),
             )
             .at(e.suppression.span, "suppresses nothing")

@@ -6,6 +6,7 @@
 //! the last match wins (checked on procps-ng 4.0.2 and systemd 252). It reports duplicates
 //! (TW006) and keys on which procps and systemd end in different states (TW010).
 
+use crate::code::Code;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -226,7 +227,7 @@ impl SysctlSet {
                     format!("`{key}` is set again later, so this value does not last")
                 };
                 out.push(
-                    Diagnostic::warning("TW006", message)
+                    Diagnostic::warning(Code::TW006, message)
                         .with_key(key.as_str())
                         .at(lost.line, "overridden later")
                         .with_secondary(win.line, "this assignment wins")
@@ -269,7 +270,7 @@ impl SysctlSet {
             }
             out.push(
                 Diagnostic::new(
-                    "TW010",
+                    Code::TW010,
                     Severity::Warning,
                     format!(
                         "procps and systemd-sysctl end with different values for `{key}`: `{}` and `{}`",

@@ -1,6 +1,7 @@
 //! Second phase of loading, meaning: from the raw topology (`raw`, as `yaml::de` read it) to the
 //! [`Topology`], one diagnostic per problem, in the words and at the places of the format.
 
+use crate::code::Code;
 use super::raw;
 use super::{Link, Node, Role, Topology};
 use crate::diag::{did_you_mean, Diagnostic, Severity};
@@ -120,7 +121,7 @@ pub(super) fn validate(
                 }) {
                     v.diags.push(
                         Diagnostic::warning(
-                            "TW068",
+                            Code::TW068,
                             format!(
                                 "link {} on port {} is listed twice",
                                 link.name(),
@@ -178,7 +179,7 @@ impl Validator<'_> {
     }
 
     fn missing(&self, field: &str, what: &str, span: Span) -> Diagnostic {
-        Diagnostic::error("TW052", format!("{what} has no `{field}`"))
+        Diagnostic::error(Code::TW052, format!("{what} has no `{field}`"))
             .at(self.first_line(span), format!("`{field}` is missing here"))
             .with_help(format!("add `{field}:` to {what}"))
     }
@@ -200,7 +201,7 @@ impl Validator<'_> {
         {
             let otherwise = format!("the fields of {what} are: {}", allowed.join(", "));
             self.diags.push(
-                Diagnostic::error("TW051", format!("unknown field `{}` in {what}", key.value))
+                Diagnostic::error(Code::TW051, format!("unknown field `{}` in {what}", key.value))
                     .at(key.span, "unknown field")
                     .with_help(suggest(&key.value, allowed.iter().copied(), otherwise)),
             );
@@ -214,7 +215,7 @@ impl Validator<'_> {
         if parse_int(&text.value) != Some(1) {
             self.diags.push(
                 Diagnostic::error(
-                    "TW062",
+                    Code::TW062,
                     format!("unsupported topology format version `{}`", text.value),
                 )
                 .at(text.span, "this twlint reads version 1 only")
@@ -233,7 +234,7 @@ impl Validator<'_> {
             None => {
                 self.diags.push(
                     Diagnostic::error(
-                        "TW061",
+                        Code::TW061,
                         format!("`{}` is not a kernel release", text.value),
                     )
                     .at(text.span, "not a kernel release")
@@ -256,7 +257,7 @@ impl Validator<'_> {
                     None => format!("`{}` is not a port number", text.value),
                 };
                 self.diags.push(
-                    Diagnostic::error("TW058", message)
+                    Diagnostic::error(Code::TW058, message)
                         .at(text.span, "not a TCP port")
                         .with_help("write a port number from 1 to 65535"),
                 );
@@ -276,7 +277,7 @@ impl Validator<'_> {
                     None => format!("`{}` is not a number", text.value),
                 };
                 self.diags.push(
-                    Diagnostic::error("TW059", message)
+                    Diagnostic::error(Code::TW059, message)
                         .at(text.span, "not a usable rate")
                         .with_help("write new connections per second as a positive number, such as 1500 or 1500.5, or leave `rate` out"),
                 );
@@ -303,7 +304,7 @@ impl Validator<'_> {
             if let Some(first) = earlier.iter().find(|n| n.name.value == name.value) {
                 duplicate = true;
                 self.diags.push(
-                    Diagnostic::error("TW054", format!("node `{}` is defined twice", name.value))
+                    Diagnostic::error(Code::TW054, format!("node `{}` is defined twice", name.value))
                         .at(name.span, "defined again here")
                         .with_secondary(first.name.span, "first defined here")
                         .with_help("give every node its own name, or merge the two definitions")
@@ -326,7 +327,7 @@ impl Validator<'_> {
                     let names = Role::ALL.map(Role::as_str);
                     let otherwise = format!("the roles are: {}", names.join(", "));
                     self.diags.push(
-                        Diagnostic::error("TW063", format!("unknown role `{}`", text.value))
+                        Diagnostic::error(Code::TW063, format!("unknown role `{}`", text.value))
                             .at(text.span, "not a role")
                             .with_help(suggest(&text.value, names, otherwise)),
                     );
@@ -350,7 +351,7 @@ impl Validator<'_> {
                 } else {
                     self.diags.push(
                         Diagnostic::error(
-                            "TW066",
+                            Code::TW066,
                             format!("`{}` is not an IP address", text.value),
                         )
                         .at(text.span, "not an IPv4 or IPv6 address")
@@ -417,7 +418,7 @@ impl Validator<'_> {
             if let Some(text) = item.stray_scalar() {
                 self.diags.push(
                     Diagnostic::warning(
-                        "TW020",
+                        Code::TW020,
                         format!("`ignore` entry `{}` has no reason", text.value),
                     )
                     .at(text.span, "not applied: no reason")
@@ -447,7 +448,7 @@ impl Validator<'_> {
             let reason = match &entry.reason {
                 Field::Missing => {
                     self.diags.push(
-                        Diagnostic::warning("TW020", "`ignore` entry has no reason".to_string())
+                        Diagnostic::warning(Code::TW020, "`ignore` entry has no reason".to_string())
                             .at(self.first_line(span), "not applied: no `reason`")
                             .with_help("add `reason: \"why this is fine here\"` to the entry"),
                     );
@@ -456,7 +457,7 @@ impl Validator<'_> {
                 r => match r.scalar("a reason", self.diags) {
                     Some(t) if t.value.trim().is_empty() => {
                         self.diags.push(
-                            Diagnostic::warning("TW020", "`ignore` entry has an empty reason")
+                            Diagnostic::warning(Code::TW020, "`ignore` entry has an empty reason")
                                 .at(t.span, "not applied: empty reason")
                                 .with_help("say why the finding is acceptable on this node"),
                         );
@@ -506,7 +507,7 @@ impl Validator<'_> {
                         };
                         self.diags.push(
                             Diagnostic::error(
-                                "TW067",
+                                Code::TW067,
                                 format!(
                                     "sysctl file `{}` is outside the topology's folder",
                                     text.value
@@ -524,7 +525,7 @@ impl Validator<'_> {
                 } else {
                     self.diags.push(
                         Diagnostic::error(
-                            "TW060",
+                            Code::TW060,
                             format!("sysctl file `{}` does not exist", text.value),
                         )
                         .at(text.span, format!("not found as {}", path.display()))
@@ -552,7 +553,7 @@ impl Validator<'_> {
         let names = nodes.iter().map(|n| n.name.value.as_str());
         let otherwise = "name a node defined under `nodes`, or define it there".to_string();
         self.diags.push(
-            Diagnostic::error("TW055", format!("unknown node `{}`", name.value))
+            Diagnostic::error(Code::TW055, format!("unknown node `{}`", name.value))
                 .at(name.span, format!("`{field}` names no node"))
                 .with_help(suggest(&name.value, names, otherwise)),
         );
@@ -565,7 +566,7 @@ impl Validator<'_> {
         if node.role.value == Role::Nat && known[idx] {
             self.diags.push(
                 Diagnostic::error(
-                    "TW065",
+                    Code::TW065,
                     format!(
                         "link end `{}` is a NAT node, not a TCP endpoint",
                         name.value
@@ -625,7 +626,7 @@ impl Validator<'_> {
             if node.role.value != Role::Nat && known[idx] {
                 self.diags.push(
                     Diagnostic::error(
-                        "TW057",
+                        Code::TW057,
                         format!("`via` names `{}`, which is not a NAT", name.value),
                     )
                     .at(name.span, "`via` must name a node with role nat")
@@ -655,13 +656,13 @@ impl Validator<'_> {
                         .chain(nodes.iter().map(|n| n.name.value.as_str()));
                     let otherwise = "name the link's `from` or `to` node".to_string();
                     self.diags.push(
-                        Diagnostic::error("TW055", format!("unknown node `{}`", closes.value))
+                        Diagnostic::error(Code::TW055, format!("unknown node `{}`", closes.value))
                             .at(closes.span, "`closes_first` names no node")
                             .with_help(suggest(&closes.value, names, otherwise)),
                     );
                 } else {
                     let mut d = Diagnostic::error(
-                        "TW056",
+                        Code::TW056,
                         format!(
                             "`closes_first` names `{}`, which is not an end of this link",
                             closes.value

@@ -20,6 +20,7 @@
 //! (when the field asks) what the node was and its text. A null is handed to the value (a null list is an empty list, a null name a wrong type),
 //! so a key written with no value is never taken for a missing one.
 
+use crate::code::Code;
 use super::{ScalarStyle, YamlNode};
 use crate::source::{FileId, Span, Spanned};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -183,7 +184,7 @@ impl<T: AsRef<str>> Field<T> {
 }
 
 fn wrong_type(span: Span, expected: &str, found: &str) -> crate::diag::Diagnostic {
-    crate::diag::Diagnostic::error("TW053", format!("expected {expected}, found {found}"))
+    crate::diag::Diagnostic::error(Code::TW053, format!("expected {expected}, found {found}"))
         .at(span, format!("expected {expected}"))
 }
 
