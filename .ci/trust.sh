@@ -18,7 +18,7 @@ if [ "$(id -u)" -ne 0 ] || ! unshare -n -m true 2>/dev/null; then
 fi
 
 echo "== trust: hostile input and containment"
-cargo test --release --test hostile --test cli_trust
+cargo test --release --test hostile --test topology_containment
 
 echo "== trust: read-only, under strace, every mode"
 cargo test --release --test readonly -- --include-ignored

@@ -278,7 +278,7 @@ fn topology_with_errors_in_json_still_exits_2_and_lists_them() {
 #[test]
 fn live_insists_on_a_node() {
     // A capture whose hostname and addresses name no node: --live (like --root) refuses to
-    // judge declared values in its place. (More in tests/cli_host.rs.)
+    // judge declared values in its place. (More in tests/host_mode.rs.)
     let out = run(
         &[
             "--live",

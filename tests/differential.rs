@@ -1,4 +1,4 @@
-//! Differential tests against the real tools (issue 5, part 1): twlint must read sysctl files
+//! Differential tests against the real tools: twlint must read sysctl files
 //! exactly as procps-ng `sysctl -p`, systemd-sysctl and `sysctl --system` do, and call invalid
 //! exactly the values the kernel refuses.
 //!

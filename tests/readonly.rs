@@ -1,4 +1,4 @@
-//! Read-only, proven (issue 5, part 5): twlint never writes a sysctl, nor anything else. Every
+//! Read-only, proven: twlint never writes a sysctl, nor anything else. Every
 //! mode runs under `strace`, which records each system call that opens or changes a file; the
 //! test fails on any open with a write flag (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC) and on any call
 //! that creates, renames, removes or truncates a file, anywhere. stdout and stderr are inherited,

@@ -1,4 +1,4 @@
-//! Containment (issue 5, part 4): a topology from a pull request must not make twlint read or
+//! Containment: a topology from a pull request must not make twlint read or
 //! print files outside the topology's folder. Each escape is refused by default with a
 //! diagnostic or error naming the entry, exit 2, and the outside file's content never appears
 //! in any output; `--allow-outside-paths` lets a trusted topology do it.
