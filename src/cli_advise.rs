@@ -170,7 +170,7 @@ fn advise_with(
             writeln!(err, "unchanged {}", path.display())?;
             continue;
         }
-        if let Err(e) = std::fs::write(path, text) {
+        if let Err(e) = twlint::contain::write_inside(dir, path, text.as_bytes()) {
             return fail(format!("cannot write {}: {e}", path.display()));
         }
         changed += 1;

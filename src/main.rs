@@ -7,6 +7,7 @@ mod cli_ci;
 mod cli_host;
 mod cli_observe;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -16,7 +17,9 @@ fn main() -> ExitCode {
         // A closed stdout (`twlint ... | head`) is the reader's choice, not a failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("twlint: cannot write output: {e}");
+            // stderr may be failing too (both on a full disk): the exit code still says it,
+            // where eprintln! would panic and exit 101.
+            let _ = writeln!(std::io::stderr(), "twlint: cannot write output: {e}");
             ExitCode::from(2)
         }
     }
