@@ -542,7 +542,8 @@ fn many_stacked_suppression_directives_give_bounded_output() {
 // ---------------------------------------------------------------------------------------------
 // User rules (CEL)
 
-/// A user rule built from TW140 with `when` and `message` replaced, in `dir/rules/`.
+/// A user rule built from TW140 with `when` and `message` replaced, in `dir/rules/`. It is
+/// dangerous so that it wins over TW140 on the same key and its message is the one rendered.
 fn user_rule(dir: &Path, when: &str, message: &str) -> PathBuf {
     let base = fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/TW140-fin-timeout-not-time-wait.yaml"),
@@ -555,6 +556,8 @@ fn user_rule(dir: &Path, when: &str, message: &str) -> PathBuf {
                 "id: TW901".to_string()
             } else if l.starts_with("name:") {
                 "name: probe-rule".to_string()
+            } else if l.starts_with("verdict:") {
+                "verdict: dangerous".to_string()
             } else if l.starts_with("when:") {
                 format!("when: {when:?}")
             } else if l.starts_with("message:") {
