@@ -90,7 +90,7 @@ pub fn read(origin: &Origin) -> Result<SocketCapture, HostError> {
                     "this snapshot has no socket data (no {FILE}: taken by an older twlint)"
                 )));
             }
-            inside(dir, &[path.clone()])?;
+            inside(dir, std::slice::from_ref(&path))?;
             let text = crate::read::read_text(&path, MAX_FILE)?;
             let summary: SocketSummary =
                 serde_json::from_str(&text).map_err(|e| HostError::BadManifest {
