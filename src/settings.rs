@@ -22,7 +22,10 @@ use crate::kernel::KernelVersion;
 use crate::report::Report;
 use crate::rules::{Check, RuleSet};
 use crate::source::{SourceMap, Span, Spanned};
-use crate::yaml::{self, field, YamlNode};
+use crate::yaml::de::{Entries, Field, KernelRelease, UnknownField};
+use crate::yaml::{self, YamlNode};
+use schemars::JsonSchema;
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// The file name searched for.
@@ -31,19 +34,23 @@ pub const FILE_NAME: &str = ".twlint.yaml";
 /// The code of every problem in a configuration file.
 pub const CODE: &str = "config-file";
 
-const FIELDS: &[&str] = &["fail-on", "kernel", "rules", "severity"];
-
-/// `fail-on` as the file says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// `fail-on` as the file says it. (A comment, not a doc comment: that would be its description
+// in the JSON Schema, which describes the field where it is used.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "FailOnName")]
 pub enum FailOn {
     Dangerous,
     Pointless,
     Never,
 }
 
-/// A severity override.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A severity override. (A comment: see `FailOn`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "LevelName")]
 pub enum Level {
+    /// The rule is not used.
     Off,
     Error,
     Warning,
@@ -131,32 +138,68 @@ pub fn load_text(
         }
     };
     diags.extend(doc.diagnostics);
-    let entries = match &doc.root {
-        YamlNode::Mapping { entries, .. } => entries.as_slice(),
-        YamlNode::Null(_) => &[],
-        other => {
-            diags.push(other.wrong_type("a mapping (`fail-on`, `kernel`, `rules`, `severity`)"));
-            return (settings, recode(diags));
-        }
-    };
-    for (k, _) in entries {
-        if !FIELDS.contains(&k.value.as_str()) {
-            let help = match did_you_mean(&k.value, FIELDS.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("the fields of {FILE_NAME} are: {}", FIELDS.join(", ")),
-            };
-            diags.push(
-                problem(
-                    k.span,
-                    format!("unknown field `{}` in {FILE_NAME}", k.value),
-                    "unknown field",
-                )
-                .with_help(help),
-            );
-        }
+    if !matches!(doc.root, YamlNode::Mapping { .. } | YamlNode::Null(_)) {
+        diags.push(
+            doc.root
+                .wrong_type("a mapping (`fail-on`, `kernel`, `rules`, `severity`)"),
+        );
+        return (settings, recode(diags));
     }
-    if let Some(v) = field(entries, "fail-on") {
-        if let Some(t) = v.expect_scalar("dangerous, pointless or never", &mut diags) {
+    let (raw, unknown) = yaml::de::read::<ConfigFile>(&doc.root);
+    let Some(raw) = raw.get().map(|r| r.value) else {
+        // Unreachable: a mapping or a null always reads as the raw type.
+        return (settings, recode(diags));
+    };
+    validate(raw, &unknown, dir, &mut settings, &mut diags);
+    diags.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
+    (settings, recode(diags))
+}
+
+// `.twlint.yaml` as written: the file's one description, read by `yaml::de` and printed by
+// `twlint schema config`. Values are the text written; `validate` says what they mean. (The doc
+// comment below is the schema's description, for the file's users.)
+/// twlint's project configuration (`.twlint.yaml`); command-line flags win over it.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "twlint configuration (.twlint.yaml)")]
+pub struct ConfigFile {
+    /// Lowest level that makes the exit code 1 (`--fail-on`).
+    #[schemars(with = "Option<FailOn>")]
+    fail_on: Option<Field<String>>,
+    /// Kernel assumed where the input names none (instead of 6.18).
+    kernel: Option<Field<KernelRelease>>,
+    /// Extra rule folders, relative to this file (added to `--rules`).
+    rules: Option<Field<Vec<Field<String>>>>,
+    /// Per rule id or name: off, error, warning or info.
+    #[schemars(with = "Option<std::collections::BTreeMap<String, Level>>")]
+    severity: Option<Field<Entries<String>>>,
+}
+
+/// Second phase: what the values of a [`ConfigFile`] mean, every problem pushed in file order.
+fn validate(
+    raw: &ConfigFile,
+    unknown: &[UnknownField],
+    dir: &Path,
+    settings: &mut Settings,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for u in unknown {
+        let k = &u.key;
+        let help = match did_you_mean(&k.value, u.fields.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("the fields of {FILE_NAME} are: {}", u.fields.join(", ")),
+        };
+        diags.push(
+            problem(
+                k.span,
+                format!("unknown field `{}` in {FILE_NAME}", k.value),
+                "unknown field",
+            )
+            .with_help(help),
+        );
+    }
+    if let Some(v) = &raw.fail_on {
+        if let Some(t) = v.scalar("dangerous, pointless or never", diags) {
             settings.fail_on = match t.value.as_str() {
                 "dangerous" => Some(FailOn::Dangerous),
                 "pointless" => Some(FailOn::Pointless),
@@ -175,8 +218,8 @@ pub fn load_text(
             };
         }
     }
-    if let Some(v) = field(entries, "kernel") {
-        if let Some(t) = v.expect_scalar("a kernel release such as \"6.8\"", &mut diags) {
+    if let Some(v) = &raw.kernel {
+        if let Some(t) = v.scalar("a kernel release such as \"6.8\"", diags) {
             settings.kernel = KernelVersion::parse(&t.value);
             if settings.kernel.is_none() {
                 diags.push(
@@ -190,12 +233,12 @@ pub fn load_text(
             }
         }
     }
-    if let Some(v) = field(entries, "rules") {
+    if let Some(v) = &raw.rules {
         for item in v
-            .expect_sequence("a list of rule folders", &mut diags)
-            .unwrap_or(&[])
+            .list("a list of rule folders", diags)
+            .map_or(&[][..], |l| l.value)
         {
-            if let Some(t) = item.expect_scalar("a folder path", &mut diags) {
+            if let Some(t) = item.scalar("a folder path", diags) {
                 let p = dir.join(&t.value);
                 if p.is_dir() {
                     settings.rules.push(p);
@@ -212,13 +255,13 @@ pub fn load_text(
             }
         }
     }
-    if let Some(v) = field(entries, "severity") {
-        let map = v.expect_mapping(
+    if let Some(v) = &raw.severity {
+        let map = v.mapping(
             "a mapping of rule ids to off, error, warning or info",
-            &mut diags,
+            diags,
         );
-        for (rule, level) in map.unwrap_or(&[]) {
-            let Some(t) = level.expect_scalar("off, error, warning or info", &mut diags) else {
+        for (rule, level) in map.map_or(&[][..], |m| &m.value.0) {
+            let Some(t) = level.scalar("off, error, warning or info", diags) else {
                 continue;
             };
             match Level::parse(&t.value) {
@@ -244,8 +287,6 @@ pub fn load_text(
             }
         }
     }
-    diags.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
-    (settings, recode(diags))
 }
 
 /// The YAML accessors report under topology codes; here every problem is a `config-file` error.

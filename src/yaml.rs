@@ -26,12 +26,22 @@ use crate::source::{FileId, Span, Spanned};
 use saphyr_parser::{Event, Parser, ScanError};
 use std::collections::HashMap;
 
+pub mod de;
 pub mod replay;
 
 /// Deepest nesting of lists and mappings accepted (a topology needs about five).
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may have once its aliases are expanded.
 pub const MAX_NODES: usize = 200_000;
+
+/// Help for a value that should have been a single scalar ("expected X, found a list").
+pub const HELP_SCALAR: &str = "write a single value here, not a list or a mapping";
+/// Help for a quoted scalar where a number or keyword belongs.
+pub const HELP_PLAIN: &str = "remove the quotes: a quoted value is a string in YAML";
+/// Help for a value that should have been a list.
+pub const HELP_LIST: &str = "write a YAML list here: `[a, b]`, or one `- item` per line";
+/// Help for a value that should have been a mapping.
+pub const HELP_MAPPING: &str = "write a YAML mapping here, one `key: value` per line";
 
 /// How a scalar was written. Only a plain scalar can be a number, a boolean or null.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,66 +140,6 @@ impl YamlNode {
         }
     }
 
-    /// The scalar's text in any style; anything else pushes TW053 ("expected `expected`").
-    pub fn expect_scalar(
-        &self,
-        expected: &str,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<&Spanned<String>> {
-        match self {
-            YamlNode::Scalar { value, .. } => Some(value),
-            _ => {
-                diags.push(
-                    self.wrong_type(expected)
-                        .with_help("write a single value here, not a list or a mapping"),
-                );
-                None
-            }
-        }
-    }
-
-    /// The text of a plain scalar (a number or a keyword); a quoted one pushes TW053, as does
-    /// anything that is not a scalar.
-    pub fn expect_plain(
-        &self,
-        expected: &str,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<&Spanned<String>> {
-        match self {
-            YamlNode::Scalar {
-                value,
-                style: ScalarStyle::Plain,
-            } => Some(value),
-            YamlNode::Scalar { .. } => {
-                diags.push(
-                    self.wrong_type(expected)
-                        .with_help("remove the quotes: a quoted value is a string in YAML"),
-                );
-                None
-            }
-            _ => self.expect_scalar(expected, diags),
-        }
-    }
-
-    /// The items of a list; null counts as an empty list. Anything else pushes TW053.
-    pub fn expect_sequence(
-        &self,
-        expected: &str,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<&[YamlNode]> {
-        match self {
-            YamlNode::Sequence { items, .. } => Some(items),
-            YamlNode::Null(_) => Some(&[]),
-            _ => {
-                diags.push(
-                    self.wrong_type(expected)
-                        .with_help("write a YAML list here: `[a, b]`, or one `- item` per line"),
-                );
-                None
-            }
-        }
-    }
-
     /// The entries of a mapping; null counts as an empty mapping. Anything else pushes TW053.
     pub fn expect_mapping(
         &self,
@@ -200,10 +150,7 @@ impl YamlNode {
             YamlNode::Mapping { entries, .. } => Some(entries),
             YamlNode::Null(_) => Some(&[]),
             _ => {
-                diags.push(
-                    self.wrong_type(expected)
-                        .with_help("write a YAML mapping here, one `key: value` per line"),
-                );
+                diags.push(self.wrong_type(expected).with_help(HELP_MAPPING));
                 None
             }
         }
@@ -242,11 +189,6 @@ impl YamlNode {
         }
         self
     }
-}
-
-/// The value of `key` among a mapping's entries.
-pub fn field<'e>(entries: &'e [(Spanned<String>, YamlNode)], key: &str) -> Option<&'e YamlNode> {
-    entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
 }
 
 /// A YAML 1.2 core-schema integer: decimal with an optional sign, `0x...` or `0o...`.
@@ -842,53 +784,6 @@ mod tests {
         assert_eq!(at(&map, d.primary.as_ref().unwrap().span), (2, 1));
         // A syntax error in a later document still fails.
         assert_eq!(error_at("a: 1\n---\nb: [\n").2, (4, 1));
-    }
-
-    #[test]
-    fn typed_accessors_report_wrong_types() {
-        let (map, parsed) = doc("listen: 80\nport: \"80\"\nname: [a]\nset: x\n");
-        let root = parsed.unwrap().root;
-        let mut diags = Vec::new();
-        assert!(root
-            .get("listen")
-            .unwrap()
-            .expect_sequence("a list of ports", &mut diags)
-            .is_none());
-        assert!(root
-            .get("port")
-            .unwrap()
-            .expect_plain("a port number", &mut diags)
-            .is_none());
-        assert!(root
-            .get("name")
-            .unwrap()
-            .expect_scalar("a node name", &mut diags)
-            .is_none());
-        assert!(root
-            .get("set")
-            .unwrap()
-            .expect_mapping("a mapping", &mut diags)
-            .is_none());
-        let got: Vec<_> = diags
-            .iter()
-            .map(|d| {
-                let pos = at(&map, d.primary.as_ref().unwrap().span);
-                (d.code.as_str(), d.message.as_str(), pos)
-            })
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("TW053", "expected a list of ports, found a number", (1, 9)),
-                (
-                    "TW053",
-                    "expected a port number, found a quoted string",
-                    (2, 7)
-                ),
-                ("TW053", "expected a node name, found a list", (3, 7)),
-                ("TW053", "expected a mapping, found a string", (4, 6)),
-            ]
-        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The generated JSON Schemas describe the files twlint ships: every topology in `topologies/`
 //! and every rule in `rules/` validates, and files with the mistakes the loaders reject fail.
-//! This keeps the schema-only mirror types in `src/schema.rs` honest.
+//! The schemas are generated from the raw types the loaders read (`topology::raw`, `rules::raw`,
+//! `settings::ConfigFile`), so these tests check that what the loaders accept and what the
+//! schemas say agree where a schema can speak.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -8,19 +8,18 @@
 //! the host's node, every item whose counter this kernel has and whose condition holds is
 //! attached to that verdict.
 
-use super::load::{check_fields, err, locate, recode, scalar};
+use super::load::{err, locate, recode, scalar, Unknown};
+use super::raw;
 use super::{Template, TemplatePart};
 use crate::counters::{FIGURES, TCPEXT, TIME_WAIT};
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::source::Spanned;
-use crate::yaml::YamlNode;
+use crate::yaml::de::Field;
 use cel::Context;
 use std::sync::Arc;
 
 /// What an evidence condition and note see.
 pub const VARIABLES: &[&str] = &["value", "delta", "interval"];
-const FIELDS: &[&str] = &["counter", "meaning", "when", "note"];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Meaning {
     Supports,
@@ -103,13 +102,16 @@ fn compile(
     }
     match super::program::parse(&expr.value) {
         Ok(p) => {
-            let bad: Vec<String> = p
+            let mut bad: Vec<String> = p
                 .references()
                 .variables()
                 .into_iter()
                 .filter(|v| !VARIABLES.contains(v))
                 .map(String::from)
                 .collect();
+            // The references are a hash set: sorted, so the errors come in the same order on
+            // every run.
+            bad.sort_unstable();
             for v in &bad {
                 diags.push(
                     err(
@@ -170,7 +172,8 @@ fn note(
 /// Reads a rule's `evidence:` list; problems are pushed as rule-file diagnostics. With `defer`
 /// (the shipped catalog) the CEL is compiled on first use, see `rules::program`.
 pub(super) fn parse(
-    node: &YamlNode,
+    node: &Field<Vec<Field<raw::Evidence<'_>>>>,
+    unknown: &mut Unknown,
     text: &str,
     defer: bool,
     diags: &mut Vec<Diagnostic>,
@@ -178,27 +181,25 @@ pub(super) fn parse(
     let mut out = Vec::new();
     let mut local = Vec::new();
     let items = node
-        .expect_sequence("a list of evidence items", &mut local)
-        .unwrap_or(&[]);
+        .list("a list of evidence items", &mut local)
+        .map_or(&[][..], |l| l.value);
     for item in items {
-        let Some(entries) = item.expect_mapping(
+        let Some(found) = item.mapping(
             "an evidence item (counter, meaning, when, note)",
             &mut local,
         ) else {
             continue;
         };
-        check_fields(entries, FIELDS, "an evidence item", diags);
-        let field = |k: &str, diags: &mut Vec<Diagnostic>| {
-            item.get(k).and_then(|n| scalar(n, "text", diags)).cloned()
-        };
+        let (e, span) = (found.value, found.span);
+        unknown.report(span, "an evidence item", diags);
         let (Some(counter), Some(meaning), Some(when_text), Some(note_text)) = (
-            field("counter", diags),
-            field("meaning", diags),
-            field("when", diags),
-            field("note", diags),
+            scalar(&e.counter, "text", diags),
+            scalar(&e.meaning, "text", diags),
+            scalar(&e.when, "text", diags),
+            scalar(&e.note, "text", diags),
         ) else {
             diags.push(err(
-                item.span(),
+                span,
                 "an evidence item needs `counter`, `meaning`, `when` and `note`",
                 "incomplete evidence",
             ));

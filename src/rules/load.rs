@@ -1,6 +1,7 @@
 //! Loading and validating rule files.
 //!
-//! Each file is parsed with the spanned YAML reader, then validated in full: unknown or missing
+//! Each file is parsed with the spanned YAML reader and read into the raw types of
+//! `rules::raw` (the format's one description, through `yaml::de`), then validated in full: unknown or missing
 //! fields, an id or name of the wrong shape, a file name that does not match, a CEL condition that
 //! does not compile or names variables the fact model lacks, keys twlint does not judge. Every
 //! problem becomes a diagnostic pointing into the rule file, and a catalog with any error is not
@@ -8,12 +9,14 @@
 
 use super::eval::VARIABLES;
 use super::program::Program;
+use super::raw::{self, RuleFile};
 use super::{
     CelRule, Check, Docs, Example, LabelSpec, Rule, RuleSet, Scope, Template, TemplatePart,
 };
 use crate::diag::{did_you_mean, Diagnostic, Severity, Verdict};
 use crate::source::{FileId, SourceMap, Span, Spanned};
-use crate::yaml::{self, YamlNode};
+use crate::yaml::de::{Field, UnknownField};
+use crate::yaml::{self};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -26,21 +29,6 @@ pub static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embed
 /// Replaying them instead of parsing the text was two fifths of judging one dump.
 pub static EMBEDDED_EVENTS: &[Option<&[u8]>] =
     include!(concat!(env!("OUT_DIR"), "/embedded_rule_events.rs"));
-
-const TOP_FIELDS: &[&str] = &[
-    "id", "name", "summary", "check", "severity", "verdict", "scope", "keys", "when", "message",
-    "help", "labels", "fix", "docs", "evidence",
-];
-const DOC_FIELDS: &[&str] = &[
-    "what",
-    "why",
-    "example",
-    "use_instead",
-    "kernel",
-    "references",
-];
-const EXAMPLE_FIELDS: &[&str] = &["sysctl", "topology", "kernel", "node"];
-const LABEL_FIELDS: &[&str] = &["on", "key", "message", "when"];
 
 /// Code of every rule-file problem; rule files are not user content that verdicts are about, so
 /// these share one code.
@@ -136,25 +124,41 @@ pub fn load_catalog(
     Ok((RuleSet { rules }, diags))
 }
 
-pub(super) fn scalar<'a>(
-    node: &'a YamlNode,
+/// A field's scalar text; a value of another shape is a rule-file error.
+pub(super) fn scalar<T: AsRef<str>>(
+    field: &Field<T>,
     what: &str,
     diags: &mut Vec<Diagnostic>,
-) -> Option<&'a Spanned<String>> {
+) -> Option<Spanned<String>> {
     let mut local = Vec::new();
-    let out = node.expect_scalar(what, &mut local);
+    let out = field.scalar(what, &mut local);
     recode(local, diags);
     out
 }
 
-pub(super) fn check_fields(
-    entries: &[(Spanned<String>, YamlNode)],
-    allowed: &[&str],
-    what: &str,
-    diags: &mut Vec<Diagnostic>,
-) {
-    for (k, _) in entries {
-        if !allowed.contains(&k.value.as_str()) {
+/// The keys of a rule file that its raw types do not declare, reported mapping by mapping as
+/// each is checked, so they come in the order the checks come.
+pub(super) struct Unknown(Vec<UnknownField>);
+
+impl Unknown {
+    /// Reports the unknown keys of the mapping at `within` (as "unknown field ... in `what`",
+    /// with did-you-mean) and hands them back. A mapping copied by an alias has the span of the
+    /// anchored one: its unknown keys are reported with the first copy.
+    pub(super) fn report(
+        &mut self,
+        within: Span,
+        what: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<UnknownField> {
+        if self.0.is_empty() {
+            return Vec::new();
+        }
+        let (here, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.0)
+            .into_iter()
+            .partition(|u| u.within == within);
+        self.0 = rest;
+        for u in &here {
+            let (k, allowed) = (&u.key, u.fields);
             let mut d = err(
                 k.span,
                 format!("unknown field `{}` in {what}", k.value),
@@ -166,6 +170,7 @@ pub(super) fn check_fields(
             };
             diags.push(d);
         }
+        here
     }
 }
 
@@ -184,7 +189,11 @@ fn compile(
         Ok(p) => {
             let refs = p.references();
             let mut ok = true;
-            for var in refs.variables() {
+            // The references are a hash set: sorted, so the errors come in the same order on
+            // every run.
+            let mut vars = refs.variables();
+            vars.sort_unstable();
+            for var in vars {
                 let allowed = VARIABLES.contains(&var)
                     && !(scope == Some(Scope::Node) && (var == "peer" || var == "hop"));
                 if !allowed {
@@ -259,7 +268,8 @@ pub(super) fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: 
 /// `fix: {set: {KEY: VALUE}}`: the values a sysctl.d drop-in sets to follow the rule's advice
 /// (`twlint advise`). Keys must be keys twlint judges; values are templates like `message`.
 fn load_fix(
-    node: &YamlNode,
+    fix: &Field<raw::Fix<'_>>,
+    unknown: &mut Unknown,
     file_text: &str,
     scope: Scope,
     defer: bool,
@@ -267,11 +277,11 @@ fn load_fix(
 ) -> Vec<(String, Template)> {
     let mut out = Vec::new();
     let mut local = Vec::new();
-    if let Some(entries) = node.expect_mapping("a fix (`set: {KEY: VALUE}`)", &mut local) {
-        check_fields(entries, &["set"], "a fix", diags);
-        if let Some(set) = node.get("set") {
-            if let Some(pairs) = set.expect_mapping("a map of KEY: VALUE", &mut local) {
-                for (k, v) in pairs {
+    if let Some(f) = fix.mapping("a fix (`set: {KEY: VALUE}`)", &mut local) {
+        unknown.report(f.span, "a fix", diags);
+        if let set @ Field::Present { .. } = &f.value.set {
+            if let Some(pairs) = set.mapping("a map of KEY: VALUE", &mut local) {
+                for (k, v) in &pairs.value.0 {
                     let judged = crate::kernel::spec(&k.value).is_some_and(|s| s.judged);
                     if !judged {
                         diags.push(err(
@@ -286,13 +296,13 @@ fn load_fix(
                     {
                         out.push((
                             k.value.clone(),
-                            template(value, file_text, scope, defer, diags),
+                            template(&value, file_text, scope, defer, diags),
                         ));
                     }
                 }
             }
         } else {
-            diags.push(err(node.span(), "a fix needs `set`", "here"));
+            diags.push(err(f.span, "a fix needs `set`", "here"));
         }
     }
     recode(local, diags);
@@ -342,42 +352,49 @@ fn template(
 }
 
 fn example(
-    node: Option<&YamlNode>,
-    file_text: &str,
+    node: &Field<raw::Example<'_>>,
+    unknown: &mut Unknown,
     what: &str,
     parent: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Example {
-    let _ = file_text;
-    let Some(node) = node else {
+    if let Field::Missing = node {
         diags.push(
             err(parent, format!("docs has no `{what}`"), "in these docs").with_help(format!(
                 "add `{what}:` with a `sysctl:` or `topology:` input; it runs as a test"
             )),
         );
         return Example::default();
-    };
+    }
     let mut ex = Example::default();
     let mut local = Vec::new();
-    let Some(entries) = node.expect_mapping("a mapping with `sysctl:` or `topology:`", &mut local)
-    else {
+    let Some(found) = node.mapping("a mapping with `sysctl:` or `topology:`", &mut local) else {
         recode(local, diags);
         return ex;
     };
-    check_fields(entries, EXAMPLE_FIELDS, &format!("`{what}`"), diags);
-    for (k, v) in entries {
-        let s = scalar(v, "text", diags).map(|s| s.value.clone());
-        match k.value.as_str() {
-            "sysctl" => ex.sysctl = s,
-            "topology" => ex.topology = s,
-            "kernel" => ex.kernel = s,
-            "node" => ex.node = s,
-            _ => {}
-        }
-    }
+    let (raw, span) = (found.value, found.span);
+    let stray = unknown.report(span, &format!("`{what}`"), diags);
+    // Every value of the mapping must be text, the unknown ones too; in file order.
+    let mut shapes = Vec::new();
+    let read = |f: &Option<Field<&str>>, shapes: &mut Vec<Diagnostic>| {
+        f.as_ref()
+            .and_then(|f| f.scalar("text", shapes))
+            .map(|s| s.value)
+    };
+    ex.sysctl = read(&raw.sysctl, &mut shapes);
+    ex.topology = read(&raw.topology, &mut shapes);
+    ex.kernel = raw
+        .kernel
+        .as_ref()
+        .and_then(|f| f.scalar("text", &mut shapes))
+        .map(|s| s.value);
+    ex.node = read(&raw.node, &mut shapes);
+    shapes.extend(stray.iter().filter_map(|u| u.expect_scalar("text")));
+    shapes.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
+    recode(shapes, diags);
     if ex.sysctl.is_none() && ex.topology.is_none() {
         diags.push(err(
-            node.span(),
+            span,
             format!("`{what}` needs a `sysctl:` or a `topology:` input"),
             "no input",
         ));
@@ -431,32 +448,36 @@ fn load_rule_as(
     recode(doc.diagnostics, diags);
     let root = &doc.root;
     let mut local = Vec::new();
-    let Some(entries) = root.expect_mapping("a rule (a mapping)", &mut local) else {
+    if root
+        .expect_mapping("a rule (a mapping)", &mut local)
+        .is_none()
+    {
         recode(local, diags);
         return None;
-    };
-    check_fields(entries, TOP_FIELDS, "a rule", diags);
+    }
     let whole = root.span();
-    let get = |k: &str| root.get(k);
-    let req = |k: &str, diags: &mut Vec<Diagnostic>| -> Option<Spanned<String>> {
-        match get(k) {
-            Some(n) => scalar(n, "text", diags).cloned(),
-            None => {
-                diags.push(
-                    err(
-                        Span::new(file, 0, 0),
-                        format!("the rule has no `{k}`"),
-                        "missing field",
-                    )
-                    .with_help(format!("add `{k}:`; see rules/README.md")),
-                );
-                None
-            }
+    let (raw, unknown) = yaml::de::read::<RuleFile>(root);
+    // A mapping always reads as the raw type; its fields hold what did not fit.
+    let raw = raw.get()?.value;
+    let mut unknown = Unknown(unknown);
+    unknown.report(whole, "a rule", diags);
+    let req = |f: Option<&Field<&str>>, k: &str, diags: &mut Vec<Diagnostic>| match f {
+        Some(n @ Field::Present { .. }) => scalar(n, "text", diags),
+        _ => {
+            diags.push(
+                err(
+                    Span::new(file, 0, 0),
+                    format!("the rule has no `{k}`"),
+                    "missing field",
+                )
+                .with_help(format!("add `{k}:`; see rules/README.md")),
+            );
+            None
         }
     };
-    let id = req("id", diags);
-    let name = req("name", diags);
-    let summary = req("summary", diags);
+    let id = req(Some(&raw.id), "id", diags);
+    let name = req(Some(&raw.name), "name", diags);
+    let summary = req(Some(&raw.summary), "summary", diags);
     if let Some(id) = &id {
         let ok = id.value.len() == 5
             && id.value.starts_with("TW")
@@ -502,7 +523,7 @@ fn load_rule_as(
         style_check(s, "summary", diags);
     }
 
-    let builtin = match get("check") {
+    let builtin = match &raw.check {
         Some(n) => match scalar(n, "`builtin`", diags) {
             Some(s) if s.value == "builtin" => true,
             Some(s) => {
@@ -514,7 +535,9 @@ fn load_rule_as(
         None => false,
     };
 
-    let verdict = get("verdict")
+    let verdict = raw
+        .verdict
+        .as_ref()
         .and_then(|n| scalar(n, "a verdict", diags))
         .and_then(|s| {
             let v = Verdict::parse(&s.value);
@@ -528,7 +551,11 @@ fn load_rule_as(
         });
 
     let check = if builtin {
-        let severity = match get("severity").and_then(|n| scalar(n, "a severity", diags)) {
+        let severity = match raw
+            .severity
+            .as_ref()
+            .and_then(|n| scalar(n, "a severity", diags))
+        {
             Some(s) => match s.value.as_str() {
                 "error" => Severity::Error,
                 "warning" => Severity::Warning,
@@ -550,10 +577,17 @@ fn load_rule_as(
                 Severity::Error
             }
         };
-        for k in ["when", "message", "scope", "keys", "evidence"] {
-            if let Some(n) = get(k) {
+        let span = |f: Option<&Field<_>>| f.and_then(Field::span);
+        for (k, at) in [
+            ("when", span(raw.when.as_ref())),
+            ("message", span(raw.message.as_ref())),
+            ("scope", raw.scope.as_ref().and_then(Field::span)),
+            ("keys", raw.keys.as_ref().and_then(Field::span)),
+            ("evidence", raw.evidence.as_ref().and_then(Field::span)),
+        ] {
+            if let Some(at) = at {
                 diags.push(err(
-                    n.span(),
+                    at,
                     format!("`{k}` is for CEL rules; a built-in check's logic lives in the code"),
                     "not used",
                 ));
@@ -561,7 +595,11 @@ fn load_rule_as(
         }
         Check::Builtin { severity, verdict }
     } else {
-        let scope = match get("scope").and_then(|n| scalar(n, "`node` or `hop`", diags)) {
+        let scope = match raw
+            .scope
+            .as_ref()
+            .and_then(|n| scalar(n, "`node` or `hop`", diags))
+        {
             Some(s) if s.value == "node" => Scope::Node,
             Some(s) if s.value == "hop" => Scope::Hop,
             Some(s) => {
@@ -576,18 +614,18 @@ fn load_rule_as(
                 Scope::Node
             }
         };
-        if verdict.is_none() && get("verdict").is_none() {
+        if verdict.is_none() && raw.verdict.is_none() {
             diags.push(
                 err(whole, "the rule has no `verdict`", "in this rule")
                     .with_help("add `verdict: safe`, `pointless` or `dangerous`"),
             );
         }
         let mut keys = Vec::new();
-        match get("keys") {
+        match &raw.keys {
             Some(n) => {
                 let mut local = Vec::new();
-                if let Some(items) = n.expect_sequence("a list of keys", &mut local) {
-                    for item in items {
+                if let Some(items) = n.list("a list of keys", &mut local) {
+                    for item in items.value {
                         if let Some(k) = scalar(item, "a key", diags) {
                             match crate::kernel::spec(&k.value) {
                                 Some(s) if s.judged => keys.push(k.value.clone()),
@@ -614,15 +652,15 @@ fn load_rule_as(
             }
             None => diags.push(err(whole, "the rule has no `keys`", "in this rule")),
         }
-        let when = req("when", diags);
+        let when = req(raw.when.as_ref(), "when", diags);
         let when_p = when
             .as_ref()
             .and_then(|w| compile(w, text, "the condition", Some(scope), defer, diags));
-        let message = req("message", diags);
+        let message = req(raw.message.as_ref(), "message", diags);
         if let Some(m) = &message {
             style_check(m, "message", diags);
         }
-        let help = req("help", diags);
+        let help = req(raw.help.as_ref(), "help", diags);
         let message_t = message
             .as_ref()
             .map(|m| template(m, text, scope, defer, diags));
@@ -630,27 +668,26 @@ fn load_rule_as(
             .as_ref()
             .map(|h| template(h, text, scope, defer, diags));
         let mut labels = Vec::new();
-        if let Some(n) = get("labels") {
+        if let Some(n) = &raw.labels {
             let mut local = Vec::new();
             for item in n
-                .expect_sequence("a list of labels", &mut local)
-                .unwrap_or(&[])
+                .list("a list of labels", &mut local)
+                .map_or(&[][..], |l| l.value)
             {
-                let Some(entries) = item.expect_mapping("a label (on, key, message)", &mut local)
-                else {
+                let Some(label) = item.mapping("a label (on, key, message)", &mut local) else {
                     continue;
                 };
-                check_fields(entries, LABEL_FIELDS, "a label", diags);
-                let on = item
-                    .get("on")
-                    .and_then(|n| scalar(n, "`node` or `peer`", diags));
-                let key = item.get("key").and_then(|n| scalar(n, "a key", diags));
-                let msg = item.get("message").and_then(|n| scalar(n, "text", diags));
-                let label_when = item
-                    .get("when")
-                    .and_then(|n| scalar(n, "a CEL condition", diags))
+                let (label, item_span) = (label.value, label.span);
+                unknown.report(item_span, "a label", diags);
+                let on = scalar(&label.on, "`node` or `peer`", diags);
+                let key = scalar(&label.key, "a key", diags);
+                let msg = scalar(&label.message, "text", diags);
+                let label_when = label
+                    .when
+                    .as_ref()
+                    .and_then(|n| super::load::scalar(n, "a CEL condition", diags))
                     .and_then(|w| {
-                        compile(w, text, "the label condition", Some(scope), defer, diags)
+                        compile(&w, text, "the label condition", Some(scope), defer, diags)
                     });
                 match (on, key, msg) {
                     (Some(on), Some(key), Some(msg))
@@ -672,7 +709,7 @@ fn load_rule_as(
                         .with_help("use `node`, or `peer` in a `scope: hop` rule"),
                     ),
                     _ => diags.push(err(
-                        item.span(),
+                        item_span,
                         "a label needs `on`, `key` and `message`",
                         "incomplete label",
                     )),
@@ -680,11 +717,15 @@ fn load_rule_as(
             }
             recode(local, diags);
         }
-        let fix = get("fix")
-            .map(|n| load_fix(n, text, scope, defer, diags))
+        let fix = raw
+            .fix
+            .as_ref()
+            .map(|n| load_fix(n, &mut unknown, text, scope, defer, diags))
             .unwrap_or_default();
-        let evidence = get("evidence")
-            .map(|n| super::evidence::parse(n, text, defer, diags))
+        let evidence = raw
+            .evidence
+            .as_ref()
+            .map(|n| super::evidence::parse(n, &mut unknown, text, defer, diags))
             .unwrap_or_default();
         match (when_p, message_t, help_t) {
             (Some(w), Some(m), Some(h)) => Check::Cel(Box::new(CelRule {
@@ -708,13 +749,15 @@ fn load_rule_as(
 
     // Documentation: every section present and non-empty.
     let mut docs = Docs::default();
-    match get("docs") {
-        Some(n) => {
+    match &raw.docs {
+        n @ Field::Present { .. } => {
             let mut local = Vec::new();
-            if let Some(entries) = n.expect_mapping("the docs (a mapping)", &mut local) {
-                check_fields(entries, DOC_FIELDS, "docs", diags);
-                for section in ["what", "why", "kernel"] {
-                    match n.get(section).and_then(|v| scalar(v, "text", diags)) {
+            if let Some(d) = n.mapping("the docs (a mapping)", &mut local) {
+                let (d, at) = (d.value, d.span);
+                unknown.report(at, "docs", diags);
+                for (section, field) in [("what", &d.what), ("why", &d.why), ("kernel", &d.kernel)]
+                {
+                    match scalar(field, "text", diags) {
                         Some(s) if !s.value.trim().is_empty() => {
                             let t = s.value.trim().to_string();
                             match section {
@@ -724,29 +767,28 @@ fn load_rule_as(
                             }
                         }
                         Some(s) => diags.push(err(s.span, format!("docs section `{section}` is empty"), "empty")),
-                        None if n.get(section).is_none() => diags.push(err(n.span(), format!("docs have no `{section}` section"), "in these docs").with_help("every rule documents what, why, example, use_instead, kernel and references")),
+                        None if matches!(field, Field::Missing) => diags.push(err(at, format!("docs have no `{section}` section"), "in these docs").with_help("every rule documents what, why, example, use_instead, kernel and references")),
                         None => {}
                     }
                 }
-                docs.example = example(n.get("example"), text, "example", n.span(), diags);
-                docs.use_instead =
-                    example(n.get("use_instead"), text, "use_instead", n.span(), diags);
-                match n.get("references") {
-                    Some(r) => {
+                docs.example = example(&d.example, &mut unknown, "example", at, diags);
+                docs.use_instead = example(&d.use_instead, &mut unknown, "use_instead", at, diags);
+                match &d.references {
+                    r @ Field::Present { span, .. } => {
                         for item in r
-                            .expect_sequence("a list of references", &mut local)
-                            .unwrap_or(&[])
+                            .list("a list of references", &mut local)
+                            .map_or(&[][..], |l| l.value)
                         {
                             if let Some(s) = scalar(item, "a reference", diags) {
-                                docs.references.push(s.value.clone());
+                                docs.references.push(s.value);
                             }
                         }
                         if docs.references.is_empty() {
-                            diags.push(err(r.span(), "docs list no references", "empty").with_help("cite the kernel source, documentation or article each claim rests on"));
+                            diags.push(err(*span, "docs list no references", "empty").with_help("cite the kernel source, documentation or article each claim rests on"));
                         }
                     }
-                    None => diags.push(err(
-                        n.span(),
+                    Field::Missing => diags.push(err(
+                        at,
                         "docs have no `references` section",
                         "in these docs",
                     )),
@@ -754,7 +796,7 @@ fn load_rule_as(
             }
             recode(local, diags);
         }
-        None => diags.push(
+        Field::Missing => diags.push(
             err(whole, "the rule has no `docs`", "in this rule")
                 .with_help("add docs with what, why, example, use_instead, kernel and references"),
         ),
@@ -812,6 +854,26 @@ mod tests {
             assert!(diags.is_empty(), "{path}: {diags:?}");
             rule.unwrap_or_else(|| panic!("{path} did not load"));
         }
+    }
+
+    /// A condition naming several variables its scope lacks gets its errors in one order on
+    /// every run (the compiler hands the references over as a hash set).
+    #[test]
+    fn errors_for_unknown_variables_come_in_a_stable_order() {
+        let text = "id: X001\nname: stable-order\nsummary: stable order\nverdict: pointless\n\
+            scope: node\nkeys: [net.ipv4.tcp_fin_timeout]\n\
+            when: zeta > 0 && peer.set && hop.rate > 0 && alpha > 0\n\
+            message: \"m\"\nhelp: \"h\"\n";
+        let mut sources = SourceMap::default();
+        let id = sources.add("X001-stable-order.yaml".to_string(), text.to_string());
+        let mut diags = Vec::new();
+        let _ = load_rule(id, "X001-stable-order.yaml", text, &mut diags);
+        let named: Vec<&str> = diags
+            .iter()
+            .filter(|d| d.message.starts_with("the condition uses"))
+            .filter_map(|d| d.message.split('`').nth(1))
+            .collect();
+        assert_eq!(named, ["alpha", "hop", "peer", "zeta"], "{diags:?}");
     }
 
     /// Every CEL program of a rule: condition, message and help holes, label conditions, fix

@@ -11,6 +11,7 @@ pub mod eval;
 pub mod evidence;
 pub mod load;
 pub mod program;
+pub mod raw;
 
 use crate::diag::{Severity, Verdict};
 use crate::source::Span;

@@ -10,6 +10,7 @@
 //! with any error and a repeated link are left out. Callers decide from the diagnostics'
 //! severities whether to go on.
 
+pub mod raw;
 mod validate;
 
 #[cfg(test)]
@@ -24,9 +25,13 @@ use std::path::{Path, PathBuf};
 /// Largest topology file twlint reads.
 pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
-/// What a node does on the network; decides which side of a hop a rule looks at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a node does on the network; decides which side of a hop a rule looks at. (The schema
+/// says the first half: it is for the topology's authors.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(description = "What a node does on the network.")]
 pub enum Role {
+    /// Hosts that open connections (browsers, load generators).
     Client,
     /// A middlebox that rewrites source addresses; not a TCP endpoint.
     Nat,

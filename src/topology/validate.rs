@@ -1,29 +1,15 @@
-//! Second phase of loading: from the YAML tree to the [`Topology`], one diagnostic per problem.
+//! Second phase of loading, meaning: from the raw topology (`raw`, as `yaml::de` read it) to the
+//! [`Topology`], one diagnostic per problem, in the words and at the places of the format.
 
+use super::raw;
 use super::{Link, Node, Role, Topology};
 use crate::diag::{did_you_mean, Diagnostic, Severity};
 use crate::kernel::KernelVersion;
 use crate::source::{FileId, Span, Spanned};
-use crate::yaml::{field, parse_float, parse_int, YamlNode};
+use crate::yaml::de::{Field, UnknownField};
+use crate::yaml::{parse_float, parse_int, YamlNode};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-
-const TOP_FIELDS: &[&str] = &["version", "name", "defaults", "nodes", "links"];
-const DEFAULTS_FIELDS: &[&str] = &["kernel"];
-const NODE_FIELDS: &[&str] = &[
-    "name",
-    "role",
-    "kernel",
-    "addresses",
-    "listen",
-    "sysctl",
-    "ignore",
-];
-const IGNORE_FIELDS: &[&str] = &["rule", "reason"];
-const SYSCTL_FIELDS: &[&str] = &["files", "set"];
-const LINK_FIELDS: &[&str] = &["from", "to", "port", "via", "closes_first", "rate"];
-
-type Entries = [(Spanned<String>, YamlNode)];
 
 struct Validator<'a> {
     file: FileId,
@@ -31,6 +17,8 @@ struct Validator<'a> {
     /// `sysctl.files` must stay inside `dir` (TW067) unless the user allowed otherwise.
     contain: bool,
     text: &'a str,
+    /// Keys the raw types do not declare, not yet reported (see [`Validator::unknown`]).
+    unknown: Vec<UnknownField>,
     diags: &'a mut Vec<Diagnostic>,
 }
 
@@ -48,10 +36,11 @@ pub(super) fn validate(
         dir,
         contain,
         text,
+        unknown: Vec::new(),
         diags,
     };
-    let entries = match root {
-        YamlNode::Mapping { entries, .. } => entries,
+    match root {
+        YamlNode::Mapping { .. } => {}
         YamlNode::Null(span) => {
             for field in ["version", "nodes"] {
                 v.diags.push(v.missing(field, "the topology", *span));
@@ -66,32 +55,39 @@ pub(super) fn validate(
             );
             return None;
         }
-    };
-    v.unknown_fields(entries, TOP_FIELDS, "the topology");
+    }
+    let (raw, unknown) = crate::yaml::de::read::<raw::Topology>(root);
+    v.unknown = unknown;
+    // A mapping always reads as the raw type; its fields hold what did not fit.
+    let raw = raw.get()?.value;
     let root_span = root.span();
+    v.unknown_fields(root_span, "the topology");
 
-    match field(entries, "version") {
-        None => v
+    match &raw.version {
+        Field::Missing => v
             .diags
             .push(v.missing("version", "the topology", root_span)),
-        Some(node) => v.version(node),
+        f => v.version(f),
     }
-    let name = field(entries, "name").and_then(|n| n.expect_scalar("a topology name", v.diags));
-    let default_kernel = field(entries, "defaults").and_then(|d| {
-        let entries = d.expect_mapping("a mapping of defaults (`kernel:`)", v.diags)?;
-        v.unknown_fields(entries, DEFAULTS_FIELDS, "`defaults`");
-        field(entries, "kernel").and_then(|k| v.kernel(k))
+    let name = raw
+        .name
+        .as_ref()
+        .and_then(|n| n.scalar("a topology name", v.diags));
+    let default_kernel = raw.defaults.as_ref().and_then(|d| {
+        let d = d.mapping("a mapping of defaults (`kernel:`)", v.diags)?;
+        v.unknown_fields(d.span, "`defaults`");
+        d.value.kernel.as_ref().and_then(|k| v.kernel(k))
     });
 
     let mut nodes: Vec<Node> = Vec::new();
     // False for a node whose role was written but is invalid: checks about roles skip it.
     let mut role_known: Vec<bool> = Vec::new();
-    match field(entries, "nodes") {
-        None => v.diags.push(v.missing("nodes", "the topology", root_span)),
-        Some(list) => {
+    match &raw.nodes {
+        Field::Missing => v.diags.push(v.missing("nodes", "the topology", root_span)),
+        list => {
             for item in list
-                .expect_sequence("a list of nodes", v.diags)
-                .unwrap_or(&[])
+                .list("a list of nodes", v.diags)
+                .map_or(&[][..], |l| l.value)
             {
                 let start = v.diags.len();
                 if let Some((node, known)) = v.node(item, &nodes) {
@@ -106,10 +102,10 @@ pub(super) fn validate(
     }
 
     let mut links: Vec<Link> = Vec::new();
-    if let Some(list) = field(entries, "links") {
+    if let Some(list) = &raw.links {
         for item in list
-            .expect_sequence("a list of links", v.diags)
-            .unwrap_or(&[])
+            .list("a list of links", v.diags)
+            .map_or(&[][..], |l| l.value)
         {
             let start = v.diags.len();
             let link = v.link(item, &nodes, &role_known);
@@ -145,7 +141,7 @@ pub(super) fn validate(
     Some(Topology {
         file,
         dir: dir.to_path_buf(),
-        name: name.cloned(),
+        name,
         default_kernel,
         nodes,
         links,
@@ -187,21 +183,32 @@ impl Validator<'_> {
             .with_help(format!("add `{field}:` to {what}"))
     }
 
-    fn unknown_fields(&mut self, entries: &Entries, allowed: &[&str], what: &str) {
-        for (key, _) in entries {
-            if !allowed.contains(&key.value.as_str()) {
-                let otherwise = format!("the fields of {what} are: {}", allowed.join(", "));
-                self.diags.push(
-                    Diagnostic::error("TW051", format!("unknown field `{}` in {what}", key.value))
-                        .at(key.span, "unknown field")
-                        .with_help(suggest(&key.value, allowed.iter().copied(), otherwise)),
-                );
-            }
+    /// TW051 for the keys of the mapping at `within` that its raw type does not declare. They
+    /// are reported when the mapping is validated, so they come where the walk over the tree
+    /// used to put them (and belong to the node being validated). A mapping copied by an alias
+    /// has the span of the anchored one: its unknown keys are reported with the first copy.
+    fn unknown_fields(&mut self, within: Span, what: &str) {
+        let (here, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.unknown)
+            .into_iter()
+            .partition(|u| u.within == within);
+        self.unknown = rest;
+        for UnknownField {
+            key,
+            fields: allowed,
+            ..
+        } in here
+        {
+            let otherwise = format!("the fields of {what} are: {}", allowed.join(", "));
+            self.diags.push(
+                Diagnostic::error("TW051", format!("unknown field `{}` in {what}", key.value))
+                    .at(key.span, "unknown field")
+                    .with_help(suggest(&key.value, allowed.iter().copied(), otherwise)),
+            );
         }
     }
 
-    fn version(&mut self, node: &YamlNode) {
-        let Some(text) = node.expect_plain("the format version 1", self.diags) else {
+    fn version(&mut self, node: &Field<String>) {
+        let Some(text) = node.plain("the format version 1", self.diags) else {
             return;
         };
         if parse_int(&text.value) != Some(1) {
@@ -216,8 +223,11 @@ impl Validator<'_> {
         }
     }
 
-    fn kernel(&mut self, node: &YamlNode) -> Option<Spanned<KernelVersion>> {
-        let text = node.expect_scalar("a kernel release such as \"6.8\"", self.diags)?;
+    fn kernel(
+        &mut self,
+        node: &Field<crate::yaml::de::KernelRelease>,
+    ) -> Option<Spanned<KernelVersion>> {
+        let text = node.scalar("a kernel release such as \"6.8\"", self.diags)?;
         match KernelVersion::parse(&text.value) {
             Some(k) => Some(Spanned::new(k, text.span)),
             None => {
@@ -236,8 +246,8 @@ impl Validator<'_> {
         }
     }
 
-    fn port(&mut self, node: &YamlNode) -> Option<Spanned<u16>> {
-        let text = node.expect_plain("a port number", self.diags)?;
+    fn port(&mut self, node: &Field<raw::Port>) -> Option<Spanned<u16>> {
+        let text = node.plain("a port number", self.diags)?;
         match parse_int(&text.value) {
             Some(p @ 1..=65535) => Some(Spanned::new(p as u16, text.span)),
             parsed => {
@@ -255,8 +265,8 @@ impl Validator<'_> {
         }
     }
 
-    fn rate(&mut self, node: &YamlNode) -> Option<Spanned<f64>> {
-        let text = node.expect_plain("a rate in new connections per second", self.diags)?;
+    fn rate(&mut self, node: &Field<String>) -> Option<Spanned<f64>> {
+        let text = node.plain("a rate in new connections per second", self.diags)?;
         let parsed = parse_float(&text.value);
         match parsed {
             Some(r) if r.is_finite() && r > 0.0 => Some(Spanned::new(r, text.span)),
@@ -277,16 +287,16 @@ impl Validator<'_> {
 
     /// A node; `None` when it has no usable name or repeats an earlier name. The flag is false
     /// when its role was written but is not valid (checks about roles then skip it).
-    fn node(&mut self, item: &YamlNode, earlier: &[Node]) -> Option<(Node, bool)> {
-        let entries = item.expect_mapping("a node (a mapping with at least `name`)", self.diags)?;
-        let span = item.span();
-        self.unknown_fields(entries, NODE_FIELDS, "a node");
-        let name = match field(entries, "name") {
-            None => {
+    fn node(&mut self, item: &Field<raw::Node>, earlier: &[Node]) -> Option<(Node, bool)> {
+        let item = item.mapping("a node (a mapping with at least `name`)", self.diags)?;
+        let (raw, span) = (item.value, item.span);
+        self.unknown_fields(span, "a node");
+        let name = match &raw.name {
+            Field::Missing => {
                 self.diags.push(self.missing("name", "this node", span));
                 None
             }
-            Some(n) => n.expect_scalar("a node name", self.diags).cloned(),
+            n => n.scalar("a node name", self.diags),
         };
         let mut duplicate = false;
         if let Some(name) = &name {
@@ -304,9 +314,9 @@ impl Validator<'_> {
 
         // An absent role is a known one (generic); a wrong one is not.
         let mut role_known = true;
-        let role = field(entries, "role").and_then(|r| {
+        let role = raw.role.as_ref().and_then(|r| {
             role_known = false;
-            let text = r.expect_scalar("a role", self.diags)?;
+            let text = r.scalar("a role", self.diags)?;
             match Role::parse(&text.value) {
                 Some(role) => {
                     role_known = true;
@@ -324,19 +334,19 @@ impl Validator<'_> {
                 }
             }
         });
-        let kernel = field(entries, "kernel").and_then(|k| self.kernel(k));
+        let kernel = raw.kernel.as_ref().and_then(|k| self.kernel(k));
 
         let mut addresses = Vec::new();
-        if let Some(list) = field(entries, "addresses") {
+        if let Some(list) = &raw.addresses {
             for a in list
-                .expect_sequence("a list of IP addresses", self.diags)
-                .unwrap_or(&[])
+                .list("a list of IP addresses", self.diags)
+                .map_or(&[][..], |l| l.value)
             {
-                let Some(text) = a.expect_scalar("an IP address", self.diags) else {
+                let Some(text) = a.scalar("an IP address", self.diags) else {
                     continue;
                 };
                 if text.value.parse::<IpAddr>().is_ok() {
-                    addresses.push(text.clone());
+                    addresses.push(text);
                 } else {
                     self.diags.push(
                         Diagnostic::error(
@@ -350,20 +360,20 @@ impl Validator<'_> {
             }
         }
         let mut listen = Vec::new();
-        if let Some(list) = field(entries, "listen") {
+        if let Some(list) = &raw.listen {
             for p in list
-                .expect_sequence("a list of ports", self.diags)
-                .unwrap_or(&[])
+                .list("a list of ports", self.diags)
+                .map_or(&[][..], |l| l.value)
             {
                 listen.extend(self.port(p));
             }
         }
-        let (sysctl_files, sysctl_set) = match field(entries, "sysctl") {
+        let (sysctl_files, sysctl_set) = match &raw.sysctl {
             Some(s) => self.sysctl(s),
             None => (Vec::new(), Vec::new()),
         };
 
-        let ignores = match field(entries, "ignore") {
+        let ignores = match &raw.ignore {
             Some(list) => self.ignores(list),
             None => Vec::new(),
         };
@@ -394,14 +404,17 @@ impl Validator<'_> {
 
     /// A node's `ignore:` list: `{rule: TW101, reason: "..."}` items. An entry without a reason
     /// is TW020 and is dropped, so the finding it meant to hide stays visible.
-    fn ignores(&mut self, list: &YamlNode) -> Vec<(Spanned<String>, Spanned<String>)> {
+    fn ignores(
+        &mut self,
+        list: &Field<Vec<Field<raw::IgnoreEntry>>>,
+    ) -> Vec<(Spanned<String>, Spanned<String>)> {
         let mut out = Vec::new();
-        let items = list.expect_sequence(
+        let items = list.list(
             "a list of `{rule: TW101, reason: \"...\"}` entries",
             self.diags,
         );
-        for item in items.unwrap_or(&[]) {
-            if let Some((text, _)) = item.as_scalar() {
+        for item in items.map_or(&[][..], |l| l.value) {
+            if let Some(text) = item.stray_scalar() {
                 self.diags.push(
                     Diagnostic::warning(
                         "TW020",
@@ -415,24 +428,24 @@ impl Validator<'_> {
                 );
                 continue;
             }
-            let Some(entries) = item.expect_mapping(
+            let Some(item) = item.mapping(
                 "an `ignore` entry (a mapping with `rule` and `reason`)",
                 self.diags,
             ) else {
                 continue;
             };
-            self.unknown_fields(entries, IGNORE_FIELDS, "an `ignore` entry");
-            let span = item.span();
-            let rule = match field(entries, "rule") {
-                None => {
+            let (entry, span) = (item.value, item.span);
+            self.unknown_fields(span, "an `ignore` entry");
+            let rule = match &entry.rule {
+                Field::Missing => {
                     self.diags
                         .push(self.missing("rule", "this `ignore` entry", span));
                     None
                 }
-                Some(r) => r.expect_scalar("a rule id such as TW101", self.diags),
+                r => r.scalar("a rule id such as TW101", self.diags),
             };
-            let reason = match field(entries, "reason") {
-                None => {
+            let reason = match &entry.reason {
+                Field::Missing => {
                     self.diags.push(
                         Diagnostic::warning("TW020", "`ignore` entry has no reason".to_string())
                             .at(self.first_line(span), "not applied: no `reason`")
@@ -440,7 +453,7 @@ impl Validator<'_> {
                     );
                     None
                 }
-                Some(r) => match r.expect_scalar("a reason", self.diags) {
+                r => match r.scalar("a reason", self.diags) {
                     Some(t) if t.value.trim().is_empty() => {
                         self.diags.push(
                             Diagnostic::warning("TW020", "`ignore` entry has an empty reason")
@@ -453,7 +466,7 @@ impl Validator<'_> {
                 },
             };
             if let (Some(rule), Some(reason)) = (rule, reason) {
-                out.push((rule.clone(), reason.clone()));
+                out.push((rule, reason));
             }
         }
         out
@@ -462,22 +475,21 @@ impl Validator<'_> {
     #[allow(clippy::type_complexity)]
     fn sysctl(
         &mut self,
-        node: &YamlNode,
+        node: &Field<raw::NodeSysctl>,
     ) -> (
         Vec<Spanned<PathBuf>>,
         Vec<(Spanned<String>, Spanned<String>)>,
     ) {
         let mut files = Vec::new();
         let mut set = Vec::new();
-        let Some(entries) = node.expect_mapping("a mapping with `files` and `set`", self.diags)
-        else {
+        let Some(sysctl) = node.mapping("a mapping with `files` and `set`", self.diags) else {
             return (files, set);
         };
-        self.unknown_fields(entries, SYSCTL_FIELDS, "`sysctl`");
-        if let Some(list) = field(entries, "files") {
-            let items = list.expect_sequence("a list of sysctl files and folders", self.diags);
-            for item in items.unwrap_or(&[]) {
-                let Some(text) = item.expect_scalar("a file or folder path", self.diags) else {
+        self.unknown_fields(sysctl.span, "`sysctl`");
+        if let Some(list) = &sysctl.value.files {
+            let items = list.list("a list of sysctl files and folders", self.diags);
+            for item in items.map_or(&[][..], |l| l.value) {
+                let Some(text) = item.scalar("a file or folder path", self.diags) else {
                     continue;
                 };
                 let path = self.dir.join(&text.value);
@@ -521,11 +533,11 @@ impl Validator<'_> {
                 }
             }
         }
-        if let Some(map) = field(entries, "set") {
-            let entries = map.expect_mapping("a mapping of sysctl keys to values", self.diags);
-            for (key, value) in entries.unwrap_or(&[]) {
-                if let Some(text) = value.expect_scalar("a sysctl value", self.diags) {
-                    set.push((key.clone(), text.clone()));
+        if let Some(map) = &sysctl.value.set {
+            let entries = map.mapping("a mapping of sysctl keys to values", self.diags);
+            for (key, value) in entries.map_or(&[][..], |e| &e.value.0) {
+                if let Some(text) = value.scalar("a sysctl value", self.diags) {
+                    set.push((key.clone(), text));
                 }
             }
         }
@@ -567,25 +579,33 @@ impl Validator<'_> {
         }
     }
 
-    fn link(&mut self, item: &YamlNode, nodes: &[Node], known: &[bool]) -> Option<Link> {
-        let entries = item.expect_mapping(
+    fn link(&mut self, item: &Field<raw::Link>, nodes: &[Node], known: &[bool]) -> Option<Link> {
+        let item = item.mapping(
             "a link (a mapping with `from`, `to`, `port`, `closes_first`)",
             self.diags,
         )?;
-        let span = item.span();
-        self.unknown_fields(entries, LINK_FIELDS, "a link");
-        let required = |v: &mut Self, key: &str| {
-            let node = field(entries, key);
-            if node.is_none() {
+        let (raw, span) = (item.value, item.span);
+        self.unknown_fields(span, "a link");
+        fn required<'f, T>(
+            v: &mut Validator,
+            key: &str,
+            f: &'f Field<T>,
+            span: Span,
+        ) -> Option<&'f Field<T>> {
+            if let Field::Missing = f {
                 v.diags.push(v.missing(key, "this link", span));
+                return None;
             }
-            node
-        };
-        let from = required(self, "from").and_then(|n| n.expect_scalar("a node name", self.diags));
-        let to = required(self, "to").and_then(|n| n.expect_scalar("a node name", self.diags));
-        let port = required(self, "port").and_then(|p| self.port(p));
-        let closes =
-            required(self, "closes_first").and_then(|n| n.expect_scalar("a node name", self.diags));
+            Some(f)
+        }
+        let from = required(self, "from", &raw.from, span)
+            .and_then(|n| n.scalar("a node name", self.diags));
+        let to =
+            required(self, "to", &raw.to, span).and_then(|n| n.scalar("a node name", self.diags));
+        let port = required(self, "port", &raw.port, span).and_then(|p| self.port(p));
+        let closes = required(self, "closes_first", &raw.closes_first, span)
+            .and_then(|n| n.scalar("a node name", self.diags));
+        let (from, to, closes) = (from.as_ref(), to.as_ref(), closes.as_ref());
 
         let from_idx = from.and_then(|f| self.resolve(f, "from", nodes));
         let to_idx = to.and_then(|t| self.resolve(t, "to", nodes));
@@ -595,8 +615,11 @@ impl Validator<'_> {
             }
         }
 
-        let via = field(entries, "via").and_then(|n| n.expect_scalar("a node name", self.diags));
-        let via_idx = via.and_then(|name| {
+        let via = raw
+            .via
+            .as_ref()
+            .and_then(|n| n.scalar("a node name", self.diags));
+        let via_idx = via.as_ref().and_then(|name| {
             let idx = self.resolve(name, "via", nodes)?;
             let node = &nodes[idx];
             if node.role.value != Role::Nat && known[idx] {
@@ -657,14 +680,14 @@ impl Validator<'_> {
             }
         }
 
-        let rate = field(entries, "rate").and_then(|r| self.rate(r));
+        let rate = raw.rate.as_ref().and_then(|r| self.rate(r));
         Some(Link {
             from: from?.clone(),
             to: to?.clone(),
             from_idx: from_idx?,
             to_idx: to_idx?,
             port: port?,
-            via: via.cloned(),
+            via,
             via_idx,
             closes_first: closes?.clone(),
             rate,

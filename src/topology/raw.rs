@@ -1,0 +1,110 @@
+//! The topology format (version 1) as written: the one description of its fields, their shapes
+//! and their documentation. `yaml::de` reads a file into these types (first phase, shape), the
+//! `validate` module turns them into the [`super::Topology`] (second phase, meaning), and
+//! `twlint schema topology` prints their JSON Schema.
+//!
+//! Scalars are kept as the text written, each with a schema that says what the text must look
+//! like; the doc comments are the schema's descriptions, written for the file's users. Field
+//! order is the order "the fields of ... are:" lists them in.
+
+use crate::yaml::de::{text_leaf, Entries, Field, KernelRelease};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+text_leaf!(
+    /// A port as written.
+    Port,
+    {
+        "description": "A TCP port.",
+        "format": "uint16",
+        "maximum": 65535,
+        "minimum": 1,
+        "type": "integer"
+    }
+);
+
+text_leaf!(
+    /// A value under `set:` as written.
+    SysctlValue,
+    {
+        "anyOf": [{"type": "string"}, {"format": "double", "type": "number"}, {"type": "boolean"}],
+        "description": "A sysctl value as written under `set:`."
+    }
+);
+
+/// A twlint topology, format version 1.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "twlint topology (format version 1)")]
+pub struct Topology {
+    /// The format version: 1.
+    #[schemars(with = "u8", range(min = 1, max = 1))]
+    pub version: Field<String>,
+    pub name: Option<Field<String>>,
+    pub defaults: Option<Field<Defaults>>,
+    pub nodes: Field<Vec<Field<Node>>>,
+    pub links: Option<Field<Vec<Field<Link>>>>,
+}
+
+/// Defaults for every node.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Kernel release assumed for nodes that do not say.
+    pub kernel: Option<Field<KernelRelease>>,
+}
+
+/// One machine, or a group of identical replicas.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub name: Field<String>,
+    /// Defaults to generic.
+    #[schemars(with = "Option<super::Role>")]
+    pub role: Option<Field<String>>,
+    pub kernel: Option<Field<KernelRelease>>,
+    /// Addresses it connects from and is reached at (one per replica).
+    pub addresses: Option<Field<Vec<Field<String>>>>,
+    /// Ports its services listen on.
+    pub listen: Option<Field<Vec<Field<Port>>>>,
+    pub sysctl: Option<Field<NodeSysctl>>,
+    /// Findings accepted on this node: `- {rule: TW101, reason: "..."}`.
+    pub ignore: Option<Field<Vec<Field<IgnoreEntry>>>>,
+}
+
+/// The node's declared sysctl values.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSysctl {
+    /// Sysctl files and sysctl.d folders, relative to the topology file.
+    pub files: Option<Field<Vec<Field<String>>>>,
+    /// Inline values (`net.ipv4.tcp_tw_reuse: 1`), applied after the files.
+    pub set: Option<Field<Entries<SysctlValue>>>,
+}
+
+/// A finding accepted on this node, with the reason.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreEntry {
+    /// Rule id (TW101) or name.
+    pub rule: Field<String>,
+    /// Why the finding is acceptable here.
+    #[schemars(length(min = 1))]
+    pub reason: Field<String>,
+}
+
+/// One hop: `from` calls connect(), `to` accepts.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub from: Field<String>,
+    pub to: Field<String>,
+    pub port: Field<Port>,
+    /// A `nat` node on the way.
+    pub via: Option<Field<String>>,
+    /// The node that closes first (`from` or `to`): where TIME_WAIT lands.
+    pub closes_first: Field<String>,
+    /// New connections per second over the whole link.
+    #[schemars(with = "Option<f64>", range(min = 0.000001))]
+    pub rate: Option<Field<String>>,
+}
