@@ -154,7 +154,7 @@ fn advise_with(
             writeln!(io.err, "unchanged {}", path.display())?;
             continue;
         }
-        if let Err(e) = std::fs::write(path, text) {
+        if let Err(e) = crate::contain::write_inside(dir, path, text.as_bytes()) {
             return io.fail(format!("cannot write {}: {e}", path.display()));
         }
         changed += 1;

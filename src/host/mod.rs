@@ -189,6 +189,20 @@ impl HostSnapshot {
     }
 }
 
+/// The message of [`HostError::OutsideCapture`]: every link named with where it leads (a path,
+/// never what the file there holds).
+fn outside_capture(root: &std::path::Path, links: &[(PathBuf, PathBuf)]) -> String {
+    let named: Vec<String> = links
+        .iter()
+        .map(|(path, target)| format!("{} leads to {}", path.display(), target.display()))
+        .collect();
+    format!(
+        "the capture {} links outside itself ({}); twlint does not read it: a capture must not make twlint read files of the machine it runs on",
+        root.display(),
+        named.join("; ")
+    )
+}
+
 /// Errors of host mode: the capture cannot be read at all, or the host cannot be placed.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
@@ -202,6 +216,13 @@ pub enum HostError {
     },
     #[error("{path}: {message}")]
     BadManifest { path: PathBuf, message: String },
+    /// Files of a capture (`--root`) that are links leading out of it: (the path in the
+    /// capture, where it leads). Nothing of the reading is used.
+    #[error("{}", outside_capture(.root, .links))]
+    OutsideCapture {
+        root: PathBuf,
+        links: Vec<(PathBuf, PathBuf)>,
+    },
     #[error("{0}")]
     Identify(String),
     #[error("cannot write the snapshot: {path}: {source}")]

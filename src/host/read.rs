@@ -17,6 +17,9 @@
 use super::counters::{self, Counters};
 use super::snapshot::{Manifest, MANIFEST};
 use super::{CapturedFile, HostError, HostSnapshot, Identity, Netns, Origin, Unreadable};
+use crate::contain::Outside;
+use crate::kernel::ValueKind;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::path::{Path, PathBuf};
@@ -73,6 +76,12 @@ fn locate(source: &HostSource) -> Result<Tree, HostError> {
     }
     let manifest_path = dir.join(MANIFEST);
     if manifest_path.exists() {
+        if let Err(Outside::Link(target)) = crate::contain::check_real(dir, &manifest_path) {
+            return Err(HostError::OutsideCapture {
+                root: dir.clone(),
+                links: vec![(manifest_path, target)],
+            });
+        }
         let manifest = Manifest::read(&manifest_path)?;
         return Ok(Tree {
             proc: dir.join("proc"),
@@ -121,6 +130,142 @@ fn read_file(path: &Path) -> Result<String, Unreadable> {
     }
 }
 
+/// The files of one reading, all read through [`Capture::read`]: the same size limit and file
+/// type checks for each, and, for a capture, the containment rule of [`crate::contain`].
+///
+/// A capture comes from a ticket or a pull request as often as from the machine it describes:
+/// a link in it (`hostname -> /etc/shadow`, `proc/sys -> /proc/sys`) would make twlint print a
+/// file of the machine it runs on, or judge that machine's values as the capture's. Such a file
+/// is never opened; every one met is collected, and [`Capture::finish`] refuses the reading
+/// naming them all.
+struct Capture {
+    /// The capture's folder (`--root`); `None` for a live reading, where `/proc` is what was
+    /// asked for and its links (`self`, `mounts`) are the kernel's.
+    root: Option<PathBuf>,
+    /// Files whose links lead outside the capture: (the path in the capture, where it leads).
+    refused: RefCell<Vec<(PathBuf, PathBuf)>>,
+}
+
+impl Capture {
+    fn new(source: &HostSource) -> Capture {
+        Capture {
+            root: match source {
+                HostSource::Live => None,
+                HostSource::Root(d) => Some(d.clone()),
+            },
+            refused: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Whether `path` may be opened: live always, in a capture only if it stays inside.
+    fn allows(&self, path: &Path) -> bool {
+        let Some(root) = &self.root else {
+            return true;
+        };
+        match crate::contain::check_real(root, path) {
+            Ok(()) => true,
+            Err(outside) => {
+                let target = match outside {
+                    Outside::Link(target) => target,
+                    // check_real only reports links; the paths here are built inside the root.
+                    Outside::Written => path.to_path_buf(),
+                };
+                self.refused.borrow_mut().push((path.to_path_buf(), target));
+                false
+            }
+        }
+    }
+
+    /// Reads one small text file of the capture (see [`read_file`]).
+    fn read(&self, path: &Path) -> Result<String, Unreadable> {
+        if !self.allows(path) {
+            return Err(Unreadable::Other(format!(
+                "{} leads outside the capture; twlint does not read it",
+                path.display()
+            )));
+        }
+        read_file(path)
+    }
+
+    /// The reading's result: refused whole when any file led outside the capture. Reading on
+    /// first lets the error name every such file, not only the first.
+    fn finish<T>(self, value: T) -> Result<T, HostError> {
+        let refused = self.refused.into_inner();
+        match self.root {
+            Some(root) if !refused.is_empty() => Err(HostError::OutsideCapture {
+                root,
+                links: refused,
+            }),
+            _ => Ok(value),
+        }
+    }
+}
+
+/// The longest host name taken from a capture: a fully qualified name is at most 253 bytes
+/// (RFC 1035); the kernel keeps 64.
+const MAX_HOSTNAME: usize = 253;
+/// The longest kernel release: the kernel's `utsname` field holds 64 bytes.
+const MAX_RELEASE: usize = 64;
+
+/// A host name as the kernel or `hostname` prints it: one line of letters, digits, `-`, `.` and
+/// `_`. Anything else is not a host name (a file linked or pasted in its place); it is left
+/// out rather than printed, since it would go into every format verbatim (a newline and
+/// `::error::` is a GitHub workflow command, an escape sequence drives the terminal).
+fn host_name(text: &str) -> Option<String> {
+    let h = text.trim();
+    let ok = !h.is_empty()
+        && h.len() <= MAX_HOSTNAME
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    ok.then(|| h.to_string())
+}
+
+/// A kernel release as `uname -r` prints it: one word of printable ASCII, at most 64 bytes.
+fn release_name(text: &str) -> Option<String> {
+    let r = text.trim();
+    let ok = !r.is_empty() && r.len() <= MAX_RELEASE && r.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| r.to_string())
+}
+
+/// Checks a replayed value the way the kernel prints the key: one line with one decimal integer,
+/// two for the port range, a list of ports for the reserved ports. The kernel never prints
+/// anything else, so anything else is not this key's value (a file linked or pasted in its
+/// place): judging it would call it safe, or quote it. The reason names the shape, never the
+/// content.
+fn printed_value(key: &str, text: &str) -> Result<String, Unreadable> {
+    let value = one_space(text);
+    let Some(spec) = crate::kernel::spec(key) else {
+        return Ok(value);
+    };
+    let int = |t: &str| {
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        !digits.is_empty() && digits.len() <= 19 && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    let port = |t: &str| t.parse::<u16>().is_ok();
+    let tokens: Vec<&str> = value.split(' ').filter(|t| !t.is_empty()).collect();
+    let one_line = text.trim_end_matches('\n').lines().count() <= 1;
+    // Every era of a key prints the same shape; the first is as good as any.
+    let (ok, shape) = match spec.eras.first().map(|e| e.kind) {
+        Some(ValueKind::Int { .. }) => (tokens.len() == 1 && int(tokens[0]), "one integer"),
+        Some(ValueKind::PortRange) => (
+            tokens.len() == 2 && tokens.iter().all(|t| port(t)),
+            "two port numbers",
+        ),
+        Some(ValueKind::PortList) => (
+            tokens.len() <= 1 && crate::kernel::parse_port_list(&value).is_ok(),
+            "a list of ports and port ranges",
+        ),
+        None => (true, ""),
+    };
+    if ok && one_line {
+        Ok(value)
+    } else {
+        Err(Unreadable::Other(format!(
+            "not a value as the kernel prints this key ({shape} on one line), so it is not judged"
+        )))
+    }
+}
+
 /// `key = value` lines of an sosreport's `sysctl -a`.
 fn parse_sysctl_a(text: &str) -> BTreeMap<String, String> {
     text.lines()
@@ -144,7 +289,7 @@ fn ns_inode(link: &Path) -> Result<u64, String> {
 }
 
 /// Which network namespace `proc` shows (`proc/self/ns/net`), and whether it is the host's.
-fn netns(proc: &Path) -> Netns {
+fn netns(capture: &Capture, proc: &Path) -> Netns {
     let link = proc.join("self/ns/net");
     if std::fs::symlink_metadata(&link).is_err() {
         return Netns {
@@ -180,8 +325,9 @@ fn netns(proc: &Path) -> Netns {
     let reference = ns_inode(&proc.join("1/ns/net"))
         .map(|i| (i, "process 1"))
         .or_else(|e1| {
-            let kthreadd =
-                std::fs::read_to_string(proc.join("2/comm")).is_ok_and(|c| c.trim() == "kthreadd");
+            let kthreadd = capture
+                .read(&proc.join("2/comm"))
+                .is_ok_and(|c| c.trim() == "kthreadd");
             match ns_inode(&proc.join("2/ns/net")) {
                 Ok(i) if kthreadd => Ok((i, "kthreadd")),
                 _ => Err(e1),
@@ -216,9 +362,9 @@ fn netns(proc: &Path) -> Netns {
 }
 
 /// Local addresses from `net/fib_trie` (IPv4, `/32 host LOCAL` leaves) and `net/if_inet6`.
-fn proc_addresses(proc: &Path) -> Vec<IpAddr> {
+fn proc_addresses(capture: &Capture, proc: &Path) -> Vec<IpAddr> {
     let mut out = Vec::new();
-    if let Ok(text) = read_file(&proc.join("net/fib_trie")) {
+    if let Ok(text) = capture.read(&proc.join("net/fib_trie")) {
         let mut last: Option<IpAddr> = None;
         for line in text.lines() {
             let t = line.trim_start();
@@ -231,7 +377,7 @@ fn proc_addresses(proc: &Path) -> Vec<IpAddr> {
             }
         }
     }
-    if let Ok(text) = read_file(&proc.join("net/if_inet6")) {
+    if let Ok(text) = capture.read(&proc.join("net/if_inet6")) {
         for line in text.lines() {
             let Some(hex) = line.split_whitespace().next() else {
                 continue;
@@ -273,10 +419,11 @@ fn identifying(mut addrs: Vec<IpAddr>) -> Vec<IpAddr> {
     addrs
 }
 
-fn sos_file(sos: &Option<PathBuf>, rels: &[&str]) -> Option<(String, String)> {
+fn sos_file(capture: &Capture, sos: &Option<PathBuf>, rels: &[&str]) -> Option<(String, String)> {
     let root = sos.as_ref()?;
     rels.iter().find_map(|r| {
-        read_file(&root.join(r))
+        capture
+            .read(&root.join(r))
             .ok()
             .map(|t| (root.join(r).display().to_string(), t))
     })
@@ -285,13 +432,15 @@ fn sos_file(sos: &Option<PathBuf>, rels: &[&str]) -> Option<(String, String)> {
 /// Reads the counters of a capture (also used for the second reading of `--interval`).
 pub fn read_counters(source: &HostSource) -> Result<Counters, HostError> {
     let tree = locate(source)?;
-    Ok(counters_of(&tree.proc, &mut Vec::new()))
+    let capture = Capture::new(source);
+    let counters = counters_of(&capture, &tree.proc, &mut Vec::new());
+    capture.finish(counters)
 }
 
-fn counters_of(proc: &Path, files: &mut Vec<CapturedFile>) -> Counters {
+fn counters_of(capture: &Capture, proc: &Path, files: &mut Vec<CapturedFile>) -> Counters {
     let mut c = Counters::default();
     for (rel, is_netstat) in [("net/netstat", true), ("net/sockstat", false)] {
-        match read_file(&proc.join(rel)) {
+        match capture.read(&proc.join(rel)) {
             Ok(text) => {
                 if is_netstat {
                     c.tcpext = counters::parse_netstat(&text);
@@ -312,9 +461,10 @@ fn counters_of(proc: &Path, files: &mut Vec<CapturedFile>) -> Counters {
 /// Reads everything host mode needs from this machine or a capture.
 pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
     let tree = locate(source)?;
+    let capture = Capture::new(source);
     let proc = &tree.proc;
     let mut files = Vec::new();
-    let sysctl_a = sos_file(&tree.sos, &["sos_commands/kernel/sysctl_-a"])
+    let sysctl_a = sos_file(&capture, &tree.sos, &["sos_commands/kernel/sysctl_-a"])
         .map(|(path, text)| (path, parse_sysctl_a(&text)));
 
     let mut values = BTreeMap::new();
@@ -323,9 +473,16 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
     for key in super::keys() {
         let rel = format!("sys/{}", key.replace('.', "/"));
         let path = proc.join(&rel);
-        match read_file(&path) {
-            Ok(text) => {
-                values.insert(key, one_space(&text));
+        // A value is checked like the file it came from: one that is not what the kernel
+        // prints is unreadable, with the reason, and the declared value is judged instead.
+        let read = capture.read(&path).and_then(|text| {
+            printed_value(key, &text)
+                .map(|v| (v, text))
+                .map_err(|why| Unreadable::Other(format!("{}: {}", path.display(), why.reason())))
+        });
+        match read {
+            Ok((value, text)) => {
+                values.insert(key, value);
                 value_sources.insert(key, path.display().to_string());
                 files.push(CapturedFile {
                     rel: format!("proc/{rel}"),
@@ -333,51 +490,90 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
                 });
             }
             Err(why) => {
-                if let Some(v) = sysctl_a.as_ref().and_then(|(_, m)| m.get(key)) {
-                    values.insert(key, one_space(v));
-                    value_sources.insert(key, sysctl_a.as_ref().unwrap().0.clone());
+                // The dump stands in only for a file that is not there: a file that is there
+                // but refused or malformed is reported, not quietly replaced.
+                let dumped = match why {
+                    Unreadable::Absent | Unreadable::Permission => {
+                        sysctl_a.as_ref().and_then(|(p, m)| Some((p, m.get(key)?)))
+                    }
+                    _ => None,
+                };
+                if let Some((dump, v)) = dumped {
+                    match printed_value(key, v) {
+                        Ok(v) => {
+                            values.insert(key, v);
+                            value_sources.insert(key, dump.clone());
+                        }
+                        Err(why) => {
+                            unreadable.insert(
+                                key,
+                                Unreadable::Other(format!("{dump}: {}", why.reason())),
+                            );
+                        }
+                    }
                     continue;
                 }
-                // A snapshot records why a key was missing when it was taken.
-                let why = tree
-                    .manifest
-                    .as_ref()
-                    .and_then(|m| m.unreadable.get(key).cloned())
-                    .unwrap_or(why);
+                // A snapshot records why a key was missing when it was taken; a file that is
+                // there but refused keeps its own reason.
+                let recorded = match why {
+                    Unreadable::Absent => tree
+                        .manifest
+                        .as_ref()
+                        .and_then(|m| m.unreadable.get(key).cloned()),
+                    _ => None,
+                };
+                let why = recorded.unwrap_or(why);
                 unreadable.insert(key, why);
             }
         }
     }
 
-    let release = match read_file(&proc.join("sys/kernel/osrelease")) {
-        Ok(text) => {
-            let r = text.trim().to_string();
+    // The release and the host name go into every output format: one short line each, or
+    // nothing (a file that holds anything else is not kept, so a snapshot does not copy it).
+    let release = match capture
+        .read(&proc.join("sys/kernel/osrelease"))
+        .map(|text| (release_name(&text), text))
+    {
+        Ok((Some(r), text)) => {
             files.push(CapturedFile {
                 rel: "proc/sys/kernel/osrelease".into(),
                 text,
             });
             Some((r, proc.join("sys/kernel/osrelease").display().to_string()))
         }
-        Err(_) => sos_file(&tree.sos, &["sos_commands/kernel/uname_-a", "uname"])
-            .and_then(|(p, t)| t.split_whitespace().nth(2).map(|r| (r.to_string(), p)))
-            .or_else(|| {
-                sysctl_a.as_ref().and_then(|(p, m)| {
-                    m.get("kernel.osrelease")
-                        .map(|r| (r.clone(), format!("{p} (kernel.osrelease)")))
-                })
-            }),
+        _ => sos_file(
+            &capture,
+            &tree.sos,
+            &["sos_commands/kernel/uname_-a", "uname"],
+        )
+        .and_then(|(p, t)| {
+            t.split_whitespace()
+                .nth(2)
+                .and_then(release_name)
+                .map(|r| (r, p))
+        })
+        .or_else(|| {
+            sysctl_a.as_ref().and_then(|(p, m)| {
+                m.get("kernel.osrelease")
+                    .and_then(|r| release_name(r))
+                    .map(|r| (r, format!("{p} (kernel.osrelease)")))
+            })
+        }),
     };
 
-    let hostname = match read_file(&proc.join("sys/kernel/hostname")) {
-        Ok(text) => {
-            let h = text.trim().to_string();
+    let hostname = match capture
+        .read(&proc.join("sys/kernel/hostname"))
+        .map(|text| (host_name(&text), text))
+    {
+        Ok((Some(h), text)) => {
             files.push(CapturedFile {
                 rel: "proc/sys/kernel/hostname".into(),
                 text,
             });
             Some(h)
         }
-        Err(_) => sos_file(
+        _ => sos_file(
+            &capture,
             &tree.sos,
             &[
                 "hostname",
@@ -385,22 +581,26 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
                 "sos_commands/host/hostname",
             ],
         )
-        .map(|(_, t)| t.trim().to_string())
+        .and_then(|(_, t)| host_name(&t))
         .or_else(|| {
             sysctl_a
                 .as_ref()
-                .and_then(|(_, m)| m.get("kernel.hostname").cloned())
+                .and_then(|(_, m)| m.get("kernel.hostname").and_then(|h| host_name(h)))
         }),
     }
-    .filter(|h| !h.is_empty())
-    .or_else(|| tree.manifest.as_ref().and_then(|m| m.hostname.clone()));
+    .or_else(|| {
+        tree.manifest
+            .as_ref()
+            .and_then(|m| m.hostname.as_deref().and_then(host_name))
+    });
 
     let (addresses, netns) = match &tree.manifest {
         Some(m) => (m.addresses.clone(), m.netns.clone()),
         None => {
-            let mut addrs = proc_addresses(proc);
+            let mut addrs = proc_addresses(&capture, proc);
             if addrs.is_empty() {
                 if let Some((_, t)) = sos_file(
+                    &capture,
                     &tree.sos,
                     &[
                         "sos_commands/networking/ip_-o_addr",
@@ -418,14 +618,14 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
                     how: "cannot tell: an sosreport does not record the network namespace (sos normally runs in the host's)".into(),
                 }
             } else {
-                netns(proc)
+                netns(&capture, proc)
             };
             (addrs, netns)
         }
     };
 
-    let counters = counters_of(proc, &mut files);
-    Ok(HostSnapshot {
+    let counters = counters_of(&capture, proc, &mut files);
+    capture.finish(HostSnapshot {
         origin: tree.origin,
         identity: Identity {
             hostname,
@@ -461,7 +661,8 @@ mod tests {
             "fd000000000000000000000000000002 04 40 00 82     eth0\n00000000000000000000000000000001 01 80 10 80       lo\nfe8000000000000000fc00fffe000001 04 40 20 80     eth0\n",
         )
         .unwrap();
-        let a = identifying(proc_addresses(dir.path()));
+        let capture = Capture::new(&HostSource::Root(dir.path().to_path_buf()));
+        let a = identifying(proc_addresses(&capture, dir.path()));
         assert_eq!(
             a,
             vec![
@@ -498,7 +699,8 @@ mod tests {
         let ns = dir.path().join("self/ns");
         std::fs::create_dir_all(&ns).unwrap();
         std::os::unix::fs::symlink("net:[4026531833]", ns.join("net")).unwrap();
-        let n = netns(dir.path());
+        let capture = Capture::new(&HostSource::Root(dir.path().to_path_buf()));
+        let n = netns(&capture, dir.path());
         assert_eq!(n.inode, Some(4026531833));
         assert_eq!(n.initial, Some(true));
         std::fs::remove_file(ns.join("net")).unwrap();
@@ -507,11 +709,11 @@ mod tests {
         let one = dir.path().join("1/ns");
         std::fs::create_dir_all(&one).unwrap();
         std::os::unix::fs::symlink("net:[4026531840]", one.join("net")).unwrap();
-        let n = netns(dir.path());
+        let n = netns(&capture, dir.path());
         assert_eq!(n.initial, Some(false), "{}", n.how);
         // In a PID namespace of its own, process 1 is the container's init: cannot tell.
         std::fs::remove_file(ns.join("pid")).unwrap();
         std::os::unix::fs::symlink("pid:[4026532300]", ns.join("pid")).unwrap();
-        assert_eq!(netns(dir.path()).initial, None);
+        assert_eq!(netns(&capture, dir.path()).initial, None);
     }
 }

@@ -156,17 +156,16 @@ pub fn write(s: &HostSnapshot, out: &Path, force: bool) -> Result<Vec<PathBuf>, 
             continue;
         }
         let path = out.join(&f.rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(werr(parent))?;
-        }
-        std::fs::write(&path, &f.text).map_err(werr(&path))?;
+        // A folder prepared with links (`proc -> /proc`, a file linked elsewhere) must not make
+        // the snapshot write outside it.
+        crate::contain::write_inside(out, &path, f.text.as_bytes()).map_err(werr(&path))?;
         written.push(path);
     }
     let path = out.join(super::sockets::FILE);
     if let Some(summary) = summary(s) {
         let mut text = serde_json::to_string_pretty(summary).expect("a socket summary serialises");
         text.push('\n');
-        std::fs::write(&path, text).map_err(werr(&path))?;
+        crate::contain::write_inside(out, &path, text.as_bytes()).map_err(werr(&path))?;
         written.push(path);
     } else {
         // Over an older snapshot (--force), a summary of another moment must not be replayed
@@ -180,7 +179,7 @@ pub fn write(s: &HostSnapshot, out: &Path, force: bool) -> Result<Vec<PathBuf>, 
     let path = out.join(MANIFEST);
     let mut text = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
     text.push('\n');
-    std::fs::write(&path, text).map_err(werr(&path))?;
+    crate::contain::write_inside(out, &path, text.as_bytes()).map_err(werr(&path))?;
     written.push(path);
     Ok(written)
 }

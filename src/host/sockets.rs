@@ -75,6 +75,7 @@ pub fn read(origin: &Origin) -> Result<SocketCapture, HostError> {
                     "this snapshot has no socket data (no {FILE}: taken by an older twlint)"
                 )));
             }
+            inside(dir, std::slice::from_ref(&path))?;
             let text = crate::read::read_text(&path, MAX_FILE)?;
             let summary: SocketSummary =
                 serde_json::from_str(&text).map_err(|e| HostError::BadManifest {
@@ -99,6 +100,18 @@ pub fn read(origin: &Origin) -> Result<SocketCapture, HostError> {
         }
         Origin::Sosreport(dir) | Origin::ProcTree(dir) => {
             let proc = proc_of(dir);
+            // The same containment rule as the rest of the capture (host::read): the socket
+            // tables of the machine twlint runs on are not the capture's.
+            inside(
+                dir,
+                &[
+                    "net/tcp",
+                    "net/tcp6",
+                    "sys/net/ipv4/ip_local_port_range",
+                    "sys/net/ipv4/ip_local_reserved_ports",
+                ]
+                .map(|r| proc.join(r)),
+            )?;
             if !proc.join("net/tcp").is_file() && !proc.join("net/tcp6").is_file() {
                 return Ok(SocketCapture::none(format!(
                     "this capture has no socket data (no net/tcp or net/tcp6 under {})",
@@ -114,6 +127,25 @@ pub fn read(origin: &Origin) -> Result<SocketCapture, HostError> {
                 Err(e) => SocketCapture::none(format!("the capture's socket table: {e}")),
             })
         }
+    }
+}
+
+/// Refuses the capture `dir` when any of `paths` is a link leading out of it.
+fn inside(dir: &Path, paths: &[PathBuf]) -> Result<(), HostError> {
+    let links: Vec<(PathBuf, PathBuf)> = paths
+        .iter()
+        .filter_map(|p| match crate::contain::check_real(dir, p) {
+            Err(crate::contain::Outside::Link(target)) => Some((p.clone(), target)),
+            _ => None,
+        })
+        .collect();
+    if links.is_empty() {
+        Ok(())
+    } else {
+        Err(HostError::OutsideCapture {
+            root: dir.to_path_buf(),
+            links,
+        })
     }
 }
 

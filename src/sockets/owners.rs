@@ -39,6 +39,14 @@ impl OwnerResolver {
                 partial = true;
                 continue;
             };
+            // In a replayed folder, a process folder that links out of it (`1 -> /proc/1`) is
+            // a process of the machine twlint runs on, not of the capture: left out, and the
+            // view marked incomplete. Live, /proc's own folders are all inside /proc.
+            let dir = self.root.join(proc.pid().to_string());
+            if crate::contain::check_real(&self.root, &dir.join("fd")).is_err() {
+                partial = true;
+                continue;
+            }
             let fds = match proc.fd() {
                 Ok(f) => f,
                 Err(_) => {
@@ -80,7 +88,13 @@ impl OwnerResolver {
 
 /// The process's `comm` (what `ss -p` and `top` show); `?` when it has gone.
 fn command(root: &Path, pid: i32) -> String {
-    std::fs::read_to_string(root.join(pid.to_string()).join("comm"))
+    let path = root.join(pid.to_string()).join("comm");
+    // The kernel keeps 16 bytes of a command name; a longer file, one that is not a regular
+    // file or one that leads out of a replayed folder is not a process's `comm`.
+    if crate::contain::check_real(root, &path).is_err() {
+        return "?".to_string();
+    }
+    crate::read::read_text(&path, 4096)
         .map(|s| s.trim_end_matches('\n').to_string())
         .unwrap_or_else(|_| "?".to_string())
 }

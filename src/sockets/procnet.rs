@@ -38,13 +38,26 @@ impl PortRange {
     }
 }
 
+/// A small file of the range (`ip_local_port_range`, `ip_local_reserved_ports`), or `None` where
+/// it does not exist. Read through [`crate::read::read_text`]: regular files only and bounded,
+/// since a replayed folder may hold anything under those names.
 fn read_optional(path: &Path) -> Result<Option<String>, SocketError> {
-    match std::fs::read_to_string(path) {
+    // The longest reserved-ports list (every other port, as `1,3,5,...`) is under 400 KB.
+    const LIMIT: u64 = 1 << 20;
+    match crate::read::read_text(path, LIMIT) {
         Ok(s) => Ok(Some(s)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(crate::error::Error::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(crate::error::Error::Read { source, .. }) => Err(SocketError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
         Err(e) => Err(SocketError::Read {
             path: path.to_path_buf(),
-            source: e,
+            source: std::io::Error::other(e.to_string()),
         }),
     }
 }
@@ -163,22 +176,32 @@ fn parse_reserved(path: &Path, text: &str) -> Result<Vec<(u16, u16)>, SocketErro
     Ok(out)
 }
 
+/// The longest line a socket table holds: the kernel pads `tcp` lines to 150 bytes and `tcp6`
+/// lines to 178; a longer one is not a socket table (a sparse or binary file), and reading it as
+/// one line would take the whole file into memory.
+const MAX_LINE: usize = 4096;
+
 /// Reads `root/net/tcp` and `root/net/tcp6` into the aggregator: every listener of both
 /// files first (so accepted sockets are known as such), then the rest.
+///
+/// The tables are streamed, once per pass, rather than read whole: a busy host's table is
+/// hundreds of megabytes (150 bytes a socket), and a capture's may be anything, so memory stays
+/// at one line whatever the size. Read live, the second pass sees the table a moment later; a
+/// socket that appears in between is classified as it would be by the next run.
 pub(crate) fn read_tables(root: &Path, agg: &mut Aggregator) -> Result<(), SocketError> {
     let mut tables = Vec::new();
     for (name, v6) in [("tcp", false), ("tcp6", true)] {
         let path = root.join("net").join(name);
-        if let Some(text) = read_optional(&path)? {
-            tables.push((path, text, v6));
+        if table_exists(&path)? {
+            tables.push((path, v6));
         }
     }
     if tables.is_empty() {
         return Err(SocketError::NoSocketTables(root.to_path_buf()));
     }
     for listeners in [true, false] {
-        for (path, text, v6) in &tables {
-            parse_table(path, text, *v6, &mut |s: &Sock| {
+        for (path, v6) in &tables {
+            stream_table(path, *v6, &mut |s: &Sock| {
                 let is_listen = s.state == TcpState::Listen as u8;
                 if is_listen && listeners {
                     agg.add_listener(s);
@@ -191,32 +214,122 @@ pub(crate) fn read_tables(root: &Path, agg: &mut Aggregator) -> Result<(), Socke
     Ok(())
 }
 
+/// Whether a socket table is there to read; one that is not a regular file (a FIFO would block,
+/// a device never ends) is an error, checked before it is opened.
+fn table_exists(path: &Path) -> Result<bool, SocketError> {
+    let read_err = |source| SocketError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(_) => Err(read_err(std::io::Error::other(
+            "not a regular file, so not a socket table",
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(read_err(e)),
+    }
+}
+
+/// Streams one table line by line through [`Table`], calling `each` per socket.
+fn stream_table(path: &Path, v6: bool, each: &mut dyn FnMut(&Sock)) -> Result<(), SocketError> {
+    use std::io::{BufRead, Read};
+    let read_err = |source| SocketError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    // The path may have been swapped since the check; look at what was opened.
+    if !file.metadata().map_err(read_err)?.is_file() {
+        return Err(read_err(std::io::Error::other(
+            "not a regular file, so not a socket table",
+        )));
+    }
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut table = Table::new(path, v6);
+    let mut buf = Vec::with_capacity(256);
+    for ln in 1.. {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        if buf.len() > MAX_LINE {
+            return Err(parse_error(
+                path,
+                ln,
+                1,
+                format!("a line longer than {MAX_LINE} bytes: this is not a socket table"),
+            ));
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        let line = String::from_utf8_lossy(&buf);
+        table.line(ln, &line, each)?;
+    }
+    Ok(())
+}
+
 /// Parses one table, calling `each` per socket. Line 1 must be the header.
+#[cfg(test)]
 pub(crate) fn parse_table(
     path: &Path,
     text: &str,
     v6: bool,
     each: &mut dyn FnMut(&Sock),
 ) -> Result<(), SocketError> {
-    let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, h)) if h.contains("local_address") => {}
-        Some(_) => {
-            return Err(parse_error(
-                path,
-                1,
-                1,
-                "expected the header line of /proc/net/tcp (`sl local_address rem_address st ...`)"
-                    .into(),
-            ))
-        }
-        None => return Ok(()),
+    let mut table = Table::new(path, v6);
+    for (i, line) in text.lines().enumerate() {
+        table.line(i + 1, line, each)?;
     }
-    let addr_len = if v6 { 32 } else { 8 };
-    for (i, line) in lines {
-        let ln = i + 1;
+    Ok(())
+}
+
+/// The parser of one table, fed a line at a time.
+struct Table<'a> {
+    path: &'a Path,
+    v6: bool,
+    header_seen: bool,
+}
+
+impl<'a> Table<'a> {
+    fn new(path: &'a Path, v6: bool) -> Self {
+        Table {
+            path,
+            v6,
+            header_seen: false,
+        }
+    }
+
+    /// Parses line `ln` (1-based), calling `each` for the socket it holds.
+    fn line(
+        &mut self,
+        ln: usize,
+        line: &str,
+        each: &mut dyn FnMut(&Sock),
+    ) -> Result<(), SocketError> {
+        let path = self.path;
+        let v6 = self.v6;
+        if !self.header_seen {
+            if !line.contains("local_address") {
+                return Err(parse_error(
+                    path,
+                    1,
+                    1,
+                    "expected the header line of /proc/net/tcp (`sl local_address rem_address st ...`)"
+                        .into(),
+                ));
+            }
+            self.header_seen = true;
+            return Ok(());
+        }
+        let addr_len = if v6 { 32 } else { 8 };
         if line.trim().is_empty() {
-            continue;
+            return Ok(());
         }
         let fs: Vec<(usize, &str)> = fields(line).take(10).collect();
         let field = |n: usize, what: &str| -> Result<(usize, &str), SocketError> {
@@ -296,8 +409,8 @@ pub(crate) fn parse_table(
             expires_ms,
             inode,
         });
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]
