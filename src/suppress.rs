@@ -24,7 +24,7 @@
 //! so a finding never disappears silently. Unknown rule ids are TW021 (with a did-you-mean),
 //! suppressions that hide nothing TW022.
 
-use crate::diag::{did_you_mean, Diagnostic};
+use crate::diag::{did_you_mean, shorten, Diagnostic};
 use crate::source::{FileId, Span, Spanned};
 
 /// Where a suppression was written.
@@ -112,7 +112,10 @@ pub fn parse_directive(
             .unwrap_or_default();
         return Some(Err(Diagnostic::warning(
             "TW020",
-            format!("malformed twlint directive: `{word}` is not `disable=` or `disable-file=`"),
+            format!(
+                "malformed twlint directive: `{}` is not `disable=` or `disable-file=`",
+                shorten(&word, 40)
+            ),
         )
         .at(whole, "not applied")
         .with_help(format!("{hint}{form}"))));
