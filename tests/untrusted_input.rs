@@ -375,7 +375,6 @@ fn run_within(limit_mib: u64, args: &[&str]) -> (Option<i32>, String) {
 // Terminal escapes
 
 #[test]
-#[ignore = "issue 17: control characters from inputs escaped in every format (src/render/, src/diag.rs)"]
 fn terminal_escapes_from_a_linted_file_are_never_printed_raw() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("a.conf");

@@ -24,6 +24,10 @@ fn one_line(s: &str) -> String {
 }
 
 pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| write_unescaped(out, sources, r))
+}
+
+fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
     for d in &r.diagnostics {
         let place = match &d.primary {
             Some(p) => {

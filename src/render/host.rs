@@ -328,6 +328,10 @@ fn grouped_evidence<'a>(
 
 /// `twlint host`: what was read, one fact a line.
 pub fn write_host(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| write_host_unescaped(out, s))
+}
+
+fn write_host_unescaped(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
     writeln!(
         out,
         "host {}, {}",
