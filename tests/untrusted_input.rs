@@ -397,6 +397,61 @@ fn terminal_escapes_from_a_linted_file_are_never_printed_raw() {
     }
 }
 
+/// Escape sequences and a line break in a file's name and lines, in a folder that is linted:
+/// no format prints them raw, with or without colour, and no line of any format but
+/// `--format github` (whose own lines are workflow commands) starts a workflow command.
+#[test]
+fn terminal_escapes_and_line_breaks_from_names_and_lines_are_escaped_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("sysctl.d");
+    fs::create_dir(&folder).unwrap();
+    fs::write(
+        folder.join("a\x1b[2J\n::error::x\x7f.conf"),
+        "net.ipv4.tcp_fin_timeout = 3\x1b[2J0\n\
+         net.ipv4.tcp_\x1b]0;pwned\x07fin = 1\n\
+         # twlint: disable=TW\u{9b}1,TW006 -- \x1b[8mhidden\n\
+         net.ipv4.tcp_tw_reuse = 1\n",
+    )
+    .unwrap();
+    let hostile = |text: &str| {
+        text.contains("\x1b[2J")
+            || text.contains("\x1b]")
+            || text.contains("\x1b[8m")
+            || text.contains('\x07')
+            || text.contains('\x7f')
+            || text.contains('\u{9b}')
+    };
+    let formats = [
+        "human",
+        "gcc",
+        "github",
+        "markdown",
+        "sarif",
+        "json",
+        "prometheus",
+    ];
+    for format in formats {
+        for color in ["never", "always"] {
+            let out = twlint()
+                .arg(&folder)
+                .args(["--format", format, "--fail-on", "never", "--color", color])
+                .output()
+                .unwrap();
+            let text = assert_contained(&out, 0);
+            assert!(!hostile(&text), "{format}, colour {color}: {text:?}");
+            if color == "never" {
+                assert!(!text.contains('\x1b'), "{format}: {text:?}");
+            }
+            if format != "github" {
+                assert!(
+                    !text.lines().any(|l| l.starts_with("::")),
+                    "{format}, colour {color}: {text}"
+                );
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // .twlint.yaml and rule folders
 

@@ -1,7 +1,10 @@
 //! One line per diagnostic in the compilers' format, `file:line:col: severity: message [TW001]`,
 //! which editors (Vim's quickfix, Emacs' compilation mode, VS Code problem matchers) jump to.
-//! Related places and the fix follow as `note:` lines, as GCC prints them.
+//! Related places and the fix follow as `note:` lines, as GCC prints them. A path is one line
+//! whatever its name holds: a line break in it would start a line of its own (in a CI log, a
+//! line starting `::error::` is a workflow command).
 
+use super::safe;
 use crate::diag::Severity;
 use crate::report::Report;
 use crate::source::SourceMap;
@@ -32,7 +35,7 @@ fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::
         let place = match &d.primary {
             Some(p) => {
                 let loc = sources.location(p.span);
-                format!("{}:{}:{}", loc.path, loc.line, loc.column)
+                format!("{}:{}:{}", safe::line(&loc.path), loc.line, loc.column)
             }
             None => "twlint".to_string(),
         };
@@ -54,7 +57,7 @@ fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::
             writeln!(
                 out,
                 "{}:{}:{}: note: {}",
-                loc.path,
+                safe::line(&loc.path),
                 loc.line,
                 loc.column,
                 one_line(&l.message)
