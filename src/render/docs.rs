@@ -90,10 +90,16 @@ fn fix_of(rule: &Rule) -> Vec<(String, String)> {
 
 /// `twlint explain --format json`: one object with the header, the fix and the documentation.
 pub fn explain_json(out: &mut dyn Write, rule: &Rule, level: Option<Level>) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Json, |out| explain_json_unescaped(out, rule, level))
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        explain_json_unescaped(out, rule, level)
+    })
 }
 
-fn explain_json_unescaped(out: &mut dyn Write, rule: &Rule, level: Option<Level>) -> io::Result<()> {
+fn explain_json_unescaped(
+    out: &mut dyn Write,
+    rule: &Rule,
+    level: Option<Level>,
+) -> io::Result<()> {
     let h = header(rule);
     let fix = fix_of(rule);
     let v = serde_json::json!({
@@ -120,7 +126,9 @@ pub fn explain_text(
     level: Option<Level>,
     config: Option<&Path>,
 ) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Text, |out| explain_text_unescaped(out, rule, level, config))
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        explain_text_unescaped(out, rule, level, config)
+    })
 }
 
 fn explain_text_unescaped(
@@ -205,7 +213,9 @@ pub fn list_json(
     rules: &RuleSet,
     level_of: &dyn Fn(&str) -> Option<Level>,
 ) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Json, |out| list_json_unescaped(out, rules, level_of))
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        list_json_unescaped(out, rules, level_of)
+    })
 }
 
 fn list_json_unescaped(
@@ -235,7 +245,9 @@ pub fn list_text(
     rules: &RuleSet,
     level_of: &dyn Fn(&str) -> Option<Level>,
 ) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Text, |out| list_text_unescaped(out, rules, level_of))
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        list_text_unescaped(out, rules, level_of)
+    })
 }
 
 fn list_text_unescaped(

@@ -27,7 +27,9 @@ fn one_line(s: &str) -> String {
 }
 
 pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Text, |out| write_unescaped(out, sources, r))
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        write_unescaped(out, sources, r)
+    })
 }
 
 fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {

@@ -84,7 +84,9 @@ pub fn write(
     rules: &RuleSet,
     r: &Report,
 ) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Text, |out| write_unescaped(out, sources, rules, r))
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        write_unescaped(out, sources, rules, r)
+    })
 }
 
 fn write_unescaped(

@@ -138,7 +138,11 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
         // A suppressed verdict keeps its row, says so, and shows the reason it was accepted
         // (the directive's text, as the reason of a rule may quote the file's).
         let mut reason = match &v.suppressed {
-            Some(s) => format!("[suppressed: {}] {}", safe::line(&s.reason), safe::line(&v.reason)),
+            Some(s) => format!(
+                "[suppressed: {}] {}",
+                safe::line(&s.reason),
+                safe::line(&v.reason)
+            ),
             None => safe::line(&v.reason).into_owned(),
         };
         // A .twlint.yaml severity override changes what the verdict weighs, not the verdict.
@@ -642,7 +646,9 @@ pub fn write_diagnostics(
     sources: &SourceMap,
     diags: &[Diagnostic],
 ) -> io::Result<()> {
-    behind_safe(out, style, |out| draw_diagnostics(out, style, sources, diags))
+    behind_safe(out, style, |out| {
+        draw_diagnostics(out, style, sources, diags)
+    })
 }
 
 /// Runs `render` behind a `safe::Writer` when the report has no colour, as a last line of
@@ -808,7 +814,10 @@ mod tests {
                 .with_help("help \u{9b}");
             for windows in [true, false] {
                 let frame = drawn(&sources, &d, windows);
-                assert!(!frame.chars().any(|c| c.is_control() && c != '\n'), "{frame:?}");
+                assert!(
+                    !frame.chars().any(|c| c.is_control() && c != '\n'),
+                    "{frame:?}"
+                );
                 assert!(frame.contains("net.ipv4.tcp_␛]0;pwned␇fin = 1"), "{frame}");
                 assert!(frame.contains("a \\x1b[2J finding"), "{frame}");
                 assert!(frame.contains("here\\x1b[0m"), "{frame}");
@@ -839,7 +848,11 @@ mod tests {
                     .find(|(_, c)| *c != ' ')
                     .map(|(i, _)| col_of(under, i))
                     .unwrap();
-                assert_eq!(first_mark - col_of(drawn_line, bar) - 2, column - 1, "{frame}");
+                assert_eq!(
+                    first_mark - col_of(drawn_line, bar) - 2,
+                    column - 1,
+                    "{frame}"
+                );
             }
         }
     }

@@ -285,7 +285,9 @@ pub fn write(
     rules: &RuleSet,
     r: &Report,
 ) -> std::io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Json, |out| write_unescaped(out, sources, rules, r))
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        write_unescaped(out, sources, rules, r)
+    })
 }
 
 fn write_unescaped(
