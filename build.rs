@@ -60,8 +60,8 @@ fn main() {
 ///
 /// The shipped rule files write these three keys as plain one-line scalars at the start of a
 /// line; anything else is not a built-in code here, and `rules::load` (which reads the files
-/// in full) and the test `code::tests::the_enum_is_the_catalog_s_builtin_checks` catch a file
-/// this reading would misjudge.
+/// in full) and the test `the_builtin_code_enum_is_the_catalog_s_builtin_checks`
+/// (tests/rule_examples.rs) catch a file this reading would misjudge.
 fn builtin_code(text: &str) -> Option<(String, String)> {
     let top = |key: &str| {
         text.lines()

@@ -31,29 +31,3 @@ impl PartialEq<Code> for &str {
         *self == other.as_str()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::Code;
-    use crate::rules::load::load_catalog;
-    use crate::rules::Check;
-    use crate::source::SourceMap;
-
-    /// The generated enum and the catalog the loader reads agree: the same ids, the same
-    /// summaries, and exactly the rules whose check is built in.
-    #[test]
-    fn the_enum_is_the_catalog_s_builtin_checks() {
-        let mut sources = SourceMap::default();
-        let (rules, diags) = load_catalog(&[], &mut sources).unwrap();
-        assert!(diags.is_empty(), "{diags:?}");
-        let catalog: Vec<(&str, &str)> = rules
-            .rules
-            .iter()
-            .filter(|r| matches!(r.check, Check::Builtin { .. }))
-            .map(|r| (r.id.as_str(), r.summary.as_str()))
-            .collect();
-        let generated: Vec<(&str, &str)> =
-            Code::ALL.iter().map(|c| (c.as_str(), c.summary())).collect();
-        assert_eq!(generated, catalog);
-    }
-}

@@ -163,6 +163,22 @@ impl Diagnostic {
     }
 }
 
+/// `text` cut to at most `max_chars` characters, with `…` in place of the rest. Messages quote
+/// what the input says (a rule id, a word of a directive), and an input may say anything at any
+/// length: a message must stay a line.
+pub fn shorten(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => {
+            let keep = text[..cut]
+                .char_indices()
+                .nth(max_chars.saturating_sub(1))
+                .map_or(cut, |(i, _)| i);
+            std::borrow::Cow::Owned(format!("{}…", &text[..keep]))
+        }
+    }
+}
+
 /// The closest candidate to `word` by edit distance, for "did you mean" hints.
 pub fn did_you_mean<'a>(
     word: &str,
@@ -264,6 +280,15 @@ mod tests {
         );
         assert_eq!(did_you_mean("vm.swappiness", keys), None);
         assert_eq!(did_you_mean("net.ipv4.tcp_tw_reuse", keys), None);
+    }
+
+    #[test]
+    fn a_long_text_is_cut_to_its_length_with_an_ellipsis() {
+        assert_eq!(shorten("ab006", 5), "ab006");
+        assert_eq!(shorten("ab0066", 5), "ab00…");
+        assert_eq!(shorten("ééééé", 3), "éé…");
+        assert_eq!(shorten("", 3), "");
+        assert_eq!(shorten(&"x".repeat(24_000), 40).chars().count(), 40);
     }
 
     #[test]

@@ -89,6 +89,18 @@ impl SourceFile {
         }
     }
 
+    /// 0-based index of the line holding a byte offset (clamped to the text), and the offset
+    /// where that line starts: what a renderer needs to show one line without counting the
+    /// lines before it.
+    pub fn line_at(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        (line, self.line_starts[line])
+    }
+
     /// 1-based line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());

@@ -25,7 +25,7 @@
 //! suppressions that hide nothing TW022.
 
 use crate::code::Code;
-use crate::diag::{did_you_mean, Diagnostic};
+use crate::diag::{did_you_mean, shorten, Diagnostic};
 use crate::source::{FileId, Span, Spanned};
 
 /// Where a suppression was written.
@@ -113,7 +113,10 @@ pub fn parse_directive(
             .unwrap_or_default();
         return Some(Err(Diagnostic::warning(
             Code::TW020,
-            format!("malformed twlint directive: `{word}` is not `disable=` or `disable-file=`"),
+            format!(
+                "malformed twlint directive: `{}` is not `disable=` or `disable-file=`",
+                shorten(&word, 40)
+            ),
         )
         .at(whole, "not applied")
         .with_help(format!("{hint}{form}"))));

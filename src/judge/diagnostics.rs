@@ -130,7 +130,7 @@ pub const MAX_PER_RULE_AND_FILE: usize = 200;
 
 /// Keeps the first [`MAX_PER_RULE_AND_FILE`] diagnostics of each rule in each file (in place
 /// order) and notes on the last one kept how many were left out.
-fn cap_per_rule(diags: &mut Vec<Diagnostic>) {
+pub(super) fn cap_per_rule(diags: &mut Vec<Diagnostic>) {
     let mut count: HashMap<(String, Option<FileId>), usize> = HashMap::new();
     for d in diags.iter() {
         let k = (d.code.clone(), d.primary.as_ref().map(|l| l.span.file));

@@ -90,6 +90,16 @@ fn fix_of(rule: &Rule) -> Vec<(String, String)> {
 
 /// `twlint explain --format json`: one object with the header, the fix and the documentation.
 pub fn explain_json(out: &mut dyn Write, rule: &Rule, level: Option<Level>) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        explain_json_unescaped(out, rule, level)
+    })
+}
+
+fn explain_json_unescaped(
+    out: &mut dyn Write,
+    rule: &Rule,
+    level: Option<Level>,
+) -> io::Result<()> {
     let h = header(rule);
     let fix = fix_of(rule);
     let v = serde_json::json!({
@@ -111,6 +121,17 @@ pub fn explain_json(out: &mut dyn Write, rule: &Rule, level: Option<Level>) -> i
 /// `twlint explain`: the header, the override (with the configuration file that sets it), then
 /// one Markdown-style section per part of the documentation.
 pub fn explain_text(
+    out: &mut dyn Write,
+    rule: &Rule,
+    level: Option<Level>,
+    config: Option<&Path>,
+) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        explain_text_unescaped(out, rule, level, config)
+    })
+}
+
+fn explain_text_unescaped(
     out: &mut dyn Write,
     rule: &Rule,
     level: Option<Level>,
@@ -192,6 +213,16 @@ pub fn list_json(
     rules: &RuleSet,
     level_of: &dyn Fn(&str) -> Option<Level>,
 ) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        list_json_unescaped(out, rules, level_of)
+    })
+}
+
+fn list_json_unescaped(
+    out: &mut dyn Write,
+    rules: &RuleSet,
+    level_of: &dyn Fn(&str) -> Option<Level>,
+) -> io::Result<()> {
     let v: Vec<_> = rules
         .rules
         .iter()
@@ -210,6 +241,16 @@ pub fn list_json(
 /// `twlint rules`: one line per rule (id, name, verdict or severity, summary), the override
 /// noted before the summary.
 pub fn list_text(
+    out: &mut dyn Write,
+    rules: &RuleSet,
+    level_of: &dyn Fn(&str) -> Option<Level>,
+) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        list_text_unescaped(out, rules, level_of)
+    })
+}
+
+fn list_text_unescaped(
     out: &mut dyn Write,
     rules: &RuleSet,
     level_of: &dyn Fn(&str) -> Option<Level>,

@@ -1,7 +1,10 @@
 //! One line per diagnostic in the compilers' format, `file:line:col: severity: message [TW001]`,
 //! which editors (Vim's quickfix, Emacs' compilation mode, VS Code problem matchers) jump to.
-//! Related places and the fix follow as `note:` lines, as GCC prints them.
+//! Related places and the fix follow as `note:` lines, as GCC prints them. A path is one line
+//! whatever its name holds: a line break in it would start a line of its own (in a CI log, a
+//! line starting `::error::` is a workflow command).
 
+use super::safe;
 use crate::diag::Severity;
 use crate::report::Report;
 use crate::source::SourceMap;
@@ -24,11 +27,17 @@ fn one_line(s: &str) -> String {
 }
 
 pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        write_unescaped(out, sources, r)
+    })
+}
+
+fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
     for d in &r.diagnostics {
         let place = match &d.primary {
             Some(p) => {
                 let loc = sources.location(p.span);
-                format!("{}:{}:{}", loc.path, loc.line, loc.column)
+                format!("{}:{}:{}", safe::line(&loc.path), loc.line, loc.column)
             }
             None => "twlint".to_string(),
         };
@@ -50,7 +59,7 @@ pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result
             writeln!(
                 out,
                 "{}:{}:{}: note: {}",
-                loc.path,
+                safe::line(&loc.path),
                 loc.line,
                 loc.column,
                 one_line(&l.message)

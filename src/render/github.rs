@@ -84,6 +84,17 @@ pub fn write(
     rules: &RuleSet,
     r: &Report,
 ) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        write_unescaped(out, sources, rules, r)
+    })
+}
+
+fn write_unescaped(
+    out: &mut dyn Write,
+    sources: &SourceMap,
+    rules: &RuleSet,
+    r: &Report,
+) -> io::Result<()> {
     let topology = r.mode == crate::report::Mode::Topology;
     for d in &r.diagnostics {
         writeln!(out, "{}", line(sources, rules, topology, d))?;

@@ -6,11 +6,11 @@
 use super::human::paint;
 use super::Style;
 use crate::config::SourceKindOut;
-use crate::report::Report;
 use crate::host::evidence::Evidence;
 use crate::host::judge::HostRun;
 use crate::host::{self, HostSnapshot, Origin};
 use crate::number::format_number;
+use crate::report::Report;
 use crate::source::SourceMap;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -328,6 +328,12 @@ fn grouped_evidence<'a>(
 
 /// `twlint host`: what was read, one fact a line.
 pub fn write_host(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        write_host_unescaped(out, s)
+    })
+}
+
+fn write_host_unescaped(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
     writeln!(
         out,
         "host {}, {}",

@@ -4,7 +4,7 @@
 //! Colour is decided by the caller (`Style`); ariadne always renders with byte offsets because
 //! our spans are bytes.
 
-use super::Style;
+use super::{safe, Style};
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::number::format_number;
 use crate::report::{HopSummary, Mode, Report, VerdictEntry};
@@ -12,6 +12,7 @@ use crate::source::{FileId, SourceMap};
 use ariadne::{Color, Config, IndexType, Label, ReportKind};
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::OnceLock;
 
 pub(crate) fn paint(style: Style, code: &str, text: &str) -> String {
     if style.color {
@@ -42,19 +43,27 @@ fn shown_value(v: &VerdictEntry) -> String {
         None if v.source == crate::config::SourceKindOut::Default => "memory-dependent".to_string(),
         None => "?".to_string(),
     };
+    // A value is the file's text: escaped here, where every table gets it.
+    let value = safe::line(&value);
     if v.source == crate::config::SourceKindOut::Default {
         format!("{value} (default)")
     } else {
-        value
+        value.into_owned()
     }
 }
 
 fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<()> {
     let c = &h.client;
+    // Names are the topology's text.
+    let (link, from, closes_first) = (
+        safe::line(&h.link),
+        safe::line(&h.from),
+        safe::line(&h.closes_first),
+    );
     let via = h
         .via
         .as_ref()
-        .map(|v| format!(" via {v}"))
+        .map(|v| format!(" via {}", safe::line(v)))
         .unwrap_or_default();
     writeln!(
         out,
@@ -64,7 +73,7 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
             "1",
             &format!(
                 "hop {}{} (port {}), {} closes first",
-                h.link, via, h.port, h.closes_first
+                link, via, h.port, closes_first
             )
         )
     )?;
@@ -72,7 +81,7 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
         Some(r) if c.unseen_clients => format!(
             "{}/s declared; TIME_WAIT lands on {}",
             format_number(r),
-            h.closes_first
+            closes_first
         ),
         Some(r) => format!(
             "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}",
@@ -81,22 +90,22 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
             if c.tuples == 1 { "" } else { "s" },
             format_number(c.rate_per_tuple),
             format_number(r * crate::facts::TIME_WAIT_SECONDS),
-            h.closes_first
+            closes_first
         ),
-        None => format!("no rate declared; TIME_WAIT lands on {}", h.closes_first),
+        None => format!("no rate declared; TIME_WAIT lands on {closes_first}"),
     };
     writeln!(out, "  {rate}")?;
     if c.unseen_clients {
         return writeln!(
             out,
             "  {} stands for many unseen hosts: their ports and TIME_WAIT are spread over them",
-            h.from
+            from
         );
     }
     writeln!(
         out,
         "  {} can open {}/s per tuple without reuse, {}/s with reuse ({} usable ports){}",
-        h.from,
+        from,
         format_number(c.capacity.without_reuse),
         format_number(c.capacity.with_reuse),
         c.capacity.ports,
@@ -125,11 +134,16 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
         .unwrap_or(0)
         .min(28);
     for v in rows {
-        let rule = v.rule.clone().unwrap_or_else(|| "-".into());
-        // A suppressed verdict keeps its row, says so, and shows the reason it was accepted.
+        let rule = safe::line(v.rule.as_deref().unwrap_or("-"));
+        // A suppressed verdict keeps its row, says so, and shows the reason it was accepted
+        // (the directive's text, as the reason of a rule may quote the file's).
         let mut reason = match &v.suppressed {
-            Some(s) => format!("[suppressed: {}] {}", s.reason, v.reason),
-            None => v.reason.clone(),
+            Some(s) => format!(
+                "[suppressed: {}] {}",
+                safe::line(&s.reason),
+                safe::line(&v.reason)
+            ),
+            None => safe::line(&v.reason).into_owned(),
         };
         // A .twlint.yaml severity override changes what the verdict weighs, not the verdict.
         if let Some(level) = v.level {
@@ -153,10 +167,16 @@ fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Resul
     Ok(())
 }
 
-/// ariadne's view of each file drawn so far, kept for the whole report: making one indexes every
-/// line of the file, and a fleet report draws many findings from each 1,300-line dump (that was
-/// a ninth of a fleet run, one copy and index per finding).
-type SourceCache = HashMap<FileId, ariadne::Source<String>>;
+/// ariadne's view of each whole file drawn so far, by file id, shared by every thread drawing
+/// the report: making one indexes every line of the file, so each file is made at most once
+/// (a fleet report draws many findings from each 1,300-line dump, and one copy and index per
+/// finding was a ninth of a fleet run).
+type SourceCache = [OnceLock<Shown>];
+
+/// A new, empty [`SourceCache`] for the files of `sources`.
+fn source_cache(sources: &SourceMap) -> Vec<OnceLock<Shown>> {
+    sources.files().map(|_| OnceLock::new()).collect()
+}
 
 /// The files of one diagnostic, named by path as ariadne shows them.
 struct DiagSources<'c> {
@@ -179,44 +199,96 @@ impl ariadne::Cache<String> for DiagSources<'_> {
     }
 }
 
-/// The lines of a file that one diagnostic's labels cover, as ariadne should see them: the lines
-/// before them emptied (ariadne numbers lines itself and 0.6 shows the margin numbers without its
-/// display offset, so they must still be there), the lines after them left out. ariadne indexes
-/// every line it is given, and a finding in a 1,300-line dump had it index the whole dump: a
-/// tenth of judging one dump.
-struct Window {
-    /// Byte offset of the window in the file.
+/// Most lines before a finding that its own window repeats as empty lines (see [`Shown`]); a
+/// finding further down is drawn from the whole file, indexed once for the report. Either way
+/// drawing a finding costs at most this many lines besides the lines it shows, so drawing a
+/// report is linear in what it shows: 20,000 stacked directives, each a finding drawn from a
+/// window of every line above it, took minutes.
+const WINDOW_LINES_BEFORE: usize = 2_000;
+
+/// What ariadne is given of a file to draw a finding: a window of the lines the finding's labels
+/// cover, or the whole file. In a window the lines before are emptied (ariadne numbers lines
+/// itself and 0.6 shows the margin numbers without its display offset, so they must still be
+/// there) and the lines after are left out: ariadne indexes every line it is given, and a
+/// finding in a 1,300-line dump had it index the whole dump, a tenth of judging one dump.
+///
+/// Either way the text is drawable: line breaks as twlint counts them
+/// ([`only_newlines_break`]), and every other control character drawn as one visible character
+/// (`super::safe::picture`), so an escape sequence in a linted file never reaches the terminal
+/// and every column stays where it is. A picture is longer in bytes than the character it
+/// stands for, so the text grows there; [`Shown::shift`] moves a range of the file past it.
+struct Shown {
+    /// Byte offset in the file of the first byte shown.
     start: usize,
     /// Lines before it, each now a lone `\n`.
     lines_before: usize,
+    /// Where the text grew: (offset in the file just past a character drawn as its picture,
+    /// bytes added up to there), in order.
+    growth: Vec<(usize, usize)>,
     source: ariadne::Source<String>,
 }
 
-impl Window {
-    fn of(text: &str, lo: usize, hi: usize) -> Window {
+impl Shown {
+    /// The lines of `file` from the one holding `lo` through the one holding the last byte
+    /// before `hi`, with `lines_before` empty lines before them.
+    fn window(file: &crate::source::SourceFile, lo: usize, hi: usize) -> Shown {
+        let text = &file.text;
         let bytes = text.as_bytes();
-        let start = memchr::memrchr(b'\n', &bytes[..lo.min(bytes.len())]).map_or(0, |i| i + 1);
-        let lines_before = memchr::memchr_iter(b'\n', &bytes[..start]).count();
+        let (lines_before, start) = file.line_at(lo);
         // Through the end of the line of the last labelled byte.
         let last = hi.max(lo + 1).min(bytes.len()).saturating_sub(1).max(start);
         let end = memchr::memchr(b'\n', &bytes[last..]).map_or(bytes.len(), |i| last + i + 1);
-        let mut shown = String::with_capacity(lines_before + end - start + 1);
+        Shown::of(text, start, end, lines_before)
+    }
+
+    fn whole(text: &str) -> Shown {
+        Shown::of(text, 0, text.len(), 0)
+    }
+
+    fn of(text: &str, start: usize, end: usize, lines_before: usize) -> Shown {
+        let part = only_newlines_break(&text[start..end]);
+        let mut shown = String::with_capacity(lines_before + part.len() + 1);
         shown.extend(std::iter::repeat_n('\n', lines_before));
-        shown.push_str(&only_newlines_break(&text[start..end]));
+        let mut growth = Vec::new();
+        // After `only_newlines_break` a `\r` is the first half of a CRLF, which ends a line.
+        let pictured = |c: char| super::safe::picture(c).filter(|_| c != '\r');
+        if part.chars().any(|c| pictured(c).is_some()) {
+            let mut grown = 0;
+            for (i, c) in part.char_indices() {
+                match pictured(c) {
+                    Some(p) => {
+                        shown.push(p);
+                        grown += p.len_utf8() - c.len_utf8();
+                        growth.push((start + i + c.len_utf8(), grown));
+                    }
+                    None => shown.push(c),
+                }
+            }
+        } else {
+            shown.push_str(&part);
+        }
         // As for a whole file: ariadne counts a final line without newline oddly; give it one.
         if !shown.ends_with('\n') {
             shown.push('\n');
         }
-        Window {
+        Shown {
             start,
             lines_before,
+            growth,
             source: ariadne::Source::from(shown),
         }
     }
 
-    /// A range of the file, as a range of the window.
+    /// A range of the file, as a range of the text shown.
     fn shift(&self, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
-        r.start - self.start + self.lines_before..r.end - self.start + self.lines_before
+        let at = |o: usize| {
+            let grown = match self.growth.partition_point(|&(past, _)| past <= o) {
+                0 => 0,
+                i => self.growth[i - 1].1,
+            };
+            o - self.start + self.lines_before + grown
+        };
+        at(r.start)..at(r.end)
     }
 }
 
@@ -254,7 +326,7 @@ fn render_diag(
     out: &mut dyn Write,
     style: Style,
     sources: &SourceMap,
-    cache: &mut SourceCache,
+    cache: &SourceCache,
     d: &Diagnostic,
 ) -> io::Result<()> {
     render_diag_with(out, style, sources, cache, d, true)
@@ -265,7 +337,7 @@ fn render_diag_with(
     out: &mut dyn Write,
     style: Style,
     sources: &SourceMap,
-    cache: &mut SourceCache,
+    cache: &SourceCache,
     d: &Diagnostic,
     windows: bool,
 ) -> io::Result<()> {
@@ -281,16 +353,23 @@ fn render_diag_with(
             Severity::Warning => paint(style, "1;33", "Warning"),
             Severity::Info => paint(style, "1;36", "Advice"),
         };
-        writeln!(out, "[{}] {}: {}", d.code, head, d.message)?;
+        writeln!(
+            out,
+            "[{}] {}: {}",
+            safe::line(&d.code),
+            head,
+            safe::text(&d.message)
+        )?;
         if let Some(h) = &d.help {
-            writeln!(out, "  help: {h}")?;
+            writeln!(out, "  help: {}", safe::text(h))?;
         }
         for n in &d.notes {
-            writeln!(out, "  note: {n}")?;
+            writeln!(out, "  note: {}", safe::text(n))?;
         }
         return writeln!(out);
     };
-    let path = |s: crate::source::Span| sources.get(s.file).path.clone();
+    // Paths are input too (a file in a folder may be named anything): escaped as they are shown.
+    let path = |s: crate::source::Span| safe::line(&sources.get(s.file).path).into_owned();
     let config = Config::default()
         .with_index_type(IndexType::Byte)
         .with_color(style.color);
@@ -325,14 +404,15 @@ fn render_diag_with(
         }
     };
     // The first file of each path, as ariadne names sources by path; of each, the labelled lines
-    // (see `Window`), or the whole file from the report's cache.
+    // (see `Shown`), or the whole file from the report's cache.
     let spans: Vec<crate::source::Span> = std::iter::once(primary.span)
         .chain(d.secondary.iter().map(|l| l.span))
         .collect();
-    let mut files: Vec<(String, FileId, Option<Window>)> = Vec::new();
+    let mut files: Vec<(String, FileId, Option<Shown>)> = Vec::new();
     for s in &spans {
         let f = sources.get(s.file);
-        if files.iter().any(|(p, _, _)| *p == f.path) {
+        let p = path(*s);
+        if files.iter().any(|(fp, _, _)| *fp == p) {
             continue;
         }
         let ranges = spans.iter().filter(|t| t.file == s.file).map(|t| range(*t));
@@ -344,69 +424,50 @@ fn render_diag_with(
         let one_file = spans
             .iter()
             .all(|t| t.file == s.file || sources.get(t.file).path != f.path);
-        let window = if windows && one_file {
-            Some(Window::of(&f.text, lo, hi))
-        } else {
-            None
-        };
-        if window.is_none() {
-            cache.entry(s.file).or_insert_with(|| {
-                // ariadne counts a final line without newline oddly; give it one.
-                let mut text = only_newlines_break(&f.text).into_owned();
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                ariadne::Source::from(text)
-            });
-        }
-        files.push((f.path.clone(), s.file, window));
+        let window = (windows && one_file && f.line_at(lo).0 <= WINDOW_LINES_BEFORE)
+            .then(|| Shown::window(f, lo, hi));
+        files.push((p, s.file, window));
     }
-    // A span's range as ariadne sees it, in its file's window if it has one.
+    let shown: Vec<&Shown> = files
+        .iter()
+        .map(|(_, id, w)| match w {
+            Some(w) => w,
+            None => cache[id.0 as usize].get_or_init(|| Shown::whole(&sources.get(*id).text)),
+        })
+        .collect();
+    // A span's range as ariadne sees it, in what is shown of its file.
     let placed = |s: crate::source::Span| {
         let p = path(s);
         let r = range(s);
-        let window = files
-            .iter()
-            .find(|(fp, _, _)| *fp == p)
-            .and_then(|(_, _, w)| w.as_ref());
-        let r = match window {
-            Some(w) => w.shift(r),
-            None => r,
-        };
-        (p, r)
+        let at = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
+        (p, shown[at].shift(r))
     };
     let mut b = ariadne::Report::build(kind, placed(primary.span))
         .with_config(config)
-        .with_code(&d.code)
-        .with_message(&d.message)
+        .with_code(safe::line(&d.code))
+        .with_message(safe::text(&d.message))
         .with_label(
             Label::new(placed(primary.span))
-                .with_message(&primary.message)
+                .with_message(safe::text(&primary.message))
                 .with_color(main_color),
         );
     for l in &d.secondary {
         b = b.with_label(
             Label::new(placed(l.span))
-                .with_message(&l.message)
+                .with_message(safe::text(&l.message))
                 .with_color(Color::Blue),
         );
     }
     if let Some(h) = &d.help {
-        b = b.with_help(h);
+        b = b.with_help(safe::text(h));
     }
     for n in &d.notes {
-        b = b.with_note(n);
+        b = b.with_note(safe::text(n));
     }
-    let cache: &SourceCache = cache;
     let files = files
         .iter()
-        .map(|(p, id, w)| {
-            let source = match w {
-                Some(w) => &w.source,
-                None => &cache[id],
-            };
-            (p.clone(), source)
-        })
+        .zip(&shown)
+        .map(|((p, _, _), s)| (p.clone(), &s.source))
         .collect();
     let mut buf = Vec::new();
     b.finish().write(DiagSources { files }, &mut buf)?;
@@ -419,6 +480,15 @@ fn render_diag_with(
 }
 
 pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report) -> io::Result<()> {
+    behind_safe(out, style, |out| write_report(out, style, sources, r))
+}
+
+fn write_report(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    r: &Report,
+) -> io::Result<()> {
     match r.mode {
         Mode::Topology if !r.fatal => {
             writeln!(
@@ -429,7 +499,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     "1",
                     &format!(
                         "twlint: topology {}",
-                        r.topology.as_deref().unwrap_or("(unnamed)")
+                        safe::line(r.topology.as_deref().unwrap_or("(unnamed)"))
                     )
                 )
             )?;
@@ -448,13 +518,17 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     writeln!(
                         out,
                         "  node {:<12} {:<14} a middlebox, not a TCP endpoint: not judged",
-                        n.name, n.role
+                        safe::line(&n.name),
+                        safe::line(&n.role)
                     )?;
                 } else {
                     writeln!(
                         out,
                         "  node {:<12} {:<14} kernel {}{}",
-                        n.name, n.role, n.kernel, origin
+                        safe::line(&n.name),
+                        safe::line(&n.role),
+                        n.kernel,
+                        origin
                     )?;
                 }
             }
@@ -473,7 +547,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                         .get(&(h.link.as_str(), side))
                         .map_or(&[][..], Vec::as_slice);
                     if let Some(first) = rows.first() {
-                        writeln!(out, "  {} ({side} side)", first.node)?;
+                        writeln!(out, "  {} ({side} side)", safe::line(&first.node))?;
                         table(out, style, rows)?;
                     }
                 }
@@ -510,7 +584,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
                     paint(
                         style,
                         "1",
-                        &format!("{}: kernel {}{}", n.name, n.kernel, origin)
+                        &format!("{}: kernel {}{}", safe::line(&n.name), n.kernel, origin)
                     )
                 )?;
                 let rows = by_node.get(n.name.as_str()).map_or(&[][..], Vec::as_slice);
@@ -520,7 +594,7 @@ pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report)
         }
         Mode::Topology => {}
     }
-    write_diagnostics(out, style, sources, &r.diagnostics)?;
+    draw_diagnostics(out, style, sources, &r.diagnostics)?;
     let errors = r.diagnostics_of(Severity::Error);
     let warnings = r.diagnostics_of(Severity::Warning);
     if let Some(fleet) = crate::report::Fleet::of(r) {
@@ -572,16 +646,43 @@ pub fn write_diagnostics(
     sources: &SourceMap,
     diags: &[Diagnostic],
 ) -> io::Result<()> {
+    behind_safe(out, style, |out| {
+        draw_diagnostics(out, style, sources, diags)
+    })
+}
+
+/// Runs `render` behind a `safe::Writer` when the report has no colour, as a last line of
+/// defence for any field that came from an input. In colour the escape sequences are twlint's
+/// own and cannot go through it: there the fields themselves are escaped (`safe::text`,
+/// `safe::line`, and the source lines drawn as `Shown`).
+pub(crate) fn behind_safe(
+    out: &mut dyn Write,
+    style: Style,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    if style.color {
+        render(out)
+    } else {
+        safe::escaped(out, safe::Form::Text, render)
+    }
+}
+
+fn draw_diagnostics(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    diags: &[Diagnostic],
+) -> io::Result<()> {
     // Drawing a diagnostic with its source lines is the costly part of a human report (a fleet
-    // run has hundreds): batches are drawn on all cores, each with its own source cache, and
-    // written in order.
+    // run has hundreds): batches are drawn on all cores, sharing one source cache, and written
+    // in order.
     const BATCH: usize = 32;
     let batches: Vec<&[Diagnostic]> = diags.chunks(BATCH).collect();
+    let cache = source_cache(sources);
     let drawn = crate::pool::par_map(&batches, |batch| {
         let mut buf = Vec::new();
-        let mut cache = SourceCache::new();
         for d in *batch {
-            render_diag(&mut buf, style, sources, &mut cache, d)?;
+            render_diag(&mut buf, style, sources, &cache, d)?;
         }
         Ok::<_, io::Error>(buf)
     });
@@ -598,13 +699,13 @@ mod tests {
 
     fn drawn(sources: &SourceMap, d: &Diagnostic, windows: bool) -> String {
         let mut out = Vec::new();
-        let mut cache = SourceCache::new();
+        let cache = source_cache(sources);
         let style = Style { color: false };
-        render_diag_with(&mut out, style, sources, &mut cache, d, windows).unwrap();
+        render_diag_with(&mut out, style, sources, &cache, d, windows).unwrap();
         String::from_utf8(out).unwrap()
     }
 
-    /// Drawing only the labelled lines of a file (`Window`) must give the very frame drawing the
+    /// Drawing only the labelled lines of a file (`Shown::window`) must give the very frame drawing the
     /// whole file gives: same line numbers, columns, margins and ends.
     #[test]
     fn a_window_draws_what_the_whole_file_draws() {
@@ -677,9 +778,83 @@ mod tests {
     fn a_window_holds_only_the_labelled_lines() {
         let text: String = (1..=100).map(|i| format!("k{i} = {i}\n")).collect();
         let at = text.find("k90 ").unwrap();
-        let w = Window::of(&text, at, at + 3);
+        let mut sources = SourceMap::new();
+        let id = sources.add("k.conf", text.clone());
+        let w = Shown::window(sources.get(id), at, at + 3);
         assert_eq!(w.lines_before, 89);
         assert_eq!(w.source.text(), format!("{}k90 = 90\n", "\n".repeat(89)));
+    }
+
+    #[test]
+    fn a_finding_far_down_a_file_is_drawn_from_the_whole_file_as_a_window_would_draw_it() {
+        let text: String = (1..=3 * WINDOW_LINES_BEFORE)
+            .map(|i| format!("k{i} = {i}\n"))
+            .collect();
+        let mut sources = SourceMap::new();
+        let id = sources.add("long.conf", text.clone());
+        let at = text.find("k5000 ").unwrap();
+        let d = Diagnostic::error("TW002", "a finding").at(Span::new(id, at, at + 5), "here");
+        let frame = drawn(&sources, &d, true);
+        assert!(frame.contains(" 5000 │ k5000 = 5000"), "{frame}");
+        assert_eq!(frame, drawn(&sources, &d, false));
+    }
+
+    #[test]
+    fn control_characters_in_a_source_line_are_drawn_as_pictures_in_their_columns() {
+        let text = "net.ipv4.tcp_\x1b]0;pwned\x07fin = 1\r\nk\u{9b}2J = \x7f2\nend = 3\n";
+        let mut sources = SourceMap::new();
+        let id = sources.add("esc.conf", text.to_string());
+        for (needle, len) in [("fin", 3), ("2J", 2), ("2\n", 1), ("\x07", 1), ("end", 3)] {
+            let at = text.find(needle).unwrap();
+            let alone = Diagnostic::error("TW002", "a \x1b[2J finding")
+                .at(Span::new(id, at, at + len), "here\x1b[0m");
+            let d = alone
+                .clone()
+                .with_secondary(Span::new(id, 0, text.len()), "all")
+                .with_help("help \u{9b}");
+            for windows in [true, false] {
+                let frame = drawn(&sources, &d, windows);
+                assert!(
+                    !frame.chars().any(|c| c.is_control() && c != '\n'),
+                    "{frame:?}"
+                );
+                assert!(frame.contains("net.ipv4.tcp_␛]0;pwned␇fin = 1"), "{frame}");
+                assert!(frame.contains("a \\x1b[2J finding"), "{frame}");
+                assert!(frame.contains("here\\x1b[0m"), "{frame}");
+                assert!(frame.contains("help \\u{9b}"), "{frame}");
+                // The header's column is twlint's, counted in characters of the file.
+                let frame = drawn(&sources, &alone, windows);
+                let (line, column) = sources.get(id).line_col(at);
+                if line == 2 {
+                    assert!(frame.contains("k\u{fffd}2J = ␡2"), "{frame}");
+                }
+                assert!(
+                    frame.contains(&format!("esc.conf:{line}:{column}")),
+                    "{needle}: {frame}"
+                );
+                // The underline starts under the labelled character.
+                let lines: Vec<&str> = frame.lines().collect();
+                let row = lines
+                    .iter()
+                    .position(|l| l.starts_with(&format!(" {line} │ ")))
+                    .unwrap();
+                let under = lines[row + 1];
+                let drawn_line = lines[row];
+                let bar = drawn_line.find('│').unwrap();
+                let col_of = |l: &str, byte: usize| l[..byte].chars().count();
+                let first_mark = under
+                    .char_indices()
+                    .skip(col_of(under, bar) + 2)
+                    .find(|(_, c)| *c != ' ')
+                    .map(|(i, _)| col_of(under, i))
+                    .unwrap();
+                assert_eq!(
+                    first_mark - col_of(drawn_line, bar) - 2,
+                    column - 1,
+                    "{frame}"
+                );
+            }
+        }
     }
 
     #[test]

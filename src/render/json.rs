@@ -8,11 +8,11 @@
 //! the host object's types.
 
 use crate::diag::{Diagnostic, Severity, Verdict};
-use crate::report::{Fleet, HopSummary, Mode, NodeSummary, Report, VerdictEntry};
 use crate::host::evidence::Evidence;
 use crate::host::judge::{Drift, HostRun};
 use crate::host::{HostSnapshot, MatchedBy};
 use crate::number::format_number;
+use crate::report::{Fleet, HopSummary, Mode, NodeSummary, Report, VerdictEntry};
 use crate::source::{Location, SourceMap, Span};
 use crate::suppress::Suppression;
 use serde::{Serialize, Serializer};
@@ -118,7 +118,13 @@ impl<'a> Json<'a> {
 /// report has thousands of verdicts, and writing them was the longest part of a run left on one
 /// core (the test `parallel_writer_writes_what_serde_writes` in `tests/json_writer.rs` holds the
 /// two to the same bytes).
-pub fn write(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
+pub fn write(out: &mut dyn Write, json: Json<'_>) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        write_unescaped(out, json)
+    })
+}
+
+fn write_unescaped(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
     let verdicts = std::mem::take(&mut json.verdicts);
     let diagnostics = std::mem::take(&mut json.diagnostics);
     let mut rest = Vec::new();
@@ -146,6 +152,12 @@ fn find_empty(text: &[u8], pattern: &[u8]) -> (usize, usize) {
 
 /// `twlint host --format json`: what host mode reads, as its own document.
 pub fn write_host_read(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        write_host_read_unescaped(out, s)
+    })
+}
+
+fn write_host_read_unescaped(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
     #[derive(Serialize)]
     struct Document<'a> {
         host: JsonHost<'a>,

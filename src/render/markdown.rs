@@ -307,6 +307,17 @@ pub fn write(
     rules: &RuleSet,
     r: &Report,
 ) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        write_unescaped(out, sources, rules, r)
+    })
+}
+
+fn write_unescaped(
+    out: &mut dyn Write,
+    sources: &SourceMap,
+    rules: &RuleSet,
+    r: &Report,
+) -> io::Result<()> {
     let ctx = Ctx { sources, rules };
     let errors = r.diagnostics_of(Severity::Error);
     let warnings = r.diagnostics_of(Severity::Warning);

@@ -5,6 +5,7 @@
 //! are the report itself; `sarif`, `github`, `gcc`, `markdown` and `prometheus` feed other
 //! tools (code scanning, PR annotations, editors, PR comments, monitoring). `host` lays out what
 //! host mode read beside the report; `docs` is the rule documentation (`explain`, `rules`).
+//! Whatever a renderer writes passes `safe`: no control character from an input is printed raw.
 
 pub mod docs;
 pub mod fleet;
@@ -16,6 +17,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod prometheus;
+pub mod safe;
 pub mod sarif;
 
 /// Output options shared by renderers.

@@ -58,11 +58,21 @@ impl Family {
     }
 }
 
-/// Label values escape `\`, `"` and line feeds, as the exposition format requires.
+/// Label values escape `\`, `"` and line feeds, as the exposition format requires. Every
+/// other control character (a label value is a path, a node or a host name: input) is drawn as
+/// its control picture (`␛` for ESC, see `super::safe`): the format has no escape for them, and
+/// a raw one would act on the terminal of whoever reads the file.
 pub fn escape_label(s: &str) -> String {
-    s.replace('\\', "\\\\")
+    let s = s
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
-        .replace('\n', "\\n")
+        .replace('\n', "\\n");
+    if !s.chars().any(|c| super::safe::picture(c).is_some()) {
+        return s;
+    }
+    s.chars()
+        .map(|c| super::safe::picture(c).unwrap_or(c))
+        .collect()
 }
 
 fn number(v: f64) -> String {
@@ -262,6 +272,7 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(escape_label("a\x1b[2J\tb\u{9b}"), "a␛[2J\tb\u{fffd}");
         assert_eq!(number(3.0), "3");
         assert_eq!(number(0.5), "0.5");
     }

@@ -285,6 +285,17 @@ pub fn write(
     rules: &RuleSet,
     r: &Report,
 ) -> std::io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        write_unescaped(out, sources, rules, r)
+    })
+}
+
+fn write_unescaped(
+    out: &mut dyn std::io::Write,
+    sources: &SourceMap,
+    rules: &RuleSet,
+    r: &Report,
+) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &report(sources, rules, r))?;
     writeln!(out)
 }
