@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => printed.extend_from_slice(e.to_string().as_bytes()),
     }
-    let _ = host::read_counters(&source);
+    let _ = host::read::read_counters(&source);
     let printed = String::from_utf8_lossy(&printed);
     assert!(
         !printed.contains(CANARY),
