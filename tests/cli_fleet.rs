@@ -207,14 +207,26 @@ fn fleet_with(dir: &Path, broken: &str, reason: &str) -> serde_json::Value {
     let (code, out, err) = run(dir, &args);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains(broken) && err.contains(reason), "{err}");
-    assert!(out.contains("a-clean.txt: kernel 6.8 (from the dump)"), "{out}");
-    assert!(out.contains("c-buckets.txt: kernel 5.15 (from the dump)"), "{out}");
-    assert!(out.contains("fleet: 3 hosts, 1 with dangerous settings, 1 not read"), "{out}");
+    assert!(
+        out.contains("a-clean.txt: kernel 6.8 (from the dump)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("c-buckets.txt: kernel 5.15 (from the dump)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fleet: 3 hosts, 1 with dangerous settings, 1 not read"),
+        "{out}"
+    );
     let row = out
         .lines()
         .find(|l| l.trim_start().starts_with(broken))
         .unwrap_or_else(|| panic!("no fleet row for {broken}:\n{out}"));
-    assert!(row.contains("unknown") && row.ends_with("not read"), "{row}");
+    assert!(
+        row.contains("unknown") && row.ends_with("not read"),
+        "{row}"
+    );
     assert!(
         out.lines()
             .any(|l| l.contains("not read:") && l.contains(broken) && l.contains(reason)),
@@ -234,13 +246,19 @@ fn fleet_with(dir: &Path, broken: &str, reason: &str) -> serde_json::Value {
     assert_eq!(nodes, ["a-clean.txt", "c-buckets.txt"]);
     assert_eq!(v["summary"]["unread"], 1);
     assert_eq!(v["unread"][0]["path"], broken);
-    assert!(v["unread"][0]["error"].as_str().unwrap().contains(reason), "{v}");
+    assert!(
+        v["unread"][0]["error"].as_str().unwrap().contains(reason),
+        "{v}"
+    );
     let hosts = v["fleet"]["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 3);
     assert_eq!(hosts[2]["name"], broken);
     assert_eq!(hosts[2]["kernel"], "unknown");
     assert!(hosts[2]["error"].as_str().unwrap().contains(reason));
-    assert!(hosts[0].get("error").is_none(), "hosts read keep their shape");
+    assert!(
+        hosts[0].get("error").is_none(),
+        "hosts read keep their shape"
+    );
     v
 }
 
@@ -270,7 +288,11 @@ fn a_fifo_among_dumps_is_refused_without_blocking_and_the_others_are_reported() 
     let fifo = std::ffi::CString::new(tmp.path().join("fifo.txt").to_str().unwrap()).unwrap();
     // SAFETY: a valid C string; mkfifo only creates the node.
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
-    fleet_with(tmp.path(), "fifo.txt", "not a file or directory that twlint can read");
+    fleet_with(
+        tmp.path(),
+        "fifo.txt",
+        "not a file or directory that twlint can read",
+    );
 }
 
 #[test]
@@ -285,7 +307,11 @@ fn a_dump_too_large_to_read_is_named_and_the_others_are_reported() {
 #[test]
 fn a_binary_file_among_dumps_is_named_and_the_others_are_reported() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("core.txt"), b"kernel.osrelease = 6.8\n\x7fELF\0\0\0").unwrap();
+    std::fs::write(
+        tmp.path().join("core.txt"),
+        b"kernel.osrelease = 6.8\n\x7fELF\0\0\0",
+    )
+    .unwrap();
     fleet_with(tmp.path(), "core.txt", "a NUL byte");
 }
 
@@ -299,18 +325,51 @@ fn a_dump_of_too_many_lines_is_named_and_the_others_are_reported() {
 
 #[test]
 fn an_unreadable_dump_among_many_is_named_and_the_others_are_reported() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        // root reads a file whatever its mode: there is no permission to deny.
-        eprintln!("skipped: running as root");
-        return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path().join("locked.txt");
-    std::fs::write(&p, dump("6.1.0", &[])).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
-    fleet_with(tmp.path(), "locked.txt", "Permission denied");
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_fleet(d);
+    // Root reads mode-000 files, so under root the run is `nobody`'s (setpriv, from util-linux,
+    // as in tests/hostile.rs); the folder and the other dumps must then be open to it.
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let locked = d.join("locked.txt");
+    std::fs::write(&locked, dump("6.1.0", &[])).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let args = [
+        "a-clean.txt",
+        "locked.txt",
+        "c-buckets.txt",
+        "--color",
+        "never",
+    ];
+    // SAFETY: geteuid has no preconditions.
+    let out = if unsafe { libc::geteuid() } == 0 {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(assert_cmd::cargo::cargo_bin("twlint"))
+            .args(args)
+            .current_dir(d)
+            .output()
+            .expect("setpriv (util-linux) is installed")
+    } else {
+        twlint(d).args(args).output().unwrap()
+    };
+    let (out_text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{out_text}{err}");
+    assert!(
+        err.contains("cannot read locked.txt: Permission denied"),
+        "{err}"
+    );
+    for host in ["a-clean.txt: kernel 6.8", "c-buckets.txt: kernel 5.15"] {
+        assert!(out_text.contains(host), "{out_text}");
+    }
+    assert!(
+        out_text.contains("not read: cannot read locked.txt: Permission denied"),
+        "{out_text}"
+    );
 }
 
 #[test]
@@ -359,7 +418,10 @@ fn every_broken_path_is_named_in_argument_order_and_in_every_machine_format() {
     );
     let github = format("github");
     for b in broken {
-        assert!(github.contains(&format!("::error file={b},title=not read::")), "{github}");
+        assert!(
+            github.contains(&format!("::error file={b},title=not read::")),
+            "{github}"
+        );
         assert!(format("gcc").contains(&format!("{b}: error: ")), "{b}");
         assert!(format("markdown").contains(&format!("- `{b}`: ")), "{b}");
         assert!(
@@ -374,8 +436,14 @@ fn a_run_where_no_path_can_be_read_still_reports_each() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, err) = run(tmp.path(), &["gone-1.txt", "gone-2.txt"]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("gone-1.txt") && err.contains("gone-2.txt"), "{err}");
-    assert!(out.contains("fleet: 2 hosts, 0 with dangerous settings, 2 not read"), "{out}");
+    assert!(
+        err.contains("gone-1.txt") && err.contains("gone-2.txt"),
+        "{err}"
+    );
+    assert!(
+        out.contains("fleet: 2 hosts, 0 with dangerous settings, 2 not read"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -412,7 +480,14 @@ fn a_fleet_read_whole_keeps_its_report_shape() {
     write_fleet(tmp.path());
     let (code, out, _) = run(
         tmp.path(),
-        &["a-clean.txt", "c-buckets.txt", "--format", "json", "--fail-on", "never"],
+        &[
+            "a-clean.txt",
+            "c-buckets.txt",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

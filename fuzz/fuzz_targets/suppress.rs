@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
         let body = line.trim_end_matches(['\n', '\r']);
         let end = start + body.len();
         let in_line = |s: Span| {
-            assert!(start <= s.start && s.start <= s.end && s.end <= end, "{s:?} outside {start}..{end}");
+            assert!(
+                start <= s.start && s.start <= s.end && s.end <= end,
+                "{s:?} outside {start}..{end}"
+            );
             assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
             let _ = &text[s.start..s.end];
         };
@@ -30,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(&text[r.span.start..r.span.end], r.value);
                 }
                 in_line(d.reason.span);
-                assert_eq!(&text[d.reason.span.start..d.reason.span.end], d.reason.value);
+                assert_eq!(
+                    &text[d.reason.span.start..d.reason.span.end],
+                    d.reason.value
+                );
             }
             Some(Err(diag)) => {
                 for l in diag.primary.iter().chain(&diag.secondary) {

@@ -13,11 +13,11 @@ use super::config::{catalog, ConfigFlags};
 use super::output::{with_hint, Io};
 use crate::diag::{did_you_mean, Verdict};
 use crate::host::judge::{self as host_judge, HostOptions, HostRun, LiveMode};
-use crate::judge::{self, Request};
-use crate::report::Report;
 use crate::host::HostSource;
+use crate::judge::{self, Request};
 use crate::kernel::KernelVersion;
 use crate::render;
+use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::settings::{self, Level};
 use crate::source::SourceMap;
@@ -82,7 +82,12 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                 let _ = writeln!(io.err, "twlint: error: {}", with_hint(&u.error));
             }
             unread = read.unread.iter().map(judge::Unread::to_report).collect();
-            judge::judge(Request::sets(read.sets), &run.opts, &run.rules, &mut sources)
+            judge::judge(
+                Request::sets(read.sets),
+                &run.opts,
+                &run.rules,
+                &mut sources,
+            )
         }),
     };
     let mut report: Report = match result {
@@ -185,7 +190,8 @@ fn judge_host(
         node: args.node.clone(),
         interval: args.interval,
     };
-    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources).map_err(|e| e.to_string())
+    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources)
+        .map_err(|e| e.to_string())
 }
 
 /// What a lint or topology run needs beyond its inputs, from the flags and `.twlint.yaml`.

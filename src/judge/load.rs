@@ -73,7 +73,13 @@ fn read_paths(paths: &[PathBuf], sources: &mut SourceMap, keep_going: bool) -> R
         match n {
             Ok(crate::inputs::Named::Host(file)) => hosts.push(file),
             Ok(crate::inputs::Named::Set) => set_paths.push((i, p.clone())),
-            Err(error) if keep_going => unread.push((i, Unread { path: p.clone(), error })),
+            Err(error) if keep_going => unread.push((
+                i,
+                Unread {
+                    path: p.clone(),
+                    error,
+                },
+            )),
             Err(e) => return Err(e),
         }
     }

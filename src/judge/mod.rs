@@ -222,7 +222,7 @@ fn judge_topology(
             ignores: Vec::new(),
             suppressed: Vec::new(),
             config: None,
-        unread: Vec::new(),
+            unread: Vec::new(),
         });
     };
     let nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
