@@ -149,3 +149,32 @@ pub fn load_topology(
         topology::load(path, sources)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_member_of_the_set_is_named_and_leaves_no_file_registered() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a.conf");
+        std::fs::write(&good, "net.ipv4.tcp_fin_timeout = 30\n").unwrap();
+        let empty = dir.path().join("empty.d");
+        std::fs::create_dir(&empty).unwrap();
+        let missing = dir.path().join("missing.conf");
+        let paths = [missing.clone(), good.clone(), empty.clone()];
+        let mut sources = SourceMap::new();
+        let read = read_sysctl_paths_partial(&paths, &mut sources).unwrap();
+        let named: Vec<&PathBuf> = read.unread.iter().map(|u| &u.path).collect();
+        assert_eq!(named, [&missing, &empty], "argument order");
+        assert!(matches!(read.unread[1].error, Error::EmptyFolder { .. }));
+        assert_eq!(read.sets.len(), 1);
+        assert_eq!(read.sets[0].0, good.display().to_string());
+        // Only the good file: the failed read of the whole set was forgotten.
+        let files: Vec<&str> = sources.files().map(|(_, f)| f.path.as_str()).collect();
+        assert_eq!(files, [good.display().to_string()]);
+        // Strict reading, and a single path, stop at the error.
+        assert!(read_sysctl_paths(&paths, &mut SourceMap::new()).is_err());
+        assert!(read_sysctl_paths_partial(&paths[..1], &mut SourceMap::new()).is_err());
+    }
+}
