@@ -145,6 +145,21 @@ impl SourceMap {
         id
     }
 
+    /// How many files are registered.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Forgets the files registered after the first `len`: a read that failed half-way leaves
+    /// nothing behind for renderers that list every registered file.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.files.truncate(len);
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

@@ -736,7 +736,6 @@ fn dump(release: &str) -> String {
 }
 
 #[test]
-#[ignore = "issue 17: an unreadable dump is a host with an error, the others judged, exit 2 at the end (src/fleet.rs, src/cli/)"]
 fn a_fleet_with_broken_dumps_reports_the_others_and_names_every_problem() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -1,7 +1,8 @@
 //! The default run, `twlint [PATHS] [--topology FILE]`: lint sysctl files and dumps, or judge every
 //! hop of a topology (reading this host or a capture in host mode), then write the report in the
 //! chosen format and give the exit code of the contract (0: nothing at or above `--fail-on`; 1:
-//! findings at or above it; 2: twlint could not do its job).
+//! findings at or above it; 2: twlint could not do its whole job, such as a fleet's dump it could
+//! not read while it judged the others).
 //!
 //! This file owns the flags' meaning for such a run: which combinations are refused, when the
 //! host is read (`--live`, `--no-live`, `--root`, `--interval`, `TWLINT_NO_LIVE`), and how
@@ -12,11 +13,11 @@ use super::config::{catalog, ConfigFlags};
 use super::output::{with_hint, Io};
 use crate::diag::{did_you_mean, Verdict};
 use crate::host::judge::{self as host_judge, HostOptions, HostRun, LiveMode};
-use crate::judge::{self, Request};
-use crate::report::Report;
 use crate::host::HostSource;
+use crate::judge::{self, Request};
 use crate::kernel::KernelVersion;
 use crate::render;
+use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::settings::{self, Level};
 use crate::source::SourceMap;
@@ -55,6 +56,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         Err(code) => return code,
     };
     let mut host = None;
+    let mut unread = Vec::new();
     let result = match &args.topology {
         Some(t) if !no_live(&args, io.env.no_live) => {
             match judge_host(&args, t, &run.opts, &run.rules, &mut sources) {
@@ -73,14 +75,26 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                 &mut sources,
             )
         }),
-        None => judge::read_sysctl_paths(&args.paths, &mut sources).and_then(|sets| {
-            judge::judge(Request::sets(sets), &run.opts, &run.rules, &mut sources)
+        None => judge::read_sysctl_paths_partial(&args.paths, &mut sources).and_then(|read| {
+            // Every broken path is named now, with what to do about it; the report then lists
+            // them among the hosts and the run ends with exit code 2.
+            for u in &read.unread {
+                let _ = writeln!(io.err, "twlint: error: {}", with_hint(&u.error));
+            }
+            unread = read.unread.iter().map(judge::Unread::to_report).collect();
+            judge::judge(
+                Request::sets(read.sets),
+                &run.opts,
+                &run.rules,
+                &mut sources,
+            )
         }),
     };
     let mut report: Report = match result {
         Ok(r) => r,
         Err(e) => return io.fail(with_hint(&e)),
     };
+    report.unread = unread;
     run.finish(&mut report);
     if let (Some(node), false) = (&args.node, report.fatal) {
         if !report.nodes.iter().any(|n| &n.name == node) {
@@ -101,7 +115,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     };
     // The verdict is known before anything is written, so a reader that stops early
     // (`| head`) does not change the exit code a pipeline with pipefail sees.
-    let code = if report.fatal {
+    let code = if report.incomplete() {
         2
     } else if report.fails(threshold) {
         1
@@ -176,7 +190,8 @@ fn judge_host(
         node: args.node.clone(),
         interval: args.interval,
     };
-    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources).map_err(|e| e.to_string())
+    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources)
+        .map_err(|e| e.to_string())
 }
 
 /// What a lint or topology run needs beyond its inputs, from the flags and `.twlint.yaml`.

@@ -1,44 +1,113 @@
 //! Reading what a run judges from paths: sysctl files and `sysctl -a` dumps into the sets the
-//! judge takes, and a topology file with the containment its options ask for.
+//! judge takes (stopping at the first broken path, or, for a fleet, going on without the broken
+//! ones and naming each), and a topology file with the containment its options ask for.
 
 use super::Options;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::source::SourceMap;
 use crate::sysctl::{self, SysctlSet};
 use crate::topology;
 use std::path::{Path, PathBuf};
 
 /// Reads sysctl files and dumps into the sets to judge without a topology, each named as the
-/// report shows it.
+/// report shows it; the first path that cannot be read, in argument order, stops the read.
 ///
 /// Every `sysctl -a` dump is a host of its own (its kernel from its `kernel.osrelease`);
 /// everything else is one set read with `sysctl --system` precedence, listed first. Dumps are
 /// read and parsed on all cores ([`crate::pool::par_map`]); the sets keep argument order
-/// whatever the thread that read them.
+/// whatever the thread that read them. [`read_sysctl_paths_partial`] goes on past broken paths.
 pub fn read_sysctl_paths(
     paths: &[PathBuf],
     sources: &mut SourceMap,
 ) -> Result<Vec<(String, SysctlSet)>> {
+    read_paths(paths, sources, false).map(|r| r.sets)
+}
+
+/// A path named for linting that could not be read, and why.
+#[derive(Debug)]
+pub struct Unread {
+    pub path: PathBuf,
+    pub error: Error,
+}
+
+impl Unread {
+    /// How the report records it.
+    pub fn to_report(&self) -> crate::report::Unread {
+        crate::report::Unread {
+            path: self.path.display().to_string(),
+            error: self.error.to_string(),
+        }
+    }
+}
+
+/// What [`read_sysctl_paths_partial`] read, and what it could not.
+#[derive(Debug)]
+pub struct PathsRead {
+    /// As [`read_sysctl_paths`] gives them, without the broken paths.
+    pub sets: Vec<(String, SysctlSet)>,
+    /// Every path that could not be read, in argument order.
+    pub unread: Vec<Unread>,
+}
+
+/// Like [`read_sysctl_paths`], except that when several paths are named a path that cannot be
+/// read (missing, a dangling link, a FIFO, a folder with nothing to lint, too large, binary...)
+/// does not stop the read: it is listed in [`PathsRead::unread`] and the others are read. One
+/// broken dump among five hundred must not hide the other hosts; the caller reports every
+/// broken path and that the run was incomplete. A single path is read as by
+/// [`read_sysctl_paths`]: its error is the whole answer.
+pub fn read_sysctl_paths_partial(paths: &[PathBuf], sources: &mut SourceMap) -> Result<PathsRead> {
+    read_paths(paths, sources, paths.len() > 1)
+}
+
+fn read_paths(paths: &[PathBuf], sources: &mut SourceMap, keep_going: bool) -> Result<PathsRead> {
     // What each path stands for is independent per path (the input seam's registration table
-    // decides); an error stops the run at the first failing path in argument order, as a
-    // sequential read would.
+    // decides); without `keep_going` an error stops the run at the first failing path in
+    // argument order, as a sequential read would.
     let named = crate::pool::par_map(paths, |p| crate::inputs::sort_named(p));
     let mut hosts = Vec::new();
     let mut set_paths = Vec::new();
-    for (p, n) in paths.iter().zip(named) {
-        match n? {
-            crate::inputs::Named::Host(file) => hosts.push(file),
-            crate::inputs::Named::Set => set_paths.push(p.clone()),
+    // (argument index, path, error), sorted into argument order at the end: the set's broken
+    // paths are found after the hosts'.
+    let mut unread: Vec<(usize, Unread)> = Vec::new();
+    for (i, (p, n)) in paths.iter().zip(named).enumerate() {
+        match n {
+            Ok(crate::inputs::Named::Host(file)) => hosts.push(file),
+            Ok(crate::inputs::Named::Set) => set_paths.push((i, p.clone())),
+            Err(error) if keep_going => unread.push((
+                i,
+                Unread {
+                    path: p.clone(),
+                    error,
+                },
+            )),
+            Err(e) => return Err(e),
         }
     }
     let mut sets: Vec<(String, SysctlSet)> = Vec::new();
     if !set_paths.is_empty() {
-        let name = set_paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        sets.push((name, sysctl::load(&set_paths, sources)?));
+        let before = sources.len();
+        let all: Vec<PathBuf> = set_paths.iter().map(|(_, p)| p.clone()).collect();
+        match sysctl::load(&all, sources) {
+            Ok(set) => sets.push((set_name(&all), set)),
+            Err(e) if !keep_going => return Err(e),
+            Err(_) => {
+                // The set's error names only its first broken path. Each path is tried alone
+                // (on this failure path only, and without registering its files) to name every
+                // broken one; the others are then read together, as they would have been.
+                sources.truncate(before);
+                let mut good = Vec::new();
+                for (i, p) in set_paths {
+                    match sysctl::load(std::slice::from_ref(&p), &mut SourceMap::new()) {
+                        Ok(_) => good.push(p),
+                        Err(error) => unread.push((i, Unread { path: p, error })),
+                    }
+                }
+                if !good.is_empty() {
+                    let set = sysctl::load(&good, sources)?;
+                    sets.push((set_name(&good), set));
+                }
+            }
+        }
     }
     // Registering is sequential (file ids follow argument order) and only moves the files.
     // A host is named by its path, as it was registered.
@@ -51,7 +120,20 @@ pub fn read_sysctl_paths(
             sysctl::resolve_file(h.read(shared)),
         )
     }));
-    Ok(sets)
+    unread.sort_by_key(|(i, _)| *i);
+    Ok(PathsRead {
+        sets,
+        unread: unread.into_iter().map(|(_, u)| u).collect(),
+    })
+}
+
+/// The name of the set the files and folders named together make: their paths, joined.
+fn set_name(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Loads a topology, its `sysctl.files` contained in its folder unless
@@ -65,5 +147,34 @@ pub fn load_topology(
         topology::load_allowing_outside(path, sources)
     } else {
         topology::load(path, sources)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_member_of_the_set_is_named_and_leaves_no_file_registered() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a.conf");
+        std::fs::write(&good, "net.ipv4.tcp_fin_timeout = 30\n").unwrap();
+        let empty = dir.path().join("empty.d");
+        std::fs::create_dir(&empty).unwrap();
+        let missing = dir.path().join("missing.conf");
+        let paths = [missing.clone(), good.clone(), empty.clone()];
+        let mut sources = SourceMap::new();
+        let read = read_sysctl_paths_partial(&paths, &mut sources).unwrap();
+        let named: Vec<&PathBuf> = read.unread.iter().map(|u| &u.path).collect();
+        assert_eq!(named, [&missing, &empty], "argument order");
+        assert!(matches!(read.unread[1].error, Error::EmptyFolder { .. }));
+        assert_eq!(read.sets.len(), 1);
+        assert_eq!(read.sets[0].0, good.display().to_string());
+        // Only the good file: the failed read of the whole set was forgotten.
+        let files: Vec<&str> = sources.files().map(|(_, f)| f.path.as_str()).collect();
+        assert_eq!(files, [good.display().to_string()]);
+        // Strict reading, and a single path, stop at the error.
+        assert!(read_sysctl_paths(&paths, &mut SourceMap::new()).is_err());
+        assert!(read_sysctl_paths_partial(&paths[..1], &mut SourceMap::new()).is_err());
     }
 }

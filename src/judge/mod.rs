@@ -13,8 +13,8 @@
 //!   diagnostic in place order;
 //! - `suppress`: the user's suppressions applied last.
 //!
-//! `load` reads the inputs from paths ([`read_sysctl_paths`], [`load_topology`]); the judge
-//! itself takes what was read.
+//! `load` reads the inputs from paths ([`read_sysctl_paths`], [`read_sysctl_paths_partial`],
+//! [`load_topology`]); the judge itself takes what was read.
 
 mod diagnostics;
 mod load;
@@ -24,7 +24,7 @@ mod suppress;
 mod verdicts;
 
 pub use diagnostics::MAX_PER_RULE_AND_FILE;
-pub use load::{load_topology, read_sysctl_paths};
+pub use load::{load_topology, read_sysctl_paths, read_sysctl_paths_partial, PathsRead, Unread};
 pub use overlay::{Layer, Overlay};
 
 use crate::diag::{Diagnostic, Severity};
@@ -164,6 +164,7 @@ fn judge_sets(
         ignores: Vec::new(),
         suppressed: Vec::new(),
         config: None,
+        unread: Vec::new(),
     })
 }
 
@@ -221,6 +222,7 @@ fn judge_topology(
             ignores: Vec::new(),
             suppressed: Vec::new(),
             config: None,
+            unread: Vec::new(),
         });
     };
     let nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
@@ -237,5 +239,6 @@ fn judge_topology(
         ignores: topo.nodes.iter().flat_map(|n| n.ignores.clone()).collect(),
         suppressed: Vec::new(),
         config: None,
+        unread: Vec::new(),
     })
 }

@@ -1,5 +1,6 @@
 //! The fleet summary of a run over many hosts in the human format: which hosts have which
-//! dangerous settings (see [`crate::report::Fleet`]; the JSON form is part of `render::json`).
+//! dangerous settings, and which could not be read and why (see [`crate::report::Fleet`]; the
+//! JSON form is part of `render::json`).
 
 use super::human::{paint, short_key};
 use super::Style;
@@ -7,9 +8,16 @@ use crate::report::Fleet;
 use std::io::{self, Write};
 
 /// A table of hosts by the keys that are dangerous on at least one of them, then one line per
-/// key with the number of hosts.
+/// key with the number of hosts, then one line per host that could not be read, with why.
 pub fn write_human(out: &mut dyn Write, style: Style, f: &Fleet) -> io::Result<()> {
     let affected = f.hosts.iter().filter(|h| !h.dangerous.is_empty()).count();
+    let unread = f.hosts.iter().filter(|h| h.error.is_some()).count();
+    // Said only when there are some, so a fleet read whole keeps the heading it always had.
+    let unread_note = match unread {
+        0 => String::new(),
+        1 => ", 1 not read".to_string(),
+        n => format!(", {n} not read"),
+    };
     writeln!(
         out,
         "{}",
@@ -17,7 +25,7 @@ pub fn write_human(out: &mut dyn Write, style: Style, f: &Fleet) -> io::Result<(
             style,
             "1",
             &format!(
-                "fleet: {} hosts, {affected} with dangerous settings",
+                "fleet: {} hosts, {affected} with dangerous settings{unread_note}",
                 f.hosts.len()
             )
         )
@@ -46,6 +54,11 @@ pub fn write_human(out: &mut dyn Write, style: Style, f: &Fleet) -> io::Result<(
     writeln!(out, "{}", head.trim_end())?;
     for h in &f.hosts {
         write!(out, "  {:<host_w$}  {:<kernel_w$}", h.name, h.kernel)?;
+        if h.error.is_some() {
+            // No verdict to show: the reason follows the table, where it has room.
+            writeln!(out, "  {}", paint(style, "1;31", "not read"))?;
+            continue;
+        }
         for (k, w) in keys.iter().zip(&widths) {
             // Pad before painting so escape codes do not break the column.
             let cell = if h.dangerous.contains(k) {
@@ -65,6 +78,10 @@ pub fn write_human(out: &mut dyn Write, style: Style, f: &Fleet) -> io::Result<(
             hosts.len(),
             f.hosts.len()
         )?;
+    }
+    // The error names the path already.
+    for error in f.hosts.iter().filter_map(|h| h.error.as_ref()) {
+        writeln!(out, "  {}: {error}", paint(style, "1;31", "not read"))?;
     }
     writeln!(out)
 }

@@ -69,5 +69,9 @@ fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::
             writeln!(out, "{place}: note: help: {}", one_line(h))?;
         }
     }
+    // A path that could not be read has no line: `path: error: ...`, which editors still open.
+    for u in &r.unread {
+        writeln!(out, "{}: error: {}", u.path, one_line(&u.error))?;
+    }
     Ok(())
 }

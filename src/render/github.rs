@@ -99,6 +99,15 @@ fn write_unescaped(
     for d in &r.diagnostics {
         writeln!(out, "{}", line(sources, rules, topology, d))?;
     }
+    // A path that could not be read has no line to point at: the annotation is on the file.
+    for u in &r.unread {
+        writeln!(
+            out,
+            "::error file={},title=not read::{}",
+            escape_property(&u.path),
+            escape_data(&u.error)
+        )?;
+    }
     Ok(())
 }
 

@@ -42,8 +42,19 @@ pub struct Json<'a> {
     suppressed: Option<Vec<JsonDiagnostic<'a>>>,
     tool: JsonTool,
     topology: Option<&'a str>,
+    /// Paths named for linting that could not be read; present only when there are some, so
+    /// complete reports keep their shape.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unread: Vec<JsonUnread<'a>>,
     verdicts: Vec<JsonVerdict<'a>>,
     version: u32,
+}
+
+/// A path that could not be read: where, and why.
+#[derive(Serialize)]
+struct JsonUnread<'a> {
+    error: &'a str,
+    path: &'a str,
 }
 
 impl<'a> Json<'a> {
@@ -75,6 +86,7 @@ impl<'a> Json<'a> {
                     diagnostics: r.suppressed.len(),
                     verdicts: hidden,
                 }),
+                unread: r.unread.len(),
                 warnings: r.diagnostics_of(Severity::Warning),
             },
             suppressed: any_suppressed.then(|| {
@@ -88,6 +100,14 @@ impl<'a> Json<'a> {
                 version: env!("CARGO_PKG_VERSION"),
             },
             topology: r.topology.as_deref(),
+            unread: r
+                .unread
+                .iter()
+                .map(|u| JsonUnread {
+                    error: &u.error,
+                    path: &u.path,
+                })
+                .collect(),
             verdicts: r
                 .verdicts
                 .iter()
@@ -356,7 +376,14 @@ struct JsonSummary {
     safe: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<JsonSuppressedCount>,
+    /// Paths not read; left out when none, as in every report before there could be some.
+    #[serde(skip_serializing_if = "is_zero")]
+    unread: usize,
     warnings: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -575,6 +602,9 @@ struct JsonFleet {
 #[derive(Serialize)]
 struct JsonFleetHost {
     dangerous: Vec<&'static str>,
+    /// Why the host's path could not be read; only on such hosts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
     errors: usize,
     kernel: String,
     name: String,
@@ -590,6 +620,7 @@ impl JsonFleet {
                 .iter()
                 .map(|h| JsonFleetHost {
                     dangerous: h.dangerous.clone(),
+                    error: h.error.clone(),
                     errors: h.errors,
                     kernel: h.kernel.clone(),
                     name: h.name.clone(),

@@ -358,6 +358,19 @@ fn write_unescaped(
                 if r.suppressed.len() == 1 { "" } else { "s" }
             )?;
         }
+        if !r.unread.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "**Not read: {} path{}**; the report covers the others.",
+                r.unread.len(),
+                if r.unread.len() == 1 { "" } else { "s" }
+            )?;
+            writeln!(out)?;
+            for u in &r.unread {
+                writeln!(out, "- {}: {}", code(&u.path), cell(&u.error))?;
+            }
+        }
     }
     writeln!(out)?;
 

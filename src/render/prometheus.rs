@@ -238,6 +238,13 @@ pub fn families(r: &Report) -> Vec<Family> {
         ],
         1.0,
     );
+    let mut unread = Family::gauge(
+        "twlint_unread_paths",
+        "Paths named for linting that could not be read (1 each, by path); the other families cover the rest of the fleet.",
+    );
+    for u in &r.unread {
+        unread.set(vec![("path", u.path.clone())], 1.0);
+    }
     vec![
         info,
         verdicts,
@@ -245,6 +252,7 @@ pub fn families(r: &Report) -> Vec<Family> {
         diags,
         hidden_verdicts,
         hidden_diags,
+        unread,
         rate,
         tw,
         per_tuple,
@@ -255,9 +263,12 @@ pub fn families(r: &Report) -> Vec<Family> {
 
 pub fn write(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     // Hop families only mean something with a topology; without one they would be empty. The
-    // suppressed families appear only when something is suppressed (absent means none).
+    // suppressed families appear only when something is suppressed (absent means none), and
+    // the unread paths only when some path could not be read.
     for f in families(r).into_iter().filter(|f| {
-        !((f.name.starts_with("twlint_hop_") || f.name.starts_with("twlint_suppressed_"))
+        !((f.name.starts_with("twlint_hop_")
+            || f.name.starts_with("twlint_suppressed_")
+            || f.name == "twlint_unread_paths")
             && f.samples.is_empty())
     }) {
         f.write(out)?;

@@ -272,11 +272,32 @@ pub fn report(sources: &SourceMap, rules: &RuleSet, r: &Report) -> Value {
                 "informationUri": REPOSITORY_URL,
                 "rules": descriptors,
             }},
-            "invocations": [{"executionSuccessful": !r.fatal}],
+            "invocations": [invocation(r)],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     })
+}
+
+/// The run's invocation: whether twlint did its whole job, and, for each path it could not
+/// read, a notification on that file (added only then, so complete runs keep their log).
+fn invocation(r: &Report) -> Value {
+    let mut inv = json!({"executionSuccessful": !r.incomplete()});
+    if !r.unread.is_empty() {
+        let notes: Vec<Value> = r
+            .unread
+            .iter()
+            .map(|u| {
+                json!({
+                    "level": "error",
+                    "message": {"text": u.error},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": u.path}}}],
+                })
+            })
+            .collect();
+        inv["toolExecutionNotifications"] = Value::Array(notes);
+    }
+    inv
 }
 
 pub fn write(

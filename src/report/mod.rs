@@ -2,8 +2,8 @@
 //! (`crate::render`), `advise` and the CLI read it. Nothing here judges or formats.
 //!
 //! A [`Report`] holds the nodes and hops it judged, one [`VerdictEntry`] per key and endpoint
-//! (the matrix), the diagnostics at places in the input, and what suppressions hid; [`Fleet`]
-//! is the summary of a run over many hosts.
+//! (the matrix), the diagnostics at places in the input, what suppressions hid, and the paths
+//! it could not read ([`Unread`]); [`Fleet`] is the summary of a run over many hosts.
 
 mod fleet;
 
@@ -90,6 +90,19 @@ pub struct Report {
     pub suppressed: Vec<(Diagnostic, Suppression)>,
     /// The `.twlint.yaml` the run used, set by the caller that read it.
     pub config: Option<String>,
+    /// Paths named for linting that could not be read, in argument order, set by the caller
+    /// that read them: the report covers the others, and the run is incomplete (exit code 2).
+    pub unread: Vec<Unread>,
+}
+
+/// A path named for linting that could not be read: a host of a fleet with an error instead of
+/// verdicts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// The path as it was named.
+    pub path: String,
+    /// Why, as one line that names the path (`cannot read a.txt: Permission denied ...`).
+    pub error: String,
 }
 
 impl Report {
@@ -112,6 +125,12 @@ impl Report {
             .iter()
             .filter(|v| v.suppressed.is_some())
             .count()
+    }
+
+    /// Whether twlint could not do its whole job: an input that could not be judged (an invalid
+    /// topology) or read (a broken path of a fleet). Exit code 2, whatever the findings.
+    pub fn incomplete(&self) -> bool {
+        self.fatal || !self.unread.is_empty()
     }
 
     /// Whether anything reaches the `--fail-on` threshold.
