@@ -382,7 +382,9 @@ fn rules_outside(dir: &Path, t: &Spanned<String>, p: &Path) -> Option<Diagnostic
     };
     match crate::contain::check(dir, Path::new(&t.value)) {
         Err(Outside::Written) => {
-            return Some(outside(format!("leads out of {}", dir.display())))
+            return Some(outside(
+                "leads out of the configuration's folder".to_string(),
+            ))
         }
         Err(Outside::Link(real)) => {
             return Some(outside(format!(
@@ -397,7 +399,9 @@ fn rules_outside(dir: &Path, t: &Spanned<String>, p: &Path) -> Option<Diagnostic
     let linked: Vec<String> = files
         .iter()
         .filter_map(|f| match crate::contain::check_real(dir, f) {
-            Err(Outside::Link(real)) => Some(format!("{} leads to {}", f.display(), real.display())),
+            Err(Outside::Link(real)) => {
+                Some(format!("{} leads to {}", f.display(), real.display()))
+            }
             _ => None,
         })
         .collect();
@@ -531,6 +535,51 @@ mod tests {
             .map(|(r, l)| (r.value.as_str(), *l))
             .collect();
         assert_eq!(levels, [("TW006", Level::Off), ("TW121", Level::Error)]);
+    }
+
+    #[test]
+    fn rules_folders_stay_in_the_configuration_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join("in")).unwrap();
+        std::fs::create_dir_all(dir.path().join("out")).unwrap();
+        std::fs::write(dir.path().join("out/TW901-x.yaml"), "secret: 1\n").unwrap();
+        std::os::unix::fs::symlink("../out", repo.join("up")).unwrap();
+        std::os::unix::fs::symlink("../../out/TW901-x.yaml", repo.join("in/TW901-x.yaml")).unwrap();
+        let out = dir.path().join("out");
+        let text = format!("rules: [in, up, ../out, {}]\n", out.display());
+        let mut sources = SourceMap::new();
+        let (s, d) = load_text(".twlint.yaml", &repo, &text, &mut sources);
+        assert!(s.rules.is_empty());
+        assert_eq!(d.len(), 4, "{d:#?}");
+        assert!(d[0].message.contains("linked outside"), "{}", d[0].message);
+        assert!(d[1..]
+            .iter()
+            .all(|d| d.message.contains("is outside the folder")));
+        // Each at its entry.
+        let at: Vec<usize> = d
+            .iter()
+            .map(|d| d.primary.as_ref().unwrap().span.start)
+            .collect();
+        assert_eq!(at, [8, 12, 16, 24]);
+        // Not contained (`--allow-outside-paths`): all four are used.
+        let (s, d) = load_text_with(".twlint.yaml", &repo, &text, false, &mut sources);
+        assert!(d.is_empty(), "{d:#?}");
+        assert_eq!(s.rules.len(), 4);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_configuration_is_not_quoted() {
+        for text in ["root:x:0:0:root:/root\nbin:x:1:1\n", "root: x\nsecret: y\n"] {
+            let (_, d) = load(text);
+            assert_eq!(d.len(), 1, "{d:#?}");
+            assert!(d[0].primary.is_none(), "located, so quoted: {d:#?}");
+            assert!(d[0].message.contains("is not a twlint configuration"));
+            assert!(!d[0].message.contains("root") && !d[0].message.contains("secret"));
+        }
+        // One misspelt field among known ones is still reported at its place.
+        let (_, d) = load("fail-on: never\nrulez: []\n");
+        assert!(d[0].primary.is_some());
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! with its problems located in the file.
 
 use super::output::{plural, with_hint, ColorChoice, Io};
+use crate::contain::Outside;
 use crate::rules::load::load_catalog;
 use crate::rules::RuleSet;
-use crate::contain::Outside;
 use crate::settings::{self, Level, Settings};
 use crate::source::SourceMap;
 use std::io;

@@ -203,4 +203,27 @@ mod tests {
         ctx.add_variable("hop", m).unwrap();
         assert_eq!(condition(&p, &ctx), Ok(true));
     }
+
+    #[test]
+    fn a_rendered_template_is_cut_with_an_ellipsis() {
+        let src = "[0,1,2,3,4,5,6,7,8,9].map(a, [0,1,2,3,4,5,6,7,8,9].map(b, key))";
+        let p = Program::compiled(src.into(), super::super::program::parse(src).unwrap());
+        let t = Template {
+            parts: vec![
+                TemplatePart::Text("é".repeat(1500)),
+                TemplatePart::Expr(std::sync::Arc::new(p), src.into()),
+            ],
+        };
+        let mut ctx = Context::default();
+        ctx.add_variable("key", "net.ipv4.tcp_fin_timeout").unwrap();
+        let out = render(&t, &ctx).unwrap();
+        assert!(out.len() <= MAX_RENDERED, "{}", out.len());
+        assert!(out.ends_with('…'), "{out}");
+        assert!(out.starts_with("ééé"));
+        // Short messages are left alone.
+        let short = Template {
+            parts: vec![TemplatePart::Text("fine".into())],
+        };
+        assert_eq!(render(&short, &ctx).unwrap(), "fine");
+    }
 }

@@ -259,9 +259,14 @@ fn compile(
 /// The error for a program over one of the bounds of `rules::program` (too long, too deep, too
 /// costly to evaluate), at the expression.
 pub(super) fn too_costly(expr: &Spanned<String>, what: &str, why: &ParseError) -> Diagnostic {
-    err(expr.span, format!("{what} is refused: {why}"), "in this expression").with_help(
-        "twlint bounds every expression so that no rule file can exhaust its stack or time; \
-         split the condition over several rules, or compute the value once in a simpler way",
+    err(
+        expr.span,
+        format!("{what} is refused: {why}"),
+        "in this expression",
+    )
+    .with_help(
+        "twlint bounds every expression so that no rule file can exhaust its stack or run \
+         without end; write it more simply, or split a long condition over several rules",
     )
 }
 
@@ -444,7 +449,9 @@ fn not_a_rule_file(path: &str, why: &str) -> Diagnostic {
         Severity::Error,
         format!("{path} is not a rule file: {why}"),
     )
-    .with_help("a rule file is a YAML mapping with `id`, `name`, `summary`, ...; see rules/README.md")
+    .with_help(
+        "a rule file is a YAML mapping with `id`, `name`, `summary`, ...; see rules/README.md",
+    )
 }
 
 /// Loads one rule file; `None` when it has errors (all of which are pushed).
@@ -1012,6 +1019,20 @@ mod tests {
         assert!(cel.iter().any(|c| !c.evidence.is_empty()));
         let total: usize = rules.rules.iter().map(|r| programs(r).len()).sum();
         assert!(total > 100, "only {total} programs");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_rule_file_is_not_quoted() {
+        for text in ["root:x:0:0:root:/root\nbin:x:1:1\n", "root: x\nsecret: y\n"] {
+            let mut sources = SourceMap::default();
+            let file = sources.add("TW901-x.yaml", text);
+            let mut diags = Vec::new();
+            assert!(load_rule(file, "TW901-x.yaml", text, &mut diags).is_none());
+            assert_eq!(diags.len(), 1, "{diags:#?}");
+            assert!(diags[0].primary.is_none(), "located, so quoted: {diags:#?}");
+            assert!(diags[0].message.contains("is not a rule file"));
+            assert!(!diags[0].message.contains("root") && !diags[0].message.contains("secret"));
+        }
     }
 
     #[test]

@@ -201,3 +201,72 @@ fn entries(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `num + num + ... > 0` with `n` terms: a tree `n + 1` deep (the comparison, then the
+    /// chain's `n - 1` additions, left-deep, then the first term).
+    fn chain(n: usize) -> String {
+        vec!["num"; n].join(" + ") + " > 0"
+    }
+
+    #[test]
+    fn the_depth_limit_counts_operator_chains() {
+        assert!(parse(&chain(MAX_DEPTH - 1)).is_ok());
+        assert!(matches!(parse(&chain(MAX_DEPTH)), Err(ParseError::TooDeep)));
+        let e = parse(&chain(MAX_DEPTH)).unwrap_err().to_string();
+        assert!(e.contains("nested too deep"), "{e}");
+    }
+
+    #[test]
+    fn a_long_source_is_refused_before_parsing() {
+        let e = parse(&chain(4000)).unwrap_err();
+        assert!(matches!(e, ParseError::TooLong(24_001)), "{e:?}");
+        assert!(e.to_string().contains("too long"));
+    }
+
+    #[test]
+    fn the_deepest_sources_under_the_length_cap_parse_without_overflow() {
+        // The tests run on 2 MiB threads, the pool's size: whatever fits in MAX_SOURCE must be
+        // parsed, walked and dropped there without overflowing, whatever its shape.
+        let n = MAX_SOURCE / 2 - 1;
+        for src in [
+            "1".to_string() + &"+1".repeat(n - 1),
+            "(".repeat(n) + "1" + &")".repeat(n),
+            "-".repeat(MAX_SOURCE - 1) + "1",
+            "!".repeat(MAX_SOURCE - 4) + "true",
+            "[".repeat(n) + &"]".repeat(n),
+            "a".to_string() + &".b".repeat(n - 1),
+            "f(".repeat(MAX_SOURCE / 3) + &")".repeat(MAX_SOURCE / 3),
+        ] {
+            assert!(src.len() <= MAX_SOURCE, "{}", src.len());
+            // Refused or not (parentheses only group), it returns.
+            let _ = parse(&src);
+        }
+    }
+
+    #[test]
+    fn comprehensions_nest_at_most_twice() {
+        let ten = "[0,1,2,3,4,5,6,7,8,9]";
+        assert!(parse(&format!("{ten}.map(a, {ten}.map(b, a + b))")).is_ok());
+        // In sequence or in the range, they do not multiply.
+        assert!(parse(&format!("{ten}.map(a, a).map(b, b).map(c, c).size() > 0")).is_ok());
+        let three = format!("{ten}.map(a, {ten}.map(b, {ten}.exists(c, c == a + b)))");
+        assert!(matches!(
+            parse(&three),
+            Err(ParseError::TooManyComprehensions)
+        ));
+    }
+
+    #[test]
+    fn list_literals_are_bounded() {
+        let list = |n: usize| format!("size([{}]) > 0", vec!["1"; n].join(","));
+        assert!(parse(&list(MAX_LIST)).is_ok());
+        assert!(matches!(
+            parse(&list(MAX_LIST + 1)),
+            Err(ParseError::ListTooLong(257))
+        ));
+    }
+}
