@@ -12,11 +12,11 @@ use super::config::{catalog_with, ConfigFlags};
 use super::output::{with_hint, Io};
 use crate::diag::{did_you_mean, Verdict};
 use crate::host::judge::{self as host_judge, HostOptions, HostRun, LiveMode};
-use crate::host::HostSource;
 use crate::judge::{self, Request};
+use crate::report::Report;
+use crate::host::HostSource;
 use crate::kernel::KernelVersion;
 use crate::render;
-use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::settings::{self, Level};
 use crate::source::SourceMap;
@@ -176,8 +176,7 @@ fn judge_host(
         node: args.node.clone(),
         interval: args.interval,
     };
-    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources)
-        .map_err(|e| e.to_string())
+    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources).map_err(|e| e.to_string())
 }
 
 /// What a lint or topology run needs beyond its inputs, from the flags and `.twlint.yaml`.

@@ -6,11 +6,11 @@
 use super::human::paint;
 use super::Style;
 use crate::config::SourceKindOut;
+use crate::report::Report;
 use crate::host::evidence::Evidence;
 use crate::host::judge::HostRun;
 use crate::host::{self, HostSnapshot, Origin};
 use crate::number::format_number;
-use crate::report::Report;
 use crate::source::SourceMap;
 use std::collections::BTreeMap;
 use std::io::{self, Write};

@@ -8,11 +8,11 @@
 //! the host object's types.
 
 use crate::diag::{Diagnostic, Severity, Verdict};
+use crate::report::{Fleet, HopSummary, Mode, NodeSummary, Report, VerdictEntry};
 use crate::host::evidence::Evidence;
 use crate::host::judge::{Drift, HostRun};
 use crate::host::{HostSnapshot, MatchedBy};
 use crate::number::format_number;
-use crate::report::{Fleet, HopSummary, Mode, NodeSummary, Report, VerdictEntry};
 use crate::source::{Location, SourceMap, Span};
 use crate::suppress::Suppression;
 use serde::{Serialize, Serializer};
