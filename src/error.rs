@@ -34,6 +34,8 @@ pub enum Error {
     },
     #[error("{path} holds no `*.conf` file: there is nothing to lint in this folder")]
     EmptyFolder { path: PathBuf },
+    #[error("{path} holds no rule file (`*.yaml` or `*.yml`): name a folder of rule files")]
+    NoRuleFile { path: PathBuf },
     #[error("{path} leads to {target}, outside the topology's folder; twlint does not read it (pass --allow-outside-paths if you trust this topology)")]
     Outside { path: PathBuf, target: PathBuf },
     #[error("{0}")]

@@ -9,6 +9,14 @@
 //! any of them is not used: the CLI exits 2, because a half-read configuration would silently
 //! change what fails a build.
 //!
+//! Containment: a configuration found from the working directory comes with the checkout (in
+//! CI, from the pull request), so its `rules` folders must stay inside the file's folder, as a
+//! topology's files must stay inside the topology's (`contain`, one rule for both): an absolute
+//! path elsewhere, a `..` that climbs out, a folder that is a link out, or a rule file in the
+//! folder that is a link out is an error at the `rules` entry. `--allow-outside-paths` lifts it.
+//! A file that is not a configuration at all (a scalar, or a mapping none of whose keys is a
+//! field) is said to be so without quoting it: its keys are someone else's content.
+//!
 //! What a severity override means: `off` removes the rule (a value rule no longer judges, so the
 //! key gets the next rule's verdict or `safe`; a built-in check's diagnostics are dropped).
 //! `error`, `warning` or `info` set the severity of the rule's diagnostics and the weight of its
@@ -17,6 +25,7 @@
 //! shown unchanged, with the level beside it. A topology with errors stays unusable whatever the
 //! overrides say.
 
+use crate::contain::Outside;
 use crate::diag::{did_you_mean, Diagnostic, Severity};
 use crate::kernel::KernelVersion;
 use crate::report::Report;
@@ -100,28 +109,66 @@ pub fn find(start: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A file that is not a configuration at all, said without quoting any of it.
+fn not_a_configuration(path: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        CODE,
+        Severity::Error,
+        format!("{path} is not a twlint configuration: {why}"),
+    )
+    .with_help(format!(
+        "{FILE_NAME} is a YAML mapping; see `twlint schema config`"
+    ))
+}
+
 fn problem(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
     Diagnostic::new(CODE, Severity::Error, message).at(span, label)
 }
 
-/// Reads a configuration file. I/O failures are errors; everything else is a diagnostic.
+/// The folder that holds the configuration file `path` (`.` for a bare file name).
+pub fn folder(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Reads a configuration file. I/O failures are errors; everything else is a diagnostic. With
+/// `contain`, its `rules` folders and their rule files must stay inside the file's folder (see
+/// the module doc); `--allow-outside-paths` turns it off.
 pub fn load(
     path: &Path,
+    contain: bool,
     sources: &mut SourceMap,
 ) -> crate::error::Result<(Settings, Vec<Diagnostic>)> {
     let text = crate::read::read_text(path, 1 << 20)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    Ok(load_text(&path.display().to_string(), dir, &text, sources))
+    let dir = folder(path);
+    Ok(load_text_with(
+        &path.display().to_string(),
+        dir,
+        &text,
+        contain,
+        sources,
+    ))
 }
 
-/// Reads configuration text as if from `path`; `rules` folders are relative to `dir`.
+/// Reads configuration text as if from `path`; `rules` folders are relative to `dir` and must
+/// stay inside it.
 pub fn load_text(
     path: &str,
     dir: &Path,
     text: &str,
+    sources: &mut SourceMap,
+) -> (Settings, Vec<Diagnostic>) {
+    load_text_with(path, dir, text, true, sources)
+}
+
+/// [`load_text`], with containment of the `rules` folders as `contain` says.
+pub fn load_text_with(
+    path: &str,
+    dir: &Path,
+    text: &str,
+    contain: bool,
     sources: &mut SourceMap,
 ) -> (Settings, Vec<Diagnostic>) {
     let file = sources.add(path, text);
@@ -139,10 +186,12 @@ pub fn load_text(
     };
     diags.extend(doc.diagnostics);
     if !matches!(doc.root, YamlNode::Mapping { .. } | YamlNode::Null(_)) {
-        diags.push(
-            doc.root
-                .wrong_type("a mapping (`fail-on`, `kernel`, `rules`, `severity`)"),
-        );
+        // Not located: the place would quote the file, which is not a configuration at all
+        // (a link to some other file of the machine, say).
+        diags.push(not_a_configuration(
+            path,
+            "it is not a mapping of `fail-on`, `kernel`, `rules`, `severity`",
+        ));
         return (settings, recode(diags));
     }
     let (raw, unknown) = yaml::de::read::<ConfigFile>(&doc.root);
@@ -150,7 +199,24 @@ pub fn load_text(
         // Unreachable: a mapping or a null always reads as the raw type.
         return (settings, recode(diags));
     };
-    validate(raw, &unknown, dir, &mut settings, &mut diags);
+    let known = [
+        raw.fail_on.is_some(),
+        raw.kernel.is_some(),
+        raw.rules.is_some(),
+        raw.severity.is_some(),
+    ];
+    if !unknown.is_empty() && !known.contains(&true) {
+        // Every key unknown: a file that is something else, whose keys are its content.
+        diags.push(not_a_configuration(
+            path,
+            &format!(
+                "none of its {} keys is a field of {FILE_NAME}",
+                unknown.len()
+            ),
+        ));
+        return (settings, recode(diags));
+    }
+    validate(raw, &unknown, dir, contain, &mut settings, &mut diags);
     diags.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
     (settings, recode(diags))
 }
@@ -180,6 +246,7 @@ fn validate(
     raw: &ConfigFile,
     unknown: &[UnknownField],
     dir: &Path,
+    contain: bool,
     settings: &mut Settings,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -240,6 +307,12 @@ fn validate(
         {
             if let Some(t) = item.scalar("a folder path", diags) {
                 let p = dir.join(&t.value);
+                if contain {
+                    if let Some(d) = rules_outside(dir, &t, &p) {
+                        diags.push(d);
+                        continue;
+                    }
+                }
                 if p.is_dir() {
                     settings.rules.push(p);
                 } else {
@@ -287,6 +360,72 @@ fn validate(
             }
         }
     }
+}
+
+/// The problem with a `rules` entry (`t`, the folder `p` in the configuration's folder `dir`)
+/// that leads outside `dir`: as written, through a link, or through a rule file in it that is a
+/// link. A configuration found from the working directory comes with the checkout (in CI, from
+/// the pull request), so like a topology's files its rules must not make twlint read, and quote
+/// in its errors, a file of the machine. The rule is `contain`'s, as for topologies.
+fn rules_outside(dir: &Path, t: &Spanned<String>, p: &Path) -> Option<Diagnostic> {
+    let outside = |label: String| {
+        problem(
+            t.span,
+            format!("rule folder `{}` is outside the folder of {FILE_NAME}", t.value),
+            label,
+        )
+        .with_help(
+            "keep the rules in the checkout, or name a folder you trust with --rules DIR \
+             (or pass --allow-outside-paths with a topology you trust)",
+        )
+        .with_note("twlint does not read it: a configuration from a pull request must not make CI read files of the machine it runs on")
+    };
+    match crate::contain::check(dir, Path::new(&t.value)) {
+        Err(Outside::Written) => {
+            return Some(outside(
+                "leads out of the configuration's folder".to_string(),
+            ))
+        }
+        Err(Outside::Link(real)) => {
+            return Some(outside(format!(
+                "a symlink leads to {}, out of the folder",
+                real.display()
+            )))
+        }
+        Ok(()) => {}
+    }
+    // A folder that cannot be listed is reported when the catalog reads it.
+    let files = crate::rules::load::rule_files(p).unwrap_or_default();
+    let linked: Vec<String> = files
+        .iter()
+        .filter_map(|f| match crate::contain::check_real(dir, f) {
+            Err(Outside::Link(real)) => {
+                Some(format!("{} leads to {}", f.display(), real.display()))
+            }
+            _ => None,
+        })
+        .collect();
+    if linked.is_empty() {
+        return None;
+    }
+    let mut d = problem(
+        t.span,
+        format!(
+            "rule folder `{}` holds {} rule file{} linked outside the folder of {FILE_NAME}",
+            t.value,
+            linked.len(),
+            if linked.len() == 1 { "" } else { "s" }
+        ),
+        "in this folder",
+    )
+    .with_help(
+        "copy the rule files into the checkout, or name a folder you trust with --rules DIR \
+         (or pass --allow-outside-paths with a topology you trust)",
+    );
+    for l in linked {
+        d = d.with_note(format!("{l}; twlint does not read it"));
+    }
+    Some(d)
 }
 
 /// The YAML accessors report under topology codes; here every problem is a `config-file` error.
@@ -396,6 +535,51 @@ mod tests {
             .map(|(r, l)| (r.value.as_str(), *l))
             .collect();
         assert_eq!(levels, [("TW006", Level::Off), ("TW121", Level::Error)]);
+    }
+
+    #[test]
+    fn rules_folders_stay_in_the_configuration_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join("in")).unwrap();
+        std::fs::create_dir_all(dir.path().join("out")).unwrap();
+        std::fs::write(dir.path().join("out/TW901-x.yaml"), "secret: 1\n").unwrap();
+        std::os::unix::fs::symlink("../out", repo.join("up")).unwrap();
+        std::os::unix::fs::symlink("../../out/TW901-x.yaml", repo.join("in/TW901-x.yaml")).unwrap();
+        let out = dir.path().join("out");
+        let text = format!("rules: [in, up, ../out, {}]\n", out.display());
+        let mut sources = SourceMap::new();
+        let (s, d) = load_text(".twlint.yaml", &repo, &text, &mut sources);
+        assert!(s.rules.is_empty());
+        assert_eq!(d.len(), 4, "{d:#?}");
+        assert!(d[0].message.contains("linked outside"), "{}", d[0].message);
+        assert!(d[1..]
+            .iter()
+            .all(|d| d.message.contains("is outside the folder")));
+        // Each at its entry.
+        let at: Vec<usize> = d
+            .iter()
+            .map(|d| d.primary.as_ref().unwrap().span.start)
+            .collect();
+        assert_eq!(at, [8, 12, 16, 24]);
+        // Not contained (`--allow-outside-paths`): all four are used.
+        let (s, d) = load_text_with(".twlint.yaml", &repo, &text, false, &mut sources);
+        assert!(d.is_empty(), "{d:#?}");
+        assert_eq!(s.rules.len(), 4);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_configuration_is_not_quoted() {
+        for text in ["root:x:0:0:root:/root\nbin:x:1:1\n", "root: x\nsecret: y\n"] {
+            let (_, d) = load(text);
+            assert_eq!(d.len(), 1, "{d:#?}");
+            assert!(d[0].primary.is_none(), "located, so quoted: {d:#?}");
+            assert!(d[0].message.contains("is not a twlint configuration"));
+            assert!(!d[0].message.contains("root") && !d[0].message.contains("secret"));
+        }
+        // One misspelt field among known ones is still reported at its place.
+        let (_, d) = load("fail-on: never\nrulez: []\n");
+        assert!(d[0].primary.is_some());
     }
 
     #[test]

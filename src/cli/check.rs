@@ -9,7 +9,7 @@
 //! `.twlint.yaml` and the flags make the judge's options.
 
 use super::args::{Args, FailOn, Format};
-use super::config::{catalog, ConfigFlags};
+use super::config::{catalog_with, ConfigFlags};
 use super::output::{with_hint, Io};
 use crate::diag::{did_you_mean, Verdict};
 use crate::host::judge::{self as host_judge, HostOptions, HostRun, LiveMode};
@@ -224,7 +224,14 @@ fn prepare(
         config: args.config.clone(),
         no_config: args.no_config,
     };
-    let catalog = catalog(io, &flags, &args.rules, args.color, sources)?;
+    let catalog = catalog_with(
+        io,
+        &flags,
+        &args.rules,
+        args.allow_outside_paths,
+        args.color,
+        sources,
+    )?;
     let (rules, levels, project) = (catalog.rules, catalog.levels, catalog.project);
     // Copying the catalog (and dropping the original) was a twentieth of judging one dump; most
     // runs turn no rule off and can keep it as loaded.

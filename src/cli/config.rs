@@ -5,6 +5,7 @@
 //! with its problems located in the file.
 
 use super::output::{plural, with_hint, ColorChoice, Io};
+use crate::contain::Outside;
 use crate::rules::load::load_catalog;
 use crate::rules::RuleSet;
 use crate::settings::{self, Level, Settings};
@@ -55,7 +56,27 @@ pub fn catalog(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    let project = project_settings(io, flags.config.as_deref(), flags.no_config, color, sources)?;
+    catalog_with(io, flags, extra, false, color, sources)
+}
+
+/// [`catalog`]; with `allow_outside` (`--allow-outside-paths`) the configuration and its rule
+/// folders may lead outside the configuration's folder.
+pub fn catalog_with(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    allow_outside: bool,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Catalog, io::Result<u8>> {
+    let project = project_settings(
+        io,
+        flags.config.as_deref(),
+        flags.no_config,
+        allow_outside,
+        color,
+        sources,
+    )?;
     let mut rule_dirs = project
         .as_ref()
         .map(|p| p.rules.clone())
@@ -126,6 +147,7 @@ fn project_settings(
     io: &mut Io,
     config: Option<&Path>,
     no_config: bool,
+    allow_outside: bool,
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Option<Settings>, io::Result<u8>> {
@@ -143,7 +165,21 @@ fn project_settings(
             }
         }
     };
-    let (s, diags) = match settings::load(&path, sources) {
+    // A file found from the working directory comes with the checkout: a link from it to a
+    // file elsewhere would make twlint read (and quote, in its errors) a file of the machine.
+    // One named with --config was chosen by whoever runs twlint.
+    if config.is_none() && !allow_outside {
+        if let Err(Outside::Link(target)) =
+            crate::contain::check_real(settings::folder(&path), &path)
+        {
+            return Err(io.fail(format!(
+                "{} leads to {}, outside its folder; twlint does not read it (name a configuration you trust with --config, or run with --no-config)",
+                path.display(),
+                target.display()
+            )));
+        }
+    }
+    let (s, diags) = match settings::load(&path, !allow_outside, sources) {
         Ok(r) => r,
         Err(e) => {
             return Err(io.fail(format!(

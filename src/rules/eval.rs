@@ -116,32 +116,75 @@ pub fn condition(program: &Program, ctx: &Context) -> Result<bool, String> {
     }
 }
 
+/// The longest rendered message, help or note, in bytes; what is longer is cut, with an
+/// ellipsis. A rule's message is a sentence or two: a template that renders more is broken or
+/// hostile, and the output of every format repeats it per diagnostic.
+pub const MAX_RENDERED: usize = 4096;
+
 /// Formats a CEL value for a message: integers plainly, floats rounded to what a reader needs.
 pub fn display(v: &Value) -> String {
+    let mut out = String::new();
+    display_into(v, &mut out, usize::MAX);
+    out
+}
+
+/// Appends [`display`] of `v` to `out`, stopping once `out` is longer than `limit` bytes, so a
+/// large list is never formatted whole only to be cut.
+fn display_into(v: &Value, out: &mut String, limit: usize) {
     match v {
-        Value::Int(i) => i.to_string(),
-        Value::UInt(u) => u.to_string(),
-        Value::Float(f) => format_number(*f),
-        Value::String(s) => s.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Null => "null".into(),
-        Value::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
-        other => format!("{other:?}"),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::UInt(u) => out.push_str(&u.to_string()),
+        Value::Float(f) => out.push_str(&format_number(*f)),
+        Value::String(s) => out.push_str(s),
+        Value::Bool(b) => out.push_str(&b.to_string()),
+        Value::Null => out.push_str("null"),
+        Value::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if out.len() > limit {
+                    return;
+                }
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                display_into(item, out, limit);
+            }
+        }
+        other => out.push_str(&format!("{other:?}")),
     }
 }
 
-/// Renders a template; a hole that fails to evaluate is an error in the rule.
+/// Cuts `s` to at most [`MAX_RENDERED`] bytes (on a character boundary), ending in `…` when
+/// anything was cut.
+fn cut(s: &mut String) {
+    if s.len() <= MAX_RENDERED {
+        return;
+    }
+    let ellipsis = "…";
+    let mut end = MAX_RENDERED - ellipsis.len();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push_str(ellipsis);
+}
+
+/// Renders a template, cut at [`MAX_RENDERED`] bytes; a hole that fails to evaluate is an
+/// error in the rule. Holes after the cut are not evaluated.
 pub fn render(t: &Template, ctx: &Context) -> Result<String, String> {
     let mut out = String::new();
     for part in &t.parts {
+        if out.len() > MAX_RENDERED {
+            break;
+        }
         match part {
             TemplatePart::Text(s) => out.push_str(s),
             TemplatePart::Expr(p, src) => match p.execute(ctx)? {
-                Ok(v) => out.push_str(&display(&v)),
+                Ok(v) => display_into(&v, &mut out, MAX_RENDERED),
                 Err(e) => return Err(format!("`{{{{ {src} }}}}`: {e}")),
             },
         }
     }
+    cut(&mut out);
     Ok(out)
 }
 
@@ -159,5 +202,28 @@ mod tests {
         m.insert("rate".to_string(), 470.5f64);
         ctx.add_variable("hop", m).unwrap();
         assert_eq!(condition(&p, &ctx), Ok(true));
+    }
+
+    #[test]
+    fn a_rendered_template_is_cut_with_an_ellipsis() {
+        let src = "[0,1,2,3,4,5,6,7,8,9].map(a, [0,1,2,3,4,5,6,7,8,9].map(b, key))";
+        let p = Program::compiled(src.into(), super::super::program::parse(src).unwrap());
+        let t = Template {
+            parts: vec![
+                TemplatePart::Text("é".repeat(1500)),
+                TemplatePart::Expr(std::sync::Arc::new(p), src.into()),
+            ],
+        };
+        let mut ctx = Context::default();
+        ctx.add_variable("key", "net.ipv4.tcp_fin_timeout").unwrap();
+        let out = render(&t, &ctx).unwrap();
+        assert!(out.len() <= MAX_RENDERED, "{}", out.len());
+        assert!(out.ends_with('…'), "{out}");
+        assert!(out.starts_with("ééé"));
+        // Short messages are left alone.
+        let short = Template {
+            parts: vec![TemplatePart::Text("fine".into())],
+        };
+        assert_eq!(render(&short, &ctx).unwrap(), "fine");
     }
 }

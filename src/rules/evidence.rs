@@ -128,7 +128,7 @@ fn compile(
             bad.is_empty()
                 .then(|| Arc::new(super::program::Program::compiled(expr.value.clone(), p)))
         }
-        Err(errors) => {
+        Err(super::program::ParseError::Syntax(errors)) => {
             for e in errors.errors {
                 diags.push(err(
                     locate(expr, text, e.pos.0, e.pos.1),
@@ -136,6 +136,14 @@ fn compile(
                     "here",
                 ));
             }
+            None
+        }
+        Err(bound) => {
+            diags.push(super::load::too_costly(
+                expr,
+                "an evidence expression",
+                &bound,
+            ));
             None
         }
     }

@@ -8,7 +8,7 @@
 //! used (the CLI exits 2), because a half-loaded catalog would give silently different verdicts.
 
 use super::eval::VARIABLES;
-use super::program::Program;
+use super::program::{ParseError, Program};
 use super::raw::{self, RuleFile};
 use super::{
     CelRule, Check, Docs, Example, LabelSpec, Rule, RuleSet, Scope, Template, TemplatePart,
@@ -56,18 +56,17 @@ pub fn load_catalog(
         .map(|(p, t)| (p.to_string(), t.to_string()))
         .collect();
     for dir in extra_dirs {
-        let entries = std::fs::read_dir(dir).map_err(|source| crate::error::Error::Read {
+        let files = rule_files(dir).map_err(|source| crate::error::Error::Read {
             path: dir.to_path_buf(),
             source,
         })?;
-        let mut files: Vec<_> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            // Not filtered on `is_file`: a FIFO, device or link loop named `*.yaml` is refused
-            // by the reader with a clear error instead of being skipped without a word.
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-            .collect();
-        files.sort();
+        if files.is_empty() {
+            // A folder named to add rules that adds none is a mistake (a wrong path, rules
+            // named `.yml.txt`), not a catalog to run silently without them.
+            return Err(crate::error::Error::NoRuleFile {
+                path: dir.to_path_buf(),
+            });
+        }
         for path in files {
             let text = crate::read::read_text(&path, 1 << 20)?;
             texts.push((path.display().to_string(), text));
@@ -122,6 +121,20 @@ pub fn load_catalog(
     diags.extend(dup);
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     Ok((RuleSet { rules }, diags))
+}
+
+/// The rule files of a rules folder (`*.yaml`, `*.yml`), sorted: what [`load_catalog`] reads
+/// there, and what the configuration's containment check looks at.
+pub fn rule_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        // Not filtered on `is_file`: a FIFO, device or link loop named `*.yaml` is refused by
+        // the reader with a clear error instead of being skipped without a word.
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// A field's scalar text; a value of another shape is a rule-file error.
@@ -225,7 +238,7 @@ fn compile(
             }
             ok.then(|| Arc::new(Program::compiled(expr.value.clone(), p)))
         }
-        Err(errors) => {
+        Err(ParseError::Syntax(errors)) => {
             for e in errors.errors {
                 let span = locate(expr, file_text, e.pos.0, e.pos.1);
                 diags.push(err(
@@ -236,7 +249,25 @@ fn compile(
             }
             None
         }
+        Err(bound) => {
+            diags.push(too_costly(expr, what, &bound));
+            None
+        }
     }
+}
+
+/// The error for a program over one of the bounds of `rules::program` (too long, too deep, too
+/// costly to evaluate), at the expression.
+pub(super) fn too_costly(expr: &Spanned<String>, what: &str, why: &ParseError) -> Diagnostic {
+    err(
+        expr.span,
+        format!("{what} is refused: {why}"),
+        "in this expression",
+    )
+    .with_help(
+        "twlint bounds every expression so that no rule file can exhaust its stack or run \
+         without end; write it more simply, or split a long condition over several rules",
+    )
 }
 
 /// Maps a (line, column) inside an expression to a span in the rule file, by finding that line of
@@ -411,6 +442,18 @@ fn is_kebab(s: &str) -> bool {
         && !s.contains("--")
 }
 
+/// A file that is not a rule file at all, said without quoting any of it.
+fn not_a_rule_file(path: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        RULE_FILE,
+        Severity::Error,
+        format!("{path} is not a rule file: {why}"),
+    )
+    .with_help(
+        "a rule file is a YAML mapping with `id`, `name`, `summary`, ...; see rules/README.md",
+    )
+}
+
 /// Loads one rule file; `None` when it has errors (all of which are pushed).
 pub fn load_rule(
     file: FileId,
@@ -447,16 +490,23 @@ fn load_rule_as(
     };
     recode(doc.diagnostics, diags);
     let root = &doc.root;
-    let mut local = Vec::new();
-    if root
-        .expect_mapping("a rule (a mapping)", &mut local)
-        .is_none()
-    {
-        recode(local, diags);
+    let yaml::YamlNode::Mapping { entries, .. } = root else {
+        // Not located: the place would quote the file, which is not a rule file at all (a
+        // link to some other file of the machine, say).
+        diags.push(not_a_rule_file(path, "it is not a mapping"));
         return None;
-    }
+    };
     let whole = root.span();
     let (raw, unknown) = yaml::de::read::<RuleFile>(root);
+    let stray = unknown.iter().filter(|u| u.within == whole).count();
+    if !entries.is_empty() && stray == entries.len() {
+        // Every key unknown: a file that is something else, whose keys are its content.
+        diags.push(not_a_rule_file(
+            path,
+            &format!("none of its {stray} keys is a field of a rule"),
+        ));
+        return None;
+    }
     // A mapping always reads as the raw type; its fields hold what did not fit.
     let raw = raw.get()?.value;
     let mut unknown = Unknown(unknown);
@@ -969,6 +1019,20 @@ mod tests {
         assert!(cel.iter().any(|c| !c.evidence.is_empty()));
         let total: usize = rules.rules.iter().map(|r| programs(r).len()).sum();
         assert!(total > 100, "only {total} programs");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_rule_file_is_not_quoted() {
+        for text in ["root:x:0:0:root:/root\nbin:x:1:1\n", "root: x\nsecret: y\n"] {
+            let mut sources = SourceMap::default();
+            let file = sources.add("x.yaml", text);
+            let mut diags = Vec::new();
+            assert!(load_rule(file, "x.yaml", text, &mut diags).is_none());
+            assert_eq!(diags.len(), 1, "{diags:#?}");
+            assert!(diags[0].primary.is_none(), "located, so quoted: {diags:#?}");
+            assert!(diags[0].message.contains("is not a rule file"));
+            assert!(!diags[0].message.contains("root") && !diags[0].message.contains("secret"));
+        }
     }
 
     #[test]

@@ -11,8 +11,26 @@
 //!
 //! Neither parser bounds a chain of binary operators: `num + 1 + 1 ...` with 4,000 terms parses
 //! into a tree 4,000 deep, and evaluating a tree a few thousand deep overflows a thread's stack.
-//! A bound on a program's depth belongs after [`parse`], where every program passes.
+//! So [`parse`] bounds every program it gives out, in three steps, each before anything that
+//! could run away:
+//!
+//! 1. Before parsing, a source of at most [`MAX_SOURCE`] bytes. The parser builds the tree
+//!    recursively and dropping it recurses too: measured on a debug build, 20,000 terms parse on
+//!    an 8 MiB stack and 100,000 overflow it, and rules are compiled on the pool's 2 MiB
+//!    threads. A tree cannot be deeper than its source is long, so this cheap bound keeps the
+//!    parser and the walk below within any thread's stack (the longest shipped program is 200
+//!    bytes).
+//! 2. After parsing, a tree at most [`MAX_DEPTH`] deep, operator chains included: evaluation
+//!    recurses once per level, a few KiB of stack each in a debug build. The walk stops
+//!    descending at the limit, so it is bounded itself.
+//! 3. Evaluation cost: comprehensions (`map`, `all`, `exists`, `filter`) multiply the work of
+//!    their bodies, so at most [`MAX_COMPREHENSIONS`] may nest, and a list literal holds at most
+//!    [`MAX_LIST`] elements (a nested `map` over literals once rendered a 204 MB message). Lists
+//!    from the facts are as long as the input, which its readers bound.
+//!
+//! What a template renders is cut separately (`eval::render`).
 
+use cel::common::ast::{EntryExpr, Expr};
 use cel::parser::Expression;
 use cel::{Context, ResolveResult, Value};
 use std::sync::OnceLock;
@@ -59,8 +77,196 @@ impl Program {
     }
 }
 
+/// The longest program source, in bytes (see the module comment: checked before parsing).
+pub const MAX_SOURCE: usize = 2_000;
+
+/// The deepest program tree, the root at depth 1.
+pub const MAX_DEPTH: usize = 64;
+
+/// How many comprehensions may nest, one in the body of another.
+pub const MAX_COMPREHENSIONS: usize = 2;
+
+/// The most elements of one list (or map) literal.
+pub const MAX_LIST: usize = 256;
+
+/// Why a program was refused.
+#[derive(Debug)]
+pub enum ParseError {
+    /// Not valid CEL; each error has the line and column in the source.
+    Syntax(cel::ParseErrors),
+    /// The source is longer than [`MAX_SOURCE`] bytes (it is not parsed).
+    TooLong(usize),
+    /// The tree is deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// More than [`MAX_COMPREHENSIONS`] comprehensions nest.
+    TooManyComprehensions,
+    /// A list or map literal has more than [`MAX_LIST`] elements.
+    ListTooLong(usize),
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::Syntax(e) => write!(f, "{e}"),
+            ParseError::TooLong(n) => write!(
+                f,
+                "the expression is too long: {n} bytes, more than the {MAX_SOURCE} allowed"
+            ),
+            ParseError::TooDeep => write!(
+                f,
+                "the expression is nested too deep: more than {MAX_DEPTH} levels (long operator chains count, one level per operator)"
+            ),
+            ParseError::TooManyComprehensions => write!(
+                f,
+                "more than {MAX_COMPREHENSIONS} comprehensions (`map`, `all`, `exists`, `filter`) nest one in another: too costly to evaluate"
+            ),
+            ParseError::ListTooLong(n) => write!(
+                f,
+                "a list literal of {n} elements, more than the {MAX_LIST} allowed"
+            ),
+        }
+    }
+}
+
 /// Parses a CEL program with the Pratt parser, with the standard macros and the options that
-/// [`cel::Program::compile`] uses.
-pub fn parse(source: &str) -> Result<Expression, cel::ParseErrors> {
-    cel::parser::PrattParser::default().parse(source)
+/// [`cel::Program::compile`] uses, and bounds it (see the module comment).
+pub fn parse(source: &str) -> Result<Expression, ParseError> {
+    if source.len() > MAX_SOURCE {
+        return Err(ParseError::TooLong(source.len()));
+    }
+    let e = cel::parser::PrattParser::default()
+        .parse(source)
+        .map_err(ParseError::Syntax)?;
+    bounded(&e, 1, 0)?;
+    Ok(e)
+}
+
+/// Checks the tree below `e` (at `depth`, inside `comprehensions` nested ones) against the
+/// limits. It returns at the first level over [`MAX_DEPTH`], so it recurses at most that deep.
+fn bounded(e: &Expression, depth: usize, comprehensions: usize) -> Result<(), ParseError> {
+    if depth > MAX_DEPTH {
+        return Err(ParseError::TooDeep);
+    }
+    let next = depth + 1;
+    match &e.expr {
+        Expr::Unspecified | Expr::Ident(_) | Expr::Literal(_) => Ok(()),
+        Expr::Call(c) => {
+            if let Some(t) = &c.target {
+                bounded(t, next, comprehensions)?;
+            }
+            c.args
+                .iter()
+                .try_for_each(|a| bounded(a, next, comprehensions))
+        }
+        Expr::Comprehension(c) => {
+            // The range and the initial value are evaluated once; the condition and the step
+            // once per element, so what nests there multiplies.
+            bounded(&c.iter_range, next, comprehensions)?;
+            bounded(&c.accu_init, next, comprehensions)?;
+            bounded(&c.result, next, comprehensions)?;
+            let inner = comprehensions + 1;
+            if inner > MAX_COMPREHENSIONS {
+                return Err(ParseError::TooManyComprehensions);
+            }
+            bounded(&c.loop_cond, next, inner)?;
+            bounded(&c.loop_step, next, inner)
+        }
+        Expr::List(l) => {
+            if l.elements.len() > MAX_LIST {
+                return Err(ParseError::ListTooLong(l.elements.len()));
+            }
+            l.elements
+                .iter()
+                .try_for_each(|a| bounded(a, next, comprehensions))
+        }
+        Expr::Map(m) => entries(&m.entries, next, comprehensions),
+        Expr::Struct(s) => entries(&s.entries, next, comprehensions),
+        Expr::Select(s) => bounded(&s.operand, next, comprehensions),
+    }
+}
+
+fn entries(
+    entries: &[cel::common::ast::IdedEntryExpr],
+    depth: usize,
+    comprehensions: usize,
+) -> Result<(), ParseError> {
+    if entries.len() > MAX_LIST {
+        return Err(ParseError::ListTooLong(entries.len()));
+    }
+    entries.iter().try_for_each(|e| match &e.expr {
+        EntryExpr::StructField(f) => bounded(&f.value, depth, comprehensions),
+        EntryExpr::MapEntry(m) => {
+            bounded(&m.key, depth, comprehensions)?;
+            bounded(&m.value, depth, comprehensions)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `num + num + ... > 0` with `n` terms: a tree `n + 1` deep (the comparison, then the
+    /// chain's `n - 1` additions, left-deep, then the first term).
+    fn chain(n: usize) -> String {
+        vec!["num"; n].join(" + ") + " > 0"
+    }
+
+    #[test]
+    fn the_depth_limit_counts_operator_chains() {
+        assert!(parse(&chain(MAX_DEPTH - 1)).is_ok());
+        assert!(matches!(parse(&chain(MAX_DEPTH)), Err(ParseError::TooDeep)));
+        let e = parse(&chain(MAX_DEPTH)).unwrap_err().to_string();
+        assert!(e.contains("nested too deep"), "{e}");
+    }
+
+    #[test]
+    fn a_long_source_is_refused_before_parsing() {
+        let e = parse(&chain(4000)).unwrap_err();
+        assert!(matches!(e, ParseError::TooLong(24_001)), "{e:?}");
+        assert!(e.to_string().contains("too long"));
+    }
+
+    #[test]
+    fn the_deepest_sources_under_the_length_cap_parse_without_overflow() {
+        // The tests run on 2 MiB threads, the pool's size: whatever fits in MAX_SOURCE must be
+        // parsed, walked and dropped there without overflowing, whatever its shape.
+        let n = MAX_SOURCE / 2 - 1;
+        for src in [
+            "1".to_string() + &"+1".repeat(n - 1),
+            "(".repeat(n) + "1" + &")".repeat(n),
+            "-".repeat(MAX_SOURCE - 1) + "1",
+            "!".repeat(MAX_SOURCE - 4) + "true",
+            "[".repeat(n) + &"]".repeat(n),
+            "a".to_string() + &".b".repeat(n - 1),
+            "f(".repeat(MAX_SOURCE / 3) + &")".repeat(MAX_SOURCE / 3),
+        ] {
+            assert!(src.len() <= MAX_SOURCE, "{}", src.len());
+            // Refused or not (parentheses only group), it returns.
+            let _ = parse(&src);
+        }
+    }
+
+    #[test]
+    fn comprehensions_nest_at_most_twice() {
+        let ten = "[0,1,2,3,4,5,6,7,8,9]";
+        assert!(parse(&format!("{ten}.map(a, {ten}.map(b, a + b))")).is_ok());
+        // In sequence or in the range, they do not multiply.
+        assert!(parse(&format!("{ten}.map(a, a).map(b, b).map(c, c).size() > 0")).is_ok());
+        let three = format!("{ten}.map(a, {ten}.map(b, {ten}.exists(c, c == a + b)))");
+        assert!(matches!(
+            parse(&three),
+            Err(ParseError::TooManyComprehensions)
+        ));
+    }
+
+    #[test]
+    fn list_literals_are_bounded() {
+        let list = |n: usize| format!("size([{}]) > 0", vec!["1"; n].join(","));
+        assert!(parse(&list(MAX_LIST)).is_ok());
+        assert!(matches!(
+            parse(&list(MAX_LIST + 1)),
+            Err(ParseError::ListTooLong(257))
+        ));
+    }
 }
