@@ -232,6 +232,12 @@ fn fleet_with(dir: &Path, broken: &str, reason: &str) -> serde_json::Value {
             .any(|l| l.contains("not read:") && l.contains(broken) && l.contains(reason)),
         "{out}"
     );
+    // The last line agrees with the exit code: the run is incomplete.
+    assert!(
+        out.trim_end()
+            .ends_with("twlint: 1 path could not be read (listed above); the run is incomplete"),
+        "{out}"
+    );
 
     args.extend(["--format", "json"]);
     let (code, out, err) = run(dir, &args);

@@ -625,6 +625,22 @@ fn write_report(
             warnings,
             if warnings == 1 { "" } else { "s" }
         )?;
+        // The exit code is 2 when a path could not be read; the last line says why.
+        if !r.unread.is_empty() {
+            let n = r.unread.len();
+            writeln!(
+                out,
+                "{}",
+                paint(
+                    style,
+                    "1;31",
+                    &format!(
+                        "twlint: {n} path{} could not be read (listed above); the run is incomplete",
+                        if n == 1 { "" } else { "s" }
+                    )
+                )
+            )?;
+        }
         let hidden = r.suppressed_verdicts();
         if hidden > 0 || !r.suppressed.is_empty() {
             writeln!(
