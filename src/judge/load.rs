@@ -11,23 +11,36 @@ use std::path::{Path, PathBuf};
 /// Reads sysctl files and dumps into the sets to judge without a topology, each named as the
 /// report shows it.
 ///
-/// Every `sysctl -a` dump is a host of its own (its kernel from its `kernel.osrelease`);
-/// everything else is one set read with `sysctl --system` precedence, listed first. Dumps are
-/// read and parsed on all cores ([`crate::pool::par_map`]); the sets keep argument order
-/// whatever the thread that read them.
+/// Every `sysctl -a` dump is a host of its own (its kernel from its `kernel.osrelease`), and
+/// every unit of a file that holds several (the pod templates of a Kubernetes manifest, the
+/// services of a compose file) a node of its own, named by its reader; everything else is one
+/// set read with `sysctl --system` precedence, listed first. Dumps are read and parsed on all
+/// cores ([`crate::pool::par_map`]); the sets keep argument order whatever the thread that read
+/// them.
 pub fn read_sysctl_paths(
     paths: &[PathBuf],
+    sources: &mut SourceMap,
+) -> Result<Vec<(String, SysctlSet)>> {
+    read_sysctl_paths_as(paths, None, sources)
+}
+
+/// [`read_sysctl_paths`], every file read by `forced` (`--input-format`) when given.
+pub fn read_sysctl_paths_as(
+    paths: &[PathBuf],
+    forced: Option<&'static crate::inputs::Reader>,
     sources: &mut SourceMap,
 ) -> Result<Vec<(String, SysctlSet)>> {
     // What each path stands for is independent per path (the input seam's registration table
     // decides); an error stops the run at the first failing path in argument order, as a
     // sequential read would.
-    let named = crate::pool::par_map(paths, |p| crate::inputs::sort_named(p));
+    let named = crate::pool::par_map(paths, |p| crate::inputs::sort_named(p, forced));
     let mut hosts = Vec::new();
+    let mut units = Vec::new();
     let mut set_paths = Vec::new();
     for (p, n) in paths.iter().zip(named) {
         match n? {
             crate::inputs::Named::Host(file) => hosts.push(file),
+            crate::inputs::Named::Units(path, text, reader) => units.push((path, text, reader)),
             crate::inputs::Named::Set => set_paths.push(p.clone()),
         }
     }
@@ -38,7 +51,15 @@ pub fn read_sysctl_paths(
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        sets.push((name, sysctl::load(&set_paths, sources)?));
+        sets.push((name, sysctl::load_as(&set_paths, sources, forced)?));
+    }
+    for (path, text, reader) in units {
+        let file = sources.add(path.clone(), text);
+        let read = crate::inputs::read_units(reader, file, &path, &sources.get(file).text);
+        sets.extend(
+            read.into_iter()
+                .map(|u| (u.name, sysctl::resolve_unit(u.files))),
+        );
     }
     // Registering is sequential (file ids follow argument order) and only moves the files.
     // A host is named by its path, as it was registered.
