@@ -34,7 +34,19 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
         .expect("example runs")
     } else {
         let text = ex.sysctl.as_deref().unwrap_or("");
-        let path = write_sysctl_example(dir.path(), text);
+        // An example in another input format (a manifest, a compose file) is read as that
+        // format, as `--input-format` would.
+        let forced = ex.format.as_deref().map(|f| {
+            twlint::inputs::reader_named(f).unwrap_or_else(|| panic!("example format `{f}`"))
+        });
+        let path = match forced {
+            Some(_) => {
+                let p = dir.path().join("example.yaml");
+                std::fs::write(&p, text).unwrap();
+                p
+            }
+            None => write_sysctl_example(dir.path(), text),
+        };
         let kernel = ex
             .kernel
             .as_deref()
@@ -43,7 +55,7 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
             kernel,
             ..judge::Options::default()
         };
-        judge::read_sysctl_paths(&[path], &mut sources)
+        judge::read_sysctl_paths_as(&[path], forced, &mut sources)
             .and_then(|sets| judge::judge(Request::sets(sets), &opts, rules, &mut sources))
             .expect("example runs")
     };

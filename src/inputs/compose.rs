@@ -46,17 +46,38 @@ pub fn is_compose(text: &str) -> bool {
     })
 }
 
-/// A service's field, directly or through a merge key (`<<: *defaults` or a list of them).
-fn field<'a>(service: &'a YamlNode, key: &str) -> Option<&'a YamlNode> {
+/// A service's field: its own, else through a merge key (`<<: *defaults` or a list of them),
+/// else from the service it `extends` in the same file (`extends: web` or `extends: {service:
+/// web}`; one from another file is not followed). `depth` stops a loop of `extends`.
+fn field<'a>(
+    services: &'a YamlNode,
+    service: &'a YamlNode,
+    key: &str,
+    depth: usize,
+) -> Option<&'a YamlNode> {
     if let Some(v) = service.get(key) {
         return Some(v);
     }
-    match service.get("<<")? {
-        merged @ YamlNode::Mapping { .. } => field(merged, key),
-        YamlNode::Sequence { items, .. } => items.iter().find_map(|m| field(m, key)),
+    let merged = match service.get("<<") {
+        Some(m @ YamlNode::Mapping { .. }) => field(services, m, key, depth),
+        Some(YamlNode::Sequence { items, .. }) => {
+            items.iter().find_map(|m| field(services, m, key, depth))
+        }
         _ => None,
+    };
+    if merged.is_some() || depth == 0 {
+        return merged;
     }
+    let extends = service.get("extends")?;
+    if extends.get("file").is_some() {
+        return None;
+    }
+    let base = scalar(extends).or_else(|| extends.get("service").and_then(scalar))?;
+    field(services, services.get(&base.value)?, key, depth - 1)
 }
+
+/// How many `extends` are followed from one service: compose itself refuses a cycle.
+const MAX_EXTENDS: usize = 8;
 
 /// Reads every service.
 fn read(file: FileId, text: &str) -> Units {
@@ -72,22 +93,30 @@ fn read(file: FileId, text: &str) -> Units {
         }
     };
     units.diagnostics.extend(doc.diagnostics);
-    let Some(YamlNode::Mapping { entries, .. }) = doc.root.get("services") else {
+    let Some(services @ YamlNode::Mapping { entries, .. }) = doc.root.get("services") else {
         return units;
     };
     for (name, service) in entries {
-        units.units.push(service_unit(file, text, &name.value, service));
+        units
+            .units
+            .push(service_unit(file, text, &name.value, services, service));
     }
     units
 }
 
 /// One service: its sysctls as a mapping or a list.
-fn service_unit(file: FileId, text: &str, name: &str, service: &YamlNode) -> Unit {
+fn service_unit(
+    file: FileId,
+    text: &str,
+    name: &str,
+    services: &YamlNode,
+    service: &YamlNode,
+) -> Unit {
     let mut parsed = ParsedFile::empty(file, SourceKind::Compose);
     // (key as written, key span, value, value span)
     let mut found: Vec<(String, Span, String, Span)> = Vec::new();
     let diags = &mut parsed.diagnostics;
-    match field(service, "sysctls") {
+    match field(services, service, "sysctls", MAX_EXTENDS) {
         Some(YamlNode::Mapping { entries, .. }) => {
             for (k, v) in entries {
                 match v {
@@ -137,7 +166,7 @@ fn service_unit(file: FileId, text: &str, name: &str, service: &YamlNode) -> Uni
         )),
     }
     let host = |key: &str| {
-        field(service, key)
+        field(services, service, key, MAX_EXTENDS)
             .filter(|v| scalar(v).is_some_and(|s| s.value == "host"))
             .map(YamlNode::span)
     };
