@@ -157,6 +157,12 @@ fn pod(file: FileId, text: &str, name: String, spec: &YamlNode) -> Unit {
             let Some((key, value)) = entry(item, diags) else {
                 continue;
             };
+            // The key without its quotes (JSON, a quoted YAML name), as the value.
+            let key = crate::source::Spanned::new(
+                key.value.clone(),
+                item.get("name").map_or(key.span, |n| value_span(n, text)),
+            );
+            let key = &key;
             let k = super::conf::normalize_key(&key.value);
             let shared = match container::scope(&k) {
                 Scope::Node | Scope::InitNetOnly => {

@@ -130,7 +130,14 @@ pub(super) fn set_node(
     let claims = KernelClaims::default().with_dump_of(Some(set));
     let kernel = kernel_of(opts, layer, &claims);
     // A pod's sysctls are admitted by the kubelet, on the node's kernel.
-    diags.extend(crate::kubernetes::admit(set, &opts.kubernetes, kernel.0));
+    diags.extend(
+        crate::kubernetes::admit(set, &opts.kubernetes, kernel.0)
+            .into_iter()
+            .map(|mut d| {
+                d.node = Some(name.to_string());
+                d
+            }),
+    );
     let cfg = resolve(name, kernel, Some(set), Vec::new(), layer, diags);
     let facts = facts::node_facts(&cfg, &NodeInfo::default());
     let summary = NodeSummary {
