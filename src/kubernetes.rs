@@ -140,7 +140,11 @@ pub fn admit(set: &SysctlSet, cluster: &Cluster, kernel: KernelVersion) -> Vec<D
     } else {
         "assumed; set `kubernetes.version` in .twlint.yaml"
     };
-    for file in set.files.iter().filter(|f| f.kind == SourceKind::Kubernetes) {
+    for file in set
+        .files
+        .iter()
+        .filter(|f| f.kind == SourceKind::Kubernetes)
+    {
         for a in &file.assignments {
             let key = a.key.value.as_str();
             if cluster.allowed_unsafe.iter().any(|p| allows(p, key)) {
@@ -211,6 +215,9 @@ mod tests {
                 .filter(|s| s.since <= Release::new(1, minor))
                 .count()
         };
-        assert_eq!((at(17), at(18), at(22), at(27), at(29), at(32)), (3, 4, 5, 6, 10, 12));
+        assert_eq!(
+            (at(17), at(18), at(22), at(27), at(29), at(32)),
+            (3, 4, 5, 6, 10, 12)
+        );
     }
 }

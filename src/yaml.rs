@@ -562,7 +562,11 @@ pub fn parse_stream(file: FileId, text: &str) -> Result<Stream, Diagnostic> {
         if let Event::DocumentEnd = event {
             // A document of nothing but comments (`---` at the end of a Helm output) is no
             // document for a reader.
-            if let Some(root) = builder.root.take().filter(|r| !matches!(r, YamlNode::Null(_))) {
+            if let Some(root) = builder
+                .root
+                .take()
+                .filter(|r| !matches!(r, YamlNode::Null(_)))
+            {
                 documents.push(root);
             }
             builder.anchors.clear();

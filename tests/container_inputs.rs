@@ -3,6 +3,7 @@
 //! Kubernetes verdicts follow the cluster's release and allowed unsafe sysctls.
 
 #[path = "common/in_process.rs"]
+#[allow(dead_code)] // `masked` is for tests that write temporary folders
 mod in_process;
 
 use in_process::twlint;
@@ -103,21 +104,40 @@ fn the_safe_set_follows_the_release_and_the_allowed_unsafe_list() {
     let (report, sources) = judged(WORKLOADS, opts(28, &[]));
     let old = findings(&report, &sources);
     assert!(old.iter().any(|g| g.starts_with("TW070 22:19")), "{old:#?}");
-    let d = report.diagnostics.iter().find(|d| d.code == "TW070" && d.key.as_deref() == Some("net.ipv4.tcp_fin_timeout")).unwrap();
-    assert!(d.primary.as_ref().unwrap().message.contains("safe only from Kubernetes 1.29"), "{d:?}");
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "TW070" && d.key.as_deref() == Some("net.ipv4.tcp_fin_timeout"))
+        .unwrap();
+    assert!(
+        d.primary
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("safe only from Kubernetes 1.29"),
+        "{d:?}"
+    );
     // The kubelet's --allowed-unsafe-sysctls admits somaxconn; patterns end in `*`.
     let (report, sources) = judged(WORKLOADS, opts(32, &["net.core.*"]));
-    assert!(!findings(&report, &sources).iter().any(|g| g.starts_with("TW070")));
+    assert!(!findings(&report, &sources)
+        .iter()
+        .any(|g| g.starts_with("TW070")));
     // tcp_rmem is safe from 1.32 only.
     let (report, sources) = judged(LIST, opts(31, &[]));
     let got = findings(&report, &sources);
-    assert!(got.contains(&"TW070 26:55 default/ReplicaSet/front".to_string()), "{got:#?}");
+    assert!(
+        got.contains(&"TW070 26:55 default/ReplicaSet/front".to_string()),
+        "{got:#?}"
+    );
 }
 
 #[test]
 fn a_json_list_is_read_item_by_item_with_places_in_the_json() {
     let (report, sources) = judged(LIST, judge::Options::default());
-    assert_eq!(nodes(&report), ["edge/Pod/probe", "default/ReplicaSet/front"]);
+    assert_eq!(
+        nodes(&report),
+        ["edge/Pod/probe", "default/ReplicaSet/front"]
+    );
     assert_eq!(findings(&report, &sources), ["TW070 12:23 edge/Pod/probe"]);
     let reuse = report
         .verdicts
@@ -130,7 +150,10 @@ fn a_json_list_is_read_item_by_item_with_places_in_the_json() {
 #[test]
 fn compose_services_are_nodes_and_host_network_sysctls_are_refused() {
     let (report, sources) = judged(COMPOSE, judge::Options::default());
-    assert_eq!(nodes(&report), ["web", "worker", "edge", "batch", "batch-2"]);
+    assert_eq!(
+        nodes(&report),
+        ["web", "worker", "edge", "batch", "batch-2"]
+    );
     let got = findings(&report, &sources);
     assert_eq!(
         got,
@@ -150,9 +173,18 @@ fn compose_services_are_nodes_and_host_network_sysctls_are_refused() {
             .find(|v| v.node == node && v.key == key)
             .and_then(|v| v.value.clone())
     };
-    assert_eq!(value("web", "net.ipv4.ip_local_port_range").as_deref(), Some("10000 60000"));
-    assert_eq!(value("worker", "net.ipv4.tcp_tw_reuse").as_deref(), Some("1"));
-    assert_eq!(value("batch-2", "net.ipv4.tcp_fin_timeout").as_deref(), Some("15"));
+    assert_eq!(
+        value("web", "net.ipv4.ip_local_port_range").as_deref(),
+        Some("10000 60000")
+    );
+    assert_eq!(
+        value("worker", "net.ipv4.tcp_tw_reuse").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        value("batch-2", "net.ipv4.tcp_fin_timeout").as_deref(),
+        Some("15")
+    );
     // A container starts from the kernel's defaults, not from the host's files.
     assert_eq!(value("edge", "net.ipv4.tcp_tw_reuse").as_deref(), Some("2"));
 }
@@ -161,7 +193,10 @@ fn compose_services_are_nodes_and_host_network_sysctls_are_refused() {
 fn input_format_forces_a_reader_and_an_unknown_one_is_refused() {
     let out = twlint(&["--input-format", "sysctl", "--format", "gcc", COMPOSE]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("[TW001]"), "read as sysctl.conf when forced: {text}");
+    assert!(
+        text.contains("[TW001]"),
+        "read as sysctl.conf when forced: {text}"
+    );
     let out = twlint(&["--input-format", "helm", COMPOSE]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -182,11 +217,26 @@ fn a_manifest_in_a_folder_is_refused_with_its_path() {
 fn the_kubernetes_release_comes_from_twlint_yaml() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join(".twlint.yaml");
-    std::fs::write(&cfg, "kubernetes:\n  version: \"1.28\"\n  allowed-unsafe-sysctls: [net.core.somaxconn]\n").unwrap();
-    let out = twlint(&["--config", cfg.to_str().unwrap(), "--format", "gcc", WORKLOADS]);
+    std::fs::write(
+        &cfg,
+        "kubernetes:\n  version: \"1.28\"\n  allowed-unsafe-sysctls: [net.core.somaxconn]\n",
+    )
+    .unwrap();
+    let out = twlint(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "gcc",
+        WORKLOADS,
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("24:19") == false, "somaxconn is allowed: {text}");
-    assert!(text.contains("workloads.yaml:22:19: error: `net.ipv4.tcp_fin_timeout` is an unsafe sysctl"), "{text}");
+    assert!(!text.contains("24:19"), "somaxconn is allowed: {text}");
+    assert!(
+        text.contains(
+            "workloads.yaml:22:19: error: `net.ipv4.tcp_fin_timeout` is an unsafe sysctl"
+        ),
+        "{text}"
+    );
     std::fs::write(&cfg, "kubernetes:\n  version: one\n").unwrap();
     let out = twlint(&["--config", cfg.to_str().unwrap(), WORKLOADS]);
     assert_eq!(out.status.code(), Some(2));
@@ -206,7 +256,9 @@ fn the_readme_section_shows_the_checked_example_output() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let example = std::fs::read_to_string("examples/10-kubernetes-compose/README.md").unwrap();
     let block = |text: &str| {
-        let start = text.find("```console\n$ twlint examples/10-kubernetes-compose/").expect("console block");
+        let start = text
+            .find("```console\n$ twlint examples/10-kubernetes-compose/")
+            .expect("console block");
         let end = start + text[start..].find("\n```\n").unwrap();
         text[start..end].to_string()
     };

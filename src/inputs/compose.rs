@@ -128,7 +128,11 @@ fn service_unit(
                     }
                     other => diags.push(malformed(
                         other.span(),
-                        format!("the value of `{}` is {}, not a single value", k.value, other.describe()),
+                        format!(
+                            "the value of `{}` is {}, not a single value",
+                            k.value,
+                            other.describe()
+                        ),
                     )),
                 }
             }
@@ -136,7 +140,10 @@ fn service_unit(
         Some(YamlNode::Sequence { items, .. }) => {
             for item in items {
                 let Some(l) = Located::new(item, text) else {
-                    diags.push(malformed(item.span(), "a `sysctls` item is not a `key=value` string"));
+                    diags.push(malformed(
+                        item.span(),
+                        "a `sysctls` item is not a `key=value` string",
+                    ));
                     continue;
                 };
                 let Some(eq) = l.value.find('=') else {

@@ -70,7 +70,11 @@ fn pod_spec<'a>(kind: Option<&str>, doc: &'a YamlNode) -> Option<&'a YamlNode> {
     let path: &[&str] = match kind {
         Some("Pod") => &["spec"],
         Some(
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "ReplicationController"
             | "Job",
         ) => &["spec", "template", "spec"],
         Some("CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"],
@@ -79,7 +83,11 @@ fn pod_spec<'a>(kind: Option<&str>, doc: &'a YamlNode) -> Option<&'a YamlNode> {
         // template when it has one.
         None => {
             let spec = doc.get("spec")?;
-            return Some(spec.get("template").and_then(|t| t.get("spec")).unwrap_or(spec));
+            return Some(
+                spec.get("template")
+                    .and_then(|t| t.get("spec"))
+                    .unwrap_or(spec),
+            );
         }
         Some(_) => return None,
     };
@@ -147,9 +155,11 @@ fn pod(file: FileId, text: &str, name: String, spec: &YamlNode) -> Unit {
             YamlNode::Sequence { items, .. } => items,
             YamlNode::Null(_) => &[],
             other => {
-                diags.push(malformed(other.span(), "`sysctls` is not a list").with_help(
-                    "write one `- name: KEY` / `  value: \"VALUE\"` item per sysctl",
-                ));
+                diags.push(
+                    malformed(other.span(), "`sysctls` is not a list").with_help(
+                        "write one `- name: KEY` / `  value: \"VALUE\"` item per sysctl",
+                    ),
+                );
                 &[]
             }
         };
@@ -194,7 +204,9 @@ fn pod(file: FileId, text: &str, name: String, spec: &YamlNode) -> Unit {
         for c in items {
             let sc = c.get("securityContext");
             if let Some((k, _)) = sc.and_then(|s| match s {
-                YamlNode::Mapping { entries, .. } => entries.iter().find(|(k, _)| k.value == "sysctls"),
+                YamlNode::Mapping { entries, .. } => {
+                    entries.iter().find(|(k, _)| k.value == "sysctls")
+                }
                 _ => None,
             }) {
                 diags.push(container_sysctls(k.span));
@@ -237,22 +249,28 @@ fn entry<'a>(
     match value.as_scalar() {
         Some((v, ScalarStyle::Plain)) if !is_plain_string(&v.value) => {
             diags.push(
-                malformed(v.span, format!("the value of `{}` is not a string", name.value))
-                    .with_help(format!("quote it: `value: \"{}\"`", v.value))
-                    .with_note(
-                        "the API's `value` is a string: kubectl and the API server refuse a number \
+                malformed(
+                    v.span,
+                    format!("the value of `{}` is not a string", name.value),
+                )
+                .with_help(format!("quote it: `value: \"{}\"`", v.value))
+                .with_note(
+                    "the API's `value` is a string: kubectl and the API server refuse a number \
                          or a boolean here (`cannot unmarshal number into ... of type string`)",
-                    ),
+                ),
             );
             Some((name, value))
         }
         Some(_) => Some((name, value)),
         None => {
-            diags.push(malformed(value.span(), format!(
-                "the value of `{}` is {}, not a string",
-                name.value,
-                value.describe()
-            )));
+            diags.push(malformed(
+                value.span(),
+                format!(
+                    "the value of `{}` is {}, not a string",
+                    name.value,
+                    value.describe()
+                ),
+            ));
             None
         }
     }
@@ -305,12 +323,19 @@ fn commands(
     if shell {
         let script = located
             .iter()
-            .position(|l| l.value.starts_with('-') && !l.value.starts_with("--") && l.value.ends_with('c'))
+            .position(|l| {
+                l.value.starts_with('-') && !l.value.starts_with("--") && l.value.ends_with('c')
+            })
             .and_then(|i| located.get(i + 1));
         if let Some(script) = script {
             for cmd in shell::commands(script.value) {
                 for w in shell::sysctl_writes(&cmd).unwrap_or_default() {
-                    found.push((w.key, script.span(w.key_at), w.value, script.span(w.value_at)));
+                    found.push((
+                        w.key,
+                        script.span(w.key_at),
+                        w.value,
+                        script.span(w.value_at),
+                    ));
                 }
             }
         }
@@ -378,7 +403,11 @@ pub(super) fn not_namespaced(key: &str, span: Span, init: bool) -> Diagnostic {
 
 /// TW072: a namespaced key in a pod or service that shares the node's namespace.
 pub(super) fn shared_namespace(key: &str, key_span: Span, flag: Span, what: &str) -> Diagnostic {
-    let ns = if key.starts_with("net.") { "network" } else { "IPC" };
+    let ns = if key.starts_with("net.") {
+        "network"
+    } else {
+        "IPC"
+    };
     Diagnostic::error(
         Code::TW072,
         format!("`{key}` is refused: this {what} uses the node's {ns} namespace"),
@@ -396,7 +425,9 @@ fn container_sysctls(span: Span) -> Diagnostic {
         "`sysctls` under a container's securityContext is ignored",
     )
     .at(span, "not a field of a container's securityContext")
-    .with_help("move the list to the pod's `spec.securityContext.sysctls`: sysctls apply to the whole pod")
+    .with_help(
+        "move the list to the pod's `spec.securityContext.sysctls`: sysctls apply to the whole pod",
+    )
     .with_note(
         "the API server drops unknown fields (kubectl warns `unknown field`, and refuses the \
          object with --validate=strict): none of these values is ever set",
@@ -428,9 +459,15 @@ mod tests {
         assert!(is_manifest("apiVersion: v1\nkind: Pod\n"));
         assert!(is_manifest("# c\n---\nkind: Pod\napiVersion: v1\n"));
         assert!(is_manifest("{\"kind\": \"Pod\", \"apiVersion\": \"v1\"}"));
-        assert!(is_manifest("{\"spec\": {\"template\": {\"spec\": {\"initContainers\": []}}}}"));
-        assert!(is_manifest("spec:\n  template:\n    spec:\n      containers: []\n"));
-        assert!(!is_manifest("net.ipv4.tcp_tw_reuse = 1\n# apiVersion: v1 kind: Pod\n"));
+        assert!(is_manifest(
+            "{\"spec\": {\"template\": {\"spec\": {\"initContainers\": []}}}}"
+        ));
+        assert!(is_manifest(
+            "spec:\n  template:\n    spec:\n      containers: []\n"
+        ));
+        assert!(!is_manifest(
+            "net.ipv4.tcp_tw_reuse = 1\n# apiVersion: v1 kind: Pod\n"
+        ));
         assert!(!is_manifest("services:\n  web:\n    image: x\n"));
     }
 }

@@ -167,7 +167,9 @@ pub struct Write {
 }
 
 /// Commands that run the command after them, as far as finding `sysctl` goes.
-const PREFIXES: [&str; 9] = ["sudo", "exec", "command", "busybox", "if", "then", "do", "!", "nsenter"];
+const PREFIXES: [&str; 9] = [
+    "sudo", "exec", "command", "busybox", "if", "then", "do", "!", "nsenter",
+];
 
 /// Reads one command's words as procps `sysctl` reads its arguments: `None` when the command is
 /// not `sysctl`, or loads files (`-p`, `--system`) rather than setting values; else every
@@ -261,14 +263,24 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("net.core.somaxconn".into(), "net.core.somaxconn", "4096".into(), "4096"),
+                (
+                    "net.core.somaxconn".into(),
+                    "net.core.somaxconn",
+                    "4096".into(),
+                    "4096"
+                ),
                 (
                     "net.ipv4.ip_local_port_range".into(),
                     "net.ipv4.ip_local_port_range",
                     "1024 65000".into(),
                     "1024 65000"
                 ),
-                ("net.ipv4.tcp_tw_reuse".into(), "net.ipv4.tcp_tw_reuse", "1".into(), "1"),
+                (
+                    "net.ipv4.tcp_tw_reuse".into(),
+                    "net.ipv4.tcp_tw_reuse",
+                    "1".into(),
+                    "1"
+                ),
             ]
         );
     }
