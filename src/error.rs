@@ -38,6 +38,8 @@ pub enum Error {
     NoRuleFile { path: PathBuf },
     #[error("{path} leads to {target}, outside the topology's folder; twlint does not read it (pass --allow-outside-paths if you trust this topology)")]
     Outside { path: PathBuf, target: PathBuf },
+    #[error("{path} is a {format} file: each of its units is judged as a node of its own, so twlint reads it only when it is named on the command line, not inside a folder or a topology's sysctl.files")]
+    Units { path: PathBuf, format: &'static str },
     #[error("{0}")]
     RuleFailed(String),
 }

@@ -30,6 +30,7 @@ pub mod host;
 pub mod inputs;
 pub mod judge;
 pub mod kernel;
+pub mod kubernetes;
 pub mod number;
 pub mod pool;
 pub mod read;

@@ -99,6 +99,8 @@ pub struct Settings {
     pub rules: Vec<PathBuf>,
     /// Rule id or name as written, and its level.
     pub severity: Vec<(Spanned<String>, Level)>,
+    /// The cluster Kubernetes manifests are judged for (`kubernetes`).
+    pub kubernetes: crate::kubernetes::Cluster,
 }
 
 /// The nearest `.twlint.yaml` in `start` or one of its parents, up to the filesystem root.
@@ -239,6 +241,19 @@ pub struct ConfigFile {
     /// Per rule id or name: off, error, warning or info.
     #[schemars(with = "Option<std::collections::BTreeMap<String, Level>>")]
     severity: Option<Field<Entries<String>>>,
+    /// The cluster that runs the Kubernetes manifests twlint reads.
+    kubernetes: Option<Field<KubernetesRaw>>,
+}
+
+// `kubernetes` as written. (A comment: the doc comment of the field describes it.)
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "KubernetesCluster")]
+struct KubernetesRaw {
+    /// The kubelets' Kubernetes release, e.g. "1.29" (default 1.32): which sysctls are safe.
+    version: Option<Field<String>>,
+    /// The kubelets' `--allowed-unsafe-sysctls`: names, or prefixes ending in `*`.
+    allowed_unsafe_sysctls: Option<Field<Vec<Field<String>>>>,
 }
 
 /// Second phase: what the values of a [`ConfigFile`] mean, every problem pushed in file order.
@@ -327,6 +342,11 @@ fn validate(
                 }
             }
         }
+    }
+    if let Some(k) = raw.kubernetes.as_ref().and_then(|k| {
+        k.mapping("a mapping (`version`, `allowed-unsafe-sysctls`)", diags)
+    }) {
+        kubernetes(k.value, &mut settings.kubernetes, diags);
     }
     if let Some(v) = &raw.severity {
         let map = v.mapping(
@@ -426,6 +446,47 @@ fn rules_outside(dir: &Path, t: &Spanned<String>, p: &Path) -> Option<Diagnostic
         d = d.with_note(format!("{l}; twlint does not read it"));
     }
     Some(d)
+}
+
+/// What `kubernetes` says: the release (checked) and the allowed unsafe sysctls.
+fn kubernetes(
+    raw: &KubernetesRaw,
+    cluster: &mut crate::kubernetes::Cluster,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some(t) = raw
+        .version
+        .as_ref()
+        .and_then(|v| v.scalar("a Kubernetes release such as \"1.29\"", diags))
+    {
+        match crate::kubernetes::Release::parse(&t.value) {
+            Some(r) => {
+                cluster.release = r;
+                cluster.configured = true;
+            }
+            None => diags.push(
+                problem(
+                    t.span,
+                    format!("`{}` is not a Kubernetes release", t.value),
+                    "not a release",
+                )
+                .with_help("write the release as `kubectl version` prints it, quoted: \"1.29\""),
+            ),
+        }
+    }
+    if let Some(list) = raw
+        .allowed_unsafe_sysctls
+        .as_ref()
+        .and_then(|v| v.list("a list of sysctl names or patterns", diags))
+    {
+        for item in list.value {
+            if let Some(t) = item.scalar("a sysctl name or a prefix ending in `*`", diags) {
+                cluster
+                    .allowed_unsafe
+                    .push(crate::inputs::normalize_key(&t.value));
+            }
+        }
+    }
 }
 
 /// The YAML accessors report under topology codes; here every problem is a `config-file` error.

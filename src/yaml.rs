@@ -530,6 +530,58 @@ pub fn parse_recorded(file: FileId, text: &str, events: &[u8]) -> Result<Documen
     build(file, text, replay::Replay::new(events))
 }
 
+/// Every document of a YAML stream, in order (a `kubectl get -o yaml` list, a `helm template`
+/// output): the roots of the non-empty documents, and the non-fatal diagnostics of all of them.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    pub documents: Vec<YamlNode>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses every document of `text`, where [`parse`] reads the first and warns about the rest
+/// (TW069): formats such as Kubernetes manifests hold several on purpose. Anchors are per
+/// document, as YAML defines them; the limits ([`MAX_DEPTH`], [`MAX_NODES`]) hold per document.
+#[allow(clippy::result_large_err)]
+pub fn parse_stream(file: FileId, text: &str) -> Result<Stream, Diagnostic> {
+    let mut builder = Builder {
+        file,
+        offsets: Offsets::new(text),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        diagnostics: Vec::new(),
+        root: None,
+    };
+    let mut documents = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let (event, raw_span) = match event {
+            Ok(ok) => ok,
+            Err(err) => return Err(syntax_error(file, &mut builder.offsets, &err)),
+        };
+        let span = builder.offsets.span(file, raw_span);
+        if let Event::DocumentEnd = event {
+            // A document of nothing but comments (`---` at the end of a Helm output) is no
+            // document for a reader.
+            if let Some(root) = builder
+                .root
+                .take()
+                .filter(|r| !matches!(r, YamlNode::Null(_)))
+            {
+                documents.push(root);
+            }
+            builder.anchors.clear();
+            builder.nodes = 0;
+            continue;
+        }
+        builder.event(event, span)?;
+    }
+    documents.extend(builder.root.take());
+    Ok(Stream {
+        documents,
+        diagnostics: builder.diagnostics,
+    })
+}
+
 #[allow(clippy::result_large_err)]
 fn build<'e>(
     file: FileId,

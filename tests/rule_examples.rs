@@ -34,7 +34,19 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
         .expect("example runs")
     } else {
         let text = ex.sysctl.as_deref().unwrap_or("");
-        let path = write_sysctl_example(dir.path(), text);
+        // An example in another input format (a manifest, a compose file) is read as that
+        // format, as `--input-format` would.
+        let forced = ex.format.as_deref().map(|f| {
+            twlint::inputs::reader_named(f).unwrap_or_else(|| panic!("example format `{f}`"))
+        });
+        let path = match forced {
+            Some(_) => {
+                let p = dir.path().join("example.yaml");
+                std::fs::write(&p, text).unwrap();
+                p
+            }
+            None => write_sysctl_example(dir.path(), text),
+        };
         let kernel = ex
             .kernel
             .as_deref()
@@ -43,8 +55,8 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
             kernel,
             ..judge::Options::default()
         };
-        judge::read_sysctl_paths(&[path], &mut sources)
-            .and_then(|sets| judge::judge(Request::sets(sets), &opts, rules, &mut sources))
+        judge::read_sysctl_paths_partial(&[path], forced, &mut sources)
+            .and_then(|read| judge::judge(Request::sets(read.sets), &opts, rules, &mut sources))
             .expect("example runs")
     };
     let on_node = |n: Option<&str>| ex.node.is_none() || n == ex.node.as_deref();

@@ -88,6 +88,7 @@ fn advise_with(
         inline_ignores: !args.no_inline_ignores,
         // A topology to advise on is as untrusted as one to lint: its files stay in its folder.
         allow_outside_paths: false,
+        kubernetes: Default::default(),
     };
     let judged = judge::load_topology(&args.topology, &opts, &mut sources)
         .and_then(|loaded| judge::judge(Request::topology(loaded), &opts, rules, &mut sources));

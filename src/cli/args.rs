@@ -91,6 +91,11 @@ pub struct Args {
     #[arg(long, help_heading = "Input", requires = "topology")]
     pub allow_outside_paths: bool,
 
+    /// Read the PATHs as this format instead of deciding by content: sysctl, dump, kubernetes,
+    /// compose
+    #[arg(long, value_name = "FORMAT", help_heading = "Input", conflicts_with = "topology")]
+    pub input_format: Option<String>,
+
     /// Kernel release to judge for (overrides the topology and dumps), e.g. 4.9 or 6.8
     #[arg(long, value_name = "RELEASE", help_heading = "Input")]
     pub kernel: Option<String>,

@@ -50,6 +50,19 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     if args.topology.is_some() && !args.paths.is_empty() {
         return io.fail("give either PATHs or --topology, not both: a topology names its nodes' sysctl files itself");
     }
+    let forced = match args.input_format.as_deref() {
+        None => None,
+        Some(f) => match crate::inputs::reader_named(f) {
+            Some(r) => Some(r),
+            None => {
+                let names: Vec<&str> = crate::inputs::format_names().collect();
+                return io.fail(format!(
+                    "invalid --input-format `{f}`: twlint reads {}",
+                    names.join(", ")
+                ));
+            }
+        },
+    };
     let mut sources = SourceMap::new();
     let run = match prepare(io, &args, kernel, &mut sources) {
         Ok(r) => r,
@@ -75,7 +88,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                 &mut sources,
             )
         }),
-        None => judge::read_sysctl_paths_partial(&args.paths, &mut sources).and_then(|read| {
+        None => judge::read_sysctl_paths_partial(&args.paths, forced, &mut sources).and_then(|read| {
             // Every broken path is named now, with what to do about it; the report then lists
             // them among the hosts and the run ends with exit code 2.
             for u in &read.unread {
@@ -252,6 +265,10 @@ fn prepare(
             default_kernel: project.as_ref().and_then(|p| p.kernel),
             inline_ignores: !args.no_inline_ignores,
             allow_outside_paths: args.allow_outside_paths,
+            kubernetes: project
+                .as_ref()
+                .map(|p| p.kubernetes.clone())
+                .unwrap_or_default(),
         },
         fail_on,
         levels,

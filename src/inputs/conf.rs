@@ -22,10 +22,12 @@ impl SourceKind {
 /// The registration of this reader: procps applies any text with this grammar, so it
 /// recognises every text and is registered last.
 pub(super) static READER: Reader = Reader {
+    name: "sysctl",
     kind: SourceKind::File,
     recognises: |_| true,
     read: |file, text| parse(file, text, SourceKind::File),
     host: None,
+    units: None,
 };
 
 const BOM: &str = "\u{feff}";

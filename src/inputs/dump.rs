@@ -19,10 +19,12 @@ impl SourceKind {
 /// The registration of this reader. Within a set (a folder, a topology's files) a dump is read
 /// whole, as the other files; named alone it is a host, read from the lines twlint judges.
 pub(super) static READER: Reader = Reader {
+    name: "dump",
     kind: SourceKind::Dump,
     recognises: is_dump,
     read: |file, text| conf::parse(file, text, SourceKind::Dump),
     host: Some(host),
+    units: None,
 };
 
 /// Whether twlint reads a key of a dump.

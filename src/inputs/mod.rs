@@ -9,12 +9,22 @@
 //! text reads it. [`system`] reads what paths stand for (files, `sysctl.d` folders, root trees)
 //! with `sysctl --system` precedence and hands every file to that table.
 //!
+//! A file may hold several units, each judged as a node of its own: the pod templates of a
+//! Kubernetes manifest, the services of a compose file. Such a reader has [`Reader::units`],
+//! which reads a text into named [`Unit`]s; named on the command line, each unit is a node, as
+//! each `sysctl -a` dump is a host of its own. The sysctl readers have none, and their records
+//! are unchanged.
+//!
 //! Nothing here decides which assignment wins or judges a value: that is the layer above
 //! (`crate::sysctl` resolves effective values, then facts, rules and the report). Adding a
 //! format is one reader file with its [`Reader`] and [`SourceKind`], and one row in [`READERS`].
 
+mod compose;
 mod conf;
+pub mod container;
 mod dump;
+mod kubernetes;
+pub mod shell;
 pub mod system;
 
 pub use conf::{has_glob, normalize_key};
@@ -109,6 +119,8 @@ pub struct ParsedFile {
 
 /// One input format: how to recognise a text in it, and how to read it.
 pub struct Reader {
+    /// The format's name, as `--input-format` takes it.
+    pub name: &'static str,
     /// What the format's values are (see [`SourceKind`]).
     pub kind: SourceKind,
     /// Whether a text is in this format.
@@ -121,11 +133,102 @@ pub struct Reader {
     /// fleet of them is read on all cores in little memory. `None` when it does not recognise
     /// the text. Files of a format without it join the other named files in one set.
     pub host: Option<fn(&Path, &str) -> Option<HostFile>>,
+    /// For a format whose file holds several units judged apart (pod templates, services):
+    /// reads a registered text into them. `read` then reads the whole file as one set, for a
+    /// caller that asks for one. `None` for a format whose file is one set.
+    pub units: Option<fn(FileId, &str) -> Units>,
+}
+
+/// One unit of a file that holds several (see [`Reader::units`]): a node of its own.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// The node's name in reports (`namespace/kind/name` for a pod template).
+    pub name: String,
+    /// Its assignments, one [`ParsedFile`] per way its values are applied (all registered as
+    /// the same file), in the order they are applied: a later one wins.
+    pub files: Vec<ParsedFile>,
+}
+
+/// What a units reader found in one text.
+#[derive(Debug, Clone)]
+pub struct Units {
+    pub units: Vec<Unit>,
+    /// Problems of the file outside any unit (a YAML syntax error, a document of no known kind).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Units {
+    /// The units to judge: never none, so that a file with problems but no unit (a syntax
+    /// error, a manifest of ConfigMaps only) is still reported, as a node named `path` with no
+    /// values of its own. The file's own problems go to the first unit.
+    pub fn into_units(self, file: FileId, kind: SourceKind, path: &str) -> Vec<Unit> {
+        let mut units = self.units;
+        if units.is_empty() {
+            units.push(Unit {
+                name: path.to_string(),
+                files: vec![ParsedFile::empty(file, kind)],
+            });
+        }
+        if let Some(first) = units[0].files.first_mut() {
+            let mut diags = self.diagnostics;
+            diags.append(&mut first.diagnostics);
+            diags.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
+            first.diagnostics = diags;
+        }
+        units
+    }
+
+    /// The whole file as one set: every unit's assignments in file order, under `kind`.
+    fn flatten(self, file: FileId, kind: SourceKind) -> ParsedFile {
+        let mut out = ParsedFile::empty(file, kind);
+        out.diagnostics = self.diagnostics;
+        for unit in self.units {
+            for f in unit.files {
+                out.assignments.extend(f.assignments);
+                out.diagnostics.extend(f.diagnostics);
+            }
+        }
+        out.assignments.sort_by_key(|a| a.key.span.start);
+        out.diagnostics
+            .sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
+        out
+    }
+}
+
+impl ParsedFile {
+    /// A file of `kind` with nothing read yet.
+    pub fn empty(file: FileId, kind: SourceKind) -> ParsedFile {
+        ParsedFile {
+            file,
+            kind,
+            assignments: Vec::new(),
+            exclusions: Vec::new(),
+            kernel_release: None,
+            diagnostics: Vec::new(),
+        }
+    }
 }
 
 /// The registration table: every format twlint reads, tried in this order. The sysctl.conf
-/// grammar comes last because procps applies any text with it.
-pub static READERS: [&Reader; 2] = [&dump::READER, &conf::READER];
+/// grammar comes last because procps applies any text with it; the YAML formats come before
+/// it because they recognise their texts by shapes no sysctl file has (a top-level
+/// `apiVersion` and `kind`, a top-level `services`).
+pub static READERS: [&Reader; 4] = [
+    &dump::READER,
+    &kubernetes::READER,
+    &compose::READER,
+    &conf::READER,
+];
+
+/// The reader registered under `name` (`--input-format`).
+pub fn reader_named(name: &str) -> Option<&'static Reader> {
+    READERS.iter().copied().find(|r| r.name == name)
+}
+
+/// The names of the registered formats, in registration order.
+pub fn format_names() -> impl Iterator<Item = &'static str> {
+    READERS.iter().map(|r| r.name)
+}
 
 /// The reader of a text: the first in [`READERS`] that recognises it.
 pub fn reader_for(text: &str) -> &'static Reader {
@@ -190,16 +293,20 @@ impl RegisteredHost {
 pub enum Named {
     /// A host of its own (see [`Reader::host`]).
     Host(HostFile),
+    /// A file of several units, each a node of its own (see [`Reader::units`]): its path as
+    /// shown, its text, and its reader.
+    Units(String, String, &'static Reader),
     /// A folder, or a file that joins the other named paths in one set read with
     /// `sysctl --system` precedence ([`system::read`]).
     Set,
 }
 
 /// Decides what a path named for linting stands for, by the first reader in [`READERS`] that
-/// recognises its text. A file is read once here, into a buffer kept per thread: a file that
-/// joins the set is read again with the others, in their order, and the text of a host file
-/// need not outlive its preparation. Independent per path, so callers may run it on all cores.
-pub fn sort_named(path: &Path) -> Result<Named> {
+/// recognises its text, or by `forced` (`--input-format`) when given. A file is read once here,
+/// into a buffer kept per thread: a file that joins the set is read again with the others, in
+/// their order, and the text of a host file need not outlive its preparation. Independent per
+/// path, so callers may run it on all cores.
+pub fn sort_named(path: &Path, forced: Option<&'static Reader>) -> Result<Named> {
     thread_local! {
         // One read buffer per thread: a thousand dumps need not touch fresh memory.
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -209,6 +316,20 @@ pub fn sort_named(path: &Path) -> Result<Named> {
     }
     BUF.with_borrow_mut(|buf| {
         let text = read_sysctl_bytes(path, buf)?;
+        let units = |reader: &'static Reader| {
+            Ok(Named::Units(
+                path.display().to_string(),
+                text.to_string(),
+                reader,
+            ))
+        };
+        if let Some(reader) = forced {
+            return match (reader.units, reader.host) {
+                (Some(_), _) => units(reader),
+                (None, Some(host)) => Ok(host(path, &text).map_or(Named::Set, Named::Host)),
+                (None, None) => Ok(Named::Set),
+            };
+        }
         for reader in READERS {
             match reader.host {
                 // A host format recognises the text in the pass that prepares it.
@@ -217,12 +338,29 @@ pub fn sort_named(path: &Path) -> Result<Named> {
                         return Ok(Named::Host(file));
                     }
                 }
-                None if (reader.recognises)(&text) => break,
+                None if (reader.recognises)(&text) => {
+                    return match reader.units {
+                        Some(_) => units(reader),
+                        None => Ok(Named::Set),
+                    };
+                }
                 None => {}
             }
         }
         Ok(Named::Set)
     })
+}
+
+/// Reads a file registered as `file` (at `path`) into its units with `reader`, which must have
+/// [`Reader::units`]; see [`Units::into_units`].
+pub fn read_units(reader: &Reader, file: FileId, path: &str, text: &str) -> Vec<Unit> {
+    match reader.units {
+        Some(units) => units(file, text).into_units(file, reader.kind, path),
+        None => vec![Unit {
+            name: path.to_string(),
+            files: vec![(reader.read)(file, text)],
+        }],
+    }
 }
 
 #[cfg(test)]
@@ -259,7 +397,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(names.len(), unique.len(), "{names:?}");
-        assert_eq!(names, ["dump", "file"]);
+        assert_eq!(names, ["dump", "kubernetes", "compose", "file"]);
         assert!(SourceKind::Dump.is_printed() && !SourceKind::File.is_printed());
     }
 
@@ -293,9 +431,9 @@ mod tests {
         std::fs::write(&dump, &text).unwrap();
         let conf = dir.path().join("a.conf");
         std::fs::write(&conf, "net.ipv4.tcp_fin_timeout = 30\n").unwrap();
-        assert!(matches!(sort_named(&conf).unwrap(), Named::Set));
-        assert!(matches!(sort_named(dir.path()).unwrap(), Named::Set));
-        let Named::Host(host) = sort_named(&dump).unwrap() else {
+        assert!(matches!(sort_named(&conf, None).unwrap(), Named::Set));
+        assert!(matches!(sort_named(dir.path(), None).unwrap(), Named::Set));
+        let Named::Host(host) = sort_named(&dump, None).unwrap() else {
             panic!("a dump named alone is a host of its own")
         };
         let mut sources = SourceMap::new();

@@ -12,7 +12,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use super::{read_text, ParsedFile};
+use super::{reader_for, ParsedFile, Reader};
 use crate::error::{Error, Result};
 use crate::source::SourceMap;
 
@@ -75,6 +75,17 @@ pub struct Applied {
 /// outside it is refused before it is read: the files of a folder named by a topology must not
 /// lead out of its tree.
 pub fn read(paths: &[PathBuf], sources: &mut SourceMap, jail: Option<&Path>) -> Result<Applied> {
+    read_as(paths, sources, jail, None)
+}
+
+/// [`read`], every file read by `forced` (`--input-format`) when given, instead of the reader
+/// its content chooses.
+pub fn read_as(
+    paths: &[PathBuf],
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+    forced: Option<&'static Reader>,
+) -> Result<Applied> {
     // (folder as displayed, folder on disk, root it lives in when read as a root file system)
     let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
     let mut tail: Vec<Entry> = Vec::new();
@@ -132,7 +143,7 @@ pub fn read(paths: &[PathBuf], sources: &mut SourceMap, jail: Option<&Path>) -> 
         }
     }
     entries.extend(tail);
-    read_all(entries, sources, jail)
+    read_all(entries, sources, jail, forced)
 }
 
 /// The `*.conf` files of the folders, masked and sorted by file name.
@@ -212,7 +223,12 @@ fn masks(path: &Path) -> bool {
 }
 
 /// Reads every entry once, applies procps' order, and derives systemd's.
-fn read_all(entries: Vec<Entry>, sources: &mut SourceMap, jail: Option<&Path>) -> Result<Applied> {
+fn read_all(
+    entries: Vec<Entry>,
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+    forced: Option<&'static Reader>,
+) -> Result<Applied> {
     // The same file can appear twice: Debian links /etc/sysctl.d/99-sysctl.conf to
     // ../sysctl.conf, so procps applies it as a drop-in and again at the end. Applying a whole
     // file again later leaves the same end state as applying it only the last time, so procps'
@@ -242,8 +258,17 @@ fn read_all(entries: Vec<Entry>, sources: &mut SourceMap, jail: Option<&Path>) -
             }
         }
         let text = read_source(&e.real, &e.display)?;
+        let reader = forced.unwrap_or_else(|| reader_for(&text));
+        // A file of several units (pod templates, services) is no part of a set: each unit is
+        // a node of its own, which only a file named on its own can say.
+        if reader.units.is_some() {
+            return Err(Error::Units {
+                path: PathBuf::from(&e.display),
+                format: reader.name,
+            });
+        }
         let id = sources.add(e.display.clone(), text);
-        let parsed = read_text(id, &sources.get(id).text);
+        let parsed = (reader.read)(id, &sources.get(id).text);
         index_of_entry.insert(i, files.len());
         files.push(parsed);
     }

@@ -12,15 +12,17 @@ use std::path::{Path, PathBuf};
 /// Reads sysctl files and dumps into the sets to judge without a topology, each named as the
 /// report shows it; the first path that cannot be read, in argument order, stops the read.
 ///
-/// Every `sysctl -a` dump is a host of its own (its kernel from its `kernel.osrelease`);
-/// everything else is one set read with `sysctl --system` precedence, listed first. Dumps are
-/// read and parsed on all cores ([`crate::pool::par_map`]); the sets keep argument order
-/// whatever the thread that read them. [`read_sysctl_paths_partial`] goes on past broken paths.
+/// Every `sysctl -a` dump is a host of its own (its kernel from its `kernel.osrelease`), and
+/// every unit of a file that holds several (the pod templates of a Kubernetes manifest, the
+/// services of a compose file) a node of its own, named by its reader; everything else is one
+/// set read with `sysctl --system` precedence, listed first. Dumps are read and parsed on all
+/// cores ([`crate::pool::par_map`]); the sets keep argument order whatever the thread that read
+/// them. [`read_sysctl_paths_partial`] goes on past broken paths.
 pub fn read_sysctl_paths(
     paths: &[PathBuf],
     sources: &mut SourceMap,
 ) -> Result<Vec<(String, SysctlSet)>> {
-    read_paths(paths, sources, false).map(|r| r.sets)
+    read_paths(paths, None, sources, false).map(|r| r.sets)
 }
 
 /// A path named for linting that could not be read, and why.
@@ -55,16 +57,29 @@ pub struct PathsRead {
 /// broken dump among five hundred must not hide the other hosts; the caller reports every
 /// broken path and that the run was incomplete. A single path is read as by
 /// [`read_sysctl_paths`]: its error is the whole answer.
-pub fn read_sysctl_paths_partial(paths: &[PathBuf], sources: &mut SourceMap) -> Result<PathsRead> {
-    read_paths(paths, sources, paths.len() > 1)
+///
+/// `forced` (`--input-format`) reads every file with that reader instead of the one its content
+/// picks.
+pub fn read_sysctl_paths_partial(
+    paths: &[PathBuf],
+    forced: Option<&'static crate::inputs::Reader>,
+    sources: &mut SourceMap,
+) -> Result<PathsRead> {
+    read_paths(paths, forced, sources, paths.len() > 1)
 }
 
-fn read_paths(paths: &[PathBuf], sources: &mut SourceMap, keep_going: bool) -> Result<PathsRead> {
+fn read_paths(
+    paths: &[PathBuf],
+    forced: Option<&'static crate::inputs::Reader>,
+    sources: &mut SourceMap,
+    keep_going: bool,
+) -> Result<PathsRead> {
     // What each path stands for is independent per path (the input seam's registration table
     // decides); without `keep_going` an error stops the run at the first failing path in
     // argument order, as a sequential read would.
-    let named = crate::pool::par_map(paths, |p| crate::inputs::sort_named(p));
+    let named = crate::pool::par_map(paths, |p| crate::inputs::sort_named(p, forced));
     let mut hosts = Vec::new();
+    let mut units = Vec::new();
     let mut set_paths = Vec::new();
     // (argument index, path, error), sorted into argument order at the end: the set's broken
     // paths are found after the hosts'.
@@ -72,6 +87,9 @@ fn read_paths(paths: &[PathBuf], sources: &mut SourceMap, keep_going: bool) -> R
     for (i, (p, n)) in paths.iter().zip(named).enumerate() {
         match n {
             Ok(crate::inputs::Named::Host(file)) => hosts.push(file),
+            Ok(crate::inputs::Named::Units(path, text, reader)) => {
+                units.push((path, text, reader))
+            }
             Ok(crate::inputs::Named::Set) => set_paths.push((i, p.clone())),
             Err(error) if keep_going => unread.push((
                 i,
@@ -87,7 +105,7 @@ fn read_paths(paths: &[PathBuf], sources: &mut SourceMap, keep_going: bool) -> R
     if !set_paths.is_empty() {
         let before = sources.len();
         let all: Vec<PathBuf> = set_paths.iter().map(|(_, p)| p.clone()).collect();
-        match sysctl::load(&all, sources) {
+        match sysctl::load_as(&all, sources, forced) {
             Ok(set) => sets.push((set_name(&all), set)),
             Err(e) if !keep_going => return Err(e),
             Err(_) => {
@@ -97,17 +115,25 @@ fn read_paths(paths: &[PathBuf], sources: &mut SourceMap, keep_going: bool) -> R
                 sources.truncate(before);
                 let mut good = Vec::new();
                 for (i, p) in set_paths {
-                    match sysctl::load(std::slice::from_ref(&p), &mut SourceMap::new()) {
+                    match sysctl::load_as(std::slice::from_ref(&p), &mut SourceMap::new(), forced) {
                         Ok(_) => good.push(p),
                         Err(error) => unread.push((i, Unread { path: p, error })),
                     }
                 }
                 if !good.is_empty() {
-                    let set = sysctl::load(&good, sources)?;
+                    let set = sysctl::load_as(&good, sources, forced)?;
                     sets.push((set_name(&good), set));
                 }
             }
         }
+    }
+    for (path, text, reader) in units {
+        let file = sources.add(path.clone(), text);
+        let read = crate::inputs::read_units(reader, file, &path, &sources.get(file).text);
+        sets.extend(
+            read.into_iter()
+                .map(|u| (u.name, sysctl::resolve_unit(u.files))),
+        );
     }
     // Registering is sequential (file ids follow argument order) and only moves the files.
     // A host is named by its path, as it was registered.
@@ -164,7 +190,7 @@ mod tests {
         let missing = dir.path().join("missing.conf");
         let paths = [missing.clone(), good.clone(), empty.clone()];
         let mut sources = SourceMap::new();
-        let read = read_sysctl_paths_partial(&paths, &mut sources).unwrap();
+        let read = read_sysctl_paths_partial(&paths, None, &mut sources).unwrap();
         let named: Vec<&PathBuf> = read.unread.iter().map(|u| &u.path).collect();
         assert_eq!(named, [&missing, &empty], "argument order");
         assert!(matches!(read.unread[1].error, Error::EmptyFolder { .. }));
@@ -175,6 +201,6 @@ mod tests {
         assert_eq!(files, [good.display().to_string()]);
         // Strict reading, and a single path, stop at the error.
         assert!(read_sysctl_paths(&paths, &mut SourceMap::new()).is_err());
-        assert!(read_sysctl_paths_partial(&paths[..1], &mut SourceMap::new()).is_err());
+        assert!(read_sysctl_paths_partial(&paths[..1], None, &mut SourceMap::new()).is_err());
     }
 }

@@ -24,7 +24,9 @@ mod suppress;
 mod verdicts;
 
 pub use diagnostics::MAX_PER_RULE_AND_FILE;
-pub use load::{load_topology, read_sysctl_paths, read_sysctl_paths_partial, PathsRead, Unread};
+pub use load::{
+    load_topology, read_sysctl_paths, read_sysctl_paths_partial, PathsRead, Unread,
+};
 pub use overlay::{Layer, Overlay};
 
 use crate::diag::{Diagnostic, Severity};
@@ -50,6 +52,9 @@ pub struct Options {
     pub inline_ignores: bool,
     /// `--allow-outside-paths`: a topology's `sysctl.files` may lead outside its folder.
     pub allow_outside_paths: bool,
+    /// The cluster pods of Kubernetes manifests are admitted by (`.twlint.yaml`'s
+    /// `kubernetes`).
+    pub kubernetes: crate::kubernetes::Cluster,
 }
 
 impl Default for Options {
@@ -59,6 +64,7 @@ impl Default for Options {
             default_kernel: None,
             inline_ignores: true,
             allow_outside_paths: false,
+            kubernetes: crate::kubernetes::Cluster::default(),
         }
     }
 }

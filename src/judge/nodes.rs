@@ -104,10 +104,14 @@ fn resolve(
 /// The paths of the files a set was read from, for the report.
 fn source_paths(set: Option<&SysctlSet>, sources: &SourceMap) -> Vec<String> {
     set.map(|s| {
-        s.files
+        let mut paths: Vec<String> = s
+            .files
             .iter()
             .map(|f| sources.get(f.file).path.clone())
-            .collect()
+            .collect();
+        // A unit read from one file applies values in several ways, one record each.
+        paths.dedup();
+        paths
     })
     .unwrap_or_default()
 }
@@ -125,6 +129,15 @@ pub(super) fn set_node(
     let layer = overlay.get(name);
     let claims = KernelClaims::default().with_dump_of(Some(set));
     let kernel = kernel_of(opts, layer, &claims);
+    // A pod's sysctls are admitted by the kubelet, on the node's kernel.
+    diags.extend(
+        crate::kubernetes::admit(set, &opts.kubernetes, kernel.0)
+            .into_iter()
+            .map(|mut d| {
+                d.node = Some(name.to_string());
+                d
+            }),
+    );
     let cfg = resolve(name, kernel, Some(set), Vec::new(), layer, diags);
     let facts = facts::node_facts(&cfg, &NodeInfo::default());
     let summary = NodeSummary {

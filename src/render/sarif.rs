@@ -87,7 +87,9 @@ fn example_md(e: &Example) -> String {
     if let Some(k) = &e.kernel {
         s.push_str(&format!("(judged for kernel {k})\n\n"));
     }
-    for (text, lang) in [(&e.sysctl, "ini"), (&e.topology, "yaml")] {
+    // An example in another input format (a manifest, a compose file) is YAML.
+    let lang = if e.format.is_some() { "yaml" } else { "ini" };
+    for (text, lang) in [(&e.sysctl, lang), (&e.topology, "yaml")] {
         if let Some(t) = text {
             s.push_str(&format!("```{lang}\n{}\n```\n", t.trim_end()));
         }

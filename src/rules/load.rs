@@ -420,6 +420,7 @@ fn example(
         .and_then(|f| f.scalar("text", &mut shapes))
         .map(|s| s.value);
     ex.node = read(&raw.node, &mut shapes);
+    ex.format = read(&raw.format, &mut shapes);
     shapes.extend(stray.iter().filter_map(|u| u.expect_scalar("text")));
     shapes.sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
     recode(shapes, diags);

@@ -97,6 +97,8 @@ pub struct Example {
     pub topology: Option<String>,
     /// The kernel to judge a sysctl example for (`--kernel`).
     pub kernel: Option<String>,
+    /// The input format of `sysctl` when it is not sysctl.conf (`--input-format`).
+    pub format: Option<String>,
     /// The node the rule must fire on (topology examples).
     pub node: Option<String>,
 }

@@ -154,6 +154,10 @@ pub struct Example<'a> {
     pub topology: Option<Field<&'a str>>,
     /// Kernel release for sysctl examples (--kernel).
     pub kernel: Option<Field<KernelRelease>>,
+    /// The input format of the `sysctl` text when it is not sysctl.conf (`--input-format`:
+    /// kubernetes, compose).
+    #[serde(borrow)]
+    pub format: Option<Field<&'a str>>,
     /// The node it must fire on.
     #[serde(borrow)]
     pub node: Option<Field<&'a str>>,

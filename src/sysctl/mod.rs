@@ -56,3 +56,20 @@ pub fn load_text(path: &str, text: &str, sources: &mut SourceMap) -> SysctlSet {
 pub fn resolve_file(file: ParsedFile) -> SysctlSet {
     resolve::resolve(vec![file], None)
 }
+
+/// Resolves the records of one unit of a file (see [`inputs::Reader::units`]), applied in
+/// their order.
+pub fn resolve_unit(files: Vec<ParsedFile>) -> SysctlSet {
+    resolve::resolve(files, None)
+}
+
+/// [`load`] with every file read by `forced` (`--input-format`) instead of the reader its
+/// content chooses.
+pub fn load_as(
+    paths: &[PathBuf],
+    sources: &mut SourceMap,
+    forced: Option<&'static inputs::Reader>,
+) -> Result<SysctlSet> {
+    let applied = system::read_as(paths, sources, None, forced)?;
+    Ok(resolve::resolve(applied.files, applied.systemd_order))
+}
