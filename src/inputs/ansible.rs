@@ -387,14 +387,20 @@ impl<'a> Walk<'a> {
                 }
             }
             None => {
-                let written = &self.text[over.span().start..over.span().end];
+                let span = Param::of(over, self.text)
+                    .ok()
+                    .flatten()
+                    .map_or(over.span(), |p| p.span);
+                let written = crate::diag::shorten(&self.text[span.start..span.end], 80);
                 self.out.diagnostics.push(
-                    template::not_judged(None, written, over.span())
-                        .with_note(
-                            "the loop's values are defined outside this file (a role's \
-                             defaults or vars, inventory, facts); a variables file named \
-                             with this one is judged at its own lines",
-                        ),
+                    Diagnostic::new(
+                        Code::TW076,
+                        crate::diag::Severity::Info,
+                        format!("this loop's settings come from `{written}`, which is not defined in this file: not judged here"),
+                    )
+                    .at(span, "defined elsewhere")
+                    .with_help("name the file that defines it too (the role's defaults/main.yml or vars/main.yml): its values are judged at their own lines")
+                    .with_note("a variable from inventory, facts or another play is known only when the play runs"),
                 );
             }
         }
