@@ -78,32 +78,52 @@ fn a_playbook_is_read_through_plays_blocks_loops_and_the_free_form() {
     assert_eq!(
         values(
             &report,
-            &["net.ipv4.tcp_timestamps", "net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_max_tw_buckets"]
+            &[
+                "net.ipv4.tcp_timestamps",
+                "net.ipv4.tcp_tw_reuse",
+                "net.ipv4.tcp_max_tw_buckets"
+            ]
         ),
-        ["net.ipv4.tcp_timestamps=1", "net.ipv4.tcp_tw_reuse=1", "net.ipv4.tcp_max_tw_buckets=65536"]
+        [
+            "net.ipv4.tcp_timestamps=1",
+            "net.ipv4.tcp_tw_reuse=1",
+            "net.ipv4.tcp_max_tw_buckets=65536"
+        ]
     );
     let timestamps = report
         .verdicts
         .iter()
         .find(|v| v.key == "net.ipv4.tcp_timestamps")
         .unwrap();
-    assert!(timestamps.span.is_none(), "state: absent is not an assignment");
+    assert!(
+        timestamps.span.is_none(),
+        "state: absent is not an assignment"
+    );
 }
 
 #[test]
 fn a_tw_recycle_task_gets_tw101_or_tw103_at_its_value_line() {
     let (report, sources) = judged(&["ansible/playbook.yml"], Some("4.9"));
     let got = findings(&report, &sources);
-    assert!(got.contains(&"TW103 playbook.yml:13:17".to_string()), "{got:?}");
+    assert!(
+        got.contains(&"TW103 playbook.yml:13:17".to_string()),
+        "{got:?}"
+    );
     let (report, sources) = judged(&["ansible/playbook.yml"], None);
     let got = findings(&report, &sources);
-    assert!(got.contains(&"TW101 playbook.yml:13:17".to_string()), "{got:?}");
+    assert!(
+        got.contains(&"TW101 playbook.yml:13:17".to_string()),
+        "{got:?}"
+    );
 }
 
 #[test]
 fn a_role_defaults_file_named_with_its_tasks_is_judged_at_its_own_lines() {
     let (report, sources) = judged(
-        &["ansible/role/tasks/main.yml", "ansible/role/defaults/main.yml"],
+        &[
+            "ansible/role/tasks/main.yml",
+            "ansible/role/defaults/main.yml",
+        ],
         None,
     );
     assert_eq!(
@@ -117,10 +137,22 @@ fn a_role_defaults_file_named_with_its_tasks_is_judged_at_its_own_lines() {
         ]
     );
     // The item with `state: absent` sets nothing.
-    assert_eq!(values(&report, &["net.ipv4.tcp_fin_timeout"]), ["net.ipv4.tcp_fin_timeout=60"]);
+    assert_eq!(
+        values(&report, &["net.ipv4.tcp_fin_timeout"]),
+        ["net.ipv4.tcp_fin_timeout=60"]
+    );
     // Info-level TW076 never fails a run on its own: the TW077 of the tasks file does.
-    let out = twlint(&[&format!("{DIR}/ansible/role/defaults/main.yml"), "--format", "gcc"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = twlint(&[
+        &format!("{DIR}/ansible/role/defaults/main.yml"),
+        "--format",
+        "gcc",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -154,7 +186,10 @@ fn nixos_sysctl_sets_and_paths_are_read_with_strings_and_comments() {
     // `lib.mkDefault true` is written as 1; `null` and the commented and string-quoted
     // settings are not set.
     assert_eq!(
-        values(&report, &["net.ipv4.tcp_timestamps", "net.ipv4.tcp_tw_reuse"]),
+        values(
+            &report,
+            &["net.ipv4.tcp_timestamps", "net.ipv4.tcp_tw_reuse"]
+        ),
         ["net.ipv4.tcp_timestamps=1", "net.ipv4.tcp_tw_reuse=2"]
     );
 }
@@ -172,7 +207,10 @@ fn a_jinja_template_of_sysctl_conf_reads_its_plain_lines_and_skips_statements() 
         ]
     );
     // No "not an assignment" for `{% %}` lines, no unknown key for `{{ key }}`.
-    assert!(!report.diagnostics.iter().any(|d| d.code == "TW001" || d.code == "TW002"));
+    assert!(!report
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "TW001" || d.code == "TW002"));
 }
 
 #[test]
@@ -183,7 +221,13 @@ fn input_format_names_every_new_reader() {
         ("nix", "nix/configuration.nix"),
         ("jinja", "jinja/sysctl.conf.j2"),
     ] {
-        let out = twlint(&["--input-format", format, "--format", "json", &format!("{DIR}/{file}")]);
+        let out = twlint(&[
+            "--input-format",
+            format,
+            "--format",
+            "json",
+            &format!("{DIR}/{file}"),
+        ]);
         assert_eq!(out.status.code(), Some(1), "{format}");
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let kinds: Vec<&str> = json["verdicts"]

@@ -84,7 +84,8 @@ pub fn is_ansible(text: &str) -> bool {
         let l = l.trim_start().trim_start_matches("- ").trim_start();
         MODULES.iter().any(|m| {
             l.strip_prefix(m).is_some_and(|r| r.starts_with(':'))
-                || l.strip_prefix("action:").is_some_and(|r| r.trim_start().starts_with(m))
+                || l.strip_prefix("action:")
+                    .is_some_and(|r| r.trim_start().starts_with(m))
         })
     });
     let vars_like = !module_line
@@ -179,13 +180,12 @@ fn module_args(task: &YamlNode) -> Option<(Args<'_>, Span)> {
                         return Some((Args::Free(v), k.span));
                     }
                 }
-                YamlNode::Mapping { .. } => {
+                YamlNode::Mapping { .. }
                     if v.get("module")
                         .and_then(scalar)
-                        .is_some_and(|m| MODULES.contains(&m.value.as_str()))
-                    {
-                        return Some((Args::Map(v), k.span));
-                    }
+                        .is_some_and(|m| MODULES.contains(&m.value.as_str())) =>
+                {
+                    return Some((Args::Map(v), k.span));
                 }
                 _ => {}
             }
@@ -208,7 +208,8 @@ impl Param {
     fn of(node: &YamlNode, text: &str) -> Result<Option<Param>, NotOne> {
         match node {
             YamlNode::Scalar { value, .. } => {
-                let span = Located::new(node, text).map_or(value.span, |l| l.span(0..l.value.len()));
+                let span =
+                    Located::new(node, text).map_or(value.span, |l| l.span(0..l.value.len()));
                 Ok(Some(Param {
                     text: value.value.clone(),
                     span,
@@ -272,7 +273,11 @@ fn expression(text: &str) -> Option<&str> {
 
 /// The path of an expression that is a plain variable reference (`a.b`, `a['b']`, `a["b"]`).
 fn var_path(expr: &str) -> Option<String> {
-    let path = expr.replace("['", ".").replace("']", "").replace("[\"", ".").replace("\"]", "");
+    let path = expr
+        .replace("['", ".")
+        .replace("']", "")
+        .replace("[\"", ".")
+        .replace("\"]", "");
     path.split('.')
         .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
         .then_some(path)
@@ -364,7 +369,10 @@ impl<'a> Walk<'a> {
         let params = match self.params(&args, task) {
             Ok(p) => p,
             Err(NotOne(span, what)) => {
-                self.malformed(span, format!("a sysctl parameter is {what}, not a single value"));
+                self.malformed(
+                    span,
+                    format!("a sysctl parameter is {what}, not a single value"),
+                );
                 return;
             }
         };
@@ -424,7 +432,10 @@ impl<'a> Walk<'a> {
         for (param, names) in wanted {
             let from_map = |m: &'a YamlNode| field_of(m, names);
             let mut found = match args {
-                Args::Map(m) => from_map(m).map(|n| Param::of(n, self.text)).transpose()?.flatten(),
+                Args::Map(m) => from_map(m)
+                    .map(|n| Param::of(n, self.text))
+                    .transpose()?
+                    .flatten(),
                 Args::Free(s) => free_form(s, self.text, names),
             };
             if found.is_none() {
@@ -490,10 +501,19 @@ impl<'a> Walk<'a> {
                 None => Ok(None),
             }
         };
-        let (name, value, state) = match (resolve(get("name")), resolve(get("value")), resolve(get("state"))) {
+        let (name, value, state) = match (
+            resolve(get("name")),
+            resolve(get("value")),
+            resolve(get("state")),
+        ) {
             (Ok(n), Ok(v), Ok(s)) => (n, v, s),
-            (Err(NotOne(span, what)), ..) | (_, Err(NotOne(span, what)), _) | (.., Err(NotOne(span, what))) => {
-                self.malformed(span, format!("a sysctl parameter is {what}, not a single value"));
+            (Err(NotOne(span, what)), ..)
+            | (_, Err(NotOne(span, what)), _)
+            | (.., Err(NotOne(span, what))) => {
+                self.malformed(
+                    span,
+                    format!("a sysctl parameter is {what}, not a single value"),
+                );
                 return;
             }
         };
@@ -514,10 +534,13 @@ impl<'a> Walk<'a> {
         let key = conf::normalize_key(name.text.trim());
         let Some(value) = value else {
             self.out.diagnostics.push(
-                Diagnostic::error(Code::TW077, format!("the sysctl task of `{key}` has no value"))
-                    .with_key(&key)
-                    .at(name.span, "the module fails: `value cannot be None`")
-                    .with_help("add `value: VALUE`, or `state: absent` to remove the line"),
+                Diagnostic::error(
+                    Code::TW077,
+                    format!("the sysctl task of `{key}` has no value"),
+                )
+                .with_key(&key)
+                .at(name.span, "the module fails: `value cannot be None`")
+                .with_help("add `value: VALUE`, or `state: absent` to remove the line"),
             );
             return;
         };
@@ -561,11 +584,7 @@ impl<'a> Walk<'a> {
         let found = match (item, head == loop_var, rest) {
             (Some(Item::Node(n)), true, None) => Param::of(n, self.text)?,
             (Some(Item::Node(n)), true, Some(r)) => {
-                let field = match r {
-                    // The module's aliases: a list may say `key`/`val` where the task reads
-                    // `item.name`, but only the field the task names is looked up.
-                    r => r.split('.').try_fold(n, |n, f| n.get(f)),
-                };
+                let field = r.split('.').try_fold(n, |n, f| n.get(f));
                 match field {
                     Some(f) => Param::of(f, self.text)?,
                     None => None,
@@ -573,7 +592,10 @@ impl<'a> Walk<'a> {
             }
             (Some(Item::Pair(k, _)), true, Some("key")) => Some(Param::key(k)),
             (Some(Item::Pair(_, v)), true, Some(r)) if r == "value" || r.starts_with("value.") => {
-                let sub = r.strip_prefix("value").unwrap_or("").trim_start_matches('.');
+                let sub = r
+                    .strip_prefix("value")
+                    .unwrap_or("")
+                    .trim_start_matches('.');
                 let field = if sub.is_empty() {
                     Some(v)
                 } else {
@@ -601,9 +623,8 @@ impl<'a> Walk<'a> {
         match v {
             YamlNode::Sequence { items, .. } => {
                 for i in items {
-                    let param = |names: &[&str]| {
-                        field_of(i, names).map(|n| Param::of(n, self.text))
-                    };
+                    let param =
+                        |names: &[&str]| field_of(i, names).map(|n| Param::of(n, self.text));
                     let mut got = Vec::new();
                     for (p, names) in [
                         ("name", &["name", "key"][..]),
@@ -614,7 +635,10 @@ impl<'a> Walk<'a> {
                         match param(names).transpose() {
                             Ok(found) => got.push((p, found.flatten())),
                             Err(NotOne(span, what)) => {
-                                self.malformed(span, format!("a sysctl setting is {what}, not a single value"));
+                                self.malformed(
+                                    span,
+                                    format!("a sysctl setting is {what}, not a single value"),
+                                );
                                 return;
                             }
                         }
@@ -627,7 +651,10 @@ impl<'a> Walk<'a> {
                     let value = match Param::of(val, self.text) {
                         Ok(v) => v,
                         Err(NotOne(span, what)) => {
-                            self.malformed(span, format!("the value of `{}` is {what}, not a single value", k.value));
+                            self.malformed(
+                                span,
+                                format!("the value of `{}` is {what}, not a single value", k.value),
+                            );
                             continue;
                         }
                     };
@@ -715,7 +742,9 @@ mod tests {
         assert!(is_ansible(
             "- hosts: all\n  tasks:\n    - block:\n        - sysctl: name=vm.swappiness value=1\n"
         ));
-        assert!(is_ansible("sysctl_settings:\n  - {name: vm.swappiness, value: 1}\n"));
+        assert!(is_ansible(
+            "sysctl_settings:\n  - {name: vm.swappiness, value: 1}\n"
+        ));
         assert!(is_ansible("tuning:\n  net.core.somaxconn: 4096\n"));
         assert!(!is_ansible("users:\n  - {name: bob, value: 1}\n"));
         assert!(!is_ansible("vm.swappiness = 1\n"));
@@ -740,7 +769,10 @@ mod tests {
 
     #[test]
     fn module_values_follow_parse_value() {
-        let p = |t: &str| Param { text: t.into(), span: Span::new(FileId(0), 0, 0) };
+        let p = |t: &str| Param {
+            text: t.into(),
+            span: Span::new(FileId(0), 0, 0),
+        };
         assert_eq!(module_value(&p("yes")), "1");
         assert_eq!(module_value(&p("False")), "0");
         assert_eq!(module_value(&p(" 4096 ")), "4096");

@@ -95,7 +95,9 @@ mod tests {
 
     #[test]
     fn templates_of_sysctl_conf_are_recognised_and_yaml_with_templates_is_not() {
-        assert!(is_template("{% if x %}\nnet.core.somaxconn = {{ n }}\n{% endif %}\n"));
+        assert!(is_template(
+            "{% if x %}\nnet.core.somaxconn = {{ n }}\n{% endif %}\n"
+        ));
         assert!(is_template("# {{ ansible_managed }}\nvm.swappiness = 10\n"));
         assert!(!is_template("vm.swappiness = 10\n"));
         assert!(!is_template("script: |\n  echo {{ .Values.x }}\n"));
@@ -108,7 +110,11 @@ mod tests {
         let mut map = SourceMap::new();
         let id = map.add("sysctl.conf.j2", text);
         let read = read(id, text);
-        let keys: Vec<&str> = read.assignments.iter().map(|a| a.key.value.as_str()).collect();
+        let keys: Vec<&str> = read
+            .assignments
+            .iter()
+            .map(|a| a.key.value.as_str())
+            .collect();
         assert_eq!(keys, ["net.ipv4.tcp_tw_reuse"]);
         assert_eq!(map.slice(read.assignments[0].value.span), "1");
         let codes: Vec<(&str, &str)> = read

@@ -408,7 +408,16 @@ mod tests {
         assert_eq!(names.len(), unique.len(), "{names:?}");
         assert_eq!(
             names,
-            ["dump", "kubernetes", "compose", "salt", "ansible", "nix", "jinja", "file"]
+            [
+                "dump",
+                "kubernetes",
+                "compose",
+                "salt",
+                "ansible",
+                "nix",
+                "jinja",
+                "file"
+            ]
         );
         assert!(SourceKind::Dump.is_printed() && !SourceKind::File.is_printed());
     }

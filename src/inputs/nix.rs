@@ -90,7 +90,9 @@ fn lex(text: &str) -> Vec<Token> {
             });
             i = (end + 2).min(b.len());
         } else if c.is_ascii_alphabetic() || c == b'_' {
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'\'' | b'-')) {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'\'' | b'-'))
+            {
                 i += 1;
             }
             out.push(Token {
@@ -98,7 +100,10 @@ fn lex(text: &str) -> Vec<Token> {
                 span: (start, i),
             });
         } else if c.is_ascii_digit() {
-            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+            while i < b.len()
+                && (b[i].is_ascii_digit()
+                    || b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+            {
                 i += 1;
             }
             out.push(Token {
@@ -299,8 +304,18 @@ impl<'a> Read<'a> {
         loop {
             let t = self.toks.get(self.at)?;
             let seg = match &t.tok {
-                Tok::Ident(n) => Seg { name: n.clone(), quoted: false, interp: false, span: t.span },
-                Tok::Str(v, interp) => Seg { name: v.clone(), quoted: true, interp: *interp, span: t.span },
+                Tok::Ident(n) => Seg {
+                    name: n.clone(),
+                    quoted: false,
+                    interp: false,
+                    span: t.span,
+                },
+                Tok::Str(v, interp) => Seg {
+                    name: v.clone(),
+                    quoted: true,
+                    interp: *interp,
+                    span: t.span,
+                },
                 _ => return None,
             };
             path.push(seg);
@@ -322,7 +337,12 @@ impl<'a> Read<'a> {
             }
             Place::Nested(key) => {
                 self.seen = true;
-                let k = path.iter().skip_while(|s| s.name != key.name).map(|s| s.name.as_str()).collect::<Vec<_>>().join(".");
+                let k = path
+                    .iter()
+                    .skip_while(|s| s.name != key.name)
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 self.out.diagnostics.push(
                     Diagnostic::error(Code::TW077, format!("`{k}` is not quoted: Nix reads it as nested sets, which `boot.kernel.sysctl` refuses"))
                         .with_key(&k)
@@ -376,7 +396,11 @@ impl<'a> Read<'a> {
             }
             end += 1;
         }
-        self.at = if self.toks.get(end).is_some_and(|t| t.tok == Tok::Punct(b';')) {
+        self.at = if self
+            .toks
+            .get(end)
+            .is_some_and(|t| t.tok == Tok::Punct(b';'))
+        {
             end + 1
         } else {
             end
@@ -385,7 +409,9 @@ impl<'a> Read<'a> {
         let key_span = self.span(key.span);
         if key.interp {
             let written = &self.text[key.span.0..key.span.1];
-            self.out.diagnostics.push(template::not_judged(None, written, key_span));
+            self.out
+                .diagnostics
+                .push(template::not_judged(None, written, key_span));
             return;
         }
         let k = super::conf::normalize_key(&key.name);
@@ -395,10 +421,16 @@ impl<'a> Read<'a> {
             [_] => Some(&toks[0]),
             [Tok::Ident(f), _] if matches!(f.as_str(), "mkDefault" | "mkForce") => Some(&toks[1]),
             [Tok::Ident(l), Tok::Punct(b'.'), Tok::Ident(f), _]
-                if l == "lib" && matches!(f.as_str(), "mkDefault" | "mkForce") => Some(&toks[3]),
+                if l == "lib" && matches!(f.as_str(), "mkDefault" | "mkForce") =>
+            {
+                Some(&toks[3])
+            }
             [Tok::Ident(f), Tok::Num, _] if f == "mkOverride" => Some(&toks[2]),
             [Tok::Ident(l), Tok::Punct(b'.'), Tok::Ident(f), Tok::Num, _]
-                if l == "lib" && f == "mkOverride" => Some(&toks[4]),
+                if l == "lib" && f == "mkOverride" =>
+            {
+                Some(&toks[4])
+            }
             _ => None,
         };
         let value = literal.and_then(|t| match &t.tok {
@@ -411,9 +443,17 @@ impl<'a> Read<'a> {
         });
         match (value, literal) {
             // `null`: NixOS leaves the key out of the file.
-            (Some(v), Some(_)) if v.is_empty() && matches!(&literal.unwrap().tok, Tok::Ident(_)) => {}
+            (Some(v), Some(_))
+                if v.is_empty() && matches!(&literal.unwrap().tok, Tok::Ident(_)) => {}
             (Some(v), Some(t)) => {
-                let mut a = assignment(self.file, self.text, &key.name, key_span, &v, self.span(t.span));
+                let mut a = assignment(
+                    self.file,
+                    self.text,
+                    &key.name,
+                    key_span,
+                    &v,
+                    self.span(t.span),
+                );
                 a.line = line_at(self.file, self.text, key.span.0);
                 self.out.assignments.push(a);
             }
@@ -423,7 +463,11 @@ impl<'a> Read<'a> {
                     _ => (key.span.1, key.span.1),
                 };
                 let written = &self.text[s..e];
-                self.out.diagnostics.push(template::not_judged(Some(&k), written, self.span((s, e))));
+                self.out.diagnostics.push(template::not_judged(
+                    Some(&k),
+                    written,
+                    self.span((s, e)),
+                ));
             }
         }
     }
@@ -467,13 +511,21 @@ mod tests {
         let got: Vec<(String, &str)> = read
             .assignments
             .iter()
-            .map(|a| (format!("{}={}", a.key.value, a.value.value), map.slice(a.value.span)))
+            .map(|a| {
+                (
+                    format!("{}={}", a.key.value, a.value.value),
+                    map.slice(a.value.span),
+                )
+            })
             .collect();
         assert_eq!(
             got,
             [
                 ("net.ipv4.tcp_tw_reuse=1".to_string(), "1"),
-                ("net.ipv4.ip_local_port_range=1024 65000".to_string(), "1024 65000"),
+                (
+                    "net.ipv4.ip_local_port_range=1024 65000".to_string(),
+                    "1024 65000"
+                ),
                 ("net.core.somaxconn=4096".to_string(), "4096"),
                 ("net.ipv4.tcp_timestamps=1".to_string(), "true"),
                 ("net.ipv4.tcp_max_tw_buckets=5000".to_string(), "5000"),

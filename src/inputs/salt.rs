@@ -50,7 +50,15 @@ pub fn is_salt(text: &str) -> bool {
 
 /// Every state of a document: its id, its node, and the arguments of its sysctl.present
 /// function when it has one.
-fn states(root: &YamlNode) -> impl Iterator<Item = (&crate::source::Spanned<String>, &YamlNode, Option<Vec<&YamlNode>>)> {
+fn states(
+    root: &YamlNode,
+) -> impl Iterator<
+    Item = (
+        &crate::source::Spanned<String>,
+        &YamlNode,
+        Option<Vec<&YamlNode>>,
+    ),
+> {
     let entries: &[_] = match root {
         YamlNode::Mapping { entries, .. } => entries,
         _ => &[],
@@ -65,7 +73,12 @@ fn states(root: &YamlNode) -> impl Iterator<Item = (&crate::source::Spanned<Stri
                 match f.value.as_str() {
                     "sysctl.present" => Some(items),
                     // `sysctl: [present, ...]`: the function is the first plain item.
-                    "sysctl" if items.first().and_then(|i| scalar(i)).is_some_and(|s| s.value == "present") => {
+                    "sysctl"
+                        if items
+                            .first()
+                            .and_then(|i| scalar(i))
+                            .is_some_and(|s| s.value == "present") =>
+                    {
                         Some(items[1..].to_vec())
                     }
                     _ => None,
@@ -99,8 +112,10 @@ fn read(file: FileId, text: &str) -> ParsedFile {
             _ => id.span,
         };
         let key = text[key_span.start..key_span.end].trim_matches(['"', '\'']);
-        if template::is_templated(&key) {
-            parsed.diagnostics.push(template::not_judged(None, key, key_span));
+        if template::is_templated(key) {
+            parsed
+                .diagnostics
+                .push(template::not_judged(None, key, key_span));
             continue;
         }
         let value = match arg("value") {
@@ -108,14 +123,20 @@ fn read(file: FileId, text: &str) -> ParsedFile {
             Some(other @ (YamlNode::Sequence { .. } | YamlNode::Mapping { .. })) => {
                 parsed.diagnostics.push(malformed(
                     other.span(),
-                    format!("the value of `{key}` is {}, not a single value", other.describe()),
+                    format!(
+                        "the value of `{key}` is {}, not a single value",
+                        other.describe()
+                    ),
                 ));
                 continue;
             }
             _ => {
                 parsed.diagnostics.push(
-                    malformed(state.span(), format!("the sysctl.present state of `{key}` has no value"))
-                        .with_help("add `- value: VALUE` to the state"),
+                    malformed(
+                        state.span(),
+                        format!("the sysctl.present state of `{key}` has no value"),
+                    )
+                    .with_help("add `- value: VALUE` to the state"),
                 );
                 continue;
             }
@@ -124,7 +145,9 @@ fn read(file: FileId, text: &str) -> ParsedFile {
         let written = &text[span.start..span.end];
         let k = super::conf::normalize_key(key);
         if template::is_templated(written) {
-            parsed.diagnostics.push(template::not_judged(Some(&k), written, span));
+            parsed
+                .diagnostics
+                .push(template::not_judged(Some(&k), written, span));
             continue;
         }
         parsed
@@ -150,9 +173,15 @@ mod tests {
 
     #[test]
     fn salt_states_are_recognised_by_their_sysctl_functions() {
-        assert!(is_salt("net.ipv4.tcp_tw_reuse:\n  sysctl.present:\n    - value: 1\n"));
-        assert!(is_salt("x:\n  sysctl:\n    - present\n    - name: vm.swappiness\n    - value: 1\n"));
+        assert!(is_salt(
+            "net.ipv4.tcp_tw_reuse:\n  sysctl.present:\n    - value: 1\n"
+        ));
+        assert!(is_salt(
+            "x:\n  sysctl:\n    - present\n    - name: vm.swappiness\n    - value: 1\n"
+        ));
         assert!(!is_salt("net.ipv4.tcp_tw_reuse = 1\n"));
-        assert!(!is_salt("# sysctl.present: is a Salt state\nvm.swappiness = 1\n"));
+        assert!(!is_salt(
+            "# sysctl.present: is a Salt state\nvm.swappiness = 1\n"
+        ));
     }
 }
