@@ -19,13 +19,18 @@
 //! (`crate::sysctl` resolves effective values, then facts, rules and the report). Adding a
 //! format is one reader file with its [`Reader`] and [`SourceKind`], and one row in [`READERS`].
 
+mod ansible;
 mod compose;
 mod conf;
 pub mod container;
 mod dump;
+mod jinja;
 mod kubernetes;
+mod nix;
+mod salt;
 pub mod shell;
 pub mod system;
+pub mod template;
 
 pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
@@ -213,10 +218,14 @@ impl ParsedFile {
 /// grammar comes last because procps applies any text with it; the YAML formats come before
 /// it because they recognise their texts by shapes no sysctl file has (a top-level
 /// `apiVersion` and `kind`, a top-level `services`).
-pub static READERS: [&Reader; 4] = [
+pub static READERS: [&Reader; 8] = [
     &dump::READER,
     &kubernetes::READER,
     &compose::READER,
+    &salt::READER,
+    &ansible::READER,
+    &nix::READER,
+    &jinja::READER,
     &conf::READER,
 ];
 
@@ -397,7 +406,19 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(names.len(), unique.len(), "{names:?}");
-        assert_eq!(names, ["dump", "kubernetes", "compose", "file"]);
+        assert_eq!(
+            names,
+            [
+                "dump",
+                "kubernetes",
+                "compose",
+                "salt",
+                "ansible",
+                "nix",
+                "jinja",
+                "file"
+            ]
+        );
         assert!(SourceKind::Dump.is_printed() && !SourceKind::File.is_printed());
     }
 
