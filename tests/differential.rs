@@ -224,9 +224,23 @@ struct Twlint {
     divergent: BTreeSet<String>,
 }
 
+/// How twlint reads `path` to be compared with `sysctl -p`: a file twlint recognises as another
+/// format (a Kubernetes manifest, an Ansible task file, ...) is read with the sysctl.conf reader
+/// here, as procps applies any text with that grammar; sysctl files, dumps and trees are read as
+/// twlint reads them.
+fn as_procps_reads(path: &Path) -> Option<&'static twlint::inputs::Reader> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let reader = twlint::inputs::reader_for(&text);
+    match reader.name {
+        "sysctl" | "dump" => None,
+        _ => twlint::inputs::reader_named("sysctl"),
+    }
+}
+
 fn twlint_of(path: &Path, kernel: KernelVersion) -> Twlint {
     let mut sources = SourceMap::new();
-    let set = sysctl::load(&[path.to_path_buf()], &mut sources).expect("twlint reads the file");
+    let set = sysctl::load_as(&[path.to_path_buf()], &mut sources, as_procps_reads(path))
+        .expect("twlint reads the file");
     let mut diags = Vec::new();
     let cfg = config::resolve("t", kernel, KernelOrigin::Flag, Some(&set), &[], &mut diags);
     let mut scoped = HashMap::new();
@@ -662,7 +676,7 @@ fn files_are_read_as_procps_and_systemd_read_them() {
     let mut all_keys = BTreeSet::new();
     for (_, p) in &inputs {
         let mut sources = SourceMap::new();
-        if let Ok(set) = sysctl::load(std::slice::from_ref(p), &mut sources) {
+        if let Ok(set) = sysctl::load_as(std::slice::from_ref(p), &mut sources, as_procps_reads(p)) {
             for f in &set.files {
                 all_keys.extend(
                     f.assignments
