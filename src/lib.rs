@@ -13,6 +13,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod advise;
+pub mod build_info;
 pub mod cli;
 pub mod config;
 pub mod contain;

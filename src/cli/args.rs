@@ -27,7 +27,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "twlint",
-    version,
+    version = crate::build_info::long_version(),
     about = "Sysctl advisor and linter for TCP TIME_WAIT, CLOSE_WAIT and port exhaustion",
     long_about = "twlint judges the Linux TCP settings that decide what happens when connections close \
 (tcp_tw_reuse, tcp_tw_recycle, tcp_timestamps, ip_local_port_range and companions). Give it sysctl \

@@ -40,8 +40,10 @@ pub fn families(run: &HostRun) -> Vec<Family> {
         ],
         1.0,
     );
-    let mut tcpext = Family::gauge(
-        "twlint_host_tcpext",
+    // Totals, so counters: rate() and increase() turn them into what happened between two runs
+    // of the textfile timer, and take a reboot (or a new namespace) for the reset it is.
+    let mut tcpext = Family::counter(
+        "twlint_host_tcpext_total",
         "TcpExt counters of /proc/net/netstat that bear on closing (TW, TCPTimeWaitOverflow, PAWS...): totals since boot or since the network namespace was created.",
     );
     for name in TCPEXT {

@@ -416,7 +416,7 @@ fn host_json(run: &HostRun) -> serde_json::Value {
 pub fn write_host_json(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
     let v = serde_json::json!({
         "version": 1,
-        "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
+        "tool": crate::build_info::tool_json(),
         "host": snapshot_json(s),
     });
     serde_json::to_writer_pretty(&mut *out, &v)?;

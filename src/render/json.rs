@@ -130,7 +130,7 @@ fn report_without_verdicts(sources: &SourceMap, r: &Report, diagnostics: bool) -
     let warnings = r.diagnostics_of(crate::diag::Severity::Warning);
     let mut out = json!({
         "version": 1,
-        "tool": {"name": "twlint", "version": env!("CARGO_PKG_VERSION")},
+        "tool": crate::build_info::tool_json(),
         "mode": match r.mode { Mode::Files => "files", Mode::Topology => "topology" },
         "topology": r.topology,
         "nodes": r.nodes.iter().map(|n| json!({
