@@ -185,8 +185,15 @@ pub enum Command {
         /// The shell to complete for
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `twlint man > twlint.1`
-    Man,
+    /// Print the manual page (roff), e.g. `twlint man > twlint.1`; `twlint man advise` is twlint-advise(1)
+    Man {
+        /// The subcommand whose page to print (twlint-SUBCOMMAND(1)); the main page without one
+        #[arg(value_name = "SUBCOMMAND")]
+        page: Option<String>,
+        /// Write every page (twlint.1 and twlint-SUBCOMMAND.1) into this existing folder instead
+        #[arg(long, value_name = "DIR", conflicts_with = "page")]
+        out: Option<PathBuf>,
+    },
     /// Print the JSON Schema of a file format, for editors and validators
     Schema {
         /// Which format
