@@ -106,9 +106,12 @@ step "4. PyPI wheel (maturin) and the python pre-commit hook"
 python3 -m venv "$work/build"
 "$work/build/bin/pip" install --quiet "maturin>=1.5,<2"
 # The same profile, target and flags as dist/build-static.sh: cargo finds the binary built.
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" "$work/build/bin/maturin" build \
-  -m dist/pypi/pyproject.toml --target x86_64-unknown-linux-gnu --compatibility manylinux2014 \
-  --out "$work/wheels"
+# maturin reads dist/pypi/pyproject.toml from the folder it runs in (its manifest-path leads
+# to the crate).
+start=$(date +%s)
+(cd dist/pypi && RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" "$work/build/bin/maturin" build \
+  --target x86_64-unknown-linux-gnu --compatibility manylinux2014 --out "$work/wheels")
+echo "maturin took $(( $(date +%s) - start )) s"
 wheel=$(ls "$work"/wheels/twlint-*.whl)
 echo "$(basename "$wheel"): $(stat -c %s "$wheel") bytes"
 python3 -m venv "$work/user"

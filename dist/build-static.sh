@@ -2,7 +2,7 @@
 # Builds the static Linux binary and everything shipped around it, from the installed toolchain:
 #
 #   target/x86_64-unknown-linux-gnu/dist/twlint      the binary (profile `dist`, glibc linked in)
-#   target/dist/assets/                              man pages (plain and .gz), completions,
+#   target/x86_64-unknown-linux-gnu/dist/assets/     man pages (plain and .gz), completions,
 #                                                    the systemd units as the .deb installs them
 #   target/dist/twlint-VERSION-TARGET.tar.gz         binary, pages, completions, README, licenses
 #   target/dist/twlint-VERSION-TARGET.tar.gz.sha256  its SHA-256, as `sha256sum -c` reads it
@@ -26,13 +26,13 @@ name_target="$triple-static"
 profile="${TWLINT_PROFILE:-dist}"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 out=target/dist
-assets="$out/assets"
 
 echo "== build: twlint $version, profile $profile, $triple with crt-static"
 # With --target, RUSTFLAGS reach only the target's crates, not build scripts or proc macros.
 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
   cargo build --locked --profile "$profile" --target "$triple" --bin twlint
 bin="target/$triple/$profile/twlint"
+assets="target/$triple/$profile/assets"
 
 echo "== check: $bin is static"
 if readelf -lW "$bin" | grep -q 'program interpreter'; then
@@ -44,7 +44,7 @@ fi
 "$bin" --version
 
 echo "== assets: man pages, completions, systemd units"
-rm -rf "$out"
+rm -rf "$out" "$assets"
 mkdir -p "$assets/man" "$assets/completions" "$assets/systemd"
 "$bin" man --out "$assets/man" >/dev/null
 for page in "$assets"/man/*.1; do gzip -9nc "$page" > "$page.gz"; done

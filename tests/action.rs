@@ -149,7 +149,7 @@ fn the_steps_annotate_write_sarif_and_gate() {
     let (code, out, _) = run(
         dir.path(),
         "gate",
-        &[("PATHS", "a.conf\nb.conf"), ("KERNEL", "6.8"), ("ARGS", "--color never")],
+        &[("PATHS", "a.conf\nb.conf"), ("KERNEL", "6.8"), ("ARGS", "--no-config")],
     );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("TW101"), "{out}");
