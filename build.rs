@@ -71,14 +71,25 @@ fn commit() {
         (String::new(), String::new())
     };
     let hex = hash.len() >= 7 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-    let (hash, date) = if hex { (hash, date) } else { (String::new(), String::new()) };
+    let (hash, date) = if hex {
+        (hash, date)
+    } else {
+        (String::new(), String::new())
+    };
     println!("cargo:rustc-env=TWLINT_COMMIT={hash}");
     println!("cargo:rustc-env=TWLINT_COMMIT_DATE={date}");
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 fn from_git(manifest: &Path) -> Option<(String, String)> {

@@ -52,7 +52,10 @@ pub fn without_commit(mut v: serde_json::Value) -> serde_json::Value {
     }
     if let Some(runs) = v.get_mut("runs").and_then(|r| r.as_array_mut()) {
         for run in runs {
-            if let Some(driver) = run.pointer_mut("/tool/driver").and_then(|d| d.as_object_mut()) {
+            if let Some(driver) = run
+                .pointer_mut("/tool/driver")
+                .and_then(|d| d.as_object_mut())
+            {
                 driver.remove("properties");
             }
         }

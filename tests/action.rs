@@ -44,7 +44,10 @@ fn run(dir: &Path, mode: &str, inputs: &[(&str, &str)]) -> (i32, String, String)
         .arg(std::fs::canonicalize("dist/action/run.sh").unwrap())
         .arg(mode)
         .current_dir(dir)
-        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()))
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
         .env("TWLINT_NO_LIVE", "1")
         .env("GITHUB_OUTPUT", &output)
         .envs(inputs.iter().map(|(k, v)| (format!("INPUT_{k}"), *v)))
@@ -61,7 +64,10 @@ fn run(dir: &Path, mode: &str, inputs: &[(&str, &str)]) -> (i32, String, String)
 fn every_input_a_step_reads_is_declared_and_every_script_exists() {
     let a = action();
     let declared = keys(a.get("inputs").unwrap());
-    assert_eq!(scalar(a.get("runs").unwrap().get("using").unwrap()), "composite");
+    assert_eq!(
+        scalar(a.get("runs").unwrap().get("using").unwrap()),
+        "composite"
+    );
     let mut scripts = 0;
     for step in steps(&a) {
         let mut text = String::new();
@@ -82,7 +88,10 @@ fn every_input_a_step_reads_is_declared_and_every_script_exists() {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
                 .collect();
-            assert!(declared.contains(&name), "a step reads inputs.{name}, which is not declared");
+            assert!(
+                declared.contains(&name),
+                "a step reads inputs.{name}, which is not declared"
+            );
         }
         if let Some(run) = step.get("run") {
             let run = scalar(run);
@@ -101,7 +110,13 @@ fn every_input_a_step_reads_is_declared_and_every_script_exists() {
     }
     assert_eq!(scripts, 4);
     // The version the action installs by default is this one.
-    let version = a.get("inputs").unwrap().get("version").unwrap().get("default").unwrap();
+    let version = a
+        .get("inputs")
+        .unwrap()
+        .get("version")
+        .unwrap()
+        .get("default")
+        .unwrap();
     assert_eq!(scalar(version), env!("CARGO_PKG_VERSION"));
 }
 
@@ -113,7 +128,11 @@ fn the_steps_annotate_write_sarif_and_gate() {
     let topo = topo.to_str().unwrap();
 
     // Annotations, and the step itself passes whatever twlint found.
-    let (code, out, _) = run(dir.path(), "report", &[("TOPOLOGY", topo), ("FORMAT", "github")]);
+    let (code, out, _) = run(
+        dir.path(),
+        "report",
+        &[("TOPOLOGY", topo), ("FORMAT", "github")],
+    );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("::error file="), "{out}");
     assert!(out.contains("60-hardening.conf,line=2,col=27"), "{out}");
@@ -127,7 +146,8 @@ fn the_steps_annotate_write_sarif_and_gate() {
     assert_eq!(code, 0);
     assert_eq!(outputs, "sarif-file=out.sarif\n");
     let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap())
+            .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
 
@@ -136,7 +156,11 @@ fn the_steps_annotate_write_sarif_and_gate() {
     assert_eq!(code, 1, "{out}");
     assert_eq!(outputs, "exit-code=1\n");
     assert!(out.contains("::error::twlint found settings"), "{out}");
-    let (code, _, outputs) = run(dir.path(), "gate", &[("TOPOLOGY", topo), ("FAIL_ON", "never")]);
+    let (code, _, outputs) = run(
+        dir.path(),
+        "gate",
+        &[("TOPOLOGY", topo), ("FAIL_ON", "never")],
+    );
     assert_eq!((code, outputs.as_str()), (0, "exit-code=0\n"));
 
     // Paths, blank-separated, with a kernel and extra arguments.
@@ -144,12 +168,20 @@ fn the_steps_annotate_write_sarif_and_gate() {
     let legacy = dir.path().join("b.conf");
     std::fs::write(&clean, "net.ipv4.tcp_tw_reuse = 1\n").unwrap();
     std::fs::write(&legacy, "net.ipv4.tcp_tw_recycle = 1\n").unwrap();
-    let (code, _, _) = run(dir.path(), "gate", &[("PATHS", "a.conf"), ("KERNEL", "6.8")]);
+    let (code, _, _) = run(
+        dir.path(),
+        "gate",
+        &[("PATHS", "a.conf"), ("KERNEL", "6.8")],
+    );
     assert_eq!(code, 0);
     let (code, out, _) = run(
         dir.path(),
         "gate",
-        &[("PATHS", "a.conf\nb.conf"), ("KERNEL", "6.8"), ("ARGS", "--no-config")],
+        &[
+            ("PATHS", "a.conf\nb.conf"),
+            ("KERNEL", "6.8"),
+            ("ARGS", "--no-config"),
+        ],
     );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("TW101"), "{out}");
@@ -157,7 +189,10 @@ fn the_steps_annotate_write_sarif_and_gate() {
     // Unreadable input: the report step warns, the gate fails with 2.
     let (code, out, _) = run(dir.path(), "report", &[("PATHS", "missing.conf")]);
     assert_eq!(code, 0);
-    assert!(out.contains("::warning::twlint could not do its job (exit 2)"), "{out}");
+    assert!(
+        out.contains("::warning::twlint could not do its job (exit 2)"),
+        "{out}"
+    );
     let (code, _, outputs) = run(dir.path(), "gate", &[("PATHS", "missing.conf")]);
     assert_eq!((code, outputs.as_str()), (2, "exit-code=2\n"));
 

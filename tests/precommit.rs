@@ -104,7 +104,10 @@ fn the_python_hooks_mirror_the_rust_ones() {
     let pin = format!("dependencies = [\"twlint=={}\"]", env!("CARGO_PKG_VERSION"));
     assert!(pyproject.contains(&pin), "pyproject.toml lacks {pin}");
     let version = format!("version = \"{}\"", env!("CARGO_PKG_VERSION"));
-    assert!(pyproject.contains(&version), "pyproject.toml lacks {version}");
+    assert!(
+        pyproject.contains(&version),
+        "pyproject.toml lacks {version}"
+    );
 }
 
 #[test]

@@ -21,7 +21,9 @@ fn topologies() {
             rel.display(),
             report.diagnostics
         );
-        insta::assert_json_snapshot!(twlint::build_info::without_commit(json::report(&sources, &report)));
+        insta::assert_json_snapshot!(twlint::build_info::without_commit(json::report(
+            &sources, &report
+        )));
     });
 }
 
@@ -33,6 +35,8 @@ fn host_files_linted_alone() {
         let mut sources = SourceMap::new();
         let (rules, _) = load_catalog(&[], &mut sources).unwrap();
         let report = engine::lint_files(&[rel], None, &rules, &mut sources).unwrap();
-        insta::assert_json_snapshot!(twlint::build_info::without_commit(json::report(&sources, &report)));
+        insta::assert_json_snapshot!(twlint::build_info::without_commit(json::report(
+            &sources, &report
+        )));
     });
 }

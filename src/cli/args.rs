@@ -185,7 +185,10 @@ pub enum Command {
         /// The shell to complete for
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `twlint man > twlint.1`; `twlint man advise` is twlint-advise(1)
+    /// Print the manual page (roff), e.g. `twlint man > twlint.1`
+    ///
+    /// `twlint man SUBCOMMAND` prints that subcommand's page (twlint-SUBCOMMAND(1)), `twlint man
+    /// --out DIR` writes every page into DIR.
     Man {
         /// The subcommand whose page to print (twlint-SUBCOMMAND(1)); the main page without one
         #[arg(value_name = "SUBCOMMAND")]

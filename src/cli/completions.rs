@@ -71,7 +71,10 @@ pub fn man_to(io: &mut super::output::Io, dir: &Path) -> io::Result<u8> {
     let cmd = command();
     let mut written = vec![("twlint.1".to_string(), render(&cmd, None)?)];
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        written.push((format!("twlint-{}.1", sub.get_name()), render(sub, Some(&cmd))?));
+        written.push((
+            format!("twlint-{}.1", sub.get_name()),
+            render(sub, Some(&cmd))?,
+        ));
     }
     for (name, text) in &written {
         std::fs::write(dir.join(name), text)?;
@@ -93,7 +96,11 @@ fn render(cmd: &clap::Command, parent: Option<&clap::Command>) -> io::Result<Vec
         .version(None::<&'static str>)
         .long_version(None::<&'static str>);
     let mut out = Vec::new();
-    clap_mangen::Man::new(bare).render(&mut out)?;
+    // The version is left out of the command above, so the page's footer names it here.
+    clap_mangen::Man::new(bare)
+        .source(format!("twlint {}", crate::build_info::VERSION))
+        .manual("twlint manual")
+        .render(&mut out)?;
     let mut r = Roff::new();
     exit_status(&mut r);
     if parent.is_none() {
@@ -103,11 +110,19 @@ fn render(cmd: &clap::Command, parent: Option<&clap::Command>) -> io::Result<Vec
     }
     see_also(&mut r, cmd, parent);
     r.control("SH", ["VERSION"]);
-    r.text([roman(format!("twlint {}", crate::build_info::long_version()))]);
+    r.text([roman(format!(
+        "twlint {}",
+        crate::build_info::long_version()
+    ))]);
     // Each rendering starts with the same apostrophe preamble; the sections follow the page's.
     let preamble = Roff::new().render();
     let sections = r.render();
-    out.extend_from_slice(sections.strip_prefix(&preamble).unwrap_or(&sections).as_bytes());
+    out.extend_from_slice(
+        sections
+            .strip_prefix(&preamble)
+            .unwrap_or(&sections)
+            .as_bytes(),
+    );
     Ok(out)
 }
 
@@ -119,7 +134,11 @@ fn tagged(r: &mut Roff, tag: &str, text: &str) {
 
 fn exit_status(r: &mut Roff) {
     r.control("SH", ["EXIT STATUS"]);
-    tagged(r, "0", "Nothing at or above --fail-on (and for the other subcommands: done).");
+    tagged(
+        r,
+        "0",
+        "Nothing at or above --fail-on (and for the other subcommands: done).",
+    );
     tagged(
         r,
         "1",
@@ -130,6 +149,7 @@ fn exit_status(r: &mut Roff) {
         "2",
         "twlint could not do its job: bad arguments, unreadable or invalid input (a topology with errors), a broken rule file.",
     );
+    r.control("PP", []);
     r.text([roman(
         "A closed standard output (twlint ... | head) is not an error.",
     )]);
@@ -176,6 +196,7 @@ fn files(r: &mut Roff) {
         "/proc/net/netstat, /proc/net/sockstat, /proc/net/tcp, /proc/net/tcp6",
         "The TcpExt counters and socket tables of host mode (sockets are read through netlink sock_diag when live).",
     );
+    r.control("PP", []);
     r.text([roman(
         "twlint never writes outside the folders given to advise --out, snapshot --out and man --out.",
     )]);
@@ -184,12 +205,30 @@ fn files(r: &mut Roff) {
 fn examples(r: &mut Roff) {
     r.control("SH", ["EXAMPLES"]);
     for (cmd, what) in [
-        ("twlint --topology topology.yaml", "judge every hop of a topology"),
-        ("twlint /etc/sysctl.d/ /etc/sysctl.conf --kernel 5.15", "lint files for a kernel"),
-        ("twlint dumps/*.txt", "many hosts at once, one per sysctl -a dump"),
-        ("twlint --topology topology.yaml --format sarif > twlint.sarif", "for code scanning"),
-        ("twlint / --format prometheus --fail-on never", "for node_exporter's textfile collector"),
-        ("twlint advise --topology topology.yaml --out advised/", "the drop-in each node needs"),
+        (
+            "twlint --topology topology.yaml",
+            "judge every hop of a topology",
+        ),
+        (
+            "twlint /etc/sysctl.d/ /etc/sysctl.conf --kernel 5.15",
+            "lint files for a kernel",
+        ),
+        (
+            "twlint dumps/*.txt",
+            "many hosts at once, one per sysctl -a dump",
+        ),
+        (
+            "twlint --topology topology.yaml --format sarif > twlint.sarif",
+            "for code scanning",
+        ),
+        (
+            "twlint / --format prometheus --fail-on never",
+            "for node_exporter's textfile collector",
+        ),
+        (
+            "twlint advise --topology topology.yaml --out advised/",
+            "the drop-in each node needs",
+        ),
         ("twlint explain TW101", "a rule's documentation"),
     ] {
         r.control("TP", []);
@@ -212,5 +251,8 @@ fn see_also(r: &mut Roff, cmd: &clap::Command, parent: Option<&clap::Command>) {
     refs.extend(["sysctl(8)".into(), "sysctl.d(5)".into(), "tcp(7)".into()]);
     r.text([roman(format!("{}.", refs.join(", ")))]);
     r.control("PP", []);
-    r.text([roman("The README and the rule catalog: "), italic(env!("CARGO_PKG_REPOSITORY"))]);
+    r.text([
+        roman("The README and the rule catalog: "),
+        italic(env!("CARGO_PKG_REPOSITORY")),
+    ]);
 }

@@ -82,7 +82,9 @@ pub fn check_exposition(text: &str) -> Result<usize, String> {
             return Err(format!("{n}: sample of {name} outside its HELP/TYPE block"));
         }
         if typed[name] == "counter" && !value.parse::<f64>().is_ok_and(|v| v >= 0.0) {
-            return Err(format!("{n}: counter {name} has a negative or non-numeric value {value}"));
+            return Err(format!(
+                "{n}: counter {name} has a negative or non-numeric value {value}"
+            ));
         }
         // Label pairs: name="value" separated by commas; values escape \ " and \n.
         let mut rest = labels;
