@@ -148,8 +148,10 @@ mkdir -p "$work/site/etc/sysctl.d"
   if [ "$rc" -eq 0 ] || ! grep -q TW101 <<<"$out"; then
     echo "FAIL: the python hook let tcp_tw_recycle through (exit $rc)" >&2; exit 1
   fi
-  # The hook's environment has the wheel's binary, not a compiled one.
-  ls "$PRE_COMMIT_HOME"/repo*/py_env-*/bin/twlint >/dev/null
+  # The hook's environment has the wheel's static binary, not a compiled one.
+  hook_bin=$(find "$PRE_COMMIT_HOME" -path '*/py_env-*/bin/twlint' | head -1)
+  [ -n "$hook_bin" ] || { echo "FAIL: no twlint in the hook's environment" >&2; exit 1; }
+  cmp "$hook_bin" "$(find "$work/user" -path '*/bin/twlint' | head -1)"
 )
 ok "the twlint-python pre-commit hook installs the wheel and blocks tcp_tw_recycle"
 
@@ -172,7 +174,7 @@ ctr=$(buildah --root "$work/containers" --runroot "$work/run" from "twlint:$vers
 mnt=$(buildah --root "$work/containers" --runroot "$work/run" mount "$ctr")
 find "$mnt" -type f | sed "s|^$mnt||" | sort
 cp -r topologies "$mnt/work/"
-buildah --root "$work/containers" --runroot "$work/run" inspect --format '{{.OCIv1.Config.Entrypoint}} {{.OCIv1.Config.User}} {{.OCIv1.Config.WorkingDir}}' "$ctr"
+buildah --root "$work/containers" --runroot "$work/run" inspect --format 'entrypoint {{.OCIv1.Config.Entrypoint}}, user {{.OCIv1.Config.User}}, workdir {{.OCIv1.Config.WorkingDir}}{{"\n"}}' "$ctr"
 set +e; chroot --userspec=65534:65534 "$mnt" /usr/bin/twlint --topology /work/topologies/lb-web-db.yaml --color never > "$work/image.out"; rc=$?; set -e
 [ "$rc" -eq 1 ] && tail -1 "$work/image.out"
 buildah --root "$work/containers" --runroot "$work/run" umount "$ctr" >/dev/null
