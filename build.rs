@@ -2,14 +2,16 @@
 //! each file's text, and the YAML parser's events for it, recorded here once so a run does not
 //! parse the YAML again (see `src/yaml/replay.rs`, which this script shares with the crate).
 //! It also writes the enum of built-in codes (`src/code.rs`) from the rules with
-//! `check: builtin`, so a built-in check cannot emit a code that has no rule file.
-use std::{env, fs, path::Path};
+//! `check: builtin`, so a built-in check cannot emit a code that has no rule file, and records
+//! the commit the binary is built from (`src/build_info.rs`).
+use std::{env, fs, path::Path, process::Command};
 
 #[allow(dead_code)] // The crate replays; this script only records.
 #[path = "src/yaml/replay.rs"]
 mod replay;
 
 fn main() {
+    commit();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let out_dir = Path::new(&env::var("OUT_DIR").unwrap()).join("rule-events");
     println!("cargo:rerun-if-changed=rules");
@@ -100,4 +102,83 @@ fn codes_enum(codes: &[(String, String)]) -> String {
     }
     s.push_str("        }\n    }\n}\n");
     s
+}
+
+/// Sets `TWLINT_COMMIT` (the full hash, or empty) and `TWLINT_COMMIT_DATE` (YYYY-MM-DD, or
+/// empty) for `src/build_info.rs`. In order: `TWLINT_COMMIT` from the environment (a build from
+/// an exported source tree that knows its commit), the git work tree this crate is the top of
+/// (its HEAD when the build script ran), the `.cargo_vcs_info.json` that `cargo package` writes
+/// into a published crate. A crate that sits inside someone else's repository (vendored) takes
+/// none of that repository's commits.
+fn commit() {
+    println!("cargo:rerun-if-env-changed=TWLINT_COMMIT");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (hash, date) = if let Some(h) = env::var("TWLINT_COMMIT").ok().filter(|h| !h.is_empty()) {
+        (h, String::new())
+    } else if let Some(found) = from_git(manifest) {
+        found
+    } else if let Some(h) = from_vcs_info(manifest) {
+        (h, String::new())
+    } else {
+        (String::new(), String::new())
+    };
+    let hex = hash.len() >= 7 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    let (hash, date) = if hex {
+        (hash, date)
+    } else {
+        (String::new(), String::new())
+    };
+    println!("cargo:rustc-env=TWLINT_COMMIT={hash}");
+    println!("cargo:rustc-env=TWLINT_COMMIT_DATE={date}");
+}
+
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn from_git(manifest: &Path) -> Option<(String, String)> {
+    let top = git(manifest, &["rev-parse", "--show-toplevel"])?;
+    if fs::canonicalize(&top).ok()? != fs::canonicalize(manifest).ok()? {
+        return None;
+    }
+    // Run again when HEAD moves: HEAD itself (a checkout), the branch's loose ref (a commit) or,
+    // when it has none yet, the folder it will be written to, and packed-refs. Only paths that
+    // exist: cargo reruns a build script on every build while a watched path is missing.
+    let mut watch = vec![git(manifest, &["rev-parse", "--git-path", "HEAD"])?];
+    if let Some(branch) = git(manifest, &["symbolic-ref", "-q", "HEAD"]) {
+        let loose = git(manifest, &["rev-parse", "--git-path", &branch])?;
+        let loose = manifest.join(loose);
+        if loose.exists() {
+            watch.push(loose.display().to_string());
+        } else if let Some(parent) = loose.parent().filter(|p| p.exists()) {
+            watch.push(parent.display().to_string());
+        }
+    }
+    watch.extend(git(manifest, &["rev-parse", "--git-path", "packed-refs"]));
+    for w in watch {
+        let p = manifest.join(w);
+        if p.exists() {
+            println!("cargo:rerun-if-changed={}", p.display());
+        }
+    }
+    let hash = git(manifest, &["rev-parse", "HEAD"])?;
+    let date = git(manifest, &["log", "-1", "--format=%cs", "HEAD"]).unwrap_or_default();
+    Some((hash, date))
+}
+
+/// `{"git": {"sha1": "..."}, ...}`: read without a JSON parser (the build has none).
+fn from_vcs_info(manifest: &Path) -> Option<String> {
+    let text = fs::read_to_string(manifest.join(".cargo_vcs_info.json")).ok()?;
+    let rest = &text[text.find("\"sha1\"")? + 6..];
+    let start = rest.find('"')? + 1;
+    let end = start + rest[start..].find('"')?;
+    Some(rest[start..end].to_string())
 }

@@ -18,6 +18,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod advise;
+pub mod build_info;
 pub mod code;
 pub mod cli;
 pub mod config;

@@ -421,6 +421,11 @@ fn check_report_shape(v: &Value) {
     assert_eq!(v["version"], 1);
     assert_eq!(v["tool"]["name"], "twlint");
     assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        v["tool"]["commit"].as_str(),
+        twlint::build_info::COMMIT,
+        "the commit twlint was built from"
+    );
     for k in ["dangerous", "pointless", "safe"] {
         assert!(v["summary"][k].is_u64(), "summary.{k}: {:#}", v["summary"]);
     }
@@ -637,8 +642,13 @@ fn version() {
         .code(0)
         .stdout(predicate::str::diff(format!(
             "twlint {}\n",
-            env!("CARGO_PKG_VERSION")
+            twlint::build_info::long_version()
         )));
+    // Built from a git checkout (as the tests are), the version names its commit.
+    if let Some(c) = twlint::build_info::COMMIT {
+        let out = run_here(&["--version"], 0);
+        assert!(stdout_of(&out).contains(&c[..12]), "{}", stdout_of(&out));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1259,7 +1269,11 @@ fn examples_json_excerpt_is_current() {
         1,
     ));
     assert_eq!(excerpt["version"], real["version"]);
-    assert_eq!(excerpt["tool"], real["tool"]);
+    // The excerpt was taken from a build that names no commit; every build from git adds one.
+    assert_eq!(
+        excerpt["tool"],
+        twlint::build_info::without_commit(real.clone())["tool"]
+    );
     assert_eq!(
         excerpt["summary"], real["summary"],
         "examples/02-seed-scheme-1/README.md: the JSON excerpt is stale; rerun the jq command above it"

@@ -74,7 +74,7 @@ fn run_script(script: &str, dir: &Path, env: &[(String, String)]) -> std::proces
 }
 
 fn needs_the_service(script: &str) -> bool {
-    script.contains("cargo install") || script.contains("gh pr ")
+    script.contains("cargo install") || script.contains("pip install") || script.contains("gh pr ")
 }
 
 #[test]

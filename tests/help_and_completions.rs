@@ -1,4 +1,4 @@
-//! What the command line says about itself: shell completions, the man page, the JSON Schemas
+//! What the command line says about itself: shell completions, the man pages, the JSON Schemas
 //! it prints, help grouped by input, rules and output, and errors that say what to do next.
 //! Real processes, as a shell or an editor runs them.
 
@@ -66,10 +66,81 @@ fn the_man_page_documents_the_flags() {
         "\\-\\-config",
         "explain",
         "completions",
-        "Exit codes",
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        "TWLINT_NO_LIVE",
+        ".SH FILES",
+        ".twlint.yaml",
+        ".SH EXAMPLES",
+        ".SH \"SEE ALSO\"",
+        "twlint\\-advise(1)",
     ] {
         assert!(text.contains(word), "the man page lacks {word}");
     }
+    // One preamble, one title: the sections twlint adds follow clap_mangen's page.
+    assert_eq!(text.matches(".TH ").count(), 1, "{text}");
+}
+
+#[test]
+fn every_subcommand_has_a_man_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bare(Path::new("."))
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    pages.sort();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(listed.lines().count(), pages.len(), "{listed}");
+    for sub in [
+        "advise",
+        "observe",
+        "snapshot",
+        "host",
+        "explain",
+        "rules",
+        "completions",
+        "man",
+        "schema",
+    ] {
+        let name = format!("twlint-{sub}.1");
+        assert!(pages.contains(&name), "no {name} in {pages:?}");
+        let text = std::fs::read_to_string(dir.path().join(&name)).unwrap();
+        assert!(
+            text.contains(&format!(".TH twlint-{sub} 1 ")),
+            "{name}: {text}"
+        );
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{name}");
+        assert!(
+            text.contains("twlint(1)"),
+            "{name} does not point back to twlint(1)"
+        );
+        // `twlint man SUB` prints the same page.
+        let one = bare(Path::new(".")).args(["man", sub]).output().unwrap();
+        assert_eq!(String::from_utf8(one.stdout).unwrap(), text, "{name}");
+    }
+    assert!(pages.contains(&"twlint.1".to_string()));
+    assert!(
+        !pages.iter().any(|p| p == "twlint-help.1"),
+        "a page for `help`: {pages:?}"
+    );
+    // A page that does not exist is an error that lists the ones that do.
+    let out = bare(Path::new(".")).args(["man", "lint"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("there is no page twlint-lint") && err.contains("twlint-advise"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -308,7 +308,8 @@ fn prometheus_in_host_mode_carries_the_sockets_and_counters() {
         "twlint_host_close_wait_sockets{node=\"web\",command=\"(unknown)\"} 37",
         "twlint_host_tuple_ports_in_use{node=\"web\",local=\"10.162.74.44\",remote=\"10.162.74.45\",remote_port=\"3306\"} 3164",
         "twlint_host_tuple_ports_usable{node=\"web\"} 28232",
-        "twlint_host_tcpext{node=\"web\",counter=\"PAWSPassive\"} 4127",
+        "twlint_host_tcpext_total{node=\"web\",counter=\"PAWSPassive\"} 4127",
+        "# TYPE twlint_host_tcpext_total counter",
     ] {
         assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
     }
@@ -329,7 +330,7 @@ fn prometheus_in_host_mode_carries_the_sockets_and_counters() {
         0,
     );
     assert!(
-        text.contains("twlint_host_tcpext{node=\"db\",counter=\"TW\"} 31044"),
+        text.contains("twlint_host_tcpext_total{node=\"db\",counter=\"TW\"} 31044"),
         "{text}"
     );
     assert!(!text.contains("twlint_host_tcp_sockets"), "{text}");

@@ -70,9 +70,44 @@ fn every_hook_is_complete() {
         for field in ["id", "name", "entry", "language", "files"] {
             assert!(h[field].is_string(), "hook {} has no `{field}`", h["id"]);
         }
-        // pre-commit builds the crate with `cargo install`: no binary needs to be present.
-        assert_eq!(h["language"], "rust");
+        // `rust`: pre-commit builds the crate with `cargo install`. `python`: it pip-installs
+        // the top-level pyproject.toml, which pulls the prebuilt wheel. No binary needs to be
+        // present either way.
+        assert!(
+            h["language"] == "rust" || h["language"] == "python",
+            "hook {}: language {}",
+            h["id"],
+            h["language"]
+        );
     }
+}
+
+/// Each prebuilt-wheel hook does exactly what its source-built twin does: only the language
+/// (how pre-commit installs twlint) differs.
+#[test]
+fn the_python_hooks_mirror_the_rust_ones() {
+    for id in ["twlint", "twlint-topology"] {
+        let mut rust = hook(id);
+        let mut python = hook(&format!("{id}-python"));
+        assert_eq!(rust["language"], "rust");
+        assert_eq!(python["language"], "python");
+        for h in [&mut rust, &mut python] {
+            let o = h.as_object_mut().unwrap();
+            for k in ["id", "language", "description"] {
+                o.remove(k);
+            }
+        }
+        assert_eq!(rust, python, "{id} and {id}-python differ");
+    }
+    // The package pre-commit installs for them pins the wheel of this very version.
+    let pyproject = std::fs::read_to_string(root().join("pyproject.toml")).unwrap();
+    let pin = format!("dependencies = [\"twlint=={}\"]", env!("CARGO_PKG_VERSION"));
+    assert!(pyproject.contains(&pin), "pyproject.toml lacks {pin}");
+    let version = format!("version = \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(
+        pyproject.contains(&version),
+        "pyproject.toml lacks {version}"
+    );
 }
 
 #[test]

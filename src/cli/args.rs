@@ -27,7 +27,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "twlint",
-    version,
+    version = crate::build_info::long_version(),
     about = "Sysctl advisor and linter for TCP TIME_WAIT, CLOSE_WAIT and port exhaustion",
     long_about = "twlint judges the Linux TCP settings that decide what happens when connections close \
 (tcp_tw_reuse, tcp_tw_recycle, tcp_timestamps, ip_local_port_range and companions). Give it sysctl \
@@ -191,7 +191,17 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff), e.g. `twlint man > twlint.1`
-    Man,
+    ///
+    /// `twlint man SUBCOMMAND` prints that subcommand's page (twlint-SUBCOMMAND(1)), `twlint man
+    /// --out DIR` writes every page into DIR.
+    Man {
+        /// The subcommand whose page to print (twlint-SUBCOMMAND(1)); the main page without one
+        #[arg(value_name = "SUBCOMMAND")]
+        page: Option<String>,
+        /// Write every page (twlint.1 and twlint-SUBCOMMAND.1) into this existing folder instead
+        #[arg(long, value_name = "DIR", conflicts_with = "page")]
+        out: Option<PathBuf>,
+    },
     /// Print the JSON Schema of a file format, for editors and validators
     Schema {
         /// Which format

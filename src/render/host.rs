@@ -414,7 +414,20 @@ pub fn write_prometheus(
     run: Option<&HostRun>,
 ) -> io::Result<()> {
     super::prometheus::write(out, report)?;
-    for f in run.map(super::host_metrics::families).unwrap_or_default() {
+    // The node's role rides on twlint_host_info, so an alert can pick the middleboxes (a
+    // conntrack table matters on a NAT or a load balancer, not on a database).
+    let role = |node: &str| {
+        report
+            .nodes
+            .iter()
+            .find(|n| n.name == node)
+            .map(|n| n.role.to_string())
+            .unwrap_or_default()
+    };
+    for f in run
+        .map(|r| super::host_metrics::families(r, &role))
+        .unwrap_or_default()
+    {
         f.write(out)?;
     }
     Ok(())

@@ -17,8 +17,9 @@ use std::collections::BTreeMap;
 pub const UNKNOWN_OWNER: &str = "(unknown)";
 
 /// The host families of a run; none when the host is not a node of the topology (the report
-/// then holds the declared values only, and nothing of this host).
-pub fn families(run: &HostRun) -> Vec<Family> {
+/// then holds the declared values only, and nothing of this host). `role` gives a node's role
+/// in the topology.
+pub fn families(run: &HostRun, role: &dyn Fn(&str) -> String) -> Vec<Family> {
     let Some(m) = &run.matched else {
         return Vec::new();
     };
@@ -26,7 +27,7 @@ pub fn families(run: &HostRun) -> Vec<Family> {
     let s = &run.snapshot;
     let mut info = Family::gauge(
         "twlint_host_info",
-        "Always 1; the labels say which node this host was judged as and where its values were read.",
+        "Always 1; the labels say which node this host was judged as, its role in the topology and where its values were read.",
     );
     info.set(
         vec![
@@ -37,11 +38,14 @@ pub fn families(run: &HostRun) -> Vec<Family> {
                 s.release.as_ref().map(|r| r.0.clone()).unwrap_or_default(),
             ),
             ("read_from", s.origin.kind().to_string()),
+            ("role", role(&m.node)),
         ],
         1.0,
     );
-    let mut tcpext = Family::gauge(
-        "twlint_host_tcpext",
+    // Totals, so counters: rate() and increase() turn them into what happened between two runs
+    // of the textfile timer, and take a reboot (or a new namespace) for the reset it is.
+    let mut tcpext = Family::counter(
+        "twlint_host_tcpext_total",
         "TcpExt counters of /proc/net/netstat that bear on closing (TW, TCPTimeWaitOverflow, PAWS...): totals since boot or since the network namespace was created.",
     );
     for name in TCPEXT {

@@ -95,10 +95,7 @@ impl<'a> Json<'a> {
                     .map(|(d, s)| JsonDiagnostic::new(sources, d, Some(s)))
                     .collect()
             }),
-            tool: JsonTool {
-                name: "twlint",
-                version: env!("CARGO_PKG_VERSION"),
-            },
+            tool: JsonTool::this(),
             topology: r.topology.as_deref(),
             unread: r
                 .unread
@@ -186,10 +183,7 @@ fn write_host_read_unescaped(out: &mut dyn Write, s: &HostSnapshot) -> io::Resul
     }
     let doc = Document {
         host: JsonHost::Read(Box::new(HostRead::new(s))),
-        tool: JsonTool {
-            name: "twlint",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: JsonTool::this(),
         version: 1,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -243,8 +237,21 @@ fn pretty_array<V: Serialize + Sync>(items: &[V]) -> Vec<u8> {
 
 #[derive(Serialize)]
 struct JsonTool {
+    /// The commit twlint was built from, when known (`crate::build_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'static str>,
     name: &'static str,
     version: &'static str,
+}
+
+impl JsonTool {
+    fn this() -> JsonTool {
+        JsonTool {
+            commit: crate::build_info::COMMIT,
+            name: "twlint",
+            version: crate::build_info::VERSION,
+        }
+    }
 }
 
 /// A place in an input, resolved when written (on the writer's threads, for the verdicts).

@@ -31,6 +31,18 @@ impl Family {
         }
     }
 
+    /// A counter: a total that only grows (until a reboot or a new namespace resets it), so
+    /// `rate()` and `increase()` apply. Its name ends in `_total`, as the format's convention asks.
+    pub fn counter(name: &'static str, help: &'static str) -> Family {
+        debug_assert!(name.ends_with("_total"), "{name}");
+        Family {
+            name,
+            help,
+            kind: "counter",
+            samples: BTreeMap::new(),
+        }
+    }
+
     /// Adds `v` to the sample with these labels (creating it at 0).
     pub fn add(&mut self, labels: Vec<(&'static str, String)>, v: f64) {
         *self.samples.entry(labels).or_insert(0.0) += v;

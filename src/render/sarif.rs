@@ -263,7 +263,7 @@ pub fn report(sources: &SourceMap, rules: &RuleSet, r: &Report) -> Value {
             result(sources, d, i, *s)
         })
         .collect();
-    json!({
+    let mut out = json!({
         "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -278,7 +278,12 @@ pub fn report(sources: &SourceMap, rules: &RuleSet, r: &Report) -> Value {
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
-    })
+    });
+    // The commit twlint was built from, in the driver's property bag (SARIF has no field of its own).
+    if let Some(c) = crate::build_info::COMMIT {
+        out["runs"][0]["tool"]["driver"]["properties"] = json!({"commit": c});
+    }
+    out
 }
 
 /// The run's invocation: whether twlint did its whole job, and, for each path it could not

@@ -50,6 +50,10 @@ pub fn check_exposition(text: &str) -> Result<usize, String> {
                     if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&arg) {
                         return Err(format!("{n}: bad type {arg}"));
                     }
+                    // Prometheus' naming rule, which rate() and increase() users rely on.
+                    if arg == "counter" && !name.ends_with("_total") {
+                        return Err(format!("{n}: counter {name} does not end in _total"));
+                    }
                     if typed.insert(name.to_string(), arg.to_string()).is_some() {
                         return Err(format!("{n}: second TYPE for {name}"));
                     }
@@ -76,6 +80,11 @@ pub fn check_exposition(text: &str) -> Result<usize, String> {
         };
         if current.as_deref() != Some(name) || !typed.contains_key(name) || !helped.contains(name) {
             return Err(format!("{n}: sample of {name} outside its HELP/TYPE block"));
+        }
+        if typed[name] == "counter" && !value.parse::<f64>().is_ok_and(|v| v >= 0.0) {
+            return Err(format!(
+                "{n}: counter {name} has a negative or non-numeric value {value}"
+            ));
         }
         // Label pairs: name="value" separated by commas; values escape \ " and \n.
         let mut rest = labels;
