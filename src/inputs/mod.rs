@@ -24,6 +24,7 @@ mod conf;
 pub mod container;
 mod dump;
 mod kubernetes;
+mod script;
 pub mod shell;
 pub mod system;
 
@@ -213,10 +214,11 @@ impl ParsedFile {
 /// grammar comes last because procps applies any text with it; the YAML formats come before
 /// it because they recognise their texts by shapes no sysctl file has (a top-level
 /// `apiVersion` and `kind`, a top-level `services`).
-pub static READERS: [&Reader; 4] = [
+pub static READERS: [&Reader; 5] = [
     &dump::READER,
     &kubernetes::READER,
     &compose::READER,
+    &script::READER,
     &conf::READER,
 ];
 
@@ -230,13 +232,16 @@ pub fn format_names() -> impl Iterator<Item = &'static str> {
     READERS.iter().map(|r| r.name)
 }
 
-/// The reader of a text: the first in [`READERS`] that recognises it.
+/// The reader of a text: the first in [`READERS`] that recognises it, `None` when none does
+/// (a file in no format twlint reads, refused when named).
+pub fn recognised(text: &str) -> Option<&'static Reader> {
+    READERS.iter().copied().find(|r| (r.recognises)(text))
+}
+
+/// The reader of a text, the sysctl.conf reader when none recognises it: procps applies any
+/// text in a sysctl.d folder with its grammar.
 pub fn reader_for(text: &str) -> &'static Reader {
-    READERS
-        .iter()
-        .copied()
-        .find(|r| (r.recognises)(text))
-        .expect("the sysctl.conf reader, registered last, recognises any text")
+    recognised(text).unwrap_or(&conf::READER)
 }
 
 /// Reads one registered text with the reader [`READERS`] chooses for it.

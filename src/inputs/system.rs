@@ -53,6 +53,9 @@ struct Entry {
     display: String,
     real: PathBuf,
     role: Role,
+    /// Named on the command line or in a topology, not found in a folder: refused when no
+    /// reader recognises it, while a folder's `*.conf` is read as procps reads it.
+    named: bool,
 }
 
 /// The files of one set, read, in the order procps applies them.
@@ -107,6 +110,7 @@ pub fn read_as(
                             display: path.join("etc/sysctl.conf").display().to_string(),
                             real,
                             role: Role::SysctlConf,
+                            named: false,
                         });
                     }
                 }
@@ -123,6 +127,7 @@ pub fn read_as(
                 display: path.display().to_string(),
                 real: path.clone(),
                 role,
+                named: true,
             });
         }
     }
@@ -209,6 +214,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>,
                     display,
                     real,
                     role,
+                    named: false,
                 },
             ));
         }
@@ -258,7 +264,20 @@ fn read_all(
             }
         }
         let text = read_source(&e.real, &e.display)?;
-        let reader = forced.unwrap_or_else(|| reader_for(&text));
+        let reader = match (forced, super::recognised(&text)) {
+            (Some(r), _) | (None, Some(r)) => r,
+            (None, None) if e.named => {
+                let at = super::conf::is_sysctl_conf(&text).err().unwrap_or(0);
+                let line = 1 + text.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+                return Err(Error::Unrecognised {
+                    path: PathBuf::from(&e.display),
+                    line,
+                    formats: super::format_names().collect::<Vec<_>>().join(", "),
+                });
+            }
+            // A folder's `*.conf` is applied by procps whatever it holds.
+            (None, None) => reader_for(&text),
+        };
         // A file of several units (pod templates, services) is no part of a set: each unit is
         // a node of its own, which only a file named on its own can say.
         if reader.units.is_some() {
