@@ -19,12 +19,14 @@
 //! (`crate::sysctl` resolves effective values, then facts, rules and the report). Adding a
 //! format is one reader file with its [`Reader`] and [`SourceKind`], and one row in [`READERS`].
 
+mod cloudinit;
 mod compose;
 mod conf;
 pub mod container;
 mod dump;
 mod kubernetes;
 mod script;
+mod tuned;
 pub mod shell;
 pub mod system;
 
@@ -214,10 +216,12 @@ impl ParsedFile {
 /// grammar comes last because procps applies any text with it; the YAML formats come before
 /// it because they recognise their texts by shapes no sysctl file has (a top-level
 /// `apiVersion` and `kind`, a top-level `services`).
-pub static READERS: [&Reader; 5] = [
+pub static READERS: [&Reader; 7] = [
     &dump::READER,
     &kubernetes::READER,
     &compose::READER,
+    &cloudinit::READER,
+    &tuned::READER,
     &script::READER,
     &conf::READER,
 ];

@@ -249,6 +249,8 @@ fn read_all(
     }
     let mut files = Vec::new();
     let mut index_of_entry: HashMap<usize, usize> = HashMap::new();
+    // The files read for an entry before it (tuned profiles it includes).
+    let mut extras: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         if last[identity[i].as_path()] != i {
             continue;
@@ -286,6 +288,22 @@ fn read_all(
                 format: reader.name,
             });
         }
+        if reader.name == "tuned" {
+            // tuned applies included profiles first, so the including profile wins: those
+            // found beside it are read, and applied, before it.
+            let mut found = Vec::new();
+            let mut extra = Vec::new();
+            let mut seen: Vec<PathBuf> = identity.clone();
+            include_beside(&e.real, &text, sources, &mut found, &mut extra, &mut seen, 0)?;
+            let first = files.len();
+            files.extend(extra);
+            extras.insert(i, (first..files.len()).collect::<Vec<_>>());
+            let id = sources.add(e.display.clone(), text);
+            let parsed = super::tuned::read(id, &sources.get(id).text, &found);
+            index_of_entry.insert(i, files.len());
+            files.push(parsed);
+            continue;
+        }
         let id = sources.add(e.display.clone(), text);
         let parsed = (reader.read)(id, &sources.get(id).text);
         index_of_entry.insert(i, files.len());
@@ -294,9 +312,12 @@ fn read_all(
     let mut systemd: Vec<usize> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         if matches!(e.role, Role::DropIn | Role::Argument) {
-            let f = index_of_entry[&last[identity[i].as_path()]];
-            systemd.retain(|&x| x != f);
-            systemd.push(f);
+            let at = last[identity[i].as_path()];
+            let f = index_of_entry[&at];
+            for &x in extras.get(&at).into_iter().flatten().chain([&f]) {
+                systemd.retain(|&y| y != x);
+                systemd.push(x);
+            }
         }
     }
     let same = systemd.len() == files.len() && systemd.iter().enumerate().all(|(i, &f)| i == f);
@@ -304,6 +325,43 @@ fn read_all(
         files,
         systemd_order: (!same).then_some(systemd),
     })
+}
+
+/// Reads the profiles a tuned profile at `real` includes that sit beside it
+/// (`../NAME/tuned.conf`), theirs first, into `files` in the order tuned applies them; `found`
+/// gets the names read. `seen` stops a file read twice or a loop of includes.
+fn include_beside(
+    real: &Path,
+    text: &str,
+    sources: &mut SourceMap,
+    found: &mut Vec<String>,
+    files: &mut Vec<ParsedFile>,
+    seen: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Result<()> {
+    let Some(profiles) = real.parent().and_then(Path::parent) else {
+        return Ok(());
+    };
+    for name in super::tuned::includes(text) {
+        if depth > 8 || name.contains(['/', '$']) || name == ".." {
+            continue;
+        }
+        let path = profiles.join(&name).join("tuned.conf");
+        let Ok(id) = fs::canonicalize(&path) else {
+            continue;
+        };
+        found.push(name);
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let inner = read_source(&path, &path.display().to_string())?;
+        let mut inner_found = Vec::new();
+        include_beside(&path, &inner, sources, &mut inner_found, files, seen, depth + 1)?;
+        let file = sources.add(path.display().to_string(), inner);
+        files.push(super::tuned::read(file, &sources.get(file).text, &inner_found));
+    }
+    Ok(())
 }
 
 /// Reads one file as text, refusing what is not a regular file or is too large.
