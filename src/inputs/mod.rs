@@ -394,9 +394,14 @@ mod tests {
             reader_for("net.ipv4.tcp_tw_reuse = 1\n").kind,
             SourceKind::File
         );
-        // procps applies any text with the sysctl.conf grammar, so it takes what no other does.
+        // procps applies any text with the sysctl.conf grammar, so it takes what no other does
+        // in a folder; a named text that is mostly not assignments is recognised by none.
         assert_eq!(reader_for("").kind, SourceKind::File);
+        assert_eq!(recognised("").map(|r| r.kind), Some(SourceKind::File));
         assert_eq!(reader_for("not: yaml, really\n").kind, SourceKind::File);
+        assert!(recognised("not: yaml, really\n").is_none());
+        assert!(recognised("- item\n- /tmp/path\nkey: value\n").is_none());
+        assert!(recognised("# c\nnet.a.b = 1\nstray words\n-net.c.d\n").is_some());
     }
 
     #[test]
@@ -406,7 +411,11 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(names.len(), unique.len(), "{names:?}");
-        assert_eq!(names, ["dump", "kubernetes", "compose", "file"]);
+        for kind in ["dump", "kubernetes", "compose", "cloud-init", "tuned", "shell", "file"] {
+            assert!(names.contains(&kind), "{kind} not in {names:?}");
+        }
+        assert_eq!(names.first(), Some(&"dump"));
+        assert_eq!(names.last(), Some(&"file"));
         assert!(SourceKind::Dump.is_printed() && !SourceKind::File.is_printed());
     }
 

@@ -677,4 +677,58 @@ mod tests {
         assert_eq!(c[0][1].text, "héllo");
         assert_eq!(c[0][2].text, "wörld");
     }
+    fn effects_of(script: &str) -> Vec<String> {
+        effects(script)
+            .into_iter()
+            .map(|e| match e {
+                Effect::Write(w) => format!(
+                    "write {}={} at {}/{}",
+                    w.key,
+                    w.value,
+                    &script[w.key_at],
+                    &script[w.value_at]
+                ),
+                Effect::Load { files, .. } => format!("load {files:?}"),
+                Effect::File { path, body, expands } => {
+                    format!("file {path} {:?} {expands}", &script[body])
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn redirections_to_proc_sys_and_heredocs_to_sysctl_files_are_effects() {
+        let got = effects_of(
+            "echo -n 1 >/proc/sys/net/ipv4/ip_forward\n\
+             printf 'x' 2>/proc/sys/vm/swappiness\n\
+             echo \"10 20\" | sudo tee -a /proc/sys/net/ipv4/ip_local_port_range\n\
+             tee /etc/sysctl.d/a.conf <<'E' >/dev/null\nvm.a = $x\nE\n\
+             cat <<-E | tee /etc/sysctl.conf\n\tvm.b = 1\n\tE\n\
+             cat > /etc/other.conf <<E\nvm.c = 1\nE\n\
+             sysctl --system; sysctl -p; sysctl -p a.conf b.conf\n",
+        );
+        assert_eq!(
+            got,
+            [
+                "write net/ipv4/ip_forward=1 at net/ipv4/ip_forward/1",
+                "write net/ipv4/ip_local_port_range=10 20 at net/ipv4/ip_local_port_range/\"10 20\"",
+                "file /etc/sysctl.d/a.conf \"vm.a = $x\\n\" false",
+                "file /etc/sysctl.conf \"\\tvm.b = 1\\n\" true",
+                "load []",
+                "load []",
+                "load [\"a.conf\", \"b.conf\"]",
+            ]
+        );
+    }
+
+    #[test]
+    fn substitutions_stay_in_their_word_and_mark_the_value_computed() {
+        let c = script("sysctl -w vm.x=$(nproc) k=`id -u` && echo ${A:-1} > /proc/sys/vm/y");
+        assert_eq!(c[0].words[2].text, "vm.x=$(nproc)");
+        assert_eq!(c[0].words[3].text, "k=`id -u`");
+        let w = sysctl_writes(&c[0].words).unwrap();
+        assert!(w.iter().all(|w| w.dynamic));
+        let e = effects("echo ${A:-1} > /proc/sys/vm/y");
+        assert!(matches!(&e[0], Effect::Write(w) if w.dynamic && w.key == "vm/y"));
+    }
 }
