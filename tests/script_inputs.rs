@@ -212,3 +212,18 @@ fn an_init_container_s_echo_to_proc_sys_is_read_too() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("pod.yaml:14:16: error: tcp_max_tw_buckets=512"), "{text}");
 }
+
+#[test]
+fn the_readme_section_shows_the_checked_example_output() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let example =
+        std::fs::read_to_string("examples/11-scripts-tuned-cloud-init/README.md").unwrap();
+    let block = |text: &str| {
+        let start = text
+            .find("```console\n$ twlint examples/11-scripts-tuned-cloud-init/")
+            .expect("console block");
+        let end = start + text[start..].find("\n```\n").unwrap();
+        text[start..end].to_string()
+    };
+    assert_eq!(block(&readme), block(&example));
+}

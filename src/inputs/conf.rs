@@ -292,6 +292,11 @@ pub fn is_sysctl_conf(text: &str) -> Result<(), usize> {
                 assignments += 1
             }
             Line::EmptyKey { .. } => assignments += 1,
+            // `net.ipv4.tcp_tw_reuse 1`: an assignment that lost its `=` (TW001), still a line
+            // of a sysctl file.
+            Line::NoEquals { s } if text[s..end].split([' ', '\t']).next().is_some_and(|w| {
+                w.contains('.') && looks_like_key(w) && !w.starts_with(['-', '.'])
+            }) => assignments += 1,
             _ => {
                 others += 1;
                 first_other.get_or_insert(pos);

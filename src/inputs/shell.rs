@@ -711,7 +711,7 @@ mod tests {
             got,
             [
                 "write net/ipv4/ip_forward=1 at net/ipv4/ip_forward/1",
-                "write net/ipv4/ip_local_port_range=10 20 at net/ipv4/ip_local_port_range/\"10 20\"",
+                "write net/ipv4/ip_local_port_range=10 20 at net/ipv4/ip_local_port_range/10 20",
                 "file /etc/sysctl.d/a.conf \"vm.a = $x\\n\" false",
                 "file /etc/sysctl.conf \"\\tvm.b = 1\\n\" true",
                 "load []",

@@ -53,8 +53,8 @@ struct Entry {
     display: String,
     real: PathBuf,
     role: Role,
-    /// Named on the command line or in a topology, not found in a folder: refused when no
-    /// reader recognises it, while a folder's `*.conf` is read as procps reads it.
+    /// Named on the command line, not found in a folder: refused when no reader recognises
+    /// it, while a folder's `*.conf` is read as procps reads it.
     named: bool,
 }
 
@@ -77,17 +77,34 @@ pub struct Applied {
 /// `/etc/sysctl.conf` last. With a `jail`, any file whose real location, symlinks followed, is
 /// outside it is refused before it is read: the files of a folder named by a topology must not
 /// lead out of its tree.
+///
+/// Every named file is read as the reader [`super::READERS`] picks, sysctl.conf when none does
+/// (a topology's `sysctl.files` are sysctl files by contract).
 pub fn read(paths: &[PathBuf], sources: &mut SourceMap, jail: Option<&Path>) -> Result<Applied> {
-    read_as(paths, sources, jail, None)
+    read_with(paths, sources, jail, None, false)
 }
 
 /// [`read`], every file read by `forced` (`--input-format`) when given, instead of the reader
 /// its content chooses.
+///
+/// A file named here (paths named on the command line) that no reader recognises is refused
+/// ([`Error::Unrecognised`]), unless `forced`.
 pub fn read_as(
     paths: &[PathBuf],
     sources: &mut SourceMap,
     jail: Option<&Path>,
     forced: Option<&'static Reader>,
+) -> Result<Applied> {
+    read_with(paths, sources, jail, forced, true)
+}
+
+/// [`read_as`], refusing a named file in no known format only when `refuse`.
+fn read_with(
+    paths: &[PathBuf],
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+    forced: Option<&'static Reader>,
+    refuse: bool,
 ) -> Result<Applied> {
     // (folder as displayed, folder on disk, root it lives in when read as a root file system)
     let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
@@ -127,7 +144,7 @@ pub fn read_as(
                 display: path.display().to_string(),
                 real: path.clone(),
                 role,
-                named: true,
+                named: refuse,
             });
         }
     }
