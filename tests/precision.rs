@@ -18,11 +18,19 @@ fn codes(name: &str, text: &str, extra: &[&str]) -> Vec<String> {
     let p = path.to_str().unwrap().to_string();
     args.push(&p);
     let out = twlint(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.contains(": note: "))
-        .filter_map(|l| l.rsplit_once(" [").map(|(_, c)| c.trim_end_matches(']').to_string()))
+        .filter_map(|l| {
+            l.rsplit_once(" [")
+                .map(|(_, c)| c.trim_end_matches(']').to_string())
+        })
         .collect()
 }
 

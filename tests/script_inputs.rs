@@ -91,10 +91,18 @@ fn a_script_s_writes_are_read_where_the_shell_reads_them() {
         value(&report, "net.ipv4.tcp_fin_timeout").as_deref(),
         Some("30")
     );
-    assert_eq!(value(&report, "net.ipv4.tcp_timestamps").as_deref(), Some("1"));
-    assert_eq!(value(&report, "net.ipv4.tcp_tw_reuse").as_deref(), Some("1"));
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_timestamps").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_tw_reuse").as_deref(),
+        Some("1")
+    );
     // None of the nonsense of reading a script as sysctl.conf.
-    assert!(!got.iter().any(|g| g.starts_with("TW001") || g.starts_with("TW008")));
+    assert!(!got
+        .iter()
+        .any(|g| g.starts_with("TW001") || g.starts_with("TW008")));
 }
 
 #[test]
@@ -117,7 +125,9 @@ fn a_tuned_profile_reads_its_sysctl_section_and_the_including_profile_wins() {
         "{got:#?}"
     );
     // Other sections (`[cpu]`, `[vm]`) are not sysctls; no line is "not an assignment".
-    assert!(!got.iter().any(|g| g.starts_with("TW001") || g.starts_with("TW005")));
+    assert!(!got
+        .iter()
+        .any(|g| g.starts_with("TW001") || g.starts_with("TW005")));
     assert!(!got.iter().any(|g| g.starts_with("TW084")), "{got:#?}");
 
     // Alone, the included profile is said to be unread.
@@ -155,8 +165,14 @@ fn cloud_init_reads_sysctl_files_it_writes_and_commands_it_runs() {
         value(&report, "net.ipv4.ip_local_port_range").as_deref(),
         Some("32768 60999")
     );
-    assert_eq!(value(&report, "net.ipv4.tcp_timestamps").as_deref(), Some("1"));
-    assert_eq!(value(&report, "net.ipv4.tcp_tw_reuse").as_deref(), Some("1"));
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_timestamps").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_tw_reuse").as_deref(),
+        Some("1")
+    );
 }
 
 #[test]
@@ -182,15 +198,30 @@ fn a_named_file_in_no_known_format_is_refused_with_the_formats_twlint_reads() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty() || !String::from_utf8_lossy(&out.stdout).contains("TW001"));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("values.yaml:2: not in a format twlint reads"), "{err}");
-    for name in ["sysctl", "dump", "kubernetes", "compose", "shell", "tuned", "cloud-init"] {
+    assert!(
+        err.contains("values.yaml:2: not in a format twlint reads"),
+        "{err}"
+    );
+    for name in [
+        "sysctl",
+        "dump",
+        "kubernetes",
+        "compose",
+        "shell",
+        "tuned",
+        "cloud-init",
+    ] {
         assert!(err.contains(name), "{name} not named: {err}");
     }
     // Forced, it is read as asked.
     let out = twlint(&["--input-format", "sysctl", notes.to_str().unwrap()]);
     assert_ne!(out.status.code(), Some(2));
     // In a sysctl.d folder procps applies every `*.conf`: read as sysctl.conf, as before.
-    std::fs::write(dir.path().join("10-x.conf"), "junk words\nnet.core.somaxconn = 1\n").unwrap();
+    std::fs::write(
+        dir.path().join("10-x.conf"),
+        "junk words\nnet.core.somaxconn = 1\n",
+    )
+    .unwrap();
     std::fs::remove_file(&notes).unwrap();
     let out = twlint(&["--format", "gcc", dir.path().to_str().unwrap()]);
     assert_ne!(out.status.code(), Some(2));
@@ -210,7 +241,10 @@ fn an_init_container_s_echo_to_proc_sys_is_read_too() {
     .unwrap();
     let out = twlint(&["--format", "gcc", pod.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("pod.yaml:14:16: error: tcp_max_tw_buckets=512"), "{text}");
+    assert!(
+        text.contains("pod.yaml:14:16: error: tcp_max_tw_buckets=512"),
+        "{text}"
+    );
 }
 
 #[test]

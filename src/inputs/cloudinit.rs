@@ -86,7 +86,8 @@ fn write_file(file: FileId, text: &str, item: &YamlNode, out: &mut ParsedFile) {
     };
     if let Some(enc) = item.get("encoding").and_then(scalar) {
         if !matches!(enc.value.as_str(), "text/plain" | "") {
-            out.diagnostics.push(encoded(&path.value, &enc.value, enc.span));
+            out.diagnostics
+                .push(encoded(&path.value, &enc.value, enc.span));
             return;
         }
     }
@@ -125,8 +126,12 @@ fn write_file(file: FileId, text: &str, item: &YamlNode, out: &mut ParsedFile) {
             a.value.span = whole;
             a.line = whole;
             if templated && a.value.value.contains("${") {
-                out.diagnostics
-                    .push(not_judged(&a.key.value, &a.value.value, whole, "the template"));
+                out.diagnostics.push(not_judged(
+                    &a.key.value,
+                    &a.value.value,
+                    whole,
+                    "the template",
+                ));
                 continue;
             }
             out.assignments.push(a);
@@ -146,12 +151,17 @@ fn commands(file: FileId, text: &str, cmds: &YamlNode, out: &mut ParsedFile) {
             YamlNode::Sequence { items: argv, .. } => {
                 let located: Vec<Located> =
                     argv.iter().filter_map(|n| Located::new(n, text)).collect();
-                let words: Vec<Word> =
-                    located.iter().map(|l| Word::literal(l.value, 0)).collect();
+                let words: Vec<Word> = located.iter().map(|l| Word::literal(l.value, 0)).collect();
                 for w in shell::sysctl_writes(&words).unwrap_or_default() {
                     let l = &located[w.word];
                     let computed = w.dynamic || w.value.contains("${");
-                    found.push((w.key, l.span(w.key_at), w.value, l.span(w.value_at), computed));
+                    found.push((
+                        w.key,
+                        l.span(w.key_at),
+                        w.value,
+                        l.span(w.value_at),
+                        computed,
+                    ));
                 }
             }
             other => {
@@ -180,7 +190,8 @@ fn commands(file: FileId, text: &str, cmds: &YamlNode, out: &mut ParsedFile) {
         for (key, ks, value, vs, computed) in found {
             let k = conf::normalize_key(&key);
             if computed {
-                out.diagnostics.push(not_judged(&k, &value, vs, "cloud-init's shell"));
+                out.diagnostics
+                    .push(not_judged(&k, &value, vs, "cloud-init's shell"));
                 continue;
             }
             out.assignments

@@ -8,8 +8,8 @@
 //! tools differ, the reader follows procps and says so in a comment. A `sysctl -a` dump shares
 //! the grammar, so the dump reader reads its lines here too.
 
-use crate::code::Code;
 use super::{Assignment, Exclusion, ParsedFile, Reader, SourceKind};
+use crate::code::Code;
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::source::{FileId, Span, Spanned};
 
@@ -269,9 +269,8 @@ pub(crate) fn parse_placed(
 fn looks_like_key(k: &str) -> bool {
     !k.is_empty()
         && !k.starts_with('/')
-        && k.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80
-        })
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80)
 }
 
 /// Whether a text reads as a sysctl file: nothing but blanks and comments, or lines of which
@@ -288,15 +287,21 @@ pub fn is_sysctl_conf(text: &str) -> Result<(), usize> {
             Line::Skip => {}
             // A YAML list item (`- /tmp/x`, `- name: y`) or mapping line (`a: b=c`) has the
             // shape of an exclusion or an assignment, but no key a sysctl file names.
-            Line::Assign { ks, ke, .. } | Line::Exclusion { ks, ke } if looks_like_key(&text[ks..ke]) => {
+            Line::Assign { ks, ke, .. } | Line::Exclusion { ks, ke }
+                if looks_like_key(&text[ks..ke]) =>
+            {
                 assignments += 1
             }
             Line::EmptyKey { .. } => assignments += 1,
             // `net.ipv4.tcp_tw_reuse 1`: an assignment that lost its `=` (TW001), still a line
             // of a sysctl file.
-            Line::NoEquals { s } if text[s..end].split([' ', '\t']).next().is_some_and(|w| {
-                w.contains('.') && looks_like_key(w) && !w.starts_with(['-', '.'])
-            }) => assignments += 1,
+            Line::NoEquals { s }
+                if text[s..end].split([' ', '\t']).next().is_some_and(|w| {
+                    w.contains('.') && looks_like_key(w) && !w.starts_with(['-', '.'])
+                }) =>
+            {
+                assignments += 1
+            }
             _ => {
                 others += 1;
                 first_other.get_or_insert(pos);

@@ -26,9 +26,9 @@ pub mod container;
 mod dump;
 mod kubernetes;
 mod script;
-mod tuned;
 pub mod shell;
 pub mod system;
+mod tuned;
 
 pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
@@ -411,7 +411,15 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(names.len(), unique.len(), "{names:?}");
-        for kind in ["dump", "kubernetes", "compose", "cloud-init", "tuned", "shell", "file"] {
+        for kind in [
+            "dump",
+            "kubernetes",
+            "compose",
+            "cloud-init",
+            "tuned",
+            "shell",
+            "file",
+        ] {
             assert!(names.contains(&kind), "{kind} not in {names:?}");
         }
         assert_eq!(names.first(), Some(&"dump"));

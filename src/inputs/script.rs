@@ -34,7 +34,11 @@ pub(super) static READER: Reader = Reader {
 /// Whether a text is a shell script: a `#!` line naming a shell, or a command that sets sysctls
 /// (`sysctl -w`, `echo > /proc/sys/...`, a heredoc to a sysctl file), which no sysctl file has.
 pub fn is_script(text: &str) -> bool {
-    let first = text.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
     if let Some(interp) = first.strip_prefix("#!") {
         let prog = interp.split_whitespace().collect::<Vec<_>>();
         let named = |p: &str| {
@@ -106,12 +110,15 @@ pub(super) fn take_judged(out: &mut ParsedFile, inner: ParsedFile, expands: bool
         out.assignments.push(a);
     }
     out.exclusions.extend(inner.exclusions);
-    out.diagnostics.extend(inner.diagnostics.into_iter().filter(|d| {
-        // A quote or `#` inside a computed value is the template's, not the kernel's.
-        d.primary
-            .as_ref()
-            .is_none_or(|l| !skipped.iter().any(|s| s.start <= l.span.start && l.span.end <= s.end))
-    }));
+    out.diagnostics
+        .extend(inner.diagnostics.into_iter().filter(|d| {
+            // A quote or `#` inside a computed value is the template's, not the kernel's.
+            d.primary.as_ref().is_none_or(|l| {
+                !skipped
+                    .iter()
+                    .any(|s| s.start <= l.span.start && l.span.end <= s.end)
+            })
+        }));
 }
 
 /// TW083: a value computed when the file is applied.

@@ -133,7 +133,12 @@ pub fn script(script: &str) -> Vec<Command> {
                     if op == "<<" || op == "<<-" {
                         // The body is read at the end of the line: remember which redirection
                         // it belongs to, its delimiter, whether it expands, and `<<-`.
-                        heredocs.push((cmd.redirects.len(), word.text.clone(), !w.quoted, op == "<<-"));
+                        heredocs.push((
+                            cmd.redirects.len(),
+                            word.text.clone(),
+                            !w.quoted,
+                            op == "<<-",
+                        ));
                     }
                     cmd.redirects.push(Redirect {
                         op,
@@ -161,11 +166,7 @@ pub fn script(script: &str) -> Vec<Command> {
             let c = std::mem::take(&mut cmd);
             if !c.words.is_empty() || !c.redirects.is_empty() {
                 let n = commands.len();
-                line_heredocs.extend(
-                    cmd_heredocs
-                        .drain(..)
-                        .map(|(r, d, e, t)| (n, r, d, e, t)),
-                );
+                line_heredocs.extend(cmd_heredocs.drain(..).map(|(r, d, e, t)| (n, r, d, e, t)));
                 commands.push(c);
             } else {
                 cmd_heredocs.clear();
@@ -195,7 +196,10 @@ pub fn script(script: &str) -> Vec<Command> {
                         let mut next = b.len();
                         let mut pos = i;
                         while pos < b.len() {
-                            let eol = b[pos..].iter().position(|&x| x == b'\n').map_or(b.len(), |k| pos + k);
+                            let eol = b[pos..]
+                                .iter()
+                                .position(|&x| x == b'\n')
+                                .map_or(b.len(), |k| pos + k);
                             let mut line = &script[pos..eol];
                             line = line.strip_suffix('\r').unwrap_or(line);
                             if tabs {
@@ -208,7 +212,8 @@ pub fn script(script: &str) -> Vec<Command> {
                             }
                             pos = eol + 1;
                         }
-                        if let Some(red) = commands.get_mut(n).and_then(|c| c.redirects.get_mut(r)) {
+                        if let Some(red) = commands.get_mut(n).and_then(|c| c.redirects.get_mut(r))
+                        {
                             red.heredoc = Some((body_start..end, expands));
                         }
                         i = next;
@@ -223,8 +228,14 @@ pub fn script(script: &str) -> Vec<Command> {
             b'>' | b'<' => {
                 // `2>`: a word of digits right before the operator is its file descriptor.
                 let fd = match &cur {
-                    Some(w) if !w.quoted && !w.bytes.is_empty() && w.bytes.iter().all(u8::is_ascii_digit) => {
-                        let fd = std::str::from_utf8(&w.bytes).ok().and_then(|s| s.parse().ok());
+                    Some(w)
+                        if !w.quoted
+                            && !w.bytes.is_empty()
+                            && w.bytes.iter().all(u8::is_ascii_digit) =>
+                    {
+                        let fd = std::str::from_utf8(&w.bytes)
+                            .ok()
+                            .and_then(|s| s.parse().ok());
                         cur = None;
                         fd
                     }
@@ -243,7 +254,11 @@ pub fn script(script: &str) -> Vec<Command> {
             }
             b'$' if matches!(b.get(i + 1), Some(b'(' | b'{')) => {
                 // A substitution stays in its word, nested parentheses and all.
-                let (open, close) = if b[i + 1] == b'(' { (b'(', b')') } else { (b'{', b'}') };
+                let (open, close) = if b[i + 1] == b'(' {
+                    (b'(', b')')
+                } else {
+                    (b'{', b'}')
+                };
                 push(&mut cur, i, i, c);
                 let mut depth = 0usize;
                 i += 1;
@@ -407,7 +422,10 @@ pub enum Effect {
     Write(Write),
     /// `sysctl -p [FILE...]` or `sysctl --system`: files applied now, which the script does not
     /// show (`files` is empty for `--system` and `-p` alone, which reads /etc/sysctl.conf).
-    Load { at: Range<usize>, files: Vec<String> },
+    Load {
+        at: Range<usize>,
+        files: Vec<String>,
+    },
     /// A heredoc written to a sysctl.conf or sysctl.d path (`cat > PATH <<EOF`, `tee PATH
     /// <<EOF`, `cat <<EOF | tee PATH`): the body is a sysctl file, applied at boot or by a
     /// later `sysctl -p`/`--system`. `expands` when the shell substitutes `$` in it.
@@ -452,7 +470,11 @@ fn printed(words: &[Word]) -> Option<(String, Range<usize>, bool)> {
     let name = cmd.text.rsplit('/').next().unwrap_or("");
     let join = |ws: &[Word]| -> Option<(String, Range<usize>, bool)> {
         let (first, last) = (ws.first()?, ws.last()?);
-        let text = ws.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+        let text = ws
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         let at = if ws.len() == 1 {
             let (s, e) = trim(&first.text, 0, first.text.len());
             first.written(s..e.max(s))
@@ -562,7 +584,11 @@ pub fn effects(script: &str) -> Vec<Effect> {
             .map(|r| &r.target)
             .collect();
         if name == "tee" {
-            targets.extend(program(&c.words)[1..].iter().filter(|w| !w.text.starts_with('-')));
+            targets.extend(
+                program(&c.words)[1..]
+                    .iter()
+                    .filter(|w| !w.text.starts_with('-')),
+            );
         }
         for target in targets {
             if let (Some((value, value_at, dynamic)), Some((key, key_at))) =
@@ -683,13 +709,14 @@ mod tests {
             .map(|e| match e {
                 Effect::Write(w) => format!(
                     "write {}={} at {}/{}",
-                    w.key,
-                    w.value,
-                    &script[w.key_at],
-                    &script[w.value_at]
+                    w.key, w.value, &script[w.key_at], &script[w.value_at]
                 ),
                 Effect::Load { files, .. } => format!("load {files:?}"),
-                Effect::File { path, body, expands } => {
+                Effect::File {
+                    path,
+                    body,
+                    expands,
+                } => {
                     format!("file {path} {:?} {expands}", &script[body])
                 }
             })

@@ -287,7 +287,10 @@ fn read_all(
             (Some(r), _) | (None, Some(r)) => r,
             (None, None) if e.named => {
                 let at = super::conf::is_sysctl_conf(&text).err().unwrap_or(0);
-                let line = 1 + text.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+                let line = 1 + text.as_bytes()[..at]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
                 return Err(Error::Unrecognised {
                     path: PathBuf::from(&e.display),
                     line,
@@ -311,7 +314,9 @@ fn read_all(
             let mut found = Vec::new();
             let mut extra = Vec::new();
             let mut seen: Vec<PathBuf> = identity.clone();
-            include_beside(&e.real, &text, sources, &mut found, &mut extra, &mut seen, 0)?;
+            include_beside(
+                &e.real, &text, sources, &mut found, &mut extra, &mut seen, 0,
+            )?;
             let first = files.len();
             files.extend(extra);
             extras.insert(i, (first..files.len()).collect::<Vec<_>>());
@@ -374,9 +379,21 @@ fn include_beside(
         seen.push(id);
         let inner = read_source(&path, &path.display().to_string())?;
         let mut inner_found = Vec::new();
-        include_beside(&path, &inner, sources, &mut inner_found, files, seen, depth + 1)?;
+        include_beside(
+            &path,
+            &inner,
+            sources,
+            &mut inner_found,
+            files,
+            seen,
+            depth + 1,
+        )?;
         let file = sources.add(path.display().to_string(), inner);
-        files.push(super::tuned::read(file, &sources.get(file).text, &inner_found));
+        files.push(super::tuned::read(
+            file,
+            &sources.get(file).text,
+            &inner_found,
+        ));
     }
     Ok(())
 }

@@ -175,6 +175,9 @@ mod tests {
         assert!(!is_profile("[cpu]\nforce_latency=1\n"));
         assert_eq!(strip_comment("3 # note"), "3 ");
         assert_eq!(strip_comment("a#b"), "a#b");
-        assert_eq!(includes("[main]\ninclude=a, b # c\n[sysctl]\ninclude=z\n"), ["a", "b"]);
+        assert_eq!(
+            includes("[main]\ninclude=a, b # c\n[sysctl]\ninclude=z\n"),
+            ["a", "b"]
+        );
     }
 }
