@@ -322,6 +322,15 @@ fn read_all(
             extras.insert(i, (first..files.len()).collect::<Vec<_>>());
             let id = sources.add(e.display.clone(), text);
             let parsed = super::tuned::read(id, &sources.get(id).text, &found);
+            // tuned merges a profile and its includes into one set of options before it
+            // writes any: a key the including profile sets is never written with the included
+            // value, so that value is no assignment (and no duplicate) at all.
+            let mut later: std::collections::HashSet<String> =
+                parsed.assignments.iter().map(|a| a.key.value.clone()).collect();
+            for f in files[first..].iter_mut().rev() {
+                f.assignments.retain(|a| !later.contains(&a.key.value));
+                later.extend(f.assignments.iter().map(|a| a.key.value.clone()));
+            }
             index_of_entry.insert(i, files.len());
             files.push(parsed);
             continue;
