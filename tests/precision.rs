@@ -80,3 +80,26 @@ fn a_same_parity_range_in_a_dump_is_reported_as_in_a_file() {
     let got = codes("host.txt", &dump, &[]);
     assert!(got.contains(&"TW007".to_string()), "{got:?}");
 }
+
+#[test]
+fn a_whole_listing_kept_as_a_sysctl_file_names_the_read_only_keys_sysctl_p_fails_on() {
+    let mut dump = String::from("fs.file-nr = 1184\t0\t9223372036854775807\n");
+    for i in 0..150 {
+        let top = ["kernel", "net", "vm", "fs"][i % 4];
+        dump.push_str(&format!("{top}.key_{i} = {i}\n"));
+    }
+    dump.push_str("kernel.osrelease = 6.8.0-45-generic\nnet.ipv4.tcp_fin_timeout = 60\n");
+    // Named as a `.conf`, and in a sysctl.d folder: applied by procps.
+    let got = codes("99-all.conf", &dump, &[]);
+    assert!(got.contains(&"TW086".to_string()), "{got:?}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("99-all.conf"), &dump).unwrap();
+    let out = twlint(&["--format", "gcc", dir.path().to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("99-all.conf:1:1: warning: this sysctl file is a `sysctl -a` listing: `sysctl -p` fails on its read-only keys `fs.file-nr`, `kernel.osrelease`"),
+        "{text}"
+    );
+    // Saved as a capture, it is a host's state, as before.
+    assert!(!codes("host.txt", &dump, &[]).contains(&"TW086".to_string()));
+}

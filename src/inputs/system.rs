@@ -325,8 +325,11 @@ fn read_all(
             // tuned merges a profile and its includes into one set of options before it
             // writes any: a key the including profile sets is never written with the included
             // value, so that value is no assignment (and no duplicate) at all.
-            let mut later: std::collections::HashSet<String> =
-                parsed.assignments.iter().map(|a| a.key.value.clone()).collect();
+            let mut later: std::collections::HashSet<String> = parsed
+                .assignments
+                .iter()
+                .map(|a| a.key.value.clone())
+                .collect();
             for f in files[first..].iter_mut().rev() {
                 f.assignments.retain(|a| !later.contains(&a.key.value));
                 later.extend(f.assignments.iter().map(|a| a.key.value.clone()));
@@ -336,7 +339,15 @@ fn read_all(
             continue;
         }
         let id = sources.add(e.display.clone(), text);
-        let parsed = (reader.read)(id, &sources.get(id).text);
+        let mut parsed = (reader.read)(id, &sources.get(id).text);
+        // A sysctl file, or a listing in a file procps applies (a drop-in, a sysctl.conf, a
+        // `.conf` named), is applied line by line, read-only keys included.
+        let applied = !matches!(e.role, Role::Argument) || e.display.ends_with(".conf");
+        if (reader.kind.is_printed() && applied) || reader.kind == super::SourceKind::File {
+            parsed
+                .diagnostics
+                .extend(super::dump::read_only_written(&parsed));
+        }
         index_of_entry.insert(i, files.len());
         files.push(parsed);
     }
