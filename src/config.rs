@@ -162,9 +162,12 @@ fn fold_interface(key: &str) -> String {
 /// Module-provided trees (netfilter, bridge) and non-network keys vary by build, so they are
 /// only checked for near-misses of in-scope keys.
 fn namespace_is_checked(key: &str) -> bool {
-    ["net.ipv4.", "net.ipv6.", "net.core."]
-        .iter()
-        .any(|p| key.starts_with(p))
+    // Trees the kernel builds in whole: a key missing there is missing on every machine of
+    // that release. Trees registered by modules (conntrack, bridge, NFS, XFS, FUSE, ...) are
+    // left out, since the list holds only the modules loaded where it was taken.
+    const CHECKED: [&str; 5] = ["net.ipv4.", "net.ipv6.", "net.core.", "net.unix.", "vm."];
+    const MODULES: [&str; 2] = ["net.ipv4.vs.", "net.ipv6.vs."];
+    CHECKED.iter().any(|p| key.starts_with(p)) && !MODULES.iter().any(|p| key.starts_with(p))
 }
 
 /// Builds a node's effective configuration from its sysctl set and inline values, pushing the
@@ -301,7 +304,7 @@ pub fn resolve(
                         .nth(1)
                         .and_then(|h| h.parse().ok())
                         .unwrap_or(high);
-                    parity_check(name, &printed, w.value_span, w.kind, diags);
+                    parity_check(name, kernel, &printed, w.value_span, w.kind, diags);
                 }
                 // A dump lists every key, defaults included; `set` means "configured", so a
                 // dump value only counts as set when it differs from the kernel's default.
@@ -380,12 +383,17 @@ pub fn looks_like_default(spec: &KeySpec, kernel: KernelVersion, printed: &str) 
 
 fn parity_check(
     name: &str,
+    kernel: KernelVersion,
     printed: &str,
     span: Span,
-    kind: SourceKindOut,
+    _kind: SourceKindOut,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if kind.is_printed() {
+    // Before 07f4c90062f8 (believed 4.2, KERNEL-FACTS 5.3; the era of `kernel::KEYS` where
+    // the default became 32768 60999) connect() scanned the range in order: parity did not
+    // matter, and the kernel's own default was same-parity. A dump's range is reported as a
+    // file's: the host runs with it either way.
+    if kernel < KernelVersion::new(4, 2) {
         return;
     }
     let mut it = printed.split(' ').filter_map(|p| p.parse::<i64>().ok());

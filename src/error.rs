@@ -40,6 +40,12 @@ pub enum Error {
     Outside { path: PathBuf, target: PathBuf },
     #[error("{path} is a {format} file: each of its units is judged as a node of its own, so twlint reads it only when it is named on the command line, not inside a folder or a topology's sysctl.files")]
     Units { path: PathBuf, format: &'static str },
+    #[error("{path}:{line}: not in a format twlint reads (this line is no sysctl assignment, and no other reader recognises the file); twlint reads: {formats}; force one with --input-format")]
+    Unrecognised {
+        path: PathBuf,
+        line: usize,
+        formats: String,
+    },
     #[error("{0}")]
     RuleFailed(String),
 }

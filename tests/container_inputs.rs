@@ -201,7 +201,9 @@ fn input_format_forces_a_reader_and_an_unknown_one_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("dump, kubernetes, compose, salt, ansible, nix, jinja, sysctl"),
+        err.contains(
+            "dump, kubernetes, compose, salt, ansible, nix, jinja, cloud-init, tuned, shell, sysctl"
+        ),
         "{err}"
     );
 }

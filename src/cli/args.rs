@@ -92,7 +92,7 @@ pub struct Args {
     pub allow_outside_paths: bool,
 
     /// Read the PATHs as this format instead of deciding by content: sysctl, dump, kubernetes,
-    /// compose, salt, ansible, nix, jinja
+    /// compose, salt, ansible, nix, jinja, cloud-init, tuned, shell
     #[arg(long, value_name = "FORMAT", help_heading = "Input", conflicts_with = "topology")]
     pub input_format: Option<String>,
 

@@ -8,8 +8,8 @@
 //! tools differ, the reader follows procps and says so in a comment. A `sysctl -a` dump shares
 //! the grammar, so the dump reader reads its lines here too.
 
-use crate::code::Code;
 use super::{Assignment, Exclusion, ParsedFile, Reader, SourceKind};
+use crate::code::Code;
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::source::{FileId, Span, Spanned};
 
@@ -19,12 +19,12 @@ impl SourceKind {
     pub const File: SourceKind = SourceKind::written("file");
 }
 
-/// The registration of this reader: procps applies any text with this grammar, so it
-/// recognises every text and is registered last.
+/// The registration of this reader: procps applies any text with this grammar, so it is
+/// registered last, and takes every text that reads as a sysctl file ([`is_sysctl_conf`]).
 pub(super) static READER: Reader = Reader {
     name: "sysctl",
     kind: SourceKind::File,
-    recognises: |_| true,
+    recognises: |text| is_sysctl_conf(text).is_ok(),
     read: |file, text| parse(file, text, SourceKind::File),
     host: None,
     units: None,
@@ -238,6 +238,80 @@ pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
         parsed.kernel_release = release_of(&parsed.assignments);
     }
     parsed
+}
+
+/// Reads sysctl.conf text found inside another file (a heredoc of a script, a cloud-init
+/// `content` block): `pieces` are (offset in `text`, text found there), each read where it was
+/// written, so every span, line and column is one of `text`. The rest of `text` reads as blank
+/// lines, which both tools skip.
+pub(crate) fn parse_placed(
+    file: FileId,
+    text: &str,
+    pieces: &[(usize, &str)],
+    kind: SourceKind,
+) -> ParsedFile {
+    let mut masked: Vec<u8> = text
+        .bytes()
+        .map(|b| if b == b'\n' { b'\n' } else { b' ' })
+        .collect();
+    for &(at, piece) in pieces {
+        if let Some(dst) = masked.get_mut(at..at + piece.len()) {
+            dst.copy_from_slice(piece.as_bytes());
+        }
+    }
+    // Whole pieces over ASCII blanks: still UTF-8.
+    let masked = String::from_utf8(masked).unwrap_or_default();
+    parse(file, &masked, kind)
+}
+
+/// Whether a key as written could name a sysctl: path characters and globs only, not a path
+/// from the root.
+fn looks_like_key(k: &str) -> bool {
+    !k.is_empty()
+        && !k.starts_with('/')
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80)
+}
+
+/// Whether a text reads as a sysctl file: nothing but blanks and comments, or lines of which
+/// at least as many are assignments (`key = value`, `-key`, `= value`) as are not. procps
+/// applies any text, but a text that is mostly something else (YAML, a script, prose) was not
+/// written for it, and reading it so gives findings that make no sense. `Err` carries the byte
+/// offset of the first line that is not an assignment.
+pub fn is_sysctl_conf(text: &str) -> Result<(), usize> {
+    let bytes = text.as_bytes();
+    let bom = text.starts_with(BOM);
+    let (mut assignments, mut others, mut first_other) = (0usize, 0usize, None);
+    for (i, (pos, end, next)) in lines(bytes).enumerate() {
+        match scan_line(bytes, pos, end, next, i == 0 && bom) {
+            Line::Skip => {}
+            // A YAML list item (`- /tmp/x`, `- name: y`) or mapping line (`a: b=c`) has the
+            // shape of an exclusion or an assignment, but no key a sysctl file names.
+            Line::Assign { ks, ke, .. } | Line::Exclusion { ks, ke }
+                if looks_like_key(&text[ks..ke]) =>
+            {
+                assignments += 1
+            }
+            Line::EmptyKey { .. } => assignments += 1,
+            // `net.ipv4.tcp_tw_reuse 1`: an assignment that lost its `=` (TW001), still a line
+            // of a sysctl file.
+            Line::NoEquals { s }
+                if text[s..end].split([' ', '\t']).next().is_some_and(|w| {
+                    w.contains('.') && looks_like_key(w) && !w.starts_with(['-', '.'])
+                }) =>
+            {
+                assignments += 1
+            }
+            _ => {
+                others += 1;
+                first_other.get_or_insert(pos);
+            }
+        }
+    }
+    match first_other {
+        Some(at) if others > assignments => Err(at),
+        _ => Ok(()),
+    }
 }
 
 /// The value of a dump's last `kernel.osrelease` line.

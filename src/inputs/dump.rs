@@ -39,12 +39,95 @@ fn judged_in_dump(key: &str) -> bool {
 /// both ways). Only those lines are parsed: the others are the kernel's output for keys no rule
 /// or check reads. `None` when `text` is not a dump.
 fn host(path: &Path, text: &str) -> Option<HostFile> {
+    // A listing saved as a `.conf` is a file procps applies, not a capture of a host: it joins
+    // the set, where `sysctl -p` failing on its read-only keys is said (TW086).
+    if path.extension().is_some_and(|e| e == "conf") {
+        return None;
+    }
     let s = scan::<true>(text, judged_in_dump)?;
     let file = SourceFile::with_line_starts(path.display().to_string(), s.compact, s.line_starts);
     let lines = s.kept;
     Some(HostFile::new(file, move |id, text| {
         conf::parse_dump_lines(id, text, &lines)
     }))
+}
+
+/// Keys `sysctl -a` prints that no one can write (mode 0444 in the kernel's tables: `utsname`
+/// and `random` sysctls, the file and inode counters, the lists of what is available):
+/// applying a listing as settings fails on each with `permission denied`.
+pub(super) const READ_ONLY: [&str; 20] = [
+    "kernel.osrelease",
+    "kernel.ostype",
+    "kernel.version",
+    "kernel.arch",
+    "kernel.cap_last_cap",
+    "kernel.random.boot_id",
+    "kernel.random.entropy_avail",
+    "kernel.random.uuid",
+    "kernel.pty.nr",
+    "kernel.seccomp.actions_avail",
+    "fs.file-nr",
+    "fs.inode-nr",
+    "fs.inode-state",
+    "fs.dentry-state",
+    "fs.aio-nr",
+    "dev.cdrom.info",
+    "net.core.netdev_rss_key",
+    "net.netfilter.nf_conntrack_count",
+    "net.ipv4.tcp_available_congestion_control",
+    "net.ipv4.tcp_available_ulp",
+];
+
+/// TW086: read-only keys in a file procps applies; a `sysctl -a` listing kept as such a file
+/// is named as one.
+pub(super) fn read_only_written(parsed: &super::ParsedFile) -> Option<crate::diag::Diagnostic> {
+    let ro: Vec<&super::Assignment> = parsed
+        .assignments
+        .iter()
+        .filter(|a| READ_ONLY.contains(&a.key.value.as_str()))
+        .collect();
+    let first = ro.first()?;
+    let names: Vec<String> = ro
+        .iter()
+        .take(6)
+        .map(|a| format!("`{}`", a.key.value))
+        .collect();
+    let more = if ro.len() > names.len() {
+        format!(" and {} more", ro.len() - names.len())
+    } else {
+        String::new()
+    };
+    let keys = if ro.len() == 1 { "key" } else { "keys" };
+    let listing = parsed.kind.is_printed();
+    let message = if listing {
+        format!(
+            "this sysctl file is a `sysctl -a` listing: `sysctl -p` fails on its read-only {keys} {}{more}",
+            names.join(", ")
+        )
+    } else {
+        format!(
+            "`sysctl -p` fails on the read-only {keys} {}{more}",
+            names.join(", ")
+        )
+    };
+    let note = if listing {
+        format!(
+            "procps writes all {} lines, prints an error for each read-only key and exits 1; every other line rewrites the value the host had when the listing was taken, defaults included",
+            parsed.assignments.len()
+        )
+    } else {
+        "procps prints `permission denied` for each and exits 1; systemd-sysctl logs a failure"
+            .to_string()
+    };
+    let mut d = crate::diag::Diagnostic::warning(crate::code::Code::TW086, message)
+        .with_key(first.key.value.as_str())
+        .at(first.line, "read-only: writing it fails with `permission denied`")
+        .with_help("keep only the keys you mean to set; save a host's state as a capture (`.txt`), not as a sysctl file")
+        .with_note(note);
+    for a in ro.iter().skip(1).take(5) {
+        d = d.with_secondary(a.line, "read-only");
+    }
+    Some(d)
 }
 
 /// Top-level directories of /proc/sys that every `sysctl -a` output lists a good share of.

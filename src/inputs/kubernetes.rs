@@ -328,8 +328,9 @@ fn commands(
             })
             .and_then(|i| located.get(i + 1));
         if let Some(script) = script {
-            for cmd in shell::commands(script.value) {
-                for w in shell::sysctl_writes(&cmd).unwrap_or_default() {
+            // `sysctl -w k=v` and `echo v > /proc/sys/...` alike: both write the key now.
+            for e in shell::effects(script.value) {
+                if let shell::Effect::Write(w) = e {
                     found.push((
                         w.key,
                         script.span(w.key_at),

@@ -20,6 +20,7 @@
 //! format is one reader file with its [`Reader`] and [`SourceKind`], and one row in [`READERS`].
 
 mod ansible;
+mod cloudinit;
 mod compose;
 mod conf;
 pub mod container;
@@ -28,9 +29,11 @@ mod jinja;
 mod kubernetes;
 mod nix;
 mod salt;
+mod script;
 pub mod shell;
 pub mod system;
 pub mod template;
+mod tuned;
 
 pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
@@ -218,7 +221,7 @@ impl ParsedFile {
 /// grammar comes last because procps applies any text with it; the YAML formats come before
 /// it because they recognise their texts by shapes no sysctl file has (a top-level
 /// `apiVersion` and `kind`, a top-level `services`).
-pub static READERS: [&Reader; 8] = [
+pub static READERS: [&Reader; 11] = [
     &dump::READER,
     &kubernetes::READER,
     &compose::READER,
@@ -226,6 +229,9 @@ pub static READERS: [&Reader; 8] = [
     &ansible::READER,
     &nix::READER,
     &jinja::READER,
+    &cloudinit::READER,
+    &tuned::READER,
+    &script::READER,
     &conf::READER,
 ];
 
@@ -239,13 +245,16 @@ pub fn format_names() -> impl Iterator<Item = &'static str> {
     READERS.iter().map(|r| r.name)
 }
 
-/// The reader of a text: the first in [`READERS`] that recognises it.
+/// The reader of a text: the first in [`READERS`] that recognises it, `None` when none does
+/// (a file in no format twlint reads, refused when named).
+pub fn recognised(text: &str) -> Option<&'static Reader> {
+    READERS.iter().copied().find(|r| (r.recognises)(text))
+}
+
+/// The reader of a text, the sysctl.conf reader when none recognises it: procps applies any
+/// text in a sysctl.d folder with its grammar.
 pub fn reader_for(text: &str) -> &'static Reader {
-    READERS
-        .iter()
-        .copied()
-        .find(|r| (r.recognises)(text))
-        .expect("the sysctl.conf reader, registered last, recognises any text")
+    recognised(text).unwrap_or(&conf::READER)
 }
 
 /// Reads one registered text with the reader [`READERS`] chooses for it.
@@ -394,9 +403,14 @@ mod tests {
             reader_for("net.ipv4.tcp_tw_reuse = 1\n").kind,
             SourceKind::File
         );
-        // procps applies any text with the sysctl.conf grammar, so it takes what no other does.
+        // procps applies any text with the sysctl.conf grammar, so it takes what no other does
+        // in a folder; a named text that is mostly not assignments is recognised by none.
         assert_eq!(reader_for("").kind, SourceKind::File);
+        assert_eq!(recognised("").map(|r| r.kind), Some(SourceKind::File));
         assert_eq!(reader_for("not: yaml, really\n").kind, SourceKind::File);
+        assert!(recognised("not: yaml, really\n").is_none());
+        assert!(recognised("- item\n- /tmp/path\nkey: value\n").is_none());
+        assert!(recognised("# c\nnet.a.b = 1\nstray words\n-net.c.d\n").is_some());
     }
 
     #[test]
@@ -416,6 +430,9 @@ mod tests {
                 "ansible",
                 "nix",
                 "jinja",
+                "cloud-init",
+                "tuned",
+                "shell",
                 "file"
             ]
         );

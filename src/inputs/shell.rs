@@ -49,78 +49,266 @@ impl Word {
     }
 }
 
+/// A redirection of a command: `>`, `>>`, `<`, `<<` (a heredoc) and the others, with the word
+/// after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// The operator as written, without its file descriptor (`>`, `>>`, `>|`, `<<`, `<<-`, ...).
+    pub op: String,
+    /// The file descriptor written before the operator (`2>`), if any.
+    pub fd: Option<u32>,
+    /// The target (a path, or a heredoc's delimiter).
+    pub target: Word,
+    /// For `<<` and `<<-`: the heredoc's body as written (the lines between the command's line
+    /// and the delimiter's), and whether the shell expands `$` in it (an unquoted delimiter).
+    pub heredoc: Option<(Range<usize>, bool)>,
+}
+
+impl Redirect {
+    /// Whether the command's standard output goes to the target (`>`, `>>`, `>|`, `1>`).
+    pub fn writes_stdout(&self) -> bool {
+        matches!(self.op.as_str(), ">" | ">>" | ">|") && self.fd.is_none_or(|f| f == 1)
+    }
+}
+
+/// One simple command: its words, its redirections, and whether its standard input is the
+/// output of the command before it (`a | b`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Command {
+    pub words: Vec<Word>,
+    pub redirects: Vec<Redirect>,
+    pub piped: bool,
+}
+
 /// Splits a script into commands (at `;`, `&`, `|`, newlines and parentheses) and each command
-/// into words, as `sh` does: blanks separate words, single quotes keep everything, double quotes
-/// keep everything but `\\`, `\"`, `\$` and `` \` `` escapes, a backslash outside quotes keeps the
-/// next byte (and joins lines before a newline), and `#` at the start of a word comments out
-/// the rest of the line.
+/// into words, as `sh` does; see [`script`], which also keeps the redirections.
 pub fn commands(script: &str) -> Vec<Vec<Word>> {
+    self::script(script).into_iter().map(|c| c.words).collect()
+}
+
+/// Splits a script into commands as `sh` does: blanks separate words, single quotes keep
+/// everything, double quotes keep everything but `\\`, `\"`, `\$` and `` \` `` escapes, a
+/// backslash outside quotes keeps the next byte (and joins lines before a newline), `#` at the
+/// start of a word comments out the rest of the line, `$(...)`, `${...}` and backquotes stay
+/// inside their word, and `<`/`>` operators take the next word as their target. A heredoc's
+/// body (the lines after the command's line, up to its delimiter) belongs to its redirection
+/// and is no command of the script.
+pub fn script(script: &str) -> Vec<Command> {
     /// A word being built: its bytes after quote removal, where each was written, its start.
     struct Raw {
         bytes: Vec<u8>,
         at: Vec<usize>,
         start: usize,
+        quoted: bool,
     }
     fn push(cur: &mut Option<Raw>, start: usize, byte_at: usize, byte: u8) {
         let w = cur.get_or_insert_with(|| Raw {
             bytes: Vec::new(),
             at: Vec::new(),
             start,
+            quoted: false,
         });
         w.bytes.push(byte);
         w.at.push(byte_at);
     }
-    fn finish(cur: &mut Option<Raw>, words: &mut Vec<Word>, end: usize) {
+    /// Ends the word being built: a redirection's target when one waits for it, else a word.
+    fn finish(
+        cur: &mut Option<Raw>,
+        cmd: &mut Command,
+        pending: &mut Option<(String, Option<u32>)>,
+        heredocs: &mut Vec<(usize, String, bool, bool)>,
+        end: usize,
+    ) {
         if let Some(w) = cur.take() {
             // Quote removal drops only ASCII bytes, so whole characters remain.
             let text = String::from_utf8(w.bytes)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            words.push(Word {
+            let word = Word {
                 text,
                 at: w.at,
                 range: w.start..end,
-            });
+            };
+            match pending.take() {
+                Some((op, fd)) => {
+                    if op == "<<" || op == "<<-" {
+                        // The body is read at the end of the line: remember which redirection
+                        // it belongs to, its delimiter, whether it expands, and `<<-`.
+                        heredocs.push((
+                            cmd.redirects.len(),
+                            word.text.clone(),
+                            !w.quoted,
+                            op == "<<-",
+                        ));
+                    }
+                    cmd.redirects.push(Redirect {
+                        op,
+                        fd,
+                        target: word,
+                        heredoc: None,
+                    });
+                }
+                None => cmd.words.push(word),
+            }
         }
     }
     let b = script.as_bytes();
-    let mut commands = Vec::new();
-    let mut words: Vec<Word> = Vec::new();
+    let mut commands: Vec<Command> = Vec::new();
+    let mut cmd = Command::default();
     let mut cur: Option<Raw> = None;
+    let mut pending: Option<(String, Option<u32>)> = None;
+    // Heredocs of the current line: (index of the command, index of its redirection, delimiter,
+    // expands, strip tabs); the command index is filled when the command ends.
+    let mut line_heredocs: Vec<(usize, usize, String, bool, bool)> = Vec::new();
+    let mut cmd_heredocs: Vec<(usize, String, bool, bool)> = Vec::new();
     let mut i = 0;
+    macro_rules! end_command {
+        ($piped_next:expr) => {{
+            let c = std::mem::take(&mut cmd);
+            if !c.words.is_empty() || !c.redirects.is_empty() {
+                let n = commands.len();
+                line_heredocs.extend(cmd_heredocs.drain(..).map(|(r, d, e, t)| (n, r, d, e, t)));
+                commands.push(c);
+            } else {
+                cmd_heredocs.clear();
+            }
+            cmd.piped = $piped_next;
+        }};
+    }
     while i < b.len() {
         let c = b[i];
         match c {
             b' ' | b'\t' | b'\r' => {
-                finish(&mut cur, &mut words, i);
+                finish(&mut cur, &mut cmd, &mut pending, &mut cmd_heredocs, i);
                 i += 1;
             }
             b'\n' | b';' | b'&' | b'|' | b'(' | b')' => {
-                finish(&mut cur, &mut words, i);
-                if !words.is_empty() {
-                    commands.push(std::mem::take(&mut words));
-                }
+                finish(&mut cur, &mut cmd, &mut pending, &mut cmd_heredocs, i);
+                pending = None;
+                // A single `|` pipes into the next command; `||`, `&&` and the rest do not.
+                let pipe = c == b'|' && b.get(i + 1) != Some(&b'|') && (i == 0 || b[i - 1] != b'|');
+                end_command!(pipe);
                 i += 1;
+                if c == b'\n' && !line_heredocs.is_empty() {
+                    // The bodies of this line's heredocs follow it, one after the other.
+                    for (n, r, delim, expands, tabs) in std::mem::take(&mut line_heredocs) {
+                        let body_start = i;
+                        let mut end = b.len();
+                        let mut next = b.len();
+                        let mut pos = i;
+                        while pos < b.len() {
+                            let eol = b[pos..]
+                                .iter()
+                                .position(|&x| x == b'\n')
+                                .map_or(b.len(), |k| pos + k);
+                            let mut line = &script[pos..eol];
+                            line = line.strip_suffix('\r').unwrap_or(line);
+                            if tabs {
+                                line = line.trim_start_matches('\t');
+                            }
+                            if line == delim {
+                                end = pos;
+                                next = (eol + 1).min(b.len());
+                                break;
+                            }
+                            pos = eol + 1;
+                        }
+                        if let Some(red) = commands.get_mut(n).and_then(|c| c.redirects.get_mut(r))
+                        {
+                            red.heredoc = Some((body_start..end, expands));
+                        }
+                        i = next;
+                    }
+                }
             }
             b'#' if cur.is_none() => {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
                 }
             }
+            b'>' | b'<' => {
+                // `2>`: a word of digits right before the operator is its file descriptor.
+                let fd = match &cur {
+                    Some(w)
+                        if !w.quoted
+                            && !w.bytes.is_empty()
+                            && w.bytes.iter().all(u8::is_ascii_digit) =>
+                    {
+                        let fd = std::str::from_utf8(&w.bytes)
+                            .ok()
+                            .and_then(|s| s.parse().ok());
+                        cur = None;
+                        fd
+                    }
+                    _ => {
+                        finish(&mut cur, &mut cmd, &mut pending, &mut cmd_heredocs, i);
+                        None
+                    }
+                };
+                let rest = &script[i..];
+                let op = ["<<<", "<<-", ">>", ">|", ">&", "<<", "<&", "<>", ">", "<"]
+                    .into_iter()
+                    .find(|op| rest.starts_with(op))
+                    .unwrap_or(">");
+                i += op.len();
+                pending = Some((op.to_string(), fd));
+            }
+            b'$' if matches!(b.get(i + 1), Some(b'(' | b'{')) => {
+                // A substitution stays in its word, nested parentheses and all.
+                let (open, close) = if b[i + 1] == b'(' {
+                    (b'(', b')')
+                } else {
+                    (b'{', b'}')
+                };
+                push(&mut cur, i, i, c);
+                let mut depth = 0usize;
+                i += 1;
+                while i < b.len() {
+                    push(&mut cur, i, i, b[i]);
+                    if b[i] == open {
+                        depth += 1;
+                    } else if b[i] == close {
+                        depth -= 1;
+                        if depth == 0 {
+                            i += 1;
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            b'`' => {
+                push(&mut cur, i, i, c);
+                i += 1;
+                while i < b.len() {
+                    push(&mut cur, i, i, b[i]);
+                    i += 1;
+                    if b[i - 1] == b'`' {
+                        break;
+                    }
+                }
+            }
             b'\\' => {
                 match b.get(i + 1) {
                     Some(b'\n') => {}
-                    Some(&n) => push(&mut cur, i, i + 1, n),
+                    Some(&n) => {
+                        push(&mut cur, i, i + 1, n);
+                        if let Some(w) = cur.as_mut() {
+                            w.quoted = true;
+                        }
+                    }
                     None => push(&mut cur, i, i, c),
                 }
                 i += 2;
             }
             b'\'' | b'"' => {
                 // An empty '' or "" still makes a word.
-                cur.get_or_insert_with(|| Raw {
+                let w = cur.get_or_insert_with(|| Raw {
                     bytes: Vec::new(),
                     at: Vec::new(),
                     start: i,
+                    quoted: true,
                 });
+                w.quoted = true;
                 i += 1;
                 while i < b.len() && b[i] != c {
                     if c == b'"' && b[i] == b'\\' {
@@ -146,10 +334,8 @@ pub fn commands(script: &str) -> Vec<Vec<Word>> {
             }
         }
     }
-    finish(&mut cur, &mut words, b.len());
-    if !words.is_empty() {
-        commands.push(words);
-    }
+    finish(&mut cur, &mut cmd, &mut pending, &mut cmd_heredocs, b.len());
+    end_command!(false);
     commands
 }
 
@@ -164,6 +350,9 @@ pub struct Write {
     /// The value after quote removal, blanks around it stripped as procps strips them.
     pub value: String,
     pub value_at: Range<usize>,
+    /// The value is computed when the script runs (`$VAR`, `$(...)`, backquotes): its text
+    /// names no value twlint can judge.
+    pub dynamic: bool,
 }
 
 /// Commands that run the command after them, as far as finding `sysctl` goes.
@@ -176,18 +365,9 @@ const PREFIXES: [&str; 9] = [
 /// `key=value` argument with the places of its key and value. Options (`-w`, `-q`, `-e`,
 /// combined as `-qw`) are skipped; an argument without `=` reads a key and sets nothing.
 pub fn sysctl_writes(words: &[Word]) -> Option<Vec<Write>> {
-    let mut rest = words;
     // `sudo -E sysctl ...`, `if sysctl -w ...; then`: skip what only runs the command after it,
     // with its own options.
-    while let Some((first, tail)) = rest.split_first() {
-        if !PREFIXES.contains(&first.text.as_str()) {
-            break;
-        }
-        rest = tail;
-        while rest.first().is_some_and(|w| w.text.starts_with('-')) {
-            rest = &rest[1..];
-        }
-    }
+    let rest = program(words);
     let skipped = words.len() - rest.len();
     let (cmd, args) = rest.split_first()?;
     if cmd.text.rsplit('/').next() != Some("sysctl") {
@@ -218,9 +398,222 @@ pub fn sysctl_writes(words: &[Word]) -> Option<Vec<Write>> {
             key_at: a.written(ks..ke),
             value: t[vs..ve].to_string(),
             value_at: a.written(vs..ve),
+            dynamic: is_dynamic(&t[vs..ve]),
         });
     }
     Some(out)
+}
+
+/// Whether a value is built when the script runs: it holds a parameter or a command
+/// substitution.
+pub fn is_dynamic(v: &str) -> bool {
+    v.contains('`')
+        || v.as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'$' && (w[1].is_ascii_alphanumeric() || b"_({@*#?!-".contains(&w[1])))
+}
+
+/// What a script does to sysctls, in the order it does it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// A value written now: a `key=value` argument of `sysctl`, or `echo VALUE >
+    /// /proc/sys/KEY` (`>>`, `printf`, `| tee`). The key's place is the path after
+    /// `/proc/sys/` for the latter.
+    Write(Write),
+    /// `sysctl -p [FILE...]` or `sysctl --system`: files applied now, which the script does not
+    /// show (`files` is empty for `--system` and `-p` alone, which reads /etc/sysctl.conf).
+    Load {
+        at: Range<usize>,
+        files: Vec<String>,
+    },
+    /// A heredoc written to a sysctl.conf or sysctl.d path (`cat > PATH <<EOF`, `tee PATH
+    /// <<EOF`, `cat <<EOF | tee PATH`): the body is a sysctl file, applied at boot or by a
+    /// later `sysctl -p`/`--system`. `expands` when the shell substitutes `$` in it.
+    File {
+        path: String,
+        body: Range<usize>,
+        expands: bool,
+    },
+}
+
+/// Whether a path is one that procps or systemd-sysctl reads as a sysctl file.
+pub fn is_sysctl_path(p: &str) -> bool {
+    p.ends_with("sysctl.conf") || (p.contains("sysctl.d/") && p.ends_with(".conf"))
+}
+
+/// The command's words after what only runs the command after it (`sudo -E`, `exec`, ...).
+fn program(words: &[Word]) -> &[Word] {
+    let mut rest = words;
+    while let Some((first, tail)) = rest.split_first() {
+        if !PREFIXES.contains(&first.text.as_str()) {
+            break;
+        }
+        rest = tail;
+        while rest.first().is_some_and(|w| w.text.starts_with('-')) {
+            rest = &rest[1..];
+        }
+    }
+    rest
+}
+
+/// The name of a command's program, without its folder.
+fn name_of(words: &[Word]) -> &str {
+    program(words)
+        .first()
+        .map_or("", |w| w.text.rsplit('/').next().unwrap_or(""))
+}
+
+/// What `echo` or `printf` prints (without the final newline), and where it was written.
+fn printed(words: &[Word]) -> Option<(String, Range<usize>, bool)> {
+    let words = program(words);
+    let (cmd, args) = words.split_first()?;
+    let name = cmd.text.rsplit('/').next().unwrap_or("");
+    let join = |ws: &[Word]| -> Option<(String, Range<usize>, bool)> {
+        let (first, last) = (ws.first()?, ws.last()?);
+        let text = ws
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let at = if ws.len() == 1 {
+            let (s, e) = trim(&first.text, 0, first.text.len());
+            first.written(s..e.max(s))
+        } else {
+            first.range.start..last.range.end
+        };
+        let dynamic = is_dynamic(&text);
+        Some((text.trim().to_string(), at, dynamic))
+    };
+    match name {
+        "echo" => {
+            let skip = args
+                .iter()
+                .take_while(|w| {
+                    w.text.len() > 1
+                        && w.text.starts_with('-')
+                        && w.text[1..].bytes().all(|b| b"neE".contains(&b))
+                })
+                .count();
+            join(&args[skip..])
+        }
+        "printf" => {
+            let (format, rest) = args.split_first()?;
+            if format.text.contains('%') {
+                return join(rest);
+            }
+            // A format without conversions prints itself; `\n` ends the line.
+            let f = &format.text;
+            let end = f.strip_suffix("\\n").map_or(f.len(), str::len);
+            let (s, e) = trim(f, 0, end);
+            let text = f[s..e].to_string();
+            let dynamic = is_dynamic(&text);
+            Some((text, format.written(s..e.max(s)), dynamic))
+        }
+        _ => None,
+    }
+}
+
+/// The key of a `/proc/sys` path as written, and where it was written.
+fn proc_key(target: &Word) -> Option<(String, Range<usize>)> {
+    let t = &target.text;
+    let at = t.find("/proc/sys/")?;
+    if at != 0 {
+        return None;
+    }
+    let start = "/proc/sys/".len();
+    let key = t[start..].trim_end_matches('/');
+    if key.is_empty() {
+        return None;
+    }
+    Some((key.to_string(), target.written(start..start + key.len())))
+}
+
+/// Every [`Effect`] of a script, in order. Commands that touch no sysctl are skipped; a
+/// redirection of `echo`, `printf` or `tee` to `/proc/sys` is a write, as the kernel receives
+/// the printed text.
+pub fn effects(script: &str) -> Vec<Effect> {
+    let cmds = self::script(script);
+    let mut out = Vec::new();
+    for (n, c) in cmds.iter().enumerate() {
+        let name = name_of(&c.words);
+        if name == "sysctl" {
+            match sysctl_writes(&c.words) {
+                Some(ws) => out.extend(ws.into_iter().map(Effect::Write)),
+                None => {
+                    let args = &program(&c.words)[1..];
+                    let system = args.iter().any(|a| a.text == "--system");
+                    let files: Vec<String> = if system {
+                        Vec::new()
+                    } else {
+                        args.iter()
+                            .filter(|a| !a.text.starts_with('-'))
+                            .map(|a| a.text.clone())
+                            .collect()
+                    };
+                    let first = c.words.first().map_or(0, |w| w.range.start);
+                    let last = c.words.last().map_or(first, |w| w.range.end);
+                    out.push(Effect::Load {
+                        at: first..last,
+                        files,
+                    });
+                }
+            }
+            continue;
+        }
+        // The text this command prints: its own (`echo`), or its input's (`... | tee`).
+        let source = if name == "tee" && c.piped && n > 0 {
+            printed(&cmds[n - 1].words)
+        } else {
+            printed(&c.words)
+        };
+        let heredoc = c
+            .redirects
+            .iter()
+            .find_map(|r| r.heredoc.clone())
+            .or_else(|| {
+                // `cat <<EOF | tee PATH`: the body comes from the command before.
+                (name == "tee" && c.piped && n > 0 && name_of(&cmds[n - 1].words) == "cat")
+                    .then(|| cmds[n - 1].redirects.iter().find_map(|r| r.heredoc.clone()))
+                    .flatten()
+            });
+        // Where the output goes: `> PATH` and `>> PATH`, or `tee [-a] PATH...`.
+        let mut targets: Vec<&Word> = c
+            .redirects
+            .iter()
+            .filter(|r| r.writes_stdout())
+            .map(|r| &r.target)
+            .collect();
+        if name == "tee" {
+            targets.extend(
+                program(&c.words)[1..]
+                    .iter()
+                    .filter(|w| !w.text.starts_with('-')),
+            );
+        }
+        for target in targets {
+            if let (Some((value, value_at, dynamic)), Some((key, key_at))) =
+                (source.clone(), proc_key(target))
+            {
+                out.push(Effect::Write(Write {
+                    word: 0,
+                    key,
+                    key_at,
+                    value,
+                    value_at,
+                    dynamic,
+                }));
+            } else if let Some((body, expands)) = heredoc.clone() {
+                if is_sysctl_path(&target.text) && matches!(name, "cat" | "tee") {
+                    out.push(Effect::File {
+                        path: target.text.clone(),
+                        body,
+                        expands,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `s[start..end]` without blanks on either side, as a byte range.
@@ -309,5 +702,60 @@ mod tests {
         let c = commands("echo 'héllo' wörld");
         assert_eq!(c[0][1].text, "héllo");
         assert_eq!(c[0][2].text, "wörld");
+    }
+    fn effects_of(script: &str) -> Vec<String> {
+        effects(script)
+            .into_iter()
+            .map(|e| match e {
+                Effect::Write(w) => format!(
+                    "write {}={} at {}/{}",
+                    w.key, w.value, &script[w.key_at], &script[w.value_at]
+                ),
+                Effect::Load { files, .. } => format!("load {files:?}"),
+                Effect::File {
+                    path,
+                    body,
+                    expands,
+                } => {
+                    format!("file {path} {:?} {expands}", &script[body])
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn redirections_to_proc_sys_and_heredocs_to_sysctl_files_are_effects() {
+        let got = effects_of(
+            "echo -n 1 >/proc/sys/net/ipv4/ip_forward\n\
+             printf 'x' 2>/proc/sys/vm/swappiness\n\
+             echo \"10 20\" | sudo tee -a /proc/sys/net/ipv4/ip_local_port_range\n\
+             tee /etc/sysctl.d/a.conf <<'E' >/dev/null\nvm.a = $x\nE\n\
+             cat <<-E | tee /etc/sysctl.conf\n\tvm.b = 1\n\tE\n\
+             cat > /etc/other.conf <<E\nvm.c = 1\nE\n\
+             sysctl --system; sysctl -p; sysctl -p a.conf b.conf\n",
+        );
+        assert_eq!(
+            got,
+            [
+                "write net/ipv4/ip_forward=1 at net/ipv4/ip_forward/1",
+                "write net/ipv4/ip_local_port_range=10 20 at net/ipv4/ip_local_port_range/10 20",
+                "file /etc/sysctl.d/a.conf \"vm.a = $x\\n\" false",
+                "file /etc/sysctl.conf \"\\tvm.b = 1\\n\" true",
+                "load []",
+                "load []",
+                "load [\"a.conf\", \"b.conf\"]",
+            ]
+        );
+    }
+
+    #[test]
+    fn substitutions_stay_in_their_word_and_mark_the_value_computed() {
+        let c = script("sysctl -w vm.x=$(nproc) k=`id -u` && echo ${A:-1} > /proc/sys/vm/y");
+        assert_eq!(c[0].words[2].text, "vm.x=$(nproc)");
+        assert_eq!(c[0].words[3].text, "k=`id -u`");
+        let w = sysctl_writes(&c[0].words).unwrap();
+        assert!(w.iter().all(|w| w.dynamic));
+        let e = effects("echo ${A:-1} > /proc/sys/vm/y");
+        assert!(matches!(&e[0], Effect::Write(w) if w.dynamic && w.key == "vm/y"));
     }
 }

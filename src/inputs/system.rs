@@ -53,6 +53,9 @@ struct Entry {
     display: String,
     real: PathBuf,
     role: Role,
+    /// Named on the command line, not found in a folder: refused when no reader recognises
+    /// it, while a folder's `*.conf` is read as procps reads it.
+    named: bool,
 }
 
 /// The files of one set, read, in the order procps applies them.
@@ -74,17 +77,34 @@ pub struct Applied {
 /// `/etc/sysctl.conf` last. With a `jail`, any file whose real location, symlinks followed, is
 /// outside it is refused before it is read: the files of a folder named by a topology must not
 /// lead out of its tree.
+///
+/// Every named file is read as the reader [`super::READERS`] picks, sysctl.conf when none does
+/// (a topology's `sysctl.files` are sysctl files by contract).
 pub fn read(paths: &[PathBuf], sources: &mut SourceMap, jail: Option<&Path>) -> Result<Applied> {
-    read_as(paths, sources, jail, None)
+    read_with(paths, sources, jail, None, false)
 }
 
 /// [`read`], every file read by `forced` (`--input-format`) when given, instead of the reader
 /// its content chooses.
+///
+/// A file named here (paths named on the command line) that no reader recognises is refused
+/// ([`Error::Unrecognised`]), unless `forced`.
 pub fn read_as(
     paths: &[PathBuf],
     sources: &mut SourceMap,
     jail: Option<&Path>,
     forced: Option<&'static Reader>,
+) -> Result<Applied> {
+    read_with(paths, sources, jail, forced, true)
+}
+
+/// [`read_as`], refusing a named file in no known format only when `refuse`.
+fn read_with(
+    paths: &[PathBuf],
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+    forced: Option<&'static Reader>,
+    refuse: bool,
 ) -> Result<Applied> {
     // (folder as displayed, folder on disk, root it lives in when read as a root file system)
     let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
@@ -107,6 +127,7 @@ pub fn read_as(
                             display: path.join("etc/sysctl.conf").display().to_string(),
                             real,
                             role: Role::SysctlConf,
+                            named: false,
                         });
                     }
                 }
@@ -123,6 +144,7 @@ pub fn read_as(
                 display: path.display().to_string(),
                 real: path.clone(),
                 role,
+                named: refuse,
             });
         }
     }
@@ -209,6 +231,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>,
                     display,
                     real,
                     role,
+                    named: false,
                 },
             ));
         }
@@ -243,6 +266,8 @@ fn read_all(
     }
     let mut files = Vec::new();
     let mut index_of_entry: HashMap<usize, usize> = HashMap::new();
+    // The files read for an entry before it (tuned profiles it includes).
+    let mut extras: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         if last[identity[i].as_path()] != i {
             continue;
@@ -258,7 +283,23 @@ fn read_all(
             }
         }
         let text = read_source(&e.real, &e.display)?;
-        let reader = forced.unwrap_or_else(|| reader_for(&text));
+        let reader = match (forced, super::recognised(&text)) {
+            (Some(r), _) | (None, Some(r)) => r,
+            (None, None) if e.named => {
+                let at = super::conf::is_sysctl_conf(&text).err().unwrap_or(0);
+                let line = 1 + text.as_bytes()[..at]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                return Err(Error::Unrecognised {
+                    path: PathBuf::from(&e.display),
+                    line,
+                    formats: super::format_names().collect::<Vec<_>>().join(", "),
+                });
+            }
+            // A folder's `*.conf` is applied by procps whatever it holds.
+            (None, None) => reader_for(&text),
+        };
         // A file of several units (pod templates, services) is no part of a set: each unit is
         // a node of its own, which only a file named on its own can say.
         if reader.units.is_some() {
@@ -267,17 +308,58 @@ fn read_all(
                 format: reader.name,
             });
         }
+        if reader.name == "tuned" {
+            // tuned applies included profiles first, so the including profile wins: those
+            // found beside it are read, and applied, before it.
+            let mut found = Vec::new();
+            let mut extra = Vec::new();
+            let mut seen: Vec<PathBuf> = identity.clone();
+            include_beside(
+                &e.real, &text, sources, &mut found, &mut extra, &mut seen, 0,
+            )?;
+            let first = files.len();
+            files.extend(extra);
+            extras.insert(i, (first..files.len()).collect::<Vec<_>>());
+            let id = sources.add(e.display.clone(), text);
+            let parsed = super::tuned::read(id, &sources.get(id).text, &found);
+            // tuned merges a profile and its includes into one set of options before it
+            // writes any: a key the including profile sets is never written with the included
+            // value, so that value is no assignment (and no duplicate) at all.
+            let mut later: std::collections::HashSet<String> = parsed
+                .assignments
+                .iter()
+                .map(|a| a.key.value.clone())
+                .collect();
+            for f in files[first..].iter_mut().rev() {
+                f.assignments.retain(|a| !later.contains(&a.key.value));
+                later.extend(f.assignments.iter().map(|a| a.key.value.clone()));
+            }
+            index_of_entry.insert(i, files.len());
+            files.push(parsed);
+            continue;
+        }
         let id = sources.add(e.display.clone(), text);
-        let parsed = (reader.read)(id, &sources.get(id).text);
+        let mut parsed = (reader.read)(id, &sources.get(id).text);
+        // A sysctl file, or a listing in a file procps applies (a drop-in, a sysctl.conf, a
+        // `.conf` named), is applied line by line, read-only keys included.
+        let applied = !matches!(e.role, Role::Argument) || e.display.ends_with(".conf");
+        if (reader.kind.is_printed() && applied) || reader.kind == super::SourceKind::File {
+            parsed
+                .diagnostics
+                .extend(super::dump::read_only_written(&parsed));
+        }
         index_of_entry.insert(i, files.len());
         files.push(parsed);
     }
     let mut systemd: Vec<usize> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         if matches!(e.role, Role::DropIn | Role::Argument) {
-            let f = index_of_entry[&last[identity[i].as_path()]];
-            systemd.retain(|&x| x != f);
-            systemd.push(f);
+            let at = last[identity[i].as_path()];
+            let f = index_of_entry[&at];
+            for &x in extras.get(&at).into_iter().flatten().chain([&f]) {
+                systemd.retain(|&y| y != x);
+                systemd.push(x);
+            }
         }
     }
     let same = systemd.len() == files.len() && systemd.iter().enumerate().all(|(i, &f)| i == f);
@@ -285,6 +367,55 @@ fn read_all(
         files,
         systemd_order: (!same).then_some(systemd),
     })
+}
+
+/// Reads the profiles a tuned profile at `real` includes that sit beside it
+/// (`../NAME/tuned.conf`), theirs first, into `files` in the order tuned applies them; `found`
+/// gets the names read. `seen` stops a file read twice or a loop of includes.
+fn include_beside(
+    real: &Path,
+    text: &str,
+    sources: &mut SourceMap,
+    found: &mut Vec<String>,
+    files: &mut Vec<ParsedFile>,
+    seen: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Result<()> {
+    let Some(profiles) = real.parent().and_then(Path::parent) else {
+        return Ok(());
+    };
+    for name in super::tuned::includes(text) {
+        if depth > 8 || name.contains(['/', '$']) || name == ".." {
+            continue;
+        }
+        let path = profiles.join(&name).join("tuned.conf");
+        let Ok(id) = fs::canonicalize(&path) else {
+            continue;
+        };
+        found.push(name);
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let inner = read_source(&path, &path.display().to_string())?;
+        let mut inner_found = Vec::new();
+        include_beside(
+            &path,
+            &inner,
+            sources,
+            &mut inner_found,
+            files,
+            seen,
+            depth + 1,
+        )?;
+        let file = sources.add(path.display().to_string(), inner);
+        files.push(super::tuned::read(
+            file,
+            &sources.get(file).text,
+            &inner_found,
+        ));
+    }
+    Ok(())
 }
 
 /// Reads one file as text, refusing what is not a regular file or is too large.

@@ -1,0 +1,225 @@
+//! The cloud-init reader: what a `#cloud-config` file does to sysctls.
+//!
+//! cloud-init sets values two ways read here: `write_files` entries whose `path` is a sysctl.d
+//! or sysctl.conf file (the `content` is a sysctl file, read with that grammar where each line
+//! was written in the YAML scalar, and applied at boot or by a later `sysctl -p`), and
+//! `runcmd`/`bootcmd` entries that run `sysctl -w` or write /proc/sys (a string is a shell
+//! script, a list is one command's words). Content encoded with `encoding: b64` or gzip is not
+//! decoded (TW085); a template's placeholders (`${name}` in a Terraform `.tpl`) name no value
+//! to judge (TW083).
+
+use super::container::{assignment, scalar, Located};
+use super::script::{not_judged, take_judged};
+use super::shell::{self, Effect, Word};
+use super::{conf, ParsedFile, Reader, SourceKind};
+use crate::code::Code;
+use crate::diag::{Diagnostic, Severity};
+use crate::source::{FileId, Span};
+use crate::yaml::{self, YamlNode};
+
+#[allow(non_upper_case_globals)] // named like the other readers' kinds
+impl SourceKind {
+    /// Values a cloud-init file writes (a sysctl file, or a `sysctl -w` command at boot).
+    pub const CloudInit: SourceKind = SourceKind::written("cloud-init");
+}
+
+/// The registration of this reader.
+pub(super) static READER: Reader = Reader {
+    name: "cloud-init",
+    kind: SourceKind::CloudInit,
+    recognises: is_cloud_config,
+    read,
+    host: None,
+    units: None,
+};
+
+/// Whether a text is cloud-config: its first line is `#cloud-config` (after a Jinja
+/// `## template: jinja` line), the header cloud-init itself requires.
+pub fn is_cloud_config(text: &str) -> bool {
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    let mut first = lines.next().unwrap_or("").trim_end();
+    if first.starts_with("## template:") {
+        first = lines.next().unwrap_or("").trim_end();
+    }
+    first == "#cloud-config"
+}
+
+/// Reads `write_files`, `bootcmd` and `runcmd`, in the order cloud-init runs them at first boot
+/// (bootcmd, then the files, then runcmd).
+fn read(file: FileId, text: &str) -> ParsedFile {
+    let mut out = ParsedFile::empty(file, SourceKind::CloudInit);
+    let stream = match yaml::parse_stream(file, text) {
+        Ok(s) => s,
+        Err(d) => {
+            out.diagnostics.push(d);
+            return out;
+        }
+    };
+    out.diagnostics.extend(stream.diagnostics);
+    let Some(doc) = stream.documents.first() else {
+        return out;
+    };
+    if let Some(cmds) = doc.get("bootcmd") {
+        commands(file, text, cmds, &mut out);
+    }
+    if let Some(YamlNode::Sequence { items, .. }) = doc.get("write_files") {
+        for item in items {
+            write_file(file, text, item, &mut out);
+        }
+    }
+    if let Some(cmds) = doc.get("runcmd") {
+        commands(file, text, cmds, &mut out);
+    }
+    out
+}
+
+/// One `write_files` entry: read when its path is a sysctl file.
+fn write_file(file: FileId, text: &str, item: &YamlNode, out: &mut ParsedFile) {
+    let Some(path) = item.get("path").and_then(scalar) else {
+        return;
+    };
+    if !shell::is_sysctl_path(&path.value) {
+        return;
+    }
+    let Some(content) = item.get("content") else {
+        return;
+    };
+    if let Some(enc) = item.get("encoding").and_then(scalar) {
+        if !matches!(enc.value.as_str(), "text/plain" | "") {
+            out.diagnostics
+                .push(encoded(&path.value, &enc.value, enc.span));
+            return;
+        }
+    }
+    let Some(located) = Located::new(content, text) else {
+        return;
+    };
+    // Each line of the content where it was written in the YAML file.
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut exact = true;
+    for line in located.value.split('\n') {
+        let r = start..start + line.len();
+        start += line.len() + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let span = located.span(r);
+        if span.end - span.start != line.len() {
+            exact = false;
+            break;
+        }
+        pieces.push((span.start, line));
+    }
+    let templated = located.value.contains("${") || located.value.contains("{{");
+    if exact {
+        let inner = conf::parse_placed(file, text, &pieces, SourceKind::CloudInit);
+        take_judged(out, inner, templated, "the template");
+    } else {
+        // Escapes or folded lines: the content is read on its own, every place on the scalar.
+        let whole = located.whole();
+        let mut map = crate::source::SourceMap::new();
+        let id = map.add("content", located.value);
+        let inner = conf::parse(id, located.value, SourceKind::CloudInit);
+        for mut a in inner.assignments {
+            a.key.span = whole;
+            a.value.span = whole;
+            a.line = whole;
+            if templated && a.value.value.contains("${") {
+                out.diagnostics.push(not_judged(
+                    &a.key.value,
+                    &a.value.value,
+                    whole,
+                    "the template",
+                ));
+                continue;
+            }
+            out.assignments.push(a);
+        }
+    }
+}
+
+/// `bootcmd` or `runcmd`: each entry a shell script (a string) or one command (a list).
+fn commands(file: FileId, text: &str, cmds: &YamlNode, out: &mut ParsedFile) {
+    let YamlNode::Sequence { items, .. } = cmds else {
+        return;
+    };
+    for item in items {
+        // (key, key span, value, value span, computed)
+        let mut found: Vec<(String, Span, String, Span, bool)> = Vec::new();
+        match item {
+            YamlNode::Sequence { items: argv, .. } => {
+                let located: Vec<Located> =
+                    argv.iter().filter_map(|n| Located::new(n, text)).collect();
+                let words: Vec<Word> = located.iter().map(|l| Word::literal(l.value, 0)).collect();
+                for w in shell::sysctl_writes(&words).unwrap_or_default() {
+                    let l = &located[w.word];
+                    let computed = w.dynamic || w.value.contains("${");
+                    found.push((
+                        w.key,
+                        l.span(w.key_at),
+                        w.value,
+                        l.span(w.value_at),
+                        computed,
+                    ));
+                }
+            }
+            other => {
+                let Some(script) = Located::new(other, text) else {
+                    continue;
+                };
+                for e in shell::effects(script.value) {
+                    match e {
+                        Effect::Write(w) => {
+                            let computed = w.dynamic || w.value.contains("${");
+                            found.push((
+                                w.key,
+                                script.span(w.key_at),
+                                w.value,
+                                script.span(w.value_at),
+                                computed,
+                            ));
+                        }
+                        // Files applied by `sysctl -p` are those written above or the system's:
+                        // named, they are judged with this file.
+                        Effect::Load { .. } | Effect::File { .. } => {}
+                    }
+                }
+            }
+        }
+        for (key, ks, value, vs, computed) in found {
+            let k = conf::normalize_key(&key);
+            if computed {
+                out.diagnostics
+                    .push(not_judged(&k, &value, vs, "cloud-init's shell"));
+                continue;
+            }
+            out.assignments
+                .push(assignment(file, text, &key, ks, &value, vs));
+        }
+    }
+}
+
+/// TW085: content cloud-init decodes before writing.
+fn encoded(path: &str, encoding: &str, at: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::TW085,
+        Severity::Info,
+        format!("the content written to `{path}` is encoded ({encoding}): not read"),
+    )
+    .at(at, "cloud-init decodes it before writing")
+    .with_help("write the content as a literal block (`content: |`) to have its values judged")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_config_is_recognised_by_its_header() {
+        assert!(is_cloud_config("#cloud-config\nruncmd: []\n"));
+        assert!(is_cloud_config("## template: jinja\n#cloud-config\n"));
+        assert!(!is_cloud_config("write_files: []\n"));
+        assert!(!is_cloud_config("net.core.somaxconn = 1\n"));
+    }
+}
