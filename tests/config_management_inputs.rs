@@ -239,3 +239,19 @@ fn input_format_names_every_new_reader() {
         assert!(kinds.contains(&format), "{format}: {kinds:?}");
     }
 }
+
+/// The README's section shows the output its example keeps checked
+/// (`examples/12-ansible-salt-nixos/README.md`, run by `tests/cli.rs`).
+#[test]
+fn the_readme_section_shows_the_checked_example_output() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let example = std::fs::read_to_string("examples/12-ansible-salt-nixos/README.md").unwrap();
+    let block = |text: &str| {
+        let start = text
+            .find("```console\n$ twlint examples/12-ansible-salt-nixos/sysctl.yml")
+            .expect("console block");
+        let end = start + text[start..].find("\n```\n").unwrap();
+        text[start..end].to_string()
+    };
+    assert_eq!(block(&readme), block(&example));
+}
