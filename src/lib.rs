@@ -19,8 +19,8 @@
 
 pub mod advise;
 pub mod build_info;
-pub mod code;
 pub mod cli;
+pub mod code;
 pub mod config;
 pub mod contain;
 pub mod counters;

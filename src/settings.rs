@@ -343,9 +343,11 @@ fn validate(
             }
         }
     }
-    if let Some(k) = raw.kubernetes.as_ref().and_then(|k| {
-        k.mapping("a mapping (`version`, `allowed-unsafe-sysctls`)", diags)
-    }) {
+    if let Some(k) = raw
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.mapping("a mapping (`version`, `allowed-unsafe-sysctls`)", diags))
+    {
         kubernetes(k.value, &mut settings.kubernetes, diags);
     }
     if let Some(v) = &raw.severity {

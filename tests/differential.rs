@@ -676,7 +676,8 @@ fn files_are_read_as_procps_and_systemd_read_them() {
     let mut all_keys = BTreeSet::new();
     for (_, p) in &inputs {
         let mut sources = SourceMap::new();
-        if let Ok(set) = sysctl::load_as(std::slice::from_ref(p), &mut sources, as_procps_reads(p)) {
+        if let Ok(set) = sysctl::load_as(std::slice::from_ref(p), &mut sources, as_procps_reads(p))
+        {
             for f in &set.files {
                 all_keys.extend(
                     f.assignments

@@ -8,8 +8,8 @@ mod gen;
 
 use std::path::{Path, PathBuf};
 use twlint::judge::{self, Request};
-use twlint::report::Report;
 use twlint::render::json::{self, Json};
+use twlint::report::Report;
 use twlint::rules::load::load_catalog;
 use twlint::source::SourceMap;
 

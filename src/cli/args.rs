@@ -93,7 +93,12 @@ pub struct Args {
 
     /// Read the PATHs as this format instead of deciding by content: sysctl, dump, kubernetes,
     /// compose, salt, ansible, nix, jinja, cloud-init, tuned, shell
-    #[arg(long, value_name = "FORMAT", help_heading = "Input", conflicts_with = "topology")]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        help_heading = "Input",
+        conflicts_with = "topology"
+    )]
     pub input_format: Option<String>,
 
     /// Kernel release to judge for (overrides the topology and dumps), e.g. 4.9 or 6.8

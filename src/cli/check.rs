@@ -88,20 +88,22 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                 &mut sources,
             )
         }),
-        None => judge::read_sysctl_paths_partial(&args.paths, forced, &mut sources).and_then(|read| {
-            // Every broken path is named now, with what to do about it; the report then lists
-            // them among the hosts and the run ends with exit code 2.
-            for u in &read.unread {
-                let _ = writeln!(io.err, "twlint: error: {}", with_hint(&u.error));
-            }
-            unread = read.unread.iter().map(judge::Unread::to_report).collect();
-            judge::judge(
-                Request::sets(read.sets),
-                &run.opts,
-                &run.rules,
-                &mut sources,
-            )
-        }),
+        None => {
+            judge::read_sysctl_paths_partial(&args.paths, forced, &mut sources).and_then(|read| {
+                // Every broken path is named now, with what to do about it; the report then lists
+                // them among the hosts and the run ends with exit code 2.
+                for u in &read.unread {
+                    let _ = writeln!(io.err, "twlint: error: {}", with_hint(&u.error));
+                }
+                unread = read.unread.iter().map(judge::Unread::to_report).collect();
+                judge::judge(
+                    Request::sets(read.sets),
+                    &run.opts,
+                    &run.rules,
+                    &mut sources,
+                )
+            })
+        }
     };
     let mut report: Report = match result {
         Ok(r) => r,

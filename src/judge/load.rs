@@ -87,9 +87,7 @@ fn read_paths(
     for (i, (p, n)) in paths.iter().zip(named).enumerate() {
         match n {
             Ok(crate::inputs::Named::Host(file)) => hosts.push(file),
-            Ok(crate::inputs::Named::Units(path, text, reader)) => {
-                units.push((path, text, reader))
-            }
+            Ok(crate::inputs::Named::Units(path, text, reader)) => units.push((path, text, reader)),
             Ok(crate::inputs::Named::Set) => set_paths.push((i, p.clone())),
             Err(error) if keep_going => unread.push((
                 i,

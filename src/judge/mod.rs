@@ -24,9 +24,7 @@ mod suppress;
 mod verdicts;
 
 pub use diagnostics::MAX_PER_RULE_AND_FILE;
-pub use load::{
-    load_topology, read_sysctl_paths, read_sysctl_paths_partial, PathsRead, Unread,
-};
+pub use load::{load_topology, read_sysctl_paths, read_sysctl_paths_partial, PathsRead, Unread};
 pub use overlay::{Layer, Overlay};
 
 use crate::diag::{Diagnostic, Severity};

@@ -7,9 +7,9 @@
 //! Process ids are left out of the labels: they change with every restart and would make a new
 //! series each time; the command is what an operator acts on.
 
-use crate::host::judge::HostRun;
-use crate::counters::TCPEXT;
 use super::prometheus::Family;
+use crate::counters::TCPEXT;
+use crate::host::judge::HostRun;
 use crate::sockets::TcpState;
 use std::collections::BTreeMap;
 

@@ -1,9 +1,9 @@
 //! Second phase of loading, meaning: from the raw topology (`raw`, as `yaml::de` read it) to the
 //! [`Topology`], one diagnostic per problem, in the words and at the places of the format.
 
-use crate::code::Code;
 use super::raw;
 use super::{Link, Node, Role, Topology};
+use crate::code::Code;
 use crate::diag::{did_you_mean, Diagnostic, Severity};
 use crate::kernel::KernelVersion;
 use crate::source::{FileId, Span, Spanned};
@@ -201,9 +201,12 @@ impl Validator<'_> {
         {
             let otherwise = format!("the fields of {what} are: {}", allowed.join(", "));
             self.diags.push(
-                Diagnostic::error(Code::TW051, format!("unknown field `{}` in {what}", key.value))
-                    .at(key.span, "unknown field")
-                    .with_help(suggest(&key.value, allowed.iter().copied(), otherwise)),
+                Diagnostic::error(
+                    Code::TW051,
+                    format!("unknown field `{}` in {what}", key.value),
+                )
+                .at(key.span, "unknown field")
+                .with_help(suggest(&key.value, allowed.iter().copied(), otherwise)),
             );
         }
     }
@@ -304,11 +307,14 @@ impl Validator<'_> {
             if let Some(first) = earlier.iter().find(|n| n.name.value == name.value) {
                 duplicate = true;
                 self.diags.push(
-                    Diagnostic::error(Code::TW054, format!("node `{}` is defined twice", name.value))
-                        .at(name.span, "defined again here")
-                        .with_secondary(first.name.span, "first defined here")
-                        .with_help("give every node its own name, or merge the two definitions")
-                        .with_node(name.value.clone()),
+                    Diagnostic::error(
+                        Code::TW054,
+                        format!("node `{}` is defined twice", name.value),
+                    )
+                    .at(name.span, "defined again here")
+                    .with_secondary(first.name.span, "first defined here")
+                    .with_help("give every node its own name, or merge the two definitions")
+                    .with_node(name.value.clone()),
                 );
             }
         }
@@ -448,9 +454,12 @@ impl Validator<'_> {
             let reason = match &entry.reason {
                 Field::Missing => {
                     self.diags.push(
-                        Diagnostic::warning(Code::TW020, "`ignore` entry has no reason".to_string())
-                            .at(self.first_line(span), "not applied: no `reason`")
-                            .with_help("add `reason: \"why this is fine here\"` to the entry"),
+                        Diagnostic::warning(
+                            Code::TW020,
+                            "`ignore` entry has no reason".to_string(),
+                        )
+                        .at(self.first_line(span), "not applied: no `reason`")
+                        .with_help("add `reason: \"why this is fine here\"` to the entry"),
                     );
                     None
                 }

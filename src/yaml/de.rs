@@ -20,8 +20,8 @@
 //! (when the field asks) what the node was and its text. A null is handed to the value (a null list is an empty list, a null name a wrong type),
 //! so a key written with no value is never taken for a missing one.
 
-use crate::code::Code;
 use super::{ScalarStyle, YamlNode};
+use crate::code::Code;
 use crate::source::{FileId, Span, Spanned};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
