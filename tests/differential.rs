@@ -225,14 +225,15 @@ struct Twlint {
 }
 
 /// How twlint reads `path` to be compared with `sysctl -p`: a file twlint recognises as another
-/// format (a Kubernetes manifest, an Ansible task file, ...) is read with the sysctl.conf reader
-/// here, as procps applies any text with that grammar; sysctl files, dumps and trees are read as
-/// twlint reads them.
+/// format (a Kubernetes manifest, an Ansible task file, ...) or as no format at all is read with
+/// the sysctl.conf reader here, as procps applies any text with that grammar; sysctl files,
+/// dumps and trees are read as twlint reads them.
 fn as_procps_reads(path: &Path) -> Option<&'static twlint::inputs::Reader> {
     let text = std::fs::read_to_string(path).ok()?;
-    let reader = twlint::inputs::reader_for(&text);
-    match reader.name {
-        "sysctl" | "dump" => None,
+    // A text no reader recognises is refused when named on the command line; procps still
+    // applies it line by line, so it is compared through the sysctl.conf reader too.
+    match twlint::inputs::recognised(&text).map(|r| r.name) {
+        Some("sysctl" | "dump") => None,
         _ => twlint::inputs::reader_named("sysctl"),
     }
 }
