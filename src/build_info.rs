@@ -35,16 +35,25 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(12)]
 }
 
-/// The `tool` object of twlint's JSON documents: `name`, `version` and, when known, `commit`.
-pub fn tool_json() -> serde_json::Value {
-    let mut v = serde_json::json!({"name": "twlint", "version": VERSION});
-    if let Some(c) = COMMIT {
-        v["commit"] = c.into();
-    }
-    v
+/// The `tool` object of twlint's JSON documents (the report, `twlint host`, a snapshot's
+/// manifest): `name`, `version` and, when known, `commit`. Fields in name order, the order
+/// twlint's JSON keeps its keys in.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Tool {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<&'static str>,
+    pub name: &'static str,
+    pub version: &'static str,
 }
 
-/// Removes what [`tool_json`] and the SARIF driver add for the commit from a JSON document of
+/// This binary as a [`Tool`].
+pub const TOOL: Tool = Tool {
+    commit: COMMIT,
+    name: "twlint",
+    version: VERSION,
+};
+
+/// Removes what [`TOOL`] and the SARIF driver add for the commit from a JSON document of
 /// twlint's, so a test's snapshot holds the same bytes whichever commit built it (or none).
 pub fn without_commit(mut v: serde_json::Value) -> serde_json::Value {
     if let Some(tool) = v.get_mut("tool").and_then(|t| t.as_object_mut()) {
@@ -81,11 +90,11 @@ mod tests {
             Some(c) => {
                 assert!(c.len() >= 7, "a hash: {c}");
                 assert!(long.contains(&c[..12]), "{long}");
-                assert_eq!(tool_json()["commit"], c);
+                assert_eq!(serde_json::to_value(TOOL).unwrap()["commit"], c);
             }
             None => {
                 assert_eq!(long, VERSION);
-                assert!(tool_json().get("commit").is_none());
+                assert!(serde_json::to_value(TOOL).unwrap().get("commit").is_none());
             }
         }
     }

@@ -3,6 +3,8 @@
 //! templated values are reported as not judged (TW076, info) and never as wrong, and what the
 //! tool itself would refuse is TW077.
 
+#[allow(dead_code)] // the Prometheus checker is for other test files
+mod common;
 #[path = "common/in_process.rs"]
 #[allow(dead_code)] // only `twlint` is used here
 mod in_process;
@@ -244,14 +246,8 @@ fn input_format_names_every_new_reader() {
 /// (`examples/12-ansible-salt-nixos/README.md`, run by `tests/cli.rs`).
 #[test]
 fn the_readme_section_shows_the_checked_example_output() {
-    let readme = std::fs::read_to_string("README.md").unwrap();
-    let example = std::fs::read_to_string("examples/12-ansible-salt-nixos/README.md").unwrap();
-    let block = |text: &str| {
-        let start = text
-            .find("```console\n$ twlint examples/12-ansible-salt-nixos/sysctl.yml")
-            .expect("console block");
-        let end = start + text[start..].find("\n```\n").unwrap();
-        text[start..end].to_string()
-    };
-    assert_eq!(block(&readme), block(&example));
+    common::assert_readme_shows_example(
+        "examples/12-ansible-salt-nixos/README.md",
+        "examples/12-ansible-salt-nixos/sysctl.yml",
+    );
 }

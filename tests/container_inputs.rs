@@ -2,6 +2,8 @@
 //! findings land on the key or value as written (YAML, JSON, shell inside YAML), and the
 //! Kubernetes verdicts follow the cluster's release and allowed unsafe sysctls.
 
+#[allow(dead_code)] // the Prometheus checker is for other test files
+mod common;
 #[path = "common/in_process.rs"]
 #[allow(dead_code)] // `masked` is for tests that write temporary folders
 mod in_process;
@@ -262,14 +264,8 @@ fn human_and_json_output_of_a_manifest() {
 
 #[test]
 fn the_readme_section_shows_the_checked_example_output() {
-    let readme = std::fs::read_to_string("README.md").unwrap();
-    let example = std::fs::read_to_string("examples/10-kubernetes-compose/README.md").unwrap();
-    let block = |text: &str| {
-        let start = text
-            .find("```console\n$ twlint examples/10-kubernetes-compose/")
-            .expect("console block");
-        let end = start + text[start..].find("\n```\n").unwrap();
-        text[start..end].to_string()
-    };
-    assert_eq!(block(&readme), block(&example));
+    common::assert_readme_shows_example(
+        "examples/10-kubernetes-compose/README.md",
+        "examples/10-kubernetes-compose/",
+    );
 }

@@ -2,6 +2,8 @@
 //! key and value as written (inside quotes, heredocs, YAML blocks), what they compute or only
 //! point at is said rather than judged, and a named file in no format twlint reads is refused.
 
+#[allow(dead_code)] // the Prometheus checker is for other test files
+mod common;
 #[path = "common/in_process.rs"]
 #[allow(dead_code)] // `masked` is for tests that pin temporary folders
 mod in_process;
@@ -252,15 +254,8 @@ fn an_init_container_s_echo_to_proc_sys_is_read_too() {
 
 #[test]
 fn the_readme_section_shows_the_checked_example_output() {
-    let readme = std::fs::read_to_string("README.md").unwrap();
-    let example =
-        std::fs::read_to_string("examples/11-scripts-tuned-cloud-init/README.md").unwrap();
-    let block = |text: &str| {
-        let start = text
-            .find("```console\n$ twlint examples/11-scripts-tuned-cloud-init/")
-            .expect("console block");
-        let end = start + text[start..].find("\n```\n").unwrap();
-        text[start..end].to_string()
-    };
-    assert_eq!(block(&readme), block(&example));
+    common::assert_readme_shows_example(
+        "examples/11-scripts-tuned-cloud-init/README.md",
+        "examples/11-scripts-tuned-cloud-init/",
+    );
 }

@@ -108,7 +108,7 @@ fn rfc3339(secs: i64) -> String {
 fn manifest_json(s: &HostSnapshot, taken_at: &str) -> Value {
     json!({
         "format": 1,
-        "tool": crate::build_info::tool_json(),
+        "tool": crate::build_info::TOOL,
         "taken_at": taken_at,
         "hostname": s.identity.hostname,
         "addresses": s.identity.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),

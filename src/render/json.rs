@@ -40,7 +40,7 @@ pub struct Json<'a> {
     /// exact shape they always had.
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<Vec<JsonDiagnostic<'a>>>,
-    tool: JsonTool,
+    tool: crate::build_info::Tool,
     topology: Option<&'a str>,
     /// Paths named for linting that could not be read; present only when there are some, so
     /// complete reports keep their shape.
@@ -95,7 +95,7 @@ impl<'a> Json<'a> {
                     .map(|(d, s)| JsonDiagnostic::new(sources, d, Some(s)))
                     .collect()
             }),
-            tool: JsonTool::this(),
+            tool: crate::build_info::TOOL,
             topology: r.topology.as_deref(),
             unread: r
                 .unread
@@ -178,12 +178,12 @@ fn write_host_read_unescaped(out: &mut dyn Write, s: &HostSnapshot) -> io::Resul
     #[derive(Serialize)]
     struct Document<'a> {
         host: JsonHost<'a>,
-        tool: JsonTool,
+        tool: crate::build_info::Tool,
         version: u32,
     }
     let doc = Document {
         host: JsonHost::Read(Box::new(HostRead::new(s))),
-        tool: JsonTool::this(),
+        tool: crate::build_info::TOOL,
         version: 1,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -233,25 +233,6 @@ fn pretty_array<V: Serialize + Sync>(items: &[V]) -> Vec<u8> {
         text.extend_from_slice(b"\n  ]");
     }
     text
-}
-
-#[derive(Serialize)]
-struct JsonTool {
-    /// The commit twlint was built from, when known (`crate::build_info`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    commit: Option<&'static str>,
-    name: &'static str,
-    version: &'static str,
-}
-
-impl JsonTool {
-    fn this() -> JsonTool {
-        JsonTool {
-            commit: crate::build_info::COMMIT,
-            name: "twlint",
-            version: crate::build_info::VERSION,
-        }
-    }
 }
 
 /// A place in an input, resolved when written (on the writer's threads, for the verdicts).

@@ -123,3 +123,20 @@ pub fn check_exposition(text: &str) -> Result<usize, String> {
     }
     Ok(samples)
 }
+
+/// Checks that the README shows, for the example whose console block starts with `$ twlint
+/// {prefix}`, the same block as the example's own README (which `tests/cli.rs` runs against the
+/// binary), so the README's copy cannot go stale.
+#[allow(dead_code)] // used by the input-format tests, not by every file that shares this module
+pub fn assert_readme_shows_example(example_readme: &str, prefix: &str) {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let example = std::fs::read_to_string(example_readme).unwrap();
+    let block = |text: &str| {
+        let start = text
+            .find(&format!("```console\n$ twlint {prefix}"))
+            .expect("console block");
+        let end = start + text[start..].find("\n```\n").unwrap();
+        text[start..end].to_string()
+    };
+    assert_eq!(block(&readme), block(&example));
+}
