@@ -137,6 +137,21 @@ pub struct Args {
     /// When to use colour (auto: only on a terminal and without NO_COLOR)
     #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
     pub color: ColorChoice,
+
+    /// Rows the human report folds by default: `--show safe` lists every safe setting
+    #[arg(long, value_enum, value_name = "WHAT", help_heading = "Output")]
+    pub show: Vec<Show>,
+
+    /// The same as `--show safe`
+    #[arg(short, long, help_heading = "Output")]
+    pub verbose: bool,
+}
+
+/// What `--show` brings back into the human report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Show {
+    /// Every safe row (by default an endpoint's safe settings are one line)
+    Safe,
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +166,9 @@ pub enum Command {
         /// A folder of extra rule files, added to the built-in catalog
         #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
+        /// Accepted so a check run's flags work here too; nothing here reads the host
+        #[arg(long = "no-live", hide = true)]
+        no_live: bool,
         #[command(flatten)]
         config: ConfigFlags,
     },
@@ -187,6 +205,9 @@ pub enum Command {
         /// A folder of extra rule files, added to the built-in catalog
         #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
+        /// Accepted so a check run's flags work here too; nothing here reads the host
+        #[arg(long = "no-live", hide = true)]
+        no_live: bool,
         #[command(flatten)]
         config: ConfigFlags,
     },
@@ -224,7 +245,8 @@ pub enum FailOn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Tables per hop and frames at the lines, for a terminal
+    /// Tables per hop and frames at the lines, for a terminal (`text` is accepted as the same)
+    #[value(alias = "text")]
     Human,
     /// The report as one JSON object (version 1)
     Json,
@@ -238,4 +260,10 @@ pub enum Format {
     Gcc,
     /// Prometheus text format, for node_exporter's textfile collector
     Prometheus,
+    /// GitLab Code Quality JSON, for the merge-request widget (`artifacts:reports:codequality`)
+    Gitlab,
+    /// JUnit XML, for CI test reports: one failed case per finding
+    Junit,
+    /// reviewdog's diagnostic format (`reviewdog -f=rdjson`): review comments on the lines
+    Rdjson,
 }

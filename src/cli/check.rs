@@ -8,7 +8,7 @@
 //! host is read (`--live`, `--no-live`, `--root`, `--interval`, `TWLINT_NO_LIVE`), and how
 //! `.twlint.yaml` and the flags make the judge's options.
 
-use super::args::{Args, FailOn, Format};
+use super::args::{Args, FailOn, Format, Show};
 use super::config::{catalog_with, ConfigFlags};
 use super::output::{with_hint, Io};
 use crate::diag::{did_you_mean, Verdict};
@@ -137,19 +137,23 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     } else {
         0
     };
-    let style = io.style(args.color);
+    let mut style = io.style(args.color);
+    style.show_safe = args.verbose || args.show.contains(&Show::Safe);
     // Buffered: stdout is line-buffered, and a report of many hosts has many lines.
     let mut out = io::BufWriter::with_capacity(1 << 16, &mut *io.out);
     let host = host.as_ref();
     let written = match args.format {
         Format::Human => render::host::write_human(&mut out, style, host, &report)
-            .and_then(|_| render::human::write(&mut out, style, &sources, &report)),
+            .and_then(|_| render::human::write(&mut out, style, &sources, &report, threshold)),
         Format::Json => render::host::write_json(&mut out, &sources, &report, host),
         Format::Sarif => render::sarif::write(&mut out, &sources, &run.rules, &report),
         Format::Github => render::github::write(&mut out, &sources, &run.rules, &report),
         Format::Markdown => render::markdown::write(&mut out, &sources, &run.rules, &report),
         Format::Gcc => render::gcc::write(&mut out, &sources, &report),
         Format::Prometheus => render::host::write_prometheus(&mut out, &report, host),
+        Format::Gitlab => render::gitlab::write(&mut out, &sources, &report),
+        Format::Junit => render::junit::write(&mut out, &sources, &report),
+        Format::Rdjson => render::rdjson::write(&mut out, &sources, &run.rules, &report),
     }
     .and_then(|_| out.flush());
     match written {

@@ -24,6 +24,8 @@ pub enum ColorChoice {
 /// view have no SARIF or metrics form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DocFormat {
+    /// For a terminal (`text` is accepted as the same)
+    #[value(alias = "text")]
     Human,
     Json,
 }
@@ -70,14 +72,22 @@ impl Io<'_> {
     }
 }
 
-/// Colour for a stream: forced by `--color`, else only on a terminal and without `NO_COLOR`.
+/// Colour for a stream, decided here once for every subcommand: forced by `--color`; else
+/// never with `NO_COLOR`, always with `CLICOLOR_FORCE`, and otherwise on a terminal that is not
+/// `TERM=dumb` (the conventions anstream follows for clap's own messages).
 fn style_for(choice: ColorChoice, is_terminal: bool, env: &Env) -> Style {
     let color = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => is_terminal && !env.no_color,
+        ColorChoice::Auto if env.no_color => false,
+        ColorChoice::Auto if env.clicolor_force => true,
+        ColorChoice::Auto => is_terminal && !env.term_dumb,
     };
-    Style { color }
+    Style {
+        color,
+        width: env.columns.unwrap_or(Style::DEFAULT_WIDTH).clamp(40, 1000),
+        show_safe: false,
+    }
 }
 
 /// `s` after a count: "1 problem", "2 problems".

@@ -28,7 +28,9 @@ pub(super) struct Places {
 }
 
 impl Places {
-    /// The places of a topology's nodes (their `name:` line) and links (their first line).
+    /// The places of a topology's nodes (their `name:` line) and links (their first line, up to
+    /// its first comma: a one-line `{from: a, to: b, ...}` is marked at `{from: a`, so the label
+    /// drawn after the mark stays within the terminal).
     pub fn of(
         topo: &crate::topology::Topology,
         links: &[crate::facts::LinkInfo],
@@ -36,8 +38,9 @@ impl Places {
     ) -> Places {
         let first_line = |s: Span| {
             let text = sources.get(s.file).text.get(s.start..s.end).unwrap_or("");
-            let end = text.find(['\r', '\n']).map_or(s.end, |i| s.start + i);
-            Span::new(s.file, s.start, end)
+            let line = text.find(['\r', '\n']).map_or(text, |i| &text[..i]);
+            let end = line.find(',').unwrap_or(line.len());
+            Span::new(s.file, s.start, s.start + end)
         };
         Places {
             nodes: topo

@@ -158,6 +158,7 @@ fn entry(
         suppressed: None,
         level: None,
         fix: j.fix.clone(),
+        unseen: node.facts.unseen,
     }
 }
 
