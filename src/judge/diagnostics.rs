@@ -146,9 +146,10 @@ fn verdict_diagnostics(
 /// links is about the node (the TIME_WAIT sockets of all its hops) and points at the node's line.
 /// Without a topology there is no line: the label becomes a note.
 fn default_diagnostics(verdicts: &[VerdictEntry], places: &Places, diags: &mut Vec<Diagnostic>) {
-    type Group<'a> = Vec<&'a VerdictEntry>;
-    let mut groups: Vec<((&str, &str, &str, &str), Group<'_>)> = Vec::new();
-    let mut index: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
+    // (node, key, rule, message): one diagnostic each.
+    type Finding<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let mut groups: Vec<(Finding<'_>, Vec<&VerdictEntry>)> = Vec::new();
+    let mut index: HashMap<Finding<'_>, usize> = HashMap::new();
     for e in verdicts {
         if e.span.is_some() || e.verdict != Verdict::Dangerous {
             continue;
