@@ -71,7 +71,10 @@ fn junit_has_a_failed_case_per_finding() {
     assert_eq!(text.matches("<testsuite ").count(), 1);
     assert!(text.trim_end().ends_with("</testsuite>\n</testsuites>"));
     let (_, text) = run(DEFAULTS, "junit");
-    assert!(text.contains(&format!("name=\"TW110 {DEFAULTS}:8:5\"")), "{text}");
+    assert!(
+        text.contains(&format!("name=\"TW110 {DEFAULTS}:8:5\"")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -82,7 +85,10 @@ fn junit_of_a_clean_run_is_one_passing_case() {
     let out = twlint(&[path.to_str().unwrap(), "--format", "junit"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("tests=\"1\" failures=\"0\" errors=\"0\""), "{text}");
+    assert!(
+        text.contains("tests=\"1\" failures=\"0\" errors=\"0\""),
+        "{text}"
+    );
     assert!(text.contains("<testcase classname=\"twlint\" name=\"twlint\"/>"));
 }
 
@@ -106,6 +112,9 @@ fn rdjson_has_a_located_diagnostic_per_finding() {
                 > (start["line"].as_u64(), start["column"].as_u64()),
             "{d}"
         );
-        assert!(d["code"]["url"].as_str().unwrap().contains("/rules/TW"), "{d}");
+        assert!(
+            d["code"]["url"].as_str().unwrap().contains("/rules/TW"),
+            "{d}"
+        );
     }
 }

@@ -556,7 +556,8 @@ fn allow_outside_paths_lets_a_trusted_configuration_name_rules_outside() {
     };
     let text = assert_contained(&run(&[]), 2);
     assert!(
-        text.replace('\n', " ").contains("is outside the folder of .twlint.yaml"),
+        text.replace('\n', " ")
+            .contains("is outside the folder of .twlint.yaml"),
         "{text}"
     );
     let text = assert_contained(&run(&["--allow-outside-paths"]), 0);

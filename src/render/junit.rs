@@ -39,7 +39,11 @@ pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result
             }
             None => d.node.clone().unwrap_or_else(|| "twlint".into()),
         };
-        let node = d.node.as_ref().map(|n| format!("{n}: ")).unwrap_or_default();
+        let node = d
+            .node
+            .as_ref()
+            .map(|n| format!("{n}: "))
+            .unwrap_or_default();
         let mut body = format!("{place}: {node}{}", d.message);
         if let Some(h) = &d.help {
             let _ = write!(body, "\nhelp: {h}");
@@ -87,7 +91,10 @@ mod tests {
 
     #[test]
     fn text_is_escaped_for_xml() {
-        assert_eq!(xml("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
+        assert_eq!(
+            xml("a<b & \"c\" 'd'>"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
+        );
         assert_eq!(xml("esc\u{1b}[2J\tok\n"), "esc\u{fffd}[2J\tok\n");
     }
 }

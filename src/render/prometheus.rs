@@ -158,7 +158,11 @@ pub fn families(r: &Report) -> Vec<Family> {
         );
     }
     // The rows of hosts twlint cannot see are not judged: no verdict of theirs is counted.
-    for v in r.verdicts.iter().filter(|v| v.suppressed.is_none() && !v.unseen) {
+    for v in r
+        .verdicts
+        .iter()
+        .filter(|v| v.suppressed.is_none() && !v.unseen)
+    {
         verdicts.add(
             vec![
                 ("node", v.node.clone()),
