@@ -344,3 +344,125 @@ fn colour_honours_no_color_clicolor_force_and_a_dumb_terminal() {
         ..base
     }));
 }
+
+#[test]
+fn advise_says_whose_values_it_advised() {
+    let (_, _, err) = twlint(&["advise", "--topology", DEFAULTS]);
+    assert!(
+        err.contains(&format!(
+            "twlint: advised on the values {DEFAULTS} declares (this host's live values are not read)"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn select_and_ignore_turn_rules_off_for_one_run() {
+    // Only TW130: TW110 is off, so one finding is left and it still fails the run.
+    let (code, text, _) = twlint(&[
+        "--topology",
+        DEFAULTS,
+        "--select",
+        "TW130",
+        "--format",
+        "gcc",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("[TW130]") && !text.contains("[TW110]"),
+        "{text}"
+    );
+    // Both off, by name and by id: nothing fails.
+    let (code, text, _) = twlint(&[
+        "--topology",
+        DEFAULTS,
+        "--ignore",
+        "tw-reuse-off-under-load,TW130",
+        "--format",
+        "gcc",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.is_empty(), "{text}");
+    // An id prefix names every rule under it.
+    let (code, _, _) = twlint(&["--topology", DEFAULTS, "--ignore", "TW1"]);
+    assert_eq!(code, 0);
+    let (code, _, err) = twlint(&["--topology", DEFAULTS, "--ignore", "TW13O"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--ignore `TW13O` names no rule\n  help: did you mean"),
+        "{err}"
+    );
+}
+
+#[test]
+fn twlint_format_and_twlint_fail_on_stand_for_the_flags() {
+    let with = |format: Option<&str>, fail_on: Option<&str>, args: &[&str]| {
+        let env = Env {
+            no_live: true,
+            format: format.map(String::from),
+            fail_on: fail_on.map(String::from),
+            ..Default::default()
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(
+            std::iter::once("twlint").chain(args.iter().copied()),
+            &mut out,
+            &mut err,
+            &env,
+        );
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    };
+    let (code, text, _) = with(Some("gcc"), Some("never"), &["--topology", DEFAULTS]);
+    assert_eq!(code, 0);
+    assert!(
+        text.starts_with(&format!("{DEFAULTS}:8:5: error: lb: ")),
+        "{text}"
+    );
+    // The flags win over the variables.
+    let (code, text, _) = with(
+        Some("gcc"),
+        Some("never"),
+        &[
+            "--topology",
+            DEFAULTS,
+            "--format",
+            "json",
+            "--fail-on",
+            "dangerous",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(text.starts_with('{'));
+    let (code, _, err) = with(Some("yaml"), None, &["--topology", DEFAULTS]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with(
+            "twlint: error: invalid TWLINT_FORMAT `yaml`\n  help: set it to one of human, json"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_configuration_is_found_from_the_linted_file_upward() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("project/sysctl.d");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(dir.path().join("project/.twlint.yaml"), "fail-on: never\n").unwrap();
+    let file = sub.join("10-recycle.conf");
+    std::fs::write(&file, "net.ipv4.tcp_tw_recycle = 1\n").unwrap();
+    // Run from the repository root, which has no .twlint.yaml: the file's own is found.
+    let (code, text, _) = twlint(&[file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&format!(
+            "  configuration {}",
+            dir.path().join("project/.twlint.yaml").display()
+        )),
+        "{text}"
+    );
+}

@@ -64,7 +64,8 @@ fn is_ours(path: &Path) -> bool {
 
 /// Reads `.twlint.yaml` as a check run does (its `rules` folders, `off` rules, default kernel),
 /// then advises.
-pub fn run(io: &mut Io, args: AdviseArgs) -> io::Result<u8> {
+pub fn run(io: &mut Io, mut args: AdviseArgs) -> io::Result<u8> {
+    args.config.start = Some(args.topology.clone());
     let mut sources = SourceMap::new();
     let catalog = match catalog(io, &args.config, &args.rules, args.color, &mut sources) {
         Ok(c) => c,
@@ -138,6 +139,13 @@ fn advise_with(
         }
         Err(e) => return io.fail(with_hint(&e)),
     }
+    // Whose values these are: advise judges what the topology declares, never this host (a
+    // check run on a node would read its live values).
+    writeln!(
+        io.err,
+        "twlint: advised on the values {} declares (this host's live values are not read)",
+        args.topology.display()
+    )?;
     let Some(dir) = &args.out else {
         let text = match args.format {
             AdviseFormat::Text => advise::text(&advice),

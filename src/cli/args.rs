@@ -109,7 +109,8 @@ pub struct Args {
     #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
     pub rules: Vec<PathBuf>,
 
-    /// Lowest level that makes the exit code 1 [default: dangerous, or `fail-on` of .twlint.yaml]
+    /// Lowest level that makes the exit code 1 [default: TWLINT_FAIL_ON, else `fail-on` of
+    /// .twlint.yaml, else dangerous]
     #[arg(long, value_enum, help_heading = "Rules")]
     pub fail_on: Option<FailOn>,
 
@@ -126,13 +127,33 @@ pub struct Args {
     #[arg(long = "no-config", help_heading = "Rules")]
     pub no_config: bool,
 
+    /// Judge with these rules only: ids, names or id prefixes such as TW1, comma-separated (the
+    /// others are off for this run)
+    #[arg(
+        long,
+        value_name = "RULES",
+        value_delimiter = ',',
+        help_heading = "Rules"
+    )]
+    pub select: Vec<String>,
+
+    /// Turn these rules off for this run: ids, names or id prefixes, comma-separated (as
+    /// `severity: {ID: off}` in .twlint.yaml)
+    #[arg(
+        long,
+        value_name = "RULES",
+        value_delimiter = ',',
+        help_heading = "Rules"
+    )]
+    pub ignore: Vec<String>,
+
     /// Ignore suppressions (`# twlint: disable=...` comments and topology `ignore:` entries)
     #[arg(long = "no-inline-ignores", help_heading = "Rules")]
     pub no_inline_ignores: bool,
 
-    /// Output format
-    #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-    pub format: Format,
+    /// Output format [default: human, or TWLINT_FORMAT]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<Format>,
 
     /// When to use colour (auto: only on a terminal and without NO_COLOR)
     #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]

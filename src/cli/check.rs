@@ -28,6 +28,22 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     if let Err(e) = check_flags(&args) {
         return io.fail(e);
     }
+    // The flag, else the environment variable a CI job sets once, else the default.
+    let format = match (args.format, io.env.format.as_deref()) {
+        (Some(f), _) => f,
+        (None, Some(v)) => match from_env::<Format>("TWLINT_FORMAT", v) {
+            Ok(f) => f,
+            Err(e) => return io.fail(e),
+        },
+        (None, None) => Format::Human,
+    };
+    let env_fail_on = match io.env.fail_on.as_deref() {
+        Some(v) => match from_env::<FailOn>("TWLINT_FAIL_ON", v) {
+            Ok(f) => Some(f),
+            Err(e) => return io.fail(e),
+        },
+        None => None,
+    };
     let kernel = match &args.kernel {
         Some(k) => match KernelVersion::parse(k) {
             Some(v) => Some(v),
@@ -122,7 +138,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
             ));
         }
     }
-    let fail_on = args.fail_on.unwrap_or(run.fail_on);
+    let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
     let threshold = match fail_on {
         FailOn::Dangerous => Some(Verdict::Dangerous),
         FailOn::Pointless => Some(Verdict::Pointless),
@@ -142,7 +158,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     // Buffered: stdout is line-buffered, and a report of many hosts has many lines.
     let mut out = io::BufWriter::with_capacity(1 << 16, &mut *io.out);
     let host = host.as_ref();
-    let written = match args.format {
+    let written = match format {
         Format::Human => render::host::write_human(&mut out, style, host, &report)
             .and_then(|_| render::human::write(&mut out, style, &sources, &report, threshold)),
         Format::Json => render::host::write_json(&mut out, &sources, &report, host),
@@ -161,6 +177,74 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         Err(e) => Err(e),
         Ok(()) => Ok(code),
     }
+}
+
+/// The rules `--select` and `--ignore` turn off: every rule `--select` does not name (when it
+/// names any), and every rule `--ignore` names. A word names a rule by id, by name, or by an id
+/// prefix (`TW1`); one that names none is an error with a did-you-mean.
+fn turned_off(
+    rules: &RuleSet,
+    select: &[String],
+    ignore: &[String],
+) -> Result<Vec<String>, String> {
+    let named = |flag: &str, words: &[String]| -> Result<Vec<String>, String> {
+        let mut ids = Vec::new();
+        for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+            let hits: Vec<String> = rules
+                .rules
+                .iter()
+                .filter(|r| {
+                    r.name == w
+                        || r.id
+                            .get(..w.len())
+                            .is_some_and(|p| p.eq_ignore_ascii_case(w))
+                })
+                .map(|r| r.id.clone())
+                .collect();
+            if hits.is_empty() {
+                let hint = did_you_mean(
+                    w,
+                    rules
+                        .rules
+                        .iter()
+                        .flat_map(|r| [r.id.as_str(), r.name.as_str()]),
+                )
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| "`twlint rules` lists them".into());
+                return Err(format!("{flag} `{w}` names no rule\n  help: {hint}"));
+            }
+            ids.extend(hits);
+        }
+        Ok(ids)
+    };
+    let selected = named("--select", select)?;
+    let mut off = named("--ignore", ignore)?;
+    if !selected.is_empty() {
+        off.extend(
+            rules
+                .rules
+                .iter()
+                .filter(|r| !selected.contains(&r.id))
+                .map(|r| r.id.clone()),
+        );
+    }
+    off.sort();
+    off.dedup();
+    Ok(off)
+}
+
+/// A flag's value given by an environment variable; `Err` says which values it takes.
+fn from_env<T: clap::ValueEnum>(name: &str, value: &str) -> Result<T, String> {
+    T::from_str(value, true).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!(
+            "invalid {name} `{value}`\n  help: set it to one of {}, or unset it",
+            names.join(", ")
+        )
+    })
 }
 
 /// Whether the host is left unread: `--no-live`, or `TWLINT_NO_LIVE` set (`env_no_live`) when no
@@ -242,6 +326,10 @@ fn prepare(
     let flags = ConfigFlags {
         config: args.config.clone(),
         no_config: args.no_config,
+        start: args
+            .topology
+            .clone()
+            .or_else(|| args.paths.first().cloned()),
     };
     let catalog = catalog_with(
         io,
@@ -251,7 +339,16 @@ fn prepare(
         args.color,
         sources,
     )?;
-    let (rules, levels, project) = (catalog.rules, catalog.levels, catalog.project);
+    let (rules, mut levels, project) = (catalog.rules, catalog.levels, catalog.project);
+    match turned_off(&rules, &args.select, &args.ignore) {
+        Ok(off) => {
+            for id in off {
+                levels.retain(|(r, _)| *r != id);
+                levels.push((id, Level::Off));
+            }
+        }
+        Err(e) => return Err(io.fail(e)),
+    }
     // Copying the catalog (and dropping the original) was a twentieth of judging one dump; most
     // runs turn no rule off and can keep it as loaded.
     let rules = if levels.iter().any(|(_, l)| *l == Level::Off) {

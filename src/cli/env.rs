@@ -1,6 +1,6 @@
 //! What a run knows about its surroundings, read once: whether stdout and stderr are terminals,
 //! the environment variables twlint honours (`NO_COLOR`, `CLICOLOR_FORCE`, `TERM`,
-//! `TWLINT_NO_LIVE`, `COLUMNS`) and the
+//! `TWLINT_NO_LIVE`, `TWLINT_FORMAT`, `TWLINT_FAIL_ON`, `COLUMNS`) and the
 //! terminal's width. The binary reads them from the process ([`Env::from_process`]); tests
 //! running [`crate::cli::run`] in-process state them, so the outcome does not depend on the
 //! terminal or the environment the test suite happens to run in. The working directory is not
@@ -30,6 +30,10 @@ pub struct Env {
     pub term_dumb: bool,
     /// [`NO_LIVE_ENV`] is set to something other than empty or `0`.
     pub no_live: bool,
+    /// `TWLINT_FORMAT`: the `--format` of a run that gives none (a CI job sets it once).
+    pub format: Option<String>,
+    /// `TWLINT_FAIL_ON`: the `--fail-on` of a run that gives none, before `.twlint.yaml`'s.
+    pub fail_on: Option<String>,
     /// Whether clap's own messages (help, usage errors) are painted on stdout and on stderr.
     /// Clap decides this with its own rules (`NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`, `TERM`
     /// and the terminal), which twlint keeps so its help looks as it always did.
@@ -52,6 +56,12 @@ impl Env {
                 .is_some_and(|v| !v.is_empty() && v != "0"),
             term_dumb: std::env::var_os("TERM").is_some_and(|v| v == "dumb"),
             no_live: std::env::var_os(NO_LIVE_ENV).is_some_and(|v| !v.is_empty() && v != "0"),
+            format: std::env::var("TWLINT_FORMAT")
+                .ok()
+                .filter(|v| !v.is_empty()),
+            fail_on: std::env::var("TWLINT_FAIL_ON")
+                .ok()
+                .filter(|v| !v.is_empty()),
             clap_color_stdout: painted(anstream::AutoStream::choice(&io::stdout())),
             clap_color_stderr: painted(anstream::AutoStream::choice(&io::stderr())),
             columns: std::env::var("COLUMNS")
