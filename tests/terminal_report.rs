@@ -466,3 +466,20 @@ fn the_configuration_is_found_from_the_linted_file_upward() {
         "{text}"
     );
 }
+
+#[test]
+fn a_folder_of_dumps_gets_a_hint_to_name_the_dumps() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("web-1.txt"),
+        "kernel.osrelease = 6.8.0\nnet.ipv4.tcp_tw_reuse = 2\n",
+    )
+    .unwrap();
+    let (code, _, err) = twlint(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("holds no `*.conf` file"), "{err}");
+    assert!(
+        err.contains("\n  help: if it holds `sysctl -a` dumps or files of another format, name them (`twlint DIR/*`)"),
+        "{err}"
+    );
+}

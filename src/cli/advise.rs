@@ -32,7 +32,7 @@ pub struct AdviseArgs {
     /// A folder of extra rule files
     #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
     pub rules: Vec<PathBuf>,
-    /// Colour of the topology's errors on stderr (auto: only on a terminal and without NO_COLOR)
+    /// Colour of the topology's errors on stderr (auto: as for a check run)
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
     #[command(flatten)]

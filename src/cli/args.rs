@@ -155,7 +155,8 @@ pub struct Args {
     #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<Format>,
 
-    /// When to use colour (auto: only on a terminal and without NO_COLOR)
+    /// When to use colour (auto: on a terminal unless TERM=dumb; never with NO_COLOR, always with
+    /// CLICOLOR_FORCE)
     #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
     pub color: ColorChoice,
 

@@ -116,6 +116,11 @@ pub fn with_hint(e: &crate::error::Error) -> String {
             "give a regular file or a folder (sysctl files, sysctl.d folders, `sysctl -a` dumps)"
         }
         Error::TooLarge { .. } => "split the file, or give the folder it belongs to",
+        // A folder of `sysctl -a` dumps (or of manifests, scripts...) is not a sysctl.d folder:
+        // its files are read one by one when they are named.
+        Error::EmptyFolder { .. } => {
+            "if it holds `sysctl -a` dumps or files of another format, name them (`twlint DIR/*`): each dump is a host of a fleet report"
+        }
         Error::RuleFailed(_) => {
             "this is a bug in that rule file: fix it, or turn the rule off with `severity: {ID: off}` in .twlint.yaml"
         }
