@@ -483,3 +483,59 @@ fn a_folder_of_dumps_gets_a_hint_to_name_the_dumps() {
         "{err}"
     );
 }
+
+#[test]
+fn observe_names_states_as_its_help_does() {
+    let (code, _, err) = twlint(&["observe", "--state", "timewait"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`timewait` is not a TCP state; use one of established, syn-sent, syn-recv, fin-wait1, fin-wait2, time-wait, close, close-wait, last-ack, listen, closing"),
+        "{err}"
+    );
+    // Every spelling of one state is the same state.
+    let capture = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(capture.path().join("net")).unwrap();
+    std::fs::write(
+        capture.path().join("net/tcp"),
+        "  sl  local_address rem_address   st\n",
+    )
+    .unwrap();
+    let dir = capture.path().to_str().unwrap();
+    let outs: Vec<String> = ["time-wait", "time_wait", "TIME-WAIT"]
+        .iter()
+        .map(|s| twlint(&["observe", "--root", dir, "--state", s, "--format", "json"]).1)
+        .collect();
+    assert!(outs.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn interval_says_it_is_waiting_on_a_terminal_only() {
+    let with = |terminal: bool| {
+        let env = Env {
+            stderr_is_terminal: terminal,
+            ..Default::default()
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        run(
+            [
+                "twlint",
+                "--topology",
+                DEFAULTS,
+                "--node",
+                "lb",
+                "--interval",
+                "0.01",
+            ],
+            &mut out,
+            &mut err,
+            &env,
+        );
+        String::from_utf8(err).unwrap()
+    };
+    assert!(
+        with(true).starts_with("twlint: reading this host's counters twice, 0.01 s apart...\n"),
+        "{}",
+        with(true)
+    );
+    assert!(!with(false).contains("reading this host's counters"));
+}

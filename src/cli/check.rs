@@ -88,6 +88,14 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     let mut unread = Vec::new();
     let result = match &args.topology {
         Some(t) if !no_live(&args, io.env.no_live) => {
+            // The run waits between the two readings: said on a terminal, so nobody wonders why
+            // nothing shows (a CI log gets the report only).
+            if let (Some(i), true) = (args.interval, io.env.stderr_is_terminal) {
+                let _ = writeln!(
+                    io.err,
+                    "twlint: reading this host's counters twice, {i} s apart..."
+                );
+            }
             match judge_host(&args, t, &run.opts, &run.rules, &mut sources) {
                 Ok((r, h)) => {
                     host = h;

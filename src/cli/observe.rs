@@ -73,10 +73,18 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// A `--state` name. The error lists the names as `--help` writes them (`time-wait`); the JSON's
+/// `time_wait` and `ss`'s `TIME-WAIT` are accepted too.
 fn parse_state(s: &str) -> Result<TcpState, String> {
     TcpState::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = TcpState::ALL.iter().map(|s| s.name()).collect();
-        format!("`{s}` is not a TCP state; use one of {}", names.join(", "))
+        let names: Vec<String> = TcpState::ALL
+            .iter()
+            .map(|s| s.name().replace('_', "-"))
+            .collect();
+        format!(
+            "`{s}` is not a TCP state; use one of {} (time_wait and ss's TIME-WAIT are read too)",
+            names.join(", ")
+        )
     })
 }
 
