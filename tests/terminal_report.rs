@@ -539,3 +539,16 @@ fn interval_says_it_is_waiting_on_a_terminal_only() {
     );
     assert!(!with(false).contains("reading this host's counters"));
 }
+
+#[test]
+fn a_usage_error_reads_like_every_other_error() {
+    let (code, _, err) = twlint(&["--formt", "json"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "twlint: error: unexpected argument '--formt' found\n  help: a similar argument exists: '--format'\n  help: usage: twlint --format <FORMAT> [PATH]...; `--help` lists every flag\n"
+    );
+    let (code, _, err) = twlint(&["advise"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("twlint: error: the following required arguments were not provided: --topology <FILE>\n  help: usage: twlint advise --topology <FILE>;"), "{err}");
+}

@@ -135,6 +135,13 @@ pub fn with_hint(e: &crate::error::Error) -> String {
 /// itself would print it: help and version on stdout with exit code 0, errors on stderr with 2.
 /// A failed write is ignored, as clap ignores it.
 pub fn clap_message(e: &clap::Error, out: &mut dyn Write, err: &mut dyn Write, env: &Env) -> u8 {
+    // A usage error reads like every other twlint error: `twlint: error: ...`, then what to do.
+    if e.use_stderr() {
+        let _ = err
+            .write_all(usage_error(&e.render().to_string()).as_bytes())
+            .and_then(|_| err.flush());
+        return u8::try_from(e.exit_code()).unwrap_or(2);
+    }
     let rendered = e.render();
     let paint = |color: bool| {
         if color {
@@ -151,6 +158,40 @@ pub fn clap_message(e: &clap::Error, out: &mut dyn Write, err: &mut dyn Write, e
             .and_then(|_| out.flush())
     };
     u8::try_from(e.exit_code()).unwrap_or(2)
+}
+
+/// Clap's usage error (`error: ...`, indented details, `tip:` lines, `Usage: ...`, a pointer to
+/// `--help`) in twlint's error style: one `twlint: error:` line with the details, a `help:` line
+/// per tip, the usage, and where to read more.
+fn usage_error(rendered: &str) -> String {
+    let mut message = String::new();
+    let mut tips = Vec::new();
+    let mut usage = None;
+    for line in rendered.lines() {
+        let t = line.trim();
+        if let Some(m) = t.strip_prefix("error: ") {
+            message.push_str(m);
+        } else if let Some(tip) = t.strip_prefix("tip: ") {
+            tips.push(tip.to_string());
+        } else if let Some(u) = t.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if t.is_empty() || t.starts_with("For more information") {
+            continue;
+        } else if usage.is_none() && tips.is_empty() {
+            // The error's details: the missing arguments, the possible values.
+            message.push(' ');
+            message.push_str(t);
+        }
+    }
+    let mut out = format!("twlint: error: {message}\n");
+    for tip in tips {
+        out.push_str(&format!("  help: {tip}\n"));
+    }
+    match usage {
+        Some(u) => out.push_str(&format!("  help: usage: {u}; `--help` lists every flag\n")),
+        None => out.push_str("  help: `twlint --help` lists every flag\n"),
+    }
+    out
 }
 
 /// The exit code of a run whose output could not all be written: a closed stdout
