@@ -429,6 +429,9 @@ fn terminal_escapes_and_line_breaks_from_names_and_lines_are_escaped_in_every_fo
         "sarif",
         "json",
         "prometheus",
+        "gitlab",
+        "junit",
+        "rdjson",
     ];
     for format in formats {
         for color in ["never", "always"] {

@@ -41,7 +41,14 @@ fn severity(s: Severity) -> &'static str {
     }
 }
 
+/// Writes the issues; every string passes `super::safe`, as in the other JSON formats.
 pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        write_unescaped(out, sources, r)
+    })
+}
+
+fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
     let mut seen = HashSet::new();
     let mut issues = Vec::new();
     for d in &r.diagnostics {

@@ -28,28 +28,39 @@ fn xml(s: &str) -> String {
     out
 }
 
+/// Writes the report; what the XML escaping leaves (C1 and bidirectional controls) passes
+/// `super::safe` as text.
 pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        write_unescaped(out, sources, r)
+    })
+}
+
+fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result<()> {
     let mut cases = String::new();
     let mut failures = 0;
     for d in &r.diagnostics {
+        // Every field is one line (a path may hold a line break, and a CI log line starting
+        // `::` is a workflow command): the text's lines are twlint's own.
+        let one = |s: &str| super::safe::line(s).into_owned();
         let place = match &d.primary {
             Some(p) => {
                 let loc = sources.location(p.span);
-                format!("{}:{}:{}", loc.path, loc.line, loc.column)
+                format!("{}:{}:{}", one(&loc.path), loc.line, loc.column)
             }
-            None => d.node.clone().unwrap_or_else(|| "twlint".into()),
+            None => one(d.node.as_deref().unwrap_or("twlint")),
         };
         let node = d
             .node
             .as_ref()
-            .map(|n| format!("{n}: "))
+            .map(|n| format!("{}: ", one(n)))
             .unwrap_or_default();
-        let mut body = format!("{place}: {node}{}", d.message);
+        let mut body = format!("{place}: {node}{}", one(&d.message));
         if let Some(h) = &d.help {
-            let _ = write!(body, "\nhelp: {h}");
+            let _ = write!(body, "\nhelp: {}", one(h));
         }
         for n in &d.notes {
-            let _ = write!(body, "\nnote: {n}");
+            let _ = write!(body, "\nnote: {}", one(n));
         }
         let severity = format!("{:?}", d.severity).to_lowercase();
         failures += 1;
@@ -60,7 +71,7 @@ pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result
             xml(&d.code),
             xml(&place),
             severity,
-            xml(&format!("{node}{}", d.message)),
+            xml(&format!("{node}{}", one(&d.message))),
             xml(&body)
         );
     }
@@ -69,9 +80,9 @@ pub fn write(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::Result
         let _ = writeln!(
             cases,
             "    <testcase classname=\"{}\" name=\"read {}\">\n      <error type=\"unread\" message=\"{}\"/>\n    </testcase>",
-            xml(&u.path),
-            xml(&u.path),
-            xml(&u.error)
+            xml(&super::safe::line(&u.path)),
+            xml(&super::safe::line(&u.path)),
+            xml(&super::safe::line(&u.error))
         );
     }
     let mut tests = failures + errors;

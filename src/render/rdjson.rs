@@ -32,7 +32,19 @@ fn location(sources: &SourceMap, span: Span) -> Value {
     })
 }
 
+/// Writes the document; every string passes `super::safe`, as in the other JSON formats.
 pub fn write(
+    out: &mut dyn Write,
+    sources: &SourceMap,
+    rules: &RuleSet,
+    r: &Report,
+) -> io::Result<()> {
+    super::safe::escaped(out, super::safe::Form::Json, |out| {
+        write_unescaped(out, sources, rules, r)
+    })
+}
+
+fn write_unescaped(
     out: &mut dyn Write,
     sources: &SourceMap,
     rules: &RuleSet,
