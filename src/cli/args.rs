@@ -167,6 +167,10 @@ pub struct Args {
     /// The same as `--show safe`
     #[arg(short, long, help_heading = "Output")]
     pub verbose: bool,
+
+    /// Over many hosts, show the fleet summary and the last lines only (no per-host tables)
+    #[arg(long, help_heading = "Output")]
+    pub summary: bool,
 }
 
 /// What `--show` brings back into the human report.

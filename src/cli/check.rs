@@ -163,6 +163,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     };
     let mut style = io.style(args.color);
     style.show_safe = args.verbose || args.show.contains(&Show::Safe);
+    style.summary_only = args.summary;
     // Buffered: stdout is line-buffered, and a report of many hosts has many lines.
     let mut out = io::BufWriter::with_capacity(1 << 16, &mut *io.out);
     let host = host.as_ref();

@@ -87,6 +87,7 @@ fn style_for(choice: ColorChoice, is_terminal: bool, env: &Env) -> Style {
         color,
         width: env.columns.unwrap_or(Style::DEFAULT_WIDTH).clamp(40, 1000),
         show_safe: false,
+        summary_only: false,
     }
 }
 

@@ -675,6 +675,7 @@ fn write_report(
     r: &Report,
     fail_on: Option<Verdict>,
 ) -> io::Result<()> {
+    let fleet = crate::report::Fleet::of(r);
     match r.mode {
         Mode::Topology if !r.fatal => {
             writeln!(
@@ -764,6 +765,15 @@ fn write_report(
         }
         Mode::Files => {
             configuration(out, r)?;
+            // Many hosts: the summary comes first, worst hosts at the top; `--summary` leaves the
+            // per-host tables and findings out.
+            if let Some(fleet) = &fleet {
+                super::fleet::write_human(out, style, fleet)?;
+                if style.summary_only {
+                    summary(out, style, r, fail_on)?;
+                    return unread_and_suppressed(out, style, r);
+                }
+            }
             // Rows grouped by node once: filtering every verdict for every host was quadratic
             // in a fleet run.
             let mut by_node: HashMap<&str, Vec<&VerdictEntry>> = HashMap::new();
@@ -798,9 +808,6 @@ fn write_report(
     }
     draw_diagnostics(out, style, sources, &r.diagnostics)?;
     let errors = r.diagnostics_of(Severity::Error);
-    if let Some(fleet) = crate::report::Fleet::of(r) {
-        super::fleet::write_human(out, style, &fleet)?;
-    }
     if r.fatal {
         writeln!(
             out,
@@ -816,32 +823,39 @@ fn write_report(
         )?;
     } else {
         summary(out, style, r, fail_on)?;
-        // The exit code is 2 when a path could not be read; the last line says why.
-        if !r.unread.is_empty() {
-            let n = r.unread.len();
-            writeln!(
-                out,
-                "{}",
-                paint(
-                    style,
-                    "1;31",
-                    &format!(
-                        "twlint: {n} path{} could not be read (listed above); the run is incomplete",
-                        if n == 1 { "" } else { "s" }
-                    )
+        unread_and_suppressed(out, style, r)?;
+    }
+    Ok(())
+}
+
+/// The lines after the summary: the paths that could not be read (exit code 2 says why) and
+/// what suppressions hid.
+fn unread_and_suppressed(out: &mut dyn Write, style: Style, r: &Report) -> io::Result<()> {
+    // The exit code is 2 when a path could not be read; the last line says why.
+    if !r.unread.is_empty() {
+        let n = r.unread.len();
+        writeln!(
+            out,
+            "{}",
+            paint(
+                style,
+                "1;31",
+                &format!(
+                    "twlint: {n} path{} could not be read (listed above); the run is incomplete",
+                    if n == 1 { "" } else { "s" }
                 )
-            )?;
-        }
-        let hidden = r.suppressed_verdicts();
-        if hidden > 0 || !r.suppressed.is_empty() {
-            writeln!(
-                out,
-                "suppressed: {hidden} verdict{}, {} diagnostic{} (--no-inline-ignores shows them)",
-                if hidden == 1 { "" } else { "s" },
-                r.suppressed.len(),
-                if r.suppressed.len() == 1 { "" } else { "s" }
-            )?;
-        }
+            )
+        )?;
+    }
+    let hidden = r.suppressed_verdicts();
+    if hidden > 0 || !r.suppressed.is_empty() {
+        writeln!(
+            out,
+            "suppressed: {hidden} verdict{}, {} diagnostic{} (--no-inline-ignores shows them)",
+            if hidden == 1 { "" } else { "s" },
+            r.suppressed.len(),
+            if r.suppressed.len() == 1 { "" } else { "s" }
+        )?;
     }
     Ok(())
 }

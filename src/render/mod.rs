@@ -32,6 +32,8 @@ pub struct Style {
     pub width: usize,
     /// Lists every safe row instead of folding an endpoint's safe rows into one line.
     pub show_safe: bool,
+    /// A run over many hosts shows its fleet summary and last lines only (`--summary`).
+    pub summary_only: bool,
 }
 
 impl Style {
@@ -44,6 +46,7 @@ impl Style {
             color: false,
             width: Style::DEFAULT_WIDTH,
             show_safe: false,
+            summary_only: false,
         }
     }
 }
