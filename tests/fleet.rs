@@ -517,7 +517,10 @@ fn summary_shows_the_fleet_table_and_the_last_lines_only() {
         "c-buckets.txt",
     ]));
     assert_eq!(code, 1, "{out}");
-    assert!(out.starts_with("fleet: 3 hosts, 2 with dangerous settings\n"), "{out}");
+    assert!(
+        out.starts_with("fleet: 3 hosts, 2 with dangerous settings\n"),
+        "{out}"
+    );
     assert!(!out.contains("(from the dump)"), "{out}");
     assert!(!out.contains("Error:"), "{out}");
     let last: Vec<&str> = out.lines().rev().take(2).collect();
