@@ -11,15 +11,12 @@
 //! after `tcp_tw_reuse_delay` (1 s before 6.14).
 
 use crate::config::NodeConfig;
-use crate::kernel::{parse_port_list, KernelVersion};
+use crate::kernel::{behaviour, parse_port_list, tw_reuse_mode, KernelVersion};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// TIME_WAIT length in seconds (`TCP_TIMEWAIT_LEN`).
 pub const TIME_WAIT_SECONDS: f64 = 60.0;
-
-/// Per-connection random timestamp offsets arrived in 4.10 (`95a22caee396`).
-const TS_OFFSETS_SINCE: KernelVersion = KernelVersion::new(4, 10);
 
 /// connect()'s two-pass even/odd port scan (`1580ab63fc9a`, about 4.6, UNVERIFIED release);
 /// before it every port of the range was reachable.
@@ -76,8 +73,19 @@ pub struct NodeFacts {
     pub set: BTreeMap<String, bool>,
     /// `tcp_timestamps` is not 0.
     pub timestamps: bool,
-    /// Outgoing timestamps carry a random per-connection offset (4.10+ with `tcp_timestamps=1`).
+    /// What the random offset of outgoing timestamps is keyed on (`kernel::BEHAVIOURS`
+    /// `ts_offsets`): `none` (before 4.10, or `tcp_timestamps` other than 1), `connection`,
+    /// `host-pair` (about 4.11 on), or `unknown` (a stable series whose patch releases changed
+    /// it, 2026).
+    pub ts_offsets: String,
+    /// Timestamps of successive connections to one peer may go backwards: offsets per
+    /// connection, or possibly so (`ts_offsets` is `connection` or `unknown`).
     pub ts_random_offsets: bool,
+    /// The longest tick of this host's timestamp clock in ms (`kernel::BEHAVIOURS`
+    /// `ts_tick_ms`): 10 before 4.13 (jiffies), 1 after.
+    pub ts_tick_ms: i64,
+    /// What `tcp_tw_reuse` does here: 0 off, 1 every destination, 2 loopback only. Before the
+    /// 0..2 range check (4.19) every non-zero value is 1.
     pub tw_reuse: i64,
     /// `tcp_tw_reuse_delay` in ms (1000 on kernels without the key).
     pub reuse_delay_ms: i64,
@@ -269,6 +277,12 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         }
     }
     let ts = cfg.int("net.ipv4.tcp_timestamps").unwrap_or(1);
+    let ts_offsets = if ts == 1 {
+        behaviour("ts_offsets", cfg.kernel).value
+    } else {
+        // secure_tcp_ts_off() returns 0 whenever tcp_timestamps is not 1.
+        "none"
+    };
     NodeFacts {
         name: cfg.name.clone(),
         role: if info.role.is_empty() {
@@ -286,8 +300,13 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         listen: info.listen.iter().map(|&p| p as i64).collect(),
         addresses: info.addresses.clone(),
         timestamps: ts != 0,
-        ts_random_offsets: ts == 1 && cfg.kernel >= TS_OFFSETS_SINCE,
-        tw_reuse: cfg.int("net.ipv4.tcp_tw_reuse").unwrap_or(0),
+        ts_offsets: ts_offsets.into(),
+        ts_random_offsets: matches!(ts_offsets, "connection" | "unknown"),
+        ts_tick_ms: behaviour("ts_tick_ms", cfg.kernel)
+            .value
+            .parse()
+            .unwrap_or(1000),
+        tw_reuse: tw_reuse_mode(cfg.kernel, cfg.int("net.ipv4.tcp_tw_reuse").unwrap_or(0)),
         reuse_delay_ms: cfg.int("net.ipv4.tcp_tw_reuse_delay").unwrap_or(1000),
         ports: ports_of(cfg, info),
         tw_buckets: cfg.int("net.ipv4.tcp_max_tw_buckets").unwrap_or(-1),
@@ -617,9 +636,17 @@ mod tests {
     }
 
     #[test]
-    fn timestamp_offsets_arrived_in_4_10() {
-        assert!(!node(KernelVersion::new(4, 9), &[], NodeInfo::default()).ts_random_offsets);
-        assert!(node(KernelVersion::new(4, 10), &[], NodeInfo::default()).ts_random_offsets);
+    fn timestamp_offset_history_by_version() {
+        let offsets = |k| node(k, &[], NodeInfo::default());
+        assert!(!offsets(KernelVersion::new(4, 9)).ts_random_offsets);
+        assert!(offsets(KernelVersion::new(4, 10)).ts_random_offsets);
+        // Per host pair from about 4.11: one peer's timestamps stay monotonic.
+        let lts = offsets(KernelVersion::new(5, 15));
+        assert_eq!(lts.ts_offsets, "host-pair");
+        assert!(!lts.ts_random_offsets);
+        // Per connection again in 2026 (mainline; some stable series by patch level).
+        assert_eq!(offsets(KernelVersion::new(7, 0)).ts_offsets, "connection");
+        assert!(offsets(KernelVersion::parse("6.12.80").unwrap()).ts_random_offsets);
         assert!(
             !node(
                 KernelVersion::new(6, 8),
@@ -628,6 +655,39 @@ mod tests {
             )
             .ts_random_offsets
         );
+    }
+
+    #[test]
+    fn tw_reuse_nonzero_means_every_destination_before_the_range_check() {
+        let old = node(
+            KernelVersion::new(4, 14),
+            &[("net.ipv4.tcp_tw_reuse", "2")],
+            info(&["10.0.0.1"], &[]),
+        );
+        assert_eq!(old.tw_reuse, 1);
+        let b = node(KernelVersion::new(4, 14), &[], info(&["10.0.0.2"], &[80]));
+        let link = LinkInfo {
+            name: "a->b".into(),
+            from: 0,
+            to: 1,
+            port: 80,
+            via_nat: false,
+            client_closes: true,
+            rate: Some(1000.0),
+        };
+        assert!(hop_facts(&link, true, &old, &b, "web").capacity.reuse_works);
+        let new = node(
+            KernelVersion::new(4, 19),
+            &[("net.ipv4.tcp_tw_reuse", "2")],
+            info(&["10.0.0.1"], &[]),
+        );
+        assert!(!hop_facts(&link, true, &new, &b, "web").capacity.reuse_works);
+    }
+
+    #[test]
+    fn timestamp_clock_tick_by_version() {
+        assert_eq!(node(KernelVersion::new(4, 9), &[], NodeInfo::default()).ts_tick_ms, 10);
+        assert_eq!(node(KernelVersion::new(4, 13), &[], NodeInfo::default()).ts_tick_ms, 1);
     }
 
     #[test]
