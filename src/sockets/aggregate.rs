@@ -330,7 +330,7 @@ impl Aggregator {
                     rate_per_sec: known.then(|| round2(rate)),
                     growth_per_sec: known.then(|| round2(growth)),
                     exhausted_in_secs: exhausted_in,
-                    hold_secs: hold,
+                    hold_secs: Some(hold),
                     steady_state_in_use: steady.map(round2),
                     steady_state_percent: steady
                         .map(|s| round2(100.0 * s / f64::from(usable.max(1)))),
@@ -600,7 +600,7 @@ mod tests {
         let s = finish(b, Some(r));
         let t = &s.ephemeral.tuples[0];
         assert_eq!((t.rate_per_sec, t.growth_per_sec), (Some(1.0), Some(1.0)));
-        assert_eq!(t.hold_secs, 60.0);
+        assert_eq!(t.hold_secs, Some(60.0));
         assert_eq!(t.steady_state_in_use, Some(60.0));
         assert_eq!(t.steady_state_percent, Some(66.67));
         assert_eq!(t.exhausted_in_secs, None);
@@ -634,7 +634,7 @@ mod tests {
         );
         let t = &s.ephemeral.tuples[0];
         // Each TIME_WAIT port can be taken over after 1 s: 1/s x 1 s.
-        assert_eq!(t.hold_secs, 1.0);
+        assert_eq!(t.hold_secs, Some(1.0));
         assert_eq!(t.steady_state_in_use, Some(1.0));
         assert_eq!(s.ephemeral.reuse.tw_reuse, 1);
     }

@@ -159,9 +159,10 @@ pub struct TuplePressure {
     pub exhausted_in_secs: Option<f64>,
     /// Seconds a closed connection keeps its port from connect(): 60 (TIME_WAIT) where this
     /// host closes first (the tuple holds TIME_WAIT sockets), the reuse delay where
-    /// tcp_tw_reuse takes TIME_WAIT ports over, 0 where the peer closes first.
+    /// tcp_tw_reuse takes TIME_WAIT ports over, 0 where the peer closes first; null in a
+    /// summary written before twlint computed it.
     #[serde(default)]
-    pub hold_secs: f64,
+    pub hold_secs: Option<f64>,
     /// Ports the tuple holds once the observed rate has run for a whole hold: the open
     /// connections plus rate x hold; null without `--interval`.
     #[serde(default)]
