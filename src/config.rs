@@ -512,9 +512,7 @@ pub fn correct_overrides(diags: &mut [Diagnostic], cfg: &NodeConfig) {
         let Some(r) = cfg.value(key).and_then(|v| v.refused.as_ref()) else {
             continue;
         };
-        let wins_refused = d.secondary.iter().any(|l| {
-            l.span.file == r.span.file && l.span.start <= r.span.start && r.span.end <= l.span.end
-        });
+        let wins_refused = d.secondary.iter().any(|l| l.span.contains(r.span));
         if !wins_refused || d.notes.iter().any(|n| n.contains("refuses")) {
             continue;
         }
@@ -529,6 +527,9 @@ pub fn correct_overrides(diags: &mut [Diagnostic], cfg: &NodeConfig) {
             ),
         };
         d.help = Some("Keep one assignment per key, with a value the kernel accepts.".into());
+        for l in d.secondary.iter_mut().filter(|l| l.span.contains(r.span)) {
+            l.message = "the kernel refuses this later value".into();
+        }
         d.notes = vec![format!(
             "procps `sysctl -p` writes every assignment in order and keeps this value when the later one is refused; systemd-sysctl writes only the last assignment, which the kernel refuses ({}), and the key keeps its previous value",
             r.reason
