@@ -103,3 +103,34 @@ fn a_whole_listing_kept_as_a_sysctl_file_names_the_read_only_keys_sysctl_p_fails
     // Saved as a capture, it is a host's state, as before.
     assert!(!codes("host.txt", &dump, &[]).contains(&"TW086".to_string()));
 }
+
+#[test]
+fn input_format_detection_by_file_name() {
+    // `key=value` lines are a sysctl file's, but a file named `*.sh` is run by a shell, where
+    // they are commands that do not exist: nothing reaches the kernel.
+    let text = "net.ipv4.tcp_tw_recycle=1\n";
+    assert!(codes("tune.sh", text, &["--kernel", "5.15"]).is_empty());
+    assert_eq!(codes("tune.txt", text, &["--kernel", "5.15"]), ["TW101"]);
+    // --input-format still forces a reader.
+    assert_eq!(
+        codes(
+            "tune.sh",
+            text,
+            &["--kernel", "5.15", "--input-format", "sysctl"]
+        ),
+        ["TW101"]
+    );
+    // A tuned profile is read as tuned reads it, its [sysctl] section only.
+    let profile = "[main]\nsummary=web\n\n[sysctl]\nnet.ipv4.tcp_tw_recycle=1\n\n[vm]\ntransparent_hugepages=never\n";
+    assert_eq!(codes("tuned.conf", profile, &["--kernel", "5.15"]), ["TW101"]);
+}
+
+#[test]
+fn tw_recycle_zero_on_a_kernel_without_the_key_is_pointless() {
+    let got = codes("r.conf", "net.ipv4.tcp_tw_recycle = 0\n", &["--kernel", "5.15"]);
+    assert_eq!(got, ["TW107"]);
+    let got = codes("r.conf", "net.ipv4.tcp_tw_recycle = 1\n", &["--kernel", "5.15"]);
+    assert_eq!(got, ["TW101"]);
+    // Where the key exists, 0 is the default and nothing objects.
+    assert!(codes("r.conf", "net.ipv4.tcp_tw_recycle = 0\n", &["--kernel", "4.9"]).is_empty());
+}
