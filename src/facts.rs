@@ -18,6 +18,29 @@ use std::collections::BTreeMap;
 /// TIME_WAIT length in seconds (`TCP_TIMEWAIT_LEN`).
 pub const TIME_WAIT_SECONDS: f64 = 60.0;
 
+/// Ports that services commonly listen on, which an ephemeral range should not cover: a
+/// connect() or bind(0) that takes one first makes the service fail to bind when it starts.
+/// Judged without a topology, where the node's own `listen` ports are not known (TW133).
+pub const WELL_KNOWN_LISTEN_PORTS: &[(u16, u16, &str)] = &[
+    (2181, 2181, "ZooKeeper"),
+    (2379, 2380, "etcd"),
+    (3306, 3306, "MySQL"),
+    (5432, 5432, "PostgreSQL"),
+    (5672, 5672, "RabbitMQ"),
+    (6379, 6379, "Redis"),
+    (6443, 6443, "Kubernetes API server"),
+    (8080, 8080, "HTTP alternate"),
+    (9042, 9042, "Cassandra"),
+    (9092, 9092, "Kafka"),
+    (9200, 9200, "Elasticsearch"),
+    (9300, 9300, "Elasticsearch transport"),
+    (10250, 10250, "kubelet"),
+    (10256, 10256, "kube-proxy health"),
+    (11211, 11211, "memcached"),
+    (27017, 27017, "MongoDB"),
+    (30000, 32767, "Kubernetes NodePorts"),
+];
+
 /// connect()'s two-pass even/odd port scan (`1580ab63fc9a`, about 4.6, UNVERIFIED release);
 /// before it every port of the range was reachable.
 const PARITY_SCAN_SINCE: KernelVersion = KernelVersion::new(4, 6);
@@ -49,6 +72,9 @@ pub struct PortFacts {
     pub same_parity: bool,
     /// Listen ports of this node inside the range and not reserved.
     pub listen_exposed: Vec<i64>,
+    /// Ports services commonly listen on ([`WELL_KNOWN_LISTEN_PORTS`]) inside the range and not
+    /// all reserved, as `10250 (kubelet)` or `30000-32767 (Kubernetes NodePorts)`.
+    pub well_known_exposed: Vec<String>,
     /// Reserved ports that lie outside the range (reserving them does nothing).
     pub reserved_outside: i64,
     /// Number of reserved ports in total.
@@ -227,6 +253,20 @@ fn ports_of(cfg: &NodeConfig, info: &NodeInfo) -> PortFacts {
         .collect();
     listen_exposed.sort_unstable();
     listen_exposed.dedup();
+    let well_known_exposed = WELL_KNOWN_LISTEN_PORTS
+        .iter()
+        .filter_map(|&(a, b, name)| {
+            let (lo, hi) = (i64::from(a).max(low), i64::from(b).min(high));
+            if lo > hi || (lo..=hi).all(is_reserved) {
+                return None;
+            }
+            Some(if lo == hi {
+                format!("{lo} ({name})")
+            } else {
+                format!("{lo}-{hi} ({name})")
+            })
+        })
+        .collect();
     // connect() skips a port that a socket bound explicitly (a listener of this node), besides
     // the reserved ones (`__inet_hash_connect`: a bind bucket with fastreuse >= 0).
     let blocked = |p: i64| is_reserved(p) || listen_exposed.contains(&p);
@@ -248,6 +288,7 @@ fn ports_of(cfg: &NodeConfig, info: &NodeInfo) -> PortFacts {
             .max(0),
         same_parity: (low ^ high) & 1 == 0 && low != high,
         listen_exposed,
+        well_known_exposed,
         reserved_outside: (reserved_total - reserved_in_range).max(0),
         reserved_total,
     }
@@ -682,6 +723,28 @@ mod tests {
             info(&["10.0.0.1"], &[]),
         );
         assert!(!hop_facts(&link, true, &new, &b, "web").capacity.reuse_works);
+    }
+
+    #[test]
+    fn port_range_well_known_ports() {
+        let exposed = |range: &str, reserved: &str| {
+            node(
+                KernelVersion::new(6, 8),
+                &[
+                    ("net.ipv4.ip_local_port_range", range),
+                    ("net.ipv4.ip_local_reserved_ports", reserved),
+                ],
+                NodeInfo::default(),
+            )
+            .ports
+            .well_known_exposed
+        };
+        assert!(exposed("32768 60999", "").is_empty());
+        assert_eq!(
+            exposed("10000 31000", "10250"),
+            ["10256 (kube-proxy health)", "11211 (memcached)", "27017 (MongoDB)", "30000-31000 (Kubernetes NodePorts)"]
+        );
+        assert_eq!(exposed("1024 65535", "").len(), WELL_KNOWN_LISTEN_PORTS.len());
     }
 
     #[test]

@@ -74,7 +74,8 @@ fn verdict_diagnostics(
                         .map(|l| format!("{l} ({} side)", x.side.unwrap_or("?")))
                 })
                 .collect();
-            let mut d = Diagnostic::new(rule.clone(), report.severity(), e.reason.clone())
+            let severity = e.level.unwrap_or(report.severity());
+            let mut d = Diagnostic::new(rule.clone(), severity, e.reason.clone())
                 .with_verdict(report)
                 .with_node(node.clone())
                 .with_key(key)

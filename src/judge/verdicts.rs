@@ -32,6 +32,8 @@ struct Judged {
     help: Option<String>,
     labels: Vec<Label>,
     fix: Vec<(String, String)>,
+    /// The rule's own level when it is not the verdict's (`severity:` of a CEL rule).
+    level: Option<crate::diag::Severity>,
 }
 
 /// The variables a rule sees for one key of a node.
@@ -112,6 +114,7 @@ fn judge_key(
             help: Some(help),
             labels,
             fix,
+            level: cel_rule.level,
         });
     }
     let v = node.cfg.value(key).expect("checked above");
@@ -128,6 +131,7 @@ fn judge_key(
             help: None,
             labels: Vec::new(),
             fix: Vec::new(),
+            level: None,
     });
     Ok(Some(match &v.refused {
         Some(r) => refused_row(key, v, r, judged),
@@ -175,6 +179,7 @@ fn refused_row(key: &str, v: &config::Value, r: &config::Refused, on_value: Judg
         } else {
             on_value.fix
         },
+        level: None,
     }
 }
 
@@ -201,7 +206,7 @@ fn entry(
         reason: j.reason.clone(),
         help: j.help.clone(),
         suppressed: None,
-        level: None,
+        level: j.level,
         fix: j.fix.clone(),
     }
 }
