@@ -162,7 +162,6 @@ fn compose_services_are_nodes_and_host_network_sysctls_are_refused() {
         [
             "TW140 4:31 batch",
             "TW007 11:38 web",
-            "TW133 11:38 web",
             "TW071 16:9 worker",
             "TW075 17:9 worker",
             "TW072 22:9 edge"

@@ -135,3 +135,22 @@ fn tw_recycle_zero_on_a_kernel_without_the_key_is_pointless() {
     // Where the key exists, 0 is the default and nothing objects.
     assert!(codes("r.conf", "net.ipv4.tcp_tw_recycle = 0\n", &["--kernel", "4.9"]).is_empty());
 }
+
+#[test]
+fn port_range_covering_well_known_ports_warns_without_a_topology() {
+    let text = "net.ipv4.ip_local_port_range = 10000 65001\n";
+    assert_eq!(codes("r.conf", text, &[]), ["TW133"]);
+    // A warning: the run does not fail on it.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.conf");
+    std::fs::write(&p, text).unwrap();
+    let out = twlint(&["--format", "gcc", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": warning: the ephemeral range 10000-65001 covers 10250 (kubelet)"));
+    // The default range and one above the NodePorts cover none.
+    assert!(codes("r.conf", "net.ipv4.ip_local_port_range = 32768 60999\n", &[]).is_empty());
+    assert!(codes("r.conf", "net.ipv4.ip_local_port_range = 40000 60999\n", &[]).is_empty());
+    // Reserving them is the other way out.
+    let reserved = "net.ipv4.ip_local_port_range = 10000 31001\nnet.ipv4.ip_local_reserved_ports = 10250,10256,11211,27017,30000-32767\n";
+    assert!(codes("r.conf", reserved, &[]).is_empty());
+}
