@@ -742,15 +742,29 @@ mod tests {
         assert!(exposed("32768 60999", "").is_empty());
         assert_eq!(
             exposed("10000 31000", "10250"),
-            ["10256 (kube-proxy health)", "11211 (memcached)", "27017 (MongoDB)", "30000-31000 (Kubernetes NodePorts)"]
+            [
+                "10256 (kube-proxy health)",
+                "11211 (memcached)",
+                "27017 (MongoDB)",
+                "30000-31000 (Kubernetes NodePorts)"
+            ]
         );
-        assert_eq!(exposed("1024 65535", "").len(), WELL_KNOWN_LISTEN_PORTS.len());
+        assert_eq!(
+            exposed("1024 65535", "").len(),
+            WELL_KNOWN_LISTEN_PORTS.len()
+        );
     }
 
     #[test]
     fn timestamp_clock_tick_by_version() {
-        assert_eq!(node(KernelVersion::new(4, 9), &[], NodeInfo::default()).ts_tick_ms, 10);
-        assert_eq!(node(KernelVersion::new(4, 13), &[], NodeInfo::default()).ts_tick_ms, 1);
+        assert_eq!(
+            node(KernelVersion::new(4, 9), &[], NodeInfo::default()).ts_tick_ms,
+            10
+        );
+        assert_eq!(
+            node(KernelVersion::new(4, 13), &[], NodeInfo::default()).ts_tick_ms,
+            1
+        );
     }
 
     #[test]

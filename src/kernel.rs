@@ -352,13 +352,15 @@ pub struct BehaviourEra {
 pub static BEHAVIOURS: &[Behaviour] = &[
     Behaviour {
         name: "tw_reuse_values",
-        doc: "what a value of tcp_tw_reuse does: `nonzero-all` (every non-zero value enables reuse \
+        doc:
+            "what a value of tcp_tw_reuse does: `nonzero-all` (every non-zero value enables reuse \
               for all destinations) or `0-1-2` (1 all destinations, 2 loopback only)",
         eras: &[
             BehaviourEra {
                 since: V0,
                 value: "nonzero-all",
-                source: "tcp_twsk_unique() tests `sysctl_tcp_tw_reuse` for non-zero; the sysctl is \
+                source:
+                    "tcp_twsk_unique() tests `sysctl_tcp_tw_reuse` for non-zero; the sysctl is \
                          proc_dointvec without bounds (4.14 tree)",
                 unverified: false,
             },
@@ -386,7 +388,8 @@ pub static BEHAVIOURS: &[Behaviour] = &[
             BehaviourEra {
                 since: KernelVersion::new(4, 13),
                 value: "1",
-                source: "9a568de4818d tcp: switch TCP TS option (RFC 7323) to 1ms clock (net-next, \
+                source:
+                    "9a568de4818d tcp: switch TCP TS option (RFC 7323) to 1ms clock (net-next, \
                          May 2017, so 4.13 by the merge calendar)",
                 unverified: true,
             },
@@ -825,10 +828,7 @@ mod value_tests {
         assert_eq!(offsets(KernelVersion::new(4, 10)), "connection");
         assert_eq!(offsets(KernelVersion::new(4, 14)), "host-pair");
         assert_eq!(offsets(KernelVersion::new(5, 15)), "host-pair");
-        assert_eq!(
-            offsets(KernelVersion::parse("6.12.40").unwrap()),
-            "unknown"
-        );
+        assert_eq!(offsets(KernelVersion::parse("6.12.40").unwrap()), "unknown");
         assert_eq!(offsets(KernelVersion::new(6, 14)), "host-pair");
         assert_eq!(offsets(KernelVersion::new(7, 0)), "connection");
         // Every era says where it comes from.

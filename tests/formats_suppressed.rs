@@ -92,7 +92,10 @@ fn markdown_folds_suppressed_rows_with_their_reason_and_does_not_count_them() {
     assert!(md.contains("**1 dangerous**, 0 pointless, 5 safe"), "{md}");
     assert!(md.contains("Suppressed: 1 setting, 2 findings in files"));
     // The suppressed dangerous verdict is not in any unfolded table.
-    assert!(!unfolded(&md).contains("tw_reuse_delay` | `100` | 🔴"), "{md}");
+    assert!(
+        !unfolded(&md).contains("tw_reuse_delay` | `100` | 🔴"),
+        "{md}"
+    );
     assert!(!unfolded(&md).contains("TW171"), "{md}");
     // It is in its own folded table, with the reason and where it was written.
     let folded = md

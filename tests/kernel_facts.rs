@@ -87,7 +87,10 @@ fn tw_reuse_nonzero_means_every_destination_before_the_range_check() {
     // On 4.19, 2 covers loopback only: the hop runs out of ports.
     let v = json(&dir, "t.yaml", &busy_hop("4.19", "2"), &[]);
     assert_eq!(v["hops"][0]["capacity"]["reuse_works"], false);
-    assert_eq!(rows(&v, "proxy", "net.ipv4.tcp_tw_reuse")[0]["rule"], "TW110");
+    assert_eq!(
+        rows(&v, "proxy", "net.ipv4.tcp_tw_reuse")[0]["rule"],
+        "TW110"
+    );
 }
 
 fn delay_towards(peer_kernel: &str, delay: u32) -> String {
@@ -102,7 +105,10 @@ fn reuse_delay_is_judged_against_the_peer_timestamp_clock_tick() {
     let verdict = |peer: &str, delay: u32| {
         let v = json(&dir, "t.yaml", &delay_towards(peer, delay), &[]);
         let r = rows(&v, "proxy", "net.ipv4.tcp_tw_reuse_delay")[0].clone();
-        (r["verdict"].as_str().unwrap().to_string(), r["rule"].clone())
+        (
+            r["verdict"].as_str().unwrap().to_string(),
+            r["rule"].clone(),
+        )
     };
     // A 4.9 peer's timestamp clock is jiffies: at most 10 ms a tick.
     assert_eq!(verdict("4.9", 100).0, "safe");
@@ -124,7 +130,10 @@ fn timestamp_offset_history_decides_recycle_towards_one_peer() {
     let rule = |peer: &str| {
         let v = json(&dir, "t.yaml", &recycle_towards(peer), &[]);
         let r = rows(&v, "web", "net.ipv4.tcp_tw_recycle")[0].clone();
-        (r["rule"].as_str().unwrap_or("-").to_string(), r["reason"].clone())
+        (
+            r["rule"].as_str().unwrap_or("-").to_string(),
+            r["reason"].clone(),
+        )
     };
     // Per connection in 4.10.
     assert_eq!(rule("4.10").0, "TW104");

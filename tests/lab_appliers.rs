@@ -16,7 +16,10 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-const SYSTEMD_SYSCTL: [&str; 2] = ["/lib/systemd/systemd-sysctl", "/usr/lib/systemd/systemd-sysctl"];
+const SYSTEMD_SYSCTL: [&str; 2] = [
+    "/lib/systemd/systemd-sysctl",
+    "/usr/lib/systemd/systemd-sysctl",
+];
 
 fn release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
@@ -101,7 +104,11 @@ fn scenario(name: &str, text: &str, keys: &[&str]) {
     for tool in ["procps", "systemd"] {
         let want = applied(dir.path(), tool, keys);
         let got = predicted(dir.path(), tool, keys);
-        println!("\n| {name} | {tool} | {} | {} |", got.join(", "), want.join(", "));
+        println!(
+            "\n| {name} | {tool} | {} | {} |",
+            got.join(", "),
+            want.join(", ")
+        );
         assert_eq!(got, want, "{name} under {tool}: twlint vs the kernel");
     }
 }

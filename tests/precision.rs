@@ -123,17 +123,33 @@ fn input_format_detection_by_file_name() {
     );
     // A tuned profile is read as tuned reads it, its [sysctl] section only.
     let profile = "[main]\nsummary=web\n\n[sysctl]\nnet.ipv4.tcp_tw_recycle=1\n\n[vm]\ntransparent_hugepages=never\n";
-    assert_eq!(codes("tuned.conf", profile, &["--kernel", "5.15"]), ["TW101"]);
+    assert_eq!(
+        codes("tuned.conf", profile, &["--kernel", "5.15"]),
+        ["TW101"]
+    );
 }
 
 #[test]
 fn tw_recycle_zero_on_a_kernel_without_the_key_is_pointless() {
-    let got = codes("r.conf", "net.ipv4.tcp_tw_recycle = 0\n", &["--kernel", "5.15"]);
+    let got = codes(
+        "r.conf",
+        "net.ipv4.tcp_tw_recycle = 0\n",
+        &["--kernel", "5.15"],
+    );
     assert_eq!(got, ["TW107"]);
-    let got = codes("r.conf", "net.ipv4.tcp_tw_recycle = 1\n", &["--kernel", "5.15"]);
+    let got = codes(
+        "r.conf",
+        "net.ipv4.tcp_tw_recycle = 1\n",
+        &["--kernel", "5.15"],
+    );
     assert_eq!(got, ["TW101"]);
     // Where the key exists, 0 is the default and nothing objects.
-    assert!(codes("r.conf", "net.ipv4.tcp_tw_recycle = 0\n", &["--kernel", "4.9"]).is_empty());
+    assert!(codes(
+        "r.conf",
+        "net.ipv4.tcp_tw_recycle = 0\n",
+        &["--kernel", "4.9"]
+    )
+    .is_empty());
 }
 
 #[test]
@@ -146,10 +162,21 @@ fn port_range_covering_well_known_ports_warns_without_a_topology() {
     std::fs::write(&p, text).unwrap();
     let out = twlint(&["--format", "gcc", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains(": warning: the ephemeral range 10000-65001 covers 10250 (kubelet)"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains(": warning: the ephemeral range 10000-65001 covers 10250 (kubelet)"));
     // The default range and one above the NodePorts cover none.
-    assert!(codes("r.conf", "net.ipv4.ip_local_port_range = 32768 60999\n", &[]).is_empty());
-    assert!(codes("r.conf", "net.ipv4.ip_local_port_range = 40000 60999\n", &[]).is_empty());
+    assert!(codes(
+        "r.conf",
+        "net.ipv4.ip_local_port_range = 32768 60999\n",
+        &[]
+    )
+    .is_empty());
+    assert!(codes(
+        "r.conf",
+        "net.ipv4.ip_local_port_range = 40000 60999\n",
+        &[]
+    )
+    .is_empty());
     // Reserving them is the other way out.
     let reserved = "net.ipv4.ip_local_port_range = 10000 31001\nnet.ipv4.ip_local_reserved_ports = 10250,10256,11211,27017,30000-32767\n";
     assert!(codes("r.conf", reserved, &[]).is_empty());

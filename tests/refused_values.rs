@@ -62,7 +62,10 @@ fn refused_value_row_is_dangerous_at_the_refused_line_and_names_the_value_in_for
     assert_eq!(r["rule"], "TW004");
     assert_eq!(r["value"], "1", "the value procps leaves in force");
     assert_eq!(r["source"]["line"], 2, "{r}");
-    assert!(r["reason"].as_str().unwrap().contains("`1`, written before it"));
+    assert!(r["reason"]
+        .as_str()
+        .unwrap()
+        .contains("`1`, written before it"));
     // One TW004 diagnostic at the line, not a second one from the verdict row.
     assert_eq!(diags(&v, "TW004").len(), 1);
 }
@@ -96,7 +99,10 @@ fn tw006_tells_the_truth_under_procps() {
     let d = diags(&v, "TW006");
     assert_eq!(d.len(), 1);
     let msg = d[0]["message"].as_str().unwrap();
-    assert!(msg.contains("under procps this one stays in force"), "{msg}");
+    assert!(
+        msg.contains("under procps this one stays in force"),
+        "{msg}"
+    );
     assert!(!msg.contains("does not last"), "{msg}");
     assert_eq!(
         d[0]["labels"][0]["message"],
@@ -109,7 +115,10 @@ fn tw006_tells_the_truth_under_procps() {
         "net.ipv4.tcp_tw_reuse = 1\nnet.ipv4.tcp_tw_reuse = 0\n",
     );
     let v = json(&["--kernel", "6.8", &g]);
-    let msg = diags(&v, "TW006")[0]["message"].as_str().unwrap().to_string();
+    let msg = diags(&v, "TW006")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(msg.contains("does not last"), "{msg}");
 }
 
@@ -152,7 +161,10 @@ fn applied_by_systemd_judges_systemd_end_state() {
     let r = row(&v, "net.ipv4.tcp_tw_reuse");
     assert_eq!(r["value"], "2", "systemd-sysctl wrote only the refused 3");
     assert_eq!(r["verdict"], "dangerous");
-    let msg = diags(&v, "TW006")[0]["message"].as_str().unwrap().to_string();
+    let msg = diags(&v, "TW006")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(msg.contains("never applied"), "{msg}");
     // The other tool's end state is still named.
     assert_eq!(diags(&v, "TW010").len(), 1);
@@ -169,8 +181,8 @@ fn applied_by_an_unknown_tool_is_an_error_at_its_place() {
     let t = topology(&dir, "systmd");
     let out = twlint(&["--format", "gcc", "--topology", &t]);
     assert_eq!(out.status.code(), Some(2));
-    let text = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("topology.yaml:6:13"), "{text}");
     assert!(text.contains("expected `procps` or `systemd`"), "{text}");
     assert!(text.contains("did you mean `systemd`?"), "{text}");

@@ -201,7 +201,7 @@ pub(super) fn topology_nodes(
             set,
             inline_values(node),
             layer,
-            topo.applied_by.as_ref().map(|a| a.value).unwrap_or_default(),
+            topo.applied_by.unwrap_or_default(),
             diags,
         );
         let info = NodeInfo {

@@ -119,19 +119,19 @@ fn judge_key(
     }
     let v = node.cfg.value(key).expect("checked above");
     let judged = best.unwrap_or_else(|| Judged {
-            verdict: Verdict::Safe,
-            rule: None,
-            reason: if node.facts.unseen {
-                "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into()
-            } else if v.set {
-                "no rule objects to this value here".into()
-            } else {
-                "kernel default; no rule objects to it here".into()
-            },
-            help: None,
-            labels: Vec::new(),
-            fix: Vec::new(),
-            level: None,
+        verdict: Verdict::Safe,
+        rule: None,
+        reason: if node.facts.unseen {
+            "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into()
+        } else if v.set {
+            "no rule objects to this value here".into()
+        } else {
+            "kernel default; no rule objects to it here".into()
+        },
+        help: None,
+        labels: Vec::new(),
+        fix: Vec::new(),
+        level: None,
     });
     Ok(Some(match &v.refused {
         Some(r) => refused_row(key, v, r, judged),

@@ -607,7 +607,10 @@ mod tests {
         let mut out = Vec::new();
         crate::sockets::human::write_summary(&mut out, &s, 10).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("not exhausting: steady state 66.7%"), "{text}");
+        assert!(
+            text.contains("not exhausting: steady state 66.7%"),
+            "{text}"
+        );
     }
 
     #[test]

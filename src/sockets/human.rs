@@ -190,7 +190,9 @@ pub fn write_summary(w: &mut dyn Write, s: &SocketSummary, top: usize) -> io::Re
                 format!("{} at the observed growth (steady state {p}%)", duration(x))
             }
             (Some(x), _, None) => format!("{} at the observed growth", duration(x)),
-            (None, Some(_), Some(p)) if t.steady_state_in_use.unwrap_or(0.0) < f64::from(t.usable) => {
+            (None, Some(_), Some(p))
+                if t.steady_state_in_use.unwrap_or(0.0) < f64::from(t.usable) =>
+            {
                 format!("not exhausting: steady state {p}%")
             }
             (None, Some(_), Some(p)) => format!("at the limit: steady state {p}%"),

@@ -139,7 +139,7 @@ pub struct Topology {
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
     /// `applied_by`: the tool whose end state is judged (procps when not said).
-    pub applied_by: Option<Spanned<crate::config::Applier>>,
+    pub applied_by: Option<crate::config::Applier>,
 }
 
 impl Topology {

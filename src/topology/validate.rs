@@ -139,12 +139,13 @@ pub(super) fn validate(
         }
     }
 
-    let applied_by = raw.applied_by.as_ref().and_then(|a| {
-        let t = a.scalar("`procps` or `systemd`", v.diags)?;
-        match crate::config::Applier::parse(&t.value) {
-            Some(applier) => Some(Spanned::new(applier, t.span)),
-            None => {
-                v.diags.push(
+    let applied_by =
+        raw.applied_by.as_ref().and_then(|a| {
+            let t = a.scalar("`procps` or `systemd`", v.diags)?;
+            match crate::config::Applier::parse(&t.value) {
+                Some(applier) => Some(applier),
+                None => {
+                    v.diags.push(
                     Diagnostic::error(
                         Code::TW053,
                         format!("`applied_by` is `{}`; expected `procps` or `systemd`", t.value),
@@ -157,10 +158,10 @@ pub(super) fn validate(
                             .to_string(),
                     )),
                 );
-                None
+                    None
+                }
             }
-        }
-    });
+        });
 
     Some(Topology {
         file,
