@@ -246,8 +246,8 @@ pub fn format_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// Formats a file's name says, as the tools that apply them name their files: a NixOS module
-/// (`*.nix`), a tuned profile (`tuned.conf`), a compose file (`docker-compose*.yml`,
-/// `compose*.yaml`), a shell script (`*.sh`, `*.bash`), a Salt state (`*.sls`). Their content
+/// (`*.nix`), a tuned profile (`tuned.conf`, `*tuned.conf`), a compose file
+/// (`*docker-compose*.yml`, `compose*.yaml`), a shell script (`*.sh`, `*.bash`), a Salt state (`*.sls`). Their content
 /// is not always enough (a tuned profile with only `[main]`, a script without a shebang that
 /// writes /proc/sys through a variable), and where content and name disagree the tool goes by
 /// the name. `--input-format` still forces a reader.
@@ -256,9 +256,9 @@ pub fn reader_by_name(path: &Path) -> Option<&'static Reader> {
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
     let format = if name.ends_with(".nix") {
         "nix"
-    } else if name == "tuned.conf" {
+    } else if name.ends_with("tuned.conf") {
         "tuned"
-    } else if yaml && (name.starts_with("docker-compose") || name.starts_with("compose")) {
+    } else if yaml && (name.contains("docker-compose") || name.starts_with("compose")) {
         "compose"
     } else if name.ends_with(".sh") || name.ends_with(".bash") {
         "shell"
@@ -444,6 +444,8 @@ mod tests {
         assert_eq!(by("hosts/web/configuration.nix"), Some("nix"));
         assert_eq!(by("/usr/lib/tuned/latency/tuned.conf"), Some("tuned"));
         assert_eq!(by("docker-compose.prod.yml"), Some("compose"));
+        assert_eq!(by("app__docker-compose.yml"), Some("compose"));
+        assert_eq!(by("profiles__oracle__tuned.conf"), Some("tuned"));
         assert_eq!(by("compose.yaml"), Some("compose"));
         assert_eq!(by("bootstrap.sh"), Some("shell"));
         assert_eq!(by("Provision.BASH"), Some("shell"));
