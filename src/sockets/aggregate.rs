@@ -643,6 +643,26 @@ mod tests {
     }
 
     #[test]
+    fn observe_owner_hint_only_when_not_root() {
+        let (_, b) = growing_by_one_per_second();
+        let mut s = finish(b, None);
+        s.close_wait.total = 3;
+        s.close_wait.unattributed = 3;
+        let text = |s: &SocketSummary| {
+            let mut out = Vec::new();
+            crate::sockets::human::write_summary(&mut out, s, 10).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        s.close_wait.owner_lookup = OwnerLookup::Denied;
+        assert!(text(&s).contains("run as root to see them all"));
+        // Root (or a replayed folder) that could not read some processes is not told to be root.
+        s.close_wait.owner_lookup = OwnerLookup::Partial;
+        let t = text(&s);
+        assert!(!t.contains("run as root"), "{t}");
+        assert!(t.contains("3 without a known owner: some processes could not be read"));
+    }
+
+    #[test]
     fn port_sets_switch_to_a_bitmap_and_keep_every_port() {
         let mut set = PortSet::Small(Vec::new());
         for p in (0..10_000u16).map(|i| i * 6) {
