@@ -4,7 +4,8 @@
 //! `io::Write`, so the CLI decides where output goes and tests capture it. `human` and `json`
 //! are the report itself; `sarif`, `github`, `gcc`, `markdown` and `prometheus` feed other
 //! tools (code scanning, PR annotations, editors, PR comments, monitoring). `host` lays out what
-//! host mode read beside the report; `docs` is the rule documentation (`explain`, `rules`).
+//! host mode read beside the report; `docs` is the rule documentation (`explain`, `rules`),
+//! `rule_pages` the same as the Markdown pages of `docs/rules/`.
 //! Whatever a renderer writes passes `safe`: no control character from an input is printed raw.
 
 pub mod docs;
@@ -17,6 +18,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod prometheus;
+pub mod rule_pages;
 pub mod safe;
 pub mod sarif;
 
