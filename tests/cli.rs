@@ -1131,7 +1131,8 @@ fn twlint_args(command: &str) -> Vec<String> {
          or ```text block instead): {command:?}"
     );
     let mut args = args;
-    if !args.iter().any(|a| a == "--color") {
+    // `schema` prints JSON and takes no colour flag.
+    if !args.iter().any(|a| a == "--color") && args.first().is_none_or(|a| a != "schema") {
         args.extend(["--color".to_string(), "never".to_string()]);
     }
     args
@@ -1168,15 +1169,96 @@ fn examples_index_links_every_example() {
 /// `TWLINT_UPDATE_EXAMPLES=1` rewrites the blocks instead of failing.
 #[test]
 fn examples_readme_output_matches_the_binary() {
+    check_console_blocks(&example_readmes(), true);
+}
+
+/// The Markdown files of the README and `docs/` (the generated rule pages hold no console block).
+fn doc_pages() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "md") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = vec![root().join("README.md")];
+    walk(&root().join("docs"), &mut out);
+    out.sort();
+    out
+}
+
+/// The same for the README and every page of `docs/`: a ```` ```console ```` block there is
+/// run too (output that depends on the machine, needs root or files that are not in the
+/// repository is shown in a ```` ```text ```` block instead). A block whose output has `...`
+/// lines is an excerpt: each run of lines between them must appear, in order, in the output.
+#[test]
+fn docs_console_blocks_match_the_binary() {
+    let pages = doc_pages();
+    let with_blocks = pages
+        .iter()
+        .filter(|p| !console_blocks(&fs::read_to_string(p).unwrap()).is_empty())
+        .count();
+    assert!(with_blocks >= 8, "only {with_blocks} pages have console blocks");
+    check_console_blocks(&pages, false);
+}
+
+/// Whether `output` holds the excerpt `want`: the runs of lines between `...` lines appear in
+/// order; a run not preceded (followed) by `...` must start (end) the output.
+fn excerpt_matches(want: &str, output: &str) -> Result<(), String> {
+    let got: Vec<&str> = output.lines().collect();
+    let lines: Vec<&str> = want.lines().collect();
+    let mut chunks: Vec<Vec<&str>> = vec![vec![]];
+    for l in &lines {
+        if *l == "..." {
+            chunks.push(vec![]);
+        } else {
+            chunks.last_mut().unwrap().push(l);
+        }
+    }
+    let last = chunks.len() - 1;
+    let mut pos = 0;
+    for (i, chunk) in chunks.iter().enumerate() {
+        if chunk.is_empty() {
+            continue;
+        }
+        let fits = |s: usize| got.len() >= s + chunk.len() && got[s..s + chunk.len()] == chunk[..];
+        let found = if i == 0 {
+            fits(0).then_some(0)
+        } else if i == last {
+            got.len()
+                .checked_sub(chunk.len())
+                .filter(|s| *s >= pos && fits(*s))
+        } else {
+            (pos..=got.len()).find(|s| fits(*s))
+        };
+        match found {
+            Some(s) => pos = s + chunk.len(),
+            None => {
+                return Err(format!(
+                    "the excerpt's lines from {:?} are not in the output (after its line {pos})",
+                    chunk[0]
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_console_blocks(files: &[PathBuf], require_blocks: bool) {
     let update =
         std::env::var_os("TWLINT_UPDATE_EXAMPLES").is_some_and(|v| v != "0" && !v.is_empty());
     let mut failures = Vec::new();
-    for readme in example_readmes() {
-        let text = fs::read_to_string(&readme).unwrap();
+    for readme in files {
+        let text = fs::read_to_string(readme).unwrap();
         let rel = readme.strip_prefix(root()).unwrap().display().to_string();
         let blocks = console_blocks(&text);
         if blocks.is_empty() {
-            failures.push(format!("{rel}: no ```console block"));
+            if require_blocks {
+                failures.push(format!("{rel}: no ```console block"));
+            }
             continue;
         }
         let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -1193,8 +1275,30 @@ fn examples_readme_output_matches_the_binary() {
                 block.command,
                 stderr_of(&out)
             );
-            let stale_output = stdout != block.output;
+            let excerpt = block.output.lines().any(|l| l == "...");
             let stale_status = block.status.is_some_and(|s| s != code);
+            if excerpt {
+                let result = excerpt_matches(&block.output, &stdout);
+                if result.is_ok() && !stale_status {
+                    continue;
+                }
+                let mut msg = format!(
+                    "{rel}: the ```console excerpt of `{}` is stale (an excerpt is edited by hand)",
+                    block.command
+                );
+                if let Err(e) = result {
+                    msg.push_str(&format!("\n  {e}"));
+                }
+                if stale_status {
+                    msg.push_str(&format!(
+                        "\n  exit status: the page says {}, twlint exited {code}",
+                        block.status.unwrap()
+                    ));
+                }
+                failures.push(msg);
+                continue;
+            }
+            let stale_output = stdout != block.output;
             if !(stale_output || stale_status) {
                 continue;
             }
