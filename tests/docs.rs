@@ -254,3 +254,19 @@ fn readme_is_a_short_front_page() {
         );
     }
 }
+
+/// SARIF's `helpUri` (and the Markdown report's rule links) lead to a generated page: the
+/// repository's address (Cargo.toml's `repository`, written once) then `docs/rules/ID.md`.
+#[test]
+fn help_links_point_at_the_rule_pages() {
+    let mut sources = SourceMap::new();
+    let (rules, _) = load_catalog(&[], &mut sources).unwrap();
+    for r in &rules.rules {
+        let uri = twlint::render::sarif::help_uri(r).expect("a shipped rule has a page");
+        let page = uri
+            .strip_prefix(concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/"))
+            .unwrap_or_else(|| panic!("{uri} is not in the repository"));
+        assert_eq!(page, format!("docs/rules/{}.md", r.id));
+        assert!(root().join(page).exists(), "{page} is missing");
+    }
+}
