@@ -238,4 +238,6 @@ pub enum Format {
     Gcc,
     /// Prometheus text format, for node_exporter's textfile collector
     Prometheus,
+    /// The topology as a Graphviz graph (`dot -Tsvg`)
+    Dot,
 }

@@ -150,6 +150,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         Format::Markdown => render::markdown::write(&mut out, &sources, &run.rules, &report),
         Format::Gcc => render::gcc::write(&mut out, &sources, &report),
         Format::Prometheus => render::host::write_prometheus(&mut out, &report, host),
+        Format::Dot => render::diagram::write_dot(&mut out, &report),
     }
     .and_then(|_| out.flush());
     match written {

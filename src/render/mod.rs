@@ -4,10 +4,12 @@
 //! `io::Write`, so the CLI decides where output goes and tests capture it. `human` and `json`
 //! are the report itself; `sarif`, `github`, `gcc`, `markdown` and `prometheus` feed other
 //! tools (code scanning, PR annotations, editors, PR comments, monitoring). `host` lays out what
-//! host mode read beside the report; `docs` is the rule documentation (`explain`, `rules`),
+//! host mode read beside the report; `diagram` draws a
+//! topology (Mermaid in the Markdown report, `--format dot`); `docs` is the rule documentation (`explain`, `rules`),
 //! `rule_pages` the same as the Markdown pages of `docs/rules/`.
 //! Whatever a renderer writes passes `safe`: no control character from an input is printed raw.
 
+pub mod diagram;
 pub mod docs;
 pub mod fleet;
 pub mod gcc;
