@@ -1066,16 +1066,21 @@ fn console_blocks(readme: &str) -> Vec<ConsoleBlock> {
     let lines: Vec<&str> = readme.lines().collect();
     let mut blocks = Vec::new();
     let mut from = 0;
-    while let Some(offset) = lines[from..]
-        .iter()
-        .position(|l| l.trim_end() == "```console")
-    {
+    // A block whose output holds a fence of its own (a Markdown report with a ```mermaid
+    // chart) opens with four backticks and closes with the same four.
+    let fence_of = |l: &str| {
+        let l = l.trim_end();
+        let ticks = l.len() - l.trim_start_matches('`').len();
+        (ticks >= 3 && &l[ticks..] == "console").then(|| "`".repeat(ticks))
+    };
+    while let Some(offset) = lines[from..].iter().position(|l| fence_of(l).is_some()) {
         let start = from + offset;
+        let fence = fence_of(lines[start]).unwrap();
         let end = start
             + 1
             + lines[start + 1..]
                 .iter()
-                .position(|l| l.trim_end() == "```")
+                .position(|l| l.trim_end() == fence)
                 .expect("console block is closed");
         let command_line = start + 1;
         let command = lines[command_line]

@@ -113,14 +113,32 @@ fn anchor(heading: &str) -> String {
         .collect()
 }
 
+/// Tracks fenced code blocks: the fence that opened the current one (three backticks or more),
+/// closed only by a line of the same backticks, so a ```` ````console ```` block may hold a
+/// ```` ```mermaid ```` one.
+fn in_fence(fence: &mut Option<String>, line: &str) -> bool {
+    let l = line.trim();
+    let ticks = l.len() - l.trim_start_matches('`').len();
+    match fence {
+        Some(f) if l == f.as_str() => {
+            *fence = None;
+            true
+        }
+        Some(_) => true,
+        None if ticks >= 3 => {
+            *fence = Some("`".repeat(ticks));
+            true
+        }
+        None => false,
+    }
+}
+
 /// The anchors of a Markdown file's headings (outside code blocks).
 fn anchors(text: &str) -> BTreeSet<String> {
-    let mut fenced = false;
+    let mut fence = None;
     let mut out = BTreeSet::new();
     for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-        } else if !fenced && line.starts_with('#') {
+        if !in_fence(&mut fence, line) && line.starts_with('#') {
             out.insert(anchor(line.trim_start_matches('#')));
         }
     }
@@ -130,14 +148,10 @@ fn anchors(text: &str) -> BTreeSet<String> {
 /// The targets of the inline links `[text](target)` of a Markdown text, outside code blocks and
 /// code spans.
 fn links(text: &str) -> Vec<String> {
-    let mut fenced = false;
+    let mut fence = None;
     let mut out = Vec::new();
     for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced {
+        if in_fence(&mut fence, line) {
             continue;
         }
         // Drop code spans, whose brackets are not links.
