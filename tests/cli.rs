@@ -1206,7 +1206,10 @@ fn docs_console_blocks_match_the_binary() {
         .iter()
         .filter(|p| !console_blocks(&fs::read_to_string(p).unwrap()).is_empty())
         .count();
-    assert!(with_blocks >= 8, "only {with_blocks} pages have console blocks");
+    assert!(
+        with_blocks >= 8,
+        "only {with_blocks} pages have console blocks"
+    );
     check_console_blocks(&pages, false);
 }
 

@@ -86,10 +86,11 @@ fn parse_mermaid(block: &str) -> Result<(usize, usize), String> {
         return Err("the chart must start with `flowchart LR`".into());
     }
     let id = |s: &str| -> Result<String, String> {
-        let ok = s.strip_prefix('n').is_some_and(|d| {
-            !d.is_empty() && d.chars().all(|c| c.is_ascii_digit())
-        });
-        ok.then(|| s.to_string()).ok_or(format!("bad node id {s:?}"))
+        let ok = s
+            .strip_prefix('n')
+            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+        ok.then(|| s.to_string())
+            .ok_or(format!("bad node id {s:?}"))
     };
     let style_ok = |s: &str| {
         !s.is_empty()
@@ -98,7 +99,8 @@ fn parse_mermaid(block: &str) -> Result<(usize, usize), String> {
                     !k.is_empty()
                         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                         && !v.is_empty()
-                        && v.chars().all(|c| c.is_ascii_alphanumeric() || "#. ".contains(c))
+                        && v.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "#. ".contains(c))
                 })
             })
     };
@@ -152,7 +154,11 @@ fn parse_mermaid(block: &str) -> Result<(usize, usize), String> {
             edges += 1;
         } else {
             let q = l.find('"').ok_or(format!("unknown statement {l:?}"))?;
-            let (name, open) = l[..q].split_at(l[..q].find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(q));
+            let (name, open) = l[..q].split_at(
+                l[..q]
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .unwrap_or(q),
+            );
             let close = match open {
                 "([" => "])",
                 "{{" => "}}",
@@ -191,8 +197,8 @@ fn every_shipped_topology_gives_mermaid_the_parser_reads() {
     for path in shipped_topologies() {
         let r = judged(&path);
         let block = mermaid(&r);
-        let (nodes, edges) = parse_mermaid(&block)
-            .unwrap_or_else(|e| panic!("{}: {e}\n{block}", path.display()));
+        let (nodes, edges) =
+            parse_mermaid(&block).unwrap_or_else(|e| panic!("{}: {e}\n{block}", path.display()));
         assert_eq!(nodes, r.nodes.len(), "{}", path.display());
         let want = r.hops.len() + r.hops.iter().filter(|h| h.via.is_some()).count();
         assert_eq!(edges, want, "{}", path.display());
@@ -246,7 +252,11 @@ fn twlint(args: &[&str]) -> String {
 /// hosts without edges.
 #[test]
 fn reports_of_files_draw_no_topology() {
-    let md = twlint(&["examples/01-lint-sysctl-d/sysctl.d/", "--format", "markdown"]);
+    let md = twlint(&[
+        "examples/01-lint-sysctl-d/sysctl.d/",
+        "--format",
+        "markdown",
+    ]);
     assert!(!md.contains("```mermaid"), "{md}");
     let d = twlint(&["examples/01-lint-sysctl-d/sysctl.d/", "--format", "dot"]);
     assert!(d.starts_with("digraph twlint {"), "{d}");
@@ -290,7 +300,12 @@ fn graphviz_renders_the_dot_of_every_shipped_topology() {
         let svg = String::from_utf8_lossy(&out.stdout);
         let r = judged(&path);
         for n in &r.nodes {
-            assert!(svg.contains(&n.name), "{}: {} not drawn", path.display(), n.name);
+            assert!(
+                svg.contains(&n.name),
+                "{}: {} not drawn",
+                path.display(),
+                n.name
+            );
         }
     }
 }

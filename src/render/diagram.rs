@@ -122,8 +122,12 @@ fn picture(r: &Report) -> Picture {
             to,
             via: h.via.as_deref().and_then(index),
             label,
-            worst: worst(r.verdicts.iter().filter(|v| v.link.as_deref() == Some(&h.link)))
-                .unwrap_or(Verdict::Safe),
+            worst: worst(
+                r.verdicts
+                    .iter()
+                    .filter(|v| v.link.as_deref() == Some(&h.link)),
+            )
+            .unwrap_or(Verdict::Safe),
         });
     }
     Picture { nodes, edges }
@@ -300,7 +304,9 @@ fn dot_label(lines: &[String]) -> String {
 /// `--format dot`: the topology as a Graphviz digraph (`dot -Tsvg` draws it). A report of files
 /// has no topology: it is drawn as its hosts, unconnected.
 pub fn write_dot(out: &mut dyn Write, r: &Report) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Text, |out| write_dot_unescaped(out, r))
+    super::safe::escaped(out, super::safe::Form::Text, |out| {
+        write_dot_unescaped(out, r)
+    })
 }
 
 fn write_dot_unescaped(out: &mut dyn Write, r: &Report) -> io::Result<()> {

@@ -241,6 +241,25 @@ fn result(
     }
     if let Some(s) = suppressed {
         r.insert("suppressions".into(), json!([suppression(sources, s)]));
+    } else if let Some(f) = crate::fix::fix_for(d, sources) {
+        // The edit `twlint --fix` makes (whole lines replaced), for viewers that offer it.
+        let how = match f.safety {
+            crate::fix::Safety::Safe => "safe fix: twlint --fix",
+            crate::fix::Safety::Unsafe => "unsafe fix: twlint --fix --unsafe-fixes",
+        };
+        r.insert(
+            "fixes".into(),
+            json!([{
+                "description": {"text": format!("{} ({how})", f.title)},
+                "artifactChanges": [{
+                    "artifactLocation": {"uri": uri(&sources.get(f.span.file).path)},
+                    "replacements": [{
+                        "deletedRegion": region(sources, f.span),
+                        "insertedContent": {"text": f.replacement},
+                    }],
+                }],
+            }]),
+        );
     }
     Value::Object(r)
 }
