@@ -134,5 +134,6 @@ pub fn run(io: &mut Io, mut args: Args, report: &Report, sources: &SourceMap) ->
     )?;
     // What is left, judged again from the files as they are now.
     args.fix = false;
+    args.unsafe_fixes = false;
     super::check::run(io, args)
 }
