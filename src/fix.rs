@@ -227,7 +227,7 @@ pub fn apply<'a>(text: &str, fixes: &[&'a Fix]) -> (String, Vec<&'a Fix>) {
 }
 
 /// The files that have fixes, each with the fixes allowed (`unsafe_ok` adds the unsafe ones).
-pub fn by_file<'a>(all: &'a [(usize, Fix)], unsafe_ok: bool) -> Vec<(FileId, Vec<&'a Fix>)> {
+pub fn by_file(all: &[(usize, Fix)], unsafe_ok: bool) -> Vec<(FileId, Vec<&Fix>)> {
     let mut out: Vec<(FileId, Vec<&Fix>)> = Vec::new();
     for (_, f) in all {
         if f.safety == Safety::Unsafe && !unsafe_ok {

@@ -1350,7 +1350,7 @@ fn check_console_blocks(files: &[PathBuf], require_blocks: bool) {
         if changed {
             let mut new = lines.join("\n");
             new.push('\n');
-            fs::write(&readme, new).unwrap();
+            fs::write(readme, new).unwrap();
             eprintln!("updated {rel}");
         }
     }
