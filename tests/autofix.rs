@@ -227,3 +227,61 @@ fn fix_in_a_topology_run() {
         "net.ipv4.tcp_tw_reuse = 1\n"
     );
 }
+
+/// SARIF carries the same edits: applying each result's safe `fixes` (whole lines, from the
+/// start of `startLine` to the start of `endLine`) gives what `--fix` writes.
+#[test]
+fn sarif_fixes_are_the_edits_fix_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("99-messy.conf"), MESSY).unwrap();
+    let (_, out, err) = twlint(
+        dir.path(),
+        &["99-messy.conf", "--kernel", "5.15", "--format", "sarif"],
+    );
+    let log: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for r in log["runs"][0]["results"].as_array().unwrap() {
+        let Some(fixes) = r["fixes"].as_array() else {
+            continue;
+        };
+        let fix = &fixes[0];
+        if !fix["description"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("(safe fix")
+        {
+            continue;
+        }
+        let change = &fix["artifactChanges"][0];
+        assert_eq!(change["artifactLocation"]["uri"], "99-messy.conf");
+        let rep = &change["replacements"][0];
+        let region = &rep["deletedRegion"];
+        assert_eq!(
+            (region["startColumn"].as_u64(), region["endColumn"].as_u64()),
+            (Some(1), Some(1))
+        );
+        edits.push((
+            region["startLine"].as_u64().unwrap() as usize,
+            region["endLine"].as_u64().unwrap() as usize,
+            rep["insertedContent"]["text"].as_str().unwrap().to_string(),
+        ));
+    }
+    assert_eq!(edits.len(), 5, "{edits:?}");
+    let lines: Vec<&str> = MESSY.split_inclusive('\n').collect();
+    let mut fixed = String::new();
+    let mut line = 1;
+    edits.sort();
+    for (start, end, text) in edits {
+        while line < start {
+            fixed.push_str(lines[line - 1]);
+            line += 1;
+        }
+        fixed.push_str(&text);
+        line = end;
+    }
+    while line <= lines.len() {
+        fixed.push_str(lines[line - 1]);
+        line += 1;
+    }
+    assert_eq!(fixed, FIXED);
+}

@@ -259,7 +259,7 @@ fn readme_is_a_short_front_page() {
     );
     assert!(first_block.contains("\ncargo test "), "{first_block}");
     assert!(root().join("topologies/lb-web-db.yaml").exists());
-    for file in doc_files() {
+    for file in linking_files() {
         let text = fs::read_to_string(&file).unwrap();
         assert!(
             !text.contains("DESIGN.md") || root().join("DESIGN.md").exists(),

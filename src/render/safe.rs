@@ -143,7 +143,10 @@ fn lead(rest: &[u8]) -> Lead {
         };
         return if ruled_out { Lead::Pass } else { Lead::Cut };
     }
-    match std::str::from_utf8(&rest[..width]).ok().and_then(|s| s.chars().next()) {
+    match std::str::from_utf8(&rest[..width])
+        .ok()
+        .and_then(|s| s.chars().next())
+    {
         Some(c) if c.is_control() || is_bidi(c) => Lead::Escape(c as u32, width),
         _ => Lead::Pass,
     }
@@ -289,7 +292,10 @@ mod tests {
     #[test]
     fn bidirectional_controls_are_escaped_in_fields_frames_and_writers() {
         let trojan = "x = 1\u{202e} # \u{2066}y\u{2069}\u{200f}\u{61c}";
-        assert_eq!(line(trojan), "x = 1\\u{202e} # \\u{2066}y\\u{2069}\\u{200f}\\u{61c}");
+        assert_eq!(
+            line(trojan),
+            "x = 1\\u{202e} # \\u{2066}y\\u{2069}\\u{200f}\\u{61c}"
+        );
         assert_eq!(picture('\u{202e}'), Some('\u{fffd}'));
         assert_eq!(picture('\u{2013}'), None);
         assert_eq!(
