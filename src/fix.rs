@@ -36,6 +36,47 @@ impl Safety {
     }
 }
 
+/// Every fix twlint makes: the rule, the fix's safety and what it does. `fix_for` takes its
+/// titles from here, and the rule pages of `docs/rules/` list them.
+pub const CATALOG: &[(&str, Safety, &str)] = &[
+    ("TW002", Safety::Unsafe, "use the suggested key"),
+    (
+        "TW004",
+        Safety::Safe,
+        "put the reversed port range in order",
+    ),
+    ("TW005", Safety::Safe, "move the comment to its own line"),
+    (
+        "TW006",
+        Safety::Safe,
+        "drop the assignment a later line of the file overrides",
+    ),
+    (
+        "TW006",
+        Safety::Unsafe,
+        "drop the assignment another file overrides",
+    ),
+    ("TW008", Safety::Safe, "remove the quotes"),
+    (
+        "TW100",
+        Safety::Safe,
+        "drop the line: the kernel has no such key",
+    ),
+    (
+        "TW101",
+        Safety::Safe,
+        "drop the line: the kernel has no such key",
+    ),
+];
+
+/// The catalog's title of the fix of `code` with `safety`.
+fn title(code: &str, safety: Safety) -> &'static str {
+    CATALOG
+        .iter()
+        .find(|(c, s, _)| *c == code && *s == safety)
+        .map_or("fix", |(_, _, t)| t)
+}
+
 /// One fix: replace the whole lines in `span` (from a line's start to just after a line feed,
 /// or the end of the text) with `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,11 +148,11 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap) -> Option<Fix> {
     }
     let (ls, ce, le) = line_of(text, primary.span.start);
     let line_span = Span::new(primary.span.file, ls, le);
-    let fix = |safety, title: &str, replacement: String| {
+    let fix = |safety, replacement: String| {
         Some(Fix {
             code: d.code.clone(),
             safety,
-            title: title.to_string(),
+            title: title(&d.code, safety).to_string(),
             span: line_span,
             replacement,
         })
@@ -130,7 +171,7 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap) -> Option<Fix> {
         } else {
             Safety::Unsafe
         };
-        return fix(safety, "drop the overridden assignment", String::new());
+        return fix(safety, String::new());
     }
     if code == Code::TW008 {
         let inner = value
@@ -141,7 +182,7 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap) -> Option<Fix> {
             return None;
         }
         let line = format!("{}{inner}{}", &text[ls..vs], &text[ve..le]);
-        return fix(Safety::Safe, "remove the quotes", line);
+        return fix(Safety::Safe, line);
     }
     if code == Code::TW005 {
         // The comment starts at the diagnostic's place; the value before it is kept, the
@@ -155,11 +196,7 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap) -> Option<Fix> {
         let nl = newline(text, le, ce);
         let tail = if le > ce { &text[ce..le] } else { "" };
         let indent = &text[ls..ks];
-        return fix(
-            Safety::Safe,
-            "move the comment to its own line",
-            format!("{indent}{comment}{nl}{kept}{tail}"),
-        );
+        return fix(Safety::Safe, format!("{indent}{comment}{nl}{kept}{tail}"));
     }
     if code == "TW004" && key.replace('/', ".") == "net.ipv4.ip_local_port_range" {
         let fields: Vec<&str> = value.split_whitespace().collect();
@@ -169,14 +206,10 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap) -> Option<Fix> {
             return None;
         }
         let line = format!("{}{b} {a}{}", &text[ls..vs], &text[ve..le]);
-        return fix(Safety::Safe, "put the range in order", line);
+        return fix(Safety::Safe, line);
     }
     if code == "TW100" || code == "TW101" {
-        return fix(
-            Safety::Safe,
-            "drop the line: the kernel has no such key",
-            String::new(),
-        );
+        return fix(Safety::Safe, String::new());
     }
     if code == Code::TW002 {
         // The suggested spelling is a guess: applying it writes a key the author did not name.
@@ -186,7 +219,7 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap) -> Option<Fix> {
             .and_then(|h| h.split_once('`'))
             .map(|(s, _)| s)?;
         let line = format!("{}{suggested}{}", &text[ls..ks], &text[ke..le]);
-        return fix(Safety::Unsafe, "use the suggested key", line);
+        return fix(Safety::Unsafe, line);
     }
     None
 }

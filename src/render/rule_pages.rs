@@ -74,6 +74,23 @@ pub fn rule_page(rule: &Rule) -> String {
         }
         s.push_str("```\n\n");
     }
+    let autofix: Vec<String> = crate::fix::CATALOG
+        .iter()
+        .filter(|(code, _, _)| *code == rule.id)
+        .map(|(_, safety, what)| {
+            let how = match safety {
+                crate::fix::Safety::Safe => "safe fix: `twlint --fix`",
+                crate::fix::Safety::Unsafe => "unsafe fix: `twlint --fix --unsafe-fixes`",
+            };
+            format!("- {what} ({how})\n")
+        })
+        .collect();
+    if !autofix.is_empty() {
+        s.push_str(&format!(
+            "## Autofix\n\nIn sysctl files ([Fixing files](../guide/autofix.md)):\n\n{}\n",
+            autofix.concat()
+        ));
+    }
     if let Some(c) = rule.cel().filter(|c| !c.evidence.is_empty()) {
         s.push_str("## Evidence in host mode\n\n");
         for e in &c.evidence {
