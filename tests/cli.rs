@@ -1,12 +1,13 @@
 //! The command line as users and CI jobs see it: real processes, exit codes (0/1/2), stdout and
-//! stderr, the JSON report's contract fields (`/work/shared/DESIGN.md`), `explain` and `rules`,
-//! user rule folders, colour handling, a closed stdout, and the worked examples under
-//! `examples/`, whose README output blocks are checked against the binary.
+//! stderr, the JSON report's contract fields (docs/reference/json-report.md), `explain` and
+//! `rules`, user rule folders, colour handling, a closed stdout, and the console blocks of the
+//! worked examples under `examples/`, the README and `docs/`, checked against the binary.
 //!
-//! To refresh the examples' README blocks after an intended output change:
+//! To refresh those blocks after an intended output change (excerpts, with `...` lines, are
+//! edited by hand):
 //!
 //! ```text
-//! TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_
+//! TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_ docs_
 //! ```
 
 use assert_cmd::Command;
@@ -1357,7 +1358,7 @@ fn check_console_blocks(files: &[PathBuf], require_blocks: bool) {
     assert!(
         failures.is_empty(),
         "{}\n\nIf the new output is intended, regenerate the README blocks with\n    \
-         TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_\nthen review the diff and check \
+         TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_ docs_\nthen review the diff and check \
          that the prose around the blocks still matches.",
         failures.join("\n\n")
     );
