@@ -7,7 +7,7 @@
 //! edited by hand):
 //!
 //! ```text
-//! TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_ docs_
+//! TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli -- examples_ docs_
 //! ```
 
 use assert_cmd::Command;
@@ -1358,7 +1358,7 @@ fn check_console_blocks(files: &[PathBuf], require_blocks: bool) {
     assert!(
         failures.is_empty(),
         "{}\n\nIf the new output is intended, regenerate the README blocks with\n    \
-         TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_ docs_\nthen review the diff and check \
+         TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli -- examples_ docs_\nthen review the diff and check \
          that the prose around the blocks still matches.",
         failures.join("\n\n")
     );
