@@ -309,3 +309,16 @@ fn graphviz_renders_the_dot_of_every_shipped_topology() {
         }
     }
 }
+
+/// The README shows the seed topology's chart as twlint draws it.
+#[test]
+fn readme_shows_the_seed_chart() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let r = judged(Path::new("topologies/lb-web-db.yaml"));
+    let block = mermaid(&r);
+    let chart = &block[..block.find("\n```\n").unwrap() + 5];
+    assert!(
+        readme.contains(chart),
+        "README.md's ```mermaid block is stale; the seed's chart is:\n{chart}"
+    );
+}
