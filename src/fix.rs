@@ -14,6 +14,7 @@
 //! line writes the files.
 
 use crate::code::Code;
+use crate::config::KernelOrigin;
 use crate::diag::Diagnostic;
 use crate::report::Report;
 use crate::source::{FileId, SourceMap, Span};
@@ -63,9 +64,19 @@ pub const CATALOG: &[(&str, Safety, &str)] = &[
         "drop the line: the kernel has no such key",
     ),
     (
+        "TW100",
+        Safety::Unsafe,
+        "drop the line: the assumed kernel has no such key",
+    ),
+    (
         "TW101",
         Safety::Safe,
         "drop the line: the kernel has no such key",
+    ),
+    (
+        "TW101",
+        Safety::Unsafe,
+        "drop the line: the assumed kernel has no such key",
     ),
 ];
 
@@ -138,8 +149,9 @@ fn newline(text: &str, line_end: usize, content_end: usize) -> &'static str {
     }
 }
 
-/// The fix for one diagnostic, when twlint knows one and the file is one it may edit.
-pub fn fix_for(d: &Diagnostic, sources: &SourceMap) -> Option<Fix> {
+/// The fix for one diagnostic of `report`, when twlint knows one and the file is one it may
+/// edit.
+pub fn fix_for(d: &Diagnostic, sources: &SourceMap, report: &Report) -> Option<Fix> {
     let primary = d.primary.as_ref()?;
     let file = sources.get(primary.span.file);
     let text = file.text.as_str();
@@ -209,7 +221,14 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap) -> Option<Fix> {
         return fix(Safety::Safe, line);
     }
     if code == "TW100" || code == "TW101" {
-        return fix(Safety::Safe, String::new());
+        // Safe only for a kernel the input or the flags named: a key dropped because twlint
+        // assumed its newest kernel may still work on the host the file is for.
+        let named = report
+            .nodes
+            .iter()
+            .any(|n| Some(&n.name) == d.node.as_ref() && n.kernel_origin != KernelOrigin::Assumed);
+        let safety = if named { Safety::Safe } else { Safety::Unsafe };
+        return fix(safety, String::new());
     }
     if code == Code::TW002 {
         // The suggested spelling is a guess: applying it writes a key the author did not name.
@@ -231,7 +250,7 @@ pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
         .diagnostics
         .iter()
         .enumerate()
-        .filter_map(|(i, d)| fix_for(d, sources).map(|f| (i, f)))
+        .filter_map(|(i, d)| fix_for(d, sources, report).map(|f| (i, f)))
         .collect();
     out.sort_by_key(|(_, f)| (f.span.file, f.span.start, f.safety));
     out

@@ -285,3 +285,22 @@ fn sarif_fixes_are_the_edits_fix_makes() {
     }
     assert_eq!(fixed, FIXED);
 }
+
+/// A key dropped because of a kernel twlint only assumed may still work on the host the file is
+/// for: without `--kernel` (or a dump's, topology's or configuration's kernel) that fix waits
+/// for `--unsafe-fixes`.
+#[test]
+fn dropping_a_key_for_an_assumed_kernel_is_unsafe() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "net.ipv4.tcp_tw_recycle = 1\n";
+    fs::write(dir.path().join("a.conf"), text).unwrap();
+    let (_, _, err) = twlint(dir.path(), &["a.conf", "--fix"]);
+    assert!(
+        err.contains("fixed 0 problems in 0 files (1 more fix with --unsafe-fixes)"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(dir.path().join("a.conf")).unwrap(), text);
+    let (_, _, err) = twlint(dir.path(), &["a.conf", "--fix", "--kernel", "6.8"]);
+    assert!(err.contains("fixed 1 problem in 1 file"), "{err}");
+    assert_eq!(fs::read_to_string(dir.path().join("a.conf")).unwrap(), "");
+}

@@ -192,6 +192,7 @@ fn suppression(sources: &SourceMap, s: &Suppression) -> Value {
 
 fn result(
     sources: &SourceMap,
+    report: &Report,
     d: &Diagnostic,
     index: usize,
     suppressed: Option<&Suppression>,
@@ -241,7 +242,7 @@ fn result(
     }
     if let Some(s) = suppressed {
         r.insert("suppressions".into(), json!([suppression(sources, s)]));
-    } else if let Some(f) = crate::fix::fix_for(d, sources) {
+    } else if let Some(f) = crate::fix::fix_for(d, sources, report) {
         // The edit `twlint --fix` makes (whole lines replaced), for viewers that offer it.
         let how = match f.safety {
             crate::fix::Safety::Safe => "safe fix: twlint --fix",
@@ -285,7 +286,7 @@ pub fn report(sources: &SourceMap, rules: &RuleSet, r: &Report) -> Value {
                 .iter()
                 .position(|id| *id == d.code)
                 .expect("listed above");
-            result(sources, d, i, *s)
+            result(sources, r, d, i, *s)
         })
         .collect();
     let mut out = json!({
