@@ -174,28 +174,68 @@ pub(super) fn topology_nodes(
     let mut all_facts: Vec<NodeFacts> = Vec::new();
     let mut summaries = Vec::new();
     for node in &topo.nodes {
-        let set = sets.read(node, topo, opts, sources, diags)?;
+        // A container sharing another's namespace has that namespace's values.
+        let owner = match &node.shares_namespace_with {
+            Some((_, t)) => &topo.nodes[*t],
+            None => node,
+        };
+        let set = sets.read(owner, topo, opts, sources, diags)?;
         let set = set.map(|i| &sets.sets[i]);
-        let layer = overlay.get(&node.name.value);
+        let layer = overlay
+            .get(&node.name.value)
+            .or_else(|| overlay.get(&owner.name.value));
         let claims = KernelClaims {
-            node: node.kernel.as_ref().map(|k| k.value),
+            node: owner.kernel.as_ref().map(|k| k.value),
             defaults: topo.default_kernel.as_ref().map(|k| k.value),
             dump: None,
         }
         .with_dump_of(set);
         let kernel = kernel_of(opts, layer, &claims);
+        // A namespace of its own starts its per-namespace keys from the kernel's defaults: the
+        // host files' values of those keys do not reach it (said once, on the owner).
+        let in_namespace = owner
+            .own_namespace()
+            .then(|| set.map(|s| namespace_view(owner, s, kernel.0, node == owner, sources, diags)))
+            .flatten();
+        let set = in_namespace.as_ref().or(set);
         let cfg = resolve(
             &node.name.value,
             kernel,
             set,
-            inline_values(node),
+            inline_values(owner),
             layer,
             diags,
         );
+        // Every listener of the namespace is a port connect() skips.
+        let mut listen: Vec<u16> = topo
+            .nodes
+            .iter()
+            .filter(|n| {
+                std::ptr::eq(*n, owner)
+                    || n
+                        .shares_namespace_with
+                        .as_ref()
+                        .is_some_and(|(_, t)| std::ptr::eq(&topo.nodes[*t], owner))
+            })
+            .flat_map(|n| n.listen.iter().map(|p| p.value))
+            .collect();
+        listen.sort_unstable();
+        listen.dedup();
         let info = NodeInfo {
             role: node.role.value.as_str().to_string(),
-            listen: node.listen.iter().map(|p| p.value).collect(),
+            listen,
             addresses: node.addresses.iter().map(|a| a.value.clone()).collect(),
+            host_addresses: node
+                .host_addresses
+                .iter()
+                .map(|h| h.iter().map(|&i| node.addresses[i].value.clone()).collect())
+                .collect(),
+            hosts: node.hosts(),
+            own_namespace: owner.own_namespace(),
+            namespace_of: node
+                .shares_namespace_with
+                .as_ref()
+                .map(|(n, _)| n.value.clone()),
         };
         summaries.push(NodeSummary {
             name: node.name.value.clone(),
@@ -207,7 +247,8 @@ pub(super) fn topology_nodes(
         all_facts.push(facts::node_facts(&cfg, &info));
         configs.push(cfg);
     }
-    let links = links_of(topo);
+    let mut links = links_of(topo);
+    facts::share_tuples(&all_facts, &mut links);
     facts::aggregate(&mut all_facts, &links);
     let states = configs
         .into_iter()
@@ -219,6 +260,76 @@ pub(super) fn topology_nodes(
         summaries,
         links,
     })
+}
+
+/// What a node with a network namespace of its own reads from its files: the values written for
+/// the namespace (a pod's `securityContext.sysctls`, a compose service's `sysctls`), the values a
+/// dump printed (taken where it was taken), and of host files only the keys the kernel keeps
+/// global. Each host file that sets per-namespace keys gets TW094 at its `sysctl.files` entry
+/// when `report` (once per namespace).
+fn namespace_view(
+    node: &topology::Node,
+    set: &SysctlSet,
+    kernel: KernelVersion,
+    report: bool,
+    sources: &SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> SysctlSet {
+    use crate::inputs::SourceKind;
+    let in_namespace = |kind: SourceKind| {
+        kind.is_printed()
+            || [
+                SourceKind::Kubernetes,
+                SourceKind::InitContainer,
+                SourceKind::Compose,
+            ]
+            .contains(&kind)
+    };
+    let mut files = Vec::new();
+    for f in &set.files {
+        if in_namespace(f.kind) {
+            files.push(f.clone());
+            continue;
+        }
+        let (dropped, kept): (Vec<_>, Vec<_>) = f
+            .assignments
+            .iter()
+            .cloned()
+            .partition(|a| crate::kernel::per_namespace(&a.key.value, kernel));
+        if report && !dropped.is_empty() {
+            let path = &sources.get(f.file).path;
+            let mut keys: Vec<&str> = dropped.iter().map(|a| a.key.value.as_str()).collect();
+            keys.dedup();
+            // The `sysctl.files` entry that brought the file in: the one naming it or its folder.
+            let entry = node
+                .sysctl_files
+                .iter()
+                .find(|e| std::path::Path::new(path).starts_with(&e.value))
+                .or(node.sysctl_files.first());
+            let mut d = Diagnostic::warning(
+                crate::code::Code::TW094,
+                format!(
+                    "`{}` has its own network namespace: {} of {path} do{} not apply there",
+                    node.name.value,
+                    keys.join(", "),
+                    if keys.len() == 1 { "es" } else { "" }
+                ),
+            )
+            .with_help("set these keys in the pod or container (`securityContext.sysctls`, compose `sysctls:`, or `set:` on the node); a new namespace starts them from the kernel's defaults")
+            .with_node(node.name.value.clone());
+            d = match entry {
+                Some(e) => d
+                    .at(e.span, "a host file, not read in the node's namespace")
+                    .with_secondary(dropped[0].key.span, "per-namespace: starts from the default in a new namespace"),
+                None => d.at(dropped[0].key.span, "per-namespace: starts from the default in a new namespace"),
+            };
+            diags.push(d);
+        }
+        let mut f = f.clone();
+        f.assignments = kept;
+        files.push(f);
+    }
+    sysctl::resolve_unit(files)
 }
 
 /// The sysctl sets a topology's nodes read: nodes that name the same files share one set (and
@@ -281,6 +392,10 @@ fn links_of(topo: &Topology) -> Vec<LinkInfo> {
             via_nat: l.via_idx.is_some(),
             client_closes: l.client_closes(),
             rate: l.rate.as_ref().map(|r| r.value),
+            open: l.open.as_ref().map(|o| o.value),
+            source: l.source.as_ref().map(|s| s.value.clone()),
+            namespace_rate: None,
+            namespace_open: None,
         })
         .collect()
 }

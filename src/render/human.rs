@@ -84,17 +84,57 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
             closes_first
         ),
         Some(r) => format!(
-            "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}",
+            "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}{}{}",
             format_number(r),
             c.tuples,
             if c.tuples == 1 { "" } else { "s" },
             format_number(c.rate_per_tuple),
-            format_number(r * crate::facts::TIME_WAIT_SECONDS),
-            closes_first
+            format_number(h.time_wait_sockets),
+            closes_first,
+            if h.time_wait_per_host != h.time_wait_sockets {
+                format!(" ({} per host)", format_number(h.time_wait_per_host))
+            } else {
+                String::new()
+            },
+            if h.time_wait_bounded {
+                format!(", bounded by {from}'s ports")
+            } else {
+                String::new()
+            }
         ),
         None => format!("no rate declared; TIME_WAIT lands on {closes_first}"),
     };
     writeln!(out, "  {rate}")?;
+    if !c.sources.is_empty() || !c.source_assumption.is_empty() || c.open > 0 {
+        let mut line = String::new();
+        if !c.sources.is_empty() {
+            line.push_str(&format!(
+                "from {} to {}",
+                safe::line(&c.sources.join(", ")),
+                if c.destinations.is_empty() {
+                    "its hosts".to_string()
+                } else {
+                    safe::line(&c.destinations.join(", ")).into_owned()
+                }
+            ));
+        }
+        if c.open > 0 {
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str(&format!(
+                "{} held open ({} per tuple)",
+                c.open, c.open_per_tuple
+            ));
+        }
+        if !c.source_assumption.is_empty() {
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str(&format!("assumed: {}", safe::line(&c.source_assumption)));
+        }
+        writeln!(out, "  {line}")?;
+    }
     if c.unseen_clients {
         return writeln!(
             out,
