@@ -661,7 +661,11 @@ pub fn hop_facts(
             effective,
         },
         needs_reuse: client_holds && link.rate.is_some() && rate_per_tuple > without_reuse,
-        exhausts: client_holds && link.rate.is_some() && rate_per_tuple > effective,
+        // Open connections that alone need more ports than there are are TW133's finding.
+        exhausts: client_holds
+            && link.rate.is_some()
+            && open_per_tuple <= usable
+            && rate_per_tuple > effective,
         tw_sockets,
         tw_per_host: tw_sockets / me.hosts.max(1) as f64,
         tw_bounded: closes_first && tw_sockets < unbounded,
