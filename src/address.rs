@@ -156,12 +156,15 @@ pub fn split_hosts(addresses: &[&str], replicas: Option<u32>) -> Hosts {
             .chain((!loopback.is_empty()).then(|| "its own loopback".to_string()))
             .collect();
         Some(format!(
-            "{} address{} ({}): twlint assumes {} host{}, each with {}",
+            "{} address{} ({}): twlint assumes {}{}",
             addresses.len(),
             if addresses.len() == 1 { "" } else { "es" },
             kinds_said.join(", "),
-            n,
-            if n == 1 { "" } else { "s" },
+            if n == 1 {
+                "1 host with ".to_string()
+            } else {
+                format!("{n} hosts, each with ")
+            },
             per_host.join(" and ")
         ))
     } else {
@@ -252,7 +255,7 @@ mod tests {
     fn mixed_kinds_are_one_host_with_both_and_say_so() {
         let h = split_hosts(&["203.0.113.10", "10.0.0.10"], None);
         assert_eq!(h.hosts, vec![vec![0, 1]]);
-        assert!(h.assumed.unwrap().contains("1 host, each with one public IPv4"));
+        assert!(h.assumed.unwrap().contains("1 host with one public IPv4"));
         let h = split_hosts(&["127.0.0.1", "10.0.0.5"], None);
         assert_eq!(h.hosts, vec![vec![0, 1]]);
         let h = split_hosts(&["10.0.0.1", "10.0.0.2", "203.0.113.1"], None);

@@ -463,7 +463,9 @@ pub fn route(link: &LinkInfo, from: &NodeFacts, to: &NodeFacts) -> Route {
         .filter(|k| k.scope != Scope::Loopback)
         .count();
     if let Some(k) = dest_kind {
-        if to_kinds.len() > 1 && !(k.scope == Scope::Loopback && routed_kinds == 0) {
+        // A choice was made: between routed kinds (public or private, IPv4 or IPv6), or for
+        // loopback where the node is reachable otherwise too.
+        if routed_kinds > 1 || (k.scope == Scope::Loopback && routed_kinds > 0) {
             notes.push(format!(
                 "{} is reached at its {} address{}",
                 to.name,
@@ -472,15 +474,16 @@ pub fn route(link: &LinkInfo, from: &NodeFacts, to: &NodeFacts) -> Route {
             ));
         }
     }
-    let destinations: Vec<String> = match dest_kind {
-        Some(k) => to
-            .addresses
-            .iter()
-            .filter(|a| kind(a) == Some(k))
-            .cloned()
-            .collect(),
-        None => Vec::new(),
-    };
+    // Distinct addresses: every host of a pod has its own 127.0.0.1, and each connecting host
+    // reaches only its own, so a loopback address counts once.
+    let mut destinations: Vec<String> = Vec::new();
+    if let Some(k) = dest_kind {
+        for a in to.addresses.iter().filter(|a| kind(a) == Some(k)) {
+            if !destinations.contains(a) {
+                destinations.push(a.clone());
+            }
+        }
+    }
     let mut sources: Vec<String> = Vec::new();
     let mut unreachable = false;
     for host in &from.host_addresses {

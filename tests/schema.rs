@@ -69,7 +69,7 @@ fn topologies_in_rule_examples_validate() {
     // Checks whose mistakes a JSON Schema expresses; the others need cross-references or
     // formats (duplicate names, unknown nodes, addresses) that only the loader checks.
     let shape_checks = [
-        "TW051", "TW052", "TW053", "TW058", "TW059", "TW062", "TW063",
+        "TW051", "TW052", "TW053", "TW058", "TW059", "TW062", "TW063", "TW090",
     ];
     let mut seen = 0;
     for f in yaml_files(&root().join("rules")) {
