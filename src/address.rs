@@ -123,9 +123,7 @@ pub fn split_hosts(addresses: &[&str], replicas: Option<u32>) -> Hosts {
         .filter(|(k, _)| k.scope != Scope::Loopback)
         .collect();
     let widest = routed.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
-    let n = replicas
-        .map(|r| r.max(1) as usize)
-        .unwrap_or(widest.max(1));
+    let n = replicas.map(|r| r.max(1) as usize).unwrap_or(widest.max(1));
     let hosts: Vec<Vec<usize>> = (0..n)
         .map(|h| {
             let mut mine: Vec<usize> = routed

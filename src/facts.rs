@@ -353,7 +353,10 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
             host_addresses(info).len().max(1) as i64
         },
         own_namespace: info.own_namespace,
-        namespace: info.namespace_of.clone().unwrap_or_else(|| cfg.name.clone()),
+        namespace: info
+            .namespace_of
+            .clone()
+            .unwrap_or_else(|| cfg.name.clone()),
         timestamps: ts != 0,
         ts_random_offsets: ts == 1 && cfg.kernel >= TS_OFFSETS_SINCE,
         tw_reuse: cfg.int("net.ipv4.tcp_tw_reuse").unwrap_or(0),
@@ -626,7 +629,7 @@ pub fn hop_facts(
     // counted, so there the bound is unknown.
     let own_rate_per_tuple = rate / tuples as f64;
     let unbounded = own_rate_per_tuple * TIME_WAIT_SECONDS * tuples as f64;
-    let countable = !from.unseen && !(link.via_nat && !client_side);
+    let countable = !from.unseen && (client_side || !link.via_nat);
     let tw_sockets = if !closes_first {
         0.0
     } else if countable {
@@ -941,7 +944,11 @@ mod tests {
         assert_eq!(r.sources, vec!["203.0.113.10"]);
         assert!(r.assumption.contains("source given by the link"));
         // A private-only node towards a public destination: assumed, and said.
-        let partner = node(KernelVersion::new(6, 18), &[], info(&["198.51.100.9"], &[443]));
+        let partner = node(
+            KernelVersion::new(6, 18),
+            &[],
+            info(&["198.51.100.9"], &[443]),
+        );
         let r = route(&link, &web, &partner);
         assert_eq!(r.sources, vec!["10.0.0.20", "10.0.0.21"]);
         assert!(r.assumption.contains("no public IPv4 address"));

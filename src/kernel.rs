@@ -306,7 +306,10 @@ pub static KEYS: &[KeySpec] = &[
 /// kernel's default. `None`: per namespace on every kernel twlint judges.
 const PER_NAMESPACE_SINCE: &[(&str, Option<KernelVersion>)] = &[
     // 122ff243f5f1, 3.16.
-    ("net.ipv4.ip_local_reserved_ports", Some(KernelVersion::new(3, 16))),
+    (
+        "net.ipv4.ip_local_reserved_ports",
+        Some(KernelVersion::new(3, 16)),
+    ),
     // 1e579caa18b9, 4.6.
     ("net.ipv4.tcp_fin_timeout", Some(KernelVersion::new(4, 6))),
     // "ipv4: Namespaceify tcp_tw_reuse knob" and "... tcp_tw_recycle and tcp_max_tw_buckets
@@ -314,11 +317,17 @@ const PER_NAMESPACE_SINCE: &[(&str, Option<KernelVersion>)] = &[
     // in a 4.2 container (moby#38519), present on 4.15.
     ("net.ipv4.tcp_tw_reuse", Some(KernelVersion::new(4, 11))),
     ("net.ipv4.tcp_tw_recycle", Some(KernelVersion::new(4, 11))),
-    ("net.ipv4.tcp_max_tw_buckets", Some(KernelVersion::new(4, 11))),
+    (
+        "net.ipv4.tcp_max_tw_buckets",
+        Some(KernelVersion::new(4, 11)),
+    ),
     // Release UNVERIFIED; per namespace on 6.18 (measured). 4.15 namespaced the remaining TCP
     // knobs in one series, which twlint takes as the bound.
     ("net.ipv4.tcp_timestamps", Some(KernelVersion::new(4, 15))),
-    ("net.ipv4.ip_local_port_range", Some(KernelVersion::new(4, 15))),
+    (
+        "net.ipv4.ip_local_port_range",
+        Some(KernelVersion::new(4, 15)),
+    ),
     // Per namespace from birth (4.11, about 6.14).
     ("net.ipv4.ip_unprivileged_port_start", None),
     ("net.ipv4.tcp_tw_reuse_delay", None),

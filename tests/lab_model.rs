@@ -121,11 +121,18 @@ fn hop<'a>(report: &'a Value, link: &str) -> &'a Value {
 
 /// Parent: predicts, runs the child in a new namespace, checks the host is untouched. Child:
 /// runs `probe` and prints its outcome. Returns the prediction and the outcome (parent only).
-fn lab(name: &str, predict: impl FnOnce() -> Value, probe: impl FnOnce() -> Value) -> Option<(Value, Value)> {
+fn lab(
+    name: &str,
+    predict: impl FnOnce() -> Value,
+    probe: impl FnOnce() -> Value,
+) -> Option<(Value, Value)> {
     if std::env::var_os(CHILD).is_some() {
         let mine = netns_of("self").expect("/proc/self/ns/net is readable");
         let parent = std::env::var(PARENT_NETNS).expect("the parent passes its namespace");
-        assert_ne!(mine, parent, "refusing to run: still in the parent's network namespace");
+        assert_ne!(
+            mine, parent,
+            "refusing to run: still in the parent's network namespace"
+        );
         if let Some(init) = netns_of("1") {
             assert_ne!(mine, init, "refusing to run: in PID 1's network namespace");
         }
@@ -140,7 +147,13 @@ fn lab(name: &str, predict: impl FnOnce() -> Value, probe: impl FnOnce() -> Valu
     let out = Command::new("unshare")
         .args(["-n", "--"])
         .arg(&exe)
-        .args([name, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .env(PARENT_NETNS, netns_of("self").expect("own namespace"))
         .output()
@@ -158,7 +171,10 @@ fn lab(name: &str, predict: impl FnOnce() -> Value, probe: impl FnOnce() -> Valu
         .lines()
         .find_map(|l| l.split_once("LAB-OUTCOME ").map(|(_, j)| j))
         .unwrap_or_else(|| panic!("the probe printed no outcome:\n{stdout}\n{stderr}"));
-    Some((prediction, serde_json::from_str(line).expect("outcome JSON")))
+    Some((
+        prediction,
+        serde_json::from_str(line).expect("outcome JSON"),
+    ))
 }
 
 /// One counter of this namespace's /proc/net/netstat.
@@ -248,7 +264,9 @@ fn server_time_wait_is_bounded_by_the_clients_ports() {
     ) else {
         return;
     };
-    let bound = hop["time_wait_sockets"].as_f64().expect("time_wait_sockets");
+    let bound = hop["time_wait_sockets"]
+        .as_f64()
+        .expect("time_wait_sockets");
     let ports = hop["capacity"]["ports"].as_i64().expect("capacity.ports");
     header();
     row(
@@ -307,7 +325,10 @@ fn source_address_follows_the_route() {
         let mut sources = serde_json::Map::new();
         for (name, addr, _) in DESTS {
             let h = hop(&report, &format!("lb->{name}"));
-            assert!(h["source_assumption"].is_null(), "no assumption needed: {h}");
+            assert!(
+                h["source_assumption"].is_null(),
+                "no assumption needed: {h}"
+            );
             sources.insert(addr.to_string(), h["sources"].clone());
         }
         Value::Object(sources)
@@ -343,7 +364,10 @@ fn source_address_follows_the_route() {
             &kernel[addr].to_string(),
         );
     }
-    assert_eq!(predicted, kernel, "twlint's source addresses differ from the kernel's");
+    assert_eq!(
+        predicted, kernel,
+        "twlint's source addresses differ from the kernel's"
+    );
 }
 
 #[test]
@@ -369,7 +393,10 @@ fn a_fresh_namespace_starts_from_the_defaults() {
             .expect("diagnostics")
             .iter()
             .any(|d| d["rule"] == "TW094" && d["node"] == "pod");
-        assert!(tw094, "twlint says the host file does not apply to the pod: {report}");
+        assert!(
+            tw094,
+            "twlint says the host file does not apply to the pod: {report}"
+        );
         let mut values = serde_json::Map::new();
         for node in ["host", "pod"] {
             let mut mine = serde_json::Map::new();
@@ -397,7 +424,10 @@ fn a_fresh_namespace_starts_from_the_defaults() {
             .args(&paths)
             .output()
             .expect("unshare -n cat");
-        assert!(out.status.success(), "the grandchild namespace could not be read");
+        assert!(
+            out.status.success(),
+            "the grandchild namespace could not be read"
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         let pod: serde_json::Map<String, Value> = HOST
             .iter()
@@ -411,7 +441,8 @@ fn a_fresh_namespace_starts_from_the_defaults() {
             .collect();
         json!({"host": host, "pod": pod})
     };
-    let Some((predicted, kernel)) = lab("a_fresh_namespace_starts_from_the_defaults", predict, probe)
+    let Some((predicted, kernel)) =
+        lab("a_fresh_namespace_starts_from_the_defaults", predict, probe)
     else {
         return;
     };
@@ -427,12 +458,19 @@ fn a_fresh_namespace_starts_from_the_defaults() {
             &format!("pod {pod_k}, host {host_k}"),
         );
         assert_eq!(host_k, &json!(written), "the first namespace took {key}");
-        assert_eq!(host_p, &json!(written), "twlint's host node has {key} from its file");
+        assert_eq!(
+            host_p,
+            &json!(written),
+            "twlint's host node has {key} from its file"
+        );
         assert_ne!(pod_k, &json!(written), "{key} reached the new namespace");
         // twlint shows the memory-dependent default as null; every other value must be the
         // new namespace's.
         if !pod_p.is_null() {
-            assert_eq!(pod_p, pod_k, "twlint's pod value of {key} is not the new namespace's");
+            assert_eq!(
+                pod_p, pod_k,
+                "twlint's pod value of {key} is not the new namespace's"
+            );
         }
     }
 }
@@ -470,7 +508,8 @@ fn open_connections_hold_ports() {
                 Ok(c) => {
                     let (mut a, _) = listener.accept().expect("accept");
                     drop(c);
-                    a.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+                    a.set_read_timeout(Some(Duration::from_secs(2)))
+                        .expect("timeout");
                     let mut buf = [0u8; 1];
                     let _ = a.read(&mut buf);
                     let _ = a.flush();
@@ -498,7 +537,10 @@ fn open_connections_hold_ports() {
     row(
         &format!("{OPEN} open, range {RANGE}"),
         &format!("{ports} ports left for new connections"),
-        &format!("EADDRNOTAVAIL after {} new, errno {}", k["opened"], k["errno"]),
+        &format!(
+            "EADDRNOTAVAIL after {} new, errno {}",
+            k["opened"], k["errno"]
+        ),
     );
     assert_eq!(hop["open"], json!(OPEN));
     assert_eq!(k["pool_alive"], json!(OPEN));

@@ -151,7 +151,10 @@ fn open_connections_hold_ports_and_sidecars_share_them() {
         ["TW133"]
     );
     // 900 open leave 100 ports: 2/s churn fits, the capacity is 100/60 s.
-    let r = judge(&pool.replace("open: 2000, rate: 1", "open: 900, rate: 1"), &[]);
+    let r = judge(
+        &pool.replace("open: 2000, rate: 1", "open: 900, rate: 1"),
+        &[],
+    );
     assert_eq!(r.hops[0].client.capacity.ports, 100);
     assert!(fired(&r, "app->db", "app", "net.ipv4.ip_local_port_range") == ["TW132"]);
     // An app and its sidecar in one namespace draw from the same ports towards the same
@@ -173,14 +176,23 @@ fn a_pod_starts_from_the_kernel_defaults() {
     let conf = "net.ipv4.tcp_tw_reuse = 1\nnet.ipv4.ip_local_port_range = 1024 65535\n";
     let topology = "version: 1\ndefaults: {kernel: \"6.8\"}\nnodes:\n  - {name: host, sysctl: {files: [node.conf]}}\n  - {name: pod, namespace: own, sysctl: {files: [node.conf], set: {net.ipv4.ip_local_port_range: \"20000 60999\"}}}\n  - {name: sidecar, shares_namespace_with: pod}\n";
     let r = judge(topology, &[("node.conf", conf)]);
-    assert_eq!(value(&r, "host", "net.ipv4.tcp_tw_reuse").as_deref(), Some("1"));
+    assert_eq!(
+        value(&r, "host", "net.ipv4.tcp_tw_reuse").as_deref(),
+        Some("1")
+    );
     // The host file does not reach the pod; its own values (the pod spec's) do.
-    assert_eq!(value(&r, "pod", "net.ipv4.tcp_tw_reuse").as_deref(), Some("2"));
+    assert_eq!(
+        value(&r, "pod", "net.ipv4.tcp_tw_reuse").as_deref(),
+        Some("2")
+    );
     assert_eq!(
         value(&r, "pod", "net.ipv4.ip_local_port_range").as_deref(),
         Some("20000 60999")
     );
-    assert_eq!(value(&r, "sidecar", "net.ipv4.tcp_tw_reuse").as_deref(), Some("2"));
+    assert_eq!(
+        value(&r, "sidecar", "net.ipv4.tcp_tw_reuse").as_deref(),
+        Some("2")
+    );
     let tw094: Vec<_> = r.diagnostics.iter().filter(|d| d.code == "TW094").collect();
     assert_eq!(tw094.len(), 1, "said once, on the namespace's owner");
     assert_eq!(tw094[0].node.as_deref(), Some("pod"));
@@ -188,5 +200,8 @@ fn a_pod_starts_from_the_kernel_defaults() {
     // value reaches the pod.
     let old = topology.replace("kernel: \"6.8\"", "kernel: \"4.4\"");
     let r = judge(&old, &[("node.conf", conf)]);
-    assert_eq!(value(&r, "pod", "net.ipv4.tcp_tw_reuse").as_deref(), Some("1"));
+    assert_eq!(
+        value(&r, "pod", "net.ipv4.tcp_tw_reuse").as_deref(),
+        Some("1")
+    );
 }

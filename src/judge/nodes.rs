@@ -212,8 +212,7 @@ pub(super) fn topology_nodes(
             .iter()
             .filter(|n| {
                 std::ptr::eq(*n, owner)
-                    || n
-                        .shares_namespace_with
+                    || n.shares_namespace_with
                         .as_ref()
                         .is_some_and(|(_, t)| std::ptr::eq(&topo.nodes[*t], owner))
             })
@@ -320,8 +319,14 @@ fn namespace_view(
             d = match entry {
                 Some(e) => d
                     .at(e.span, "a host file, not read in the node's namespace")
-                    .with_secondary(dropped[0].key.span, "per-namespace: starts from the default in a new namespace"),
-                None => d.at(dropped[0].key.span, "per-namespace: starts from the default in a new namespace"),
+                    .with_secondary(
+                        dropped[0].key.span,
+                        "per-namespace: starts from the default in a new namespace",
+                    ),
+                None => d.at(
+                    dropped[0].key.span,
+                    "per-namespace: starts from the default in a new namespace",
+                ),
             };
             diags.push(d);
         }

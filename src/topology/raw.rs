@@ -77,7 +77,7 @@ pub struct Node {
     pub replicas: Option<Field<String>>,
     /// The addresses of each host, one list per host (instead of `addresses`): a host with a
     /// public and a private address is `[[203.0.113.10, 10.0.0.10]]`.
-    pub host_addresses: Option<Field<Vec<Field<Vec<Field<String>>>>>>,
+    pub host_addresses: Option<Field<Vec<Field<AddressList>>>>,
     /// `own`: a pod or container with its own network namespace, whose per-namespace keys
     /// start from the kernel's defaults (host sysctl files do not reach it). `host` (default):
     /// the host's namespace.
@@ -87,6 +87,9 @@ pub struct Node {
     /// pod): same addresses, ports, values and TIME_WAIT table.
     pub shares_namespace_with: Option<Field<String>>,
 }
+
+/// One host's addresses, as written.
+pub type AddressList = Vec<Field<String>>;
 
 /// The node's declared sysctl values.
 #[derive(Deserialize, JsonSchema)]

@@ -94,8 +94,17 @@ fn design_example_loads_without_diagnostics() {
     std::fs::write(dir.path().join("hosts/lb/sysctl.conf"), "").unwrap();
     let (map, loaded) = load_in(dir.path(), DESIGN_EXAMPLE);
     // Only the note on how the load balancer's public and private addresses were read.
-    let codes: Vec<_> = loaded.diagnostics.iter().map(|d| (d.code.as_str(), d.severity, d.node.as_deref())).collect();
-    assert_eq!(codes, [("TW091", Severity::Info, Some("lb"))], "{:#?}", loaded.diagnostics);
+    let codes: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.severity, d.node.as_deref()))
+        .collect();
+    assert_eq!(
+        codes,
+        [("TW091", Severity::Info, Some("lb"))],
+        "{:#?}",
+        loaded.diagnostics
+    );
     let t = loaded.topology.unwrap();
     assert_eq!(t.name.as_ref().unwrap().value, "lb-web-db");
     assert_eq!(t.nodes.len(), 5);
@@ -700,7 +709,14 @@ fn tw090_counts_must_be_whole_numbers_in_range() {
     let (_, loaded) =
         load_str("version: 1\nnodes:\n  - {name: a}\n  - {name: b}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: a, open: 0}\n");
     assert!(loaded.diagnostics.is_empty());
-    assert_eq!(loaded.topology.unwrap().links[0].open.as_ref().unwrap().value, 0);
+    assert_eq!(
+        loaded.topology.unwrap().links[0]
+            .open
+            .as_ref()
+            .unwrap()
+            .value,
+        0
+    );
 }
 
 #[test]

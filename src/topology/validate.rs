@@ -354,8 +354,7 @@ impl Validator<'_> {
             .as_ref()
             .and_then(|r| self.count(r, 1, "replicas"))
             .map(|r| Spanned::new(r.value.min(u32::MAX as u64) as u32, r.span));
-        let host_addresses =
-            self.host_addresses(raw, &mut addresses, replicas.as_ref(), span);
+        let host_addresses = self.host_addresses(raw, &mut addresses, replicas.as_ref(), span);
         let namespace = raw.namespace.as_ref().and_then(|n| {
             let text = n.scalar("`own` or `host`", self.diags)?;
             match super::Namespace::parse(&text.value) {
@@ -381,7 +380,10 @@ impl Validator<'_> {
             // A container in another's namespace has that namespace's addresses and values.
             let own_fields: [(&str, Option<Span>); 6] = [
                 ("addresses", raw.addresses.as_ref().and_then(|f| f.span())),
-                ("host_addresses", raw.host_addresses.as_ref().and_then(|f| f.span())),
+                (
+                    "host_addresses",
+                    raw.host_addresses.as_ref().and_then(|f| f.span()),
+                ),
                 ("replicas", raw.replicas.as_ref().and_then(|f| f.span())),
                 ("kernel", raw.kernel.as_ref().and_then(|f| f.span())),
                 ("namespace", raw.namespace.as_ref().and_then(|f| f.span())),
@@ -392,11 +394,17 @@ impl Validator<'_> {
                     self.diags.push(
                         Diagnostic::error(
                             Code::TW093,
-                            format!("a node that shares `{}`'s namespace cannot set `{field}`", shared.value),
+                            format!(
+                                "a node that shares `{}`'s namespace cannot set `{field}`",
+                                shared.value
+                            ),
                         )
                         .at(at, format!("`{field}` belongs to the namespace"))
                         .with_secondary(shared.span, "the namespace is shared here")
-                        .with_help(format!("set `{field}` on `{}`: every container of the namespace has it", shared.value)),
+                        .with_help(format!(
+                            "set `{field}` on `{}`: every container of the namespace has it",
+                            shared.value
+                        )),
                     );
                 }
             }
@@ -483,10 +491,15 @@ impl Validator<'_> {
                 self.diags.push(
                     Diagnostic::error(
                         Code::TW090,
-                        format!("`{field}` must be a whole number of at least {min}, not `{}`", text.value),
+                        format!(
+                            "`{field}` must be a whole number of at least {min}, not `{}`",
+                            text.value
+                        ),
                     )
                     .at(text.span, "not a usable count")
-                    .with_help(format!("write `{field}` as a whole number of at least {min}, unquoted")),
+                    .with_help(format!(
+                        "write `{field}` as a whole number of at least {min}, unquoted"
+                    )),
                 );
                 None
             }
@@ -503,10 +516,9 @@ impl Validator<'_> {
         span: Span,
     ) -> Vec<Vec<usize>> {
         if let Some(lists) = &raw.host_addresses {
-            if let (Some(a), Some(h)) = (
-                raw.addresses.as_ref().and_then(|f| f.span()),
-                lists.span(),
-            ) {
+            if let (Some(a), Some(h)) =
+                (raw.addresses.as_ref().and_then(|f| f.span()), lists.span())
+            {
                 self.diags.push(
                     Diagnostic::error(
                         Code::TW095,
@@ -914,7 +926,10 @@ impl Validator<'_> {
                 )
                 .at(src.span, "not one of its addresses")
                 .with_help(if node.addresses.is_empty() {
-                    format!("give `{}` its addresses, or remove `source`", node.name.value)
+                    format!(
+                        "give `{}` its addresses, or remove `source`",
+                        node.name.value
+                    )
                 } else {
                     format!(
                         "name one of `{}`'s addresses: {}",
