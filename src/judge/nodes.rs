@@ -146,6 +146,8 @@ pub(super) fn set_node(
         kernel: kernel.0,
         kernel_origin: kernel.1,
         sources: source_paths(Some(set), sources),
+        hosts: 1,
+        namespace: None,
     };
     (NodeState::new(cfg, facts), summary)
 }
@@ -242,6 +244,11 @@ pub(super) fn topology_nodes(
             kernel: kernel.0,
             kernel_origin: kernel.1,
             sources: source_paths(set, sources),
+            hosts: node.hosts(),
+            namespace: match &node.shares_namespace_with {
+                Some((owner, _)) => Some(owner.value.clone()),
+                None => node.own_namespace().then(String::new),
+            },
         });
         all_facts.push(facts::node_facts(&cfg, &info));
         configs.push(cfg);

@@ -52,6 +52,21 @@ fn shown_value(v: &VerdictEntry) -> String {
     }
 }
 
+/// What a node stands for beyond one host in the host's namespace: ", 3 hosts, own network
+/// namespace", or nothing.
+fn node_shape(n: &crate::report::NodeSummary) -> String {
+    let mut out = String::new();
+    if n.hosts > 1 {
+        out.push_str(&format!(", {} hosts", n.hosts));
+    }
+    match n.namespace.as_deref() {
+        Some("") => out.push_str(", own network namespace"),
+        Some(owner) => out.push_str(&format!(", in {}'s network namespace", safe::line(owner))),
+        None => {}
+    }
+    out
+}
+
 fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<()> {
     let c = &h.client;
     // Names are the topology's text.
@@ -564,11 +579,12 @@ fn write_report(
                 } else {
                     writeln!(
                         out,
-                        "  node {:<12} {:<14} kernel {}{}",
+                        "  node {:<12} {:<14} kernel {}{}{}",
                         safe::line(&n.name),
                         safe::line(&n.role),
                         n.kernel,
-                        origin
+                        origin,
+                        node_shape(n)
                     )?;
                 }
             }

@@ -270,9 +270,15 @@ impl From<Location> for JsonLocation {
 
 #[derive(Serialize)]
 struct JsonNode<'a> {
+    /// Hosts it stands for, when more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hosts: Option<u32>,
     kernel: String,
     kernel_source: &'static str,
     name: &'a str,
+    /// `own`, or the node whose namespace it shares; absent for the host's namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_namespace: Option<&'a str>,
     role: &'a str,
     sources: &'a [String],
 }
@@ -280,9 +286,14 @@ struct JsonNode<'a> {
 impl<'a> JsonNode<'a> {
     fn new(n: &'a NodeSummary) -> Self {
         JsonNode {
+            hosts: (n.hosts > 1).then_some(n.hosts),
             kernel: n.kernel.to_string(),
             kernel_source: n.kernel_origin.as_str(),
             name: &n.name,
+            network_namespace: n
+                .namespace
+                .as_deref()
+                .map(|o| if o.is_empty() { "own" } else { o }),
             role: &n.role,
             sources: &n.sources,
         }

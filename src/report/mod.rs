@@ -50,6 +50,11 @@ pub struct NodeSummary {
     pub kernel_origin: KernelOrigin,
     /// Files and dumps its values came from.
     pub sources: Vec<String>,
+    /// How many identical hosts it stands for (1 in file mode).
+    pub hosts: u32,
+    /// Whose network namespace its sockets live in: `None` for the host's, `Some("")` for one
+    /// of its own, `Some(NODE)` for another node's (a sidecar's).
+    pub namespace: Option<String>,
 }
 
 /// A hop as the report presents it: the seed article's scheme tables, with the numbers.
