@@ -90,7 +90,9 @@ pub fn is_loopback(addr: &str) -> bool {
 /// A node's address list split into its hosts' addresses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hosts {
-    /// Each host's addresses, in the order written (indexes into the node's list).
+    /// Each host's addresses, in the order written (indexes into the node's list): one entry
+    /// per host, except that hosts beyond the longest kind's count, which repeat the first
+    /// ones' addresses, are not listed.
     pub hosts: Vec<Vec<usize>>,
     /// What twlint assumed to get there, when the list alone does not say (addresses of several
     /// kinds, or a count that does not match `replicas`).
@@ -124,7 +126,10 @@ pub fn split_hosts(addresses: &[&str], replicas: Option<u32>) -> Hosts {
         .collect();
     let widest = routed.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     let n = replicas.map(|r| r.max(1) as usize).unwrap_or(widest.max(1));
-    let hosts: Vec<Vec<usize>> = (0..n)
+    // Host i has the (i mod len)-th address of each kind, so the first `widest` hosts already
+    // hold every combination that matters; more are not built (`replicas` may be large).
+    let built = n.min(widest.max(1));
+    let hosts: Vec<Vec<usize>> = (0..built)
         .map(|h| {
             let mut mine: Vec<usize> = routed
                 .iter()
@@ -246,7 +251,9 @@ mod tests {
         assert_eq!(h.hosts, vec![vec![0], vec![1]]);
         assert!(h.assumed.is_none());
         assert_eq!(split_hosts(&[], None).hosts, vec![Vec::<usize>::new()]);
-        assert_eq!(split_hosts(&[], Some(3)).hosts.len(), 3);
+        // Hosts that would repeat the first ones' addresses are not built, however many.
+        assert_eq!(split_hosts(&[], Some(3)).hosts.len(), 1);
+        assert_eq!(split_hosts(&["10.0.0.1"], Some(u32::MAX)).hosts.len(), 1);
     }
 
     #[test]
