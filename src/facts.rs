@@ -579,7 +579,9 @@ pub fn share_tuples(nodes: &[NodeFacts], links: &mut [LinkInfo]) {
             let open = group
                 .iter()
                 .filter_map(|o| o.open)
-                .fold(None, |acc: Option<u64>, r| Some(acc.unwrap_or(0) + r));
+                .fold(None, |acc: Option<u64>, r| {
+                    Some(acc.unwrap_or(0).saturating_add(r))
+                });
             (rate, open)
         })
         .collect();

@@ -205,3 +205,14 @@ fn a_pod_starts_from_the_kernel_defaults() {
         Some("1")
     );
 }
+
+#[test]
+fn huge_counts_are_judged_without_trouble() {
+    // Untrusted topologies: the largest counts the format accepts neither panic nor allocate.
+    let topology = "version: 1\nnodes:\n  - {name: a, replicas: 4294967295, addresses: [10.0.0.1]}\n  - {name: b, listen: [80]}\n  - {name: c, shares_namespace_with: a}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: b, open: 9223372036854775807, rate: 1e300}\n  - {from: c, to: b, port: 80, closes_first: c, open: 9223372036854775807, rate: 1e300}\n";
+    let start = std::time::Instant::now();
+    let r = judge(topology, &[]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(r.nodes[0].hosts, 4294967295);
+    assert!(r.hops[0].client.open_exhausts);
+}
