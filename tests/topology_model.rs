@@ -216,3 +216,52 @@ fn huge_counts_are_judged_without_trouble() {
     assert_eq!(r.nodes[0].hosts, 4294967295);
     assert!(r.hops[0].client.open_exhausts);
 }
+
+#[test]
+fn a_node_stands_for_one_workload_of_a_manifest() {
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    spec:\n      securityContext:\n        sysctls:\n          - {name: net.ipv4.ip_local_port_range, value: \"20000 60999\"}\n          - {name: net.ipv4.tcp_tw_reuse, value: \"1\"}\n      containers: [{name: api, image: api}]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker, namespace: shop}\nspec:\n  template:\n    spec:\n      securityContext:\n        sysctls: [{name: net.ipv4.ip_local_port_range, value: \"40000 60999\"}]\n      containers: [{name: w, image: w}]\n";
+    let node_conf = "net.ipv4.tcp_fin_timeout = 30\n";
+    let topology = "version: 1\ndefaults: {kernel: \"6.8\"}\nnodes:\n  - {name: api, workload: shop/Deployment/api, sysctl: {files: [node.conf, deploy.yaml]}}\n  - {name: worker, workload: shop/Deployment/worker, sysctl: {files: [deploy.yaml]}}\n";
+    let r = judge(
+        topology,
+        &[("deploy.yaml", manifest), ("node.conf", node_conf)],
+    );
+    // Each node has its own pod template's values, in a namespace of its own: the node's file
+    // does not reach it.
+    assert_eq!(
+        value(&r, "api", "net.ipv4.ip_local_port_range").as_deref(),
+        Some("20000 60999")
+    );
+    assert_eq!(
+        value(&r, "worker", "net.ipv4.ip_local_port_range").as_deref(),
+        Some("40000 60999")
+    );
+    assert_eq!(
+        value(&r, "api", "net.ipv4.tcp_fin_timeout").as_deref(),
+        Some("60")
+    );
+    let on = |code: &str, node: &str| {
+        r.diagnostics
+            .iter()
+            .any(|d| d.code == code && d.node.as_deref() == Some(node))
+    };
+    assert!(on("TW094", "api"));
+    // The kubelet admits the pod's sysctls: tcp_tw_reuse is not in the safe set.
+    assert!(on("TW070", "api"), "{:?}", codes(&r));
+    assert!(!on("TW070", "worker"));
+    // A name no file has is an error, with the closest one.
+    let r = judge(
+        &topology.replace("shop/Deployment/worker", "shop/Deployment/workr"),
+        &[("deploy.yaml", manifest), ("node.conf", node_conf)],
+    );
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "TW096")
+        .expect("TW096");
+    assert!(d
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("shop/Deployment/worker"));
+}

@@ -200,6 +200,17 @@ pub(super) fn topology_nodes(
             .then(|| set.map(|s| namespace_view(owner, s, kernel.0, node == owner, sources, diags)))
             .flatten();
         let set = in_namespace.as_ref().or(set);
+        // A pod's sysctls are admitted by the kubelet, on the node's kernel (once per pod).
+        if let (Some(_), Some(s), true) = (&owner.workload, set, node == owner) {
+            diags.extend(
+                crate::kubernetes::admit(s, &opts.kubernetes, kernel.0)
+                    .into_iter()
+                    .map(|mut d| {
+                        d.node = Some(node.name.value.clone());
+                        d
+                    }),
+            );
+        }
         let cfg = resolve(
             &node.name.value,
             kernel,
@@ -350,6 +361,8 @@ fn namespace_view(
 struct NodeSets {
     sets: Vec<SysctlSet>,
     by_files: HashMap<Vec<PathBuf>, usize>,
+    /// The sets of workload nodes, by their files and workload (see [`read_workload`]).
+    by_workload: HashMap<(Vec<PathBuf>, String), usize>,
 }
 
 impl NodeSets {
@@ -367,6 +380,17 @@ impl NodeSets {
         if files.is_empty() {
             return Ok(None);
         }
+        if let Some(workload) = &node.workload {
+            let key = (files.clone(), workload.value.clone());
+            if let Some(&i) = self.by_workload.get(&key) {
+                return Ok(Some(i));
+            }
+            let set = read_workload(node, workload, &files, topo, opts, sources, diags)?;
+            node_diags(&node.name.value, &set, diags);
+            self.sets.push(set);
+            self.by_workload.insert(key, self.sets.len() - 1);
+            return Ok(Some(self.sets.len() - 1));
+        }
         if let Some(&i) = self.by_files.get(&files) {
             return Ok(Some(i));
         }
@@ -377,6 +401,73 @@ impl NodeSets {
         self.by_files.insert(files, self.sets.len() - 1);
         Ok(Some(self.sets.len() - 1))
     }
+}
+
+/// The values of the workload a node stands for: from each of its files that holds several
+/// units (a Kubernetes manifest's pod templates, a compose file's services) only the unit named
+/// `workload`, applied after the node's other files, which are read as usual. TW096 when no
+/// file has that unit.
+fn read_workload(
+    node: &topology::Node,
+    workload: &crate::source::Spanned<String>,
+    files: &[PathBuf],
+    topo: &Topology,
+    opts: &Options,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<SysctlSet> {
+    let mut rest = Vec::new();
+    let mut picked = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut found = false;
+    for path in files {
+        if path.is_file() {
+            let text = crate::read::read_text(path, crate::inputs::MAX_FILE_SIZE)?;
+            let reader = crate::inputs::reader_for(&text);
+            if reader.units.is_some() {
+                let shown = path.display().to_string();
+                let id = sources.add(shown.clone(), text);
+                let text = sources.get(id).text.clone();
+                for unit in crate::inputs::read_units(reader, id, &shown, &text) {
+                    if unit.name == workload.value {
+                        found = true;
+                        picked.extend(unit.files);
+                    } else {
+                        names.push(unit.name);
+                    }
+                }
+                continue;
+            }
+        }
+        rest.push(path.clone());
+    }
+    if !found {
+        let help = match crate::diag::did_you_mean(&workload.value, names.iter().map(String::as_str)) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None if names.is_empty() => "name a pod template (`namespace/Kind/name`) or a compose service of a manifest or compose file under `sysctl.files`".to_string(),
+            None => format!("the workloads in the node's files are: {}", names.join(", ")),
+        };
+        diags.push(
+            Diagnostic::error(
+                crate::code::Code::TW096,
+                format!(
+                    "no workload `{}` in the files of `{}`",
+                    workload.value, node.name.value
+                ),
+            )
+            .at(workload.span, "not a pod template or service of its files")
+            .with_help(help)
+            .with_node(node.name.value.clone()),
+        );
+    }
+    let mut all = if rest.is_empty() {
+        Vec::new()
+    } else {
+        let jail = (!opts.allow_outside_paths).then_some(topo.dir.as_path());
+        sysctl::load_within(&rest, sources, jail)?.files
+    };
+    all.extend(picked);
+    Ok(sysctl::resolve_unit(all))
 }
 
 /// A node's inline `set:` values, keys written with dots.

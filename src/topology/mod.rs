@@ -128,6 +128,9 @@ pub struct Node {
     /// `shares_namespace_with:` and the index of the node it names (validated: that node shares
     /// no one else's).
     pub shares_namespace_with: Option<(Spanned<String>, usize)>,
+    /// `workload:`: the unit of its multi-unit `sysctl.files` (a pod template, a compose
+    /// service) the node stands for.
+    pub workload: Option<Spanned<String>>,
 }
 
 impl Node {
@@ -140,11 +143,13 @@ impl Node {
         }
     }
 
-    /// The node has a network namespace of its own (a pod or container).
+    /// The node has a network namespace of its own (a pod or container): `namespace: own`, or
+    /// a `workload` without `namespace: host` (a pod with `hostNetwork`).
     pub fn own_namespace(&self) -> bool {
-        self.namespace
-            .as_ref()
-            .is_some_and(|n| n.value == Namespace::Own)
+        match &self.namespace {
+            Some(n) => n.value == Namespace::Own,
+            None => self.workload.is_some(),
+        }
     }
 }
 

@@ -86,6 +86,10 @@ pub struct Node {
     /// Another node whose network namespace this one shares (a sidecar and its app in one
     /// pod): same addresses, ports, values and TIME_WAIT table.
     pub shares_namespace_with: Option<Field<String>>,
+    /// One workload of the node's `sysctl.files` that hold several: a pod template of a
+    /// Kubernetes manifest (`namespace/Kind/name`, as twlint names it) or a compose service.
+    /// The node stands for it, in a network namespace of its own.
+    pub workload: Option<Field<String>>,
 }
 
 /// One host's addresses, as written.

@@ -372,13 +372,17 @@ impl Validator<'_> {
                 }
             }
         });
+        let workload = raw
+            .workload
+            .as_ref()
+            .and_then(|w| w.scalar("a workload name such as default/Deployment/api", self.diags));
         let shares = raw
             .shares_namespace_with
             .as_ref()
             .and_then(|n| n.scalar("a node name", self.diags));
         if let Some(shared) = &shares {
             // A container in another's namespace has that namespace's addresses and values.
-            let own_fields: [(&str, Option<Span>); 6] = [
+            let own_fields: [(&str, Option<Span>); 7] = [
                 ("addresses", raw.addresses.as_ref().and_then(|f| f.span())),
                 (
                     "host_addresses",
@@ -388,6 +392,7 @@ impl Validator<'_> {
                 ("kernel", raw.kernel.as_ref().and_then(|f| f.span())),
                 ("namespace", raw.namespace.as_ref().and_then(|f| f.span())),
                 ("sysctl", raw.sysctl.as_ref().and_then(|f| f.span())),
+                ("workload", raw.workload.as_ref().and_then(|f| f.span())),
             ];
             for (field, at) in own_fields {
                 if let Some(at) = at {
@@ -452,6 +457,7 @@ impl Validator<'_> {
             host_addresses,
             namespace,
             shares_namespace_with: shares.map(|s| (s, usize::MAX)),
+            workload,
         };
         Some((node, role_known))
     }
@@ -765,6 +771,7 @@ impl Validator<'_> {
                     n.replicas = owner.replicas;
                     n.namespace = owner.namespace;
                     n.kernel = owner.kernel;
+                    n.workload = owner.workload;
                     n.shares_namespace_with = Some((name, t));
                 }
                 None => nodes[i].shares_namespace_with = None,
