@@ -80,6 +80,12 @@ fn topologies_in_rule_examples_validate() {
             let Some(Value::String(t)) = rule["docs"][part].get("topology") else {
                 continue;
             };
+            // `#= PATH` sections after the topology are files beside it, not the topology.
+            let t = &t
+                .lines()
+                .take_while(|l| !l.starts_with("#= "))
+                .map(|l| format!("{l}\n"))
+                .collect::<String>();
             seen += 1;
             if loader_check && part == "example" {
                 if shape_checks.contains(&id.as_str()) {

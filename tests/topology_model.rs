@@ -148,7 +148,7 @@ fn open_connections_hold_ports_and_sidecars_share_them() {
     let r = judge(pool, &[]);
     assert_eq!(
         fired(&r, "app->db", "app", "net.ipv4.ip_local_port_range"),
-        ["TW133"]
+        ["TW134"]
     );
     // 900 open leave 100 ports: 2/s churn fits, the capacity is 100/60 s.
     let r = judge(
