@@ -52,6 +52,21 @@ fn shown_value(v: &VerdictEntry) -> String {
     }
 }
 
+/// What a node stands for beyond one host in the host's namespace: ", 3 hosts, own network
+/// namespace", or nothing.
+fn node_shape(n: &crate::report::NodeSummary) -> String {
+    let mut out = String::new();
+    if n.hosts > 1 {
+        out.push_str(&format!(", {} hosts", n.hosts));
+    }
+    match n.namespace.as_deref() {
+        Some("") => out.push_str(", own network namespace"),
+        Some(owner) => out.push_str(&format!(", in {}'s network namespace", safe::line(owner))),
+        None => {}
+    }
+    out
+}
+
 fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<()> {
     let c = &h.client;
     // Names are the topology's text.
@@ -84,17 +99,57 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
             closes_first
         ),
         Some(r) => format!(
-            "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}",
+            "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}{}{}",
             format_number(r),
             c.tuples,
             if c.tuples == 1 { "" } else { "s" },
             format_number(c.rate_per_tuple),
-            format_number(r * crate::facts::TIME_WAIT_SECONDS),
-            closes_first
+            format_number(h.time_wait_sockets),
+            closes_first,
+            if h.time_wait_per_host != h.time_wait_sockets {
+                format!(" ({} per host)", format_number(h.time_wait_per_host))
+            } else {
+                String::new()
+            },
+            if h.time_wait_bounded {
+                format!(", bounded by {from}'s ports")
+            } else {
+                String::new()
+            }
         ),
         None => format!("no rate declared; TIME_WAIT lands on {closes_first}"),
     };
     under(out, style, 2, 4, &rate)?;
+    if !c.sources.is_empty() || !c.source_assumption.is_empty() || c.open > 0 {
+        let mut line = String::new();
+        if !c.sources.is_empty() {
+            line.push_str(&format!(
+                "from {} to {}",
+                safe::line(&c.sources.join(", ")),
+                if c.destinations.is_empty() {
+                    "its hosts".to_string()
+                } else {
+                    safe::line(&c.destinations.join(", ")).into_owned()
+                }
+            ));
+        }
+        if c.open > 0 {
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str(&format!(
+                "{} held open ({} per tuple)",
+                c.open, c.open_per_tuple
+            ));
+        }
+        if !c.source_assumption.is_empty() {
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str(&format!("assumed: {}", safe::line(&c.source_assumption)));
+        }
+        under(out, style, 2, 4, &line)?;
+    }
     if c.unseen_clients {
         return under(
             out,
@@ -710,11 +765,12 @@ fn write_report(
                     )
                 } else {
                     format!(
-                        "node {:<12} {:<14} kernel {}{}",
+                        "node {:<12} {:<14} kernel {}{}{}",
                         safe::line(&n.name),
                         safe::line(&n.role),
                         n.kernel,
-                        origin
+                        origin,
+                        node_shape(n)
                     )
                 };
                 under(out, style, 2, 4, &line)?;
