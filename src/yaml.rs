@@ -795,7 +795,9 @@ mod tests {
     /// 10,000-node topology writes about 300,000 YAML nodes) is read whole.
     #[test]
     fn nodes_written_in_the_file_are_not_limited() {
-        let text: String = (0..60_000).map(|i| format!("- {{a: {i}, b: [x, y]}}\n")).collect();
+        let text: String = (0..60_000)
+            .map(|i| format!("- {{a: {i}, b: [x, y]}}\n"))
+            .collect();
         let (_, parsed) = doc(&text);
         let root = parsed.unwrap().root;
         assert!(root.size_and_height().0 > MAX_NODES);

@@ -777,7 +777,9 @@ mod tests {
             assert_eq!(effects(t), full, "{t}");
         }
         assert!(with_effects > 10, "{with_effects}");
-        assert!(!could_have_effects("kernel.sysctl_writes_strict = 1\nvm.x = 2\n"));
+        assert!(!could_have_effects(
+            "kernel.sysctl_writes_strict = 1\nvm.x = 2\n"
+        ));
     }
 
     fn effects_of(script: &str) -> Vec<String> {

@@ -56,6 +56,8 @@ struct Entry {
     /// Named on the command line, not found in a folder: refused when no reader recognises
     /// it, while a folder's `*.conf` is read as procps reads it.
     named: bool,
+    /// What [`super::recognised`] gives its text, when known already.
+    reader: Option<&'static Reader>,
 }
 
 /// The files of one set, read, in the order procps applies them.
@@ -81,7 +83,7 @@ pub struct Applied {
 /// Every named file is read as the reader [`super::READERS`] picks, sysctl.conf when none does
 /// (a topology's `sysctl.files` are sysctl files by contract).
 pub fn read(paths: &[PathBuf], sources: &mut SourceMap, jail: Option<&Path>) -> Result<Applied> {
-    read_with(paths, sources, jail, None, false)
+    read_with(paths, &[], sources, jail, None, false)
 }
 
 /// [`read`], every file read by `forced` (`--input-format`) when given, instead of the reader
@@ -95,12 +97,26 @@ pub fn read_as(
     jail: Option<&Path>,
     forced: Option<&'static Reader>,
 ) -> Result<Applied> {
-    read_with(paths, sources, jail, forced, true)
+    read_known(paths, &[], sources, jail, forced)
+}
+
+/// [`read_as`], with the reader of each named file already known where `readers` (one per
+/// path, or none) says: what [`super::recognised`] gives its text, which is then not asked
+/// again (see [`super::Named::Set`]).
+pub fn read_known(
+    paths: &[PathBuf],
+    readers: &[Option<&'static Reader>],
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+    forced: Option<&'static Reader>,
+) -> Result<Applied> {
+    read_with(paths, readers, sources, jail, forced, true)
 }
 
 /// [`read_as`], refusing a named file in no known format only when `refuse`.
 fn read_with(
     paths: &[PathBuf],
+    readers: &[Option<&'static Reader>],
     sources: &mut SourceMap,
     jail: Option<&Path>,
     forced: Option<&'static Reader>,
@@ -109,7 +125,7 @@ fn read_with(
     // (folder as displayed, folder on disk, root it lives in when read as a root file system)
     let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
     let mut tail: Vec<Entry> = Vec::new();
-    for path in paths {
+    for (k, path) in paths.iter().enumerate() {
         let meta = fs::metadata(path).map_err(|source| Error::Read {
             path: path.clone(),
             source,
@@ -128,6 +144,7 @@ fn read_with(
                             real,
                             role: Role::SysctlConf,
                             named: false,
+                            reader: None,
                         });
                     }
                 }
@@ -145,6 +162,7 @@ fn read_with(
                 real: path.clone(),
                 role,
                 named: refuse,
+                reader: readers.get(k).copied().flatten(),
             });
         }
     }
@@ -232,6 +250,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>,
                     real,
                     role,
                     named: false,
+                    reader: None,
                 },
             ));
         }
@@ -283,7 +302,7 @@ fn read_all(
             }
         }
         let text = read_source(&e.real, &e.display)?;
-        let reader = match (forced, super::recognised(&text)) {
+        let reader = match (forced, e.reader.or_else(|| super::recognised(&text))) {
             (Some(r), _) | (None, Some(r)) => r,
             (None, None) if e.named => {
                 let at = super::conf::is_sysctl_conf(&text).err().unwrap_or(0);

@@ -947,12 +947,18 @@ mod tests {
     /// the very frame the whole file gives.
     #[test]
     fn labels_far_apart_are_drawn_from_their_lines_as_from_the_whole_file() {
-        let text: String = (1..=12_000).map(|i| format!("net.key{i} = {i}\n")).collect();
+        let text: String = (1..=12_000)
+            .map(|i| format!("net.key{i} = {i}\n"))
+            .collect();
         let mut sources = SourceMap::new();
         let id = sources.add("long.conf", text.clone());
         let at = |line: usize| {
             let needle = format!("net.key{line} =");
-            let o = if line == 1 { 0 } else { text.find(&format!("\n{needle}")).unwrap() + 1 };
+            let o = if line == 1 {
+                0
+            } else {
+                text.find(&format!("\n{needle}")).unwrap() + 1
+            };
             Span::new(id, o, o + needle.len() - 2)
         };
         let cases: &[(usize, &[usize])] = &[
@@ -974,11 +980,18 @@ mod tests {
             }
             for color in [false, true] {
                 let frame = drawn_in(&sources, &d, true, color);
-                assert_eq!(frame, drawn_in(&sources, &d, false, color), "{primary} {others:?}");
+                assert_eq!(
+                    frame,
+                    drawn_in(&sources, &d, false, color),
+                    "{primary} {others:?}"
+                );
             }
             let frame = drawn(&sources, &d, true);
             assert!(frame.contains(&format!("long.conf:{primary}:1")), "{frame}");
-            assert!(frame.contains(&format!("{primary} │ net.key{primary} =")), "{frame}");
+            assert!(
+                frame.contains(&format!("{primary} │ net.key{primary} =")),
+                "{frame}"
+            );
         }
     }
 
