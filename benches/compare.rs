@@ -19,7 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_twlint");
+/// The binary measured: this build's, or `TWLINT_BIN` (to measure another build the same way).
+fn bin() -> OsString {
+    std::env::var_os("TWLINT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_twlint").into())
+}
 
 /// The awk parse twlint is compared with: every assignment split at the first `=`, key and value
 /// trimmed, kept in an array (last wins), comments and lines without `=` skipped.
@@ -177,8 +180,9 @@ fn main() {
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let dir = tmp.path();
     let mut rows = Vec::new();
+    let bin = bin();
     let tw = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
-        let mut v: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&BIN];
+        let mut v: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&bin];
         v.extend_from_slice(args);
         cmd(&v)
     };
@@ -201,7 +205,7 @@ fn main() {
         let topo = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/lb-web-db.yaml");
         ratio_row(
             "a full host run of a small topology vs the same `sysctl -n`",
-            &judged(tw(&[&"--live", &"--topology", &topo])),
+            &judged(tw(&[&"--live", &"--node", &"web", &"--topology", &topo])),
             &sysctl_n,
             many,
             2.0,
@@ -219,7 +223,7 @@ fn main() {
     );
     ratio_row(
         "`twlint rules` vs `/bin/true`",
-        &tw(&[&"rules", &"--color", &"never"]),
+        &tw(&[&"rules"]),
         &truth,
         many,
         2.0,
@@ -266,7 +270,7 @@ fn main() {
         ok: &[0, 1, 2],
         ..tw(&[&"--format", &"json", &huge])
     };
-    let out = Command::new(BIN)
+    let out = Command::new(&bin)
         .args(["--format", "json"])
         .arg(&huge)
         .output()
@@ -309,18 +313,18 @@ fn main() {
         fs::write(&p, gen::dump(i, 1300)).unwrap();
         paths.push(p);
     }
-    let with = |head: &[&str]| {
-        let mut v: Vec<OsString> = head.iter().map(OsString::from).collect();
+    let with = |head: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut v: Vec<OsString> = head.iter().map(|a| a.as_ref().to_os_string()).collect();
         v.extend(paths.iter().map(|p| p.clone().into_os_string()));
         v
     };
     let cat = Cmd {
-        argv: with(&["cat"]),
+        argv: with(&[&"cat"]),
         ok: &[0],
     };
     for (format, what) in [("human", "human"), ("json", "JSON")] {
         let fleet_cmd = Cmd {
-            argv: with(&[BIN, "--format", format, "--color", "never"]),
+            argv: with(&[&bin, &"--format", &format, &"--color", &"never"]),
             ok: &[0, 1],
         };
         let m = interleaved(&[&fleet_cmd, &cat], runs.min(5));
