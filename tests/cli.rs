@@ -599,7 +599,10 @@ fn json_report_for_plain_files() {
     assert_eq!(recycle["severity"], "error");
     assert_eq!(recycle["location"]["line"], 1);
     assert_eq!(recycle["location"]["column"], 27);
-    assert_eq!(v["summary"]["dangerous"], 1);
+    // 15000-61000 covers NodePorts and MongoDB's port: dangerous, at warning level (TW133).
+    assert_eq!(range["rule"], "TW133");
+    assert_eq!(range["level"], "warning", "{range:#}");
+    assert_eq!(v["summary"]["dangerous"], 2);
 }
 
 // ---------------------------------------------------------------------------------------------

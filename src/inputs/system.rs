@@ -58,6 +58,10 @@ struct Entry {
     named: bool,
     /// What [`super::recognised`] gives its text, when known already.
     reader: Option<&'static Reader>,
+    /// Named itself (on the command line or in a topology), not found in a folder: its file
+    /// name may say its format ([`super::reader_by_name`]); a folder's `*.conf` is a sysctl file
+    /// whatever its name.
+    by_name: bool,
 }
 
 /// The files of one set, read, in the order procps applies them.
@@ -145,6 +149,7 @@ fn read_with(
                             role: Role::SysctlConf,
                             named: false,
                             reader: None,
+                            by_name: false,
                         });
                     }
                 }
@@ -163,6 +168,7 @@ fn read_with(
                 role,
                 named: refuse,
                 reader: readers.get(k).copied().flatten(),
+                by_name: true,
             });
         }
     }
@@ -251,6 +257,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>,
                     role,
                     named: false,
                     reader: None,
+                    by_name: false,
                 },
             ));
         }
@@ -302,7 +309,17 @@ fn read_all(
             }
         }
         let text = read_source(&e.real, &e.display)?;
-        let reader = match (forced, e.reader.or_else(|| super::recognised(&text))) {
+        let by_name = e
+            .by_name
+            .then(|| super::reader_by_name(Path::new(&e.display)))
+            .flatten();
+        let chosen = forced.or(by_name);
+        // Recognised only when neither the flag nor the name decides.
+        let recognised = match chosen {
+            Some(_) => None,
+            None => e.reader.or_else(|| super::recognised(&text)),
+        };
+        let reader = match (chosen, recognised) {
             (Some(r), _) | (None, Some(r)) => r,
             (None, None) if e.named => {
                 let at = super::conf::is_sysctl_conf(&text).err().unwrap_or(0);

@@ -60,7 +60,8 @@ fn verdict_diagnostics(
         let mut seen_rules: Vec<String> = Vec::new();
         for e in entries.iter().filter(|e| e.verdict == report) {
             let Some(rule) = &e.rule else { continue };
-            if seen_rules.contains(rule) {
+            // A refused value's row: config reported TW004 at that place already.
+            if rule == "TW004" || seen_rules.contains(rule) {
                 continue;
             }
             seen_rules.push(rule.clone());
@@ -73,7 +74,8 @@ fn verdict_diagnostics(
                         .map(|l| format!("{l} ({} side)", x.side.unwrap_or("?")))
                 })
                 .collect();
-            let mut d = Diagnostic::new(rule.clone(), report.severity(), e.reason.clone())
+            let severity = e.level.unwrap_or(report.severity());
+            let mut d = Diagnostic::new(rule.clone(), severity, e.reason.clone())
                 .with_verdict(report)
                 .with_node(node.clone())
                 .with_key(key)
