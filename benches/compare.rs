@@ -98,6 +98,8 @@ impl Cmd {
 /// One run: wall time and peak memory (KiB) of the child, its exit code checked.
 fn run_once(c: &Cmd) -> (Duration, u64) {
     let start = Instant::now();
+    // Reaped by `wait4` below, which also gives the child's own peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(&c.argv[0])
         .args(&c.argv[1..])
         .stdin(Stdio::null())
@@ -108,6 +110,7 @@ fn run_once(c: &Cmd) -> (Duration, u64) {
     // SAFETY: a zeroed rusage is a valid value for wait4 to fill; the pid is our own child's.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = child.id() as libc::pid_t;
+    // SAFETY: both pointers are to live locals of the types wait4 writes.
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let elapsed = start.elapsed();
     assert_eq!(r, pid, "wait4 {}", c.shown());
