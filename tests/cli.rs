@@ -469,7 +469,11 @@ fn check_report_shape(v: &Value) {
     }
     assert_eq!(v["summary"]["dangerous"], counts[0]);
     assert_eq!(v["summary"]["pointless"], counts[1]);
-    assert_eq!(v["summary"]["safe"], counts[2]);
+    // The rows of hosts twlint cannot see are safe in the matrix but counted apart.
+    assert_eq!(
+        v["summary"]["safe"].as_u64().unwrap() + v["summary"]["not_judged"].as_u64().unwrap_or(0),
+        counts[2]
+    );
     for d in v["diagnostics"]
         .as_array()
         .expect("diagnostics is an array")
@@ -730,7 +734,7 @@ fn rules_lists_the_catalog() {
     ] {
         assert!(s.contains(needle), "rules lacks {needle:?}:\n{s}");
     }
-    let ids: Vec<&str> = s.lines().map(|l| &l[..5]).collect();
+    let ids: Vec<&str> = s.lines().skip(1).map(|l| &l[..5]).collect();
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();
@@ -751,7 +755,7 @@ fn rules_json_parses() {
     let human = stdout_of(&run_here(&["rules"], 0));
     assert_eq!(
         rules.len(),
-        human.lines().count(),
+        human.lines().count() - 1,
         "same catalog in both formats"
     );
 }

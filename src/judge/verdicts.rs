@@ -208,6 +208,7 @@ fn entry(
         suppressed: None,
         level: j.level,
         fix: j.fix.clone(),
+        unseen: node.facts.unseen,
     }
 }
 
