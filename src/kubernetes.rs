@@ -13,6 +13,9 @@ use crate::code::Code;
 use crate::diag::Diagnostic;
 use crate::kernel::KernelVersion;
 use crate::sysctl::{SourceKind, SysctlSet};
+use crate::yaml::de::Field;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 /// A Kubernetes release, `1.MINOR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,10 +55,11 @@ pub const DEFAULT_RELEASE: Release = Release::new(1, 32);
 /// The cluster pods are judged for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
-    /// `kubernetes.version` in `.twlint.yaml`, else [`DEFAULT_RELEASE`].
+    /// `kubernetes.version` in the topology or `.twlint.yaml`, else [`DEFAULT_RELEASE`].
     pub release: Release,
-    /// Whether `release` was configured (messages say where it came from).
-    pub configured: bool,
+    /// Where `release` was written (`the topology`, `.twlint.yaml`), if it was: messages say
+    /// where it came from.
+    pub configured_in: Option<&'static str>,
     /// The kubelet's `--allowed-unsafe-sysctls` (`kubernetes.allowed-unsafe-sysctls`): names,
     /// or prefixes ending in `*`.
     pub allowed_unsafe: Vec<String>,
@@ -65,8 +69,63 @@ impl Default for Cluster {
     fn default() -> Cluster {
         Cluster {
             release: DEFAULT_RELEASE,
-            configured: false,
+            configured_in: None,
             allowed_unsafe: Vec::new(),
+        }
+    }
+}
+
+/// `kubernetes:` as written, the same block in `.twlint.yaml` and in a topology (where it wins
+/// over the configuration's for that topology's pods).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "KubernetesCluster")]
+pub struct ClusterRaw {
+    /// The kubelets' Kubernetes release, e.g. "1.29" (default 1.32): which sysctls are safe.
+    pub version: Option<Field<String>>,
+    /// The kubelets' `--allowed-unsafe-sysctls`: names, or prefixes ending in `*`.
+    pub allowed_unsafe_sysctls: Option<Field<Vec<Field<String>>>>,
+}
+
+impl ClusterRaw {
+    /// Second phase: what the block says, over `cluster` (written in `place`); a release that
+    /// is not one, or a value of the wrong shape, is pushed to `diags`.
+    pub fn apply(&self, cluster: &mut Cluster, place: &'static str, diags: &mut Vec<Diagnostic>) {
+        if let Some(t) = self
+            .version
+            .as_ref()
+            .and_then(|v| v.scalar("a Kubernetes release such as \"1.29\"", diags))
+        {
+            match Release::parse(&t.value) {
+                Some(r) => {
+                    cluster.release = r;
+                    cluster.configured_in = Some(place);
+                }
+                None => diags.push(
+                    Diagnostic::error(
+                        Code::TW053,
+                        format!("`{}` is not a Kubernetes release", t.value),
+                    )
+                    .at(t.span, "not a release")
+                    .with_help(
+                        "write the release as `kubectl version` prints it, quoted: \"1.29\"",
+                    ),
+                ),
+            }
+        }
+        if let Some(list) = self
+            .allowed_unsafe_sysctls
+            .as_ref()
+            .and_then(|v| v.list("a list of sysctl names or patterns", diags))
+        {
+            cluster.allowed_unsafe.clear();
+            for item in list.value {
+                if let Some(t) = item.scalar("a sysctl name or a prefix ending in `*`", diags) {
+                    cluster
+                        .allowed_unsafe
+                        .push(crate::inputs::normalize_key(&t.value));
+                }
+            }
         }
     }
 }
@@ -135,10 +194,9 @@ fn allows(pattern: &str, key: &str) -> bool {
 /// `kernel`.
 pub fn admit(set: &SysctlSet, cluster: &Cluster, kernel: KernelVersion) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let origin = if cluster.configured {
-        "`kubernetes.version` in .twlint.yaml"
-    } else {
-        "assumed; set `kubernetes.version` in .twlint.yaml"
+    let origin = match cluster.configured_in {
+        Some(place) => format!("`kubernetes.version` in {place}"),
+        None => "assumed; set `kubernetes.version` in the topology or .twlint.yaml".to_string(),
     };
     for file in set
         .files
@@ -177,7 +235,7 @@ pub fn admit(set: &SysctlSet, cluster: &Cluster, kernel: KernelVersion) -> Vec<D
                 .with_help(format!(
                     "allow it on the nodes that run this pod (kubelet --allowed-unsafe-sysctls={key}, \
                      or allowedUnsafeSysctls in the KubeletConfiguration) and list it under \
-                     `kubernetes.allowed-unsafe-sysctls` in .twlint.yaml; or set it on the nodes"
+                     `kubernetes.allowed-unsafe-sysctls` in the topology or .twlint.yaml; or set it on the nodes"
                 ))
                 .with_note(
                     "the pod is scheduled, then fails to start with reason SysctlForbidden",

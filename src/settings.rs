@@ -242,18 +242,7 @@ pub struct ConfigFile {
     #[schemars(with = "Option<std::collections::BTreeMap<String, Level>>")]
     severity: Option<Field<Entries<String>>>,
     /// The cluster that runs the Kubernetes manifests twlint reads.
-    kubernetes: Option<Field<KubernetesRaw>>,
-}
-
-// `kubernetes` as written. (A comment: the doc comment of the field describes it.)
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-#[schemars(rename = "KubernetesCluster")]
-struct KubernetesRaw {
-    /// The kubelets' Kubernetes release, e.g. "1.29" (default 1.32): which sysctls are safe.
-    version: Option<Field<String>>,
-    /// The kubelets' `--allowed-unsafe-sysctls`: names, or prefixes ending in `*`.
-    allowed_unsafe_sysctls: Option<Field<Vec<Field<String>>>>,
+    kubernetes: Option<Field<crate::kubernetes::ClusterRaw>>,
 }
 
 /// Second phase: what the values of a [`ConfigFile`] mean, every problem pushed in file order.
@@ -348,7 +337,8 @@ fn validate(
         .as_ref()
         .and_then(|k| k.mapping("a mapping (`version`, `allowed-unsafe-sysctls`)", diags))
     {
-        kubernetes(k.value, &mut settings.kubernetes, diags);
+        k.value
+            .apply(&mut settings.kubernetes, ".twlint.yaml", diags);
     }
     if let Some(v) = &raw.severity {
         let map = v.mapping(
@@ -448,47 +438,6 @@ fn rules_outside(dir: &Path, t: &Spanned<String>, p: &Path) -> Option<Diagnostic
         d = d.with_note(format!("{l}; twlint does not read it"));
     }
     Some(d)
-}
-
-/// What `kubernetes` says: the release (checked) and the allowed unsafe sysctls.
-fn kubernetes(
-    raw: &KubernetesRaw,
-    cluster: &mut crate::kubernetes::Cluster,
-    diags: &mut Vec<Diagnostic>,
-) {
-    if let Some(t) = raw
-        .version
-        .as_ref()
-        .and_then(|v| v.scalar("a Kubernetes release such as \"1.29\"", diags))
-    {
-        match crate::kubernetes::Release::parse(&t.value) {
-            Some(r) => {
-                cluster.release = r;
-                cluster.configured = true;
-            }
-            None => diags.push(
-                problem(
-                    t.span,
-                    format!("`{}` is not a Kubernetes release", t.value),
-                    "not a release",
-                )
-                .with_help("write the release as `kubectl version` prints it, quoted: \"1.29\""),
-            ),
-        }
-    }
-    if let Some(list) = raw
-        .allowed_unsafe_sysctls
-        .as_ref()
-        .and_then(|v| v.list("a list of sysctl names or patterns", diags))
-    {
-        for item in list.value {
-            if let Some(t) = item.scalar("a sysctl name or a prefix ending in `*`", diags) {
-                cluster
-                    .allowed_unsafe
-                    .push(crate::inputs::normalize_key(&t.value));
-            }
-        }
-    }
 }
 
 /// The YAML accessors report under topology codes; here every problem is a `config-file` error.

@@ -97,7 +97,7 @@ fn the_safe_set_follows_the_release_and_the_allowed_unsafe_list() {
     let opts = |minor, allowed: &[&str]| judge::Options {
         kubernetes: twlint::kubernetes::Cluster {
             release: twlint::kubernetes::Release::new(1, minor),
-            configured: true,
+            configured_in: Some(".twlint.yaml"),
             allowed_unsafe: allowed.iter().map(|s| s.to_string()).collect(),
         },
         ..judge::Options::default()

@@ -265,3 +265,53 @@ fn a_node_stands_for_one_workload_of_a_manifest() {
         .unwrap()
         .contains("shop/Deployment/worker"));
 }
+
+/// A topology's `kubernetes` block says which cluster admits its workloads' pods: its release
+/// decides the safe set, its `allowed-unsafe-sysctls` lets an unsafe one through, and messages
+/// name the topology as where the release came from.
+#[test]
+fn the_topology_names_the_kubernetes_cluster_of_its_workloads() {
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    spec:\n      securityContext:\n        sysctls:\n          - {name: net.ipv4.tcp_fin_timeout, value: \"30\"}\n          - {name: net.ipv4.tcp_tw_reuse, value: \"1\"}\n      containers: [{name: api, image: api}]\n";
+    let base = "version: 1\ndefaults: {kernel: \"6.8\"}\nnodes:\n  - {name: api, workload: shop/Deployment/api, sysctl: {files: [deploy.yaml]}}\n";
+    let tw070 = |r: &Report| -> Vec<String> {
+        r.diagnostics
+            .iter()
+            .filter(|d| d.code == "TW070")
+            .map(|d| format!("{} ({})", d.message, d.primary.as_ref().unwrap().message))
+            .collect()
+    };
+    // Without the block: the default release (tcp_fin_timeout is safe), tcp_tw_reuse is not.
+    let r = judge(base, &[("deploy.yaml", manifest)]);
+    let found = tw070(&r);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("tcp_tw_reuse"), "{found:?}");
+    // An older release: tcp_fin_timeout became safe in 1.29.
+    let r = judge(
+        &format!("{base}kubernetes: {{version: \"1.28\"}}\n"),
+        &[("deploy.yaml", manifest)],
+    );
+    let found = tw070(&r);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("tcp_fin_timeout")
+                && m.contains("`kubernetes.version` in the topology")),
+        "{found:?}"
+    );
+    // The kubelets allow tcp_tw_reuse: nothing is rejected.
+    let r = judge(
+        &format!("{base}kubernetes:\n  allowed-unsafe-sysctls: [net.ipv4.tcp_tw_reuse]\n"),
+        &[("deploy.yaml", manifest)],
+    );
+    assert!(tw070(&r).is_empty(), "{:?}", tw070(&r));
+    // A release that is not one, and a misspelt field, are errors at their places.
+    let r = judge(
+        &format!("{base}kubernetes: {{version: banana, allowed-unsafe: []}}\n"),
+        &[("deploy.yaml", manifest)],
+    );
+    assert!(r.fatal);
+    let found = codes(&r);
+    assert!(found.contains(&"TW053"), "{found:?}");
+    assert!(found.contains(&"TW051"), "{found:?}");
+}

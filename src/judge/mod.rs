@@ -235,6 +235,18 @@ fn judge_topology(
             unread: Vec::new(),
         });
     };
+    // A topology's own `kubernetes` block describes its cluster better than the configuration's.
+    let with_cluster;
+    let opts = match &topo.kubernetes {
+        Some(cluster) => {
+            with_cluster = Options {
+                kubernetes: cluster.as_ref().clone(),
+                ..opts.clone()
+            };
+            &with_cluster
+        }
+        None => opts,
+    };
     let nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
     let judged = verdicts::judge_topology(&topo, &nodes.links, &nodes.states, rules)?;
     let places = diagnostics::Places::of(&topo, &nodes.links, sources);

@@ -198,6 +198,8 @@ pub struct Topology {
     pub links: Vec<Link>,
     /// `applied_by`: the tool whose end state is judged (procps when not said).
     pub applied_by: Option<crate::config::Applier>,
+    /// `kubernetes`: the cluster its workloads' pods are admitted by, when it says.
+    pub kubernetes: Option<Box<crate::kubernetes::Cluster>>,
 }
 
 impl Topology {

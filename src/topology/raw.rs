@@ -50,6 +50,10 @@ pub struct Topology {
     /// warns where the two differ.
     #[schemars(with = "Option<crate::config::Applier>")]
     pub applied_by: Option<Field<String>>,
+    /// The cluster that runs the topology's Kubernetes workloads (`version`,
+    /// `allowed-unsafe-sysctls`, as in `.twlint.yaml`, whose block it replaces for this
+    /// topology): which pod sysctls its kubelets admit.
+    pub kubernetes: Option<Field<crate::kubernetes::ClusterRaw>>,
 }
 
 /// Defaults for every node.

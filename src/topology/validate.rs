@@ -167,6 +167,14 @@ pub(super) fn validate(
             }
         });
 
+    let kubernetes = raw.kubernetes.as_ref().and_then(|k| {
+        let k = k.mapping("a mapping (`version`, `allowed-unsafe-sysctls`)", v.diags)?;
+        v.unknown_fields(k.span, "`kubernetes`");
+        let mut cluster = crate::kubernetes::Cluster::default();
+        k.value.apply(&mut cluster, "the topology", v.diags);
+        Some(Box::new(cluster))
+    });
+
     Some(Topology {
         file,
         dir: dir.to_path_buf(),
@@ -175,6 +183,7 @@ pub(super) fn validate(
         nodes,
         links,
         applied_by,
+        kubernetes,
     })
 }
 
