@@ -64,6 +64,8 @@ pub struct HopSummary {
     pub rate: Option<f64>,
     /// The client side's facts (capacity is a property of the connecting side).
     pub client: HopFacts,
+    /// Each middlebox with conntrack on the way, with its figures for this link.
+    pub via_conntrack: Vec<(String, crate::middlebox::ConntrackFacts)>,
 }
 
 /// What a run judged: sysctl files and dumps on their own, or a topology.

@@ -87,6 +87,8 @@ pub struct Node {
     pub kernel: Option<Spanned<KernelVersion>>,
     /// IPv4 or IPv6 literals, as written.
     pub addresses: Vec<Spanned<String>>,
+    /// How many identical hosts the node stands for; see [`Node::hosts`].
+    pub replicas: Option<Spanned<u32>>,
     pub listen: Vec<Spanned<u16>>,
     /// `sysctl.files`, joined to the topology's folder (not canonicalised); only those that
     /// exist. The span is the list item in the YAML.
@@ -97,6 +99,36 @@ pub struct Node {
     pub ignores: Vec<crate::suppress::NodeIgnore>,
     /// The whole node mapping.
     pub span: Span,
+    /// `conntrack:` as written and understood; see [`Node::tracks`].
+    pub conntrack: Option<Spanned<crate::middlebox::Conntrack>>,
+    /// `idle_timeout:` in seconds, with the preset it came from.
+    pub idle_timeout: Option<Spanned<crate::middlebox::IdleTimeout>>,
+}
+
+impl Node {
+    /// How many hosts the node stands for: `replicas` if given, else one per address, at
+    /// least 1.
+    pub fn hosts(&self) -> u32 {
+        self.replicas
+            .as_ref()
+            .map(|r| r.value)
+            .unwrap_or(self.addresses.len() as u32)
+            .max(1)
+    }
+
+    /// Whether flows through this node are tracked by Linux conntrack: `conntrack:` if given,
+    /// else whether it is a `nat` node (Linux NAT needs conntrack).
+    pub fn tracks(&self) -> bool {
+        match &self.conntrack {
+            Some(c) => c.value.tracks(),
+            None => self.role.value == Role::Nat,
+        }
+    }
+
+    /// A middlebox: a `nat` node, or one that says it tracks flows or forgets idle ones.
+    pub fn is_middlebox(&self) -> bool {
+        self.role.value == Role::Nat || self.conntrack.is_some() || self.idle_timeout.is_some()
+    }
 }
 
 /// One hop: `from` calls connect(), `to` accepts.
@@ -114,7 +146,14 @@ pub struct Link {
     pub closes_first: Spanned<String>,
     /// New connections per second over the whole link; finite and positive.
     pub rate: Option<Spanned<f64>>,
+    /// Connections held open at once over the whole link.
+    pub open: Option<Spanned<u64>>,
     pub span: Span,
+    /// Every middlebox on the way, in path order, with its index in [`Topology::nodes`]
+    /// (`via` and `via_idx` are the first of them).
+    pub vias: Vec<(Spanned<String>, usize)>,
+    /// Whether the application sets SO_KEEPALIVE on these connections (`None`: not said).
+    pub keepalive: Option<Spanned<bool>>,
 }
 
 impl Link {

@@ -32,6 +32,27 @@ text_leaf!(
     }
 );
 
+text_leaf!(
+    /// A node's `conntrack:` as written.
+    ConntrackSetting,
+    {
+        "anyOf": [{"type": "boolean"}, {"enum": ["kube-proxy"], "type": "string"}],
+        "description": "true, false, or a preset: kube-proxy (nf_conntrack_tcp_timeout_established 86400, nf_conntrack_tcp_timeout_close_wait 3600, as kube-proxy writes them)."
+    }
+);
+
+text_leaf!(
+    /// A node's `idle_timeout:` as written.
+    IdleTimeout,
+    {
+        "anyOf": [
+            {"format": "double", "minimum": 0.001, "type": "number"},
+            {"enum": ["aws-nat-gateway", "aws-nlb", "aws-alb", "aws-clb", "azure-lb", "azure-nat-gateway", "gcp-cloud-nat"], "type": "string"}
+        ],
+        "description": "Seconds a flow may stay idle before the middlebox forgets it, or a preset named after the product."
+    }
+);
+
 /// A twlint topology, format version 1.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,11 +86,26 @@ pub struct Node {
     pub kernel: Option<Field<KernelRelease>>,
     /// Addresses it connects from and is reached at (one per replica).
     pub addresses: Option<Field<Vec<Field<String>>>>,
+    /// How many identical hosts the node stands for (at least 1). Per-host limits
+    /// (tcp_max_tw_buckets, ports, nf_conntrack_max) are judged per host: node total / replicas.
+    /// Defaults to one host per address, at least 1.
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    pub replicas: Option<Field<String>>,
     /// Ports its services listen on.
     pub listen: Option<Field<Vec<Field<Port>>>>,
     pub sysctl: Option<Field<NodeSysctl>>,
     /// Findings accepted on this node: `- {rule: TW101, reason: "..."}`.
     pub ignore: Option<Field<Vec<Field<IgnoreEntry>>>>,
+    /// Whether the links passing through this node (`via`) are tracked by Linux conntrack:
+    /// `true`, `false`, or a preset that also sets the conntrack values its software writes
+    /// (`kube-proxy`). `nat` nodes track by default; say `false` for a cloud NAT gateway or load
+    /// balancer that is not a Linux box you configure.
+    pub conntrack: Option<Field<ConntrackSetting>>,
+    /// How long a flow through this node may stay idle before the node forgets it: seconds, or
+    /// a preset (`aws-nat-gateway`, `aws-nlb`, `aws-alb`, `aws-clb`, `azure-lb`,
+    /// `azure-nat-gateway`, `gcp-cloud-nat`). Defaults to nf_conntrack_tcp_timeout_established
+    /// on a node with conntrack.
+    pub idle_timeout: Option<Field<IdleTimeout>>,
 }
 
 /// The node's declared sysctl values.
@@ -100,11 +136,30 @@ pub struct Link {
     pub from: Field<String>,
     pub to: Field<String>,
     pub port: Field<Port>,
-    /// A `nat` node on the way.
-    pub via: Option<Field<String>>,
+    /// The middlebox the connections pass on the way (a `nat` node, or a node with `conntrack`
+    /// or `idle_timeout`), or a list of them in path order.
+    #[schemars(with = "Option<ViaList>")]
+    pub via: Option<Field<Vec<Field<String>>>>,
     /// The node that closes first (`from` or `to`): where TIME_WAIT lands.
     pub closes_first: Field<String>,
     /// New connections per second over the whole link.
     #[schemars(with = "Option<f64>", range(min = 0.000001))]
     pub rate: Option<Field<String>>,
+    /// Connections held open at once over the whole link (long-lived or pooled); they hold ports
+    /// and conntrack entries.
+    #[schemars(with = "Option<u64>")]
+    pub open: Option<Field<String>>,
+    /// Whether the application sets SO_KEEPALIVE on these connections (only then do the
+    /// connecting side's tcp_keepalive_* values apply). Unknown when absent.
+    #[schemars(with = "Option<bool>")]
+    pub keepalive: Option<Field<String>>,
+}
+
+/// `via`: one node name, or a list of them in path order.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ViaList {
+    One(String),
+    Many(Vec<String>),
 }
