@@ -148,7 +148,8 @@ pub struct KeySpec {
     pub removed: Option<KernelVersion>,
     /// Behaviour by version, oldest first; the last era whose `since` is not after the kernel applies.
     pub eras: &'static [Era],
-    /// Judged per endpoint of every link (the verdict matrix); companions are only read.
+    /// Judged (the verdict matrix): per endpoint of every link, or per middlebox for the keys
+    /// of `crate::middlebox::KEYS`; companions are only read.
     pub judged: bool,
 }
 
@@ -402,7 +403,7 @@ pub static KEYS: &[KeySpec] = &[
         judged: true,
     },
     // Conntrack (KERNEL-FACTS-2 1.1, 1.2; [LOCAL] 6.18, 24 GiB: 262144, 262144, 120, 432000,
-    // 60). Judged on middleboxes only (`crate::middlebox::KEYS`), never on endpoints. The
+    // 60). Judged on middleboxes only (`config::judged_keys` leaves out `middlebox::KEYS`). The
     // table size is one global value (read-only in a child namespace); the timeouts are per
     // namespace and start at these defaults in every new one.
     KeySpec {
@@ -428,7 +429,7 @@ pub static KEYS: &[KeySpec] = &[
                 unverified: false,
             },
         ],
-        judged: false,
+        judged: true,
     },
     KeySpec {
         key: "net.netfilter.nf_conntrack_buckets",
@@ -452,7 +453,7 @@ pub static KEYS: &[KeySpec] = &[
                 unverified: false,
             },
         ],
-        judged: false,
+        judged: true,
     },
     KeySpec {
         key: "net.netfilter.nf_conntrack_tcp_timeout_time_wait",
@@ -464,7 +465,7 @@ pub static KEYS: &[KeySpec] = &[
             kind: JIFFIES,
             unverified: false,
         }],
-        judged: false,
+        judged: true,
     },
     KeySpec {
         key: "net.netfilter.nf_conntrack_tcp_timeout_established",
@@ -476,7 +477,7 @@ pub static KEYS: &[KeySpec] = &[
             kind: JIFFIES,
             unverified: false,
         }],
-        judged: false,
+        judged: true,
     },
     KeySpec {
         key: "net.netfilter.nf_conntrack_tcp_timeout_close_wait",
@@ -488,7 +489,7 @@ pub static KEYS: &[KeySpec] = &[
             kind: JIFFIES,
             unverified: false,
         }],
-        judged: false,
+        judged: true,
     },
     KeySpec {
         key: "net.ipv4.ip_unprivileged_port_start",

@@ -224,6 +224,9 @@ fn fact_model_is_documented() {
         via_nat: false,
         client_closes: true,
         rate: None,
+        open: None,
+        vias: vec![],
+        keepalive: None,
     };
     let h = facts::hop_facts(&link, true, &n, &n, "web");
     fn fields(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {

@@ -584,6 +584,9 @@ mod tests {
                 via_nat: true,
                 client_closes,
                 rate,
+                open: Some(3.0),
+                vias: vec![],
+                keepalive: None,
             };
             for client_side in [true, false] {
                 let (me, peer) = if client_side {
