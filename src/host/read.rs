@@ -542,6 +542,11 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
                     _ => None,
                 };
                 let why = recorded.unwrap_or(why);
+                // Conntrack's keys exist only where its module is loaded (a NAT, a kube-proxy
+                // node); elsewhere their absence says nothing about the kernel.
+                if why == Unreadable::Absent && key.starts_with("net.netfilter.") {
+                    continue;
+                }
                 unreadable.insert(key, why);
             }
         }

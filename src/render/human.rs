@@ -95,6 +95,7 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
         None => format!("no rate declared; TIME_WAIT lands on {closes_first}"),
     };
     writeln!(out, "  {rate}")?;
+    middlebox_lines(out, h)?;
     if c.unseen_clients {
         return writeln!(
             out,
@@ -119,6 +120,51 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
             "; ports are not held in TIME_WAIT on this side"
         }
     )
+}
+
+/// The hop's middlebox figures: each conntrack box's table and SNAT ports, and the smallest idle
+/// timeout on the way when connections are held open.
+fn middlebox_lines(out: &mut dyn Write, h: &HopSummary) -> io::Result<()> {
+    for (name, ct) in &h.via_conntrack {
+        let name = safe::line(name);
+        let max = if ct.max >= 0 {
+            format!("nf_conntrack_max {}", ct.max)
+        } else {
+            format!("nf_conntrack_max default, {}", ct.limit)
+        };
+        writeln!(
+            out,
+            "  {name} conntrack: {} entries per host{} of {max}, {} s TIME_WAIT: {} new connections/s fit{}",
+            format_number(ct.entries),
+            if ct.entries_known { "" } else { " (some links declare no rate)" },
+            ct.tw_timeout,
+            format_number(ct.rate_capacity),
+            if ct.overflows { "; the table overflows" } else { "" }
+        )?;
+        if ct.snat {
+            writeln!(
+                out,
+                "  {name} SNAT: {}/s per (public address, destination address, port) hold {} of {} ports, {}/s fit{}",
+                format_number(ct.snat_rate_per_tuple),
+                format_number(ct.snat_held),
+                ct.snat_ports,
+                format_number(ct.snat_capacity),
+                if ct.snat_exhausts { "; ports run out" } else { "" }
+            )?;
+        }
+    }
+    let p = &h.client.path;
+    if p.open > 0.0 && p.idle_timeout > 0.0 {
+        writeln!(
+            out,
+            "  {} connections held open; {} forgets a flow idle for {} s; keepalive set by the application: {}",
+            format_number(p.open),
+            safe::line(&p.idle_by),
+            format_number(p.idle_timeout),
+            p.keepalive
+        )?;
+    }
+    Ok(())
 }
 
 fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Result<()> {
