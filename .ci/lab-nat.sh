@@ -12,8 +12,9 @@
 #    match it within 10 %.
 # 2. Idle pooled connection: the NAT's nf_conntrack_tcp_timeout_established is shortened to 3 s
 #    (fully-random masquerade, as container networks use). A connection left idle for 6 s without
-#    keepalive must fail on its next request, and twlint must call it dangerous (TW193); with
-#    SO_KEEPALIVE and tcp_keepalive_time 1 s it must survive, and twlint must not.
+#    keepalive must fail on its next request, and twlint must call it dangerous (TW193); so must
+#    one with SO_KEEPALIVE, tcp_keepalive_time 1 s and the default 75 s interval (probes come
+#    every max(time, intvl)); with time and interval 1 s it must survive, and twlint must not.
 #
 # Needs root, iproute2 `ip`, nftables `nft` and python3. Where one is missing, or namespaces
 # cannot be created, this step says so and FAILS: it never passes silently.
@@ -163,11 +164,11 @@ rows+=("| conntrack TIME_WAIT entries, $rate/s, timeout 10 s | $predicted | $mea
 # ---- 2. an idle pooled connection past a short established timeout ----
 nat_rules "fully-random"
 ct nf_conntrack_tcp_timeout_established 3
-idle_case() { # $1: keepalive true|false; $2: client tcp_keepalive_time
+idle_case() { # $1: keepalive true|false; $2: client tcp_keepalive_time; $3: tcp_keepalive_intvl
   cat >"$tmp/idle.yaml" <<EOF
 version: 1
 nodes:
-  - {name: client, role: app, kernel: "$release", addresses: [10.203.1.2], sysctl: {set: {net.ipv4.tcp_keepalive_time: $2}}}
+  - {name: client, role: app, kernel: "$release", addresses: [10.203.1.2], sysctl: {set: {net.ipv4.tcp_keepalive_time: $2, net.ipv4.tcp_keepalive_intvl: $3}}}
   - {name: nat, role: nat, kernel: "$release", addresses: [10.203.2.1], sysctl: {set: {net.netfilter.nf_conntrack_tcp_timeout_established: 3}}}
   - {name: server, role: web, kernel: "$release", addresses: [10.203.2.2], listen: [8080]}
 links:
@@ -180,7 +181,7 @@ r = json.load(sys.stdin)
 v = [v for v in r["verdicts"] if v["node"] == "nat" and v.get("side") == "via"
      and v["key"] == "net.netfilter.nf_conntrack_tcp_timeout_established"][0]
 print("cut" if v["verdict"] == "dangerous" else "survives")')
-  ip netns exec "$C" sh -c "echo $2 > /proc/sys/net/ipv4/tcp_keepalive_time"
+  ip netns exec "$C" sh -c "echo $2 > /proc/sys/net/ipv4/tcp_keepalive_time; echo $3 > /proc/sys/net/ipv4/tcp_keepalive_intvl"
   local k
   k=$(ip netns exec "$C" python3 -c '
 import socket, sys, time
@@ -198,11 +199,14 @@ except OSError:
 ' "$1")
   local verdict=agree
   [ "$v" = "$k" ] || verdict=DISAGREE
-  rows+=("| idle 6 s past a 3 s established timeout, keepalive $1, tcp_keepalive_time $2 | $v | $k | $verdict |")
+  rows+=("| idle 6 s past a 3 s established timeout, keepalive $1, tcp_keepalive_time $2, intvl $3 | $v | $k | $verdict |")
   [ "$verdict" = agree ] || failed=$((failed + 1))
 }
-idle_case false 7200
-idle_case true 1
+idle_case false 7200 75
+# After the first probe the keepalive timer is re-armed with the interval: time 1 s alone is
+# not enough against a 3 s timeout, time and interval 1 s are.
+idle_case true 1 75
+idle_case true 1 1
 
 echo "== lab-nat: agreement table"
 echo "| scenario | twlint | kernel | |"

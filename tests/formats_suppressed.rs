@@ -88,7 +88,7 @@ fn markdown_folds_suppressed_rows_with_their_reason_and_does_not_count_them() {
     let md = format(FILES, "markdown");
     let summary = &json(FILES, &[])["summary"];
     assert_eq!(summary["dangerous"], 0);
-    assert!(md.contains("**0 dangerous**, 0 pointless, 6 safe"), "{md}");
+    assert!(md.contains("**0 dangerous**, 0 pointless, 12 safe"), "{md}");
     assert!(md.contains("Suppressed: 1 setting, 2 findings in files"));
     // The suppressed dangerous verdict is not in any unfolded table.
     assert!(!unfolded(&md).contains("dangerous** |"), "{md}");

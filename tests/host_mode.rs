@@ -190,7 +190,7 @@ fn the_human_report_opens_with_the_host() {
         "{text}"
     );
     assert!(
-        head.contains(&"  7 values read; not on this kernel: tcp_tw_recycle, tcp_tw_reuse_delay"),
+        head.contains(&"  13 values read; not on this kernel: tcp_tw_recycle, tcp_tw_reuse_delay"),
         "{text}"
     );
     assert!(
@@ -514,6 +514,7 @@ fn snapshot_writes_only_its_files_and_refuses_a_folder_in_use() {
         files.iter().all(|f| f == "twlint-snapshot.json"
             || f == "sockets.json"
             || f.starts_with("proc/sys/net/ipv4/")
+            || f.starts_with("proc/sys/net/netfilter/")
             || f.starts_with("proc/sys/kernel/")
             || f.starts_with("proc/net/")),
         "{files:?}"

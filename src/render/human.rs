@@ -560,10 +560,23 @@ fn write_report(
                     crate::config::KernelOrigin::Live => " (this host's, read live)",
                     _ => "",
                 };
-                if n.role == "nat" {
+                let via = r
+                    .verdicts
+                    .iter()
+                    .any(|v| v.node == n.name && v.side == Some("via"));
+                if via {
                     writeln!(
                         out,
-                        "  node {:<12} {:<14} a middlebox, not a TCP endpoint: not judged",
+                        "  node {:<12} {:<14} kernel {}{}; a middlebox, judged on the links through it",
+                        safe::line(&n.name),
+                        safe::line(&n.role),
+                        n.kernel,
+                        origin
+                    )?;
+                } else if n.role == "nat" {
+                    writeln!(
+                        out,
+                        "  node {:<12} {:<14} a middlebox without conntrack: no values judged",
                         safe::line(&n.name),
                         safe::line(&n.role)
                     )?;
