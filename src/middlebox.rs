@@ -91,7 +91,10 @@ impl Conntrack {
 /// max(131072, 32768 x CPUs) when that is larger; twlint does not know the CPU count, so the
 /// table size stays what the node says (set `nf_conntrack_max` on the node to the figure).
 pub static KUBE_PROXY_VALUES: &[(&str, &str)] = &[
-    ("net.netfilter.nf_conntrack_tcp_timeout_established", "86400"),
+    (
+        "net.netfilter.nf_conntrack_tcp_timeout_established",
+        "86400",
+    ),
     ("net.netfilter.nf_conntrack_tcp_timeout_close_wait", "3600"),
 ];
 
@@ -502,6 +505,12 @@ mod tests {
         assert!(out[0].0.keepalive_counts);
         assert_eq!(IdleTimeout::parse("60").unwrap().seconds, 60.0);
         assert!(IdleTimeout::parse("-1").is_none() && IdleTimeout::parse("aws").is_none());
-        assert!(!IdleTimeout::parse("aws-alb").unwrap().preset.unwrap().keepalive_counts);
+        assert!(
+            !IdleTimeout::parse("aws-alb")
+                .unwrap()
+                .preset
+                .unwrap()
+                .keepalive_counts
+        );
     }
 }

@@ -766,7 +766,9 @@ fn a_nat_host_attaches_conntrack_counters_to_its_via_verdicts() {
     assert_eq!(pct["since"], "now");
     let snat = verdicts
         .iter()
-        .find(|x| x["node"] == "nat" && x["key"] == "net.netfilter.nf_conntrack_tcp_timeout_time_wait")
+        .find(|x| {
+            x["node"] == "nat" && x["key"] == "net.netfilter.nf_conntrack_tcp_timeout_time_wait"
+        })
         .unwrap();
     let ev = snat["evidence"].as_array().expect("evidence attached");
     assert_eq!(ev[0]["counter"], "nf_conntrack_insert_failed");

@@ -652,7 +652,10 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
     let max = values
         .get("net.netfilter.nf_conntrack_max")
         .and_then(|m: &String| m.trim().parse::<u64>().ok());
-    if let (Some(n), Some(max)) = (counters.conntrack.get(crate::counters::NF_CONNTRACK_COUNT), max) {
+    if let (Some(n), Some(max)) = (
+        counters.conntrack.get(crate::counters::NF_CONNTRACK_COUNT),
+        max,
+    ) {
         if let Some(p) = (n * 100).checked_div(max) {
             counters
                 .conntrack

@@ -318,7 +318,10 @@ pub(super) fn middlebox_figures(
     topo: &Topology,
     states: &[NodeState],
     links: &[LinkInfo],
-) -> Vec<(crate::middlebox::PathFacts, Vec<crate::middlebox::ConntrackFacts>)> {
+) -> Vec<(
+    crate::middlebox::PathFacts,
+    Vec<crate::middlebox::ConntrackFacts>,
+)> {
     use crate::middlebox::{BoxInput, FlowInput};
     let boxes: Vec<BoxInput> = topo
         .nodes

@@ -331,7 +331,9 @@ fn judge_via(
     hop.path = path.clone();
     hop.conntrack = ct.clone();
     if let Some(summary) = out.hops.iter_mut().rev().find(|h| h.link == link.name) {
-        summary.via_conntrack.push((states[b].cfg.name.clone(), ct.clone()));
+        summary
+            .via_conntrack
+            .push((states[b].cfg.name.clone(), ct.clone()));
     }
     let hop_cel = eval::to_cel_hop(&hop);
     let me = &states[b];

@@ -703,8 +703,14 @@ fn middlebox_fields_and_via_lists_are_read() {
     assert!(node("nat").tracks() && node("k8s").tracks());
     assert!(!node("gw").tracks() && !node("lb").tracks());
     assert!(node("lb").is_middlebox() && !node("db").is_middlebox());
-    assert_eq!(node("gw").idle_timeout.as_ref().unwrap().value.seconds, 350.0);
-    assert_eq!(node("lb").idle_timeout.as_ref().unwrap().value.seconds, 60.5);
+    assert_eq!(
+        node("gw").idle_timeout.as_ref().unwrap().value.seconds,
+        350.0
+    );
+    assert_eq!(
+        node("lb").idle_timeout.as_ref().unwrap().value.seconds,
+        60.5
+    );
     // One host per address when replicas is not said, at least 1.
     assert_eq!(node("app").hosts(), 1);
     assert_eq!(node("db").hosts(), 1);
@@ -718,7 +724,10 @@ fn bad_middlebox_values_are_reported_where_written() {
         3,
         37,
     );
-    assert!(d.help.unwrap().contains("kube-proxy"), "suggests the preset");
+    assert!(
+        d.help.unwrap().contains("kube-proxy"),
+        "suggests the preset"
+    );
     let (_, d) = only(
         "version: 1\nnodes:\n  - {name: n, role: nat, idle_timeout: aws-nat}\n",
         "TW090",

@@ -754,10 +754,15 @@ impl Validator<'_> {
                 self.diags.push(
                     Diagnostic::error(
                         Code::TW091,
-                        format!("`{field}` is `{}`, not a whole number of at least {min}", text.value),
+                        format!(
+                            "`{field}` is `{}`, not a whole number of at least {min}",
+                            text.value
+                        ),
                     )
                     .at(text.span, "not a usable count")
-                    .with_help(format!("write `{field}` as a whole number of at least {min}, or leave it out")),
+                    .with_help(format!(
+                        "write `{field}` as a whole number of at least {min}, or leave it out"
+                    )),
                 );
                 None
             }
@@ -783,7 +788,10 @@ impl Validator<'_> {
                 self.diags.push(
                     Diagnostic::error(
                         Code::TW090,
-                        format!("`conntrack` is `{}`, not true, false or a preset", text.value),
+                        format!(
+                            "`conntrack` is `{}`, not true, false or a preset",
+                            text.value
+                        ),
                     )
                     .at(text.span, "not a conntrack setting")
                     .with_help(suggest(&text.value, names, otherwise)),
@@ -803,10 +811,7 @@ impl Validator<'_> {
             Some(t) => Some(Spanned::new(t, text.span)),
             None => {
                 let names = crate::middlebox::IdleTimeout::preset_names();
-                let otherwise = format!(
-                    "write seconds (350) or a preset: {}",
-                    names.join(", ")
-                );
+                let otherwise = format!("write seconds (350) or a preset: {}", names.join(", "));
                 self.diags.push(
                     Diagnostic::error(
                         Code::TW090,
@@ -816,7 +821,11 @@ impl Validator<'_> {
                         ),
                     )
                     .at(text.span, "not an idle timeout")
-                    .with_help(suggest(&text.value, names.into_iter(), otherwise)),
+                    .with_help(suggest(
+                        &text.value,
+                        names.into_iter(),
+                        otherwise,
+                    )),
                 );
                 None
             }
