@@ -394,7 +394,7 @@ impl<'a> JsonHop<'a> {
                     node,
                     overflows: ct.overflows,
                     rate_capacity: Num(ct.rate_capacity),
-                    snat: ct.snat.then(|| JsonSnat {
+                    snat: ct.snat.then_some(JsonSnat {
                         capacity: Num(ct.snat_capacity),
                         exhausts: ct.snat_exhausts,
                         held: Num(ct.snat_held),

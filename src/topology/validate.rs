@@ -821,11 +821,7 @@ impl Validator<'_> {
                         ),
                     )
                     .at(text.span, "not an idle timeout")
-                    .with_help(suggest(
-                        &text.value,
-                        names.into_iter(),
-                        otherwise,
-                    )),
+                    .with_help(suggest(&text.value, names, otherwise)),
                 );
                 None
             }
