@@ -38,3 +38,22 @@ grep -m1 '^| scenario' "$out"
 grep -m1 '^|---' "$out"
 grep '^| ' "$out" | grep -v '^| scenario' || true
 echo "lab: $passed scenarios agree with the kernel"
+
+echo "== lab: procps and systemd-sysctl end states against twlint's (tests/lab_appliers.rs)"
+for tool in sysctl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "lab: FAIL: \`$tool\` (procps) is not installed" >&2
+    exit 1
+  fi
+done
+if [ ! -x /lib/systemd/systemd-sysctl ] && [ ! -x /usr/lib/systemd/systemd-sysctl ]; then
+  echo "lab: FAIL: systemd-sysctl is not installed; the appliers lab needs it" >&2
+  exit 1
+fi
+cargo test --release --test lab_appliers -- --ignored --test-threads=1 --nocapture 2>&1 | tee "$out"
+passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$out" | tail -1)
+if [ -z "$passed" ] || [ "$passed" -eq 0 ]; then
+  echo "lab: FAIL: no appliers lab test ran" >&2
+  exit 1
+fi
+echo "lab: $passed appliers scenarios agree with procps and systemd-sysctl"

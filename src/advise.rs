@@ -8,6 +8,7 @@
 //! texts are deterministic (no dates), so a second run writes the same bytes. Writing files is
 //! the binary's job; this module only computes. A verdict whose finding a suppression accepted
 //! is never changed: it is listed, with the suppression's reason, as left as it is.
+//! [`converge`] then lists as not fixable only what is still dangerous once the drop-ins apply.
 
 use crate::config::SourceKindOut;
 use crate::diag::Verdict;
@@ -254,13 +255,8 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
         }
     }
     let mut unfixable: Vec<Unfixable> = unfixable.into_values().collect();
+    sort_unfixable(&mut unfixable, report);
     let node_pos = |n: &str| report.nodes.iter().position(|x| x.name == n);
-    unfixable.sort_by(|a, b| {
-        node_pos(&a.node)
-            .cmp(&node_pos(&b.node))
-            .then(key_order(&a.key).cmp(&key_order(&b.key)))
-            .then(a.rule.cmp(&b.rule))
-    });
     // A key another rule's advice changes anyway is not "left as it is".
     let mut accepted: Vec<Accepted> = accepted
         .into_values()
@@ -283,6 +279,56 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
         unfixable,
         accepted,
     }
+}
+
+/// Makes the advice converge: `after` is the topology judged again with the advice's drop-ins
+/// applied, and what is listed as not fixable by a drop-in becomes exactly the dangerous
+/// verdicts left there (unsuppressed, grouped per node, key and rule), so a finding the
+/// drop-ins fix is never listed, and one they were meant to fix but do not is.
+pub fn converge(advice: &mut Advice, after: &Report) {
+    let mut left: BTreeMap<(String, String, String), Unfixable> = BTreeMap::new();
+    for v in &after.verdicts {
+        let Some(rule) = v.rule.as_deref() else {
+            continue;
+        };
+        if v.verdict != Verdict::Dangerous || v.suppressed.is_some() {
+            continue;
+        }
+        let u = left
+            .entry((v.node.clone(), v.key.to_string(), rule.to_string()))
+            .or_insert_with(|| Unfixable {
+                node: v.node.clone(),
+                key: v.key.to_string(),
+                rule: rule.to_string(),
+                links: Vec::new(),
+                reason: v.reason.clone(),
+                help: v.help.clone(),
+            });
+        if let Some(l) = &v.link {
+            if !u.links.contains(l) {
+                u.links.push(l.clone());
+            }
+        }
+    }
+    let mut unfixable: Vec<Unfixable> = left.into_values().collect();
+    sort_unfixable(&mut unfixable, after);
+    advice.unfixable = unfixable;
+}
+
+/// Nodes in the topology's order, keys in the catalog's, then rule ids.
+fn sort_unfixable(unfixable: &mut [Unfixable], report: &Report) {
+    let node_pos = |n: &str| report.nodes.iter().position(|x| x.name == n);
+    let key_order = |k: &str| {
+        crate::config::judged_keys()
+            .position(|s| s.key == k)
+            .unwrap_or(usize::MAX)
+    };
+    unfixable.sort_by(|a, b| {
+        node_pos(&a.node)
+            .cmp(&node_pos(&b.node))
+            .then(key_order(&a.key).cmp(&key_order(&b.key)))
+            .then(a.rule.cmp(&b.rule))
+    });
 }
 
 fn wrap_comment(out: &mut String, text: &str) {

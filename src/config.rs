@@ -59,6 +59,52 @@ pub struct Value {
     pub set: bool,
     /// Why the default is unknown, for memory-dependent defaults.
     pub default_note: Option<&'static str>,
+    /// The last value written for this key, when the kernel refused it: the value above is the
+    /// one that stayed in force (an earlier one, or the default).
+    pub refused: Option<Refused>,
+}
+
+/// A value the kernel refused (EINVAL), where it was written and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub written: String,
+    pub span: Span,
+    pub reason: String,
+}
+
+/// The tool that applies a node's sysctl files, whose end state twlint judges. They differ
+/// where a file's last value for a key is refused: procps `sysctl -p`/`--system` writes every
+/// assignment in order, so an earlier accepted value stays in force; systemd-sysctl keeps only
+/// the last assignment of each key and writes that, so the key keeps the value it had before
+/// (the kernel default at boot). Checked on procps-ng 4.0.2 and systemd 252 in a fresh network
+/// namespace (`tcp_tw_reuse = 1` then `= 3`: procps ends with 1, systemd-sysctl with 2; both
+/// exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(
+    description = "The tool that applies the nodes' sysctl files: procps (`sysctl -p`, `sysctl --system`) or systemd (systemd-sysctl at boot)."
+)]
+pub enum Applier {
+    #[default]
+    Procps,
+    Systemd,
+}
+
+impl Applier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applier::Procps => "procps",
+            Applier::Systemd => "systemd",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Applier> {
+        match s {
+            "procps" => Some(Applier::Procps),
+            "systemd" => Some(Applier::Systemd),
+            _ => None,
+        }
+    }
 }
 
 /// Where the kernel version of a node came from.
@@ -104,6 +150,8 @@ pub struct NodeConfig {
     pub kernel: KernelVersion,
     pub kernel_origin: KernelOrigin,
     pub values: BTreeMap<&'static str, Value>,
+    /// The tool whose end state `values` is.
+    pub applier: Applier,
 }
 
 impl NodeConfig {
@@ -170,14 +218,36 @@ fn namespace_is_checked(key: &str) -> bool {
     CHECKED.iter().any(|p| key.starts_with(p)) && !MODULES.iter().any(|p| key.starts_with(p))
 }
 
-/// Builds a node's effective configuration from its sysctl set and inline values, pushing the
-/// kernel-aware diagnostics into `diags`.
+/// Builds a node's effective configuration from its sysctl set and inline values as procps
+/// applies them (see [`resolve_with`]).
 pub fn resolve(
     name: &str,
     kernel: KernelVersion,
     kernel_origin: KernelOrigin,
     set: Option<&SysctlSet>,
     inline: &[InlineValue],
+    diags: &mut Vec<Diagnostic>,
+) -> NodeConfig {
+    resolve_with(
+        name,
+        kernel,
+        kernel_origin,
+        set,
+        inline,
+        Applier::Procps,
+        diags,
+    )
+}
+
+/// Builds a node's effective configuration from its sysctl set and inline values, as `applier`
+/// leaves it, pushing the kernel-aware diagnostics into `diags`.
+pub fn resolve_with(
+    name: &str,
+    kernel: KernelVersion,
+    kernel_origin: KernelOrigin,
+    set: Option<&SysctlSet>,
+    inline: &[InlineValue],
+    applier: Applier,
     diags: &mut Vec<Diagnostic>,
 ) -> NodeConfig {
     // Every assignment, in the order the kernel would see them.
@@ -249,6 +319,8 @@ pub fn resolve(
         };
     let mut low: i64 = 32768;
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
+    // Keys whose last write so far was refused.
+    let mut refused: BTreeMap<&'static str, Refused> = BTreeMap::new();
     // Keys looked at for TW002, and how many of them were unknown.
     let mut reported_unknown: (HashSet<String>, usize) = (HashSet::new(), 0);
 
@@ -278,6 +350,7 @@ pub fn resolve(
                     present: false,
                     set: true,
                     default_note: None,
+                    refused: None,
                 },
             );
             continue;
@@ -309,6 +382,7 @@ pub fn resolve(
                 // A dump lists every key, defaults included; `set` means "configured", so a
                 // dump value only counts as set when it differs from the kernel's default.
                 let set = !w.kind.is_printed() || !looks_like_default(spec, kernel, &printed);
+                refused.remove(spec.key);
                 values.insert(
                     spec.key,
                     Value {
@@ -319,10 +393,19 @@ pub fn resolve(
                         present: true,
                         set,
                         default_note: None,
+                        refused: None,
                     },
                 );
             }
             Err(rej) => {
+                refused.insert(
+                    spec.key,
+                    Refused {
+                        written: w.value.trim().to_string(),
+                        span: w.value_span,
+                        reason: rej.reason.clone(),
+                    },
+                );
                 let mut d = Diagnostic::new(Code::TW004, Severity::Error, format!("the kernel rejects `{}` for `{}`: {}", w.value.trim(), spec.key, rej.reason))
                     .with_verdict(Verdict::Dangerous)
                     .with_node(name)
@@ -335,6 +418,47 @@ pub fn resolve(
                 }
                 diags.push(d);
             }
+        }
+    }
+
+    // A refused last value: procps kept the value written before it, systemd-sysctl wrote only
+    // the refused one and the key kept its default. Say where the two end states differ.
+    for (key, r) in &refused {
+        let Some(earlier) = values.get(key) else {
+            continue;
+        };
+        let default = kernel::spec(key).and_then(|s| match s.era(kernel).default {
+            Default::Value(v) => Some(v),
+            Default::MemoryDependent(_) => None,
+        });
+        let kept = earlier.printed.clone().unwrap_or_default();
+        if default.is_some_and(|d| d == kept) {
+            continue;
+        }
+        let shown_default = default.map_or("its default".to_string(), |d| format!("`{d}`"));
+        diags.push(
+            Diagnostic::new(
+                Code::TW010,
+                Severity::Warning,
+                format!(
+                    "procps and systemd-sysctl end with different values for `{key}`: `{kept}` and {shown_default}"
+                ),
+            )
+            .with_node(name)
+            .with_key(*key)
+            .at(r.span, "the kernel refuses this last value")
+            .with_secondary(
+                earlier.span.unwrap_or(r.span),
+                "procps wrote this value before it and keeps it",
+            )
+            .with_help("write a value the kernel accepts, once, so that both tools agree")
+            .with_note(format!(
+                "procps `sysctl -p` writes every line in order, so the earlier value stays in force; systemd-sysctl writes only the last assignment of each key, which the kernel refuses, so the key keeps {shown_default}; twlint judges {}'s end state",
+                applier.as_str()
+            )),
+        );
+        if applier == Applier::Systemd {
+            values.remove(key);
         }
     }
 
@@ -357,8 +481,14 @@ pub fn resolve(
                 present: true,
                 set: false,
                 default_note: note,
+                refused: None,
             },
         );
+    }
+    for (key, r) in refused {
+        if let Some(v) = values.get_mut(key) {
+            v.refused = Some(r);
+        }
     }
 
     NodeConfig {
@@ -366,6 +496,44 @@ pub fn resolve(
         kernel,
         kernel_origin,
         values,
+        applier,
+    }
+}
+
+/// TW006 tells an earlier assignment that a later one overrides it. When the kernel refuses the
+/// later value that is true only under systemd-sysctl (which writes the last assignment alone);
+/// procps writes the earlier value first and it stays in force. Rewrites those diagnostics for
+/// the tool `cfg` was resolved for.
+pub fn correct_overrides(diags: &mut [Diagnostic], cfg: &NodeConfig) {
+    for d in diags.iter_mut().filter(|d| d.code == Code::TW006.as_str()) {
+        let Some(key) = d.key.as_deref() else {
+            continue;
+        };
+        let Some(r) = cfg.value(key).and_then(|v| v.refused.as_ref()) else {
+            continue;
+        };
+        let wins_refused = d.secondary.iter().any(|l| l.span.contains(r.span));
+        if !wins_refused || d.notes.iter().any(|n| n.contains("refuses")) {
+            continue;
+        }
+        d.message = match cfg.applier {
+            Applier::Procps => format!(
+                "`{key}` is set again later, but the kernel refuses that value (`{}`), so under procps this one stays in force",
+                r.written
+            ),
+            Applier::Systemd => format!(
+                "`{key}` is set again later to a value the kernel refuses (`{}`): systemd-sysctl writes only that one, so this value is never applied",
+                r.written
+            ),
+        };
+        d.help = Some("Keep one assignment per key, with a value the kernel accepts.".into());
+        for l in d.secondary.iter_mut().filter(|l| l.span.contains(r.span)) {
+            l.message = "the kernel refuses this later value".into();
+        }
+        d.notes = vec![format!(
+            "procps `sysctl -p` writes every assignment in order and keeps this value when the later one is refused; systemd-sysctl writes only the last assignment, which the kernel refuses ({}), and the key keeps its previous value",
+            r.reason
+        )];
     }
 }
 

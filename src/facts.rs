@@ -11,15 +11,35 @@
 //! after `tcp_tw_reuse_delay` (1 s before 6.14).
 
 use crate::config::NodeConfig;
-use crate::kernel::{parse_port_list, KernelVersion};
+use crate::kernel::{behaviour, parse_port_list, tw_reuse_mode, KernelVersion};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// TIME_WAIT length in seconds (`TCP_TIMEWAIT_LEN`).
 pub const TIME_WAIT_SECONDS: f64 = 60.0;
 
-/// Per-connection random timestamp offsets arrived in 4.10 (`95a22caee396`).
-const TS_OFFSETS_SINCE: KernelVersion = KernelVersion::new(4, 10);
+/// Ports that services commonly listen on, which an ephemeral range should not cover: a
+/// connect() or bind(0) that takes one first makes the service fail to bind when it starts.
+/// Judged without a topology, where the node's own `listen` ports are not known (TW133).
+pub const WELL_KNOWN_LISTEN_PORTS: &[(u16, u16, &str)] = &[
+    (2181, 2181, "ZooKeeper"),
+    (2379, 2380, "etcd"),
+    (3306, 3306, "MySQL"),
+    (5432, 5432, "PostgreSQL"),
+    (5672, 5672, "RabbitMQ"),
+    (6379, 6379, "Redis"),
+    (6443, 6443, "Kubernetes API server"),
+    (8080, 8080, "HTTP alternate"),
+    (9042, 9042, "Cassandra"),
+    (9092, 9092, "Kafka"),
+    (9200, 9200, "Elasticsearch"),
+    (9300, 9300, "Elasticsearch transport"),
+    (10250, 10250, "kubelet"),
+    (10256, 10256, "kube-proxy health"),
+    (11211, 11211, "memcached"),
+    (27017, 27017, "MongoDB"),
+    (30000, 32767, "Kubernetes NodePorts"),
+];
 
 /// connect()'s two-pass even/odd port scan (`1580ab63fc9a`, about 4.6, UNVERIFIED release);
 /// before it every port of the range was reachable.
@@ -52,6 +72,9 @@ pub struct PortFacts {
     pub same_parity: bool,
     /// Listen ports of this node inside the range and not reserved.
     pub listen_exposed: Vec<i64>,
+    /// Ports services commonly listen on ([`WELL_KNOWN_LISTEN_PORTS`]) inside the range and not
+    /// all reserved, as `10250 (kubelet)` or `30000-32767 (Kubernetes NodePorts)`.
+    pub well_known_exposed: Vec<String>,
     /// Reserved ports that lie outside the range (reserving them does nothing).
     pub reserved_outside: i64,
     /// Number of reserved ports in total.
@@ -76,8 +99,19 @@ pub struct NodeFacts {
     pub set: BTreeMap<String, bool>,
     /// `tcp_timestamps` is not 0.
     pub timestamps: bool,
-    /// Outgoing timestamps carry a random per-connection offset (4.10+ with `tcp_timestamps=1`).
+    /// What the random offset of outgoing timestamps is keyed on (`kernel::BEHAVIOURS`
+    /// `ts_offsets`): `none` (before 4.10, or `tcp_timestamps` other than 1), `connection`,
+    /// `host-pair` (about 4.11 on), or `unknown` (a stable series whose patch releases changed
+    /// it, 2026).
+    pub ts_offsets: String,
+    /// Timestamps of successive connections to one peer may go backwards: offsets per
+    /// connection, or possibly so (`ts_offsets` is `connection` or `unknown`).
     pub ts_random_offsets: bool,
+    /// The longest tick of this host's timestamp clock in ms (`kernel::BEHAVIOURS`
+    /// `ts_tick_ms`): 10 before 4.13 (jiffies), 1 after.
+    pub ts_tick_ms: i64,
+    /// What `tcp_tw_reuse` does here: 0 off, 1 every destination, 2 loopback only. Before the
+    /// 0..2 range check (4.19) every non-zero value is 1.
     pub tw_reuse: i64,
     /// `tcp_tw_reuse_delay` in ms (1000 on kernels without the key).
     pub reuse_delay_ms: i64,
@@ -252,6 +286,20 @@ fn ports_of(cfg: &NodeConfig, info: &NodeInfo) -> PortFacts {
         .collect();
     listen_exposed.sort_unstable();
     listen_exposed.dedup();
+    let well_known_exposed = WELL_KNOWN_LISTEN_PORTS
+        .iter()
+        .filter_map(|&(a, b, name)| {
+            let (lo, hi) = (i64::from(a).max(low), i64::from(b).min(high));
+            if lo > hi || (lo..=hi).all(is_reserved) {
+                return None;
+            }
+            Some(if lo == hi {
+                format!("{lo} ({name})")
+            } else {
+                format!("{lo}-{hi} ({name})")
+            })
+        })
+        .collect();
     // connect() skips a port that a socket bound explicitly (a listener of this node), besides
     // the reserved ones (`__inet_hash_connect`: a bind bucket with fastreuse >= 0).
     let blocked = |p: i64| is_reserved(p) || listen_exposed.contains(&p);
@@ -273,6 +321,7 @@ fn ports_of(cfg: &NodeConfig, info: &NodeInfo) -> PortFacts {
             .max(0),
         same_parity: (low ^ high) & 1 == 0 && low != high,
         listen_exposed,
+        well_known_exposed,
         reserved_outside: (reserved_total - reserved_in_range).max(0),
         reserved_total,
     }
@@ -302,6 +351,12 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         }
     }
     let ts = cfg.int("net.ipv4.tcp_timestamps").unwrap_or(1);
+    let ts_offsets = if ts == 1 {
+        behaviour("ts_offsets", cfg.kernel).value
+    } else {
+        // secure_tcp_ts_off() returns 0 whenever tcp_timestamps is not 1.
+        "none"
+    };
     NodeFacts {
         name: cfg.name.clone(),
         role: if info.role.is_empty() {
@@ -319,8 +374,13 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         listen: info.listen.iter().map(|&p| p as i64).collect(),
         addresses: info.addresses.clone(),
         timestamps: ts != 0,
-        ts_random_offsets: ts == 1 && cfg.kernel >= TS_OFFSETS_SINCE,
-        tw_reuse: cfg.int("net.ipv4.tcp_tw_reuse").unwrap_or(0),
+        ts_offsets: ts_offsets.into(),
+        ts_random_offsets: matches!(ts_offsets, "connection" | "unknown"),
+        ts_tick_ms: behaviour("ts_tick_ms", cfg.kernel)
+            .value
+            .parse()
+            .unwrap_or(1000),
+        tw_reuse: tw_reuse_mode(cfg.kernel, cfg.int("net.ipv4.tcp_tw_reuse").unwrap_or(0)),
         reuse_delay_ms: cfg.int("net.ipv4.tcp_tw_reuse_delay").unwrap_or(1000),
         ports: ports_of(cfg, info),
         tw_buckets: cfg.int("net.ipv4.tcp_max_tw_buckets").unwrap_or(-1),
@@ -676,9 +736,17 @@ mod tests {
     }
 
     #[test]
-    fn timestamp_offsets_arrived_in_4_10() {
-        assert!(!node(KernelVersion::new(4, 9), &[], NodeInfo::default()).ts_random_offsets);
-        assert!(node(KernelVersion::new(4, 10), &[], NodeInfo::default()).ts_random_offsets);
+    fn timestamp_offset_history_by_version() {
+        let offsets = |k| node(k, &[], NodeInfo::default());
+        assert!(!offsets(KernelVersion::new(4, 9)).ts_random_offsets);
+        assert!(offsets(KernelVersion::new(4, 10)).ts_random_offsets);
+        // Per host pair from about 4.11: one peer's timestamps stay monotonic.
+        let lts = offsets(KernelVersion::new(5, 15));
+        assert_eq!(lts.ts_offsets, "host-pair");
+        assert!(!lts.ts_random_offsets);
+        // Per connection again in 2026 (mainline; some stable series by patch level).
+        assert_eq!(offsets(KernelVersion::new(7, 0)).ts_offsets, "connection");
+        assert!(offsets(KernelVersion::parse("6.12.80").unwrap()).ts_random_offsets);
         assert!(
             !node(
                 KernelVersion::new(6, 8),
@@ -686,6 +754,75 @@ mod tests {
                 NodeInfo::default()
             )
             .ts_random_offsets
+        );
+    }
+
+    #[test]
+    fn tw_reuse_nonzero_means_every_destination_before_the_range_check() {
+        let old = node(
+            KernelVersion::new(4, 14),
+            &[("net.ipv4.tcp_tw_reuse", "2")],
+            info(&["10.0.0.1"], &[]),
+        );
+        assert_eq!(old.tw_reuse, 1);
+        let b = node(KernelVersion::new(4, 14), &[], info(&["10.0.0.2"], &[80]));
+        let link = LinkInfo {
+            name: "a->b".into(),
+            from: 0,
+            to: 1,
+            port: 80,
+            via_nat: false,
+            client_closes: true,
+            rate: Some(1000.0),
+        };
+        assert!(hop_facts(&link, true, &old, &b, "web").capacity.reuse_works);
+        let new = node(
+            KernelVersion::new(4, 19),
+            &[("net.ipv4.tcp_tw_reuse", "2")],
+            info(&["10.0.0.1"], &[]),
+        );
+        assert!(!hop_facts(&link, true, &new, &b, "web").capacity.reuse_works);
+    }
+
+    #[test]
+    fn port_range_well_known_ports() {
+        let exposed = |range: &str, reserved: &str| {
+            node(
+                KernelVersion::new(6, 8),
+                &[
+                    ("net.ipv4.ip_local_port_range", range),
+                    ("net.ipv4.ip_local_reserved_ports", reserved),
+                ],
+                NodeInfo::default(),
+            )
+            .ports
+            .well_known_exposed
+        };
+        assert!(exposed("32768 60999", "").is_empty());
+        assert_eq!(
+            exposed("10000 31000", "10250"),
+            [
+                "10256 (kube-proxy health)",
+                "11211 (memcached)",
+                "27017 (MongoDB)",
+                "30000-31000 (Kubernetes NodePorts)"
+            ]
+        );
+        assert_eq!(
+            exposed("1024 65535", "").len(),
+            WELL_KNOWN_LISTEN_PORTS.len()
+        );
+    }
+
+    #[test]
+    fn timestamp_clock_tick_by_version() {
+        assert_eq!(
+            node(KernelVersion::new(4, 9), &[], NodeInfo::default()).ts_tick_ms,
+            10
+        );
+        assert_eq!(
+            node(KernelVersion::new(4, 13), &[], NodeInfo::default()).ts_tick_ms,
+            1
         );
     }
 

@@ -209,14 +209,23 @@ pub static KEYS: &[KeySpec] = &[
         since: None,
         removed: None,
         eras: &[
+            // `proc_dointvec` without bounds: any int is accepted and `tcp_twsk_unique()` tests
+            // `if (sysctl_tcp_tw_reuse ...)`, so every non-zero value turns reuse on for all
+            // destinations ([SRC] net/ipv4/sysctl_net_ipv4.c of a 4.14 tree; BEHAVIOURS
+            // `tw_reuse_values`).
             Era {
                 since: V0,
                 default: Default::Value("0"),
-                kind: ValueKind::Int { min: 0, max: 1 },
+                kind: ValueKind::Int {
+                    min: i32::MIN as i64,
+                    max: i32::MAX as i64,
+                },
                 unverified: false,
             },
-            // 79e9fed46038 added 2 (loopback only) and made it the default; June 2018 net-next,
-            // so 4.19 by the merge calendar, not confirmed from a release (KERNEL-FACTS 5.1).
+            // 79e9fed46038 (author date 2018-06-04, the day after 4.17, with net-next closed for
+            // the 4.18 merge window) added 2 (loopback only), made it the default and bounded
+            // the value to 0..2 (`proc_dointvec_minmax`, zero..two): present in a 4.19 tree
+            // [SRC], absent in 4.14 [SRC]; no 4.18 tree was read, hence UNVERIFIED.
             Era {
                 since: KernelVersion::new(4, 19),
                 default: Default::Value("2"),
@@ -245,12 +254,26 @@ pub static KEYS: &[KeySpec] = &[
         key: "net.ipv4.tcp_timestamps",
         since: None,
         removed: None,
-        eras: &[Era {
-            since: V0,
-            default: Default::Value("1"),
-            kind: ValueKind::Int { min: 0, max: 255 },
-            unverified: false,
-        }],
+        eras: &[
+            // `proc_dointvec` in 4.14 and 4.19 trees [SRC]: any int is accepted.
+            Era {
+                since: V0,
+                default: Default::Value("1"),
+                kind: ValueKind::Int {
+                    min: i32::MIN as i64,
+                    max: i32::MAX as i64,
+                },
+                unverified: false,
+            },
+            // Stored as a u8 (`proc_dou8vec_minmax`, "tcp: convert elligible sysctls to u8",
+            // believed 5.13, UNVERIFIED): 255 is accepted, 256 and -1 are refused ([LOCAL] 6.18).
+            Era {
+                since: KernelVersion::new(5, 13),
+                default: Default::Value("1"),
+                kind: ValueKind::Int { min: 0, max: 255 },
+                unverified: true,
+            },
+        ],
         judged: true,
     },
     KeySpec {
@@ -504,6 +527,160 @@ pub static KEYS: &[KeySpec] = &[
         judged: false,
     },
 ];
+
+/// A kernel behaviour that changed across releases, kept as data like [`KEYS`]: what it is from
+/// each release on, and where each fact comes from. Rules see the value for a node's kernel
+/// through the fact model (`node.ts_tick_ms`, `node.ts_offsets`, `node.tw_reuse`).
+#[derive(Debug, Clone, Copy)]
+pub struct Behaviour {
+    pub name: &'static str,
+    /// What the values mean.
+    pub doc: &'static str,
+    /// Oldest first; the last era whose `since` is not after the kernel applies. A stable series
+    /// whose patch releases changed the behaviour has an era of its own (`since` its x.y.0).
+    pub eras: &'static [BehaviourEra],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct BehaviourEra {
+    pub since: KernelVersion,
+    pub value: &'static str,
+    /// The commit, source tree or measurement behind it.
+    pub source: &'static str,
+    /// The release boundary is not confirmed by a primary source (UNVERIFIED).
+    pub unverified: bool,
+}
+
+/// Behaviours by kernel version. Sources: KERNEL-FACTS 1.3 and 1.4, kernel trees read through the
+/// search tool, and measurements on 6.18 ([LOCAL]).
+pub static BEHAVIOURS: &[Behaviour] = &[
+    Behaviour {
+        name: "tw_reuse_values",
+        doc:
+            "what a value of tcp_tw_reuse does: `nonzero-all` (every non-zero value enables reuse \
+              for all destinations) or `0-1-2` (1 all destinations, 2 loopback only)",
+        eras: &[
+            BehaviourEra {
+                since: V0,
+                value: "nonzero-all",
+                source:
+                    "tcp_twsk_unique() tests `sysctl_tcp_tw_reuse` for non-zero; the sysctl is \
+                         proc_dointvec without bounds (4.14 tree)",
+                unverified: false,
+            },
+            BehaviourEra {
+                since: KernelVersion::new(4, 19),
+                value: "0-1-2",
+                source: "79e9fed46038 net-tcp: extend tcp_tw_reuse sysctl to enable loopback only \
+                         optimization (2018-06-04; in a 4.19 tree, 4.18 not read)",
+                unverified: true,
+            },
+        ],
+    },
+    Behaviour {
+        name: "ts_tick_ms",
+        doc: "the longest tick of the host's TCP timestamp clock, in ms: how long a peer may \
+              have to wait before this host's TSval moves",
+        eras: &[
+            BehaviourEra {
+                since: V0,
+                value: "10",
+                source: "tcp_time_stamp was jiffies (include/net/tcp.h): one tick per 1/HZ, at \
+                         most 10 ms for HZ >= 100",
+                unverified: false,
+            },
+            BehaviourEra {
+                since: KernelVersion::new(4, 13),
+                value: "1",
+                source:
+                    "9a568de4818d tcp: switch TCP TS option (RFC 7323) to 1ms clock (net-next, \
+                         May 2017, so 4.13 by the merge calendar)",
+                unverified: true,
+            },
+        ],
+    },
+    Behaviour {
+        name: "ts_offsets",
+        doc: "what the random offset of outgoing timestamps (tcp_timestamps = 1) is keyed on: \
+              `none`, `connection` (the 4-tuple), `host-pair` (source and destination address) \
+              or `unknown` (a stable series whose patch releases changed it)",
+        eras: &[
+            BehaviourEra {
+                since: V0,
+                value: "none",
+                source: "no offsets before 95a22caee396",
+                unverified: false,
+            },
+            BehaviourEra {
+                since: KernelVersion::new(4, 10),
+                value: "connection",
+                source: "95a22caee396 tcp: randomize tcp timestamp offsets for each connection; \
+                         tcp(7): since Linux 4.10",
+                unverified: false,
+            },
+            BehaviourEra {
+                since: KernelVersion::new(4, 11),
+                value: "host-pair",
+                source: "28ee1b746f49 secure_seq: downgrade to per-host timestamp offsets \
+                         (siphash of saddr, daddr); release believed 4.11",
+                unverified: true,
+            },
+            BehaviourEra {
+                since: KernelVersion::new(6, 12),
+                value: "unknown",
+                source: "165573e41f2f tcp: secure_seq: add back ports to TS offset, queued for \
+                         6.12.y stable in 2026-03: per host pair before that patch release, per \
+                         connection after",
+                unverified: true,
+            },
+            BehaviourEra {
+                since: KernelVersion::new(6, 13),
+                value: "host-pair",
+                source: "28ee1b746f49; series 6.13 to 6.17 ended before 165573e41f2f",
+                unverified: true,
+            },
+            BehaviourEra {
+                since: KernelVersion::new(6, 18),
+                value: "unknown",
+                source: "165573e41f2f queued for 6.19.y and 6.12.y stable (2026-03); the 6.18 \
+                         long-term series between them is not confirmed either way",
+                unverified: true,
+            },
+            BehaviourEra {
+                since: KernelVersion::new(7, 0),
+                value: "connection",
+                source: "165573e41f2f merged in mainline in 2026 (the release after 6.19)",
+                unverified: true,
+            },
+        ],
+    },
+];
+
+/// The era of a behaviour that applies to a kernel.
+///
+/// # Panics
+/// When `name` is not in [`BEHAVIOURS`]: the names are fixed in this file.
+pub fn behaviour(name: &str, kernel: KernelVersion) -> &'static BehaviourEra {
+    let b = BEHAVIOURS
+        .iter()
+        .find(|b| b.name == name)
+        .unwrap_or_else(|| panic!("no kernel behaviour named {name}"));
+    b.eras
+        .iter()
+        .rev()
+        .find(|e| kernel >= e.since)
+        .unwrap_or(&b.eras[0])
+}
+
+/// What `tcp_tw_reuse = value` does on a kernel: 0 off, 1 every destination, 2 loopback only.
+/// Before the 0..2 range check any non-zero value meant every destination.
+pub fn tw_reuse_mode(kernel: KernelVersion, value: i64) -> i64 {
+    match (behaviour("tw_reuse_values", kernel).value, value) {
+        (_, 0) => 0,
+        ("nonzero-all", _) => 1,
+        (_, v) => v,
+    }
+}
 
 /// The spec of an in-scope key.
 pub fn spec(key: &str) -> Option<&'static KeySpec> {
@@ -827,6 +1004,50 @@ mod value_tests {
         assert_eq!(check("net.ipv4.ip_local_reserved_ports", "").unwrap(), "");
         assert!(check("net.ipv4.ip_local_reserved_ports", "9000-8000").is_err());
         assert!(check("net.ipv4.ip_local_reserved_ports", "8080 9000").is_err());
+    }
+
+    #[test]
+    fn tw_reuse_accepted_values_by_version() {
+        let reuse = spec("net.ipv4.tcp_tw_reuse").unwrap();
+        let on = |k: KernelVersion, v: &str| check_value(reuse, v, &ctx(k));
+        // 4.14: proc_dointvec, any integer; every non-zero value is reuse for all destinations.
+        assert_eq!(on(KernelVersion::new(4, 14), "3").unwrap(), "3");
+        assert_eq!(on(KernelVersion::new(4, 14), "-1").unwrap(), "-1");
+        assert_eq!(tw_reuse_mode(KernelVersion::new(4, 14), 3), 1);
+        assert_eq!(tw_reuse_mode(KernelVersion::new(4, 14), 2), 1);
+        assert_eq!(tw_reuse_mode(KernelVersion::new(4, 14), 0), 0);
+        // 4.19: the 0..2 range check and the loopback-only value came together.
+        assert!(on(KernelVersion::new(4, 19), "3").is_err());
+        assert_eq!(tw_reuse_mode(KernelVersion::new(4, 19), 2), 2);
+        assert_eq!(tw_reuse_mode(KernelVersion::new(6, 8), 1), 1);
+    }
+
+    #[test]
+    fn timestamp_clock_and_offsets_by_version() {
+        let tick = |k| behaviour("ts_tick_ms", k).value;
+        assert_eq!(tick(KernelVersion::new(4, 9)), "10");
+        assert_eq!(tick(KernelVersion::new(4, 13)), "1");
+        let offsets = |k| behaviour("ts_offsets", k).value;
+        assert_eq!(offsets(KernelVersion::new(4, 9)), "none");
+        assert_eq!(offsets(KernelVersion::new(4, 10)), "connection");
+        assert_eq!(offsets(KernelVersion::new(4, 14)), "host-pair");
+        assert_eq!(offsets(KernelVersion::new(5, 15)), "host-pair");
+        assert_eq!(offsets(KernelVersion::parse("6.12.40").unwrap()), "unknown");
+        assert_eq!(offsets(KernelVersion::new(6, 14)), "host-pair");
+        assert_eq!(offsets(KernelVersion::new(7, 0)), "connection");
+        // Every era says where it comes from.
+        assert!(BEHAVIOURS
+            .iter()
+            .flat_map(|b| b.eras)
+            .all(|e| !e.source.is_empty()));
+    }
+
+    #[test]
+    fn timestamps_accept_any_int_before_the_u8_conversion() {
+        let ts = spec("net.ipv4.tcp_timestamps").unwrap();
+        let k = KernelVersion::new(4, 19);
+        assert_eq!(check_value(ts, "256", &ctx(k)).unwrap(), "256");
+        assert!(check_value(ts, "256", &ctx(KernelVersion::new(6, 8))).is_err());
     }
 
     #[test]

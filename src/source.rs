@@ -20,6 +20,11 @@ pub struct Span {
 }
 
 impl Span {
+    /// Whether `inner` lies within this span, in the same file.
+    pub fn contains(self, inner: Span) -> bool {
+        self.file == inner.file && self.start <= inner.start && inner.end <= self.end
+    }
+
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
         Span { file, start, end }
     }

@@ -71,6 +71,7 @@ fn a_playbook_is_read_through_plays_blocks_loops_and_the_free_form() {
             "TW101 playbook.yml:13:17",
             // The free form, inside `value="..."`.
             "TW007 playbook.yml:23:60",
+            "TW133 playbook.yml:23:60",
             // A loop over a variable of no file given: not judged, at the expression.
             "TW076 playbook.yml:41:14",
         ]
@@ -166,6 +167,7 @@ fn salt_states_read_the_state_id_as_the_key_and_skip_jinja() {
             "TW101 sysctl.sls:4:14",
             "TW076 sysctl.sls:9:14",
             "TW007 sysctl.sls:16:14",
+            "TW133 sysctl.sls:16:14",
             "TW076 sysctl.sls:19:1",
             "TW077 sysctl.sls:25:3",
         ]
@@ -180,6 +182,7 @@ fn nixos_sysctl_sets_and_paths_are_read_with_strings_and_comments() {
         [
             "TW101 configuration.nix:9:33",
             "TW007 configuration.nix:10:39",
+            "TW133 configuration.nix:10:39",
             "TW076 configuration.nix:11:28",
             "TW077 configuration.nix:14:5",
             "TW151 configuration.nix:16:54",
@@ -206,6 +209,7 @@ fn a_jinja_template_of_sysctl_conf_reads_its_plain_lines_and_skips_statements() 
             "TW076 sysctl.conf.j2:3:28",
             "TW076 sysctl.conf.j2:8:1",
             "TW007 sysctl.conf.j2:10:32",
+            "TW133 sysctl.conf.j2:10:32",
         ]
     );
     // No "not an assignment" for `{% %}` lines, no unknown key for `{{ key }}`.

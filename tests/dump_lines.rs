@@ -31,8 +31,15 @@ fn full_way(shown: &str, text: &str) -> String {
 
 fn rendered(sources: &SourceMap, report: &twlint::report::Report) -> String {
     let mut human = Vec::new();
-    let style = render::Style { color: false };
-    render::human::write(&mut human, style, sources, report).unwrap();
+    let style = render::Style::plain();
+    render::human::write(
+        &mut human,
+        style,
+        sources,
+        report,
+        Some(twlint::diag::Verdict::Dangerous),
+    )
+    .unwrap();
     format!(
         "{}\n{}",
         serde_json::to_string(&render::json::Json::new(sources, report)).unwrap(),

@@ -86,18 +86,21 @@ fn each_dump_is_a_host_with_its_own_kernel_and_the_summary_says_who_is_dangerous
         table[1],
         "  host           kernel  tcp_max_tw_buckets  tcp_tw_recycle  pointless  errors"
     );
+    // Worst hosts first: two dangerous settings, then one, then none.
     assert!(
-        table[2].starts_with("  a-clean.txt    6.8     -                   -  "),
+        table[2].starts_with("  b-recycle.txt  4.4     dangerous           dangerous"),
         "{fleet}"
     );
     assert!(
-        table[3].starts_with("  b-recycle.txt  4.4     dangerous           dangerous"),
+        table[3].starts_with("  c-buckets.txt  5.15    dangerous           -  "),
         "{fleet}"
     );
     assert!(
-        table[4].starts_with("  c-buckets.txt  5.15    dangerous           -  "),
+        table[4].starts_with("  a-clean.txt    6.8     -                   -  "),
         "{fleet}"
     );
+    // The summary comes before the per-host tables.
+    assert!(out.starts_with("fleet: 3 hosts"), "{out}");
     assert!(fleet.contains("  tcp_max_tw_buckets is dangerous on 2 of 3 hosts\n"));
     assert!(fleet.contains("  tcp_tw_recycle is dangerous on 1 of 3 hosts\n"));
 }
@@ -501,4 +504,26 @@ fn a_fleet_read_whole_keeps_its_report_shape() {
     for h in v["fleet"]["hosts"].as_array().unwrap() {
         assert!(h.get("error").is_none(), "{h}");
     }
+}
+
+#[test]
+fn summary_shows_the_fleet_table_and_the_last_lines_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_fleet(tmp.path());
+    let (code, out) = stdout(twlint(tmp.path()).args([
+        "--summary",
+        "a-clean.txt",
+        "b-recycle.txt",
+        "c-buckets.txt",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("fleet: 3 hosts, 2 with dangerous settings\n"),
+        "{out}"
+    );
+    assert!(!out.contains("(from the dump)"), "{out}");
+    assert!(!out.contains("Error:"), "{out}");
+    let last: Vec<&str> = out.lines().rev().take(2).collect();
+    assert!(last[0].starts_with("twlint: failed: "), "{out}");
+    assert!(last[1].starts_with("verdicts: "), "{out}");
 }

@@ -87,11 +87,15 @@ fn unfolded(md: &str) -> String {
 fn markdown_folds_suppressed_rows_with_their_reason_and_does_not_count_them() {
     let md = format(FILES, "markdown");
     let summary = &json(FILES, &[])["summary"];
-    assert_eq!(summary["dangerous"], 0);
-    assert!(md.contains("**0 dangerous**, 0 pointless, 12 safe"), "{md}");
+    // The one dangerous verdict left is the load generator's wide range (TW133, a warning).
+    assert_eq!(summary["dangerous"], 1);
+    assert!(md.contains("**1 dangerous**, 0 pointless, 11 safe"), "{md}");
     assert!(md.contains("Suppressed: 1 setting, 2 findings in files"));
     // The suppressed dangerous verdict is not in any unfolded table.
-    assert!(!unfolded(&md).contains("dangerous** |"), "{md}");
+    assert!(
+        !unfolded(&md).contains("tw_reuse_delay` | `100` | 🔴"),
+        "{md}"
+    );
     assert!(!unfolded(&md).contains("TW171"), "{md}");
     // It is in its own folded table, with the reason and where it was written.
     let folded = md
@@ -109,7 +113,7 @@ fn markdown_folds_suppressed_rows_with_their_reason_and_does_not_count_them() {
 
     // Without suppressions the same verdict is counted and shown unfolded.
     let md = run(FILES, &["--format", "markdown", "--no-inline-ignores"]);
-    assert!(md.contains("**1 dangerous**"), "{md}");
+    assert!(md.contains("**2 dangerous**"), "{md}");
     assert!(unfolded(&md).contains("TW171"));
     assert!(!md.contains("suppressed"));
 }
@@ -276,7 +280,15 @@ fn prometheus_counts_suppressed_findings_apart() {
         );
     }
     let text = format(FILES, "prometheus");
-    assert!(samples(&text, "twlint_findings").is_empty(), "{text}");
+    // Only the unsuppressed TW133 (the load generator's wide range) is a finding.
+    assert_eq!(
+        samples(&text, "twlint_findings"),
+        [(
+            "twlint_findings{node=\"examples/09-suppressions-config/sysctl.d\",rule=\"TW133\",verdict=\"dangerous\"}".to_string(),
+            1.0
+        )],
+        "{text}"
+    );
     assert_eq!(
         samples(&text, "twlint_suppressed_findings"),
         [(
@@ -287,5 +299,5 @@ fn prometheus_counts_suppressed_findings_apart() {
     // Without suppressions the families are absent and the finding is back.
     let text = run(FILES, &["--format", "prometheus", "--no-inline-ignores"]);
     assert!(!text.contains("twlint_suppressed_"));
-    assert_eq!(samples(&text, "twlint_findings").len(), 1);
+    assert_eq!(samples(&text, "twlint_findings").len(), 2);
 }

@@ -63,7 +63,8 @@ fn unknown_keys_are_found_outside_the_network_trees() {
 
 #[test]
 fn same_parity_is_not_reported_on_kernels_before_the_parity_preference() {
-    let text = "net.ipv4.ip_local_port_range = 1024 65000\n";
+    // 40000 50000 covers no port a service commonly listens on (TW133).
+    let text = "net.ipv4.ip_local_port_range = 40000 50000\n";
     assert!(codes("r.conf", text, &["--kernel", "3.10"]).is_empty());
     assert!(codes("r.conf", text, &["--kernel", "4.1"]).is_empty());
     assert_eq!(codes("r.conf", text, &["--kernel", "4.2"]), ["TW007"]);
@@ -102,4 +103,81 @@ fn a_whole_listing_kept_as_a_sysctl_file_names_the_read_only_keys_sysctl_p_fails
     );
     // Saved as a capture, it is a host's state, as before.
     assert!(!codes("host.txt", &dump, &[]).contains(&"TW086".to_string()));
+}
+
+#[test]
+fn input_format_detection_by_file_name() {
+    // `key=value` lines are a sysctl file's, but a file named `*.sh` is run by a shell, where
+    // they are commands that do not exist: nothing reaches the kernel.
+    let text = "net.ipv4.tcp_tw_recycle=1\n";
+    assert!(codes("tune.sh", text, &["--kernel", "5.15"]).is_empty());
+    assert_eq!(codes("tune.txt", text, &["--kernel", "5.15"]), ["TW101"]);
+    // --input-format still forces a reader.
+    assert_eq!(
+        codes(
+            "tune.sh",
+            text,
+            &["--kernel", "5.15", "--input-format", "sysctl"]
+        ),
+        ["TW101"]
+    );
+    // A tuned profile is read as tuned reads it, its [sysctl] section only.
+    let profile = "[main]\nsummary=web\n\n[sysctl]\nnet.ipv4.tcp_tw_recycle=1\n\n[vm]\ntransparent_hugepages=never\n";
+    assert_eq!(
+        codes("tuned.conf", profile, &["--kernel", "5.15"]),
+        ["TW101"]
+    );
+}
+
+#[test]
+fn tw_recycle_zero_on_a_kernel_without_the_key_is_pointless() {
+    let got = codes(
+        "r.conf",
+        "net.ipv4.tcp_tw_recycle = 0\n",
+        &["--kernel", "5.15"],
+    );
+    assert_eq!(got, ["TW107"]);
+    let got = codes(
+        "r.conf",
+        "net.ipv4.tcp_tw_recycle = 1\n",
+        &["--kernel", "5.15"],
+    );
+    assert_eq!(got, ["TW101"]);
+    // Where the key exists, 0 is the default and nothing objects.
+    assert!(codes(
+        "r.conf",
+        "net.ipv4.tcp_tw_recycle = 0\n",
+        &["--kernel", "4.9"]
+    )
+    .is_empty());
+}
+
+#[test]
+fn port_range_covering_well_known_ports_warns_without_a_topology() {
+    let text = "net.ipv4.ip_local_port_range = 10000 65001\n";
+    assert_eq!(codes("r.conf", text, &[]), ["TW133"]);
+    // A warning: the run does not fail on it.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.conf");
+    std::fs::write(&p, text).unwrap();
+    let out = twlint(&["--format", "gcc", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains(": warning: the ephemeral range 10000-65001 covers 10250 (kubelet)"));
+    // The default range and one above the NodePorts cover none.
+    assert!(codes(
+        "r.conf",
+        "net.ipv4.ip_local_port_range = 32768 60999\n",
+        &[]
+    )
+    .is_empty());
+    assert!(codes(
+        "r.conf",
+        "net.ipv4.ip_local_port_range = 40000 60999\n",
+        &[]
+    )
+    .is_empty());
+    // Reserving them is the other way out.
+    let reserved = "net.ipv4.ip_local_port_range = 10000 31001\nnet.ipv4.ip_local_reserved_ports = 10250,10256,11211,27017,30000-32767\n";
+    assert!(codes("r.conf", reserved, &[]).is_empty());
 }

@@ -74,8 +74,9 @@ fn a_script_s_writes_are_read_where_the_shell_reads_them() {
             "TW151 7:36 512",
             // printf into /proc/sys with `>>`: the value inside its quotes.
             "TW007 9:16 1024 65000",
+            "TW133 9:16 1024 65000",
             // `echo 0 | tee /proc/sys/...`.
-            "TW101 10:6 0",
+            "TW107 10:6 0",
             // Computed by the shell: not judged, neither here nor in an expanding heredoc.
             "TW083 11:26 $SWAPPINESS",
             "TW083 16:20 ${MAP_COUNT}",
@@ -158,7 +159,7 @@ fn cloud_init_reads_sysctl_files_it_writes_and_commands_it_runs() {
         [
             // write_files content: the place in the YAML block.
             "TW151 16:37 512",
-            "TW083 17:30 ${overcommit}",
+            "TW076 17:30 ${overcommit}",
             "TW085 19:15 b64",
             // runcmd, string form.
             "TW140 23:40 15",

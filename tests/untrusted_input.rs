@@ -429,6 +429,9 @@ fn terminal_escapes_and_line_breaks_from_names_and_lines_are_escaped_in_every_fo
         "sarif",
         "json",
         "prometheus",
+        "gitlab",
+        "junit",
+        "rdjson",
     ];
     for format in formats {
         for color in ["never", "always"] {
@@ -556,7 +559,8 @@ fn allow_outside_paths_lets_a_trusted_configuration_name_rules_outside() {
     };
     let text = assert_contained(&run(&[]), 2);
     assert!(
-        text.contains("is outside the folder of .twlint.yaml"),
+        text.replace('\n', " ")
+            .contains("is outside the folder of .twlint.yaml"),
         "{text}"
     );
     let text = assert_contained(&run(&["--allow-outside-paths"]), 0);

@@ -32,7 +32,7 @@ pub struct AdviseArgs {
     /// A folder of extra rule files
     #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
     pub rules: Vec<PathBuf>,
-    /// Colour of the topology's errors on stderr (auto: only on a terminal and without NO_COLOR)
+    /// Colour of the topology's errors on stderr (auto: as for a check run)
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
     #[command(flatten)]
@@ -40,10 +40,20 @@ pub struct AdviseArgs {
     /// Change values even where a suppression accepted the finding
     #[arg(long = "no-inline-ignores", help_heading = "Rules")]
     pub no_inline_ignores: bool,
+    /// Let the topology's sysctl.files lead outside its folder (absolute paths, `..`,
+    /// symlinks); refused by default, since topologies from pull requests are untrusted
+    #[arg(long, help_heading = "Input")]
+    pub allow_outside_paths: bool,
+    /// Advise on the declared values (what advise always reads; accepted so the flags of a
+    /// check run work here too)
+    #[arg(long = "no-live", help_heading = "Host")]
+    pub no_live: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AdviseFormat {
+    /// The drop-ins themselves (`human` is accepted as the same)
+    #[value(alias = "human")]
     Text,
     Markdown,
 }
@@ -54,7 +64,8 @@ fn is_ours(path: &Path) -> bool {
 
 /// Reads `.twlint.yaml` as a check run does (its `rules` folders, `off` rules, default kernel),
 /// then advises.
-pub fn run(io: &mut Io, args: AdviseArgs) -> io::Result<u8> {
+pub fn run(io: &mut Io, mut args: AdviseArgs) -> io::Result<u8> {
+    args.config.start = Some(args.topology.clone());
     let mut sources = SourceMap::new();
     let catalog = match catalog(io, &args.config, &args.rules, args.color, &mut sources) {
         Ok(c) => c,
@@ -86,8 +97,9 @@ fn advise_with(
         kernel,
         default_kernel: catalog.project.as_ref().and_then(|p| p.kernel),
         inline_ignores: !args.no_inline_ignores,
-        // A topology to advise on is as untrusted as one to lint: its files stay in its folder.
-        allow_outside_paths: false,
+        // A topology to advise on is as untrusted as one to lint: its files stay in its folder
+        // unless --allow-outside-paths says otherwise, as for a check run.
+        allow_outside_paths: args.allow_outside_paths,
         kubernetes: Default::default(),
     };
     let judged = judge::load_topology(&args.topology, &opts, &mut sources)
@@ -102,7 +114,38 @@ fn advise_with(
         crate::render::human::write_diagnostics(io.err, style, &sources, &report.diagnostics)?;
         return io.fail("the topology has errors; nothing was advised");
     }
-    let advice = advise::advise(&report, &sources, &args.topology.display().to_string());
+    let mut advice = advise::advise(&report, &sources, &args.topology.display().to_string());
+    // Judged again with the drop-ins applied: what is still dangerous is what no drop-in fixes.
+    let mut overlay = judge::Overlay::default();
+    for n in &advice.nodes {
+        let text = advise::dropin_text(&advice, n);
+        overlay.insert(
+            &n.node,
+            judge::Layer::file(&n.file_name, &text, &mut sources),
+        );
+    }
+    let after = judge::load_topology(&args.topology, &opts, &mut sources).and_then(|loaded| {
+        judge::judge(
+            Request::topology(loaded).with_overlay(overlay),
+            &opts,
+            rules,
+            &mut sources,
+        )
+    });
+    match after {
+        Ok(mut after) => {
+            crate::settings::apply_levels(&mut after, &catalog.levels);
+            advise::converge(&mut advice, &after);
+        }
+        Err(e) => return io.fail(with_hint(&e)),
+    }
+    // Whose values these are: advise judges what the topology declares, never this host (a
+    // check run on a node would read its live values).
+    writeln!(
+        io.err,
+        "twlint: advised on the values {} declares (this host's live values are not read)",
+        args.topology.display()
+    )?;
     let Some(dir) = &args.out else {
         let text = match args.format {
             AdviseFormat::Text => advise::text(&advice),

@@ -109,7 +109,8 @@ pub struct Args {
     #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
     pub rules: Vec<PathBuf>,
 
-    /// Lowest level that makes the exit code 1 [default: dangerous, or `fail-on` of .twlint.yaml]
+    /// Lowest level that makes the exit code 1 [default: TWLINT_FAIL_ON, else `fail-on` of
+    /// .twlint.yaml, else dangerous]
     #[arg(long, value_enum, help_heading = "Rules")]
     pub fail_on: Option<FailOn>,
 
@@ -126,17 +127,57 @@ pub struct Args {
     #[arg(long = "no-config", help_heading = "Rules")]
     pub no_config: bool,
 
+    /// Judge with these rules only: ids, names or id prefixes such as TW1, comma-separated (the
+    /// others are off for this run)
+    #[arg(
+        long,
+        value_name = "RULES",
+        value_delimiter = ',',
+        help_heading = "Rules"
+    )]
+    pub select: Vec<String>,
+
+    /// Turn these rules off for this run: ids, names or id prefixes, comma-separated (as
+    /// `severity: {ID: off}` in .twlint.yaml)
+    #[arg(
+        long,
+        value_name = "RULES",
+        value_delimiter = ',',
+        help_heading = "Rules"
+    )]
+    pub ignore: Vec<String>,
+
     /// Ignore suppressions (`# twlint: disable=...` comments and topology `ignore:` entries)
     #[arg(long = "no-inline-ignores", help_heading = "Rules")]
     pub no_inline_ignores: bool,
 
-    /// Output format
-    #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-    pub format: Format,
+    /// Output format [default: human, or TWLINT_FORMAT]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<Format>,
 
-    /// When to use colour (auto: only on a terminal and without NO_COLOR)
+    /// When to use colour (auto: on a terminal unless TERM=dumb; never with NO_COLOR, always with
+    /// CLICOLOR_FORCE)
     #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
     pub color: ColorChoice,
+
+    /// Rows the human report folds by default: `--show safe` lists every safe setting
+    #[arg(long, value_enum, value_name = "WHAT", help_heading = "Output")]
+    pub show: Vec<Show>,
+
+    /// The same as `--show safe`
+    #[arg(short, long, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Over many hosts, show the fleet summary and the last lines only (no per-host tables)
+    #[arg(long, help_heading = "Output")]
+    pub summary: bool,
+}
+
+/// What `--show` brings back into the human report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Show {
+    /// Every safe row (by default an endpoint's safe settings are one line)
+    Safe,
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +192,9 @@ pub enum Command {
         /// A folder of extra rule files, added to the built-in catalog
         #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
+        /// Accepted so a check run's flags work here too; nothing here reads the host
+        #[arg(long = "no-live", hide = true)]
+        no_live: bool,
         #[command(flatten)]
         config: ConfigFlags,
     },
@@ -187,6 +231,9 @@ pub enum Command {
         /// A folder of extra rule files, added to the built-in catalog
         #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
         rules: Vec<PathBuf>,
+        /// Accepted so a check run's flags work here too; nothing here reads the host
+        #[arg(long = "no-live", hide = true)]
+        no_live: bool,
         #[command(flatten)]
         config: ConfigFlags,
     },
@@ -224,7 +271,8 @@ pub enum FailOn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Tables per hop and frames at the lines, for a terminal
+    /// Tables per hop and frames at the lines, for a terminal (`text` is accepted as the same)
+    #[value(alias = "text")]
     Human,
     /// The report as one JSON object (version 1)
     Json,
@@ -238,4 +286,10 @@ pub enum Format {
     Gcc,
     /// Prometheus text format, for node_exporter's textfile collector
     Prometheus,
+    /// GitLab Code Quality JSON, for the merge-request widget (`artifacts:reports:codequality`)
+    Gitlab,
+    /// JUnit XML, for CI test reports: one failed case per finding
+    Junit,
+    /// reviewdog's diagnostic format (`reviewdog -f=rdjson`): review comments on the lines
+    Rdjson,
 }

@@ -8,7 +8,7 @@
 //! host is read (`--live`, `--no-live`, `--root`, `--interval`, `TWLINT_NO_LIVE`), and how
 //! `.twlint.yaml` and the flags make the judge's options.
 
-use super::args::{Args, FailOn, Format};
+use super::args::{Args, FailOn, Format, Show};
 use super::config::{catalog_with, ConfigFlags};
 use super::output::{with_hint, Io};
 use crate::diag::{did_you_mean, Verdict};
@@ -28,6 +28,22 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     if let Err(e) = check_flags(&args) {
         return io.fail(e);
     }
+    // The flag, else the environment variable a CI job sets once, else the default.
+    let format = match (args.format, io.env.format.as_deref()) {
+        (Some(f), _) => f,
+        (None, Some(v)) => match from_env::<Format>("TWLINT_FORMAT", v) {
+            Ok(f) => f,
+            Err(e) => return io.fail(e),
+        },
+        (None, None) => Format::Human,
+    };
+    let env_fail_on = match io.env.fail_on.as_deref() {
+        Some(v) => match from_env::<FailOn>("TWLINT_FAIL_ON", v) {
+            Ok(f) => Some(f),
+            Err(e) => return io.fail(e),
+        },
+        None => None,
+    };
     let kernel = match &args.kernel {
         Some(k) => match KernelVersion::parse(k) {
             Some(v) => Some(v),
@@ -72,6 +88,14 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     let mut unread = Vec::new();
     let result = match &args.topology {
         Some(t) if !no_live(&args, io.env.no_live) => {
+            // The run waits between the two readings: said on a terminal, so nobody wonders why
+            // nothing shows (a CI log gets the report only).
+            if let (Some(i), true) = (args.interval, io.env.stderr_is_terminal) {
+                let _ = writeln!(
+                    io.err,
+                    "twlint: reading this host's counters twice, {i} s apart..."
+                );
+            }
             match judge_host(&args, t, &run.opts, &run.rules, &mut sources) {
                 Ok((r, h)) => {
                     host = h;
@@ -122,7 +146,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
             ));
         }
     }
-    let fail_on = args.fail_on.unwrap_or(run.fail_on);
+    let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
     let threshold = match fail_on {
         FailOn::Dangerous => Some(Verdict::Dangerous),
         FailOn::Pointless => Some(Verdict::Pointless),
@@ -137,19 +161,24 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     } else {
         0
     };
-    let style = io.style(args.color);
+    let mut style = io.style(args.color);
+    style.show_safe = args.verbose || args.show.contains(&Show::Safe);
+    style.summary_only = args.summary;
     // Buffered: stdout is line-buffered, and a report of many hosts has many lines.
     let mut out = io::BufWriter::with_capacity(1 << 16, &mut *io.out);
     let host = host.as_ref();
-    let written = match args.format {
+    let written = match format {
         Format::Human => render::host::write_human(&mut out, style, host, &report)
-            .and_then(|_| render::human::write(&mut out, style, &sources, &report)),
+            .and_then(|_| render::human::write(&mut out, style, &sources, &report, threshold)),
         Format::Json => render::host::write_json(&mut out, &sources, &report, host),
         Format::Sarif => render::sarif::write(&mut out, &sources, &run.rules, &report),
         Format::Github => render::github::write(&mut out, &sources, &run.rules, &report),
         Format::Markdown => render::markdown::write(&mut out, &sources, &run.rules, &report),
         Format::Gcc => render::gcc::write(&mut out, &sources, &report),
         Format::Prometheus => render::host::write_prometheus(&mut out, &report, host),
+        Format::Gitlab => render::gitlab::write(&mut out, &sources, &report),
+        Format::Junit => render::junit::write(&mut out, &sources, &report),
+        Format::Rdjson => render::rdjson::write(&mut out, &sources, &run.rules, &report),
     }
     .and_then(|_| out.flush());
     match written {
@@ -157,6 +186,74 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         Err(e) => Err(e),
         Ok(()) => Ok(code),
     }
+}
+
+/// The rules `--select` and `--ignore` turn off: every rule `--select` does not name (when it
+/// names any), and every rule `--ignore` names. A word names a rule by id, by name, or by an id
+/// prefix (`TW1`); one that names none is an error with a did-you-mean.
+fn turned_off(
+    rules: &RuleSet,
+    select: &[String],
+    ignore: &[String],
+) -> Result<Vec<String>, String> {
+    let named = |flag: &str, words: &[String]| -> Result<Vec<String>, String> {
+        let mut ids = Vec::new();
+        for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+            let hits: Vec<String> = rules
+                .rules
+                .iter()
+                .filter(|r| {
+                    r.name == w
+                        || r.id
+                            .get(..w.len())
+                            .is_some_and(|p| p.eq_ignore_ascii_case(w))
+                })
+                .map(|r| r.id.clone())
+                .collect();
+            if hits.is_empty() {
+                let hint = did_you_mean(
+                    w,
+                    rules
+                        .rules
+                        .iter()
+                        .flat_map(|r| [r.id.as_str(), r.name.as_str()]),
+                )
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| "`twlint rules` lists them".into());
+                return Err(format!("{flag} `{w}` names no rule\n  help: {hint}"));
+            }
+            ids.extend(hits);
+        }
+        Ok(ids)
+    };
+    let selected = named("--select", select)?;
+    let mut off = named("--ignore", ignore)?;
+    if !selected.is_empty() {
+        off.extend(
+            rules
+                .rules
+                .iter()
+                .filter(|r| !selected.contains(&r.id))
+                .map(|r| r.id.clone()),
+        );
+    }
+    off.sort();
+    off.dedup();
+    Ok(off)
+}
+
+/// A flag's value given by an environment variable; `Err` says which values it takes.
+fn from_env<T: clap::ValueEnum>(name: &str, value: &str) -> Result<T, String> {
+    T::from_str(value, true).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!(
+            "invalid {name} `{value}`\n  help: set it to one of {}, or unset it",
+            names.join(", ")
+        )
+    })
 }
 
 /// Whether the host is left unread: `--no-live`, or `TWLINT_NO_LIVE` set (`env_no_live`) when no
@@ -238,6 +335,10 @@ fn prepare(
     let flags = ConfigFlags {
         config: args.config.clone(),
         no_config: args.no_config,
+        start: args
+            .topology
+            .clone()
+            .or_else(|| args.paths.first().cloned()),
     };
     let catalog = catalog_with(
         io,
@@ -247,7 +348,16 @@ fn prepare(
         args.color,
         sources,
     )?;
-    let (rules, levels, project) = (catalog.rules, catalog.levels, catalog.project);
+    let (rules, mut levels, project) = (catalog.rules, catalog.levels, catalog.project);
+    match turned_off(&rules, &args.select, &args.ignore) {
+        Ok(off) => {
+            for id in off {
+                levels.retain(|(r, _)| *r != id);
+                levels.push((id, Level::Off));
+            }
+        }
+        Err(e) => return Err(io.fail(e)),
+    }
     // Copying the catalog (and dropping the original) was a twentieth of judging one dump; most
     // runs turn no rule off and can keep it as loaded.
     let rules = if levels.iter().any(|(_, l)| *l == Level::Off) {

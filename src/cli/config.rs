@@ -29,6 +29,11 @@ pub struct ConfigFlags {
     /// Do not read any .twlint.yaml
     #[arg(long = "no-config", help_heading = "Rules")]
     pub no_config: bool,
+
+    /// The file the run judges (a topology, the first PATH): the search for `.twlint.yaml`
+    /// starts in its folder, as ruff and ShellCheck search, then in the working directory.
+    #[arg(skip)]
+    pub start: Option<PathBuf>,
 }
 
 /// The rule catalog as a run sees it: built-in rules, then the configuration's `rules` folders,
@@ -71,6 +76,7 @@ pub fn catalog_with(
 ) -> Result<Catalog, io::Result<u8>> {
     let project = project_settings(
         io,
+        flags.start.as_deref(),
         flags.config.as_deref(),
         flags.no_config,
         allow_outside,
@@ -141,10 +147,11 @@ fn config_failed(
 }
 
 /// The configuration for this run: `--config FILE`, else the nearest `.twlint.yaml` from the
-/// working directory upward, none with `--no-config`. `Err` holds the exit code of a failure
-/// already reported.
+/// folder of the judged file (`start`) upward, else from the working directory upward; none
+/// with `--no-config`. `Err` holds the exit code of a failure already reported.
 fn project_settings(
     io: &mut Io,
+    start: Option<&Path>,
     config: Option<&Path>,
     no_config: bool,
     allow_outside: bool,
@@ -158,7 +165,18 @@ fn project_settings(
         Some(p) => p.to_path_buf(),
         None => {
             let cwd = std::env::current_dir().map_err(Err)?;
-            match settings::find(&cwd) {
+            // The judged file's folder (a file named relative to the working directory is
+            // below it; a folder is its own start), then the working directory.
+            let from_input = start.and_then(|s| {
+                let s = cwd.join(s);
+                let dir = if s.is_dir() {
+                    s
+                } else {
+                    s.parent()?.to_path_buf()
+                };
+                settings::find(&dir)
+            });
+            match from_input.or_else(|| settings::find(&cwd)) {
                 // Shown relative to the working directory when it is below it.
                 Some(p) => p.strip_prefix(&cwd).map(|r| r.to_path_buf()).unwrap_or(p),
                 None => return Ok(None),

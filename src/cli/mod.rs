@@ -55,11 +55,13 @@ fn dispatch(io: &mut Io, args: Args) -> io::Result<u8> {
             format,
             rules,
             config,
+            ..
         }) => explain::run(io, &rule, format, &rules, &config),
         Some(Command::Rules {
             format,
             rules,
             config,
+            ..
         }) => rules::run(io, format, &rules, &config),
         Some(Command::Completions { shell }) => completions::completions(io.out, shell),
         Some(Command::Man { page, out: None }) => completions::man(io, page.as_deref()),

@@ -17,7 +17,7 @@ Examples:
   twlint observe
   twlint observe --interval 5 --format json
   twlint observe --state time-wait,close-wait
-  twlint observe --proc-dir sosreport/proc")]
+  twlint observe --root sosreport/proc")]
 pub struct ObserveArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "human")]
@@ -33,9 +33,15 @@ pub struct ObserveArgs {
     #[arg(long = "state", value_name = "STATE", value_delimiter = ',', value_parser = parse_state)]
     pub states: Vec<TcpState>,
 
-    /// Replay a captured /proc-like folder (net/tcp, net/tcp6, sys/net/ipv4/..., <pid>/fd)
-    /// instead of reading this host
-    #[arg(long, value_name = "DIR", conflicts_with = "interval")]
+    /// Replay a capture instead of reading this host: a /proc-like folder (net/tcp, net/tcp6,
+    /// sys/net/ipv4/..., <pid>/fd), as `--root` reads one everywhere (`--proc-dir` is the old
+    /// name)
+    #[arg(
+        long = "root",
+        alias = "proc-dir",
+        value_name = "DIR",
+        conflicts_with = "interval"
+    )]
     pub proc_dir: Option<PathBuf>,
 
     /// Where to read the live socket table (auto: netlink, /proc where netlink is refused)
@@ -67,10 +73,18 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// A `--state` name. The error lists the names as `--help` writes them (`time-wait`); the JSON's
+/// `time_wait` and `ss`'s `TIME-WAIT` are accepted too.
 fn parse_state(s: &str) -> Result<TcpState, String> {
     TcpState::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = TcpState::ALL.iter().map(|s| s.name()).collect();
-        format!("`{s}` is not a TCP state; use one of {}", names.join(", "))
+        let names: Vec<String> = TcpState::ALL
+            .iter()
+            .map(|s| s.name().replace('_', "-"))
+            .collect();
+        format!(
+            "`{s}` is not a TCP state; use one of {} (time_wait and ss's TIME-WAIT are read too)",
+            names.join(", ")
+        )
     })
 }
 
@@ -93,6 +107,11 @@ pub fn run(io: &mut Io, args: ObserveArgs) -> io::Result<u8> {
         skip_owners: args.no_owners,
     };
     let result = match &args.proc_dir {
+        // A capture laid out like / (a sosreport, a `twlint snapshot` with proc/) is read at its
+        // proc/ folder, as `--root` of a check run reads it.
+        Some(dir) if dir.join("proc/net").is_dir() => {
+            sockets::collect_from_proc_dir(&dir.join("proc"), &options)
+        }
         Some(dir) => sockets::collect_from_proc_dir(dir, &options),
         None => sockets::collect(&options),
     };

@@ -24,6 +24,8 @@ pub enum ColorChoice {
 /// view have no SARIF or metrics form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DocFormat {
+    /// For a terminal (`text` is accepted as the same)
+    #[value(alias = "text")]
     Human,
     Json,
 }
@@ -70,14 +72,23 @@ impl Io<'_> {
     }
 }
 
-/// Colour for a stream: forced by `--color`, else only on a terminal and without `NO_COLOR`.
+/// Colour for a stream, decided here once for every subcommand: forced by `--color`; else
+/// never with `NO_COLOR`, always with `CLICOLOR_FORCE`, and otherwise on a terminal that is not
+/// `TERM=dumb` (the conventions anstream follows for clap's own messages).
 fn style_for(choice: ColorChoice, is_terminal: bool, env: &Env) -> Style {
     let color = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => is_terminal && !env.no_color,
+        ColorChoice::Auto if env.no_color => false,
+        ColorChoice::Auto if env.clicolor_force => true,
+        ColorChoice::Auto => is_terminal && !env.term_dumb,
     };
-    Style { color }
+    Style {
+        color,
+        width: env.columns.unwrap_or(Style::DEFAULT_WIDTH).clamp(40, 1000),
+        show_safe: false,
+        summary_only: false,
+    }
 }
 
 /// `s` after a count: "1 problem", "2 problems".
@@ -106,6 +117,11 @@ pub fn with_hint(e: &crate::error::Error) -> String {
             "give a regular file or a folder (sysctl files, sysctl.d folders, `sysctl -a` dumps)"
         }
         Error::TooLarge { .. } => "split the file, or give the folder it belongs to",
+        // A folder of `sysctl -a` dumps (or of manifests, scripts...) is not a sysctl.d folder:
+        // its files are read one by one when they are named.
+        Error::EmptyFolder { .. } => {
+            "if it holds `sysctl -a` dumps or files of another format, name them (`twlint DIR/*`): each dump is a host of a fleet report"
+        }
         Error::RuleFailed(_) => {
             "this is a bug in that rule file: fix it, or turn the rule off with `severity: {ID: off}` in .twlint.yaml"
         }
@@ -120,6 +136,13 @@ pub fn with_hint(e: &crate::error::Error) -> String {
 /// itself would print it: help and version on stdout with exit code 0, errors on stderr with 2.
 /// A failed write is ignored, as clap ignores it.
 pub fn clap_message(e: &clap::Error, out: &mut dyn Write, err: &mut dyn Write, env: &Env) -> u8 {
+    // A usage error reads like every other twlint error: `twlint: error: ...`, then what to do.
+    if e.use_stderr() {
+        let _ = err
+            .write_all(usage_error(&e.render().to_string()).as_bytes())
+            .and_then(|_| err.flush());
+        return u8::try_from(e.exit_code()).unwrap_or(2);
+    }
     let rendered = e.render();
     let paint = |color: bool| {
         if color {
@@ -136,6 +159,40 @@ pub fn clap_message(e: &clap::Error, out: &mut dyn Write, err: &mut dyn Write, e
             .and_then(|_| out.flush())
     };
     u8::try_from(e.exit_code()).unwrap_or(2)
+}
+
+/// Clap's usage error (`error: ...`, indented details, `tip:` lines, `Usage: ...`, a pointer to
+/// `--help`) in twlint's error style: one `twlint: error:` line with the details, a `help:` line
+/// per tip, the usage, and where to read more.
+fn usage_error(rendered: &str) -> String {
+    let mut message = String::new();
+    let mut tips = Vec::new();
+    let mut usage = None;
+    for line in rendered.lines() {
+        let t = line.trim();
+        if let Some(m) = t.strip_prefix("error: ") {
+            message.push_str(m);
+        } else if let Some(tip) = t.strip_prefix("tip: ") {
+            tips.push(tip.to_string());
+        } else if let Some(u) = t.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if t.is_empty() || t.starts_with("For more information") {
+            continue;
+        } else if usage.is_none() && tips.is_empty() {
+            // The error's details: the missing arguments, the possible values.
+            message.push(' ');
+            message.push_str(t);
+        }
+    }
+    let mut out = format!("twlint: error: {message}\n");
+    for tip in tips {
+        out.push_str(&format!("  help: {tip}\n"));
+    }
+    match usage {
+        Some(u) => out.push_str(&format!("  help: usage: {u}; `--help` lists every flag\n")),
+        None => out.push_str("  help: `twlint --help` lists every flag\n"),
+    }
+    out
 }
 
 /// The exit code of a run whose output could not all be written: a closed stdout

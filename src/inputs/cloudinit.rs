@@ -5,11 +5,12 @@
 //! was written in the YAML scalar, and applied at boot or by a later `sysctl -p`), and
 //! `runcmd`/`bootcmd` entries that run `sysctl -w` or write /proc/sys (a string is a shell
 //! script, a list is one command's words). Content encoded with `encoding: b64` or gzip is not
-//! decoded (TW085); a template's placeholders (`${name}` in a Terraform `.tpl`) name no value
-//! to judge (TW083).
+//! decoded (TW085); a template's placeholders (`${name}` in a Terraform `.tpl`, `{{ name }}` in
+//! a `## template: jinja` file) name no value to judge (TW076, as every template's), and a value
+//! cloud-init's shell computes (`$VAR` in `runcmd`) neither (TW083).
 
 use super::container::{assignment, scalar, Located};
-use super::script::{not_judged, take_judged};
+use super::script::{not_judged, take_judged, ComputedBy};
 use super::shell::{self, Effect, Word};
 use super::{conf, ParsedFile, Reader, SourceKind};
 use crate::code::Code;
@@ -114,7 +115,7 @@ fn write_file(file: FileId, text: &str, item: &YamlNode, out: &mut ParsedFile) {
     let templated = located.value.contains("${") || located.value.contains("{{");
     if exact {
         let inner = conf::parse_placed(file, text, &pieces, SourceKind::CloudInit);
-        take_judged(out, inner, templated, "the template");
+        take_judged(out, inner, templated, ComputedBy::Template);
     } else {
         // Escapes or folded lines: the content is read on its own, every place on the scalar.
         let whole = located.whole();
@@ -125,12 +126,11 @@ fn write_file(file: FileId, text: &str, item: &YamlNode, out: &mut ParsedFile) {
             a.key.span = whole;
             a.value.span = whole;
             a.line = whole;
-            if templated && a.value.value.contains("${") {
-                out.diagnostics.push(not_judged(
+            if templated && (a.value.value.contains("${") || a.value.value.contains("{{")) {
+                out.diagnostics.push(ComputedBy::Template.not_judged(
                     &a.key.value,
                     &a.value.value,
                     whole,
-                    "the template",
                 ));
                 continue;
             }
@@ -189,6 +189,13 @@ fn commands(file: FileId, text: &str, cmds: &YamlNode, out: &mut ParsedFile) {
         }
         for (key, ks, value, vs, computed) in found {
             let k = conf::normalize_key(&key);
+            // `{{ ... }}` is cloud-init's Jinja (`## template: jinja`), rendered before the
+            // shell runs: a template's value (TW076), not the shell's.
+            if value.contains("{{") {
+                out.diagnostics
+                    .push(ComputedBy::Template.not_judged(&k, &value, vs));
+                continue;
+            }
             if computed {
                 out.diagnostics
                     .push(not_judged(&k, &value, vs, "cloud-init's shell"));
@@ -221,5 +228,36 @@ mod tests {
         assert!(is_cloud_config("## template: jinja\n#cloud-config\n"));
         assert!(!is_cloud_config("write_files: []\n"));
         assert!(!is_cloud_config("net.core.somaxconn = 1\n"));
+    }
+
+    /// TW076 and TW083 no longer overlap: a value a template renders is TW076, a value the
+    /// shell computes when cloud-init runs it is TW083, and no value gets both.
+    #[test]
+    fn template_and_runtime_values_are_set_aside_once_each() {
+        let text = "## template: jinja\n#cloud-config\nruncmd:\n  - sysctl -w net.ipv4.tcp_fin_timeout=$FIN\n  - [sysctl, -w, \"net.core.somaxconn={{ backlog }}\"]\nwrite_files:\n  - path: /etc/sysctl.d/90-x.conf\n    content: |\n      net.ipv4.tcp_tw_reuse = ${REUSE}\n      net.core.netdev_max_backlog = {{ n }}\n      net.ipv4.tcp_timestamps = 1\n";
+        let mut sources = crate::source::SourceMap::new();
+        let file = sources.add("ci.yaml", text);
+        let parsed = read(file, text);
+        let mut codes: Vec<(&str, String)> = parsed
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.key.clone().unwrap_or_default()))
+            .collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            [
+                ("TW076", "net.core.netdev_max_backlog".to_string()),
+                ("TW076", "net.core.somaxconn".to_string()),
+                ("TW076", "net.ipv4.tcp_tw_reuse".to_string()),
+                ("TW083", "net.ipv4.tcp_fin_timeout".to_string()),
+            ]
+        );
+        let keys: Vec<&str> = parsed
+            .assignments
+            .iter()
+            .map(|a| a.key.value.as_str())
+            .collect();
+        assert_eq!(keys, ["net.ipv4.tcp_timestamps"]);
     }
 }

@@ -477,8 +477,10 @@ fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
 }
 
 fn syntax_error(line: Span, content: &str) -> Diagnostic {
-    let mut d = Diagnostic::new(Code::TW001, Severity::Warning, "line is not an assignment")
-        .with_verdict(Verdict::Pointless)
+    // An error, as systemd-sysctl fails on it (exit status 1, a failed unit at boot): a run fails
+    // on it by default.
+    let mut d = Diagnostic::new(Code::TW001, Severity::Error, "line is not an assignment")
+        .with_verdict(Verdict::Dangerous)
         .at(line, "no `=` on this line")
         .with_help(
             "Write `key = value`, or start the line with `#` to make it a comment. procps sysctl \

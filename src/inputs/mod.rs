@@ -245,6 +245,31 @@ pub fn format_names() -> impl Iterator<Item = &'static str> {
     READERS.iter().map(|r| r.name)
 }
 
+/// Formats a file's name says, as the tools that apply them name their files: a NixOS module
+/// (`*.nix`), a tuned profile (`tuned.conf`, `*tuned.conf`), a compose file
+/// (`*docker-compose*.yml`, `compose*.yaml`), a shell script (`*.sh`, `*.bash`), a Salt state (`*.sls`). Their content
+/// is not always enough (a tuned profile with only `[main]`, a script without a shebang that
+/// writes /proc/sys through a variable), and where content and name disagree the tool goes by
+/// the name. `--input-format` still forces a reader.
+pub fn reader_by_name(path: &Path) -> Option<&'static Reader> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    let format = if name.ends_with(".nix") {
+        "nix"
+    } else if name.ends_with("tuned.conf") {
+        "tuned"
+    } else if yaml && (name.contains("docker-compose") || name.starts_with("compose")) {
+        "compose"
+    } else if name.ends_with(".sh") || name.ends_with(".bash") {
+        "shell"
+    } else if name.ends_with(".sls") {
+        "salt"
+    } else {
+        return None;
+    };
+    reader_named(format)
+}
+
 /// The reader of a text: the first in [`READERS`] that recognises it, `None` when none does
 /// (a file in no format twlint reads, refused when named).
 pub fn recognised(text: &str) -> Option<&'static Reader> {
@@ -341,7 +366,7 @@ pub fn sort_named(path: &Path, forced: Option<&'static Reader>) -> Result<Named>
                 reader,
             ))
         };
-        if let Some(reader) = forced {
+        if let Some(reader) = forced.or_else(|| reader_by_name(path)) {
             return match (reader.units, reader.host) {
                 (Some(_), _) => units(reader),
                 (None, Some(host)) => Ok(host(path, &text).map_or(Named::Set, Named::Host)),
@@ -411,6 +436,24 @@ mod tests {
         assert!(recognised("not: yaml, really\n").is_none());
         assert!(recognised("- item\n- /tmp/path\nkey: value\n").is_none());
         assert!(recognised("# c\nnet.a.b = 1\nstray words\n-net.c.d\n").is_some());
+    }
+
+    #[test]
+    fn input_format_detection_by_file_name() {
+        let by = |p: &str| reader_by_name(Path::new(p)).map(|r| r.name);
+        assert_eq!(by("hosts/web/configuration.nix"), Some("nix"));
+        assert_eq!(by("/usr/lib/tuned/latency/tuned.conf"), Some("tuned"));
+        assert_eq!(by("docker-compose.prod.yml"), Some("compose"));
+        assert_eq!(by("app__docker-compose.yml"), Some("compose"));
+        assert_eq!(by("profiles__oracle__tuned.conf"), Some("tuned"));
+        assert_eq!(by("compose.yaml"), Some("compose"));
+        assert_eq!(by("bootstrap.sh"), Some("shell"));
+        assert_eq!(by("Provision.BASH"), Some("shell"));
+        assert_eq!(by("sysctl.sls"), Some("salt"));
+        // A sysctl file is a sysctl file whatever else it is called.
+        assert_eq!(by("99-tuning.conf"), None);
+        assert_eq!(by("sysctl.conf"), None);
+        assert_eq!(by("values.yaml"), None);
     }
 
     #[test]

@@ -89,21 +89,53 @@ fn read(file: FileId, text: &str) -> ParsedFile {
                     &[(body.start, &text[body.clone()])],
                     SourceKind::Shell,
                 );
-                take_judged(&mut out, inner, expands, "the shell");
+                take_judged(&mut out, inner, expands, ComputedBy::Runtime("the shell"));
             }
         }
     }
     out
 }
 
+/// Who decides a value that is not written out: a program when the file is applied (the
+/// shell, tuned: TW083), or a template engine when the file is rendered (TW076). One value is
+/// set aside under one of the two, never both.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ComputedBy<'a> {
+    Runtime(&'a str),
+    Template,
+}
+
+impl ComputedBy<'_> {
+    /// Whether `value` holds something this computer fills in.
+    fn computes(self, value: &str) -> bool {
+        match self {
+            ComputedBy::Runtime(_) => shell::is_dynamic(value) || value.contains("${"),
+            ComputedBy::Template => value.contains("${") || value.contains("{{"),
+        }
+    }
+
+    /// The diagnostic for a value it sets aside.
+    pub(super) fn not_judged(self, key: &str, value: &str, at: Span) -> Diagnostic {
+        match self {
+            ComputedBy::Runtime(by) => not_judged(key, value, at, by),
+            ComputedBy::Template => super::template::not_judged(Some(key), value, at),
+        }
+    }
+}
+
 /// Moves the records of a sysctl file read inside another into `out`, setting aside values a
-/// template or the shell computes (TW083) and the findings about them.
-pub(super) fn take_judged(out: &mut ParsedFile, inner: ParsedFile, expands: bool, by: &str) {
+/// template or the shell computes (TW076, TW083) and the findings about them.
+pub(super) fn take_judged(
+    out: &mut ParsedFile,
+    inner: ParsedFile,
+    expands: bool,
+    by: ComputedBy<'_>,
+) {
     let mut skipped: Vec<Span> = Vec::new();
     for a in inner.assignments {
-        if expands && (shell::is_dynamic(&a.value.value) || a.value.value.contains("${")) {
+        if expands && by.computes(&a.value.value) {
             out.diagnostics
-                .push(not_judged(&a.key.value, &a.value.value, a.value.span, by));
+                .push(by.not_judged(&a.key.value, &a.value.value, a.value.span));
             skipped.push(a.line);
             continue;
         }

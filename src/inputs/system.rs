@@ -56,6 +56,10 @@ struct Entry {
     /// Named on the command line, not found in a folder: refused when no reader recognises
     /// it, while a folder's `*.conf` is read as procps reads it.
     named: bool,
+    /// Named itself (on the command line or in a topology), not found in a folder: its file
+    /// name may say its format ([`super::reader_by_name`]); a folder's `*.conf` is a sysctl file
+    /// whatever its name.
+    by_name: bool,
 }
 
 /// The files of one set, read, in the order procps applies them.
@@ -128,6 +132,7 @@ fn read_with(
                             real,
                             role: Role::SysctlConf,
                             named: false,
+                            by_name: false,
                         });
                     }
                 }
@@ -145,6 +150,7 @@ fn read_with(
                 real: path.clone(),
                 role,
                 named: refuse,
+                by_name: true,
             });
         }
     }
@@ -232,6 +238,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>,
                     real,
                     role,
                     named: false,
+                    by_name: false,
                 },
             ));
         }
@@ -283,7 +290,11 @@ fn read_all(
             }
         }
         let text = read_source(&e.real, &e.display)?;
-        let reader = match (forced, super::recognised(&text)) {
+        let by_name = e
+            .by_name
+            .then(|| super::reader_by_name(Path::new(&e.display)))
+            .flatten();
+        let reader = match (forced.or(by_name), super::recognised(&text)) {
             (Some(r), _) | (None, Some(r)) => r,
             (None, None) if e.named => {
                 let at = super::conf::is_sysctl_conf(&text).err().unwrap_or(0);

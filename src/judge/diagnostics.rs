@@ -4,25 +4,70 @@
 //!
 //! A `tcp_tw_reuse = 1` that is pointless on the web server's incoming hop but useful on its hop
 //! to the database is not flagged: the verdicts of all of a node's hops are weighed together.
+//!
+//! A value nobody wrote (a kernel default) has no place in a sysctl file, yet a dangerous one
+//! fails the run: its diagnostic points at the topology's line of the link it is dangerous on
+//! (one per link), or of its node for a node-level verdict ([`Places`]), and has no place at all
+//! when there is no topology. Without one a CI format would print nothing for a failing run.
 
 use crate::diag::{Diagnostic, Label, Verdict};
 use crate::report::VerdictEntry;
-use crate::source::{FileId, SourceMap};
+use crate::source::{FileId, SourceMap, Span};
 use crate::sysctl::SysctlSet;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Where a rule's extra labels are collected: (node, key, rule id).
 pub(super) type LabelKey = (String, &'static str, String);
 
-/// The tail of every run: diagnostics for the verdicts on written values, then one list without
-/// repeats, in place order, capped per rule and file.
+/// Where the findings on values nobody wrote are pointed at: the first line of each topology
+/// node and link, by name. Empty without a topology.
+#[derive(Debug, Default)]
+pub(super) struct Places {
+    pub nodes: HashMap<String, Span>,
+    pub links: HashMap<String, Span>,
+}
+
+impl Places {
+    /// The places of a topology's nodes (their `name:` line) and links (their first line, up to
+    /// its first comma: a one-line `{from: a, to: b, ...}` is marked at `{from: a`, so the label
+    /// drawn after the mark stays within the terminal).
+    pub fn of(
+        topo: &crate::topology::Topology,
+        links: &[crate::facts::LinkInfo],
+        sources: &SourceMap,
+    ) -> Places {
+        let first_line = |s: Span| {
+            let text = sources.get(s.file).text.get(s.start..s.end).unwrap_or("");
+            let line = text.find(['\r', '\n']).map_or(text, |i| &text[..i]);
+            let end = line.find(',').unwrap_or(line.len());
+            Span::new(s.file, s.start, s.start + end)
+        };
+        Places {
+            nodes: topo
+                .nodes
+                .iter()
+                .map(|n| (n.name.value.clone(), first_line(n.span)))
+                .collect(),
+            links: links
+                .iter()
+                .zip(&topo.links)
+                .map(|(info, l)| (info.name.clone(), first_line(l.span)))
+                .collect(),
+        }
+    }
+}
+
+/// The tail of every run: diagnostics for the verdicts that count (see the module docs), then
+/// one list without repeats, in place order, capped per rule and file.
 pub(super) fn finish(
     verdicts: &[VerdictEntry],
     labels: &HashMap<LabelKey, Vec<Label>>,
+    places: &Places,
     diags: &mut Vec<Diagnostic>,
     sources: &SourceMap,
 ) {
     verdict_diagnostics(verdicts, labels, diags);
+    default_diagnostics(verdicts, places, diags);
     dedupe(diags);
     sort_by_place(diags, sources);
     cap_per_rule(diags);
@@ -60,7 +105,8 @@ fn verdict_diagnostics(
         let mut seen_rules: Vec<String> = Vec::new();
         for e in entries.iter().filter(|e| e.verdict == report) {
             let Some(rule) = &e.rule else { continue };
-            if seen_rules.contains(rule) {
+            // A refused value's row: config reported TW004 at that place already.
+            if rule == "TW004" || seen_rules.contains(rule) {
                 continue;
             }
             seen_rules.push(rule.clone());
@@ -73,7 +119,8 @@ fn verdict_diagnostics(
                         .map(|l| format!("{l} ({} side)", x.side.unwrap_or("?")))
                 })
                 .collect();
-            let mut d = Diagnostic::new(rule.clone(), report.severity(), e.reason.clone())
+            let severity = e.level.unwrap_or(report.severity());
+            let mut d = Diagnostic::new(rule.clone(), severity, e.reason.clone())
                 .with_verdict(report)
                 .with_node(node.clone())
                 .with_key(key)
@@ -96,6 +143,64 @@ fn verdict_diagnostics(
     }
 }
 
+/// Diagnostics for the dangerous verdicts on values nobody wrote: one per node, key, rule and
+/// message. A finding on one link points at that link's line; one that says the same on several
+/// links is about the node (the TIME_WAIT sockets of all its hops) and points at the node's line.
+/// Without a topology there is no line: the label becomes a note.
+fn default_diagnostics(verdicts: &[VerdictEntry], places: &Places, diags: &mut Vec<Diagnostic>) {
+    // (node, key, rule, message): one diagnostic each.
+    type Finding<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let mut groups: Vec<(Finding<'_>, Vec<&VerdictEntry>)> = Vec::new();
+    let mut index: HashMap<Finding<'_>, usize> = HashMap::new();
+    for e in verdicts {
+        if e.span.is_some() || e.verdict != Verdict::Dangerous {
+            continue;
+        }
+        let Some(rule) = &e.rule else { continue };
+        let k = (e.node.as_str(), e.key, rule.as_str(), e.reason.as_str());
+        let i = *index.entry(k).or_insert_with(|| {
+            groups.push((k, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(e);
+    }
+    for ((node, key, rule, reason), entries) in groups {
+        let e = entries[0];
+        let value = e.value.as_deref().unwrap_or("memory-dependent");
+        let label = format!("{key} = {value} (kernel default) on {node}");
+        let hops: Vec<String> = entries
+            .iter()
+            .filter_map(|x| {
+                x.link
+                    .as_ref()
+                    .map(|l| format!("{l} ({} side)", x.side.unwrap_or("?")))
+            })
+            .collect();
+        let at = match (&e.link, entries.len()) {
+            (Some(l), 1) => places
+                .links
+                .get(l)
+                .map(|s| (*s, format!("{label}, {} side", e.side.unwrap_or("?")))),
+            _ => places.nodes.get(node).map(|s| (*s, label.clone())),
+        };
+        let mut d = Diagnostic::new(rule, Verdict::Dangerous.severity(), reason)
+            .with_verdict(Verdict::Dangerous)
+            .with_node(node)
+            .with_key(e.key);
+        d = match at {
+            Some((span, label)) => d.at(span, label),
+            None => d.with_note(label),
+        };
+        if let Some(h) = &e.help {
+            d = d.with_help(h.clone());
+        }
+        if !hops.is_empty() {
+            d = d.with_note(format!("on {}", hops.join(", ")));
+        }
+        diags.push(d);
+    }
+}
+
 fn dedupe(diags: &mut Vec<Diagnostic>) {
     let mut seen = HashSet::new();
     diags.retain(|d| {
@@ -105,6 +210,10 @@ fn dedupe(diags: &mut Vec<Diagnostic>) {
                 .as_ref()
                 .map(|l| (l.span.file, l.span.start, l.span.end)),
             d.message.clone(),
+            // Two nodes' findings at one link line differ by their label (which names the
+            // node); two nodes sharing a file share one finding at its line.
+            d.primary.as_ref().map(|l| l.message.clone()),
+            d.primary.is_none().then(|| d.node.clone()),
         ))
     });
 }

@@ -156,7 +156,13 @@ fn judge_sets(
         labels.extend(j.labels);
         nodes.push(j.node);
     }
-    diagnostics::finish(&verdicts, &labels, &mut diags, sources);
+    diagnostics::finish(
+        &verdicts,
+        &labels,
+        &diagnostics::Places::default(),
+        &mut diags,
+        sources,
+    );
     Ok(Report {
         mode: Mode::Files,
         topology: None,
@@ -231,7 +237,14 @@ fn judge_topology(
     };
     let nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
     let judged = verdicts::judge_topology(&topo, &nodes.links, &nodes.states, rules)?;
-    diagnostics::finish(&judged.verdicts, &judged.labels, &mut diags, sources);
+    let places = diagnostics::Places::of(&topo, &nodes.links, sources);
+    diagnostics::finish(
+        &judged.verdicts,
+        &judged.labels,
+        &places,
+        &mut diags,
+        sources,
+    );
     Ok(Report {
         mode: Mode::Topology,
         topology: topo.name.as_ref().map(|n| n.value.clone()),

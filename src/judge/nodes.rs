@@ -8,7 +8,7 @@
 use super::diagnostics::node_diags;
 use super::overlay::{Layer, Overlay};
 use super::Options;
-use crate::config::{self, InlineValue, KernelOrigin, NodeConfig, ASSUMED_KERNEL};
+use crate::config::{self, Applier, InlineValue, KernelOrigin, NodeConfig, ASSUMED_KERNEL};
 use crate::diag::Diagnostic;
 use crate::error::Result;
 use crate::facts::{self, LinkInfo, NodeFacts, NodeInfo};
@@ -89,12 +89,15 @@ fn resolve(
     set: Option<&SysctlSet>,
     mut inline: Vec<InlineValue>,
     layer: Option<&Layer>,
+    applier: Applier,
     diags: &mut Vec<Diagnostic>,
 ) -> NodeConfig {
     if let Some(l) = layer {
         inline.extend(l.written.iter().cloned());
     }
-    let mut cfg = config::resolve(name, kernel.0, kernel.1, set, &inline, diags);
+    let mut cfg = config::resolve_with(name, kernel.0, kernel.1, set, &inline, applier, diags);
+    // TW006 was worded by the reader, which cannot know that the kernel refuses a later value.
+    config::correct_overrides(diags, &cfg);
     if let Some(l) = layer {
         l.apply_read(&mut cfg);
     }
@@ -138,7 +141,15 @@ pub(super) fn set_node(
                 d
             }),
     );
-    let cfg = resolve(name, kernel, Some(set), Vec::new(), layer, diags);
+    let cfg = resolve(
+        name,
+        kernel,
+        Some(set),
+        Vec::new(),
+        layer,
+        Applier::default(),
+        diags,
+    );
     let facts = facts::node_facts(&cfg, &NodeInfo::default());
     let summary = NodeSummary {
         name: name.to_string(),
@@ -190,6 +201,7 @@ pub(super) fn topology_nodes(
             set,
             inline_values(node),
             layer,
+            topo.applied_by.unwrap_or_default(),
             diags,
         );
         let info = NodeInfo {

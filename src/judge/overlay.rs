@@ -93,6 +93,7 @@ impl Layer {
                     // As for dumps: "set" means configured, not equal to the kernel's default.
                     set: !looks_like_default(spec, cfg.kernel, value),
                     default_note: None,
+                    refused: None,
                 },
             );
         }

@@ -33,6 +33,8 @@ struct Judged {
     help: Option<String>,
     labels: Vec<Label>,
     fix: Vec<(String, String)>,
+    /// The rule's own level when it is not the verdict's (`severity:` of a CEL rule).
+    level: Option<crate::diag::Severity>,
 }
 
 /// The variables a rule sees for one key of a node.
@@ -113,25 +115,73 @@ fn judge_key(
             help: Some(help),
             labels,
             fix,
+            level: cel_rule.level,
         });
     }
-    Ok(Some(best.unwrap_or_else(|| {
-        let v = node.cfg.value(key).expect("checked above");
-        Judged {
-            verdict: Verdict::Safe,
-            rule: None,
-            reason: if node.facts.unseen {
-                "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into()
-            } else if v.set {
-                "no rule objects to this value here".into()
-            } else {
-                "kernel default; no rule objects to it here".into()
-            },
-            help: None,
-            labels: Vec::new(),
-            fix: Vec::new(),
+    let v = node.cfg.value(key).expect("checked above");
+    let judged = best.unwrap_or_else(|| Judged {
+        verdict: Verdict::Safe,
+        rule: None,
+        reason: if node.facts.unseen {
+            "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into()
+        } else if v.set {
+            "no rule objects to this value here".into()
+        } else {
+            "kernel default; no rule objects to it here".into()
+        },
+        help: None,
+        labels: Vec::new(),
+        fix: Vec::new(),
+        level: None,
+    });
+    Ok(Some(match &v.refused {
+        Some(r) => refused_row(key, v, r, judged),
+        None => judged,
+    }))
+}
+
+/// The row of a key whose last written value the kernel refuses: dangerous at that line (the
+/// file does not do what it says), naming the value that stayed in force and what the rules
+/// make of it. `advise` writes the value in force, so the refused line stops being the last.
+fn refused_row(key: &str, v: &config::Value, r: &config::Refused, on_value: Judged) -> Judged {
+    let shown = v.printed.as_deref().unwrap_or("unknown");
+    let in_force = if v.set {
+        format!("`{shown}`, written before it, stays in force")
+    } else if v.printed.is_some() {
+        format!("the kernel default `{shown}` stays in force")
+    } else {
+        "the kernel default stays in force".to_string()
+    };
+    let judged_value = match (&on_value.rule, on_value.verdict) {
+        (Some(_), verdict) if verdict != Verdict::Safe => {
+            format!("; that value is {verdict}: {}", on_value.reason)
         }
-    })))
+        _ => String::new(),
+    };
+    Judged {
+        verdict: Verdict::Dangerous,
+        rule: Some(("TW004".into(), "invalid-value".into())),
+        reason: format!(
+            "the kernel refuses `{}` for `{key}` ({}), so {in_force}{judged_value}",
+            r.written, r.reason
+        ),
+        help: Some(match &on_value.help {
+            Some(h) if on_value.verdict != Verdict::Safe => {
+                format!("write a value the kernel accepts; for the value in force: {h}")
+            }
+            _ => "write a value the kernel accepts, or delete the line".to_string(),
+        }),
+        labels: on_value.labels,
+        fix: if on_value.fix.is_empty() {
+            v.printed
+                .as_ref()
+                .map(|p| vec![(key.to_string(), p.clone())])
+                .unwrap_or_default()
+        } else {
+            on_value.fix
+        },
+        level: None,
+    }
 }
 
 /// The matrix entry for a judged key.
@@ -150,15 +200,16 @@ fn entry(
         key,
         value: v.printed.clone().or_else(|| v.written.clone()),
         source: v.kind,
-        span: v.span,
+        span: v.refused.as_ref().map(|r| r.span).or(v.span),
         verdict: j.verdict,
         rule: j.rule.as_ref().map(|r| r.0.clone()),
         rule_name: j.rule.as_ref().map(|r| r.1.clone()),
         reason: j.reason.clone(),
         help: j.help.clone(),
         suppressed: None,
-        level: None,
+        level: j.level,
         fix: j.fix.clone(),
+        unseen: node.facts.unseen,
     }
 }
 

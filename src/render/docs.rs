@@ -238,8 +238,8 @@ fn list_json_unescaped(
     writeln!(out)
 }
 
-/// `twlint rules`: one line per rule (id, name, verdict or severity, summary), the override
-/// noted before the summary.
+/// `twlint rules`: a header, then one line per rule (id, name, the severity of its finding, the
+/// verdict it gives a value, summary), the override noted before the summary.
 pub fn list_text(
     out: &mut dyn Write,
     rules: &RuleSet,
@@ -255,17 +255,32 @@ fn list_text_unescaped(
     rules: &RuleSet,
     level_of: &dyn Fn(&str) -> Option<Level>,
 ) -> io::Result<()> {
+    // Two words, two columns: the severity of the finding a rule reports (what `--fail-on`
+    // weighs) and the verdict it gives a value (`-` for a check that judges no value). A rule
+    // whose verdict is safe reports no finding.
     let w = rules.rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let id_w = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(2);
+    writeln!(
+        out,
+        "{:<id_w$}  {:<w$}  {:<8}  {:<9}  summary",
+        "id", "name", "finding", "verdict"
+    )?;
     for r in &rules.rules {
-        let level = match r.verdict() {
-            Some(v) => v.as_str().to_string(),
-            None => format!("{:?}", r.severity()).to_lowercase(),
+        let verdict = r.verdict();
+        let severity = match verdict {
+            Some(crate::diag::Verdict::Safe) => "-".to_string(),
+            _ => format!("{:?}", r.severity()).to_lowercase(),
         };
+        let verdict = verdict.map_or("-", |v| v.as_str());
         let summary = match level_of(&r.id) {
             Some(l) => format!("[{}] {}", level_note(l), r.summary),
             None => r.summary.clone(),
         };
-        writeln!(out, "{}  {:<w$}  {:<9}  {}", r.id, r.name, level, summary)?;
+        writeln!(
+            out,
+            "{:<id_w$}  {:<w$}  {:<8}  {:<9}  {}",
+            r.id, r.name, severity, verdict, summary
+        )?;
     }
     Ok(())
 }

@@ -52,7 +52,18 @@ pub fn write_human(out: &mut dyn Write, style: Style, f: &Fleet) -> io::Result<(
     }
     head.push_str("  pointless  errors");
     writeln!(out, "{}", head.trim_end())?;
-    for h in &f.hosts {
+    // Worst first: hosts that could not be read, then by dangerous settings, errors and
+    // pointless ones; hosts alike keep the arguments' order.
+    let mut hosts: Vec<&crate::report::FleetHost> = f.hosts.iter().collect();
+    hosts.sort_by_key(|h| {
+        (
+            h.error.is_none(),
+            std::cmp::Reverse(h.dangerous.len()),
+            std::cmp::Reverse(h.errors),
+            std::cmp::Reverse(h.pointless.len()),
+        )
+    });
+    for h in hosts {
         write!(out, "  {:<host_w$}  {:<kernel_w$}", h.name, h.kernel)?;
         if h.error.is_some() {
             // No verdict to show: the reason follows the table, where it has room.

@@ -44,7 +44,8 @@ fn write_unescaped(out: &mut dyn Write, sources: &SourceMap, r: &Report) -> io::
         let node = d
             .node
             .as_ref()
-            .filter(|_| r.mode == crate::report::Mode::Topology)
+            // A finding with no place names its node (a linted set) even outside a topology.
+            .filter(|_| r.mode == crate::report::Mode::Topology || d.primary.is_none())
             .map(|n| format!("{n}: "))
             .unwrap_or_default();
         writeln!(

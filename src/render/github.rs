@@ -54,7 +54,7 @@ fn line(sources: &SourceMap, rules: &RuleSet, topology: bool, d: &Diagnostic) ->
     let mut msg = d.message.clone();
     // With a topology the node says which host; without one it is the linted path, already
     // in the annotation's file.
-    if let Some(n) = d.node.as_ref().filter(|_| topology) {
+    if let Some(n) = d.node.as_ref().filter(|_| topology || d.primary.is_none()) {
         msg = format!("{n}: {msg}");
     }
     if let Some(h) = &d.help {

@@ -94,18 +94,22 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
         ),
         None => format!("no rate declared; TIME_WAIT lands on {closes_first}"),
     };
-    writeln!(out, "  {rate}")?;
-    middlebox_lines(out, h)?;
+    under(out, style, 2, 4, &rate)?;
+    middlebox_lines(out, style, h)?;
     if c.unseen_clients {
-        return writeln!(
+        return under(
             out,
-            "  {} stands for many unseen hosts: their ports and TIME_WAIT are spread over them",
-            from
+            style,
+            2,
+            4,
+            &format!(
+                "{} stands for many unseen hosts: their ports and TIME_WAIT are spread over them",
+                from
+            ),
         );
     }
-    writeln!(
-        out,
-        "  {} can open {}/s per tuple without reuse, {}/s with reuse ({} usable ports){}",
+    let capacity = format!(
+        "{} can open {}/s per tuple without reuse, {}/s with reuse ({} usable ports){}",
         from,
         format_number(c.capacity.without_reuse),
         format_number(c.capacity.with_reuse),
@@ -119,12 +123,13 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
         } else {
             "; ports are not held in TIME_WAIT on this side"
         }
-    )
+    );
+    under(out, style, 2, 4, &capacity)
 }
 
 /// The hop's middlebox figures: each conntrack box's table and SNAT ports, and the smallest idle
 /// timeout on the way when connections are held open.
-fn middlebox_lines(out: &mut dyn Write, h: &HopSummary) -> io::Result<()> {
+fn middlebox_lines(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<()> {
     for (name, ct) in &h.via_conntrack {
         let name = safe::line(name);
         let max = if ct.max >= 0 {
@@ -132,83 +137,226 @@ fn middlebox_lines(out: &mut dyn Write, h: &HopSummary) -> io::Result<()> {
         } else {
             format!("nf_conntrack_max default, {}", ct.limit)
         };
-        writeln!(
-            out,
-            "  {name} conntrack: {} entries per host{} of {max}, {} s TIME_WAIT: {} new connections/s fit{}",
+        let table = format!(
+            "{name} conntrack: {} entries per host{} of {max}, {} s TIME_WAIT: {} new connections/s fit{}",
             format_number(ct.entries),
             if ct.entries_known { "" } else { " (some links declare no rate)" },
             ct.tw_timeout,
             format_number(ct.rate_capacity),
             if ct.overflows { "; the table overflows" } else { "" }
-        )?;
+        );
+        under(out, style, 2, 4, &table)?;
         if ct.snat {
-            writeln!(
-                out,
-                "  {name} SNAT: {}/s per (public address, destination address, port) hold {} of {} ports, {}/s fit{}",
+            let snat = format!(
+                "{name} SNAT: {}/s per (public address, destination address, port) hold {} of {} ports, {}/s fit{}",
                 format_number(ct.snat_rate_per_tuple),
                 format_number(ct.snat_held),
                 ct.snat_ports,
                 format_number(ct.snat_capacity),
                 if ct.snat_exhausts { "; ports run out" } else { "" }
-            )?;
+            );
+            under(out, style, 2, 4, &snat)?;
         }
     }
     let p = &h.client.path;
     if p.open > 0.0 && p.idle_timeout > 0.0 {
-        writeln!(
-            out,
-            "  {} connections held open; {} forgets a flow idle for {} s; keepalive set by the application: {}",
+        let idle = format!(
+            "{} connections held open; {} forgets a flow idle for {} s; keepalive set by the application: {}",
             format_number(p.open),
             safe::line(&p.idle_by),
             format_number(p.idle_timeout),
             p.keepalive
-        )?;
+        );
+        under(out, style, 2, 4, &idle)?;
     }
     Ok(())
 }
 
-fn table(out: &mut dyn Write, style: Style, rows: &[&VerdictEntry]) -> io::Result<()> {
-    let kw = rows
-        .iter()
-        .map(|v| short_key(v.key).len())
-        .max()
-        .unwrap_or(0);
-    let vw = rows
-        .iter()
-        .map(|v| shown_value(v).chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(28);
-    for v in rows {
-        let rule = safe::line(v.rule.as_deref().unwrap_or("-"));
-        // A suppressed verdict keeps its row, says so, and shows the reason it was accepted
-        // (the directive's text, as the reason of a rule may quote the file's).
-        let mut reason = match &v.suppressed {
-            Some(s) => format!(
-                "[suppressed: {}] {}",
-                safe::line(&s.reason),
-                safe::line(&v.reason)
-            ),
-            None => safe::line(&v.reason).into_owned(),
-        };
-        // A .twlint.yaml severity override changes what the verdict weighs, not the verdict.
-        if let Some(level) = v.level {
-            let weight = match level {
-                Severity::Error => "counts as error",
-                Severity::Warning => "counts as warning",
-                Severity::Info => "counts as info",
-            };
-            reason = format!("[{weight}] {reason}");
+/// Column widths shared by every table of a hop (both endpoints) or of a linted set, so the
+/// columns stay put between them.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    key: usize,
+    value: usize,
+}
+
+/// Widest value column: a longer value makes its row longer rather than every row.
+const VALUE_COLUMN_MAX: usize = 28;
+
+/// Where a row's reason and fix start when they go under it.
+const UNDER: usize = 6;
+
+impl Columns {
+    fn of<'a>(rows: impl IntoIterator<Item = &'a VerdictEntry>) -> Columns {
+        let mut c = Columns { key: 0, value: 0 };
+        for v in rows {
+            c.key = c.key.max(short_key(v.key).chars().count());
+            c.value = c.value.max(shown_value(v).chars().count());
         }
-        writeln!(
-            out,
-            "    {} {:<kw$}  {:<vw$}  {:<5}  {}",
-            verdict_word(style, v.verdict),
+        c.value = c.value.min(VALUE_COLUMN_MAX);
+        c
+    }
+}
+
+/// `text` broken at spaces into a first line of at most `first` characters and further lines of
+/// at most `width` (a longer word gets a line of its own). Spacing inside a line is kept (padded
+/// columns stay padded); a break drops the spaces it falls on.
+fn wrap(text: &str, first: usize, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut rest = text.trim_end();
+    let mut room = first.max(20);
+    while rest.chars().count() > room {
+        // The byte offset just past `room` characters, then the last space at or before it.
+        let limit = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
+        let cut = match rest[..=limit.min(rest.len() - 1)].rfind(' ') {
+            Some(i) if i > 0 => i,
+            // One long word: it gets its line, up to the next space.
+            _ => match rest[limit..].find(' ') {
+                Some(i) => limit + i,
+                None => break,
+            },
+        };
+        lines.push(rest[..cut].trim_end().to_string());
+        rest = rest[cut..].trim_start();
+        room = width.max(20);
+    }
+    if !rest.is_empty() || lines.is_empty() {
+        lines.push(rest.to_string());
+    }
+    lines
+}
+
+/// Writes `text` under a row, indented by `indent` and wrapped to the style's width; lines after
+/// the first are indented by `rest` (a hanging indent shows where a wrapped line goes on).
+fn under(
+    out: &mut dyn Write,
+    style: Style,
+    indent: usize,
+    rest: usize,
+    text: &str,
+) -> io::Result<()> {
+    let lines = wrap(
+        text,
+        style.width.saturating_sub(indent),
+        style.width.saturating_sub(rest),
+    );
+    for (i, l) in lines.iter().enumerate() {
+        let pad = if i == 0 { indent } else { rest };
+        writeln!(out, "{}{l}", " ".repeat(pad))?;
+    }
+    Ok(())
+}
+
+/// The reason of a row as shown: with what a suppression or a severity override says about it.
+fn row_reason(v: &VerdictEntry) -> String {
+    // A suppressed verdict keeps its row, says so, and shows the reason it was accepted
+    // (the directive's text, as the reason of a rule may quote the file's).
+    let mut reason = match &v.suppressed {
+        Some(s) => format!(
+            "[suppressed: {}] {}",
+            safe::line(&s.reason),
+            safe::line(&v.reason)
+        ),
+        None => safe::line(&v.reason).into_owned(),
+    };
+    // A .twlint.yaml severity override changes what the verdict weighs, not the verdict.
+    if let Some(level) = v.level {
+        let weight = match level {
+            Severity::Error => "counts as error",
+            Severity::Warning => "counts as warning",
+            Severity::Info => "counts as info",
+        };
+        reason = format!("[{weight}] {reason}");
+    }
+    reason
+}
+
+/// One endpoint's rows: problems first (dangerous, then pointless), each with its reason and
+/// fix; then its safe settings on one line (every row with `--show safe`). The rows of a host
+/// twlint cannot see are one line: not judged.
+fn table(
+    out: &mut dyn Write,
+    style: Style,
+    cols: Columns,
+    rows: &[&VerdictEntry],
+) -> io::Result<()> {
+    if !rows.is_empty() && rows.iter().all(|v| v.unseen) && !style.show_safe {
+        let text = format!(
+            "not judged: hosts twlint cannot see; {} settings at kernel defaults, not counted (--show safe lists them)",
+            rows.len()
+        );
+        return under(out, style, 4, UNDER, &text);
+    }
+    let mut ordered: Vec<&VerdictEntry> = rows.to_vec();
+    // Stable: within a verdict the keys keep the catalog's order.
+    ordered.sort_by_key(|v| std::cmp::Reverse(v.verdict));
+    let mut folded: Vec<&str> = Vec::new();
+    for v in ordered {
+        let quiet = v.verdict == Verdict::Safe && v.suppressed.is_none() && v.level.is_none();
+        if quiet && !style.show_safe {
+            folded.push(short_key(v.key));
+            continue;
+        }
+        let rule = safe::line(v.rule.as_deref().unwrap_or("-"));
+        let word = if v.unseen {
+            paint(style, "2", &format!("{:<9}", "unjudged"))
+        } else {
+            verdict_word(style, v.verdict)
+        };
+        let head = format!(
+            "    {} {:<kw$}  {:<vw$}  {:<5}",
+            word,
             short_key(v.key),
             shown_value(v),
             rule,
-            reason,
-        )?;
+            kw = cols.key,
+            vw = cols.value,
+        );
+        // The row's width as the terminal counts it: the padded fields, without colour codes.
+        let head_width = 4
+            + 9
+            + 1
+            + cols.key
+            + 2
+            + shown_value(v).chars().count().max(cols.value)
+            + 2
+            + rule.chars().count().max(5);
+        let reason = row_reason(v);
+        if head_width + 2 + reason.chars().count() <= style.width {
+            writeln!(out, "{head}  {reason}")?;
+        } else {
+            writeln!(out, "{}", head.trim_end())?;
+            under(out, style, UNDER, UNDER, &reason)?;
+        }
+        if v.verdict != Verdict::Safe {
+            if let Some(h) = v.help.as_deref().filter(|h| !h.is_empty()) {
+                under(out, style, UNDER, UNDER, &format!("fix: {}", safe::line(h)))?;
+            }
+        }
+    }
+    if !folded.is_empty() {
+        // Wrapped before it is painted, so the escape codes count for nothing.
+        let text = format!(
+            "safe ({}): {} (--show safe says why)",
+            folded.len(),
+            folded.join(", ")
+        );
+        let lines = wrap(
+            &text,
+            style.width.saturating_sub(4),
+            style.width.saturating_sub(UNDER),
+        );
+        for (i, l) in lines.into_iter().enumerate() {
+            match i {
+                0 => writeln!(
+                    out,
+                    "    {}{}",
+                    paint(style, "32", "safe"),
+                    l.strip_prefix("safe").unwrap_or(&l)
+                )?,
+                _ => writeln!(out, "{}{l}", " ".repeat(UNDER))?,
+            }
+        }
     }
     Ok(())
 }
@@ -368,6 +516,22 @@ fn only_newlines_break(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A frame's message, help or note broken into lines that fit the width once ariadne puts
+/// `first` characters before the first line and `rest` before the others (it indents a help's
+/// or note's further lines as it does the first; a message's go on at the left edge).
+fn fitted(style: Style, text: &str, first: usize, rest: usize) -> String {
+    let mut lines = Vec::new();
+    for (i, l) in text.split('\n').enumerate() {
+        let lead = if i == 0 { first } else { rest };
+        lines.extend(wrap(
+            l,
+            style.width.saturating_sub(lead),
+            style.width.saturating_sub(rest),
+        ));
+    }
+    lines.join("\n")
+}
+
 fn render_diag(
     out: &mut dyn Write,
     style: Style,
@@ -488,10 +652,21 @@ fn render_diag_with(
         let at = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
         (p, shown[at].shift(r))
     };
+    // What ariadne puts before a line: `[TW001] Warning: ` before the message, the margin of
+    // line numbers (` 12 │ `) before a help (`Help: `) or a note (`Note 1: `).
+    let head = d.code.chars().count() + 3 + format!("{kind:?}").len() + 2;
+    let digits = spans
+        .iter()
+        .map(|s| sources.get(s.file).line_col(s.start).0)
+        .max()
+        .unwrap_or(1)
+        .to_string()
+        .len();
+    let margin = digits + 4;
     let mut b = ariadne::Report::build(kind, placed(primary.span))
         .with_config(config)
         .with_code(safe::line(&d.code))
-        .with_message(safe::text(&d.message))
+        .with_message(fitted(style, &safe::text(&d.message), head, 0))
         .with_label(
             Label::new(placed(primary.span))
                 .with_message(safe::text(&primary.message))
@@ -505,10 +680,10 @@ fn render_diag_with(
         );
     }
     if let Some(h) = &d.help {
-        b = b.with_help(safe::text(h));
+        b = b.with_help(fitted(style, &safe::text(h), margin + 6, margin + 6));
     }
     for n in &d.notes {
-        b = b.with_note(safe::text(n));
+        b = b.with_note(fitted(style, &safe::text(n), margin + 8, margin + 8));
     }
     let files = files
         .iter()
@@ -525,8 +700,18 @@ fn render_diag_with(
     Ok(())
 }
 
-pub fn write(out: &mut dyn Write, style: Style, sources: &SourceMap, r: &Report) -> io::Result<()> {
-    behind_safe(out, style, |out| write_report(out, style, sources, r))
+/// Writes the report; `fail_on` is the run's `--fail-on` threshold (`None`: never), which the
+/// last line weighs the findings against, as the exit code does.
+pub fn write(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    r: &Report,
+    fail_on: Option<Verdict>,
+) -> io::Result<()> {
+    behind_safe(out, style, |out| {
+        write_report(out, style, sources, r, fail_on)
+    })
 }
 
 fn write_report(
@@ -534,7 +719,9 @@ fn write_report(
     style: Style,
     sources: &SourceMap,
     r: &Report,
+    fail_on: Option<Verdict>,
 ) -> io::Result<()> {
+    let fleet = crate::report::Fleet::of(r);
     match r.mode {
         Mode::Topology if !r.fatal => {
             writeln!(
@@ -549,6 +736,7 @@ fn write_report(
                     )
                 )
             )?;
+            configuration(out, r)?;
             for n in &r.nodes {
                 let origin = match n.kernel_origin {
                     crate::config::KernelOrigin::Assumed => {
@@ -564,32 +752,30 @@ fn write_report(
                     .verdicts
                     .iter()
                     .any(|v| v.node == n.name && v.side == Some("via"));
-                if via {
-                    writeln!(
-                        out,
-                        "  node {:<12} {:<14} kernel {}{}; a middlebox, judged on the links through it",
+                let line = if via {
+                    format!(
+                        "node {:<12} {:<14} kernel {}{}; a middlebox, judged on the links through it",
                         safe::line(&n.name),
                         safe::line(&n.role),
                         n.kernel,
                         origin
-                    )?;
+                    )
                 } else if n.role == "nat" {
-                    writeln!(
-                        out,
-                        "  node {:<12} {:<14} a middlebox without conntrack: no values judged",
+                    format!(
+                        "node {:<12} {:<14} a middlebox without conntrack: no values judged",
                         safe::line(&n.name),
                         safe::line(&n.role)
-                    )?;
+                    )
                 } else {
-                    writeln!(
-                        out,
-                        "  node {:<12} {:<14} kernel {}{}",
+                    format!(
+                        "node {:<12} {:<14} kernel {}{}",
                         safe::line(&n.name),
                         safe::line(&n.role),
                         n.kernel,
                         origin
-                    )?;
-                }
+                    )
+                };
+                under(out, style, 2, 4, &line)?;
             }
             writeln!(out)?;
             // Rows grouped once: filtering every verdict for every hop was quadratic.
@@ -601,13 +787,17 @@ fn write_report(
             }
             for h in &r.hops {
                 hop_header(out, style, h)?;
-                for side in ["client", "server"] {
+                let sides = ["client", "server"].map(|side| {
                     let rows = by_side
                         .get(&(h.link.as_str(), side))
                         .map_or(&[][..], Vec::as_slice);
+                    (side, rows)
+                });
+                let cols = Columns::of(sides.iter().flat_map(|(_, rows)| rows.iter().copied()));
+                for (side, rows) in sides {
                     if let Some(first) = rows.first() {
                         writeln!(out, "  {} ({side} side)", safe::line(&first.node))?;
-                        table(out, style, rows)?;
+                        table(out, style, cols, rows)?;
                     }
                 }
                 writeln!(out)?;
@@ -616,11 +806,32 @@ fn write_report(
                 r.verdicts.iter().filter(|v| v.link.is_none()).collect();
             if !unlinked.is_empty() {
                 writeln!(out, "{}", paint(style, "1", "nodes on no link"))?;
-                table(out, style, &unlinked)?;
+                let cols = Columns::of(unlinked.iter().copied());
+                let mut by_node: Vec<(&str, Vec<&VerdictEntry>)> = Vec::new();
+                for v in unlinked {
+                    match by_node.iter_mut().find(|(n, _)| *n == v.node) {
+                        Some((_, rows)) => rows.push(v),
+                        None => by_node.push((v.node.as_str(), vec![v])),
+                    }
+                }
+                for (node, rows) in by_node {
+                    writeln!(out, "  {}", safe::line(node))?;
+                    table(out, style, cols, &rows)?;
+                }
                 writeln!(out)?;
             }
         }
         Mode::Files => {
+            configuration(out, r)?;
+            // Many hosts: the summary comes first, worst hosts at the top; `--summary` leaves the
+            // per-host tables and findings out.
+            if let Some(fleet) = &fleet {
+                super::fleet::write_human(out, style, fleet)?;
+                if style.summary_only {
+                    summary(out, style, r, fail_on)?;
+                    return unread_and_suppressed(out, style, r);
+                }
+            }
             // Rows grouped by node once: filtering every verdict for every host was quadratic
             // in a fleet run.
             let mut by_node: HashMap<&str, Vec<&VerdictEntry>> = HashMap::new();
@@ -647,7 +858,7 @@ fn write_report(
                     )
                 )?;
                 let rows = by_node.get(n.name.as_str()).map_or(&[][..], Vec::as_slice);
-                table(out, style, rows)?;
+                table(out, style, Columns::of(rows.iter().copied()), rows)?;
                 writeln!(out)?;
             }
         }
@@ -655,10 +866,6 @@ fn write_report(
     }
     draw_diagnostics(out, style, sources, &r.diagnostics)?;
     let errors = r.diagnostics_of(Severity::Error);
-    let warnings = r.diagnostics_of(Severity::Warning);
-    if let Some(fleet) = crate::report::Fleet::of(r) {
-        super::fleet::write_human(out, style, &fleet)?;
-    }
     if r.fatal {
         writeln!(
             out,
@@ -673,45 +880,100 @@ fn write_report(
             )
         )?;
     } else {
-        writeln!(
-            out,
-            "{} dangerous, {} pointless, {} safe; {} error{}, {} warning{}",
-            r.count(Verdict::Dangerous),
-            r.count(Verdict::Pointless),
-            r.count(Verdict::Safe),
-            errors,
-            if errors == 1 { "" } else { "s" },
-            warnings,
-            if warnings == 1 { "" } else { "s" }
-        )?;
-        // The exit code is 2 when a path could not be read; the last line says why.
-        if !r.unread.is_empty() {
-            let n = r.unread.len();
-            writeln!(
-                out,
-                "{}",
-                paint(
-                    style,
-                    "1;31",
-                    &format!(
-                        "twlint: {n} path{} could not be read (listed above); the run is incomplete",
-                        if n == 1 { "" } else { "s" }
-                    )
-                )
-            )?;
-        }
-        let hidden = r.suppressed_verdicts();
-        if hidden > 0 || !r.suppressed.is_empty() {
-            writeln!(
-                out,
-                "suppressed: {hidden} verdict{}, {} diagnostic{} (--no-inline-ignores shows them)",
-                if hidden == 1 { "" } else { "s" },
-                r.suppressed.len(),
-                if r.suppressed.len() == 1 { "" } else { "s" }
-            )?;
-        }
+        summary(out, style, r, fail_on)?;
+        unread_and_suppressed(out, style, r)?;
     }
     Ok(())
+}
+
+/// The lines after the summary: the paths that could not be read (exit code 2 says why) and
+/// what suppressions hid.
+fn unread_and_suppressed(out: &mut dyn Write, style: Style, r: &Report) -> io::Result<()> {
+    // The exit code is 2 when a path could not be read; the last line says why.
+    if !r.unread.is_empty() {
+        let n = r.unread.len();
+        writeln!(
+            out,
+            "{}",
+            paint(
+                style,
+                "1;31",
+                &format!(
+                    "twlint: {n} path{} could not be read (listed above); the run is incomplete",
+                    if n == 1 { "" } else { "s" }
+                )
+            )
+        )?;
+    }
+    let hidden = r.suppressed_verdicts();
+    if hidden > 0 || !r.suppressed.is_empty() {
+        writeln!(
+            out,
+            "suppressed: {hidden} verdict{}, {} diagnostic{} (--no-inline-ignores shows them)",
+            if hidden == 1 { "" } else { "s" },
+            r.suppressed.len(),
+            if r.suppressed.len() == 1 { "" } else { "s" }
+        )?;
+    }
+    Ok(())
+}
+
+/// The `.twlint.yaml` the run used, named in the header (nothing when none was read).
+fn configuration(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+    match &r.config {
+        Some(c) => writeln!(out, "  configuration {}", safe::line(c)),
+        None => Ok(()),
+    }
+}
+
+/// The last lines: what the rules said about the values (verdicts), then the findings by
+/// severity and whether they fail the run, in the words of the exit code.
+fn summary(
+    out: &mut dyn Write,
+    style: Style,
+    r: &Report,
+    fail_on: Option<Verdict>,
+) -> io::Result<()> {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let unjudged = match r.not_judged() {
+        0 => String::new(),
+        n => format!(", {n} not judged"),
+    };
+    writeln!(
+        out,
+        "verdicts: {} dangerous, {} pointless, {} safe{unjudged}",
+        r.count(Verdict::Dangerous),
+        r.count(Verdict::Pointless),
+        r.count(Verdict::Safe),
+    )?;
+    let (errors, warnings, notes) = (
+        r.diagnostics_of(Severity::Error),
+        r.diagnostics_of(Severity::Warning),
+        r.diagnostics_of(Severity::Info),
+    );
+    let mut findings = format!(
+        "{errors} error{}, {warnings} warning{}",
+        s(errors),
+        s(warnings)
+    );
+    if notes > 0 {
+        findings.push_str(&format!(", {notes} note{}", s(notes)));
+    }
+    let threshold = match fail_on {
+        Some(Verdict::Dangerous) => "--fail-on dangerous: errors fail",
+        Some(Verdict::Pointless) => "--fail-on pointless: errors and warnings fail",
+        _ => "--fail-on never",
+    };
+    let line = if r.fails(fail_on) {
+        paint(
+            style,
+            "1;31",
+            &format!("twlint: failed: {findings} ({threshold})"),
+        )
+    } else {
+        format!("twlint: passed: {findings} ({threshold})")
+    };
+    writeln!(out, "{line}")
 }
 
 /// Renders diagnostics alone (rule-file errors, before any report exists).
@@ -775,7 +1037,7 @@ mod tests {
     fn drawn(sources: &SourceMap, d: &Diagnostic, windows: bool) -> String {
         let mut out = Vec::new();
         let cache = source_cache(sources);
-        let style = Style { color: false };
+        let style = Style::plain();
         render_diag_with(&mut out, style, sources, &cache, d, windows).unwrap();
         String::from_utf8(out).unwrap()
     }

@@ -80,6 +80,7 @@ impl<'a> Json<'a> {
             summary: JsonSummary {
                 dangerous: r.count(Verdict::Dangerous),
                 errors: r.diagnostics_of(Severity::Error),
+                not_judged: r.not_judged(),
                 pointless: r.count(Verdict::Pointless),
                 safe: r.count(Verdict::Safe),
                 suppressed: any_suppressed.then_some(JsonSuppressedCount {
@@ -433,6 +434,10 @@ impl<'a> JsonHop<'a> {
 struct JsonSummary {
     dangerous: usize,
     errors: usize,
+    /// Rows of hosts twlint cannot see (clients without files), counted as neither safe nor a
+    /// problem; left out when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    not_judged: usize,
     pointless: usize,
     safe: usize,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -40,6 +40,8 @@ fn code(s: &str) -> String {
 
 fn verdict_cell(v: &VerdictEntry) -> String {
     let word = match v.verdict {
+        // A host twlint cannot see: shown, not judged, not counted.
+        _ if v.unseen => "⚪ not judged",
         Verdict::Dangerous => "🔴 **dangerous**",
         Verdict::Pointless => "🟡 pointless",
         Verdict::Safe => "🟢 safe",
@@ -176,12 +178,20 @@ fn rows_block(
         writeln!(out)?;
     }
     if !safe.is_empty() {
-        writeln!(
-            out,
-            "<details><summary>{} safe setting{}</summary>",
-            safe.len(),
-            if safe.len() == 1 { "" } else { "s" }
-        )?;
+        let unseen = safe.iter().filter(|v| v.unseen).count();
+        let judged = safe.len() - unseen;
+        let summary = match (judged, unseen) {
+            (_, 0) => format!(
+                "{judged} safe setting{}",
+                if judged == 1 { "" } else { "s" }
+            ),
+            (0, _) => format!("{unseen} settings not judged"),
+            _ => format!(
+                "{judged} safe setting{}, {unseen} not judged",
+                if judged == 1 { "" } else { "s" }
+            ),
+        };
+        writeln!(out, "<details><summary>{summary}</summary>")?;
         writeln!(out)?;
         table(out, ctx, &safe, side, false)?;
         writeln!(out)?;
@@ -335,9 +345,13 @@ fn write_unescaped(
             if errors == 1 { "" } else { "s" }
         )?;
     } else {
+        let not_judged = match r.not_judged() {
+            0 => String::new(),
+            n => format!(", {n} not judged"),
+        };
         writeln!(
             out,
-            "**{} dangerous**, {} pointless, {} safe; {} error{}, {} warning{}.",
+            "**{} dangerous**, {} pointless, {} safe{not_judged}; {} error{}, {} warning{}.",
             r.count(Verdict::Dangerous),
             r.count(Verdict::Pointless),
             r.count(Verdict::Safe),

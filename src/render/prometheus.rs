@@ -157,7 +157,12 @@ pub fn families(r: &Report) -> Vec<Family> {
             1.0,
         );
     }
-    for v in r.verdicts.iter().filter(|v| v.suppressed.is_none()) {
+    // The rows of hosts twlint cannot see are not judged: no verdict of theirs is counted.
+    for v in r
+        .verdicts
+        .iter()
+        .filter(|v| v.suppressed.is_none() && !v.unseen)
+    {
         verdicts.add(
             vec![
                 ("node", v.node.clone()),

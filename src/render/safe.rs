@@ -20,14 +20,25 @@
 //!   visible character (its Unicode control picture, `␛` for ESC), so that columns stay
 //!   where they are.
 //!
+//! The Unicode bidirectional controls (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C)
+//! are treated the same way: they print nothing themselves but reorder what follows on the
+//! line, so a value could be shown to a reviewer in an order other than the one the kernel
+//! reads ("Trojan Source", CVE-2021-42574).
+//!
 //! Ordinary output has no control characters but line feeds and tabs, so it passes unchanged.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
+/// Whether `c` is a bidirectional control: an embedding, override or isolate, or an implicit
+/// mark (Unicode's Bidi_Control property).
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
 /// Whether `c` must not be printed raw (a line feed and a tab may, where they are allowed).
 fn is_unsafe(c: char, keep_newline: bool) -> bool {
-    c.is_control() && c != '\t' && !(keep_newline && c == '\n')
+    (c.is_control() && c != '\t' && !(keep_newline && c == '\n')) || is_bidi(c)
 }
 
 /// How a control character is written in text: `\n`, `\r`, `\x1b` for C0 and DEL, `\u{9b}`
@@ -69,14 +80,15 @@ pub fn line(s: &str) -> Cow<'_, str> {
 }
 
 /// The one visible character a control character of a source line is drawn as: its Unicode
-/// control picture (`␛` for ESC, `␡` for DEL), or `�` for C1, which has no pictures. `None`
+/// control picture (`␛` for ESC, `␡` for DEL), or `�` for C1 and the bidirectional
+/// controls, which have no pictures. `None`
 /// for a character drawn as it is (tab and line feed among the controls).
 pub fn picture(c: char) -> Option<char> {
     match c {
         '\t' | '\n' => None,
         '\x7f' => Some('\u{2421}'),
         c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32),
-        c if c.is_control() => Some('\u{fffd}'),
+        c if c.is_control() || is_bidi(c) => Some('\u{fffd}'),
         _ => None,
     }
 }
@@ -92,13 +104,52 @@ pub enum Form {
 }
 
 /// An output through which no control character but a line feed or a tab passes raw (see the
-/// module docs). Call [`Writer::finish`] at the end: a `0xC2` that ends a write waits for the
-/// next byte to know whether it starts a C1 character.
+/// module docs). Call [`Writer::finish`] at the end: the start of a multi-byte character that
+/// ends a write (`0xC2` of a C1 control, `0xE2` of a bidirectional one) waits for the next
+/// bytes to know what it is.
 pub struct Writer<'a> {
     inner: &'a mut dyn Write,
     form: Form,
-    /// A `0xC2` byte held back from the end of the last write.
-    pending: bool,
+    /// The bytes of an unfinished character held back from the end of the last write (at most
+    /// two).
+    pending: Vec<u8>,
+}
+
+/// What the bytes at the start of `rest` hold, for the [`Writer`].
+enum Lead {
+    /// An ordinary byte: passes.
+    Pass,
+    /// A character to escape, of this code point, this many bytes long.
+    Escape(u32, usize),
+    /// A character that may be one to escape, cut by the end of the write.
+    Cut,
+}
+
+fn lead(rest: &[u8]) -> Lead {
+    let b = rest[0];
+    if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F {
+        return Lead::Escape(u32::from(b), 1);
+    }
+    let width = match b {
+        0xC2 | 0xD8 => 2,
+        0xE2 => 3,
+        _ => return Lead::Pass,
+    };
+    if rest.len() < width {
+        // A continuation byte already seen that rules the character out lets it pass now.
+        let ruled_out = match (b, rest.get(1)) {
+            (0xE2, Some(&n)) => n != 0x80 && n != 0x81,
+            _ => false,
+        };
+        return if ruled_out { Lead::Pass } else { Lead::Cut };
+    }
+    match std::str::from_utf8(&rest[..width])
+        .ok()
+        .and_then(|s| s.chars().next())
+    {
+        Some(c) if c.is_control() || is_bidi(c) => Lead::Escape(c as u32, width),
+        _ => Lead::Pass,
+    }
 }
 
 impl<'a> Writer<'a> {
@@ -106,15 +157,14 @@ impl<'a> Writer<'a> {
         Writer {
             inner,
             form,
-            pending: false,
+            pending: Vec::new(),
         }
     }
 
     /// Writes a byte held back, if any.
     pub fn finish(mut self) -> io::Result<()> {
-        if std::mem::take(&mut self.pending) {
-            self.inner.write_all(&[0xC2])?;
-        }
+        let held = std::mem::take(&mut self.pending);
+        self.inner.write_all(&held)?;
         self.inner.flush()
     }
 
@@ -142,50 +192,36 @@ pub fn escaped<T>(
 
 impl Write for Writer<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut rest = buf;
-        if std::mem::take(&mut self.pending) {
-            match rest.first() {
-                Some(&b) if (0x80..=0x9F).contains(&b) => {
-                    self.escape(u32::from(b))?;
-                    rest = &rest[1..];
-                }
-                Some(_) => self.inner.write_all(&[0xC2])?,
-                None => {
-                    self.pending = true;
-                    return Ok(0);
-                }
-            }
+        if buf.is_empty() {
+            return Ok(0);
         }
+        // Only the rare write that follows a held-back character is copied.
+        let joined;
+        let rest: &[u8] = if self.pending.is_empty() {
+            buf
+        } else {
+            let mut v = std::mem::take(&mut self.pending);
+            v.extend_from_slice(buf);
+            joined = v;
+            &joined
+        };
         let mut from = 0;
         let mut i = 0;
         while i < rest.len() {
-            let b = rest[i];
-            let c1 = b == 0xC2;
-            if !(c1 || (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F) {
-                i += 1;
-                continue;
-            }
-            if c1 {
-                match rest.get(i + 1) {
-                    Some(&n) if (0x80..=0x9F).contains(&n) => {
-                        self.inner.write_all(&rest[from..i])?;
-                        self.escape(u32::from(n))?;
-                        i += 2;
-                        from = i;
-                    }
-                    Some(_) => i += 1,
-                    None => {
-                        self.inner.write_all(&rest[from..i])?;
-                        self.pending = true;
-                        return Ok(buf.len());
-                    }
+            match lead(&rest[i..]) {
+                Lead::Pass => i += 1,
+                Lead::Escape(c, width) => {
+                    self.inner.write_all(&rest[from..i])?;
+                    self.escape(c)?;
+                    i += width;
+                    from = i;
                 }
-                continue;
+                Lead::Cut => {
+                    self.inner.write_all(&rest[from..i])?;
+                    self.pending = rest[i..].to_vec();
+                    return Ok(buf.len());
+                }
             }
-            self.inner.write_all(&rest[from..i])?;
-            self.escape(u32::from(b))?;
-            i += 1;
-            from = i;
         }
         self.inner.write_all(&rest[from..])?;
         Ok(buf.len())
@@ -251,5 +287,36 @@ mod tests {
         assert_eq!(through(Form::Text, &[&n[..2], &n[2..]]), "a\u{a0}b");
         assert_eq!(through(Form::Text, &[&n[..2], b"", &n[2..]]), "a\u{a0}b");
         assert_eq!(bytes(Form::Text, &[&c1[..2]]), b"a\xC2");
+    }
+
+    #[test]
+    fn bidirectional_controls_are_escaped_in_fields_frames_and_writers() {
+        let trojan = "x = 1\u{202e} # \u{2066}y\u{2069}\u{200f}\u{61c}";
+        assert_eq!(
+            line(trojan),
+            "x = 1\\u{202e} # \\u{2066}y\\u{2069}\\u{200f}\\u{61c}"
+        );
+        assert_eq!(picture('\u{202e}'), Some('\u{fffd}'));
+        assert_eq!(picture('\u{2013}'), None);
+        assert_eq!(
+            through(Form::Text, &[trojan.as_bytes()]),
+            "x = 1\\u{202e} # \\u{2066}y\\u{2069}\\u{200f}\\u{61c}"
+        );
+        assert_eq!(
+            through(Form::Json, &[trojan.as_bytes()]),
+            "x = 1\\u202e # \\u2066y\\u2069\\u200f\\u061c"
+        );
+        // Cut anywhere between writes, the character is still found; its neighbours in the
+        // same lead byte's range pass.
+        let b = "a\u{202e}b\u{2013}c─d".as_bytes();
+        for cut in 0..b.len() {
+            for cut2 in cut..b.len() {
+                assert_eq!(
+                    through(Form::Text, &[&b[..cut], &b[cut..cut2], &b[cut2..]]),
+                    "a\\u{202e}b\u{2013}c─d",
+                    "cut at {cut} and {cut2}"
+                );
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 (OASIS): one run, `tool.driver.rules` for every rule a result uses (with its full
 //! documentation as Markdown help and a `helpUri` into the repository), one result per
 //! diagnostic with its region and related locations (suppressed diagnostics too, marked with
-//! `suppressions` and their reason). GitHub code scanning and most CI systems
+//! `suppressions` and their reason) and a `partialFingerprints` entry that survives lines moving. GitHub code scanning and most CI systems
 //! read it. The output is validated against the official schema in `tests/formats.rs`.
 
 use crate::diag::{Diagnostic, Severity};
@@ -233,10 +233,45 @@ fn result(
     if !props.is_empty() {
         r.insert("properties".into(), Value::Object(props));
     }
+    r.insert(
+        "partialFingerprints".into(),
+        json!({"twlintFinding/v1": fingerprint(sources, d)}),
+    );
     if let Some(s) = suppressed {
         r.insert("suppressions".into(), json!([suppression(sources, s)]));
     }
     Value::Object(r)
+}
+
+/// What identifies a finding across commits, so code scanning tracks it as one alert while
+/// lines move above it: the rule, node, key, file and the text of the line it points at (with
+/// its surrounding blanks trimmed), never the line number. FNV-1a, 64 bits, as hex: stable
+/// across builds and platforms (std's hasher is not).
+pub(crate) fn fingerprint(sources: &SourceMap, d: &Diagnostic) -> String {
+    let mut parts: Vec<&str> = vec![
+        &d.code,
+        d.node.as_deref().unwrap_or(""),
+        d.key.as_deref().unwrap_or(""),
+    ];
+    if let Some(p) = d.primary.as_ref().or(d.secondary.first()) {
+        let f = sources.get(p.span.file);
+        let (_, start) = f.line_at(p.span.start);
+        let end = f.text[start..]
+            .find('\n')
+            .map_or(f.text.len(), |i| start + i);
+        parts.push(&f.path);
+        parts.push(f.text[start..end].trim());
+    } else {
+        parts.push(&d.message);
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }
 
 /// The whole report as one SARIF log.

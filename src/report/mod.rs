@@ -39,6 +39,9 @@ pub struct VerdictEntry {
     /// The values a drop-in on this node sets to follow the advice (the rule's `fix`), for
     /// `twlint advise`; empty when the rule has none.
     pub fix: Vec<(String, String)>,
+    /// The node stands for hosts twlint cannot see (clients without files): its row shows the
+    /// kernel defaults, not judged, and counts as neither safe nor a problem.
+    pub unseen: bool,
 }
 
 /// A node as the report presents it.
@@ -108,12 +111,17 @@ pub struct Unread {
 }
 
 impl Report {
-    /// Verdicts of this kind that no suppression hides.
+    /// Verdicts of this kind that no suppression hides, on hosts twlint judged.
     pub fn count(&self, v: Verdict) -> usize {
         self.verdicts
             .iter()
-            .filter(|e| e.verdict == v && e.suppressed.is_none())
+            .filter(|e| e.verdict == v && e.suppressed.is_none() && !e.unseen)
             .count()
+    }
+
+    /// Rows of hosts twlint cannot see: shown, not judged, not counted by [`Report::count`].
+    pub fn not_judged(&self) -> usize {
+        self.verdicts.iter().filter(|e| e.unseen).count()
     }
 
     /// Diagnostics of this severity (suppressed ones are not in `diagnostics`).

@@ -601,24 +601,25 @@ fn load_rule_as(
             v
         });
 
+    let severity = raw
+        .severity
+        .as_ref()
+        .and_then(|n| scalar(n, "a severity", diags))
+        .map(|s| match s.value.as_str() {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            "info" => Severity::Info,
+            other => {
+                diags.push(
+                    err(s.span, format!("unknown severity `{other}`"), "here")
+                        .with_help("use error, warning or info"),
+                );
+                Severity::Error
+            }
+        });
     let check = if builtin {
-        let severity = match raw
-            .severity
-            .as_ref()
-            .and_then(|n| scalar(n, "a severity", diags))
-        {
-            Some(s) => match s.value.as_str() {
-                "error" => Severity::Error,
-                "warning" => Severity::Warning,
-                "info" => Severity::Info,
-                other => {
-                    diags.push(
-                        err(s.span, format!("unknown severity `{other}`"), "here")
-                            .with_help("use error, warning or info"),
-                    );
-                    Severity::Error
-                }
-            },
+        let severity = match severity {
+            Some(s) => s,
             None => {
                 diags.push(err(
                     whole,
@@ -790,6 +791,7 @@ fn load_rule_as(
                 labels,
                 fix,
                 evidence,
+                level: severity,
             })),
             _ => Check::Builtin {
                 severity: Severity::Error,

@@ -77,6 +77,9 @@ pub struct CelRule {
     pub fix: Vec<(String, Template)>,
     /// Counters that back or contradict the verdict in host mode (`evidence:`).
     pub evidence: Vec<evidence::EvidenceSpec>,
+    /// `severity:`, the level of the rule's findings when it is not the verdict's (a dangerous
+    /// verdict that is a warning: the rule cannot know whether the harm applies here).
+    pub level: Option<crate::diag::Severity>,
 }
 
 #[derive(Debug, Clone)]

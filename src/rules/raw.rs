@@ -76,7 +76,8 @@ pub struct RuleFile<'a> {
     pub summary: Field<&'a str>,
     /// `builtin` for checks implemented by the readers; absent for CEL rules.
     pub check: Option<Field<CheckName>>,
-    /// Built-in checks only.
+    /// A built-in check's severity; for a CEL rule, optional: the level of its findings when
+    /// it is not the verdict's (dangerous is an error, pointless a warning).
     pub severity: Option<Field<SeverityName>>,
     pub verdict: Option<Field<VerdictName>>,
     pub scope: Option<Field<ScopeName>>,

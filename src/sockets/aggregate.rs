@@ -308,9 +308,14 @@ impl Aggregator {
                     None => (f64::NAN, f64::NAN),
                 };
                 let known = rates.is_some();
+                let hold = hold_secs(&range.reuse, k, t.time_wait);
+                // TIME_WAIT sockets expire after 60 s: at a steady rate the tuple holds its open
+                // connections plus rate x hold, whatever it grows by now.
+                let steady = known.then(|| (t.in_use - t.time_wait) as f64 + rate * hold);
+                let fits = steady.is_some_and(|s| s < f64::from(usable));
                 let exhausted_in = if t.in_use >= u64::from(usable) {
                     Some(0.0)
-                } else if known && growth > 0.0 {
+                } else if known && growth > 0.0 && !fits {
                     Some(round2((u64::from(usable) - t.in_use) as f64 / growth))
                 } else {
                     None
@@ -325,6 +330,10 @@ impl Aggregator {
                     rate_per_sec: known.then(|| round2(rate)),
                     growth_per_sec: known.then(|| round2(growth)),
                     exhausted_in_secs: exhausted_in,
+                    hold_secs: Some(hold),
+                    steady_state_in_use: steady.map(round2),
+                    steady_state_percent: steady
+                        .map(|s| round2(100.0 * s / f64::from(usable.max(1)))),
                 }
             })
             .collect();
@@ -368,6 +377,7 @@ impl Aggregator {
                 },
                 sustainable_per_sec_without_reuse: round2(f64::from(usable) / TIME_WAIT_SECS),
                 interval_secs: rates.as_ref().map(|r| r.secs),
+                reuse: range.reuse.clone(),
                 tuples,
             },
         }
@@ -377,6 +387,23 @@ impl Aggregator {
 pub const CLOSE_WAIT_ADVICE: &str = "No sysctl fixes CLOSE_WAIT: the peer has closed, and the \
 application owning the socket has not called close(). Fix the application (a leaked \
 connection, a pool that never releases, an error path that forgets to close).";
+
+/// How long a closed connection of this tuple keeps its port from connect(): nothing where the
+/// peer closes first (no TIME_WAIT here), else the 60 s of TIME_WAIT, or the reuse delay where
+/// tcp_tw_reuse takes the port over (1 for every destination, 2 for a loopback tuple, with
+/// timestamps on; the peer's are assumed on).
+fn hold_secs(reuse: &ReuseView, k: &TupleKey, time_wait: u64) -> f64 {
+    if time_wait == 0 {
+        return 0.0;
+    }
+    let loopback = ip(k.src).to_canonical().is_loopback() || ip(k.dst).to_canonical().is_loopback();
+    let reuses = reuse.timestamps && (reuse.tw_reuse == 1 || reuse.tw_reuse == 2 && loopback);
+    if reuses {
+        f64::from(reuse.reuse_delay_ms) / 1000.0
+    } else {
+        TIME_WAIT_SECS
+    }
+}
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
@@ -458,6 +485,7 @@ mod tests {
             high: 40099,
             reserved: vec![(40090, 40099)],
             source: RangeSource::Replay,
+            reuse: ReuseView::default(),
         }
     }
 
@@ -549,6 +577,91 @@ mod tests {
         assert_eq!(s.ephemeral.interval_secs, Some(10.0));
     }
 
+    /// Ten TIME_WAIT ports, then ten more 10 s later: 1 new connection per second, growing by
+    /// 1 per second. Growth alone would run out in 70 s; TIME_WAIT ends after 60 s, so the tuple
+    /// settles at 60 ports of 90.
+    fn growing_by_one_per_second() -> (Aggregator, Aggregator) {
+        let ms = Some(10_000);
+        let mut a = Aggregator::new(StateSet::all(), &range(), ms);
+        for p in 40000..40010 {
+            a.add(&sock(TcpState::TimeWait, p, [10, 0, 0, 5], 5432, 50_000));
+        }
+        let mut b = Aggregator::new(StateSet::all(), &range(), ms);
+        for p in 40000..40020 {
+            b.add(&sock(TcpState::TimeWait, p, [10, 0, 0, 5], 5432, 40_000));
+        }
+        (a, b)
+    }
+
+    #[test]
+    fn observe_steady_state_not_exhausting() {
+        let (a, b) = growing_by_one_per_second();
+        let r = rates(&a, &b, 10.0);
+        let s = finish(b, Some(r));
+        let t = &s.ephemeral.tuples[0];
+        assert_eq!((t.rate_per_sec, t.growth_per_sec), (Some(1.0), Some(1.0)));
+        assert_eq!(t.hold_secs, Some(60.0));
+        assert_eq!(t.steady_state_in_use, Some(60.0));
+        assert_eq!(t.steady_state_percent, Some(66.67));
+        assert_eq!(t.exhausted_in_secs, None);
+        let mut out = Vec::new();
+        crate::sockets::human::write_summary(&mut out, &s, 10).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("not exhausting: steady state 66.7%"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn observe_steady_state_uses_the_reuse_delay() {
+        let (a, b) = growing_by_one_per_second();
+        let r = rates(&a, &b, 10.0);
+        let mut range = range();
+        range.reuse = ReuseView {
+            tw_reuse: 1,
+            reuse_delay_ms: 1000,
+            timestamps: true,
+        };
+        let opts = Options::default();
+        let s = b.finish(
+            Source {
+                kind: SourceKind::Replay,
+                path: None,
+                fallback_reason: None,
+            },
+            &range,
+            &opts,
+            Some(r),
+            owners::resolver(std::path::Path::new("/nonexistent"), &opts),
+        );
+        let t = &s.ephemeral.tuples[0];
+        // Each TIME_WAIT port can be taken over after 1 s: 1/s x 1 s.
+        assert_eq!(t.hold_secs, Some(1.0));
+        assert_eq!(t.steady_state_in_use, Some(1.0));
+        assert_eq!(s.ephemeral.reuse.tw_reuse, 1);
+    }
+
+    #[test]
+    fn observe_owner_hint_only_when_not_root() {
+        let (_, b) = growing_by_one_per_second();
+        let mut s = finish(b, None);
+        s.close_wait.total = 3;
+        s.close_wait.unattributed = 3;
+        let text = |s: &SocketSummary| {
+            let mut out = Vec::new();
+            crate::sockets::human::write_summary(&mut out, s, 10).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        s.close_wait.owner_lookup = OwnerLookup::Denied;
+        assert!(text(&s).contains("run as root to see them all"));
+        // Root (or a replayed folder) that could not read some processes is not told to be root.
+        s.close_wait.owner_lookup = OwnerLookup::Partial;
+        let t = text(&s);
+        assert!(!t.contains("run as root"), "{t}");
+        assert!(t.contains("3 without a known owner: some processes could not be read"));
+    }
+
     #[test]
     fn port_sets_switch_to_a_bitmap_and_keep_every_port() {
         let mut set = PortSet::Small(Vec::new());
@@ -571,6 +684,7 @@ mod tests {
             high: 40003,
             reserved: vec![],
             source: RangeSource::Replay,
+            reuse: ReuseView::default(),
         };
         let mut agg = Aggregator::new(StateSet::all(), &r, None);
         for p in 40000..=40003 {

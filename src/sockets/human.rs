@@ -122,6 +122,9 @@ pub fn write_summary(w: &mut dyn Write, s: &SocketSummary, top: usize) -> io::Re
             let why = match cw.owner_lookup {
                 OwnerLookup::Skipped => "owners not looked up",
                 OwnerLookup::Partial => {
+                    "some processes could not be read (they exited, or lead out of the replayed folder)"
+                }
+                OwnerLookup::Denied => {
                     "some processes could not be read (run as root to see them all)"
                 }
                 OwnerLookup::Done => {
@@ -178,11 +181,23 @@ pub fn write_summary(w: &mut dyn Write, s: &SocketSummary, top: usize) -> io::Re
         let rate = t
             .rate_per_sec
             .map_or("?".to_string(), |r| format_number(r).to_string());
-        let exhausted = match (t.exhausted_in_secs, t.growth_per_sec) {
-            (Some(x), _) if x <= 0.0 => "now: every usable port is held".to_string(),
-            (Some(x), _) => format!("{} at the observed growth", duration(x)),
-            (None, Some(_)) => "not growing".to_string(),
-            (None, None) => "?".to_string(),
+        let steady = t
+            .steady_state_percent
+            .map(|p| format_number((p * 10.0).round() / 10.0).to_string());
+        let exhausted = match (t.exhausted_in_secs, t.growth_per_sec, steady) {
+            (Some(x), _, _) if x <= 0.0 => "now: every usable port is held".to_string(),
+            (Some(x), _, Some(p)) => {
+                format!("{} at the observed growth (steady state {p}%)", duration(x))
+            }
+            (Some(x), _, None) => format!("{} at the observed growth", duration(x)),
+            (None, Some(_), Some(p))
+                if t.steady_state_in_use.unwrap_or(0.0) < f64::from(t.usable) =>
+            {
+                format!("not exhausting: steady state {p}%")
+            }
+            (None, Some(_), Some(p)) => format!("at the limit: steady state {p}%"),
+            (None, Some(_), None) => "not growing".to_string(),
+            (None, None, _) => "?".to_string(),
         };
         writeln!(
             w,

@@ -28,6 +28,7 @@ impl OwnerResolver {
         }
         let wanted: FxHashSet<u64> = inodes.iter().copied().filter(|i| *i != 0).collect();
         let mut partial = false;
+        let mut denied = false;
         let mut found: FxHashSet<u64> = FxHashSet::default();
         let mut per_pid: FxHashMap<i32, u64> = FxHashMap::default();
         let procs = match procfs::process::all_processes_with_root(&self.root) {
@@ -49,8 +50,9 @@ impl OwnerResolver {
             }
             let fds = match proc.fd() {
                 Ok(f) => f,
-                Err(_) => {
+                Err(e) => {
                     // Not ours to read (not root), or gone: say the view may be incomplete.
+                    denied |= matches!(e, procfs::ProcError::PermissionDenied(_));
                     partial = true;
                     continue;
                 }
@@ -77,13 +79,28 @@ impl OwnerResolver {
             .iter()
             .filter(|i| **i == 0 || !found.contains(i))
             .count() as u64;
-        let lookup = if partial && unattributed > 0 {
+        let lookup = if denied && unattributed > 0 && !running_as_root() {
+            OwnerLookup::Denied
+        } else if partial && unattributed > 0 {
             OwnerLookup::Partial
         } else {
             OwnerLookup::Done
         };
         (out, unattributed, lookup)
     }
+}
+
+/// Whether this process runs with effective uid 0 (the second `Uid:` field of
+/// /proc/self/status): root is never told to run as root.
+fn running_as_root() -> bool {
+    crate::read::read_text(Path::new("/proc/self/status"), 1 << 16)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|u| u.split_ascii_whitespace().nth(1).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
 }
 
 /// The process's `comm` (what `ss -p` and `top` show); `?` when it has gone.

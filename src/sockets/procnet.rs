@@ -8,7 +8,7 @@
 //! reads the live /proc. Errors here carry path:line:column.
 
 use super::aggregate::{mapped_v4, Aggregator, Sock};
-use super::summary::RangeSource;
+use super::summary::{RangeSource, ReuseView};
 use super::{SocketError, TcpState};
 use std::path::Path;
 
@@ -21,6 +21,8 @@ pub(crate) struct PortRange {
     pub high: u16,
     pub reserved: Vec<(u16, u16)>,
     pub source: RangeSource,
+    /// What connect() may reuse: tcp_tw_reuse, tcp_tw_reuse_delay and tcp_timestamps.
+    pub reuse: ReuseView,
 }
 
 impl PortRange {
@@ -141,7 +143,36 @@ pub(crate) fn read_port_range(dir: &Path, live: bool) -> Result<PortRange, Socke
         high,
         reserved,
         source,
+        reuse: read_reuse(dir),
     })
+}
+
+/// `tcp_tw_reuse`, `tcp_tw_reuse_delay` and `tcp_timestamps` next to the range, each the
+/// kernel's default where it cannot be read (a replayed folder without it, or a kernel before
+/// 6.14 for the delay, which was a fixed second). The release in `../../kernel/osrelease` says
+/// what a non-zero `tcp_tw_reuse` means (every non-zero value was "all destinations" before 4.19).
+fn read_reuse(dir: &Path) -> ReuseView {
+    let int = |name: &str| -> Option<i64> {
+        read_optional(&dir.join(name))
+            .ok()
+            .flatten()
+            .and_then(|t| t.trim().parse().ok())
+    };
+    let kernel = read_optional(&dir.join("../../kernel/osrelease"))
+        .ok()
+        .flatten()
+        .and_then(|t| crate::kernel::KernelVersion::parse(&t));
+    let written = int("tcp_tw_reuse");
+    let tw_reuse = match (kernel, written) {
+        (Some(k), Some(v)) => crate::kernel::tw_reuse_mode(k, v),
+        (None, Some(v)) => v,
+        (_, None) => 2,
+    };
+    ReuseView {
+        tw_reuse,
+        reuse_delay_ms: int("tcp_tw_reuse_delay").map_or(1000, |d| d.clamp(1, 60_000) as u32),
+        timestamps: int("tcp_timestamps").is_none_or(|t| t != 0),
+    }
 }
 
 /// `8080,9000-9100` (the kernel prints ranges and single ports, comma-separated).

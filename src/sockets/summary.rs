@@ -88,8 +88,11 @@ pub struct TimeWaitView {
 pub enum OwnerLookup {
     /// The /proc/<pid>/fd walk ran and saw every process it tried.
     Done,
-    /// It ran, but some processes could not be read (not root, or they exited).
+    /// It ran, but some processes could not be read (they exited, or their folders lead out
+    /// of a replayed folder).
     Partial,
+    /// It ran without root and was refused some processes: run as root to see them all.
+    Denied,
     /// It did not run: no CLOSE_WAIT socket, or `--no-owners`.
     Skipped,
 }
@@ -152,8 +155,44 @@ pub struct TuplePressure {
     /// Net growth of `in_use` per second between the two samples; null without `--interval`.
     pub growth_per_sec: Option<f64>,
     /// Seconds until `in_use` reaches `usable` at the observed growth: 0 when it already has,
-    /// null when the rate is unknown or `in_use` is not growing.
+    /// null when the rate is unknown, `in_use` is not growing, or the steady state fits.
     pub exhausted_in_secs: Option<f64>,
+    /// Seconds a closed connection keeps its port from connect(): 60 (TIME_WAIT) where this
+    /// host closes first (the tuple holds TIME_WAIT sockets), the reuse delay where
+    /// tcp_tw_reuse takes TIME_WAIT ports over, 0 where the peer closes first; null in a
+    /// summary written before twlint computed it.
+    #[serde(default)]
+    pub hold_secs: Option<f64>,
+    /// Ports the tuple holds once the observed rate has run for a whole hold: the open
+    /// connections plus rate x hold; null without `--interval`.
+    #[serde(default)]
+    pub steady_state_in_use: Option<f64>,
+    /// `steady_state_in_use` as a share of `usable`, in percent: below 100 the tuple never runs
+    /// out at this rate, whatever its growth now.
+    #[serde(default)]
+    pub steady_state_percent: Option<f64>,
+}
+
+/// What lets connect() take over a TIME_WAIT port here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReuseView {
+    /// What `tcp_tw_reuse` does: 0 off, 1 every destination, 2 loopback only.
+    pub tw_reuse: i64,
+    /// `tcp_tw_reuse_delay` (1000 where the kernel has no such key).
+    pub reuse_delay_ms: u32,
+    /// `tcp_timestamps` is not 0 (reuse needs them).
+    pub timestamps: bool,
+}
+
+impl Default for ReuseView {
+    /// The kernel defaults since 4.19 (what a replayed folder without the files is judged as).
+    fn default() -> ReuseView {
+        ReuseView {
+            tw_reuse: 2,
+            reuse_delay_ms: 1000,
+            timestamps: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +203,9 @@ pub struct EphemeralView {
     pub sustainable_per_sec_without_reuse: f64,
     /// The sampling interval in seconds; null when one sample was taken (rates unknown).
     pub interval_secs: Option<f64>,
+    /// tcp_tw_reuse and what it needs, as read next to the range.
+    #[serde(default)]
+    pub reuse: ReuseView,
     /// Most ports in use first; every tuple with at least one port of the range in use.
     pub tuples: Vec<TuplePressure>,
 }

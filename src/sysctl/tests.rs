@@ -164,8 +164,8 @@ mod sysctl_conf_grammar {
     fn tw001_a_line_without_equals() {
         let (sources, set) = lint("# ok\nnet.ipv4.tcp_tw_reuse 1\nnet.ipv4.tcp_fin_timeout = 30\n");
         let d = only(&set, "TW001");
-        assert_eq!(d.severity, Severity::Warning);
-        assert_eq!(d.verdict, Some(Verdict::Pointless));
+        assert_eq!(d.severity, Severity::Error);
+        assert_eq!(d.verdict, Some(Verdict::Dangerous));
         assert_eq!(d.message, "line is not an assignment");
         assert_eq!(d.key.as_deref(), Some("net.ipv4.tcp_tw_reuse"));
         let label = d.primary.as_ref().unwrap();

@@ -177,6 +177,8 @@ pub struct Topology {
     pub default_kernel: Option<Spanned<KernelVersion>>,
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
+    /// `applied_by`: the tool whose end state is judged (procps when not said).
+    pub applied_by: Option<crate::config::Applier>,
 }
 
 impl Topology {

@@ -65,6 +65,12 @@ pub struct Topology {
     pub defaults: Option<Field<Defaults>>,
     pub nodes: Field<Vec<Field<Node>>>,
     pub links: Option<Field<Vec<Field<Link>>>>,
+    /// The tool that applies the nodes' sysctl files: `procps` (`sysctl -p`, `sysctl --system`;
+    /// the default) or `systemd` (systemd-sysctl). They end in different states where a file's
+    /// last value for a key is refused by the kernel; twlint judges this tool's end state and
+    /// warns where the two differ.
+    #[schemars(with = "Option<crate::config::Applier>")]
+    pub applied_by: Option<Field<String>>,
 }
 
 /// Defaults for every node.

@@ -139,6 +139,30 @@ pub(super) fn validate(
         }
     }
 
+    let applied_by =
+        raw.applied_by.as_ref().and_then(|a| {
+            let t = a.scalar("`procps` or `systemd`", v.diags)?;
+            match crate::config::Applier::parse(&t.value) {
+                Some(applier) => Some(applier),
+                None => {
+                    v.diags.push(
+                    Diagnostic::error(
+                        Code::TW053,
+                        format!("`applied_by` is `{}`; expected `procps` or `systemd`", t.value),
+                    )
+                    .at(t.span, "not a tool twlint knows")
+                    .with_help(suggest(
+                        &t.value,
+                        ["procps", "systemd"],
+                        "write `procps` (sysctl -p, sysctl --system) or `systemd` (systemd-sysctl)"
+                            .to_string(),
+                    )),
+                );
+                    None
+                }
+            }
+        });
+
     Some(Topology {
         file,
         dir: dir.to_path_buf(),
@@ -146,6 +170,7 @@ pub(super) fn validate(
         default_kernel,
         nodes,
         links,
+        applied_by,
     })
 }
 
