@@ -774,6 +774,9 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
+            open: None,
+            vias: Vec::new(),
+            keepalive: None,
         };
         assert!(hop_facts(&link, true, &old, &b, "web").capacity.reuse_works);
         let new = node(

@@ -33,7 +33,10 @@ fn verdict_word(style: Style, v: Verdict) -> String {
 }
 
 pub(crate) fn short_key(key: &str) -> &str {
-    key.strip_prefix("net.ipv4.").unwrap_or(key)
+    // A middlebox's table says once that its keys are conntrack's.
+    key.strip_prefix("net.ipv4.")
+        .or_else(|| key.strip_prefix("net.netfilter.nf_conntrack_"))
+        .unwrap_or(key)
 }
 
 fn shown_value(v: &VerdictEntry) -> String {
@@ -787,17 +790,41 @@ fn write_report(
             }
             for h in &r.hops {
                 hop_header(out, style, h)?;
-                let sides = ["client", "server"].map(|side| {
+                let sides = ["client", "server", "via"].map(|side| {
                     let rows = by_side
                         .get(&(h.link.as_str(), side))
                         .map_or(&[][..], Vec::as_slice);
                     (side, rows)
                 });
-                let cols = Columns::of(sides.iter().flat_map(|(_, rows)| rows.iter().copied()));
+                let cols =
+                    Columns::of(sides[..2].iter().flat_map(|(_, rows)| rows.iter().copied()));
+                // A middlebox's keys are long: its table has its own columns, fitted to the rows
+                // it shows (safe ones fold into one line unless asked for).
+                let via_cols = Columns::of(sides[2].1.iter().copied().filter(|v| {
+                    style.show_safe
+                        || v.verdict != Verdict::Safe
+                        || v.suppressed.is_some()
+                        || v.level.is_some()
+                }));
                 for (side, rows) in sides {
-                    if let Some(first) = rows.first() {
-                        writeln!(out, "  {} ({side} side)", safe::line(&first.node))?;
-                        table(out, style, cols, rows)?;
+                    let cols = if side == "via" { via_cols } else { cols };
+                    // The middleboxes on the way, each with its own rows, in path order.
+                    let mut by_node: Vec<(&str, Vec<&VerdictEntry>)> = Vec::new();
+                    for v in rows {
+                        match by_node.iter_mut().find(|(n, _)| *n == v.node) {
+                            Some((_, r)) => r.push(v),
+                            None => by_node.push((v.node.as_str(), vec![v])),
+                        }
+                    }
+                    for (node, rows) in by_node {
+                        let what = if side == "via" {
+                            "a middlebox on the way; keys under net.netfilter.nf_conntrack_"
+                                .to_string()
+                        } else {
+                            format!("{side} side")
+                        };
+                        writeln!(out, "  {} ({what})", safe::line(node))?;
+                        table(out, style, cols, &rows)?;
                     }
                 }
                 writeln!(out)?;
