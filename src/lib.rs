@@ -27,6 +27,7 @@ pub mod counters;
 pub mod diag;
 pub mod error;
 pub mod facts;
+pub mod fix;
 pub mod host;
 pub mod inputs;
 pub mod judge;

@@ -1,12 +1,13 @@
 //! The command line as users and CI jobs see it: real processes, exit codes (0/1/2), stdout and
-//! stderr, the JSON report's contract fields (`/work/shared/DESIGN.md`), `explain` and `rules`,
-//! user rule folders, colour handling, a closed stdout, and the worked examples under
-//! `examples/`, whose README output blocks are checked against the binary.
+//! stderr, the JSON report's contract fields (docs/reference/json-report.md), `explain` and
+//! `rules`, user rule folders, colour handling, a closed stdout, and the console blocks of the
+//! worked examples under `examples/`, the README and `docs/`, checked against the binary.
 //!
-//! To refresh the examples' README blocks after an intended output change:
+//! To refresh those blocks after an intended output change (excerpts, with `...` lines, are
+//! edited by hand):
 //!
 //! ```text
-//! TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_
+//! TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli -- examples_ docs_
 //! ```
 
 use assert_cmd::Command;
@@ -1088,16 +1089,21 @@ fn console_blocks(readme: &str) -> Vec<ConsoleBlock> {
     let lines: Vec<&str> = readme.lines().collect();
     let mut blocks = Vec::new();
     let mut from = 0;
-    while let Some(offset) = lines[from..]
-        .iter()
-        .position(|l| l.trim_end() == "```console")
-    {
+    // A block whose output holds a fence of its own (a Markdown report with a ```mermaid
+    // chart) opens with four backticks and closes with the same four.
+    let fence_of = |l: &str| {
+        let l = l.trim_end();
+        let ticks = l.len() - l.trim_start_matches('`').len();
+        (ticks >= 3 && &l[ticks..] == "console").then(|| "`".repeat(ticks))
+    };
+    while let Some(offset) = lines[from..].iter().position(|l| fence_of(l).is_some()) {
         let start = from + offset;
+        let fence = fence_of(lines[start]).unwrap();
         let end = start
             + 1
             + lines[start + 1..]
                 .iter()
-                .position(|l| l.trim_end() == "```")
+                .position(|l| l.trim_end() == fence)
                 .expect("console block is closed");
         let command_line = start + 1;
         let command = lines[command_line]
@@ -1153,7 +1159,8 @@ fn twlint_args(command: &str) -> Vec<String> {
          or ```text block instead): {command:?}"
     );
     let mut args = args;
-    if !args.iter().any(|a| a == "--color") {
+    // `schema` prints JSON and takes no colour flag.
+    if !args.iter().any(|a| a == "--color") && args.first().is_none_or(|a| a != "schema") {
         args.extend(["--color".to_string(), "never".to_string()]);
     }
     args
@@ -1190,15 +1197,99 @@ fn examples_index_links_every_example() {
 /// `TWLINT_UPDATE_EXAMPLES=1` rewrites the blocks instead of failing.
 #[test]
 fn examples_readme_output_matches_the_binary() {
+    check_console_blocks(&example_readmes(), true);
+}
+
+/// The Markdown files of the README and `docs/` (the generated rule pages hold no console block).
+fn doc_pages() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "md") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = vec![root().join("README.md")];
+    walk(&root().join("docs"), &mut out);
+    out.sort();
+    out
+}
+
+/// The same for the README and every page of `docs/`: a ```` ```console ```` block there is
+/// run too (output that depends on the machine, needs root or files that are not in the
+/// repository is shown in a ```` ```text ```` block instead). A block whose output has `...`
+/// lines is an excerpt: each run of lines between them must appear, in order, in the output.
+#[test]
+fn docs_console_blocks_match_the_binary() {
+    let pages = doc_pages();
+    let with_blocks = pages
+        .iter()
+        .filter(|p| !console_blocks(&fs::read_to_string(p).unwrap()).is_empty())
+        .count();
+    assert!(
+        with_blocks >= 8,
+        "only {with_blocks} pages have console blocks"
+    );
+    check_console_blocks(&pages, false);
+}
+
+/// Whether `output` holds the excerpt `want`: the runs of lines between `...` lines appear in
+/// order; a run not preceded (followed) by `...` must start (end) the output.
+fn excerpt_matches(want: &str, output: &str) -> Result<(), String> {
+    let got: Vec<&str> = output.lines().collect();
+    let lines: Vec<&str> = want.lines().collect();
+    let mut chunks: Vec<Vec<&str>> = vec![vec![]];
+    for l in &lines {
+        if *l == "..." {
+            chunks.push(vec![]);
+        } else {
+            chunks.last_mut().unwrap().push(l);
+        }
+    }
+    let last = chunks.len() - 1;
+    let mut pos = 0;
+    for (i, chunk) in chunks.iter().enumerate() {
+        if chunk.is_empty() {
+            continue;
+        }
+        let fits = |s: usize| got.len() >= s + chunk.len() && got[s..s + chunk.len()] == chunk[..];
+        let found = if i == 0 {
+            fits(0).then_some(0)
+        } else if i == last {
+            got.len()
+                .checked_sub(chunk.len())
+                .filter(|s| *s >= pos && fits(*s))
+        } else {
+            (pos..=got.len()).find(|s| fits(*s))
+        };
+        match found {
+            Some(s) => pos = s + chunk.len(),
+            None => {
+                return Err(format!(
+                    "the excerpt's lines from {:?} are not in the output (after its line {pos})",
+                    chunk[0]
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_console_blocks(files: &[PathBuf], require_blocks: bool) {
     let update =
         std::env::var_os("TWLINT_UPDATE_EXAMPLES").is_some_and(|v| v != "0" && !v.is_empty());
     let mut failures = Vec::new();
-    for readme in example_readmes() {
-        let text = fs::read_to_string(&readme).unwrap();
+    for readme in files {
+        let text = fs::read_to_string(readme).unwrap();
         let rel = readme.strip_prefix(root()).unwrap().display().to_string();
         let blocks = console_blocks(&text);
         if blocks.is_empty() {
-            failures.push(format!("{rel}: no ```console block"));
+            if require_blocks {
+                failures.push(format!("{rel}: no ```console block"));
+            }
             continue;
         }
         let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -1215,8 +1306,30 @@ fn examples_readme_output_matches_the_binary() {
                 block.command,
                 stderr_of(&out)
             );
-            let stale_output = stdout != block.output;
+            let excerpt = block.output.lines().any(|l| l == "...");
             let stale_status = block.status.is_some_and(|s| s != code);
+            if excerpt {
+                let result = excerpt_matches(&block.output, &stdout);
+                if result.is_ok() && !stale_status {
+                    continue;
+                }
+                let mut msg = format!(
+                    "{rel}: the ```console excerpt of `{}` is stale (an excerpt is edited by hand)",
+                    block.command
+                );
+                if let Err(e) = result {
+                    msg.push_str(&format!("\n  {e}"));
+                }
+                if stale_status {
+                    msg.push_str(&format!(
+                        "\n  exit status: the page says {}, twlint exited {code}",
+                        block.status.unwrap()
+                    ));
+                }
+                failures.push(msg);
+                continue;
+            }
+            let stale_output = stdout != block.output;
             if !(stale_output || stale_status) {
                 continue;
             }
@@ -1260,14 +1373,14 @@ fn examples_readme_output_matches_the_binary() {
         if changed {
             let mut new = lines.join("\n");
             new.push('\n');
-            fs::write(&readme, new).unwrap();
+            fs::write(readme, new).unwrap();
             eprintln!("updated {rel}");
         }
     }
     assert!(
         failures.is_empty(),
         "{}\n\nIf the new output is intended, regenerate the README blocks with\n    \
-         TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli examples_\nthen review the diff and check \
+         TWLINT_UPDATE_EXAMPLES=1 cargo test --test cli -- examples_ docs_\nthen review the diff and check \
          that the prose around the blocks still matches.",
         failures.join("\n\n")
     );

@@ -246,11 +246,12 @@ fn input_format_names_every_new_reader() {
     }
 }
 
-/// The README's section shows the output its example keeps checked
+/// The guide page shows the output its example keeps checked
 /// (`examples/12-ansible-salt-nixos/README.md`, run by `tests/cli.rs`).
 #[test]
-fn the_readme_section_shows_the_checked_example_output() {
-    common::assert_readme_shows_example(
+fn the_guide_page_shows_the_checked_example_output() {
+    common::assert_docs_show_example(
+        "docs/guide/input-config-management.md",
         "examples/12-ansible-salt-nixos/README.md",
         "examples/12-ansible-salt-nixos/sysctl.yml",
     );

@@ -263,8 +263,9 @@ fn human_and_json_output_of_a_manifest() {
 }
 
 #[test]
-fn the_readme_section_shows_the_checked_example_output() {
-    common::assert_readme_shows_example(
+fn the_guide_page_shows_the_checked_example_output() {
+    common::assert_docs_show_example(
+        "docs/guide/input-kubernetes.md",
         "examples/10-kubernetes-compose/README.md",
         "examples/10-kubernetes-compose/",
     );

@@ -254,8 +254,9 @@ fn an_init_container_s_echo_to_proc_sys_is_read_too() {
 }
 
 #[test]
-fn the_readme_section_shows_the_checked_example_output() {
-    common::assert_readme_shows_example(
+fn the_guide_page_shows_the_checked_example_output() {
+    common::assert_docs_show_example(
+        "docs/guide/input-scripts.md",
         "examples/11-scripts-tuned-cloud-init/README.md",
         "examples/11-scripts-tuned-cloud-init/",
     );

@@ -151,6 +151,20 @@ pub struct Args {
     #[arg(long = "no-inline-ignores", help_heading = "Rules")]
     pub no_inline_ignores: bool,
 
+    /// Apply the safe fixes to the sysctl files (in place, atomically), then report what is left
+    #[arg(long, help_heading = "Fix", conflicts_with = "diff")]
+    pub fix: bool,
+
+    /// Print the fixes as a unified diff instead of the report; change nothing (exit 1 when
+    /// there is something to fix)
+    #[arg(long, help_heading = "Fix")]
+    pub diff: bool,
+
+    /// With --fix or --diff, also the fixes that change what a file asks for (a suggested key,
+    /// a duplicate in another file)
+    #[arg(long, help_heading = "Fix")]
+    pub unsafe_fixes: bool,
+
     /// Output format [default: human, or TWLINT_FORMAT]
     #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<Format>,
@@ -292,4 +306,6 @@ pub enum Format {
     Junit,
     /// reviewdog's diagnostic format (`reviewdog -f=rdjson`): review comments on the lines
     Rdjson,
+    /// The topology as a Graphviz graph (`dot -Tsvg`)
+    Dot,
 }

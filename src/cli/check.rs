@@ -146,6 +146,9 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
             ));
         }
     }
+    if args.fix || args.diff {
+        return super::fix::run(io, args, &report, &sources);
+    }
     let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
     let threshold = match fail_on {
         FailOn::Dangerous => Some(Verdict::Dangerous),
@@ -179,6 +182,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         Format::Gitlab => render::gitlab::write(&mut out, &sources, &report),
         Format::Junit => render::junit::write(&mut out, &sources, &report),
         Format::Rdjson => render::rdjson::write(&mut out, &sources, &run.rules, &report),
+        Format::Dot => render::diagram::write_dot(&mut out, &report),
     }
     .and_then(|_| out.flush());
     match written {
@@ -268,6 +272,9 @@ fn no_live(args: &Args, env_no_live: bool) -> bool {
 
 /// Checks the host flags against each other; `Err` is the message for exit code 2.
 fn check_flags(args: &Args) -> Result<(), String> {
+    if args.unsafe_fixes && !(args.fix || args.diff) {
+        return Err("--unsafe-fixes goes with --fix or --diff".into());
+    }
     if let Some(i) = args.interval {
         if !(i.is_finite() && i > 0.0 && i <= 3600.0) {
             return Err(format!(

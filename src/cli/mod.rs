@@ -17,6 +17,7 @@ mod completions;
 mod config;
 mod env;
 mod explain;
+mod fix;
 mod host;
 mod observe;
 mod output;

@@ -44,15 +44,15 @@ fn indent(s: &str) -> String {
 
 /// The facts of a rule's header, shared by the text and the JSON: what kind of check it is, its
 /// verdict or severity, the keys it judges, per node or hop, and its CEL condition.
-struct Header {
-    kind: &'static str,
-    level: String,
-    keys: String,
-    scope: &'static str,
-    when: String,
+pub(super) struct Header {
+    pub(super) kind: &'static str,
+    pub(super) level: String,
+    pub(super) keys: String,
+    pub(super) scope: &'static str,
+    pub(super) when: String,
 }
 
-fn header(rule: &Rule) -> Header {
+pub(super) fn header(rule: &Rule) -> Header {
     match &rule.check {
         Check::Cel(c) => Header {
             kind: "rule",
@@ -82,7 +82,7 @@ fn header(rule: &Rule) -> Header {
 }
 
 /// The rule's `fix` (what `twlint advise` sets), templates as written.
-fn fix_of(rule: &Rule) -> Vec<(String, String)> {
+pub(super) fn fix_of(rule: &Rule) -> Vec<(String, String)> {
     rule.cel()
         .map(|c| c.fix.iter().map(|(k, t)| (k.clone(), t.source())).collect())
         .unwrap_or_default()

@@ -1,4 +1,4 @@
-//! The JSON report, version 1 (DESIGN.md "JSON report"): fixed field names, extra fields added.
+//! The JSON report, version 1 (docs/reference/json-report.md): fixed field names, extra fields added.
 //!
 //! This module owns the report's JSON form: [`Json`] is the typed model (serde structs borrowing
 //! from the engine's report and, in host mode, the host's run), and [`write`] is the one writer

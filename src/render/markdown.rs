@@ -387,6 +387,7 @@ fn write_unescaped(
         }
     }
     writeln!(out)?;
+    super::diagram::write_mermaid_block(out, r)?;
 
     if !r.fatal {
         match r.mode {

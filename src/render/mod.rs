@@ -5,9 +5,12 @@
 //! are the report itself; `sarif`, `github`, `gcc`, `markdown`, `prometheus`, `gitlab`, `junit`
 //! and `rdjson` feed other tools (code scanning, PR annotations, editors, PR comments,
 //! monitoring, GitLab's merge-request widget, CI test reports, reviewdog). `host` lays out what
-//! host mode read beside the report; `docs` is the rule documentation (`explain`, `rules`).
+//! host mode read beside the report; `diagram` draws a topology (Mermaid in the Markdown report,
+//! `--format dot`); `docs` is the rule documentation (`explain`, `rules`), `rule_pages` the same
+//! as the Markdown pages of `docs/rules/`.
 //! Whatever a renderer writes passes `safe`: no control character from an input is printed raw.
 
+pub mod diagram;
 pub mod docs;
 pub mod fleet;
 pub mod gcc;
@@ -21,6 +24,7 @@ pub mod junit;
 pub mod markdown;
 pub mod prometheus;
 pub mod rdjson;
+pub mod rule_pages;
 pub mod safe;
 pub mod sarif;
 

@@ -12,18 +12,24 @@ use crate::suppress::Suppression;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// Where the project's sources are published. Rule documentation links point into `rules/` of
-/// this repository at the `main` branch; change it here (and in Cargo.toml) for a fork.
+/// Where the project's sources are published (`repository` in Cargo.toml, the one place it is
+/// written). Rule documentation links point at the rule's page in `docs/rules/` of this
+/// repository at the `main` branch; change Cargo.toml for a fork.
 pub const REPOSITORY_URL: &str = env!("CARGO_PKG_REPOSITORY");
 
-/// The documentation URL of a rule shipped with twlint (`rules/TW101-tw-recycle-removed.yaml`),
-/// or `None` for a user's rule loaded with `--rules`, which has no published page.
+/// The documentation URL of a rule shipped with twlint (`docs/rules/TW101.md`, generated from
+/// `rules/TW101-tw-recycle-removed.yaml`), or `None` for a user's rule loaded with `--rules`,
+/// which has no published page.
 pub fn help_uri(rule: &Rule) -> Option<String> {
-    let file = rule.path.strip_prefix("rules/")?;
     crate::rules::load::EMBEDDED
         .iter()
         .any(|(p, _)| *p == rule.path)
-        .then(|| format!("{REPOSITORY_URL}/blob/main/rules/{file}"))
+        .then(|| {
+            format!(
+                "{REPOSITORY_URL}/blob/main/docs/rules/{}",
+                super::rule_pages::page_name(rule)
+            )
+        })
 }
 
 /// A relative path as a URI reference: bytes outside the unreserved and path characters are
@@ -82,7 +88,7 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn example_md(e: &Example) -> String {
+pub(super) fn example_md(e: &Example) -> String {
     let mut s = String::new();
     if let Some(k) = &e.kernel {
         s.push_str(&format!("(judged for kernel {k})\n\n"));
@@ -186,6 +192,7 @@ fn suppression(sources: &SourceMap, s: &Suppression) -> Value {
 
 fn result(
     sources: &SourceMap,
+    report: &Report,
     d: &Diagnostic,
     index: usize,
     suppressed: Option<&Suppression>,
@@ -239,6 +246,25 @@ fn result(
     );
     if let Some(s) = suppressed {
         r.insert("suppressions".into(), json!([suppression(sources, s)]));
+    } else if let Some(f) = crate::fix::fix_for(d, sources, report) {
+        // The edit `twlint --fix` makes (whole lines replaced), for viewers that offer it.
+        let how = match f.safety {
+            crate::fix::Safety::Safe => "safe fix: twlint --fix",
+            crate::fix::Safety::Unsafe => "unsafe fix: twlint --fix --unsafe-fixes",
+        };
+        r.insert(
+            "fixes".into(),
+            json!([{
+                "description": {"text": format!("{} ({how})", f.title)},
+                "artifactChanges": [{
+                    "artifactLocation": {"uri": uri(&sources.get(f.span.file).path)},
+                    "replacements": [{
+                        "deletedRegion": region(sources, f.span),
+                        "insertedContent": {"text": f.replacement},
+                    }],
+                }],
+            }]),
+        );
     }
     Value::Object(r)
 }
@@ -295,7 +321,7 @@ pub fn report(sources: &SourceMap, rules: &RuleSet, r: &Report) -> Value {
                 .iter()
                 .position(|id| *id == d.code)
                 .expect("listed above");
-            result(sources, d, i, *s)
+            result(sources, r, d, i, *s)
         })
         .collect();
     let mut out = json!({

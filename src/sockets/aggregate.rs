@@ -423,8 +423,8 @@ impl Rates {
 
 /// Compares two samples `secs` apart. A connection is new when its port was not held in the
 /// first sample, or was held by a TIME_WAIT whose timer ran out before the second: ports
-/// taken and freed again between the samples are not seen (an undercount, which the README
-/// states). Growth is the change in ports held.
+/// taken and freed again between the samples are not seen (an undercount, which the guide
+/// states in docs/guide/observe.md). Growth is the change in ports held.
 pub(crate) fn rates(first: &Aggregator, second: &Aggregator, secs: f64) -> Rates {
     let mut map = FxHashMap::default();
     let secs = secs.max(0.001);

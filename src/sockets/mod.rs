@@ -10,7 +10,7 @@
 //! grows with the number of peers and tuples, not with the number of sockets; only CLOSE_WAIT
 //! sockets are remembered one by one (their inodes), to find the processes that own them.
 //! The JSON form of [`SocketSummary`] is a contract (version [`SUMMARY_VERSION`], documented
-//! in the README's "Observing sockets").
+//! in docs/reference/json-report.md, "Socket summary JSON").
 
 mod aggregate;
 pub mod human;

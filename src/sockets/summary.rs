@@ -1,5 +1,5 @@
 //! The socket summary: what `twlint observe` prints and what host runs and snapshots embed.
-//! Its JSON form (serde) is a versioned contract documented in the README; fields may be added,
+//! Its JSON form (serde) is a versioned contract documented in docs/reference/json-report.md; fields may be added,
 //! never renamed or dropped without bumping [`super::SUMMARY_VERSION`].
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Topology files (format version 1, see DESIGN.md): the system the sysctl values serve.
+//! Topology files (format version 1, see docs/guide/topology.md): the system the sysctl values serve.
 //!
 //! Loading has two phases. [`crate::yaml::parse`] turns the text into a spanned YAML tree; then
 //! `validate` walks that tree once and builds the [`Topology`], pushing a diagnostic for every

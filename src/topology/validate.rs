@@ -247,7 +247,11 @@ impl Validator<'_> {
                     format!("unsupported topology format version `{}`", text.value),
                 )
                 .at(text.span, "this twlint reads version 1 only")
-                .with_help("write `version: 1` and the fields of format version 1 (see DESIGN.md)"),
+                .with_help(concat!(
+                    "write `version: 1` and the fields of format version 1 (see ",
+                    env!("CARGO_PKG_REPOSITORY"),
+                    "/blob/main/docs/guide/topology.md)"
+                )),
             );
         }
     }

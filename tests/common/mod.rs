@@ -124,12 +124,12 @@ pub fn check_exposition(text: &str) -> Result<usize, String> {
     Ok(samples)
 }
 
-/// Checks that the README shows, for the example whose console block starts with `$ twlint
-/// {prefix}`, the same block as the example's own README (which `tests/cli.rs` runs against the
-/// binary), so the README's copy cannot go stale.
+/// Checks that the documentation page `page` shows, for the example whose console block starts
+/// with `$ twlint {prefix}`, the same block as the example's own README (which `tests/cli.rs`
+/// runs against the binary), so the page's copy cannot go stale.
 #[allow(dead_code)] // used by the input-format tests, not by every file that shares this module
-pub fn assert_readme_shows_example(example_readme: &str, prefix: &str) {
-    let readme = std::fs::read_to_string("README.md").unwrap();
+pub fn assert_docs_show_example(page: &str, example_readme: &str, prefix: &str) {
+    let readme = std::fs::read_to_string(page).unwrap();
     let example = std::fs::read_to_string(example_readme).unwrap();
     let block = |text: &str| {
         let start = text

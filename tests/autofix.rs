@@ -1,0 +1,306 @@
+//! `--fix`, `--diff` and `--unsafe-fixes` on sysctl.conf files: after `--fix`, linting again
+//! finds none of the fixed problems, every other byte of the files is as it was (CRLF too),
+//! `--diff` changes nothing and `patch` applies it to the same bytes, unsafe fixes wait for
+//! `--unsafe-fixes`, suppressed findings are left alone, dumps are not edited, and nothing is
+//! written through a link out of the folder.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+fn twlint(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("twlint")
+        .unwrap()
+        .current_dir(dir)
+        .env("TWLINT_NO_LIVE", "1")
+        .args(args)
+        .args(["--no-config", "--color", "never"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The rule ids of the diagnostics a JSON lint of `target` finds.
+fn codes(dir: &Path, target: &str) -> BTreeSet<String> {
+    let (_, out, err) = twlint(dir, &[target, "--kernel", "5.15", "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const MESSY: &str = "# Tuning, handed down\n\
+net.ipv4.tcp_tw_recycle = 1\n\
+net.ipv4.ip_local_port_range = 61000 32768\n\
+net.ipv4.tcp_fin_timeout = 30 # shorter FIN_WAIT_2\n\
+  net.core.somaxconn = \"4096\"\n\
+net.ipv4.tcp_syncookies = 0\n\
+\n\
+# keep\n\
+net.ipv4.tcp_syncookies = 1\n";
+
+const FIXED: &str = "# Tuning, handed down\n\
+net.ipv4.ip_local_port_range = 32768 61000\n\
+# shorter FIN_WAIT_2\n\
+net.ipv4.tcp_fin_timeout = 30\n\
+  net.core.somaxconn = 4096\n\
+\n\
+# keep\n\
+net.ipv4.tcp_syncookies = 1\n";
+
+#[test]
+fn fix_repairs_every_safe_problem_and_keeps_the_rest_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("99-messy.conf"), MESSY).unwrap();
+    let before = codes(dir.path(), "99-messy.conf");
+    for c in ["TW101", "TW004", "TW005", "TW008", "TW006"] {
+        assert!(before.contains(c), "{c} missing before: {before:?}");
+    }
+    let (code, _, err) = twlint(dir.path(), &["99-messy.conf", "--kernel", "5.15", "--fix"]);
+    assert!(err.contains("fixed 5 problems in 1 file"), "{err}");
+    assert!(code < 2, "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("99-messy.conf")).unwrap(),
+        FIXED
+    );
+    let after = codes(dir.path(), "99-messy.conf");
+    for c in ["TW101", "TW004", "TW005", "TW008", "TW006"] {
+        assert!(!after.contains(c), "{c} still there after --fix: {after:?}");
+    }
+    // A second run has nothing left to do.
+    let (_, _, err) = twlint(dir.path(), &["99-messy.conf", "--kernel", "5.15", "--fix"]);
+    assert!(err.contains("fixed 0 problems in 0 files"), "{err}");
+}
+
+#[test]
+fn fix_keeps_crlf_line_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let crlf = MESSY.replace('\n', "\r\n");
+    fs::write(dir.path().join("a.conf"), &crlf).unwrap();
+    twlint(dir.path(), &["a.conf", "--kernel", "5.15", "--fix"]);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.conf")).unwrap(),
+        FIXED.replace('\n', "\r\n")
+    );
+}
+
+#[test]
+fn diff_changes_nothing_and_patch_applies_it_to_what_fix_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("sysctl.d")).unwrap();
+    fs::write(dir.path().join("sysctl.d/99-messy.conf"), MESSY).unwrap();
+    let (code, diff, err) = twlint(dir.path(), &["sysctl.d", "--kernel", "5.15", "--diff"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("5 fixes in 1 file"), "{err}");
+    assert!(
+        diff.starts_with(
+            "--- sysctl.d/99-messy.conf\n+++ sysctl.d/99-messy.conf\n@@ -1,9 +1,8 @@\n"
+        ),
+        "{diff}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("sysctl.d/99-messy.conf")).unwrap(),
+        MESSY,
+        "--diff wrote"
+    );
+    let status = std::process::Command::new("patch")
+        .args(["-p0", "--quiet"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(diff.as_bytes())?;
+            c.wait()
+        })
+        .expect("patch runs");
+    assert!(status.success());
+    assert_eq!(
+        fs::read_to_string(dir.path().join("sysctl.d/99-messy.conf")).unwrap(),
+        FIXED
+    );
+    let (code, diff, _) = twlint(dir.path(), &["sysctl.d", "--kernel", "5.15", "--diff"]);
+    assert_eq!((code, diff.as_str()), (0, ""));
+}
+
+/// A suggested spelling is a guess: `--fix` leaves it, `--unsafe-fixes` applies it.
+#[test]
+fn unsafe_fixes_wait_for_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.conf"), "net.ipv4.tcp_tw_resue = 1\n").unwrap();
+    let (_, _, err) = twlint(dir.path(), &["a.conf", "--fix"]);
+    assert!(
+        err.contains("fixed 0 problems in 0 files (1 more fix with --unsafe-fixes)"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.conf")).unwrap(),
+        "net.ipv4.tcp_tw_resue = 1\n"
+    );
+    let (code, _, err) = twlint(dir.path(), &["a.conf", "--fix", "--unsafe-fixes"]);
+    assert!(err.contains("fixed 1 problem in 1 file"), "{err}");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.conf")).unwrap(),
+        "net.ipv4.tcp_tw_reuse = 1\n"
+    );
+    let (code, _, err) = twlint(dir.path(), &["a.conf", "--unsafe-fixes"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--unsafe-fixes goes with --fix or --diff"),
+        "{err}"
+    );
+}
+
+#[test]
+fn suppressed_findings_and_dumps_are_not_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = "# twlint: disable=TW101 -- rebuilt next week\nnet.ipv4.tcp_tw_recycle = 1\n";
+    fs::write(dir.path().join("a.conf"), kept).unwrap();
+    let (_, _, err) = twlint(dir.path(), &["a.conf", "--kernel", "5.15", "--fix"]);
+    assert!(err.contains("fixed 0 problems"), "{err}");
+    assert_eq!(fs::read_to_string(dir.path().join("a.conf")).unwrap(), kept);
+    // A `sysctl -a` dump (at least 100 lines in procps' form): a host's state, not a file to edit.
+    let mut dump = String::from("fs.file-max = 9223372036854775807\nkernel.osrelease = 5.15.0\n");
+    for i in 0..100 {
+        dump.push_str(&format!("net.ipv4.conf.eth{i}.rp_filter = 1\n"));
+    }
+    dump.push_str("net.ipv4.tcp_tw_recycle = 1\nvm.swappiness = 60\n");
+    fs::write(dir.path().join("host.txt"), &dump).unwrap();
+    let (_, _, err) = twlint(dir.path(), &["host.txt", "--fix"]);
+    assert!(err.contains("fixed 0 problems"), "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("host.txt")).unwrap(),
+        dump
+    );
+}
+
+/// A file of the folder that is a link to a file elsewhere is not written through.
+#[test]
+fn fix_never_writes_through_a_link_out_of_the_folder() {
+    let outside = tempfile::tempdir().unwrap();
+    let real = outside.path().join("real.conf");
+    fs::write(&real, MESSY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("sysctl.d")).unwrap();
+    std::os::unix::fs::symlink(&real, dir.path().join("sysctl.d/99-link.conf")).unwrap();
+    let (code, _, err) = twlint(dir.path(), &["sysctl.d", "--kernel", "5.15", "--fix"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot write the fixes"), "{err}");
+    assert_eq!(fs::read_to_string(&real).unwrap(), MESSY);
+    assert!(
+        fs::symlink_metadata(dir.path().join("sysctl.d/99-link.conf"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+/// In a topology run the fixes go to the nodes' files, inside the topology's folder.
+#[test]
+fn fix_in_a_topology_run() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("hosts")).unwrap();
+    fs::write(
+        dir.path().join("hosts/web.conf"),
+        "net.ipv4.tcp_tw_recycle = 1\nnet.ipv4.tcp_tw_reuse = 1\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("t.yaml"),
+        "version: 1\nname: t\ndefaults: {kernel: \"6.8\"}\nnodes:\n  - name: web\n    role: web\n    sysctl: {files: [hosts/web.conf]}\n  - name: db\n    role: db\nlinks:\n  - {from: web, to: db, port: 5432, closes_first: web, rate: 10}\n",
+    )
+    .unwrap();
+    let (_, _, err) = twlint(dir.path(), &["--topology", "t.yaml", "--fix"]);
+    assert!(err.contains("fixed 1 problem in 1 file"), "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("hosts/web.conf")).unwrap(),
+        "net.ipv4.tcp_tw_reuse = 1\n"
+    );
+}
+
+/// SARIF carries the same edits: applying each result's safe `fixes` (whole lines, from the
+/// start of `startLine` to the start of `endLine`) gives what `--fix` writes.
+#[test]
+fn sarif_fixes_are_the_edits_fix_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("99-messy.conf"), MESSY).unwrap();
+    let (_, out, err) = twlint(
+        dir.path(),
+        &["99-messy.conf", "--kernel", "5.15", "--format", "sarif"],
+    );
+    let log: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for r in log["runs"][0]["results"].as_array().unwrap() {
+        let Some(fixes) = r["fixes"].as_array() else {
+            continue;
+        };
+        let fix = &fixes[0];
+        if !fix["description"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("(safe fix")
+        {
+            continue;
+        }
+        let change = &fix["artifactChanges"][0];
+        assert_eq!(change["artifactLocation"]["uri"], "99-messy.conf");
+        let rep = &change["replacements"][0];
+        let region = &rep["deletedRegion"];
+        assert_eq!(
+            (region["startColumn"].as_u64(), region["endColumn"].as_u64()),
+            (Some(1), Some(1))
+        );
+        edits.push((
+            region["startLine"].as_u64().unwrap() as usize,
+            region["endLine"].as_u64().unwrap() as usize,
+            rep["insertedContent"]["text"].as_str().unwrap().to_string(),
+        ));
+    }
+    assert_eq!(edits.len(), 5, "{edits:?}");
+    let lines: Vec<&str> = MESSY.split_inclusive('\n').collect();
+    let mut fixed = String::new();
+    let mut line = 1;
+    edits.sort();
+    for (start, end, text) in edits {
+        while line < start {
+            fixed.push_str(lines[line - 1]);
+            line += 1;
+        }
+        fixed.push_str(&text);
+        line = end;
+    }
+    while line <= lines.len() {
+        fixed.push_str(lines[line - 1]);
+        line += 1;
+    }
+    assert_eq!(fixed, FIXED);
+}
+
+/// A key dropped because of a kernel twlint only assumed may still work on the host the file is
+/// for: without `--kernel` (or a dump's, topology's or configuration's kernel) that fix waits
+/// for `--unsafe-fixes`.
+#[test]
+fn dropping_a_key_for_an_assumed_kernel_is_unsafe() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "net.ipv4.tcp_tw_recycle = 1\n";
+    fs::write(dir.path().join("a.conf"), text).unwrap();
+    let (_, _, err) = twlint(dir.path(), &["a.conf", "--fix"]);
+    assert!(
+        err.contains("fixed 0 problems in 0 files (1 more fix with --unsafe-fixes)"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(dir.path().join("a.conf")).unwrap(), text);
+    let (_, _, err) = twlint(dir.path(), &["a.conf", "--fix", "--kernel", "6.8"]);
+    assert!(err.contains("fixed 1 problem in 1 file"), "{err}");
+    assert_eq!(fs::read_to_string(dir.path().join("a.conf")).unwrap(), "");
+}
