@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Lab step: twlint's capacity predictions against the real kernel (tests/lab_capacity.rs).
+# Lab step: twlint's capacity predictions (tests/lab_capacity.rs) and its topology model
+# (tests/lab_model.rs: server-side TIME_WAIT, source addresses, fresh namespaces, open
+# connections) against the real kernel.
 # Every scenario runs in a fresh network namespace (unshare -n), loopback only, bounded loops;
 # the host namespace's sysctls are never written. Needs root, util-linux `unshare` and iproute2
 # `ip`. Where a namespace cannot be created this step says so and FAILS: it never passes silently.
@@ -26,13 +28,17 @@ fi
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-cargo test --release --test lab_capacity -- --ignored --test-threads=1 --nocapture 2>&1 | tee "$out"
-# Guard against a run that passes because nothing ran (a renamed file, a filter).
-passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$out" | tail -1)
-if [ -z "$passed" ] || [ "$passed" -eq 0 ]; then
-  echo "lab: FAIL: no lab test ran" >&2
-  exit 1
-fi
+passed=0
+for t in lab_capacity lab_model; do
+  cargo test --release --test "$t" -- --ignored --test-threads=1 --nocapture 2>&1 | tee -a "$out"
+  # Guard against a run that passes because nothing ran (a renamed file, a filter).
+  n=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$out" | tail -1)
+  if [ -z "$n" ] || [ "$n" -eq 0 ]; then
+    echo "lab: FAIL: no test of $t ran" >&2
+    exit 1
+  fi
+  passed=$((passed + n))
+done
 echo "== lab: agreement table (every scenario above, once more)"
 grep -m1 '^| scenario' "$out"
 grep -m1 '^|---' "$out"

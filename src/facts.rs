@@ -88,6 +88,18 @@ pub struct NodeFacts {
     pub kernel: KernelFacts,
     pub listen: Vec<i64>,
     pub addresses: Vec<String>,
+    /// How many identical hosts the node stands for (`replicas`, else one per address of one
+    /// kind, at least 1).
+    pub hosts: i64,
+    /// Each host's addresses.
+    pub host_addresses: Vec<Vec<String>>,
+    /// The node has a network namespace of its own (a pod or container, or a container sharing
+    /// one): its per-namespace keys start from the kernel's defaults.
+    pub own_namespace: bool,
+    /// The node whose network namespace this one's sockets live in (its own name, or the node
+    /// named by `shares_namespace_with`): nodes with the same `namespace` share ports, values
+    /// and the TIME_WAIT table.
+    pub namespace: String,
     /// Effective value of every in-scope key the kernel has (and of set keys it lacks, as
     /// written), as the kernel prints it.
     pub sysctl: BTreeMap<String, String>,
@@ -129,9 +141,13 @@ pub struct NodeFacts {
     pub accepts_from_clients: bool,
     /// Accepts connections from clients or through NAT: its timestamps are seen by the internet.
     pub internet_facing: bool,
-    /// TIME_WAIT sockets the declared rates keep on this node (rate x 60 s over the links it
-    /// closes first), and whether every such link declares a rate.
+    /// TIME_WAIT sockets the declared rates keep on each host of this node's network namespace:
+    /// over the links it (or a container sharing its namespace) closes first, each hop's
+    /// TIME_WAIT divided among the hosts of the closing side; whether every such link declares a
+    /// rate. Compared with `tcp_max_tw_buckets`, a per-host, per-namespace limit.
     pub tw_population: f64,
+    /// The same summed over all hosts.
+    pub tw_population_total: f64,
     pub tw_population_known: bool,
     /// On some hop this node needs `tcp_tw_reuse` to keep up with the declared rate.
     pub reuse_needed: bool,
@@ -164,7 +180,8 @@ pub fn orphan_window(retries: i64) -> f64 {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CapacityFacts {
-    /// Usable ports per destination tuple.
+    /// Ports per destination tuple free for new connections: the usable ports minus those the
+    /// link's open connections hold.
     pub ports: i64,
     /// New connections per second per tuple when every port is held 60 s in TIME_WAIT.
     pub without_reuse: f64,
@@ -198,9 +215,29 @@ pub struct HopFacts {
     pub rate_known: bool,
     /// Declared new connections per second over the whole link (0 when unknown).
     pub rate: f64,
-    /// Distinct (source IP, destination IP, destination port) tuples the rate spreads over.
+    /// Distinct (source IP, destination IP, destination port) tuples the rate spreads over: one
+    /// source address per connecting host (the one the kernel picks by route) times the
+    /// destination addresses of the kind it reaches.
     pub tuples: i64,
+    /// New connections per second on each tuple: this link's rate, plus the rate of other links
+    /// from the same network namespace to the same destination and port (they draw from the
+    /// same ports), over `tuples`.
     pub rate_per_tuple: f64,
+    /// The source addresses connect() takes on this hop (one per connecting host; empty when
+    /// the connecting node has no addresses).
+    pub sources: Vec<String>,
+    /// The destination addresses reached (of the kind the sources reach; empty when the
+    /// accepting node has no addresses).
+    pub destinations: Vec<String>,
+    /// What twlint assumed to choose them ("" when the kernel's rule decides alone).
+    pub source_assumption: String,
+    /// Connections held open at once over the whole link (`open`, 0 when not declared), and
+    /// per tuple with the other links of the namespace to the same destination (rounded up).
+    pub open: i64,
+    pub open_per_tuple: i64,
+    /// The connections held open per tuple are more than the usable ports: connect() fails with
+    /// EADDRNOTAVAIL before the pool is full.
+    pub open_exhausts: bool,
     /// Every tuple of the hop has a loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) at
     /// one end: all destination addresses are loopback, or all source addresses are. This is
     /// the kernel's test for `tcp_tw_reuse = 2` (`tcp_twsk_unique()` looks at the TIME_WAIT's
@@ -212,8 +249,16 @@ pub struct HopFacts {
     pub needs_reuse: bool,
     /// The rate per tuple exceeds the bound that applies: connect() will fail with EADDRNOTAVAIL.
     pub exhausts: bool,
-    /// TIME_WAIT sockets this hop keeps on this side (rate x 60 s when it closes first).
+    /// TIME_WAIT sockets this hop keeps on this side when it closes first, over all its hosts:
+    /// per tuple, rate x 60 s, but never more than the connecting side's free ports of that
+    /// tuple (a TIME_WAIT is keyed by the client's address and port; on the server a new SYN
+    /// from the same port takes it over, `tcp_timewait_state_process()` TCP_TW_SYN). Unbounded
+    /// for unseen clients and through NAT, whose sources twlint cannot count.
     pub tw_sockets: f64,
+    /// `tw_sockets` on each host of this side.
+    pub tw_per_host: f64,
+    /// The connecting side's ports bound `tw_sockets` below rate x 60 s.
+    pub tw_bounded: bool,
     /// What the middleboxes on the link's way mean for its connections (idle timeouts).
     pub path: crate::middlebox::PathFacts,
     /// On the `via` side: the middlebox's conntrack and SNAT figures for this link.
@@ -226,6 +271,13 @@ pub struct NodeInfo {
     pub role: String,
     pub listen: Vec<u16>,
     pub addresses: Vec<String>,
+    /// Each host's addresses; empty means one host per address (format 1, as in file mode).
+    pub host_addresses: Vec<Vec<String>>,
+    /// Hosts the node stands for; 0 means one per entry of `host_addresses` (at least 1).
+    pub hosts: u32,
+    pub own_namespace: bool,
+    /// The node whose namespace it shares, if any.
+    pub namespace_of: Option<String>,
 }
 
 /// The shape of one link, as far as facts are concerned.
@@ -238,8 +290,15 @@ pub struct LinkInfo {
     pub via_nat: bool,
     pub client_closes: bool,
     pub rate: Option<f64>,
-    /// Connections held open at once over the whole link.
-    pub open: Option<f64>,
+    /// Connections held open at once (`open`).
+    pub open: Option<u64>,
+    /// The link's explicit `source` address.
+    pub source: Option<String>,
+    /// Rate and open connections of every link from the same network namespace to the same
+    /// destination node and port, this one included (filled by [`share_tuples`]; the link's
+    /// own when not).
+    pub namespace_rate: Option<f64>,
+    pub namespace_open: Option<u64>,
     /// The middleboxes on the way, in path order (indices of nodes).
     pub vias: Vec<usize>,
     /// The application sets SO_KEEPALIVE (`None`: not said).
@@ -373,6 +432,17 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         },
         listen: info.listen.iter().map(|&p| p as i64).collect(),
         addresses: info.addresses.clone(),
+        host_addresses: host_addresses(info),
+        hosts: if info.hosts > 0 {
+            info.hosts as i64
+        } else {
+            host_addresses(info).len().max(1) as i64
+        },
+        own_namespace: info.own_namespace,
+        namespace: info
+            .namespace_of
+            .clone()
+            .unwrap_or_else(|| cfg.name.clone()),
         timestamps: ts != 0,
         ts_offsets: ts_offsets.into(),
         ts_random_offsets: matches!(ts_offsets, "connection" | "unknown"),
@@ -396,6 +466,7 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         accepts_from_clients: false,
         internet_facing: false,
         tw_population: 0.0,
+        tw_population_total: 0.0,
         tw_population_known: true,
         reuse_needed: false,
         reuse_applicable: false,
@@ -412,9 +483,213 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
     }
 }
 
-fn is_loopback(addr: &str) -> bool {
-    addr.parse::<std::net::IpAddr>()
-        .is_ok_and(|a| a.to_canonical().is_loopback())
+/// Each host's addresses: as the topology split them, else one host per address (format 1).
+fn host_addresses(info: &NodeInfo) -> Vec<Vec<String>> {
+    if !info.host_addresses.is_empty() {
+        return info.host_addresses.clone();
+    }
+    let texts: Vec<&str> = info.addresses.iter().map(String::as_str).collect();
+    crate::address::split_hosts(&texts, (info.hosts > 0).then_some(info.hosts))
+        .hosts
+        .into_iter()
+        .map(|h| h.into_iter().map(|i| info.addresses[i].clone()).collect())
+        .collect()
+}
+
+/// The addresses a hop uses: one source per connecting host, the destinations it reaches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub sources: Vec<String>,
+    pub destinations: Vec<String>,
+    pub tuples: i64,
+    /// Every tuple has a loopback address at one end.
+    pub loopback: bool,
+    /// What was assumed, in words ("" when nothing was).
+    pub assumption: String,
+}
+
+/// Chooses the destination addresses and each connecting host's source address for a link, as
+/// the kernel would (KERNEL-FACTS-2 section 5; see [`crate::address`]).
+pub fn route(link: &LinkInfo, from: &NodeFacts, to: &NodeFacts) -> Route {
+    use crate::address::{kind, source_for, Kind, Scope};
+    let mut notes: Vec<String> = Vec::new();
+    let from_kinds: Vec<Kind> = from.addresses.iter().filter_map(|a| kind(a)).collect();
+    let to_kinds: Vec<Kind> = {
+        let mut k: Vec<Kind> = to.addresses.iter().filter_map(|a| kind(a)).collect();
+        k.sort_unstable();
+        k.dedup();
+        k
+    };
+    let explicit = link.source.as_deref().and_then(kind);
+    // The kind of destination the connecting side reaches. With an explicit source: its family,
+    // its scope if the destination has it. Otherwise: loopback only from a node with loopback,
+    // then the scopes the connecting side has itself (private first: traffic between two nodes
+    // that both have a private address stays private), then its family.
+    let has = |k: &Kind| from_kinds.contains(k);
+    let same_family = |k: &Kind| from_kinds.iter().any(|f| f.v6 == k.v6);
+    let many_outside = from.addresses.is_empty() && (link.via_nat || from.role == "client");
+    let dest_kind: Option<Kind> = if to_kinds.is_empty() {
+        None
+    } else if let Some(src) = explicit {
+        to_kinds
+            .iter()
+            .copied()
+            .find(|k| *k == src)
+            .or_else(|| {
+                to_kinds
+                    .iter()
+                    .copied()
+                    .find(|k| k.v6 == src.v6 && k.scope != Scope::Loopback)
+            })
+            .or(Some(src))
+    } else if from_kinds.is_empty() {
+        // Nothing is known of the connecting side: clients outside reach a public address,
+        // anything else a private one, and loopback only when the node has nothing else.
+        let want = if many_outside {
+            [Scope::Public, Scope::Private]
+        } else {
+            [Scope::Private, Scope::Public]
+        };
+        want.iter()
+            .find_map(|s| to_kinds.iter().copied().find(|k| k.scope == *s))
+            .or(to_kinds.first().copied())
+    } else {
+        let by = |pred: &dyn Fn(&Kind) -> bool| to_kinds.iter().copied().find(|k| pred(k));
+        by(&|k| k.scope == Scope::Loopback && has(k))
+            .or_else(|| by(&|k| k.scope == Scope::Private && has(k)))
+            .or_else(|| by(&|k| k.scope == Scope::Public && has(k)))
+            .or_else(|| by(&|k| k.scope != Scope::Loopback && same_family(k)))
+            .or_else(|| by(&|k| same_family(k)))
+            .or(to_kinds.first().copied())
+    };
+    let routed_kinds = to_kinds
+        .iter()
+        .filter(|k| k.scope != Scope::Loopback)
+        .count();
+    if let Some(k) = dest_kind {
+        // A choice was made: between routed kinds (public or private, IPv4 or IPv6), or for
+        // loopback where the node is reachable otherwise too.
+        if routed_kinds > 1 || (k.scope == Scope::Loopback && routed_kinds > 0) {
+            notes.push(format!(
+                "{} is reached at its {} address{}",
+                to.name,
+                k.describe(),
+                if to.hosts > 1 { "es" } else { "" }
+            ));
+        }
+    }
+    // Distinct addresses: every host of a pod has its own 127.0.0.1, and each connecting host
+    // reaches only its own, so a loopback address counts once.
+    let mut destinations: Vec<String> = Vec::new();
+    if let Some(k) = dest_kind {
+        for a in to.addresses.iter().filter(|a| kind(a) == Some(k)) {
+            if !destinations.contains(a) {
+                destinations.push(a.clone());
+            }
+        }
+    }
+    let mut sources: Vec<String> = Vec::new();
+    let mut unreachable = false;
+    for host in &from.host_addresses {
+        let mine: Vec<&str> = host.iter().map(String::as_str).collect();
+        let chosen = match (&link.source, dest_kind) {
+            (Some(src), _) if mine.contains(&src.as_str()) => Some(src.as_str()),
+            (Some(src), _) => {
+                // Another host's address was named: each host uses its own of that kind.
+                let k = kind(src);
+                mine.iter().copied().find(|a| kind(a) == k)
+            }
+            (None, Some(k)) => {
+                let (s, note) = source_for(&mine, k);
+                notes.extend(note);
+                s
+            }
+            (None, None) => {
+                // The destination's addresses are unknown: the one address of the host if it
+                // has one kind; else private towards a node twlint has no address of.
+                let routed: Vec<&str> = mine
+                    .iter()
+                    .copied()
+                    .filter(|a| !crate::address::is_loopback(a))
+                    .collect();
+                let pick = routed
+                    .iter()
+                    .copied()
+                    .find(|a| kind(a).is_some_and(|k| k.scope == Scope::Private))
+                    .or(routed.first().copied())
+                    .or(mine.first().copied());
+                if routed.len() > 1 {
+                    notes.push(format!(
+                        "{} has no addresses; assumed {} connects from {}",
+                        to.name,
+                        from.name,
+                        pick.unwrap_or("")
+                    ));
+                }
+                pick
+            }
+        };
+        match chosen {
+            Some(a) => {
+                if !sources.iter().any(|s| s == a) {
+                    sources.push(a.to_string());
+                }
+            }
+            None => unreachable |= !mine.is_empty(),
+        }
+    }
+    if link.source.is_some() {
+        notes.insert(0, "source given by the link".into());
+    }
+    if unreachable {
+        notes.push(format!(
+            "some hosts of {} have no address of the destination's family",
+            from.name
+        ));
+    }
+    notes.dedup();
+    let dest_count = if destinations.is_empty() {
+        to.hosts.max(1)
+    } else {
+        destinations.len() as i64
+    };
+    let loopback = dest_kind.is_some_and(|k| k.scope == Scope::Loopback)
+        || (!sources.is_empty() && sources.iter().all(|a| crate::address::is_loopback(a)));
+    Route {
+        tuples: from.hosts.max(1) * dest_count,
+        sources,
+        destinations,
+        loopback,
+        assumption: notes.join("; "),
+    }
+}
+
+/// Fills each link's namespace totals: links from the same network namespace to the same
+/// destination node and port draw from the same ports of the same tuples.
+pub fn share_tuples(nodes: &[NodeFacts], links: &mut [LinkInfo]) {
+    let key = |l: &LinkInfo| (nodes[l.from].namespace.clone(), l.to, l.port);
+    let totals: Vec<(Option<f64>, Option<u64>)> = links
+        .iter()
+        .map(|l| {
+            let mine = key(l);
+            let group: Vec<&LinkInfo> = links.iter().filter(|o| key(o) == mine).collect();
+            let rate = group
+                .iter()
+                .filter_map(|o| o.rate)
+                .fold(None, |acc: Option<f64>, r| Some(acc.unwrap_or(0.0) + r));
+            let open = group
+                .iter()
+                .filter_map(|o| o.open)
+                .fold(None, |acc: Option<u64>, r| {
+                    Some(acc.unwrap_or(0).saturating_add(r))
+                });
+            (rate, open)
+        })
+        .collect();
+    for (l, (rate, open)) in links.iter_mut().zip(totals) {
+        l.namespace_rate = rate;
+        l.namespace_open = open;
+    }
 }
 
 /// The facts of one side of a link. `me` and `peer` are this side's and the other side's facts.
@@ -428,16 +703,20 @@ pub fn hop_facts(
 ) -> HopFacts {
     let (from, to) = if client_side { (me, peer) } else { (peer, me) };
     let closes_first = link.client_closes == client_side;
-    let tuples = (from.addresses.len().max(1) * to.addresses.len().max(1)) as i64;
+    let route = route(link, from, to);
+    let tuples = route.tuples;
     let rate = link.rate.unwrap_or(0.0);
-    let rate_per_tuple = rate / tuples as f64;
-    let all_loopback =
-        |n: &NodeFacts| !n.addresses.is_empty() && n.addresses.iter().all(|a| is_loopback(a));
-    let loopback = all_loopback(to) || all_loopback(from);
+    let tuple_rate = link.namespace_rate.or(link.rate).unwrap_or(0.0);
+    let rate_per_tuple = tuple_rate / tuples as f64;
+    let open = link.open.unwrap_or(0);
+    let tuple_open = link.namespace_open.or(link.open).unwrap_or(0);
+    // Open connections spread over the tuples; the busiest tuple holds the rounded-up share.
+    let open_per_tuple = tuple_open.div_ceil(tuples.max(1) as u64) as i64;
     let usable = from.ports.usable.max(0);
-    let without_reuse = usable as f64 / TIME_WAIT_SECONDS;
-    let with_reuse = usable as f64 / (from.reuse_delay_ms.max(1) as f64 / 1000.0);
-    let reuse_enabled = from.tw_reuse == 1 || (from.tw_reuse == 2 && loopback);
+    let free = (usable - open_per_tuple).max(0);
+    let without_reuse = free as f64 / TIME_WAIT_SECONDS;
+    let with_reuse = free as f64 / (from.reuse_delay_ms.max(1) as f64 / 1000.0);
+    let reuse_enabled = from.tw_reuse == 1 || (from.tw_reuse == 2 && route.loopback);
     // Reuse needs the old connection's timestamps, so both ends must send them (KERNEL-FACTS 1.4).
     let reuse_works = link.client_closes && reuse_enabled && from.timestamps && to.timestamps;
     let effective = if reuse_works {
@@ -447,6 +726,20 @@ pub fn hop_facts(
     };
     // Unseen clients are many machines: their ports and TIME_WAIT are not one host's.
     let client_holds = link.client_closes && !from.unseen;
+    // TIME_WAIT per tuple: rate x 60 s, bounded by the client's free ports of the tuple (on
+    // the client a port in TIME_WAIT is not free; on the server a SYN from a port whose
+    // TIME_WAIT it holds takes that TIME_WAIT over). Sources behind NAT or unseen are not
+    // counted, so there the bound is unknown.
+    let own_rate_per_tuple = rate / tuples as f64;
+    let unbounded = own_rate_per_tuple * TIME_WAIT_SECONDS * tuples as f64;
+    let countable = !from.unseen && (client_side || !link.via_nat);
+    let tw_sockets = if !closes_first {
+        0.0
+    } else if countable {
+        (own_rate_per_tuple * TIME_WAIT_SECONDS).min(free as f64) * tuples as f64
+    } else {
+        unbounded
+    };
     HopFacts {
         link: link.name.clone(),
         side: if client_side { "client" } else { "server" }.into(),
@@ -462,27 +755,36 @@ pub fn hop_facts(
         rate,
         tuples,
         rate_per_tuple,
-        loopback,
+        sources: route.sources,
+        destinations: route.destinations,
+        source_assumption: route.assumption,
+        open: open as i64,
+        open_per_tuple,
+        open_exhausts: !from.unseen && open_per_tuple > usable,
+        loopback: route.loopback,
         capacity: CapacityFacts {
-            ports: usable,
+            ports: free,
             without_reuse,
             with_reuse,
             reuse_works,
             effective,
         },
         needs_reuse: client_holds && link.rate.is_some() && rate_per_tuple > without_reuse,
-        exhausts: client_holds && link.rate.is_some() && rate_per_tuple > effective,
-        tw_sockets: if closes_first {
-            rate * TIME_WAIT_SECONDS
-        } else {
-            0.0
-        },
+        // Open connections that alone need more ports than there are are TW134's finding.
+        exhausts: client_holds
+            && link.rate.is_some()
+            && open_per_tuple <= usable
+            && rate_per_tuple > effective,
+        tw_sockets,
+        tw_per_host: tw_sockets / me.hosts.max(1) as f64,
+        tw_bounded: closes_first && tw_sockets < unbounded,
         path: Default::default(),
         conntrack: Default::default(),
     }
 }
 
-/// Fills the topology aggregates of every node from the links it is on.
+/// Fills the topology aggregates of every node from the links it is on. Nodes that share a
+/// network namespace share its TIME_WAIT table: each gets the namespace's population.
 pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
     for link in links {
         let from_role = nodes[link.from].role.clone();
@@ -510,16 +812,30 @@ pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
             if hop.closes_first && !me.unseen {
                 me.close_rate += hop.rate;
                 me.holds_time_wait = true;
-                me.tw_population += hop.tw_sockets;
+                me.tw_population += hop.tw_per_host;
+                me.tw_population_total += hop.tw_sockets;
                 me.tw_population_known &= hop.rate_known;
             }
             me.reuse_needed |= client_side && hop.needs_reuse;
             me.reuse_applicable |= client_side && hop.closes_first;
         }
     }
+    let mut by_namespace: BTreeMap<String, (f64, f64, bool)> = BTreeMap::new();
+    for n in nodes.iter() {
+        let e = by_namespace
+            .entry(n.namespace.clone())
+            .or_insert((0.0, 0.0, true));
+        e.0 += n.tw_population;
+        e.1 += n.tw_population_total;
+        e.2 &= n.tw_population_known;
+    }
     for n in nodes.iter_mut() {
         n.internet_facing = n.accepts_via_nat || n.accepts_from_clients;
         n.orphans_if_peers_vanish = n.close_rate * n.orphan_window;
+        let (per_host, total, known) = by_namespace[&n.namespace];
+        n.tw_population = per_host;
+        n.tw_population_total = total;
+        n.tw_population_known = known;
     }
 }
 
@@ -553,6 +869,25 @@ mod tests {
             role: "web".into(),
             listen: listen.to_vec(),
             addresses: addresses.iter().map(|s| s.to_string()).collect(),
+            ..NodeInfo::default()
+        }
+    }
+
+    fn link_defaults() -> LinkInfo {
+        LinkInfo {
+            name: "a->b".into(),
+            from: 0,
+            to: 1,
+            port: 80,
+            via_nat: false,
+            client_closes: true,
+            rate: None,
+            open: None,
+            source: None,
+            namespace_rate: None,
+            namespace_open: None,
+            vias: Vec::new(),
+            keepalive: None,
         }
     }
 
@@ -569,9 +904,9 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
-            open: None,
             vias: Vec::new(),
             keepalive: None,
+            ..link_defaults()
         };
         let hop = hop_facts(&link, true, &a, &b, "web");
         assert_eq!(hop.capacity.ports, 28232);
@@ -580,7 +915,9 @@ mod tests {
         // Default tcp_tw_reuse is 2 (loopback only): reuse does not work towards 10.0.0.2.
         assert!(!hop.capacity.reuse_works);
         assert!(hop.needs_reuse && hop.exhausts);
-        assert_eq!(hop.tw_sockets, 60000.0);
+        // 1000/s x 60 s would be 60000, but one tuple has only 28232 ports to hold them.
+        assert_eq!(hop.tw_sockets, 28232.0);
+        assert!(hop.tw_bounded);
     }
 
     #[test]
@@ -604,9 +941,9 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
-            open: None,
             vias: Vec::new(),
             keepalive: None,
+            ..link_defaults()
         };
         assert!(hop_facts(&link, true, &a, &b, "web").capacity.reuse_works);
         assert!(
@@ -619,7 +956,115 @@ mod tests {
         assert!(!hop.capacity.reuse_works && !hop.needs_reuse && !hop.closes_first);
         // The server side sees the same capacity but holds the TIME_WAIT.
         let server = hop_facts(&link, false, &b, &a, "web");
-        assert!(server.closes_first && server.tw_sockets == 60000.0 && !server.connects);
+        // A SYN from a client port whose TIME_WAIT the server holds takes it over: at most the
+        // client's 28232 ports per (client address, server address, port).
+        assert!(server.closes_first && server.tw_sockets == 28232.0 && !server.connects);
+    }
+
+    #[test]
+    fn server_time_wait_is_bounded_by_the_clients_ports() {
+        // Measured (KERNEL-FACTS-2 section 6): 200 connections through 8 client ports leave at
+        // most 8 TIME_WAIT sockets on the server; tests/lab_model.rs checks it on this kernel.
+        let a = node(
+            KernelVersion::new(6, 18),
+            &[("net.ipv4.ip_local_port_range", "40000 40007")],
+            info(&["10.0.0.1"], &[]),
+        );
+        let b = node(KernelVersion::new(6, 18), &[], info(&["10.0.0.2"], &[80]));
+        let link = LinkInfo {
+            client_closes: false,
+            rate: Some(20.0),
+            ..link_defaults()
+        };
+        let server = hop_facts(&link, false, &b, &a, "web");
+        assert_eq!(server.tw_sockets, 8.0);
+        assert!(server.tw_bounded);
+        // The client holds none, and its capacity is not used up by the server's TIME_WAIT.
+        let client = hop_facts(&link, true, &a, &b, "web");
+        assert_eq!(client.tw_sockets, 0.0);
+        assert!(!client.exhausts);
+        // Unseen clients and clients behind NAT are not counted: no bound.
+        let via = LinkInfo {
+            via_nat: true,
+            ..link.clone()
+        };
+        let server = hop_facts(&via, false, &b, &a, "web");
+        assert_eq!(server.tw_sockets, 1200.0);
+        assert!(!server.tw_bounded);
+    }
+
+    #[test]
+    fn open_connections_hold_ports() {
+        let a = node(
+            KernelVersion::new(6, 18),
+            &[("net.ipv4.ip_local_port_range", "40000 40009")],
+            info(&["10.0.0.1"], &[]),
+        );
+        let b = node(KernelVersion::new(6, 18), &[], info(&["10.0.0.2"], &[80]));
+        let link = LinkInfo {
+            rate: Some(0.05),
+            open: Some(6),
+            ..link_defaults()
+        };
+        let hop = hop_facts(&link, true, &a, &b, "app");
+        assert_eq!(hop.open_per_tuple, 6);
+        assert_eq!(hop.capacity.ports, 4);
+        assert!(!hop.open_exhausts);
+        let over = LinkInfo {
+            open: Some(11),
+            ..link.clone()
+        };
+        assert!(hop_facts(&over, true, &a, &b, "app").open_exhausts);
+    }
+
+    #[test]
+    fn one_source_address_per_host_by_route() {
+        // A load balancer with a public and a private address reaches private web servers from
+        // its private address only: one tuple per web server, not two.
+        let lb = node(
+            KernelVersion::new(6, 18),
+            &[],
+            info(&["203.0.113.10", "10.0.0.10"], &[80]),
+        );
+        let web = node(
+            KernelVersion::new(6, 18),
+            &[],
+            info(&["10.0.0.20", "10.0.0.21"], &[80]),
+        );
+        assert_eq!(lb.hosts, 1);
+        assert_eq!(web.hosts, 2);
+        let link = link_defaults();
+        let r = route(&link, &lb, &web);
+        assert_eq!(r.sources, vec!["10.0.0.10"]);
+        assert_eq!(r.destinations, vec!["10.0.0.20", "10.0.0.21"]);
+        assert_eq!(r.tuples, 2);
+        assert!(r.assumption.is_empty());
+        // A proxy with 127.0.0.1 and its pod address reaches another host from the pod address.
+        let proxy = node(
+            KernelVersion::new(6, 18),
+            &[],
+            info(&["127.0.0.1", "10.1.0.5"], &[]),
+        );
+        let r = route(&link, &proxy, &web);
+        assert_eq!(r.sources, vec!["10.1.0.5"]);
+        assert!(!r.loopback);
+        // An explicit source wins.
+        let with_source = LinkInfo {
+            source: Some("203.0.113.10".into()),
+            ..link.clone()
+        };
+        let r = route(&with_source, &lb, &web);
+        assert_eq!(r.sources, vec!["203.0.113.10"]);
+        assert!(r.assumption.contains("source given by the link"));
+        // A private-only node towards a public destination: assumed, and said.
+        let partner = node(
+            KernelVersion::new(6, 18),
+            &[],
+            info(&["198.51.100.9"], &[443]),
+        );
+        let r = route(&link, &web, &partner);
+        assert_eq!(r.sources, vec!["10.0.0.20", "10.0.0.21"]);
+        assert!(r.assumption.contains("no public IPv4 address"));
     }
 
     #[test]
@@ -634,9 +1079,9 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
-            open: None,
             vias: Vec::new(),
             keepalive: None,
+            ..link_defaults()
         };
         let hop = hop_facts(&link, true, &a, &b, "app");
         assert!(hop.loopback && hop.capacity.reuse_works && !hop.exhausts);
@@ -689,9 +1134,9 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(100.0),
-            open: None,
             vias: Vec::new(),
             keepalive: None,
+            ..link_defaults()
         };
         let hop = hop_facts(&link, true, &a, &b, "web");
         assert_eq!(hop.tuples, 2);
@@ -774,9 +1219,9 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
-            open: None,
             vias: Vec::new(),
             keepalive: None,
+            ..link_defaults()
         };
         assert!(hop_facts(&link, true, &old, &b, "web").capacity.reuse_works);
         let new = node(
@@ -843,9 +1288,9 @@ mod tests {
             via_nat: true,
             client_closes: false,
             rate: Some(10.0),
-            open: None,
             vias: Vec::new(),
             keepalive: None,
+            ..link_defaults()
         }];
         aggregate(&mut nodes, &links);
         assert!(nodes[0].connects && !nodes[0].holds_time_wait);

@@ -528,6 +528,48 @@ pub static KEYS: &[KeySpec] = &[
     },
 ];
 
+/// When each in-scope key became per network namespace (KERNEL-FACTS 1.9). Before it the key was
+/// global, and a host's value reached every namespace; from it a new namespace starts from the
+/// kernel's default. `None`: per namespace on every kernel twlint judges.
+const PER_NAMESPACE_SINCE: &[(&str, Option<KernelVersion>)] = &[
+    // 122ff243f5f1, 3.16.
+    (
+        "net.ipv4.ip_local_reserved_ports",
+        Some(KernelVersion::new(3, 16)),
+    ),
+    // 1e579caa18b9, 4.6.
+    ("net.ipv4.tcp_fin_timeout", Some(KernelVersion::new(4, 6))),
+    // "ipv4: Namespaceify tcp_tw_reuse knob" and "... tcp_tw_recycle and tcp_max_tw_buckets
+    // knob" (Haishuang Yan, net-next early 2017): 4.11 by the merge calendar, UNVERIFIED; missing
+    // in a 4.2 container (moby#38519), present on 4.15.
+    ("net.ipv4.tcp_tw_reuse", Some(KernelVersion::new(4, 11))),
+    ("net.ipv4.tcp_tw_recycle", Some(KernelVersion::new(4, 11))),
+    (
+        "net.ipv4.tcp_max_tw_buckets",
+        Some(KernelVersion::new(4, 11)),
+    ),
+    // Release UNVERIFIED; per namespace on 6.18 (measured). 4.15 namespaced the remaining TCP
+    // knobs in one series, which twlint takes as the bound.
+    ("net.ipv4.tcp_timestamps", Some(KernelVersion::new(4, 15))),
+    (
+        "net.ipv4.ip_local_port_range",
+        Some(KernelVersion::new(4, 15)),
+    ),
+    // Per namespace from birth (4.11, about 6.14).
+    ("net.ipv4.ip_unprivileged_port_start", None),
+    ("net.ipv4.tcp_tw_reuse_delay", None),
+];
+
+/// Whether `key` is per network namespace on `kernel`: a namespace of its own then starts it at
+/// the kernel's default, whatever the host's files say. Keys outside the table (`nf_conntrack_max`,
+/// `tcp_max_orphans`) are global.
+pub fn per_namespace(key: &str, kernel: KernelVersion) -> bool {
+    PER_NAMESPACE_SINCE
+        .iter()
+        .find(|(k, _)| *k == key)
+        .is_some_and(|(_, since)| since.is_none_or(|s| kernel >= s))
+}
+
 /// A kernel behaviour that changed across releases, kept as data like [`KEYS`]: what it is from
 /// each release on, and where each fact comes from. Rules see the value for a node's kernel
 /// through the fact model (`node.ts_tick_ms`, `node.ts_offsets`, `node.tw_reuse`).

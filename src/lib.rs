@@ -17,6 +17,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod address;
 pub mod advise;
 pub mod build_info;
 pub mod cli;

@@ -24,7 +24,9 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
     let dir = tempfile::tempdir().unwrap();
     let mut sources = SourceMap::new();
     let report = if let Some(topo) = &ex.topology {
-        let loaded = twlint::topology::load_text("example.yaml", dir.path(), topo, &mut sources);
+        // `#= PATH` lines after the topology are files beside it (a node's `sysctl.files`).
+        let topo = write_marked_files(dir.path(), topo);
+        let loaded = twlint::topology::load_text("example.yaml", dir.path(), &topo, &mut sources);
         judge::judge(
             Request::topology(loaded),
             &judge::Options::default(),
@@ -74,6 +76,32 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
         }
     }
     (out, report)
+}
+
+/// Writes the files of `#= PATH` sections under `dir` and returns the text before the first one.
+fn write_marked_files(dir: &std::path::Path, text: &str) -> String {
+    let mut head = String::new();
+    let mut current: Option<(std::path::PathBuf, String)> = None;
+    let flush = |c: &mut Option<(std::path::PathBuf, String)>| {
+        if let Some((p, body)) = c.take() {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        }
+    };
+    for line in text.lines() {
+        if let Some(rel) = line.strip_prefix("#= ") {
+            flush(&mut current);
+            current = Some((dir.join(rel.trim()), String::new()));
+        } else if let Some((_, body)) = current.as_mut() {
+            body.push_str(line);
+            body.push('\n');
+        } else {
+            head.push_str(line);
+            head.push('\n');
+        }
+    }
+    flush(&mut current);
+    head
 }
 
 /// Writes a sysctl example: one `example.conf`, or, when the text has `#= PATH` lines, a small
@@ -225,6 +253,9 @@ fn fact_model_is_documented() {
         client_closes: true,
         rate: None,
         open: None,
+        source: None,
+        namespace_rate: None,
+        namespace_open: None,
         vias: vec![],
         keepalive: None,
     };

@@ -304,3 +304,25 @@ pub fn topology(nodes: usize, links: usize) -> String {
     }
     s
 }
+
+/// A sysctl file of `lines` assignments whose values are `width` bytes long, over a few of the
+/// keys twlint judges (so every key is set again many times: TW006 findings, drawn in human
+/// form from the lines they cover).
+pub fn long_values(lines: usize, width: usize) -> String {
+    const KEYS: [&str; 8] = [
+        "net.ipv4.tcp_tw_reuse",
+        "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.ip_local_port_range",
+        "net.core.somaxconn",
+        "net.ipv4.tcp_rmem",
+        "net.ipv4.tcp_max_tw_buckets",
+        "net.netfilter.nf_conntrack_max",
+        "net.ipv4.tcp_timestamps",
+    ];
+    let pad = "x".repeat(width);
+    let mut s = String::with_capacity(lines * (width + 40));
+    for i in 0..lines {
+        let _ = writeln!(s, "{} = {i} {pad}", KEYS[i % KEYS.len()]);
+    }
+    s
+}

@@ -7,7 +7,7 @@ use super::output::{ColorChoice, DocFormat, Io};
 use crate::diag::did_you_mean;
 use crate::render::docs;
 use crate::source::SourceMap;
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 pub fn run(
@@ -34,14 +34,17 @@ pub fn run(
         return io.fail(format!("unknown rule `{id}`{hint}"));
     };
     let level = catalog.level(&rule.id);
+    // Buffered: stdout is line-buffered, one write() per line otherwise.
+    let mut out = io::BufWriter::with_capacity(1 << 16, &mut *io.out);
     match format {
-        DocFormat::Json => docs::explain_json(io.out, rule, level)?,
+        DocFormat::Json => docs::explain_json(&mut out, rule, level)?,
         DocFormat::Human => docs::explain_text(
-            io.out,
+            &mut out,
             rule,
             level,
             catalog.project.as_ref().map(|p| p.path.as_path()),
         )?,
     }
+    out.flush()?;
     Ok(0)
 }

@@ -4,7 +4,7 @@
 use super::output::{DocFormat, Io};
 use crate::host::{self, HostSource};
 use crate::render;
-use std::io;
+use std::io::{self, Write};
 use std::path::Path;
 
 pub fn run(
@@ -27,9 +27,12 @@ pub fn run(
         Ok(s) => s,
         Err(e) => return io.fail(e),
     };
+    // Buffered: stdout is line-buffered, one write() per line otherwise.
+    let mut out = io::BufWriter::with_capacity(1 << 16, &mut *io.out);
     match format {
-        DocFormat::Json => render::json::write_host_read(io.out, &s)?,
-        DocFormat::Human => render::host::write_host(io.out, &s)?,
+        DocFormat::Json => render::json::write_host_read(&mut out, &s)?,
+        DocFormat::Human => render::host::write_host(&mut out, &s)?,
     }
+    out.flush()?;
     Ok(0)
 }

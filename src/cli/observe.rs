@@ -5,7 +5,7 @@
 use super::output::{DocFormat as Format, Io};
 use crate::sockets::{self, Options, Reader, StateSet, TcpState};
 use clap::{Args, ValueEnum};
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -119,7 +119,8 @@ pub fn run(io: &mut Io, args: ObserveArgs) -> io::Result<u8> {
         Ok(s) => s,
         Err(e) => return io.fail(e),
     };
-    let out = &mut *io.out;
+    // Buffered: stdout is line-buffered, and a busy host's view has many lines.
+    let out = &mut io::BufWriter::with_capacity(1 << 16, &mut *io.out);
     match args.format {
         Format::Human => sockets::human::write_summary(out, &summary, args.top)?,
         Format::Json => {

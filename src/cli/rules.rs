@@ -5,7 +5,7 @@ use super::config::{catalog, ConfigFlags};
 use super::output::{ColorChoice, DocFormat, Io};
 use crate::render::docs;
 use crate::source::SourceMap;
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 pub fn run(
@@ -20,9 +20,12 @@ pub fn run(
         Err(code) => return code,
     };
     let level_of = |id: &str| catalog.level(id);
+    // Buffered: stdout is line-buffered, one write() per line otherwise.
+    let mut out = io::BufWriter::with_capacity(1 << 16, &mut *io.out);
     match format {
-        DocFormat::Json => docs::list_json(io.out, &catalog.rules, &level_of)?,
-        DocFormat::Human => docs::list_text(io.out, &catalog.rules, &level_of)?,
+        DocFormat::Json => docs::list_json(&mut out, &catalog.rules, &level_of)?,
+        DocFormat::Human => docs::list_text(&mut out, &catalog.rules, &level_of)?,
     }
+    out.flush()?;
     Ok(0)
 }

@@ -340,8 +340,10 @@ pub enum Named {
     /// shown, its text, and its reader.
     Units(String, String, &'static Reader),
     /// A folder, or a file that joins the other named paths in one set read with
-    /// `sysctl --system` precedence ([`system::read`]).
-    Set,
+    /// `sysctl --system` precedence ([`system::read`]); for a file, the reader [`recognised`]
+    /// gives its text, found here already (recognising a large text twice was a fifth of
+    /// reading it; see [`system::read_known`]).
+    Set(Option<&'static Reader>),
 }
 
 /// Decides what a path named for linting stands for, by the first reader in [`READERS`] that
@@ -355,7 +357,7 @@ pub fn sort_named(path: &Path, forced: Option<&'static Reader>) -> Result<Named>
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     if !path.is_file() {
-        return Ok(Named::Set);
+        return Ok(Named::Set(None));
     }
     BUF.with_borrow_mut(|buf| {
         let text = read_sysctl_bytes(path, buf)?;
@@ -369,10 +371,13 @@ pub fn sort_named(path: &Path, forced: Option<&'static Reader>) -> Result<Named>
         if let Some(reader) = forced.or_else(|| reader_by_name(path)) {
             return match (reader.units, reader.host) {
                 (Some(_), _) => units(reader),
-                (None, Some(host)) => Ok(host(path, &text).map_or(Named::Set, Named::Host)),
-                (None, None) => Ok(Named::Set),
+                (None, Some(host)) => Ok(host(path, &text).map_or(Named::Set(None), Named::Host)),
+                (None, None) => Ok(Named::Set(None)),
             };
         }
+        // What `recognised` gives this text: a host format that declines a file as a host (a
+        // dump saved as a `.conf`) may still recognise it, and then reads it in the set.
+        let mut first = None;
         for reader in READERS {
             match reader.host {
                 // A host format recognises the text in the pass that prepares it.
@@ -380,17 +385,20 @@ pub fn sort_named(path: &Path, forced: Option<&'static Reader>) -> Result<Named>
                     if let Some(file) = host(path, &text) {
                         return Ok(Named::Host(file));
                     }
+                    if first.is_none() && (reader.recognises)(&text) {
+                        first = Some(reader);
+                    }
                 }
                 None if (reader.recognises)(&text) => {
                     return match reader.units {
                         Some(_) => units(reader),
-                        None => Ok(Named::Set),
+                        None => Ok(Named::Set(first.or(Some(reader)))),
                     };
                 }
                 None => {}
             }
         }
-        Ok(Named::Set)
+        Ok(Named::Set(first))
     })
 }
 
@@ -512,8 +520,14 @@ mod tests {
         std::fs::write(&dump, &text).unwrap();
         let conf = dir.path().join("a.conf");
         std::fs::write(&conf, "net.ipv4.tcp_fin_timeout = 30\n").unwrap();
-        assert!(matches!(sort_named(&conf, None).unwrap(), Named::Set));
-        assert!(matches!(sort_named(dir.path(), None).unwrap(), Named::Set));
+        assert!(matches!(
+            sort_named(&conf, None).unwrap(),
+            Named::Set(Some(r)) if r.name == "sysctl"
+        ));
+        assert!(matches!(
+            sort_named(dir.path(), None).unwrap(),
+            Named::Set(None)
+        ));
         let Named::Host(host) = sort_named(&dump, None).unwrap() else {
             panic!("a dump named alone is a host of its own")
         };

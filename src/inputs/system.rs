@@ -56,6 +56,8 @@ struct Entry {
     /// Named on the command line, not found in a folder: refused when no reader recognises
     /// it, while a folder's `*.conf` is read as procps reads it.
     named: bool,
+    /// What [`super::recognised`] gives its text, when known already.
+    reader: Option<&'static Reader>,
     /// Named itself (on the command line or in a topology), not found in a folder: its file
     /// name may say its format ([`super::reader_by_name`]); a folder's `*.conf` is a sysctl file
     /// whatever its name.
@@ -85,7 +87,7 @@ pub struct Applied {
 /// Every named file is read as the reader [`super::READERS`] picks, sysctl.conf when none does
 /// (a topology's `sysctl.files` are sysctl files by contract).
 pub fn read(paths: &[PathBuf], sources: &mut SourceMap, jail: Option<&Path>) -> Result<Applied> {
-    read_with(paths, sources, jail, None, false)
+    read_with(paths, &[], sources, jail, None, false)
 }
 
 /// [`read`], every file read by `forced` (`--input-format`) when given, instead of the reader
@@ -99,12 +101,26 @@ pub fn read_as(
     jail: Option<&Path>,
     forced: Option<&'static Reader>,
 ) -> Result<Applied> {
-    read_with(paths, sources, jail, forced, true)
+    read_known(paths, &[], sources, jail, forced)
+}
+
+/// [`read_as`], with the reader of each named file already known where `readers` (one per
+/// path, or none) says: what [`super::recognised`] gives its text, which is then not asked
+/// again (see [`super::Named::Set`]).
+pub fn read_known(
+    paths: &[PathBuf],
+    readers: &[Option<&'static Reader>],
+    sources: &mut SourceMap,
+    jail: Option<&Path>,
+    forced: Option<&'static Reader>,
+) -> Result<Applied> {
+    read_with(paths, readers, sources, jail, forced, true)
 }
 
 /// [`read_as`], refusing a named file in no known format only when `refuse`.
 fn read_with(
     paths: &[PathBuf],
+    readers: &[Option<&'static Reader>],
     sources: &mut SourceMap,
     jail: Option<&Path>,
     forced: Option<&'static Reader>,
@@ -113,7 +129,7 @@ fn read_with(
     // (folder as displayed, folder on disk, root it lives in when read as a root file system)
     let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
     let mut tail: Vec<Entry> = Vec::new();
-    for path in paths {
+    for (k, path) in paths.iter().enumerate() {
         let meta = fs::metadata(path).map_err(|source| Error::Read {
             path: path.clone(),
             source,
@@ -132,6 +148,7 @@ fn read_with(
                             real,
                             role: Role::SysctlConf,
                             named: false,
+                            reader: None,
                             by_name: false,
                         });
                     }
@@ -150,6 +167,7 @@ fn read_with(
                 real: path.clone(),
                 role,
                 named: refuse,
+                reader: readers.get(k).copied().flatten(),
                 by_name: true,
             });
         }
@@ -238,6 +256,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>,
                     real,
                     role,
                     named: false,
+                    reader: None,
                     by_name: false,
                 },
             ));
@@ -294,7 +313,13 @@ fn read_all(
             .by_name
             .then(|| super::reader_by_name(Path::new(&e.display)))
             .flatten();
-        let reader = match (forced.or(by_name), super::recognised(&text)) {
+        let chosen = forced.or(by_name);
+        // Recognised only when neither the flag nor the name decides.
+        let recognised = match chosen {
+            Some(_) => None,
+            None => e.reader.or_else(|| super::recognised(&text)),
+        };
+        let reader = match (chosen, recognised) {
             (Some(r), _) | (None, Some(r)) => r,
             (None, None) if e.named => {
                 let at = super::conf::is_sysctl_conf(&text).err().unwrap_or(0);

@@ -88,7 +88,7 @@ fn read_paths(
         match n {
             Ok(crate::inputs::Named::Host(file)) => hosts.push(file),
             Ok(crate::inputs::Named::Units(path, text, reader)) => units.push((path, text, reader)),
-            Ok(crate::inputs::Named::Set) => set_paths.push((i, p.clone())),
+            Ok(crate::inputs::Named::Set(reader)) => set_paths.push((i, p.clone(), reader)),
             Err(error) if keep_going => unread.push((
                 i,
                 Unread {
@@ -102,8 +102,9 @@ fn read_paths(
     let mut sets: Vec<(String, SysctlSet)> = Vec::new();
     if !set_paths.is_empty() {
         let before = sources.len();
-        let all: Vec<PathBuf> = set_paths.iter().map(|(_, p)| p.clone()).collect();
-        match sysctl::load_as(&all, sources, forced) {
+        let all: Vec<PathBuf> = set_paths.iter().map(|(_, p, _)| p.clone()).collect();
+        let readers: Vec<_> = set_paths.iter().map(|&(_, _, r)| r).collect();
+        match sysctl::load_known(&all, &readers, sources, forced) {
             Ok(set) => sets.push((set_name(&all), set)),
             Err(e) if !keep_going => return Err(e),
             Err(_) => {
@@ -112,7 +113,7 @@ fn read_paths(
                 // broken one; the others are then read together, as they would have been.
                 sources.truncate(before);
                 let mut good = Vec::new();
-                for (i, p) in set_paths {
+                for (i, p, _) in set_paths {
                     match sysctl::load_as(std::slice::from_ref(&p), &mut SourceMap::new(), forced) {
                         Ok(_) => good.push(p),
                         Err(error) => unread.push((i, Unread { path: p, error })),

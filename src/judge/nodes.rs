@@ -157,6 +157,8 @@ pub(super) fn set_node(
         kernel: kernel.0,
         kernel_origin: kernel.1,
         sources: source_paths(Some(set), sources),
+        hosts: 1,
+        namespace: None,
     };
     (NodeState::new(cfg, facts), summary)
 }
@@ -185,29 +187,79 @@ pub(super) fn topology_nodes(
     let mut all_facts: Vec<NodeFacts> = Vec::new();
     let mut summaries = Vec::new();
     for node in &topo.nodes {
-        let set = sets.read(node, topo, opts, sources, diags)?;
+        // A container sharing another's namespace has that namespace's values.
+        let owner = match &node.shares_namespace_with {
+            Some((_, t)) => &topo.nodes[*t],
+            None => node,
+        };
+        let set = sets.read(owner, topo, opts, sources, diags)?;
         let set = set.map(|i| &sets.sets[i]);
-        let layer = overlay.get(&node.name.value);
+        let layer = overlay
+            .get(&node.name.value)
+            .or_else(|| overlay.get(&owner.name.value));
         let claims = KernelClaims {
-            node: node.kernel.as_ref().map(|k| k.value),
+            node: owner.kernel.as_ref().map(|k| k.value),
             defaults: topo.default_kernel.as_ref().map(|k| k.value),
             dump: None,
         }
         .with_dump_of(set);
         let kernel = kernel_of(opts, layer, &claims);
+        // A namespace of its own starts its per-namespace keys from the kernel's defaults: the
+        // host files' values of those keys do not reach it (said once, on the owner).
+        let in_namespace = owner
+            .own_namespace()
+            .then(|| set.map(|s| namespace_view(owner, s, kernel.0, node == owner, sources, diags)))
+            .flatten();
+        let set = in_namespace.as_ref().or(set);
+        // A pod's sysctls are admitted by the kubelet, on the node's kernel (once per pod).
+        if let (Some(_), Some(s), true) = (&owner.workload, set, node == owner) {
+            diags.extend(
+                crate::kubernetes::admit(s, &opts.kubernetes, kernel.0)
+                    .into_iter()
+                    .map(|mut d| {
+                        d.node = Some(node.name.value.clone());
+                        d
+                    }),
+            );
+        }
         let cfg = resolve(
             &node.name.value,
             kernel,
             set,
-            inline_values(node),
+            inline_values(owner),
             layer,
             topo.applied_by.unwrap_or_default(),
             diags,
         );
+        // Every listener of the namespace is a port connect() skips.
+        let mut listen: Vec<u16> = topo
+            .nodes
+            .iter()
+            .filter(|n| {
+                std::ptr::eq(*n, owner)
+                    || n.shares_namespace_with
+                        .as_ref()
+                        .is_some_and(|(_, t)| std::ptr::eq(&topo.nodes[*t], owner))
+            })
+            .flat_map(|n| n.listen.iter().map(|p| p.value))
+            .collect();
+        listen.sort_unstable();
+        listen.dedup();
         let info = NodeInfo {
             role: node.role.value.as_str().to_string(),
-            listen: node.listen.iter().map(|p| p.value).collect(),
+            listen,
             addresses: node.addresses.iter().map(|a| a.value.clone()).collect(),
+            host_addresses: node
+                .host_addresses
+                .iter()
+                .map(|h| h.iter().map(|&i| node.addresses[i].value.clone()).collect())
+                .collect(),
+            hosts: node.hosts(),
+            own_namespace: owner.own_namespace(),
+            namespace_of: node
+                .shares_namespace_with
+                .as_ref()
+                .map(|(n, _)| n.value.clone()),
         };
         summaries.push(NodeSummary {
             name: node.name.value.clone(),
@@ -215,11 +267,17 @@ pub(super) fn topology_nodes(
             kernel: kernel.0,
             kernel_origin: kernel.1,
             sources: source_paths(set, sources),
+            hosts: node.hosts(),
+            namespace: match &node.shares_namespace_with {
+                Some((owner, _)) => Some(owner.value.clone()),
+                None => node.own_namespace().then(String::new),
+            },
         });
         all_facts.push(facts::node_facts(&cfg, &info));
         configs.push(cfg);
     }
-    let links = links_of(topo);
+    let mut links = links_of(topo);
+    facts::share_tuples(&all_facts, &mut links);
     facts::aggregate(&mut all_facts, &links);
     let states = configs
         .into_iter()
@@ -233,12 +291,90 @@ pub(super) fn topology_nodes(
     })
 }
 
+/// What a node with a network namespace of its own reads from its files: the values written for
+/// the namespace (a pod's `securityContext.sysctls`, a compose service's `sysctls`), the values a
+/// dump printed (taken where it was taken), and of host files only the keys the kernel keeps
+/// global. Each host file that sets per-namespace keys gets TW094 at its `sysctl.files` entry
+/// when `report` (once per namespace).
+fn namespace_view(
+    node: &topology::Node,
+    set: &SysctlSet,
+    kernel: KernelVersion,
+    report: bool,
+    sources: &SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> SysctlSet {
+    use crate::inputs::SourceKind;
+    let in_namespace = |kind: SourceKind| {
+        kind.is_printed()
+            || [
+                SourceKind::Kubernetes,
+                SourceKind::InitContainer,
+                SourceKind::Compose,
+            ]
+            .contains(&kind)
+    };
+    let mut files = Vec::new();
+    for f in &set.files {
+        if in_namespace(f.kind) {
+            files.push(f.clone());
+            continue;
+        }
+        let (dropped, kept): (Vec<_>, Vec<_>) = f
+            .assignments
+            .iter()
+            .cloned()
+            .partition(|a| crate::kernel::per_namespace(&a.key.value, kernel));
+        if report && !dropped.is_empty() {
+            let path = &sources.get(f.file).path;
+            let mut keys: Vec<&str> = dropped.iter().map(|a| a.key.value.as_str()).collect();
+            keys.dedup();
+            // The `sysctl.files` entry that brought the file in: the one naming it or its folder.
+            let entry = node
+                .sysctl_files
+                .iter()
+                .find(|e| std::path::Path::new(path).starts_with(&e.value))
+                .or(node.sysctl_files.first());
+            let mut d = Diagnostic::warning(
+                crate::code::Code::TW094,
+                format!(
+                    "`{}` has its own network namespace: {} of {path} do{} not apply there",
+                    node.name.value,
+                    keys.join(", "),
+                    if keys.len() == 1 { "es" } else { "" }
+                ),
+            )
+            .with_help("set these keys in the pod or container (`securityContext.sysctls`, compose `sysctls:`, or `set:` on the node); a new namespace starts them from the kernel's defaults")
+            .with_node(node.name.value.clone());
+            d = match entry {
+                Some(e) => d
+                    .at(e.span, "a host file, not read in the node's namespace")
+                    .with_secondary(
+                        dropped[0].key.span,
+                        "per-namespace: starts from the default in a new namespace",
+                    ),
+                None => d.at(
+                    dropped[0].key.span,
+                    "per-namespace: starts from the default in a new namespace",
+                ),
+            };
+            diags.push(d);
+        }
+        let mut f = f.clone();
+        f.assignments = kept;
+        files.push(f);
+    }
+    sysctl::resolve_unit(files)
+}
+
 /// The sysctl sets a topology's nodes read: nodes that name the same files share one set (and
 /// its diagnostics appear once).
 #[derive(Default)]
 struct NodeSets {
     sets: Vec<SysctlSet>,
     by_files: HashMap<Vec<PathBuf>, usize>,
+    /// The sets of workload nodes, by their files and workload (see [`read_workload`]).
+    by_workload: HashMap<(Vec<PathBuf>, String), usize>,
 }
 
 impl NodeSets {
@@ -256,6 +392,17 @@ impl NodeSets {
         if files.is_empty() {
             return Ok(None);
         }
+        if let Some(workload) = &node.workload {
+            let key = (files.clone(), workload.value.clone());
+            if let Some(&i) = self.by_workload.get(&key) {
+                return Ok(Some(i));
+            }
+            let set = read_workload(node, workload, &files, topo, opts, sources, diags)?;
+            node_diags(&node.name.value, &set, diags);
+            self.sets.push(set);
+            self.by_workload.insert(key, self.sets.len() - 1);
+            return Ok(Some(self.sets.len() - 1));
+        }
         if let Some(&i) = self.by_files.get(&files) {
             return Ok(Some(i));
         }
@@ -266,6 +413,73 @@ impl NodeSets {
         self.by_files.insert(files, self.sets.len() - 1);
         Ok(Some(self.sets.len() - 1))
     }
+}
+
+/// The values of the workload a node stands for: from each of its files that holds several
+/// units (a Kubernetes manifest's pod templates, a compose file's services) only the unit named
+/// `workload`, applied after the node's other files, which are read as usual. TW096 when no
+/// file has that unit.
+fn read_workload(
+    node: &topology::Node,
+    workload: &crate::source::Spanned<String>,
+    files: &[PathBuf],
+    topo: &Topology,
+    opts: &Options,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<SysctlSet> {
+    let mut rest = Vec::new();
+    let mut picked = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut found = false;
+    for path in files {
+        if path.is_file() {
+            let text = crate::read::read_text(path, crate::inputs::MAX_FILE_SIZE)?;
+            let reader = crate::inputs::reader_for(&text);
+            if reader.units.is_some() {
+                let shown = path.display().to_string();
+                let id = sources.add(shown.clone(), text);
+                let text = sources.get(id).text.clone();
+                for unit in crate::inputs::read_units(reader, id, &shown, &text) {
+                    if unit.name == workload.value {
+                        found = true;
+                        picked.extend(unit.files);
+                    } else {
+                        names.push(unit.name);
+                    }
+                }
+                continue;
+            }
+        }
+        rest.push(path.clone());
+    }
+    if !found {
+        let help = match crate::diag::did_you_mean(&workload.value, names.iter().map(String::as_str)) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None if names.is_empty() => "name a pod template (`namespace/Kind/name`) or a compose service of a manifest or compose file under `sysctl.files`".to_string(),
+            None => format!("the workloads in the node's files are: {}", names.join(", ")),
+        };
+        diags.push(
+            Diagnostic::error(
+                crate::code::Code::TW096,
+                format!(
+                    "no workload `{}` in the files of `{}`",
+                    workload.value, node.name.value
+                ),
+            )
+            .at(workload.span, "not a pod template or service of its files")
+            .with_help(help)
+            .with_node(node.name.value.clone()),
+        );
+    }
+    let mut all = if rest.is_empty() {
+        Vec::new()
+    } else {
+        let jail = (!opts.allow_outside_paths).then_some(topo.dir.as_path());
+        sysctl::load_within(&rest, sources, jail)?.files
+    };
+    all.extend(picked);
+    Ok(sysctl::resolve_unit(all))
 }
 
 /// A node's inline `set:` values, keys written with dots, after the values its conntrack preset
@@ -317,7 +531,10 @@ fn links_of(topo: &Topology) -> Vec<LinkInfo> {
                 .any(|(_, i)| topo.nodes[*i].role.value == topology::Role::Nat),
             client_closes: l.client_closes(),
             rate: l.rate.as_ref().map(|r| r.value),
-            open: l.open.as_ref().map(|o| o.value as f64),
+            open: l.open.as_ref().map(|o| o.value),
+            source: l.source.as_ref().map(|s| s.value.clone()),
+            namespace_rate: None,
+            namespace_open: None,
             vias: l.vias.iter().map(|(_, i)| *i).collect(),
             keepalive: l.keepalive.as_ref().map(|k| k.value),
         })
@@ -361,7 +578,7 @@ pub(super) fn middlebox_figures(
         .iter()
         .map(|l| FlowInput {
             rate: l.rate,
-            open: l.open,
+            open: l.open.map(|o| o as f64),
             to: l.to,
             port: l.port,
             dst_addresses: topo.nodes[l.to].addresses.len(),

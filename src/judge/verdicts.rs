@@ -280,6 +280,7 @@ fn judge_links(
     let mut on_a_link = vec![false; states.len()];
     for ((link, l), (path, cts)) in links.iter().zip(&topo.links).zip(figures) {
         let from_role = states[link.from].facts.role.clone();
+        let mut closing: Option<facts::HopFacts> = None;
         for client_side in [true, false] {
             let (me, peer) = if client_side {
                 (link.from, link.to)
@@ -294,6 +295,9 @@ fn judge_links(
                 &states[peer].facts,
                 &from_role,
             );
+            if hop.closes_first {
+                closing = Some(hop.clone());
+            }
             hop.path = path.clone();
             if client_side {
                 out.hops.push(HopSummary {
@@ -305,6 +309,10 @@ fn judge_links(
                     closes_first: l.closes_first.value.clone(),
                     rate: link.rate,
                     client: hop.clone(),
+                    time_wait_sockets: 0.0,
+                    time_wait_per_host: 0.0,
+                    time_wait_bounded: false,
+                    open_declared: l.open.is_some(),
                     via_conntrack: Vec::new(),
                 });
             }
@@ -339,6 +347,11 @@ fn judge_links(
                     ));
                 }
             }
+        }
+        if let (Some(h), Some(summary)) = (closing, out.hops.last_mut()) {
+            summary.time_wait_sockets = h.tw_sockets;
+            summary.time_wait_per_host = h.tw_per_host;
+            summary.time_wait_bounded = h.tw_bounded;
         }
         for (&b, ct) in link.vias.iter().zip(cts) {
             on_a_link[b] = true;

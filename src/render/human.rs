@@ -55,6 +55,21 @@ fn shown_value(v: &VerdictEntry) -> String {
     }
 }
 
+/// What a node stands for beyond one host in the host's namespace: ", 3 hosts, own network
+/// namespace", or nothing.
+fn node_shape(n: &crate::report::NodeSummary) -> String {
+    let mut out = String::new();
+    if n.hosts > 1 {
+        out.push_str(&format!(", {} hosts", n.hosts));
+    }
+    match n.namespace.as_deref() {
+        Some("") => out.push_str(", own network namespace"),
+        Some(owner) => out.push_str(&format!(", in {}'s network namespace", safe::line(owner))),
+        None => {}
+    }
+    out
+}
+
 fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<()> {
     let c = &h.client;
     // Names are the topology's text.
@@ -87,17 +102,57 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
             closes_first
         ),
         Some(r) => format!(
-            "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}",
+            "{}/s declared over {} tuple{}, {}/s per tuple; {} TIME_WAIT sockets on {}{}{}",
             format_number(r),
             c.tuples,
             if c.tuples == 1 { "" } else { "s" },
             format_number(c.rate_per_tuple),
-            format_number(r * crate::facts::TIME_WAIT_SECONDS),
-            closes_first
+            format_number(h.time_wait_sockets),
+            closes_first,
+            if h.time_wait_per_host != h.time_wait_sockets {
+                format!(" ({} per host)", format_number(h.time_wait_per_host))
+            } else {
+                String::new()
+            },
+            if h.time_wait_bounded {
+                format!(", bounded by {from}'s ports")
+            } else {
+                String::new()
+            }
         ),
         None => format!("no rate declared; TIME_WAIT lands on {closes_first}"),
     };
     under(out, style, 2, 4, &rate)?;
+    if !c.sources.is_empty() || !c.source_assumption.is_empty() || c.open > 0 {
+        let mut line = String::new();
+        if !c.sources.is_empty() {
+            line.push_str(&format!(
+                "from {} to {}",
+                safe::line(&c.sources.join(", ")),
+                if c.destinations.is_empty() {
+                    "its hosts".to_string()
+                } else {
+                    safe::line(&c.destinations.join(", ")).into_owned()
+                }
+            ));
+        }
+        if c.open > 0 {
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str(&format!(
+                "{} held open ({} per tuple)",
+                c.open, c.open_per_tuple
+            ));
+        }
+        if !c.source_assumption.is_empty() {
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str(&format!("assumed: {}", safe::line(&c.source_assumption)));
+        }
+        under(out, style, 2, 4, &line)?;
+    }
     middlebox_lines(out, style, h)?;
     if c.unseen_clients {
         return under(
@@ -415,14 +470,26 @@ const WINDOW_LINES_BEFORE: usize = 2_000;
 /// and every column stays where it is. A picture is longer in bytes than the character it
 /// stands for, so the text grows there; [`Shown::shift`] moves a range of the file past it.
 struct Shown {
-    /// Byte offset in the file of the first byte shown.
-    start: usize,
-    /// Lines before it, each now a lone `\n`.
-    lines_before: usize,
+    /// Where each kept part of the file starts, in the file and in the text shown, in order.
+    parts: Vec<Part>,
     /// Where the text grew: (offset in the file just past a character drawn as its picture,
     /// bytes added up to there), in order.
     growth: Vec<(usize, usize)>,
     source: ariadne::Source<String>,
+    /// For a frame drawn from only its labelled lines ([`Shown::lines`]): the file's 1-based
+    /// number of each line shown (0 for the one line standing for a gap), which
+    /// [`renumber`] puts in the margin in place of the numbers ariadne counts.
+    numbers: Option<Vec<usize>>,
+}
+
+/// One kept part of a file in a [`Shown`].
+struct Part {
+    /// Byte offset in the file of its first byte.
+    file: usize,
+    /// Byte offset of that byte in the text shown.
+    shown: usize,
+    /// The text's growth before it (see [`Shown::growth`]).
+    grown: usize,
 }
 
 impl Shown {
@@ -443,36 +510,94 @@ impl Shown {
     }
 
     fn of(text: &str, start: usize, end: usize, lines_before: usize) -> Shown {
-        let part = only_newlines_break(&text[start..end]);
-        let mut shown = String::with_capacity(lines_before + part.len() + 1);
+        let mut shown = String::with_capacity(lines_before + (end - start) + 1);
         shown.extend(std::iter::repeat_n('\n', lines_before));
         let mut growth = Vec::new();
-        // After `only_newlines_break` a `\r` is the first half of a CRLF, which ends a line.
-        let pictured = |c: char| super::safe::picture(c).filter(|_| c != '\r');
-        if part.chars().any(|c| pictured(c).is_some()) {
-            let mut grown = 0;
-            for (i, c) in part.char_indices() {
-                match pictured(c) {
-                    Some(p) => {
-                        shown.push(p);
-                        grown += p.len_utf8() - c.len_utf8();
-                        growth.push((start + i + c.len_utf8(), grown));
-                    }
-                    None => shown.push(c),
-                }
+        let mut grown = 0;
+        append_drawable(&mut shown, text, start, end, &mut growth, &mut grown);
+        Shown::finish(
+            shown,
+            vec![Part {
+                file: start,
+                shown: lines_before,
+                grown: 0,
+            }],
+            growth,
+            None,
+        )
+    }
+
+    /// Only the given lines of `file` ((0-based index, start offset), sorted, distinct: the
+    /// lines a finding's one-line labels are on), each run of lines that follow each other kept
+    /// as it is, and one empty line in place of every gap between runs. ariadne draws a gap of
+    /// any length between labelled lines, none inside a label, as one empty margin line, so the
+    /// frame is the one the whole file gives once [`renumber`] has put the file's line numbers
+    /// in the margin; `primary_line` is the line ariadne's header names. Drawing a finding so
+    /// costs the lines it shows, wherever they are: a duplicate 98,000 lines after the first
+    /// assignment had ariadne copy, index and walk every line between.
+    fn lines(
+        file: &crate::source::SourceFile,
+        lines: &[(usize, usize)],
+        primary_line: usize,
+    ) -> Shown {
+        let text = &file.text;
+        let bytes = text.as_bytes();
+        let mut shown = String::new();
+        let mut parts = Vec::new();
+        let mut growth = Vec::new();
+        let mut grown = 0;
+        let mut numbers = Vec::with_capacity(lines.len() + 1);
+        let mut i = 0;
+        while i < lines.len() {
+            let (first, start) = lines[i];
+            let mut last = first;
+            while i + 1 < lines.len() && lines[i + 1].0 == last + 1 {
+                i += 1;
+                last += 1;
             }
-        } else {
-            shown.push_str(&part);
+            let last_start = lines[i].1;
+            i += 1;
+            if !parts.is_empty() {
+                shown.push('\n');
+                numbers.push(0);
+            }
+            let end = memchr::memchr(b'\n', &bytes[last_start..])
+                .map_or(bytes.len(), |j| last_start + j + 1);
+            parts.push(Part {
+                file: start,
+                shown: shown.len(),
+                grown,
+            });
+            append_drawable(&mut shown, text, start, end, &mut growth, &mut grown);
+            numbers.extend(first + 1..=last + 1);
         }
+        let shown_primary = numbers
+            .iter()
+            .position(|&n| n == primary_line + 1)
+            .unwrap_or(0);
+        let mut out = Shown::finish(shown, parts, growth, Some(numbers));
+        // The header's line: ariadne adds this offset there (and only there, in 0.6).
+        out.source = out
+            .source
+            .with_display_line_offset(primary_line - shown_primary.min(primary_line));
+        out
+    }
+
+    fn finish(
+        mut shown: String,
+        parts: Vec<Part>,
+        growth: Vec<(usize, usize)>,
+        numbers: Option<Vec<usize>>,
+    ) -> Shown {
         // As for a whole file: ariadne counts a final line without newline oddly; give it one.
         if !shown.ends_with('\n') {
             shown.push('\n');
         }
         Shown {
-            start,
-            lines_before,
+            parts,
             growth,
             source: ariadne::Source::from(shown),
+            numbers,
         }
     }
 
@@ -483,10 +608,131 @@ impl Shown {
                 0 => 0,
                 i => self.growth[i - 1].1,
             };
-            o - self.start + self.lines_before + grown
+            let part = &self.parts[self
+                .parts
+                .partition_point(|p| p.file <= o)
+                .saturating_sub(1)];
+            o - part.file + part.shown + grown - part.grown
         };
         at(r.start)..at(r.end)
     }
+}
+
+/// Appends `text[start..end]` to `shown` as it is drawn: line breaks as twlint counts them
+/// ([`only_newlines_break`]), every other control character as its picture, recording in
+/// `growth` where the text grows (see [`Shown`]); `grown` is the growth so far.
+fn append_drawable(
+    shown: &mut String,
+    text: &str,
+    start: usize,
+    end: usize,
+    growth: &mut Vec<(usize, usize)>,
+    grown: &mut usize,
+) {
+    let part = only_newlines_break(&text[start..end]);
+    // After `only_newlines_break` a `\r` is the first half of a CRLF, which ends a line.
+    let pictured = |c: char| super::safe::picture(c).filter(|_| c != '\r');
+    if part.chars().any(|c| pictured(c).is_some()) {
+        for (i, c) in part.char_indices() {
+            match pictured(c) {
+                Some(p) => {
+                    shown.push(p);
+                    *grown += p.len_utf8() - c.len_utf8();
+                    growth.push((start + i + c.len_utf8(), *grown));
+                }
+                None => shown.push(c),
+            }
+        }
+    } else {
+        shown.push_str(&part);
+    }
+}
+
+/// Decimal digits of a line number, as ariadne sizes its margin.
+fn digits(n: usize) -> usize {
+    n.max(1).ilog10() as usize + 1
+}
+
+/// A frame ariadne drew from [`Shown::lines`], with the file's line numbers in its margin
+/// (`numbers`, as there) and the margin as wide as the file's last labelled line number makes
+/// it. Every line of the frame from its header on starts with the margin: a space, the margin
+/// colour's escape when colour is on, then as many places as the widest number and one more
+/// (a right-aligned number and a blank, or blanks), then a bar, a corner or an escape; the
+/// frame's last line is a rule of `─` that long and one more, closed by `╯`. Those parts are
+/// rewritten; anything else (a label message's own next line) is left as it is.
+fn renumber(frame: &str, numbers: &[usize]) -> String {
+    let narrow = digits(numbers.len());
+    let wide = digits(numbers.last().copied().unwrap_or(0));
+    let esc_len = |s: &str| {
+        if s.starts_with("\x1b[") {
+            s.find('m').map_or(0, |m| m + 1)
+        } else {
+            0
+        }
+    };
+    let mut out = String::with_capacity(frame.len() + 64);
+    let mut in_frame = false;
+    for line in frame.split_inclusive('\n') {
+        let mut done = false;
+        if let Some(rest) = line.strip_prefix(' ') {
+            let e = esc_len(rest);
+            let (esc, rest) = rest.split_at(e);
+            let is_margin = rest.len() > narrow + 1
+                && rest.as_bytes()[..=narrow]
+                    .iter()
+                    .all(|b| *b == b' ' || b.is_ascii_digit());
+            if is_margin {
+                let (region, after) = rest.split_at(narrow + 1);
+                let after_bare = &after[esc_len(after)..];
+                in_frame |= after_bare.starts_with('╭');
+                let ends_margin = ['│', '┆', '╭', '├', '\x1b']
+                    .iter()
+                    .any(|c| after.starts_with(*c));
+                let number = region.trim();
+                let real = if number.is_empty() {
+                    Some(None)
+                } else {
+                    number
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| format!("{n:>narrow$} ") == region)
+                        .and_then(|n| numbers.get(n.wrapping_sub(1)))
+                        .filter(|&&r| r > 0)
+                        .map(|&r| Some(r))
+                };
+                if let (true, true, Some(real)) = (in_frame, ends_margin, real) {
+                    out.push(' ');
+                    out.push_str(esc);
+                    match real {
+                        Some(r) => {
+                            use std::fmt::Write as _;
+                            let _ = write!(out, "{r:>wide$} ");
+                        }
+                        None => out.extend(std::iter::repeat_n(' ', wide + 1)),
+                    }
+                    out.push_str(after);
+                    done = true;
+                }
+            }
+        } else if in_frame {
+            let e = esc_len(line);
+            let (esc, rest) = line.split_at(e);
+            let rule = "─".len() * (narrow + 2);
+            if rest.len() > rule
+                && rest[..rule].chars().all(|c| c == '─')
+                && rest[rule..].starts_with('╯')
+            {
+                out.push_str(esc);
+                out.extend(std::iter::repeat_n('─', wide + 2));
+                out.push_str(&rest[rule..]);
+                done = true;
+            }
+        }
+        if !done {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// `text` as ariadne must see it for its line numbers to be twlint's (and procps's, which
@@ -622,7 +868,29 @@ fn render_diag_with(
         .chain(d.secondary.iter().map(|l| l.span))
         .collect();
     let mut files: Vec<(String, FileId, Option<Shown>)> = Vec::new();
-    for s in &spans {
+    // Every label on one line of the primary's file: the frame is drawn from those lines alone.
+    if windows && spans.iter().all(|t| t.file == primary.span.file) {
+        let f = sources.get(primary.span.file);
+        let mut lines = Vec::with_capacity(spans.len());
+        for s in &spans {
+            let r = range(*s);
+            let line = f.line_at(r.start);
+            if f.line_at(r.end - 1).0 != line.0 {
+                lines.clear();
+                break;
+            }
+            lines.push(line);
+        }
+        if !lines.is_empty() {
+            let primary_line = lines[0].0;
+            lines.sort_unstable();
+            lines.dedup();
+            let shown = Shown::lines(f, &lines, primary_line);
+            files.push((path(primary.span), primary.span.file, Some(shown)));
+        }
+    }
+    let drawn_from_lines = !files.is_empty();
+    for s in spans.iter().filter(|_| !drawn_from_lines) {
         let f = sources.get(s.file);
         let p = path(*s);
         if files.iter().any(|(fp, _, _)| *fp == p) {
@@ -693,10 +961,14 @@ fn render_diag_with(
         .zip(&shown)
         .map(|((p, _, _), s)| (p.clone(), &s.source))
         .collect();
+    let numbers = shown.first().and_then(|s| s.numbers.as_deref());
     let mut buf = Vec::new();
     b.finish().write(DiagSources { files }, &mut buf)?;
     // Trailing blanks from the frame make snapshots and terminals noisy.
-    let text = String::from_utf8_lossy(&buf);
+    let mut text = String::from_utf8_lossy(&buf);
+    if let Some(numbers) = numbers {
+        text = std::borrow::Cow::Owned(renumber(&text, numbers));
+    }
     for line in text.lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
@@ -771,11 +1043,12 @@ fn write_report(
                     )
                 } else {
                     format!(
-                        "node {:<12} {:<14} kernel {}{}",
+                        "node {:<12} {:<14} kernel {}{}{}",
                         safe::line(&n.name),
                         safe::line(&n.role),
                         n.kernel,
-                        origin
+                        origin,
+                        node_shape(n)
                     )
                 };
                 under(out, style, 2, 4, &line)?;
@@ -1062,11 +1335,71 @@ mod tests {
     use crate::source::Span;
 
     fn drawn(sources: &SourceMap, d: &Diagnostic, windows: bool) -> String {
+        drawn_in(sources, d, windows, false)
+    }
+
+    fn drawn_in(sources: &SourceMap, d: &Diagnostic, windows: bool, color: bool) -> String {
         let mut out = Vec::new();
         let cache = source_cache(sources);
-        let style = Style::plain();
+        let style = Style {
+            color,
+            ..Style::plain()
+        };
         render_diag_with(&mut out, style, sources, &cache, d, windows).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// A finding whose labels are lines apart is drawn from those lines alone (`Shown::lines`),
+    /// numbered as in the file and with the margin the file's numbers need, in colour or not:
+    /// the very frame the whole file gives.
+    #[test]
+    fn labels_far_apart_are_drawn_from_their_lines_as_from_the_whole_file() {
+        let text: String = (1..=12_000)
+            .map(|i| format!("net.key{i} = {i}\n"))
+            .collect();
+        let mut sources = SourceMap::new();
+        let id = sources.add("long.conf", text.clone());
+        let at = |line: usize| {
+            let needle = format!("net.key{line} =");
+            let o = if line == 1 {
+                0
+            } else {
+                text.find(&format!("\n{needle}")).unwrap() + 1
+            };
+            Span::new(id, o, o + needle.len() - 2)
+        };
+        let cases: &[(usize, &[usize])] = &[
+            (3, &[11_500]),
+            (11_500, &[3]),
+            (9, &[10, 99, 100, 12_000]),
+            (950, &[951, 9_999, 10_000]),
+            (1, &[2, 3]),
+            (42, &[]),
+            (8, &[8, 9_000]),
+        ];
+        for (primary, others) in cases {
+            let mut d = Diagnostic::warning("TW006", "set again")
+                .at(at(*primary), "this one")
+                .with_help("one help")
+                .with_note("a note\nover two lines");
+            for o in *others {
+                d = d.with_secondary(at(*o), "and this one");
+            }
+            for color in [false, true] {
+                let frame = drawn_in(&sources, &d, true, color);
+                assert_eq!(
+                    frame,
+                    drawn_in(&sources, &d, false, color),
+                    "{primary} {others:?}"
+                );
+            }
+            let frame = drawn(&sources, &d, true);
+            assert!(frame.contains(&format!("long.conf:{primary}:1")), "{frame}");
+            assert!(
+                frame.contains(&format!("{primary} │ net.key{primary} =")),
+                "{frame}"
+            );
+        }
     }
 
     /// Drawing only the labelled lines of a file (`Shown::window`) must give the very frame drawing the
@@ -1109,14 +1442,22 @@ mod tests {
                         drawn(&sources, &d, false),
                         "file {id:?}, {start}..{end}"
                     );
+                    if start % 5 == 0 {
+                        assert_eq!(
+                            drawn_in(&sources, &d, true, true),
+                            drawn_in(&sources, &d, false, true),
+                            "file {id:?}, {start}..{end}, in colour"
+                        );
+                    }
                     checked += 1;
                 }
                 if start % 7 == 0 {
                     let other = Span::new(*id, len / 3, len / 3 + 1);
                     let d = Diagnostic::error("TW002", "a finding")
                         .at(Span::new(*id, start, start + 1), "here")
-                        .with_secondary(other, "and there")
-                        .with_secondary(Span::new(ids[0], 5, 9), "in another file");
+                        .with_secondary(other, "and there");
+                    assert_eq!(drawn(&sources, &d, true), drawn(&sources, &d, false));
+                    let d = d.with_secondary(Span::new(ids[0], 5, 9), "in another file");
                     assert_eq!(drawn(&sources, &d, true), drawn(&sources, &d, false));
                 }
             }
@@ -1145,7 +1486,7 @@ mod tests {
         let mut sources = SourceMap::new();
         let id = sources.add("k.conf", text.clone());
         let w = Shown::window(sources.get(id), at, at + 3);
-        assert_eq!(w.lines_before, 89);
+        assert_eq!(w.parts[0].shown, 89);
         assert_eq!(w.source.text(), format!("{}k90 = 90\n", "\n".repeat(89)));
     }
 

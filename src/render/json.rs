@@ -271,9 +271,15 @@ impl From<Location> for JsonLocation {
 
 #[derive(Serialize)]
 struct JsonNode<'a> {
+    /// Hosts it stands for, when more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hosts: Option<u32>,
     kernel: String,
     kernel_source: &'static str,
     name: &'a str,
+    /// `own`, or the node whose namespace it shares; absent for the host's namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_namespace: Option<&'a str>,
     role: &'a str,
     sources: &'a [String],
 }
@@ -281,9 +287,14 @@ struct JsonNode<'a> {
 impl<'a> JsonNode<'a> {
     fn new(n: &'a NodeSummary) -> Self {
         JsonNode {
+            hosts: (n.hosts > 1).then_some(n.hosts),
             kernel: n.kernel.to_string(),
             kernel_source: n.kernel_origin.as_str(),
             name: &n.name,
+            network_namespace: n
+                .namespace
+                .as_deref()
+                .map(|o| if o.is_empty() { "own" } else { o }),
             role: &n.role,
             sources: &n.sources,
         }
@@ -311,15 +322,26 @@ struct JsonHop<'a> {
     /// Each middlebox with conntrack on the way, with its figures for this link.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     conntrack: Vec<JsonConntrack<'a>>,
+    /// The destination addresses the sources reach.
+    destinations: &'a [String],
     from: &'a str,
     /// The smallest idle timeout on the way, when connections are held open.
     #[serde(skip_serializing_if = "Option::is_none")]
     idle: Option<JsonIdle<'a>>,
     link: &'a str,
+    /// Connections held open at once, when the link declares them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open: Option<i64>,
     port: u16,
     rate: Option<Num>,
     rate_per_tuple: Option<Num>,
+    /// What twlint assumed to choose the addresses, when it assumed anything.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    source_assumption: &'a str,
+    /// The source addresses connect() takes, one per connecting host.
+    sources: &'a [String],
     time_wait_on: &'a str,
+    time_wait_per_host: Option<Num>,
     time_wait_sockets: Option<Num>,
     to: &'a str,
     tuples: i64,
@@ -406,6 +428,7 @@ impl<'a> JsonHop<'a> {
                     time_wait_timeout: ct.tw_timeout,
                 })
                 .collect(),
+            destinations: &c.destinations,
             from: &h.from,
             idle: (c.path.open > 0.0 && c.path.idle_timeout > 0.0).then(|| JsonIdle {
                 by: &c.path.idle_by,
@@ -416,13 +439,15 @@ impl<'a> JsonHop<'a> {
                 source: &c.path.idle_source,
             }),
             link: &h.link,
+            open: (c.open > 0 || h.open_declared).then_some(c.open),
             port: h.port,
             rate: h.rate.map(Num),
             rate_per_tuple: c.rate_known.then_some(Num(c.rate_per_tuple)),
+            source_assumption: &c.source_assumption,
+            sources: &c.sources,
             time_wait_on: &h.closes_first,
-            time_wait_sockets: c
-                .rate_known
-                .then(|| Num(h.rate.unwrap_or(0.0) * crate::facts::TIME_WAIT_SECONDS)),
+            time_wait_per_host: c.rate_known.then_some(Num(h.time_wait_per_host)),
+            time_wait_sockets: c.rate_known.then_some(Num(h.time_wait_sockets)),
             to: &h.to,
             tuples: c.tuples,
             via: h.via.as_deref(),

@@ -53,6 +53,11 @@ pub struct NodeSummary {
     pub kernel_origin: KernelOrigin,
     /// Files and dumps its values came from.
     pub sources: Vec<String>,
+    /// How many identical hosts it stands for (1 in file mode).
+    pub hosts: u32,
+    /// Whose network namespace its sockets live in: `None` for the host's, `Some("")` for one
+    /// of its own, `Some(NODE)` for another node's (a sidecar's).
+    pub namespace: Option<String>,
 }
 
 /// A hop as the report presents it: the seed article's scheme tables, with the numbers.
@@ -67,6 +72,13 @@ pub struct HopSummary {
     pub rate: Option<f64>,
     /// The client side's facts (capacity is a property of the connecting side).
     pub client: HopFacts,
+    /// TIME_WAIT sockets the hop keeps on the side that closes first (all its hosts, and on
+    /// each), and whether the connecting side's ports bound them below rate x 60 s.
+    pub time_wait_sockets: f64,
+    pub time_wait_per_host: f64,
+    pub time_wait_bounded: bool,
+    /// The link declares `open` (even 0).
+    pub open_declared: bool,
     /// Each middlebox with conntrack on the way, with its figures for this link.
     pub via_conntrack: Vec<(String, crate::middlebox::ConntrackFacts)>,
 }

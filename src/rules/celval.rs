@@ -563,6 +563,7 @@ mod tests {
                 role: "web".into(),
                 listen: vec![8080, 40005],
                 addresses: vec!["10.0.0.1".into(), "10.0.0.2".into()],
+                ..NodeInfo::default()
             },
         );
         let server = node(
@@ -571,6 +572,7 @@ mod tests {
                 role: "db".into(),
                 listen: vec![5432],
                 addresses: vec!["10.0.1.1".into()],
+                ..NodeInfo::default()
             },
         );
         assert_eq!(direct(&client), via_crate(&client));
@@ -584,7 +586,10 @@ mod tests {
                 via_nat: true,
                 client_closes,
                 rate,
-                open: Some(3.0),
+                open: Some(3),
+                source: None,
+                namespace_rate: None,
+                namespace_open: None,
                 vias: vec![],
                 keepalive: None,
             };

@@ -63,6 +63,18 @@ pub fn resolve_unit(files: Vec<ParsedFile>) -> SysctlSet {
     resolve::resolve(files, None)
 }
 
+/// [`load_as`], with the reader of each named file already known where `readers` says (see
+/// [`system::read_known`]).
+pub fn load_known(
+    paths: &[PathBuf],
+    readers: &[Option<&'static inputs::Reader>],
+    sources: &mut SourceMap,
+    forced: Option<&'static inputs::Reader>,
+) -> Result<SysctlSet> {
+    let applied = system::read_known(paths, readers, sources, None, forced)?;
+    Ok(resolve::resolve(applied.files, applied.systemd_order))
+}
+
 /// [`load`] with every file read by `forced` (`--input-format`) instead of the reader its
 /// content chooses.
 pub fn load_as(

@@ -77,6 +77,27 @@ impl Role {
     }
 }
 
+/// Whose network namespace a node's sockets live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(description = "Whose network namespace a node's sockets live in.")]
+pub enum Namespace {
+    /// The host's (initial) namespace: host sysctl files apply.
+    Host,
+    /// Its own (a pod, a container): per-namespace keys start from the kernel's defaults.
+    Own,
+}
+
+impl Namespace {
+    pub fn parse(s: &str) -> Option<Namespace> {
+        match s {
+            "host" => Some(Namespace::Host),
+            "own" => Some(Namespace::Own),
+            _ => None,
+        }
+    }
+}
+
 /// One machine (or group of identical replicas) of the topology.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -85,9 +106,9 @@ pub struct Node {
     pub role: Spanned<Role>,
     /// The node's own `kernel:`; see [`Topology::kernel_of`] for the effective one.
     pub kernel: Option<Spanned<KernelVersion>>,
-    /// IPv4 or IPv6 literals, as written.
+    /// IPv4 or IPv6 literals, as written (with `host_addresses`, every host's, in order).
     pub addresses: Vec<Spanned<String>>,
-    /// How many identical hosts the node stands for; see [`Node::hosts`].
+    /// How many identical hosts the node stands for, as written.
     pub replicas: Option<Spanned<u32>>,
     pub listen: Vec<Spanned<u16>>,
     /// `sysctl.files`, joined to the topology's folder (not canonicalised); only those that
@@ -99,6 +120,17 @@ pub struct Node {
     pub ignores: Vec<crate::suppress::NodeIgnore>,
     /// The whole node mapping.
     pub span: Span,
+    /// Each host's addresses (indexes into `addresses`): from `host_addresses`, or `addresses`
+    /// split by kind ([`crate::address::split_hosts`]). One entry per host.
+    pub host_addresses: Vec<Vec<usize>>,
+    /// `namespace:` as written; `None` is the host's.
+    pub namespace: Option<Spanned<Namespace>>,
+    /// `shares_namespace_with:` and the index of the node it names (validated: that node shares
+    /// no one else's).
+    pub shares_namespace_with: Option<(Spanned<String>, usize)>,
+    /// `workload:`: the unit of its multi-unit `sysctl.files` (a pod template, a compose
+    /// service) the node stands for.
+    pub workload: Option<Spanned<String>>,
     /// `conntrack:` as written and understood; see [`Node::tracks`].
     pub conntrack: Option<Spanned<crate::middlebox::Conntrack>>,
     /// `idle_timeout:` in seconds, with the preset it came from.
@@ -106,14 +138,22 @@ pub struct Node {
 }
 
 impl Node {
-    /// How many hosts the node stands for: `replicas` if given, else one per address, at
-    /// least 1.
+    /// How many identical hosts the node stands for: `replicas` if given, else one per address
+    /// of one kind (format 1's "one per address" for a list of one kind), at least 1.
     pub fn hosts(&self) -> u32 {
-        self.replicas
-            .as_ref()
-            .map(|r| r.value)
-            .unwrap_or(self.addresses.len() as u32)
-            .max(1)
+        match &self.replicas {
+            Some(r) => r.value,
+            None => self.host_addresses.len().max(1) as u32,
+        }
+    }
+
+    /// The node has a network namespace of its own (a pod or container): `namespace: own`, or
+    /// a `workload` without `namespace: host` (a pod with `hostNetwork`).
+    pub fn own_namespace(&self) -> bool {
+        match &self.namespace {
+            Some(n) => n.value == Namespace::Own,
+            None => self.workload.is_some(),
+        }
     }
 
     /// Whether flows through this node are tracked by Linux conntrack: `conntrack:` if given,
@@ -149,6 +189,8 @@ pub struct Link {
     /// Connections held open at once over the whole link.
     pub open: Option<Spanned<u64>>,
     pub span: Span,
+    /// `source:`: the address `from` connects from (one of its addresses).
+    pub source: Option<Spanned<String>>,
     /// Every middlebox on the way, in path order, with its index in [`Topology::nodes`]
     /// (`via` and `via_idx` are the first of them).
     pub vias: Vec<(Spanned<String>, usize)>,

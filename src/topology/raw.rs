@@ -90,18 +90,33 @@ pub struct Node {
     #[schemars(with = "Option<super::Role>")]
     pub role: Option<Field<String>>,
     pub kernel: Option<Field<KernelRelease>>,
-    /// Addresses it connects from and is reached at (one per replica).
+    /// Addresses it connects from and is reached at: one host per address of one kind (format 1),
+    /// or the addresses of `replicas` hosts; see `host_addresses` for a list per host.
     pub addresses: Option<Field<Vec<Field<String>>>>,
-    /// How many identical hosts the node stands for (at least 1). Per-host limits
-    /// (tcp_max_tw_buckets, ports, nf_conntrack_max) are judged per host: node total / replicas.
-    /// Defaults to one host per address, at least 1.
-    #[schemars(with = "Option<u32>", range(min = 1))]
-    pub replicas: Option<Field<String>>,
     /// Ports its services listen on.
     pub listen: Option<Field<Vec<Field<Port>>>>,
     pub sysctl: Option<Field<NodeSysctl>>,
     /// Findings accepted on this node: `- {rule: TW101, reason: "..."}`.
     pub ignore: Option<Field<Vec<Field<IgnoreEntry>>>>,
+    /// How many identical hosts the node stands for. Per-host limits (tcp_max_tw_buckets,
+    /// ports) are judged per host. Without it: one host per address of one kind (format 1).
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    pub replicas: Option<Field<String>>,
+    /// The addresses of each host, one list per host (instead of `addresses`): a host with a
+    /// public and a private address is `[[203.0.113.10, 10.0.0.10]]`.
+    pub host_addresses: Option<Field<Vec<Field<AddressList>>>>,
+    /// `own`: a pod or container with its own network namespace, whose per-namespace keys
+    /// start from the kernel's defaults (host sysctl files do not reach it). `host` (default):
+    /// the host's namespace.
+    #[schemars(with = "Option<super::Namespace>")]
+    pub namespace: Option<Field<String>>,
+    /// Another node whose network namespace this one shares (a sidecar and its app in one
+    /// pod): same addresses, ports, values and TIME_WAIT table.
+    pub shares_namespace_with: Option<Field<String>>,
+    /// One workload of the node's `sysctl.files` that hold several: a pod template of a
+    /// Kubernetes manifest (`namespace/Kind/name`, as twlint names it) or a compose service.
+    /// The node stands for it, in a network namespace of its own.
+    pub workload: Option<Field<String>>,
     /// Whether the links passing through this node (`via`) are tracked by Linux conntrack:
     /// `true`, `false`, or a preset that also sets the conntrack values its software writes
     /// (`kube-proxy`). `nat` nodes track by default; say `false` for a cloud NAT gateway or load
@@ -113,6 +128,9 @@ pub struct Node {
     /// on a node with conntrack.
     pub idle_timeout: Option<Field<IdleTimeout>>,
 }
+
+/// One host's addresses, as written.
+pub type AddressList = Vec<Field<String>>;
 
 /// The node's declared sysctl values.
 #[derive(Deserialize, JsonSchema)]
@@ -155,6 +173,9 @@ pub struct Link {
     /// and conntrack entries.
     #[schemars(with = "Option<u64>")]
     pub open: Option<Field<String>>,
+    /// The source address `from` connects from (one of its addresses), when routes or a bind
+    /// choose it; without it twlint picks the address of the destination's family and scope.
+    pub source: Option<Field<String>>,
     /// Whether the application sets SO_KEEPALIVE on these connections (only then do the
     /// connecting side's tcp_keepalive_* values apply). Unknown when absent.
     #[schemars(with = "Option<bool>")]

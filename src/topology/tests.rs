@@ -93,7 +93,18 @@ fn design_example_loads_without_diagnostics() {
     std::fs::create_dir_all(dir.path().join("hosts/lb")).unwrap();
     std::fs::write(dir.path().join("hosts/lb/sysctl.conf"), "").unwrap();
     let (map, loaded) = load_in(dir.path(), DESIGN_EXAMPLE);
-    assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+    // Only the note on how the load balancer's public and private addresses were read.
+    let codes: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.severity, d.node.as_deref()))
+        .collect();
+    assert_eq!(
+        codes,
+        [("TW091", Severity::Info, Some("lb"))],
+        "{:#?}",
+        loaded.diagnostics
+    );
     let t = loaded.topology.unwrap();
     assert_eq!(t.name.as_ref().unwrap().value, "lb-web-db");
     assert_eq!(t.nodes.len(), 5);
@@ -425,7 +436,12 @@ fn tw066_invalid_address() {
     let (map, loaded) = load_str(text);
     assert_eq!(
         found(&map, &loaded),
-        [("TW066".to_string(), 4, 38), ("TW066".to_string(), 4, 50)]
+        [
+            // An IPv4 and an IPv6 address: one host with both, said as an assumption.
+            ("TW091".to_string(), 4, 16),
+            ("TW066".to_string(), 4, 38),
+            ("TW066".to_string(), 4, 50)
+        ]
     );
     assert_eq!(loaded.topology.unwrap().nodes[0].addresses.len(), 2);
 }
@@ -502,9 +518,10 @@ fn crlf_input_gives_the_same_positions() {
     let (map, loaded) = load_str(&text.replace('\n', "\r\n"));
     assert_eq!(found(&map, &loaded), [("TW058".to_string(), 4, 18)]);
     let (_, loaded) = load_str(&DESIGN_EXAMPLE.replace('\n', "\r\n"));
-    // Only the sysctl file is missing here; every value reads the same.
-    assert_eq!(loaded.diagnostics.len(), 1);
-    assert_eq!(loaded.diagnostics[0].code, "TW060");
+    // Only the sysctl file is missing here (and the note on lb's addresses); every value reads
+    // the same.
+    let codes: Vec<_> = loaded.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["TW091", "TW060"]);
     let t = loaded.topology.unwrap();
     assert_eq!(t.nodes[2].name.value, "lb");
     assert_eq!(t.links.len(), 3);
@@ -673,6 +690,109 @@ fn messages_follow_the_style() {
     }
 }
 
+#[test]
+fn tw090_counts_must_be_whole_numbers_in_range() {
+    only(
+        "version: 1\nnodes:\n  - {name: web, replicas: 0}\n",
+        "TW090",
+        3,
+        27,
+    );
+    only(
+        "version: 1\nnodes:\n  - {name: web, replicas: 2.5}\n",
+        "TW090",
+        3,
+        27,
+    );
+    let text = "version: 1\nnodes:\n  - {name: a}\n  - {name: b}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: a, open: -1}\n";
+    only(text, "TW090", 6, 55);
+    let (_, loaded) =
+        load_str("version: 1\nnodes:\n  - {name: a}\n  - {name: b}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: a, open: 0}\n");
+    assert!(loaded.diagnostics.is_empty());
+    assert_eq!(
+        loaded.topology.unwrap().links[0]
+            .open
+            .as_ref()
+            .unwrap()
+            .value,
+        0
+    );
+}
+
+#[test]
+fn replicas_and_host_addresses_say_how_many_hosts() {
+    let (_, loaded) = load_str(
+        "version: 1\nnodes:\n  - {name: web, replicas: 3, addresses: [10.0.0.1, 10.0.0.2, 10.0.0.3]}\n  - {name: lb, host_addresses: [[203.0.113.10, 10.0.0.10], [203.0.113.11, 10.0.0.11]]}\n  - {name: one, addresses: [10.0.0.7, 10.0.0.8]}\n  - {name: none}\n",
+    );
+    assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+    let t = loaded.topology.unwrap();
+    assert_eq!(t.nodes[0].hosts(), 3);
+    assert_eq!(t.nodes[1].hosts(), 2);
+    assert_eq!(t.nodes[1].host_addresses, vec![vec![0, 1], vec![2, 3]]);
+    assert_eq!(t.nodes[1].addresses.len(), 4);
+    // Format 1: one host per address of one kind; no address is one host.
+    assert_eq!(t.nodes[2].hosts(), 2);
+    assert_eq!(t.nodes[3].hosts(), 1);
+}
+
+#[test]
+fn tw095_hosts_said_twice_must_agree() {
+    let text = "version: 1\nnodes:\n  - {name: web, replicas: 3, host_addresses: [[10.0.0.1], [10.0.0.2]]}\n";
+    only(text, "TW095", 3, 27);
+    let text = "version: 1\nnodes:\n  - {name: web, addresses: [10.0.0.9], host_addresses: [[10.0.0.1]]}\n";
+    let (map, d) = only(text, "TW095", 3, 56);
+    assert_eq!(pos(&map, d.secondary[0].span), (3, 28));
+}
+
+#[test]
+fn tw092_source_must_be_an_address_of_from() {
+    let text = "version: 1\nnodes:\n  - {name: lb, addresses: [203.0.113.10, 10.0.0.10]}\n  - {name: web, addresses: [10.0.0.20]}\nlinks:\n  - {from: lb, to: web, port: 80, closes_first: lb, source: 10.0.0.11}\n";
+    let (_, loaded) = load_str(text);
+    let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["TW091", "TW092"]);
+    // An error leaves the link out.
+    assert!(loaded.topology.unwrap().links.is_empty());
+}
+
+#[test]
+fn tw093_namespaces_and_sharing() {
+    only(
+        "version: 1\nnodes:\n  - {name: app, namespace: pod}\n",
+        "TW093",
+        3,
+        28,
+    );
+    // A sidecar cannot have values of its own; the namespace has them.
+    let text = "version: 1\nnodes:\n  - {name: app, namespace: own, addresses: [10.1.0.5]}\n  - {name: envoy, shares_namespace_with: app, addresses: [10.1.0.6]}\n";
+    let (map, d) = only(text, "TW093", 4, 58);
+    assert_eq!(pos(&map, d.secondary[0].span), (4, 42));
+    // Sharing a sharer's namespace, or one's own.
+    let text = "version: 1\nnodes:\n  - {name: app, namespace: own}\n  - {name: envoy, shares_namespace_with: app}\n  - {name: log, shares_namespace_with: envoy}\n  - {name: me, shares_namespace_with: me}\n";
+    let (_, loaded) = load_str(text);
+    let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["TW093", "TW093"]);
+    // An unknown node is TW055.
+    only(
+        "version: 1\nnodes:\n  - {name: envoy, shares_namespace_with: ap}\n",
+        "TW055",
+        3,
+        42,
+    );
+}
+
+#[test]
+fn a_sidecar_takes_its_namespace_s_addresses_and_hosts() {
+    let text = "version: 1\nnodes:\n  - {name: app, namespace: own, replicas: 2, addresses: [10.1.0.5, 10.1.0.6]}\n  - {name: envoy, shares_namespace_with: app}\n";
+    let (_, loaded) = load_str(text);
+    assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+    let t = loaded.topology.unwrap();
+    let envoy = &t.nodes[1];
+    assert_eq!(envoy.hosts(), 2);
+    assert!(envoy.own_namespace());
+    assert_eq!(envoy.addresses.len(), 2);
+    assert_eq!(envoy.shares_namespace_with.as_ref().unwrap().1, 0);
+}
+
 const MIDDLEBOXES: &str = r#"version: 1
 nodes:
   - {name: app, role: app, addresses: [10.0.1.5]}
@@ -720,7 +840,7 @@ fn middlebox_fields_and_via_lists_are_read() {
 fn bad_middlebox_values_are_reported_where_written() {
     let (_, d) = only(
         "version: 1\nnodes:\n  - {name: n, role: nat, conntrack: kube-prox}\n",
-        "TW090",
+        "TW097",
         3,
         37,
     );
@@ -730,26 +850,26 @@ fn bad_middlebox_values_are_reported_where_written() {
     );
     let (_, d) = only(
         "version: 1\nnodes:\n  - {name: n, role: nat, idle_timeout: aws-nat}\n",
-        "TW090",
+        "TW097",
         3,
         40,
     );
     assert!(d.message.contains("aws-nat"));
     only(
         "version: 1\nnodes:\n  - {name: n, role: nat, replicas: 0}\n",
-        "TW091",
+        "TW090",
         3,
         36,
     );
     only(
         "version: 1\nnodes:\n  - {name: a}\n  - {name: b}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: a, open: -1}\n",
-        "TW091",
+        "TW090",
         6,
         55,
     );
     only(
         "version: 1\nnodes:\n  - {name: a}\n  - {name: b}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: a, keepalive: yes}\n",
-        "TW090",
+        "TW097",
         6,
         60,
     );

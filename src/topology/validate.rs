@@ -102,6 +102,8 @@ pub(super) fn validate(
         }
     }
 
+    v.shared_namespaces(&mut nodes);
+
     let mut links: Vec<Link> = Vec::new();
     if let Some(list) = &raw.links {
         for item in list
@@ -374,23 +376,69 @@ impl Validator<'_> {
 
         let mut addresses = Vec::new();
         if let Some(list) = &raw.addresses {
-            for a in list
-                .list("a list of IP addresses", self.diags)
-                .map_or(&[][..], |l| l.value)
-            {
-                let Some(text) = a.scalar("an IP address", self.diags) else {
-                    continue;
-                };
-                if text.value.parse::<IpAddr>().is_ok() {
-                    addresses.push(text);
-                } else {
+            addresses = self.addresses(list);
+        }
+        let replicas = raw
+            .replicas
+            .as_ref()
+            .and_then(|r| self.count(r, 1, "replicas"))
+            .map(|r| Spanned::new(r.value.min(u32::MAX as u64) as u32, r.span));
+        let host_addresses = self.host_addresses(raw, &mut addresses, replicas.as_ref(), span);
+        let namespace = raw.namespace.as_ref().and_then(|n| {
+            let text = n.scalar("`own` or `host`", self.diags)?;
+            match super::Namespace::parse(&text.value) {
+                Some(ns) => Some(Spanned::new(ns, text.span)),
+                None => {
                     self.diags.push(
                         Diagnostic::error(
-                            Code::TW066,
-                            format!("`{}` is not an IP address", text.value),
+                            Code::TW093,
+                            format!("unknown namespace `{}`", text.value),
                         )
-                        .at(text.span, "not an IPv4 or IPv6 address")
-                        .with_help("write one IPv4 or IPv6 address per item, without a port or prefix length: 10.0.0.5 or fd00::5"),
+                        .at(text.span, "not `own` or `host`")
+                        .with_help("write `namespace: own` for a pod or container with its own network namespace, `host` (the default) otherwise"),
+                    );
+                    None
+                }
+            }
+        });
+        let workload = raw
+            .workload
+            .as_ref()
+            .and_then(|w| w.scalar("a workload name such as default/Deployment/api", self.diags));
+        let shares = raw
+            .shares_namespace_with
+            .as_ref()
+            .and_then(|n| n.scalar("a node name", self.diags));
+        if let Some(shared) = &shares {
+            // A container in another's namespace has that namespace's addresses and values.
+            let own_fields: [(&str, Option<Span>); 7] = [
+                ("addresses", raw.addresses.as_ref().and_then(|f| f.span())),
+                (
+                    "host_addresses",
+                    raw.host_addresses.as_ref().and_then(|f| f.span()),
+                ),
+                ("replicas", raw.replicas.as_ref().and_then(|f| f.span())),
+                ("kernel", raw.kernel.as_ref().and_then(|f| f.span())),
+                ("namespace", raw.namespace.as_ref().and_then(|f| f.span())),
+                ("sysctl", raw.sysctl.as_ref().and_then(|f| f.span())),
+                ("workload", raw.workload.as_ref().and_then(|f| f.span())),
+            ];
+            for (field, at) in own_fields {
+                if let Some(at) = at {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::TW093,
+                            format!(
+                                "a node that shares `{}`'s namespace cannot set `{field}`",
+                                shared.value
+                            ),
+                        )
+                        .at(at, format!("`{field}` belongs to the namespace"))
+                        .with_secondary(shared.span, "the namespace is shared here")
+                        .with_help(format!(
+                            "set `{field}` on `{}`: every container of the namespace has it",
+                            shared.value
+                        )),
                     );
                 }
             }
@@ -413,10 +461,6 @@ impl Validator<'_> {
             Some(list) => self.ignores(list),
             None => Vec::new(),
         };
-        let replicas = raw.replicas.as_ref().and_then(|r| {
-            self.count(r, "replicas", 1, u32::MAX as u64)
-                .map(|c| Spanned::new(c.value as u32, c.span))
-        });
         let conntrack = raw.conntrack.as_ref().and_then(|c| self.conntrack(c));
         let idle_timeout = raw.idle_timeout.as_ref().and_then(|t| self.idle_timeout(t));
 
@@ -441,10 +485,133 @@ impl Validator<'_> {
             sysctl_set,
             ignores,
             span,
+            host_addresses,
+            namespace,
+            shares_namespace_with: shares.map(|s| (s, usize::MAX)),
+            workload,
             conntrack,
             idle_timeout,
         };
         Some((node, role_known))
+    }
+
+    /// IP address literals (TW066 for others).
+    fn addresses(&mut self, list: &Field<Vec<Field<String>>>) -> Vec<Spanned<String>> {
+        let mut out = Vec::new();
+        for a in list
+            .list("a list of IP addresses", self.diags)
+            .map_or(&[][..], |l| l.value)
+        {
+            let Some(text) = a.scalar("an IP address", self.diags) else {
+                continue;
+            };
+            if text.value.parse::<IpAddr>().is_ok() {
+                out.push(text);
+            } else {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::TW066,
+                        format!("`{}` is not an IP address", text.value),
+                    )
+                    .at(text.span, "not an IPv4 or IPv6 address")
+                    .with_help("write one IPv4 or IPv6 address per item, without a port or prefix length: 10.0.0.5 or fd00::5"),
+                );
+            }
+        }
+        out
+    }
+
+    /// A whole number of at least `min` (TW090 otherwise).
+    fn count(&mut self, node: &Field<String>, min: u64, field: &str) -> Option<Spanned<u64>> {
+        let text = node.plain("a whole number", self.diags)?;
+        match parse_int(&text.value) {
+            Some(n) if n >= min as i64 => Some(Spanned::new(n as u64, text.span)),
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::TW090,
+                        format!(
+                            "`{field}` must be a whole number of at least {min}, not `{}`",
+                            text.value
+                        ),
+                    )
+                    .at(text.span, "not a usable count")
+                    .with_help(format!(
+                        "write `{field}` as a whole number of at least {min}, unquoted"
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// Each host's addresses: `host_addresses` (appended to `addresses`, which must then be
+    /// empty), else `addresses` split by kind, with TW091 when that needed an assumption.
+    fn host_addresses(
+        &mut self,
+        raw: &raw::Node,
+        addresses: &mut Vec<Spanned<String>>,
+        replicas: Option<&Spanned<u32>>,
+        span: Span,
+    ) -> Vec<Vec<usize>> {
+        if let Some(lists) = &raw.host_addresses {
+            if let (Some(a), Some(h)) =
+                (raw.addresses.as_ref().and_then(|f| f.span()), lists.span())
+            {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::TW095,
+                        "a node gives both `addresses` and `host_addresses`",
+                    )
+                    .at(h, "the addresses of each host")
+                    .with_secondary(a, "and every address again")
+                    .with_help("keep one: `host_addresses` when hosts have several addresses, `addresses` otherwise"),
+                );
+            }
+            addresses.clear();
+            let mut hosts = Vec::new();
+            let items = lists.list("a list of address lists, one per host", self.diags);
+            for item in items.map_or(&[][..], |l| l.value) {
+                let mine = self.addresses(item);
+                let start = addresses.len();
+                addresses.extend(mine);
+                hosts.push((start..addresses.len()).collect::<Vec<usize>>());
+            }
+            if let (Some(r), Some(l)) = (replicas, lists.span()) {
+                if r.value as usize != hosts.len() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::TW095,
+                            format!(
+                                "`replicas` is {} but `host_addresses` lists {} host{}",
+                                r.value,
+                                hosts.len(),
+                                if hosts.len() == 1 { "" } else { "s" }
+                            ),
+                        )
+                        .at(r.span, "hosts counted here")
+                        .with_secondary(l, "and listed here")
+                        .with_help("give one address list per host, or leave `replicas` out"),
+                    );
+                }
+            }
+            return hosts;
+        }
+        let texts: Vec<&str> = addresses.iter().map(|a| a.value.as_str()).collect();
+        let split = crate::address::split_hosts(&texts, replicas.map(|r| r.value));
+        if let Some(assumed) = split.assumed {
+            let at = raw
+                .addresses
+                .as_ref()
+                .and_then(|f| f.span())
+                .unwrap_or(self.first_line(span));
+            self.diags.push(
+                Diagnostic::new(Code::TW091, Severity::Info, assumed)
+                    .at(at, "addresses of several kinds")
+                    .with_help("write `host_addresses: [[PUBLIC, PRIVATE], ...]` (one list per host) or `replicas` to say how the addresses belong to hosts"),
+            );
+        }
+        split.hosts
     }
 
     /// A node's `ignore:` list: `{rule: TW101, reason: "..."}` items. An entry without a reason
@@ -592,6 +759,59 @@ impl Validator<'_> {
         (files, set)
     }
 
+    /// Resolves `shares_namespace_with` to a node index; a node that names itself, an unknown
+    /// node (TW055) or a node that itself shares another's (TW093) keeps no share.
+    fn shared_namespaces(&mut self, nodes: &mut [Node]) {
+        for i in 0..nodes.len() {
+            let Some((name, _)) = nodes[i].shares_namespace_with.clone() else {
+                continue;
+            };
+            let start = self.diags.len();
+            let target = self.resolve(&name, "shares_namespace_with", nodes);
+            let ok = match target {
+                Some(t) if t == i => {
+                    self.diags.push(
+                        Diagnostic::error(Code::TW093, format!("node `{}` shares its own namespace", name.value))
+                            .at(name.span, "names this node itself")
+                            .with_help("name the node whose namespace this container joins (the app of a sidecar), or remove the field"),
+                    );
+                    None
+                }
+                Some(t) if nodes[t].shares_namespace_with.is_some() => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::TW093,
+                            format!("`{}` itself shares another node's namespace", name.value),
+                        )
+                        .at(name.span, "not the namespace's owner")
+                        .with_help("name the node that holds the namespace (every container of a pod shares the pod's)"),
+                    );
+                    None
+                }
+                other => other,
+            };
+            let node_name = nodes[i].name.value.clone();
+            for d in &mut self.diags[start..] {
+                d.node.get_or_insert_with(|| node_name.clone());
+            }
+            match ok {
+                Some(t) => {
+                    // Addresses, hosts and namespace are the owner's.
+                    let owner = nodes[t].clone();
+                    let n = &mut nodes[i];
+                    n.addresses = owner.addresses;
+                    n.host_addresses = owner.host_addresses;
+                    n.replicas = owner.replicas;
+                    n.namespace = owner.namespace;
+                    n.kernel = owner.kernel;
+                    n.workload = owner.workload;
+                    n.shares_namespace_with = Some((name, t));
+                }
+                None => nodes[i].shares_namespace_with = None,
+            }
+        }
+    }
+
     /// Resolves a node name of a link; TW055 when no node has it.
     fn resolve(&mut self, name: &Spanned<String>, field: &str, nodes: &[Node]) -> Option<usize> {
         if let Some(i) = nodes.iter().position(|n| n.name.value == name.value) {
@@ -734,10 +954,44 @@ impl Validator<'_> {
         }
 
         let rate = raw.rate.as_ref().and_then(|r| self.rate(r));
-        let open = raw
-            .open
+        let open = raw.open.as_ref().and_then(|o| self.count(o, 0, "open"));
+        let source = raw
+            .source
             .as_ref()
-            .and_then(|o| self.count(o, "open", 0, u64::MAX));
+            .and_then(|s| s.scalar("an IP address", self.diags));
+        if let (Some(src), Some(f)) = (&source, from_idx) {
+            let node = &nodes[f];
+            if !node.addresses.iter().any(|a| a.value == src.value) {
+                let mut d = Diagnostic::error(
+                    Code::TW092,
+                    format!(
+                        "`source` {} is not an address of `{}`",
+                        src.value, node.name.value
+                    ),
+                )
+                .at(src.span, "not one of its addresses")
+                .with_help(if node.addresses.is_empty() {
+                    format!(
+                        "give `{}` its addresses, or remove `source`",
+                        node.name.value
+                    )
+                } else {
+                    format!(
+                        "name one of `{}`'s addresses: {}",
+                        node.name.value,
+                        node.addresses
+                            .iter()
+                            .map(|a| a.value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                });
+                if let Some(a) = node.addresses.first() {
+                    d = d.with_secondary(a.span, "its addresses are here");
+                }
+                self.diags.push(d);
+            }
+        }
         let keepalive = raw.keepalive.as_ref().and_then(|k| self.keepalive(k));
         Some(Link {
             from: from?.clone(),
@@ -751,6 +1005,7 @@ impl Validator<'_> {
             rate,
             open,
             span,
+            source,
             vias,
             keepalive,
         })
@@ -768,37 +1023,7 @@ impl Validator<'_> {
             .collect()
     }
 
-    /// A whole number from `min` to `max` (`replicas`, `open`); TW091 otherwise.
-    fn count(
-        &mut self,
-        node: &Field<String>,
-        field: &str,
-        min: u64,
-        max: u64,
-    ) -> Option<Spanned<u64>> {
-        let text = node.plain("a whole number", self.diags)?;
-        match text.value.parse::<u64>() {
-            Ok(n) if n >= min && n <= max => Some(Spanned::new(n, text.span)),
-            _ => {
-                self.diags.push(
-                    Diagnostic::error(
-                        Code::TW091,
-                        format!(
-                            "`{field}` is `{}`, not a whole number of at least {min}",
-                            text.value
-                        ),
-                    )
-                    .at(text.span, "not a usable count")
-                    .with_help(format!(
-                        "write `{field}` as a whole number of at least {min}, or leave it out"
-                    )),
-                );
-                None
-            }
-        }
-    }
-
-    /// `conntrack:` true, false or a preset; TW090 otherwise.
+    /// `conntrack:` true, false or a preset; TW097 otherwise.
     fn conntrack(
         &mut self,
         node: &Field<raw::ConntrackSetting>,
@@ -816,7 +1041,7 @@ impl Validator<'_> {
                 );
                 self.diags.push(
                     Diagnostic::error(
-                        Code::TW090,
+                        Code::TW097,
                         format!(
                             "`conntrack` is `{}`, not true, false or a preset",
                             text.value
@@ -830,7 +1055,7 @@ impl Validator<'_> {
         }
     }
 
-    /// `idle_timeout:` seconds or a preset; TW090 otherwise.
+    /// `idle_timeout:` seconds or a preset; TW097 otherwise.
     fn idle_timeout(
         &mut self,
         node: &Field<raw::IdleTimeout>,
@@ -843,7 +1068,7 @@ impl Validator<'_> {
                 let otherwise = format!("write seconds (350) or a preset: {}", names.join(", "));
                 self.diags.push(
                     Diagnostic::error(
-                        Code::TW090,
+                        Code::TW097,
                         format!(
                             "`idle_timeout` is `{}`, not a positive number of seconds or a preset",
                             text.value
@@ -857,7 +1082,7 @@ impl Validator<'_> {
         }
     }
 
-    /// `keepalive:` true or false; TW090 otherwise.
+    /// `keepalive:` true or false; TW097 otherwise.
     fn keepalive(&mut self, node: &Field<String>) -> Option<Spanned<bool>> {
         let text = node.plain("true or false", self.diags)?;
         match text.value.as_str() {
@@ -866,7 +1091,7 @@ impl Validator<'_> {
             _ => {
                 self.diags.push(
                     Diagnostic::error(
-                        Code::TW090,
+                        Code::TW097,
                         format!("`keepalive` is `{}`, not true or false", text.value),
                     )
                     .at(text.span, "not true or false")
