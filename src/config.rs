@@ -650,9 +650,12 @@ fn check_unknown(
     diags.push(d);
 }
 
-/// Every in-scope key a verdict can be about, in a stable order.
+/// Every in-scope key judged on an endpoint, in a stable order (the middlebox keys of
+/// `crate::middlebox::KEYS` are judged on middleboxes instead).
 pub fn judged_keys() -> impl Iterator<Item = &'static KeySpec> {
-    kernel::KEYS.iter().filter(|s| s.judged)
+    kernel::KEYS
+        .iter()
+        .filter(|s| s.judged && !crate::middlebox::KEYS.contains(&s.key))
 }
 
 #[cfg(test)]

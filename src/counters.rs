@@ -39,8 +39,27 @@ pub const FIGURES: &[&str] = &[
     TIME_WAIT_BUCKETS_PERCENT,
 ];
 
+/// Conntrack's figures on a middlebox (KERNEL-FACTS-2 1.3), per network namespace: the entries
+/// now (`/proc/sys/net/netfilter/nf_conntrack_count`), the same in percent of `nf_conntrack_max`
+/// (rounded down), and the totals of `/proc/net/stat/nf_conntrack` summed over CPUs: `drop`
+/// (table full with nothing to evict, or a NAT clash), `early_drop` (an unassured entry evicted
+/// to make room), `insert_failed` (a clash at confirm time: NAT ports exhausted, or two CPUs
+/// creating one flow). Absent where the conntrack module is not loaded.
+pub const NF_CONNTRACK_COUNT: &str = "nf_conntrack_count";
+pub const NF_CONNTRACK_PERCENT: &str = "nf_conntrack_percent";
+pub const CONNTRACK: &[&str] = &[
+    NF_CONNTRACK_COUNT,
+    NF_CONNTRACK_PERCENT,
+    "nf_conntrack_drop",
+    "nf_conntrack_early_drop",
+    "nf_conntrack_insert_failed",
+];
+
 /// Whether `name` is a reading of now (the TIME_WAIT count, socket figures) rather than a total
 /// since boot.
 pub fn is_now(name: &str) -> bool {
-    name == TIME_WAIT || FIGURES.contains(&name)
+    name == TIME_WAIT
+        || FIGURES.contains(&name)
+        || name == NF_CONNTRACK_COUNT
+        || name == NF_CONNTRACK_PERCENT
 }

@@ -153,6 +153,29 @@ pub struct NodeFacts {
     pub reuse_needed: bool,
     /// On some hop this node connects and closes first (reuse could apply).
     pub reuse_applicable: bool,
+    /// Connections per second this node closes first (sum of the rates of those links).
+    pub close_rate: f64,
+    /// Times an orphan retransmits its FIN: `tcp_orphan_retries`, where 0 means 8 for a socket
+    /// that sent recently (`tcp_orphan_retries()` in tcp_timer.c, KERNEL-FACTS-2 7).
+    pub orphan_retries: i64,
+    /// Seconds an orphan whose peer stopped answering keeps retrying: the RTO doubling from
+    /// 200 ms (capped at 120 s) over those retries.
+    pub orphan_window: f64,
+    /// Orphans the close rate leaves while the peers stop answering: close_rate x orphan_window.
+    pub orphans_if_peers_vanish: f64,
+}
+
+/// Seconds an orphan keeps retransmitting its FIN when nothing answers, for `retries` retries
+/// (the first send plus each retry waits one RTO, doubling from TCP_RTO_MIN, 200 ms, up to
+/// TCP_RTO_MAX, 120 s). 8 retries: about 102 s, the ">100 seconds" of the kernel's comment.
+pub fn orphan_window(retries: i64) -> f64 {
+    let mut rto = 0.2f64;
+    let mut total = 0.0;
+    for _ in 0..=retries.clamp(0, 255) {
+        total += rto;
+        rto = (rto * 2.0).min(120.0);
+    }
+    total
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -236,6 +259,10 @@ pub struct HopFacts {
     pub tw_per_host: f64,
     /// The connecting side's ports bound `tw_sockets` below rate x 60 s.
     pub tw_bounded: bool,
+    /// What the middleboxes on the link's way mean for its connections (idle timeouts).
+    pub path: crate::middlebox::PathFacts,
+    /// On the `via` side: the middlebox's conntrack and SNAT figures for this link.
+    pub conntrack: crate::middlebox::ConntrackFacts,
 }
 
 /// What a topology says about one node, besides its sysctl values.
@@ -272,6 +299,10 @@ pub struct LinkInfo {
     /// own when not).
     pub namespace_rate: Option<f64>,
     pub namespace_open: Option<u64>,
+    /// The middleboxes on the way, in path order (indices of nodes).
+    pub vias: Vec<usize>,
+    /// The application sets SO_KEEPALIVE (`None`: not said).
+    pub keepalive: Option<bool>,
 }
 
 fn ports_of(cfg: &NodeConfig, info: &NodeInfo) -> PortFacts {
@@ -439,6 +470,16 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         tw_population_known: true,
         reuse_needed: false,
         reuse_applicable: false,
+        close_rate: 0.0,
+        orphan_retries: match cfg.int("net.ipv4.tcp_orphan_retries").unwrap_or(0) {
+            0 => 8,
+            r => r,
+        },
+        orphan_window: orphan_window(match cfg.int("net.ipv4.tcp_orphan_retries").unwrap_or(0) {
+            0 => 8,
+            r => r,
+        }),
+        orphans_if_peers_vanish: 0.0,
     }
 }
 
@@ -737,6 +778,8 @@ pub fn hop_facts(
         tw_sockets,
         tw_per_host: tw_sockets / me.hosts.max(1) as f64,
         tw_bounded: closes_first && tw_sockets < unbounded,
+        path: Default::default(),
+        conntrack: Default::default(),
     }
 }
 
@@ -767,6 +810,7 @@ pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
                 me.accepts_from_clients |= from_role == "client";
             }
             if hop.closes_first && !me.unseen {
+                me.close_rate += hop.rate;
                 me.holds_time_wait = true;
                 me.tw_population += hop.tw_per_host;
                 me.tw_population_total += hop.tw_sockets;
@@ -787,6 +831,7 @@ pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
     }
     for n in nodes.iter_mut() {
         n.internet_facing = n.accepts_via_nat || n.accepts_from_clients;
+        n.orphans_if_peers_vanish = n.close_rate * n.orphan_window;
         let (per_host, total, known) = by_namespace[&n.namespace];
         n.tw_population = per_host;
         n.tw_population_total = total;
@@ -841,6 +886,8 @@ mod tests {
             source: None,
             namespace_rate: None,
             namespace_open: None,
+            vias: Vec::new(),
+            keepalive: None,
         }
     }
 
@@ -857,6 +904,8 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
+            vias: Vec::new(),
+            keepalive: None,
             ..link_defaults()
         };
         let hop = hop_facts(&link, true, &a, &b, "web");
@@ -892,6 +941,8 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
+            vias: Vec::new(),
+            keepalive: None,
             ..link_defaults()
         };
         assert!(hop_facts(&link, true, &a, &b, "web").capacity.reuse_works);
@@ -1028,6 +1079,8 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
+            vias: Vec::new(),
+            keepalive: None,
             ..link_defaults()
         };
         let hop = hop_facts(&link, true, &a, &b, "app");
@@ -1081,6 +1134,8 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(100.0),
+            vias: Vec::new(),
+            keepalive: None,
             ..link_defaults()
         };
         let hop = hop_facts(&link, true, &a, &b, "web");
@@ -1164,6 +1219,8 @@ mod tests {
             via_nat: false,
             client_closes: true,
             rate: Some(1000.0),
+            vias: Vec::new(),
+            keepalive: None,
             ..link_defaults()
         };
         assert!(hop_facts(&link, true, &old, &b, "web").capacity.reuse_works);
@@ -1231,11 +1288,25 @@ mod tests {
             via_nat: true,
             client_closes: false,
             rate: Some(10.0),
+            vias: Vec::new(),
+            keepalive: None,
             ..link_defaults()
         }];
         aggregate(&mut nodes, &links);
         assert!(nodes[0].connects && !nodes[0].holds_time_wait);
         assert!(nodes[1].accepts_via_nat && nodes[1].internet_facing && nodes[1].holds_time_wait);
         assert_eq!(nodes[1].tw_population, 600.0);
+        // The server closes 10/s; with tcp_orphan_retries 0 (meaning 8) an orphan retries for
+        // about 102 s when its peer stops answering.
+        assert_eq!(nodes[1].close_rate, 10.0);
+        assert_eq!(nodes[1].orphan_retries, 8);
+        assert!((nodes[1].orphans_if_peers_vanish - 1022.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn orphan_window_doubles_the_rto_from_200_ms() {
+        assert!((orphan_window(8) - 102.2).abs() < 0.01);
+        assert!((orphan_window(3) - 3.0).abs() < 0.01);
+        assert!((orphan_window(0) - 0.2).abs() < 0.01);
     }
 }

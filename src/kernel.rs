@@ -148,11 +148,59 @@ pub struct KeySpec {
     pub removed: Option<KernelVersion>,
     /// Behaviour by version, oldest first; the last era whose `since` is not after the kernel applies.
     pub eras: &'static [Era],
-    /// Judged per endpoint of every link (the verdict matrix); companions are only read.
+    /// Judged (the verdict matrix): per endpoint of every link, or per middlebox for the keys
+    /// of `crate::middlebox::KEYS`; companions are only read.
     pub judged: bool,
 }
 
 const V0: KernelVersion = KernelVersion::new(2, 6);
+
+/// Seconds read by proc_dointvec_jiffies: refused where the jiffies overflow an int on every HZ
+/// (see tcp_fin_timeout).
+const JIFFIES: ValueKind = ValueKind::Int {
+    min: -(i32::MAX as i64 / 100),
+    max: i32::MAX as i64 / 100,
+};
+
+/// An int read without bounds (proc_dointvec).
+const ANY_INT: ValueKind = ValueKind::Int {
+    min: i32::MIN as i64,
+    max: i32::MAX as i64,
+};
+
+/// u8 keys (proc_dou8vec_minmax, 0 to 255; [LOCAL] 6.18 refuses 256 and -1). They were ints
+/// before Eric Dumazet's 2021 conversion series (5.13 by the merge calendar, UNVERIFIED).
+const U8_SINCE: KernelVersion = KernelVersion::new(5, 13);
+
+const U8_ERAS_0: &[Era] = &[
+    Era {
+        since: V0,
+        default: Default::Value("0"),
+        kind: ANY_INT,
+        unverified: false,
+    },
+    Era {
+        since: U8_SINCE,
+        default: Default::Value("0"),
+        kind: ValueKind::Int { min: 0, max: 255 },
+        unverified: true,
+    },
+];
+
+const U8_ERAS_9: &[Era] = &[
+    Era {
+        since: V0,
+        default: Default::Value("9"),
+        kind: ANY_INT,
+        unverified: false,
+    },
+    Era {
+        since: U8_SINCE,
+        default: Default::Value("9"),
+        kind: ValueKind::Int { min: 0, max: 255 },
+        unverified: true,
+    },
+];
 
 /// The in-scope keys. Sources for every line: KERNEL-FACTS sections 1.1 to 1.6 and 1.14.
 pub static KEYS: &[KeySpec] = &[
@@ -307,6 +355,162 @@ pub static KEYS: &[KeySpec] = &[
             default: Default::Value("1000"),
             kind: ValueKind::Int { min: 1, max: 60000 },
             unverified: true,
+        }],
+        judged: true,
+    },
+    // Keepalive (KERNEL-FACTS-2 4.1): per network namespace since 4.5, a new namespace starts
+    // at these defaults. proc_dointvec_jiffies, like tcp_fin_timeout ([LOCAL] 6.18: -1 and 0
+    // are accepted).
+    KeySpec {
+        key: "net.ipv4.tcp_keepalive_time",
+        since: None,
+        removed: None,
+        eras: &[Era {
+            since: V0,
+            default: Default::Value("7200"),
+            kind: JIFFIES,
+            unverified: false,
+        }],
+        judged: true,
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_keepalive_intvl",
+        since: None,
+        removed: None,
+        eras: &[Era {
+            since: V0,
+            default: Default::Value("75"),
+            kind: JIFFIES,
+            unverified: false,
+        }],
+        judged: true,
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_keepalive_probes",
+        since: None,
+        removed: None,
+        eras: U8_ERAS_9,
+        judged: true,
+    },
+    // Orphans (KERNEL-FACTS-2 7): tcp_max_orphans is ehash/2, global (absent in a child
+    // namespace); tcp_orphan_retries 0 means 8 for a socket that sent recently.
+    KeySpec {
+        key: "net.ipv4.tcp_max_orphans",
+        since: None,
+        removed: None,
+        eras: &[Era {
+            since: V0,
+            default: Default::MemoryDependent(
+                "half the TCP established-hash size (131072 on a 24 GiB machine)",
+            ),
+            kind: ValueKind::Int {
+                min: i32::MIN as i64,
+                max: i32::MAX as i64,
+            },
+            unverified: false,
+        }],
+        judged: true,
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_orphan_retries",
+        since: None,
+        removed: None,
+        eras: U8_ERAS_0,
+        judged: true,
+    },
+    KeySpec {
+        key: "net.ipv4.tcp_rfc1337",
+        since: None,
+        removed: None,
+        eras: U8_ERAS_0,
+        judged: true,
+    },
+    // Conntrack (KERNEL-FACTS-2 1.1, 1.2; [LOCAL] 6.18, 24 GiB: 262144, 262144, 120, 432000,
+    // 60). Judged on middleboxes only (`config::judged_keys` leaves out `middlebox::KEYS`). The
+    // table size is one global value (read-only in a child namespace); the timeouts are per
+    // namespace and start at these defaults in every new one.
+    KeySpec {
+        key: "net.netfilter.nf_conntrack_max",
+        since: None,
+        removed: None,
+        eras: &[
+            Era {
+                since: V0,
+                default: Default::MemoryDependent(
+                    "4 x nf_conntrack_buckets before 5.15 (262144 on a 64-bit machine with more than 4 GiB)",
+                ),
+                kind: ANY_INT,
+                unverified: false,
+            },
+            // d532bcd0b269 "sanitize table size default settings", a 5.15-rc fix.
+            Era {
+                since: KernelVersion::new(5, 15),
+                default: Default::MemoryDependent(
+                    "equal to nf_conntrack_buckets (262144 on a 64-bit machine with more than 4 GiB)",
+                ),
+                kind: ANY_INT,
+                unverified: false,
+            },
+        ],
+        judged: true,
+    },
+    KeySpec {
+        key: "net.netfilter.nf_conntrack_buckets",
+        since: None,
+        removed: None,
+        eras: &[
+            Era {
+                since: V0,
+                default: Default::MemoryDependent(
+                    "RAM / 16384 / 8, 65536 with more than 4 GiB, 16384 with more than 1 GiB",
+                ),
+                kind: ANY_INT,
+                unverified: false,
+            },
+            Era {
+                since: KernelVersion::new(5, 15),
+                default: Default::MemoryDependent(
+                    "RAM / 16384 / 8, between 1024 and 262144 (262144 on a 64-bit machine with more than 4 GiB)",
+                ),
+                kind: ANY_INT,
+                unverified: false,
+            },
+        ],
+        judged: true,
+    },
+    KeySpec {
+        key: "net.netfilter.nf_conntrack_tcp_timeout_time_wait",
+        since: None,
+        removed: None,
+        eras: &[Era {
+            since: V0,
+            default: Default::Value("120"),
+            kind: JIFFIES,
+            unverified: false,
+        }],
+        judged: true,
+    },
+    KeySpec {
+        key: "net.netfilter.nf_conntrack_tcp_timeout_established",
+        since: None,
+        removed: None,
+        eras: &[Era {
+            since: V0,
+            default: Default::Value("432000"),
+            kind: JIFFIES,
+            unverified: false,
+        }],
+        judged: true,
+    },
+    KeySpec {
+        key: "net.netfilter.nf_conntrack_tcp_timeout_close_wait",
+        since: None,
+        removed: None,
+        eras: &[Era {
+            since: V0,
+            default: Default::Value("60"),
+            kind: JIFFIES,
+            unverified: false,
         }],
         judged: true,
     },

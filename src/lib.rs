@@ -34,6 +34,7 @@ pub mod inputs;
 pub mod judge;
 pub mod kernel;
 pub mod kubernetes;
+pub mod middlebox;
 pub mod number;
 pub mod pool;
 pub mod read;

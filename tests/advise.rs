@@ -13,7 +13,15 @@ use twlint::source::SourceMap;
 
 /// Dangerous verdicts a drop-in cannot remove, with the reason. Anything else left after the
 /// advice is a bug in a rule's `fix`.
-const CANNOT_FIX: &[(&str, &str, &str)] = &[];
+const CANNOT_FIX: &[(&str, &str, &str)] = &[
+    // The seed architecture's NAT maps 3000 new flows/s from one public address to one
+    // destination: more than the 64512 ports per destination allow at 120 s of conntrack
+    // TIME_WAIT. More public addresses fix it, not a sysctl.
+    ("lb-web-db.yaml", "nat", "TW194"),
+    ("lb-web-db-4x.yaml", "nat", "TW194"),
+    ("lb-web-db-web-closes.yaml", "nat", "TW194"),
+    ("lb-web-db-web-closes-4x.yaml", "nat", "TW194"),
+];
 
 #[test]
 fn advised_dropins_leave_no_dangerous_verdict() {

@@ -513,9 +513,24 @@ fn json_report_for_a_topology() {
         match x["side"].as_str().expect("side with a topology") {
             "client" => assert_eq!(x["node"], from, "{x:#}"),
             "server" => assert_eq!(x["node"], to, "{x:#}"),
+            // The seed's NAT, judged for the link that passes it.
+            "via" => {
+                assert_eq!(link, "clients->lb", "{x:#}");
+                assert_eq!(x["node"], "nat", "{x:#}");
+                assert!(x["key"].as_str().unwrap().starts_with("net.netfilter."));
+            }
             s => panic!("side {s}"),
         }
     }
+    // The NAT carries 3000 new connections/s for 120 s of conntrack TIME_WAIT: 360000 entries
+    // against the default 262144.
+    let nat_max = verdicts
+        .iter()
+        .find(|x| x["node"] == "nat" && x["key"] == "net.netfilter.nf_conntrack_max")
+        .expect("the NAT is judged");
+    assert_eq!(nat_max["verdict"], "dangerous", "{nat_max:#}");
+    assert_eq!(nat_max["rule"], "TW190");
+    assert!(nat_max["reason"].as_str().unwrap().contains("360000"));
     // Every in-scope key on every endpoint of every link.
     for link in ["clients->lb", "lb->web", "web->db"] {
         for key in [

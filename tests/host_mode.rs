@@ -190,7 +190,7 @@ fn the_human_report_opens_with_the_host() {
         "{text}"
     );
     assert!(
-        head.contains(&"  7 values read; not on this kernel: tcp_tw_recycle, tcp_tw_reuse_delay"),
+        head.contains(&"  13 values read; not on this kernel: tcp_tw_recycle, tcp_tw_reuse_delay"),
         "{text}"
     );
     assert!(
@@ -514,6 +514,7 @@ fn snapshot_writes_only_its_files_and_refuses_a_folder_in_use() {
         files.iter().all(|f| f == "twlint-snapshot.json"
             || f == "sockets.json"
             || f.starts_with("proc/sys/net/ipv4/")
+            || f.starts_with("proc/sys/net/netfilter/")
             || f.starts_with("proc/sys/kernel/")
             || f.starts_with("proc/net/")),
         "{files:?}"
@@ -724,4 +725,52 @@ fn replayed_reports_are_stable() {
         let v = twlint::build_info::without_commit(json_of(&run(&args, 0)));
         insta::assert_json_snapshot!(name, v);
     }
+}
+
+const PROC_NAT: &str = "tests/fixtures/host/proc-nat";
+
+/// A NAT host's conntrack figures (count, and drop / insert_failed summed over CPUs from
+/// /proc/net/stat/nf_conntrack) are attached to the NAT's verdicts for the link through it.
+#[test]
+fn a_nat_host_attaches_conntrack_counters_to_its_via_verdicts() {
+    let v = json_of(&run(
+        &[
+            "--topology",
+            TOPO,
+            "--root",
+            PROC_NAT,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        0,
+    ));
+    assert_eq!(v["host"]["matched_by"]["kind"], "hostname");
+    let verdicts = v["verdicts"].as_array().unwrap();
+    let max = verdicts
+        .iter()
+        .find(|x| x["node"] == "nat" && x["key"] == "net.netfilter.nf_conntrack_max")
+        .expect("the NAT is judged");
+    assert_eq!(max["side"], "via");
+    assert_eq!(max["verdict"], "dangerous");
+    assert_eq!(max["value"], "262144");
+    let ev = max["evidence"].as_array().expect("evidence attached");
+    let find = |c: &str| ev.iter().find(|e| e["counter"] == c).cloned();
+    // 0x4d2 + 0x22e on two CPUs.
+    assert_eq!(find("nf_conntrack_drop").unwrap()["value"], 9802);
+    assert_eq!(find("nf_conntrack_drop").unwrap()["meaning"], "supports");
+    // 262140 of 262144, read now.
+    let pct = find("nf_conntrack_percent").unwrap();
+    assert_eq!(pct["value"], 99);
+    assert_eq!(pct["since"], "now");
+    let snat = verdicts
+        .iter()
+        .find(|x| {
+            x["node"] == "nat" && x["key"] == "net.netfilter.nf_conntrack_tcp_timeout_time_wait"
+        })
+        .unwrap();
+    let ev = snat["evidence"].as_array().expect("evidence attached");
+    assert_eq!(ev[0]["counter"], "nf_conntrack_insert_failed");
+    assert_eq!(ev[0]["value"], 1792);
 }

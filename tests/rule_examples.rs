@@ -256,6 +256,8 @@ fn fact_model_is_documented() {
         source: None,
         namespace_rate: None,
         namespace_open: None,
+        vias: vec![],
+        keepalive: None,
     };
     let h = facts::hop_facts(&link, true, &n, &n, "web");
     fn fields(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {

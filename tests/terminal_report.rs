@@ -109,7 +109,7 @@ fn problems_come_first_each_with_its_fix_and_safe_rows_fold() {
     let safe = rows.iter().find(|l| l.starts_with("    safe")).unwrap();
     assert!(
         safe.starts_with(
-            "    safe (4): tcp_timestamps, ip_local_port_range, tcp_max_tw_buckets, ip_local_reserved_ports"
+            "    safe (10): tcp_timestamps, ip_local_port_range, tcp_max_tw_buckets, ip_local_reserved_ports"
         ),
         "{safe}"
     );
@@ -140,14 +140,15 @@ fn show_safe_and_verbose_list_every_safe_row() {
             .count()
     };
     assert_eq!(rows(&folded), 0);
-    // 23 safe rows on judged hosts, and the 6 rows of the unseen clients, shown as unjudged.
-    assert_eq!(rows(&shown), 23, "{shown}");
+    // 56 safe rows on judged hosts (the NAT's among them), and the 12 rows of the unseen
+    // clients, shown as unjudged.
+    assert_eq!(rows(&shown), 56, "{shown}");
     assert_eq!(
         shown
             .lines()
             .filter(|l| l.starts_with("    unjudged  "))
             .count(),
-        6
+        12
     );
 }
 
@@ -156,17 +157,17 @@ fn unseen_hosts_are_shown_as_not_judged_and_not_counted_as_safe() {
     let (_, text, _) = twlint(&["--topology", SEED]);
     let rows = endpoint(&text, "clients->lb", "  clients (client side)");
     assert!(
-        rows[0].starts_with("    not judged: hosts twlint cannot see; 6 settings"),
+        rows[0].starts_with("    not judged: hosts twlint cannot see; 12 settings"),
         "{rows:#?}"
     );
     assert!(
-        text.contains("verdicts: 1 dangerous, 6 pointless, 23 safe, 6 not judged\n"),
+        text.contains("verdicts: 3 dangerous, 6 pointless, 56 safe, 12 not judged\n"),
         "{text}"
     );
     let (_, json, _) = twlint(&["--topology", SEED, "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(report["summary"]["safe"], 23);
-    assert_eq!(report["summary"]["not_judged"], 6);
+    assert_eq!(report["summary"]["safe"], 56);
+    assert_eq!(report["summary"]["not_judged"], 12);
 }
 
 #[test]

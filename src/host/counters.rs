@@ -42,6 +42,8 @@ pub struct Counters {
     /// Figures of the socket view (`crate::counters::FIGURES`), sockets now; empty until the
     /// sockets are read.
     pub sockets: BTreeMap<String, u64>,
+    /// Conntrack's figures (`crate::counters::CONNTRACK`); empty where conntrack is not loaded.
+    pub conntrack: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,7 @@ impl Counters {
         self.tcpext
             .get(name)
             .or_else(|| self.sockets.get(name))
+            .or_else(|| self.conntrack.get(name))
             .copied()
     }
 
@@ -77,6 +80,9 @@ impl Counters {
             .collect();
         // Totals and the TIME_WAIT count are the later reading's: the newest state.
         self.tcpext = later.tcpext.clone();
+        if !later.conntrack.is_empty() {
+            self.conntrack = later.conntrack.clone();
+        }
         self.time_wait = later.time_wait;
         self.rates = Some(Rates {
             interval_seconds,
@@ -119,6 +125,42 @@ pub fn parse_sockstat(text: &str) -> Option<u64> {
         .and_then(|w| w[1].parse().ok())
 }
 
+/// Reads `/proc/net/stat/nf_conntrack`: a header of column names, then one row of hexadecimal
+/// numbers per CPU. The first column (`entries`) is the namespace's count, the same on every row;
+/// the others are per-CPU totals, summed here. Returns the totals twlint names
+/// (`nf_conntrack_drop`, `nf_conntrack_early_drop`, `nf_conntrack_insert_failed`).
+pub fn parse_nf_conntrack_stat(text: &str) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else {
+        return out;
+    };
+    let names: Vec<&str> = header.split_whitespace().collect();
+    let wanted = ["drop", "early_drop", "insert_failed"];
+    let mut sums = [0u64; 3];
+    let mut rows = 0;
+    for line in lines {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        if cells.len() != names.len() {
+            continue;
+        }
+        rows += 1;
+        for (i, w) in wanted.iter().enumerate() {
+            if let Some(col) = names.iter().position(|n| n == w) {
+                sums[i] += u64::from_str_radix(cells[col], 16).unwrap_or(0);
+            }
+        }
+    }
+    if rows > 0 {
+        for (i, w) in wanted.iter().enumerate() {
+            if names.contains(w) {
+                out.insert(format!("nf_conntrack_{w}"), sums[i]);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +185,19 @@ mod tests {
             "sockets: used 21\nTCP: inuse 2 orphan 0 tw 37 alloc 2 mem 418\nUDP: inuse 0 mem 0\n";
         assert_eq!(parse_sockstat(text), Some(37));
         assert_eq!(parse_sockstat("sockets: used 1\n"), None);
+    }
+
+    #[test]
+    fn reads_conntrack_statistics_summed_over_cpus() {
+        // The layout of /proc/net/stat/nf_conntrack on 6.18 (two CPUs), values in hex.
+        let text = "entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart\n\
+                    000001f4  00000000 00000000 00000000 00000003 00000000 00000000 00000000 00000000 00000002 0000000a 00000001 00000000  00000000 00000000 00000000 00000000\n\
+                    000001f4  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000001 00000006 00000000 00000000  00000000 00000000 00000000 00000000\n";
+        let c = parse_nf_conntrack_stat(text);
+        assert_eq!(c["nf_conntrack_drop"], 16);
+        assert_eq!(c["nf_conntrack_early_drop"], 1);
+        assert_eq!(c["nf_conntrack_insert_failed"], 3);
+        assert!(parse_nf_conntrack_stat("").is_empty());
     }
 
     #[test]

@@ -14,7 +14,8 @@ use std::net::IpAddr;
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub name: String,
-    /// A TCP endpoint; a nat node is named in messages but never matched.
+    /// A host twlint can read: a TCP endpoint or a Linux middlebox with conntrack; a nat node
+    /// without conntrack (a managed gateway) is named in messages but never matched.
     pub endpoint: bool,
     pub addresses: Vec<String>,
 }

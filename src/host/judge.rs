@@ -120,7 +120,9 @@ pub fn judge_topology(
         .nodes
         .iter()
         .map(|n| Candidate {
-            endpoint: n.role.value != topology::Role::Nat,
+            // A Linux middlebox (a NAT with conntrack) is a host too; a managed gateway
+            // (`conntrack: false`) is not.
+            endpoint: n.role.value != topology::Role::Nat || n.tracks(),
             name: n.name.value.clone(),
             addresses: n.addresses.iter().map(|a| a.value.clone()).collect(),
         })

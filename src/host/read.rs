@@ -455,6 +455,25 @@ fn counters_of(capture: &Capture, proc: &Path, files: &mut Vec<CapturedFile>) ->
             Err(why) => c.missing.push((format!("proc/{rel}"), why.reason())),
         }
     }
+    // Conntrack's figures, on a host where the module is loaded (a NAT, a kube-proxy node).
+    // Absent files are normal elsewhere and not reported as missing.
+    if let Ok(text) = capture.read(&proc.join("net/stat/nf_conntrack")) {
+        c.conntrack = counters::parse_nf_conntrack_stat(&text);
+        files.push(CapturedFile {
+            rel: "proc/net/stat/nf_conntrack".into(),
+            text,
+        });
+    }
+    if let Ok(text) = capture.read(&proc.join("sys/net/netfilter/nf_conntrack_count")) {
+        if let Ok(n) = text.trim().parse::<u64>() {
+            c.conntrack
+                .insert(crate::counters::NF_CONNTRACK_COUNT.to_string(), n);
+        }
+        files.push(CapturedFile {
+            rel: "proc/sys/net/netfilter/nf_conntrack_count".into(),
+            text,
+        });
+    }
     c
 }
 
@@ -523,6 +542,11 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
                     _ => None,
                 };
                 let why = recorded.unwrap_or(why);
+                // Conntrack's keys exist only where its module is loaded (a NAT, a kube-proxy
+                // node); elsewhere their absence says nothing about the kernel.
+                if why == Unreadable::Absent && key.starts_with("net.netfilter.") {
+                    continue;
+                }
                 unreadable.insert(key, why);
             }
         }
@@ -624,7 +648,20 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
         }
     };
 
-    let counters = counters_of(&capture, proc, &mut files);
+    let mut counters = counters_of(&capture, proc, &mut files);
+    let max = values
+        .get("net.netfilter.nf_conntrack_max")
+        .and_then(|m: &String| m.trim().parse::<u64>().ok());
+    if let (Some(n), Some(max)) = (
+        counters.conntrack.get(crate::counters::NF_CONNTRACK_COUNT),
+        max,
+    ) {
+        if let Some(p) = (n * 100).checked_div(max) {
+            counters
+                .conntrack
+                .insert(crate::counters::NF_CONNTRACK_PERCENT.to_string(), p);
+        }
+    }
     capture.finish(HostSnapshot {
         origin: tree.origin,
         identity: Identity {

@@ -482,9 +482,12 @@ fn read_workload(
     Ok(sysctl::resolve_unit(all))
 }
 
-/// A node's inline `set:` values, keys written with dots.
+/// A node's inline `set:` values, keys written with dots, after the values its conntrack preset
+/// writes (kube-proxy writes them after boot, over the files; the node's own `set:` wins). A
+/// preset value points at the `conntrack:` that asked for it.
 fn inline_values(node: &topology::Node) -> Vec<InlineValue> {
-    node.sysctl_set
+    let own: Vec<InlineValue> = node
+        .sysctl_set
         .iter()
         .map(|(k, v)| InlineValue {
             key: k.value.replace('/', "."),
@@ -492,7 +495,23 @@ fn inline_values(node: &topology::Node) -> Vec<InlineValue> {
             value: v.value.clone(),
             value_span: v.span,
         })
-        .collect()
+        .collect();
+    let mut out: Vec<InlineValue> = Vec::new();
+    if let Some(c) = &node.conntrack {
+        for (key, value) in c.value.preset_values() {
+            if own.iter().any(|v| v.key == *key) {
+                continue;
+            }
+            out.push(InlineValue {
+                key: key.to_string(),
+                key_span: c.span,
+                value: value.to_string(),
+                value_span: c.span,
+            });
+        }
+    }
+    out.extend(own);
+    out
 }
 
 /// The shape of each link, as facts need it.
@@ -504,13 +523,68 @@ fn links_of(topo: &Topology) -> Vec<LinkInfo> {
             from: l.from_idx,
             to: l.to_idx,
             port: l.port.value,
-            via_nat: l.via_idx.is_some(),
+            // Only a NAT puts many clients behind one address; a load balancer or kube-proxy
+            // node that forwards keeps the clients' addresses.
+            via_nat: l
+                .vias
+                .iter()
+                .any(|(_, i)| topo.nodes[*i].role.value == topology::Role::Nat),
             client_closes: l.client_closes(),
             rate: l.rate.as_ref().map(|r| r.value),
             open: l.open.as_ref().map(|o| o.value),
             source: l.source.as_ref().map(|s| s.value.clone()),
             namespace_rate: None,
             namespace_open: None,
+            vias: l.vias.iter().map(|(_, i)| *i).collect(),
+            keepalive: l.keepalive.as_ref().map(|k| k.value),
         })
         .collect()
+}
+
+/// The middlebox figures of every link (path facts, and the conntrack facts of each via), from
+/// each node's effective values.
+pub(super) fn middlebox_figures(
+    topo: &Topology,
+    states: &[NodeState],
+    links: &[LinkInfo],
+) -> Vec<(
+    crate::middlebox::PathFacts,
+    Vec<crate::middlebox::ConntrackFacts>,
+)> {
+    use crate::middlebox::{BoxInput, FlowInput};
+    let boxes: Vec<BoxInput> = topo
+        .nodes
+        .iter()
+        .zip(states)
+        .map(|(n, s)| BoxInput {
+            name: n.name.value.clone(),
+            hosts: n.hosts(),
+            tracks: n.tracks(),
+            snat: n.role.value == topology::Role::Nat,
+            addresses: n.addresses.len(),
+            max: s.cfg.int("net.netfilter.nf_conntrack_max"),
+            tw_timeout: s
+                .cfg
+                .int("net.netfilter.nf_conntrack_tcp_timeout_time_wait")
+                .unwrap_or(120),
+            established_timeout: s
+                .cfg
+                .int("net.netfilter.nf_conntrack_tcp_timeout_established")
+                .unwrap_or(432_000),
+            idle: n.idle_timeout.as_ref().map(|t| t.value),
+        })
+        .collect();
+    let flows: Vec<FlowInput> = links
+        .iter()
+        .map(|l| FlowInput {
+            rate: l.rate,
+            open: l.open.map(|o| o as f64),
+            to: l.to,
+            port: l.port,
+            dst_addresses: topo.nodes[l.to].addresses.len(),
+            vias: l.vias.clone(),
+            keepalive: l.keepalive,
+        })
+        .collect();
+    crate::middlebox::figures(&boxes, &flows)
 }

@@ -8,6 +8,7 @@ use crate::config::{self, NodeConfig};
 use crate::diag::{Label, Verdict};
 use crate::error::{Error, Result};
 use crate::facts::{self, LinkInfo};
+use crate::middlebox::{ConntrackFacts, PathFacts};
 use crate::report::{HopSummary, VerdictEntry};
 use crate::rules::eval::{self, KeyVars};
 use crate::rules::{RuleSet, Scope};
@@ -242,9 +243,9 @@ pub(super) struct LinkVerdicts {
     pub labels: HashMap<LabelKey, Vec<Label>>,
 }
 
-/// Judges every in-scope key on both ends of every link, then the node-level checks of the
-/// endpoints on no link (a removed key is wrong anywhere); nat nodes are middleboxes with no
-/// values judged.
+/// Judges every in-scope key on both ends of every link, the middlebox keys of every middlebox
+/// with conntrack on every link through it, then the node-level checks of the endpoints on no
+/// link (a removed key is wrong anywhere).
 pub(super) fn judge_topology(
     topo: &Topology,
     links: &[LinkInfo],
@@ -257,7 +258,8 @@ pub(super) fn judge_topology(
         labels: HashMap::new(),
     };
     let root = eval::root_context();
-    let on_a_link = judge_links(topo, links, states, rules, &root, &mut out)?;
+    let figures = super::nodes::middlebox_figures(topo, states, links);
+    let on_a_link = judge_links(topo, links, states, rules, &root, &figures, &mut out)?;
     judge_unlinked(states, &on_a_link, rules, &root, &mut out.verdicts)?;
     for l in out.labels.values_mut() {
         l.dedup();
@@ -272,10 +274,11 @@ fn judge_links(
     states: &[NodeState],
     rules: &RuleSet,
     root: &eval::RootContext,
+    figures: &[(PathFacts, Vec<ConntrackFacts>)],
     out: &mut LinkVerdicts,
 ) -> Result<Vec<bool>> {
     let mut on_a_link = vec![false; states.len()];
-    for (link, l) in links.iter().zip(&topo.links) {
+    for ((link, l), (path, cts)) in links.iter().zip(&topo.links).zip(figures) {
         let from_role = states[link.from].facts.role.clone();
         let mut closing: Option<facts::HopFacts> = None;
         for client_side in [true, false] {
@@ -285,7 +288,7 @@ fn judge_links(
                 (link.to, link.from)
             };
             on_a_link[me] = true;
-            let hop = facts::hop_facts(
+            let mut hop = facts::hop_facts(
                 link,
                 client_side,
                 &states[me].facts,
@@ -295,6 +298,7 @@ fn judge_links(
             if hop.closes_first {
                 closing = Some(hop.clone());
             }
+            hop.path = path.clone();
             if client_side {
                 out.hops.push(HopSummary {
                     link: link.name.clone(),
@@ -309,6 +313,7 @@ fn judge_links(
                     time_wait_per_host: 0.0,
                     time_wait_bounded: false,
                     open_declared: l.open.is_some(),
+                    via_conntrack: Vec::new(),
                 });
             }
             let hop_cel = eval::to_cel_hop(&hop);
@@ -348,8 +353,81 @@ fn judge_links(
             summary.time_wait_per_host = h.tw_per_host;
             summary.time_wait_bounded = h.tw_bounded;
         }
+        for (&b, ct) in link.vias.iter().zip(cts) {
+            on_a_link[b] = true;
+            if ct.tracks {
+                judge_via(link, b, path, ct, states, rules, root, out)?;
+            }
+        }
     }
     Ok(on_a_link)
+}
+
+/// Judges the middlebox keys of one middlebox for one link through it (`side: via`). The peer
+/// a rule sees is the link's connecting side (its keepalive decides whether the box forgets a
+/// pooled connection); the hop is the connecting side's, with the box's figures.
+#[allow(clippy::too_many_arguments)]
+fn judge_via(
+    link: &LinkInfo,
+    b: usize,
+    path: &PathFacts,
+    ct: &ConntrackFacts,
+    states: &[NodeState],
+    rules: &RuleSet,
+    root: &eval::RootContext,
+    out: &mut LinkVerdicts,
+) -> Result<()> {
+    let from_role = states[link.from].facts.role.clone();
+    let mut hop = facts::hop_facts(
+        link,
+        true,
+        &states[link.from].facts,
+        &states[link.to].facts,
+        &from_role,
+    );
+    hop.side = "via".into();
+    hop.connects = false;
+    hop.closes_first = false;
+    hop.peer_closes_first = false;
+    hop.needs_reuse = false;
+    hop.exhausts = false;
+    hop.tw_sockets = 0.0;
+    hop.path = path.clone();
+    hop.conntrack = ct.clone();
+    if let Some(summary) = out.hops.iter_mut().rev().find(|h| h.link == link.name) {
+        summary
+            .via_conntrack
+            .push((states[b].cfg.name.clone(), ct.clone()));
+    }
+    let hop_cel = eval::to_cel_hop(&hop);
+    let me = &states[b];
+    let peer = &states[link.from];
+    let bound = eval::Bound::new(&me.cel, Some((&peer.cel, &hop_cel)));
+    let base = eval::base_context(root, &bound);
+    for key in crate::middlebox::KEYS {
+        let Some(spec) = crate::kernel::spec(key) else {
+            continue;
+        };
+        let subject = format!("{} / {} / {}", link.name, me.cfg.name, spec.key);
+        let j = judge_key(rules, spec.key, me, Some(peer), &base, &subject)
+            .map_err(|e| Error::RuleFailed(e.to_string()))?;
+        if let Some(j) = j {
+            if let Some((id, _)) = &j.rule {
+                out.labels
+                    .entry((me.cfg.name.clone(), spec.key, id.clone()))
+                    .or_default()
+                    .extend(j.labels.clone());
+            }
+            out.verdicts.push(entry(
+                Some(link.name.clone()),
+                Some("via"),
+                me,
+                spec.key,
+                &j,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The node-level checks of the endpoints on no link.
@@ -361,6 +439,7 @@ fn judge_unlinked(
     verdicts: &mut Vec<VerdictEntry>,
 ) -> Result<()> {
     for (i, s) in states.iter().enumerate() {
+        // A middlebox on a link's way is judged there (`side: via`).
         if on_a_link[i] || s.facts.role == "nat" {
             continue;
         }

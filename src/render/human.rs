@@ -33,7 +33,10 @@ fn verdict_word(style: Style, v: Verdict) -> String {
 }
 
 pub(crate) fn short_key(key: &str) -> &str {
-    key.strip_prefix("net.ipv4.").unwrap_or(key)
+    // A middlebox's table says once that its keys are conntrack's.
+    key.strip_prefix("net.ipv4.")
+        .or_else(|| key.strip_prefix("net.netfilter.nf_conntrack_"))
+        .unwrap_or(key)
 }
 
 fn shown_value(v: &VerdictEntry) -> String {
@@ -150,6 +153,7 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
         }
         under(out, style, 2, 4, &line)?;
     }
+    middlebox_lines(out, style, h)?;
     if c.unseen_clients {
         return under(
             out,
@@ -179,6 +183,51 @@ fn hop_header(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<(
         }
     );
     under(out, style, 2, 4, &capacity)
+}
+
+/// The hop's middlebox figures: each conntrack box's table and SNAT ports, and the smallest idle
+/// timeout on the way when connections are held open.
+fn middlebox_lines(out: &mut dyn Write, style: Style, h: &HopSummary) -> io::Result<()> {
+    for (name, ct) in &h.via_conntrack {
+        let name = safe::line(name);
+        let max = if ct.max >= 0 {
+            format!("nf_conntrack_max {}", ct.max)
+        } else {
+            format!("nf_conntrack_max default, {}", ct.limit)
+        };
+        let table = format!(
+            "{name} conntrack: {} entries per host{} of {max}, {} s TIME_WAIT: {} new connections/s fit{}",
+            format_number(ct.entries),
+            if ct.entries_known { "" } else { " (some links declare no rate)" },
+            ct.tw_timeout,
+            format_number(ct.rate_capacity),
+            if ct.overflows { "; the table overflows" } else { "" }
+        );
+        under(out, style, 2, 4, &table)?;
+        if ct.snat {
+            let snat = format!(
+                "{name} SNAT: {}/s per (public address, destination address, port) hold {} of {} ports, {}/s fit{}",
+                format_number(ct.snat_rate_per_tuple),
+                format_number(ct.snat_held),
+                ct.snat_ports,
+                format_number(ct.snat_capacity),
+                if ct.snat_exhausts { "; ports run out" } else { "" }
+            );
+            under(out, style, 2, 4, &snat)?;
+        }
+    }
+    let p = &h.client.path;
+    if p.open > 0.0 && p.idle_timeout > 0.0 {
+        let idle = format!(
+            "{} connections held open; {} forgets a flow idle for {} s; keepalive set by the application: {}",
+            format_number(p.open),
+            safe::line(&p.idle_by),
+            format_number(p.idle_timeout),
+            p.keepalive
+        );
+        under(out, style, 2, 4, &idle)?;
+    }
+    Ok(())
 }
 
 /// Column widths shared by every table of a hop (both endpoints) or of a linted set, so the
@@ -990,9 +1039,21 @@ fn write_report(
                     crate::config::KernelOrigin::Live => " (this host's, read live)",
                     _ => "",
                 };
-                let line = if n.role == "nat" {
+                let via = r
+                    .verdicts
+                    .iter()
+                    .any(|v| v.node == n.name && v.side == Some("via"));
+                let line = if via {
                     format!(
-                        "node {:<12} {:<14} a middlebox, not a TCP endpoint: not judged",
+                        "node {:<12} {:<14} kernel {}{}; a middlebox, judged on the links through it",
+                        safe::line(&n.name),
+                        safe::line(&n.role),
+                        n.kernel,
+                        origin
+                    )
+                } else if n.role == "nat" {
+                    format!(
+                        "node {:<12} {:<14} a middlebox without conntrack: no values judged",
                         safe::line(&n.name),
                         safe::line(&n.role)
                     )
@@ -1018,17 +1079,41 @@ fn write_report(
             }
             for h in &r.hops {
                 hop_header(out, style, h)?;
-                let sides = ["client", "server"].map(|side| {
+                let sides = ["client", "server", "via"].map(|side| {
                     let rows = by_side
                         .get(&(h.link.as_str(), side))
                         .map_or(&[][..], Vec::as_slice);
                     (side, rows)
                 });
-                let cols = Columns::of(sides.iter().flat_map(|(_, rows)| rows.iter().copied()));
+                let cols =
+                    Columns::of(sides[..2].iter().flat_map(|(_, rows)| rows.iter().copied()));
+                // A middlebox's keys are long: its table has its own columns, fitted to the rows
+                // it shows (safe ones fold into one line unless asked for).
+                let via_cols = Columns::of(sides[2].1.iter().copied().filter(|v| {
+                    style.show_safe
+                        || v.verdict != Verdict::Safe
+                        || v.suppressed.is_some()
+                        || v.level.is_some()
+                }));
                 for (side, rows) in sides {
-                    if let Some(first) = rows.first() {
-                        writeln!(out, "  {} ({side} side)", safe::line(&first.node))?;
-                        table(out, style, cols, rows)?;
+                    let cols = if side == "via" { via_cols } else { cols };
+                    // The middleboxes on the way, each with its own rows, in path order.
+                    let mut by_node: Vec<(&str, Vec<&VerdictEntry>)> = Vec::new();
+                    for v in rows {
+                        match by_node.iter_mut().find(|(n, _)| *n == v.node) {
+                            Some((_, r)) => r.push(v),
+                            None => by_node.push((v.node.as_str(), vec![v])),
+                        }
+                    }
+                    for (node, rows) in by_node {
+                        let what = if side == "via" {
+                            "a middlebox on the way; keys under net.netfilter.nf_conntrack_"
+                                .to_string()
+                        } else {
+                            format!("{side} side")
+                        };
+                        writeln!(out, "  {} ({what})", safe::line(node))?;
+                        table(out, style, cols, &rows)?;
                     }
                 }
                 writeln!(out)?;

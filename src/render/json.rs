@@ -319,9 +319,15 @@ impl Serialize for Num {
 struct JsonHop<'a> {
     capacity: JsonCapacity,
     closes_first: &'a str,
+    /// Each middlebox with conntrack on the way, with its figures for this link.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    conntrack: Vec<JsonConntrack<'a>>,
     /// The destination addresses the sources reach.
     destinations: &'a [String],
     from: &'a str,
+    /// The smallest idle timeout on the way, when connections are held open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idle: Option<JsonIdle<'a>>,
     link: &'a str,
     /// Connections held open at once, when the link declares them.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -340,6 +346,42 @@ struct JsonHop<'a> {
     to: &'a str,
     tuples: i64,
     via: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonConntrack<'a> {
+    entries: Num,
+    entries_known: bool,
+    limit: i64,
+    link_entries: Num,
+    /// `nf_conntrack_max`, null for the memory-dependent default.
+    max: Option<i64>,
+    node: &'a str,
+    overflows: bool,
+    rate_capacity: Num,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snat: Option<JsonSnat>,
+    time_wait_timeout: i64,
+}
+
+#[derive(Serialize)]
+struct JsonSnat {
+    capacity: Num,
+    exhausts: bool,
+    held: Num,
+    ports: i64,
+    rate_per_tuple: Num,
+    tuples: i64,
+}
+
+#[derive(Serialize)]
+struct JsonIdle<'a> {
+    by: &'a str,
+    keepalive: &'a str,
+    keepalive_counts: bool,
+    open: Num,
+    seconds: Num,
+    source: &'a str,
 }
 
 #[derive(Serialize)]
@@ -363,8 +405,39 @@ impl<'a> JsonHop<'a> {
                 without_reuse: Num(c.capacity.without_reuse),
             },
             closes_first: &h.closes_first,
+            conntrack: h
+                .via_conntrack
+                .iter()
+                .map(|(node, ct)| JsonConntrack {
+                    entries: Num(ct.entries),
+                    entries_known: ct.entries_known,
+                    limit: ct.limit,
+                    link_entries: Num(ct.link_entries),
+                    max: (ct.max >= 0).then_some(ct.max),
+                    node,
+                    overflows: ct.overflows,
+                    rate_capacity: Num(ct.rate_capacity),
+                    snat: ct.snat.then_some(JsonSnat {
+                        capacity: Num(ct.snat_capacity),
+                        exhausts: ct.snat_exhausts,
+                        held: Num(ct.snat_held),
+                        ports: ct.snat_ports,
+                        rate_per_tuple: Num(ct.snat_rate_per_tuple),
+                        tuples: ct.snat_tuples,
+                    }),
+                    time_wait_timeout: ct.tw_timeout,
+                })
+                .collect(),
             destinations: &c.destinations,
             from: &h.from,
+            idle: (c.path.open > 0.0 && c.path.idle_timeout > 0.0).then(|| JsonIdle {
+                by: &c.path.idle_by,
+                keepalive: &c.path.keepalive,
+                keepalive_counts: c.path.keepalive_counts,
+                open: Num(c.path.open),
+                seconds: Num(c.path.idle_timeout),
+                source: &c.path.idle_source,
+            }),
             link: &h.link,
             open: (c.open > 0 || h.open_declared).then_some(c.open),
             port: h.port,

@@ -79,6 +79,8 @@ pub struct HopSummary {
     pub time_wait_bounded: bool,
     /// The link declares `open` (even 0).
     pub open_declared: bool,
+    /// Each middlebox with conntrack on the way, with its figures for this link.
+    pub via_conntrack: Vec<(String, crate::middlebox::ConntrackFacts)>,
 }
 
 /// What a run judged: sysctl files and dumps on their own, or a topology.

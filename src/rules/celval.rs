@@ -590,6 +590,8 @@ mod tests {
                 source: None,
                 namespace_rate: None,
                 namespace_open: None,
+                vias: vec![],
+                keepalive: None,
             };
             for client_side in [true, false] {
                 let (me, peer) = if client_side {

@@ -11,7 +11,7 @@
 use super::load::{err, locate, recode, scalar, Unknown};
 use super::raw;
 use super::{Template, TemplatePart};
-use crate::counters::{FIGURES, TCPEXT, TIME_WAIT};
+use crate::counters::{CONNTRACK, FIGURES, TCPEXT, TIME_WAIT};
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::source::Spanned;
 use crate::yaml::de::Field;
@@ -217,7 +217,8 @@ pub(super) fn parse(
             .iter()
             .copied()
             .chain([TIME_WAIT])
-            .chain(FIGURES.iter().copied());
+            .chain(FIGURES.iter().copied())
+            .chain(CONNTRACK.iter().copied());
         if !known.clone().any(|k| k == counter.value) {
             let mut d = err(
                 counter.span,
@@ -227,9 +228,10 @@ pub(super) fn parse(
             d = match did_you_mean(&counter.value, known) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
                 None => d.with_help(format!(
-                    "counters: {}, {TIME_WAIT}, {}",
+                    "counters: {}, {TIME_WAIT}, {}, {}",
                     TCPEXT.join(", "),
-                    FIGURES.join(", ")
+                    FIGURES.join(", "),
+                    CONNTRACK.join(", ")
                 )),
             };
             diags.push(d);

@@ -131,6 +131,10 @@ pub struct Node {
     /// `workload:`: the unit of its multi-unit `sysctl.files` (a pod template, a compose
     /// service) the node stands for.
     pub workload: Option<Spanned<String>>,
+    /// `conntrack:` as written and understood; see [`Node::tracks`].
+    pub conntrack: Option<Spanned<crate::middlebox::Conntrack>>,
+    /// `idle_timeout:` in seconds, with the preset it came from.
+    pub idle_timeout: Option<Spanned<crate::middlebox::IdleTimeout>>,
 }
 
 impl Node {
@@ -150,6 +154,20 @@ impl Node {
             Some(n) => n.value == Namespace::Own,
             None => self.workload.is_some(),
         }
+    }
+
+    /// Whether flows through this node are tracked by Linux conntrack: `conntrack:` if given,
+    /// else whether it is a `nat` node (Linux NAT needs conntrack).
+    pub fn tracks(&self) -> bool {
+        match &self.conntrack {
+            Some(c) => c.value.tracks(),
+            None => self.role.value == Role::Nat,
+        }
+    }
+
+    /// A middlebox: a `nat` node, or one that says it tracks flows or forgets idle ones.
+    pub fn is_middlebox(&self) -> bool {
+        self.role.value == Role::Nat || self.conntrack.is_some() || self.idle_timeout.is_some()
     }
 }
 
@@ -173,6 +191,11 @@ pub struct Link {
     pub span: Span,
     /// `source:`: the address `from` connects from (one of its addresses).
     pub source: Option<Spanned<String>>,
+    /// Every middlebox on the way, in path order, with its index in [`Topology::nodes`]
+    /// (`via` and `via_idx` are the first of them).
+    pub vias: Vec<(Spanned<String>, usize)>,
+    /// Whether the application sets SO_KEEPALIVE on these connections (`None`: not said).
+    pub keepalive: Option<Spanned<bool>>,
 }
 
 impl Link {

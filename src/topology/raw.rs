@@ -32,6 +32,27 @@ text_leaf!(
     }
 );
 
+text_leaf!(
+    /// A node's `conntrack:` as written.
+    ConntrackSetting,
+    {
+        "anyOf": [{"type": "boolean"}, {"enum": ["kube-proxy"], "type": "string"}],
+        "description": "true, false, or a preset: kube-proxy (nf_conntrack_tcp_timeout_established 86400, nf_conntrack_tcp_timeout_close_wait 3600, as kube-proxy writes them)."
+    }
+);
+
+text_leaf!(
+    /// A node's `idle_timeout:` as written.
+    IdleTimeout,
+    {
+        "anyOf": [
+            {"format": "double", "minimum": 0.001, "type": "number"},
+            {"enum": ["aws-nat-gateway", "aws-nlb", "aws-alb", "aws-clb", "azure-lb", "azure-nat-gateway", "gcp-cloud-nat"], "type": "string"}
+        ],
+        "description": "Seconds a flow may stay idle before the middlebox forgets it, or a preset named after the product."
+    }
+);
+
 /// A twlint topology, format version 1.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +121,16 @@ pub struct Node {
     /// Kubernetes manifest (`namespace/Kind/name`, as twlint names it) or a compose service.
     /// The node stands for it, in a network namespace of its own.
     pub workload: Option<Field<String>>,
+    /// Whether the links passing through this node (`via`) are tracked by Linux conntrack:
+    /// `true`, `false`, or a preset that also sets the conntrack values its software writes
+    /// (`kube-proxy`). `nat` nodes track by default; say `false` for a cloud NAT gateway or load
+    /// balancer that is not a Linux box you configure.
+    pub conntrack: Option<Field<ConntrackSetting>>,
+    /// How long a flow through this node may stay idle before the node forgets it: seconds, or
+    /// a preset (`aws-nat-gateway`, `aws-nlb`, `aws-alb`, `aws-clb`, `azure-lb`,
+    /// `azure-nat-gateway`, `gcp-cloud-nat`). Defaults to nf_conntrack_tcp_timeout_established
+    /// on a node with conntrack.
+    pub idle_timeout: Option<Field<IdleTimeout>>,
 }
 
 /// One host's addresses, as written.
@@ -133,8 +164,10 @@ pub struct Link {
     pub from: Field<String>,
     pub to: Field<String>,
     pub port: Field<Port>,
-    /// A `nat` node on the way.
-    pub via: Option<Field<String>>,
+    /// The middlebox the connections pass on the way (a `nat` node, or a node with `conntrack`
+    /// or `idle_timeout`), or a list of them in path order.
+    #[schemars(with = "Option<ViaList>")]
+    pub via: Option<Field<Vec<Field<String>>>>,
     /// The node that closes first (`from` or `to`): where TIME_WAIT lands.
     pub closes_first: Field<String>,
     /// New connections per second over the whole link.
@@ -147,4 +180,17 @@ pub struct Link {
     /// The source address `from` connects from (one of its addresses), when routes or a bind
     /// choose it; without it twlint picks the address of the destination's family and scope.
     pub source: Option<Field<String>>,
+    /// Whether the application sets SO_KEEPALIVE on these connections (only then do the
+    /// connecting side's tcp_keepalive_* values apply). Unknown when absent.
+    #[schemars(with = "Option<bool>")]
+    pub keepalive: Option<Field<String>>,
+}
+
+/// `via`: one node name, or a list of them in path order.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ViaList {
+    One(String),
+    Many(Vec<String>),
 }

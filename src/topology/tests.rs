@@ -816,3 +816,92 @@ fn a_sidecar_takes_its_namespace_s_addresses_and_hosts() {
     assert_eq!(envoy.addresses.len(), 2);
     assert_eq!(envoy.shares_namespace_with.as_ref().unwrap().1, 0);
 }
+
+const MIDDLEBOXES: &str = r#"version: 1
+nodes:
+  - {name: app, role: app, addresses: [10.0.1.5]}
+  - {name: nat, role: nat, replicas: 2, addresses: [203.0.113.7]}
+  - {name: k8s, conntrack: kube-proxy}
+  - {name: gw, role: nat, conntrack: false, idle_timeout: aws-nat-gateway}
+  - {name: lb, role: load-balancer, idle_timeout: 60.5}
+  - {name: db, role: db, listen: [5432]}
+links:
+  - {from: app, to: db, port: 5432, via: [nat, k8s, gw, lb], closes_first: app, rate: 2, open: 40, keepalive: false}
+  - {from: app, to: lb, port: 80, via: gw, closes_first: app}
+"#;
+
+#[test]
+fn middlebox_fields_and_via_lists_are_read() {
+    let (_, loaded) = load_str(MIDDLEBOXES);
+    assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+    let t = loaded.topology.unwrap();
+    let l = &t.links[0];
+    let names: Vec<&str> = l.vias.iter().map(|(n, _)| n.value.as_str()).collect();
+    assert_eq!(names, ["nat", "k8s", "gw", "lb"]);
+    assert_eq!(l.via.as_ref().unwrap().value, "nat");
+    assert_eq!(l.open.as_ref().unwrap().value, 40);
+    assert!(!l.keepalive.as_ref().unwrap().value);
+    assert_eq!(t.links[1].vias.len(), 1);
+    let node = |n: &str| t.node(n).unwrap().1;
+    assert_eq!(node("nat").hosts(), 2);
+    assert!(node("nat").tracks() && node("k8s").tracks());
+    assert!(!node("gw").tracks() && !node("lb").tracks());
+    assert!(node("lb").is_middlebox() && !node("db").is_middlebox());
+    assert_eq!(
+        node("gw").idle_timeout.as_ref().unwrap().value.seconds,
+        350.0
+    );
+    assert_eq!(
+        node("lb").idle_timeout.as_ref().unwrap().value.seconds,
+        60.5
+    );
+    // One host per address when replicas is not said, at least 1.
+    assert_eq!(node("app").hosts(), 1);
+    assert_eq!(node("db").hosts(), 1);
+}
+
+#[test]
+fn bad_middlebox_values_are_reported_where_written() {
+    let (_, d) = only(
+        "version: 1\nnodes:\n  - {name: n, role: nat, conntrack: kube-prox}\n",
+        "TW097",
+        3,
+        37,
+    );
+    assert!(
+        d.help.unwrap().contains("kube-proxy"),
+        "suggests the preset"
+    );
+    let (_, d) = only(
+        "version: 1\nnodes:\n  - {name: n, role: nat, idle_timeout: aws-nat}\n",
+        "TW097",
+        3,
+        40,
+    );
+    assert!(d.message.contains("aws-nat"));
+    only(
+        "version: 1\nnodes:\n  - {name: n, role: nat, replicas: 0}\n",
+        "TW090",
+        3,
+        36,
+    );
+    only(
+        "version: 1\nnodes:\n  - {name: a}\n  - {name: b}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: a, open: -1}\n",
+        "TW090",
+        6,
+        55,
+    );
+    only(
+        "version: 1\nnodes:\n  - {name: a}\n  - {name: b}\nlinks:\n  - {from: a, to: b, port: 80, closes_first: a, keepalive: yes}\n",
+        "TW097",
+        6,
+        60,
+    );
+    // A node that neither tracks nor times out flows is not a middlebox.
+    only(
+        "version: 1\nnodes:\n  - {name: a}\n  - {name: b}\n  - {name: p, role: proxy}\nlinks:\n  - {from: a, to: b, port: 80, via: [p], closes_first: a}\n",
+        "TW057",
+        7,
+        38,
+    );
+}

@@ -482,6 +482,8 @@ impl Validator<'_> {
             Some(list) => self.ignores(list),
             None => Vec::new(),
         };
+        let conntrack = raw.conntrack.as_ref().and_then(|c| self.conntrack(c));
+        let idle_timeout = raw.idle_timeout.as_ref().and_then(|t| self.idle_timeout(t));
 
         let name = name.filter(|_| !duplicate)?;
         let ignores = ignores
@@ -508,6 +510,8 @@ impl Validator<'_> {
             namespace,
             shares_namespace_with: shares.map(|s| (s, usize::MAX)),
             workload,
+            conntrack,
+            idle_timeout,
         };
         Some((node, role_known))
     }
@@ -899,30 +903,35 @@ impl Validator<'_> {
             }
         }
 
-        let via = raw
+        let vias: Vec<(Spanned<String>, usize)> = raw
             .via
             .as_ref()
-            .and_then(|n| n.scalar("a node name", self.diags));
-        let via_idx = via.as_ref().and_then(|name| {
-            let idx = self.resolve(name, "via", nodes)?;
-            let node = &nodes[idx];
-            if node.role.value != Role::Nat && known[idx] {
-                self.diags.push(
-                    Diagnostic::error(
-                        Code::TW057,
-                        format!("`via` names `{}`, which is not a NAT", name.value),
-                    )
-                    .at(name.span, "`via` must name a node with role nat")
-                    .with_secondary(node.role.span, role_label(node))
-                    .with_help(format!(
-                        "set `role: nat` on `{}` if it rewrites source addresses; otherwise remove `via`",
-                        name.value
-                    ))
-                    .with_node(name.value.clone()),
-                );
-            }
-            Some(idx)
-        });
+            .map(|v| self.via_names(v))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|name| {
+                let idx = self.resolve(&name, "via", nodes)?;
+                let node = &nodes[idx];
+                if !node.is_middlebox() && known[idx] {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::TW057,
+                            format!("`via` names `{}`, which is not a middlebox", name.value),
+                        )
+                        .at(name.span, "`via` must name a nat node or a node with `conntrack` or `idle_timeout`")
+                        .with_secondary(node.role.span, role_label(node))
+                        .with_help(format!(
+                            "set `role: nat` on `{}` if it rewrites source addresses, `conntrack: true` if it forwards through Linux conntrack (a load balancer that NATs, a kube-proxy node), or `idle_timeout:` for a cloud product; otherwise remove it from `via`",
+                            name.value
+                        ))
+                        .with_node(name.value.clone()),
+                    );
+                }
+                Some((name, idx))
+            })
+            .collect();
+        let via = vias.first().map(|v| v.0.clone());
+        let via_idx = vias.first().map(|v| v.1);
 
         if let Some(closes) = closes {
             let endpoints: Vec<&str> = [from, to]
@@ -1003,6 +1012,7 @@ impl Validator<'_> {
                 self.diags.push(d);
             }
         }
+        let keepalive = raw.keepalive.as_ref().and_then(|k| self.keepalive(k));
         Some(Link {
             from: from?.clone(),
             to: to?.clone(),
@@ -1016,6 +1026,99 @@ impl Validator<'_> {
             open,
             span,
             source,
+            vias,
+            keepalive,
         })
+    }
+
+    /// `via`: one node name, or a list of them in path order.
+    fn via_names(&mut self, via: &Field<Vec<Field<String>>>) -> Vec<Spanned<String>> {
+        if let Some(one) = via.stray_scalar() {
+            return vec![Spanned::new(one.value.to_string(), one.span)];
+        }
+        via.list("a node name or a list of node names", self.diags)
+            .map_or(&[][..], |l| l.value)
+            .iter()
+            .filter_map(|n| n.scalar("a node name", self.diags))
+            .collect()
+    }
+
+    /// `conntrack:` true, false or a preset; TW097 otherwise.
+    fn conntrack(
+        &mut self,
+        node: &Field<raw::ConntrackSetting>,
+    ) -> Option<Spanned<crate::middlebox::Conntrack>> {
+        let text = node.plain("true, false or a conntrack preset", self.diags)?;
+        match crate::middlebox::Conntrack::parse(&text.value) {
+            Some(c) => Some(Spanned::new(c, text.span)),
+            None => {
+                let names = ["true", "false"]
+                    .into_iter()
+                    .chain(crate::middlebox::Conntrack::PRESETS);
+                let otherwise = format!(
+                    "write true, false or a preset: {}",
+                    crate::middlebox::Conntrack::PRESETS.join(", ")
+                );
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::TW097,
+                        format!(
+                            "`conntrack` is `{}`, not true, false or a preset",
+                            text.value
+                        ),
+                    )
+                    .at(text.span, "not a conntrack setting")
+                    .with_help(suggest(&text.value, names, otherwise)),
+                );
+                None
+            }
+        }
+    }
+
+    /// `idle_timeout:` seconds or a preset; TW097 otherwise.
+    fn idle_timeout(
+        &mut self,
+        node: &Field<raw::IdleTimeout>,
+    ) -> Option<Spanned<crate::middlebox::IdleTimeout>> {
+        let text = node.plain("seconds or an idle-timeout preset", self.diags)?;
+        match crate::middlebox::IdleTimeout::parse(&text.value) {
+            Some(t) => Some(Spanned::new(t, text.span)),
+            None => {
+                let names = crate::middlebox::IdleTimeout::preset_names();
+                let otherwise = format!("write seconds (350) or a preset: {}", names.join(", "));
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::TW097,
+                        format!(
+                            "`idle_timeout` is `{}`, not a positive number of seconds or a preset",
+                            text.value
+                        ),
+                    )
+                    .at(text.span, "not an idle timeout")
+                    .with_help(suggest(&text.value, names, otherwise)),
+                );
+                None
+            }
+        }
+    }
+
+    /// `keepalive:` true or false; TW097 otherwise.
+    fn keepalive(&mut self, node: &Field<String>) -> Option<Spanned<bool>> {
+        let text = node.plain("true or false", self.diags)?;
+        match text.value.as_str() {
+            "true" => Some(Spanned::new(true, text.span)),
+            "false" => Some(Spanned::new(false, text.span)),
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::TW097,
+                        format!("`keepalive` is `{}`, not true or false", text.value),
+                    )
+                    .at(text.span, "not true or false")
+                    .with_help("write `keepalive: true` if the application sets SO_KEEPALIVE on these connections, `false` if it does not, or leave it out"),
+                );
+                None
+            }
+        }
     }
 }
