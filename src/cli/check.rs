@@ -294,8 +294,12 @@ fn read_inputs(args: &Args) -> Result<Vec<judge::Input>, String> {
             .take(limit + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read standard input: {e}"))?;
-        let text = crate::inputs::system::sysctl_text_from_bytes(bytes, Path::new(name))
-            .map_err(|e| with_hint(&e))?;
+        let text = match crate::inputs::system::sysctl_text_from_bytes(bytes, Path::new(name)) {
+            Err(crate::error::Error::TooLarge { limit, .. }) => {
+                return Err(format!("standard input ({name}) is larger than {limit} bytes, the limit of a file; twlint refuses to read it whole"))
+            }
+            r => r.map_err(|e| with_hint(&e))?,
+        };
         inputs.push(judge::Input::Text {
             name: name.to_string(),
             text,
