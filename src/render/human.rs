@@ -885,6 +885,20 @@ fn render_diag_with(
         .to_string()
         .len();
     let margin = digits + 4;
+    // ariadne starts a new frame section (with the report's own place in its header) whenever a
+    // label lies above the one before it in the same file: the labels go to it in the order of
+    // their files, then of their places, so each file is one section.
+    let rank = |s: crate::source::Span| {
+        let (p, r) = placed(s);
+        let file = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
+        (file, r.start)
+    };
+    let mut keys: Vec<(usize, usize)> = spans.iter().map(|s| rank(*s)).collect();
+    keys.sort_unstable();
+    let order = |s: crate::source::Span| {
+        let k = rank(s);
+        i32::try_from(keys.partition_point(|x| *x < k)).unwrap_or(i32::MAX)
+    };
     let mut b = ariadne::Report::build(kind, placed(primary.span))
         .with_config(config)
         .with_code(safe::line(&d.code))
@@ -892,13 +906,15 @@ fn render_diag_with(
         .with_label(
             Label::new(placed(primary.span))
                 .with_message(safe::text(&primary.message))
-                .with_color(main_color),
+                .with_color(main_color)
+                .with_order(order(primary.span)),
         );
     for l in &d.secondary {
         b = b.with_label(
             Label::new(placed(l.span))
                 .with_message(safe::text(&l.message))
-                .with_color(Color::Blue),
+                .with_color(Color::Blue)
+                .with_order(order(l.span)),
         );
     }
     if let Some(h) = &d.help {
@@ -1392,6 +1408,29 @@ mod tests {
             .at(Span::new(again, late, late + 3), "this one wins")
             .with_secondary(Span::new(first, early, early + 2), "overridden");
         assert_eq!(drawn(&sources, &d, true), drawn(&sources, &d, false));
+    }
+
+    /// A related place above the finding's own in the same file is drawn in the same section
+    /// of the frame, under the one header that names the finding's place.
+    #[test]
+    fn a_label_above_the_primary_in_the_same_file_shares_its_section() {
+        let text = "net.ipv4.tcp_timestamps = 0\nnet.ipv4.tcp_tw_reuse = 1\n";
+        let mut sources = SourceMap::new();
+        let id = sources.add("same.conf", text.to_string());
+        let reuse = text.find("1\n").unwrap();
+        let ts = text.find('0').unwrap();
+        let d = Diagnostic::warning("TW115", "reuse needs timestamps")
+            .at(Span::new(id, reuse, reuse + 1), "pointless here")
+            .with_secondary(Span::new(id, ts, ts + 1), "timestamps disabled here");
+        for windows in [true, false] {
+            let frame = drawn(&sources, &d, windows);
+            assert_eq!(frame.matches("same.conf:").count(), 1, "{frame}");
+            assert!(frame.contains("╭─[ same.conf:2:25 ]"), "{frame}");
+            assert!(!frame.contains("├─["), "{frame}");
+            let one = frame.find(" 1 │ net.ipv4.tcp_timestamps").unwrap();
+            let two = frame.find(" 2 │ net.ipv4.tcp_tw_reuse").unwrap();
+            assert!(one < two, "{frame}");
+        }
     }
 
     #[test]
