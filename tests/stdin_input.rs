@@ -3,7 +3,6 @@
 //! line; `--fix` refused, `--diff` shown, and a sysctl file that would join other files' set
 //! refused.
 
-#[allow(dead_code)]
 #[path = "../benches/gen/mod.rs"]
 mod gen;
 
