@@ -20,6 +20,9 @@ struct Validator<'a> {
     text: &'a str,
     /// Keys the raw types do not declare, not yet reported (see [`Validator::unknown`]).
     unknown: Vec<UnknownField>,
+    /// Required fields an unknown key of a mapping is a misspelling of (the mapping's span, the
+    /// field): its TW051 already says "did you mean", so no TW052 repeats it.
+    misspelt: Vec<(Span, &'static str)>,
     diags: &'a mut Vec<Diagnostic>,
 }
 
@@ -38,13 +41,14 @@ pub(super) fn validate(
         contain,
         text,
         unknown: Vec::new(),
+        misspelt: Vec::new(),
         diags,
     };
     match root {
         YamlNode::Mapping { .. } => {}
         YamlNode::Null(span) => {
             for field in ["version", "nodes"] {
-                v.diags.push(v.missing(field, "the topology", *span));
+                v.push_missing(field, "the topology", *span);
             }
             return None;
         }
@@ -65,9 +69,7 @@ pub(super) fn validate(
     v.unknown_fields(root_span, "the topology");
 
     match &raw.version {
-        Field::Missing => v
-            .diags
-            .push(v.missing("version", "the topology", root_span)),
+        Field::Missing => v.push_missing("version", "the topology", root_span),
         f => v.version(f),
     }
     let name = raw
@@ -84,7 +86,7 @@ pub(super) fn validate(
     // False for a node whose role was written but is invalid: checks about roles skip it.
     let mut role_known: Vec<bool> = Vec::new();
     match &raw.nodes {
-        Field::Missing => v.diags.push(v.missing("nodes", "the topology", root_span)),
+        Field::Missing => v.push_missing("nodes", "the topology", root_span),
         list => {
             for item in list
                 .list("a list of nodes", v.diags)
@@ -205,10 +207,17 @@ impl Validator<'_> {
         Span::new(self.file, span.start, end)
     }
 
-    fn missing(&self, field: &str, what: &str, span: Span) -> Diagnostic {
-        Diagnostic::error(Code::TW052, format!("{what} has no `{field}`"))
-            .at(self.first_line(span), format!("`{field}` is missing here"))
-            .with_help(format!("add `{field}:` to {what}"))
+    /// TW052 for a required field the mapping at `span` lacks, unless one of its unknown keys
+    /// is a misspelling of it (reported once, as that key's TW051 with "did you mean").
+    fn push_missing(&mut self, field: &str, what: &str, span: Span) {
+        if self.misspelt.iter().any(|(s, f)| *s == span && *f == field) {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::error(Code::TW052, format!("{what} has no `{field}`"))
+                .at(self.first_line(span), format!("`{field}` is missing here"))
+                .with_help(format!("add `{field}:` to {what}")),
+        );
     }
 
     /// TW051 for the keys of the mapping at `within` that its raw type does not declare. They
@@ -227,6 +236,9 @@ impl Validator<'_> {
         } in here
         {
             let otherwise = format!("the fields of {what} are: {}", allowed.join(", "));
+            if let Some(field) = did_you_mean(&key.value, allowed.iter().copied()) {
+                self.misspelt.push((within, field));
+            }
             self.diags.push(
                 Diagnostic::error(
                     Code::TW051,
@@ -328,7 +340,7 @@ impl Validator<'_> {
         self.unknown_fields(span, "a node");
         let name = match &raw.name {
             Field::Missing => {
-                self.diags.push(self.missing("name", "this node", span));
+                self.push_missing("name", "this node", span);
                 None
             }
             n => n.scalar("a node name", self.diags),
@@ -646,8 +658,7 @@ impl Validator<'_> {
             self.unknown_fields(span, "an `ignore` entry");
             let rule = match &entry.rule {
                 Field::Missing => {
-                    self.diags
-                        .push(self.missing("rule", "this `ignore` entry", span));
+                    self.push_missing("rule", "this `ignore` entry", span);
                     None
                 }
                 r => r.scalar("a rule id such as TW101", self.diags),
@@ -857,7 +868,7 @@ impl Validator<'_> {
             span: Span,
         ) -> Option<&'f Field<T>> {
             if let Field::Missing = f {
-                v.diags.push(v.missing(key, "this link", span));
+                v.push_missing(key, "this link", span);
                 return None;
             }
             Some(f)
