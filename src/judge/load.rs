@@ -272,4 +272,34 @@ mod tests {
         assert!(read_sysctl_paths(&paths, &mut SourceMap::new()).is_err());
         assert!(read_sysctl_paths_partial(&paths[..1], None, &mut SourceMap::new()).is_err());
     }
+
+    #[test]
+    fn a_text_is_read_as_the_same_text_in_a_file_of_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "net.ipv4.tcp_tw_recycle = 1\nnet.ipv4.tcp_fin_timeout = 30\n";
+        let path = dir.path().join("99-x.conf");
+        std::fs::write(&path, text).unwrap();
+        let name = path.display().to_string();
+        let mut by_path = SourceMap::new();
+        let from_path = read_sysctl_paths(std::slice::from_ref(&path), &mut by_path).unwrap();
+        let mut by_text = SourceMap::new();
+        let inputs = [Input::Text {
+            name: name.clone(),
+            text: text.to_string(),
+        }];
+        let from_text = read_sysctl_inputs(&inputs, None, &mut by_text).unwrap();
+        assert!(from_text.unread.is_empty());
+        assert_eq!(format!("{from_path:?}"), format!("{:?}", from_text.sets));
+        let files = |m: &SourceMap| -> Vec<(String, String)> {
+            m.files()
+                .map(|(_, f)| (f.path.clone(), f.text.to_string()))
+                .collect()
+        };
+        assert_eq!(files(&by_path), files(&by_text));
+        // Beside another file of a set, it would have to join it: refused, named.
+        let inputs = [Input::Path(path.clone()), inputs[0].clone()];
+        let read = read_sysctl_inputs(&inputs, None, &mut SourceMap::new()).unwrap();
+        assert_eq!(read.sets.len(), 1);
+        assert!(matches!(read.unread[0].error, Error::StdinInSet { .. }));
+    }
 }
