@@ -40,6 +40,8 @@ pub enum Error {
     Outside { path: PathBuf, target: PathBuf },
     #[error("{path} is a {format} file: each of its units is judged as a node of its own, so twlint reads it only when it is named on the command line, not inside a folder or a topology's sysctl.files")]
     Units { path: PathBuf, format: &'static str },
+    #[error("{path} (standard input) is a sysctl file that would join the other files named in one set, applied in their order; twlint reads such a set from disk only: save it to a file and name that, or lint standard input on its own")]
+    StdinInSet { path: PathBuf },
     #[error("{path}:{line}: not in a format twlint reads (this line is no sysctl assignment, and no other reader recognises the file); twlint reads: {formats}; force one with --input-format")]
     Unrecognised {
         path: PathBuf,

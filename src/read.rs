@@ -108,6 +108,18 @@ pub fn read_bytes_into(
     finish(bytes, filled, limit, shown)
 }
 
+/// The checks of [`read_text_as`] (the size limit, NUL bytes) on bytes read by the caller from
+/// elsewhere (standard input, which the library never reads itself), as text named `shown`.
+/// The caller reads at most `limit + 1` bytes so that a larger input is told from one at the
+/// limit without being read whole.
+pub fn text_from_bytes(bytes: Vec<u8>, shown: &Path, limit: u64) -> Result<String> {
+    finish(&bytes, bytes.len(), limit, shown)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
 /// The checks on the `filled` bytes read: the size limit and NUL bytes.
 fn finish(bytes: &[u8], filled: usize, limit: u64, shown: &Path) -> Result<usize> {
     if filled as u64 > limit {

@@ -40,9 +40,15 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Sysctl files, sysctl.d folders (read with `sysctl --system` precedence) or `sysctl -a` dumps
+    /// Sysctl files, sysctl.d folders (read with `sysctl --system` precedence) or `sysctl -a` dumps;
+    /// `-` reads standard input as one file
     #[arg(value_name = "PATH", help_heading = "Input")]
     pub paths: Vec<PathBuf>,
+
+    /// The name standard input (`-`) goes by in messages and reports; its file name may say the
+    /// format, as a file's does [default: <stdin>]
+    #[arg(long, value_name = "NAME", help_heading = "Input")]
+    pub stdin_filename: Option<String>,
 
     /// A topology (format version 1) whose every hop is judged
     #[arg(long, value_name = "FILE", help_heading = "Input")]

@@ -113,7 +113,11 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
             )
         }),
         None => {
-            judge::read_sysctl_paths_partial(&args.paths, forced, &mut sources).and_then(|read| {
+            let inputs = match read_inputs(&args) {
+                Ok(i) => i,
+                Err(e) => return io.fail(e),
+            };
+            judge::read_sysctl_inputs(&inputs, forced, &mut sources).and_then(|read| {
                 // Every broken path is named now, with what to do about it; the report then lists
                 // them among the hosts and the run ends with exit code 2.
                 for u in &read.unread {
@@ -270,8 +274,52 @@ fn no_live(args: &Args, env_no_live: bool) -> bool {
     !asked && env_no_live
 }
 
+/// The PATHs as the judge takes them, `-` read from standard input (here: the library never
+/// reads it) within the limits of a file; `Err` is the message for exit code 2.
+fn read_inputs(args: &Args) -> Result<Vec<judge::Input>, String> {
+    use std::io::Read;
+    let name = args.stdin_filename.as_deref().unwrap_or("<stdin>");
+    let mut inputs = Vec::with_capacity(args.paths.len());
+    for p in &args.paths {
+        if p.as_os_str() != "-" {
+            inputs.push(judge::Input::Path(p.clone()));
+            continue;
+        }
+        // One more byte than the limit tells a text over it from one at it without reading
+        // an endless pipe whole.
+        let limit = crate::inputs::system::MAX_FILE_SIZE;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        let text = match crate::inputs::system::sysctl_text_from_bytes(bytes, Path::new(name)) {
+            Err(crate::error::Error::TooLarge { limit, .. }) => {
+                return Err(format!("standard input ({name}) is larger than {limit} bytes, the limit of a file; twlint refuses to read it whole"))
+            }
+            r => r.map_err(|e| with_hint(&e))?,
+        };
+        inputs.push(judge::Input::Text {
+            name: name.to_string(),
+            text,
+        });
+    }
+    Ok(inputs)
+}
+
 /// Checks the host flags against each other; `Err` is the message for exit code 2.
 fn check_flags(args: &Args) -> Result<(), String> {
+    let stdin = args.paths.iter().filter(|p| p.as_os_str() == "-").count();
+    if stdin > 1 {
+        return Err("`-` (standard input) may be named once".into());
+    }
+    if stdin == 1 && args.fix {
+        return Err("--fix cannot write fixes back to standard input: use --diff to see them, or name the file".into());
+    }
+    if stdin == 0 && args.stdin_filename.is_some() {
+        return Err("--stdin-filename names standard input: add `-` to the PATHs".into());
+    }
     if args.unsafe_fixes && !(args.fix || args.diff) {
         return Err("--unsafe-fixes goes with --fix or --diff".into());
     }

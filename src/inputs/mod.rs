@@ -361,45 +361,52 @@ pub fn sort_named(path: &Path, forced: Option<&'static Reader>) -> Result<Named>
     }
     BUF.with_borrow_mut(|buf| {
         let text = read_sysctl_bytes(path, buf)?;
-        let units = |reader: &'static Reader| {
-            Ok(Named::Units(
-                path.display().to_string(),
-                text.to_string(),
-                reader,
-            ))
-        };
-        if let Some(reader) = forced.or_else(|| reader_by_name(path)) {
-            return match (reader.units, reader.host) {
-                (Some(_), _) => units(reader),
-                (None, Some(host)) => Ok(host(path, &text).map_or(Named::Set(None), Named::Host)),
-                (None, None) => Ok(Named::Set(None)),
-            };
-        }
-        // What `recognised` gives this text: a host format that declines a file as a host (a
-        // dump saved as a `.conf`) may still recognise it, and then reads it in the set.
-        let mut first = None;
-        for reader in READERS {
-            match reader.host {
-                // A host format recognises the text in the pass that prepares it.
-                Some(host) => {
-                    if let Some(file) = host(path, &text) {
-                        return Ok(Named::Host(file));
-                    }
-                    if first.is_none() && (reader.recognises)(&text) {
-                        first = Some(reader);
-                    }
-                }
-                None if (reader.recognises)(&text) => {
-                    return match reader.units {
-                        Some(_) => units(reader),
-                        None => Ok(Named::Set(first.or(Some(reader)))),
-                    };
-                }
-                None => {}
-            }
-        }
-        Ok(Named::Set(first))
+        sort_text(path, &text, forced)
     })
+}
+
+/// What a file named `path` with this `text` stands for, as [`sort_named`] decides it: by
+/// `forced`, else by the file name, else by the first reader that recognises the text. For a
+/// text read from elsewhere than `path` (standard input, named by `--stdin-filename`).
+pub fn sort_text(path: &Path, text: &str, forced: Option<&'static Reader>) -> Result<Named> {
+    let units = |reader: &'static Reader| {
+        Ok(Named::Units(
+            path.display().to_string(),
+            text.to_string(),
+            reader,
+        ))
+    };
+    if let Some(reader) = forced.or_else(|| reader_by_name(path)) {
+        return match (reader.units, reader.host) {
+            (Some(_), _) => units(reader),
+            (None, Some(host)) => Ok(host(path, text).map_or(Named::Set(None), Named::Host)),
+            (None, None) => Ok(Named::Set(None)),
+        };
+    }
+    // What `recognised` gives this text: a host format that declines a file as a host (a
+    // dump saved as a `.conf`) may still recognise it, and then reads it in the set.
+    let mut first = None;
+    for reader in READERS {
+        match reader.host {
+            // A host format recognises the text in the pass that prepares it.
+            Some(host) => {
+                if let Some(file) = host(path, text) {
+                    return Ok(Named::Host(file));
+                }
+                if first.is_none() && (reader.recognises)(text) {
+                    first = Some(reader);
+                }
+            }
+            None if (reader.recognises)(text) => {
+                return match reader.units {
+                    Some(_) => units(reader),
+                    None => Ok(Named::Set(first.or(Some(reader)))),
+                };
+            }
+            None => {}
+        }
+    }
+    Ok(Named::Set(first))
 }
 
 /// Reads a file registered as `file` (at `path`) into its units with `reader`, which must have

@@ -62,6 +62,8 @@ struct Entry {
     /// name may say its format ([`super::reader_by_name`]); a folder's `*.conf` is a sysctl file
     /// whatever its name.
     by_name: bool,
+    /// Its text, when it was read from elsewhere than `real` (standard input).
+    text: Option<String>,
 }
 
 /// The files of one set, read, in the order procps applies them.
@@ -150,6 +152,7 @@ fn read_with(
                             named: false,
                             reader: None,
                             by_name: false,
+                            text: None,
                         });
                     }
                 }
@@ -169,6 +172,7 @@ fn read_with(
                 named: refuse,
                 reader: readers.get(k).copied().flatten(),
                 by_name: true,
+                text: None,
             });
         }
     }
@@ -258,6 +262,7 @@ fn drop_ins(dirs: &[(PathBuf, PathBuf, Option<PathBuf>)]) -> Result<(Vec<Entry>,
                     named: false,
                     reader: None,
                     by_name: false,
+                    text: None,
                 },
             ));
         }
@@ -308,7 +313,10 @@ fn read_all(
                 });
             }
         }
-        let text = read_source(&e.real, &e.display)?;
+        let text = match &e.text {
+            Some(t) => t.clone(),
+            None => read_source(&e.real, &e.display)?,
+        };
         let by_name = e
             .by_name
             .then(|| super::reader_by_name(Path::new(&e.display)))
@@ -457,6 +465,42 @@ fn include_beside(
 /// Reads one file as text, refusing what is not a regular file or is too large.
 fn read_source(path: &Path, display: &str) -> Result<String> {
     read_sysctl_text(path, Path::new(display))
+}
+
+/// A text named `name` read as one named file alone, as [`read_known`] reads a single path (the
+/// same reader choice, refusals and diagnostics): standard input, read by the caller. `reader`
+/// is what [`super::recognised`] gives the text, when known already.
+pub fn read_named_text(
+    name: &str,
+    text: String,
+    reader: Option<&'static Reader>,
+    sources: &mut SourceMap,
+    forced: Option<&'static Reader>,
+) -> Result<Applied> {
+    let real = PathBuf::from(name);
+    let role = if real.file_name().is_some_and(|n| n == "sysctl.conf") {
+        Role::SysctlConf
+    } else {
+        Role::Argument
+    };
+    let entry = Entry {
+        display: name.to_string(),
+        real,
+        role,
+        named: true,
+        reader,
+        by_name: true,
+        text: Some(text),
+    };
+    read_all(vec![entry], sources, None, forced)
+}
+
+/// Bytes read by the caller (standard input) as a sysctl text named `shown`, within the limits
+/// of a file ([`MAX_FILE_SIZE`], [`MAX_LINES`]); the caller reads at most `MAX_FILE_SIZE + 1`.
+pub fn sysctl_text_from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<String> {
+    let text = crate::read::text_from_bytes(bytes, shown, MAX_FILE_SIZE)?;
+    crate::read::check_lines(&text, shown, MAX_LINES)?;
+    Ok(text)
 }
 
 /// Reads a sysctl file or dump within the size and line limits, naming it `shown` in errors.

@@ -22,7 +22,8 @@ pub fn read_sysctl_paths(
     paths: &[PathBuf],
     sources: &mut SourceMap,
 ) -> Result<Vec<(String, SysctlSet)>> {
-    read_paths(paths, None, sources, false).map(|r| r.sets)
+    let inputs: Vec<Input> = paths.iter().cloned().map(Input::Path).collect();
+    read_paths(&inputs, None, sources, false).map(|r| r.sets)
 }
 
 /// A path named for linting that could not be read, and why.
@@ -65,11 +66,47 @@ pub fn read_sysctl_paths_partial(
     forced: Option<&'static crate::inputs::Reader>,
     sources: &mut SourceMap,
 ) -> Result<PathsRead> {
-    read_paths(paths, forced, sources, paths.len() > 1)
+    let inputs: Vec<Input> = paths.iter().cloned().map(Input::Path).collect();
+    read_paths(&inputs, forced, sources, paths.len() > 1)
+}
+
+/// One input named for linting: a path, or a text the caller read from elsewhere (standard
+/// input; the library never reads it itself).
+#[derive(Debug, Clone)]
+pub enum Input {
+    Path(PathBuf),
+    /// A text and the name reports, messages and annotations give it (`<stdin>` or
+    /// `--stdin-filename`); the name's file name may say the format, as a path's does. Its
+    /// bytes went through [`crate::inputs::system::sysctl_text_from_bytes`].
+    Text {
+        name: String,
+        text: String,
+    },
+}
+
+impl Input {
+    fn path(&self) -> PathBuf {
+        match self {
+            Input::Path(p) => p.clone(),
+            Input::Text { name, .. } => PathBuf::from(name),
+        }
+    }
+}
+
+/// [`read_sysctl_paths_partial`] for inputs that may include a text read by the caller: it
+/// stands for what the same text in a file named as it is would stand for (a host, the units
+/// of a manifest, or a set), under the same limits. A text that would join other named files
+/// in one set is refused ([`Error::StdinInSet`]): the set is read from disk.
+pub fn read_sysctl_inputs(
+    inputs: &[Input],
+    forced: Option<&'static crate::inputs::Reader>,
+    sources: &mut SourceMap,
+) -> Result<PathsRead> {
+    read_paths(inputs, forced, sources, inputs.len() > 1)
 }
 
 fn read_paths(
-    paths: &[PathBuf],
+    inputs: &[Input],
     forced: Option<&'static crate::inputs::Reader>,
     sources: &mut SourceMap,
     keep_going: bool,
@@ -77,29 +114,42 @@ fn read_paths(
     // What each path stands for is independent per path (the input seam's registration table
     // decides); without `keep_going` an error stops the run at the first failing path in
     // argument order, as a sequential read would.
-    let named = crate::pool::par_map(paths, |p| crate::inputs::sort_named(p, forced));
+    let named = crate::pool::par_map(inputs, |input| match input {
+        Input::Path(p) => crate::inputs::sort_named(p, forced),
+        Input::Text { name, text } => crate::inputs::sort_text(Path::new(name), text, forced),
+    });
     let mut hosts = Vec::new();
     let mut units = Vec::new();
     let mut set_paths = Vec::new();
+    // A text that is a set of its own: (argument index, name, text, reader).
+    let mut text_set = None;
     // (argument index, path, error), sorted into argument order at the end: the set's broken
     // paths are found after the hosts'.
     let mut unread: Vec<(usize, Unread)> = Vec::new();
-    for (i, (p, n)) in paths.iter().zip(named).enumerate() {
-        match n {
-            Ok(crate::inputs::Named::Host(file)) => hosts.push(file),
-            Ok(crate::inputs::Named::Units(path, text, reader)) => units.push((path, text, reader)),
-            Ok(crate::inputs::Named::Set(reader)) => set_paths.push((i, p.clone(), reader)),
-            Err(error) if keep_going => unread.push((
+    for (i, (input, n)) in inputs.iter().zip(named).enumerate() {
+        match (n, input) {
+            (Ok(crate::inputs::Named::Host(file)), _) => hosts.push(file),
+            (Ok(crate::inputs::Named::Units(path, text, reader)), _) => {
+                units.push((path, text, reader))
+            }
+            (Ok(crate::inputs::Named::Set(reader)), Input::Path(p)) => {
+                set_paths.push((i, p.clone(), reader))
+            }
+            (Ok(crate::inputs::Named::Set(reader)), Input::Text { name, text }) => {
+                text_set = Some((i, name, text, reader))
+            }
+            (Err(error), _) if keep_going => unread.push((
                 i,
                 Unread {
-                    path: p.clone(),
+                    path: input.path(),
                     error,
                 },
             )),
-            Err(e) => return Err(e),
+            (Err(e), _) => return Err(e),
         }
     }
     let mut sets: Vec<(String, SysctlSet)> = Vec::new();
+    let set_paths_given = !set_paths.is_empty();
     if !set_paths.is_empty() {
         let before = sources.len();
         let all: Vec<PathBuf> = set_paths.iter().map(|(_, p, _)| p.clone()).collect();
@@ -124,6 +174,26 @@ fn read_paths(
                     sets.push((set_name(&good), set));
                 }
             }
+        }
+    }
+    if let Some((i, name, text, reader)) = text_set {
+        let read = if set_paths_given {
+            Err(Error::StdinInSet {
+                path: PathBuf::from(name),
+            })
+        } else {
+            sysctl::load_named_text(name, text.clone(), reader, sources, forced)
+        };
+        match read {
+            Ok(set) => sets.push((name.clone(), set)),
+            Err(error) if keep_going => unread.push((
+                i,
+                Unread {
+                    path: PathBuf::from(name),
+                    error,
+                },
+            )),
+            Err(e) => return Err(e),
         }
     }
     for (path, text, reader) in units {
@@ -201,5 +271,35 @@ mod tests {
         // Strict reading, and a single path, stop at the error.
         assert!(read_sysctl_paths(&paths, &mut SourceMap::new()).is_err());
         assert!(read_sysctl_paths_partial(&paths[..1], None, &mut SourceMap::new()).is_err());
+    }
+
+    #[test]
+    fn a_text_is_read_as_the_same_text_in_a_file_of_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "net.ipv4.tcp_tw_recycle = 1\nnet.ipv4.tcp_fin_timeout = 30\n";
+        let path = dir.path().join("99-x.conf");
+        std::fs::write(&path, text).unwrap();
+        let name = path.display().to_string();
+        let mut by_path = SourceMap::new();
+        let from_path = read_sysctl_paths(std::slice::from_ref(&path), &mut by_path).unwrap();
+        let mut by_text = SourceMap::new();
+        let inputs = [Input::Text {
+            name: name.clone(),
+            text: text.to_string(),
+        }];
+        let from_text = read_sysctl_inputs(&inputs, None, &mut by_text).unwrap();
+        assert!(from_text.unread.is_empty());
+        assert_eq!(format!("{from_path:?}"), format!("{:?}", from_text.sets));
+        let files = |m: &SourceMap| -> Vec<(String, String)> {
+            m.files()
+                .map(|(_, f)| (f.path.clone(), f.text.to_string()))
+                .collect()
+        };
+        assert_eq!(files(&by_path), files(&by_text));
+        // Beside another file of a set, it would have to join it: refused, named.
+        let inputs = [Input::Path(path.clone()), inputs[0].clone()];
+        let read = read_sysctl_inputs(&inputs, None, &mut SourceMap::new()).unwrap();
+        assert_eq!(read.sets.len(), 1);
+        assert!(matches!(read.unread[0].error, Error::StdinInSet { .. }));
     }
 }

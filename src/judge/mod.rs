@@ -24,7 +24,10 @@ mod suppress;
 mod verdicts;
 
 pub use diagnostics::MAX_PER_RULE_AND_FILE;
-pub use load::{load_topology, read_sysctl_paths, read_sysctl_paths_partial, PathsRead, Unread};
+pub use load::{
+    load_topology, read_sysctl_inputs, read_sysctl_paths, read_sysctl_paths_partial, Input,
+    PathsRead, Unread,
+};
 pub use overlay::{Layer, Overlay};
 
 use crate::diag::{Diagnostic, Severity};

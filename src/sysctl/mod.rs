@@ -75,6 +75,20 @@ pub fn load_known(
     Ok(resolve::resolve(applied.files, applied.systemd_order))
 }
 
+/// A text named `name` (standard input, read by the caller) loaded as one named file alone, as
+/// [`load_known`] loads a single path; `reader` is what [`inputs::recognised`] gives it, when
+/// known already.
+pub fn load_named_text(
+    name: &str,
+    text: String,
+    reader: Option<&'static inputs::Reader>,
+    sources: &mut SourceMap,
+    forced: Option<&'static inputs::Reader>,
+) -> Result<SysctlSet> {
+    let applied = system::read_named_text(name, text, reader, sources, forced)?;
+    Ok(resolve::resolve(applied.files, applied.systemd_order))
+}
+
 /// [`load`] with every file read by `forced` (`--input-format`) instead of the reader its
 /// content chooses.
 pub fn load_as(
