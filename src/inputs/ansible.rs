@@ -26,11 +26,19 @@
 //! lines in the defaults file, and the task's loop over the variable, whose values it cannot
 //! see, says it is not judged there.
 //!
+//! A `shell` or `command` task (`ansible.builtin.` or `ansible.legacy.` or bare) that runs
+//! `sysctl -w k=v` (or, through `shell`, writes /proc/sys) sets values too: its command, in
+//! string form, as `cmd:` or as an `argv:` list, is read with the shell reader's parsing
+//! (`super::cloudinit::command`, shared with cloud-init's `runcmd`), at the places of the key
+//! and value inside the YAML string. A `{{ ... }}` there is rendered by Ansible before the
+//! command runs: not judged (TW076).
+//!
 //! Detection is by content, since the seam hands readers the text only: a YAML list whose
-//! tasks (or plays' tasks) use a sysctl module, or a variables file as above.
+//! tasks (or plays' tasks) use a sysctl module or run a sysctl command, or a variables file as
+//! above.
 
 use super::container::{assignment, scalar, Located};
-use super::{conf, template, ParsedFile, Reader, SourceKind};
+use super::{cloudinit, conf, template, ParsedFile, Reader, SourceKind};
 use crate::code::Code;
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span, Spanned};
@@ -54,6 +62,16 @@ pub(super) static READER: Reader = Reader {
 
 /// The names a task may call the sysctl module by.
 const MODULES: [&str; 3] = ["ansible.posix.sysctl", "sysctl", "community.general.sysctl"];
+
+/// The modules that run a command: through `/bin/sh` (`shell`) or without one (`command`).
+const COMMAND_MODULES: [(&str, bool); 6] = [
+    ("ansible.builtin.shell", true),
+    ("ansible.legacy.shell", true),
+    ("shell", true),
+    ("ansible.builtin.command", false),
+    ("ansible.legacy.command", false),
+    ("command", false),
+];
 
 /// The keys under which a play holds tasks.
 const TASK_LISTS: [&str; 4] = ["pre_tasks", "tasks", "post_tasks", "handlers"];
@@ -82,11 +100,16 @@ fn is_sysctl_name(name: &str) -> bool {
 pub fn is_ansible(text: &str) -> bool {
     let module_line = text.lines().any(|l| {
         let l = l.trim_start().trim_start_matches("- ").trim_start();
-        MODULES.iter().any(|m| {
-            l.strip_prefix(m).is_some_and(|r| r.starts_with(':'))
-                || l.strip_prefix("action:")
-                    .is_some_and(|r| r.trim_start().starts_with(m))
-        })
+        // A command task's `sysctl` may be on a later line (`cmd:`, `argv:`).
+        let command = COMMAND_MODULES
+            .iter()
+            .any(|(m, _)| l.strip_prefix(m).is_some_and(|r| r.starts_with(':')));
+        (command && (text.contains("sysctl") || text.contains("/proc/sys")))
+            || MODULES.iter().any(|m| {
+                l.strip_prefix(m).is_some_and(|r| r.starts_with(':'))
+                    || l.strip_prefix("action:")
+                        .is_some_and(|r| r.trim_start().starts_with(m))
+            })
     });
     let vars_like = !module_line
         && text
@@ -105,25 +128,32 @@ pub fn is_ansible(text: &str) -> bool {
     };
     match &doc.root {
         YamlNode::Sequence { items, .. } => {
-            module_line && items.iter().any(|i| has_sysctl_task(i, 0))
+            module_line && items.iter().any(|i| has_sysctl_task(i, text, 0))
         }
         YamlNode::Mapping { entries, .. } => entries.iter().any(|(_, v)| sysctl_data(v)),
         _ => false,
     }
 }
 
-/// Whether a play or task uses the sysctl module, here or in its blocks.
-fn has_sysctl_task(node: &YamlNode, depth: usize) -> bool {
+/// Whether a play or task uses the sysctl module or runs a command that sets a sysctl, here or
+/// in its blocks.
+fn has_sysctl_task(node: &YamlNode, text: &str, depth: usize) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
     let nested = |n: Option<&YamlNode>| match n {
         Some(YamlNode::Sequence { items, .. }) => {
-            items.iter().any(|t| has_sysctl_task(t, depth + 1))
+            items.iter().any(|t| has_sysctl_task(t, text, depth + 1))
         }
         _ => false,
     };
+    let sets_by_command = command_of(node).is_some_and(|(cmd, through_shell)| {
+        let mut scratch = ParsedFile::empty(FileId(0), SourceKind::Ansible);
+        cloudinit::command(FileId(0), text, cmd, through_shell, "", &mut scratch);
+        !scratch.assignments.is_empty() || !scratch.diagnostics.is_empty()
+    });
     module_args(node).is_some()
+        || sets_by_command
         || ["block", "rescue", "always"]
             .into_iter()
             .chain(TASK_LISTS)
@@ -192,6 +222,30 @@ fn module_args(task: &YamlNode) -> Option<(Args<'_>, Span)> {
         }
     }
     None
+}
+
+/// The command a `shell` or `command` task runs (its free form, `cmd:`, or `argv:` list, in
+/// the module's map or in `args:`), and whether it runs through a shell.
+fn command_of(task: &YamlNode) -> Option<(&YamlNode, bool)> {
+    let YamlNode::Mapping { entries, .. } = task else {
+        return None;
+    };
+    let (v, through_shell) = entries.iter().find_map(|(k, v)| {
+        COMMAND_MODULES
+            .iter()
+            .find(|(m, _)| *m == k.value)
+            .map(|(_, s)| (v, *s))
+    })?;
+    fn from_map(m: &YamlNode) -> Option<&YamlNode> {
+        m.get("cmd").or_else(|| m.get("argv"))
+    }
+    let cmd = match v {
+        YamlNode::Scalar { .. } => Some(v),
+        YamlNode::Mapping { .. } => from_map(v),
+        _ => None,
+    }
+    .or_else(|| task.get("args").and_then(from_map))?;
+    Some((cmd, through_shell))
 }
 
 /// One parameter of a task as the module receives it: its text, and where it was written.
@@ -361,6 +415,15 @@ impl<'a> Walk<'a> {
             for list in ["block", "rescue", "always"] {
                 self.tasks(task.get(list), &scope, depth + 1);
             }
+            return;
+        }
+        if let Some((cmd, through_shell)) = command_of(task) {
+            let by = if through_shell {
+                "the task's shell"
+            } else {
+                "the task's environment"
+            };
+            cloudinit::command(self.file, self.text, cmd, through_shell, by, &mut self.out);
             return;
         }
         let Some((args, module_span)) = module_args(task) else {

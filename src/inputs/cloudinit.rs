@@ -12,7 +12,7 @@
 use super::container::{assignment, scalar, Located};
 use super::script::{not_judged, take_judged, ComputedBy};
 use super::shell::{self, Effect, Word};
-use super::{conf, ParsedFile, Reader, SourceKind};
+use super::{conf, template, ParsedFile, Reader, SourceKind};
 use crate::code::Code;
 use crate::diag::{Diagnostic, Severity};
 use crate::source::{FileId, Span};
@@ -145,65 +145,106 @@ fn commands(file: FileId, text: &str, cmds: &YamlNode, out: &mut ParsedFile) {
         return;
     };
     for item in items {
-        // (key, key span, value, value span, computed)
-        let mut found: Vec<(String, Span, String, Span, bool)> = Vec::new();
-        match item {
-            YamlNode::Sequence { items: argv, .. } => {
-                let located: Vec<Located> =
-                    argv.iter().filter_map(|n| Located::new(n, text)).collect();
-                let words: Vec<Word> = located.iter().map(|l| Word::literal(l.value, 0)).collect();
-                for w in shell::sysctl_writes(&words).unwrap_or_default() {
-                    let l = &located[w.word];
-                    let computed = w.dynamic || w.value.contains("${");
-                    found.push((
-                        w.key,
-                        l.span(w.key_at),
-                        w.value,
-                        l.span(w.value_at),
-                        computed,
-                    ));
-                }
+        command(file, text, item, true, "cloud-init's shell", out);
+    }
+}
+
+/// One command a YAML tool runs (a cloud-init `runcmd` entry, an Ansible `shell` or `command`
+/// task): a string is a shell script, a list one command's words. Every `sysctl -w` and
+/// /proc/sys write in it is read with `super::shell`'s parsing, at the places of its key and
+/// value in the YAML scalar. A `{{ ... }}` value is rendered by the tool's Jinja before the
+/// shell runs: a template's value (TW076); a `$VAR` value is computed by `by` when it runs
+/// (TW083). Without a shell (Ansible's `command` module splits the string into words and runs
+/// them itself, expanding only `$VAR`) only the first command's `sysctl` arguments count: a
+/// redirection to /proc/sys is one more argument there.
+pub(super) fn command(
+    file: FileId,
+    text: &str,
+    item: &YamlNode,
+    through_shell: bool,
+    by: &str,
+    out: &mut ParsedFile,
+) {
+    // (key, key span, value, value span, computed)
+    let mut found: Vec<(String, Span, String, Span, bool)> = Vec::new();
+    // The value as written, template expressions whole (they were glued for the shell).
+    let written = |l: &Located, r: std::ops::Range<usize>, parsed: String| {
+        if parsed.contains("{{") {
+            l.value.get(r).map_or(parsed, str::to_string)
+        } else {
+            parsed
+        }
+    };
+    match item {
+        YamlNode::Sequence { items: argv, .. } => {
+            let located: Vec<Located> = argv.iter().filter_map(|n| Located::new(n, text)).collect();
+            let words: Vec<Word> = located.iter().map(|l| Word::literal(l.value, 0)).collect();
+            for w in shell::sysctl_writes(&words).unwrap_or_default() {
+                let l = &located[w.word];
+                let computed = w.dynamic || w.value.contains("${");
+                found.push((
+                    w.key,
+                    l.span(w.key_at),
+                    w.value,
+                    l.span(w.value_at),
+                    computed,
+                ));
             }
-            other => {
-                let Some(script) = Located::new(other, text) else {
-                    continue;
-                };
-                for e in shell::effects(script.value) {
-                    match e {
-                        Effect::Write(w) => {
-                            let computed = w.dynamic || w.value.contains("${");
-                            found.push((
-                                w.key,
-                                script.span(w.key_at),
-                                w.value,
-                                script.span(w.value_at),
-                                computed,
-                            ));
-                        }
-                        // Files applied by `sysctl -p` are those written above or the system's:
-                        // named, they are judged with this file.
-                        Effect::Load { .. } | Effect::File { .. } => {}
+        }
+        other => {
+            let Some(script) = Located::new(other, text) else {
+                return;
+            };
+            let glued = template::glue_expressions(script.value);
+            let effects = if through_shell {
+                shell::effects(&glued)
+            } else {
+                shell::commands(&glued)
+                    .first()
+                    .and_then(|words| shell::sysctl_writes(words))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Effect::Write)
+                    .collect()
+            };
+            for e in effects {
+                match e {
+                    Effect::Write(w) => {
+                        let computed = w.dynamic || w.value.contains("${");
+                        let value = written(&script, w.value_at.clone(), w.value);
+                        let key = written(&script, w.key_at.clone(), w.key);
+                        found.push((
+                            key,
+                            script.span(w.key_at),
+                            value,
+                            script.span(w.value_at),
+                            computed,
+                        ));
                     }
+                    // Files applied by `sysctl -p` are those written above or the system's:
+                    // named, they are judged with this file.
+                    Effect::Load { .. } | Effect::File { .. } => {}
                 }
             }
         }
-        for (key, ks, value, vs, computed) in found {
-            let k = conf::normalize_key(&key);
-            // `{{ ... }}` is cloud-init's Jinja (`## template: jinja`), rendered before the
-            // shell runs: a template's value (TW076), not the shell's.
-            if value.contains("{{") {
-                out.diagnostics
-                    .push(ComputedBy::Template.not_judged(&k, &value, vs));
-                continue;
-            }
-            if computed {
-                out.diagnostics
-                    .push(not_judged(&k, &value, vs, "cloud-init's shell"));
-                continue;
-            }
-            out.assignments
-                .push(assignment(file, text, &key, ks, &value, vs));
+    }
+    for (key, ks, value, vs, computed) in found {
+        let k = conf::normalize_key(&key);
+        if template::is_templated(&key) {
+            out.diagnostics.push(template::not_judged(None, &key, ks));
+            continue;
         }
+        if value.contains("{{") {
+            out.diagnostics
+                .push(ComputedBy::Template.not_judged(&k, &value, vs));
+            continue;
+        }
+        if computed {
+            out.diagnostics.push(not_judged(&k, &value, vs, by));
+            continue;
+        }
+        out.assignments
+            .push(assignment(file, text, &key, ks, &value, vs));
     }
 }
 

@@ -56,9 +56,29 @@ pub fn is_script(text: &str) -> bool {
 fn read(file: FileId, text: &str) -> ParsedFile {
     let mut out = ParsedFile::empty(file, SourceKind::Shell);
     let span = |r: std::ops::Range<usize>| Span::new(file, r.start, r.end);
-    for effect in shell::effects(text) {
+    // A shell script template (`*.sh.j2`): an expression is one word, rendered before the
+    // shell runs (TW076); its key is still read.
+    let glued = super::template::glue_expressions(text);
+    for effect in shell::effects(&glued) {
         match effect {
-            Effect::Write(w) => {
+            Effect::Write(mut w) => {
+                if w.value.contains("{{") || w.key.contains("{{") {
+                    w.key = text[w.key_at.clone()].to_string();
+                    let value = &text[w.value_at.clone()];
+                    let at = span(w.value_at);
+                    if super::template::is_templated(&w.key) {
+                        out.diagnostics.push(super::template::not_judged(
+                            None,
+                            &w.key,
+                            span(w.key_at),
+                        ));
+                    } else {
+                        let key = conf::normalize_key(&w.key);
+                        out.diagnostics
+                            .push(ComputedBy::Template.not_judged(&key, value, at));
+                    }
+                    continue;
+                }
                 let key = conf::normalize_key(&w.key);
                 if w.dynamic {
                     out.diagnostics

@@ -22,6 +22,30 @@ pub fn is_templated(text: &str) -> bool {
     text.contains("{{") || text.contains("{%")
 }
 
+/// `text` with the blanks inside each `{{ ... }}` turned into `_`, byte for byte (the same
+/// length), so a shell reads one expression as one word: `sysctl -w k={{ v }}` sets `k` to the
+/// template's value, not to `{{`. Reading the original text at the places found gives the
+/// expression as written.
+pub fn glue_expressions(text: &str) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let mut i = 0;
+    while let Some(open) = text[i..].find("{{") {
+        let start = i + open;
+        let Some(close) = text[start..].find("}}") else {
+            break;
+        };
+        let end = start + close + 2;
+        for b in &mut out[start..end] {
+            if matches!(*b, b' ' | b'\t') {
+                *b = b'_';
+            }
+        }
+        i = end;
+    }
+    // Only ASCII blanks were replaced by ASCII: still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
 /// `text` with its template parts blanked, byte for byte (the same length, newlines kept):
 /// `{% ... %}` and `{# ... #}` become blanks, which both YAML and sysctl.conf skip, and each
 /// `{{ ... }}` becomes a word of `_` and base-36 digits of its offset, which both grammars read
