@@ -256,3 +256,67 @@ fn the_guide_page_shows_the_checked_example_output() {
         "examples/12-ansible-salt-nixos/sysctl.yml",
     );
 }
+
+/// Issue 13: a task file whose tasks run `sysctl -w` through `shell` or `command` (string,
+/// `cmd:`, `argv:`) is Ansible, not a Jinja template of sysctl.conf: each value is judged at its
+/// place inside the command string, a `{{ var }}` value is not judged (TW076), no YAML line is
+/// read as a key, and a redirection to /proc/sys under `command` (which runs no shell) sets
+/// nothing.
+#[test]
+fn ansible_shell_and_command_tasks_are_read_as_commands_at_their_places() {
+    let (report, sources) = judged(&["ansible/shell-tasks.yml"], None);
+    assert_eq!(
+        findings(&report, &sources),
+        [
+            "TW076 shell-tasks.yml:4:55",
+            "TW101 shell-tasks.yml:7:44",
+            "TW140 shell-tasks.yml:11:15",
+            "TW151 shell-tasks.yml:14:50",
+            "TW007 shell-tasks.yml:21:39",
+            "TW133 shell-tasks.yml:21:39",
+        ]
+    );
+    assert!(report
+        .diagnostics
+        .iter()
+        .all(|d| d.key.as_deref().is_none_or(|k| !k.contains(' ') && !k.contains(':'))));
+    assert_eq!(
+        values(
+            &report,
+            &["net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_tw_reuse"]
+        ),
+        ["net.ipv4.tcp_max_tw_buckets=512", "net.ipv4.tcp_tw_reuse=2"]
+    );
+    let out = twlint(&[&format!("{DIR}/ansible/shell-tasks.yml"), "--format", "gcc"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("ansible.builtin.shell"), "{stdout}");
+}
+
+/// A shell script template (`*.sh.j2`): keys are read, a templated value is not judged
+/// (TW076), and a plain value is judged at its place.
+#[test]
+fn a_shell_script_template_sets_templated_values_aside_and_reads_the_rest() {
+    let (report, sources) = judged(&["shell/tune.sh.j2"], None);
+    assert_eq!(
+        findings(&report, &sources),
+        [
+            "TW076 tune.sh.j2:3:30",
+            "TW151 tune.sh.j2:4:39",
+            "TW076 tune.sh.j2:5:7",
+        ]
+    );
+    let keys: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.key.clone())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "net.core.somaxconn",
+            "net.ipv4.tcp_max_tw_buckets",
+            "net.ipv4.tcp_fin_timeout"
+        ]
+    );
+}
