@@ -276,10 +276,10 @@ fn ansible_shell_and_command_tasks_are_read_as_commands_at_their_places() {
             "TW133 shell-tasks.yml:21:39",
         ]
     );
-    assert!(report
-        .diagnostics
-        .iter()
-        .all(|d| d.key.as_deref().is_none_or(|k| !k.contains(' ') && !k.contains(':'))));
+    assert!(report.diagnostics.iter().all(|d| d
+        .key
+        .as_deref()
+        .is_none_or(|k| !k.contains(' ') && !k.contains(':'))));
     assert_eq!(
         values(
             &report,
