@@ -22,6 +22,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== lab: middleboxes against the kernel ($(uname -r))"
+# A fresh CI machine has no nftables: install it from Debian's packages (root only).
+if ! command -v nft >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "lab-nat: installing nftables (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables >/dev/null; }
+fi
 for tool in ip nft python3; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "lab-nat: FAIL: \`$tool\` is not installed (apt-get install iproute2 nftables python3)" >&2
