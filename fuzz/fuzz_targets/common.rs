@@ -75,8 +75,14 @@ pub fn kernel_for(data: &[u8]) -> Option<KernelVersion> {
 /// A report as JSON and human text (no colour), to compare two reports.
 pub fn rendered(sources: &SourceMap, report: &Report) -> String {
     let mut human = Vec::new();
-    render::human::write(&mut human, Style { color: false }, sources, report)
-        .expect("writing to memory cannot fail");
+    render::human::write(
+        &mut human,
+        Style::plain(),
+        sources,
+        report,
+        Some(twlint::diag::Verdict::Dangerous),
+    )
+    .expect("writing to memory cannot fail");
     let mut json = Vec::new();
     render::json::write(&mut json, render::json::Json::new(sources, report))
         .expect("writing to memory cannot fail");
@@ -90,9 +96,20 @@ pub fn rendered(sources: &SourceMap, report: &Report) -> String {
 /// Renders a report as human text (with and without colour) and as JSON into a sink.
 pub fn render_all(sources: &SourceMap, report: &Report) {
     let mut sink = std::io::sink();
-    for color in [false, true] {
-        render::human::write(&mut sink, Style { color }, sources, report)
-            .expect("writing to a sink cannot fail");
+    for (color, show_safe) in [(false, false), (true, true)] {
+        let style = Style {
+            color,
+            show_safe,
+            ..Style::plain()
+        };
+        render::human::write(
+            &mut sink,
+            style,
+            sources,
+            report,
+            Some(twlint::diag::Verdict::Dangerous),
+        )
+        .expect("writing to a sink cannot fail");
     }
     render::json::write(&mut sink, render::json::Json::new(sources, report))
         .expect("writing to a sink cannot fail");

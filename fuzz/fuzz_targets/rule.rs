@@ -26,8 +26,16 @@ fuzz_target!(|data: &[u8]| {
     let rule = load_rule(id, "TW900-fuzz.yaml", &text, &mut diags);
     let mut sink = std::io::sink();
     for color in [false, true] {
-        render::human::write_diagnostics(&mut sink, Style { color }, &sources, &diags)
-            .expect("writing to a sink cannot fail");
+        render::human::write_diagnostics(
+            &mut sink,
+            Style {
+                color,
+                ..Style::plain()
+            },
+            &sources,
+            &diags,
+        )
+        .expect("writing to a sink cannot fail");
     }
     // Every place a diagnostic names resolves (what the JSON and SARIF forms print).
     for d in &diags {
