@@ -228,17 +228,24 @@ fn fix_in_a_topology_run() {
     );
 }
 
-/// SARIF carries the same edits: applying each result's safe `fixes` (whole lines, from the
-/// start of `startLine` to the start of `endLine`) gives what `--fix` writes.
-#[test]
-fn sarif_fixes_are_the_edits_fix_makes() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("99-messy.conf"), MESSY).unwrap();
-    let (_, out, err) = twlint(
-        dir.path(),
-        &["99-messy.conf", "--kernel", "5.15", "--format", "sarif"],
-    );
-    let log: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+/// The byte offset of a SARIF (line, column) position in `text`: 1-based, columns counted in
+/// characters.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    start
+        + text[start..]
+            .chars()
+            .take(column - 1)
+            .map(char::len_utf8)
+            .sum::<usize>()
+}
+
+/// Applies the safe `fixes` of a SARIF log's results to `text` (the file at `uri`).
+fn apply_sarif(log: &Value, uri: &str, text: &str) -> (String, usize) {
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for r in log["runs"][0]["results"].as_array().unwrap() {
         let Some(fixes) = r["fixes"].as_array() else {
@@ -253,36 +260,48 @@ fn sarif_fixes_are_the_edits_fix_makes() {
             continue;
         }
         let change = &fix["artifactChanges"][0];
-        assert_eq!(change["artifactLocation"]["uri"], "99-messy.conf");
+        assert_eq!(change["artifactLocation"]["uri"], uri);
         let rep = &change["replacements"][0];
         let region = &rep["deletedRegion"];
-        assert_eq!(
-            (region["startColumn"].as_u64(), region["endColumn"].as_u64()),
-            (Some(1), Some(1))
-        );
+        let at = |l: &str, c: &str| {
+            offset_of(
+                text,
+                region[l].as_u64().unwrap() as usize,
+                region[c].as_u64().unwrap() as usize,
+            )
+        };
         edits.push((
-            region["startLine"].as_u64().unwrap() as usize,
-            region["endLine"].as_u64().unwrap() as usize,
+            at("startLine", "startColumn"),
+            at("endLine", "endColumn"),
             rep["insertedContent"]["text"].as_str().unwrap().to_string(),
         ));
     }
-    assert_eq!(edits.len(), 5, "{edits:?}");
-    let lines: Vec<&str> = MESSY.split_inclusive('\n').collect();
-    let mut fixed = String::new();
-    let mut line = 1;
     edits.sort();
-    for (start, end, text) in edits {
-        while line < start {
-            fixed.push_str(lines[line - 1]);
-            line += 1;
-        }
-        fixed.push_str(&text);
-        line = end;
+    let n = edits.len();
+    let mut fixed = String::new();
+    let mut at = 0;
+    for (start, end, new) in edits {
+        fixed.push_str(&text[at..start]);
+        fixed.push_str(&new);
+        at = end;
     }
-    while line <= lines.len() {
-        fixed.push_str(lines[line - 1]);
-        line += 1;
-    }
+    fixed.push_str(&text[at..]);
+    (fixed, n)
+}
+
+/// SARIF carries the same edits: applying each result's safe `fixes` (a region replaced) gives
+/// what `--fix` writes.
+#[test]
+fn sarif_fixes_are_the_edits_fix_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("99-messy.conf"), MESSY).unwrap();
+    let (_, out, err) = twlint(
+        dir.path(),
+        &["99-messy.conf", "--kernel", "5.15", "--format", "sarif"],
+    );
+    let log: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let (fixed, n) = apply_sarif(&log, "99-messy.conf", MESSY);
+    assert_eq!(n, 5);
     assert_eq!(fixed, FIXED);
 }
 

@@ -415,12 +415,16 @@ fn parse_line(
             if !parsed.kind.is_printed() {
                 check_value(parsed, &key, &value);
             }
+            // The assignment from its first byte (a `-`, the key) to the end of its value: the
+            // line without its blanks, which is all procps reads of it.
+            let first = start + (text[start..end].len() - text[start..end].trim_start().len());
             parsed.assignments.push(Assignment {
                 glob: has_glob(&key),
                 key: Spanned::new(key, Span::new(file, ks, ke)),
                 value,
                 ignore_failure: dash,
                 line,
+                entry: Some(Span::new(file, first.min(ks), ve.max(ke))),
             });
         }
     }

@@ -103,6 +103,14 @@ pub struct Assignment {
     pub glob: bool,
     /// The whole line, without its end-of-line bytes.
     pub line: Span,
+    /// The text that sets this assignment and nothing else, which removing drops it and leaves
+    /// the file in its format: a sysctl file's or a tuned profile's line, a YAML list item from
+    /// its `-`, a YAML mapping entry from its key, a script's `sysctl` or `echo` command, a Nix
+    /// attribute, an Ansible task. `None` where no such text exists (one `key=value` word among
+    /// others of a command, a task that does more, the last item of a YAML collection that
+    /// must not become empty). `crate::fix` removes it with its lines when nothing else is on
+    /// them.
+    pub entry: Option<Span>,
 }
 
 /// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).

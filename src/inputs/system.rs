@@ -365,6 +365,7 @@ fn read_all(
             files.extend(extra);
             extras.insert(i, (first..files.len()).collect::<Vec<_>>());
             let id = sources.add(e.display.clone(), text);
+            sources.set_format(id, reader.name);
             let parsed = super::tuned::read(id, &sources.get(id).text, &found);
             // tuned merges a profile and its includes into one set of options before it
             // writes any: a key the including profile sets is never written with the included
@@ -383,6 +384,7 @@ fn read_all(
             continue;
         }
         let id = sources.add(e.display.clone(), text);
+        sources.set_format(id, reader.name);
         let mut parsed = (reader.read)(id, &sources.get(id).text);
         // A sysctl file, or a listing in a file procps applies (a drop-in, a sysctl.conf, a
         // `.conf` named), is applied line by line, read-only keys included.
@@ -453,6 +455,7 @@ fn include_beside(
             depth + 1,
         )?;
         let file = sources.add(path.display().to_string(), inner);
+        sources.set_format(file, "tuned");
         files.push(super::tuned::read(
             file,
             &sources.get(file).text,
