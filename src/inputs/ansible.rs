@@ -38,7 +38,7 @@
 //! above.
 
 use super::container::{assignment, scalar, Located};
-use super::{cloudinit, conf, template, ParsedFile, Reader, SourceKind};
+use super::{cloudinit, conf, container, template, ParsedFile, Reader, SourceKind};
 use crate::code::Code;
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span, Spanned};
@@ -62,6 +62,23 @@ pub(super) static READER: Reader = Reader {
 
 /// The names a task may call the sysctl module by.
 const MODULES: [&str; 3] = ["ansible.posix.sysctl", "sysctl", "community.general.sysctl"];
+
+/// The task keywords that only say how or whether the task runs: a task with nothing else
+/// besides its sysctl module sets one key, and removing it removes nothing else.
+const TASK_KEYWORDS_DROPPED_WITH_IT: [&str; 12] = [
+    "name",
+    "become",
+    "become_user",
+    "become_method",
+    "tags",
+    "when",
+    "ignore_errors",
+    "changed_when",
+    "failed_when",
+    "check_mode",
+    "diff",
+    "no_log",
+];
 
 /// The modules that run a command: through `/bin/sh` (`shell`) or without one (`command`).
 const COMMAND_MODULES: [(&str, bool); 6] = [
@@ -342,6 +359,9 @@ struct Walk<'a> {
     file: FileId,
     text: &'a str,
     out: ParsedFile,
+    /// The list item of the task about to be walked, when it has siblings (a list left empty
+    /// would no longer be a task list): see [`Assignment::entry`].
+    item: Option<Span>,
 }
 
 /// Reads a task file, a playbook or a variables file.
@@ -350,6 +370,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
         file,
         text,
         out: ParsedFile::empty(file, SourceKind::Ansible),
+        item: None,
     };
     let doc = match yaml::parse(file, text) {
         Ok(d) => d,
@@ -373,6 +394,9 @@ fn read(file: FileId, text: &str) -> ParsedFile {
                         walk.tasks(item.get(list), &scope, 0);
                     }
                 } else {
+                    walk.item = (items.len() > 1)
+                        .then(|| container::yaml_item(text, item.span()))
+                        .flatten();
                     walk.task(item, &Scope { vars: Vec::new() }, 0);
                 }
             }
@@ -399,12 +423,16 @@ impl<'a> Walk<'a> {
     fn tasks(&mut self, list: Option<&'a YamlNode>, scope: &Scope<'a>, depth: usize) {
         if let Some(YamlNode::Sequence { items, .. }) = list {
             for t in items {
+                self.item = (items.len() > 1)
+                    .then(|| container::yaml_item(self.text, t.span()))
+                    .flatten();
                 self.task(t, scope, depth);
             }
         }
     }
 
     fn task(&mut self, task: &'a YamlNode, outer: &Scope<'a>, depth: usize) {
+        let item = self.item.take();
         if depth > MAX_DEPTH {
             return;
         }
@@ -448,13 +476,20 @@ impl<'a> Walk<'a> {
             .into_iter()
             .find_map(|k| task.get(k).map(|v| (k, v)));
         let Some((how, over)) = source else {
-            self.setting(&params, &scope, None, loop_var, module_span);
+            // The task goes with its key only when it does nothing else: no other module's
+            // work, no variable registered or handler notified that later tasks count on.
+            let alone = matches!(task, YamlNode::Mapping { entries, .. }
+                if entries.iter().all(|(k, _)| {
+                    k.span == module_span || TASK_KEYWORDS_DROPPED_WITH_IT.contains(&k.value.as_str())
+                }));
+            let entry = item.filter(|_| alone);
+            self.setting(&params, &scope, None, loop_var, module_span, entry);
             return;
         };
         match self.items(how, over, &scope) {
             Some(items) => {
                 for item in items {
-                    self.setting(&params, &scope, Some(item), loop_var, module_span);
+                    self.setting(&params, &scope, Some(item), loop_var, module_span, None);
                 }
             }
             None => {
@@ -551,6 +586,7 @@ impl<'a> Walk<'a> {
         item: Option<Item<'a>>,
         loop_var: &str,
         module_span: Span,
+        entry: Option<Span>,
     ) {
         let get = |name: &str| {
             params
@@ -623,6 +659,7 @@ impl<'a> Walk<'a> {
             value.span,
         );
         a.ignore_failure = ignore;
+        a.entry = entry;
         self.out.assignments.push(a);
     }
 
@@ -706,7 +743,7 @@ impl<'a> Walk<'a> {
                             }
                         }
                     }
-                    self.setting(&got, &scope, None, "item", i.span());
+                    self.setting(&got, &scope, None, "item", i.span(), None);
                 }
             }
             YamlNode::Mapping { entries, .. } => {
@@ -722,7 +759,7 @@ impl<'a> Walk<'a> {
                         }
                     };
                     let got = vec![("name", Some(Param::key(k))), ("value", value)];
-                    self.setting(&got, &scope, None, "item", k.span);
+                    self.setting(&got, &scope, None, "item", k.span, None);
                 }
             }
             _ => {}
