@@ -86,6 +86,9 @@ pub const CATALOG: &[(&str, Safety, &str)] = &[
     ),
 ];
 
+/// The formats whose files apply values in more than one way (see TW006 in [`fix_in`]).
+const MIXED: [&str; 4] = ["cloud-init", "shell", "ansible", "kubernetes"];
+
 /// The catalog's title of the fix of `code` with `safety`.
 fn title(code: &str, safety: Safety) -> &'static str {
     CATALOG
@@ -176,7 +179,13 @@ fn assignment_at<'a>(d: &Diagnostic, parsed: &'a ParsedFile, at: Span) -> Option
 
 /// The fix for one diagnostic of `report`, in a file read with `parsed` (its reader's records
 /// of `text`), when twlint knows one.
-fn fix_in(d: &Diagnostic, text: &str, parsed: &ParsedFile, report: &Report) -> Option<Fix> {
+fn fix_in(
+    d: &Diagnostic,
+    format: &str,
+    text: &str,
+    parsed: &ParsedFile,
+    report: &Report,
+) -> Option<Fix> {
     let at = d.primary.as_ref()?.span;
     let a = assignment_at(d, parsed, at)?;
     let file = at.file;
@@ -199,8 +208,13 @@ fn fix_in(d: &Diagnostic, text: &str, parsed: &ParsedFile, report: &Report) -> O
         // The diagnostic sits on the overridden assignment; the later one wins under procps and
         // systemd-sysctl alike. In another file the winner only wins when both are applied
         // together (`sysctl --system`), not after a `sysctl -p` of this file alone: unsafe.
+        // A format that applies values in more than one way (a file written for every boot and
+        // a command run once, a pod's sysctls and its init containers' commands) may override
+        // a lasting value with a passing one: there dropping the earlier one changes what a
+        // reboot or a restart ends with.
+        let one_way = !MIXED.contains(&format);
         let same_file = d.secondary.iter().all(|l| l.span.file == file);
-        let safety = if same_file {
+        let safety = if same_file && one_way {
             Safety::Safe
         } else {
             Safety::Unsafe
@@ -314,7 +328,7 @@ fn fix_in(d: &Diagnostic, text: &str, parsed: &ParsedFile, report: &Report) -> O
 /// `report.diagnostics` it repairs. Each file with a finding is read again once, with its
 /// reader.
 pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
-    let mut read: HashMap<FileId, Option<ParsedFile>> = HashMap::new();
+    let mut read: HashMap<FileId, Option<(&str, ParsedFile)>> = HashMap::new();
     let mut out: Vec<(usize, Fix)> = Vec::new();
     for (i, d) in report.diagnostics.iter().enumerate() {
         let Some(at) = d.primary.as_ref() else {
@@ -324,8 +338,11 @@ pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
         let file = sources.get(id);
         let parsed = read
             .entry(id)
-            .or_insert_with(|| reader_of(file).map(|r| (r.read)(id, &file.text)));
-        if let Some(f) = parsed.as_ref().and_then(|p| fix_in(d, &file.text, p, report)) {
+            .or_insert_with(|| reader_of(file).map(|r| (r.name, (r.read)(id, &file.text))));
+        if let Some(f) = parsed
+            .as_ref()
+            .and_then(|(format, p)| fix_in(d, format, &file.text, p, report))
+        {
             out.push((i, f));
         }
     }

@@ -353,6 +353,10 @@ pub struct Write {
     /// The value is computed when the script runs (`$VAR`, `$(...)`, backquotes): its text
     /// names no value twlint can judge.
     pub dynamic: bool,
+    /// The whole command, when it does nothing but this write (a `sysctl` with one `key=value`,
+    /// an `echo` or `printf` redirected to one `/proc/sys` file, in no pipeline): removing it
+    /// removes this write and nothing else. Set by [`effects`].
+    pub command: Option<Range<usize>>,
 }
 
 /// Commands that run the command after them, as far as finding `sysctl` goes.
@@ -399,6 +403,7 @@ pub fn sysctl_writes(words: &[Word]) -> Option<Vec<Write>> {
             value: t[vs..ve].to_string(),
             value_at: a.written(vs..ve),
             dynamic: is_dynamic(&t[vs..ve]),
+            command: None,
         });
     }
     Some(out)
@@ -544,9 +549,29 @@ fn split_effects(script: &str) -> Vec<Effect> {
     let mut out = Vec::new();
     for (n, c) in cmds.iter().enumerate() {
         let name = name_of(&c.words);
+        // Where the command starts and ends, its redirections included, when it is in no
+        // pipeline.
+        let piped = c.piped || cmds.get(n + 1).is_some_and(|next| next.piped);
+        let whole = (!piped)
+            .then(|| {
+                let start = c.words.first()?.range.start;
+                let end = c
+                    .words
+                    .iter()
+                    .map(|w| w.range.end)
+                    .chain(c.redirects.iter().map(|r| r.target.range.end))
+                    .max()?;
+                Some(start..end)
+            })
+            .flatten();
         if name == "sysctl" {
             match sysctl_writes(&c.words) {
-                Some(ws) => out.extend(ws.into_iter().map(Effect::Write)),
+                Some(mut ws) => {
+                    if let [w] = &mut ws[..] {
+                        w.command = whole;
+                    }
+                    out.extend(ws.into_iter().map(Effect::Write))
+                }
                 None => {
                     let args = &program(&c.words)[1..];
                     let system = args.iter().any(|a| a.text == "--system");
@@ -598,6 +623,7 @@ fn split_effects(script: &str) -> Vec<Effect> {
                     .filter(|w| !w.text.starts_with('-')),
             );
         }
+        let alone = targets.len() == 1 && matches!(name, "echo" | "printf");
         for target in targets {
             if let (Some((value, value_at, dynamic)), Some((key, key_at))) =
                 (source.clone(), proc_key(target))
@@ -609,6 +635,7 @@ fn split_effects(script: &str) -> Vec<Effect> {
                     value,
                     value_at,
                     dynamic,
+                    command: whole.clone().filter(|_| alone),
                 }));
             } else if let Some((body, expands)) = heredoc.clone() {
                 if is_sysctl_path(&target.text) && matches!(name, "cat" | "tee") {
