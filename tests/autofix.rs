@@ -323,3 +323,162 @@ fn dropping_a_key_for_an_assumed_kernel_is_unsafe() {
     assert!(err.contains("fixed 1 problem in 1 file"), "{err}");
     assert_eq!(fs::read_to_string(dir.path().join("a.conf")).unwrap(), "");
 }
+
+/// The source kinds of the values a JSON lint of `target` judged (what reader read them).
+fn kinds(dir: &Path, target: &str) -> BTreeSet<String> {
+    let (_, out, err) = twlint(dir, &[target, "--kernel", "5.15", "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["source"]["kind"].as_str().unwrap().to_string())
+        .filter(|k| k != "default")
+        .collect()
+}
+
+/// One format's round trip: `--fix` writes `fixed` exactly (every byte it does not fix kept),
+/// linting again finds none of the `fixed_codes` and nothing new, the file is still read as
+/// `kind`, and a second `--fix` has nothing left to do. SARIF's safe fixes give the same text.
+fn round_trip(name: &str, text: &str, kind: &str, fixed_codes: &[&str], fixed: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&path, text).unwrap();
+    let before = codes(dir.path(), name);
+    for c in fixed_codes {
+        assert!(before.contains(*c), "{name}: {c} missing before: {before:?}");
+    }
+    assert!(kinds(dir.path(), name).contains(kind), "{name}: not read as {kind}");
+    let (_, out, err) = twlint(dir.path(), &[name, "--kernel", "5.15", "--format", "sarif"]);
+    let log: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let (from_sarif, _) = apply_sarif(&log, name, text);
+    let (code, _, err) = twlint(dir.path(), &[name, "--kernel", "5.15", "--fix"]);
+    assert!(code < 2, "{name}: {err}");
+    let now = fs::read_to_string(&path).unwrap();
+    assert_eq!(now, fixed, "{name}");
+    assert_eq!(from_sarif, fixed, "{name}: SARIF fixes");
+    let after = codes(dir.path(), name);
+    for c in fixed_codes {
+        assert!(!after.contains(*c), "{name}: {c} still there: {after:?}");
+    }
+    assert!(after.is_subset(&before), "{name}: new findings {after:?} vs {before:?}");
+    assert!(kinds(dir.path(), name).contains(kind), "{name}: no longer read as {kind}");
+    let (_, _, err) = twlint(dir.path(), &[name, "--kernel", "5.15", "--fix"]);
+    assert!(err.contains("fixed 0 problems in 0 files"), "{name}: {err}");
+}
+
+#[test]
+fn fix_in_kubernetes_manifests_drops_list_items_and_orders_ranges_in_their_quotes() {
+    round_trip(
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    sysctls:\n      - name: net.ipv4.ip_local_port_range\n        value: \"61001 32768\"\n      - name: net.ipv4.tcp_fin_timeout   # shorter\n        value: \"30\"\n      - {name: net.ipv4.tcp_tw_recycle, value: \"1\"}\n  containers:\n    - name: app\n      image: nginx\n",
+        "kubernetes",
+        &["TW101", "TW004"],
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    sysctls:\n      - name: net.ipv4.ip_local_port_range\n        value: \"32768 61001\"\n      - name: net.ipv4.tcp_fin_timeout   # shorter\n        value: \"30\"\n  containers:\n    - name: app\n      image: nginx\n",
+    );
+}
+
+#[test]
+fn fix_in_compose_files_drops_mapping_entries_list_items_and_overridden_duplicates() {
+    round_trip(
+        "docker-compose.yml",
+        "services:\n  web:\n    image: nginx\n    sysctls:\n      net.ipv4.ip_local_port_range: \"61001 32768\"\n      net.ipv4.tcp_tw_recycle: 1\n      net.core.somaxconn: 1024\n  db:\n    image: postgres\n    sysctls:\n      - net.ipv4.tcp_tw_recycle=1\n      - \"net.ipv4.ip_local_port_range=61001    32768\"\n      - net.ipv4.tcp_fin_timeout=30\n      - net.ipv4.tcp_fin_timeout=20\n",
+        "compose",
+        &["TW101", "TW004", "TW006"],
+        "services:\n  web:\n    image: nginx\n    sysctls:\n      net.ipv4.ip_local_port_range: \"32768 61001\"\n      net.core.somaxconn: 1024\n  db:\n    image: postgres\n    sysctls:\n      - \"net.ipv4.ip_local_port_range=32768    61001\"\n      - net.ipv4.tcp_fin_timeout=20\n",
+    );
+}
+
+/// A task that only sets the removed key goes; one that registers a variable stays.
+#[test]
+fn fix_in_ansible_tasks_drops_a_task_that_only_sets_the_key() {
+    round_trip(
+        "tasks.yml",
+        "---\n- name: Kernel tuning\n  ansible.posix.sysctl:\n    name: net.ipv4.tcp_tw_recycle\n    value: \"1\"\n    state: present\n  become: true\n\n- name: Port range\n  ansible.posix.sysctl:\n    name: net.ipv4.ip_local_port_range\n    value: \"61001 32768\"\n",
+        "ansible",
+        &["TW101", "TW004"],
+        "---\n\n- name: Port range\n  ansible.posix.sysctl:\n    name: net.ipv4.ip_local_port_range\n    value: \"32768 61001\"\n",
+    );
+    // A task that registers a variable later tasks may read is not removed.
+    let dir = tempfile::tempdir().unwrap();
+    let kept = "- name: Checked later\n  ansible.posix.sysctl:\n    name: net.ipv4.tcp_tw_recycle\n    value: \"1\"\n  register: recycle\n- name: Port range\n  ansible.posix.sysctl:\n    name: net.ipv4.tcp_fin_timeout\n    value: \"30\"\n";
+    fs::write(dir.path().join("tasks.yml"), kept).unwrap();
+    let (_, _, err) = twlint(dir.path(), &["tasks.yml", "--kernel", "5.15", "--fix"]);
+    assert!(err.contains("fixed 0 problems"), "{err}");
+    assert_eq!(fs::read_to_string(dir.path().join("tasks.yml")).unwrap(), kept);
+}
+
+#[test]
+fn fix_in_tuned_profiles_drops_the_option_line() {
+    round_trip(
+        "latency/tuned.conf",
+        "[main]\nsummary=test\n\n[sysctl]\nnet.ipv4.tcp_tw_recycle=1\nnet.ipv4.ip_local_port_range = 61001 32768\nnet.ipv4.tcp_fin_timeout=30\nnet.ipv4.tcp_fin_timeout=20 # later\n",
+        "tuned",
+        &["TW101", "TW004", "TW006"],
+        "[main]\nsummary=test\n\n[sysctl]\nnet.ipv4.ip_local_port_range = 32768 61001\nnet.ipv4.tcp_fin_timeout=20 # later\n",
+    );
+}
+
+/// A command that writes only the removed key goes with its line; a key among others of one
+/// command, or a command followed by another on its line, stays.
+#[test]
+fn fix_in_shell_scripts_drops_a_command_alone_on_its_line() {
+    round_trip(
+        "setup.sh",
+        "#!/bin/sh\nset -e\nsysctl -w net.ipv4.tcp_tw_recycle=1\nsysctl -w net.ipv4.ip_local_port_range=\"61001 32768\" net.ipv4.tcp_fin_timeout=30\nsysctl -w net.core.somaxconn=4096 && echo done\ncat > /etc/sysctl.d/99-x.conf <<EOT\nnet.core.somaxconn = \"4096\"\nEOT\n",
+        "shell",
+        &["TW101", "TW004", "TW008"],
+        "#!/bin/sh\nset -e\nsysctl -w net.ipv4.ip_local_port_range=\"32768 61001\" net.ipv4.tcp_fin_timeout=30\nsysctl -w net.core.somaxconn=4096 && echo done\ncat > /etc/sysctl.d/99-x.conf <<EOT\nnet.core.somaxconn = 4096\nEOT\n",
+    );
+}
+
+#[test]
+fn fix_in_nixos_modules_drops_an_attribute_alone_on_its_line() {
+    round_trip(
+        "configuration.nix",
+        "{ config, lib, ... }:\n{\n  boot.kernel.sysctl = {\n    \"net.ipv4.tcp_tw_recycle\" = 1;\n    \"net.ipv4.ip_local_port_range\" = \"61001 32768\";\n    \"net.core.somaxconn\" = 1024;\n  };\n  boot.kernel.sysctl.\"net.ipv4.tcp_fin_timeout\" = 30;\n}\n",
+        "nix",
+        &["TW101", "TW004"],
+        "{ config, lib, ... }:\n{\n  boot.kernel.sysctl = {\n    \"net.ipv4.ip_local_port_range\" = \"32768 61001\";\n    \"net.core.somaxconn\" = 1024;\n  };\n  boot.kernel.sysctl.\"net.ipv4.tcp_fin_timeout\" = 30;\n}\n",
+    );
+}
+
+/// The sysctl file a cloud-config writes is fixed inside its block, with the block's
+/// indentation; the commands of `runcmd` are left alone.
+#[test]
+fn fix_in_cloud_init_repairs_the_sysctl_file_it_writes() {
+    round_trip(
+        "user-data",
+        "#cloud-config\nwrite_files:\n  - path: /etc/sysctl.d/99-x.conf\n    content: |\n      net.ipv4.tcp_tw_recycle = 1\n      net.ipv4.ip_local_port_range = 61001 32768\n      net.ipv4.tcp_fin_timeout = 30 # shorter\n      net.core.somaxconn = \"4096\"\nruncmd:\n  - [sysctl, -w, net.ipv4.tcp_keepalive_time=600]\n",
+        "cloud-init",
+        &["TW004", "TW005", "TW008"],
+        "#cloud-config\nwrite_files:\n  - path: /etc/sysctl.d/99-x.conf\n    content: |\n      net.ipv4.ip_local_port_range = 32768 61001\n      # shorter\n      net.ipv4.tcp_fin_timeout = 30\n      net.core.somaxconn = 4096\nruncmd:\n  - [sysctl, -w, net.ipv4.tcp_keepalive_time=600]\n",
+    );
+}
+
+#[test]
+fn fix_in_jinja_templates_leaves_the_templated_lines() {
+    round_trip(
+        "sysctl.conf.j2",
+        "# {{ ansible_managed }}\nnet.ipv4.tcp_tw_recycle = 1\nnet.ipv4.ip_local_port_range = 61001 32768\nnet.ipv4.tcp_max_syn_backlog = {{ backlog }}\nnet.core.somaxconn = \"4096\"\n",
+        "jinja",
+        &["TW101", "TW004", "TW008"],
+        "# {{ ansible_managed }}\nnet.ipv4.ip_local_port_range = 32768 61001\nnet.ipv4.tcp_max_syn_backlog = {{ backlog }}\nnet.core.somaxconn = 4096\n",
+    );
+}
+
+/// Salt states are not dropped (another state may require one by its id); a reversed range is
+/// put in order.
+#[test]
+fn fix_in_salt_states_orders_a_reversed_range() {
+    round_trip(
+        "sysctl.sls",
+        "net.ipv4.ip_local_port_range:\n  sysctl.present:\n    - value: 61001 32768\n\ntw_recycle:\n  sysctl.present:\n    - name: net.ipv4.tcp_fin_timeout\n    - value: 30\n",
+        "salt",
+        &["TW004"],
+        "net.ipv4.ip_local_port_range:\n  sysctl.present:\n    - value: 32768 61001\n\ntw_recycle:\n  sysctl.present:\n    - name: net.ipv4.tcp_fin_timeout\n    - value: 30\n",
+    );
+}
