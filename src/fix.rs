@@ -56,33 +56,33 @@ pub const CATALOG: &[(&str, Safety, &str)] = &[
     (
         "TW006",
         Safety::Safe,
-        "drop the assignment a later line of the file overrides",
+        "drop the assignment a later one of the same file overrides",
     ),
     (
         "TW006",
         Safety::Unsafe,
-        "drop the assignment another file overrides",
+        "drop the assignment another file, or a later one applied another way, overrides",
     ),
     ("TW008", Safety::Safe, "remove the quotes"),
     (
         "TW100",
         Safety::Safe,
-        "drop the line: the kernel has no such key",
+        "drop the setting: the kernel has no such key",
     ),
     (
         "TW100",
         Safety::Unsafe,
-        "drop the line: the assumed kernel has no such key",
+        "drop the setting: the assumed kernel has no such key",
     ),
     (
         "TW101",
         Safety::Safe,
-        "drop the line: the kernel has no such key",
+        "drop the setting: the kernel has no such key",
     ),
     (
         "TW101",
         Safety::Unsafe,
-        "drop the line: the assumed kernel has no such key",
+        "drop the setting: the assumed kernel has no such key",
     ),
 ];
 

@@ -349,9 +349,15 @@ fn round_trip(name: &str, text: &str, kind: &str, fixed_codes: &[&str], fixed: &
     fs::write(&path, text).unwrap();
     let before = codes(dir.path(), name);
     for c in fixed_codes {
-        assert!(before.contains(*c), "{name}: {c} missing before: {before:?}");
+        assert!(
+            before.contains(*c),
+            "{name}: {c} missing before: {before:?}"
+        );
     }
-    assert!(kinds(dir.path(), name).contains(kind), "{name}: not read as {kind}");
+    assert!(
+        kinds(dir.path(), name).contains(kind),
+        "{name}: not read as {kind}"
+    );
     let (_, out, err) = twlint(dir.path(), &[name, "--kernel", "5.15", "--format", "sarif"]);
     let log: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
     let (from_sarif, _) = apply_sarif(&log, name, text);
@@ -364,8 +370,14 @@ fn round_trip(name: &str, text: &str, kind: &str, fixed_codes: &[&str], fixed: &
     for c in fixed_codes {
         assert!(!after.contains(*c), "{name}: {c} still there: {after:?}");
     }
-    assert!(after.is_subset(&before), "{name}: new findings {after:?} vs {before:?}");
-    assert!(kinds(dir.path(), name).contains(kind), "{name}: no longer read as {kind}");
+    assert!(
+        after.is_subset(&before),
+        "{name}: new findings {after:?} vs {before:?}"
+    );
+    assert!(
+        kinds(dir.path(), name).contains(kind),
+        "{name}: no longer read as {kind}"
+    );
     let (_, _, err) = twlint(dir.path(), &[name, "--kernel", "5.15", "--fix"]);
     assert!(err.contains("fixed 0 problems in 0 files"), "{name}: {err}");
 }
@@ -408,7 +420,10 @@ fn fix_in_ansible_tasks_drops_a_task_that_only_sets_the_key() {
     fs::write(dir.path().join("tasks.yml"), kept).unwrap();
     let (_, _, err) = twlint(dir.path(), &["tasks.yml", "--kernel", "5.15", "--fix"]);
     assert!(err.contains("fixed 0 problems"), "{err}");
-    assert_eq!(fs::read_to_string(dir.path().join("tasks.yml")).unwrap(), kept);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("tasks.yml")).unwrap(),
+        kept
+    );
 }
 
 #[test]
@@ -480,5 +495,23 @@ fn fix_in_salt_states_orders_a_reversed_range() {
         "salt",
         &["TW004"],
         "net.ipv4.ip_local_port_range:\n  sysctl.present:\n    - value: 32768 61001\n\ntw_recycle:\n  sysctl.present:\n    - name: net.ipv4.tcp_fin_timeout\n    - value: 30\n",
+    );
+}
+
+/// A run that ends with exit 2 (a named path it cannot read) writes no fix, even to the files
+/// it could read.
+#[test]
+fn an_incomplete_run_fixes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.conf"), MESSY).unwrap();
+    let (code, _, err) = twlint(
+        dir.path(),
+        &["a.conf", "missing.conf", "--kernel", "5.15", "--fix"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not fixing: the run is incomplete"), "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.conf")).unwrap(),
+        MESSY
     );
 }

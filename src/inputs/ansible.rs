@@ -479,9 +479,9 @@ impl<'a> Walk<'a> {
             // The task goes with its key only when it does nothing else: no other module's
             // work, no variable registered or handler notified that later tasks count on.
             let alone = matches!(task, YamlNode::Mapping { entries, .. }
-                if entries.iter().all(|(k, _)| {
-                    k.span == module_span || TASK_KEYWORDS_DROPPED_WITH_IT.contains(&k.value.as_str())
-                }));
+            if entries.iter().all(|(k, _)| {
+                k.span == module_span || TASK_KEYWORDS_DROPPED_WITH_IT.contains(&k.value.as_str())
+            }));
             let entry = item.filter(|_| alone);
             self.setting(&params, &scope, None, loop_var, module_span, entry);
             return;

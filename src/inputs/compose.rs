@@ -127,8 +127,7 @@ fn service_unit(
                         let l = Located::new(v, text);
                         let span = l.as_ref().map_or(v.span(), |l| l.span(0..l.value.len()));
                         let value = scalar(v).map_or("", |s| s.value.as_str());
-                        let entry =
-                            block.then(|| Span::new(file, k.span.start, v.span().end));
+                        let entry = block.then(|| Span::new(file, k.span.start, v.span().end));
                         found.push((k.value.clone(), k.span, value.to_string(), span, entry));
                     }
                     other => diags.push(malformed(
