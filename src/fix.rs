@@ -241,11 +241,8 @@ fn fix_in(
         let (ls, ce, le) = line_of(text, ks);
         let indent_end = ls + text[ls..].len() - text[ls..].trim_start_matches([' ', '\t']).len();
         let head = &text[indent_end..ks];
-        if !(vs < at.start && at.start <= ve)
-            || !value_exact
-            || !(head.is_empty() || head == "-")
-            || !text[ve..ce].trim().is_empty()
-        {
+        let in_value = vs < at.start && at.start <= ve && value_exact;
+        if !in_value || !(head.is_empty() || head == "-") || !text[ve..ce].trim().is_empty() {
             return None;
         }
         let comment = text[at.start..ve].trim_end();
