@@ -177,17 +177,16 @@ fn assignment_at<'a>(d: &Diagnostic, parsed: &'a ParsedFile, at: Span) -> Option
     })
 }
 
-/// The fix for one diagnostic of `report`, in a file read with `parsed` (its reader's records
-/// of `text`), when twlint knows one.
+/// The fix for one diagnostic of `report` about the assignment `a` (as its reader recorded it
+/// in `text`, a file of `format`), when twlint knows one.
 fn fix_in(
     d: &Diagnostic,
     format: &str,
     text: &str,
-    parsed: &ParsedFile,
+    a: &Assignment,
     report: &Report,
 ) -> Option<Fix> {
     let at = d.primary.as_ref()?.span;
-    let a = assignment_at(d, parsed, at)?;
     let file = at.file;
     let fix = |safety, (start, end): (usize, usize), replacement: String| {
         Some(Fix {
@@ -326,7 +325,9 @@ fn fix_in(
 /// reader.
 pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
     let mut read: HashMap<FileId, Option<(&str, ParsedFile)>> = HashMap::new();
-    let mut out: Vec<(usize, Fix)> = Vec::new();
+    // Each fix with the collection its assignment is a member of (see
+    // `Assignment::collection`).
+    let mut found: Vec<(usize, Fix, Option<(Span, usize)>)> = Vec::new();
     for (i, d) in report.diagnostics.iter().enumerate() {
         let Some(at) = d.primary.as_ref() else {
             continue;
@@ -336,15 +337,38 @@ pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
         let parsed = read
             .entry(id)
             .or_insert_with(|| reader_of(file).map(|r| (r.name, (r.read)(id, &file.text))));
-        if let Some(f) = parsed
-            .as_ref()
-            .and_then(|(format, p)| fix_in(d, format, &file.text, p, report))
-        {
-            out.push((i, f));
+        let Some((format, parsed)) = parsed.as_ref() else {
+            continue;
+        };
+        let Some(a) = assignment_at(d, parsed, at.span) else {
+            continue;
+        };
+        if let Some(f) = fix_in(d, format, &file.text, a, report) {
+            found.push((i, f, a.collection));
         }
     }
-    out.sort_by_key(|(_, f)| (f.span.file, f.span.start, f.safety));
-    out
+    found.sort_by_key(|(_, f, _)| (f.span.file, f.span.start, f.safety));
+    // A collection never loses all its members in one run (a YAML list left empty may be no
+    // longer what its format wants): past its last but one, drops wait for a reader to decide.
+    let mut dropped: HashMap<Span, Vec<Span>> = HashMap::new();
+    found
+        .into_iter()
+        .filter(|(_, f, collection)| {
+            let Some((c, members)) = collection.filter(|_| f.replacement.is_empty()) else {
+                return true;
+            };
+            let gone = dropped.entry(c).or_default();
+            if gone.contains(&f.span) {
+                return true;
+            }
+            if gone.len() + 1 >= members {
+                return false;
+            }
+            gone.push(f.span);
+            true
+        })
+        .map(|(i, f, _)| (i, f))
+        .collect()
 }
 
 /// The fixes of one file applied to its text: edits in order, an edit that overlaps one already

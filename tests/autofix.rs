@@ -515,3 +515,43 @@ fn an_incomplete_run_fixes_nothing() {
         MESSY
     );
 }
+
+/// Two items of one `sysctls` list that both go: one fix waits, so the list is never left
+/// empty and the file stays a compose file.
+#[test]
+fn fixes_never_empty_a_yaml_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "services:\n  web:\n    image: nginx\n    sysctls:\n      - net.ipv4.tcp_tw_recycle=1\n      - net.ipv4.tcp_tw_recycle=1\n";
+    fs::write(dir.path().join("compose.yaml"), text).unwrap();
+    let (_, diff, err) = twlint(
+        dir.path(),
+        &[
+            "compose.yaml",
+            "--kernel",
+            "5.15",
+            "--diff",
+            "--unsafe-fixes",
+        ],
+    );
+    assert!(err.contains("1 fix in 1 file"), "{err}");
+    assert!(
+        diff.contains("\n-      - net.ipv4.tcp_tw_recycle=1\n"),
+        "{diff}"
+    );
+    let (_, _, err) = twlint(
+        dir.path(),
+        &[
+            "compose.yaml",
+            "--kernel",
+            "5.15",
+            "--fix",
+            "--unsafe-fixes",
+        ],
+    );
+    assert!(err.contains("fixed 1 problem in 1 file"), "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        "services:\n  web:\n    image: nginx\n    sysctls:\n      - net.ipv4.tcp_tw_recycle=1\n"
+    );
+    assert!(kinds(dir.path(), "compose.yaml").contains("compose"));
+}

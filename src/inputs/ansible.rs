@@ -362,6 +362,8 @@ struct Walk<'a> {
     /// The list item of the task about to be walked, when it has siblings (a list left empty
     /// would no longer be a task list): see [`Assignment::entry`].
     item: Option<Span>,
+    /// The task list that item is in, and its length (see [`super::Assignment::collection`]).
+    list: Option<(Span, usize)>,
 }
 
 /// Reads a task file, a playbook or a variables file.
@@ -371,6 +373,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
         text,
         out: ParsedFile::empty(file, SourceKind::Ansible),
         item: None,
+        list: None,
     };
     let doc = match yaml::parse(file, text) {
         Ok(d) => d,
@@ -397,6 +400,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
                     walk.item = (items.len() > 1)
                         .then(|| container::yaml_item(text, item.span()))
                         .flatten();
+                    walk.list = Some((doc.root.span(), items.len()));
                     walk.task(item, &Scope { vars: Vec::new() }, 0);
                 }
             }
@@ -421,11 +425,12 @@ fn read(file: FileId, text: &str) -> ParsedFile {
 
 impl<'a> Walk<'a> {
     fn tasks(&mut self, list: Option<&'a YamlNode>, scope: &Scope<'a>, depth: usize) {
-        if let Some(YamlNode::Sequence { items, .. }) = list {
+        if let Some(YamlNode::Sequence { items, span }) = list {
             for t in items {
                 self.item = (items.len() > 1)
                     .then(|| container::yaml_item(self.text, t.span()))
                     .flatten();
+                self.list = Some((*span, items.len()));
                 self.task(t, scope, depth);
             }
         }
@@ -433,6 +438,7 @@ impl<'a> Walk<'a> {
 
     fn task(&mut self, task: &'a YamlNode, outer: &Scope<'a>, depth: usize) {
         let item = self.item.take();
+        let list = self.list.take();
         if depth > MAX_DEPTH {
             return;
         }
@@ -482,7 +488,7 @@ impl<'a> Walk<'a> {
             if entries.iter().all(|(k, _)| {
                 k.span == module_span || TASK_KEYWORDS_DROPPED_WITH_IT.contains(&k.value.as_str())
             }));
-            let entry = item.filter(|_| alone);
+            let entry = item.filter(|_| alone).zip(list);
             self.setting(&params, &scope, None, loop_var, module_span, entry);
             return;
         };
@@ -586,7 +592,7 @@ impl<'a> Walk<'a> {
         item: Option<Item<'a>>,
         loop_var: &str,
         module_span: Span,
-        entry: Option<Span>,
+        entry: Option<(Span, (Span, usize))>,
     ) {
         let get = |name: &str| {
             params
@@ -659,7 +665,8 @@ impl<'a> Walk<'a> {
             value.span,
         );
         a.ignore_failure = ignore;
-        a.entry = entry;
+        a.entry = entry.map(|(e, _)| e);
+        a.collection = entry.map(|(_, c)| c);
         self.out.assignments.push(a);
     }
 

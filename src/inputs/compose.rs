@@ -113,8 +113,9 @@ fn service_unit(
     service: &YamlNode,
 ) -> Unit {
     let mut parsed = ParsedFile::empty(file, SourceKind::Compose);
-    // (key as written, key span, value, value span, entry)
-    let mut found: Vec<(String, Span, String, Span, Option<Span>)> = Vec::new();
+    // (key as written, key span, value, value span, entry and its collection)
+    type Entry = Option<(Span, (Span, usize))>;
+    let mut found: Vec<(String, Span, String, Span, Entry)> = Vec::new();
     let diags = &mut parsed.diagnostics;
     match field(services, service, "sysctls", MAX_EXTENDS) {
         Some(map @ YamlNode::Mapping { entries, .. }) => {
@@ -128,6 +129,7 @@ fn service_unit(
                         let span = l.as_ref().map_or(v.span(), |l| l.span(0..l.value.len()));
                         let value = scalar(v).map_or("", |s| s.value.as_str());
                         let entry = block.then(|| Span::new(file, k.span.start, v.span().end));
+                        let entry = entry.map(|e| (e, (map.span(), entries.len())));
                         found.push((k.value.clone(), k.span, value.to_string(), span, entry));
                     }
                     other => diags.push(malformed(
@@ -141,11 +143,12 @@ fn service_unit(
                 }
             }
         }
-        Some(YamlNode::Sequence { items, .. }) => {
+        Some(list @ YamlNode::Sequence { items, .. }) => {
             for item in items {
                 let entry = (items.len() > 1)
                     .then(|| container::yaml_item(text, item.span()))
-                    .flatten();
+                    .flatten()
+                    .map(|e| (e, (list.span(), items.len())));
                 let Some(l) = Located::new(item, text) else {
                     diags.push(malformed(
                         item.span(),
@@ -200,7 +203,8 @@ fn service_unit(
             continue;
         }
         let mut a = assignment(file, text, &key, key_span, &value, value_span);
-        a.entry = entry;
+        a.entry = entry.map(|(e, _)| e);
+        a.collection = entry.map(|(_, c)| c);
         parsed.assignments.push(a);
     }
     Unit {

@@ -425,6 +425,7 @@ fn parse_line(
                 ignore_failure: dash,
                 line,
                 entry: Some(Span::new(file, first.min(ks), ve.max(ke))),
+                collection: None,
             });
         }
     }

@@ -209,6 +209,7 @@ pub fn assignment(
         glob: false,
         line: line_at(file, text, key_span.start),
         entry: None,
+        collection: None,
     }
 }
 

@@ -200,6 +200,7 @@ fn pod(file: FileId, text: &str, name: String, spec: &YamlNode) -> Unit {
             a.entry = (items.len() > 1)
                 .then(|| container::yaml_item(text, item.span()))
                 .flatten();
+            a.collection = Some((list.span(), items.len()));
             sysctls.assignments.push(a);
         }
     }

@@ -111,6 +111,9 @@ pub struct Assignment {
     /// must not become empty). `crate::fix` removes it with its lines when nothing else is on
     /// them.
     pub entry: Option<Span>,
+    /// The YAML collection the entry is a member of, and how many members it has: the fixes of
+    /// one run never drop them all, so that the file stays a file of its format.
+    pub collection: Option<(Span, usize)>,
 }
 
 /// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).

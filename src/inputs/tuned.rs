@@ -146,6 +146,7 @@ pub fn read(file: FileId, text: &str, found: &[String]) -> ParsedFile {
             line: line_at(file, text, ks),
             // tuned writes each option of the section on its own: its line goes alone.
             entry: Some(line_at(file, text, ks)),
+            collection: None,
         });
     }
     out
