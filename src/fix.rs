@@ -327,7 +327,8 @@ pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
     let mut read: HashMap<FileId, Option<(&str, ParsedFile)>> = HashMap::new();
     // Each fix with the collection its assignment is a member of (see
     // `Assignment::collection`).
-    let mut found: Vec<(usize, Fix, Option<(Span, usize)>)> = Vec::new();
+    type Collection = Option<(Span, usize)>;
+    let mut found: Vec<(usize, Fix, Collection)> = Vec::new();
     for (i, d) in report.diagnostics.iter().enumerate() {
         let Some(at) = d.primary.as_ref() else {
             continue;
