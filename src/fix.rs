@@ -183,6 +183,7 @@ fn fix_in(
     d: &Diagnostic,
     format: &str,
     text: &str,
+    parsed: &ParsedFile,
     a: &Assignment,
     report: &Report,
 ) -> Option<Fix> {
@@ -211,7 +212,16 @@ fn fix_in(
         // a command run once, a pod's sysctls and its init containers' commands) may override
         // a lasting value with a passing one: there dropping the earlier one changes what a
         // reboot or a restart ends with.
-        let one_way = !MIXED.contains(&format);
+        // Two members of one YAML collection (a pod's `sysctls` list) are applied the same way.
+        let winner_beside = d.secondary.iter().all(|l| {
+            parsed.assignments.iter().any(|w| {
+                w.line == l.span
+                    && w.key.value == a.key.value
+                    && w.collection.is_some()
+                    && w.collection.map(|c| c.0) == a.collection.map(|c| c.0)
+            })
+        });
+        let one_way = !MIXED.contains(&format) || winner_beside;
         let same_file = d.secondary.iter().all(|l| l.span.file == file);
         let safety = if same_file && one_way {
             Safety::Safe
@@ -344,7 +354,7 @@ pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
         let Some(a) = assignment_at(d, parsed, at.span) else {
             continue;
         };
-        if let Some(f) = fix_in(d, format, &file.text, a, report) {
+        if let Some(f) = fix_in(d, format, &file.text, parsed, a, report) {
             found.push((i, f, a.collection));
         }
     }

@@ -386,10 +386,10 @@ fn round_trip(name: &str, text: &str, kind: &str, fixed_codes: &[&str], fixed: &
 fn fix_in_kubernetes_manifests_drops_list_items_and_orders_ranges_in_their_quotes() {
     round_trip(
         "pod.yaml",
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    sysctls:\n      - name: net.ipv4.ip_local_port_range\n        value: \"61001 32768\"\n      - name: net.ipv4.tcp_fin_timeout   # shorter\n        value: \"30\"\n      - {name: net.ipv4.tcp_tw_recycle, value: \"1\"}\n  containers:\n    - name: app\n      image: nginx\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    sysctls:\n      - name: net.ipv4.ip_local_port_range\n        value: \"61001 32768\"\n      - name: net.ipv4.tcp_fin_timeout   # shorter\n        value: \"30\"\n      - {name: net.ipv4.tcp_tw_recycle, value: \"1\"}\n      - name: net.ipv4.tcp_fin_timeout\n        value: \"20\"\n  containers:\n    - name: app\n      image: nginx\n",
         "kubernetes",
-        &["TW101", "TW004"],
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    sysctls:\n      - name: net.ipv4.ip_local_port_range\n        value: \"32768 61001\"\n      - name: net.ipv4.tcp_fin_timeout   # shorter\n        value: \"30\"\n  containers:\n    - name: app\n      image: nginx\n",
+        &["TW101", "TW004", "TW006"],
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    sysctls:\n      - name: net.ipv4.ip_local_port_range\n        value: \"32768 61001\"\n      - name: net.ipv4.tcp_fin_timeout\n        value: \"20\"\n  containers:\n    - name: app\n      image: nginx\n",
     );
 }
 
