@@ -448,6 +448,20 @@ fn fix_in_shell_scripts_drops_a_command_alone_on_its_line() {
         &["TW101", "TW004", "TW008"],
         "#!/bin/sh\nset -e\nsysctl -w net.ipv4.ip_local_port_range=\"32768 61001\" net.ipv4.tcp_fin_timeout=30\nsysctl -w net.core.somaxconn=4096 && echo done\ncat > /etc/sysctl.d/99-x.conf <<EOT\nnet.core.somaxconn = 4096\nEOT\n",
     );
+    // Inside a compound command the command stays: `then` or `{` with an empty body is a
+    // syntax error.
+    let dir = tempfile::tempdir().unwrap();
+    let kept = "#!/bin/sh\nif [ -w /proc/sys ]; then\n  sysctl -w net.ipv4.tcp_tw_recycle=1\nfi\nf() {\n  echo 1 > /proc/sys/net/ipv4/tcp_tw_recycle\n}\n";
+    fs::write(dir.path().join("nested.sh"), kept).unwrap();
+    let (_, _, err) = twlint(
+        dir.path(),
+        &["nested.sh", "--kernel", "5.15", "--fix", "--unsafe-fixes"],
+    );
+    assert!(err.contains("fixed 0 problems"), "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("nested.sh")).unwrap(),
+        kept
+    );
 }
 
 #[test]

@@ -547,12 +547,25 @@ pub fn effects(script: &str) -> Vec<Effect> {
 fn split_effects(script: &str) -> Vec<Effect> {
     let cmds = self::script(script);
     let mut out = Vec::new();
+    // How deep in compound commands (`if`, loops, `case`, braces, subshells) the next command
+    // is, counted over the words before it: a command inside one is not removed alone, since
+    // `then`, `do` or `{` left with an empty body is a syntax error. A keyword used as an
+    // argument (`echo done`) only makes a command look nested.
+    let mut depth = 0i64;
     for (n, c) in cmds.iter().enumerate() {
+        let top_level = depth == 0;
+        for w in &c.words {
+            match w.text.as_str() {
+                "if" | "while" | "until" | "for" | "case" | "select" | "{" | "(" => depth += 1,
+                "fi" | "done" | "esac" | "}" | ")" => depth -= 1,
+                _ => {}
+            }
+        }
         let name = name_of(&c.words);
         // Where the command starts and ends, its redirections included, when it is in no
         // pipeline.
         let piped = c.piped || cmds.get(n + 1).is_some_and(|next| next.piped);
-        let whole = (!piped)
+        let whole = (!piped && top_level)
             .then(|| {
                 let start = c.words.first()?.range.start;
                 let end = c
