@@ -153,6 +153,9 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     if args.fix || args.diff {
         return super::fix::run(io, args, &report, &sources);
     }
+    if args.add_noqa {
+        return super::baseline::run(io, args, &report, &sources);
+    }
     let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
     let threshold = match fail_on {
         FailOn::Dangerous => Some(Verdict::Dangerous),
@@ -316,6 +319,9 @@ fn check_flags(args: &Args) -> Result<(), String> {
     }
     if stdin == 1 && args.fix {
         return Err("--fix cannot write fixes back to standard input: use --diff to see them, or name the file".into());
+    }
+    if stdin == 1 && args.add_noqa {
+        return Err("--add-noqa cannot write suppressions back to standard input: name the file".into());
     }
     if stdin == 0 && args.stdin_filename.is_some() {
         return Err("--stdin-filename names standard input: add `-` to the PATHs".into());
