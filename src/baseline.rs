@@ -24,6 +24,7 @@ use crate::diag::{Severity, Verdict};
 use crate::inputs;
 use crate::report::Report;
 use crate::source::{FileId, SourceMap, Span};
+use crate::yaml::YamlNode;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
@@ -131,8 +132,14 @@ fn meaning(reader: &inputs::Reader, text: &str) -> (Vec<(String, String, bool, b
 }
 
 /// The directives that suppress every unsuppressed finding of `report` (verdicts other than
-/// safe, diagnostics other than notes), each with `reason`.
-pub fn baseline(report: &Report, sources: &SourceMap, reason: &str) -> Baseline {
+/// safe, diagnostics other than notes), each with `reason`. `topology` is the path of the run's
+/// topology, whose nodes take an `ignore:` entry for the findings no line directive reaches.
+pub fn baseline(
+    report: &Report,
+    sources: &SourceMap,
+    reason: &str,
+    topology: Option<&str>,
+) -> Baseline {
     let mut findings = Vec::new();
     for v in &report.verdicts {
         let Some(rule) = &v.rule else { continue };
@@ -175,7 +182,8 @@ pub fn baseline(report: &Report, sources: &SourceMap, reason: &str) -> Baseline 
     // with the findings' indexes.
     let mut targets: BTreeMap<String, (FileId, BTreeMap<usize, (BTreeSet<String>, Vec<usize>)>)> =
         BTreeMap::new();
-    let mut seen = HashSet::new();
+    // Findings no line directive reaches, with the place and why, for the topology's nodes.
+    let mut fallback: Vec<(usize, Option<String>, String)> = Vec::new();
     for (i, f) in findings.iter().enumerate() {
         if OWN_CODES.iter().any(|c| f.rule == *c) {
             let place = f.span.map(|s| {
@@ -191,36 +199,29 @@ pub fn baseline(report: &Report, sources: &SourceMap, reason: &str) -> Baseline 
             continue;
         }
         let Some(span) = f.span else {
-            // One line per rule and node: a default judged on every hop is one finding here.
-            if seen.insert((f.rule.clone(), f.node.clone(), f.key.clone())) {
-                refuse(f, None, f.unplaced.to_string(), &mut out);
-            }
+            fallback.push((i, None, f.unplaced.to_string()));
             continue;
         };
         let file = sources.get(span.file);
         let loc = sources.location(span);
         let place = format!("{}:{}", loc.path, loc.line);
         if !sysctl_paths.contains(file.path.as_str()) {
-            if seen.insert((f.rule.clone(), None, Some(place.clone()))) {
-                let why = format!(
-                    "{} is not a file the nodes' values are read from (a topology's values and links take an `ignore:` entry on the node)",
-                    file.path
-                );
-                refuse(f, Some(place), why, &mut out);
-            }
+            let why = format!(
+                "{} is not a file the nodes' values are read from",
+                file.path
+            );
+            fallback.push((i, Some(place), why));
             continue;
         }
         if reader_of(&file.path, &file.text).kind.is_printed() {
-            if seen.insert((f.rule.clone(), None, Some(file.path.clone()))) {
-                let why = format!("{} is a dump the kernel printed, not a file to edit", file.path);
-                refuse(f, Some(place), why, &mut out);
-            }
+            let why = format!("{} is a dump the kernel printed, not a file to edit", file.path);
+            fallback.push((i, Some(place), why));
             continue;
         }
         let (start, end) = line_of(&file.text, span.start);
         let line = file.text[start..end].trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            refuse(f, Some(place), "the finding is on a comment or blank line".into(), &mut out);
+            fallback.push((i, Some(place), "the finding is on a comment or blank line".into()));
             continue;
         }
         let entry = targets
@@ -258,17 +259,14 @@ pub fn baseline(report: &Report, sources: &SourceMap, reason: &str) -> Baseline 
         if !same_reader || meaning(reader, old) != meaning(reader, &text) {
             for (_, idx) in lines.values() {
                 for &i in idx {
-                    let f = &findings[i];
-                    let loc = f.span.map(|s| {
+                    let loc = findings[i].span.map(|s| {
                         let l = sources.location(s);
                         format!("{}:{}", l.path, l.line)
                     });
-                    refuse(
-                        f,
-                        loc,
-                        format!("a comment line there would change what {path} says (a continued line?)"),
-                        &mut out,
+                    let why = format!(
+                        "a comment line there would change what {path} says (a continued line?)"
                     );
+                    fallback.push((i, loc, why));
                 }
             }
             continue;
@@ -281,7 +279,207 @@ pub fn baseline(report: &Report, sources: &SourceMap, reason: &str) -> Baseline 
             findings: suppressed,
         });
     }
+
+    // The rest: an `ignore:` entry on the finding's node in the topology, where there is one.
+    let topo_file = topology.and_then(|t| sources.files().find(|(_, f)| f.path == t));
+    let doc = topo_file.and_then(|(id, f)| crate::yaml::parse(id, &f.text).ok());
+    let mut by_node: BTreeMap<&str, (BTreeSet<String>, usize)> = BTreeMap::new();
+    let mut seen = HashSet::new();
+    for (i, place, why) in fallback {
+        let f = &findings[i];
+        let node = f
+            .node
+            .as_deref()
+            .filter(|n| doc.as_ref().is_some_and(|d| node_mapping(&d.root, n).is_some()));
+        match node {
+            Some(n) => {
+                let e = by_node.entry(n).or_default();
+                e.0.insert(f.rule.clone());
+                e.1 += 1;
+            }
+            // One line per rule, node and place: a default judged on every hop is one here.
+            None => {
+                if seen.insert((f.rule.clone(), f.node.clone(), f.key.clone(), place.clone())) {
+                    refuse(f, place, why, &mut out);
+                }
+            }
+        }
+    }
+    if let (Some((id, file)), Some(doc), false) = (topo_file, doc, by_node.is_empty()) {
+        match ignore_entries(&file.text, &doc.root, &by_node, reason, id) {
+            Ok(text) => out.files.push(FileEdit {
+                file: id,
+                path: file.path.clone(),
+                text,
+                directives: by_node.values().map(|(r, _)| r.len()).sum(),
+                findings: by_node.values().map(|(_, n)| n).sum(),
+            }),
+            Err(why) => {
+                for (node, (rules, _)) in &by_node {
+                    for rule in rules {
+                        out.unsuppressible.push(Unsuppressible {
+                            rule: rule.clone(),
+                            node: Some(node.to_string()),
+                            key: None,
+                            place: None,
+                            why: why.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     out
+}
+
+/// The mapping of the topology node named `name`.
+fn node_mapping<'a>(root: &'a YamlNode, name: &str) -> Option<&'a YamlNode> {
+    let YamlNode::Mapping { entries, .. } = root else {
+        return None;
+    };
+    let (_, YamlNode::Sequence { items, .. }) = entries.iter().find(|(k, _)| k.value == "nodes")?
+    else {
+        return None;
+    };
+    items.iter().find(|n| match n {
+        YamlNode::Mapping { entries, .. } => entries.iter().any(|(k, v)| {
+            k.value == "name" && matches!(v, YamlNode::Scalar { value, .. } if value.value == name)
+        }),
+        _ => false,
+    })
+}
+
+/// One `ignore:` entry in flow style.
+fn ignore_entry(rule: &str, reason: &str) -> String {
+    let reason = reason.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("{{rule: {rule}, reason: \"{reason}\"}}")
+}
+
+/// The topology's text with `ignore:` entries for `rules` on each node: appended to the node's
+/// `ignore:` list when it has one, else a new `ignore:` key after the node's `name`. The new text
+/// is parsed again, and must give every node the entries asked for and keep the others' keys.
+fn ignore_entries(
+    text: &str,
+    root: &YamlNode,
+    by_node: &BTreeMap<&str, (BTreeSet<String>, usize)>,
+    reason: &str,
+    file: FileId,
+) -> Result<String, String> {
+    let cannot = |node: &str, what: &str| {
+        Err(format!(
+            "the node {node} of the topology {what}; add `ignore:` entries to it by hand"
+        ))
+    };
+    // (offset, text to insert there), applied from the end.
+    let mut inserts: Vec<(usize, String)> = Vec::new();
+    for (node, (rules, _)) in by_node {
+        let Some(YamlNode::Mapping { entries, span }) = node_mapping(root, node) else {
+            return cannot(node, "is not a mapping");
+        };
+        let flow = text[span.start..].starts_with('{');
+        let entries_text: Vec<String> = rules.iter().map(|r| ignore_entry(r, reason)).collect();
+        match entries.iter().find(|(k, _)| k.value == "ignore") {
+            Some((_, YamlNode::Sequence { items, span })) if text[span.start..].starts_with('[') => {
+                let Some(close) = text[..span.end].rfind(']').filter(|&c| c >= span.start) else {
+                    return cannot(node, "has an `ignore:` list whose end was not found");
+                };
+                let sep = if items.is_empty() { "" } else { ", " };
+                inserts.push((close, format!("{sep}{}", entries_text.join(", "))));
+            }
+            Some((_, YamlNode::Sequence { items, .. })) if !items.is_empty() => {
+                let first = items[0].span().start;
+                let (first_line, _) = line_of(text, first);
+                let dash = &text[first_line..first];
+                let Some(dash_at) = dash.find('-').filter(|&d| dash[..d].trim().is_empty()) else {
+                    return cannot(node, "has an `ignore:` list in a shape twlint does not extend");
+                };
+                let indent = &dash[..dash_at];
+                let last_end = items[items.len() - 1].span().end;
+                let (_, end) = line_of(text, last_end.saturating_sub(1).max(first));
+                let eol = if text[end..].starts_with("\r\n") { "\r\n" } else { "\n" };
+                let added: String = entries_text
+                    .iter()
+                    .map(|e| format!("{eol}{indent}- {e}"))
+                    .collect();
+                inserts.push((end, added));
+            }
+            Some(_) => return cannot(node, "has an `ignore:` key that is not a list"),
+            None if flow => {
+                let Some(close) = text[..span.end].rfind('}').filter(|&c| c > span.start) else {
+                    return cannot(node, "is a mapping whose end was not found");
+                };
+                inserts.push((close, format!(", ignore: [{}]", entries_text.join(", "))));
+            }
+            None => {
+                let Some((name_key, name_value)) = entries.iter().find(|(k, _)| k.value == "name")
+                else {
+                    return cannot(node, "has no name");
+                };
+                let (line_start, _) = line_of(text, name_key.span.start);
+                let column = text[line_start..name_key.span.start].chars().count();
+                let indent = " ".repeat(column);
+                let (_, end) = line_of(text, name_value.span().end.saturating_sub(1));
+                if end < name_value.span().end {
+                    return cannot(node, "has a name over several lines");
+                }
+                let eol = if text[end..].starts_with("\r\n") { "\r\n" } else { "\n" };
+                let mut added = format!("{eol}{indent}ignore:");
+                for e in &entries_text {
+                    added.push_str(&format!("{eol}{indent}  - {e}"));
+                }
+                inserts.push((end, added));
+            }
+        }
+    }
+    inserts.sort_by_key(|(at, _)| *at);
+    let mut new = String::with_capacity(text.len() + inserts.len() * 80);
+    let mut at = 0;
+    for (offset, added) in &inserts {
+        new.push_str(&text[at..*offset]);
+        new.push_str(added);
+        at = *offset;
+    }
+    new.push_str(&text[at..]);
+    // Read back: every node keeps its keys, and those baselined list the rules asked for.
+    let check = crate::yaml::parse(file, &new)
+        .map_err(|_| "adding `ignore:` entries would break the topology's YAML".to_string())?;
+    for (node, (rules, _)) in by_node {
+        let before = node_mapping(root, node);
+        let after = node_mapping(&check.root, node);
+        let keys = |n: Option<&YamlNode>| match n {
+            Some(YamlNode::Mapping { entries, .. }) => entries
+                .iter()
+                .map(|(k, _)| k.value.clone())
+                .filter(|k| k != "ignore")
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        let ignored: BTreeSet<String> = match after {
+            Some(YamlNode::Mapping { entries, .. }) => entries
+                .iter()
+                .filter(|(k, _)| k.value == "ignore")
+                .flat_map(|(_, v)| match v {
+                    YamlNode::Sequence { items, .. } => items.iter().collect(),
+                    _ => Vec::new(),
+                })
+                .filter_map(|item| match item {
+                    YamlNode::Mapping { entries, .. } => entries.iter().find_map(|(k, v)| {
+                        match (k.value.as_str(), v) {
+                            ("rule", YamlNode::Scalar { value, .. }) => Some(value.value.clone()),
+                            _ => None,
+                        }
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            _ => BTreeSet::new(),
+        };
+        if keys(before) != keys(after) || !rules.is_subset(&ignored) {
+            return cannot(node, "could not be given `ignore:` entries safely");
+        }
+    }
+    Ok(new)
 }
 
 #[cfg(test)]

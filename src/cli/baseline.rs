@@ -31,7 +31,8 @@ pub fn run(io: &mut Io, mut args: Args, report: &Report, sources: &SourceMap) ->
         return io.fail("--add-noqa wrote nothing: the run could not judge everything");
     }
     let reason = reason();
-    let plan = baseline::baseline(report, sources, &reason);
+    let topology = args.topology.as_ref().map(|t| t.display().to_string());
+    let plan = baseline::baseline(report, sources, &reason, topology.as_deref());
     let allowed = allowed(&args);
     // Decide every file first: one refused means nothing is written, as the run's input stays
     // as it was rather than half baselined.
@@ -65,13 +66,17 @@ pub fn run(io: &mut Io, mut args: Args, report: &Report, sources: &SourceMap) ->
         directives += edit.directives;
         findings += edit.findings;
     }
-    writeln!(
+    if plan.files.is_empty() {
+        writeln!(io.err, "twlint: no finding to suppress")?;
+    } else {
+        writeln!(
         io.err,
         "twlint: added {} for {} in {} (reason: {reason})",
         plural(directives, "suppression", "suppressions"),
         plural(findings, "finding", "findings"),
         plural(plan.files.len(), "file", "files"),
     )?;
+    }
     for u in &plan.unsuppressible {
         let what = [u.node.as_deref(), u.key.as_deref()]
             .into_iter()
