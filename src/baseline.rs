@@ -112,7 +112,10 @@ fn reader_of(path: &str, text: &str) -> &'static inputs::Reader {
 
 /// What a reader finds in a text, without places: the assignments in order and the codes of
 /// the problems. Adding comment lines must leave it as it was.
-fn meaning(reader: &inputs::Reader, text: &str) -> (Vec<(String, String, bool, bool)>, Vec<String>) {
+fn meaning(
+    reader: &inputs::Reader,
+    text: &str,
+) -> (Vec<(String, String, bool, bool)>, Vec<String>) {
     let parsed = (reader.read)(FileId(0), text);
     let assignments = parsed
         .assignments
@@ -177,6 +180,15 @@ pub fn baseline(
         .iter()
         .flat_map(|n| n.sources.iter().map(String::as_str))
         .collect();
+    // Dumps, known by their values (a dump's registered text keeps only the lines judged, so
+    // its reader may not recognise that text as one).
+    let printed: HashSet<&str> = report
+        .verdicts
+        .iter()
+        .filter(|v| v.source.is_printed())
+        .filter_map(|v| v.span)
+        .map(|s| sources.get(s.file).path.as_str())
+        .collect();
     let mut out = Baseline::default();
     // Per path: its first registration, and per target line start the rules to disable there
     // with the findings' indexes.
@@ -213,15 +225,24 @@ pub fn baseline(
             fallback.push((i, Some(place), why));
             continue;
         }
-        if reader_of(&file.path, &file.text).kind.is_printed() {
-            let why = format!("{} is a dump the kernel printed, not a file to edit", file.path);
+        if printed.contains(file.path.as_str())
+            || reader_of(&file.path, &file.text).kind.is_printed()
+        {
+            let why = format!(
+                "{} is a dump the kernel printed, not a file to edit",
+                file.path
+            );
             fallback.push((i, Some(place), why));
             continue;
         }
         let (start, end) = line_of(&file.text, span.start);
         let line = file.text[start..end].trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            fallback.push((i, Some(place), "the finding is on a comment or blank line".into()));
+            fallback.push((
+                i,
+                Some(place),
+                "the finding is on a comment or blank line".into(),
+            ));
             continue;
         }
         let entry = targets
@@ -287,10 +308,10 @@ pub fn baseline(
     let mut seen = HashSet::new();
     for (i, place, why) in fallback {
         let f = &findings[i];
-        let node = f
-            .node
-            .as_deref()
-            .filter(|n| doc.as_ref().is_some_and(|d| node_mapping(&d.root, n).is_some()));
+        let node = f.node.as_deref().filter(|n| {
+            doc.as_ref()
+                .is_some_and(|d| node_mapping(&d.root, n).is_some())
+        });
         match node {
             Some(n) => {
                 let e = by_node.entry(n).or_default();
@@ -380,7 +401,9 @@ fn ignore_entries(
         let flow = text[span.start..].starts_with('{');
         let entries_text: Vec<String> = rules.iter().map(|r| ignore_entry(r, reason)).collect();
         match entries.iter().find(|(k, _)| k.value == "ignore") {
-            Some((_, YamlNode::Sequence { items, span })) if text[span.start..].starts_with('[') => {
+            Some((_, YamlNode::Sequence { items, span }))
+                if text[span.start..].starts_with('[') =>
+            {
                 let Some(close) = text[..span.end].rfind(']').filter(|&c| c >= span.start) else {
                     return cannot(node, "has an `ignore:` list whose end was not found");
                 };
@@ -392,12 +415,19 @@ fn ignore_entries(
                 let (first_line, _) = line_of(text, first);
                 let dash = &text[first_line..first];
                 let Some(dash_at) = dash.find('-').filter(|&d| dash[..d].trim().is_empty()) else {
-                    return cannot(node, "has an `ignore:` list in a shape twlint does not extend");
+                    return cannot(
+                        node,
+                        "has an `ignore:` list in a shape twlint does not extend",
+                    );
                 };
                 let indent = &dash[..dash_at];
                 let last_end = items[items.len() - 1].span().end;
                 let (_, end) = line_of(text, last_end.saturating_sub(1).max(first));
-                let eol = if text[end..].starts_with("\r\n") { "\r\n" } else { "\n" };
+                let eol = if text[end..].starts_with("\r\n") {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
                 let added: String = entries_text
                     .iter()
                     .map(|e| format!("{eol}{indent}- {e}"))
@@ -423,7 +453,11 @@ fn ignore_entries(
                 if end < name_value.span().end {
                     return cannot(node, "has a name over several lines");
                 }
-                let eol = if text[end..].starts_with("\r\n") { "\r\n" } else { "\n" };
+                let eol = if text[end..].starts_with("\r\n") {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
                 let mut added = format!("{eol}{indent}ignore:");
                 for e in &entries_text {
                     added.push_str(&format!("{eol}{indent}  - {e}"));
@@ -464,12 +498,16 @@ fn ignore_entries(
                     _ => Vec::new(),
                 })
                 .filter_map(|item| match item {
-                    YamlNode::Mapping { entries, .. } => entries.iter().find_map(|(k, v)| {
-                        match (k.value.as_str(), v) {
-                            ("rule", YamlNode::Scalar { value, .. }) => Some(value.value.clone()),
-                            _ => None,
-                        }
-                    }),
+                    YamlNode::Mapping { entries, .. } => {
+                        entries
+                            .iter()
+                            .find_map(|(k, v)| match (k.value.as_str(), v) {
+                                ("rule", YamlNode::Scalar { value, .. }) => {
+                                    Some(value.value.clone())
+                                }
+                                _ => None,
+                            })
+                    }
                     _ => None,
                 })
                 .collect(),

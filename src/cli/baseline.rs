@@ -58,7 +58,10 @@ pub fn run(io: &mut Io, mut args: Args, report: &Report, sources: &SourceMap) ->
         let base = base_for(&args, &allowed, path).expect("checked above");
         let perms = std::fs::metadata(path).map(|m| m.permissions());
         if let Err(e) = crate::contain::write_inside(&base, &dotted(path), edit.text.as_bytes()) {
-            return io.fail(format!("cannot write the suppressions to {}: {e}", edit.path));
+            return io.fail(format!(
+                "cannot write the suppressions to {}: {e}",
+                edit.path
+            ));
         }
         if let Ok(p) = perms {
             let _ = std::fs::set_permissions(path, p);
@@ -70,23 +73,27 @@ pub fn run(io: &mut Io, mut args: Args, report: &Report, sources: &SourceMap) ->
         writeln!(io.err, "twlint: no finding to suppress")?;
     } else {
         writeln!(
-        io.err,
-        "twlint: added {} for {} in {} (reason: {reason})",
-        plural(directives, "suppression", "suppressions"),
-        plural(findings, "finding", "findings"),
-        plural(plan.files.len(), "file", "files"),
-    )?;
+            io.err,
+            "twlint: added {} for {} in {} (reason: {reason})",
+            plural(directives, "suppression", "suppressions"),
+            plural(findings, "finding", "findings"),
+            plural(plan.files.len(), "file", "files"),
+        )?;
     }
     for u in &plan.unsuppressible {
-        let what = [u.node.as_deref(), u.key.as_deref()]
+        let what: String = [u.node.as_deref(), u.key.as_deref()]
             .into_iter()
             .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let place = u.place.as_deref().map(|p| format!(" at {p}")).unwrap_or_default();
+            .map(|w| format!(" {w}"))
+            .collect();
+        let place = u
+            .place
+            .as_deref()
+            .map(|p| format!(" at {p}"))
+            .unwrap_or_default();
         writeln!(
             io.err,
-            "twlint: not suppressible: {} {what}{place}: {}",
+            "twlint: not suppressible: {}{what}{place}: {}",
             u.rule, u.why
         )?;
     }

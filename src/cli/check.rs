@@ -321,7 +321,9 @@ fn check_flags(args: &Args) -> Result<(), String> {
         return Err("--fix cannot write fixes back to standard input: use --diff to see them, or name the file".into());
     }
     if stdin == 1 && args.add_noqa {
-        return Err("--add-noqa cannot write suppressions back to standard input: name the file".into());
+        return Err(
+            "--add-noqa cannot write suppressions back to standard input: name the file".into(),
+        );
     }
     if stdin == 0 && args.stdin_filename.is_some() {
         return Err("--stdin-filename names standard input: add `-` to the PATHs".into());

@@ -40,7 +40,11 @@ pub(super) fn allowed(args: &Args) -> Vec<PathBuf> {
 /// The folder to write `path` in, when it may be written.
 pub(super) fn base_for(args: &Args, allowed: &[PathBuf], path: &Path) -> Option<PathBuf> {
     let path = dotted(path);
-    if let Some(b) = allowed.iter().find(|b| path.starts_with(b)) {
+    // A path that climbs out (`topo/../outside/x`) starts with the folder only in its letters.
+    let climbs = path
+        .components()
+        .any(|c| c == std::path::Component::ParentDir);
+    if let Some(b) = allowed.iter().find(|b| !climbs && path.starts_with(b)) {
         return Some(b.clone());
     }
     (args.topology.is_some() && args.allow_outside_paths)
