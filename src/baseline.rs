@@ -110,12 +110,17 @@ fn reader_of(path: &str, text: &str) -> &'static inputs::Reader {
     inputs::reader_by_name(Path::new(path)).unwrap_or_else(|| inputs::reader_for(text))
 }
 
+/// What a reader finds in a text, without places: each assignment's key, value, `-` and glob
+/// flags, and the codes of the problems.
+type Meaning = (Vec<(String, String, bool, bool)>, Vec<String>);
+
+/// The rules to disable above each line of a file (by the line's start), with the indexes of
+/// the findings they suppress.
+type Lines = BTreeMap<usize, (BTreeSet<String>, Vec<usize>)>;
+
 /// What a reader finds in a text, without places: the assignments in order and the codes of
 /// the problems. Adding comment lines must leave it as it was.
-fn meaning(
-    reader: &inputs::Reader,
-    text: &str,
-) -> (Vec<(String, String, bool, bool)>, Vec<String>) {
+fn meaning(reader: &inputs::Reader, text: &str) -> Meaning {
     let parsed = (reader.read)(FileId(0), text);
     let assignments = parsed
         .assignments
@@ -192,8 +197,7 @@ pub fn baseline(
     let mut out = Baseline::default();
     // Per path: its first registration, and per target line start the rules to disable there
     // with the findings' indexes.
-    let mut targets: BTreeMap<String, (FileId, BTreeMap<usize, (BTreeSet<String>, Vec<usize>)>)> =
-        BTreeMap::new();
+    let mut targets: BTreeMap<String, (FileId, Lines)> = BTreeMap::new();
     // Findings no line directive reaches, with the place and why, for the topology's nodes.
     let mut fallback: Vec<(usize, Option<String>, String)> = Vec::new();
     for (i, f) in findings.iter().enumerate() {

@@ -102,15 +102,11 @@ fn round_trip(dir: &Path, args: &[&str], files: &[&str]) -> String {
     let mut expected = [open, hidden_before].concat();
     expected.sort();
     assert_eq!(hidden, expected, "the same findings, suppressed");
+    let dated = Regex::new(r"^baseline \d{4}-\d{2}-\d{2}$").unwrap();
     for x in after["verdicts"].as_array().unwrap() {
         if let Some(s) = x.get("suppressed") {
             let reason = s["reason"].as_str().unwrap();
-            assert!(
-                Regex::new(r"^baseline \d{4}-\d{2}-\d{2}$")
-                    .unwrap()
-                    .is_match(reason),
-                "{reason}"
-            );
+            assert!(dated.is_match(reason), "{reason}");
         }
     }
     // Twice: nothing more.
