@@ -366,3 +366,19 @@ fn files_outside_the_topology_folder_need_allow_outside_paths() {
         "{text}"
     );
 }
+
+#[test]
+fn a_hosts_values_are_not_baselined() {
+    let (code, _, err) = twlint(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--root",
+            "tests/fixtures/host/snapshot-lb",
+            "--add-noqa",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("a host's values have no place there"), "{err}");
+}
