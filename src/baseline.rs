@@ -14,10 +14,11 @@
 //! A finding can be suppressed this way only in a file a node's values were read from, in a
 //! format whose comments start with `#` (every format twlint reads but a dump) and where an
 //! added comment line reads as a comment: each edited text is read again with its reader, and a
-//! file whose assignments would change (a shell line continued with `\`, a comment that changes
-//! the format the file is recognised as) is left alone. The others (a kernel default, a value
-//! read from the host, a topology's inline value or link, a dump printed by the kernel, a
-//! suppression's own problem, TW020 to TW022) are listed as not suppressible, with why.
+//! line where a comment would change the assignments (inside a shell command continued with
+//! `\`) or the format the file is recognised as gets none. In a topology run, a finding no line
+//! directive reaches (a kernel default, a topology's inline value or link, a dump printed by the
+//! kernel) gets an `ignore:` entry on its node in the topology instead; the rest (those and a
+//! suppression's own problems, TW020 to TW022) are listed as not suppressible, with why.
 
 use crate::code::Code;
 use crate::diag::{Severity, Verdict};
@@ -259,49 +260,45 @@ pub fn baseline(
 
     for (path, (file, lines)) in targets {
         let old = &sources.get(file).text;
-        let mut text = String::with_capacity(old.len() + lines.len() * 64);
-        let mut at = 0;
-        let mut suppressed = 0;
-        for (start, (rules, idx)) in &lines {
-            let (_, end) = line_of(old, *start);
-            let indent_len = old[*start..end].len() - old[*start..end].trim_start().len();
-            let eol = if old[end..].starts_with("\r\n") {
-                "\r\n"
-            } else {
-                "\n"
-            };
-            text.push_str(&old[at..*start]);
-            text.push_str(&old[*start..*start + indent_len]);
-            text.push_str(&directive(rules, reason));
-            text.push_str(eol);
-            at = *start;
-            suppressed += idx.len();
-        }
-        text.push_str(&old[at..]);
-        // The comments must change nothing twlint reads: same reader, same assignments.
+        // The comments must change nothing twlint reads: same reader, same assignments. When
+        // all of them together do, each line is tried alone and only those that keep the
+        // meaning are written (a shell command continued with `\` takes no comment inside).
         let reader = reader_of(&path, old);
-        let same_reader = std::ptr::eq(reader, reader_of(&path, &text));
-        if !same_reader || meaning(reader, old) != meaning(reader, &text) {
-            for (_, idx) in lines.values() {
-                for &i in idx {
-                    let loc = findings[i].span.map(|s| {
-                        let l = sources.location(s);
-                        format!("{}:{}", l.path, l.line)
-                    });
-                    let why = format!(
-                        "a comment line there would change what {path} says (a continued line?)"
-                    );
-                    fallback.push((i, loc, why));
-                }
+        let before = meaning(reader, old);
+        let keeps = |text: &str| {
+            std::ptr::eq(reader, reader_of(&path, text)) && meaning(reader, text) == before
+        };
+        let all: Vec<usize> = lines.keys().copied().collect();
+        let mut kept = all.clone();
+        let mut text = with_directives(old, &lines, &kept, reason);
+        if !keeps(&text) {
+            kept.retain(|&at| keeps(&with_directives(old, &lines, &[at], reason)));
+            text = with_directives(old, &lines, &kept, reason);
+            if !keeps(&text) {
+                kept.clear();
             }
+        }
+        for at in all.iter().filter(|at| !kept.contains(at)) {
+            for &i in &lines[at].1 {
+                let loc = findings[i].span.map(|s| {
+                    let l = sources.location(s);
+                    format!("{}:{}", l.path, l.line)
+                });
+                let why = format!(
+                    "a comment line there would change what {path} says (a continued line?)"
+                );
+                fallback.push((i, loc, why));
+            }
+        }
+        if kept.is_empty() {
             continue;
         }
         out.files.push(FileEdit {
             file,
             path,
             text,
-            directives: lines.len(),
-            findings: suppressed,
+            directives: kept.len(),
+            findings: kept.iter().map(|at| lines[at].1.len()).sum(),
         });
     }
 
@@ -356,6 +353,30 @@ pub fn baseline(
         out.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
     out
+}
+
+/// `old` with a directive above each line of `lines` that starts at one of `at` (in order),
+/// indented and ended as that line is.
+fn with_directives(old: &str, lines: &Lines, at: &[usize], reason: &str) -> String {
+    let mut text = String::with_capacity(old.len() + at.len() * 64);
+    let mut done = 0;
+    for start in at {
+        let (_, end) = line_of(old, *start);
+        let line = &old[*start..end];
+        let indent_len = line.len() - line.trim_start().len();
+        let eol = if old[end..].starts_with("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        text.push_str(&old[done..*start]);
+        text.push_str(&old[*start..*start + indent_len]);
+        text.push_str(&directive(&lines[start].0, reason));
+        text.push_str(eol);
+        done = *start;
+    }
+    text.push_str(&old[done..]);
+    text
 }
 
 /// The mapping of the topology node named `name`.

@@ -198,6 +198,20 @@ fn a_kubernetes_manifest_is_baselined_with_comments_yaml_keeps() {
     assert_eq!(without_directives(&text), manifest);
 }
 
+#[test]
+fn a_compose_file_is_baselined_with_comments_yaml_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let compose = fs::read_to_string("tests/fixtures/inputs/compose/compose.yaml").unwrap();
+    fs::write(dir.path().join("compose.yaml"), &compose).unwrap();
+    round_trip(
+        dir.path(),
+        &["compose.yaml", "--kernel", "6.8"],
+        &["compose.yaml"],
+    );
+    let text = fs::read_to_string(dir.path().join("compose.yaml")).unwrap();
+    assert_eq!(without_directives(&text), compose);
+}
+
 /// A topology whose nodes read a sysctl file, a shell script and an Ansible playbook, with a
 /// middlebox whose findings are about its kernel defaults (no line to put a directive on): those
 /// get an `ignore:` entry on the node, in the topology.
@@ -381,4 +395,28 @@ fn a_hosts_values_are_not_baselined() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("a host's values have no place there"), "{err}");
+}
+
+/// A comment inside a shell command continued with `\` would end the command: that line's
+/// finding is listed as not suppressible, and the other lines get their directives.
+#[test]
+fn a_continued_shell_line_takes_no_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        "#!/bin/sh\nsysctl -w net.ipv4.tcp_fin_timeout=30 \\\n  net.ipv4.tcp_tw_recycle=1\n";
+    fs::write(dir.path().join("tune.sh"), script).unwrap();
+    let (code, _, err) = twlint(dir.path(), &["tune.sh", "--kernel", "6.8", "--add-noqa"]);
+    assert_eq!(code, 1, "TW101 is left: {err}");
+    assert!(
+        err.contains("not suppressible: TW101 tune.sh net.ipv4.tcp_tw_recycle at tune.sh:3"),
+        "{err}"
+    );
+    let text = fs::read_to_string(dir.path().join("tune.sh")).unwrap();
+    assert!(
+        Regex::new(r"^#!/bin/sh\n# twlint: disable=TW140 -- baseline [0-9-]+\nsysctl -w")
+            .unwrap()
+            .is_match(&text),
+        "{text}"
+    );
+    assert_eq!(without_directives(&text), script);
 }
