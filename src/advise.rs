@@ -86,6 +86,11 @@ pub struct Advice {
     pub nodes: Vec<NodeAdvice>,
     pub unfixable: Vec<Unfixable>,
     pub accepted: Vec<Accepted>,
+    /// Whose values were advised, when not the topology's declared ones ("the live values of
+    /// this host (node db)", "the capture DIR (node db)"): said in every file's header.
+    pub values: Option<String>,
+    /// The host flags that advised them (`--node db --live`), for the regenerate command.
+    pub host_flags: String,
 }
 
 /// The drop-in file name for a node: characters outside `[A-Za-z0-9._-]` become `-`, so a node
@@ -278,6 +283,8 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
         nodes,
         unfixable,
         accepted,
+        values: None,
+        host_flags: String::new(),
     }
 }
 
@@ -366,14 +373,17 @@ pub fn dropin_text(advice: &Advice, n: &NodeAdvice) -> String {
         n.node
     );
     let _ = writeln!(out, "# from {topo}.");
+    if let Some(v) = &advice.values {
+        let _ = writeln!(out, "# Advised on {v}.");
+    }
     let _ = writeln!(
         out,
         "# Do not edit by hand: change the topology or the hosts' files, then regenerate with"
     );
     let _ = writeln!(
         out,
-        "#   twlint advise --topology {} --out DIR",
-        advice.topology_path
+        "#   twlint advise --topology {} --out DIR{}",
+        advice.topology_path, advice.host_flags
     );
     let _ = writeln!(
         out,
@@ -491,6 +501,10 @@ pub fn markdown(advice: &Advice) -> String {
         .unwrap_or_else(|| advice.topology_path.clone());
     let _ = writeln!(out, "## twlint advise: `{}`", cell(&name));
     let _ = writeln!(out);
+    if let Some(v) = &advice.values {
+        let _ = writeln!(out, "Advised on {}.", cell(v));
+        let _ = writeln!(out);
+    }
     if advice.nodes.is_empty() {
         let _ = writeln!(out, "No node needs a change the rules can make.");
     } else {

@@ -38,7 +38,7 @@ fn short(commit: &str) -> &str {
 /// The `tool` object of twlint's JSON documents (the report, `twlint host`, a snapshot's
 /// manifest): `name`, `version` and, when known, `commit`. Fields in name order, the order
 /// twlint's JSON keeps its keys in.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, schemars::JsonSchema)]
 pub struct Tool {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<&'static str>,

@@ -11,7 +11,9 @@ use std::fmt;
 
 /// How bad a diagnostic is. `Error` maps to the `dangerous` level of `--fail-on`, `Warning` to
 /// `pointless`; `Info` never fails a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -20,7 +22,9 @@ pub enum Severity {
 }
 
 /// twlint's judgement of a setting. Ordered from best to worst, so `max()` picks the worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Safe,

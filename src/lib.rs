@@ -19,6 +19,7 @@
 
 pub mod address;
 pub mod advise;
+pub mod baseline;
 pub mod build_info;
 pub mod cli;
 pub mod code;

@@ -1,4 +1,5 @@
-//! JSON Schemas of the topology, rule and configuration formats, for editors and validators.
+//! JSON Schemas of the topology, rule and configuration formats, for editors and validators,
+//! and of the JSON report, for its consumers.
 //!
 //! Each format is described once, by the raw types its loader reads (`topology::raw`,
 //! `rules::raw`, `settings::ConfigFile`, through `yaml::de`); this module prints their schemas
@@ -29,6 +30,41 @@ pub fn rule() -> Value {
 pub fn config() -> Value {
     serde_json::to_value(schemars::schema_for!(crate::settings::ConfigFile))
         .expect("schemas serialise")
+}
+
+/// The JSON Schema of the JSON report (`--format json`, version 1), generated from the typed
+/// model the report is written from ([`crate::render::json::Json`]). Every object of the model
+/// is closed (`additionalProperties: false`), so a misspelt or unknown field fails; maps (the
+/// fleet's keys, the counters) stay open, as does the socket summary, a JSON value of its own.
+pub fn report() -> Value {
+    // What serialising writes: a field is required unless it is skipped when empty, and an
+    // `Option` written as null is required too.
+    let schema = schemars::generate::SchemaSettings::default()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<crate::render::json::Json<'static>>();
+    let mut v = serde_json::to_value(schema).expect("schemas serialise");
+    close_objects(&mut v);
+    v["title"] = Value::from("twlint JSON report, version 1");
+    v["properties"]["version"]["const"] = Value::from(1);
+    v
+}
+
+/// Sets `additionalProperties: false` on every object schema that lists its properties and says
+/// nothing of others.
+fn close_objects(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (_, child) in map.iter_mut() {
+                close_objects(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
 }
 
 /// A spanned YAML tree as JSON: plain scalars typed as YAML 1.2 core reads them.

@@ -385,3 +385,224 @@ fn out_dir_removes_its_own_stale_files_only() {
         other
     );
 }
+
+/// `--node`: that node's drop-in only, and a name that is no node is refused.
+#[test]
+fn advise_node_gives_that_nodes_dropin_only() {
+    let out = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--node",
+            "db",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("# ==> 99-twlint-db.conf <=="), "{text}");
+    assert_eq!(text.matches("# ==> 99-twlint-").count(), 1, "{text}");
+    assert!(
+        text.contains("--out DIR --node db\n"),
+        "the regenerate command: {text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("advised on the values topologies/lb-web-db.yaml declares"),
+        "{err}"
+    );
+
+    let out = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--node",
+            "dbb",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `db`?"), "{err}");
+}
+
+/// `--out` with `--node` writes that node's file and leaves the other nodes' files alone.
+#[test]
+fn advise_node_out_leaves_the_other_nodes_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sysctl.d");
+    let all = twlint()
+        .args(["advise", "--topology", "topologies/lb-web-db.yaml", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(all.status.code(), Some(0));
+    let before: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(before.len() > 1, "{before:?}");
+    let one = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--node",
+            "db",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&one.stderr);
+    assert!(!err.contains("removed"), "{err}");
+    let after: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before.len(), after.len(), "{err}");
+}
+
+/// `--root`: the capture's values are advised for the node it is. The topology's db file turns
+/// timestamps off (advice: turn them on); the captured db has them on, so its advice has no
+/// such change, and the output says whose values were advised.
+#[test]
+fn advise_root_advises_a_captures_values() {
+    let declared = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--node",
+            "db",
+        ])
+        .output()
+        .unwrap();
+    let declared = String::from_utf8_lossy(&declared.stdout).to_string();
+    assert!(
+        declared.contains("\nnet.ipv4.tcp_timestamps = 1\n"),
+        "{declared}"
+    );
+
+    let out = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--root",
+            "tests/fixtures/host/proc-db",
+            "--node",
+            "db",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("net.ipv4.tcp_timestamps = 1"), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("advised on the values of the capture tests/fixtures/host/proc-db, node db"),
+        "{err}"
+    );
+}
+
+/// A snapshot names its host: `--root` finds the node by hostname, advises that node only, on
+/// the captured values (its tcp_max_tw_buckets of 5000, which no file declares), and each
+/// drop-in's header says so.
+#[test]
+fn advise_root_finds_the_node_a_snapshot_is() {
+    let out = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--root",
+            "tests/fixtures/host/snapshot-lb",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "Advised on the values of the capture tests/fixtures/host/snapshot-lb, node lb."
+        ),
+        "{text}"
+    );
+    assert!(text.contains("### `99-twlint-lb.conf` on lb"), "{text}");
+    assert_eq!(text.matches("### `99-twlint-").count(), 1, "{text}");
+    assert!(
+        text.contains("| `net.ipv4.tcp_max_tw_buckets` | `5000` |"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "# Advised on the values of the capture tests/fixtures/host/snapshot-lb, node lb.\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("--out DIR --node lb --root tests/fixtures/host/snapshot-lb\n"),
+        "{text}"
+    );
+}
+
+/// `--live`: this machine's values, for the node `--node` names; without a node it is not, the
+/// run is refused as a check run's `--live` is.
+#[test]
+fn advise_live_reads_this_host() {
+    let out = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--live",
+            "--node",
+            "web",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("advised on the live values of this host ("),
+        "{err}"
+    );
+    assert!(err.contains("), node web"), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("for node db"), "{text}");
+
+    let out = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--live",
+            "--node",
+            "nat",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = twlint()
+        .args([
+            "advise",
+            "--topology",
+            "topologies/lb-web-db.yaml",
+            "--live",
+            "--no-live",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -8,6 +8,9 @@
 use super::config::{catalog, Catalog, ConfigFlags};
 use super::output::{with_hint, ColorChoice, Io};
 use crate::advise::{self, MARKER};
+use crate::diag::did_you_mean;
+use crate::host::judge::{self as host_judge, HostOptions, LiveMode};
+use crate::host::HostSource;
 use crate::judge::{self, Request};
 use crate::kernel::KernelVersion;
 use crate::source::SourceMap;
@@ -44,8 +47,25 @@ pub struct AdviseArgs {
     /// symlinks); refused by default, since topologies from pull requests are untrusted
     #[arg(long, help_heading = "Input")]
     pub allow_outside_paths: bool,
-    /// Advise on the declared values (what advise always reads; accepted so the flags of a
-    /// check run work here too)
+    /// Advise this node only: its drop-in, and with --live or --root the node this host (or
+    /// the capture) is
+    #[arg(long, value_name = "NAME", help_heading = "Input")]
+    pub node: Option<String>,
+    /// Advise on this host's live values, for the node the topology names it as (--node,
+    /// hostname, address), instead of the values its files declare
+    #[arg(long, help_heading = "Host", conflicts_with_all = ["no_live", "root"])]
+    pub live: bool,
+    /// Advise on a capture's values instead: a `twlint snapshot` folder, an sosreport, or a
+    /// folder laid out like / or /proc
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Host",
+        conflicts_with = "no_live"
+    )]
+    pub root: Option<PathBuf>,
+    /// Advise on the declared values (the default; accepted so the flags of a check run work
+    /// here too)
     #[arg(long = "no-live", help_heading = "Host")]
     pub no_live: bool,
 }
@@ -102,11 +122,38 @@ fn advise_with(
         allow_outside_paths: args.allow_outside_paths,
         kubernetes: Default::default(),
     };
-    let judged = judge::load_topology(&args.topology, &opts, &mut sources)
-        .and_then(|loaded| judge::judge(Request::topology(loaded), &opts, rules, &mut sources));
-    let mut report = match judged {
-        Ok(r) => r,
-        Err(e) => return io.fail(with_hint(&e)),
+    // The host's values, when asked for: the report judges them in place of the declared
+    // ones for the node the host is, as a check run with --live or --root does.
+    let host_run = match (&args.root, args.live) {
+        (None, false) => None,
+        (root, _) => {
+            let hopts = HostOptions {
+                source: match root {
+                    Some(d) => HostSource::Root(d.clone()),
+                    None => HostSource::Live,
+                },
+                mode: LiveMode::Force,
+                node: args.node.clone(),
+                interval: None,
+            };
+            match host_judge::judge_topology(&args.topology, &opts, &hopts, rules, &mut sources) {
+                Ok((report, run)) => Some((report, run)),
+                Err(e) => return io.fail(e.to_string()),
+            }
+        }
+    };
+    let (mut report, run) = match host_run {
+        Some((report, run)) => (report, run),
+        None => {
+            let judged =
+                judge::load_topology(&args.topology, &opts, &mut sources).and_then(|loaded| {
+                    judge::judge(Request::topology(loaded), &opts, rules, &mut sources)
+                });
+            match judged {
+                Ok(r) => (r, None),
+                Err(e) => return io.fail(with_hint(&e)),
+            }
+        }
     };
     crate::settings::apply_levels(&mut report, &catalog.levels);
     if report.fatal {
@@ -114,15 +161,87 @@ fn advise_with(
         crate::render::human::write_diagnostics(io.err, style, &sources, &report.diagnostics)?;
         return io.fail("the topology has errors; nothing was advised");
     }
+    // The node advised: --node, else the node the host is.
+    let matched = run
+        .as_ref()
+        .and_then(|r| r.matched.as_ref())
+        .map(|m| m.node.clone());
+    let only = matched.clone().or_else(|| args.node.clone());
+    if let Some(node) = &only {
+        if !report.nodes.iter().any(|n| &n.name == node) {
+            let names: Vec<&str> = report.nodes.iter().map(|n| n.name.as_str()).collect();
+            let hint = did_you_mean(node, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("; its nodes are: {}", names.join(", ")));
+            return io.fail(format!(
+                "--node `{node}` is not a node of the topology{hint}"
+            ));
+        }
+    }
     let mut advice = advise::advise(&report, &sources, &args.topology.display().to_string());
+    if let Some(node) = &only {
+        advice.nodes.retain(|n| &n.node == node);
+        advice.unfixable.retain(|u| &u.node == node);
+        advice.accepted.retain(|a| &a.node == node);
+    }
+    // Whose values these are, in the files' headers and on stderr.
+    let whose = match (&run, &matched) {
+        (Some(r), Some(node)) => {
+            let what = match &r.snapshot.origin {
+                crate::host::Origin::Live => format!(
+                    "the live values of this host ({})",
+                    r.snapshot.identity.hostname.as_deref().unwrap_or("?")
+                ),
+                _ => format!(
+                    "the values of the capture {}",
+                    args.root.as_deref().unwrap_or(Path::new("?")).display()
+                ),
+            };
+            format!("{what}, node {node}")
+        }
+        _ => format!("the values {} declares", args.topology.display()),
+    };
+    if run.is_some() {
+        advice.values = Some(whose.clone());
+    }
+    let mut flags = String::new();
+    if let Some(n) = &only {
+        flags.push_str(&format!(" --node {n}"));
+    }
+    if args.live {
+        flags.push_str(" --live");
+    }
+    if let Some(d) = &args.root {
+        flags.push_str(&format!(" --root {}", d.display()));
+    }
+    advice.host_flags = flags;
     // Judged again with the drop-ins applied: what is still dangerous is what no drop-in fixes.
+    // The host's node keeps its read values, except those its drop-in sets: installed, the
+    // drop-in is what the kernel would then have.
+    let live = run
+        .as_ref()
+        .zip(matched.as_ref())
+        .map(|(r, node)| (node.clone(), host_judge::live_layer(&r.snapshot)));
     let mut overlay = judge::Overlay::default();
+    if let Some((node, layer)) = &live {
+        overlay.insert(node, layer.clone());
+    }
     for n in &advice.nodes {
         let text = advise::dropin_text(&advice, n);
-        overlay.insert(
-            &n.node,
-            judge::Layer::file(&n.file_name, &text, &mut sources),
-        );
+        let mut layer = judge::Layer::file(&n.file_name, &text, &mut sources);
+        if let Some((node, read)) = live.as_ref().filter(|(node, _)| *node == n.node) {
+            let _ = node;
+            let set: Vec<&str> = layer.written.iter().map(|w| w.key.as_str()).collect();
+            layer.kernel = read.kernel;
+            layer.absent = read.absent.clone();
+            layer.read = read
+                .read
+                .iter()
+                .filter(|(k, _)| !set.contains(k))
+                .map(|(k, v)| (*k, v.clone()))
+                .collect();
+        }
+        overlay.insert(&n.node, layer);
     }
     let after = judge::load_topology(&args.topology, &opts, &mut sources).and_then(|loaded| {
         judge::judge(
@@ -136,16 +255,20 @@ fn advise_with(
         Ok(mut after) => {
             crate::settings::apply_levels(&mut after, &catalog.levels);
             advise::converge(&mut advice, &after);
+            if let Some(node) = &only {
+                advice.unfixable.retain(|u| &u.node == node);
+            }
         }
         Err(e) => return io.fail(with_hint(&e)),
     }
-    // Whose values these are: advise judges what the topology declares, never this host (a
-    // check run on a node would read its live values).
-    writeln!(
-        io.err,
-        "twlint: advised on the values {} declares (this host's live values are not read)",
-        args.topology.display()
-    )?;
+    match &run {
+        Some(_) => writeln!(io.err, "twlint: advised on {whose}")?,
+        None => writeln!(
+            io.err,
+            "twlint: advised on the values {} declares (this host's live values are not read)",
+            args.topology.display()
+        )?,
+    }
     let Some(dir) = &args.out else {
         let text = match args.format {
             AdviseFormat::Text => advise::text(&advice),
@@ -183,8 +306,11 @@ fn advise_with(
                 t.starts_with(MARKER)
                     && t.contains(&format!("--topology {} --out", advice.topology_path))
             });
+            // With one node advised, the other nodes' files are not this run's to remove.
+            let ours = only.as_ref().is_none_or(|n| name == advise::file_name(n));
             if name.starts_with("99-twlint-")
                 && name.ends_with(".conf")
+                && ours
                 && from_here
                 && !wanted.contains(&&p)
             {

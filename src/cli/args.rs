@@ -171,6 +171,15 @@ pub struct Args {
     #[arg(long, help_heading = "Fix")]
     pub unsafe_fixes: bool,
 
+    /// Baseline: add a `# twlint: disable=... -- baseline DATE` directive above every finding's
+    /// line in the files that hold it (so new problems fail first), then report what is left
+    #[arg(
+        long,
+        help_heading = "Fix",
+        conflicts_with_all = ["fix", "diff", "no_inline_ignores"]
+    )]
+    pub add_noqa: bool,
+
     /// Output format [default: human, or TWLINT_FORMAT]
     #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<Format>,

@@ -161,6 +161,9 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
             "twlint: warning: not fixing: the run is incomplete (exit 2)"
         )?;
     }
+    if args.add_noqa {
+        return super::baseline::run(io, args, &report, &sources);
+    }
     let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
     let threshold = match fail_on {
         FailOn::Dangerous => Some(Verdict::Dangerous),
@@ -275,7 +278,8 @@ fn from_env<T: clap::ValueEnum>(name: &str, value: &str) -> Result<T, String> {
 /// Whether the host is left unread: `--no-live`, or `TWLINT_NO_LIVE` set (`env_no_live`) when no
 /// flag asks for the host (`--live`, `--root`, `--interval`).
 fn no_live(args: &Args, env_no_live: bool) -> bool {
-    if args.no_live {
+    // A baseline is of the files: on a host the topology names, its live values are not read.
+    if args.no_live || args.add_noqa {
         return true;
     }
     let asked = args.live || args.root.is_some() || args.interval.is_some();
@@ -324,6 +328,14 @@ fn check_flags(args: &Args) -> Result<(), String> {
     }
     if stdin == 1 && args.fix {
         return Err("--fix cannot write fixes back to standard input: use --diff to see them, or name the file".into());
+    }
+    if stdin == 1 && args.add_noqa {
+        return Err(
+            "--add-noqa cannot write suppressions back to standard input: name the file".into(),
+        );
+    }
+    if args.add_noqa && (args.live || args.root.is_some() || args.interval.is_some()) {
+        return Err("--add-noqa suppresses findings where the files write them; a host's values have no place there: drop --live, --root and --interval".into());
     }
     if stdin == 0 && args.stdin_filename.is_some() {
         return Err("--stdin-filename names standard input: add `-` to the PATHs".into());

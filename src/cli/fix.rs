@@ -14,7 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// A relative path as `./path`, so that a file's folder and the allowed folder compare.
-fn dotted(p: &Path) -> PathBuf {
+pub(super) fn dotted(p: &Path) -> PathBuf {
     if p.is_absolute() || p.starts_with(".") {
         p.to_path_buf()
     } else {
@@ -23,7 +23,7 @@ fn dotted(p: &Path) -> PathBuf {
 }
 
 /// The folders fixes may be written in.
-fn allowed(args: &Args) -> Vec<PathBuf> {
+pub(super) fn allowed(args: &Args) -> Vec<PathBuf> {
     let folder = |p: &Path| {
         if p.is_dir() {
             dotted(p)
@@ -38,9 +38,13 @@ fn allowed(args: &Args) -> Vec<PathBuf> {
 }
 
 /// The folder to write `path` in, when it may be written.
-fn base_for(args: &Args, allowed: &[PathBuf], path: &Path) -> Option<PathBuf> {
+pub(super) fn base_for(args: &Args, allowed: &[PathBuf], path: &Path) -> Option<PathBuf> {
     let path = dotted(path);
-    if let Some(b) = allowed.iter().find(|b| path.starts_with(b)) {
+    // A path that climbs out (`topo/../outside/x`) starts with the folder only in its letters.
+    let climbs = path
+        .components()
+        .any(|c| c == std::path::Component::ParentDir);
+    if let Some(b) = allowed.iter().find(|b| !climbs && path.starts_with(b)) {
         return Some(b.clone());
     }
     (args.topology.is_some() && args.allow_outside_paths)
@@ -48,7 +52,7 @@ fn base_for(args: &Args, allowed: &[PathBuf], path: &Path) -> Option<PathBuf> {
         .flatten()
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

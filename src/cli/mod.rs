@@ -12,6 +12,7 @@
 
 mod advise;
 mod args;
+mod baseline;
 mod check;
 mod completions;
 mod config;

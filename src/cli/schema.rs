@@ -1,5 +1,5 @@
 //! `twlint schema KIND`: the JSON Schema of a file format (topology, rule, `.twlint.yaml`), for
-//! editors and validators.
+//! editors and validators, or of the JSON report.
 
 use clap::ValueEnum;
 use std::io::{self, Write};
@@ -12,6 +12,8 @@ pub enum SchemaKind {
     Rule,
     /// The project configuration, .twlint.yaml
     Config,
+    /// The JSON report (`--format json`, version 1)
+    Report,
 }
 
 pub fn run(out: &mut dyn Write, kind: SchemaKind) -> io::Result<u8> {
@@ -19,6 +21,7 @@ pub fn run(out: &mut dyn Write, kind: SchemaKind) -> io::Result<u8> {
         SchemaKind::Topology => crate::schema::topology(),
         SchemaKind::Rule => crate::schema::rule(),
         SchemaKind::Config => crate::schema::config(),
+        SchemaKind::Report => crate::schema::report(),
     };
     serde_json::to_writer_pretty(&mut *out, &v)?;
     writeln!(out)?;

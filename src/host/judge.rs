@@ -21,7 +21,7 @@ use std::path::Path;
 
 /// The layer a host's values make over its node: the values read replace the declared ones,
 /// its release is the node's kernel, and keys it does not have drop their defaults.
-fn live_layer(s: &HostSnapshot) -> Layer {
+pub fn live_layer(s: &HostSnapshot) -> Layer {
     Layer {
         kernel: s.kernel(),
         read: s.values.clone(),

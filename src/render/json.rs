@@ -15,13 +15,15 @@ use crate::number::format_number;
 use crate::report::{Fleet, HopSummary, Mode, NodeSummary, Report, VerdictEntry};
 use crate::source::{Location, SourceMap, Span};
 use crate::suppress::Suppression;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// The report as JSON: build it with [`Json::new`] (and [`Json::with_host`] in host mode), write
 /// it with [`write`], or hand it to any serde serializer.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct Json<'a> {
     /// The `.twlint.yaml` the run used.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,7 +53,7 @@ pub struct Json<'a> {
 }
 
 /// A path that could not be read: where, and why.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonUnread<'a> {
     error: &'a str,
     path: &'a str,
@@ -176,7 +178,7 @@ pub fn write_host_read(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> 
 }
 
 fn write_host_read_unescaped(out: &mut dyn Write, s: &HostSnapshot) -> io::Result<()> {
-    #[derive(Serialize)]
+    #[derive(Serialize, JsonSchema)]
     struct Document<'a> {
         host: JsonHost<'a>,
         tool: crate::build_info::Tool,
@@ -251,8 +253,21 @@ impl Serialize for JsonPlace<'_> {
     }
 }
 
+impl JsonSchema for JsonPlace<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        "Place".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    /// A location, or null where the finding has no place.
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        <Option<JsonLocation>>::json_schema(generator)
+    }
+}
+
 /// A [`Location`] with its fields in sorted order.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonLocation {
     column: usize,
     line: usize,
@@ -269,7 +284,7 @@ impl From<Location> for JsonLocation {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonNode<'a> {
     /// Hosts it stands for, when more than one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -315,7 +330,19 @@ impl Serialize for Num {
     }
 }
 
-#[derive(Serialize)]
+impl JsonSchema for Num {
+    fn schema_name() -> Cow<'static, str> {
+        "Figure".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "number"})
+    }
+}
+
+#[derive(Serialize, JsonSchema)]
 struct JsonHop<'a> {
     capacity: JsonCapacity,
     closes_first: &'a str,
@@ -348,7 +375,7 @@ struct JsonHop<'a> {
     via: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonConntrack<'a> {
     entries: Num,
     entries_known: bool,
@@ -364,7 +391,7 @@ struct JsonConntrack<'a> {
     time_wait_timeout: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonSnat {
     capacity: Num,
     exhausts: bool,
@@ -374,7 +401,7 @@ struct JsonSnat {
     tuples: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonIdle<'a> {
     by: &'a str,
     keepalive: &'a str,
@@ -384,7 +411,7 @@ struct JsonIdle<'a> {
     source: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonCapacity {
     effective: Num,
     ports: i64,
@@ -455,7 +482,7 @@ impl<'a> JsonHop<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonSummary {
     dangerous: usize,
     errors: usize,
@@ -477,14 +504,14 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonSuppressedCount {
     diagnostics: usize,
     verdicts: usize,
 }
 
 /// What hid a verdict or a diagnostic: `kind` (line, file, topology), `reason`, `location`.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonSuppression<'a> {
     kind: &'static str,
     location: JsonPlace<'a>,
@@ -505,7 +532,7 @@ impl<'a> JsonSuppression<'a> {
 }
 
 /// One diagnostic; in the `suppressed` list, with what hid it.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
     key: Option<&'a str>,
@@ -521,7 +548,7 @@ struct JsonDiagnostic<'a> {
     verdict: Option<Verdict>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonLabel<'a> {
     location: JsonPlace<'a>,
     message: &'a str,
@@ -558,7 +585,7 @@ impl<'a> JsonDiagnostic<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonVerdict<'a> {
     /// Host mode: the counters that bear on this verdict.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -654,8 +681,33 @@ impl Serialize for JsonValueSource<'_> {
     }
 }
 
+impl JsonSchema for JsonValueSource<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        "ValueSource".into()
+    }
+    /// `kind` always; `path`, `line` and `column` together, where the value has a place.
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "object",
+            "properties": {
+                "column": {"type": "integer", "minimum": 1},
+                "kind": {"type": "string"},
+                "line": {"type": "integer", "minimum": 1},
+                "path": {"type": "string"}
+            },
+            "required": ["kind"],
+            "dependentRequired": {
+                "path": ["line", "column"],
+                "line": ["path", "column"],
+                "column": ["path", "line"]
+            },
+            "additionalProperties": false
+        })
+    }
+}
+
 /// One counter attached to a verdict; `delta` and `interval_seconds` only over an interval.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonEvidence<'a> {
     counter: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -683,14 +735,14 @@ impl<'a> JsonEvidence<'a> {
 }
 
 /// The `fleet` section: which hosts have which dangerous settings.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonFleet {
     dangerous: BTreeMap<&'static str, Vec<String>>,
     hosts: Vec<JsonFleetHost>,
     with_dangerous: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonFleetHost {
     dangerous: Vec<&'static str>,
     /// Why the host's path could not be read; only on such hosts.
@@ -725,7 +777,7 @@ impl JsonFleet {
 
 /// The `host` object: what was read and, when the host is a node of the topology, which node
 /// and how its values differ from the declared ones; when no node matched, why.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(untagged)]
 enum JsonHost<'a> {
     // Boxed: what was read is several times larger than the unmatched note (clippy).
@@ -766,7 +818,7 @@ fn addresses(s: &HostSnapshot) -> Vec<String> {
     s.identity.addresses.iter().map(|a| a.to_string()).collect()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonReadFrom {
     kind: &'static str,
     path: Option<String>,
@@ -781,7 +833,7 @@ impl JsonReadFrom {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct HostUnmatched<'a> {
     addresses: Vec<String>,
     hostname: Option<&'a str>,
@@ -791,7 +843,7 @@ struct HostUnmatched<'a> {
 }
 
 /// What was read; in a report of a matched host, with the node, how it matched and the drift.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct HostRead<'a> {
     addresses: Vec<String>,
     counters: JsonCounters<'a>,
@@ -888,7 +940,7 @@ impl<'a> HostRead<'a> {
 }
 
 /// The counters read: totals, and over `--interval` the increase and the rate per second.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonCounters<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     delta: Option<&'a BTreeMap<String, u64>>,
@@ -903,13 +955,13 @@ struct JsonCounters<'a> {
     values: &'a BTreeMap<String, u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonMissing<'a> {
     file: &'a str,
     reason: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonKernel<'a> {
     /// In a report of a matched host: the kernel the topology declares for the node.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -918,34 +970,34 @@ struct JsonKernel<'a> {
     release: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonMatchedBy {
     kind: &'static str,
     value: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonNetns<'a> {
     how: &'a str,
     initial: Option<bool>,
     inode: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonUnreadable {
     key: &'static str,
     kind: &'static str,
     reason: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonHostValue<'a> {
     path: Option<&'a str>,
     value: &'a str,
 }
 
 /// A key whose live value is not the declared one.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonDrift<'a> {
     declared: Option<&'a str>,
     declared_source: &'static str,
