@@ -421,6 +421,7 @@ fn parse_line(
                 value,
                 ignore_failure: dash,
                 line,
+                via: None,
             });
         }
     }

@@ -103,6 +103,10 @@ pub struct Assignment {
     pub glob: bool,
     /// The whole line, without its end-of-line bytes.
     pub line: Span,
+    /// Where a value written in another file is applied, when it is: the `{{ var }}` of an
+    /// Ansible task whose value a role's defaults or a group_vars file holds. Findings at the
+    /// value name this place too.
+    pub via: Option<Span>,
 }
 
 /// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).

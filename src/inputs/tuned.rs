@@ -144,6 +144,7 @@ pub fn read(file: FileId, text: &str, found: &[String]) -> ParsedFile {
             // tuned writes the name as given, without expanding globs.
             glob: false,
             line: line_at(file, text, ks),
+            via: None,
         });
     }
     out
