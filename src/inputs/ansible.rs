@@ -552,12 +552,23 @@ struct Walk<'a> {
 
 /// Reads a task file, a playbook or a variables file.
 fn read(file: FileId, text: &str) -> ParsedFile {
-    read_linked(file, text, &[])
+    read_linked(file, text, &[], false)
 }
 
 /// Reads a task file or a playbook with the variables files Ansible reads for it (see
 /// [`linked_places`]): a `{{ var }}` that is a literal there is read where it is written.
-pub fn read_linked(file: FileId, text: &str, linked: &[LinkedVars<'_>]) -> ParsedFile {
+/// `unread`: a file among them exists but could not be read, so none is relied on.
+pub fn read_linked(
+    file: FileId,
+    text: &str,
+    linked: &[LinkedVars<'_>],
+    unread: bool,
+) -> ParsedFile {
+    let unread_file = unread.then_some(OuterFile {
+        place: VarsPlace::RoleDefaults,
+        text: "",
+        root: None,
+    });
     let outer: Vec<OuterFile<'_>> = linked
         .iter()
         .map(|l| OuterFile {
@@ -576,6 +587,7 @@ pub fn read_linked(file: FileId, text: &str, linked: &[LinkedVars<'_>]) -> Parse
                 Err(_) => None,
             },
         })
+        .chain(unread_file)
         .collect();
     let mut walk = Walk {
         file,
@@ -814,11 +826,21 @@ impl<'a> Walk<'a> {
     /// TW076 for a templated key (`key` `None`) or value, saying why when its variable has
     /// several definitions.
     fn not_judged(&self, key: Option<&str>, p: &Param<'a>) -> Diagnostic {
-        let d = template::not_judged(key, &p.text, p.span);
-        match self.several_at(p.span) {
-            Some(places) => several_definitions(d, &places),
-            None => d,
+        let mut d = template::not_judged(key, &p.text, p.span);
+        if let Some(places) = self.several_at(p.span) {
+            return several_definitions(d, &places);
         }
+        let plain = expression(&p.text).and_then(var_path).is_some();
+        d.help = Some(if plain {
+            "define the variable as a literal in the role's defaults/main.yml or vars/main.yml, \
+             the play's `vars:`, or group_vars/ or host_vars/ beside the playbook: twlint reads \
+             it there; or lint the rendered file (`ansible --check --diff`)"
+        } else {
+            "twlint does not evaluate filters or expressions; lint the rendered file \
+             (`ansible --check --diff`, the generated sysctl.d file)"
+        }
+        .to_string());
+        d
     }
 
     /// The assignment one task (for one loop item) makes.
