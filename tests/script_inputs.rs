@@ -182,6 +182,34 @@ fn cloud_init_reads_sysctl_files_it_writes_and_commands_it_runs() {
 }
 
 #[test]
+fn a_jinja_cloud_config_sets_templated_values_aside_and_reads_the_rest() {
+    // `## template: jinja`: `{% ... %}` lines are no YAML; cloud-init renders them first.
+    let (report, sources) = judged(&["tests/fixtures/inputs/cloud-init/jinja.yaml"]);
+    let got = findings(&report, &sources);
+    assert_eq!(
+        got,
+        [
+            // write_files content (the file's path is templated too, still a sysctl.d path).
+            "TW076 7:34 {{ ds.meta_data.fin_timeout }}",
+            "TW151 9:37 512",
+            "TW076 11:28 {{ backlog }}",
+            // runcmd.
+            "TW076 13:37 {{ ds.meta_data.reuse }}",
+            "TW121 16:39 0",
+        ],
+        "{got:#?}"
+    );
+    let help = report.diagnostics[0].help.as_deref().unwrap();
+    assert!(help.contains("cloud-init devel render"), "{help}");
+    // Not judged is never a value: the kernel's defaults stay.
+    assert_eq!(value(&report, "net.ipv4.tcp_fin_timeout").as_deref(), Some("60"));
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_keepalive_time").as_deref(),
+        Some("600")
+    );
+}
+
+#[test]
 fn each_format_can_be_forced_by_name() {
     for (format, path) in [("shell", SCRIPT), ("tuned", TUNED), ("cloud-init", CLOUD)] {
         let out = twlint(&["--input-format", format, "--format", "gcc", path]);

@@ -45,9 +45,51 @@ pub fn is_cloud_config(text: &str) -> bool {
     first == "#cloud-config"
 }
 
+/// Whether cloud-init renders the file with Jinja before reading it (`## template: jinja`).
+fn is_jinja(text: &str) -> bool {
+    let first = text.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
+    first
+        .strip_prefix("## template:")
+        .is_some_and(|t| t.trim() == "jinja")
+}
+
+/// Reads a cloud-config file; one that cloud-init renders with Jinja first is read with its
+/// template parts blanked byte for byte ([`template::mask`]: `{% ... %}` lines are not YAML),
+/// and a setting whose key or value was written with a `{{ ... }}` is not judged (TW076), as
+/// is what a reader found inside one.
+fn read(file: FileId, text: &str) -> ParsedFile {
+    if !is_jinja(text) {
+        return read_rendered(file, text);
+    }
+    let mut out = read_rendered(file, &template::mask(text));
+    let written = |s: Span| text.get(s.start..s.end).unwrap_or("");
+    let templated = |s: Span| template::is_templated(written(s));
+    out.diagnostics
+        .retain(|d| !d.primary.as_ref().is_some_and(|l| templated(l.span)));
+    let mut kept = Vec::new();
+    for a in std::mem::take(&mut out.assignments) {
+        let d = if templated(a.key.span) {
+            template::not_judged(None, written(a.key.span), a.key.span)
+        } else if templated(a.value.span) {
+            template::not_judged(Some(&a.key.value), written(a.value.span), a.value.span)
+        } else {
+            kept.push(a);
+            continue;
+        };
+        out.diagnostics.push(d.with_help(
+            "cloud-init renders it from the instance's data at boot: lint the rendered file \
+             (`cloud-init devel render FILE` on the instance)",
+        ));
+    }
+    out.assignments = kept;
+    out.diagnostics
+        .sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
+    out
+}
+
 /// Reads `write_files`, `bootcmd` and `runcmd`, in the order cloud-init runs them at first boot
 /// (bootcmd, then the files, then runcmd).
-fn read(file: FileId, text: &str) -> ParsedFile {
+fn read_rendered(file: FileId, text: &str) -> ParsedFile {
     let mut out = ParsedFile::empty(file, SourceKind::CloudInit);
     let stream = match yaml::parse_stream(file, text) {
         Ok(s) => s,
