@@ -263,9 +263,14 @@ pub(super) fn command(
                             computed,
                         ));
                     }
+                    // A sysctl file the command writes (`echo 'k = v' >> /etc/sysctl.conf`,
+                    // a heredoc): its lines, where they were written in the YAML scalar.
+                    Effect::File { body, expands, .. } => {
+                        written_file(file, text, &script, &body, expands, by, out);
+                    }
                     // Files applied by `sysctl -p` are those written above or the system's:
                     // named, they are judged with this file.
-                    Effect::Load { .. } | Effect::File { .. } => {}
+                    Effect::Load { .. } => {}
                 }
             }
         }
@@ -287,6 +292,54 @@ pub(super) fn command(
         }
         out.assignments
             .push(assignment(file, text, &key, ks, &value, vs));
+    }
+}
+
+/// The lines a command writes to a sysctl file (`body`: the pieces of the file's text in the
+/// script), read as a sysctl file at the places they were written in the YAML scalar `script`;
+/// nothing when a line cannot be placed exactly (escapes, folded lines). A `{{ ... }}` value is
+/// the tool's template's (TW076), a `$VAR` one the shell's (TW083, when `expands`).
+fn written_file(
+    file: FileId,
+    text: &str,
+    script: &Located,
+    body: &[std::ops::Range<usize>],
+    expands: bool,
+    by: &str,
+    out: &mut ParsedFile,
+) {
+    // One piece of the file's text at a time: `printf 'a = 1\nb = 2\n'` puts two on one line.
+    for r in body {
+        let mut pieces = Vec::new();
+        let Some(piece) = script.value.get(r.clone()) else {
+            return;
+        };
+        let mut start = r.start;
+        for line in piece.split('\n') {
+            let lr = start..start + line.len();
+            start += line.len() + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let span = script.span(lr);
+            if span.end - span.start != line.len() {
+                return;
+            }
+            pieces.push((span.start, line));
+        }
+        let mut inner = conf::parse_placed(file, text, &pieces, out.kind);
+        inner.assignments.retain(|a| {
+            let templated = template::is_templated(&a.value.value);
+            if templated {
+                out.diagnostics.push(ComputedBy::Template.not_judged(
+                    &a.key.value,
+                    &a.value.value,
+                    a.value.span,
+                ));
+            }
+            !templated
+        });
+        take_judged(out, inner, expands, ComputedBy::Runtime(by));
     }
 }
 

@@ -103,13 +103,12 @@ fn read(file: FileId, text: &str) -> ParsedFile {
                 expands,
                 path: _,
             } => {
-                let inner = conf::parse_placed(
-                    file,
-                    text,
-                    &[(body.start, &text[body.clone()])],
-                    SourceKind::Shell,
-                );
-                take_judged(&mut out, inner, expands, ComputedBy::Runtime("the shell"));
+                // One piece at a time: `printf 'a = 1\nb = 2\n'` puts two on one line.
+                for r in body {
+                    let inner =
+                        conf::parse_placed(file, text, &[(r.start, &text[r])], SourceKind::Shell);
+                    take_judged(&mut out, inner, expands, ComputedBy::Runtime("the shell"));
+                }
             }
         }
     }

@@ -426,14 +426,42 @@ pub enum Effect {
         at: Range<usize>,
         files: Vec<String>,
     },
-    /// A heredoc written to a sysctl.conf or sysctl.d path (`cat > PATH <<EOF`, `tee PATH
-    /// <<EOF`, `cat <<EOF | tee PATH`): the body is a sysctl file, applied at boot or by a
-    /// later `sysctl -p`/`--system`. `expands` when the shell substitutes `$` in it.
+    /// Lines written to a sysctl.conf or sysctl.d path: a heredoc (`cat > PATH <<EOF`, `tee
+    /// PATH <<EOF`, `cat <<EOF | tee PATH`), or what `echo` or `printf` prints (`echo 'k = v'
+    /// >> PATH`, `printf 'k = v\n' | tee -a PATH`). `body` is where each piece of the file's
+    /// text was written in the script (a heredoc's body is one piece); the pieces are a sysctl
+    /// file, applied at boot or by a later `sysctl -p`/`--system`. `expands` when the shell
+    /// substitutes `$` in them.
     File {
         path: String,
-        body: Range<usize>,
+        body: Vec<Range<usize>>,
         expands: bool,
     },
+}
+
+impl Effect {
+    /// The effect of a script found `by` bytes into another (a heredoc's body), with its
+    /// places in that other script.
+    fn shifted(self, by: usize) -> Effect {
+        let sh = |r: Range<usize>| r.start + by..r.end + by;
+        match self {
+            Effect::Write(w) => Effect::Write(Write {
+                key_at: sh(w.key_at),
+                value_at: sh(w.value_at),
+                ..w
+            }),
+            Effect::Load { at, files } => Effect::Load { at: sh(at), files },
+            Effect::File {
+                path,
+                body,
+                expands,
+            } => Effect::File {
+                path,
+                body: body.into_iter().map(sh).collect(),
+                expands,
+            },
+        }
+    }
 }
 
 /// Whether a path is one that procps or systemd-sysctl reads as a sysctl file.
@@ -538,12 +566,73 @@ pub fn effects(script: &str) -> Vec<Effect> {
     split_effects(script)
 }
 
+/// Shells that run the script they read on standard input when given no script file
+/// (`bash -s <<EOF`, `sudo sh <<EOF`): a heredoc fed to one is a script run here.
+const SHELLS: [&str; 6] = ["sh", "bash", "dash", "ash", "zsh", "ksh"];
+
+/// How deep heredocs run by a shell inside one another are read.
+const MAX_NESTED: usize = 4;
+
+/// Where each line `echo` or `printf` prints was written, when each is written out as the
+/// command prints it (no escape other than `printf`'s `\n` between lines), and whether the
+/// text is computed at run time; `None` otherwise.
+fn printed_lines(script: &str, words: &[Word]) -> Option<(Vec<Range<usize>>, bool)> {
+    let words = program(words);
+    let name = words.first()?.text.rsplit('/').next().unwrap_or("");
+    let exact = |r: &Range<usize>, line: &str| script.get(r.clone()) == Some(line);
+    if name == "printf" {
+        let format = words.get(1)?;
+        if !format.text.contains('%') {
+            // Each line of a format without conversions, split at its `\n`s.
+            let f = &format.text;
+            let mut out = Vec::new();
+            let mut start = 0;
+            for piece in f.split("\\n") {
+                let (s, e) = trim(f, start, start + piece.len());
+                start += piece.len() + 2;
+                if s == e {
+                    continue;
+                }
+                let r = format.written(s..e);
+                if f[s..e].contains('\\') || !exact(&r, &f[s..e]) {
+                    return None;
+                }
+                out.push(r);
+            }
+            return Some((out, is_dynamic(f)));
+        }
+    }
+    let (text, at, dynamic) = printed(words)?;
+    (!text.contains('\\') && exact(&at, &text)).then(|| (vec![at], dynamic))
+}
+
 /// [`effects`], always splitting the script into commands.
 fn split_effects(script: &str) -> Vec<Effect> {
+    nested_effects(script, 0)
+}
+
+/// [`split_effects`] of a script that is itself a heredoc `depth` levels deep.
+fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
     let cmds = self::script(script);
     let mut out = Vec::new();
     for (n, c) in cmds.iter().enumerate() {
         let name = name_of(&c.words);
+        // `bash -s <<EOF ... EOF`: the body is a script this shell runs (`ssh host <<EOF`
+        // runs it on another host, and is not read).
+        if SHELLS.contains(&name) && depth < MAX_NESTED {
+            let args = &program(&c.words)[1..];
+            let reads_stdin = args.iter().all(|a| a.text.starts_with('-') && a.text != "-c");
+            if let (true, Some((body, _))) = (
+                reads_stdin,
+                c.redirects.iter().find_map(|r| r.heredoc.clone()),
+            ) {
+                let inner = &script[body.clone()];
+                for e in nested_effects(inner, depth + 1) {
+                    out.push(e.shifted(body.start));
+                }
+                continue;
+            }
+        }
         if name == "sysctl" {
             match sysctl_writes(&c.words) {
                 Some(ws) => out.extend(ws.into_iter().map(Effect::Write)),
@@ -598,6 +687,12 @@ fn split_effects(script: &str) -> Vec<Effect> {
                     .filter(|w| !w.text.starts_with('-')),
             );
         }
+        // The lines printed into a sysctl file: `echo`'s or `printf`'s own, or its input's.
+        let lines = if name == "tee" && c.piped && n > 0 {
+            printed_lines(script, &cmds[n - 1].words)
+        } else {
+            printed_lines(script, &c.words)
+        };
         for target in targets {
             if let (Some((value, value_at, dynamic)), Some((key, key_at))) =
                 (source.clone(), proc_key(target))
@@ -612,6 +707,14 @@ fn split_effects(script: &str) -> Vec<Effect> {
                 }));
             } else if let Some((body, expands)) = heredoc.clone() {
                 if is_sysctl_path(&target.text) && matches!(name, "cat" | "tee") {
+                    out.push(Effect::File {
+                        path: target.text.clone(),
+                        body: vec![body],
+                        expands,
+                    });
+                }
+            } else if let Some((body, expands)) = lines.clone() {
+                if is_sysctl_path(&target.text) {
                     out.push(Effect::File {
                         path: target.text.clone(),
                         body,
@@ -796,7 +899,8 @@ mod tests {
                     body,
                     expands,
                 } => {
-                    format!("file {path} {:?} {expands}", &script[body])
+                    let text: Vec<&str> = body.iter().map(|r| &script[r.clone()]).collect();
+                    format!("file {path} {:?} {expands}", text.join("|"))
                 }
             })
             .collect()
