@@ -224,6 +224,8 @@ fn lines_printed_into_sysctl_files_and_heredocs_run_by_a_shell_are_read() {
             "TW198 8:29 1",
             // `echo "vm.swappiness = $SWAP"`: the shell computes it.
             "TW083 9:23 $SWAP",
+            // `echo "$k = 20"`: the key is the shell's too.
+            "TW083 17:45 $k",
         ],
         "{got:#?}"
     );
