@@ -321,3 +321,37 @@ fn a_shell_script_template_sets_templated_values_aside_and_reads_the_rest() {
         ]
     );
 }
+
+#[test]
+fn ansible_action_forms_aliases_args_and_loop_variables_are_read() {
+    let (report, sources) = judged(&["ansible/forms.yml"], None);
+    assert_eq!(
+        findings(&report, &sources),
+        [
+            // `action: ansible.posix.sysctl key=... val=...`.
+            "TW140 forms.yml:4:65",
+            // `community.general.sysctl`.
+            "TW151 forms.yml:15:12",
+        ]
+    );
+    assert_eq!(
+        values(
+            &report,
+            &[
+                "net.ipv4.tcp_keepalive_time",
+                "net.ipv4.tcp_keepalive_intvl",
+                "net.ipv4.tcp_keepalive_probes",
+                "net.ipv4.tcp_orphan_retries",
+            ]
+        ),
+        [
+            // `local_action:` with `module: sysctl`.
+            "net.ipv4.tcp_keepalive_time=600",
+            // `with_items` with `loop_control.loop_var: setting`.
+            "net.ipv4.tcp_keepalive_intvl=15",
+            "net.ipv4.tcp_keepalive_probes=4",
+            // `args:`, and `"off"` is the module's boolean word for 0.
+            "net.ipv4.tcp_orphan_retries=0",
+        ]
+    );
+}
