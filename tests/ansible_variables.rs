@@ -33,7 +33,9 @@ fn json(args: &[&str]) -> (Value, Option<i32>) {
 /// A JSON location as `path-below-LINKED:line:column`.
 fn place(loc: &Value) -> String {
     let path = loc["path"].as_str().unwrap();
-    let path = path.strip_prefix(LINKED).map_or(path, |p| p.trim_start_matches('/'));
+    let path = path
+        .strip_prefix(LINKED)
+        .map_or(path, |p| p.trim_start_matches('/'));
     format!("{path}:{}:{}", loc["line"], loc["column"])
 }
 
@@ -48,11 +50,21 @@ fn findings(report: &Value) -> Vec<String> {
                 .as_array()
                 .map(|ls| {
                     ls.iter()
-                        .map(|l| format!("{} ({})", place(&l["location"]), l["message"].as_str().unwrap()))
+                        .map(|l| {
+                            format!(
+                                "{} ({})",
+                                place(&l["location"]),
+                                l["message"].as_str().unwrap()
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
-            format!("{} {} {related:?}", d["rule"].as_str().unwrap(), place(&d["location"]))
+            format!(
+                "{} {} {related:?}",
+                d["rule"].as_str().unwrap(),
+                place(&d["location"])
+            )
         })
         .collect()
 }

@@ -202,7 +202,10 @@ fn a_jinja_cloud_config_sets_templated_values_aside_and_reads_the_rest() {
     let help = report.diagnostics[0].help.as_deref().unwrap();
     assert!(help.contains("cloud-init devel render"), "{help}");
     // Not judged is never a value: the kernel's defaults stay.
-    assert_eq!(value(&report, "net.ipv4.tcp_fin_timeout").as_deref(), Some("60"));
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_fin_timeout").as_deref(),
+        Some("60")
+    );
     assert_eq!(
         value(&report, "net.ipv4.tcp_keepalive_time").as_deref(),
         Some("600")
@@ -242,7 +245,10 @@ fn lines_printed_into_sysctl_files_and_heredocs_run_by_a_shell_are_read() {
     // `sudo bash -s <<EOF`: the heredoc is a script this host runs.
     assert_eq!(at("net.ipv4.tcp_orphan_retries"), ("1".into(), 12, 39));
     // Printed to another file, or run by `ssh` on another host: nothing set here.
-    assert_eq!(value(&report, "net.ipv4.tcp_timestamps").as_deref(), Some("1"));
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_timestamps").as_deref(),
+        Some("1")
+    );
     assert!(report
         .verdicts
         .iter()

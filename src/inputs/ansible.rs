@@ -952,27 +952,30 @@ impl<'a> Walk<'a> {
         let head = parts.next().unwrap_or("");
         let rest = parts.next();
         // A field of a loop item written out in full: a missing one is missing for sure.
-        let field = |n: &'a YamlNode, r: &str, text: &'a str| -> Result<Option<Param<'a>>, NotOne> {
-            let found = if r.is_empty() {
-                Some(n)
-            } else {
-                r.split('.').try_fold(n, |n, f| n.get(f))
+        let field =
+            |n: &'a YamlNode, r: &str, text: &'a str| -> Result<Option<Param<'a>>, NotOne> {
+                let found = if r.is_empty() {
+                    Some(n)
+                } else {
+                    r.split('.').try_fold(n, |n, f| n.get(f))
+                };
+                match (found, fallback) {
+                    (Some(f), _) => Param::of(f, text),
+                    (None, Some(lit)) => Ok(Some(Param {
+                        text: lit.to_string(),
+                        span: p.span,
+                        src: p.src,
+                    })),
+                    (None, None) => Ok(None),
+                }
             };
-            match (found, fallback) {
-                (Some(f), _) => Param::of(f, text),
-                (None, Some(lit)) => Ok(Some(Param {
-                    text: lit.to_string(),
-                    span: p.span,
-                    src: p.src,
-                })),
-                (None, None) => Ok(None),
-            }
-        };
         let found = match (item, head == loop_var, rest) {
             (Some(Item::Node(n, t)), true, None) => Param::of(n, t)?,
             (Some(Item::Node(n, t)), true, Some(r)) => field(n, r, t)?,
             (Some(Item::Pair(k, _, t)), true, Some("key")) => Some(Param::key(k, t)),
-            (Some(Item::Pair(_, v, t)), true, Some(r)) if r == "value" || r.starts_with("value.") => {
+            (Some(Item::Pair(_, v, t)), true, Some(r))
+                if r == "value" || r.starts_with("value.") =>
+            {
                 let sub = r
                     .strip_prefix("value")
                     .unwrap_or("")

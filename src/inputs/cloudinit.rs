@@ -47,7 +47,11 @@ pub fn is_cloud_config(text: &str) -> bool {
 
 /// Whether cloud-init renders the file with Jinja before reading it (`## template: jinja`).
 fn is_jinja(text: &str) -> bool {
-    let first = text.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
     first
         .strip_prefix("## template:")
         .is_some_and(|t| t.trim() == "jinja")

@@ -621,7 +621,9 @@ fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
         // runs it on another host, and is not read).
         if SHELLS.contains(&name) && depth < MAX_NESTED {
             let args = &program(&c.words)[1..];
-            let reads_stdin = args.iter().all(|a| a.text.starts_with('-') && a.text != "-c");
+            let reads_stdin = args
+                .iter()
+                .all(|a| a.text.starts_with('-') && a.text != "-c");
             if let (true, Some((body, _))) = (
                 reads_stdin,
                 c.redirects.iter().find_map(|r| r.heredoc.clone()),

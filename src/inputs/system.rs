@@ -514,7 +514,10 @@ fn ansible_vars(
     jail: Option<&Path>,
     sources: &mut SourceMap,
     registered: &mut HashMap<PathBuf, crate::source::FileId>,
-) -> (Vec<(crate::source::FileId, super::ansible::VarsPlace)>, bool) {
+) -> (
+    Vec<(crate::source::FileId, super::ansible::VarsPlace)>,
+    bool,
+) {
     use super::ansible::{folder_entry_place, linked_places};
     let places = linked_places(real, text);
     let mut candidates = places.files;
