@@ -229,6 +229,8 @@ fn lines_printed_into_sysctl_files_and_heredocs_run_by_a_shell_are_read() {
             "TW083 9:23 $SWAP",
             // `echo "$k = 20"`: the key is the shell's too.
             "TW083 17:45 $k",
+            // Inside `sudo bash -c "echo ... > /proc/sys/..."` (outside the range set below).
+            "TW160 19:20 30000-32767",
         ],
         "{got:#?}"
     );
@@ -244,6 +246,16 @@ fn lines_printed_into_sysctl_files_and_heredocs_run_by_a_shell_are_read() {
     assert_eq!(at("net.ipv4.tcp_keepalive_probes"), ("5".into(), 7, 76));
     // `sudo bash -s <<EOF`: the heredoc is a script this host runs.
     assert_eq!(at("net.ipv4.tcp_orphan_retries"), ("1".into(), 12, 39));
+    // `sh -c SCRIPT`: the script's places inside the quoted word.
+    assert_eq!(at("net.ipv4.tcp_tw_reuse_delay"), ("2000".into(), 18, 49));
+    assert_eq!(
+        at("net.ipv4.ip_local_reserved_ports"),
+        ("30000-32767".into(), 19, 20)
+    );
+    assert_eq!(
+        at("net.ipv4.ip_local_port_range"),
+        ("40000 60001".into(), 20, 48)
+    );
     // Printed to another file, or run by `ssh` on another host: nothing set here.
     assert_eq!(
         value(&report, "net.ipv4.tcp_timestamps").as_deref(),

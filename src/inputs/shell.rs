@@ -440,10 +440,9 @@ pub enum Effect {
 }
 
 impl Effect {
-    /// The effect of a script found `by` bytes into another (a heredoc's body), with its
-    /// places in that other script.
-    fn shifted(self, by: usize) -> Effect {
-        let sh = |r: Range<usize>| r.start + by..r.end + by;
+    /// The effect of a script found inside another (a heredoc's body, the word after `sh
+    /// -c`), with its places in that other script: `sh` maps a place in the inner script.
+    fn mapped(self, sh: impl Fn(Range<usize>) -> Range<usize>) -> Effect {
         match self {
             Effect::Write(w) => Effect::Write(Write {
                 key_at: sh(w.key_at),
@@ -457,7 +456,7 @@ impl Effect {
                 expands,
             } => Effect::File {
                 path,
-                body: body.into_iter().map(sh).collect(),
+                body: body.into_iter().map(&sh).collect(),
                 expands,
             },
         }
@@ -621,6 +620,20 @@ fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
         // runs it on another host, and is not read).
         if SHELLS.contains(&name) && depth < MAX_NESTED {
             let args = &program(&c.words)[1..];
+            // `sudo sh -c 'echo 1 > /proc/sys/...'`: the word after `-c` (or `-ec`, `-xc`) is
+            // the script, each of its bytes where the word wrote it.
+            let dash_c = args.iter().position(|a| {
+                a.text.len() > 1
+                    && a.text.starts_with('-')
+                    && !a.text.starts_with("--")
+                    && a.text.ends_with('c')
+            });
+            if let Some(inner) = dash_c.and_then(|i| args.get(i + 1)) {
+                for e in nested_effects(&inner.text, depth + 1) {
+                    out.push(e.mapped(|r| inner.written(r)));
+                }
+                continue;
+            }
             let reads_stdin = args
                 .iter()
                 .all(|a| a.text.starts_with('-') && a.text != "-c");
@@ -630,7 +643,7 @@ fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
             ) {
                 let inner = &script[body.clone()];
                 for e in nested_effects(inner, depth + 1) {
-                    out.push(e.shifted(body.start));
+                    out.push(e.mapped(|r| r.start + body.start..r.end + body.start));
                 }
                 continue;
             }
