@@ -254,7 +254,7 @@ fn lines_printed_into_sysctl_files_and_heredocs_run_by_a_shell_are_read() {
     );
     assert_eq!(
         at("net.ipv4.ip_local_port_range"),
-        ("40000 60001".into(), 20, 48)
+        ("40000 60001".into(), 20, 49)
     );
     // Printed to another file, or run by `ssh` on another host: nothing set here.
     assert_eq!(
