@@ -1,23 +1,29 @@
 //! Autofix: the edits that repair a finding in the file it is written in (`--fix`, `--diff`,
 //! SARIF `fixes`), as ruff does.
 //!
-//! A fix is computed from a diagnostic of the report and the text of its file, for sysctl.conf
-//! files only (the sysctl reader's grammar; a dump is a host's state, not a file to edit, and
-//! the other formats are left alone). Every fix replaces whole lines and leaves every other byte
-//! of the file as it was. A fix is **safe** when the file then says what its author evidently
-//! meant and nothing else changes: a line the judged kernel does not have is dropped (the write
-//! fails there anyway), a reversed port range is put in order, the quotes the kernel would
-//! receive are removed, an inline comment moves to its own line above, an overridden earlier
-//! assignment is dropped (the later one wins under both tools). A fix that picks a value or a
-//! key the author did not write (the suggested spelling of an unknown key) is **unsafe** and
-//! needs `--unsafe-fixes`. This module only computes and applies edits to text; the command
-//! line writes the files.
+//! A fix is computed from a diagnostic of the report and the spans the file's reader records
+//! for the assignment it is about: the key, the value, and the entry that sets it and nothing
+//! else (a line of a sysctl file or a tuned profile, a YAML list item or mapping entry, a
+//! script's command, a Nix attribute, an Ansible task; see [`Assignment::entry`]). The file is
+//! read again with the reader that read it ([`SourceFile::format`]), so every format is
+//! repaired from the places its one reader found, never by parsing it a second way; a dump is
+//! a host's state, not a file to edit. Every fix replaces one byte range and leaves every other
+//! byte of the file as it was. A fix is **safe** when the file then says what its author
+//! evidently meant and nothing else changes: an entry the judged kernel does not have is
+//! dropped (the write fails there anyway), a reversed port range is put in order, the quotes
+//! the kernel would receive are removed, an inline comment moves to its own line above, an
+//! overridden earlier assignment is dropped (the later one wins under both tools). A fix that
+//! picks a value or a key the author did not write (the suggested spelling of an unknown key)
+//! is **unsafe** and needs `--unsafe-fixes`. This module only computes and applies edits to
+//! text; the command line writes the files.
 
 use crate::code::Code;
 use crate::config::KernelOrigin;
 use crate::diag::Diagnostic;
+use crate::inputs::{Assignment, ParsedFile, Reader};
 use crate::report::Report;
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use std::collections::HashMap;
 
 /// Whether a fix may be applied without asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,35 +56,38 @@ pub const CATALOG: &[(&str, Safety, &str)] = &[
     (
         "TW006",
         Safety::Safe,
-        "drop the assignment a later line of the file overrides",
+        "drop the assignment a later one of the same file overrides",
     ),
     (
         "TW006",
         Safety::Unsafe,
-        "drop the assignment another file overrides",
+        "drop the assignment another file, or a later one applied another way, overrides",
     ),
     ("TW008", Safety::Safe, "remove the quotes"),
     (
         "TW100",
         Safety::Safe,
-        "drop the line: the kernel has no such key",
+        "drop the setting: the kernel has no such key",
     ),
     (
         "TW100",
         Safety::Unsafe,
-        "drop the line: the assumed kernel has no such key",
+        "drop the setting: the assumed kernel has no such key",
     ),
     (
         "TW101",
         Safety::Safe,
-        "drop the line: the kernel has no such key",
+        "drop the setting: the kernel has no such key",
     ),
     (
         "TW101",
         Safety::Unsafe,
-        "drop the line: the assumed kernel has no such key",
+        "drop the setting: the assumed kernel has no such key",
     ),
 ];
+
+/// The formats whose files apply values in more than one way (see TW006 in [`fix_in`]).
+const MIXED: [&str; 4] = ["cloud-init", "shell", "ansible", "kubernetes"];
 
 /// The catalog's title of the fix of `code` with `safety`.
 fn title(code: &str, safety: Safety) -> &'static str {
@@ -88,8 +97,7 @@ fn title(code: &str, safety: Safety) -> &'static str {
         .map_or("fix", |(_, _, t)| t)
 }
 
-/// One fix: replace the whole lines in `span` (from a line's start to just after a line feed,
-/// or the end of the text) with `replacement`.
+/// One fix: replace the bytes of `span` with `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
     /// The rule whose finding it repairs.
@@ -118,26 +126,11 @@ fn line_of(text: &str, offset: usize) -> (usize, usize, usize) {
     (start, content_end, end)
 }
 
-/// Whether a file is one twlint may edit: a sysctl.conf-format text (not a dump, not a YAML or
-/// script format).
-pub fn editable(text: &str) -> bool {
-    crate::inputs::recognised(text).is_some_and(|r| r.name == "sysctl")
-}
-
-/// The assignment on a line: (key, value) byte ranges within `text`, trimmed, or `None` for a
-/// line that is not one.
-fn assignment(text: &str, start: usize, end: usize) -> Option<((usize, usize), (usize, usize))> {
-    let line = &text[start..end];
-    let eq = line.find('=')?;
-    let trim = |a: usize, b: usize| {
-        let s = &text[a..b];
-        let lead = s.len() - s.trim_start().len();
-        let trail = s.len() - s.trim_end().len();
-        (a + lead, b - trail)
-    };
-    let key = trim(start, start + eq);
-    let value = trim(start + eq + 1, end);
-    (key.0 < key.1).then_some((key, value))
+/// The reader whose spans a file's fixes are computed from: the one that read it, when its
+/// values are settings someone wrote (not a dump, a host's state as the kernel printed it).
+pub fn reader_of(file: &SourceFile) -> Option<&'static Reader> {
+    let reader = crate::inputs::reader_named(file.format?)?;
+    (!reader.kind.is_printed()).then_some(reader)
 }
 
 /// The line feed a file uses (CRLF kept for CRLF files).
@@ -149,76 +142,161 @@ fn newline(text: &str, line_end: usize, content_end: usize) -> &'static str {
     }
 }
 
-/// The fix for one diagnostic of `report`, when twlint knows one and the file is one it may
-/// edit.
-pub fn fix_for(d: &Diagnostic, sources: &SourceMap, report: &Report) -> Option<Fix> {
-    let primary = d.primary.as_ref()?;
-    let file = sources.get(primary.span.file);
-    let text = file.text.as_str();
-    if !editable(text) {
+/// The bytes to delete to remove an entry (see [`Assignment::entry`]) from `text`: its whole
+/// lines, indentation and line feed included, when nothing but blanks is before it on its
+/// first line and nothing but blanks and a comment after it on its last. `None` when something
+/// else shares those lines: removing the entry alone would leave that text behind, joined to
+/// what follows in ways the format may read differently.
+fn removal(text: &str, entry: Span) -> Option<(usize, usize)> {
+    if entry.end <= entry.start || entry.end > text.len() {
         return None;
     }
-    let (ls, ce, le) = line_of(text, primary.span.start);
-    let line_span = Span::new(primary.span.file, ls, le);
-    let fix = |safety, replacement: String| {
+    let (ls, _, _) = line_of(text, entry.start);
+    // A span that ends with its line feed (a YAML block node) ends on the line before.
+    let last = if text.as_bytes()[entry.end - 1] == b'\n' {
+        entry.end - 1
+    } else {
+        entry.end
+    };
+    let (_, ce, le) = line_of(text, last);
+    let blank = |s: &str| s.bytes().all(|b| b == b' ' || b == b'\t');
+    let after = text[last.min(ce)..ce].trim_start_matches([' ', '\t', '\r']);
+    (blank(&text[ls..entry.start]) && (after.is_empty() || after.starts_with('#')))
+        .then_some((ls, le))
+}
+
+/// The assignment a diagnostic is about: the one of its key whose key or value holds its
+/// place, or whose line does (TW006 points at the whole overridden line).
+fn assignment_at<'a>(d: &Diagnostic, parsed: &'a ParsedFile, at: Span) -> Option<&'a Assignment> {
+    let key = d.key.as_deref();
+    parsed.assignments.iter().find(|a| {
+        key.is_none_or(|k| k == a.key.value)
+            && (a.key.span.contains(at)
+                || a.value.span.contains(at)
+                || (key.is_some() && a.line.contains(at)))
+    })
+}
+
+/// The fix for one diagnostic of `report` about the assignment `a` (as its reader recorded it
+/// in `text`, a file of `format`), when twlint knows one.
+fn fix_in(
+    d: &Diagnostic,
+    format: &str,
+    text: &str,
+    parsed: &ParsedFile,
+    a: &Assignment,
+    report: &Report,
+) -> Option<Fix> {
+    let at = d.primary.as_ref()?.span;
+    let file = at.file;
+    let fix = |safety, (start, end): (usize, usize), replacement: String| {
         Some(Fix {
             code: d.code.clone(),
             safety,
             title: title(&d.code, safety).to_string(),
-            span: line_span,
+            span: Span::new(file, start, end),
             replacement,
         })
     };
-    let ((ks, ke), (vs, ve)) = assignment(text, ls, ce)?;
-    let key = &text[ks..ke];
-    let value = &text[vs..ve];
+    let (ks, ke) = (a.key.span.start, a.key.span.end);
+    let (vs, ve) = (a.value.span.start, a.value.span.end);
+    // The value as the file writes it is the value the reader read: a span that stands for
+    // more (a YAML scalar with escapes, whose parts map to the whole scalar) is not edited.
+    let value_exact = text.get(vs..ve) == Some(a.value.value.as_str());
     let code = d.code.as_str();
     if code == Code::TW006 {
         // The diagnostic sits on the overridden assignment; the later one wins under procps and
         // systemd-sysctl alike. In another file the winner only wins when both are applied
         // together (`sysctl --system`), not after a `sysctl -p` of this file alone: unsafe.
-        let same_file = d.secondary.iter().all(|l| l.span.file == primary.span.file);
-        let safety = if same_file {
+        // A format that applies values in more than one way (a file written for every boot and
+        // a command run once, a pod's sysctls and its init containers' commands) may override
+        // a lasting value with a passing one: there dropping the earlier one changes what a
+        // reboot or a restart ends with.
+        // Two members of one YAML collection (a pod's `sysctls` list) are applied the same way.
+        let winner_beside = d.secondary.iter().all(|l| {
+            parsed.assignments.iter().any(|w| {
+                w.line == l.span
+                    && w.key.value == a.key.value
+                    && w.collection.is_some()
+                    && w.collection.map(|c| c.0) == a.collection.map(|c| c.0)
+            })
+        });
+        let one_way = !MIXED.contains(&format) || winner_beside;
+        let same_file = d.secondary.iter().all(|l| l.span.file == file);
+        let safety = if same_file && one_way {
             Safety::Safe
         } else {
             Safety::Unsafe
         };
-        return fix(safety, String::new());
+        return fix(safety, removal(text, a.entry?)?, String::new());
     }
     if code == Code::TW008 {
+        // Only the sysctl.conf grammar reports quotes (elsewhere they are the format's syntax).
+        let value = &a.value.value;
         let inner = value
             .strip_prefix('"')
             .and_then(|v| v.strip_suffix('"'))
             .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))?;
-        if inner.contains(['"', '\'']) {
+        if inner.contains(['"', '\'']) || !value_exact {
             return None;
         }
-        let line = format!("{}{inner}{}", &text[ls..vs], &text[ve..le]);
-        return fix(Safety::Safe, line);
+        return fix(Safety::Safe, (vs, ve), inner.to_string());
     }
     if code == Code::TW005 {
         // The comment starts at the diagnostic's place; the value before it is kept, the
-        // comment goes on its own line above, so a reader still sees it next to the setting.
-        let at = primary.span.start;
-        if !(vs < at && at <= ve) {
+        // comment goes on its own line above, with the setting's indentation, so a reader still
+        // sees it next to the setting. Only an assignment alone on its line (a sysctl file's,
+        // or one in a YAML block) moves.
+        let (ls, ce, le) = line_of(text, ks);
+        let indent_end = ls + text[ls..].len() - text[ls..].trim_start_matches([' ', '\t']).len();
+        let head = &text[indent_end..ks];
+        let in_value = vs < at.start && at.start <= ve && value_exact;
+        if !in_value || !(head.is_empty() || head == "-") || !text[ve..ce].trim().is_empty() {
             return None;
         }
-        let comment = text[at..ve].trim_end();
-        let kept = text[ls..at].trim_end();
+        let comment = text[at.start..ve].trim_end();
+        let kept = text[ls..at.start].trim_end();
         let nl = newline(text, le, ce);
-        let tail = if le > ce { &text[ce..le] } else { "" };
-        let indent = &text[ls..ks];
-        return fix(Safety::Safe, format!("{indent}{comment}{nl}{kept}{tail}"));
+        let tail = &text[ce..le];
+        let indent = &text[ls..indent_end];
+        return fix(
+            Safety::Safe,
+            (ls, le),
+            format!("{indent}{comment}{nl}{kept}{tail}"),
+        );
     }
-    if code == "TW004" && key.replace('/', ".") == "net.ipv4.ip_local_port_range" {
-        let fields: Vec<&str> = value.split_whitespace().collect();
-        let [a, b] = fields[..] else { return None };
-        let (lo, hi): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+    if code == Code::TW004 && a.key.value == "net.ipv4.ip_local_port_range" && value_exact {
+        // The two numbers swap places inside the value as written: its quotes and the blanks
+        // between the numbers stay the format's own.
+        let v = &text[vs..ve];
+        let numbers: Vec<(usize, usize)> = {
+            let b = v.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i].is_ascii_digit() {
+                    let s = i;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    out.push((s, i));
+                } else if b[i] == b' ' || b[i] == b'\t' {
+                    i += 1;
+                } else {
+                    return None;
+                }
+            }
+            out
+        };
+        let [(a0, a1), (b0, b1)] = numbers[..] else {
+            return None;
+        };
+        let (lo, hi): (u32, u32) = (v[a0..a1].parse().ok()?, v[b0..b1].parse().ok()?);
         if lo <= hi {
             return None;
         }
-        let line = format!("{}{b} {a}{}", &text[ls..vs], &text[ve..le]);
-        return fix(Safety::Safe, line);
+        let swapped = format!("{}{}{}", &v[b0..b1], &v[a1..b0], &v[a0..a1]);
+        return fix(Safety::Safe, (vs + a0, vs + b1), swapped);
     }
     if code == "TW100" || code == "TW101" {
         // Safe only for a kernel the input or the flags named: a key dropped because twlint
@@ -228,7 +306,7 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap, report: &Report) -> Option<F
             .iter()
             .any(|n| Some(&n.name) == d.node.as_ref() && n.kernel_origin != KernelOrigin::Assumed);
         let safety = if named { Safety::Safe } else { Safety::Unsafe };
-        return fix(safety, String::new());
+        return fix(safety, removal(text, a.entry?)?, String::new());
     }
     if code == Code::TW002 {
         // The suggested spelling is a guess: applying it writes a key the author did not name.
@@ -237,23 +315,71 @@ pub fn fix_for(d: &Diagnostic, sources: &SourceMap, report: &Report) -> Option<F
             .strip_prefix("did you mean `")
             .and_then(|h| h.split_once('`'))
             .map(|(s, _)| s)?;
-        let line = format!("{}{suggested}{}", &text[ls..ks], &text[ke..le]);
-        return fix(Safety::Unsafe, line);
+        let written = text.get(ks..ke)?;
+        if crate::inputs::normalize_key(written) != a.key.value {
+            return None;
+        }
+        // Written with slashes, it stays so.
+        let suggested = if written.contains('/') {
+            suggested.replace('.', "/")
+        } else {
+            suggested.to_string()
+        };
+        return fix(Safety::Unsafe, (ks, ke), suggested);
     }
     None
 }
 
 /// Every fix the report's diagnostics have, in file order, with the index of the diagnostic in
-/// `report.diagnostics` it repairs.
+/// `report.diagnostics` it repairs. Each file with a finding is read again once, with its
+/// reader.
 pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
-    let mut out: Vec<(usize, Fix)> = report
-        .diagnostics
-        .iter()
-        .enumerate()
-        .filter_map(|(i, d)| fix_for(d, sources, report).map(|f| (i, f)))
-        .collect();
-    out.sort_by_key(|(_, f)| (f.span.file, f.span.start, f.safety));
-    out
+    let mut read: HashMap<FileId, Option<(&str, ParsedFile)>> = HashMap::new();
+    // Each fix with the collection its assignment is a member of (see
+    // `Assignment::collection`).
+    type Collection = Option<(Span, usize)>;
+    let mut found: Vec<(usize, Fix, Collection)> = Vec::new();
+    for (i, d) in report.diagnostics.iter().enumerate() {
+        let Some(at) = d.primary.as_ref() else {
+            continue;
+        };
+        let id = at.span.file;
+        let file = sources.get(id);
+        let parsed = read
+            .entry(id)
+            .or_insert_with(|| reader_of(file).map(|r| (r.name, (r.read)(id, &file.text))));
+        let Some((format, parsed)) = parsed.as_ref() else {
+            continue;
+        };
+        let Some(a) = assignment_at(d, parsed, at.span) else {
+            continue;
+        };
+        if let Some(f) = fix_in(d, format, &file.text, parsed, a, report) {
+            found.push((i, f, a.collection));
+        }
+    }
+    found.sort_by_key(|(_, f, _)| (f.span.file, f.span.start, f.safety));
+    // A collection never loses all its members in one run (a YAML list left empty may be no
+    // longer what its format wants): past its last but one, drops wait for a reader to decide.
+    let mut dropped: HashMap<Span, Vec<Span>> = HashMap::new();
+    found
+        .into_iter()
+        .filter(|(_, f, collection)| {
+            let Some((c, members)) = collection.filter(|_| f.replacement.is_empty()) else {
+                return true;
+            };
+            let gone = dropped.entry(c).or_default();
+            if gone.contains(&f.span) {
+                return true;
+            }
+            if gone.len() + 1 >= members {
+                return false;
+            }
+            gone.push(f.span);
+            true
+        })
+        .map(|(i, f, _)| (i, f))
+        .collect()
 }
 
 /// The fixes of one file applied to its text: edits in order, an edit that overlaps one already

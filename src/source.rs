@@ -53,6 +53,10 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of every line, for line/column lookups.
     line_starts: Vec<usize>,
+    /// The input format (`--input-format` name) its assignments were read with, set by the
+    /// reader seam when it reads the file; `None` for a file read as no such input (a topology,
+    /// a rule) or prepared as a host of its own. `crate::fix` reads it again with that reader.
+    pub format: Option<&'static str>,
 }
 
 /// A 1-based line and column (column counted in characters, as editors do).
@@ -72,6 +76,7 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            format: None,
         }
     }
 
@@ -91,6 +96,7 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            format: None,
         }
     }
 
@@ -148,6 +154,11 @@ impl SourceMap {
         let id = FileId(self.files.len() as u32);
         self.files.push(file);
         id
+    }
+
+    /// Records the input format `file` was read with (see [`SourceFile::format`]).
+    pub fn set_format(&mut self, file: FileId, format: &'static str) {
+        self.files[file.0 as usize].format = Some(format);
     }
 
     /// How many files are registered.

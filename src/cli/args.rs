@@ -157,7 +157,7 @@ pub struct Args {
     #[arg(long = "no-inline-ignores", help_heading = "Rules")]
     pub no_inline_ignores: bool,
 
-    /// Apply the safe fixes to the sysctl files (in place, atomically), then report what is left
+    /// Apply the safe fixes to the files read (in place, atomically), then report what is left
     #[arg(long, help_heading = "Fix", conflicts_with = "diff")]
     pub fix: bool,
 

@@ -151,7 +151,15 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         }
     }
     if args.fix || args.diff {
-        return super::fix::run(io, args, &report, &sources);
+        if !report.incomplete() {
+            return super::fix::run(io, args, &report, &sources);
+        }
+        // A run that ends with exit 2 judged less than it was given: nothing is fixed, and the
+        // report below says what went wrong.
+        writeln!(
+            io.err,
+            "twlint: warning: not fixing: the run is incomplete (exit 2)"
+        )?;
     }
     let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
     let threshold = match fail_on {

@@ -38,7 +38,7 @@
 //! above.
 
 use super::container::{assignment, scalar, Located};
-use super::{cloudinit, conf, template, ParsedFile, Reader, SourceKind};
+use super::{cloudinit, conf, container, template, ParsedFile, Reader, SourceKind};
 use crate::code::Code;
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span, Spanned};
@@ -64,6 +64,23 @@ pub(super) static READER: Reader = Reader {
 
 /// The names a task may call the sysctl module by.
 const MODULES: [&str; 3] = ["ansible.posix.sysctl", "sysctl", "community.general.sysctl"];
+
+/// The task keywords that only say how or whether the task runs: a task with nothing else
+/// besides its sysctl module sets one key, and removing it removes nothing else.
+const TASK_KEYWORDS_DROPPED_WITH_IT: [&str; 12] = [
+    "name",
+    "become",
+    "become_user",
+    "become_method",
+    "tags",
+    "when",
+    "ignore_errors",
+    "changed_when",
+    "failed_when",
+    "check_mode",
+    "diff",
+    "no_log",
+];
 
 /// The modules that run a command: through `/bin/sh` (`shell`) or without one (`command`).
 const COMMAND_MODULES: [(&str, bool); 6] = [
@@ -548,6 +565,11 @@ struct Walk<'a> {
     /// The templates whose variable has several definitions (see [`Lookup::Several`]): where
     /// the template is written, and the places of the definitions.
     several: RefCell<Vec<(Span, Vec<Span>)>>,
+    /// The list item of the task about to be walked, when it has siblings (a list left empty
+    /// would no longer be a task list): see [`Assignment::entry`].
+    item: Option<Span>,
+    /// The task list that item is in, and its length (see [`super::Assignment::collection`]).
+    list: Option<(Span, usize)>,
 }
 
 /// Reads a task file, a playbook or a variables file.
@@ -595,6 +617,8 @@ pub fn read_linked(
         outer: &outer,
         out: ParsedFile::empty(file, SourceKind::Ansible),
         several: RefCell::new(Vec::new()),
+        item: None,
+        list: None,
     };
     let doc = match yaml::parse(file, text) {
         Ok(d) => d,
@@ -616,6 +640,10 @@ pub fn read_linked(
                         walk.tasks(item.get(list), &scope, 0);
                     }
                 } else {
+                    walk.item = (items.len() > 1)
+                        .then(|| container::yaml_item(text, item.span()))
+                        .flatten();
+                    walk.list = Some((doc.root.span(), items.len()));
                     let scope = walk.scope(Vec::new());
                     walk.task(item, &scope, 0);
                 }
@@ -650,14 +678,20 @@ impl<'a> Walk<'a> {
     }
 
     fn tasks(&mut self, list: Option<&'a YamlNode>, scope: &Scope<'a>, depth: usize) {
-        if let Some(YamlNode::Sequence { items, .. }) = list {
+        if let Some(YamlNode::Sequence { items, span }) = list {
             for t in items {
+                self.item = (items.len() > 1)
+                    .then(|| container::yaml_item(self.text, t.span()))
+                    .flatten();
+                self.list = Some((*span, items.len()));
                 self.task(t, scope, depth);
             }
         }
     }
 
     fn task(&mut self, task: &'a YamlNode, outer: &Scope<'a>, depth: usize) {
+        let item = self.item.take();
+        let list = self.list.take();
         if depth > MAX_DEPTH {
             return;
         }
@@ -701,13 +735,20 @@ impl<'a> Walk<'a> {
             .into_iter()
             .find_map(|k| task.get(k).map(|v| (k, v)));
         let Some((how, over)) = source else {
-            self.setting(&params, &scope, None, loop_var, module_span);
+            // The task goes with its key only when it does nothing else: no other module's
+            // work, no variable registered or handler notified that later tasks count on.
+            let alone = matches!(task, YamlNode::Mapping { entries, .. }
+            if entries.iter().all(|(k, _)| {
+                k.span == module_span || TASK_KEYWORDS_DROPPED_WITH_IT.contains(&k.value.as_str())
+            }));
+            let entry = item.filter(|_| alone).zip(list);
+            self.setting(&params, &scope, None, loop_var, module_span, entry);
             return;
         };
         match self.items(how, over, &scope) {
             Some(items) => {
                 for item in items {
-                    self.setting(&params, &scope, Some(item), loop_var, module_span);
+                    self.setting(&params, &scope, Some(item), loop_var, module_span, None);
                 }
             }
             None => {
@@ -851,6 +892,7 @@ impl<'a> Walk<'a> {
         item: Option<Item<'a>>,
         loop_var: &str,
         module_span: Span,
+        entry: Option<(Span, (Span, usize))>,
     ) {
         let get = |name: &str| {
             params
@@ -926,6 +968,8 @@ impl<'a> Walk<'a> {
         if value.span.file != self.file || name.span.file != self.file {
             a.via = get("value").map(|p| p.span);
         }
+        a.entry = entry.map(|(e, _)| e);
+        a.collection = entry.map(|(_, c)| c);
         self.out.assignments.push(a);
     }
 
@@ -1025,7 +1069,7 @@ impl<'a> Walk<'a> {
                             }
                         }
                     }
-                    self.setting(&got, &scope, None, "item", i.span());
+                    self.setting(&got, &scope, None, "item", i.span(), None);
                 }
             }
             YamlNode::Mapping { entries, .. } => {
@@ -1041,7 +1085,7 @@ impl<'a> Walk<'a> {
                         }
                     };
                     let got = vec![("name", Some(Param::key(k, self.text))), ("value", value)];
-                    self.setting(&got, &scope, None, "item", k.span);
+                    self.setting(&got, &scope, None, "item", k.span, None);
                 }
             }
             _ => {}

@@ -113,18 +113,24 @@ fn service_unit(
     service: &YamlNode,
 ) -> Unit {
     let mut parsed = ParsedFile::empty(file, SourceKind::Compose);
-    // (key as written, key span, value, value span)
-    let mut found: Vec<(String, Span, String, Span)> = Vec::new();
+    // (key as written, key span, value, value span, entry and its collection)
+    type Entry = Option<(Span, (Span, usize))>;
+    let mut found: Vec<(String, Span, String, Span, Entry)> = Vec::new();
     let diags = &mut parsed.diagnostics;
     match field(services, service, "sysctls", MAX_EXTENDS) {
-        Some(YamlNode::Mapping { entries, .. }) => {
+        Some(map @ YamlNode::Mapping { entries, .. }) => {
+            // An entry of a block mapping with others beside it goes alone; `sysctls:` left
+            // with nothing would be null, which compose refuses.
+            let block = !text[map.span().start..].starts_with('{') && entries.len() > 1;
             for (k, v) in entries {
                 match v {
                     YamlNode::Scalar { .. } => {
                         let l = Located::new(v, text);
                         let span = l.as_ref().map_or(v.span(), |l| l.span(0..l.value.len()));
                         let value = scalar(v).map_or("", |s| s.value.as_str());
-                        found.push((k.value.clone(), k.span, value.to_string(), span));
+                        let entry = block.then(|| Span::new(file, k.span.start, v.span().end));
+                        let entry = entry.map(|e| (e, (map.span(), entries.len())));
+                        found.push((k.value.clone(), k.span, value.to_string(), span, entry));
                     }
                     other => diags.push(malformed(
                         other.span(),
@@ -137,8 +143,12 @@ fn service_unit(
                 }
             }
         }
-        Some(YamlNode::Sequence { items, .. }) => {
+        Some(list @ YamlNode::Sequence { items, .. }) => {
             for item in items {
+                let entry = (items.len() > 1)
+                    .then(|| container::yaml_item(text, item.span()))
+                    .flatten()
+                    .map(|e| (e, (list.span(), items.len())));
                 let Some(l) = Located::new(item, text) else {
                     diags.push(malformed(
                         item.span(),
@@ -163,6 +173,7 @@ fn service_unit(
                     l.span(ks..ke),
                     l.value[vs..ve].to_string(),
                     l.span(vs..ve),
+                    entry,
                 ));
             }
         }
@@ -177,7 +188,7 @@ fn service_unit(
             .filter(|v| scalar(v).is_some_and(|s| s.value == "host"))
             .map(YamlNode::span)
     };
-    for (key, key_span, value, value_span) in found {
+    for (key, key_span, value, value_span, entry) in found {
         let k = super::conf::normalize_key(&key);
         let shared = match container::scope(&k) {
             Scope::Node | Scope::InitNetOnly => {
@@ -191,9 +202,10 @@ fn service_unit(
             diags.push(shared_namespace(&k, key_span, flag, "service"));
             continue;
         }
-        parsed
-            .assignments
-            .push(assignment(file, text, &key, key_span, &value, value_span));
+        let mut a = assignment(file, text, &key, key_span, &value, value_span);
+        a.entry = entry.map(|(e, _)| e);
+        a.collection = entry.map(|(_, c)| c);
+        parsed.assignments.push(a);
     }
     Unit {
         name: name.to_string(),

@@ -415,6 +415,9 @@ fn parse_line(
             if !parsed.kind.is_printed() {
                 check_value(parsed, &key, &value);
             }
+            // The assignment from its first byte (a `-`, the key) to the end of its value: the
+            // line without its blanks, which is all procps reads of it.
+            let first = start + (text[start..end].len() - text[start..end].trim_start().len());
             parsed.assignments.push(Assignment {
                 glob: has_glob(&key),
                 key: Spanned::new(key, Span::new(file, ks, ke)),
@@ -422,6 +425,8 @@ fn parse_line(
                 ignore_failure: dash,
                 line,
                 via: None,
+                entry: Some(Span::new(file, first.min(ks), ve.max(ke))),
+                collection: None,
             });
         }
     }

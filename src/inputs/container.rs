@@ -182,6 +182,16 @@ pub fn line_at(file: FileId, text: &str, at: usize) -> Span {
     Span::new(file, start, end.max(start))
 }
 
+/// The text of an item of a YAML block sequence whose node spans `node`: from its `-` to the
+/// node's end. `None` for an item of a flow sequence (`[a, b]`), whose commas a removal would
+/// have to mend.
+pub fn yaml_item(text: &str, node: Span) -> Option<Span> {
+    let before = text.get(..node.start)?;
+    let marker = before.trim_end_matches([' ', '\t']);
+    (marker.ends_with('-') && marker.len() < before.len())
+        .then(|| Span::new(node.file, marker.len() - 1, node.end))
+}
+
 /// The neutral record of one `key = value` read from a container format.
 pub fn assignment(
     file: FileId,
@@ -199,6 +209,8 @@ pub fn assignment(
         glob: false,
         line: line_at(file, text, key_span.start),
         via: None,
+        entry: None,
+        collection: None,
     }
 }
 

@@ -187,14 +187,21 @@ fn pod(file: FileId, text: &str, name: String, spec: &YamlNode) -> Unit {
                 diags.push(shared_namespace(&k, key.span, flag.span(), "pod"));
                 continue;
             }
-            sysctls.assignments.push(assignment(
+            let mut a = assignment(
                 file,
                 text,
                 &key.value,
                 key.span,
                 &scalar(value).map_or(String::new(), |v| v.value.clone()),
                 value_span(value, text),
-            ));
+            );
+            // An item of a block list with others beside it goes alone (an empty list would
+            // still do, but says nothing a reader wants).
+            a.entry = (items.len() > 1)
+                .then(|| container::yaml_item(text, item.span()))
+                .flatten();
+            a.collection = Some((list.span(), items.len()));
+            sysctls.assignments.push(a);
         }
     }
     for (list, is_init) in [("containers", false), ("initContainers", true)] {

@@ -107,6 +107,17 @@ pub struct Assignment {
     /// Ansible task whose value a role's defaults or a group_vars file holds. Findings at the
     /// value name this place too.
     pub via: Option<Span>,
+    /// The text that sets this assignment and nothing else, which removing drops it and leaves
+    /// the file in its format: a sysctl file's or a tuned profile's line, a YAML list item from
+    /// its `-`, a YAML mapping entry from its key, a script's `sysctl` or `echo` command, a Nix
+    /// attribute, an Ansible task. `None` where no such text exists (one `key=value` word among
+    /// others of a command, a task that does more, the last item of a YAML collection that
+    /// must not become empty). `crate::fix` removes it with its lines when nothing else is on
+    /// them.
+    pub entry: Option<Span>,
+    /// The YAML collection the entry is a member of, and how many members it has: the fixes of
+    /// one run never drop them all, so that the file stays a file of its format.
+    pub collection: Option<(Span, usize)>,
 }
 
 /// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).

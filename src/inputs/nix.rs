@@ -396,15 +396,14 @@ impl<'a> Read<'a> {
             }
             end += 1;
         }
-        self.at = if self
+        // The binding ends with its `;`; one that ends at the set's `}` has none to remove
+        // with it.
+        let semicolon = self
             .toks
             .get(end)
-            .is_some_and(|t| t.tok == Tok::Punct(b';'))
-        {
-            end + 1
-        } else {
-            end
-        };
+            .filter(|t| t.tok == Tok::Punct(b';'))
+            .map(|t| t.span.1);
+        self.at = if semicolon.is_some() { end + 1 } else { end };
         let toks = &self.toks[start..end];
         let key_span = self.span(key.span);
         if key.interp {
@@ -455,6 +454,16 @@ impl<'a> Read<'a> {
                     self.span(t.span),
                 );
                 a.line = line_at(self.file, self.text, key.span.0);
+                // The binding, from the first byte of its line when what precedes the key there
+                // is its attribute path (`boot.kernel.sysctl.`), to its `;`.
+                let line_start = a.line.start;
+                let lead = &self.text[line_start..key.span.0];
+                let first = line_start + (lead.len() - lead.trim_start().len());
+                let path_only = !self.text[first..key.span.0]
+                    .contains([';', '=', '{', '}', '(', ')', '[', ']', ' ', '\t']);
+                a.entry = semicolon
+                    .filter(|_| path_only)
+                    .map(|end| self.span((first, end)));
                 self.out.assignments.push(a);
             }
             _ => {

@@ -95,6 +95,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
                 );
                 // procps 4 expands a glob in `sysctl -w` as in a file.
                 a.glob = conf::has_glob(&key);
+                a.entry = w.command.map(span);
                 out.assignments.push(a);
             }
             Effect::Load { at, files } => out.diagnostics.push(applies(span(at), &files)),

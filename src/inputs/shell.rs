@@ -353,6 +353,10 @@ pub struct Write {
     /// The value is computed when the script runs (`$VAR`, `$(...)`, backquotes): its text
     /// names no value twlint can judge.
     pub dynamic: bool,
+    /// The whole command, when it does nothing but this write (a `sysctl` with one `key=value`,
+    /// an `echo` or `printf` redirected to one `/proc/sys` file, in no pipeline): removing it
+    /// removes this write and nothing else. Set by [`effects`].
+    pub command: Option<Range<usize>>,
 }
 
 /// Commands that run the command after them, as far as finding `sysctl` goes.
@@ -399,6 +403,7 @@ pub fn sysctl_writes(words: &[Word]) -> Option<Vec<Write>> {
             value: t[vs..ve].to_string(),
             value_at: a.written(vs..ve),
             dynamic: is_dynamic(&t[vs..ve]),
+            command: None,
         });
     }
     Some(out)
@@ -447,6 +452,9 @@ impl Effect {
             Effect::Write(w) => Effect::Write(Write {
                 key_at: sh(w.key_at),
                 value_at: sh(w.value_at),
+                // A command inside another's script is not removed on its own: what is left
+                // around it (`sh -c ''`, a heredoc) is the outer command's.
+                command: None,
                 ..w
             }),
             Effect::Load { at, files } => Effect::Load { at: sh(at), files },
@@ -610,15 +618,29 @@ fn split_effects(script: &str) -> Vec<Effect> {
     nested_effects(script, 0)
 }
 
-/// [`split_effects`] of a script that is itself a heredoc `depth` levels deep.
-fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
+/// [`split_effects`] of a script that is itself run by a shell inside another, `nesting`
+/// levels deep (a heredoc's body, the word after `sh -c`).
+fn nested_effects(script: &str, nesting: usize) -> Vec<Effect> {
     let cmds = self::script(script);
     let mut out = Vec::new();
+    // How deep in compound commands (`if`, loops, `case`, braces, subshells) the next command
+    // is, counted over the words before it: a command inside one is not removed alone, since
+    // `then`, `do` or `{` left with an empty body is a syntax error. A keyword used as an
+    // argument (`echo done`) only makes a command look nested.
+    let mut depth = 0i64;
     for (n, c) in cmds.iter().enumerate() {
+        let top_level = depth == 0;
+        for w in &c.words {
+            match w.text.as_str() {
+                "if" | "while" | "until" | "for" | "case" | "select" | "{" | "(" => depth += 1,
+                "fi" | "done" | "esac" | "}" | ")" => depth -= 1,
+                _ => {}
+            }
+        }
         let name = name_of(&c.words);
         // `bash -s <<EOF ... EOF`: the body is a script this shell runs (`ssh host <<EOF`
         // runs it on another host, and is not read).
-        if SHELLS.contains(&name) && depth < MAX_NESTED {
+        if SHELLS.contains(&name) && nesting < MAX_NESTED {
             let args = &program(&c.words)[1..];
             // `sudo sh -c 'echo 1 > /proc/sys/...'`: the word after `-c` (or `-ec`, `-xc`) is
             // the script, each of its bytes where the word wrote it.
@@ -629,7 +651,7 @@ fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
                     && a.text.ends_with('c')
             });
             if let Some(inner) = dash_c.and_then(|i| args.get(i + 1)) {
-                for e in nested_effects(&inner.text, depth + 1) {
+                for e in nested_effects(&inner.text, nesting + 1) {
                     out.push(e.mapped(|r| inner.written(r)));
                 }
                 continue;
@@ -642,15 +664,35 @@ fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
                 c.redirects.iter().find_map(|r| r.heredoc.clone()),
             ) {
                 let inner = &script[body.clone()];
-                for e in nested_effects(inner, depth + 1) {
+                for e in nested_effects(inner, nesting + 1) {
                     out.push(e.mapped(|r| r.start + body.start..r.end + body.start));
                 }
                 continue;
             }
         }
+        // Where the command starts and ends, its redirections included, when it is in no
+        // pipeline.
+        let piped = c.piped || cmds.get(n + 1).is_some_and(|next| next.piped);
+        let whole = (!piped && top_level)
+            .then(|| {
+                let start = c.words.first()?.range.start;
+                let end = c
+                    .words
+                    .iter()
+                    .map(|w| w.range.end)
+                    .chain(c.redirects.iter().map(|r| r.target.range.end))
+                    .max()?;
+                Some(start..end)
+            })
+            .flatten();
         if name == "sysctl" {
             match sysctl_writes(&c.words) {
-                Some(ws) => out.extend(ws.into_iter().map(Effect::Write)),
+                Some(mut ws) => {
+                    if let [w] = &mut ws[..] {
+                        w.command = whole;
+                    }
+                    out.extend(ws.into_iter().map(Effect::Write))
+                }
                 None => {
                     let args = &program(&c.words)[1..];
                     let system = args.iter().any(|a| a.text == "--system");
@@ -708,6 +750,7 @@ fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
         } else {
             printed_lines(script, &c.words)
         };
+        let alone = targets.len() == 1 && matches!(name, "echo" | "printf");
         for target in targets {
             if let (Some((value, value_at, dynamic)), Some((key, key_at))) =
                 (source.clone(), proc_key(target))
@@ -719,6 +762,7 @@ fn nested_effects(script: &str, depth: usize) -> Vec<Effect> {
                     value,
                     value_at,
                     dynamic,
+                    command: whole.clone().filter(|_| alone),
                 }));
             } else if let Some((body, expands)) = heredoc.clone() {
                 if is_sysctl_path(&target.text) && matches!(name, "cat" | "tee") {

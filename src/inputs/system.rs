@@ -368,6 +368,7 @@ fn read_all(
             files.extend(extra);
             extras.insert(i, (first..files.len()).collect::<Vec<_>>());
             let id = sources.add(e.display.clone(), text);
+            sources.set_format(id, reader.name);
             let parsed = super::tuned::read(id, &sources.get(id).text, &found);
             // tuned merges a profile and its includes into one set of options before it
             // writes any: a key the including profile sets is never written with the included
@@ -390,6 +391,7 @@ fn read_all(
             // defaults and vars, group_vars and host_vars beside the playbook).
             let (linked, unread) = ansible_vars(&e.real, &text, jail, sources, &mut registered);
             let id = register(sources, &mut registered, &identity[i], &e.display, text);
+            sources.set_format(id, reader.name);
             let outer: Vec<super::ansible::LinkedVars<'_>> = linked
                 .iter()
                 .map(|&(file, place)| super::ansible::LinkedVars {
@@ -404,6 +406,7 @@ fn read_all(
             continue;
         }
         let id = register(sources, &mut registered, &identity[i], &e.display, text);
+        sources.set_format(id, reader.name);
         let mut parsed = (reader.read)(id, &sources.get(id).text);
         // A sysctl file, or a listing in a file procps applies (a drop-in, a sysctl.conf, a
         // `.conf` named), is applied line by line, read-only keys included.
@@ -475,6 +478,7 @@ fn include_beside(
             depth + 1,
         )?;
         let file = sources.add(path.display().to_string(), inner);
+        sources.set_format(file, "tuned");
         files.push(super::tuned::read(
             file,
             &sources.get(file).text,
@@ -568,6 +572,8 @@ fn ansible_vars(
         match inside.then(|| read_source(&path, &path.display().to_string())) {
             Some(Ok(text)) => {
                 let id = sources.add(path.display().to_string(), text);
+                // An Ansible variables file: `crate::fix` edits it as YAML of that format.
+                sources.set_format(id, "ansible");
                 registered.insert(identity, id);
                 out.push((id, place));
             }

@@ -145,6 +145,9 @@ pub fn read(file: FileId, text: &str, found: &[String]) -> ParsedFile {
             glob: false,
             line: line_at(file, text, ks),
             via: None,
+            // tuned writes each option of the section on its own: its line goes alone.
+            entry: Some(line_at(file, text, ks)),
+            collection: None,
         });
     }
     out

@@ -198,6 +198,7 @@ fn read_paths(
     }
     for (path, text, reader) in units {
         let file = sources.add(path.clone(), text);
+        sources.set_format(file, reader.name);
         let read = crate::inputs::read_units(reader, file, &path, &sources.get(file).text);
         sets.extend(
             read.into_iter()

@@ -446,6 +446,7 @@ fn read_workload(
             if reader.units.is_some() {
                 let shown = path.display().to_string();
                 let id = sources.add(shown.clone(), text);
+                sources.set_format(id, reader.name);
                 let text = sources.get(id).text.clone();
                 for unit in crate::inputs::read_units(reader, id, &shown, &text) {
                     if unit.name == workload.value {

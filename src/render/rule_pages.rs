@@ -87,7 +87,8 @@ pub fn rule_page(rule: &Rule) -> String {
         .collect();
     if !autofix.is_empty() {
         s.push_str(&format!(
-            "## Autofix\n\nIn sysctl files ([Fixing files](../guide/autofix.md)):\n\n{}\n",
+            "## Autofix\n\nIn the files twlint reads ([Fixing files](../guide/autofix.md) says which \
+             fix each format gets):\n\n{}\n",
             autofix.concat()
         ));
     }

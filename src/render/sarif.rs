@@ -192,10 +192,10 @@ fn suppression(sources: &SourceMap, s: &Suppression) -> Value {
 
 fn result(
     sources: &SourceMap,
-    report: &Report,
     d: &Diagnostic,
     index: usize,
     suppressed: Option<&Suppression>,
+    fix: Option<&crate::fix::Fix>,
 ) -> Value {
     let mut text = d.message.clone();
     if let Some(h) = &d.help {
@@ -246,8 +246,8 @@ fn result(
     );
     if let Some(s) = suppressed {
         r.insert("suppressions".into(), json!([suppression(sources, s)]));
-    } else if let Some(f) = crate::fix::fix_for(d, sources, report) {
-        // The edit `twlint --fix` makes (whole lines replaced), for viewers that offer it.
+    } else if let Some(f) = fix {
+        // The edit `twlint --fix` makes (one byte range replaced), for viewers that offer it.
         let how = match f.safety {
             crate::fix::Safety::Safe => "safe fix: twlint --fix",
             crate::fix::Safety::Unsafe => "unsafe fix: twlint --fix --unsafe-fixes",
@@ -314,14 +314,19 @@ pub fn report(sources: &SourceMap, rules: &RuleSet, r: &Report) -> Value {
     let used: BTreeMap<&str, ()> = all.iter().map(|(d, _)| (d.code.as_str(), ())).collect();
     let ids: Vec<&str> = used.into_keys().collect();
     let descriptors: Vec<Value> = ids.iter().map(|id| descriptor(id, rules.get(id))).collect();
+    // The open results are the report's diagnostics in order: the fixes' indexes are theirs.
+    let fixes: std::collections::HashMap<usize, crate::fix::Fix> =
+        crate::fix::fixes(r, sources).into_iter().collect();
     let results: Vec<Value> = all
         .iter()
-        .map(|(d, s)| {
+        .enumerate()
+        .map(|(k, (d, s))| {
             let i = ids
                 .iter()
                 .position(|id| *id == d.code)
                 .expect("listed above");
-            result(sources, r, d, i, *s)
+            let fix = if s.is_none() { fixes.get(&k) } else { None };
+            result(sources, d, i, *s, fix)
         })
         .collect();
     let mut out = json!({

@@ -49,6 +49,7 @@ pub fn load_within(
 /// Registers one in-memory file under `path` and resolves it alone.
 pub fn load_text(path: &str, text: &str, sources: &mut SourceMap) -> SysctlSet {
     let file = sources.add(path, text);
+    sources.set_format(file, inputs::reader_for(text).name);
     resolve_file(inputs::read_text(file, text))
 }
 
