@@ -121,7 +121,7 @@ fn a_tw_recycle_task_gets_tw101_or_tw103_at_its_value_line() {
 }
 
 #[test]
-fn a_role_defaults_file_named_with_its_tasks_is_judged_at_its_own_lines() {
+fn a_role_defaults_file_is_judged_at_its_own_lines_and_its_tasks_loop_over_it() {
     let (report, sources) = judged(
         &[
             "ansible/role/tasks/main.yml",
@@ -135,7 +135,8 @@ fn a_role_defaults_file_named_with_its_tasks_is_judged_at_its_own_lines() {
             "TW115 main.yml:4:42",
             "TW121 main.yml:5:44",
             "TW076 main.yml:6:37",
-            "TW076 main.yml:8:10",
+            // The task's `loop: "{{ role_sysctl }}"` is read from defaults/main.yml beside it
+            // (tests/ansible_variables.rs), so it is not "defined elsewhere".
             "TW077 main.yml:12:11",
         ]
     );
@@ -317,6 +318,40 @@ fn a_shell_script_template_sets_templated_values_aside_and_reads_the_rest() {
             "net.core.somaxconn",
             "net.ipv4.tcp_max_tw_buckets",
             "net.ipv4.tcp_fin_timeout"
+        ]
+    );
+}
+
+#[test]
+fn ansible_action_forms_aliases_args_and_loop_variables_are_read() {
+    let (report, sources) = judged(&["ansible/forms.yml"], None);
+    assert_eq!(
+        findings(&report, &sources),
+        [
+            // `action: ansible.posix.sysctl key=... val=...`.
+            "TW140 forms.yml:4:65",
+            // `community.general.sysctl`.
+            "TW151 forms.yml:15:12",
+        ]
+    );
+    assert_eq!(
+        values(
+            &report,
+            &[
+                "net.ipv4.tcp_keepalive_time",
+                "net.ipv4.tcp_keepalive_intvl",
+                "net.ipv4.tcp_keepalive_probes",
+                "net.ipv4.tcp_orphan_retries",
+            ]
+        ),
+        [
+            // `local_action:` with `module: sysctl`.
+            "net.ipv4.tcp_keepalive_time=600",
+            // `with_items` with `loop_control.loop_var: setting`.
+            "net.ipv4.tcp_keepalive_intvl=15",
+            "net.ipv4.tcp_keepalive_probes=4",
+            // `args:`, and `"off"` is the module's boolean word for 0.
+            "net.ipv4.tcp_orphan_retries=0",
         ]
     );
 }

@@ -182,6 +182,112 @@ fn cloud_init_reads_sysctl_files_it_writes_and_commands_it_runs() {
 }
 
 #[test]
+fn a_jinja_cloud_config_sets_templated_values_aside_and_reads_the_rest() {
+    // `## template: jinja`: `{% ... %}` lines are no YAML; cloud-init renders them first.
+    let (report, sources) = judged(&["tests/fixtures/inputs/cloud-init/jinja.yaml"]);
+    let got = findings(&report, &sources);
+    assert_eq!(
+        got,
+        [
+            // write_files content (the file's path is templated too, still a sysctl.d path).
+            "TW076 7:34 {{ ds.meta_data.fin_timeout }}",
+            "TW151 9:37 512",
+            "TW076 11:28 {{ backlog }}",
+            // runcmd.
+            "TW076 13:37 {{ ds.meta_data.reuse }}",
+            "TW121 16:39 0",
+        ],
+        "{got:#?}"
+    );
+    let help = report.diagnostics[0].help.as_deref().unwrap();
+    assert!(help.contains("cloud-init devel render"), "{help}");
+    // Not judged is never a value: the kernel's defaults stay.
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_fin_timeout").as_deref(),
+        Some("60")
+    );
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_keepalive_time").as_deref(),
+        Some("600")
+    );
+}
+
+#[test]
+fn lines_printed_into_sysctl_files_and_heredocs_run_by_a_shell_are_read() {
+    let (report, sources) = judged(&["tests/fixtures/inputs/shell/sysctl-files.sh"]);
+    let got = findings(&report, &sources);
+    assert_eq!(
+        got,
+        [
+            // `echo "k = v" | sudo tee PATH`, at the value inside the quotes.
+            "TW140 3:34 15",
+            // `printf 'k = v\n' >> PATH`.
+            "TW151 5:39 512",
+            // `echo k = v >> PATH`: unquoted words.
+            "TW198 8:29 1",
+            // `echo "vm.swappiness = $SWAP"`: the shell computes it.
+            "TW083 9:23 $SWAP",
+            // `echo "$k = 20"`: the key is the shell's too.
+            "TW083 17:45 $k",
+            // Inside `sudo bash -c "echo ... > /proc/sys/..."` (outside the range set below).
+            "TW160 19:20 30000-32767",
+        ],
+        "{got:#?}"
+    );
+    let at = |key: &str| {
+        let v = report.verdicts.iter().find(|v| v.key == key).unwrap();
+        let loc = sources.location(v.span.unwrap());
+        (v.value.clone().unwrap(), loc.line, loc.column)
+    };
+    // `| tee -a PATH > /dev/null`, `printf "%s\n" "k = v"`, and two lines of one printf.
+    assert_eq!(at("net.ipv4.tcp_tw_reuse"), ("1".into(), 4, 31));
+    assert_eq!(at("net.ipv4.tcp_keepalive_time"), ("600".into(), 6, 46));
+    assert_eq!(at("net.ipv4.tcp_keepalive_intvl"), ("30".into(), 7, 40));
+    assert_eq!(at("net.ipv4.tcp_keepalive_probes"), ("5".into(), 7, 76));
+    // `sudo bash -s <<EOF`: the heredoc is a script this host runs.
+    assert_eq!(at("net.ipv4.tcp_orphan_retries"), ("1".into(), 12, 39));
+    // `sh -c SCRIPT`: the script's places inside the quoted word.
+    assert_eq!(at("net.ipv4.tcp_tw_reuse_delay"), ("2000".into(), 18, 49));
+    assert_eq!(
+        at("net.ipv4.ip_local_reserved_ports"),
+        ("30000-32767".into(), 19, 20)
+    );
+    assert_eq!(
+        at("net.ipv4.ip_local_port_range"),
+        ("40000 60001".into(), 20, 49)
+    );
+    // Printed to another file, or run by `ssh` on another host: nothing set here.
+    assert_eq!(
+        value(&report, "net.ipv4.tcp_timestamps").as_deref(),
+        Some("1")
+    );
+    assert!(report
+        .verdicts
+        .iter()
+        .find(|v| v.key == "net.ipv4.tcp_max_orphans")
+        .is_none_or(|v| v.span.is_none()));
+}
+
+#[test]
+fn cloud_init_commands_that_write_sysctl_files_are_read() {
+    let (report, sources) = judged(&["tests/fixtures/inputs/cloud-init/runcmd-files.yaml"]);
+    let got = findings(&report, &sources);
+    assert_eq!(
+        got,
+        [
+            "TW140 4:38 15",
+            // A heredoc in a literal block, each line where it is written.
+            "TW151 7:35 512",
+            "TW076 8:26 {{ n }}",
+            // Two lines of one printf piped to tee.
+            "TW115 10:37 1",
+            "TW121 10:66 0",
+        ],
+        "{got:#?}"
+    );
+}
+
+#[test]
 fn each_format_can_be_forced_by_name() {
     for (format, path) in [("shell", SCRIPT), ("tuned", TUNED), ("cloud-init", CLOUD)] {
         let out = twlint(&["--input-format", format, "--format", "gcc", path]);

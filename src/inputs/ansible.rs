@@ -43,6 +43,8 @@ use crate::code::Code;
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span, Spanned};
 use crate::yaml::{self, YamlNode};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 
 #[allow(non_upper_case_globals)] // named like the other readers' kinds
 impl SourceKind {
@@ -265,18 +267,20 @@ fn command_of(task: &YamlNode) -> Option<(&YamlNode, bool)> {
     Some((cmd, through_shell))
 }
 
-/// One parameter of a task as the module receives it: its text, and where it was written.
+/// One parameter of a task as the module receives it: its text, where it was written, and the
+/// text of the file it was written in (the task file, or a variables file it links to).
 #[derive(Clone)]
-struct Param {
+struct Param<'a> {
     text: String,
     span: Span,
+    src: &'a str,
 }
 
 /// A parameter that is not one value (a list, a mapping): TW077 at it.
 struct NotOne(Span, &'static str);
 
-impl Param {
-    fn of(node: &YamlNode, text: &str) -> Result<Option<Param>, NotOne> {
+impl<'a> Param<'a> {
+    fn of(node: &YamlNode, text: &'a str) -> Result<Option<Param<'a>>, NotOne> {
         match node {
             YamlNode::Scalar { value, .. } => {
                 let span =
@@ -284,6 +288,7 @@ impl Param {
                 Ok(Some(Param {
                     text: value.value.clone(),
                     span,
+                    src: text,
                 }))
             }
             YamlNode::Null(_) => Ok(None),
@@ -291,10 +296,11 @@ impl Param {
         }
     }
 
-    fn key(k: &Spanned<String>) -> Param {
+    fn key(k: &Spanned<String>, src: &'a str) -> Param<'a> {
         Param {
             text: k.value.clone(),
             span: k.span,
+            src,
         }
     }
 }
@@ -309,29 +315,201 @@ fn module_value(p: &Param) -> String {
     }
 }
 
-/// One item of a loop: a list item, or one entry of a mapping (`with_dict`, `dict2items`).
+/// One item of a loop: a list item, or one entry of a mapping (`with_dict`, `dict2items`),
+/// with the text of the file it is written in.
 #[derive(Clone, Copy)]
 enum Item<'a> {
-    Node(&'a YamlNode),
-    Pair(&'a Spanned<String>, &'a YamlNode),
+    Node(&'a YamlNode, &'a str),
+    Pair(&'a Spanned<String>, &'a YamlNode, &'a str),
+}
+
+/// Where a variables file stands in Ansible's precedence, lowest first (Ansible's
+/// "Understanding variable precedence"): a role's `defaults/main.yml`, then `group_vars/all`,
+/// then the files of other groups and of hosts, then (in the task file itself) play vars, then
+/// the role's `vars/main.yml`, then (in the task file again) block and task vars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum VarsPlace {
+    RoleDefaults,
+    AllHosts,
+    /// `group_vars/GROUP`, `host_vars/HOST`: which of them a host reads depends on the host.
+    SomeHosts,
+    RoleVars,
+}
+
+/// A variables file Ansible reads for a task file, registered by the caller.
+pub struct LinkedVars<'t> {
+    pub file: FileId,
+    pub text: &'t str,
+    pub place: VarsPlace,
+}
+
+/// Where Ansible takes the variables of the task file at `path` (with text `text`) from,
+/// besides the file itself: for a role's task file (`ROLE/tasks/*.yml`) the role's
+/// `defaults/main.yml` and `vars/main.yml`; for it and for a playbook, the `group_vars/` and
+/// `host_vars/` folders beside the playbook (a role under `roles/` is used by a playbook in the
+/// folder above). Each with the folder it must stay inside: the role's, or the playbook's.
+pub fn linked_places(path: &Path, text: &str) -> Linked {
+    let mut out = Linked::default();
+    let Some(dir) = path.parent() else {
+        return out;
+    };
+    let mut playbook_dir = None;
+    if dir.file_name().is_some_and(|n| n == "tasks") {
+        if let Some(role) = dir.parent() {
+            for (sub, place) in [
+                ("defaults", VarsPlace::RoleDefaults),
+                ("vars", VarsPlace::RoleVars),
+            ] {
+                for name in ["main.yml", "main.yaml", "main"] {
+                    out.files
+                        .push((role.to_path_buf(), role.join(sub).join(name), place));
+                }
+            }
+            playbook_dir = role
+                .parent()
+                .filter(|p| p.file_name().is_some_and(|n| n == "roles"))
+                .and_then(Path::parent);
+        }
+    } else if is_playbook(text) {
+        playbook_dir = Some(dir);
+    }
+    if let Some(pb) = playbook_dir {
+        let pb = if pb.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            pb
+        };
+        for (sub, hosts) in [("group_vars", false), ("host_vars", true)] {
+            out.folders.push((pb.to_path_buf(), pb.join(sub), hosts));
+        }
+    }
+    out
+}
+
+/// What [`linked_places`] finds: (the folder to stay inside, the file, its place) for single
+/// files, (the folder to stay inside, the folder, whether it is `host_vars`) for folders of
+/// variables files.
+#[derive(Debug, Default)]
+pub struct Linked {
+    pub files: Vec<(PathBuf, PathBuf, VarsPlace)>,
+    pub folders: Vec<(PathBuf, PathBuf, bool)>,
+}
+
+/// The place of a file (or folder) named `name` in `group_vars/` (`host_vars/` when `hosts`):
+/// `all` is every host's; the rest some hosts'. Ansible reads files named after the group with
+/// no extension or `.yml`, `.yaml`, `.json`, and folders of such files; `None` for other names.
+pub fn folder_entry_place(hosts: bool, name: &str, is_dir: bool) -> Option<VarsPlace> {
+    if name.starts_with('.') {
+        return None;
+    }
+    let stem = match name.rsplit_once('.') {
+        Some((stem, "yml" | "yaml" | "json")) => stem,
+        Some(_) if !is_dir => return None,
+        _ => name,
+    };
+    Some(if !hosts && stem == "all" {
+        VarsPlace::AllHosts
+    } else {
+        VarsPlace::SomeHosts
+    })
+}
+
+/// Whether a text is a playbook: a list with a play (`hosts:`).
+fn is_playbook(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.trim_start()
+            .trim_start_matches("- ")
+            .trim_start()
+            .starts_with("hosts:")
+    })
+}
+
+/// A linked variables file, parsed: its root mapping (`None` when it is not one, an encrypted
+/// vault file for instance: it may define anything).
+struct OuterFile<'a> {
+    place: VarsPlace,
+    text: &'a str,
+    root: Option<YamlNode>,
+}
+
+/// What a variable name stands for.
+enum Lookup<'a> {
+    /// One value wins wherever the task runs: the node, and its file's text.
+    Found(&'a YamlNode, &'a str),
+    /// Several definitions, the winner depending on the host (or a file twlint cannot read
+    /// that may define it): the places of those found.
+    Several(Vec<Span>),
+    /// Defined nowhere twlint reads.
+    Missing,
 }
 
 /// What a task's templates can see: the variables of its play and blocks (innermost last),
-/// and its loop item.
+/// then those of the linked variables files.
 struct Scope<'a> {
     vars: Vec<&'a YamlNode>,
+    text: &'a str,
+    outer: &'a [OuterFile<'a>],
 }
 
 impl<'a> Scope<'a> {
-    /// The variable `name` (a dotted path), innermost definition first.
-    fn var(&self, path: &str) -> Option<&'a YamlNode> {
+    /// The variable `name` (a dotted path): its innermost definition in the file, else the one
+    /// that wins by Ansible's precedence in the linked files.
+    fn var(&self, path: &str) -> Lookup<'a> {
         let mut parts = path.split('.');
-        let first = parts.next()?;
-        let mut node = self.vars.iter().rev().find_map(|v| v.get(first))?;
+        let Some(first) = parts.next() else {
+            return Lookup::Missing;
+        };
+        let (mut node, text) = match self.vars.iter().rev().find_map(|v| v.get(first)) {
+            Some(n) => (n, self.text),
+            None => match self.outer_var(first) {
+                Lookup::Found(n, t) => (n, t),
+                other => return other,
+            },
+        };
         for p in parts {
-            node = node.get(p)?;
+            match node.get(p) {
+                Some(n) => node = n,
+                None => return Lookup::Missing,
+            }
         }
-        Some(node)
+        Lookup::Found(node, text)
+    }
+
+    fn outer_var(&self, name: &str) -> Lookup<'a> {
+        let mut defs: Vec<(VarsPlace, &'a YamlNode, &'a str, Span)> = Vec::new();
+        let mut opaque = false;
+        for f in self.outer {
+            match &f.root {
+                Some(root @ YamlNode::Mapping { entries, .. }) => {
+                    if let Some(v) = root.get(name) {
+                        let at = entries
+                            .iter()
+                            .find(|(k, _)| k.value == name)
+                            .map_or(v.span(), |(k, _)| k.span);
+                        defs.push((f.place, v, f.text, at));
+                    }
+                }
+                Some(_) => {}
+                None => opaque = true,
+            }
+        }
+        let Some(top) = defs.iter().map(|d| d.0).max() else {
+            return if opaque {
+                Lookup::Several(Vec::new())
+            } else {
+                Lookup::Missing
+            };
+        };
+        // The highest place wins over the lower ones wherever the task runs, unless it is
+        // some hosts' only: then a host outside them takes a lower definition.
+        let winners: Vec<_> = defs
+            .iter()
+            .filter(|d| d.0 == top && (top != VarsPlace::SomeHosts || defs.len() == 1))
+            .collect();
+        match winners.as_slice() {
+            [(_, node, text, _)] if !opaque => Lookup::Found(node, text),
+            _ => Lookup::Several(defs.iter().map(|d| d.3).collect()),
+        }
     }
 }
 
@@ -340,6 +518,30 @@ fn expression(text: &str) -> Option<&str> {
     let t = text.trim();
     let inner = t.strip_prefix("{{")?.strip_suffix("}}")?;
     (!inner.contains("{{") && !inner.contains("}}")).then(|| inner.trim())
+}
+
+/// An expression's head and the literal of a `| default('x')` (or `| d("x")`) filter after
+/// it, when it has one and nothing else.
+fn with_default(expr: &str) -> (&str, Option<&str>) {
+    let Some((head, filter)) = expr.split_once('|') else {
+        return (expr, None);
+    };
+    let f = filter.trim();
+    let arg = f
+        .strip_prefix("default(")
+        .or_else(|| f.strip_prefix("d("))
+        .and_then(|r| r.strip_suffix(')'))
+        .map(str::trim);
+    let literal = arg.and_then(|a| {
+        let q = a.chars().next()?;
+        (matches!(q, '\'' | '"') && a.len() >= 2 && a.ends_with(q))
+            .then(|| &a[1..a.len() - 1])
+            .filter(|l| !l.contains(['\'', '"', '{', '}']))
+    });
+    match literal {
+        Some(l) => (head.trim(), Some(l)),
+        None => (expr, None),
+    }
 }
 
 /// The path of an expression that is a plain variable reference (`a.b`, `a['b']`, `a["b"]`).
@@ -358,7 +560,11 @@ fn var_path(expr: &str) -> Option<String> {
 struct Walk<'a> {
     file: FileId,
     text: &'a str,
+    outer: &'a [OuterFile<'a>],
     out: ParsedFile,
+    /// The templates whose variable has several definitions (see [`Lookup::Several`]): where
+    /// the template is written, and the places of the definitions.
+    several: RefCell<Vec<(Span, Vec<Span>)>>,
     /// The list item of the task about to be walked, when it has siblings (a list left empty
     /// would no longer be a task list): see [`Assignment::entry`].
     item: Option<Span>,
@@ -368,10 +574,49 @@ struct Walk<'a> {
 
 /// Reads a task file, a playbook or a variables file.
 fn read(file: FileId, text: &str) -> ParsedFile {
+    read_linked(file, text, &[], false)
+}
+
+/// Reads a task file or a playbook with the variables files Ansible reads for it (see
+/// [`linked_places`]): a `{{ var }}` that is a literal there is read where it is written.
+/// `unread`: a file among them exists but could not be read, so none is relied on.
+pub fn read_linked(
+    file: FileId,
+    text: &str,
+    linked: &[LinkedVars<'_>],
+    unread: bool,
+) -> ParsedFile {
+    let unread_file = unread.then_some(OuterFile {
+        place: VarsPlace::RoleDefaults,
+        text: "",
+        root: None,
+    });
+    let outer: Vec<OuterFile<'_>> = linked
+        .iter()
+        .map(|l| OuterFile {
+            place: l.place,
+            text: l.text,
+            root: match yaml::parse(l.file, l.text) {
+                Ok(d) => match d.root {
+                    m @ YamlNode::Mapping { .. } => Some(m),
+                    // An empty file defines nothing.
+                    YamlNode::Null(s) => Some(YamlNode::Mapping {
+                        entries: Vec::new(),
+                        span: s,
+                    }),
+                    _ => None,
+                },
+                Err(_) => None,
+            },
+        })
+        .chain(unread_file)
+        .collect();
     let mut walk = Walk {
         file,
         text,
+        outer: &outer,
         out: ParsedFile::empty(file, SourceKind::Ansible),
+        several: RefCell::new(Vec::new()),
         item: None,
         list: None,
     };
@@ -390,9 +635,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
                     || item.get("import_playbook").is_some()
                     || TASK_LISTS.iter().any(|k| item.get(k).is_some());
                 if is_play {
-                    let scope = Scope {
-                        vars: item.get("vars").into_iter().collect(),
-                    };
+                    let scope = walk.scope(item.get("vars").into_iter().collect());
                     for list in TASK_LISTS {
                         walk.tasks(item.get(list), &scope, 0);
                     }
@@ -401,7 +644,8 @@ fn read(file: FileId, text: &str) -> ParsedFile {
                         .then(|| container::yaml_item(text, item.span()))
                         .flatten();
                     walk.list = Some((doc.root.span(), items.len()));
-                    walk.task(item, &Scope { vars: Vec::new() }, 0);
+                    let scope = walk.scope(Vec::new());
+                    walk.task(item, &scope, 0);
                 }
             }
         }
@@ -416,7 +660,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
     }
     walk.out
         .assignments
-        .sort_by_key(|a| (a.key.span.start, a.value.span.start));
+        .sort_by_key(|a| a.via.map_or(a.key.span.start, |v| v.start));
     walk.out
         .diagnostics
         .sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
@@ -424,6 +668,15 @@ fn read(file: FileId, text: &str) -> ParsedFile {
 }
 
 impl<'a> Walk<'a> {
+    /// A scope of these in-file variables (outermost first) over the linked files.
+    fn scope(&self, vars: Vec<&'a YamlNode>) -> Scope<'a> {
+        Scope {
+            vars,
+            text: self.text,
+            outer: self.outer,
+        }
+    }
+
     fn tasks(&mut self, list: Option<&'a YamlNode>, scope: &Scope<'a>, depth: usize) {
         if let Some(YamlNode::Sequence { items, span }) = list {
             for t in items {
@@ -444,7 +697,7 @@ impl<'a> Walk<'a> {
         }
         let mut vars = outer.vars.clone();
         vars.extend(task.get("vars"));
-        let scope = Scope { vars };
+        let scope = self.scope(vars);
         if task.get("block").is_some() {
             for list in ["block", "rescue", "always"] {
                 self.tasks(task.get(list), &scope, depth + 1);
@@ -504,16 +757,19 @@ impl<'a> Walk<'a> {
                     .flatten()
                     .map_or(over.span(), |p| p.span);
                 let written = crate::diag::shorten(&self.text[span.start..span.end], 80);
-                self.out.diagnostics.push(
-                    Diagnostic::new(
-                        Code::TW076,
-                        crate::diag::Severity::Info,
-                        format!("this loop's settings come from `{written}`, which is not defined in this file: not judged here"),
-                    )
-                    .at(span, "defined elsewhere")
-                    .with_help("name the file that defines it too (the role's defaults/main.yml or vars/main.yml): its values are judged at their own lines")
-                    .with_note("a variable from inventory, facts or another play is known only when the play runs"),
-                );
+                let d = Diagnostic::new(
+                    Code::TW076,
+                    crate::diag::Severity::Info,
+                    format!("this loop's settings come from `{written}`, which is not defined in this file: not judged here"),
+                )
+                .at(span, "defined elsewhere");
+                let d = match self.several_at(span) {
+                    Some(places) => several_definitions(d, &places),
+                    None => d
+                        .with_help("keep the task in a role (`ROLE/tasks/`) whose defaults/main.yml or vars/main.yml defines it, or define it in the play's `vars:`, group_vars/all or one group_vars or host_vars file beside the playbook: a plain list there is read at its own lines")
+                        .with_note("a variable from inventory, facts or another play is known only when the play runs"),
+                };
+                self.out.diagnostics.push(d);
             }
         }
     }
@@ -523,8 +779,8 @@ impl<'a> Walk<'a> {
         &self,
         args: &Args<'a>,
         task: &'a YamlNode,
-    ) -> Result<Vec<(&'static str, Option<Param>)>, NotOne> {
-        let mut got: Vec<(&'static str, Option<Param>)> = Vec::new();
+    ) -> Result<Vec<(&'static str, Option<Param<'a>>)>, NotOne> {
+        let mut got: Vec<(&'static str, Option<Param<'a>>)> = Vec::new();
         let wanted: [(&'static str, &[&str]); 4] = [
             ("name", &["name", "key"]),
             ("value", &["value", "val"]),
@@ -554,10 +810,10 @@ impl<'a> Walk<'a> {
         Ok(got)
     }
 
-    /// The items a loop runs over, or `None` when they are not in this file.
+    /// The items a loop runs over, or `None` when they are not in this file or a linked one.
     fn items(&self, how: &str, over: &'a YamlNode, scope: &Scope<'a>) -> Option<Vec<Item<'a>>> {
         let mut dict = how == "with_dict";
-        let node = match over {
+        let (node, text) = match over {
             YamlNode::Scalar { value, .. } => {
                 let expr = expression(&value.value)?;
                 let mut parts = expr.split('|').map(str::trim);
@@ -569,25 +825,69 @@ impl<'a> Walk<'a> {
                         _ => return None,
                     }
                 }
-                scope.var(&path)?
+                match scope.var(&path) {
+                    Lookup::Found(n, t) => (n, t),
+                    Lookup::Several(places) => {
+                        let at = Param::of(over, self.text)
+                            .ok()
+                            .flatten()
+                            .map_or(over.span(), |p| p.span);
+                        self.several.borrow_mut().push((at, places));
+                        return None;
+                    }
+                    Lookup::Missing => return None,
+                }
             }
-            other => other,
+            other => (other, self.text),
         };
         match (node, dict) {
-            (YamlNode::Mapping { entries, .. }, true) => {
-                Some(entries.iter().map(|(k, v)| Item::Pair(k, v)).collect())
-            }
+            (YamlNode::Mapping { entries, .. }, true) => Some(
+                entries
+                    .iter()
+                    .map(|(k, v)| Item::Pair(k, v, text))
+                    .collect(),
+            ),
             (YamlNode::Sequence { items, .. }, false) => {
-                Some(items.iter().map(Item::Node).collect())
+                Some(items.iter().map(|i| Item::Node(i, text)).collect())
             }
             _ => None,
         }
     }
 
+    /// The places of the several definitions of the variable the template at `span` names, if
+    /// that is why it was not resolved.
+    fn several_at(&self, span: Span) -> Option<Vec<Span>> {
+        self.several
+            .borrow()
+            .iter()
+            .find(|(at, _)| *at == span)
+            .map(|(_, p)| p.clone())
+    }
+
+    /// TW076 for a templated key (`key` `None`) or value, saying why when its variable has
+    /// several definitions.
+    fn not_judged(&self, key: Option<&str>, p: &Param<'a>) -> Diagnostic {
+        let mut d = template::not_judged(key, &p.text, p.span);
+        if let Some(places) = self.several_at(p.span) {
+            return several_definitions(d, &places);
+        }
+        let plain = expression(&p.text).and_then(var_path).is_some();
+        d.help = Some(if plain {
+            "define the variable as a literal in the role's defaults/main.yml or vars/main.yml, \
+             the play's `vars:`, or group_vars/ or host_vars/ beside the playbook: twlint reads \
+             it there; or lint the rendered file (`ansible --check --diff`)"
+        } else {
+            "twlint does not evaluate filters or expressions; lint the rendered file \
+             (`ansible --check --diff`, the generated sysctl.d file)"
+        }
+        .to_string());
+        d
+    }
+
     /// The assignment one task (for one loop item) makes.
     fn setting(
         &mut self,
-        params: &[(&'static str, Option<Param>)],
+        params: &[(&'static str, Option<Param<'a>>)],
         scope: &Scope<'a>,
         item: Option<Item<'a>>,
         loop_var: &str,
@@ -600,7 +900,7 @@ impl<'a> Walk<'a> {
                 .find(|(p, _)| *p == name)
                 .and_then(|(_, v)| v.clone())
         };
-        let resolve = |p: Option<Param>| -> Result<Option<Param>, NotOne> {
+        let resolve = |p: Option<Param<'a>>| -> Result<Option<Param<'a>>, NotOne> {
             match p {
                 Some(p) => self.resolve(p, scope, item, loop_var, 0).map(Some),
                 None => Ok(None),
@@ -631,9 +931,8 @@ impl<'a> Walk<'a> {
             return;
         };
         if template::is_templated(&name.text) {
-            self.out
-                .diagnostics
-                .push(template::not_judged(None, &name.text, name.span));
+            let d = self.not_judged(None, &name);
+            self.out.diagnostics.push(d);
             return;
         }
         let key = conf::normalize_key(name.text.trim());
@@ -650,36 +949,44 @@ impl<'a> Walk<'a> {
             return;
         };
         if template::is_templated(&value.text) {
-            self.out
-                .diagnostics
-                .push(template::not_judged(Some(&key), &value.text, value.span));
+            let d = self.not_judged(Some(&key), &value);
+            self.out.diagnostics.push(d);
             return;
         }
         let ignore = get("ignoreerrors").is_some_and(|p| module_value(&p) == "1");
         let mut a = assignment(
-            self.file,
-            self.text,
+            name.span.file,
+            name.src,
             name.text.trim(),
             name.span,
             &module_value(&value),
             value.span,
         );
         a.ignore_failure = ignore;
+        // A value (or key) written in a linked variables file is applied by this task: the
+        // template the task writes is the related place.
+        if value.span.file != self.file || name.span.file != self.file {
+            a.via = get("value").map(|p| p.span);
+        }
         a.entry = entry.map(|(e, _)| e);
         a.collection = entry.map(|(_, c)| c);
         self.out.assignments.push(a);
     }
 
-    /// A parameter with its plain templates resolved: a loop item's field, or a variable.
+    /// A parameter with its plain templates resolved: a loop item's field (or the literal of
+    /// its `| default('x')` when the item has no such field), or a variable.
     fn resolve(
         &self,
-        p: Param,
+        p: Param<'a>,
         scope: &Scope<'a>,
         item: Option<Item<'a>>,
         loop_var: &str,
         depth: usize,
-    ) -> Result<Param, NotOne> {
-        let Some(path) = expression(&p.text).and_then(var_path) else {
+    ) -> Result<Param<'a>, NotOne> {
+        let Some((head, fallback)) = expression(&p.text).map(with_default) else {
+            return Ok(p);
+        };
+        let Some(path) = var_path(head) else {
             return Ok(p);
         };
         if depth > MAX_DEPTH {
@@ -688,34 +995,46 @@ impl<'a> Walk<'a> {
         let mut parts = path.splitn(2, '.');
         let head = parts.next().unwrap_or("");
         let rest = parts.next();
-        let found = match (item, head == loop_var, rest) {
-            (Some(Item::Node(n)), true, None) => Param::of(n, self.text)?,
-            (Some(Item::Node(n)), true, Some(r)) => {
-                let field = r.split('.').try_fold(n, |n, f| n.get(f));
-                match field {
-                    Some(f) => Param::of(f, self.text)?,
-                    None => None,
+        // A field of a loop item written out in full: a missing one is missing for sure.
+        let field =
+            |n: &'a YamlNode, r: &str, text: &'a str| -> Result<Option<Param<'a>>, NotOne> {
+                let found = if r.is_empty() {
+                    Some(n)
+                } else {
+                    r.split('.').try_fold(n, |n, f| n.get(f))
+                };
+                match (found, fallback) {
+                    (Some(f), _) => Param::of(f, text),
+                    (None, Some(lit)) => Ok(Some(Param {
+                        text: lit.to_string(),
+                        span: p.span,
+                        src: p.src,
+                    })),
+                    (None, None) => Ok(None),
                 }
-            }
-            (Some(Item::Pair(k, _)), true, Some("key")) => Some(Param::key(k)),
-            (Some(Item::Pair(_, v)), true, Some(r)) if r == "value" || r.starts_with("value.") => {
+            };
+        let found = match (item, head == loop_var, rest) {
+            (Some(Item::Node(n, t)), true, None) => Param::of(n, t)?,
+            (Some(Item::Node(n, t)), true, Some(r)) => field(n, r, t)?,
+            (Some(Item::Pair(k, _, t)), true, Some("key")) => Some(Param::key(k, t)),
+            (Some(Item::Pair(_, v, t)), true, Some(r))
+                if r == "value" || r.starts_with("value.") =>
+            {
                 let sub = r
                     .strip_prefix("value")
                     .unwrap_or("")
                     .trim_start_matches('.');
-                let field = if sub.is_empty() {
-                    Some(v)
-                } else {
-                    sub.split('.').try_fold(v, |n, f| n.get(f))
-                };
-                match field {
-                    Some(f) => Param::of(f, self.text)?,
-                    None => None,
-                }
+                field(v, sub, t)?
             }
+            // A variable with a default filter may be defined where twlint does not look.
+            _ if fallback.is_some() => None,
             _ => match scope.var(&path) {
-                Some(n) => Param::of(n, self.text)?,
-                None => None,
+                Lookup::Found(n, t) => Param::of(n, t)?,
+                Lookup::Several(places) => {
+                    self.several.borrow_mut().push((p.span, places));
+                    None
+                }
+                Lookup::Missing => None,
             },
         };
         match found {
@@ -726,7 +1045,7 @@ impl<'a> Walk<'a> {
 
     /// The settings of a variables file: a list of `{name, value}` items or a mapping.
     fn data(&mut self, v: &'a YamlNode) {
-        let scope = Scope { vars: Vec::new() };
+        let scope = self.scope(Vec::new());
         match v {
             YamlNode::Sequence { items, .. } => {
                 for i in items {
@@ -765,7 +1084,7 @@ impl<'a> Walk<'a> {
                             continue;
                         }
                     };
-                    let got = vec![("name", Some(Param::key(k))), ("value", value)];
+                    let got = vec![("name", Some(Param::key(k, self.text))), ("value", value)];
                     self.setting(&got, &scope, None, "item", k.span, None);
                 }
             }
@@ -780,10 +1099,26 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// A TW076 whose variable has several definitions: which one a host gets depends on the host
+/// (its groups, its own host_vars), so no one value is judged.
+fn several_definitions(d: Diagnostic, places: &[Span]) -> Diagnostic {
+    let mut d = d
+        .with_note(if places.is_empty() {
+            "a variables file beside it cannot be read (encrypted, or not a mapping) and may define it"
+        } else {
+            "its variable is defined in several variables files, and which one wins depends on the host"
+        })
+        .with_help("define it in one place (the role's defaults or vars, the play's `vars:`, or group_vars/all), or lint the rendered file (`ansible --check --diff`)");
+    for &at in places {
+        d = d.with_secondary(at, "defined here");
+    }
+    d
+}
+
 /// A parameter of the free form (`name=net.core.somaxconn value="4096 8192"`), split as
 /// Ansible splits it: words separated by blanks, quotes grouping (and removed), `{{ ... }}`
 /// kept whole.
-fn free_form(node: &YamlNode, text: &str, names: &[&str]) -> Option<Param> {
+fn free_form<'a>(node: &YamlNode, text: &'a str, names: &[&str]) -> Option<Param<'a>> {
     let l = Located::new(node, text)?;
     let s = l.value;
     let b = s.as_bytes();
@@ -830,6 +1165,7 @@ fn free_form(node: &YamlNode, text: &str, names: &[&str]) -> Option<Param> {
                 return Some(Param {
                     text: s[vs..ve].to_string(),
                     span: l.span(vs..ve),
+                    src: text,
                 });
             }
         }
@@ -879,6 +1215,7 @@ mod tests {
         let p = |t: &str| Param {
             text: t.into(),
             span: Span::new(FileId(0), 0, 0),
+            src: "",
         };
         assert_eq!(module_value(&p("yes")), "1");
         assert_eq!(module_value(&p("False")), "0");

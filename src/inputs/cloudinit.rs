@@ -45,9 +45,55 @@ pub fn is_cloud_config(text: &str) -> bool {
     first == "#cloud-config"
 }
 
+/// Whether cloud-init renders the file with Jinja before reading it (`## template: jinja`).
+fn is_jinja(text: &str) -> bool {
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
+    first
+        .strip_prefix("## template:")
+        .is_some_and(|t| t.trim() == "jinja")
+}
+
+/// Reads a cloud-config file; one that cloud-init renders with Jinja first is read with its
+/// template parts blanked byte for byte ([`template::mask`]: `{% ... %}` lines are not YAML),
+/// and a setting whose key or value was written with a `{{ ... }}` is not judged (TW076), as
+/// is what a reader found inside one.
+fn read(file: FileId, text: &str) -> ParsedFile {
+    if !is_jinja(text) {
+        return read_rendered(file, text);
+    }
+    let mut out = read_rendered(file, &template::mask(text));
+    let written = |s: Span| text.get(s.start..s.end).unwrap_or("");
+    let templated = |s: Span| template::is_templated(written(s));
+    out.diagnostics
+        .retain(|d| !d.primary.as_ref().is_some_and(|l| templated(l.span)));
+    let mut kept = Vec::new();
+    for a in std::mem::take(&mut out.assignments) {
+        let d = if templated(a.key.span) {
+            template::not_judged(None, written(a.key.span), a.key.span)
+        } else if templated(a.value.span) {
+            template::not_judged(Some(&a.key.value), written(a.value.span), a.value.span)
+        } else {
+            kept.push(a);
+            continue;
+        };
+        out.diagnostics.push(d.with_help(
+            "cloud-init renders it from the instance's data at boot: lint the rendered file \
+             (`cloud-init devel render FILE` on the instance)",
+        ));
+    }
+    out.assignments = kept;
+    out.diagnostics
+        .sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
+    out
+}
+
 /// Reads `write_files`, `bootcmd` and `runcmd`, in the order cloud-init runs them at first boot
 /// (bootcmd, then the files, then runcmd).
-fn read(file: FileId, text: &str) -> ParsedFile {
+fn read_rendered(file: FileId, text: &str) -> ParsedFile {
     let mut out = ParsedFile::empty(file, SourceKind::CloudInit);
     let stream = match yaml::parse_stream(file, text) {
         Ok(s) => s,
@@ -221,9 +267,14 @@ pub(super) fn command(
                             computed,
                         ));
                     }
+                    // A sysctl file the command writes (`echo 'k = v' >> /etc/sysctl.conf`,
+                    // a heredoc): its lines, where they were written in the YAML scalar.
+                    Effect::File { body, expands, .. } => {
+                        written_file(file, text, &script, &body, expands, by, out);
+                    }
                     // Files applied by `sysctl -p` are those written above or the system's:
                     // named, they are judged with this file.
-                    Effect::Load { .. } | Effect::File { .. } => {}
+                    Effect::Load { .. } => {}
                 }
             }
         }
@@ -245,6 +296,54 @@ pub(super) fn command(
         }
         out.assignments
             .push(assignment(file, text, &key, ks, &value, vs));
+    }
+}
+
+/// The lines a command writes to a sysctl file (`body`: the pieces of the file's text in the
+/// script), read as a sysctl file at the places they were written in the YAML scalar `script`;
+/// nothing when a line cannot be placed exactly (escapes, folded lines). A `{{ ... }}` value is
+/// the tool's template's (TW076), a `$VAR` one the shell's (TW083, when `expands`).
+fn written_file(
+    file: FileId,
+    text: &str,
+    script: &Located,
+    body: &[std::ops::Range<usize>],
+    expands: bool,
+    by: &str,
+    out: &mut ParsedFile,
+) {
+    // One piece of the file's text at a time: `printf 'a = 1\nb = 2\n'` puts two on one line.
+    for r in body {
+        let mut pieces = Vec::new();
+        let Some(piece) = script.value.get(r.clone()) else {
+            return;
+        };
+        let mut start = r.start;
+        for line in piece.split('\n') {
+            let lr = start..start + line.len();
+            start += line.len() + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let span = script.span(lr);
+            if span.end - span.start != line.len() {
+                return;
+            }
+            pieces.push((span.start, line));
+        }
+        let mut inner = conf::parse_placed(file, text, &pieces, out.kind);
+        inner.assignments.retain(|a| {
+            let templated = template::is_templated(&a.value.value);
+            if templated {
+                out.diagnostics.push(ComputedBy::Template.not_judged(
+                    &a.key.value,
+                    &a.value.value,
+                    a.value.span,
+                ));
+            }
+            !templated
+        });
+        take_judged(out, inner, expands, ComputedBy::Runtime(by));
     }
 }
 

@@ -424,6 +424,7 @@ fn parse_line(
                 value,
                 ignore_failure: dash,
                 line,
+                via: None,
                 entry: Some(Span::new(file, first.min(ks), ve.max(ke))),
                 collection: None,
             });

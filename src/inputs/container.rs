@@ -208,6 +208,7 @@ pub fn assignment(
         // Neither the kubelet nor Docker expands globs: such a name is refused as it is.
         glob: false,
         line: line_at(file, text, key_span.start),
+        via: None,
         entry: None,
         collection: None,
     }

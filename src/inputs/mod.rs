@@ -103,6 +103,10 @@ pub struct Assignment {
     pub glob: bool,
     /// The whole line, without its end-of-line bytes.
     pub line: Span,
+    /// Where a value written in another file is applied, when it is: the `{{ var }}` of an
+    /// Ansible task whose value a role's defaults or a group_vars file holds. Findings at the
+    /// value name this place too.
+    pub via: Option<Span>,
     /// The text that sets this assignment and nothing else, which removing drops it and leaves
     /// the file in its format: a sysctl file's or a tuned profile's line, a YAML list item from
     /// its `-`, a YAML mapping entry from its key, a script's `sysctl` or `echo` command, a Nix

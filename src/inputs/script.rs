@@ -104,13 +104,12 @@ fn read(file: FileId, text: &str) -> ParsedFile {
                 expands,
                 path: _,
             } => {
-                let inner = conf::parse_placed(
-                    file,
-                    text,
-                    &[(body.start, &text[body.clone()])],
-                    SourceKind::Shell,
-                );
-                take_judged(&mut out, inner, expands, ComputedBy::Runtime("the shell"));
+                // One piece at a time: `printf 'a = 1\nb = 2\n'` puts two on one line.
+                for r in body {
+                    let inner =
+                        conf::parse_placed(file, text, &[(r.start, &text[r])], SourceKind::Shell);
+                    take_judged(&mut out, inner, expands, ComputedBy::Runtime("the shell"));
+                }
             }
         }
     }
@@ -154,6 +153,13 @@ pub(super) fn take_judged(
 ) {
     let mut skipped: Vec<Span> = Vec::new();
     for a in inner.assignments {
+        if expands && by.computes(&a.key.value) {
+            // `echo "$k = $v" >> /etc/sysctl.conf`: no key to judge either.
+            out.diagnostics
+                .push(by.not_judged(&a.key.value, &a.key.value, a.key.span));
+            skipped.push(a.line);
+            continue;
+        }
         if expands && by.computes(&a.value.value) {
             out.diagnostics
                 .push(by.not_judged(&a.key.value, &a.value.value, a.value.span));
@@ -176,14 +182,23 @@ pub(super) fn take_judged(
 
 /// TW083: a value computed when the file is applied.
 pub(super) fn not_judged(key: &str, value: &str, at: Span, by: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::TW083,
-        Severity::Info,
-        format!("the value of `{key}` is computed by {by}: not judged"),
-    )
-    .with_key(key)
-    .at(at, format!("`{value}` is known only when it runs"))
-    .with_help("judge the rendered values: run twlint on the file or dump the run produces")
+    let d = if shell::is_dynamic(key) || key.contains("${") {
+        // `sysctl -w $k=$v`: which key it sets is known only when it runs.
+        Diagnostic::new(
+            Code::TW083,
+            Severity::Info,
+            format!("the key `{key}` is computed by {by}: not judged"),
+        )
+    } else {
+        Diagnostic::new(
+            Code::TW083,
+            Severity::Info,
+            format!("the value of `{key}` is computed by {by}: not judged"),
+        )
+        .with_key(key)
+    };
+    d.at(at, format!("`{value}` is known only when it runs"))
+        .with_help("judge the rendered values: run twlint on the file or dump the run produces")
 }
 
 /// TW084: files applied that the script does not show.

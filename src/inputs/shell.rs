@@ -431,14 +431,44 @@ pub enum Effect {
         at: Range<usize>,
         files: Vec<String>,
     },
-    /// A heredoc written to a sysctl.conf or sysctl.d path (`cat > PATH <<EOF`, `tee PATH
-    /// <<EOF`, `cat <<EOF | tee PATH`): the body is a sysctl file, applied at boot or by a
-    /// later `sysctl -p`/`--system`. `expands` when the shell substitutes `$` in it.
+    /// Lines written to a sysctl.conf or sysctl.d path: a heredoc (`cat > PATH <<EOF`, `tee
+    /// PATH <<EOF`, `cat <<EOF | tee PATH`), or what `echo` or `printf` prints (`echo 'k = v'
+    /// >> PATH`, `printf 'k = v\n' | tee -a PATH`). `body` is where each piece of the file's
+    /// text was written in the script (a heredoc's body is one piece); the pieces are a sysctl
+    /// file, applied at boot or by a later `sysctl -p`/`--system`. `expands` when the shell
+    /// substitutes `$` in them.
     File {
         path: String,
-        body: Range<usize>,
+        body: Vec<Range<usize>>,
         expands: bool,
     },
+}
+
+impl Effect {
+    /// The effect of a script found inside another (a heredoc's body, the word after `sh
+    /// -c`), with its places in that other script: `sh` maps a place in the inner script.
+    fn mapped(self, sh: impl Fn(Range<usize>) -> Range<usize>) -> Effect {
+        match self {
+            Effect::Write(w) => Effect::Write(Write {
+                key_at: sh(w.key_at),
+                value_at: sh(w.value_at),
+                // A command inside another's script is not removed on its own: what is left
+                // around it (`sh -c ''`, a heredoc) is the outer command's.
+                command: None,
+                ..w
+            }),
+            Effect::Load { at, files } => Effect::Load { at: sh(at), files },
+            Effect::File {
+                path,
+                body,
+                expands,
+            } => Effect::File {
+                path,
+                body: body.into_iter().map(&sh).collect(),
+                expands,
+            },
+        }
+    }
 }
 
 /// Whether a path is one that procps or systemd-sysctl reads as a sysctl file.
@@ -543,8 +573,54 @@ pub fn effects(script: &str) -> Vec<Effect> {
     split_effects(script)
 }
 
+/// Shells that run the script they read on standard input when given no script file
+/// (`bash -s <<EOF`, `sudo sh <<EOF`): a heredoc fed to one is a script run here.
+const SHELLS: [&str; 6] = ["sh", "bash", "dash", "ash", "zsh", "ksh"];
+
+/// How deep heredocs run by a shell inside one another are read.
+const MAX_NESTED: usize = 4;
+
+/// Where each line `echo` or `printf` prints was written, when each is written out as the
+/// command prints it (no escape other than `printf`'s `\n` between lines), and whether the
+/// text is computed at run time; `None` otherwise.
+fn printed_lines(script: &str, words: &[Word]) -> Option<(Vec<Range<usize>>, bool)> {
+    let words = program(words);
+    let name = words.first()?.text.rsplit('/').next().unwrap_or("");
+    let exact = |r: &Range<usize>, line: &str| script.get(r.clone()) == Some(line);
+    if name == "printf" {
+        let format = words.get(1)?;
+        if !format.text.contains('%') {
+            // Each line of a format without conversions, split at its `\n`s.
+            let f = &format.text;
+            let mut out = Vec::new();
+            let mut start = 0;
+            for piece in f.split("\\n") {
+                let (s, e) = trim(f, start, start + piece.len());
+                start += piece.len() + 2;
+                if s == e {
+                    continue;
+                }
+                let r = format.written(s..e);
+                if f[s..e].contains('\\') || !exact(&r, &f[s..e]) {
+                    return None;
+                }
+                out.push(r);
+            }
+            return Some((out, is_dynamic(f)));
+        }
+    }
+    let (text, at, dynamic) = printed(words)?;
+    (!text.contains('\\') && exact(&at, &text)).then(|| (vec![at], dynamic))
+}
+
 /// [`effects`], always splitting the script into commands.
 fn split_effects(script: &str) -> Vec<Effect> {
+    nested_effects(script, 0)
+}
+
+/// [`split_effects`] of a script that is itself run by a shell inside another, `nesting`
+/// levels deep (a heredoc's body, the word after `sh -c`).
+fn nested_effects(script: &str, nesting: usize) -> Vec<Effect> {
     let cmds = self::script(script);
     let mut out = Vec::new();
     // How deep in compound commands (`if`, loops, `case`, braces, subshells) the next command
@@ -562,6 +638,38 @@ fn split_effects(script: &str) -> Vec<Effect> {
             }
         }
         let name = name_of(&c.words);
+        // `bash -s <<EOF ... EOF`: the body is a script this shell runs (`ssh host <<EOF`
+        // runs it on another host, and is not read).
+        if SHELLS.contains(&name) && nesting < MAX_NESTED {
+            let args = &program(&c.words)[1..];
+            // `sudo sh -c 'echo 1 > /proc/sys/...'`: the word after `-c` (or `-ec`, `-xc`) is
+            // the script, each of its bytes where the word wrote it.
+            let dash_c = args.iter().position(|a| {
+                a.text.len() > 1
+                    && a.text.starts_with('-')
+                    && !a.text.starts_with("--")
+                    && a.text.ends_with('c')
+            });
+            if let Some(inner) = dash_c.and_then(|i| args.get(i + 1)) {
+                for e in nested_effects(&inner.text, nesting + 1) {
+                    out.push(e.mapped(|r| inner.written(r)));
+                }
+                continue;
+            }
+            let reads_stdin = args
+                .iter()
+                .all(|a| a.text.starts_with('-') && a.text != "-c");
+            if let (true, Some((body, _))) = (
+                reads_stdin,
+                c.redirects.iter().find_map(|r| r.heredoc.clone()),
+            ) {
+                let inner = &script[body.clone()];
+                for e in nested_effects(inner, nesting + 1) {
+                    out.push(e.mapped(|r| r.start + body.start..r.end + body.start));
+                }
+                continue;
+            }
+        }
         // Where the command starts and ends, its redirections included, when it is in no
         // pipeline.
         let piped = c.piped || cmds.get(n + 1).is_some_and(|next| next.piped);
@@ -636,6 +744,12 @@ fn split_effects(script: &str) -> Vec<Effect> {
                     .filter(|w| !w.text.starts_with('-')),
             );
         }
+        // The lines printed into a sysctl file: `echo`'s or `printf`'s own, or its input's.
+        let lines = if name == "tee" && c.piped && n > 0 {
+            printed_lines(script, &cmds[n - 1].words)
+        } else {
+            printed_lines(script, &c.words)
+        };
         let alone = targets.len() == 1 && matches!(name, "echo" | "printf");
         for target in targets {
             if let (Some((value, value_at, dynamic)), Some((key, key_at))) =
@@ -652,6 +766,14 @@ fn split_effects(script: &str) -> Vec<Effect> {
                 }));
             } else if let Some((body, expands)) = heredoc.clone() {
                 if is_sysctl_path(&target.text) && matches!(name, "cat" | "tee") {
+                    out.push(Effect::File {
+                        path: target.text.clone(),
+                        body: vec![body],
+                        expands,
+                    });
+                }
+            } else if let Some((body, expands)) = lines.clone() {
+                if is_sysctl_path(&target.text) {
                     out.push(Effect::File {
                         path: target.text.clone(),
                         body,
@@ -836,7 +958,8 @@ mod tests {
                     body,
                     expands,
                 } => {
-                    format!("file {path} {:?} {expands}", &script[body])
+                    let text: Vec<&str> = body.iter().map(|r| &script[r.clone()]).collect();
+                    format!("file {path} {:?} {expands}", text.join("|"))
                 }
             })
             .collect()

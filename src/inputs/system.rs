@@ -299,6 +299,9 @@ fn read_all(
     let mut index_of_entry: HashMap<usize, usize> = HashMap::new();
     // The files read for an entry before it (tuned profiles it includes).
     let mut extras: HashMap<usize, Vec<usize>> = HashMap::new();
+    // Files registered so far by where they really are: a variables file an Ansible task file
+    // links to and that is named too is registered once, so their findings are one.
+    let mut registered: HashMap<PathBuf, crate::source::FileId> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         if last[identity[i].as_path()] != i {
             continue;
@@ -383,7 +386,26 @@ fn read_all(
             files.push(parsed);
             continue;
         }
-        let id = sources.add(e.display.clone(), text);
+        if reader.name == "ansible" && e.text.is_none() {
+            // Ansible reads a task file's variables from files its layout names (a role's
+            // defaults and vars, group_vars and host_vars beside the playbook).
+            let (linked, unread) = ansible_vars(&e.real, &text, jail, sources, &mut registered);
+            let id = register(sources, &mut registered, &identity[i], &e.display, text);
+            sources.set_format(id, reader.name);
+            let outer: Vec<super::ansible::LinkedVars<'_>> = linked
+                .iter()
+                .map(|&(file, place)| super::ansible::LinkedVars {
+                    file,
+                    text: &sources.get(file).text,
+                    place,
+                })
+                .collect();
+            let parsed = super::ansible::read_linked(id, &sources.get(id).text, &outer, unread);
+            index_of_entry.insert(i, files.len());
+            files.push(parsed);
+            continue;
+        }
+        let id = register(sources, &mut registered, &identity[i], &e.display, text);
         sources.set_format(id, reader.name);
         let mut parsed = (reader.read)(id, &sources.get(id).text);
         // A sysctl file, or a listing in a file procps applies (a drop-in, a sysctl.conf, a
@@ -397,6 +419,7 @@ fn read_all(
         index_of_entry.insert(i, files.len());
         files.push(parsed);
     }
+    drop_linked_duplicates(&mut files);
     let mut systemd: Vec<usize> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         if matches!(e.role, Role::DropIn | Role::Argument) {
@@ -463,6 +486,120 @@ fn include_beside(
         ));
     }
     Ok(())
+}
+
+/// Registers a file read as `display`, or finds it registered already under its real location
+/// `identity` (read as a linked variables file first).
+fn register(
+    sources: &mut SourceMap,
+    registered: &mut HashMap<PathBuf, crate::source::FileId>,
+    identity: &Path,
+    display: &str,
+    text: String,
+) -> crate::source::FileId {
+    if let Some(&id) = registered.get(identity) {
+        return id;
+    }
+    let id = sources.add(display.to_string(), text);
+    registered.insert(identity.to_path_buf(), id);
+    id
+}
+
+/// The variables files Ansible reads for the task file at `real` (see
+/// [`super::ansible::linked_places`]), read and registered, in a stable order (folders' entries
+/// sorted by name), and whether some file among them exists but was not read. A file is read
+/// only when its real location, symlinks followed, is inside its role's or playbook's folder
+/// (and inside `jail`), within the limits of any file; one that is not (a link leading out, a
+/// file too large, not text) is not read, and then no variable is taken from the linked files
+/// at all, since that file might define it.
+fn ansible_vars(
+    real: &Path,
+    text: &str,
+    jail: Option<&Path>,
+    sources: &mut SourceMap,
+    registered: &mut HashMap<PathBuf, crate::source::FileId>,
+) -> (
+    Vec<(crate::source::FileId, super::ansible::VarsPlace)>,
+    bool,
+) {
+    use super::ansible::{folder_entry_place, linked_places};
+    let places = linked_places(real, text);
+    let mut candidates = places.files;
+    let sorted = |dir: &Path| -> Vec<(String, PathBuf, bool)> {
+        let mut v: Vec<(String, PathBuf, bool)> = fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                let path = e.path();
+                let is_dir = path.is_dir();
+                Some((name, path, is_dir))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    for (base, dir, hosts) in places.folders {
+        for (name, path, is_dir) in sorted(&dir) {
+            let Some(place) = folder_entry_place(hosts, &name, is_dir) else {
+                continue;
+            };
+            if is_dir {
+                for (inner, p, d) in sorted(&path) {
+                    if !d && folder_entry_place(hosts, &inner, false).is_some() {
+                        candidates.push((base.clone(), p, place));
+                    }
+                }
+            } else {
+                candidates.push((base.clone(), path, place));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut unread = false;
+    for (base, path, place) in candidates {
+        if fs::symlink_metadata(&path).is_err() {
+            continue;
+        }
+        let inside = crate::contain::check_real(&base, &path).is_ok()
+            && jail.is_none_or(|j| crate::contain::check_real(j, &path).is_ok());
+        let identity = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if let Some(&id) = registered.get(&identity) {
+            out.push((id, place));
+            continue;
+        }
+        match inside.then(|| read_source(&path, &path.display().to_string())) {
+            Some(Ok(text)) => {
+                let id = sources.add(path.display().to_string(), text);
+                // An Ansible variables file: `crate::fix` edits it as YAML of that format.
+                sources.set_format(id, "ansible");
+                registered.insert(identity, id);
+                out.push((id, place));
+            }
+            _ => unread = true,
+        }
+    }
+    (out, unread)
+}
+
+/// Drops the values a named variables file gives on its own that a task file linked to it
+/// applies too (the same key and value at the same places): the task's assignment, which names
+/// the task, is the one kept.
+fn drop_linked_duplicates(files: &mut [ParsedFile]) {
+    let linked: HashSet<(crate::source::Span, crate::source::Span)> = files
+        .iter()
+        .flat_map(|f| &f.assignments)
+        .filter(|a| a.via.is_some())
+        .map(|a| (a.key.span, a.value.span))
+        .collect();
+    if linked.is_empty() {
+        return;
+    }
+    for f in files {
+        f.assignments
+            .retain(|a| a.via.is_some() || !linked.contains(&(a.key.span, a.value.span)));
+    }
 }
 
 /// Reads one file as text, refusing what is not a regular file or is too large.

@@ -130,7 +130,7 @@ pub fn not_judged(key: Option<&str>, what: &str, span: Span) -> Diagnostic {
         None => d,
     }
     .with_help(
-        "name the file that defines the variable too, or lint the rendered file \
+        "twlint does not render templates: lint the rendered file \
          (`ansible --check --diff`, `salt-call state.show_sls`, the generated sysctl.d file)",
     )
 }

@@ -73,6 +73,38 @@ pub(super) fn finish(
     cap_per_rule(diags);
 }
 
+/// The places that apply values written in another file (an Ansible task's `{{ var }}`
+/// whose value a role's defaults hold; see `Assignment::via`), by the value's place.
+#[derive(Debug, Default)]
+pub(super) struct Vias(HashMap<Span, Span>);
+
+impl Vias {
+    pub fn add(&mut self, set: &SysctlSet) {
+        for a in set.files.iter().flat_map(|f| &f.assignments) {
+            if let Some(via) = a.via {
+                self.0.insert(a.value.span, via);
+            }
+        }
+    }
+
+    /// Adds the applying place to each diagnostic at such a value, as a related place: the
+    /// finding is where the value is written, and the task that applies it is named with it.
+    pub fn label(&self, diags: &mut [Diagnostic]) {
+        if self.0.is_empty() {
+            return;
+        }
+        for d in diags {
+            let Some(&via) = d.primary.as_ref().and_then(|p| self.0.get(&p.span)) else {
+                continue;
+            };
+            let l = Label::new(via, "applied by this task");
+            if !d.secondary.contains(&l) {
+                d.secondary.push(l);
+            }
+        }
+    }
+}
+
 /// Turns verdicts on written values into diagnostics (see the module docs for when).
 fn verdict_diagnostics(
     verdicts: &[VerdictEntry],

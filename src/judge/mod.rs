@@ -166,6 +166,11 @@ fn judge_sets(
         &mut diags,
         sources,
     );
+    let mut vias = diagnostics::Vias::default();
+    for (_, set) in sets {
+        vias.add(set);
+    }
+    vias.label(&mut diags);
     Ok(Report {
         mode: Mode::Files,
         topology: None,
@@ -260,6 +265,7 @@ fn judge_topology(
         &mut diags,
         sources,
     );
+    nodes.vias.label(&mut diags);
     Ok(Report {
         mode: Mode::Topology,
         topology: topo.name.as_ref().map(|n| n.value.clone()),

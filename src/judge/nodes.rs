@@ -169,6 +169,8 @@ pub(super) struct TopologyNodes {
     pub states: Vec<NodeState>,
     pub summaries: Vec<NodeSummary>,
     pub links: Vec<LinkInfo>,
+    /// The places that apply values written in other files (see [`super::diagnostics::Vias`]).
+    pub vias: super::diagnostics::Vias,
 }
 
 /// Reads each node's files (once per distinct list of files), resolves its values and derives
@@ -284,10 +286,15 @@ pub(super) fn topology_nodes(
         .zip(all_facts)
         .map(|(cfg, facts)| NodeState::new(cfg, facts))
         .collect();
+    let mut vias = super::diagnostics::Vias::default();
+    for set in &sets.sets {
+        vias.add(set);
+    }
     Ok(TopologyNodes {
         states,
         summaries,
         links,
+        vias,
     })
 }
 
