@@ -25,6 +25,7 @@ fn main() {
     let mut out = String::from("&[\n");
     let mut builtin: Vec<(String, String)> = Vec::new();
     let mut events = String::from("&[\n");
+    let mut index = String::from("&[\n");
     for p in files {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy();
@@ -36,6 +37,10 @@ fn main() {
         let text = fs::read_to_string(&p).ok();
         if let Some(code) = text.as_deref().and_then(builtin_code) {
             builtin.push(code);
+        }
+        match text.as_deref().and_then(id_and_name) {
+            Some((id, name)) => index.push_str(&format!("    Some(({id:?}, {name:?})),\n")),
+            None => index.push_str("    None,\n"),
         }
         let recorded = text.and_then(|text| replay::record(&text));
         match recorded {
@@ -52,9 +57,11 @@ fn main() {
     }
     out.push(']');
     events.push(']');
+    index.push(']');
     let gen = Path::new(&env::var("OUT_DIR").unwrap()).to_path_buf();
     fs::write(gen.join("embedded_rules.rs"), out).unwrap();
     fs::write(gen.join("embedded_rule_events.rs"), events).unwrap();
+    fs::write(gen.join("embedded_rule_index.rs"), index).unwrap();
     fs::write(gen.join("builtin_codes.rs"), codes_enum(&builtin)).unwrap();
 }
 
@@ -76,6 +83,46 @@ fn builtin_code(text: &str) -> Option<(String, String)> {
     let id = top("id")?;
     let ok = id.len() == 5 && id.starts_with("TW") && id[2..].bytes().all(|b| b.is_ascii_digit());
     ok.then(|| (id, top("summary").unwrap_or_default()))
+}
+
+/// The `id` and `name` of a rule file, the plain scalars of those two keys of its top-level
+/// mapping as the YAML parser gives them: the index that lets a run load only the shipped rules
+/// it names (`rules::load::Need`). `None` when the parser refuses the file or either key is
+/// missing or not a scalar; the loader then always loads that file, and reports what is wrong.
+fn id_and_name(text: &str) -> Option<(String, String)> {
+    use saphyr_parser::{Event, Parser};
+    // `depth` 1 is inside the top-level mapping, whose nodes alternate key, value.
+    let (mut depth, mut key, mut at_key) = (0usize, None::<String>, true);
+    let (mut id, mut name) = (None, None);
+    for item in Parser::new_from_str(text) {
+        let (event, _) = item.ok()?;
+        let scalar = match &event {
+            Event::Scalar(v, ..) => Some(v.to_string()),
+            _ => None,
+        };
+        let starts_node = matches!(
+            event,
+            Event::Scalar(..) | Event::Alias(_) | Event::MappingStart(..) | Event::SequenceStart(..)
+        );
+        if depth == 1 && starts_node {
+            if at_key {
+                key = scalar;
+            } else {
+                match (key.take().as_deref(), scalar) {
+                    (Some("id"), Some(v)) => id = Some(v),
+                    (Some("name"), Some(v)) => name = Some(v),
+                    _ => {}
+                }
+            }
+            at_key = !at_key;
+        }
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+            Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+            _ => {}
+        }
+    }
+    Some((id?, name?))
 }
 
 fn codes_enum(codes: &[(String, String)]) -> String {

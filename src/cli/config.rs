@@ -6,7 +6,7 @@
 
 use super::output::{plural, with_hint, ColorChoice, Io};
 use crate::contain::Outside;
-use crate::rules::load::load_catalog;
+use crate::rules::load::{is_shipped, load_catalog_for, Need};
 use crate::rules::RuleSet;
 use crate::settings::{self, Level, Settings};
 use crate::source::SourceMap;
@@ -61,7 +61,22 @@ pub fn catalog(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    catalog_with(io, flags, extra, false, color, sources)
+    load(io, flags, extra, false, None, color, sources)
+}
+
+/// [`catalog`] for a run about one rule (`twlint explain`): of the shipped rules only that one
+/// and those the configuration's overrides name are loaded, when all of them are shipped rules
+/// (by the build's index). Otherwise the whole catalog is, so that an unknown name gets its
+/// error and its suggestion from every rule, as a check run would give them.
+pub fn catalog_for_rule(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    rule: &str,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Catalog, io::Result<u8>> {
+    load(io, flags, extra, false, Some(rule), color, sources)
 }
 
 /// [`catalog`]; with `allow_outside` (`--allow-outside-paths`) the configuration and its rule
@@ -71,6 +86,19 @@ pub fn catalog_with(
     flags: &ConfigFlags,
     extra: &[PathBuf],
     allow_outside: bool,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Catalog, io::Result<u8>> {
+    load(io, flags, extra, allow_outside, None, color, sources)
+}
+
+/// The catalog, of the shipped rules all, or with `rule` see [`catalog_for_rule`].
+fn load(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    allow_outside: bool,
+    rule: Option<&str>,
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
@@ -92,7 +120,17 @@ pub fn catalog_with(
     // redefining its own rules.
     let mut seen = std::collections::HashSet::new();
     rule_dirs.retain(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
-    let rules = load_rules(io, &rule_dirs, sources, color)?;
+    let named: Option<Vec<&str>> = rule.map(|r| {
+        let overrides = project.iter().flat_map(|p| &p.severity);
+        std::iter::once(r)
+            .chain(overrides.map(|(rule, _)| rule.value.as_str()))
+            .collect()
+    });
+    let need = match &named {
+        Some(names) if names.iter().all(|n| is_shipped(n)) => Need::Named(names),
+        _ => Need::All,
+    };
+    let rules = load_rules(io, need, &rule_dirs, sources, color)?;
     let levels = levels(io, project.as_ref(), &rules, sources, color)?;
     Ok(Catalog {
         rules,
@@ -105,12 +143,13 @@ pub fn catalog_with(
 /// catalog missing a rule would judge less than it says.
 fn load_rules(
     io: &mut Io,
+    need: Need<'_>,
     dirs: &[PathBuf],
     sources: &mut SourceMap,
     color: ColorChoice,
 ) -> Result<RuleSet, io::Result<u8>> {
     let refs: Vec<&Path> = dirs.iter().map(|p| p.as_path()).collect();
-    match load_catalog(&refs, sources) {
+    match load_catalog_for(need, &refs, sources) {
         Ok((set, diags)) if diags.is_empty() => Ok(set),
         Ok((_, diags)) => Err(io.fail_located(
             color,

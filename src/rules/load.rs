@@ -46,14 +46,67 @@ pub(super) fn err(span: Span, message: impl Into<String>, label: impl Into<Strin
     Diagnostic::new(RULE_FILE, Severity::Error, message).at(span, label)
 }
 
+/// The `id` and `name` of each file of [`EMBEDDED`], in the same order, read from its YAML by
+/// `build.rs` (`None` for a file without both, which is then always loaded, and its problem
+/// reported): how a run that names its rules finds their files without loading the others.
+pub static EMBEDDED_INDEX: &[Option<(&str, &str)>] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_rule_index.rs"));
+
+/// Which of the shipped rules a run loads.
+#[derive(Debug, Clone, Copy)]
+pub enum Need<'a> {
+    /// All of them: a run that judges, or lists the catalog.
+    All,
+    /// Those named by these ids or names (as [`RuleSet::get`] finds them): `twlint explain`
+    /// loads one rule file instead of a hundred.
+    Named(&'a [&'a str]),
+}
+
+/// Whether `want` names this index entry, as [`RuleSet::get`] matches a rule.
+fn names(entry: (&str, &str), want: &str) -> bool {
+    let want = want.trim();
+    entry.0.eq_ignore_ascii_case(want) || entry.1 == want
+}
+
+/// Whether a shipped rule file has this id or name, by the index (no file is loaded).
+pub fn is_shipped(id_or_name: &str) -> bool {
+    EMBEDDED_INDEX
+        .iter()
+        .any(|e| e.is_some_and(|e| names(e, id_or_name)))
+}
+
 /// Loads the embedded catalog and any extra rule folders. Diagnostics are errors in rule files.
 pub fn load_catalog(
     extra_dirs: &[&Path],
     sources: &mut SourceMap,
 ) -> crate::error::Result<(RuleSet, Vec<Diagnostic>)> {
-    let mut texts: Vec<(String, String)> = EMBEDDED
+    load_catalog_for(Need::All, extra_dirs, sources)
+}
+
+/// [`load_catalog`], of the shipped rules only those `need` asks for. With extra folders every
+/// shipped rule is loaded whatever `need` says: a user's rule that takes a shipped id or name is
+/// an error, reported at both rules, and which shipped rules those are is known only once the
+/// user's files are read.
+pub fn load_catalog_for(
+    need: Need<'_>,
+    extra_dirs: &[&Path],
+    sources: &mut SourceMap,
+) -> crate::error::Result<(RuleSet, Vec<Diagnostic>)> {
+    let wanted = |n: usize| match (need, EMBEDDED_INDEX.get(n).copied().flatten()) {
+        (Need::Named(want), Some(entry)) if extra_dirs.is_empty() => {
+            want.iter().any(|w| names(entry, w))
+        }
+        _ => true,
+    };
+    // (path, text, the recorded events of a shipped file).
+    let mut texts: Vec<(String, String, Option<Option<&'static [u8]>>)> = EMBEDDED
         .iter()
-        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .enumerate()
+        .filter(|(n, _)| wanted(*n))
+        .map(|(n, (p, t))| {
+            let events = EMBEDDED_EVENTS.get(n).copied().flatten();
+            (p.to_string(), t.to_string(), Some(events))
+        })
         .collect();
     for dir in extra_dirs {
         let files = rule_files(dir).map_err(|source| crate::error::Error::Read {
@@ -69,31 +122,35 @@ pub fn load_catalog(
         }
         for path in files {
             let text = crate::read::read_text(&path, 1 << 20)?;
-            texts.push((path.display().to_string(), text));
+            texts.push((path.display().to_string(), text, None));
         }
     }
     let mut rules = Vec::new();
     let mut diags = Vec::new();
-    let ids: Vec<(String, FileId)> = texts
+    let ids: Vec<(String, FileId, Option<Option<&[u8]>>)> = texts
         .into_iter()
-        .map(|(path, text)| {
+        .map(|(path, text, shipped)| {
             let id = sources.add(path.clone(), text);
-            (path, id)
+            (path, id, shipped)
         })
         .collect();
     // The shipped rules come first; their CEL is compiled on first use (see `rules::program`),
     // a user's rules now, so their errors are reported before anything is judged. Compiling is
     // most of the work here: spread it over the cores.
-    let shipped = EMBEDDED.len();
-    let numbered: Vec<(usize, &(String, FileId))> = ids.iter().enumerate().collect();
     let shared: &SourceMap = sources;
-    let loaded = crate::pool::par_map(&numbered, |(n, (path, id))| {
+    let load = |(path, id, shipped): &(String, FileId, Option<Option<&[u8]>>)| {
         let mut diags = Vec::new();
         let text = &shared.get(*id).text;
-        let shipped = (*n < shipped).then(|| EMBEDDED_EVENTS.get(*n).copied().flatten());
-        let rule = load_rule_as(*id, path, text, shipped, &mut diags);
+        let rule = load_rule_as(*id, path, text, *shipped, &mut diags);
         (rule, diags)
-    });
+    };
+    // Only a user's rules are worth threads: a shipped rule is read from its recorded events
+    // with its CEL deferred, a few microseconds each, less than starting a thread.
+    let loaded: Vec<_> = if extra_dirs.is_empty() {
+        ids.iter().map(load).collect()
+    } else {
+        crate::pool::par_map(&ids, load)
+    };
     for (rule, d) in loaded {
         diags.extend(d);
         rules.extend(rule);
