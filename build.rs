@@ -38,10 +38,10 @@ fn main() {
         if let Some(code) = text.as_deref().and_then(builtin_code) {
             builtin.push(code);
         }
-        match text.as_deref().and_then(id_and_name) {
-            Some((id, name)) => index.push_str(&format!("    Some(({id:?}, {name:?})),\n")),
-            None => index.push_str("    None,\n"),
-        }
+        index.push_str(&match text.as_deref().and_then(header) {
+            Some(h) => format!("    Some({h}),\n"),
+            None => "    None,\n".to_string(),
+        });
         let recorded = text.and_then(|text| replay::record(&text));
         match recorded {
             Some(bytes) => {
@@ -85,15 +85,20 @@ fn builtin_code(text: &str) -> Option<(String, String)> {
     ok.then(|| (id, top("summary").unwrap_or_default()))
 }
 
-/// The `id` and `name` of a rule file, the plain scalars of those two keys of its top-level
-/// mapping as the YAML parser gives them: the index that lets a run load only the shipped rules
-/// it names (`rules::load::Need`). `None` when the parser refuses the file or either key is
-/// missing or not a scalar; the loader then always loads that file, and reports what is wrong.
-fn id_and_name(text: &str) -> Option<(String, String)> {
+/// The header of a rule file: the plain scalars of `id`, `name`, `summary`, `check`,
+/// `verdict` and `severity` in its top-level mapping as the YAML parser gives them, written as
+/// a `rules::load::Indexed`. It is the index that lets a run load only the shipped rules it
+/// names, and list the catalog without loading it (`rules::load::Need`, `shipped_headers`).
+/// `None` when the parser refuses the file or `id`, `name` or `summary` is missing or not a
+/// scalar: the loader then always loads that file, and reports what is wrong. The test
+/// `the_index_is_what_the_loader_reads` (src/rules/load.rs) holds every entry to the rule the
+/// loader makes of the file.
+fn header(text: &str) -> Option<String> {
     use saphyr_parser::{Event, Parser};
+    const KEYS: [&str; 6] = ["id", "name", "summary", "check", "verdict", "severity"];
+    let mut found: [Option<String>; 6] = Default::default();
     // `depth` 1 is inside the top-level mapping, whose nodes alternate key, value.
     let (mut depth, mut key, mut at_key) = (0usize, None::<String>, true);
-    let (mut id, mut name) = (None, None);
     for item in Parser::new_from_str(text) {
         let (event, _) = item.ok()?;
         let scalar = match &event {
@@ -102,16 +107,21 @@ fn id_and_name(text: &str) -> Option<(String, String)> {
         };
         let starts_node = matches!(
             event,
-            Event::Scalar(..) | Event::Alias(_) | Event::MappingStart(..) | Event::SequenceStart(..)
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
         );
         if depth == 1 && starts_node {
             if at_key {
                 key = scalar;
-            } else {
-                match (key.take().as_deref(), scalar) {
-                    (Some("id"), Some(v)) => id = Some(v),
-                    (Some("name"), Some(v)) => name = Some(v),
-                    _ => {}
+            } else if let Some(k) = key.take() {
+                if let Some(i) = KEYS.iter().position(|&w| w == k) {
+                    // A key written twice is the loader's error; the file is always loaded.
+                    if found[i].is_some() {
+                        return None;
+                    }
+                    found[i] = Some(scalar?);
                 }
             }
             at_key = !at_key;
@@ -122,7 +132,11 @@ fn id_and_name(text: &str) -> Option<(String, String)> {
             _ => {}
         }
     }
-    Some((id?, name?))
+    let [id, name, summary, check, verdict, severity] = found;
+    Some(format!(
+        "Indexed {{ id: {:?}, name: {:?}, summary: {:?}, check: {check:?}, verdict: {verdict:?}, severity: {severity:?} }}",
+        id?, name?, summary?
+    ))
 }
 
 fn codes_enum(codes: &[(String, String)]) -> String {

@@ -6,8 +6,8 @@
 
 use super::output::{plural, with_hint, ColorChoice, Io};
 use crate::contain::Outside;
-use crate::rules::load::{is_shipped, load_catalog_for, Need};
-use crate::rules::RuleSet;
+use crate::rules::load::{is_shipped, load_catalog_for, shipped_headers, Need};
+use crate::rules::{Header, RuleSet};
 use crate::settings::{self, Level, Settings};
 use crate::source::SourceMap;
 use std::io;
@@ -92,6 +92,30 @@ pub fn catalog_with(
     load(io, flags, extra, allow_outside, None, color, sources)
 }
 
+/// What `twlint rules` lists: the headers of the shipped rules from the build's index when the
+/// run adds no rule folder and the configuration overrides no severity (the catalog is then the
+/// shipped one, unchanged), else the catalog, loaded.
+pub enum Listing {
+    Index(Vec<Header<'static>>),
+    Loaded(Catalog),
+}
+
+/// Reads the configuration (as a check run does) and what `twlint rules` lists ([`Listing`]).
+pub fn listing(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Listing, io::Result<u8>> {
+    let (project, rule_dirs) = settings_and_folders(io, flags, extra, false, color, sources)?;
+    let plain = rule_dirs.is_empty() && project.as_ref().is_none_or(|p| p.severity.is_empty());
+    if let Some(headers) = shipped_headers().filter(|_| plain) {
+        return Ok(Listing::Index(headers));
+    }
+    finish(io, project, &rule_dirs, None, color, sources).map(Listing::Loaded)
+}
+
 /// The catalog, of the shipped rules all, or with `rule` see [`catalog_for_rule`].
 fn load(
     io: &mut Io,
@@ -102,6 +126,20 @@ fn load(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
+    let (project, rule_dirs) =
+        settings_and_folders(io, flags, extra, allow_outside, color, sources)?;
+    finish(io, project, &rule_dirs, rule, color, sources)
+}
+
+/// The configuration, and the rule folders it and `extra` name, each once.
+fn settings_and_folders(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    allow_outside: bool,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<(Option<Settings>, Vec<PathBuf>), io::Result<u8>> {
     let project = project_settings(
         io,
         flags.start.as_deref(),
@@ -120,6 +158,18 @@ fn load(
     // redefining its own rules.
     let mut seen = std::collections::HashSet::new();
     rule_dirs.retain(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
+    Ok((project, rule_dirs))
+}
+
+/// Loads the rules (with `rule`, see [`catalog_for_rule`]) and resolves the overrides.
+fn finish(
+    io: &mut Io,
+    project: Option<Settings>,
+    rule_dirs: &[PathBuf],
+    rule: Option<&str>,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Catalog, io::Result<u8>> {
     let named: Option<Vec<&str>> = rule.map(|r| {
         let overrides = project.iter().flat_map(|p| &p.severity);
         std::iter::once(r)
@@ -130,7 +180,7 @@ fn load(
         Some(names) if names.iter().all(|n| is_shipped(n)) => Need::Named(names),
         _ => Need::All,
     };
-    let rules = load_rules(io, need, &rule_dirs, sources, color)?;
+    let rules = load_rules(io, need, rule_dirs, sources, color)?;
     let levels = levels(io, project.as_ref(), &rules, sources, color)?;
     Ok(Catalog {
         rules,

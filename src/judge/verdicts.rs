@@ -460,7 +460,10 @@ fn judge_via(
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
         if let Some(j) = j {
             if let Some((id, _)) = &j.rule {
-                labels.push(((me.cfg.name.clone(), spec.key, id.clone()), j.labels.clone()));
+                labels.push((
+                    (me.cfg.name.clone(), spec.key, id.clone()),
+                    j.labels.clone(),
+                ));
             }
             verdicts.push(entry(
                 Some(link.name.clone()),

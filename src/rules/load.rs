@@ -46,10 +46,24 @@ pub(super) fn err(span: Span, message: impl Into<String>, label: impl Into<Strin
     Diagnostic::new(RULE_FILE, Severity::Error, message).at(span, label)
 }
 
-/// The `id` and `name` of each file of [`EMBEDDED`], in the same order, read from its YAML by
-/// `build.rs` (`None` for a file without both, which is then always loaded, and its problem
-/// reported): how a run that names its rules finds their files without loading the others.
-pub static EMBEDDED_INDEX: &[Option<(&str, &str)>] =
+/// The header of a shipped rule file as `build.rs` read it from the file's YAML: the plain
+/// scalars of these top-level keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Indexed {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub check: Option<&'static str>,
+    pub verdict: Option<&'static str>,
+    pub severity: Option<&'static str>,
+}
+
+/// The header of each file of [`EMBEDDED`], in the same order (`None` for a file without an
+/// `id`, `name` and `summary`, which is then always loaded, and its problem reported): how a run
+/// that names its rules finds their files without loading the others, and how `twlint rules`
+/// lists the shipped catalog without loading it. `the_index_is_what_the_loader_reads` holds
+/// every entry to the rule the loader makes of its file.
+pub static EMBEDDED_INDEX: &[Option<Indexed>] =
     include!(concat!(env!("OUT_DIR"), "/embedded_rule_index.rs"));
 
 /// Which of the shipped rules a run loads.
@@ -63,16 +77,60 @@ pub enum Need<'a> {
 }
 
 /// Whether `want` names this index entry, as [`RuleSet::get`] matches a rule.
-fn names(entry: (&str, &str), want: &str) -> bool {
+fn names(entry: &Indexed, want: &str) -> bool {
     let want = want.trim();
-    entry.0.eq_ignore_ascii_case(want) || entry.1 == want
+    entry.id.eq_ignore_ascii_case(want) || entry.name == want
 }
 
 /// Whether a shipped rule file has this id or name, by the index (no file is loaded).
 pub fn is_shipped(id_or_name: &str) -> bool {
     EMBEDDED_INDEX
         .iter()
-        .any(|e| e.is_some_and(|e| names(e, id_or_name)))
+        .any(|e| e.as_ref().is_some_and(|e| names(e, id_or_name)))
+}
+
+/// The headers of the shipped rules in id order, from the index, as [`Rule::header`] gives them
+/// for the loaded rules; `None` when an entry is missing or does not read (the catalog is then
+/// loaded, and the loader says what is wrong).
+pub fn shipped_headers() -> Option<Vec<super::Header<'static>>> {
+    let mut out = EMBEDDED_INDEX
+        .iter()
+        .map(|e| {
+            let e = e.as_ref()?;
+            // As the loader reads them: any `check` makes a built-in check, whose severity is
+            // its own; a CEL rule's is its verdict's.
+            let builtin = e.check.is_some();
+            let verdict = match e.verdict {
+                Some(v) => Some(Verdict::parse(v)?),
+                None => None,
+            };
+            let severity = if builtin {
+                severity_word(e.severity?)?
+            } else {
+                verdict?.severity()
+            };
+            Some(super::Header {
+                id: e.id,
+                name: e.name,
+                summary: e.summary,
+                verdict,
+                severity,
+                builtin,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    out.sort_by(|a, b| a.id.cmp(b.id));
+    Some(out)
+}
+
+/// A rule file's `severity:` word.
+fn severity_word(s: &str) -> Option<Severity> {
+    match s {
+        "error" => Some(Severity::Error),
+        "warning" => Some(Severity::Warning),
+        "info" => Some(Severity::Info),
+        _ => None,
+    }
 }
 
 /// Loads the embedded catalog and any extra rule folders. Diagnostics are errors in rule files.
@@ -94,7 +152,7 @@ pub fn load_catalog_for(
 ) -> crate::error::Result<(RuleSet, Vec<Diagnostic>)> {
     let wanted = |n: usize| match (need, EMBEDDED_INDEX.get(n).copied().flatten()) {
         (Need::Named(want), Some(entry)) if extra_dirs.is_empty() => {
-            want.iter().any(|w| names(entry, w))
+            want.iter().any(|w| names(&entry, w))
         }
         _ => true,
     };
@@ -662,13 +720,11 @@ fn load_rule_as(
         .severity
         .as_ref()
         .and_then(|n| scalar(n, "a severity", diags))
-        .map(|s| match s.value.as_str() {
-            "error" => Severity::Error,
-            "warning" => Severity::Warning,
-            "info" => Severity::Info,
-            other => {
+        .map(|s| match severity_word(&s.value) {
+            Some(level) => level,
+            None => {
                 diags.push(
-                    err(s.span, format!("unknown severity `{other}`"), "here")
+                    err(s.span, format!("unknown severity `{}`", s.value), "here")
                         .with_help("use error, warning or info"),
                 );
                 Severity::Error
@@ -1052,6 +1108,34 @@ mod tests {
             // field, spans and program sources included.
             assert_eq!(format!("{a:?}"), format!("{b:?}"));
         }
+    }
+
+    /// The build's index of the shipped files is what the loader reads of them: every file is
+    /// indexed, `twlint rules` lists from the index what it would list from the loaded catalog,
+    /// and a run that names a rule loads exactly the file of that rule.
+    #[test]
+    fn the_index_is_what_the_loader_reads() {
+        assert_eq!(EMBEDDED_INDEX.len(), EMBEDDED.len());
+        let (all, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let loaded: Vec<_> = all.rules.iter().map(Rule::header).collect();
+        assert_eq!(
+            shipped_headers().expect("every shipped file is indexed"),
+            loaded
+        );
+        for rule in &all.rules {
+            let upper = rule.id.to_lowercase();
+            for want in [rule.id.as_str(), rule.name.as_str(), upper.as_str()] {
+                assert!(is_shipped(want));
+                let need = [want];
+                let (one, diags) =
+                    load_catalog_for(Need::Named(&need), &[], &mut SourceMap::default()).unwrap();
+                assert!(diags.is_empty(), "{diags:?}");
+                assert_eq!(one.rules.len(), 1, "{want}");
+                assert_eq!(format!("{:?}", one.rules[0]), format!("{rule:?}"));
+            }
+        }
+        assert!(!is_shipped("TW999") && !is_shipped("no-such-rule"));
     }
 
     #[test]
