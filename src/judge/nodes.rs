@@ -281,7 +281,11 @@ pub(super) fn topology_nodes(
     facts::share_tuples(&all_facts, &mut links);
     facts::aggregate(&mut all_facts, &links);
     // Converting the facts is independent per node: on all cores.
-    let cels = crate::pool::par_map(&all_facts, eval::to_cel_node);
+    let cels = crate::pool::par_map_from(
+        super::verdicts::PARALLEL_FROM,
+        &all_facts,
+        eval::to_cel_node,
+    );
     let states = configs
         .into_iter()
         .zip(all_facts)

@@ -263,7 +263,7 @@ pub(super) fn judge_topology(
     };
     let figures = super::nodes::middlebox_figures(topo, states, links);
     let items: Vec<_> = links.iter().zip(&topo.links).zip(&figures).collect();
-    let judged = crate::pool::par_map(&items, |((link, l), (path, cts))| {
+    let judged = crate::pool::par_map_from(PARALLEL_FROM, &items, |((link, l), (path, cts))| {
         ROOT.with(|root| judge_link(link, l, path, cts, states, rules, root))
     });
     let mut on_a_link = vec![false; states.len()];
@@ -284,6 +284,10 @@ pub(super) fn judge_topology(
     }
     Ok(out)
 }
+
+/// Links (or unlinked nodes) from which judging is spread over the cores: a small topology's
+/// few links are judged sooner on the calling thread than threads start.
+pub(super) const PARALLEL_FROM: usize = 32;
 
 thread_local! {
     /// CEL's standard library, built once per thread that judges.
@@ -491,7 +495,7 @@ fn judge_unlinked(
         .filter(|(s, on)| !**on && s.facts.role != "nat")
         .map(|(s, _)| s)
         .collect();
-    let judged = crate::pool::par_map(&unlinked, |s| {
+    let judged = crate::pool::par_map_from(PARALLEL_FROM, &unlinked, |s| {
         ROOT.with(|root| {
             let bound = eval::Bound::new(&s.cel, None);
             let base = eval::base_context(root, &bound);
