@@ -133,6 +133,10 @@ fn severity_word(s: &str) -> Option<Severity> {
     }
 }
 
+/// For a shipped file, its recorded events if it has some (see [`load_rule_as`]); `None` for a
+/// user's file.
+type Shipped = Option<Option<&'static [u8]>>;
+
 /// Loads the embedded catalog and any extra rule folders. Diagnostics are errors in rule files.
 pub fn load_catalog(
     extra_dirs: &[&Path],
@@ -157,7 +161,7 @@ pub fn load_catalog_for(
         _ => true,
     };
     // (path, text, the recorded events of a shipped file).
-    let mut texts: Vec<(String, String, Option<Option<&'static [u8]>>)> = EMBEDDED
+    let mut texts: Vec<(String, String, Shipped)> = EMBEDDED
         .iter()
         .enumerate()
         .filter(|(n, _)| wanted(*n))
@@ -185,7 +189,7 @@ pub fn load_catalog_for(
     }
     let mut rules = Vec::new();
     let mut diags = Vec::new();
-    let ids: Vec<(String, FileId, Option<Option<&[u8]>>)> = texts
+    let ids: Vec<(String, FileId, Shipped)> = texts
         .into_iter()
         .map(|(path, text, shipped)| {
             let id = sources.add(path.clone(), text);
@@ -196,7 +200,7 @@ pub fn load_catalog_for(
     // a user's rules now, so their errors are reported before anything is judged. Compiling is
     // most of the work here: spread it over the cores.
     let shared: &SourceMap = sources;
-    let load = |(path, id, shipped): &(String, FileId, Option<Option<&[u8]>>)| {
+    let load = |(path, id, shipped): &(String, FileId, Shipped)| {
         let mut diags = Vec::new();
         let text = &shared.get(*id).text;
         let rule = load_rule_as(*id, path, text, *shipped, &mut diags);
