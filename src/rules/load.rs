@@ -206,13 +206,8 @@ pub fn load_catalog_for(
         let rule = load_rule_as(*id, path, text, *shipped, &mut diags);
         (rule, diags)
     };
-    // Only a user's rules are worth threads: a shipped rule is read from its recorded events
-    // with its CEL deferred, a few microseconds each, less than starting a thread.
-    let loaded: Vec<_> = if extra_dirs.is_empty() {
-        ids.iter().map(load).collect()
-    } else {
-        crate::pool::par_map(&ids, load)
-    };
+    // One file (`explain`) is loaded on the calling thread (`par_map` starts no thread for it).
+    let loaded = crate::pool::par_map(&ids, load);
     for (rule, d) in loaded {
         diags.extend(d);
         rules.extend(rule);
