@@ -25,6 +25,7 @@ fn main() {
     let mut out = String::from("&[\n");
     let mut builtin: Vec<(String, String)> = Vec::new();
     let mut events = String::from("&[\n");
+    let mut index = String::from("&[\n");
     for p in files {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy();
@@ -37,6 +38,10 @@ fn main() {
         if let Some(code) = text.as_deref().and_then(builtin_code) {
             builtin.push(code);
         }
+        index.push_str(&match text.as_deref().and_then(header) {
+            Some(h) => format!("    Some({h}),\n"),
+            None => "    None,\n".to_string(),
+        });
         let recorded = text.and_then(|text| replay::record(&text));
         match recorded {
             Some(bytes) => {
@@ -52,9 +57,11 @@ fn main() {
     }
     out.push(']');
     events.push(']');
+    index.push(']');
     let gen = Path::new(&env::var("OUT_DIR").unwrap()).to_path_buf();
     fs::write(gen.join("embedded_rules.rs"), out).unwrap();
     fs::write(gen.join("embedded_rule_events.rs"), events).unwrap();
+    fs::write(gen.join("embedded_rule_index.rs"), index).unwrap();
     fs::write(gen.join("builtin_codes.rs"), codes_enum(&builtin)).unwrap();
 }
 
@@ -76,6 +83,60 @@ fn builtin_code(text: &str) -> Option<(String, String)> {
     let id = top("id")?;
     let ok = id.len() == 5 && id.starts_with("TW") && id[2..].bytes().all(|b| b.is_ascii_digit());
     ok.then(|| (id, top("summary").unwrap_or_default()))
+}
+
+/// The header of a rule file: the plain scalars of `id`, `name`, `summary`, `check`,
+/// `verdict` and `severity` in its top-level mapping as the YAML parser gives them, written as
+/// a `rules::load::Indexed`. It is the index that lets a run load only the shipped rules it
+/// names, and list the catalog without loading it (`rules::load::Need`, `shipped_headers`).
+/// `None` when the parser refuses the file or `id`, `name` or `summary` is missing or not a
+/// scalar: the loader then always loads that file, and reports what is wrong. The test
+/// `the_index_is_what_the_loader_reads` (src/rules/load.rs) holds every entry to the rule the
+/// loader makes of the file.
+fn header(text: &str) -> Option<String> {
+    use saphyr_parser::{Event, Parser};
+    const KEYS: [&str; 6] = ["id", "name", "summary", "check", "verdict", "severity"];
+    let mut found: [Option<String>; 6] = Default::default();
+    // `depth` 1 is inside the top-level mapping, whose nodes alternate key, value.
+    let (mut depth, mut key, mut at_key) = (0usize, None::<String>, true);
+    for item in Parser::new_from_str(text) {
+        let (event, _) = item.ok()?;
+        let scalar = match &event {
+            Event::Scalar(v, ..) => Some(v.to_string()),
+            _ => None,
+        };
+        let starts_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        );
+        if depth == 1 && starts_node {
+            if at_key {
+                key = scalar;
+            } else if let Some(k) = key.take() {
+                if let Some(i) = KEYS.iter().position(|&w| w == k) {
+                    // A key written twice is the loader's error; the file is always loaded.
+                    if found[i].is_some() {
+                        return None;
+                    }
+                    found[i] = Some(scalar?);
+                }
+            }
+            at_key = !at_key;
+        }
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+            Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+            _ => {}
+        }
+    }
+    let [id, name, summary, check, verdict, severity] = found;
+    Some(format!(
+        "Indexed {{ id: {:?}, name: {:?}, summary: {:?}, check: {check:?}, verdict: {verdict:?}, severity: {severity:?} }}",
+        id?, name?, summary?
+    ))
 }
 
 fn codes_enum(codes: &[(String, String)]) -> String {

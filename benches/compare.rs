@@ -8,7 +8,9 @@
 //! figure of each is the median of its runs, and every run's exit code is checked (a
 //! benchmark of a failure measures nothing). Peak memory is the child's own `ru_maxrss`
 //! (`wait4`). `TWLINT_BENCH_RUNS` sets the runs per command (default 7; the start-up rows run
-//! ten times as many), `TWLINT_BENCH_DUMPS` the fleet's size (default 10,000).
+//! ten times as many), `TWLINT_BENCH_DUMPS` the fleet's size (default 10,000),
+//! `TWLINT_BENCH_ROWS` which groups of rows to measure (comma-separated, of `startup`, `big`,
+//! `huge`, `long`, `fleet`, `topology`; default all).
 
 #[path = "gen/mod.rs"]
 mod gen;
@@ -43,6 +45,11 @@ const HOST_KEYS: [&str; 9] = [
     "net.ipv4.tcp_tw_reuse_delay",
     "net.ipv4.ip_unprivileged_port_start",
 ];
+
+/// Whether `TWLINT_BENCH_ROWS` asks for this group of rows (all when it is unset).
+fn wanted(group: &str) -> bool {
+    std::env::var("TWLINT_BENCH_ROWS").map_or(true, |v| v.split(',').any(|g| g.trim() == group))
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -199,206 +206,218 @@ fn main() {
     eprintln!("generating into {} ...", dir.display());
 
     // 1. Start-up: the host read, a host run of a small topology, explain, rules.
-    let mut sysctl_n: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"sysctl", &"-n", &"-e"];
-    sysctl_n.extend(HOST_KEYS.iter().map(|k| k as &dyn AsRef<std::ffi::OsStr>));
-    let sysctl_n = cmd(&sysctl_n);
-    let many = runs * 10;
-    if Path::new("/proc/sys/net/ipv4/tcp_fin_timeout").exists() && which("sysctl") {
+    if wanted("startup") {
+        let mut sysctl_n: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"sysctl", &"-n", &"-e"];
+        sysctl_n.extend(HOST_KEYS.iter().map(|k| k as &dyn AsRef<std::ffi::OsStr>));
+        let sysctl_n = cmd(&sysctl_n);
+        let many = runs * 10;
+        if Path::new("/proc/sys/net/ipv4/tcp_fin_timeout").exists() && which("sysctl") {
+            ratio_row(
+                "`twlint host --no-sockets` vs `sysctl -n` of the same 9 keys",
+                &tw(&[&"host", &"--no-sockets"]),
+                &sysctl_n,
+                many,
+                1.2,
+                &mut rows,
+            );
+            let topo = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/lb-web-db.yaml");
+            ratio_row(
+                "a full host run of a small topology vs the same `sysctl -n`",
+                &judged(tw(&[&"--live", &"--node", &"web", &"--topology", &topo])),
+                &sysctl_n,
+                many,
+                2.0,
+                &mut rows,
+            );
+        }
+        let truth = cmd(&[&"/bin/true"]);
         ratio_row(
-            "`twlint host --no-sockets` vs `sysctl -n` of the same 9 keys",
-            &tw(&[&"host", &"--no-sockets"]),
-            &sysctl_n,
+            "`twlint explain TW101` vs `/bin/true`",
+            &tw(&[&"explain", &"TW101"]),
+            &truth,
             many,
-            1.2,
+            2.0,
             &mut rows,
         );
-        let topo = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/lb-web-db.yaml");
         ratio_row(
-            "a full host run of a small topology vs the same `sysctl -n`",
-            &judged(tw(&[&"--live", &"--node", &"web", &"--topology", &topo])),
-            &sysctl_n,
+            "`twlint rules` vs `/bin/true`",
+            &tw(&[&"rules"]),
+            &truth,
             many,
             2.0,
             &mut rows,
         );
     }
-    let truth = cmd(&[&"/bin/true"]);
-    ratio_row(
-        "`twlint explain TW101` vs `/bin/true`",
-        &tw(&[&"explain", &"TW101"]),
-        &truth,
-        many,
-        2.0,
-        &mut rows,
-    );
-    ratio_row(
-        "`twlint rules` vs `/bin/true`",
-        &tw(&[&"rules"]),
-        &truth,
-        many,
-        2.0,
-        &mut rows,
-    );
 
     // 2. A 100,000-line sysctl file, JSON and human, against awk; its peak memory.
-    let big = dir.join("big.conf");
-    fs::write(&big, gen::sysctl_file(100_000)).unwrap();
-    let size_kib = fs::metadata(&big).unwrap().len() / 1024;
-    let awk = cmd(&[&"awk", &AWK_PARSE, &big]);
-    let json = judged(tw(&[&"--format", &"json", &big]));
-    let human = judged(tw(&[&"--color", &"never", &big]));
-    ratio_row(
-        "`twlint FILE` on a 100,000-line sysctl file vs an awk key=value parse, JSON",
-        &json,
-        &awk,
-        runs,
-        1.0,
-        &mut rows,
-    );
-    ratio_row("same, human form", &human, &awk, runs, 1.5, &mut rows);
-    let (_, rss) = run_once(&json);
-    let (_, rss_h) = run_once(&human);
-    let peak = rss.max(rss_h);
-    rows.push(Row {
-        path: "same, peak memory against the file's size".into(),
-        commands: "ru_maxrss of the two runs above".into(),
-        measured: format!(
-            "{} for {} = **{:.1}x**",
-            mib(peak),
-            mib(size_kib),
-            peak as f64 / size_kib as f64
-        ),
-        goal: "<= 3x".into(),
-        ok: Some(peak <= 3 * size_kib),
-    });
-    fs::remove_file(&big).ok();
+    if wanted("big") {
+        let big = dir.join("big.conf");
+        fs::write(&big, gen::sysctl_file(100_000)).unwrap();
+        let size_kib = fs::metadata(&big).unwrap().len() / 1024;
+        let awk = cmd(&[&"awk", &AWK_PARSE, &big]);
+        let json = judged(tw(&[&"--format", &"json", &big]));
+        let human = judged(tw(&[&"--color", &"never", &big]));
+        ratio_row(
+            "`twlint FILE` on a 100,000-line sysctl file vs an awk key=value parse, JSON",
+            &json,
+            &awk,
+            runs,
+            1.0,
+            &mut rows,
+        );
+        ratio_row("same, human form", &human, &awk, runs, 1.5, &mut rows);
+        let (_, rss) = run_once(&json);
+        let (_, rss_h) = run_once(&human);
+        let peak = rss.max(rss_h);
+        rows.push(Row {
+            path: "same, peak memory against the file's size".into(),
+            commands: "ru_maxrss of the two runs above".into(),
+            measured: format!(
+                "{} for {} = **{:.1}x**",
+                mib(peak),
+                mib(size_kib),
+                peak as f64 / size_kib as f64
+            ),
+            goal: "<= 3x".into(),
+            ok: Some(peak <= 3 * size_kib),
+        });
+        fs::remove_file(&big).ok();
+    }
 
     // 3. A file over 100,000 lines: read, not refused.
-    let huge = dir.join("huge.conf");
-    fs::write(&huge, gen::sysctl_file(400_000)).unwrap();
-    let huge_json = Cmd {
-        ok: &[0, 1, 2],
-        ..tw(&[&"--format", &"json", &huge])
-    };
-    let out = Command::new(&bin)
-        .args(["--format", "json"])
-        .arg(&huge)
-        .output()
-        .unwrap();
-    let read = matches!(out.status.code(), Some(0 | 1));
-    let (t, _) = interleaved(&[&huge_json], 1)[0];
-    rows.push(Row {
-        path: "files over 100,000 lines".into(),
-        commands: format!("`{}` (400,000 lines)", huge_json.shown()),
-        measured: format!(
-            "exit {:?}, {}{}",
-            out.status.code(),
-            ms(t),
-            if read { ", read" } else { ", refused" }
-        ),
-        goal: "read by the one reader".into(),
-        ok: Some(read),
-    });
-    fs::remove_file(&huge).ok();
+    if wanted("huge") {
+        let huge = dir.join("huge.conf");
+        fs::write(&huge, gen::sysctl_file(400_000)).unwrap();
+        let huge_json = Cmd {
+            ok: &[0, 1, 2],
+            ..tw(&[&"--format", &"json", &huge])
+        };
+        let out = Command::new(&bin)
+            .args(["--format", "json"])
+            .arg(&huge)
+            .output()
+            .unwrap();
+        let read = matches!(out.status.code(), Some(0 | 1));
+        let (t, _) = interleaved(&[&huge_json], 1)[0];
+        rows.push(Row {
+            path: "files over 100,000 lines".into(),
+            commands: format!("`{}` (400,000 lines)", huge_json.shown()),
+            measured: format!(
+                "exit {:?}, {}{}",
+                out.status.code(),
+                ms(t),
+                if read { ", read" } else { ", refused" }
+            ),
+            goal: "read by the one reader".into(),
+            ok: Some(read),
+        });
+        fs::remove_file(&huge).ok();
+    }
 
     // 4. 50,000 lines of long values: human within 2x of JSON.
-    let long = dir.join("long.conf");
-    fs::write(&long, gen::long_values(50_000, 400)).unwrap();
-    ratio_row(
-        "50,000 lines of long values (400 bytes), human vs JSON",
-        &judged(tw(&[&"--color", &"never", &long])),
-        &judged(tw(&[&"--format", &"json", &long])),
-        runs.min(5),
-        2.0,
-        &mut rows,
-    );
-    fs::remove_file(&long).ok();
+    if wanted("long") {
+        let long = dir.join("long.conf");
+        fs::write(&long, gen::long_values(50_000, 400)).unwrap();
+        ratio_row(
+            "50,000 lines of long values (400 bytes), human vs JSON",
+            &judged(tw(&[&"--color", &"never", &long])),
+            &judged(tw(&[&"--format", &"json", &long])),
+            runs.min(5),
+            2.0,
+            &mut rows,
+        );
+        fs::remove_file(&long).ok();
+    }
 
     // 5. The fleet: `sysctl -a` dumps of 1,300 lines against cat; peak memory.
-    let dumps = dir.join("dumps");
-    fs::create_dir(&dumps).unwrap();
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for i in 0..fleet {
-        let p = dumps.join(format!("host-{i:05}.txt"));
-        fs::write(&p, gen::dump(i, 1300)).unwrap();
-        paths.push(p);
-    }
-    let with = |head: &[&dyn AsRef<std::ffi::OsStr>]| {
-        let mut v: Vec<OsString> = head.iter().map(|a| a.as_ref().to_os_string()).collect();
-        v.extend(paths.iter().map(|p| p.clone().into_os_string()));
-        v
-    };
-    let cat = Cmd {
-        argv: with(&[&"cat"]),
-        ok: &[0],
-    };
-    for (format, what) in [("human", "human"), ("json", "JSON")] {
-        let fleet_cmd = Cmd {
-            argv: with(&[&bin, &"--format", &format, &"--color", &"never"]),
-            ok: &[0, 1],
+    if wanted("fleet") {
+        let dumps = dir.join("dumps");
+        fs::create_dir(&dumps).unwrap();
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for i in 0..fleet {
+            let p = dumps.join(format!("host-{i:05}.txt"));
+            fs::write(&p, gen::dump(i, 1300)).unwrap();
+            paths.push(p);
+        }
+        let with = |head: &[&dyn AsRef<std::ffi::OsStr>]| {
+            let mut v: Vec<OsString> = head.iter().map(|a| a.as_ref().to_os_string()).collect();
+            v.extend(paths.iter().map(|p| p.clone().into_os_string()));
+            v
         };
-        let m = interleaved(&[&fleet_cmd, &cat], runs.min(5));
-        let r = m[0].0.as_secs_f64() / m[1].0.as_secs_f64();
-        rows.push(Row {
-            path: format!("{fleet} `sysctl -a` dumps vs `cat` of them, {what}"),
-            commands: format!("`twlint --format {format} DUMPS...` / `cat DUMPS...`"),
-            measured: format!(
-                "{} / {} = **{r:.2}x**; peak {}",
-                ms(m[0].0),
-                ms(m[1].0),
-                mib(m[0].1)
-            ),
-            goal: "<= 2.0x, memory <= 64 MiB".into(),
-            ok: Some(r <= 2.0 && m[0].1 <= 64 * 1024),
-        });
-        eprintln!("  fleet {format}: {r:.2}x, {}", mib(m[0].1));
+        let cat = Cmd {
+            argv: with(&[&"cat"]),
+            ok: &[0],
+        };
+        for (format, what) in [("human", "human"), ("json", "JSON")] {
+            let fleet_cmd = Cmd {
+                argv: with(&[&bin, &"--format", &format, &"--color", &"never"]),
+                ok: &[0, 1],
+            };
+            let m = interleaved(&[&fleet_cmd, &cat], runs.min(5));
+            let r = m[0].0.as_secs_f64() / m[1].0.as_secs_f64();
+            rows.push(Row {
+                path: format!("{fleet} `sysctl -a` dumps vs `cat` of them, {what}"),
+                commands: format!("`twlint --format {format} DUMPS...` / `cat DUMPS...`"),
+                measured: format!(
+                    "{} / {} = **{r:.2}x**; peak {}",
+                    ms(m[0].0),
+                    ms(m[1].0),
+                    mib(m[0].1)
+                ),
+                goal: "<= 2.0x, memory <= 64 MiB".into(),
+                ok: Some(r <= 2.0 && m[0].1 <= 64 * 1024),
+            });
+            eprintln!("  fleet {format}: {r:.2}x, {}", mib(m[0].1));
+        }
+        drop(paths);
+        fs::remove_dir_all(&dumps).ok();
     }
-    drop(paths);
-    fs::remove_dir_all(&dumps).ok();
 
     // 6. Topologies: 10,000 nodes accepted, time per node, growth from 2,500.
-    let mut per_node = Vec::new();
-    for nodes in [2_500usize, 10_000] {
-        let p = dir.join(format!("topology-{nodes}.yaml"));
-        fs::write(&p, gen::topology(nodes, nodes * 5)).unwrap();
-        let c = judged(tw(&[&"--format", &"json", &"--topology", &p]));
-        let status = Command::new(&c.argv[0])
-            .args(&c.argv[1..])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        if !matches!(status.code(), Some(0 | 1)) {
-            rows.push(Row {
-                path: format!("a topology of {nodes} nodes"),
-                commands: format!("`{}`", c.shown()),
-                measured: format!("refused (exit {:?})", status.code()),
-                goal: "accepted".into(),
-                ok: Some(false),
-            });
-            print_table(&rows, runs);
-            return;
+    if wanted("topology") {
+        let mut per_node = Vec::new();
+        for nodes in [2_500usize, 10_000] {
+            let p = dir.join(format!("topology-{nodes}.yaml"));
+            fs::write(&p, gen::topology(nodes, nodes * 5)).unwrap();
+            let c = judged(tw(&[&"--format", &"json", &"--topology", &p]));
+            let status = Command::new(&c.argv[0])
+                .args(&c.argv[1..])
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            if !matches!(status.code(), Some(0 | 1)) {
+                rows.push(Row {
+                    path: format!("a topology of {nodes} nodes"),
+                    commands: format!("`{}`", c.shown()),
+                    measured: format!("refused (exit {:?})", status.code()),
+                    goal: "accepted".into(),
+                    ok: Some(false),
+                });
+                print_table(&rows, runs);
+                return;
+            }
+            let (t, _) = interleaved(&[&c], runs.min(3))[0];
+            per_node.push((nodes, t));
         }
-        let (t, _) = interleaved(&[&c], runs.min(3))[0];
-        per_node.push((nodes, t));
+        let (n0, t0) = per_node[0];
+        let (n1, t1) = per_node[1];
+        let per = t1.as_secs_f64() * 1e3 / n1 as f64;
+        rows.push(Row {
+            path: "a topology of 10,000 nodes and 50,000 links, judged".into(),
+            commands: "`twlint --format json --topology FILE`".into(),
+            measured: format!("{} = **{per:.3} ms per node**", ms(t1)),
+            goal: "accepted, <= 0.3 ms per node".into(),
+            ok: Some(per <= 0.3),
+        });
+        let growth = per / (t0.as_secs_f64() * 1e3 / n0 as f64);
+        rows.push(Row {
+            path: "linear: time per node, 10,000 against 2,500 nodes".into(),
+            commands: "the same".into(),
+            measured: format!("{} / {} = **{growth:.2}x per node**", ms(t1), ms(t0)),
+            goal: "<= 1.5x".into(),
+            ok: Some(growth <= 1.5),
+        });
     }
-    let (n0, t0) = per_node[0];
-    let (n1, t1) = per_node[1];
-    let per = t1.as_secs_f64() * 1e3 / n1 as f64;
-    rows.push(Row {
-        path: "a topology of 10,000 nodes and 50,000 links, judged".into(),
-        commands: "`twlint --format json --topology FILE`".into(),
-        measured: format!("{} = **{per:.3} ms per node**", ms(t1)),
-        goal: "accepted, <= 0.3 ms per node".into(),
-        ok: Some(per <= 0.3),
-    });
-    let growth = per / (t0.as_secs_f64() * 1e3 / n0 as f64);
-    rows.push(Row {
-        path: "linear: time per node, 10,000 against 2,500 nodes".into(),
-        commands: "the same".into(),
-        measured: format!("{} / {} = **{growth:.2}x per node**", ms(t1), ms(t0)),
-        goal: "<= 1.5x".into(),
-        ok: Some(growth <= 1.5),
-    });
 
     print_table(&rows, runs);
 }

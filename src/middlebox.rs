@@ -10,6 +10,7 @@
 //! Facts are from KERNEL-FACTS-2 (sections 1 to 4).
 
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The keys judged on a middlebox for every link through it (`side: via`), in report order.
 /// Adding a key here (and to `kernel::KEYS`) is all it takes to judge it there.
@@ -329,6 +330,19 @@ pub fn figures(boxes: &[BoxInput], flows: &[FlowInput]) -> Vec<(PathFacts, Vec<C
             known[b] &= f.rate.is_some();
         }
     }
+    // Rate and open connections of the links through each box to each destination and port,
+    // summed in link order once (a NAT's links each summed every link of the topology).
+    let mut shared: HashMap<(usize, usize, u16), (f64, f64)> = HashMap::new();
+    for f in flows {
+        for (i, &b) in f.vias.iter().enumerate() {
+            if f.vias[..i].contains(&b) {
+                continue;
+            }
+            let e = shared.entry((b, f.to, f.port)).or_default();
+            e.0 += f.rate.unwrap_or(0.0);
+            e.1 += f.open.unwrap_or(0.0);
+        }
+    }
     flows
         .iter()
         .map(|f| {
@@ -362,18 +376,22 @@ pub fn figures(boxes: &[BoxInput], flows: &[FlowInput]) -> Vec<(PathFacts, Vec<C
             let cts = f
                 .vias
                 .iter()
-                .map(|&b| conntrack_facts(&boxes[b], b, f, flows, total[b], known[b]))
+                .map(|&b| {
+                    let shared = shared.get(&(b, f.to, f.port)).copied().unwrap_or_default();
+                    conntrack_facts(&boxes[b], f, shared, total[b], known[b])
+                })
                 .collect();
             (path, cts)
         })
         .collect()
 }
 
+/// The conntrack facts of box `b` for flow `f`; `shared` is the rate and open connections of
+/// every flow through `b` to the same destination and port (`f` included).
 fn conntrack_facts(
     b: &BoxInput,
-    idx: usize,
     f: &FlowInput,
-    flows: &[FlowInput],
+    shared: (f64, f64),
     total: f64,
     known: bool,
 ) -> ConntrackFacts {
@@ -400,14 +418,7 @@ fn conntrack_facts(
     };
     if out.snat {
         // Every link through this box to the same destination shares its ports.
-        let (mut rate, mut open) = (0.0, 0.0);
-        for g in flows
-            .iter()
-            .filter(|g| g.vias.contains(&idx) && g.to == f.to && g.port == f.port)
-        {
-            rate += g.rate.unwrap_or(0.0);
-            open += g.open.unwrap_or(0.0);
-        }
+        let (rate, open) = shared;
         let tuples = (b.addresses.max(1) * f.dst_addresses.max(1)) as f64;
         out.snat_tuples = tuples as i64;
         out.snat_rate_per_tuple = rate / tuples;

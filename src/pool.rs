@@ -50,6 +50,20 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
         .collect()
 }
 
+/// [`par_map`] when there are at least `min` items, else on the calling thread: for items of a
+/// few microseconds each (a topology's links), starting threads costs more than a handful of
+/// them take, and on a loaded machine a new thread may wait to be scheduled.
+pub fn par_map_from<T: Sync, R: Send>(
+    min: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    if items.len() < min {
+        return items.iter().map(f).collect();
+    }
+    par_map(items, f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +78,13 @@ mod tests {
         });
         assert_eq!(out, items);
         assert!(par_map(&[] as &[u8], |&b| b).is_empty());
+        // Below the threshold on the calling thread, at or above it on all cores: the same.
+        for min in [0, 999, 1000, 1001] {
+            assert_eq!(
+                par_map_from(min, &items, |&i| i * 3),
+                par_map(&items, |&i| i * 3)
+            );
+        }
     }
 
     #[test]

@@ -6,8 +6,8 @@
 
 use super::output::{plural, with_hint, ColorChoice, Io};
 use crate::contain::Outside;
-use crate::rules::load::load_catalog;
-use crate::rules::RuleSet;
+use crate::rules::load::{is_shipped, load_catalog_for, shipped_headers, Need};
+use crate::rules::{Header, RuleSet};
 use crate::settings::{self, Level, Settings};
 use crate::source::SourceMap;
 use std::io;
@@ -61,7 +61,22 @@ pub fn catalog(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    catalog_with(io, flags, extra, false, color, sources)
+    load(io, flags, extra, false, None, color, sources)
+}
+
+/// [`catalog`] for a run about one rule (`twlint explain`): of the shipped rules only that one
+/// and those the configuration's overrides name are loaded, when all of them are shipped rules
+/// (by the build's index). Otherwise the whole catalog is, so that an unknown name gets its
+/// error and its suggestion from every rule, as a check run would give them.
+pub fn catalog_for_rule(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    rule: &str,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Catalog, io::Result<u8>> {
+    load(io, flags, extra, false, Some(rule), color, sources)
 }
 
 /// [`catalog`]; with `allow_outside` (`--allow-outside-paths`) the configuration and its rule
@@ -74,6 +89,57 @@ pub fn catalog_with(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
+    load(io, flags, extra, allow_outside, None, color, sources)
+}
+
+/// What `twlint rules` lists: the headers of the shipped rules from the build's index when the
+/// run adds no rule folder and the configuration overrides no severity (the catalog is then the
+/// shipped one, unchanged), else the catalog, loaded.
+pub enum Listing {
+    Index(Vec<Header<'static>>),
+    Loaded(Catalog),
+}
+
+/// Reads the configuration (as a check run does) and what `twlint rules` lists ([`Listing`]).
+pub fn listing(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Listing, io::Result<u8>> {
+    let (project, rule_dirs) = settings_and_folders(io, flags, extra, false, color, sources)?;
+    let plain = rule_dirs.is_empty() && project.as_ref().is_none_or(|p| p.severity.is_empty());
+    if let Some(headers) = shipped_headers().filter(|_| plain) {
+        return Ok(Listing::Index(headers));
+    }
+    finish(io, project, &rule_dirs, None, color, sources).map(Listing::Loaded)
+}
+
+/// The catalog, of the shipped rules all, or with `rule` see [`catalog_for_rule`].
+fn load(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    allow_outside: bool,
+    rule: Option<&str>,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Catalog, io::Result<u8>> {
+    let (project, rule_dirs) =
+        settings_and_folders(io, flags, extra, allow_outside, color, sources)?;
+    finish(io, project, &rule_dirs, rule, color, sources)
+}
+
+/// The configuration, and the rule folders it and `extra` name, each once.
+fn settings_and_folders(
+    io: &mut Io,
+    flags: &ConfigFlags,
+    extra: &[PathBuf],
+    allow_outside: bool,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<(Option<Settings>, Vec<PathBuf>), io::Result<u8>> {
     let project = project_settings(
         io,
         flags.start.as_deref(),
@@ -92,7 +158,29 @@ pub fn catalog_with(
     // redefining its own rules.
     let mut seen = std::collections::HashSet::new();
     rule_dirs.retain(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
-    let rules = load_rules(io, &rule_dirs, sources, color)?;
+    Ok((project, rule_dirs))
+}
+
+/// Loads the rules (with `rule`, see [`catalog_for_rule`]) and resolves the overrides.
+fn finish(
+    io: &mut Io,
+    project: Option<Settings>,
+    rule_dirs: &[PathBuf],
+    rule: Option<&str>,
+    color: ColorChoice,
+    sources: &mut SourceMap,
+) -> Result<Catalog, io::Result<u8>> {
+    let named: Option<Vec<&str>> = rule.map(|r| {
+        let overrides = project.iter().flat_map(|p| &p.severity);
+        std::iter::once(r)
+            .chain(overrides.map(|(rule, _)| rule.value.as_str()))
+            .collect()
+    });
+    let need = match &named {
+        Some(names) if names.iter().all(|n| is_shipped(n)) => Need::Named(names),
+        _ => Need::All,
+    };
+    let rules = load_rules(io, need, rule_dirs, sources, color)?;
     let levels = levels(io, project.as_ref(), &rules, sources, color)?;
     Ok(Catalog {
         rules,
@@ -105,12 +193,13 @@ pub fn catalog_with(
 /// catalog missing a rule would judge less than it says.
 fn load_rules(
     io: &mut Io,
+    need: Need<'_>,
     dirs: &[PathBuf],
     sources: &mut SourceMap,
     color: ColorChoice,
 ) -> Result<RuleSet, io::Result<u8>> {
     let refs: Vec<&Path> = dirs.iter().map(|p| p.as_path()).collect();
-    match load_catalog(&refs, sources) {
+    match load_catalog_for(need, &refs, sources) {
         Ok((set, diags)) if diags.is_empty() => Ok(set),
         Ok((_, diags)) => Err(io.fail_located(
             color,

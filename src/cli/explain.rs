@@ -1,8 +1,9 @@
 //! `twlint explain RULE`: finds the rule (by id or name, with a suggestion when it is
 //! misspelt) in the catalog a check run would use, and prints its documentation
-//! (`twlint::render::docs`).
+//! (`twlint::render::docs`). Of the shipped rules it loads only the one it explains (and
+//! those the configuration's overrides name), unless the name is unknown.
 
-use super::config::{catalog, ConfigFlags};
+use super::config::{catalog_for_rule, ConfigFlags};
 use super::output::{ColorChoice, DocFormat, Io};
 use crate::diag::did_you_mean;
 use crate::render::docs;
@@ -18,7 +19,7 @@ pub fn run(
     config: &ConfigFlags,
 ) -> io::Result<u8> {
     let mut sources = SourceMap::new();
-    let catalog = match catalog(io, config, dirs, ColorChoice::Auto, &mut sources) {
+    let catalog = match catalog_for_rule(io, config, dirs, id, ColorChoice::Auto, &mut sources) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -188,7 +188,17 @@ pub(super) fn topology_nodes(
     // is a good part of judging a node).
     let mut all_facts: Vec<NodeFacts> = Vec::new();
     let mut summaries = Vec::new();
-    for node in &topo.nodes {
+    // The ports listened on in each node's namespace, by the node that owns it: its own and
+    // those of the nodes that share it (one pass, not one pass over every node per node).
+    let mut namespace_listen: Vec<Vec<u16>> = vec![Vec::new(); topo.nodes.len()];
+    for (i, n) in topo.nodes.iter().enumerate() {
+        let ports = n.listen.iter().map(|p| p.value);
+        namespace_listen[i].extend(ports.clone());
+        if let Some((_, t)) = &n.shares_namespace_with {
+            namespace_listen[*t].extend(ports);
+        }
+    }
+    for (i, node) in topo.nodes.iter().enumerate() {
         // A container sharing another's namespace has that namespace's values.
         let owner = match &node.shares_namespace_with {
             Some((_, t)) => &topo.nodes[*t],
@@ -234,17 +244,8 @@ pub(super) fn topology_nodes(
             diags,
         );
         // Every listener of the namespace is a port connect() skips.
-        let mut listen: Vec<u16> = topo
-            .nodes
-            .iter()
-            .filter(|n| {
-                std::ptr::eq(*n, owner)
-                    || n.shares_namespace_with
-                        .as_ref()
-                        .is_some_and(|(_, t)| std::ptr::eq(&topo.nodes[*t], owner))
-            })
-            .flat_map(|n| n.listen.iter().map(|p| p.value))
-            .collect();
+        let owner_idx = node.shares_namespace_with.as_ref().map_or(i, |(_, t)| *t);
+        let mut listen = namespace_listen[owner_idx].clone();
         listen.sort_unstable();
         listen.dedup();
         let info = NodeInfo {
@@ -281,10 +282,17 @@ pub(super) fn topology_nodes(
     let mut links = links_of(topo);
     facts::share_tuples(&all_facts, &mut links);
     facts::aggregate(&mut all_facts, &links);
+    // Converting the facts is independent per node: on all cores.
+    let cels = crate::pool::par_map_from(
+        super::verdicts::PARALLEL_FROM,
+        &all_facts,
+        eval::to_cel_node,
+    );
     let states = configs
         .into_iter()
         .zip(all_facts)
-        .map(|(cfg, facts)| NodeState::new(cfg, facts))
+        .zip(cels)
+        .map(|((cfg, facts), cel)| NodeState { cfg, facts, cel })
         .collect();
     let mut vias = super::diagnostics::Vias::default();
     for set in &sets.sets {

@@ -246,6 +246,10 @@ pub(super) struct LinkVerdicts {
 /// Judges every in-scope key on both ends of every link, the middlebox keys of every middlebox
 /// with conntrack on every link through it, then the node-level checks of the endpoints on no
 /// link (a removed key is wrong anywhere).
+///
+/// Links are independent of each other once the facts are in (the topology's aggregates were
+/// summed before), so they are judged on all cores ([`crate::pool::par_map`]); the results are
+/// then taken in link order, so the report is the same whatever thread judged what.
 pub(super) fn judge_topology(
     topo: &Topology,
     links: &[LinkInfo],
@@ -257,110 +261,161 @@ pub(super) fn judge_topology(
         hops: Vec::new(),
         labels: HashMap::new(),
     };
-    let root = eval::root_context();
     let figures = super::nodes::middlebox_figures(topo, states, links);
-    let on_a_link = judge_links(topo, links, states, rules, &root, &figures, &mut out)?;
-    judge_unlinked(states, &on_a_link, rules, &root, &mut out.verdicts)?;
+    let items: Vec<_> = links.iter().zip(&topo.links).zip(&figures).collect();
+    let judged = crate::pool::par_map_from(PARALLEL_FROM, &items, |((link, l), (path, cts))| {
+        ROOT.with(|root| judge_link(link, l, path, cts, states, rules, root))
+    });
+    let mut on_a_link = vec![false; states.len()];
+    for j in judged {
+        let j = j?;
+        for i in j.on {
+            on_a_link[i] = true;
+        }
+        out.hops.push(j.hop);
+        out.verdicts.extend(j.verdicts);
+        for (key, labels) in j.labels {
+            out.labels.entry(key).or_default().extend(labels);
+        }
+    }
+    judge_unlinked(states, &on_a_link, rules, &mut out.verdicts)?;
     for l in out.labels.values_mut() {
         l.dedup();
     }
     Ok(out)
 }
 
-/// Judges both ends of every link, one hop summary per link; returns which nodes are on one.
-fn judge_links(
-    topo: &Topology,
-    links: &[LinkInfo],
+/// Links (or unlinked nodes) from which judging is spread over the cores: a small topology's
+/// few links are judged sooner on the calling thread than threads start.
+pub(super) const PARALLEL_FROM: usize = 32;
+
+thread_local! {
+    /// CEL's standard library, built once per thread that judges.
+    static ROOT: eval::RootContext = eval::root_context();
+}
+
+/// What judging one link gives: its hop summary, its verdicts and labels in the order they
+/// were made, and the nodes it judged (both ends and its middleboxes).
+struct LinkJudged {
+    hop: HopSummary,
+    verdicts: Vec<VerdictEntry>,
+    labels: Vec<(LabelKey, Vec<Label>)>,
+    on: Vec<usize>,
+}
+
+/// Judges both ends of one link and the middleboxes with conntrack on its way.
+fn judge_link(
+    link: &LinkInfo,
+    l: &crate::topology::Link,
+    path: &PathFacts,
+    cts: &[ConntrackFacts],
     states: &[NodeState],
     rules: &RuleSet,
     root: &eval::RootContext,
-    figures: &[(PathFacts, Vec<ConntrackFacts>)],
-    out: &mut LinkVerdicts,
-) -> Result<Vec<bool>> {
-    let mut on_a_link = vec![false; states.len()];
-    for ((link, l), (path, cts)) in links.iter().zip(&topo.links).zip(figures) {
-        let from_role = states[link.from].facts.role.clone();
-        let mut closing: Option<facts::HopFacts> = None;
-        for client_side in [true, false] {
-            let (me, peer) = if client_side {
-                (link.from, link.to)
-            } else {
-                (link.to, link.from)
-            };
-            on_a_link[me] = true;
-            let mut hop = facts::hop_facts(
-                link,
-                client_side,
-                &states[me].facts,
-                &states[peer].facts,
-                &from_role,
-            );
-            if hop.closes_first {
-                closing = Some(hop.clone());
-            }
-            hop.path = path.clone();
-            if client_side {
-                out.hops.push(HopSummary {
-                    link: link.name.clone(),
-                    from: l.from.value.clone(),
-                    to: l.to.value.clone(),
-                    port: link.port,
-                    via: l.via.as_ref().map(|v| v.value.clone()),
-                    closes_first: l.closes_first.value.clone(),
-                    rate: link.rate,
-                    client: hop.clone(),
-                    time_wait_sockets: 0.0,
-                    time_wait_per_host: 0.0,
-                    time_wait_bounded: false,
-                    open_declared: l.open.is_some(),
-                    via_conntrack: Vec::new(),
-                });
-            }
-            let hop_cel = eval::to_cel_hop(&hop);
-            let bound = eval::Bound::new(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
-            let base = eval::base_context(root, &bound);
-            let side = if client_side { "client" } else { "server" };
-            for spec in config::judged_keys() {
-                let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
-                let j = judge_key(
-                    rules,
-                    spec.key,
-                    &states[me],
-                    Some(&states[peer]),
-                    &base,
-                    &subject,
-                )
-                .map_err(|e| Error::RuleFailed(e.to_string()))?;
-                if let Some(j) = j {
-                    if let Some((id, _)) = &j.rule {
-                        out.labels
-                            .entry((states[me].cfg.name.clone(), spec.key, id.clone()))
-                            .or_default()
-                            .extend(j.labels.clone());
-                    }
-                    out.verdicts.push(entry(
-                        Some(link.name.clone()),
-                        Some(side),
-                        &states[me],
-                        spec.key,
-                        &j,
+) -> Result<LinkJudged> {
+    let mut verdicts = Vec::new();
+    let mut labels = Vec::new();
+    let mut on = vec![link.from, link.to];
+    let mut summary = None;
+    let from_role = states[link.from].facts.role.clone();
+    let mut closing: Option<facts::HopFacts> = None;
+    for client_side in [true, false] {
+        let (me, peer) = if client_side {
+            (link.from, link.to)
+        } else {
+            (link.to, link.from)
+        };
+        let mut hop = facts::hop_facts(
+            link,
+            client_side,
+            &states[me].facts,
+            &states[peer].facts,
+            &from_role,
+        );
+        if hop.closes_first {
+            closing = Some(hop.clone());
+        }
+        hop.path = path.clone();
+        if client_side {
+            summary = Some(HopSummary {
+                link: link.name.clone(),
+                from: l.from.value.clone(),
+                to: l.to.value.clone(),
+                port: link.port,
+                via: l.via.as_ref().map(|v| v.value.clone()),
+                closes_first: l.closes_first.value.clone(),
+                rate: link.rate,
+                client: hop.clone(),
+                time_wait_sockets: 0.0,
+                time_wait_per_host: 0.0,
+                time_wait_bounded: false,
+                open_declared: l.open.is_some(),
+                via_conntrack: Vec::new(),
+            });
+        }
+        let hop_cel = eval::to_cel_hop(&hop);
+        let bound = eval::Bound::new(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
+        let base = eval::base_context(root, &bound);
+        let side = if client_side { "client" } else { "server" };
+        for spec in config::judged_keys() {
+            let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
+            let j = judge_key(
+                rules,
+                spec.key,
+                &states[me],
+                Some(&states[peer]),
+                &base,
+                &subject,
+            )
+            .map_err(|e| Error::RuleFailed(e.to_string()))?;
+            if let Some(j) = j {
+                if let Some((id, _)) = &j.rule {
+                    labels.push((
+                        (states[me].cfg.name.clone(), spec.key, id.clone()),
+                        j.labels.clone(),
                     ));
                 }
-            }
-        }
-        if let (Some(h), Some(summary)) = (closing, out.hops.last_mut()) {
-            summary.time_wait_sockets = h.tw_sockets;
-            summary.time_wait_per_host = h.tw_per_host;
-            summary.time_wait_bounded = h.tw_bounded;
-        }
-        for (&b, ct) in link.vias.iter().zip(cts) {
-            on_a_link[b] = true;
-            if ct.tracks {
-                judge_via(link, b, path, ct, states, rules, root, out)?;
+                verdicts.push(entry(
+                    Some(link.name.clone()),
+                    Some(side),
+                    &states[me],
+                    spec.key,
+                    &j,
+                ));
             }
         }
     }
-    Ok(on_a_link)
+    let mut summary = summary.expect("the client side comes first");
+    if let Some(h) = closing {
+        summary.time_wait_sockets = h.tw_sockets;
+        summary.time_wait_per_host = h.tw_per_host;
+        summary.time_wait_bounded = h.tw_bounded;
+    }
+    for (&b, ct) in link.vias.iter().zip(cts) {
+        on.push(b);
+        if ct.tracks {
+            summary
+                .via_conntrack
+                .push((states[b].cfg.name.clone(), ct.clone()));
+            judge_via(
+                link,
+                b,
+                path,
+                ct,
+                states,
+                rules,
+                root,
+                &mut verdicts,
+                &mut labels,
+            )?;
+        }
+    }
+    Ok(LinkJudged {
+        hop: summary,
+        verdicts,
+        labels,
+        on,
+    })
 }
 
 /// Judges the middlebox keys of one middlebox for one link through it (`side: via`). The peer
@@ -375,7 +430,8 @@ fn judge_via(
     states: &[NodeState],
     rules: &RuleSet,
     root: &eval::RootContext,
-    out: &mut LinkVerdicts,
+    verdicts: &mut Vec<VerdictEntry>,
+    labels: &mut Vec<(LabelKey, Vec<Label>)>,
 ) -> Result<()> {
     let from_role = states[link.from].facts.role.clone();
     let mut hop = facts::hop_facts(
@@ -394,11 +450,6 @@ fn judge_via(
     hop.tw_sockets = 0.0;
     hop.path = path.clone();
     hop.conntrack = ct.clone();
-    if let Some(summary) = out.hops.iter_mut().rev().find(|h| h.link == link.name) {
-        summary
-            .via_conntrack
-            .push((states[b].cfg.name.clone(), ct.clone()));
-    }
     let hop_cel = eval::to_cel_hop(&hop);
     let me = &states[b];
     let peer = &states[link.from];
@@ -413,12 +464,12 @@ fn judge_via(
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
         if let Some(j) = j {
             if let Some((id, _)) = &j.rule {
-                out.labels
-                    .entry((me.cfg.name.clone(), spec.key, id.clone()))
-                    .or_default()
-                    .extend(j.labels.clone());
+                labels.push((
+                    (me.cfg.name.clone(), spec.key, id.clone()),
+                    j.labels.clone(),
+                ));
             }
-            out.verdicts.push(entry(
+            verdicts.push(entry(
                 Some(link.name.clone()),
                 Some("via"),
                 me,
@@ -430,29 +481,38 @@ fn judge_via(
     Ok(())
 }
 
-/// The node-level checks of the endpoints on no link.
+/// The node-level checks of the endpoints on no link, on all cores, in node order.
 fn judge_unlinked(
     states: &[NodeState],
     on_a_link: &[bool],
     rules: &RuleSet,
-    root: &eval::RootContext,
     verdicts: &mut Vec<VerdictEntry>,
 ) -> Result<()> {
-    for (i, s) in states.iter().enumerate() {
-        // A middlebox on a link's way is judged there (`side: via`).
-        if on_a_link[i] || s.facts.role == "nat" {
-            continue;
-        }
-        let bound = eval::Bound::new(&s.cel, None);
-        let base = eval::base_context(root, &bound);
-        for spec in config::judged_keys() {
-            let subject = format!("{} / {}", s.cfg.name, spec.key);
-            if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)
-                .map_err(|e| Error::RuleFailed(e.to_string()))?
-            {
-                verdicts.push(entry(None, None, s, spec.key, &j));
+    // A middlebox on a link's way is judged there (`side: via`).
+    let unlinked: Vec<&NodeState> = states
+        .iter()
+        .zip(on_a_link)
+        .filter(|(s, on)| !**on && s.facts.role != "nat")
+        .map(|(s, _)| s)
+        .collect();
+    let judged = crate::pool::par_map_from(PARALLEL_FROM, &unlinked, |s| {
+        ROOT.with(|root| {
+            let bound = eval::Bound::new(&s.cel, None);
+            let base = eval::base_context(root, &bound);
+            let mut verdicts = Vec::new();
+            for spec in config::judged_keys() {
+                let subject = format!("{} / {}", s.cfg.name, spec.key);
+                if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)
+                    .map_err(|e| Error::RuleFailed(e.to_string()))?
+                {
+                    verdicts.push(entry(None, None, s, spec.key, &j));
+                }
             }
-        }
+            Ok(verdicts)
+        })
+    });
+    for v in judged {
+        verdicts.extend(v?);
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! (`twlint rules`), as text or JSON. The documentation is the rule file's own; this only lays it
 //! out, with the project configuration's severity override where it sets one.
 
-use crate::rules::{Check, Example, Rule, RuleSet, Scope};
+use crate::rules::{Check, Example, Header as Listed, Rule, Scope};
 use crate::settings::Level;
 use std::io::{self, Write};
 use std::path::Path;
@@ -210,7 +210,7 @@ fn explain_text_unescaped(
 /// override of a rule, written only where it sets one.
 pub fn list_json(
     out: &mut dyn Write,
-    rules: &RuleSet,
+    rules: &[Listed<'_>],
     level_of: &dyn Fn(&str) -> Option<Level>,
 ) -> io::Result<()> {
     super::safe::escaped(out, super::safe::Form::Json, |out| {
@@ -220,15 +220,14 @@ pub fn list_json(
 
 fn list_json_unescaped(
     out: &mut dyn Write,
-    rules: &RuleSet,
+    rules: &[Listed<'_>],
     level_of: &dyn Fn(&str) -> Option<Level>,
 ) -> io::Result<()> {
     let v: Vec<_> = rules
-        .rules
         .iter()
         .map(|r| {
-            let mut v = serde_json::json!({"id": r.id, "name": r.name, "summary": r.summary, "verdict": r.verdict(), "severity": r.severity(), "builtin": r.cel().is_none()});
-            if let Some(l) = level_of(&r.id) {
+            let mut v = serde_json::json!({"id": r.id, "name": r.name, "summary": r.summary, "verdict": r.verdict, "severity": r.severity, "builtin": r.builtin});
+            if let Some(l) = level_of(r.id) {
                 v["override"] = level_word(l).into();
             }
             v
@@ -242,7 +241,7 @@ fn list_json_unescaped(
 /// verdict it gives a value, summary), the override noted before the summary.
 pub fn list_text(
     out: &mut dyn Write,
-    rules: &RuleSet,
+    rules: &[Listed<'_>],
     level_of: &dyn Fn(&str) -> Option<Level>,
 ) -> io::Result<()> {
     super::safe::escaped(out, super::safe::Form::Text, |out| {
@@ -252,29 +251,28 @@ pub fn list_text(
 
 fn list_text_unescaped(
     out: &mut dyn Write,
-    rules: &RuleSet,
+    rules: &[Listed<'_>],
     level_of: &dyn Fn(&str) -> Option<Level>,
 ) -> io::Result<()> {
     // Two words, two columns: the severity of the finding a rule reports (what `--fail-on`
     // weighs) and the verdict it gives a value (`-` for a check that judges no value). A rule
     // whose verdict is safe reports no finding.
-    let w = rules.rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
-    let id_w = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(2);
+    let w = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let id_w = rules.iter().map(|r| r.id.len()).max().unwrap_or(2);
     writeln!(
         out,
         "{:<id_w$}  {:<w$}  {:<8}  {:<9}  summary",
         "id", "name", "finding", "verdict"
     )?;
-    for r in &rules.rules {
-        let verdict = r.verdict();
-        let severity = match verdict {
+    for r in rules {
+        let severity = match r.verdict {
             Some(crate::diag::Verdict::Safe) => "-".to_string(),
-            _ => format!("{:?}", r.severity()).to_lowercase(),
+            _ => format!("{:?}", r.severity).to_lowercase(),
         };
-        let verdict = verdict.map_or("-", |v| v.as_str());
-        let summary = match level_of(&r.id) {
+        let verdict = r.verdict.map_or("-", |v| v.as_str());
+        let summary = match level_of(r.id) {
             Some(l) => format!("[{}] {}", level_note(l), r.summary),
-            None => r.summary.clone(),
+            None => r.summary.to_string(),
         };
         writeln!(
             out,

@@ -46,14 +46,129 @@ pub(super) fn err(span: Span, message: impl Into<String>, label: impl Into<Strin
     Diagnostic::new(RULE_FILE, Severity::Error, message).at(span, label)
 }
 
+/// The header of a shipped rule file as `build.rs` read it from the file's YAML: the plain
+/// scalars of these top-level keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Indexed {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub check: Option<&'static str>,
+    pub verdict: Option<&'static str>,
+    pub severity: Option<&'static str>,
+}
+
+/// The header of each file of [`EMBEDDED`], in the same order (`None` for a file without an
+/// `id`, `name` and `summary`, which is then always loaded, and its problem reported): how a run
+/// that names its rules finds their files without loading the others, and how `twlint rules`
+/// lists the shipped catalog without loading it. `the_index_is_what_the_loader_reads` holds
+/// every entry to the rule the loader makes of its file.
+pub static EMBEDDED_INDEX: &[Option<Indexed>] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_rule_index.rs"));
+
+/// Which of the shipped rules a run loads.
+#[derive(Debug, Clone, Copy)]
+pub enum Need<'a> {
+    /// All of them: a run that judges, or lists the catalog.
+    All,
+    /// Those named by these ids or names (as [`RuleSet::get`] finds them): `twlint explain`
+    /// loads one rule file instead of a hundred.
+    Named(&'a [&'a str]),
+}
+
+/// Whether `want` names this index entry, as [`RuleSet::get`] matches a rule.
+fn names(entry: &Indexed, want: &str) -> bool {
+    let want = want.trim();
+    entry.id.eq_ignore_ascii_case(want) || entry.name == want
+}
+
+/// Whether a shipped rule file has this id or name, by the index (no file is loaded).
+pub fn is_shipped(id_or_name: &str) -> bool {
+    EMBEDDED_INDEX
+        .iter()
+        .any(|e| e.as_ref().is_some_and(|e| names(e, id_or_name)))
+}
+
+/// The headers of the shipped rules in id order, from the index, as [`Rule::header`] gives them
+/// for the loaded rules; `None` when an entry is missing or does not read (the catalog is then
+/// loaded, and the loader says what is wrong).
+pub fn shipped_headers() -> Option<Vec<super::Header<'static>>> {
+    let mut out = EMBEDDED_INDEX
+        .iter()
+        .map(|e| {
+            let e = e.as_ref()?;
+            // As the loader reads them: any `check` makes a built-in check, whose severity is
+            // its own; a CEL rule's is its verdict's.
+            let builtin = e.check.is_some();
+            let verdict = match e.verdict {
+                Some(v) => Some(Verdict::parse(v)?),
+                None => None,
+            };
+            let severity = if builtin {
+                severity_word(e.severity?)?
+            } else {
+                verdict?.severity()
+            };
+            Some(super::Header {
+                id: e.id,
+                name: e.name,
+                summary: e.summary,
+                verdict,
+                severity,
+                builtin,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    out.sort_by(|a, b| a.id.cmp(b.id));
+    Some(out)
+}
+
+/// A rule file's `severity:` word.
+fn severity_word(s: &str) -> Option<Severity> {
+    match s {
+        "error" => Some(Severity::Error),
+        "warning" => Some(Severity::Warning),
+        "info" => Some(Severity::Info),
+        _ => None,
+    }
+}
+
+/// For a shipped file, its recorded events if it has some (see [`load_rule_as`]); `None` for a
+/// user's file.
+type Shipped = Option<Option<&'static [u8]>>;
+
 /// Loads the embedded catalog and any extra rule folders. Diagnostics are errors in rule files.
 pub fn load_catalog(
     extra_dirs: &[&Path],
     sources: &mut SourceMap,
 ) -> crate::error::Result<(RuleSet, Vec<Diagnostic>)> {
-    let mut texts: Vec<(String, String)> = EMBEDDED
+    load_catalog_for(Need::All, extra_dirs, sources)
+}
+
+/// [`load_catalog`], of the shipped rules only those `need` asks for. With extra folders every
+/// shipped rule is loaded whatever `need` says: a user's rule that takes a shipped id or name is
+/// an error, reported at both rules, and which shipped rules those are is known only once the
+/// user's files are read.
+pub fn load_catalog_for(
+    need: Need<'_>,
+    extra_dirs: &[&Path],
+    sources: &mut SourceMap,
+) -> crate::error::Result<(RuleSet, Vec<Diagnostic>)> {
+    let wanted = |n: usize| match (need, EMBEDDED_INDEX.get(n).copied().flatten()) {
+        (Need::Named(want), Some(entry)) if extra_dirs.is_empty() => {
+            want.iter().any(|w| names(&entry, w))
+        }
+        _ => true,
+    };
+    // (path, text, the recorded events of a shipped file).
+    let mut texts: Vec<(String, String, Shipped)> = EMBEDDED
         .iter()
-        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .enumerate()
+        .filter(|(n, _)| wanted(*n))
+        .map(|(n, (p, t))| {
+            let events = EMBEDDED_EVENTS.get(n).copied().flatten();
+            (p.to_string(), t.to_string(), Some(events))
+        })
         .collect();
     for dir in extra_dirs {
         let files = rule_files(dir).map_err(|source| crate::error::Error::Read {
@@ -69,31 +184,30 @@ pub fn load_catalog(
         }
         for path in files {
             let text = crate::read::read_text(&path, 1 << 20)?;
-            texts.push((path.display().to_string(), text));
+            texts.push((path.display().to_string(), text, None));
         }
     }
     let mut rules = Vec::new();
     let mut diags = Vec::new();
-    let ids: Vec<(String, FileId)> = texts
+    let ids: Vec<(String, FileId, Shipped)> = texts
         .into_iter()
-        .map(|(path, text)| {
+        .map(|(path, text, shipped)| {
             let id = sources.add(path.clone(), text);
-            (path, id)
+            (path, id, shipped)
         })
         .collect();
     // The shipped rules come first; their CEL is compiled on first use (see `rules::program`),
     // a user's rules now, so their errors are reported before anything is judged. Compiling is
     // most of the work here: spread it over the cores.
-    let shipped = EMBEDDED.len();
-    let numbered: Vec<(usize, &(String, FileId))> = ids.iter().enumerate().collect();
     let shared: &SourceMap = sources;
-    let loaded = crate::pool::par_map(&numbered, |(n, (path, id))| {
+    let load = |(path, id, shipped): &(String, FileId, Shipped)| {
         let mut diags = Vec::new();
         let text = &shared.get(*id).text;
-        let shipped = (*n < shipped).then(|| EMBEDDED_EVENTS.get(*n).copied().flatten());
-        let rule = load_rule_as(*id, path, text, shipped, &mut diags);
+        let rule = load_rule_as(*id, path, text, *shipped, &mut diags);
         (rule, diags)
-    });
+    };
+    // One file (`explain`) is loaded on the calling thread (`par_map` starts no thread for it).
+    let loaded = crate::pool::par_map(&ids, load);
     for (rule, d) in loaded {
         diags.extend(d);
         rules.extend(rule);
@@ -605,13 +719,11 @@ fn load_rule_as(
         .severity
         .as_ref()
         .and_then(|n| scalar(n, "a severity", diags))
-        .map(|s| match s.value.as_str() {
-            "error" => Severity::Error,
-            "warning" => Severity::Warning,
-            "info" => Severity::Info,
-            other => {
+        .map(|s| match severity_word(&s.value) {
+            Some(level) => level,
+            None => {
                 diags.push(
-                    err(s.span, format!("unknown severity `{other}`"), "here")
+                    err(s.span, format!("unknown severity `{}`", s.value), "here")
                         .with_help("use error, warning or info"),
                 );
                 Severity::Error
@@ -995,6 +1107,46 @@ mod tests {
             // field, spans and program sources included.
             assert_eq!(format!("{a:?}"), format!("{b:?}"));
         }
+    }
+
+    /// The build's index of the shipped files is what the loader reads of them: every file is
+    /// indexed, `twlint rules` lists from the index what it would list from the loaded catalog,
+    /// and a run that names a rule loads exactly the file of that rule.
+    #[test]
+    fn the_index_is_what_the_loader_reads() {
+        assert_eq!(EMBEDDED_INDEX.len(), EMBEDDED.len());
+        let (all, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let loaded: Vec<_> = all.rules.iter().map(Rule::header).collect();
+        assert_eq!(
+            shipped_headers().expect("every shipped file is indexed"),
+            loaded
+        );
+        for rule in &all.rules {
+            let upper = rule.id.to_lowercase();
+            for want in [rule.id.as_str(), rule.name.as_str(), upper.as_str()] {
+                assert!(is_shipped(want));
+                let need = [want];
+                let (one, diags) =
+                    load_catalog_for(Need::Named(&need), &[], &mut SourceMap::default()).unwrap();
+                assert!(diags.is_empty(), "{diags:?}");
+                assert_eq!(one.rules.len(), 1, "{want}");
+                // The same rule but for its span's file id: it is the first file loaded here.
+                let unplaced = |r: &Rule| {
+                    format!(
+                        "{:?}",
+                        Rule {
+                            span: None,
+                            ..r.clone()
+                        }
+                    )
+                };
+                assert_eq!(unplaced(&one.rules[0]), unplaced(rule));
+                let (a, b) = (one.rules[0].span.unwrap(), rule.span.unwrap());
+                assert_eq!((a.start, a.end), (b.start, b.end));
+            }
+        }
+        assert!(!is_shipped("TW999") && !is_shipped("no-such-rule"));
     }
 
     #[test]

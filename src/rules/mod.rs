@@ -128,7 +128,35 @@ pub struct Rule {
     pub span: Option<Span>,
 }
 
+/// What `twlint rules` lists of a rule: read from a loaded rule ([`Rule::header`]), or for a
+/// shipped rule from the index the build made of its file (`load::shipped_headers`), so that
+/// listing the catalog does not load it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub summary: &'a str,
+    /// [`Rule::verdict`].
+    pub verdict: Option<Verdict>,
+    /// [`Rule::severity`].
+    pub severity: Severity,
+    /// A built-in check, not a CEL rule.
+    pub builtin: bool,
+}
+
 impl Rule {
+    /// What `twlint rules` lists of it.
+    pub fn header(&self) -> Header<'_> {
+        Header {
+            id: &self.id,
+            name: &self.name,
+            summary: &self.summary,
+            verdict: self.verdict(),
+            severity: self.severity(),
+            builtin: self.cel().is_none(),
+        }
+    }
+
     pub fn cel(&self) -> Option<&CelRule> {
         match &self.check {
             Check::Cel(c) => Some(c),
