@@ -17,6 +17,7 @@ mod completions;
 mod config;
 mod env;
 mod explain;
+mod fleet;
 mod fix;
 mod host;
 mod observe;

@@ -6,13 +6,19 @@
 //! order, the order every report has been written in (it came from `serde_json::Map`), so the
 //! text does not change with the model. `twlint host`'s own document ([`write_host_read`]) shares
 //! the host object's types.
+//!
+//! A fleet run writes its report host by host ([`Stream`]): each host's diagnostics go out as
+//! soon as it is judged, and its nodes and verdicts, which the report lists after the fleet
+//! summary, wait in a [`Spill`] (memory, then an unlinked temporary file past a few MiB), so
+//! memory stays flat whatever the number of hosts; the text is what [`write`] writes for the
+//! same report (`tests/fleet.rs` holds the two to the same bytes).
 
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::host::evidence::Evidence;
 use crate::host::judge::{Drift, HostRun};
 use crate::host::{HostSnapshot, MatchedBy};
 use crate::number::format_number;
-use crate::report::{Fleet, HopSummary, Mode, NodeSummary, Report, VerdictEntry};
+use crate::report::{Fleet, FleetHost, HopSummary, Mode, NodeSummary, Report, Totals, Unread, VerdictEntry};
 use crate::source::{Location, SourceMap, Span};
 use crate::suppress::Suppression;
 use serde::{Serialize, Serializer};
@@ -964,4 +970,264 @@ impl<'a> JsonDrift<'a> {
             location: d.declared_at.clone().map(JsonLocation::from),
         }
     }
+}
+
+/// One host's part of a streamed fleet report ([`Stream`]), written on the thread that judged
+/// it: each list's elements as [`write`] writes them in the report's top-level list, joined.
+pub struct Part {
+    diagnostics: Vec<u8>,
+    nodes: Vec<u8>,
+    suppressed: Vec<u8>,
+    verdicts: Vec<u8>,
+    hosts: Vec<FleetHost>,
+    totals: Totals,
+}
+
+impl Part {
+    /// The part of the report `r` (one host, or the files judged together), its places resolved
+    /// in `sources`, its findings weighed against `threshold`.
+    pub fn new(sources: &SourceMap, r: &Report, threshold: Option<Verdict>) -> Part {
+        fn joined<V: Serialize>(items: impl Iterator<Item = V>) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut one = Vec::new();
+            for (i, item) in items.enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b",\n    ");
+                }
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, &item).expect("a report element serialises");
+                write_indented(&mut out, &one, b"\n    ");
+            }
+            out
+        }
+        Part {
+            diagnostics: joined(
+                r.diagnostics
+                    .iter()
+                    .map(|d| JsonDiagnostic::new(sources, d, None)),
+            ),
+            nodes: joined(r.nodes.iter().map(JsonNode::new)),
+            suppressed: joined(
+                r.suppressed
+                    .iter()
+                    .map(|(d, s)| JsonDiagnostic::new(sources, d, Some(s))),
+            ),
+            verdicts: joined(r.verdicts.iter().map(|v| JsonVerdict::new(sources, v))),
+            hosts: Fleet::hosts_of(r),
+            totals: Totals::of(r, threshold),
+        }
+    }
+}
+
+/// A report over many hosts written host by host: [`Stream::start`] writes the report up to its
+/// `diagnostics`, [`Stream::push`] each host's part in argument order, [`Stream::finish`] the
+/// rest. Only the fleet summary's rows (a few dozen bytes per host) stay in memory; the nodes,
+/// suppressed diagnostics and verdicts, which come after the summary, wait in [`Spill`]s.
+/// Everything goes to `out` unescaped: write through [`escaped`].
+pub struct Stream {
+    config: Option<String>,
+    diagnostics: usize,
+    nodes: Spill,
+    suppressed: Spill,
+    verdicts: Spill,
+    hosts: Vec<FleetHost>,
+    totals: Totals,
+}
+
+/// Runs `render` with an output through which no control character passes raw, as [`write`]
+/// writes (for a [`Stream`]).
+pub fn escaped<T>(
+    out: &mut dyn Write,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> io::Result<T> {
+    super::safe::escaped(out, super::safe::Form::Json, render)
+}
+
+impl Stream {
+    /// Writes the report's beginning (through `"diagnostics": `); `config` is the
+    /// `.twlint.yaml` the run used.
+    pub fn start(out: &mut dyn Write, config: Option<String>) -> io::Result<Stream> {
+        let stream = Stream {
+            config,
+            diagnostics: 0,
+            nodes: Spill::default(),
+            suppressed: Spill::default(),
+            verdicts: Spill::default(),
+            hosts: Vec::new(),
+            totals: Totals::default(),
+        };
+        let head = stream.rest(&[]);
+        let (at, len) = find_empty(&head, b"\n  \"diagnostics\": []");
+        out.write_all(&head[..at + len - 2])?;
+        Ok(stream)
+    }
+
+    /// Writes one host's diagnostics and keeps the rest of its part for [`Stream::finish`].
+    pub fn push(&mut self, out: &mut dyn Write, part: Part) -> io::Result<()> {
+        if !part.diagnostics.is_empty() {
+            out.write_all(if self.diagnostics == 0 {
+                b"[\n    "
+            } else {
+                b",\n    "
+            })?;
+            out.write_all(&part.diagnostics)?;
+            self.diagnostics += 1;
+        }
+        self.nodes.push(&part.nodes)?;
+        self.suppressed.push(&part.suppressed)?;
+        self.verdicts.push(&part.verdicts)?;
+        self.hosts.extend(part.hosts);
+        self.totals.add(&part.totals);
+        Ok(())
+    }
+
+    /// Writes the rest of the report: the fleet summary (with two hosts or more, `unread`
+    /// counted), the nodes, the summary, the paths not read and the verdicts.
+    pub fn finish(mut self, out: &mut dyn Write, unread: &[Unread]) -> io::Result<()> {
+        out.write_all(if self.diagnostics == 0 { b"[]" } else { b"\n  ]" })?;
+        self.totals.unread = unread.len();
+        let rest = self.rest(unread);
+        let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
+        let (n_at, n_len) = find_empty(&rest, b"\n  \"nodes\": []");
+        let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
+        let mut from = d_at + d_len;
+        out.write_all(&rest[from..n_at + n_len - 2])?;
+        self.nodes.write_array(out)?;
+        from = n_at + n_len;
+        if self.totals.suppressed_verdicts > 0 || self.totals.suppressed_diagnostics > 0 {
+            let (s_at, s_len) = find_empty(&rest, b"\n  \"suppressed\": []");
+            out.write_all(&rest[from..s_at + s_len - 2])?;
+            self.suppressed.write_array(out)?;
+            from = s_at + s_len;
+        }
+        out.write_all(&rest[from..v_at + v_len - 2])?;
+        self.verdicts.write_array(out)?;
+        out.write_all(&rest[v_at + v_len..])?;
+        out.write_all(b"\n")
+    }
+
+    /// The report with every list empty (those of `Json::new`'s that a stream fills in).
+    fn rest(&self, unread: &[Unread]) -> Vec<u8> {
+        let t = &self.totals;
+        let any_suppressed = t.suppressed_verdicts > 0 || t.suppressed_diagnostics > 0;
+        let fleet = (self.hosts.len() + unread.len() >= 2)
+            .then(|| JsonFleet::new(&Fleet::from_hosts(self.hosts.clone(), unread)));
+        let json = Json {
+            config: self.config.as_deref(),
+            diagnostics: Vec::new(),
+            fleet,
+            hops: Vec::new(),
+            host: None,
+            mode: "files",
+            nodes: Vec::new(),
+            summary: JsonSummary {
+                dangerous: t.dangerous,
+                errors: t.errors,
+                not_judged: t.not_judged,
+                pointless: t.pointless,
+                safe: t.safe,
+                suppressed: any_suppressed.then_some(JsonSuppressedCount {
+                    diagnostics: t.suppressed_diagnostics,
+                    verdicts: t.suppressed_verdicts,
+                }),
+                unread: t.unread,
+                warnings: t.warnings,
+            },
+            suppressed: any_suppressed.then(Vec::new),
+            tool: crate::build_info::TOOL,
+            topology: None,
+            unread: unread
+                .iter()
+                .map(|u| JsonUnread {
+                    error: &u.error,
+                    path: &u.path,
+                })
+                .collect(),
+            verdicts: Vec::new(),
+            version: 1,
+        };
+        let mut text = Vec::new();
+        serde_json::to_writer_pretty(&mut text, &json).expect("the report serialises");
+        text
+    }
+
+    /// Whether anything written so far fails the run, and the counts of the last lines.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+}
+
+/// The elements of one top-level list of a streamed report, waiting for their place: in memory
+/// up to [`Spill::IN_MEMORY`] bytes, then in a temporary file that no other process can open
+/// (unlinked as soon as it is made). Where no temporary file can be made, everything stays in
+/// memory: the report is still written whole, only less frugally.
+#[derive(Default)]
+struct Spill {
+    memory: Vec<u8>,
+    file: Option<std::fs::File>,
+    /// Whether any element was pushed.
+    any: bool,
+    /// No temporary file could be made: keep everything in memory.
+    no_file: bool,
+}
+
+impl Spill {
+    /// Past this many bytes in memory the elements move to the temporary file.
+    const IN_MEMORY: usize = 4 << 20;
+
+    /// Appends a host's elements (already joined; nothing for none).
+    fn push(&mut self, elements: &[u8]) -> io::Result<()> {
+        if elements.is_empty() {
+            return Ok(());
+        }
+        if self.any {
+            self.memory.extend_from_slice(b",\n    ");
+        }
+        self.any = true;
+        self.memory.extend_from_slice(elements);
+        if self.memory.len() >= Spill::IN_MEMORY && !self.no_file {
+            if self.file.is_none() {
+                self.file = temp_file().ok();
+                self.no_file = self.file.is_none();
+            }
+            if let Some(f) = &mut self.file {
+                f.write_all(&self.memory)?;
+                self.memory.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the list as `to_writer_pretty` writes it at the report's top level.
+    fn write_array(self, out: &mut dyn Write) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        if !self.any {
+            return out.write_all(b"[]");
+        }
+        out.write_all(b"[\n    ")?;
+        if let Some(mut f) = self.file {
+            f.seek(SeekFrom::Start(0))?;
+            io::copy(&mut f, out)?;
+        }
+        out.write_all(&self.memory)?;
+        out.write_all(b"\n  ]")
+    }
+}
+
+/// A new temporary file, open for reading and writing, already unlinked.
+fn temp_file() -> io::Result<std::fs::File> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        ".twlint-{}-{}.json",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(f)
 }
