@@ -1181,7 +1181,6 @@ fn write_report(
     Ok(())
 }
 
-
 /// Each node of a report over sysctl files and dumps ([`write_node`]) in the report's order,
 /// then the findings that name none of them.
 pub(crate) fn write_nodes(
@@ -1192,13 +1191,11 @@ pub(crate) fn write_nodes(
 ) -> io::Result<()> {
     // Rows and findings grouped by node once: filtering every verdict for every host
     // was quadratic in a fleet run.
-    let mut by_node: HashMap<&str, (Vec<&VerdictEntry>, Vec<&Diagnostic>)> =
-        HashMap::new();
+    let mut by_node: HashMap<&str, (Vec<&VerdictEntry>, Vec<&Diagnostic>)> = HashMap::new();
     for v in &r.verdicts {
         by_node.entry(v.node.as_str()).or_default().0.push(v);
     }
-    let names: std::collections::HashSet<&str> =
-        r.nodes.iter().map(|n| n.name.as_str()).collect();
+    let names: std::collections::HashSet<&str> = r.nodes.iter().map(|n| n.name.as_str()).collect();
     let mut elsewhere = Vec::new();
     for d in &r.diagnostics {
         match d.node.as_deref().filter(|n| names.contains(n)) {
@@ -1280,7 +1277,11 @@ pub(crate) fn unread_and_suppressed(
             "suppressed: {hidden} verdict{}, {} diagnostic{} (--no-inline-ignores shows them)",
             if hidden == 1 { "" } else { "s" },
             t.suppressed_diagnostics,
-            if t.suppressed_diagnostics == 1 { "" } else { "s" }
+            if t.suppressed_diagnostics == 1 {
+                ""
+            } else {
+                "s"
+            }
         )?;
     }
     Ok(())

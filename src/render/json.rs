@@ -9,7 +9,7 @@
 //!
 //! A fleet run writes its report host by host ([`Stream`]): each host's diagnostics go out as
 //! soon as it is judged, and its nodes and verdicts, which the report lists after the fleet
-//! summary, wait in a [`Spill`] (memory, then an unlinked temporary file past a few MiB), so
+//! summary, wait in a [`Spill`] (memory, then an unlinked temporary file past 1 MiB), so
 //! memory stays flat whatever the number of hosts; the text is what [`write`] writes for the
 //! same report (`tests/fleet.rs` holds the two to the same bytes).
 
@@ -18,7 +18,9 @@ use crate::host::evidence::Evidence;
 use crate::host::judge::{Drift, HostRun};
 use crate::host::{HostSnapshot, MatchedBy};
 use crate::number::format_number;
-use crate::report::{Fleet, FleetHost, HopSummary, Mode, NodeSummary, Report, Totals, Unread, VerdictEntry};
+use crate::report::{
+    Fleet, FleetHost, HopSummary, Mode, NodeSummary, Report, Totals, Unread, VerdictEntry,
+};
 use crate::source::{Location, SourceMap, Span};
 use crate::suppress::Suppression;
 use serde::{Serialize, Serializer};
@@ -35,7 +37,7 @@ pub struct Json<'a> {
     diagnostics: Vec<JsonDiagnostic<'a>>,
     /// Only with several hosts, so single-host and topology reports keep their shape.
     #[serde(skip_serializing_if = "Option::is_none")]
-    fleet: Option<JsonFleet>,
+    fleet: Option<FleetSection>,
     hops: Vec<JsonHop<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<JsonHost<'a>>,
@@ -75,7 +77,7 @@ impl<'a> Json<'a> {
                 .iter()
                 .map(|d| JsonDiagnostic::new(sources, d, None))
                 .collect(),
-            fleet: Fleet::of(r).map(|f| JsonFleet::new(&f)),
+            fleet: Fleet::of(r).map(FleetSection),
             hops: r.hops.iter().map(JsonHop::new).collect(),
             host: None,
             mode: match r.mode {
@@ -689,39 +691,74 @@ impl<'a> JsonEvidence<'a> {
 }
 
 /// The `fleet` section: which hosts have which dangerous settings.
+/// The `fleet` section of a whole report, made from it.
+struct FleetSection(Fleet);
+
+impl Serialize for FleetSection {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        JsonFleet::new(&self.0).serialize(s)
+    }
+}
+
+/// Pretty JSON written one level in (see [`write_indented`]), straight to the output.
+struct Indented<'a>(&'a mut dyn Write);
+
+impl Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for (j, line) in buf.split(|&b| b == b'\n').enumerate() {
+            if j > 0 {
+                self.0.write_all(b"\n  ")?;
+            }
+            self.0.write_all(line)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 #[derive(Serialize)]
-struct JsonFleet {
-    dangerous: BTreeMap<&'static str, Vec<String>>,
-    hosts: Vec<JsonFleetHost>,
+struct JsonFleet<'a> {
+    dangerous: BTreeMap<&'static str, Vec<&'a str>>,
+    hosts: Vec<JsonFleetHost<'a>>,
     with_dangerous: usize,
 }
 
 #[derive(Serialize)]
-struct JsonFleetHost {
-    dangerous: Vec<&'static str>,
+struct JsonFleetHost<'a> {
+    dangerous: &'a [&'static str],
     /// Why the host's path could not be read; only on such hosts.
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    error: Option<&'a str>,
     errors: usize,
-    kernel: String,
-    name: String,
-    pointless: Vec<&'static str>,
+    kernel: &'a str,
+    name: &'a str,
+    pointless: &'a [&'static str],
 }
 
-impl JsonFleet {
-    fn new(f: &Fleet) -> Self {
+impl<'a> JsonFleet<'a> {
+    fn new(f: &'a Fleet) -> Self {
         JsonFleet {
-            dangerous: f.dangerous.clone(),
+            dangerous: f
+                .dangerous
+                .iter()
+                .map(|(k, hosts)| {
+                    let names = hosts.iter().map(|&i| f.hosts[i as usize].name.as_str());
+                    (*k, names.collect())
+                })
+                .collect(),
             hosts: f
                 .hosts
                 .iter()
                 .map(|h| JsonFleetHost {
-                    dangerous: h.dangerous.clone(),
-                    error: h.error.clone(),
+                    dangerous: &h.dangerous,
+                    error: h.error.as_deref(),
                     errors: h.errors,
-                    kernel: h.kernel.clone(),
-                    name: h.name.clone(),
-                    pointless: h.pointless.clone(),
+                    kernel: &h.kernel,
+                    name: &h.name,
+                    pointless: &h.pointless,
                 })
                 .collect(),
             with_dangerous: f.hosts.iter().filter(|h| !h.dangerous.is_empty()).count(),
@@ -1084,12 +1121,24 @@ impl Stream {
     /// Writes the rest of the report: the fleet summary (with two hosts or more, `unread`
     /// counted), the nodes, the summary, the paths not read and the verdicts.
     pub fn finish(mut self, out: &mut dyn Write, unread: &[Unread]) -> io::Result<()> {
-        out.write_all(if self.diagnostics == 0 { b"[]" } else { b"\n  ]" })?;
+        out.write_all(if self.diagnostics == 0 {
+            b"[]"
+        } else {
+            b"\n  ]"
+        })?;
         self.totals.unread = unread.len();
         let rest = self.rest(unread);
         let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
         let (n_at, n_len) = find_empty(&rest, b"\n  \"nodes\": []");
         let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
+        // The fleet section, which follows the diagnostics, is written straight out: its rows
+        // are moved, not copied, and never held as text (they are most of what the run kept).
+        let hosts = std::mem::take(&mut self.hosts);
+        if hosts.len() + unread.len() >= 2 {
+            let fleet = Fleet::from_hosts(hosts, unread);
+            out.write_all(b",\n  \"fleet\": ")?;
+            serde_json::to_writer_pretty(Indented(&mut *out), &JsonFleet::new(&fleet))?;
+        }
         let mut from = d_at + d_len;
         out.write_all(&rest[from..n_at + n_len - 2])?;
         self.nodes.write_array(out)?;
@@ -1106,16 +1155,15 @@ impl Stream {
         out.write_all(b"\n")
     }
 
-    /// The report with every list empty (those of `Json::new`'s that a stream fills in).
+    /// The report with every list empty (those of `Json::new`'s that a stream fills in) and
+    /// no fleet section.
     fn rest(&self, unread: &[Unread]) -> Vec<u8> {
         let t = &self.totals;
         let any_suppressed = t.suppressed_verdicts > 0 || t.suppressed_diagnostics > 0;
-        let fleet = (self.hosts.len() + unread.len() >= 2)
-            .then(|| JsonFleet::new(&Fleet::from_hosts(self.hosts.clone(), unread)));
         let json = Json {
             config: self.config.as_deref(),
             diagnostics: Vec::new(),
-            fleet,
+            fleet: None,
             hops: Vec::new(),
             host: None,
             mode: "files",
@@ -1173,7 +1221,7 @@ struct Spill {
 
 impl Spill {
     /// Past this many bytes in memory the elements move to the temporary file.
-    const IN_MEMORY: usize = 4 << 20;
+    const IN_MEMORY: usize = 1 << 20;
 
     /// Appends a host's elements (already joined; nothing for none).
     fn push(&mut self, elements: &[u8]) -> io::Result<()> {
@@ -1230,4 +1278,34 @@ fn temp_file() -> io::Result<std::fs::File> {
         .open(&path)?;
     std::fs::remove_file(&path)?;
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A list past the memory limit moves to the temporary file and comes back whole, in order,
+    /// joined as one list.
+    #[test]
+    fn a_spilled_list_is_written_as_one_list_in_order() {
+        let mut spill = Spill::default();
+        let mut expected = b"[\n    ".to_vec();
+        for i in 0..3000 {
+            let element = format!("{{\"n\": {i}, \"pad\": \"{}\"}}", "x".repeat(2000));
+            spill.push(element.as_bytes()).unwrap();
+            spill.push(b"").unwrap();
+            if i > 0 {
+                expected.extend_from_slice(b",\n    ");
+            }
+            expected.extend_from_slice(element.as_bytes());
+        }
+        expected.extend_from_slice(b"\n  ]");
+        assert!(spill.file.is_some(), "6 MB went past the limit of 1 MiB");
+        let mut out = Vec::new();
+        spill.write_array(&mut out).unwrap();
+        assert!(out == expected, "the list differs");
+        let mut out = Vec::new();
+        Spill::default().write_array(&mut out).unwrap();
+        assert_eq!(out, b"[]");
+    }
 }

@@ -30,8 +30,9 @@ pub struct FleetHost {
 pub struct Fleet {
     /// Every host judged, in argument order, then every path that could not be read.
     pub hosts: Vec<FleetHost>,
-    /// For every key that is dangerous somewhere, the hosts where it is, in host order.
-    pub dangerous: BTreeMap<&'static str, Vec<String>>,
+    /// For every key that is dangerous somewhere, the hosts where it is (indexes into
+    /// `hosts`, in host order).
+    pub dangerous: BTreeMap<&'static str, Vec<u32>>,
 }
 
 impl Fleet {
@@ -100,10 +101,10 @@ impl Fleet {
             errors: 0,
             error: Some(u.error.clone()),
         }));
-        let mut dangerous: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-        for h in &hosts {
+        let mut dangerous: BTreeMap<&'static str, Vec<u32>> = BTreeMap::new();
+        for (i, h) in hosts.iter().enumerate() {
             for k in &h.dangerous {
-                dangerous.entry(k).or_default().push(h.name.clone());
+                dangerous.entry(k).or_default().push(i as u32);
             }
         }
         Fleet { hosts, dangerous }
