@@ -14,6 +14,8 @@ use std::io::{self, Write};
 /// and findings (none with `--summary`), its fleet row and its counts.
 pub struct HumanPart {
     text: Vec<u8>,
+    /// It ends with a finding: a blank line parts it from what follows.
+    gap: bool,
     hosts: Vec<FleetHost>,
     totals: Totals,
 }
@@ -29,11 +31,10 @@ impl HumanPart {
         draw: bool,
     ) -> io::Result<HumanPart> {
         let mut text = Vec::new();
-        if draw {
-            super::human::write_nodes(&mut text, style, sources, r)?;
-        }
+        let gap = draw && super::human::write_nodes(&mut text, style, sources, r)?;
         Ok(HumanPart {
             text,
+            gap,
             hosts: Fleet::hosts_of(r),
             totals: Totals::of(r, threshold),
         })
@@ -50,6 +51,8 @@ pub struct HumanStream {
     totals: Totals,
     /// The one host drawn under `--summary`, written if the run turns out to be no fleet.
     held: Option<Vec<u8>>,
+    /// What was written last ends with a finding.
+    gap: bool,
 }
 
 impl HumanStream {
@@ -61,6 +64,7 @@ impl HumanStream {
             hosts: Vec::new(),
             totals: Totals::default(),
             held: None,
+            gap: false,
         })
     }
 
@@ -70,8 +74,12 @@ impl HumanStream {
             if self.hosts.is_empty() && self.held.is_none() {
                 self.held = Some(part.text);
             }
-        } else {
+        } else if !part.text.is_empty() {
+            if self.gap {
+                writeln!(out)?;
+            }
             out.write_all(&part.text)?;
+            self.gap = part.gap;
         }
         self.hosts.extend(part.hosts);
         self.totals.add(&part.totals);
@@ -93,6 +101,9 @@ impl HumanStream {
             out.write_all(text)?;
         }
         if fleet {
+            if self.gap {
+                writeln!(out)?;
+            }
             write_human(out, self.style, &Fleet::from_hosts(self.hosts, unread))?;
         }
         super::human::summary(out, self.style, &self.totals, fail_on)?;

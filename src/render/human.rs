@@ -1147,10 +1147,13 @@ fn write_report(
                 summary(out, style, &totals, fail_on)?;
                 return unread_and_suppressed(out, style, &totals);
             }
-            write_nodes(out, style, sources, r)?;
+            let gap = write_nodes(out, style, sources, r)?;
             // Many hosts: the summary comes after the hosts, where a terminal's scrollback and
             // a CI log's tail end (and a fleet run can write each host as it is judged).
             if let Some(fleet) = &fleet {
+                if gap {
+                    writeln!(out)?;
+                }
                 super::fleet::write_human(out, style, fleet)?;
             }
             summary(out, style, &totals, fail_on)?;
@@ -1182,37 +1185,64 @@ fn write_report(
 }
 
 /// Each node of a report over sysctl files and dumps ([`write_node`]) in the report's order,
-/// then the findings that name none of them.
+/// then the findings that belong to none of them; whether it ended with a finding (a blank
+/// line then parts it from a next node or the fleet summary).
 pub(crate) fn write_nodes(
     out: &mut dyn Write,
     style: Style,
     sources: &SourceMap,
     r: &Report,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     // Rows and findings grouped by node once: filtering every verdict for every host
     // was quadratic in a fleet run.
     let mut by_node: HashMap<&str, (Vec<&VerdictEntry>, Vec<&Diagnostic>)> = HashMap::new();
     for v in &r.verdicts {
         by_node.entry(v.node.as_str()).or_default().0.push(v);
     }
+    // A finding belongs to the node it names, else to the node whose file it is in (the
+    // suppression directives' own findings name none); one node takes them all. Each node's
+    // findings keep the report's order, the order they have in a report of that node alone.
     let names: std::collections::HashSet<&str> = r.nodes.iter().map(|n| n.name.as_str()).collect();
+    let mut by_path: HashMap<&str, &str> = HashMap::new();
+    for n in &r.nodes {
+        for p in &n.sources {
+            by_path.entry(p.as_str()).or_insert(n.name.as_str());
+        }
+    }
+    let only = match r.nodes.as_slice() {
+        [n] => Some(n.name.as_str()),
+        _ => None,
+    };
     let mut elsewhere = Vec::new();
     for d in &r.diagnostics {
-        match d.node.as_deref().filter(|n| names.contains(n)) {
+        let node = only
+            .or_else(|| d.node.as_deref().filter(|n| names.contains(n)))
+            .or_else(|| {
+                let l = d.primary.as_ref()?;
+                by_path.get(sources.get(l.span.file).path.as_str()).copied()
+            });
+        match node {
             Some(n) => by_node.entry(n).or_default().1.push(d),
             None => elsewhere.push(d),
         }
     }
     let cache = source_cache(sources);
+    // A blank line between a node's last finding and what follows it.
+    let mut gap = false;
     for n in &r.nodes {
         // Two nodes of one name (a dump named twice) show the same rows; their findings once.
         let (rows, diags) = match by_node.get_mut(n.name.as_str()) {
             Some((rows, diags)) => (rows.as_slice(), std::mem::take(diags)),
             None => (&[][..], Vec::new()),
         };
+        if gap {
+            writeln!(out)?;
+        }
         write_node(out, style, sources, &cache, n, rows, &diags)?;
+        gap = !diags.is_empty();
     }
-    draw_with(out, style, sources, &cache, &elsewhere)
+    draw_with(out, style, sources, &cache, &elsewhere)?;
+    Ok(gap || !elsewhere.is_empty())
 }
 
 /// One node of a report over sysctl files and dumps: its name and kernel, its table, then its
