@@ -1,8 +1,13 @@
 //! Fleet mode: many `sysctl -a` dumps in one run, each one host, judged in parallel, reported in
-//! argument order with a summary of which hosts have which dangerous settings.
+//! argument order with a summary of which hosts have which dangerous settings. The run writes
+//! each host as soon as it is judged (`cli::fleet`): the report it streams is the one the
+//! renderers write for the whole report.
+
+#[path = "../benches/gen/mod.rs"]
+mod gen;
 
 use assert_cmd::Command;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A `sysctl -a` dump in the form procps prints: about 1,300 lines over the usual top-level
 /// directories, the in-scope keys at their defaults unless `set` changes them.
@@ -79,7 +84,8 @@ fn each_dump_is_a_host_with_its_own_kernel_and_the_summary_says_who_is_dangerous
         out.contains("b-recycle.txt: kernel 4.4 (from the dump)"),
         "{out}"
     );
-    let fleet = &out[out.find("fleet: ").expect("a fleet summary")..];
+    let at = out.find("fleet: ").expect("a fleet summary");
+    let fleet = &out[at..];
     let table: Vec<&str> = fleet.lines().take(5).collect();
     assert_eq!(table[0], "fleet: 3 hosts, 2 with dangerous settings");
     assert_eq!(
@@ -99,8 +105,14 @@ fn each_dump_is_a_host_with_its_own_kernel_and_the_summary_says_who_is_dangerous
         table[4].starts_with("  a-clean.txt    6.8     -                   -  "),
         "{fleet}"
     );
-    // The summary comes before the per-host tables.
-    assert!(out.starts_with("fleet: 3 hosts"), "{out}");
+    // Each host is written as it is judged, its findings under its table, in argument order;
+    // the summary comes after the last host, before the last lines.
+    assert!(out.starts_with("a-clean.txt: kernel 6.8"), "{out}");
+    let b = out.find("b-recycle.txt: kernel 4.4").unwrap();
+    let c = out.find("c-buckets.txt: kernel 5.15").unwrap();
+    let b_finding = out.find("[TW103]").expect("b's tcp_tw_recycle finding");
+    assert!(b < b_finding && b_finding < c && c < at, "{out}");
+    assert!(fleet.contains("\n\nverdicts: "), "{out}");
     assert!(fleet.contains("  tcp_max_tw_buckets is dangerous on 2 of 3 hosts\n"));
     assert!(fleet.contains("  tcp_tw_recycle is dangerous on 1 of 3 hosts\n"));
 }
@@ -526,4 +538,88 @@ fn summary_shows_the_fleet_table_and_the_last_lines_only() {
     let last: Vec<&str> = out.lines().rev().take(2).collect();
     assert!(last[0].starts_with("twlint: failed: "), "{out}");
     assert!(last[1].starts_with("verdicts: "), "{out}");
+}
+
+/// `n` generated dumps in `dir`, by absolute path, in argument order = file name order (the order
+/// the whole report lists findings in, by path).
+fn generated(dir: &Path, n: usize) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| {
+            let p = dir.join(format!("host-{i:03}.txt"));
+            std::fs::write(&p, gen::dump(i, 1300)).unwrap();
+            p
+        })
+        .collect()
+}
+
+/// The streamed run writes, byte for byte, what the renderers write for the whole report of the
+/// same dumps judged at once (more dumps than one window of the stream, so windows join).
+#[test]
+fn a_streamed_fleet_report_is_the_whole_report_written_at_once() {
+    use twlint::judge::{self, Request};
+    use twlint::render::{self, Style};
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = generated(tmp.path(), 300);
+    let mut sources = twlint::source::SourceMap::new();
+    let (rules, _) = twlint::rules::load::load_catalog(&[], &mut sources).unwrap();
+    let sets = judge::read_sysctl_paths(&paths, &mut sources).unwrap();
+    let opts = judge::Options::default();
+    let report = judge::judge(Request::sets(sets), &opts, &rules, &mut sources).unwrap();
+    assert!(!report.diagnostics.is_empty() && report.verdicts.len() > 2000);
+
+    let streamed = |format: &str| {
+        let out = Command::cargo_bin("twlint")
+            .unwrap()
+            .current_dir(tmp.path())
+            .env("COLUMNS", "100")
+            .args(["--no-config", "--color", "never", "--format", format])
+            .args(&paths)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut whole = Vec::new();
+    render::json::write(&mut whole, render::json::Json::new(&sources, &report)).unwrap();
+    assert_eq!(streamed("json"), String::from_utf8(whole).unwrap());
+    let mut whole = Vec::new();
+    let threshold = Some(twlint::diag::Verdict::Dangerous);
+    render::human::write(&mut whole, Style::plain(), &sources, &report, threshold).unwrap();
+    assert_eq!(streamed("human"), String::from_utf8(whole).unwrap());
+}
+
+/// Argument order, not file names, orders the hosts and their findings, in every format that
+/// streams.
+#[test]
+fn a_streamed_fleet_follows_the_arguments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut paths = generated(tmp.path(), 12);
+    paths.reverse();
+    let out = twlint(tmp.path())
+        .args(["--format", "json", "--fail-on", "never"])
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = |list: &str, field: &str| -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for x in v[list].as_array().unwrap() {
+            let n = x[field].as_str().unwrap().to_string();
+            if seen.last() != Some(&n) {
+                seen.push(n);
+            }
+        }
+        seen
+    };
+    let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(names("nodes", "name"), given);
+    assert_eq!(names("verdicts", "node"), given);
+    let with_findings = names("diagnostics", "node");
+    assert!(with_findings.len() > 3, "{with_findings:?}");
+    let order: Vec<usize> = with_findings
+        .iter()
+        .map(|n| given.iter().position(|g| g == n).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
 }

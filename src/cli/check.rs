@@ -117,6 +117,26 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                 Ok(i) => i,
                 Err(e) => return io.fail(e),
             };
+            // Many paths in the human or JSON report: written host by host as each is judged,
+            // in flat memory (`super::fleet`).
+            let streamed = matches!(format, Format::Human | Format::Json);
+            if streamed && inputs.len() > 1 && !(args.fix || args.diff) {
+                let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
+                let mut style = io.style(args.color);
+                style.show_safe = args.verbose || args.show.contains(&Show::Safe);
+                style.summary_only = args.summary;
+                let json = format == Format::Json;
+                return super::fleet::run(
+                    io,
+                    &inputs,
+                    forced,
+                    &run,
+                    &mut sources,
+                    json,
+                    style,
+                    threshold_of(fail_on),
+                );
+            }
             judge::read_sysctl_inputs(&inputs, forced, &mut sources).and_then(|read| {
                 // Every broken path is named now, with what to do about it; the report then lists
                 // them among the hosts and the run ends with exit code 2.
@@ -165,11 +185,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         return super::baseline::run(io, args, &report, &sources);
     }
     let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
-    let threshold = match fail_on {
-        FailOn::Dangerous => Some(Verdict::Dangerous),
-        FailOn::Pointless => Some(Verdict::Pointless),
-        FailOn::Never => None,
-    };
+    let threshold = threshold_of(fail_on);
     // The verdict is known before anything is written, so a reader that stops early
     // (`| head`) does not change the exit code a pipeline with pipefail sees.
     let code = if report.incomplete() {
@@ -204,6 +220,15 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
         Err(e) => Err(e),
         Ok(()) => Ok(code),
+    }
+}
+
+/// The verdict `--fail-on` fails at (`None`: never).
+fn threshold_of(fail_on: FailOn) -> Option<Verdict> {
+    match fail_on {
+        FailOn::Dangerous => Some(Verdict::Dangerous),
+        FailOn::Pointless => Some(Verdict::Pointless),
+        FailOn::Never => None,
     }
 }
 
@@ -382,18 +407,18 @@ fn judge_host(
 }
 
 /// What a lint or topology run needs beyond its inputs, from the flags and `.twlint.yaml`.
-struct Run {
-    rules: RuleSet,
-    opts: judge::Options,
+pub(super) struct Run {
+    pub(super) rules: RuleSet,
+    pub(super) opts: judge::Options,
     /// `--fail-on` when the flag is absent: the file's `fail-on`, else dangerous.
     fail_on: FailOn,
     levels: Vec<(String, Level)>,
-    config: Option<String>,
+    pub(super) config: Option<String>,
 }
 
 impl Run {
     /// Applies the severity overrides and records the configuration file used.
-    fn finish(&self, report: &mut Report) {
+    pub(super) fn finish(&self, report: &mut Report) {
         settings::apply_levels(report, &self.levels);
         report.config = self.config.clone();
     }

@@ -19,6 +19,7 @@ mod config;
 mod env;
 mod explain;
 mod fix;
+mod fleet;
 mod host;
 mod observe;
 mod output;

@@ -1,11 +1,120 @@
 //! The fleet summary of a run over many hosts in the human format: which hosts have which
 //! dangerous settings, and which could not be read and why (see [`crate::report::Fleet`]; the
-//! JSON form is part of `render::json`).
+//! JSON form is part of `render::json`); and the human report of such a run written host by
+//! host ([`HumanStream`]).
 
 use super::human::{paint, short_key};
 use super::Style;
-use crate::report::Fleet;
+use crate::diag::Verdict;
+use crate::report::{Fleet, FleetHost, Report, Totals, Unread};
+use crate::source::SourceMap;
 use std::io::{self, Write};
+
+/// One host's part of a streamed human report, drawn on the thread that judged it: its table
+/// and findings (none with `--summary`), its fleet row and its counts.
+pub struct HumanPart {
+    text: Vec<u8>,
+    /// It ends with a finding: a blank line parts it from what follows.
+    gap: bool,
+    hosts: Vec<FleetHost>,
+    totals: Totals,
+}
+
+impl HumanPart {
+    /// The part of the report `r` (one host, or the files judged together), drawn from
+    /// `sources`; `draw` is false when only the summary will be shown.
+    pub fn new(
+        style: Style,
+        sources: &SourceMap,
+        r: &Report,
+        threshold: Option<Verdict>,
+        draw: bool,
+    ) -> io::Result<HumanPart> {
+        let mut text = Vec::new();
+        let gap = draw && super::human::write_nodes(&mut text, style, sources, r)?;
+        Ok(HumanPart {
+            text,
+            gap,
+            hosts: Fleet::hosts_of(r),
+            totals: Totals::of(r, threshold),
+        })
+    }
+}
+
+/// The human report of a run over many hosts, written host by host as [`super::human::write`]
+/// writes the whole report: each host's table and findings in argument order as soon as it is
+/// judged, then the fleet summary and the last lines. Only the fleet summary's rows stay in
+/// memory. Everything goes to `out` unescaped: write through [`super::human::behind_safe`].
+pub struct HumanStream {
+    style: Style,
+    hosts: Vec<FleetHost>,
+    totals: Totals,
+    /// The one host drawn under `--summary`, written if the run turns out to be no fleet.
+    held: Option<Vec<u8>>,
+    /// What was written last ends with a finding.
+    gap: bool,
+}
+
+impl HumanStream {
+    /// Writes the report's beginning; `config` is the `.twlint.yaml` the run used.
+    pub fn start(out: &mut dyn Write, style: Style, config: Option<&str>) -> io::Result<Self> {
+        super::human::configuration(out, config)?;
+        Ok(HumanStream {
+            style,
+            hosts: Vec::new(),
+            totals: Totals::default(),
+            held: None,
+            gap: false,
+        })
+    }
+
+    /// Writes one host's part (under `--summary`, holds the first one back).
+    pub fn push(&mut self, out: &mut dyn Write, part: HumanPart) -> io::Result<()> {
+        if self.style.summary_only {
+            if self.hosts.is_empty() && self.held.is_none() {
+                self.held = Some(part.text);
+            }
+        } else if !part.text.is_empty() {
+            if self.gap {
+                writeln!(out)?;
+            }
+            out.write_all(&part.text)?;
+            self.gap = part.gap;
+        }
+        self.hosts.extend(part.hosts);
+        self.totals.add(&part.totals);
+        Ok(())
+    }
+
+    /// Writes the fleet summary (two hosts or more, those not read included) and the last
+    /// lines, `fail_on` being the run's threshold.
+    pub fn finish(
+        mut self,
+        out: &mut dyn Write,
+        unread: &[Unread],
+        fail_on: Option<Verdict>,
+    ) -> io::Result<()> {
+        self.totals.unread = unread.len();
+        let fleet = self.hosts.len() + unread.len() >= 2;
+        if let (false, Some(text)) = (fleet, &self.held) {
+            // `--summary` of a run that is one host after all: the report as without it.
+            out.write_all(text)?;
+        }
+        if fleet {
+            if self.gap {
+                writeln!(out)?;
+            }
+            write_human(out, self.style, &Fleet::from_hosts(self.hosts, unread))?;
+        }
+        super::human::summary(out, self.style, &self.totals, fail_on)?;
+        super::human::unread_and_suppressed(out, self.style, &self.totals)
+    }
+
+    /// The counts written so far.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+}
 
 /// A table of hosts by the keys that are dangerous on at least one of them, then one line per
 /// key with the number of hosts, then one line per host that could not be read, with why.

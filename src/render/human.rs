@@ -7,7 +7,7 @@
 use super::{safe, Style};
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::number::format_number;
-use crate::report::{HopSummary, Mode, Report, VerdictEntry};
+use crate::report::{HopSummary, Mode, Report, Totals, VerdictEntry};
 use crate::source::{FileId, SourceMap};
 use ariadne::{Color, Config, IndexType, Label, ReportKind};
 use std::collections::HashMap;
@@ -1027,7 +1027,7 @@ fn write_report(
                     )
                 )
             )?;
-            configuration(out, r)?;
+            configuration(out, r.config.as_deref())?;
             for n in &r.nodes {
                 let origin = match n.kernel_origin {
                     crate::config::KernelOrigin::Assumed => {
@@ -1138,45 +1138,26 @@ fn write_report(
             }
         }
         Mode::Files => {
-            configuration(out, r)?;
-            // Many hosts: the summary comes first, worst hosts at the top; `--summary` leaves the
-            // per-host tables and findings out.
-            if let Some(fleet) = &fleet {
+            configuration(out, r.config.as_deref())?;
+            let totals = Totals::of(r, fail_on);
+            // `--summary` over many hosts: the fleet summary, worst hosts at the top, and the
+            // last lines only.
+            if let (Some(fleet), true) = (&fleet, style.summary_only) {
                 super::fleet::write_human(out, style, fleet)?;
-                if style.summary_only {
-                    summary(out, style, r, fail_on)?;
-                    return unread_and_suppressed(out, style, r);
+                summary(out, style, &totals, fail_on)?;
+                return unread_and_suppressed(out, style, &totals);
+            }
+            let gap = write_nodes(out, style, sources, r)?;
+            // Many hosts: the summary comes after the hosts, where a terminal's scrollback and
+            // a CI log's tail end (and a fleet run can write each host as it is judged).
+            if let Some(fleet) = &fleet {
+                if gap {
+                    writeln!(out)?;
                 }
+                super::fleet::write_human(out, style, fleet)?;
             }
-            // Rows grouped by node once: filtering every verdict for every host was quadratic
-            // in a fleet run.
-            let mut by_node: HashMap<&str, Vec<&VerdictEntry>> = HashMap::new();
-            for v in &r.verdicts {
-                by_node.entry(v.node.as_str()).or_default().push(v);
-            }
-            for n in &r.nodes {
-                let origin = match n.kernel_origin {
-                    crate::config::KernelOrigin::Assumed => {
-                        " (assumed; pass --kernel to judge for another)"
-                    }
-                    crate::config::KernelOrigin::Dump => " (from the dump)",
-                    crate::config::KernelOrigin::Config => " (from the configuration file)",
-                    crate::config::KernelOrigin::Live => " (this host's, read live)",
-                    _ => "",
-                };
-                writeln!(
-                    out,
-                    "{}",
-                    paint(
-                        style,
-                        "1",
-                        &format!("{}: kernel {}{}", safe::line(&n.name), n.kernel, origin)
-                    )
-                )?;
-                let rows = by_node.get(n.name.as_str()).map_or(&[][..], Vec::as_slice);
-                table(out, style, Columns::of(rows.iter().copied()), rows)?;
-                writeln!(out)?;
-            }
+            summary(out, style, &totals, fail_on)?;
+            return unread_and_suppressed(out, style, &totals);
         }
         Mode::Topology => {}
     }
@@ -1196,18 +1177,116 @@ fn write_report(
             )
         )?;
     } else {
-        summary(out, style, r, fail_on)?;
-        unread_and_suppressed(out, style, r)?;
+        let totals = Totals::of(r, fail_on);
+        summary(out, style, &totals, fail_on)?;
+        unread_and_suppressed(out, style, &totals)?;
     }
     Ok(())
 }
 
+/// Each node of a report over sysctl files and dumps ([`write_node`]) in the report's order,
+/// then the findings that belong to none of them; whether it ended with a finding (a blank
+/// line then parts it from a next node or the fleet summary).
+pub(crate) fn write_nodes(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    r: &Report,
+) -> io::Result<bool> {
+    // Rows and findings grouped by node once: filtering every verdict for every host
+    // was quadratic in a fleet run.
+    let mut by_node: HashMap<&str, (Vec<&VerdictEntry>, Vec<&Diagnostic>)> = HashMap::new();
+    for v in &r.verdicts {
+        by_node.entry(v.node.as_str()).or_default().0.push(v);
+    }
+    // A finding belongs to the node it names, else to the node whose file it is in (the
+    // suppression directives' own findings name none); one node takes them all. Each node's
+    // findings keep the report's order, the order they have in a report of that node alone.
+    let names: std::collections::HashSet<&str> = r.nodes.iter().map(|n| n.name.as_str()).collect();
+    let mut by_path: HashMap<&str, &str> = HashMap::new();
+    for n in &r.nodes {
+        for p in &n.sources {
+            by_path.entry(p.as_str()).or_insert(n.name.as_str());
+        }
+    }
+    let only = match r.nodes.as_slice() {
+        [n] => Some(n.name.as_str()),
+        _ => None,
+    };
+    let mut elsewhere = Vec::new();
+    for d in &r.diagnostics {
+        let node = only
+            .or_else(|| d.node.as_deref().filter(|n| names.contains(n)))
+            .or_else(|| {
+                let l = d.primary.as_ref()?;
+                by_path.get(sources.get(l.span.file).path.as_str()).copied()
+            });
+        match node {
+            Some(n) => by_node.entry(n).or_default().1.push(d),
+            None => elsewhere.push(d),
+        }
+    }
+    let cache = source_cache(sources);
+    // A blank line between a node's last finding and what follows it.
+    let mut gap = false;
+    for n in &r.nodes {
+        // Two nodes of one name (a dump named twice) show the same rows; their findings once.
+        let (rows, diags) = match by_node.get_mut(n.name.as_str()) {
+            Some((rows, diags)) => (rows.as_slice(), std::mem::take(diags)),
+            None => (&[][..], Vec::new()),
+        };
+        if gap {
+            writeln!(out)?;
+        }
+        write_node(out, style, sources, &cache, n, rows, &diags)?;
+        gap = !diags.is_empty();
+    }
+    draw_with(out, style, sources, &cache, &elsewhere)?;
+    Ok(gap || !elsewhere.is_empty())
+}
+
+/// One node of a report over sysctl files and dumps: its name and kernel, its table, then its
+/// findings. A fleet run writes each host this way as soon as it is judged.
+fn write_node(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    cache: &SourceCache,
+    n: &crate::report::NodeSummary,
+    rows: &[&VerdictEntry],
+    diags: &[&Diagnostic],
+) -> io::Result<()> {
+    let origin = match n.kernel_origin {
+        crate::config::KernelOrigin::Assumed => " (assumed; pass --kernel to judge for another)",
+        crate::config::KernelOrigin::Dump => " (from the dump)",
+        crate::config::KernelOrigin::Config => " (from the configuration file)",
+        crate::config::KernelOrigin::Live => " (this host's, read live)",
+        _ => "",
+    };
+    writeln!(
+        out,
+        "{}",
+        paint(
+            style,
+            "1",
+            &format!("{}: kernel {}{}", safe::line(&n.name), n.kernel, origin)
+        )
+    )?;
+    table(out, style, Columns::of(rows.iter().copied()), rows)?;
+    writeln!(out)?;
+    draw_with(out, style, sources, cache, diags)
+}
+
 /// The lines after the summary: the paths that could not be read (exit code 2 says why) and
 /// what suppressions hid.
-fn unread_and_suppressed(out: &mut dyn Write, style: Style, r: &Report) -> io::Result<()> {
+pub(crate) fn unread_and_suppressed(
+    out: &mut dyn Write,
+    style: Style,
+    t: &Totals,
+) -> io::Result<()> {
     // The exit code is 2 when a path could not be read; the last line says why.
-    if !r.unread.is_empty() {
-        let n = r.unread.len();
+    if t.unread > 0 {
+        let n = t.unread;
         writeln!(
             out,
             "{}",
@@ -1221,52 +1300,51 @@ fn unread_and_suppressed(out: &mut dyn Write, style: Style, r: &Report) -> io::R
             )
         )?;
     }
-    let hidden = r.suppressed_verdicts();
-    if hidden > 0 || !r.suppressed.is_empty() {
+    let hidden = t.suppressed_verdicts;
+    if hidden > 0 || t.suppressed_diagnostics > 0 {
         writeln!(
             out,
             "suppressed: {hidden} verdict{}, {} diagnostic{} (--no-inline-ignores shows them)",
             if hidden == 1 { "" } else { "s" },
-            r.suppressed.len(),
-            if r.suppressed.len() == 1 { "" } else { "s" }
+            t.suppressed_diagnostics,
+            if t.suppressed_diagnostics == 1 {
+                ""
+            } else {
+                "s"
+            }
         )?;
     }
     Ok(())
 }
 
 /// The `.twlint.yaml` the run used, named in the header (nothing when none was read).
-fn configuration(out: &mut dyn Write, r: &Report) -> io::Result<()> {
-    match &r.config {
+pub(crate) fn configuration(out: &mut dyn Write, config: Option<&str>) -> io::Result<()> {
+    match config {
         Some(c) => writeln!(out, "  configuration {}", safe::line(c)),
         None => Ok(()),
     }
 }
 
 /// The last lines: what the rules said about the values (verdicts), then the findings by
-/// severity and whether they fail the run, in the words of the exit code.
-fn summary(
+/// severity and whether they fail the run (`t.fails`, weighed against `fail_on`), in the words
+/// of the exit code.
+pub(crate) fn summary(
     out: &mut dyn Write,
     style: Style,
-    r: &Report,
+    t: &Totals,
     fail_on: Option<Verdict>,
 ) -> io::Result<()> {
     let s = |n: usize| if n == 1 { "" } else { "s" };
-    let unjudged = match r.not_judged() {
+    let unjudged = match t.not_judged {
         0 => String::new(),
         n => format!(", {n} not judged"),
     };
     writeln!(
         out,
         "verdicts: {} dangerous, {} pointless, {} safe{unjudged}",
-        r.count(Verdict::Dangerous),
-        r.count(Verdict::Pointless),
-        r.count(Verdict::Safe),
+        t.dangerous, t.pointless, t.safe,
     )?;
-    let (errors, warnings, notes) = (
-        r.diagnostics_of(Severity::Error),
-        r.diagnostics_of(Severity::Warning),
-        r.diagnostics_of(Severity::Info),
-    );
+    let (errors, warnings, notes) = (t.errors, t.warnings, t.notes);
     let mut findings = format!(
         "{errors} error{}, {warnings} warning{}",
         s(errors),
@@ -1280,7 +1358,7 @@ fn summary(
         Some(Verdict::Pointless) => "--fail-on pointless: errors and warnings fail",
         _ => "--fail-on never",
     };
-    let line = if r.fails(fail_on) {
+    let line = if t.fails {
         paint(
             style,
             "1;31",
@@ -1308,11 +1386,11 @@ pub fn write_diagnostics(
 /// defence for any field that came from an input. In colour the escape sequences are twlint's
 /// own and cannot go through it: there the fields themselves are escaped (`safe::text`,
 /// `safe::line`, and the source lines drawn as `Shown`).
-pub(crate) fn behind_safe(
+pub(crate) fn behind_safe<T>(
     out: &mut dyn Write,
     style: Style,
-    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
+    render: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> io::Result<T> {
     if style.color {
         render(out)
     } else {
@@ -1320,22 +1398,32 @@ pub(crate) fn behind_safe(
     }
 }
 
-fn draw_diagnostics(
+fn draw_diagnostics<D: std::borrow::Borrow<Diagnostic> + Sync>(
     out: &mut dyn Write,
     style: Style,
     sources: &SourceMap,
-    diags: &[Diagnostic],
+    diags: &[D],
+) -> io::Result<()> {
+    draw_with(out, style, sources, &source_cache(sources), diags)
+}
+
+/// [`draw_diagnostics`] with a source cache the caller made once for the report.
+fn draw_with<D: std::borrow::Borrow<Diagnostic> + Sync>(
+    out: &mut dyn Write,
+    style: Style,
+    sources: &SourceMap,
+    cache: &SourceCache,
+    diags: &[D],
 ) -> io::Result<()> {
     // Drawing a diagnostic with its source lines is the costly part of a human report (a fleet
     // run has hundreds): batches are drawn on all cores, sharing one source cache, and written
     // in order.
     const BATCH: usize = 32;
-    let batches: Vec<&[Diagnostic]> = diags.chunks(BATCH).collect();
-    let cache = source_cache(sources);
+    let batches: Vec<&[D]> = diags.chunks(BATCH).collect();
     let drawn = crate::pool::par_map(&batches, |batch| {
         let mut buf = Vec::new();
         for d in *batch {
-            render_diag(&mut buf, style, sources, &cache, d)?;
+            render_diag(&mut buf, style, sources, cache, d.borrow())?;
         }
         Ok::<_, io::Error>(buf)
     });

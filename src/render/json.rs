@@ -6,13 +6,21 @@
 //! order, the order every report has been written in (it came from `serde_json::Map`), so the
 //! text does not change with the model. `twlint host`'s own document ([`write_host_read`]) shares
 //! the host object's types.
+//!
+//! A fleet run writes its report host by host ([`Stream`]): each host's diagnostics go out as
+//! soon as it is judged, and its nodes and verdicts, which the report lists after the fleet
+//! summary, wait in a [`Spill`] (memory, then an unlinked temporary file past 1 MiB), so
+//! memory stays flat whatever the number of hosts; the text is what [`write`] writes for the
+//! same report (`tests/fleet.rs` holds the two to the same bytes).
 
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::host::evidence::Evidence;
 use crate::host::judge::{Drift, HostRun};
 use crate::host::{HostSnapshot, MatchedBy};
 use crate::number::format_number;
-use crate::report::{Fleet, HopSummary, Mode, NodeSummary, Report, VerdictEntry};
+use crate::report::{
+    Fleet, FleetHost, HopSummary, Mode, NodeSummary, Report, Totals, Unread, VerdictEntry,
+};
 use crate::source::{Location, SourceMap, Span};
 use crate::suppress::Suppression;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
@@ -31,7 +39,7 @@ pub struct Json<'a> {
     diagnostics: Vec<JsonDiagnostic<'a>>,
     /// Only with several hosts, so single-host and topology reports keep their shape.
     #[serde(skip_serializing_if = "Option::is_none")]
-    fleet: Option<JsonFleet>,
+    fleet: Option<FleetSection>,
     hops: Vec<JsonHop<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<JsonHost<'a>>,
@@ -71,7 +79,7 @@ impl<'a> Json<'a> {
                 .iter()
                 .map(|d| JsonDiagnostic::new(sources, d, None))
                 .collect(),
-            fleet: Fleet::of(r).map(|f| JsonFleet::new(&f)),
+            fleet: Fleet::of(r).map(FleetSection),
             hops: r.hops.iter().map(JsonHop::new).collect(),
             host: None,
             mode: match r.mode {
@@ -735,39 +743,84 @@ impl<'a> JsonEvidence<'a> {
 }
 
 /// The `fleet` section: which hosts have which dangerous settings.
+/// The `fleet` section of a whole report, made from it.
+struct FleetSection(Fleet);
+
+impl Serialize for FleetSection {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        JsonFleet::new(&self.0).serialize(s)
+    }
+}
+
+/// The section's schema is the one of what it serialises as.
+impl JsonSchema for FleetSection {
+    fn schema_name() -> Cow<'static, str> {
+        JsonFleet::schema_name()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        JsonFleet::json_schema(generator)
+    }
+}
+
+/// Pretty JSON written one level in (see [`write_indented`]), straight to the output.
+struct Indented<'a>(&'a mut dyn Write);
+
+impl Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for (j, line) in buf.split(|&b| b == b'\n').enumerate() {
+            if j > 0 {
+                self.0.write_all(b"\n  ")?;
+            }
+            self.0.write_all(line)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 #[derive(Serialize, JsonSchema)]
-struct JsonFleet {
-    dangerous: BTreeMap<&'static str, Vec<String>>,
-    hosts: Vec<JsonFleetHost>,
+struct JsonFleet<'a> {
+    dangerous: BTreeMap<&'static str, Vec<&'a str>>,
+    hosts: Vec<JsonFleetHost<'a>>,
     with_dangerous: usize,
 }
 
 #[derive(Serialize, JsonSchema)]
-struct JsonFleetHost {
-    dangerous: Vec<&'static str>,
+struct JsonFleetHost<'a> {
+    dangerous: &'a [&'static str],
     /// Why the host's path could not be read; only on such hosts.
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    error: Option<&'a str>,
     errors: usize,
-    kernel: String,
-    name: String,
-    pointless: Vec<&'static str>,
+    kernel: &'a str,
+    name: &'a str,
+    pointless: &'a [&'static str],
 }
 
-impl JsonFleet {
-    fn new(f: &Fleet) -> Self {
+impl<'a> JsonFleet<'a> {
+    fn new(f: &'a Fleet) -> Self {
         JsonFleet {
-            dangerous: f.dangerous.clone(),
+            dangerous: f
+                .dangerous
+                .iter()
+                .map(|(k, hosts)| {
+                    let names = hosts.iter().map(|&i| f.hosts[i as usize].name.as_str());
+                    (*k, names.collect())
+                })
+                .collect(),
             hosts: f
                 .hosts
                 .iter()
                 .map(|h| JsonFleetHost {
-                    dangerous: h.dangerous.clone(),
-                    error: h.error.clone(),
+                    dangerous: &h.dangerous,
+                    error: h.error.as_deref(),
                     errors: h.errors,
-                    kernel: h.kernel.clone(),
-                    name: h.name.clone(),
-                    pointless: h.pointless.clone(),
+                    kernel: &h.kernel,
+                    name: &h.name,
+                    pointless: &h.pointless,
                 })
                 .collect(),
             with_dangerous: f.hosts.iter().filter(|h| !h.dangerous.is_empty()).count(),
@@ -1015,5 +1068,306 @@ impl<'a> JsonDrift<'a> {
             live: &d.live,
             location: d.declared_at.clone().map(JsonLocation::from),
         }
+    }
+}
+
+/// One host's part of a streamed fleet report ([`Stream`]), written on the thread that judged
+/// it: each list's elements as [`write`] writes them in the report's top-level list, joined.
+pub struct Part {
+    diagnostics: Vec<u8>,
+    nodes: Vec<u8>,
+    suppressed: Vec<u8>,
+    verdicts: Vec<u8>,
+    hosts: Vec<FleetHost>,
+    totals: Totals,
+}
+
+impl Part {
+    /// The part of the report `r` (one host, or the files judged together), its places resolved
+    /// in `sources`, its findings weighed against `threshold`.
+    pub fn new(sources: &SourceMap, r: &Report, threshold: Option<Verdict>) -> Part {
+        fn joined<V: Serialize>(items: impl Iterator<Item = V>) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut one = Vec::new();
+            for (i, item) in items.enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b",\n    ");
+                }
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, &item).expect("a report element serialises");
+                write_indented(&mut out, &one, b"\n    ");
+            }
+            out
+        }
+        Part {
+            diagnostics: joined(
+                r.diagnostics
+                    .iter()
+                    .map(|d| JsonDiagnostic::new(sources, d, None)),
+            ),
+            nodes: joined(r.nodes.iter().map(JsonNode::new)),
+            suppressed: joined(
+                r.suppressed
+                    .iter()
+                    .map(|(d, s)| JsonDiagnostic::new(sources, d, Some(s))),
+            ),
+            verdicts: joined(r.verdicts.iter().map(|v| JsonVerdict::new(sources, v))),
+            hosts: Fleet::hosts_of(r),
+            totals: Totals::of(r, threshold),
+        }
+    }
+}
+
+/// A report over many hosts written host by host: [`Stream::start`] writes the report up to its
+/// `diagnostics`, [`Stream::push`] each host's part in argument order, [`Stream::finish`] the
+/// rest. Only the fleet summary's rows (a few dozen bytes per host) stay in memory; the nodes,
+/// suppressed diagnostics and verdicts, which come after the summary, wait in [`Spill`]s.
+/// Everything goes to `out` unescaped: write through [`escaped`].
+pub struct Stream {
+    config: Option<String>,
+    diagnostics: usize,
+    nodes: Spill,
+    suppressed: Spill,
+    verdicts: Spill,
+    hosts: Vec<FleetHost>,
+    totals: Totals,
+}
+
+/// Runs `render` with an output through which no control character passes raw, as [`write`]
+/// writes (for a [`Stream`]).
+pub fn escaped<T>(
+    out: &mut dyn Write,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> io::Result<T> {
+    super::safe::escaped(out, super::safe::Form::Json, render)
+}
+
+impl Stream {
+    /// Writes the report's beginning (through `"diagnostics": `); `config` is the
+    /// `.twlint.yaml` the run used.
+    pub fn start(out: &mut dyn Write, config: Option<String>) -> io::Result<Stream> {
+        let stream = Stream {
+            config,
+            diagnostics: 0,
+            nodes: Spill::default(),
+            suppressed: Spill::default(),
+            verdicts: Spill::default(),
+            hosts: Vec::new(),
+            totals: Totals::default(),
+        };
+        let head = stream.rest(&[]);
+        let (at, len) = find_empty(&head, b"\n  \"diagnostics\": []");
+        out.write_all(&head[..at + len - 2])?;
+        Ok(stream)
+    }
+
+    /// Writes one host's diagnostics and keeps the rest of its part for [`Stream::finish`].
+    pub fn push(&mut self, out: &mut dyn Write, part: Part) -> io::Result<()> {
+        if !part.diagnostics.is_empty() {
+            out.write_all(if self.diagnostics == 0 {
+                b"[\n    "
+            } else {
+                b",\n    "
+            })?;
+            out.write_all(&part.diagnostics)?;
+            self.diagnostics += 1;
+        }
+        self.nodes.push(&part.nodes)?;
+        self.suppressed.push(&part.suppressed)?;
+        self.verdicts.push(&part.verdicts)?;
+        self.hosts.extend(part.hosts);
+        self.totals.add(&part.totals);
+        Ok(())
+    }
+
+    /// Writes the rest of the report: the fleet summary (with two hosts or more, `unread`
+    /// counted), the nodes, the summary, the paths not read and the verdicts.
+    pub fn finish(mut self, out: &mut dyn Write, unread: &[Unread]) -> io::Result<()> {
+        out.write_all(if self.diagnostics == 0 {
+            b"[]"
+        } else {
+            b"\n  ]"
+        })?;
+        self.totals.unread = unread.len();
+        let rest = self.rest(unread);
+        let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
+        let (n_at, n_len) = find_empty(&rest, b"\n  \"nodes\": []");
+        let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
+        // The fleet section, which follows the diagnostics, is written straight out: its rows
+        // are moved, not copied, and never held as text (they are most of what the run kept).
+        let hosts = std::mem::take(&mut self.hosts);
+        if hosts.len() + unread.len() >= 2 {
+            let fleet = Fleet::from_hosts(hosts, unread);
+            out.write_all(b",\n  \"fleet\": ")?;
+            serde_json::to_writer_pretty(Indented(&mut *out), &JsonFleet::new(&fleet))?;
+        }
+        let mut from = d_at + d_len;
+        out.write_all(&rest[from..n_at + n_len - 2])?;
+        self.nodes.write_array(out)?;
+        from = n_at + n_len;
+        if self.totals.suppressed_verdicts > 0 || self.totals.suppressed_diagnostics > 0 {
+            let (s_at, s_len) = find_empty(&rest, b"\n  \"suppressed\": []");
+            out.write_all(&rest[from..s_at + s_len - 2])?;
+            self.suppressed.write_array(out)?;
+            from = s_at + s_len;
+        }
+        out.write_all(&rest[from..v_at + v_len - 2])?;
+        self.verdicts.write_array(out)?;
+        out.write_all(&rest[v_at + v_len..])?;
+        out.write_all(b"\n")
+    }
+
+    /// The report with every list empty (those of `Json::new`'s that a stream fills in) and
+    /// no fleet section.
+    fn rest(&self, unread: &[Unread]) -> Vec<u8> {
+        let t = &self.totals;
+        let any_suppressed = t.suppressed_verdicts > 0 || t.suppressed_diagnostics > 0;
+        let json = Json {
+            config: self.config.as_deref(),
+            diagnostics: Vec::new(),
+            fleet: None,
+            hops: Vec::new(),
+            host: None,
+            mode: "files",
+            nodes: Vec::new(),
+            summary: JsonSummary {
+                dangerous: t.dangerous,
+                errors: t.errors,
+                not_judged: t.not_judged,
+                pointless: t.pointless,
+                safe: t.safe,
+                suppressed: any_suppressed.then_some(JsonSuppressedCount {
+                    diagnostics: t.suppressed_diagnostics,
+                    verdicts: t.suppressed_verdicts,
+                }),
+                unread: t.unread,
+                warnings: t.warnings,
+            },
+            suppressed: any_suppressed.then(Vec::new),
+            tool: crate::build_info::TOOL,
+            topology: None,
+            unread: unread
+                .iter()
+                .map(|u| JsonUnread {
+                    error: &u.error,
+                    path: &u.path,
+                })
+                .collect(),
+            verdicts: Vec::new(),
+            version: 1,
+        };
+        let mut text = Vec::new();
+        serde_json::to_writer_pretty(&mut text, &json).expect("the report serialises");
+        text
+    }
+
+    /// Whether anything written so far fails the run, and the counts of the last lines.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+}
+
+/// The elements of one top-level list of a streamed report, waiting for their place: in memory
+/// up to [`Spill::IN_MEMORY`] bytes, then in a temporary file that no other process can open
+/// (unlinked as soon as it is made). Where no temporary file can be made, everything stays in
+/// memory: the report is still written whole, only less frugally.
+#[derive(Default)]
+struct Spill {
+    memory: Vec<u8>,
+    file: Option<std::fs::File>,
+    /// Whether any element was pushed.
+    any: bool,
+    /// No temporary file could be made: keep everything in memory.
+    no_file: bool,
+}
+
+impl Spill {
+    /// Past this many bytes in memory the elements move to the temporary file.
+    const IN_MEMORY: usize = 1 << 20;
+
+    /// Appends a host's elements (already joined; nothing for none).
+    fn push(&mut self, elements: &[u8]) -> io::Result<()> {
+        if elements.is_empty() {
+            return Ok(());
+        }
+        if self.any {
+            self.memory.extend_from_slice(b",\n    ");
+        }
+        self.any = true;
+        self.memory.extend_from_slice(elements);
+        if self.memory.len() >= Spill::IN_MEMORY && !self.no_file {
+            if self.file.is_none() {
+                self.file = temp_file().ok();
+                self.no_file = self.file.is_none();
+            }
+            if let Some(f) = &mut self.file {
+                f.write_all(&self.memory)?;
+                self.memory.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the list as `to_writer_pretty` writes it at the report's top level.
+    fn write_array(self, out: &mut dyn Write) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        if !self.any {
+            return out.write_all(b"[]");
+        }
+        out.write_all(b"[\n    ")?;
+        if let Some(mut f) = self.file {
+            f.seek(SeekFrom::Start(0))?;
+            io::copy(&mut f, out)?;
+        }
+        out.write_all(&self.memory)?;
+        out.write_all(b"\n  ]")
+    }
+}
+
+/// A new temporary file, open for reading and writing, already unlinked.
+fn temp_file() -> io::Result<std::fs::File> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        ".twlint-{}-{}.json",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A list past the memory limit moves to the temporary file and comes back whole, in order,
+    /// joined as one list.
+    #[test]
+    fn a_spilled_list_is_written_as_one_list_in_order() {
+        let mut spill = Spill::default();
+        let mut expected = b"[\n    ".to_vec();
+        for i in 0..3000 {
+            let element = format!("{{\"n\": {i}, \"pad\": \"{}\"}}", "x".repeat(2000));
+            spill.push(element.as_bytes()).unwrap();
+            spill.push(b"").unwrap();
+            if i > 0 {
+                expected.extend_from_slice(b",\n    ");
+            }
+            expected.extend_from_slice(element.as_bytes());
+        }
+        expected.extend_from_slice(b"\n  ]");
+        assert!(spill.file.is_some(), "6 MB went past the limit of 1 MiB");
+        let mut out = Vec::new();
+        spill.write_array(&mut out).unwrap();
+        assert!(out == expected, "the list differs");
+        let mut out = Vec::new();
+        Spill::default().write_array(&mut out).unwrap();
+        assert_eq!(out, b"[]");
     }
 }

@@ -7,7 +7,7 @@
 
 mod fleet;
 
-pub use fleet::{Fleet, FleetHost};
+pub use fleet::{Fleet, FleetHost, Totals};
 
 use crate::config::{KernelOrigin, SourceKindOut};
 use crate::diag::{Diagnostic, Severity, Verdict};
