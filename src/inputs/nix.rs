@@ -111,13 +111,15 @@ fn lex(text: &str) -> Vec<Token> {
                 span: (start, i),
             });
         } else {
-            // One byte of anything else: punctuation, operators, a byte of a multi-byte
-            // character (never one the reader looks for).
+            // One character of anything else: punctuation, operators, or a multi-byte
+            // character (never one the reader looks for), taken whole so that the next
+            // token starts on a character boundary.
+            let len = text[i..].chars().next().map_or(1, char::len_utf8);
             out.push(Token {
                 tok: Tok::Punct(c),
-                span: (i, i + 1),
+                span: (i, i + len),
             });
-            i += 1;
+            i += len;
         }
     }
     out
@@ -548,5 +550,19 @@ mod tests {
             .collect();
         assert_eq!(diags, [("TW076", "toString (4 * 1024)"), ("TW077", "net")]);
         assert!(!is_nix("kernel.sysctl_writes_strict = 1\n"));
+    }
+
+    #[test]
+    fn multi_byte_characters_between_tokens_do_not_split() {
+        // A character of several bytes outside a string (prose, an arrow, a dash) is one
+        // token; the next starts on a character boundary, so `/*` or `''` right after it is
+        // still found.
+        for text in ["a → /* c */ b", "x —/* c */", "é''s''", "— ${", "→\"$\"", "ü"] {
+            let tokens = lex(text);
+            for t in &tokens {
+                assert!(text.is_char_boundary(t.span.0) && text.is_char_boundary(t.span.1));
+            }
+        }
+        let _ = is_nix("boot.kernel.sysctl → { \"net.ipv4.tcp_tw_reuse\" = 1; } — /* done */");
     }
 }
