@@ -169,6 +169,8 @@ pub(super) struct TopologyNodes {
     pub states: Vec<NodeState>,
     pub summaries: Vec<NodeSummary>,
     pub links: Vec<LinkInfo>,
+    /// What the checks of the nodes' sets counted but did not build (see [`SysctlSet::left_out`]).
+    pub left_out: Vec<crate::diag::LeftOut>,
 }
 
 /// Reads each node's files (once per distinct list of files), resolves its values and derives
@@ -288,6 +290,7 @@ pub(super) fn topology_nodes(
         states,
         summaries,
         links,
+        left_out: sets.sets.iter().flat_map(|s| s.left_out.clone()).collect(),
     })
 }
 
