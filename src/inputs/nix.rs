@@ -37,12 +37,25 @@ pub(super) static READER: Reader = Reader {
 
 /// Whether a text is a Nix expression that sets `boot.kernel.sysctl`.
 pub fn is_nix(text: &str) -> bool {
-    if !(text.contains("sysctl") && text.contains("boot")) {
+    if !(has_word(text, "sysctl") && has_word(text, "boot")) {
         return false;
     }
     let mut r = Read::new(FileId(0), text);
     r.body(Vec::new(), false);
     r.seen
+}
+
+/// Whether `word` occurs in `text` as a whole Nix identifier (or a whole quoted attribute name):
+/// `boot.kernel.sysctl` names both, however it is spelt, and no sysctl file does (its keys say
+/// `kernel.sysctl_writes_strict`, `bootp_relay`). Tokenising a large sysctl file to find out
+/// that it sets no `boot.kernel.sysctl` cost more than reading it.
+fn has_word(text: &str, word: &str) -> bool {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b'-');
+    let b = text.as_bytes();
+    memchr::memmem::find_iter(b, word.as_bytes()).any(|i| {
+        let end = i + word.len();
+        (i == 0 || !ident(b[i - 1])) && b.get(end).is_none_or(|&c| !ident(c))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
