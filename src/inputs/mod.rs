@@ -37,7 +37,7 @@ mod tuned;
 
 pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
-pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
+pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE};
 
 use crate::diag::Diagnostic;
 use crate::error::Result;
