@@ -259,7 +259,10 @@ pub fn resolve_with(
         kind: SourceKindOut,
         ignore_failure: bool,
     }
-    let mut writes: Vec<Write> = Vec::new();
+    // Sized up front: doubling as a large file's writes came in held twice their room at the
+    // peak of a run (a glob's writes beyond one each still grow it).
+    let explicit = set.map_or(0, |s| s.files.iter().map(|f| f.assignments.len()).sum());
+    let mut writes: Vec<Write> = Vec::with_capacity(explicit + inline.len());
     if let Some(set) = set {
         for file in &set.files {
             let kind = SourceKindOut::Read(file.kind);

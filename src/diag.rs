@@ -167,6 +167,23 @@ impl Diagnostic {
     }
 }
 
+/// Most diagnostics of one rule kept per file. A generated file can repeat one mistake on
+/// every line; past this many, more of the same tell the reader nothing and only cost memory
+/// and output (a 100,000-line file would otherwise print 100,000 warnings). The judge keeps the
+/// first this many of each rule in each file, in place order; a check that can find more than
+/// this many in one file builds only those and counts the rest as a [`LeftOut`].
+pub const MAX_PER_RULE_AND_FILE: usize = 200;
+
+/// Diagnostics of one rule in one file that were counted but not built, because at least
+/// [`MAX_PER_RULE_AND_FILE`] of that rule came before them in the file: the report would drop
+/// them, and only their number shows ("N more ... are not shown").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeftOut {
+    pub code: &'static str,
+    pub file: crate::source::FileId,
+    pub count: usize,
+}
+
 /// `text` cut to at most `max_chars` characters, with `…` in place of the rest. Messages quote
 /// what the input says (a rule id, a word of a directive), and an input may say anything at any
 /// length: a message must stay a line.

@@ -26,12 +26,6 @@ pub enum Error {
         line: usize,
         column: usize,
     },
-    #[error("{path}:{line}: more than {limit} lines; no sysctl file or `sysctl -a` dump comes near it, so twlint refuses to read it")]
-    TooManyLines {
-        path: PathBuf,
-        line: usize,
-        limit: usize,
-    },
     #[error("{path} holds no `*.conf` file: there is nothing to lint in this folder")]
     EmptyFolder { path: PathBuf },
     #[error("{path} holds no rule file (`*.yaml` or `*.yml`): name a folder of rule files")]

@@ -153,25 +153,6 @@ fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
     (line, at - start + 1)
 }
 
-/// Refuses a text of more than `limit` lines, naming the first line past the limit.
-pub fn check_lines(text: &str, shown: &Path, limit: usize) -> Result<()> {
-    // A line holds at least one byte, so a text shorter than the limit cannot exceed it.
-    if text.len() <= limit {
-        return Ok(());
-    }
-    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-    // A final line without a newline counts too.
-    let lines = newlines + usize::from(!text.is_empty() && !text.ends_with('\n'));
-    if lines > limit {
-        return Err(Error::TooManyLines {
-            path: shown.to_path_buf(),
-            line: limit + 1,
-            limit,
-        });
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,17 +223,5 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    #[test]
-    fn counts_lines_with_or_without_a_final_newline() {
-        let p = Path::new("f");
-        assert!(check_lines("a\nb\n", p, 2).is_ok());
-        assert!(check_lines("a\nb", p, 2).is_ok());
-        assert!(matches!(
-            check_lines("a\nb\nc", p, 2),
-            Err(Error::TooManyLines { line: 3, .. })
-        ));
-        assert!(check_lines("a\nb\nc\n", p, 2).is_err());
     }
 }

@@ -337,14 +337,6 @@ fn a_binary_file_among_dumps_is_named_and_the_others_are_reported() {
 }
 
 #[test]
-fn a_dump_of_too_many_lines_is_named_and_the_others_are_reported() {
-    let tmp = tempfile::tempdir().unwrap();
-    let lines = "vm.x = 1\n".repeat(twlint::inputs::MAX_LINES + 1);
-    std::fs::write(tmp.path().join("long.txt"), lines).unwrap();
-    fleet_with(tmp.path(), "long.txt", "more than");
-}
-
-#[test]
 fn an_unreadable_dump_among_many_is_named_and_the_others_are_reported() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();

@@ -120,7 +120,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
             // Many paths in the human or JSON report: written host by host as each is judged,
             // in flat memory (`super::fleet`).
             let streamed = matches!(format, Format::Human | Format::Json);
-            if streamed && inputs.len() > 1 && !(args.fix || args.diff) {
+            if streamed && inputs.len() > 1 && !(args.fix || args.diff || args.add_noqa) {
                 let fail_on = args.fail_on.or(env_fail_on).unwrap_or(run.fail_on);
                 let mut style = io.style(args.color);
                 style.show_safe = args.verbose || args.show.contains(&Show::Safe);

@@ -40,10 +40,13 @@ pub fn is_compose(text: &str) -> bool {
     if t.starts_with('{') {
         return t.contains("\"services\"");
     }
-    text.lines().any(|l| {
-        l.strip_prefix("services:")
-            .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with(['#', '{']))
-    })
+    // A text without `services:` has no such line: not walked line by line.
+    memchr::memmem::find(text.as_bytes(), b"services:").is_some()
+        && text.lines().any(|l| {
+            l.strip_prefix("services:").is_some_and(|rest| {
+                rest.trim().is_empty() || rest.trim_start().starts_with(['#', '{'])
+            })
+        })
 }
 
 /// A service's field: its own, else through a merge key (`<<: *defaults` or a list of them),

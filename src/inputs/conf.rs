@@ -237,6 +237,8 @@ pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
     if kind.is_printed() {
         parsed.kernel_release = release_of(&parsed.assignments);
     }
+    // Grown by doubling, the list of a large file held up to twice its room for the whole run.
+    parsed.assignments.shrink_to_fit();
     parsed
 }
 

@@ -50,6 +50,11 @@ pub fn is_manifest(text: &str) -> bool {
         return (has("\"apiVersion\"") && has("\"kind\""))
             || (has("\"spec\"") && has("ontainers\""));
     }
+    // The lines looked for below hold these; a large text without them is not walked line by line.
+    let has = |s: &str| memchr::memmem::find(text.as_bytes(), s.as_bytes()).is_some();
+    if !((has("apiVersion:") && has("kind:")) || (has("spec:") && has("ontainers:"))) {
+        return false;
+    }
     let (mut api, mut kind, mut spec, mut containers) = (false, false, false, false);
     for line in text.lines() {
         let l = line.trim_end();

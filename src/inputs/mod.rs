@@ -37,7 +37,7 @@ mod tuned;
 
 pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
-pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE, MAX_LINES};
+pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE};
 
 use crate::diag::Diagnostic;
 use crate::error::Result;
@@ -375,10 +375,23 @@ pub fn sort_named(path: &Path, forced: Option<&'static Reader>) -> Result<Named>
         return Ok(Named::Set(None));
     }
     BUF.with_borrow_mut(|buf| {
-        let text = read_sysctl_bytes(path, buf)?;
-        sort_text(path, &text, forced)
+        let named = {
+            let text = read_sysctl_bytes(path, buf)?;
+            sort_text(path, &text, forced)
+        };
+        // A large file's buffer is not kept for the next: a file that joins the set is read
+        // again, and this copy stayed in memory through the whole run (3.5 MiB of a
+        // 100,000-line file). Dumps, far smaller, keep reusing theirs.
+        if buf.capacity() > KEEP_BUF {
+            *buf = Vec::new();
+        }
+        named
     })
 }
+
+/// The largest read buffer [`sort_named`] keeps for the next file (1 MiB: a `sysctl -a` dump
+/// of a few thousand keys fits many times over).
+const KEEP_BUF: usize = 1 << 20;
 
 /// What a file named `path` with this `text` stands for, as [`sort_named`] decides it: by
 /// `forced`, else by the file name, else by the first reader that recognises the text. For a

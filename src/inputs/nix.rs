@@ -37,12 +37,25 @@ pub(super) static READER: Reader = Reader {
 
 /// Whether a text is a Nix expression that sets `boot.kernel.sysctl`.
 pub fn is_nix(text: &str) -> bool {
-    if !(text.contains("sysctl") && text.contains("boot")) {
+    if !(has_word(text, "sysctl") && has_word(text, "boot")) {
         return false;
     }
     let mut r = Read::new(FileId(0), text);
     r.body(Vec::new(), false);
     r.seen
+}
+
+/// Whether `word` occurs in `text` as a whole Nix identifier (or a whole quoted attribute name):
+/// `boot.kernel.sysctl` names both, however it is spelt, and no sysctl file does (its keys say
+/// `kernel.sysctl_writes_strict`, `bootp_relay`). Tokenising a large sysctl file to find out
+/// that it sets no `boot.kernel.sysctl` cost more than reading it.
+fn has_word(text: &str, word: &str) -> bool {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b'-');
+    let b = text.as_bytes();
+    memchr::memmem::find_iter(b, word.as_bytes()).any(|i| {
+        let end = i + word.len();
+        (i == 0 || !ident(b[i - 1])) && b.get(end).is_none_or(|&c| !ident(c))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,9 +85,11 @@ fn lex(text: &str) -> Vec<Token> {
         if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'#' {
-            i = text[i..].find('\n').map_or(b.len(), |e| i + e);
-        } else if text[i..].starts_with("/*") {
-            i = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+            // Bytes, not `text[i..]`: `i` may stand inside a multi-byte character (the lexer
+            // steps over bytes it does not know one at a time), where slicing the text panicked.
+            i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |e| i + e);
+        } else if b[i..].starts_with(b"/*") {
+            i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |e| i + 2 + e + 2);
         } else if c == b'"' {
             let (value, interp, end) = string(text, i + 1);
             out.push(Token {
@@ -82,7 +97,7 @@ fn lex(text: &str) -> Vec<Token> {
                 span: (i + 1, end),
             });
             i = (end + 1).min(b.len());
-        } else if text[i..].starts_with("''") {
+        } else if b[i..].starts_with(b"''") {
             let (value, interp, end) = indented(text, i + 2);
             out.push(Token {
                 tok: Tok::Str(value, interp),
@@ -495,6 +510,28 @@ fn read(file: FileId, text: &str) -> ParsedFile {
 mod tests {
     use super::*;
     use crate::source::SourceMap;
+
+    #[test]
+    fn text_with_multi_byte_characters_outside_strings_is_recognised_without_a_panic() {
+        // A Markdown page naming `boot.kernel.sysctl`, with box-drawing characters right
+        // before a comment, a `/*` and a `''`: the lexer steps into them byte by byte.
+        for tail in ["─# c\n", "─/* c */", "─''x''", "é"] {
+            let text = format!("boot.kernel.sysctl = {{ }};\n{tail}\n");
+            assert!(is_nix(&text), "{text}");
+        }
+        assert!(!is_nix("─ sysctl and boot ─#\n"));
+    }
+
+    #[test]
+    fn whole_words_decide_whether_a_text_is_tokenised() {
+        assert!(has_word("boot.kernel.sysctl", "boot"));
+        assert!(has_word("x.\"boot\".y", "boot"));
+        assert!(has_word("a.sysctl", "sysctl"));
+        assert!(!has_word("kernel.bootloader_type = 1", "boot"));
+        assert!(!has_word("kernel.sysctl_writes_strict = 1", "sysctl"));
+        assert!(!has_word("net.ipv4.conf.all.bootp_relay = 0", "boot"));
+        assert!(!has_word("reboot", "boot"));
+    }
 
     #[test]
     fn both_shapes_nested_sets_strings_and_comments_are_read() {

@@ -36,6 +36,11 @@ pub(super) static READER: Reader = Reader {
 /// state that uses them.
 pub fn is_salt(text: &str) -> bool {
     let lines = || text.lines().map(str::trim);
+    // The lines looked for below hold these; a large text without them is not walked line by line.
+    let has = |s: &str| memchr::memmem::find(text.as_bytes(), s.as_bytes()).is_some();
+    if !(has("sysctl.present") || (has("sysctl:") && has("- present"))) {
+        return false;
+    }
     let hinted = lines().any(|l| l.starts_with("sysctl.present:") || l == "- sysctl.present")
         || (lines().any(|l| l == "sysctl:") && lines().any(|l| l == "- present"));
     if !hinted {

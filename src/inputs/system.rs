@@ -16,14 +16,13 @@ use super::{reader_for, ParsedFile, Reader};
 use crate::error::{Error, Result};
 use crate::source::SourceMap;
 
-/// Files larger than this are refused: no sysctl file comes near it, and reading it whole could
-/// exhaust memory.
+/// Files larger than this (64 MiB) are refused before they are read, with the size in the
+/// message. A file is read whole (its text is what every span points into) and its records take
+/// about as much again, so this bounds what one file costs: the largest `sysctl -a` dump of a
+/// host with a few thousand keys is a few hundred KiB. There is no limit on lines: TW006 and the other findings a
+/// file can repeat on every line are built only up to what the report keeps, so a file's cost
+/// grows with its size alone.
 pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
-
-/// Files with more lines than this are refused before they are parsed: the largest `sysctl -a`
-/// dump of a busy host has a few thousand lines (one block of keys per interface), and a file of
-/// a million assignments is an attack on the linter, not a configuration.
-pub const MAX_LINES: usize = 100_000;
 
 /// The drop-in folders of `sysctl --system` (procps-ng 4) in precedence order: for a file name
 /// present in several, the first folder wins. systemd-sysctl uses the same list.
@@ -636,14 +635,12 @@ pub fn read_named_text(
 }
 
 /// Bytes read by the caller (standard input) as a sysctl text named `shown`, within the limits
-/// of a file ([`MAX_FILE_SIZE`], [`MAX_LINES`]); the caller reads at most `MAX_FILE_SIZE + 1`.
+/// of a file ([`MAX_FILE_SIZE`]); the caller reads at most `MAX_FILE_SIZE + 1`.
 pub fn sysctl_text_from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<String> {
-    let text = crate::read::text_from_bytes(bytes, shown, MAX_FILE_SIZE)?;
-    crate::read::check_lines(&text, shown, MAX_LINES)?;
-    Ok(text)
+    crate::read::text_from_bytes(bytes, shown, MAX_FILE_SIZE)
 }
 
-/// Reads a sysctl file or dump within the size and line limits, naming it `shown` in errors.
+/// Reads a sysctl file or dump within the size limit, naming it `shown` in errors.
 /// [`read_sysctl_text`] into a reused buffer: the text borrows `buf` when it is valid UTF-8.
 pub fn read_sysctl_bytes<'b>(
     path: &Path,
@@ -657,14 +654,11 @@ pub fn read_sysctl_bytes<'b>(
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
     };
-    crate::read::check_lines(&text, path, MAX_LINES)?;
     Ok(text)
 }
 
 pub fn read_sysctl_text(path: &Path, shown: &Path) -> Result<String> {
-    let text = crate::read::read_text_as(path, shown, MAX_FILE_SIZE)?;
-    crate::read::check_lines(&text, shown, MAX_LINES)?;
-    Ok(text)
+    crate::read::read_text_as(path, shown, MAX_FILE_SIZE)
 }
 
 fn looks_like_root(dir: &Path) -> bool {

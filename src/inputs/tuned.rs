@@ -35,7 +35,9 @@ pub(super) static READER: Reader = Reader {
 /// Whether a text is a tuned profile: INI sections, one of them `[main]` or `[sysctl]`. A
 /// sysctl file has no line that starts with `[`.
 pub fn is_profile(text: &str) -> bool {
-    sections(text).any(|(name, _)| name == "main" || name == "sysctl")
+    // A section header holds `]`; a large text without one is not walked line by line.
+    memchr::memchr(b']', text.as_bytes()).is_some()
+        && sections(text).any(|(name, _)| name == "main" || name == "sysctl")
 }
 
 /// The section headers of an INI text: (name, byte offset of the line after the header).

@@ -10,7 +10,7 @@
 //! (one per link), or of its node for a node-level verdict ([`Places`]), and has no place at all
 //! when there is no topology. Without one a CI format would print nothing for a failing run.
 
-use crate::diag::{Diagnostic, Label, Verdict};
+use crate::diag::{Diagnostic, Label, LeftOut, Verdict};
 use crate::report::VerdictEntry;
 use crate::source::{FileId, SourceMap, Span};
 use crate::sysctl::SysctlSet;
@@ -64,13 +64,14 @@ pub(super) fn finish(
     labels: &HashMap<LabelKey, Vec<Label>>,
     places: &Places,
     diags: &mut Vec<Diagnostic>,
+    left_out: &[LeftOut],
     sources: &SourceMap,
 ) {
     verdict_diagnostics(verdicts, labels, diags);
     default_diagnostics(verdicts, places, diags);
     dedupe(diags);
     sort_by_place(diags, sources);
-    cap_per_rule(diags);
+    cap_per_rule(diags, left_out);
 }
 
 /// The places that apply values written in another file (an Ansible task's `{{ var }}`
@@ -264,15 +265,16 @@ pub(super) fn sort_by_place(diags: &mut [Diagnostic], sources: &SourceMap) {
     });
 }
 
-/// Most diagnostics of one rule kept per file. A generated file can repeat one mistake on
-/// every line; past this many, more of the same tell the reader nothing and only cost memory
-/// and output (a 100,000-line file would otherwise print 100,000 warnings).
-pub const MAX_PER_RULE_AND_FILE: usize = 200;
+pub use crate::diag::MAX_PER_RULE_AND_FILE;
 
 /// Keeps the first [`MAX_PER_RULE_AND_FILE`] diagnostics of each rule in each file (in place
-/// order) and notes on the last one kept how many were left out.
-pub(super) fn cap_per_rule(diags: &mut Vec<Diagnostic>) {
+/// order) and notes on the last one kept how many were left out, counting those the checks
+/// left out already (`left_out`, all of them past the first ones of their file).
+pub(super) fn cap_per_rule(diags: &mut Vec<Diagnostic>, left_out: &[LeftOut]) {
     let mut count: HashMap<(String, Option<FileId>), usize> = HashMap::new();
+    for l in left_out {
+        *count.entry((l.code.to_string(), Some(l.file))).or_default() += l.count;
+    }
     for d in diags.iter() {
         let k = (d.code.clone(), d.primary.as_ref().map(|l| l.span.file));
         *count.entry(k).or_default() += 1;

@@ -159,11 +159,13 @@ fn judge_sets(
         labels.extend(j.labels);
         nodes.push(j.node);
     }
+    let left_out: Vec<_> = sets.iter().flat_map(|(_, s)| s.left_out.clone()).collect();
     diagnostics::finish(
         &verdicts,
         &labels,
         &diagnostics::Places::default(),
         &mut diags,
+        &left_out,
         sources,
     );
     let mut vias = diagnostics::Vias::default();
@@ -263,6 +265,7 @@ fn judge_topology(
         &judged.labels,
         &places,
         &mut diags,
+        &nodes.left_out,
         sources,
     );
     nodes.vias.label(&mut diags);

@@ -171,6 +171,8 @@ pub(super) struct TopologyNodes {
     pub links: Vec<LinkInfo>,
     /// The places that apply values written in other files (see [`super::diagnostics::Vias`]).
     pub vias: super::diagnostics::Vias,
+    /// What the checks of the nodes' sets counted but did not build (see [`SysctlSet::left_out`]).
+    pub left_out: Vec<crate::diag::LeftOut>,
 }
 
 /// Reads each node's files (once per distinct list of files), resolves its values and derives
@@ -303,6 +305,7 @@ pub(super) fn topology_nodes(
         summaries,
         links,
         vias,
+        left_out: sets.sets.iter().flat_map(|s| s.left_out.clone()).collect(),
     })
 }
 

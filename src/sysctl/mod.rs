@@ -14,7 +14,7 @@ mod tests;
 // The records and reading limits of the input seam, under the names this layer always had.
 pub use crate::inputs::{
     is_dump, normalize_key, read_sysctl_bytes, read_sysctl_text, read_text as parse_text,
-    Assignment, Exclusion, ParsedFile, SourceKind, MAX_FILE_SIZE, MAX_LINES,
+    Assignment, Exclusion, ParsedFile, SourceKind, MAX_FILE_SIZE,
 };
 pub use resolve::{Setting, SysctlSet};
 

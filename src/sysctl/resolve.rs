@@ -11,8 +11,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::{normalize_key, Assignment, ParsedFile, SourceKind};
-use crate::diag::{Diagnostic, Severity};
-use crate::source::{Span, Spanned};
+use crate::diag::{Diagnostic, LeftOut, Severity, MAX_PER_RULE_AND_FILE};
+use crate::source::{FileId, Span, Spanned};
 
 /// The effective value of one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub struct Setting {
 }
 
 /// An assignment by position: index of the file in `SysctlSet::files`, index in its list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Ref {
     file: u32,
     index: u32,
@@ -74,6 +74,9 @@ pub struct SysctlSet {
     pub files: Vec<ParsedFile>,
     /// Every diagnostic: each file's own, then those found across assignments.
     pub diagnostics: Vec<Diagnostic>,
+    /// TW006 findings counted but not built: past the first [`MAX_PER_RULE_AND_FILE`] of a
+    /// file, which are all a report keeps (a file that sets every key again has one per line).
+    pub left_out: Vec<LeftOut>,
     /// Explicit (non-glob) assignments of each key, in application order.
     explicit: KeyMap<Refs>,
     /// Glob assignments in application order.
@@ -85,9 +88,12 @@ pub struct SysctlSet {
 /// Builds the set. `systemd_order` lists the indexes of the files systemd-sysctl reads, in its
 /// order, when that differs from procps' (`None`: both read `files` in the same order).
 pub(crate) fn resolve(files: Vec<ParsedFile>, systemd_order: Option<Vec<usize>>) -> SysctlSet {
-    // Sized for one key per assignment up front: growing it rehashed every key several times.
-    let n = files.iter().map(|f| f.assignments.len()).sum();
-    let mut explicit: KeyMap<Refs> = KeyMap::with_capacity_and_hasher(n, Default::default());
+    // Sized for one key per assignment up front: growing it rehashed every key of a dump
+    // several times. A file of more assignments than a dump has keys sets keys again, so room
+    // for that many keys is enough to start with (it was 6 MB for 100,000 lines of 5,000 keys).
+    let n: usize = files.iter().map(|f| f.assignments.len()).sum();
+    let mut explicit: KeyMap<Refs> =
+        KeyMap::with_capacity_and_hasher(n.min(4096), Default::default());
     let mut globs = Vec::new();
     let mut excluded = HashSet::new();
     for (f, parsed) in files.iter().enumerate() {
@@ -108,12 +114,14 @@ pub(crate) fn resolve(files: Vec<ParsedFile>, systemd_order: Option<Vec<usize>>)
     }
     let mut set = SysctlSet {
         diagnostics: files.iter().flat_map(|f| f.diagnostics.clone()).collect(),
+        left_out: Vec::new(),
         files,
         explicit,
         globs,
         excluded,
     };
-    let mut cross = set.duplicates();
+    let (mut cross, left_out) = set.duplicates();
+    set.left_out = left_out;
     if let Some(order) = systemd_order {
         cross.extend(set.divergences(&order));
     }
@@ -204,8 +212,16 @@ impl SysctlSet {
     /// TW006: one diagnostic per overridden explicit assignment. Dumps (any host state as the
     /// kernel printed it) take no part: a dump repeats a key for every line of a multi-line
     /// value, and a file applied on top of a dump is meant to change the host's state.
-    fn duplicates(&self) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
+    ///
+    /// Only the first [`MAX_PER_RULE_AND_FILE`] of each file, by the overridden line's place
+    /// (the ones the judge's cap keeps), are built; the others are counted. A file that sets
+    /// every key again has one per line, and building them all (messages, labels, notes) to
+    /// drop them was most of the time and memory of reading it.
+    fn duplicates(&self) -> (Vec<Diagnostic>, Vec<LeftOut>) {
+        // Per file: the first findings by place, the largest on top, and how many there are.
+        type Found<'a> = (usize, &'a str, Ref, Ref);
+        let mut per_file: HashMap<FileId, (std::collections::BinaryHeap<Found<'_>>, usize)> =
+            HashMap::new();
         for (key, refs) in &self.explicit {
             if refs.len() < 2 {
                 continue;
@@ -214,36 +230,64 @@ impl SysctlSet {
             if self.kind(winner).is_printed() {
                 continue;
             }
-            let win = self.assignment(winner);
             for &r in &refs[..refs.len() - 1] {
                 if self.kind(r).is_printed() {
                     continue;
                 }
-                let lost = self.assignment(r);
-                let same_file = r.file == winner.file;
-                let message = if same_value(&lost.value.value, &win.value.value) {
-                    format!("`{key}` is set again later to the same value")
-                } else {
-                    format!("`{key}` is set again later, so this value does not last")
-                };
-                out.push(
-                    Diagnostic::warning(Code::TW006, message)
-                        .with_key(key.as_str())
-                        .at(lost.line, "overridden later")
-                        .with_secondary(win.line, "this assignment wins")
-                        .with_help(if same_file {
-                            "Keep one assignment per key; delete the earlier line."
-                        } else {
-                            "Keep one assignment per key in the set, in the file that should own it."
-                        })
-                        .with_note(
-                            "procps sysctl writes every assignment in order and systemd-sysctl \
-                             keeps only the last one; both end with the last value",
-                        ),
-                );
+                let line = self.assignment(r).line;
+                let (first, count) = per_file.entry(line.file).or_default();
+                *count += 1;
+                let found = (line.start, key.as_str(), r, winner);
+                if first.len() < MAX_PER_RULE_AND_FILE {
+                    first.push(found);
+                } else if first.peek().is_some_and(|top| found < *top) {
+                    first.pop();
+                    first.push(found);
+                }
             }
         }
-        out
+        let mut out = Vec::new();
+        let mut left_out = Vec::new();
+        for (file, (first, count)) in per_file {
+            if count > first.len() {
+                left_out.push(LeftOut {
+                    code: Code::TW006.as_str(),
+                    file,
+                    count: count - first.len(),
+                });
+            }
+            out.extend(
+                first
+                    .into_iter()
+                    .map(|(_, key, r, winner)| self.duplicate(key, r, winner)),
+            );
+        }
+        left_out.sort_unstable_by_key(|l| l.file);
+        (out, left_out)
+    }
+
+    /// The TW006 of assignment `r` of `key`, which `winner` overrides.
+    fn duplicate(&self, key: &str, r: Ref, winner: Ref) -> Diagnostic {
+        let (lost, win) = (self.assignment(r), self.assignment(winner));
+        let same_file = r.file == winner.file;
+        let message = if same_value(&lost.value.value, &win.value.value) {
+            format!("`{key}` is set again later to the same value")
+        } else {
+            format!("`{key}` is set again later, so this value does not last")
+        };
+        Diagnostic::warning(Code::TW006, message)
+            .with_key(key)
+            .at(lost.line, "overridden later")
+            .with_secondary(win.line, "this assignment wins")
+            .with_help(if same_file {
+                "Keep one assignment per key; delete the earlier line."
+            } else {
+                "Keep one assignment per key in the set, in the file that should own it."
+            })
+            .with_note(
+                "procps sysctl writes every assignment in order and systemd-sysctl \
+                 keeps only the last one; both end with the last value",
+            )
     }
 
     /// TW010: keys on which procps (`files` order, `/etc/sysctl.conf` last) and systemd-sysctl
