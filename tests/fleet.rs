@@ -105,14 +105,15 @@ fn each_dump_is_a_host_with_its_own_kernel_and_the_summary_says_who_is_dangerous
         table[4].starts_with("  a-clean.txt    6.8     -                   -  "),
         "{fleet}"
     );
-    // Each host is written as it is judged, its findings under its table, in argument order;
-    // the summary comes after the last host, before the last lines.
-    assert!(out.starts_with("a-clean.txt: kernel 6.8"), "{out}");
+    // The summary comes first; then each host, its findings under its table, in argument
+    // order; then the last lines.
+    assert!(out.starts_with("fleet: 3 hosts"), "{out}");
+    let a = out.find("a-clean.txt: kernel 6.8").unwrap();
     let b = out.find("b-recycle.txt: kernel 4.4").unwrap();
     let c = out.find("c-buckets.txt: kernel 5.15").unwrap();
     let b_finding = out.find("[TW103]").expect("b's tcp_tw_recycle finding");
-    assert!(b < b_finding && b_finding < c && c < at, "{out}");
-    assert!(fleet.contains("\n\nverdicts: "), "{out}");
+    let last = out.find("\nverdicts: ").expect("the last lines");
+    assert!(at < a && a < b && b < b_finding && b_finding < c && c < last, "{out}");
     assert!(fleet.contains("  tcp_max_tw_buckets is dangerous on 2 of 3 hosts\n"));
     assert!(fleet.contains("  tcp_tw_recycle is dangerous on 1 of 3 hosts\n"));
 }

@@ -1,7 +1,9 @@
 //! A run over many paths in the human or JSON format, streamed: each `sysctl -a` dump is read,
-//! judged, drawn and written in argument order as soon as it is judged, then dropped, so memory
-//! stays flat whatever the number of hosts (issue 15). The fleet summary's rows and the counts
-//! of the last lines are all that is kept per host.
+//! judged and drawn in argument order, handed to the format's stream, then dropped, so memory
+//! stays flat whatever the number of hosts. The JSON stream writes each host's diagnostics at
+//! once; the human one keeps the hosts' parts in a spool (memory, then an unlinked temporary
+//! file) to write them after the fleet summary, which comes first. The fleet summary's rows and
+//! the counts of the last lines are all that is kept in memory per host.
 //!
 //! Dumps are taken a window at a time ([`WINDOW`]): the window's paths are read, judged and
 //! drawn on all cores ([`crate::pool::par_map`]), each in a source map of its own, then written
@@ -272,7 +274,7 @@ fn make_part(
 
 fn push(writer: &mut Writer, out: &mut dyn Write, part: Part) -> io::Result<()> {
     match (writer, part) {
-        (Writer::Human(w), Part::Human(p)) => w.push(out, p),
+        (Writer::Human(w), Part::Human(p)) => w.push(p),
         (Writer::Json(w), Part::Json(p)) => w.push(out, p),
         _ => unreachable!("a part is made in the writer's format"),
     }

@@ -4,6 +4,7 @@
 //! host ([`HumanStream`]).
 
 use super::human::{paint, short_key};
+use super::spool::Spool;
 use super::Style;
 use crate::diag::Verdict;
 use crate::report::{Fleet, FleetHost, Report, Totals, Unread};
@@ -41,14 +42,18 @@ impl HumanPart {
     }
 }
 
-/// The human report of a run over many hosts, written host by host as [`super::human::write`]
-/// writes the whole report: each host's table and findings in argument order as soon as it is
-/// judged, then the fleet summary and the last lines. Only the fleet summary's rows stay in
-/// memory. Everything goes to `out` unescaped: write through [`super::human::behind_safe`].
+/// The human report of a run over many hosts, laid out as [`super::human::write`] lays out the
+/// whole report: the fleet summary first (worst hosts at the top), then each host's table and
+/// findings in argument order, then the last lines. The summary is known only once every host
+/// is judged, so the hosts' parts wait in a [`Spool`] (memory, then an unlinked temporary file);
+/// only the fleet summary's rows stay in memory. Everything goes to `out` unescaped: write
+/// through [`super::human::behind_safe`].
 pub struct HumanStream {
     style: Style,
     hosts: Vec<FleetHost>,
     totals: Totals,
+    /// The hosts' tables and findings drawn so far, in argument order.
+    parts: Spool,
     /// The one host drawn under `--summary`, written if the run turns out to be no fleet.
     held: Option<Vec<u8>>,
     /// What was written last ends with a finding.
@@ -63,22 +68,24 @@ impl HumanStream {
             style,
             hosts: Vec::new(),
             totals: Totals::default(),
+            parts: Spool::new(),
             held: None,
             gap: false,
         })
     }
 
-    /// Writes one host's part (under `--summary`, holds the first one back).
-    pub fn push(&mut self, out: &mut dyn Write, part: HumanPart) -> io::Result<()> {
+    /// Keeps one host's part for its place after the summary (under `--summary`, only the
+    /// first one, in case the run is no fleet after all).
+    pub fn push(&mut self, part: HumanPart) -> io::Result<()> {
         if self.style.summary_only {
             if self.hosts.is_empty() && self.held.is_none() {
                 self.held = Some(part.text);
             }
         } else if !part.text.is_empty() {
             if self.gap {
-                writeln!(out)?;
+                self.parts.append(b"\n")?;
             }
-            out.write_all(&part.text)?;
+            self.parts.append(&part.text)?;
             self.gap = part.gap;
         }
         self.hosts.extend(part.hosts);
@@ -96,16 +103,13 @@ impl HumanStream {
     ) -> io::Result<()> {
         self.totals.unread = unread.len();
         let fleet = self.hosts.len() + unread.len() >= 2;
-        if let (false, Some(text)) = (fleet, &self.held) {
+        if fleet {
+            write_human(out, self.style, &Fleet::from_hosts(self.hosts, unread))?;
+        } else if let Some(text) = &self.held {
             // `--summary` of a run that is one host after all: the report as without it.
             out.write_all(text)?;
         }
-        if fleet {
-            if self.gap {
-                writeln!(out)?;
-            }
-            write_human(out, self.style, &Fleet::from_hosts(self.hosts, unread))?;
-        }
+        self.parts.write_to(out)?;
         super::human::summary(out, self.style, &self.totals, fail_on)?;
         super::human::unread_and_suppressed(out, self.style, &self.totals)
     }

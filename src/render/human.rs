@@ -1147,15 +1147,12 @@ fn write_report(
                 summary(out, style, &totals, fail_on)?;
                 return unread_and_suppressed(out, style, &totals);
             }
-            let gap = write_nodes(out, style, sources, r)?;
-            // Many hosts: the summary comes after the hosts, where a terminal's scrollback and
-            // a CI log's tail end (and a fleet run can write each host as it is judged).
+            // Many hosts: the summary comes first, worst hosts at the top, then each host's
+            // table and findings.
             if let Some(fleet) = &fleet {
-                if gap {
-                    writeln!(out)?;
-                }
                 super::fleet::write_human(out, style, fleet)?;
             }
+            write_nodes(out, style, sources, r)?;
             summary(out, style, &totals, fail_on)?;
             return unread_and_suppressed(out, style, &totals);
         }

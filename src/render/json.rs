@@ -1267,79 +1267,37 @@ impl Stream {
     }
 }
 
-/// The elements of one top-level list of a streamed report, waiting for their place: in memory
-/// up to [`Spill::IN_MEMORY`] bytes, then in a temporary file that no other process can open
-/// (unlinked as soon as it is made). Where no temporary file can be made, everything stays in
-/// memory: the report is still written whole, only less frugally.
+/// The elements of one top-level list of a streamed report, waiting for their place in a
+/// [`Spool`](super::spool::Spool).
 #[derive(Default)]
 struct Spill {
-    memory: Vec<u8>,
-    file: Option<std::fs::File>,
+    spool: super::spool::Spool,
     /// Whether any element was pushed.
     any: bool,
-    /// No temporary file could be made: keep everything in memory.
-    no_file: bool,
 }
 
 impl Spill {
-    /// Past this many bytes in memory the elements move to the temporary file.
-    const IN_MEMORY: usize = 1 << 20;
-
     /// Appends a host's elements (already joined; nothing for none).
     fn push(&mut self, elements: &[u8]) -> io::Result<()> {
         if elements.is_empty() {
             return Ok(());
         }
         if self.any {
-            self.memory.extend_from_slice(b",\n    ");
+            self.spool.append(b",\n    ")?;
         }
         self.any = true;
-        self.memory.extend_from_slice(elements);
-        if self.memory.len() >= Spill::IN_MEMORY && !self.no_file {
-            if self.file.is_none() {
-                self.file = temp_file().ok();
-                self.no_file = self.file.is_none();
-            }
-            if let Some(f) = &mut self.file {
-                f.write_all(&self.memory)?;
-                self.memory.clear();
-            }
-        }
-        Ok(())
+        self.spool.append(elements)
     }
 
     /// Writes the list as `to_writer_pretty` writes it at the report's top level.
     fn write_array(self, out: &mut dyn Write) -> io::Result<()> {
-        use std::io::{Seek, SeekFrom};
         if !self.any {
             return out.write_all(b"[]");
         }
         out.write_all(b"[\n    ")?;
-        if let Some(mut f) = self.file {
-            f.seek(SeekFrom::Start(0))?;
-            io::copy(&mut f, out)?;
-        }
-        out.write_all(&self.memory)?;
+        self.spool.write_to(out)?;
         out.write_all(b"\n  ]")
     }
-}
-
-/// A new temporary file, open for reading and writing, already unlinked.
-fn temp_file() -> io::Result<std::fs::File> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let path = std::env::temp_dir().join(format!(
-        ".twlint-{}-{}.json",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    Ok(f)
 }
 
 #[cfg(test)]
@@ -1362,7 +1320,7 @@ mod tests {
             expected.extend_from_slice(element.as_bytes());
         }
         expected.extend_from_slice(b"\n  ]");
-        assert!(spill.file.is_some(), "6 MB went past the limit of 1 MiB");
+        assert!(!spill.spool.is_empty(), "the elements were kept");
         let mut out = Vec::new();
         spill.write_array(&mut out).unwrap();
         assert!(out == expected, "the list differs");

@@ -26,6 +26,7 @@ pub mod prometheus;
 pub mod rdjson;
 pub mod rule_pages;
 pub mod safe;
+pub mod spool;
 pub mod sarif;
 
 /// Output options shared by renderers.
