@@ -334,28 +334,40 @@ enum Item<'a> {
 /// Where a variables file stands in Ansible's precedence, lowest first (Ansible's
 /// "Understanding variable precedence"): a role's `defaults/main.yml`, then `group_vars/all`,
 /// then the files of other groups and of hosts, then (in the task file itself) play vars, then
-/// the role's `vars/main.yml`, then (in the task file again) block and task vars.
+/// a play's `vars_files:`, then the role's `vars/main.yml`, then (in the task file again) block
+/// and task vars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum VarsPlace {
     RoleDefaults,
     AllHosts,
     /// `group_vars/GROUP`, `host_vars/HOST`: which of them a host reads depends on the host.
     SomeHosts,
+    /// A file of the play's `vars_files:` list, which beats the play's `vars:` (see
+    /// [`Scope::var`]): the play is its index in the playbook.
+    PlayFile(usize),
     RoleVars,
 }
 
 /// A variables file Ansible reads for a task file, registered by the caller.
 pub struct LinkedVars<'t> {
-    pub file: FileId,
-    pub text: &'t str,
+    pub read: LinkedText<'t>,
     pub place: VarsPlace,
+}
+
+/// A linked variables file's text, or why twlint did not read it (a play's `vars_files:` entry
+/// only: each one counts, in its order; the other files not read are `read_linked`'s `unread`).
+pub enum LinkedText<'t> {
+    Read(FileId, &'t str),
+    /// Said in the TW076 of the values that may depend on the file.
+    Unread(&'t str),
 }
 
 /// Where Ansible takes the variables of the task file at `path` (with text `text`) from,
 /// besides the file itself: for a role's task file (`ROLE/tasks/*.yml`) the role's
 /// `defaults/main.yml` and `vars/main.yml`; for it and for a playbook, the `group_vars/` and
 /// `host_vars/` folders beside the playbook (a role under `roles/` is used by a playbook in the
-/// folder above). Each with the folder it must stay inside: the role's, or the playbook's.
+/// folder above); for a playbook, each play's `vars_files:` (see [`play_vars_files`]). Each with
+/// the folder it must stay inside: the role's, or the playbook's.
 pub fn linked_places(path: &Path, text: &str) -> Linked {
     let mut out = Linked::default();
     let Some(dir) = path.parent() else {
@@ -380,6 +392,16 @@ pub fn linked_places(path: &Path, text: &str) -> Linked {
         }
     } else if is_playbook(text) {
         playbook_dir = Some(dir);
+        let pb = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        // Listed in order: a later file of the list beats an earlier one.
+        for (play, entry) in play_vars_files(text) {
+            out.play_files
+                .push((pb.to_path_buf(), entry.map(|rel| pb.join(rel)), play));
+        }
     }
     if let Some(pb) = playbook_dir {
         let pb = if pb.as_os_str().is_empty() {
@@ -400,6 +422,9 @@ pub fn linked_places(path: &Path, text: &str) -> Linked {
 #[derive(Debug, Default)]
 pub struct Linked {
     pub files: Vec<(PathBuf, PathBuf, VarsPlace)>,
+    /// A playbook's `vars_files:` entries, in order: (the folder to stay inside, the file or
+    /// why it is not known, the play's index).
+    pub play_files: Vec<(PathBuf, Result<PathBuf, String>, usize)>,
     pub folders: Vec<(PathBuf, PathBuf, bool)>,
 }
 
@@ -422,6 +447,37 @@ pub fn folder_entry_place(hosts: bool, name: &str, is_dir: bool) -> Option<VarsP
     })
 }
 
+/// The entries of each play's `vars_files:` in a playbook: (the play's index, the path as
+/// written), in the order of the list. An entry with a template is not read (its path is known
+/// only when the play runs), nor is a nested list (Ansible reads the first of its files that
+/// exists on the host, which twlint cannot know): why, instead of the path.
+pub fn play_vars_files(text: &str) -> Vec<(usize, Result<String, String>)> {
+    let Ok(doc) = yaml::parse(FileId(0), text) else {
+        return Vec::new();
+    };
+    let YamlNode::Sequence { items, .. } = &doc.root else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (play, item) in items.iter().enumerate() {
+        if let Some(YamlNode::Sequence { items: files, .. }) = item.get("vars_files") {
+            for f in files {
+                let entry = match scalar(f) {
+                    Some(s) if template::is_templated(&s.value) => Err(format!(
+                        "the play's vars_files entry `{}` is templated, so twlint does not know which file it names",
+                        crate::diag::shorten(s.value.trim(), 60)
+                    )),
+                    Some(s) if !s.value.trim().is_empty() => Ok(s.value.trim().to_string()),
+                    Some(_) => continue,
+                    None => Err("the play's vars_files names a list, of which Ansible reads the first file found on the host".to_string()),
+                };
+                out.push((play, entry));
+            }
+        }
+    }
+    out
+}
+
 /// Whether a text is a playbook: a list with a play (`hosts:`).
 fn is_playbook(text: &str) -> bool {
     text.lines().any(|l| {
@@ -438,6 +494,8 @@ struct OuterFile<'a> {
     place: VarsPlace,
     text: &'a str,
     root: Option<YamlNode>,
+    /// Why twlint did not read it, when it did not (`root` is `None` then).
+    why: Option<&'a str>,
 }
 
 /// What a variable name stands for.
@@ -445,8 +503,9 @@ enum Lookup<'a> {
     /// One value wins wherever the task runs: the node, and its file's text.
     Found(&'a YamlNode, &'a str),
     /// Several definitions, the winner depending on the host (or a file twlint cannot read
-    /// that may define it): the places of those found.
-    Several(Vec<Span>),
+    /// that may define it): the places of those found, and why a file was not read when
+    /// that is the reason.
+    Several(Vec<Span>, Option<&'a str>),
     /// Defined nowhere twlint reads.
     Missing,
 }
@@ -455,24 +514,38 @@ enum Lookup<'a> {
 /// then those of the linked variables files.
 struct Scope<'a> {
     vars: Vec<&'a YamlNode>,
+    /// The play's index and how many of `vars` (the first ones) are its `vars:`: its
+    /// `vars_files:` come between those and the block and task vars.
+    play: Option<(usize, usize)>,
     text: &'a str,
     outer: &'a [OuterFile<'a>],
 }
 
 impl<'a> Scope<'a> {
-    /// The variable `name` (a dotted path): its innermost definition in the file, else the one
-    /// that wins by Ansible's precedence in the linked files.
+    /// The variable `name` (a dotted path), by Ansible's precedence: its innermost block or
+    /// task definition in the file, else the last of the play's `vars_files:` that defines it,
+    /// else the play's `vars:`, else the one that wins in the other linked files.
     fn var(&self, path: &str) -> Lookup<'a> {
         let mut parts = path.split('.');
         let Some(first) = parts.next() else {
             return Lookup::Missing;
         };
-        let (mut node, text) = match self.vars.iter().rev().find_map(|v| v.get(first)) {
-            Some(n) => (n, self.text),
-            None => match self.outer_var(first) {
-                Lookup::Found(n, t) => (n, t),
-                other => return other,
+        let (play, play_vars) = self.play.unwrap_or((0, 0));
+        let (of_play, inner) = self.vars.split_at(play_vars.min(self.vars.len()));
+        let in_file = |vars: &[&'a YamlNode]| vars.iter().rev().find_map(|v| v.get(first));
+        let found = match in_file(inner) {
+            Some(n) => Lookup::Found(n, self.text),
+            None => match self.play.map_or(Lookup::Missing, |_| self.play_file_var(play, first)) {
+                Lookup::Missing => match in_file(of_play) {
+                    Some(n) => Lookup::Found(n, self.text),
+                    None => self.outer_var(first),
+                },
+                other => other,
             },
+        };
+        let (mut node, text) = match found {
+            Lookup::Found(n, t) => (n, t),
+            other => return other,
         };
         for p in parts {
             match node.get(p) {
@@ -483,10 +556,34 @@ impl<'a> Scope<'a> {
         Lookup::Found(node, text)
     }
 
+    /// The variable `name` in the `vars_files:` of the play `play`: the last file of the list
+    /// that defines it wins; a file not read after it in the list may define it too.
+    fn play_file_var(&self, play: usize, name: &str) -> Lookup<'a> {
+        for f in self.outer.iter().rev() {
+            if f.place != VarsPlace::PlayFile(play) {
+                continue;
+            }
+            match &f.root {
+                Some(root @ YamlNode::Mapping { .. }) => {
+                    if let Some(v) = root.get(name) {
+                        return Lookup::Found(v, f.text);
+                    }
+                }
+                Some(_) => {}
+                None => return Lookup::Several(Vec::new(), f.why),
+            }
+        }
+        Lookup::Missing
+    }
+
     fn outer_var(&self, name: &str) -> Lookup<'a> {
         let mut defs: Vec<(VarsPlace, &'a YamlNode, &'a str, Span)> = Vec::new();
         let mut opaque = false;
         for f in self.outer {
+            if matches!(f.place, VarsPlace::PlayFile(_)) {
+                // Read by `play_file_var`, for its own play only.
+                continue;
+            }
             match &f.root {
                 Some(root @ YamlNode::Mapping { entries, .. }) => {
                     if let Some(v) = root.get(name) {
@@ -503,7 +600,7 @@ impl<'a> Scope<'a> {
         }
         let Some(top) = defs.iter().map(|d| d.0).max() else {
             return if opaque {
-                Lookup::Several(Vec::new())
+                Lookup::Several(Vec::new(), None)
             } else {
                 Lookup::Missing
             };
@@ -516,7 +613,7 @@ impl<'a> Scope<'a> {
             .collect();
         match winners.as_slice() {
             [(_, node, text, _)] if !opaque => Lookup::Found(node, text),
-            _ => Lookup::Several(defs.iter().map(|d| d.3).collect()),
+            _ => Lookup::Several(defs.iter().map(|d| d.3).collect(), None),
         }
     }
 }
@@ -572,7 +669,7 @@ struct Walk<'a> {
     out: ParsedFile,
     /// The templates whose variable has several definitions (see [`Lookup::Several`]): where
     /// the template is written, and the places of the definitions.
-    several: RefCell<Vec<(Span, Vec<Span>)>>,
+    several: RefCell<Vec<(Span, Several<'a>)>>,
     /// The list item of the task about to be walked, when it has siblings (a list left empty
     /// would no longer be a task list): see [`Assignment::entry`].
     item: Option<Span>,
@@ -598,23 +695,33 @@ pub fn read_linked(
         place: VarsPlace::RoleDefaults,
         text: "",
         root: None,
+        why: None,
     });
     let outer: Vec<OuterFile<'_>> = linked
         .iter()
-        .map(|l| OuterFile {
-            place: l.place,
-            text: l.text,
-            root: match yaml::parse(l.file, l.text) {
-                Ok(d) => match d.root {
-                    m @ YamlNode::Mapping { .. } => Some(m),
-                    // An empty file defines nothing.
-                    YamlNode::Null(s) => Some(YamlNode::Mapping {
-                        entries: Vec::new(),
-                        span: s,
-                    }),
-                    _ => None,
+        .map(|l| match l.read {
+            LinkedText::Read(file, text) => OuterFile {
+                place: l.place,
+                text,
+                root: match yaml::parse(file, text) {
+                    Ok(d) => match d.root {
+                        m @ YamlNode::Mapping { .. } => Some(m),
+                        // An empty file defines nothing.
+                        YamlNode::Null(s) => Some(YamlNode::Mapping {
+                            entries: Vec::new(),
+                            span: s,
+                        }),
+                        _ => None,
+                    },
+                    Err(_) => None,
                 },
-                Err(_) => None,
+                why: None,
+            },
+            LinkedText::Unread(why) => OuterFile {
+                place: l.place,
+                text: "",
+                root: None,
+                why: Some(why),
             },
         })
         .chain(unread_file)
@@ -638,12 +745,16 @@ pub fn read_linked(
     walk.out.diagnostics.extend(doc.diagnostics);
     match &doc.root {
         YamlNode::Sequence { items, .. } => {
-            for item in items {
+            for (index, item) in items.iter().enumerate() {
                 let is_play = item.get("hosts").is_some()
                     || item.get("import_playbook").is_some()
                     || TASK_LISTS.iter().any(|k| item.get(k).is_some());
                 if is_play {
-                    let scope = walk.scope(item.get("vars").into_iter().collect());
+                    let vars: Vec<_> = item.get("vars").into_iter().collect();
+                    let scope = Scope {
+                        play: Some((index, vars.len())),
+                        ..walk.scope(vars)
+                    };
                     for list in TASK_LISTS {
                         walk.tasks(item.get(list), &scope, 0);
                     }
@@ -680,6 +791,7 @@ impl<'a> Walk<'a> {
     fn scope(&self, vars: Vec<&'a YamlNode>) -> Scope<'a> {
         Scope {
             vars,
+            play: None,
             text: self.text,
             outer: self.outer,
         }
@@ -705,7 +817,10 @@ impl<'a> Walk<'a> {
         }
         let mut vars = outer.vars.clone();
         vars.extend(task.get("vars"));
-        let scope = self.scope(vars);
+        let scope = Scope {
+            play: outer.play,
+            ..self.scope(vars)
+        };
         if task.get("block").is_some() {
             for list in ["block", "rescue", "always"] {
                 self.tasks(task.get(list), &scope, depth + 1);
@@ -774,7 +889,7 @@ impl<'a> Walk<'a> {
                 let d = match self.several_at(span) {
                     Some(places) => several_definitions(d, &places),
                     None => d
-                        .with_help("keep the task in a role (`ROLE/tasks/`) whose defaults/main.yml or vars/main.yml defines it, or define it in the play's `vars:`, group_vars/all or one group_vars or host_vars file beside the playbook: a plain list there is read at its own lines")
+                        .with_help("keep the task in a role (`ROLE/tasks/`) whose defaults/main.yml or vars/main.yml defines it, or define it in the play's `vars:` or `vars_files:`, group_vars/all or one group_vars or host_vars file beside the playbook: a plain list there is read at its own lines")
                         .with_note("a variable from inventory, facts or another play is known only when the play runs"),
                 };
                 self.out.diagnostics.push(d);
@@ -835,12 +950,12 @@ impl<'a> Walk<'a> {
                 }
                 match scope.var(&path) {
                     Lookup::Found(n, t) => (n, t),
-                    Lookup::Several(places) => {
+                    Lookup::Several(places, why) => {
                         let at = Param::of(over, self.text)
                             .ok()
                             .flatten()
                             .map_or(over.span(), |p| p.span);
-                        self.several.borrow_mut().push((at, places));
+                        self.several.borrow_mut().push((at, (places, why)));
                         return None;
                     }
                     Lookup::Missing => return None,
@@ -864,7 +979,7 @@ impl<'a> Walk<'a> {
 
     /// The places of the several definitions of the variable the template at `span` names, if
     /// that is why it was not resolved.
-    fn several_at(&self, span: Span) -> Option<Vec<Span>> {
+    fn several_at(&self, span: Span) -> Option<Several<'a>> {
         self.several
             .borrow()
             .iter()
@@ -882,8 +997,9 @@ impl<'a> Walk<'a> {
         let plain = expression(&p.text).and_then(var_path).is_some();
         d.help = Some(if plain {
             "define the variable as a literal in the role's defaults/main.yml or vars/main.yml, \
-             the play's `vars:`, or group_vars/ or host_vars/ beside the playbook: twlint reads \
-             it there; or lint the rendered file (`ansible --check --diff`)"
+             the play's `vars:` or a plain `vars_files:` entry inside the playbook's folder, or \
+             group_vars/ or host_vars/ beside the playbook: twlint reads it there; or lint the \
+             rendered file (`ansible --check --diff`)"
         } else {
             "twlint does not evaluate filters or expressions; lint the rendered file \
              (`ansible --check --diff`, the generated sysctl.d file)"
@@ -1038,8 +1154,8 @@ impl<'a> Walk<'a> {
             _ if fallback.is_some() => None,
             _ => match scope.var(&path) {
                 Lookup::Found(n, t) => Param::of(n, t)?,
-                Lookup::Several(places) => {
-                    self.several.borrow_mut().push((p.span, places));
+                Lookup::Several(places, why) => {
+                    self.several.borrow_mut().push((p.span, (places, why)));
                     None
                 }
                 Lookup::Missing => None,
@@ -1107,16 +1223,25 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// The places of a variable's several definitions, and why a variables file that may define it
+/// was not read, when that is the reason (see [`Lookup::Several`]).
+type Several<'a> = (Vec<Span>, Option<&'a str>);
+
 /// A TW076 whose variable has several definitions: which one a host gets depends on the host
-/// (its groups, its own host_vars), so no one value is judged.
-fn several_definitions(d: Diagnostic, places: &[Span]) -> Diagnostic {
+/// (its groups, its own host_vars), so no one value is judged. Or a variables file that may
+/// define it was not read.
+fn several_definitions(d: Diagnostic, (places, why): &Several<'_>) -> Diagnostic {
     let mut d = d
-        .with_note(if places.is_empty() {
-            "a variables file beside it cannot be read (encrypted, or not a mapping) and may define it"
-        } else {
-            "its variable is defined in several variables files, and which one wins depends on the host"
+        .with_note(match why {
+            Some(why) => format!("{why}; that file may define this variable"),
+            None if places.is_empty() => "a variables file beside it cannot be read (encrypted, or not a mapping) and may define it".to_string(),
+            None => "its variable is defined in several variables files, and which one wins depends on the host".to_string(),
         })
-        .with_help("define it in one place (the role's defaults or vars, the play's `vars:`, or group_vars/all), or lint the rendered file (`ansible --check --diff`)");
+        .with_help(if why.is_some() {
+            "name the variables file with a plain path inside the playbook's folder, which twlint reads, or lint the rendered file (`ansible --check --diff`)"
+        } else {
+            "define it in one place (the role's defaults or vars, the play's `vars:` or one file of its `vars_files:`, or group_vars/all), or lint the rendered file (`ansible --check --diff`)"
+        });
     for &at in places {
         d = d.with_secondary(at, "defined here");
     }

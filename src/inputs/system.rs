@@ -393,10 +393,14 @@ fn read_all(
             sources.set_format(id, reader.name);
             let outer: Vec<super::ansible::LinkedVars<'_>> = linked
                 .iter()
-                .map(|&(file, place)| super::ansible::LinkedVars {
-                    file,
-                    text: &sources.get(file).text,
-                    place,
+                .map(|(read, place)| super::ansible::LinkedVars {
+                    read: match read {
+                        Ok(file) => {
+                            super::ansible::LinkedText::Read(*file, &sources.get(*file).text)
+                        }
+                        Err(why) => super::ansible::LinkedText::Unread(why),
+                    },
+                    place: *place,
                 })
                 .collect();
             let parsed = super::ansible::read_linked(id, &sources.get(id).text, &outer, unread);
@@ -510,7 +514,9 @@ fn register(
 /// only when its real location, symlinks followed, is inside its role's or playbook's folder
 /// (and inside `jail`), within the limits of any file; one that is not (a link leading out, a
 /// file too large, not text) is not read, and then no variable is taken from the linked files
-/// at all, since that file might define it.
+/// at all, since that file might define it. A play's `vars_files:` entry that is missing or not
+/// read is listed in its place with why: it leaves unknown only what its play does not define
+/// later in the precedence.
 fn ansible_vars(
     real: &Path,
     text: &str,
@@ -518,12 +524,23 @@ fn ansible_vars(
     sources: &mut SourceMap,
     registered: &mut HashMap<PathBuf, crate::source::FileId>,
 ) -> (
-    Vec<(crate::source::FileId, super::ansible::VarsPlace)>,
+    Vec<(
+        std::result::Result<crate::source::FileId, String>,
+        super::ansible::VarsPlace,
+    )>,
     bool,
 ) {
-    use super::ansible::{folder_entry_place, linked_places};
+    use super::ansible::{folder_entry_place, linked_places, VarsPlace};
     let places = linked_places(real, text);
-    let mut candidates = places.files;
+    let mut out = Vec::new();
+    // The play's files in their order (a later one beats an earlier one, and one not known
+    // may define what those before it do), then the others.
+    let mut candidates: Vec<(PathBuf, std::result::Result<PathBuf, String>, VarsPlace)> = places
+        .play_files
+        .into_iter()
+        .map(|(base, entry, play)| (base, entry, VarsPlace::PlayFile(play)))
+        .collect();
+    candidates.extend(places.files.into_iter().map(|(b, p, place)| (b, Ok(p), place)));
     let sorted = |dir: &Path| -> Vec<(String, PathBuf, bool)> {
         let mut v: Vec<(String, PathBuf, bool)> = fs::read_dir(dir)
             .into_iter()
@@ -547,25 +564,40 @@ fn ansible_vars(
             if is_dir {
                 for (inner, p, d) in sorted(&path) {
                     if !d && folder_entry_place(hosts, &inner, false).is_some() {
-                        candidates.push((base.clone(), p, place));
+                        candidates.push((base.clone(), Ok(p), place));
                     }
                 }
             } else {
-                candidates.push((base.clone(), path, place));
+                candidates.push((base.clone(), Ok(path), place));
             }
         }
     }
-    let mut out = Vec::new();
     let mut unread = false;
-    for (base, path, place) in candidates {
+    for (base, entry, place) in candidates {
+        let path = match entry {
+            Ok(path) => path,
+            Err(why) => {
+                out.push((Err(why), place));
+                continue;
+            }
+        };
+        let play_file = matches!(place, VarsPlace::PlayFile(_));
         if fs::symlink_metadata(&path).is_err() {
+            if play_file {
+                // Ansible stops the play on a missing `vars_files:` entry; the host it runs on
+                // may have it, so its variables are unknown here.
+                out.push((
+                    Err(format!("the play's vars_files entry {} is not found", path.display())),
+                    place,
+                ));
+            }
             continue;
         }
         let inside = crate::contain::check_real(&base, &path).is_ok()
             && jail.is_none_or(|j| crate::contain::check_real(j, &path).is_ok());
         let identity = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if let Some(&id) = registered.get(&identity) {
-            out.push((id, place));
+            out.push((Ok(id), place));
             continue;
         }
         match inside.then(|| read_source(&path, &path.display().to_string())) {
@@ -574,8 +606,19 @@ fn ansible_vars(
                 // An Ansible variables file: `crate::fix` edits it as YAML of that format.
                 sources.set_format(id, "ansible");
                 registered.insert(identity, id);
-                out.push((id, place));
+                out.push((Ok(id), place));
             }
+            _ if play_file => out.push((
+                Err(if inside {
+                    format!("the play's vars_files entry {} cannot be read", path.display())
+                } else {
+                    format!(
+                        "the play's vars_files entry {} leads outside the playbook's folder; twlint does not read it",
+                        path.display()
+                    )
+                }),
+                place,
+            )),
             _ => unread = true,
         }
     }
