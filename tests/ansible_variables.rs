@@ -14,6 +14,7 @@ use in_process::twlint;
 use serde_json::Value;
 
 const LINKED: &str = "tests/fixtures/inputs/ansible/linked";
+const VARS_FILES: &str = "tests/fixtures/inputs/ansible/varsfiles";
 
 /// The JSON report of `twlint ARGS --format json`, with the exit code.
 fn json(args: &[&str]) -> (Value, Option<i32>) {
@@ -30,13 +31,25 @@ fn json(args: &[&str]) -> (Value, Option<i32>) {
     (v, out.status.code())
 }
 
-/// A JSON location as `path-below-LINKED:line:column`.
+/// A JSON location as `path-below-LINKED:line:column` (or below VARS_FILES).
 fn place(loc: &Value) -> String {
     let path = loc["path"].as_str().unwrap();
     let path = path
         .strip_prefix(LINKED)
+        .or_else(|| path.strip_prefix(VARS_FILES))
         .map_or(path, |p| p.trim_start_matches('/'));
     format!("{path}:{}:{}", loc["line"], loc["column"])
+}
+
+/// The notes of every diagnostic, in order.
+fn notes(report: &Value) -> Vec<String> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["notes"].as_array().cloned().unwrap_or_default())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Every diagnostic as `RULE place [related places]`.
@@ -245,4 +258,107 @@ fn a_topology_naming_a_role_task_file_reads_its_defaults_inside_the_topology_fol
         .unwrap()
         .ends_with("roles/r/defaults/main.yml"));
     assert_eq!(d["labels"][0]["message"], "applied by this task");
+}
+
+#[test]
+fn a_play_reads_its_vars_files_above_its_vars_and_each_play_only_its_own() {
+    let (report, code) = json(&[&format!("{VARS_FILES}/site.yml")]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        findings(&report),
+        [
+            // `recycle` of the first play's vars_files does not reach the second play's task.
+            "TW076 site.yml:29:51 []",
+            // Judged at the value in the vars file, with the task as the related place.
+            "TW101 vars/web.yml:2:10 [\"site.yml:11:51 (applied by this task)\"]",
+            // vars_files (15) beats the play's `vars:` (30).
+            "TW140 vars/web.yml:3:14 [\"site.yml:13:52 (applied by this task)\"]",
+        ]
+    );
+    assert_eq!(
+        [
+            value(&report, "net.ipv4.tcp_fin_timeout"),
+            value(&report, "net.ipv4.tcp_keepalive_time"),
+            // vars/web.yml, later in the list, beats vars/common.yml (4096).
+            value(&report, "net.ipv4.tcp_max_tw_buckets"),
+            // `probes` is 5 in the first play's files and 30 in the second's.
+            value(&report, "net.ipv4.tcp_keepalive_probes"),
+            value(&report, "net.ipv4.tcp_keepalive_intvl"),
+        ],
+        [
+            "net.ipv4.tcp_fin_timeout=15 at vars/web.yml:3:14",
+            "net.ipv4.tcp_keepalive_time=600 at site.yml:5:16",
+            "net.ipv4.tcp_max_tw_buckets=65536 at vars/web.yml:4:10",
+            "net.ipv4.tcp_keepalive_probes=5 at vars/common.yml:3:9",
+            "net.ipv4.tcp_keepalive_intvl=30 at vars/db.yml:2:9",
+        ]
+    );
+}
+
+#[test]
+fn a_templated_or_first_found_vars_files_entry_is_not_read_and_what_it_may_define_is_not_judged() {
+    let (report, code) = json(&[&format!("{VARS_FILES}/templated.yml")]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        findings(&report),
+        [
+            // The templated entry comes after vars/web.yml, which defines it: it may win.
+            "TW076 templated.yml:10:52 []",
+            "TW076 templated.yml:16:57 []",
+            // A plain file after the templated entry wins over it.
+            "TW101 vars/web.yml:2:10 [\"templated.yml:23:51 (applied by this task)\"]",
+        ]
+    );
+    assert_eq!(
+        notes(&report),
+        [
+            "the play's vars_files entry `vars/{{ env }}.yml` is templated, so twlint does not know which file it names; that file may define this variable",
+            "the play's vars_files names a list, of which Ansible reads the first file found on the host; that file may define this variable",
+        ]
+    );
+}
+
+#[test]
+fn a_vars_files_entry_leading_outside_the_playbook_folder_is_not_read_and_nothing_is_judged_from_it(
+) {
+    let outside = tempfile::tempdir().unwrap();
+    let canary = outside.path().join("secret.yml");
+    std::fs::write(&canary, "fin: 7 # CANARY-outside\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("site.yml");
+    std::fs::create_dir_all(dir.path().join("vars")).unwrap();
+    std::fs::write(dir.path().join("vars/ok.yml"), "fin: 15\n").unwrap();
+    std::os::unix::fs::symlink(&canary, dir.path().join("vars/link.yml")).unwrap();
+    let rel_out = format!("../{}/secret.yml", outside.path().file_name().unwrap().to_str().unwrap());
+    for entry in ["vars/link.yml", rel_out.as_str(), canary.to_str().unwrap()] {
+        std::fs::write(
+            &pb,
+            format!("- hosts: all\n  vars_files:\n    - vars/ok.yml\n    - {entry}\n  tasks:\n    - sysctl: name=net.ipv4.tcp_fin_timeout value=\"{{{{ fin }}}}\"\n"),
+        )
+        .unwrap();
+        for format in ["json", "human"] {
+            let out = twlint(&[pb.to_str().unwrap(), "--format", format]);
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!all.contains("CANARY"), "{entry}: {all}");
+            assert!(all.contains("TW076"), "{entry}: {all}");
+            if format == "json" {
+                assert!(all.contains("leads outside the playbook's folder"), "{entry}: {all}");
+            }
+            assert_eq!(out.status.code(), Some(0), "{entry}: {all}");
+        }
+    }
+    // Inside, the same value is judged (TW140 at vars/ok.yml).
+    std::fs::write(
+        &pb,
+        "- hosts: all\n  vars_files:\n    - vars/ok.yml\n  tasks:\n    - sysctl: name=net.ipv4.tcp_fin_timeout value=\"{{ fin }}\"\n",
+    )
+    .unwrap();
+    let (report, _) = json(&[pb.to_str().unwrap()]);
+    let d = &report["diagnostics"][0];
+    assert_eq!(d["rule"], "TW140", "{report}");
+    assert!(d["location"]["path"].as_str().unwrap().ends_with("vars/ok.yml"));
 }

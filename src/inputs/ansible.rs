@@ -343,7 +343,7 @@ pub enum VarsPlace {
     /// `group_vars/GROUP`, `host_vars/HOST`: which of them a host reads depends on the host.
     SomeHosts,
     /// A file of the play's `vars_files:` list, which beats the play's `vars:` (see
-    /// [`Scope::var`]): the play is its index in the playbook.
+    /// `Scope::var`): the play is its index in the playbook.
     PlayFile(usize),
     RoleVars,
 }

@@ -613,7 +613,7 @@ fn ansible_vars(
                     format!("the play's vars_files entry {} cannot be read", path.display())
                 } else {
                     format!(
-                        "the play's vars_files entry {} leads outside the playbook's folder; twlint does not read it",
+                        "the play's vars_files entry {} leads outside the playbook's folder, so twlint does not read it",
                         path.display()
                     )
                 }),
