@@ -1,10 +1,11 @@
 //! Ansible variables files that feed sysctl tasks where the link is plain: a task's
 //! `{{ var }}` (or `{{ item.value }}` over a list or mapping variable) whose variable a role's
-//! defaults/main.yml or vars/main.yml, the play's `vars:`, or a group_vars/host_vars file beside
-//! the playbook defines as a literal is judged at the value's place in that file, with the task
+//! defaults/main.yml or vars/main.yml, the play's `vars:` or `vars_files:`, or a
+//! group_vars/host_vars file beside the playbook defines as a literal is judged at the value's place in that file, with the task
 //! as a related place; precedence is Ansible's; several definitions whose winner depends on the
 //! host, filters and expressions stay not judged (TW076), never wrong; a variables file whose
-//! real location is outside its role's or playbook's folder is not read.
+//! real location is outside its role's or playbook's folder is not read, and neither is a
+//! templated or first-found `vars_files:` entry.
 
 #[path = "common/in_process.rs"]
 #[allow(dead_code)] // only `twlint` is used here
