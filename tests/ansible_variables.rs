@@ -330,7 +330,10 @@ fn a_vars_files_entry_leading_outside_the_playbook_folder_is_not_read_and_nothin
     std::fs::create_dir_all(dir.path().join("vars")).unwrap();
     std::fs::write(dir.path().join("vars/ok.yml"), "fin: 15\n").unwrap();
     std::os::unix::fs::symlink(&canary, dir.path().join("vars/link.yml")).unwrap();
-    let rel_out = format!("../{}/secret.yml", outside.path().file_name().unwrap().to_str().unwrap());
+    let rel_out = format!(
+        "../{}/secret.yml",
+        outside.path().file_name().unwrap().to_str().unwrap()
+    );
     for entry in ["vars/link.yml", rel_out.as_str(), canary.to_str().unwrap()] {
         std::fs::write(
             &pb,
@@ -347,7 +350,10 @@ fn a_vars_files_entry_leading_outside_the_playbook_folder_is_not_read_and_nothin
             assert!(!all.contains("CANARY"), "{entry}: {all}");
             assert!(all.contains("TW076"), "{entry}: {all}");
             if format == "json" {
-                assert!(all.contains("leads outside the playbook's folder"), "{entry}: {all}");
+                assert!(
+                    all.contains("leads outside the playbook's folder"),
+                    "{entry}: {all}"
+                );
             }
             assert_eq!(out.status.code(), Some(0), "{entry}: {all}");
         }
@@ -361,5 +367,8 @@ fn a_vars_files_entry_leading_outside_the_playbook_folder_is_not_read_and_nothin
     let (report, _) = json(&[pb.to_str().unwrap()]);
     let d = &report["diagnostics"][0];
     assert_eq!(d["rule"], "TW140", "{report}");
-    assert!(d["location"]["path"].as_str().unwrap().ends_with("vars/ok.yml"));
+    assert!(d["location"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("vars/ok.yml"));
 }

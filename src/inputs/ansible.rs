@@ -535,7 +535,10 @@ impl<'a> Scope<'a> {
         let in_file = |vars: &[&'a YamlNode]| vars.iter().rev().find_map(|v| v.get(first));
         let found = match in_file(inner) {
             Some(n) => Lookup::Found(n, self.text),
-            None => match self.play.map_or(Lookup::Missing, |_| self.play_file_var(play, first)) {
+            None => match self
+                .play
+                .map_or(Lookup::Missing, |_| self.play_file_var(play, first))
+            {
                 Lookup::Missing => match in_file(of_play) {
                     Some(n) => Lookup::Found(n, self.text),
                     None => self.outer_var(first),

@@ -508,6 +508,10 @@ fn register(
     id
 }
 
+/// A linked variables file, registered, or why it was not read (see
+/// [`super::ansible::LinkedText`]).
+type LinkedFile = std::result::Result<crate::source::FileId, String>;
+
 /// The variables files Ansible reads for the task file at `real` (see
 /// [`super::ansible::linked_places`]), read and registered, in a stable order (folders' entries
 /// sorted by name), and whether some file among them exists but was not read. A file is read
@@ -523,13 +527,7 @@ fn ansible_vars(
     jail: Option<&Path>,
     sources: &mut SourceMap,
     registered: &mut HashMap<PathBuf, crate::source::FileId>,
-) -> (
-    Vec<(
-        std::result::Result<crate::source::FileId, String>,
-        super::ansible::VarsPlace,
-    )>,
-    bool,
-) {
+) -> (Vec<(LinkedFile, super::ansible::VarsPlace)>, bool) {
     use super::ansible::{folder_entry_place, linked_places, VarsPlace};
     let places = linked_places(real, text);
     let mut out = Vec::new();
@@ -540,7 +538,12 @@ fn ansible_vars(
         .into_iter()
         .map(|(base, entry, play)| (base, entry, VarsPlace::PlayFile(play)))
         .collect();
-    candidates.extend(places.files.into_iter().map(|(b, p, place)| (b, Ok(p), place)));
+    candidates.extend(
+        places
+            .files
+            .into_iter()
+            .map(|(b, p, place)| (b, Ok(p), place)),
+    );
     let sorted = |dir: &Path| -> Vec<(String, PathBuf, bool)> {
         let mut v: Vec<(String, PathBuf, bool)> = fs::read_dir(dir)
             .into_iter()
@@ -587,7 +590,10 @@ fn ansible_vars(
                 // Ansible stops the play on a missing `vars_files:` entry; the host it runs on
                 // may have it, so its variables are unknown here.
                 out.push((
-                    Err(format!("the play's vars_files entry {} is not found", path.display())),
+                    Err(format!(
+                        "the play's vars_files entry {} is not found",
+                        path.display()
+                    )),
                     place,
                 ));
             }
