@@ -113,7 +113,10 @@ fn each_dump_is_a_host_with_its_own_kernel_and_the_summary_says_who_is_dangerous
     let c = out.find("c-buckets.txt: kernel 5.15").unwrap();
     let b_finding = out.find("[TW103]").expect("b's tcp_tw_recycle finding");
     let last = out.find("\nverdicts: ").expect("the last lines");
-    assert!(at < a && a < b && b < b_finding && b_finding < c && c < last, "{out}");
+    assert!(
+        at < a && a < b && b < b_finding && b_finding < c && c < last,
+        "{out}"
+    );
     assert!(fleet.contains("  tcp_max_tw_buckets is dangerous on 2 of 3 hosts\n"));
     assert!(fleet.contains("  tcp_tw_recycle is dangerous on 1 of 3 hosts\n"));
 }

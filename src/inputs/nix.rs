@@ -594,7 +594,14 @@ mod tests {
         // A character of several bytes outside a string (prose, an arrow, a dash) is one
         // token; the next starts on a character boundary, so `/*` or `''` right after it is
         // still found.
-        for text in ["a → /* c */ b", "x —/* c */", "é''s''", "— ${", "→\"$\"", "ü"] {
+        for text in [
+            "a → /* c */ b",
+            "x —/* c */",
+            "é''s''",
+            "— ${",
+            "→\"$\"",
+            "ü",
+        ] {
             let tokens = lex(text);
             for t in &tokens {
                 assert!(text.is_char_boundary(t.span.0) && text.is_char_boundary(t.span.1));

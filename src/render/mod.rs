@@ -26,8 +26,8 @@ pub mod prometheus;
 pub mod rdjson;
 pub mod rule_pages;
 pub mod safe;
-pub mod spool;
 pub mod sarif;
+pub mod spool;
 
 /// Output options shared by renderers.
 #[derive(Debug, Clone, Copy)]
