@@ -24,7 +24,10 @@
 //! all sysctl keys, is what a role's sysctl task loops over, and its values are read where they
 //! are written. So naming a role's defaults file with its tasks judges the values at their
 //! lines in the defaults file, and the task's loop over the variable, whose values it cannot
-//! see, says it is not judged there.
+//! see, says it is not judged there. With the task file, the variables files Ansible links to
+//! it (a role's defaults and vars, group_vars and host_vars, a play's `vars_files:`, found by
+//! [`linked_places`] and read by the caller) resolve its `{{ var }}` by Ansible's precedence
+//! ([`VarsPlace`]).
 //!
 //! A `shell` or `command` task (`ansible.builtin.` or `ansible.legacy.` or bare) that runs
 //! `sysctl -w k=v` (or, through `shell`, writes /proc/sys) sets values too: its command, in
