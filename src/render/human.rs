@@ -266,7 +266,13 @@ fn wrap(text: &str, first: usize, width: usize) -> Vec<String> {
     while rest.chars().count() > room {
         // The byte offset just past `room` characters, then the last space at or before it.
         let limit = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
-        let cut = match rest[..=limit.min(rest.len() - 1)].rfind(' ') {
+        // The character at `limit` is looked at too (a space there is a break that fits);
+        // slicing past it whole keeps the cut on a character boundary.
+        let through = rest[limit..]
+            .chars()
+            .next()
+            .map_or(rest.len(), |c| limit + c.len_utf8());
+        let cut = match rest[..through].rfind(' ') {
             Some(i) if i > 0 => i,
             // One long word: it gets its line, up to the next space.
             _ => match rest[limit..].find(' ') {
@@ -1433,6 +1439,30 @@ fn draw_with<D: std::borrow::Borrow<Diagnostic> + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Wrapping never cuts inside a character, at any width: a line ends before a character of
+    /// several bytes as well as before a space (found by fuzzing: a message quoting a file's
+    /// replacement characters).
+    #[test]
+    fn wrap_keeps_every_word_and_cuts_only_between_characters() {
+        let texts = [
+            "byte-order mark before `net.ipv4.tcp_fin_timeo\u{fffd}\u{fffd}\u{fffd}\u{fffd}`",
+            "unknown field `n\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}`, expected one of",
+            "é é é é é é é é é é é é é é é é é é é é é é é é é é é é é é é é é",
+            "日本語のテキスト 日本語のテキスト 日本語のテキスト 日本語のテキスト 日本語",
+        ];
+        for text in texts {
+            let long = text.repeat(3);
+            for first in 0..60 {
+                for width in [0, 1, 20, 21, 33, 80] {
+                    let lines = wrap(&long, first, width);
+                    let words: Vec<&str> = long.split_whitespace().collect();
+                    let got: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+                    assert_eq!(got, words, "{long:?} at {first}/{width}");
+                }
+            }
+        }
+    }
     use crate::source::Span;
 
     fn drawn(sources: &SourceMap, d: &Diagnostic, windows: bool) -> String {
