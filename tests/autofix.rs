@@ -4,6 +4,9 @@
 //! `--unsafe-fixes`, suppressed findings are left alone, dumps are not edited, and nothing is
 //! written through a link out of the folder.
 
+#[allow(dead_code)] // the other helpers are for other test files
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -170,11 +173,10 @@ fn suppressed_findings_and_dumps_are_not_fixed() {
     assert!(err.contains("fixed 0 problems"), "{err}");
     assert_eq!(fs::read_to_string(dir.path().join("a.conf")).unwrap(), kept);
     // A `sysctl -a` dump (at least 100 lines in procps' form): a host's state, not a file to edit.
-    let mut dump = String::from("fs.file-max = 9223372036854775807\nkernel.osrelease = 5.15.0\n");
-    for i in 0..100 {
-        dump.push_str(&format!("net.ipv4.conf.eth{i}.rp_filter = 1\n"));
-    }
-    dump.push_str("net.ipv4.tcp_tw_recycle = 1\nvm.swappiness = 60\n");
+    let dump = common::small_dump(
+        "fs.file-max = 9223372036854775807\nkernel.osrelease = 5.15.0\n",
+        "net.ipv4.tcp_tw_recycle = 1\nvm.swappiness = 60\n",
+    );
     fs::write(dir.path().join("host.txt"), &dump).unwrap();
     let (_, _, err) = twlint(dir.path(), &["host.txt", "--fix"]);
     assert!(err.contains("fixed 0 problems"), "{err}");

@@ -4,6 +4,9 @@
 //! the files is kept; a second run adds nothing; standard input is refused; and a run that
 //! exits 2 writes nothing.
 
+#[allow(dead_code)] // the other helpers are for other test files
+mod common;
+
 use assert_cmd::Command;
 use regex::Regex;
 use serde_json::Value;
@@ -333,11 +336,10 @@ fn nothing_is_written_when_the_run_exits_2() {
 fn a_dump_is_not_edited_and_its_findings_are_listed() {
     let dir = tempfile::tempdir().unwrap();
     // A `sysctl -a` dump (at least 100 lines in procps' form): a host's state.
-    let mut dump = String::from("fs.file-max = 9223372036854775807\nkernel.osrelease = 5.15.0\n");
-    for i in 0..120 {
-        dump.push_str(&format!("net.ipv4.conf.eth{i}.rp_filter = 1\n"));
-    }
-    dump.push_str("net.ipv4.tcp_tw_recycle = 1\nvm.swappiness = 60\n");
+    let dump = common::small_dump(
+        "fs.file-max = 9223372036854775807\nkernel.osrelease = 5.15.0\n",
+        "net.ipv4.tcp_tw_recycle = 1\nvm.swappiness = 60\n",
+    );
     fs::write(dir.path().join("host.dump"), &dump).unwrap();
     let (_, _, err) = twlint(dir.path(), &["host.dump", "--add-noqa"]);
     assert!(err.contains("not suppressible"), "{err}");

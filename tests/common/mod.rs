@@ -140,3 +140,15 @@ pub fn assert_docs_show_example(page: &str, example_readme: &str, prefix: &str) 
     };
     assert_eq!(block(&readme), block(&example));
 }
+
+/// A small `sysctl -a` dump: `head`, then 120 lines in procps' form (a dump is at least 100
+/// lines), then `tail`.
+#[allow(dead_code)] // used by the tests that need a dump, not by every file sharing this module
+pub fn small_dump(head: &str, tail: &str) -> String {
+    let mut text = head.to_string();
+    for i in 0..120 {
+        text.push_str(&format!("net.ipv4.conf.eth{i}.rp_filter = 1\n"));
+    }
+    text.push_str(tail);
+    text
+}
