@@ -21,6 +21,7 @@ pub mod address;
 pub mod advise;
 pub mod baseline;
 pub mod build_info;
+pub mod bytes;
 pub mod cli;
 pub mod code;
 pub mod config;

@@ -7,6 +7,7 @@
 //! (`super::conf`) then reads those lines. A dump named for linting is a host of its own.
 
 use super::{conf, HostFile, Reader, SourceKind};
+use crate::bytes::find_first;
 use crate::source::SourceFile;
 use std::path::Path;
 
@@ -327,29 +328,6 @@ fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
         Some(_) => return None,
     };
     Some((key_end, sep, line_end, next))
-}
-
-/// The first position from `at` whose byte `hit` accepts, or `b.len()`: sixteen bytes at a
-/// time, with the flags of all sixteen computed without branching and read as one 128-bit
-/// number (that shape compiles to a handful of vector instructions); a memchr per line costs
-/// more than the short lines of a dump it would search.
-#[inline(always)]
-fn find_first(b: &[u8], mut at: usize, hit: fn(u8) -> bool) -> usize {
-    while let Some(chunk) = b.get(at..at + 16) {
-        let mut flags = [0u8; 16];
-        for (f, &c) in flags.iter_mut().zip(chunk) {
-            *f = u8::from(hit(c));
-        }
-        let i = (u128::from_le_bytes(flags).trailing_zeros() / 8) as usize;
-        if i < 16 {
-            return at + i;
-        }
-        at += 16;
-    }
-    b[at..]
-        .iter()
-        .position(|&c| hit(c))
-        .map_or(b.len(), |i| at + i)
 }
 
 #[inline(always)]

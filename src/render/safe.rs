@@ -125,6 +125,19 @@ enum Lead {
     Cut,
 }
 
+/// Whether [`lead`] may find something other than [`Lead::Pass`] at this byte: a C0 control
+/// but line feed and tab, DEL, or the first byte of a C1 control (`0xC2`), of U+061C (`0xD8`)
+/// or of the other bidirectional controls (`0xE2`): all below `0x20` or from `0x7F`, as
+/// [`crate::bytes::find_unusual`] asks.
+#[inline(always)]
+fn may_lead(b: u8) -> bool {
+    ((b < 0x20) & (b != b'\n') & (b != b'\t'))
+        | (b == 0x7F)
+        | (b == 0xC2)
+        | (b == 0xD8)
+        | (b == 0xE2)
+}
+
 fn lead(rest: &[u8]) -> Lead {
     let b = rest[0];
     if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F {
@@ -208,6 +221,12 @@ impl Write for Writer<'_> {
         let mut from = 0;
         let mut i = 0;
         while i < rest.len() {
+            // Ordinary bytes (nearly all) pass in runs: only a byte `lead` may not pass stops
+            // the search.
+            i = crate::bytes::find_unusual(rest, i, may_lead);
+            if i == rest.len() {
+                break;
+            }
             match lead(&rest[i..]) {
                 Lead::Pass => i += 1,
                 Lead::Escape(c, width) => {
@@ -250,6 +269,23 @@ mod tests {
         })
         .unwrap();
         out
+    }
+
+    #[test]
+    fn may_lead_stops_at_every_byte_lead_does_not_pass() {
+        for b in 0..=255u8 {
+            // The byte followed by each possible continuation, and alone at the end.
+            for next in [None, Some(0x80u8), Some(0x81), Some(0x9b), Some(0xAA)] {
+                let mut v = vec![b];
+                v.extend(next);
+                v.extend([0x80, 0xAE]);
+                for len in 1..=v.len() {
+                    if !matches!(lead(&v[..len]), Lead::Pass) {
+                        assert!(may_lead(b), "{b:#x} {:?}", &v[..len]);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
