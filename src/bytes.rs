@@ -1,34 +1,43 @@
 //! Byte searches shared by the hot loops that walk whole texts: the `sysctl -a` dump scanner
-//! (every byte of every dump of a fleet) and the renderers' control-character boundary
-//! (every byte of every report). One search, [`find_first`], so both get the same vector shape.
+//! (every byte of every dump of a fleet) and the renderers' control-character boundary (every
+//! byte of every report). They read eight bytes at a time as one word and test all eight with
+//! a few integer operations ("SIMD within a register"): the vector shape the compiler makes of
+//! a per-byte loop broadcasts each byte on its own and costs more than it saves. Each search's
+//! lowest flag is exact, which is all a search for the first match needs.
 
-/// The first position from `at` whose byte `hit` accepts, or `b.len()`: sixteen bytes at a
-/// time, with the flags of all sixteen computed without branching and read as one 128-bit
-/// number (that shape compiles to a handful of vector instructions); a memchr per call costs
-/// more than the short stretches (a dump's line, a report's field) it would search.
+/// `0x01` in every byte of a word.
+pub const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of a word.
+pub const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes of `b` from `at` as one word (the first in the lowest bits), if there are
+/// eight.
 #[inline(always)]
-pub fn find_first(b: &[u8], mut at: usize, hit: fn(u8) -> bool) -> usize {
-    while let Some(chunk) = b.get(at..at + 16) {
-        let mut flags = [0u8; 16];
-        for (f, &c) in flags.iter_mut().zip(chunk) {
-            *f = u8::from(hit(c));
+pub fn word(b: &[u8], at: usize) -> Option<u64> {
+    let w = b.get(at..at + 8)?;
+    Some(u64::from_le_bytes(w.try_into().expect("eight bytes")))
+}
+
+/// The first position from `at` holding `byte`, or `b.len()`: eight bytes at a time as one
+/// word, for the short stretches (a dump's value) where a memchr call costs more than the
+/// search.
+#[inline(always)]
+pub fn find_byte(b: &[u8], mut at: usize, byte: u8) -> usize {
+    while let Some(x) = word(b, at) {
+        // Zero bytes of `x ^ byte`: subtracting borrows only upward from one, so the lowest
+        // flag is exact.
+        let v = x ^ (ONES * u64::from(byte));
+        let flags = v.wrapping_sub(ONES) & !v & HIGH;
+        if flags != 0 {
+            return at + (flags.trailing_zeros() / 8) as usize;
         }
-        let i = (u128::from_le_bytes(flags).trailing_zeros() / 8) as usize;
-        if i < 16 {
-            return at + i;
-        }
-        at += 16;
+        at += 8;
     }
     b[at.min(b.len())..]
         .iter()
-        .position(|&c| hit(c))
+        .position(|&c| c == byte)
         .map_or(b.len(), |i| at + i)
 }
-
-/// `0x01` in every byte of a word.
-const ONES: u64 = 0x0101_0101_0101_0101;
-/// The high bit of every byte of a word.
-const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The first position from `at` whose byte is a C0 control (below `0x20`), DEL or not ASCII,
 /// and for which `hit` holds, or `b.len()`. Eight bytes at a time as one word (no vector
@@ -36,8 +45,7 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// operations per word, and only the bytes in that class are asked of `hit`.
 #[inline(always)]
 pub fn find_unusual(b: &[u8], mut at: usize, hit: fn(u8) -> bool) -> usize {
-    while let Some(word) = b.get(at..at + 8) {
-        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+    while let Some(x) = word(b, at) {
         // Bytes below 0x20: subtracting borrows only upward from such a byte, so the lowest
         // flag is exact; bytes from 0x7F: adding carries only from 0xFF, itself one of them.
         let low = x.wrapping_sub(ONES * 0x20) & !x;
@@ -64,6 +72,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn find_byte_finds_what_a_plain_search_finds() {
+        let mut text: Vec<u8> = Vec::new();
+        for c in 0..=255u8 {
+            text.extend_from_slice(&b"kernel.x = 1\n"[..(c % 14) as usize]);
+            text.push(c);
+        }
+        for byte in [b'\n', 0, 0xff, 0x80, b'a'] {
+            for at in 0..=text.len() {
+                let plain = text[at..]
+                    .iter()
+                    .position(|&c| c == byte)
+                    .map_or(text.len(), |i| at + i);
+                assert_eq!(find_byte(&text, at, byte), plain, "from {at}, byte {byte}");
+            }
+        }
+    }
+
+    #[test]
     fn find_unusual_finds_what_a_plain_search_finds() {
         // Every byte value, among printable text, at every alignment.
         let mut text: Vec<u8> = Vec::new();
@@ -85,31 +111,6 @@ mod tests {
                     .position(|&c| hit(c))
                     .map_or(text.len(), |i| at + i);
                 assert_eq!(find_unusual(&text, at, hit), plain, "from {at}, hit {h}");
-            }
-        }
-    }
-
-    #[test]
-    fn find_first_finds_what_a_plain_search_finds() {
-        let text: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8).collect();
-        for at in 0..=text.len() {
-            for probe in [0u8, 1, 37, 200, 250] {
-                let hit = match probe {
-                    0 => (|c| c == 0) as fn(u8) -> bool,
-                    1 => |c| c == 1,
-                    37 => |c| c == 37,
-                    200 => |c| c >= 200,
-                    _ => |c| c == 250,
-                };
-                let plain = text[at..]
-                    .iter()
-                    .position(|&c| hit(c))
-                    .map_or(text.len(), |i| at + i);
-                assert_eq!(
-                    find_first(&text, at, hit),
-                    plain,
-                    "from {at}, probe {probe}"
-                );
             }
         }
     }

@@ -7,7 +7,7 @@
 //! (`super::conf`) then reads those lines. A dump named for linting is a host of its own.
 
 use super::{conf, HostFile, Reader, SourceKind};
-use crate::bytes::find_first;
+use crate::bytes::{find_byte, word, HIGH, ONES};
 use crate::source::SourceFile;
 use std::path::Path;
 
@@ -298,12 +298,10 @@ static KEY_BYTE: [bool; 256] = {
 /// key and its first component end, where the line's content ends (before a `\r`) and where
 /// the next line starts, or `None` when the line is not in that form.
 fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
-    let key_end = find_first(b, start, not_key);
-    let key = &b[start..key_end];
+    let (key_end, sep) = key_end(b, start);
     // procps prints dotted keys; a '/' only stands for a dot inside a component, and no key
     // starts with '-'.
-    let sep = start + key.iter().position(|&c| c == b'.' || c == b'/')?;
-    if b[sep] != b'.' || key[0] == b'-' {
+    if sep >= key_end || b[sep] != b'.' || b[start] == b'-' {
         return None;
     }
     let mut i = key_end;
@@ -317,7 +315,7 @@ fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
         Some(b'\n') => (i, i + 1),
         Some(b'\r') if matches!(b.get(i + 1), None | Some(b'\n')) => (i, i + 2),
         Some(b' ') => {
-            let nl = find_first(b, i, is_newline);
+            let nl = find_byte(b, i, b'\n');
             let end = if nl > i && b[nl - 1] == b'\r' {
                 nl - 1
             } else {
@@ -330,23 +328,51 @@ fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
     Some((key_end, sep, line_end, next))
 }
 
+/// Where the key starting at `at` ends, the first byte from `at` that is not a [`KEY_BYTE`]
+/// (or `b.len()`), and the first `.` or `/` from `at` (or a position past the key's end when
+/// the key has none). Eight bytes at a time as one word: the bytes of the usual keys (`-./`,
+/// digits, `_`, lower-case letters) pass in a few operations per word, and only the others
+/// (the blank that ends the key, upper case, other punctuation) are looked up one by one.
 #[inline(always)]
-fn is_newline(c: u8) -> bool {
-    c == b'\n'
-}
-
-/// Whether a byte cannot be part of a key ([`KEY_BYTE`], as comparisons the compiler can
-/// vectorise).
-#[inline(always)]
-fn not_key(c: u8) -> bool {
-    (c <= b' ')
-        | (c >= 0x7f)
-        | (c == b'=')
-        | (c == b'*')
-        | (c == b'?')
-        | (c == b'[')
-        | (c == b'#')
-        | (c == b';')
+fn key_end(b: &[u8], mut at: usize) -> (usize, usize) {
+    let mut sep = usize::MAX;
+    while let Some(x) = word(b, at) {
+        // `(c | 0x80) - n` never borrows from the next byte (n < 0x80), and its high bit is
+        // whether `c & 0x7f >= n`: exact for every byte; those with the high bit set are none
+        // of the usual ones.
+        let h = x | HIGH;
+        let ge = |n: u8| h.wrapping_sub(ONES * u64::from(n));
+        let ascii = !x & HIGH;
+        if sep == usize::MAX {
+            let dots = ge(b'.') & !ge(b'/' + 1) & ascii;
+            if dots != 0 {
+                sep = at + (dots.trailing_zeros() / 8) as usize;
+            }
+        }
+        let usual =
+            (ge(b'-') & !ge(b'9' + 1)) | (ge(b'_') & !ge(b'_' + 1)) | (ge(b'a') & !ge(b'z' + 1));
+        let other = !usual & HIGH | !ascii & HIGH;
+        if other == 0 {
+            at += 8;
+            continue;
+        }
+        let i = at + (other.trailing_zeros() / 8) as usize;
+        if !KEY_BYTE[b[i] as usize] {
+            return (i, sep);
+        }
+        at = i + 1;
+    }
+    let end = b[at..]
+        .iter()
+        .position(|&c| !KEY_BYTE[c as usize])
+        .map_or(b.len(), |i| at + i);
+    if sep == usize::MAX {
+        sep = b[at..end]
+            .iter()
+            .position(|&c| c == b'.' || c == b'/')
+            .map_or(usize::MAX, |i| at + i);
+    }
+    (end, sep)
 }
 
 /// The key of a line printed by `sysctl -a` and its first component, or `None` when the line
@@ -389,6 +415,31 @@ mod tests {
             s.push_str(&format!("{top}.key_{i} = {i}\t{i}\n"));
         }
         s
+    }
+
+    #[test]
+    fn key_end_stops_where_key_byte_does_and_finds_the_first_dot() {
+        // Every byte value after keys of every length, at every alignment.
+        let mut text: Vec<u8> = Vec::new();
+        for c in 0..=255u8 {
+            text.extend_from_slice(&b"net.ipv4.Tcp-x_9/a.b.c.d.e.f"[..(c % 29) as usize]);
+            text.push(c);
+        }
+        for at in 0..=text.len() {
+            let end = text[at..]
+                .iter()
+                .position(|&c| !KEY_BYTE[c as usize])
+                .map_or(text.len(), |i| at + i);
+            let sep = text[at..end].iter().position(|&c| c == b'.' || c == b'/');
+            let (found_end, found_sep) = key_end(&text, at);
+            assert_eq!(found_end, end, "from {at}");
+            // The separator as far as it matters: the first in the key, or none in it.
+            assert_eq!(
+                Some(found_sep).filter(|&s| s < end),
+                sep.map(|i| at + i),
+                "from {at}"
+            );
+        }
     }
 
     #[test]

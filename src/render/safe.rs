@@ -52,8 +52,30 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// Whether no character of `s` is unsafe. Printable ASCII, tabs and (where kept) line feeds,
+/// nearly all of every field, pass eight bytes at a time; only the other characters (a table's
+/// borders, a message's dashes) are decoded.
+fn is_safe(s: &str, keep_newline: bool) -> bool {
+    let other: fn(u8) -> bool = match keep_newline {
+        true => |b| b != b'\t' && b != b'\n',
+        false => |b| b != b'\t',
+    };
+    let mut i = 0;
+    loop {
+        // `i` is on a character's first byte: the search stops on first bytes only.
+        i = crate::bytes::find_unusual(s.as_bytes(), i, other);
+        let Some(c) = s[i..].chars().next() else {
+            return true;
+        };
+        if is_unsafe(c, keep_newline) {
+            return false;
+        }
+        i += c.len_utf8();
+    }
+}
+
 fn escape(s: &str, keep_newline: bool) -> Cow<'_, str> {
-    if !s.chars().any(|c| is_unsafe(c, keep_newline)) {
+    if is_safe(s, keep_newline) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -282,6 +304,25 @@ mod tests {
                 for len in 1..=v.len() {
                     if !matches!(lead(&v[..len]), Lead::Pass) {
                         assert!(may_lead(b), "{b:#x} {:?}", &v[..len]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn is_safe_decides_as_every_character_would() {
+        let pieces = [
+            "a", " ", "\t", "\n", "\r", "\x1b", "\x7f", "é", "─", "\u{9b}", "\u{202e}", "\u{a0}",
+            "…",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for pad in ["", "abcdefg", "abcdefghijklmno"] {
+                    let s = format!("{pad}{a}{pad}{b}{pad}");
+                    for keep in [true, false] {
+                        let each = !s.chars().any(|c| is_unsafe(c, keep));
+                        assert_eq!(is_safe(&s, keep), each, "{s:?} {keep}");
                     }
                 }
             }
