@@ -9,8 +9,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Worker threads for `n` independent items: one per core, never more than there are items.
 fn workers(n: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    cores.min(n).max(1)
+    if n <= 1 {
+        return 1;
+    }
+    cores().min(n)
+}
+
+/// The cores this process may use, asked once: `available_parallelism` reads the cgroup's CPU
+/// quota from /proc and /sys on every call (three files opened and read), and a fleet run
+/// maps a host's few items on every host (strace: 9 opens per dump of a human fleet run).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |c| c.get()))
 }
 
 /// Applies `f` to every item on all cores and returns the results in the items' order.
