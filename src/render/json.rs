@@ -157,17 +157,17 @@ fn write_unescaped(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
     let diagnostics = std::mem::take(&mut json.diagnostics);
     let mut rest = Vec::new();
     serde_json::to_writer_pretty(&mut rest, &json)?;
-    let verdicts = pretty_array(&verdicts);
-    let diagnostics = pretty_array(&diagnostics);
+    let verdicts = PrettyArray::new(&verdicts);
+    let diagnostics = PrettyArray::new(&diagnostics);
     // Both keys are at the top level, written two blanks in; a string holds no raw newline, and
     // nested keys are further in, so each pattern occurs once.
     let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
     let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
     debug_assert!(d_at < v_at, "keys are written in sorted order");
     out.write_all(&rest[..d_at + d_len - 2])?;
-    out.write_all(&diagnostics)?;
+    diagnostics.write_to(out)?;
     out.write_all(&rest[d_at + d_len..v_at + v_len - 2])?;
-    out.write_all(&verdicts)?;
+    verdicts.write_to(out)?;
     out.write_all(&rest[v_at + v_len..])?;
     out.write_all(b"\n")
 }
@@ -213,37 +213,43 @@ fn write_indented(out: &mut Vec<u8>, pretty: &[u8], newline: &[u8]) {
 }
 
 /// A list of the report's top level, as `to_writer_pretty` writes it there, by batches on all
-/// cores: each element written pretty on its own and moved two levels in.
-fn pretty_array<V: Serialize + Sync>(items: &[V]) -> Vec<u8> {
-    const BATCH: usize = 256;
-    let batches: Vec<&[V]> = items.chunks(BATCH).collect();
-    let written = crate::pool::par_map(&batches, |batch| {
-        let mut out = Vec::new();
-        let mut one = Vec::new();
-        for (i, item) in batch.iter().enumerate() {
-            if i > 0 {
-                out.extend_from_slice(b",\n    ");
+/// cores: each element written pretty on its own and moved two levels in. The batches are
+/// written out in order as they are, not joined first: a large topology's verdicts are hundreds
+/// of megabytes of JSON, and a joined copy doubled the run's peak memory.
+struct PrettyArray(Vec<Vec<u8>>);
+
+impl PrettyArray {
+    fn new<V: Serialize + Sync>(items: &[V]) -> PrettyArray {
+        const BATCH: usize = 256;
+        let batches: Vec<&[V]> = items.chunks(BATCH).collect();
+        PrettyArray(crate::pool::par_map(&batches, |batch| {
+            let mut out = Vec::new();
+            let mut one = Vec::new();
+            for (i, item) in batch.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b",\n    ");
+                }
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, item).expect("a report element serialises");
+                write_indented(&mut out, &one, b"\n    ");
             }
-            one.clear();
-            serde_json::to_writer_pretty(&mut one, item).expect("a report element serialises");
-            write_indented(&mut out, &one, b"\n    ");
-        }
-        out
-    });
-    let mut text = Vec::new();
-    if written.is_empty() {
-        text.extend_from_slice(b"[]");
-    } else {
-        text.extend_from_slice(b"[\n    ");
-        for (i, w) in written.iter().enumerate() {
-            if i > 0 {
-                text.extend_from_slice(b",\n    ");
-            }
-            text.extend_from_slice(w);
-        }
-        text.extend_from_slice(b"\n  ]");
+            out
+        }))
     }
-    text
+
+    fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.0.is_empty() {
+            return out.write_all(b"[]");
+        }
+        out.write_all(b"[\n    ")?;
+        for (i, w) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",\n    ")?;
+            }
+            out.write_all(w)?;
+        }
+        out.write_all(b"\n  ]")
+    }
 }
 
 /// A place in an input, resolved when written (on the writer's threads, for the verdicts).
