@@ -157,17 +157,15 @@ fn write_unescaped(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
     let diagnostics = std::mem::take(&mut json.diagnostics);
     let mut rest = Vec::new();
     serde_json::to_writer_pretty(&mut rest, &json)?;
-    let verdicts = PrettyArray::new(&verdicts);
-    let diagnostics = PrettyArray::new(&diagnostics);
     // Both keys are at the top level, written two blanks in; a string holds no raw newline, and
     // nested keys are further in, so each pattern occurs once.
     let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
     let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
     debug_assert!(d_at < v_at, "keys are written in sorted order");
     out.write_all(&rest[..d_at + d_len - 2])?;
-    diagnostics.write_to(out)?;
+    write_pretty_array(out, &diagnostics)?;
     out.write_all(&rest[d_at + d_len..v_at + v_len - 2])?;
-    verdicts.write_to(out)?;
+    write_pretty_array(out, &verdicts)?;
     out.write_all(&rest[v_at + v_len..])?;
     out.write_all(b"\n")
 }
@@ -212,17 +210,22 @@ fn write_indented(out: &mut Vec<u8>, pretty: &[u8], newline: &[u8]) {
     }
 }
 
-/// A list of the report's top level, as `to_writer_pretty` writes it there, by batches on all
-/// cores: each element written pretty on its own and moved two levels in. The batches are
-/// written out in order as they are, not joined first: a large topology's verdicts are hundreds
-/// of megabytes of JSON, and a joined copy doubled the run's peak memory.
-struct PrettyArray(Vec<Vec<u8>>);
-
-impl PrettyArray {
-    fn new<V: Serialize + Sync>(items: &[V]) -> PrettyArray {
-        const BATCH: usize = 256;
-        let batches: Vec<&[V]> = items.chunks(BATCH).collect();
-        PrettyArray(crate::pool::par_map(&batches, |batch| {
+/// Writes a list of the report's top level as `to_writer_pretty` writes it there, by batches on
+/// all cores: each element written pretty on its own and moved two levels in, a window of
+/// batches at a time, written out in order and dropped before the next. A large topology's
+/// verdicts are hundreds of megabytes of JSON; held whole (and once more joined) they were most
+/// of the run's peak memory.
+fn write_pretty_array<V: Serialize + Sync>(out: &mut dyn Write, items: &[V]) -> io::Result<()> {
+    const BATCH: usize = 256;
+    // Enough batches per window to keep every core busy between writes.
+    const WINDOW: usize = 64;
+    if items.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[\n    ")?;
+    let batches: Vec<&[V]> = items.chunks(BATCH).collect();
+    for (w, window) in batches.chunks(WINDOW).enumerate() {
+        let written = crate::pool::par_map(window, |batch| {
             let mut out = Vec::new();
             let mut one = Vec::new();
             for (i, item) in batch.iter().enumerate() {
@@ -234,22 +237,15 @@ impl PrettyArray {
                 write_indented(&mut out, &one, b"\n    ");
             }
             out
-        }))
-    }
-
-    fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.0.is_empty() {
-            return out.write_all(b"[]");
-        }
-        out.write_all(b"[\n    ")?;
-        for (i, w) in self.0.iter().enumerate() {
-            if i > 0 {
+        });
+        for (i, text) in written.iter().enumerate() {
+            if w > 0 || i > 0 {
                 out.write_all(b",\n    ")?;
             }
-            out.write_all(w)?;
+            out.write_all(text)?;
         }
-        out.write_all(b"\n  ]")
     }
+    out.write_all(b"\n  ]")
 }
 
 /// A place in an input, resolved when written (on the writer's threads, for the verdicts).
