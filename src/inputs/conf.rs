@@ -221,23 +221,52 @@ pub(crate) fn comment_start(v: &[u8]) -> Option<usize> {
 /// is what gets reported: dump values are the kernel's own output, so the checks on how a value
 /// was written (inline comments, quotes) are skipped there.
 pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
+    parse_weighing(file, text, kind, None)
+}
+
+/// [`parse`] of a text named for linting that no other reader recognised, deciding in the same
+/// pass whether it reads as a sysctl file at all: `Err` carries what [`is_sysctl_conf`] gives.
+/// Recognising a large file in a pass of its own was a sixth of reading it.
+pub(crate) fn parse_recognised(
+    file: FileId,
+    text: &str,
+    kind: SourceKind,
+) -> Result<ParsedFile, usize> {
+    let mut tally = Tally::default();
+    let parsed = parse_weighing(file, text, kind, Some(&mut tally));
+    tally.verdict().map(|()| parsed)
+}
+
+fn parse_weighing(
+    file: FileId,
+    text: &str,
+    kind: SourceKind,
+    mut tally: Option<&mut Tally>,
+) -> ParsedFile {
+    let bytes = text.as_bytes();
     let mut parsed = ParsedFile {
         file,
         kind,
-        assignments: Vec::new(),
+        // Room for one assignment per line: grown by doubling, a large file's list held up to
+        // twice its room at the peak of reading it.
+        assignments: Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1),
         exclusions: Vec::new(),
         kernel_release: None,
         diagnostics: Vec::new(),
     };
-    let bytes = text.as_bytes();
     let has_bom = text.starts_with(BOM);
     for (i, (pos, line_end, next)) in lines(bytes).enumerate() {
-        parse_line(&mut parsed, text, pos, line_end, next, i == 0 && has_bom);
+        let bom_line = i == 0 && has_bom;
+        let line = scan_line(bytes, pos, line_end, next, bom_line);
+        if let Some(tally) = tally.as_deref_mut() {
+            tally.count(text, line, pos, line_end);
+        }
+        parse_line(&mut parsed, text, line, pos, line_end, bom_line);
     }
     if kind.is_printed() {
         parsed.kernel_release = release_of(&parsed.assignments);
     }
-    // Grown by doubling, the list of a large file held up to twice its room for the whole run.
+    // Fitted to what was read: a file's list is kept for the whole run.
     parsed.assignments.shrink_to_fit();
     parsed
 }
@@ -283,18 +312,40 @@ fn looks_like_key(k: &str) -> bool {
 pub fn is_sysctl_conf(text: &str) -> Result<(), usize> {
     let bytes = text.as_bytes();
     let bom = text.starts_with(BOM);
-    let (mut assignments, mut others, mut first_other) = (0usize, 0usize, None);
+    let mut tally = Tally::default();
     for (i, (pos, end, next)) in lines(bytes).enumerate() {
-        match scan_line(bytes, pos, end, next, i == 0 && bom) {
+        tally.count(
+            text,
+            scan_line(bytes, pos, end, next, i == 0 && bom),
+            pos,
+            end,
+        );
+    }
+    tally.verdict()
+}
+
+/// The lines of a text weighed as [`is_sysctl_conf`] weighs them, one at a time, so that
+/// [`parse_recognised`] decides in the pass that reads the text.
+#[derive(Debug, Default)]
+struct Tally {
+    assignments: usize,
+    others: usize,
+    first_other: Option<usize>,
+}
+
+impl Tally {
+    /// Counts the line `text[pos..end]`, scanned as `line`.
+    fn count(&mut self, text: &str, line: Line, pos: usize, end: usize) {
+        match line {
             Line::Skip => {}
             // A YAML list item (`- /tmp/x`, `- name: y`) or mapping line (`a: b=c`) has the
             // shape of an exclusion or an assignment, but no key a sysctl file names.
             Line::Assign { ks, ke, .. } | Line::Exclusion { ks, ke }
                 if looks_like_key(&text[ks..ke]) =>
             {
-                assignments += 1
+                self.assignments += 1
             }
-            Line::EmptyKey { .. } => assignments += 1,
+            Line::EmptyKey { .. } => self.assignments += 1,
             // `net.ipv4.tcp_tw_reuse 1`: an assignment that lost its `=` (TW001), still a line
             // of a sysctl file.
             Line::NoEquals { s }
@@ -302,17 +353,22 @@ pub fn is_sysctl_conf(text: &str) -> Result<(), usize> {
                     w.contains('.') && looks_like_key(w) && !w.starts_with(['-', '.'])
                 }) =>
             {
-                assignments += 1
+                self.assignments += 1
             }
             _ => {
-                others += 1;
-                first_other.get_or_insert(pos);
+                self.others += 1;
+                self.first_other.get_or_insert(pos);
             }
         }
     }
-    match first_other {
-        Some(at) if others > assignments => Err(at),
-        _ => Ok(()),
+
+    /// `Err` with the byte offset of the first line that is not an assignment when the text
+    /// does not read as a sysctl file.
+    fn verdict(&self) -> Result<(), usize> {
+        match self.first_other {
+            Some(at) if self.others > self.assignments => Err(at),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -344,23 +400,25 @@ pub(crate) fn parse_dump_lines(
     };
     for &(pos, line_end, next) in lines {
         // A dump never starts with a byte-order mark (`scan` refuses one).
-        parse_line(&mut parsed, text, pos, line_end, next, false);
+        let line = scan_line(text.as_bytes(), pos, line_end, next, false);
+        parse_line(&mut parsed, text, line, pos, line_end, false);
     }
     parsed.kernel_release = release_of(&parsed.assignments);
     parsed
 }
 
+/// Reads the line `text[start..end]`, scanned as `scanned`, into `parsed`.
 fn parse_line(
     parsed: &mut ParsedFile,
     text: &str,
+    scanned: Line,
     start: usize,
     end: usize,
-    raw_end: usize,
     bom_line: bool,
 ) {
     let file = parsed.file;
     let line = Span::new(file, start, end);
-    match scan_line(text.as_bytes(), start, end, raw_end, bom_line) {
+    match scanned {
         Line::Skip => {}
         Line::Exclusion { ks, ke } => {
             let pattern = Spanned::new(normalize_key(&text[ks..ke]), Span::new(file, ks, ke));

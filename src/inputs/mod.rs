@@ -105,8 +105,9 @@ pub struct Assignment {
     pub line: Span,
     /// Where a value written in another file is applied, when it is: the `{{ var }}` of an
     /// Ansible task whose value a role's defaults or a group_vars file holds. Findings at the
-    /// value name this place too.
-    pub via: Option<Span>,
+    /// value name this place too. Boxed, as the rare `collection` is: inline, the two were a
+    /// third of every assignment of a large sysctl file, which never has either.
+    pub via: Option<Box<Span>>,
     /// The text that sets this assignment and nothing else, which removing drops it and leaves
     /// the file in its format: a sysctl file's or a tuned profile's line, a YAML list item from
     /// its `-`, a YAML mapping entry from its key, a script's `sysctl` or `echo` command, a Nix
@@ -117,7 +118,7 @@ pub struct Assignment {
     pub entry: Option<Span>,
     /// The YAML collection the entry is a member of, and how many members it has: the fixes of
     /// one run never drop them all, so that the file stays a file of its format.
-    pub collection: Option<(Span, usize)>,
+    pub collection: Option<Box<(Span, usize)>>,
 }
 
 /// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).
@@ -357,7 +358,9 @@ pub enum Named {
     /// A folder, or a file that joins the other named paths in one set read with
     /// `sysctl --system` precedence ([`system::read`]); for a file, the reader [`recognised`]
     /// gives its text, found here already (recognising a large text twice was a fifth of
-    /// reading it; see [`system::read_known`]).
+    /// reading it; see [`system::read_known`]). The sysctl reader, which takes what no other
+    /// does, is given unconfirmed: reading the file decides whether it reads as a sysctl file,
+    /// and refuses it when not.
     Set(Option<&'static Reader>),
 }
 
@@ -424,6 +427,12 @@ pub fn sort_text(path: &Path, text: &str, forced: Option<&'static Reader>) -> Re
                 if first.is_none() && (reader.recognises)(text) {
                     first = Some(reader);
                 }
+            }
+            // The catch-all sysctl grammar, last: whether the text reads as a sysctl file is
+            // decided by the pass that reads it (`conf::parse_recognised`, in
+            // `system::read_all`), not in a pass of its own here.
+            None if std::ptr::eq(reader, &conf::READER) => {
+                return Ok(Named::Set(first.or(Some(reader))));
             }
             None if (reader.recognises)(text) => {
                 return match reader.units {
