@@ -245,12 +245,12 @@ pub fn resolve(
 
 /// Builds a node's effective configuration from its sysctl set and inline values, as `applier`
 /// leaves it, pushing the kernel-aware diagnostics into `diags`.
-pub fn resolve_with(
+pub fn resolve_with<'a>(
     name: &str,
     kernel: KernelVersion,
     kernel_origin: KernelOrigin,
-    set: Option<&SysctlSet>,
-    inline: &[InlineValue],
+    set: Option<&'a SysctlSet>,
+    inline: &'a [InlineValue],
     applier: Applier,
     diags: &mut Vec<Diagnostic>,
 ) -> NodeConfig {
@@ -263,52 +263,6 @@ pub fn resolve_with(
         kind: SourceKindOut,
         ignore_failure: bool,
     }
-    // Walked, not collected: a list of every write was a hundred bytes per assignment, held at
-    // the peak of a large file's run.
-    let from_set = set.into_iter().flat_map(|set| {
-        set.files.iter().flat_map(move |file| {
-            let kind = SourceKindOut::Read(file.kind);
-            file.assignments.iter().flat_map(move |a| {
-                // A glob writes every in-scope key it matches that no explicit assignment or
-                // exclusion keeps from it (`net.ipv4.tcp_*_timeout = 5` sets tcp_fin_timeout;
-                // found by tests/differential.rs).
-                let globbed = a
-                    .glob
-                    .then_some(&a.key.value)
-                    .into_iter()
-                    .flat_map(move |glob| {
-                        kernel::KEYS
-                            .iter()
-                            .filter(move |spec| {
-                                crate::sysctl::glob_matches(glob, spec.key)
-                                    && set.get(spec.key).is_some_and(|s| s.via_glob)
-                            })
-                            .map(|spec| spec.key)
-                    });
-                (!a.glob)
-                    .then_some(a.key.value.as_str())
-                    .into_iter()
-                    .chain(globbed)
-                    .map(move |key| Write {
-                        key,
-                        value: &a.value.value,
-                        key_span: a.key.span,
-                        value_span: a.value.span,
-                        kind,
-                        ignore_failure: a.ignore_failure,
-                    })
-            })
-        })
-    });
-    let writes = from_set.chain(inline.iter().map(|v| Write {
-        key: &v.key,
-        value: &v.value,
-        key_span: v.key_span,
-        value_span: v.value_span,
-        kind: SourceKindOut::Inline,
-        ignore_failure: false,
-    }));
-
     // Companion values the checks depend on, tracked as the writes are applied.
     let mut unpriv: i64 = 1024;
     let mut high: i64 =
@@ -327,7 +281,9 @@ pub fn resolve_with(
     // Keys looked at for TW002, and how many of them were unknown.
     let mut reported_unknown: (KeySet, usize) = (KeySet::default(), 0);
 
-    for w in writes {
+    // Walked, not collected: a list of every write was a hundred bytes per assignment, held at
+    // the peak of a large file's run.
+    let mut apply = |w: Write<'a>| {
         let Some(spec) = kernel::spec(w.key) else {
             check_unknown(
                 name,
@@ -339,7 +295,7 @@ pub fn resolve_with(
                 &mut reported_unknown,
                 diags,
             );
-            continue;
+            return;
         };
         if !spec.exists_on(kernel) {
             // The verdict rules judge a set-but-absent key; keep what was written.
@@ -356,7 +312,7 @@ pub fn resolve_with(
                     refused: None,
                 },
             );
-            continue;
+            return;
         }
         let ctx = CheckContext {
             kernel,
@@ -422,6 +378,45 @@ pub fn resolve_with(
                 diags.push(d);
             }
         }
+    };
+    if let Some(set) = set {
+        for file in &set.files {
+            let kind = SourceKindOut::Read(file.kind);
+            for a in &file.assignments {
+                let write = |key| Write {
+                    key,
+                    value: &a.value.value,
+                    key_span: a.key.span,
+                    value_span: a.value.span,
+                    kind,
+                    ignore_failure: a.ignore_failure,
+                };
+                if !a.glob {
+                    apply(write(&a.key.value));
+                    continue;
+                }
+                // A glob writes every in-scope key it matches that no explicit assignment or
+                // exclusion keeps from it (`net.ipv4.tcp_*_timeout = 5` sets tcp_fin_timeout;
+                // found by tests/differential.rs).
+                for spec in kernel::KEYS {
+                    if crate::sysctl::glob_matches(&a.key.value, spec.key)
+                        && set.get(spec.key).is_some_and(|s| s.via_glob)
+                    {
+                        apply(write(spec.key));
+                    }
+                }
+            }
+        }
+    }
+    for v in inline {
+        apply(Write {
+            key: &v.key,
+            value: &v.value,
+            key_span: v.key_span,
+            value_span: v.value_span,
+            kind: SourceKindOut::Inline,
+            ignore_failure: false,
+        });
     }
 
     // A refused last value: procps kept the value written before it, systemd-sysctl wrote only

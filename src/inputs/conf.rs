@@ -298,11 +298,26 @@ pub(crate) fn parse_placed(
 /// Whether a key as written could name a sysctl: path characters and globs only, not a path
 /// from the root.
 fn looks_like_key(k: &str) -> bool {
-    !k.is_empty()
-        && !k.starts_with('/')
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80)
+    !k.is_empty() && !k.starts_with('/') && k.bytes().all(|b| KEY_BYTES[usize::from(b)])
 }
+
+/// The bytes [`looks_like_key`] accepts, by value: it looks at every key of a file, and a
+/// search of the punctuation list for each byte was most of recognising a large file.
+static KEY_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric()
+            || byte >= 0x80
+            || matches!(
+                byte,
+                b'.' | b'_' | b'-' | b'/' | b'*' | b'?' | b'[' | b']' | b'!' | b'+' | b'@' | b'%' | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 /// Whether a text reads as a sysctl file: nothing but blanks and comments, or lines of which
 /// at least as many are assignments (`key = value`, `-key`, `= value`) as are not. procps
@@ -599,5 +614,42 @@ fn bom_diagnostic(file: FileId, start: usize, key: Option<(String, Span)>) -> Di
                  comment nor an assignment: procps prints `invalid syntax` and systemd-sysctl exits \
                  with status 1",
             ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_bytes_are_path_characters_globs_and_non_ascii() {
+        let listed = |b: u8| {
+            b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80
+        };
+        for b in 0..=255u8 {
+            assert_eq!(KEY_BYTES[usize::from(b)], listed(b), "byte {b}");
+        }
+        assert!(looks_like_key("net.ipv4.conf.eth0/100.rp_filter"));
+        assert!(!looks_like_key("/proc/sys/net") && !looks_like_key("a: b"));
+    }
+
+    #[test]
+    fn a_text_is_recognised_in_the_pass_that_reads_it_as_in_a_pass_of_its_own() {
+        let texts = [
+            "",
+            "# only comments\n\n",
+            "net.ipv4.tcp_tw_reuse = 1\n-net.a.b\n= 3\n",
+            "\u{feff}net.core.somaxconn = 1\nstray words\n",
+            "- item\n- /tmp/path\nkey: value\n",
+            "not: yaml, really\nnet.a.b 1\n",
+            "prose here\nand more prose\nnet.a = 1\n",
+        ];
+        for text in texts {
+            let read = parse_recognised(FileId(0), text, SourceKind::File);
+            assert_eq!(read.as_ref().err().copied(), is_sysctl_conf(text).err(), "{text:?}");
+            if let Ok(read) = read {
+                assert_eq!(read, parse(FileId(0), text, SourceKind::File), "{text:?}");
+            }
+        }
     }
 }
