@@ -129,7 +129,7 @@ fn meaning(reader: &inputs::Reader, text: &str) -> Meaning {
         .map(|a| {
             (
                 a.key.value.clone(),
-                a.value.value.clone(),
+                a.value.value.to_string(),
                 a.ignore_failure,
                 a.glob,
             )

@@ -393,7 +393,7 @@ fn release_of(assignments: &[Assignment]) -> Option<Spanned<String>> {
         .iter()
         .rev()
         .find(|a| a.key.value == "kernel.osrelease")
-        .map(|a| a.value.clone())
+        .map(|a| Spanned::new(a.value.value.to_string(), a.value.span))
 }
 
 /// Parses a text already scanned as a dump by [`super::dump::scan`]: only the `lines` it kept
@@ -485,7 +485,7 @@ fn parse_line(
                     .with_note("procps looks up `/proc/sys/ net/...`, which does not exist, and skips the line; systemd-sysctl strips the blank; twlint shows systemd's value"),
                 );
             }
-            let value = Spanned::new(text[vs..ve].to_owned(), Span::new(file, vs, ve));
+            let value = Spanned::new(text[vs..ve].into(), Span::new(file, vs, ve));
             // How a value was written matters only where someone wrote it.
             if !parsed.kind.is_printed() {
                 check_value(parsed, &key, &value);
@@ -509,7 +509,7 @@ fn parse_line(
 
 /// TW005 and TW008: the two ways a value is written that the tools do not read as the author
 /// meant, because neither tool knows comments after a value or quoting.
-fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
+fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<super::CompactString>) {
     let v = value.value.as_bytes();
     let file = value.span.file;
     let base = value.span.start;

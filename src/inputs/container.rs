@@ -203,7 +203,7 @@ pub fn assignment(
 ) -> Assignment {
     Assignment {
         key: Spanned::new(conf::normalize_key(key), key_span),
-        value: Spanned::new(value.to_string(), value_span),
+        value: Spanned::new(value.into(), value_span),
         ignore_failure: false,
         // Neither the kubelet nor Docker expands globs: such a name is refused as it is.
         glob: false,

@@ -141,7 +141,7 @@ pub fn read(file: FileId, text: &str, found: &[String]) -> ParsedFile {
         }
         out.assignments.push(Assignment {
             key: Spanned::new(dotted, key_span),
-            value: Spanned::new(value.to_string(), value_span),
+            value: Spanned::new(value.into(), value_span),
             ignore_failure: false,
             // tuned writes the name as given, without expanding globs.
             glob: false,

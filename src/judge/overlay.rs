@@ -66,7 +66,7 @@ impl Layer {
             .map(|a| InlineValue {
                 key: a.key.value.clone(),
                 key_span: a.key.span,
-                value: a.value.value.clone(),
+                value: a.value.value.to_string(),
                 value_span: a.value.span,
             })
             .collect();

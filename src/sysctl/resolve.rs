@@ -149,7 +149,7 @@ impl SysctlSet {
         let a = self.assignment(winner);
         Setting {
             key: key.to_owned(),
-            value: a.value.clone(),
+            value: Spanned::new(a.value.value.to_string(), a.value.span),
             kind: self.kind(winner),
             ignore_failure: a.ignore_failure,
             overridden: earlier
