@@ -128,7 +128,7 @@ fn meaning(reader: &inputs::Reader, text: &str) -> Meaning {
         .iter()
         .map(|a| {
             (
-                a.key.value.clone(),
+                a.key.value.to_string(),
                 a.value.value.to_string(),
                 a.ignore_failure,
                 a.glob,

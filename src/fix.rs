@@ -170,7 +170,7 @@ fn removal(text: &str, entry: Span) -> Option<(usize, usize)> {
 fn assignment_at<'a>(d: &Diagnostic, parsed: &'a ParsedFile, at: Span) -> Option<&'a Assignment> {
     let key = d.key.as_deref();
     parsed.assignments.iter().find(|a| {
-        key.is_none_or(|k| k == a.key.value)
+        key.is_none_or(|k| a.key.value == k)
             && (a.key.span.contains(at)
                 || a.value.span.contains(at)
                 || (key.is_some() && a.line.contains(at)))
@@ -316,7 +316,7 @@ fn fix_in(
             .and_then(|h| h.split_once('`'))
             .map(|(s, _)| s)?;
         let written = text.get(ks..ke)?;
-        if crate::inputs::normalize_key(written) != a.key.value {
+        if a.key.value != crate::inputs::normalize_key(written) {
             return None;
         }
         // Written with slashes, it stays so.

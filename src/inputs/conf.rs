@@ -8,7 +8,8 @@
 //! tools differ, the reader follows procps and says so in a comment. A `sysctl -a` dump shares
 //! the grammar, so the dump reader reads its lines here too.
 
-use super::{Assignment, Exclusion, ParsedFile, Reader, SourceKind};
+use super::{Assignment, Exclusion, Keys, ParsedFile, Reader, SourceKind};
+use std::borrow::Cow;
 use crate::code::Code;
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::source::{FileId, Span, Spanned};
@@ -58,16 +59,22 @@ fn trim_range(text: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
 /// key has exactly one spelling: `net/ipv4/conf/eth0.100/rp_filter` becomes
 /// `net.ipv4.conf.eth0/100.rp_filter`, which is also how `sysctl -a` prints it.
 pub fn normalize_key(raw: &str) -> String {
+    normalized(raw).into_owned()
+}
+
+/// [`normalize_key`], borrowing a key already in dotted form, as nearly every key is.
+fn normalized(raw: &str) -> Cow<'_, str> {
     match raw.bytes().find(|&b| b == b'.' || b == b'/') {
-        Some(b'/') => raw
-            .chars()
-            .map(|c| match c {
-                '/' => '.',
-                '.' => '/',
-                c => c,
-            })
-            .collect(),
-        _ => raw.to_owned(),
+        Some(b'/') => Cow::Owned(
+            raw.chars()
+                .map(|c| match c {
+                    '/' => '.',
+                    '.' => '/',
+                    c => c,
+                })
+                .collect(),
+        ),
+        _ => Cow::Borrowed(raw),
     }
 }
 
@@ -255,13 +262,14 @@ fn parse_weighing(
         diagnostics: Vec::new(),
     };
     let has_bom = text.starts_with(BOM);
+    let mut keys = Keys::default();
     for (i, (pos, line_end, next)) in lines(bytes).enumerate() {
         let bom_line = i == 0 && has_bom;
         let line = scan_line(bytes, pos, line_end, next, bom_line);
         if let Some(tally) = tally.as_deref_mut() {
             tally.count(text, line, pos, line_end);
         }
-        parse_line(&mut parsed, text, line, pos, line_end, bom_line);
+        parse_line(&mut parsed, &mut keys, text, line, pos, line_end, bom_line);
     }
     if kind.is_printed() {
         parsed.kernel_release = release_of(&parsed.assignments);
@@ -413,10 +421,11 @@ pub(crate) fn parse_dump_lines(
         kernel_release: None,
         diagnostics: Vec::new(),
     };
+    let mut keys = Keys::default();
     for &(pos, line_end, next) in lines {
         // A dump never starts with a byte-order mark (`scan` refuses one).
         let line = scan_line(text.as_bytes(), pos, line_end, next, false);
-        parse_line(&mut parsed, text, line, pos, line_end, false);
+        parse_line(&mut parsed, &mut keys, text, line, pos, line_end, false);
     }
     parsed.kernel_release = release_of(&parsed.assignments);
     parsed
@@ -425,6 +434,7 @@ pub(crate) fn parse_dump_lines(
 /// Reads the line `text[start..end]`, scanned as `scanned`, into `parsed`.
 fn parse_line(
     parsed: &mut ParsedFile,
+    keys: &mut Keys,
     text: &str,
     scanned: Line,
     start: usize,
@@ -459,7 +469,7 @@ fn parse_line(
             dash,
         } => {
             let key_text = &text[ks..ke];
-            let key = normalize_key(key_text);
+            let key = keys.get(&normalized(key_text));
             if bom_line && key_text.starts_with(BOM) {
                 parsed.diagnostics.push(bom_diagnostic(
                     file,

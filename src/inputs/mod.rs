@@ -43,6 +43,83 @@ use crate::diag::Diagnostic;
 use crate::error::Result;
 use crate::source::{FileId, SourceFile, SourceMap, Span, Spanned};
 pub use compact_str::CompactString;
+
+/// A key as assignments hold it (see [`Assignment::key`]): one shared copy per distinct key of
+/// a file, cloned without copying.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(std::sync::Arc<str>);
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Key {
+    fn from(key: &str) -> Key {
+        Key(key.into())
+    }
+}
+
+impl From<String> for Key {
+    fn from(key: String) -> Key {
+        Key(key.into())
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Key {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The keys a reader has read so far, each kept once: a large file sets the same few thousand
+/// keys again and again, and a copy per assignment was an allocation each.
+#[derive(Debug, Default)]
+pub(crate) struct Keys(std::collections::HashSet<Key, foldhash::fast::RandomState>);
+
+impl Keys {
+    /// The shared copy of `key`, made on its first use.
+    pub(crate) fn get(&mut self, key: &str) -> Key {
+        if let Some(k) = self.0.get(key) {
+            return k.clone();
+        }
+        let k = Key::from(key);
+        self.0.insert(k.clone());
+        k
+    }
+}
 use std::path::Path;
 
 /// How the values of a file reach the kernel, or came from it: `source.kind` in reports.
@@ -93,8 +170,9 @@ impl SourceKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
     /// The key in dotted form (see [`normalize_key`]); the span covers the key as written,
-    /// without a leading `-`.
-    pub key: Spanned<String>,
+    /// without a leading `-`. Shared: a large file sets the same keys again and again, and each
+    /// reader keeps one copy of each key it reads ([`Keys`]).
+    pub key: Spanned<Key>,
     /// The value as procps writes it: everything after the first `=`, blanks stripped at both
     /// ends, inner blanks (tabs too) kept. An empty value has an empty span right after `=`.
     /// Kept inline up to 24 bytes, as nearly every value is: one allocation per assignment

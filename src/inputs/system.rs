@@ -364,7 +364,7 @@ fn read_all(
             // tuned merges a profile and its includes into one set of options before it
             // writes any: a key the including profile sets is never written with the included
             // value, so that value is no assignment (and no duplicate) at all.
-            let mut later: std::collections::HashSet<String> = parsed
+            let mut later: std::collections::HashSet<super::Key> = parsed
                 .assignments
                 .iter()
                 .map(|a| a.key.value.clone())

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::{normalize_key, Assignment, ParsedFile, SourceKind};
+use crate::inputs::Key;
 use crate::diag::{Diagnostic, LeftOut, Severity, MAX_PER_RULE_AND_FILE};
 use crate::source::{FileId, Span, Spanned};
 
@@ -65,7 +66,7 @@ impl std::ops::Deref for Refs {
 }
 
 /// foldhash instead of SipHash: every key of every dump is hashed.
-type KeyMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+type KeyMap<V> = HashMap<Key, V, foldhash::fast::RandomState>;
 
 /// Every file of one linted set, in application order, with the effective values.
 #[derive(Debug, Clone)]
@@ -187,7 +188,7 @@ impl SysctlSet {
 
     /// Every explicitly assigned key with its effective setting, in key order.
     pub fn explicit(&self) -> impl Iterator<Item = Setting> + '_ {
-        let mut keys: Vec<&String> = self.explicit.keys().collect();
+        let mut keys: Vec<&Key> = self.explicit.keys().collect();
         keys.sort_unstable();
         keys.into_iter().filter_map(|k| {
             let refs = &self.explicit[k];
