@@ -9,10 +9,10 @@
 //! the grammar, so the dump reader reads its lines here too.
 
 use super::{Assignment, Exclusion, Keys, ParsedFile, Reader, SourceKind};
-use std::borrow::Cow;
 use crate::code::Code;
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::source::{FileId, Span, Spanned};
+use std::borrow::Cow;
 
 #[allow(non_upper_case_globals)] // named like the `{File, Dump}` variants it replaced
 impl SourceKind {
@@ -80,7 +80,7 @@ fn normalized(raw: &str) -> Cow<'_, str> {
 
 /// Whether a key uses glob(3) syntax, which procps 4 and systemd expand over `/proc/sys`.
 pub fn has_glob(key: &str) -> bool {
-    key.bytes().any(|b| matches!(b, b'*' | b'?' | b'['))
+    memchr::memchr3(b'*', b'?', b'[', key.as_bytes()).is_some()
 }
 
 /// What one line is, as byte ranges into the text; finding it allocates nothing.
@@ -251,18 +251,22 @@ fn parse_weighing(
     mut tally: Option<&mut Tally>,
 ) -> ParsedFile {
     let bytes = text.as_bytes();
+    let most_lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
+    if let Some(tally) = tally.as_deref_mut() {
+        tally.most_lines = most_lines;
+    }
     let mut parsed = ParsedFile {
         file,
         kind,
         // Room for one assignment per line: grown by doubling, a large file's list held up to
         // twice its room at the peak of reading it.
-        assignments: Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1),
+        assignments: Vec::with_capacity(most_lines),
         exclusions: Vec::new(),
         kernel_release: None,
         diagnostics: Vec::new(),
     };
     let has_bom = text.starts_with(BOM);
-    let mut keys = Keys::default();
+    let mut keys = Keys::shared();
     for (i, (pos, line_end, next)) in lines(bytes).enumerate() {
         let bom_line = i == 0 && has_bom;
         let line = scan_line(bytes, pos, line_end, next, bom_line);
@@ -320,7 +324,18 @@ static KEY_BYTES: [bool; 256] = {
             || byte >= 0x80
             || matches!(
                 byte,
-                b'.' | b'_' | b'-' | b'/' | b'*' | b'?' | b'[' | b']' | b'!' | b'+' | b'@' | b'%' | b'~'
+                b'.' | b'_'
+                    | b'-'
+                    | b'/'
+                    | b'*'
+                    | b'?'
+                    | b'['
+                    | b']'
+                    | b'!'
+                    | b'+'
+                    | b'@'
+                    | b'%'
+                    | b'~'
             );
         b += 1;
     }
@@ -349,16 +364,33 @@ pub fn is_sysctl_conf(text: &str) -> Result<(), usize> {
 
 /// The lines of a text weighed as [`is_sysctl_conf`] weighs them, one at a time, so that
 /// [`parse_recognised`] decides in the pass that reads the text.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Tally {
     assignments: usize,
     others: usize,
     first_other: Option<usize>,
+    /// At least the number of lines of the text, when known: once half of them are
+    /// assignments, the rest cannot outnumber them, and lines are no longer looked at.
+    most_lines: usize,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            assignments: 0,
+            others: 0,
+            first_other: None,
+            most_lines: usize::MAX,
+        }
+    }
 }
 
 impl Tally {
     /// Counts the line `text[pos..end]`, scanned as `line`.
     fn count(&mut self, text: &str, line: Line, pos: usize, end: usize) {
+        if self.assignments >= self.most_lines - self.assignments {
+            return;
+        }
         match line {
             Line::Skip => {}
             // A YAML list item (`- /tmp/x`, `- name: y`) or mapping line (`a: b=c`) has the
@@ -421,7 +453,7 @@ pub(crate) fn parse_dump_lines(
         kernel_release: None,
         diagnostics: Vec::new(),
     };
-    let mut keys = Keys::default();
+    let mut keys = Keys::unshared();
     for &(pos, line_end, next) in lines {
         // A dump never starts with a byte-order mark (`scan` refuses one).
         let line = scan_line(text.as_bytes(), pos, line_end, next, false);
@@ -633,9 +665,8 @@ mod tests {
 
     #[test]
     fn key_bytes_are_path_characters_globs_and_non_ascii() {
-        let listed = |b: u8| {
-            b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80
-        };
+        let listed =
+            |b: u8| b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80;
         for b in 0..=255u8 {
             assert_eq!(KEY_BYTES[usize::from(b)], listed(b), "byte {b}");
         }
@@ -653,10 +684,17 @@ mod tests {
             "- item\n- /tmp/path\nkey: value\n",
             "not: yaml, really\nnet.a.b 1\n",
             "prose here\nand more prose\nnet.a = 1\n",
+            "net.a = 1\nnet.b = 2\nprose\nprose\nprose\n",
+            "net.a = 1\nnet.b = 2\nprose\n",
+            "net.a = 1\nnet.b = 2\nprose\nprose",
         ];
         for text in texts {
             let read = parse_recognised(FileId(0), text, SourceKind::File);
-            assert_eq!(read.as_ref().err().copied(), is_sysctl_conf(text).err(), "{text:?}");
+            assert_eq!(
+                read.as_ref().err().copied(),
+                is_sysctl_conf(text).err(),
+                "{text:?}"
+            );
             if let Ok(read) = read {
                 assert_eq!(read, parse(FileId(0), text, SourceKind::File), "{text:?}");
             }

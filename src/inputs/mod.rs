@@ -106,17 +106,31 @@ impl std::fmt::Display for Key {
 
 /// The keys a reader has read so far, each kept once: a large file sets the same few thousand
 /// keys again and again, and a copy per assignment was an allocation each.
-#[derive(Debug, Default)]
-pub(crate) struct Keys(std::collections::HashSet<Key, foldhash::fast::RandomState>);
+#[derive(Debug)]
+pub(crate) struct Keys(Option<std::collections::HashSet<Key, foldhash::fast::RandomState>>);
 
 impl Keys {
+    /// Keys kept once each.
+    pub(crate) fn shared() -> Keys {
+        Keys(Some(Default::default()))
+    }
+
+    /// A copy of each key read: for a `sysctl -a` dump, which names each key once, a set of
+    /// the keys seen would only cost.
+    pub(crate) fn unshared() -> Keys {
+        Keys(None)
+    }
+
     /// The shared copy of `key`, made on its first use.
     pub(crate) fn get(&mut self, key: &str) -> Key {
-        if let Some(k) = self.0.get(key) {
+        let Some(seen) = &mut self.0 else {
+            return Key::from(key);
+        };
+        if let Some(k) = seen.get(key) {
             return k.clone();
         }
         let k = Key::from(key);
-        self.0.insert(k.clone());
+        seen.insert(k.clone());
         k
     }
 }

@@ -11,8 +11,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::{normalize_key, Assignment, ParsedFile, SourceKind};
-use crate::inputs::Key;
 use crate::diag::{Diagnostic, LeftOut, Severity, MAX_PER_RULE_AND_FILE};
+use crate::inputs::Key;
 use crate::source::{FileId, Span, Spanned};
 
 /// The effective value of one key.
