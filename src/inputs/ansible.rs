@@ -124,11 +124,9 @@ pub fn is_ansible(text: &str) -> bool {
     // module with `sysctl` or `/proc/sys` somewhere: looked for in the whole text first, which
     // is much faster on a large text that has none than trying each module on every line.
     let has = |s: &str| memchr::memmem::find(text.as_bytes(), s.as_bytes()).is_some();
-    // `sysctl` first: `sysctl:` holds it, and a large text without it is passed over once.
-    let sysctl = has("sysctl");
-    let may_name_module = (sysctl && has("sysctl:"))
+    let may_name_module = has("sysctl:")
         || has("action:")
-        || ((sysctl || has("/proc/sys")) && (has("shell:") || has("command:")));
+        || ((has("shell:") || has("command:")) && (has("sysctl") || has("/proc/sys")));
     let module_line = may_name_module
         && text.lines().any(|l| {
             let l = l.trim_start().trim_start_matches("- ").trim_start();

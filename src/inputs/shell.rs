@@ -799,15 +799,7 @@ fn could_have_effects(script: &str) -> bool {
     let b = script.as_bytes();
     if memchr::memchr3(b'\'', b'"', b'\\', b).is_some()
         || memchr::memmem::find(b, b"/proc/sys/").is_some()
-    {
-        return true;
-    }
-    // The names below all hold `sysctl`: a large text without it is passed over once.
-    let Some(first) = memchr::memmem::find(b, b"sysctl") else {
-        return false;
-    };
-    let b = &b[first..];
-    if memchr::memmem::find(b, b"sysctl.conf").is_some()
+        || memchr::memmem::find(b, b"sysctl.conf").is_some()
         || memchr::memmem::find(b, b"sysctl.d/").is_some()
     {
         return true;
