@@ -121,33 +121,11 @@ pub fn judge(
     sources: &mut SourceMap,
 ) -> Result<Report> {
     let mut report = match req.nodes {
-        Nodes::Sets(sets) => {
-            let report = judge_sets(&sets, &req.overlay, opts, rules, sources);
-            free_apart(sets);
-            report?
-        }
+        Nodes::Sets(sets) => judge_sets(&sets, &req.overlay, opts, rules, sources)?,
         Nodes::Topology(loaded) => judge_topology(loaded, &req.overlay, opts, rules, sources)?,
     };
     suppress::apply(&mut report, sources, rules, opts.inline_ignores);
     Ok(report)
-}
-
-/// Sets holding more assignments than this are freed on a thread of their own.
-const FREE_APART: usize = 1 << 14;
-
-/// Frees judged sets. A large one (a 100,000-line file) is freed on another thread while the
-/// report is written: freeing its two strings per assignment was a tenth of such a run. A
-/// fleet's hosts, judged one by one and far smaller, are freed here.
-fn free_apart(sets: Vec<(String, SysctlSet)>) {
-    let assignments: usize = sets
-        .iter()
-        .flat_map(|(_, set)| &set.files)
-        .map(|f| f.assignments.len())
-        .sum();
-    if assignments > FREE_APART {
-        // When no thread can be started, the closure, and the sets with it, are dropped here.
-        let _ = std::thread::Builder::new().spawn(move || drop(sets));
-    }
 }
 
 /// One set judged on its own.
