@@ -146,7 +146,7 @@ mod tests {
         for text in ["a = {{ b }}\n", "{% if x %}\n", "x {# c #}", "{{"] {
             assert!(has_markup(text), "{text}");
         }
-        for text in ["", "a = 1\n", "{ x }", "a = {", "}}{ {%", "%}"] {
+        for text in ["", "a = 1\n", "{ x }", "a = {", "}}{ %}", "%}"] {
             assert!(!has_markup(text), "{text}");
         }
     }
