@@ -60,3 +60,24 @@ fn parallel_writer_writes_what_serde_writes_for_every_topology() {
         assert_eq!(written, serde, "{}", rel.display());
     }
 }
+
+#[test]
+fn parallel_writer_writes_what_serde_writes_over_several_windows() {
+    // A generated topology large enough that its verdicts span more than one window of batches
+    // (64 batches of 256), so the joins between windows are checked too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("topology.yaml");
+    std::fs::write(&path, gen::topology(200, 1000)).unwrap();
+    let mut sources = SourceMap::new();
+    let (rules, _) = load_catalog(&[], &mut sources).unwrap();
+    let opts = judge::Options::default();
+    let loaded = judge::load_topology(&path, &opts, &mut sources).unwrap();
+    let report = judge::judge(Request::topology(loaded), &opts, &rules, &mut sources).unwrap();
+    assert!(
+        report.verdicts.len() > 64 * 256,
+        "{} verdicts",
+        report.verdicts.len()
+    );
+    let (written, serde) = both(&sources, &report);
+    assert_eq!(written, serde);
+}

@@ -72,7 +72,8 @@ fn judge_key(
     let Some(vars) = key_vars(&node.cfg, key) else {
         return Ok(None);
     };
-    let ctx = eval::key_scope(base, &vars);
+    let scope = eval::KeyScope(&vars);
+    let ctx = eval::key_scope(base, &scope);
     let mut best: Option<Judged> = None;
     for (rule, cel_rule) in rules.for_key(key) {
         if cel_rule.scope == Scope::Hop && peer.is_none() {
