@@ -244,6 +244,9 @@ pub(crate) fn parse_recognised(
     tally.verdict().map(|()| parsed)
 }
 
+/// The most assignments [`parse`] makes room for before reading.
+const MAX_ROOM: usize = 1 << 20;
+
 fn parse_weighing(
     file: FileId,
     text: &str,
@@ -259,8 +262,9 @@ fn parse_weighing(
         file,
         kind,
         // Room for one assignment per line: grown by doubling, a large file's list held up to
-        // twice its room at the peak of reading it.
-        assignments: Vec::with_capacity(most_lines),
+        // twice its room at the peak of reading it. Not past a million, which only a hostile
+        // file of blank lines could ask for: beyond that it grows as it is filled.
+        assignments: Vec::with_capacity(most_lines.min(MAX_ROOM)),
         exclusions: Vec::new(),
         kernel_release: None,
         diagnostics: Vec::new(),
