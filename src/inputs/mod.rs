@@ -42,6 +42,8 @@ pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE};
 use crate::diag::Diagnostic;
 use crate::error::Result;
 use crate::source::{FileId, SourceFile, SourceMap, Span, Spanned};
+use std::path::Path;
+
 pub use compact_str::CompactString;
 
 /// A key as assignments hold it (see [`Assignment::key`]): one shared copy per distinct key of
@@ -134,7 +136,6 @@ impl Keys {
         k
     }
 }
-use std::path::Path;
 
 /// How the values of a file reach the kernel, or came from it: `source.kind` in reports.
 ///
