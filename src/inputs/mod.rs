@@ -186,7 +186,7 @@ impl SourceKind {
 pub struct Assignment {
     /// The key in dotted form (see [`normalize_key`]); the span covers the key as written,
     /// without a leading `-`. Shared: a large file sets the same keys again and again, and each
-    /// reader keeps one copy of each key it reads ([`Keys`]).
+    /// reader keeps one copy of each key it reads.
     pub key: Spanned<Key>,
     /// The value as procps writes it: everything after the first `=`, blanks stripped at both
     /// ends, inner blanks (tabs too) kept. An empty value has an empty span right after `=`.
