@@ -128,8 +128,8 @@ fn meaning(reader: &inputs::Reader, text: &str) -> Meaning {
         .iter()
         .map(|a| {
             (
-                a.key.value.clone(),
-                a.value.value.clone(),
+                a.key.value.to_string(),
+                a.value.value.to_string(),
                 a.ignore_failure,
                 a.glob,
             )

@@ -180,6 +180,10 @@ pub struct InlineValue {
     pub value_span: Span,
 }
 
+/// Keys looked at for TW002, borrowed from the assignments: a set of owned keys hashed with
+/// SipHash allocated and hashed a copy of every key of a large file.
+type KeySet<'a> = HashSet<&'a str, foldhash::fast::RandomState>;
+
 /// Keys of the kernel twlint knows (sysctl -a -N of 6.18), interface names folded to `*`.
 fn known_keys() -> &'static HashSet<&'static str> {
     static KNOWN: OnceLock<HashSet<&'static str>> = OnceLock::new();
@@ -241,12 +245,12 @@ pub fn resolve(
 
 /// Builds a node's effective configuration from its sysctl set and inline values, as `applier`
 /// leaves it, pushing the kernel-aware diagnostics into `diags`.
-pub fn resolve_with(
+pub fn resolve_with<'a>(
     name: &str,
     kernel: KernelVersion,
     kernel_origin: KernelOrigin,
-    set: Option<&SysctlSet>,
-    inline: &[InlineValue],
+    set: Option<&'a SysctlSet>,
+    inline: &'a [InlineValue],
     applier: Applier,
     diags: &mut Vec<Diagnostic>,
 ) -> NodeConfig {
@@ -259,56 +263,6 @@ pub fn resolve_with(
         kind: SourceKindOut,
         ignore_failure: bool,
     }
-    // Sized up front: doubling as a large file's writes came in held twice their room at the
-    // peak of a run (a glob's writes beyond one each still grow it).
-    let explicit = set.map_or(0, |s| s.files.iter().map(|f| f.assignments.len()).sum());
-    let mut writes: Vec<Write> = Vec::with_capacity(explicit + inline.len());
-    if let Some(set) = set {
-        for file in &set.files {
-            let kind = SourceKindOut::Read(file.kind);
-            for a in &file.assignments {
-                if a.glob {
-                    // A glob writes every in-scope key it matches that no explicit assignment
-                    // or exclusion keeps from it (`net.ipv4.tcp_*_timeout = 5` sets
-                    // tcp_fin_timeout; found by tests/differential.rs).
-                    for spec in kernel::KEYS {
-                        if crate::sysctl::glob_matches(&a.key.value, spec.key)
-                            && set.get(spec.key).is_some_and(|s| s.via_glob)
-                        {
-                            writes.push(Write {
-                                key: spec.key,
-                                value: &a.value.value,
-                                key_span: a.key.span,
-                                value_span: a.value.span,
-                                kind,
-                                ignore_failure: a.ignore_failure,
-                            });
-                        }
-                    }
-                    continue;
-                }
-                writes.push(Write {
-                    key: &a.key.value,
-                    value: &a.value.value,
-                    key_span: a.key.span,
-                    value_span: a.value.span,
-                    kind,
-                    ignore_failure: a.ignore_failure,
-                });
-            }
-        }
-    }
-    for v in inline {
-        writes.push(Write {
-            key: &v.key,
-            value: &v.value,
-            key_span: v.key_span,
-            value_span: v.value_span,
-            kind: SourceKindOut::Inline,
-            ignore_failure: false,
-        });
-    }
-
     // Companion values the checks depend on, tracked as the writes are applied.
     let mut unpriv: i64 = 1024;
     let mut high: i64 =
@@ -325,9 +279,11 @@ pub fn resolve_with(
     // Keys whose last write so far was refused.
     let mut refused: BTreeMap<&'static str, Refused> = BTreeMap::new();
     // Keys looked at for TW002, and how many of them were unknown.
-    let mut reported_unknown: (HashSet<String>, usize) = (HashSet::new(), 0);
+    let mut reported_unknown: (KeySet, usize) = (KeySet::default(), 0);
 
-    for w in &writes {
+    // Walked, not collected: a list of every write was a hundred bytes per assignment, held at
+    // the peak of a large file's run.
+    let mut apply = |w: Write<'a>| {
         let Some(spec) = kernel::spec(w.key) else {
             check_unknown(
                 name,
@@ -339,7 +295,7 @@ pub fn resolve_with(
                 &mut reported_unknown,
                 diags,
             );
-            continue;
+            return;
         };
         if !spec.exists_on(kernel) {
             // The verdict rules judge a set-but-absent key; keep what was written.
@@ -356,7 +312,7 @@ pub fn resolve_with(
                     refused: None,
                 },
             );
-            continue;
+            return;
         }
         let ctx = CheckContext {
             kernel,
@@ -422,6 +378,45 @@ pub fn resolve_with(
                 diags.push(d);
             }
         }
+    };
+    if let Some(set) = set {
+        for file in &set.files {
+            let kind = SourceKindOut::Read(file.kind);
+            for a in &file.assignments {
+                let write = |key| Write {
+                    key,
+                    value: &a.value.value,
+                    key_span: a.key.span,
+                    value_span: a.value.span,
+                    kind,
+                    ignore_failure: a.ignore_failure,
+                };
+                if !a.glob {
+                    apply(write(&a.key.value));
+                    continue;
+                }
+                // A glob writes every in-scope key it matches that no explicit assignment or
+                // exclusion keeps from it (`net.ipv4.tcp_*_timeout = 5` sets tcp_fin_timeout;
+                // found by tests/differential.rs).
+                for spec in kernel::KEYS {
+                    if crate::sysctl::glob_matches(&a.key.value, spec.key)
+                        && set.get(spec.key).is_some_and(|s| s.via_glob)
+                    {
+                        apply(write(spec.key));
+                    }
+                }
+            }
+        }
+    }
+    for v in inline {
+        apply(Write {
+            key: &v.key,
+            value: &v.value,
+            key_span: v.key_span,
+            value_span: v.value_span,
+            kind: SourceKindOut::Inline,
+            ignore_failure: false,
+        });
     }
 
     // A refused last value: procps kept the value written before it, systemd-sysctl wrote only
@@ -587,19 +582,19 @@ fn parity_check(
 const MAX_UNKNOWN_CHECKED: usize = 500;
 
 #[allow(clippy::too_many_arguments)]
-fn check_unknown(
+fn check_unknown<'a>(
     name: &str,
     kernel: KernelVersion,
-    key: &str,
+    key: &'a str,
     span: Span,
     kind: SourceKindOut,
     ignore_failure: bool,
-    (reported, unknown_seen): &mut (HashSet<String>, usize),
+    (reported, unknown_seen): &mut (KeySet<'a>, usize),
     diags: &mut Vec<Diagnostic>,
 ) {
     // A dump lists what the kernel has; nothing in it can be unknown to that kernel.
     // `reported` holds every key looked at and, past the limit, an empty marker key.
-    if kind.is_printed() || !reported.insert(key.to_string()) {
+    if kind.is_printed() || !reported.insert(key) {
         return;
     }
     let folded = fold_interface(key);
@@ -611,7 +606,7 @@ fn check_unknown(
     // work.
     *unknown_seen += 1;
     if *unknown_seen > MAX_UNKNOWN_CHECKED {
-        if reported.insert(String::new()) {
+        if reported.insert("") {
             diags.push(
                 Diagnostic::warning(
                     Code::TW002,

@@ -170,7 +170,7 @@ fn removal(text: &str, entry: Span) -> Option<(usize, usize)> {
 fn assignment_at<'a>(d: &Diagnostic, parsed: &'a ParsedFile, at: Span) -> Option<&'a Assignment> {
     let key = d.key.as_deref();
     parsed.assignments.iter().find(|a| {
-        key.is_none_or(|k| k == a.key.value)
+        key.is_none_or(|k| a.key.value == k)
             && (a.key.span.contains(at)
                 || a.value.span.contains(at)
                 || (key.is_some() && a.line.contains(at)))
@@ -218,7 +218,7 @@ fn fix_in(
                 w.line == l.span
                     && w.key.value == a.key.value
                     && w.collection.is_some()
-                    && w.collection.map(|c| c.0) == a.collection.map(|c| c.0)
+                    && w.collection.as_deref().map(|c| c.0) == a.collection.as_deref().map(|c| c.0)
             })
         });
         let one_way = !MIXED.contains(&format) || winner_beside;
@@ -316,7 +316,7 @@ fn fix_in(
             .and_then(|h| h.split_once('`'))
             .map(|(s, _)| s)?;
         let written = text.get(ks..ke)?;
-        if crate::inputs::normalize_key(written) != a.key.value {
+        if a.key.value != crate::inputs::normalize_key(written) {
             return None;
         }
         // Written with slashes, it stays so.
@@ -355,7 +355,7 @@ pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
             continue;
         };
         if let Some(f) = fix_in(d, format, &file.text, parsed, a, report) {
-            found.push((i, f, a.collection));
+            found.push((i, f, a.collection.as_deref().copied()));
         }
     }
     found.sort_by_key(|(_, f, _)| (f.span.file, f.span.start, f.safety));

@@ -60,3 +60,44 @@ fn parallel_writer_writes_what_serde_writes_for_every_topology() {
         assert_eq!(written, serde, "{}", rel.display());
     }
 }
+
+#[test]
+fn parallel_writer_writes_what_serde_writes_over_several_windows() {
+    // A generated topology large enough that its verdicts span more than one window of batches
+    // (64 batches of 256), so the joins between windows are checked too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("topology.yaml");
+    std::fs::write(&path, gen::topology(450, 2250)).unwrap();
+    let mut sources = SourceMap::new();
+    let (rules, _) = load_catalog(&[], &mut sources).unwrap();
+    let opts = judge::Options::default();
+    let loaded = judge::load_topology(&path, &opts, &mut sources).unwrap();
+    let in_file: Vec<String> = loaded
+        .topology
+        .as_ref()
+        .unwrap()
+        .links
+        .iter()
+        .map(|l| l.name())
+        .collect();
+    let report = judge::judge(Request::topology(loaded), &opts, &rules, &mut sources).unwrap();
+    assert!(
+        report.verdicts.len() > 64 * 256,
+        "{} verdicts",
+        report.verdicts.len()
+    );
+    // Its links are judged a window of 2,048 at a time: the hops and the verdicts still come
+    // link by link, in the file's order.
+    let mut groups: Vec<&str> = Vec::new();
+    for v in report.verdicts.iter().filter_map(|v| v.link.as_deref()) {
+        if groups.last() != Some(&v) {
+            groups.push(v);
+        }
+    }
+    let hops: Vec<&str> = report.hops.iter().map(|h| h.link.as_str()).collect();
+    assert!(hops.len() > 2048, "{} links", hops.len());
+    assert_eq!(hops, in_file);
+    assert_eq!(groups, hops);
+    let (written, serde) = both(&sources, &report);
+    assert_eq!(written, serde);
+}

@@ -119,7 +119,17 @@ fn locate(source: &HostSource) -> Result<Tree, HostError> {
 
 /// Reads one small text file; the error says why in the words of [`Unreadable`].
 fn read_file(path: &Path) -> Result<String, Unreadable> {
-    match crate::read::read_text(path, MAX_FILE) {
+    unreadable(crate::read::read_text(path, MAX_FILE))
+}
+
+/// Reads one file of the live host's `/proc` (see [`crate::read::read_live_proc`]).
+fn read_live(path: &Path) -> Result<String, Unreadable> {
+    unreadable(crate::read::read_live_proc(path, MAX_FILE))
+}
+
+/// A read's error in the words of [`Unreadable`].
+fn unreadable(read: crate::error::Result<String>) -> Result<String, Unreadable> {
+    match read {
         Ok(t) => Ok(t),
         Err(crate::error::Error::Read { source, .. }) => Err(match source.kind() {
             std::io::ErrorKind::NotFound => Unreadable::Absent,
@@ -184,7 +194,10 @@ impl Capture {
                 path.display()
             )));
         }
-        read_file(path)
+        match self.root {
+            Some(_) => read_file(path),
+            None => read_live(path),
+        }
     }
 
     /// The reading's result: refused whole when any file led outside the capture. Reading on

@@ -8,10 +8,11 @@
 //! tools differ, the reader follows procps and says so in a comment. A `sysctl -a` dump shares
 //! the grammar, so the dump reader reads its lines here too.
 
-use super::{Assignment, Exclusion, ParsedFile, Reader, SourceKind};
+use super::{Assignment, Exclusion, Keys, ParsedFile, Reader, SourceKind};
 use crate::code::Code;
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::source::{FileId, Span, Spanned};
+use std::borrow::Cow;
 
 #[allow(non_upper_case_globals)] // named like the `{File, Dump}` variants it replaced
 impl SourceKind {
@@ -58,22 +59,28 @@ fn trim_range(text: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
 /// key has exactly one spelling: `net/ipv4/conf/eth0.100/rp_filter` becomes
 /// `net.ipv4.conf.eth0/100.rp_filter`, which is also how `sysctl -a` prints it.
 pub fn normalize_key(raw: &str) -> String {
+    normalized(raw).into_owned()
+}
+
+/// [`normalize_key`], borrowing a key already in dotted form, as nearly every key is.
+fn normalized(raw: &str) -> Cow<'_, str> {
     match raw.bytes().find(|&b| b == b'.' || b == b'/') {
-        Some(b'/') => raw
-            .chars()
-            .map(|c| match c {
-                '/' => '.',
-                '.' => '/',
-                c => c,
-            })
-            .collect(),
-        _ => raw.to_owned(),
+        Some(b'/') => Cow::Owned(
+            raw.chars()
+                .map(|c| match c {
+                    '/' => '.',
+                    '.' => '/',
+                    c => c,
+                })
+                .collect(),
+        ),
+        _ => Cow::Borrowed(raw),
     }
 }
 
 /// Whether a key uses glob(3) syntax, which procps 4 and systemd expand over `/proc/sys`.
 pub fn has_glob(key: &str) -> bool {
-    key.bytes().any(|b| matches!(b, b'*' | b'?' | b'['))
+    memchr::memchr3(b'*', b'?', b'[', key.as_bytes()).is_some()
 }
 
 /// What one line is, as byte ranges into the text; finding it allocates nothing.
@@ -221,23 +228,61 @@ pub(crate) fn comment_start(v: &[u8]) -> Option<usize> {
 /// is what gets reported: dump values are the kernel's own output, so the checks on how a value
 /// was written (inline comments, quotes) are skipped there.
 pub fn parse(file: FileId, text: &str, kind: SourceKind) -> ParsedFile {
+    parse_weighing(file, text, kind, None)
+}
+
+/// [`parse`] of a text named for linting that no other reader recognised, deciding in the same
+/// pass whether it reads as a sysctl file at all: `Err` carries what [`is_sysctl_conf`] gives.
+/// Recognising a large file in a pass of its own was a sixth of reading it.
+pub(crate) fn parse_recognised(
+    file: FileId,
+    text: &str,
+    kind: SourceKind,
+) -> Result<ParsedFile, usize> {
+    let mut tally = Tally::default();
+    let parsed = parse_weighing(file, text, kind, Some(&mut tally));
+    tally.verdict().map(|()| parsed)
+}
+
+/// The most assignments [`parse`] makes room for before reading.
+const MAX_ROOM: usize = 1 << 20;
+
+fn parse_weighing(
+    file: FileId,
+    text: &str,
+    kind: SourceKind,
+    mut tally: Option<&mut Tally>,
+) -> ParsedFile {
+    let bytes = text.as_bytes();
+    let most_lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
+    if let Some(tally) = tally.as_deref_mut() {
+        tally.most_lines = most_lines;
+    }
     let mut parsed = ParsedFile {
         file,
         kind,
-        assignments: Vec::new(),
+        // Room for one assignment per line: grown by doubling, a large file's list held up to
+        // twice its room at the peak of reading it. Not past a million, which only a hostile
+        // file of blank lines could ask for: beyond that it grows as it is filled.
+        assignments: Vec::with_capacity(most_lines.min(MAX_ROOM)),
         exclusions: Vec::new(),
         kernel_release: None,
         diagnostics: Vec::new(),
     };
-    let bytes = text.as_bytes();
     let has_bom = text.starts_with(BOM);
+    let mut keys = Keys::shared();
     for (i, (pos, line_end, next)) in lines(bytes).enumerate() {
-        parse_line(&mut parsed, text, pos, line_end, next, i == 0 && has_bom);
+        let bom_line = i == 0 && has_bom;
+        let line = scan_line(bytes, pos, line_end, next, bom_line);
+        if let Some(tally) = tally.as_deref_mut() {
+            tally.count(text, line, pos, line_end);
+        }
+        parse_line(&mut parsed, &mut keys, text, line, pos, line_end, bom_line);
     }
     if kind.is_printed() {
         parsed.kernel_release = release_of(&parsed.assignments);
     }
-    // Grown by doubling, the list of a large file held up to twice its room for the whole run.
+    // Fitted to what was read: a file's list is kept for the whole run.
     parsed.assignments.shrink_to_fit();
     parsed
 }
@@ -269,11 +314,37 @@ pub(crate) fn parse_placed(
 /// Whether a key as written could name a sysctl: path characters and globs only, not a path
 /// from the root.
 fn looks_like_key(k: &str) -> bool {
-    !k.is_empty()
-        && !k.starts_with('/')
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80)
+    !k.is_empty() && !k.starts_with('/') && k.bytes().all(|b| KEY_BYTES[usize::from(b)])
 }
+
+/// The bytes [`looks_like_key`] accepts, by value: it looks at every key of a file, and a
+/// search of the punctuation list for each byte was most of recognising a large file.
+static KEY_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric()
+            || byte >= 0x80
+            || matches!(
+                byte,
+                b'.' | b'_'
+                    | b'-'
+                    | b'/'
+                    | b'*'
+                    | b'?'
+                    | b'['
+                    | b']'
+                    | b'!'
+                    | b'+'
+                    | b'@'
+                    | b'%'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 /// Whether a text reads as a sysctl file: nothing but blanks and comments, or lines of which
 /// at least as many are assignments (`key = value`, `-key`, `= value`) as are not. procps
@@ -283,18 +354,57 @@ fn looks_like_key(k: &str) -> bool {
 pub fn is_sysctl_conf(text: &str) -> Result<(), usize> {
     let bytes = text.as_bytes();
     let bom = text.starts_with(BOM);
-    let (mut assignments, mut others, mut first_other) = (0usize, 0usize, None);
+    let mut tally = Tally::default();
     for (i, (pos, end, next)) in lines(bytes).enumerate() {
-        match scan_line(bytes, pos, end, next, i == 0 && bom) {
+        tally.count(
+            text,
+            scan_line(bytes, pos, end, next, i == 0 && bom),
+            pos,
+            end,
+        );
+    }
+    tally.verdict()
+}
+
+/// The lines of a text weighed as [`is_sysctl_conf`] weighs them, one at a time, so that
+/// [`parse_recognised`] decides in the pass that reads the text.
+#[derive(Debug)]
+struct Tally {
+    assignments: usize,
+    others: usize,
+    first_other: Option<usize>,
+    /// At least the number of lines of the text, when known: once half of them are
+    /// assignments, the rest cannot outnumber them, and lines are no longer looked at.
+    most_lines: usize,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            assignments: 0,
+            others: 0,
+            first_other: None,
+            most_lines: usize::MAX,
+        }
+    }
+}
+
+impl Tally {
+    /// Counts the line `text[pos..end]`, scanned as `line`.
+    fn count(&mut self, text: &str, line: Line, pos: usize, end: usize) {
+        if self.assignments >= self.most_lines - self.assignments {
+            return;
+        }
+        match line {
             Line::Skip => {}
             // A YAML list item (`- /tmp/x`, `- name: y`) or mapping line (`a: b=c`) has the
             // shape of an exclusion or an assignment, but no key a sysctl file names.
             Line::Assign { ks, ke, .. } | Line::Exclusion { ks, ke }
                 if looks_like_key(&text[ks..ke]) =>
             {
-                assignments += 1
+                self.assignments += 1
             }
-            Line::EmptyKey { .. } => assignments += 1,
+            Line::EmptyKey { .. } => self.assignments += 1,
             // `net.ipv4.tcp_tw_reuse 1`: an assignment that lost its `=` (TW001), still a line
             // of a sysctl file.
             Line::NoEquals { s }
@@ -302,17 +412,22 @@ pub fn is_sysctl_conf(text: &str) -> Result<(), usize> {
                     w.contains('.') && looks_like_key(w) && !w.starts_with(['-', '.'])
                 }) =>
             {
-                assignments += 1
+                self.assignments += 1
             }
             _ => {
-                others += 1;
-                first_other.get_or_insert(pos);
+                self.others += 1;
+                self.first_other.get_or_insert(pos);
             }
         }
     }
-    match first_other {
-        Some(at) if others > assignments => Err(at),
-        _ => Ok(()),
+
+    /// `Err` with the byte offset of the first line that is not an assignment when the text
+    /// does not read as a sysctl file.
+    fn verdict(&self) -> Result<(), usize> {
+        match self.first_other {
+            Some(at) if self.others > self.assignments => Err(at),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -322,7 +437,7 @@ fn release_of(assignments: &[Assignment]) -> Option<Spanned<String>> {
         .iter()
         .rev()
         .find(|a| a.key.value == "kernel.osrelease")
-        .map(|a| a.value.clone())
+        .map(|a| Spanned::new(a.value.value.to_string(), a.value.span))
 }
 
 /// Parses a text already scanned as a dump by [`super::dump::scan`]: only the `lines` it kept
@@ -342,25 +457,29 @@ pub(crate) fn parse_dump_lines(
         kernel_release: None,
         diagnostics: Vec::new(),
     };
+    let mut keys = Keys::unshared();
     for &(pos, line_end, next) in lines {
         // A dump never starts with a byte-order mark (`scan` refuses one).
-        parse_line(&mut parsed, text, pos, line_end, next, false);
+        let line = scan_line(text.as_bytes(), pos, line_end, next, false);
+        parse_line(&mut parsed, &mut keys, text, line, pos, line_end, false);
     }
     parsed.kernel_release = release_of(&parsed.assignments);
     parsed
 }
 
+/// Reads the line `text[start..end]`, scanned as `scanned`, into `parsed`.
 fn parse_line(
     parsed: &mut ParsedFile,
+    keys: &mut Keys,
     text: &str,
+    scanned: Line,
     start: usize,
     end: usize,
-    raw_end: usize,
     bom_line: bool,
 ) {
     let file = parsed.file;
     let line = Span::new(file, start, end);
-    match scan_line(text.as_bytes(), start, end, raw_end, bom_line) {
+    match scanned {
         Line::Skip => {}
         Line::Exclusion { ks, ke } => {
             let pattern = Spanned::new(normalize_key(&text[ks..ke]), Span::new(file, ks, ke));
@@ -386,7 +505,7 @@ fn parse_line(
             dash,
         } => {
             let key_text = &text[ks..ke];
-            let key = normalize_key(key_text);
+            let key = keys.get(&normalized(key_text));
             if bom_line && key_text.starts_with(BOM) {
                 parsed.diagnostics.push(bom_diagnostic(
                     file,
@@ -412,7 +531,7 @@ fn parse_line(
                     .with_note("procps looks up `/proc/sys/ net/...`, which does not exist, and skips the line; systemd-sysctl strips the blank; twlint shows systemd's value"),
                 );
             }
-            let value = Spanned::new(text[vs..ve].to_owned(), Span::new(file, vs, ve));
+            let value = Spanned::new(text[vs..ve].into(), Span::new(file, vs, ve));
             // How a value was written matters only where someone wrote it.
             if !parsed.kind.is_printed() {
                 check_value(parsed, &key, &value);
@@ -436,7 +555,7 @@ fn parse_line(
 
 /// TW005 and TW008: the two ways a value is written that the tools do not read as the author
 /// meant, because neither tool knows comments after a value or quoting.
-fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<String>) {
+fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<super::CompactString>) {
     let v = value.value.as_bytes();
     let file = value.span.file;
     let base = value.span.start;
@@ -541,5 +660,48 @@ fn bom_diagnostic(file: FileId, start: usize, key: Option<(String, Span)>) -> Di
                  comment nor an assignment: procps prints `invalid syntax` and systemd-sysctl exits \
                  with status 1",
             ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_bytes_are_path_characters_globs_and_non_ascii() {
+        let listed =
+            |b: u8| b.is_ascii_alphanumeric() || b"._-/*?[]!+@%~".contains(&b) || b >= 0x80;
+        for b in 0..=255u8 {
+            assert_eq!(KEY_BYTES[usize::from(b)], listed(b), "byte {b}");
+        }
+        assert!(looks_like_key("net.ipv4.conf.eth0/100.rp_filter"));
+        assert!(!looks_like_key("/proc/sys/net") && !looks_like_key("a: b"));
+    }
+
+    #[test]
+    fn a_text_is_recognised_in_the_pass_that_reads_it_as_in_a_pass_of_its_own() {
+        let texts = [
+            "",
+            "# only comments\n\n",
+            "net.ipv4.tcp_tw_reuse = 1\n-net.a.b\n= 3\n",
+            "\u{feff}net.core.somaxconn = 1\nstray words\n",
+            "- item\n- /tmp/path\nkey: value\n",
+            "not: yaml, really\nnet.a.b 1\n",
+            "prose here\nand more prose\nnet.a = 1\n",
+            "net.a = 1\nnet.b = 2\nprose\nprose\nprose\n",
+            "net.a = 1\nnet.b = 2\nprose\n",
+            "net.a = 1\nnet.b = 2\nprose\nprose",
+        ];
+        for text in texts {
+            let read = parse_recognised(FileId(0), text, SourceKind::File);
+            assert_eq!(
+                read.as_ref().err().copied(),
+                is_sysctl_conf(text).err(),
+                "{text:?}"
+            );
+            if let Ok(read) = read {
+                assert_eq!(read, parse(FileId(0), text, SourceKind::File), "{text:?}");
+            }
+        }
     }
 }

@@ -202,8 +202,8 @@ pub fn assignment(
     value_span: Span,
 ) -> Assignment {
     Assignment {
-        key: Spanned::new(conf::normalize_key(key), key_span),
-        value: Spanned::new(value.to_string(), value_span),
+        key: Spanned::new(conf::normalize_key(key).into(), key_span),
+        value: Spanned::new(value.into(), value_span),
         ignore_failure: false,
         // Neither the kubelet nor Docker expands globs: such a name is refused as it is.
         glob: false,

@@ -44,6 +44,99 @@ use crate::error::Result;
 use crate::source::{FileId, SourceFile, SourceMap, Span, Spanned};
 use std::path::Path;
 
+pub use compact_str::CompactString;
+
+/// A key as assignments hold it (see [`Assignment::key`]): one shared copy per distinct key of
+/// a file, cloned without copying.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(std::sync::Arc<str>);
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Key {
+    fn from(key: &str) -> Key {
+        Key(key.into())
+    }
+}
+
+impl From<String> for Key {
+    fn from(key: String) -> Key {
+        Key(key.into())
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Key {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The keys a reader has read so far, each kept once: a large file sets the same few thousand
+/// keys again and again, and a copy per assignment was an allocation each.
+#[derive(Debug)]
+pub(crate) struct Keys(Option<std::collections::HashSet<Key, foldhash::fast::RandomState>>);
+
+impl Keys {
+    /// Keys kept once each.
+    pub(crate) fn shared() -> Keys {
+        Keys(Some(Default::default()))
+    }
+
+    /// A copy of each key read: for a `sysctl -a` dump, which names each key once, a set of
+    /// the keys seen would only cost.
+    pub(crate) fn unshared() -> Keys {
+        Keys(None)
+    }
+
+    /// The shared copy of `key`, made on its first use.
+    pub(crate) fn get(&mut self, key: &str) -> Key {
+        let Some(seen) = &mut self.0 else {
+            return Key::from(key);
+        };
+        if let Some(k) = seen.get(key) {
+            return k.clone();
+        }
+        let k = Key::from(key);
+        seen.insert(k.clone());
+        k
+    }
+}
+
 /// How the values of a file reach the kernel, or came from it: `source.kind` in reports.
 ///
 /// An open set: each reader names its own as an associated constant in its file (the sysctl
@@ -92,11 +185,14 @@ impl SourceKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
     /// The key in dotted form (see [`normalize_key`]); the span covers the key as written,
-    /// without a leading `-`.
-    pub key: Spanned<String>,
+    /// without a leading `-`. Shared: a large file sets the same keys again and again, and each
+    /// reader keeps one copy of each key it reads.
+    pub key: Spanned<Key>,
     /// The value as procps writes it: everything after the first `=`, blanks stripped at both
     /// ends, inner blanks (tabs too) kept. An empty value has an empty span right after `=`.
-    pub value: Spanned<String>,
+    /// Kept inline up to 24 bytes, as nearly every value is: one allocation per assignment
+    /// fewer to make and free.
+    pub value: Spanned<CompactString>,
     /// The line starts with `-`: write failures are to be ignored.
     pub ignore_failure: bool,
     /// The key contains `*`, `?` or `[` and is expanded over /proc/sys by the tools.
@@ -105,8 +201,9 @@ pub struct Assignment {
     pub line: Span,
     /// Where a value written in another file is applied, when it is: the `{{ var }}` of an
     /// Ansible task whose value a role's defaults or a group_vars file holds. Findings at the
-    /// value name this place too.
-    pub via: Option<Span>,
+    /// value name this place too. Boxed, as the rare `collection` is: inline, the two were a
+    /// third of every assignment of a large sysctl file, which never has either.
+    pub via: Option<Box<Span>>,
     /// The text that sets this assignment and nothing else, which removing drops it and leaves
     /// the file in its format: a sysctl file's or a tuned profile's line, a YAML list item from
     /// its `-`, a YAML mapping entry from its key, a script's `sysctl` or `echo` command, a Nix
@@ -117,7 +214,7 @@ pub struct Assignment {
     pub entry: Option<Span>,
     /// The YAML collection the entry is a member of, and how many members it has: the fixes of
     /// one run never drop them all, so that the file stays a file of its format.
-    pub collection: Option<(Span, usize)>,
+    pub collection: Option<Box<(Span, usize)>>,
 }
 
 /// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).
@@ -357,7 +454,9 @@ pub enum Named {
     /// A folder, or a file that joins the other named paths in one set read with
     /// `sysctl --system` precedence ([`system::read`]); for a file, the reader [`recognised`]
     /// gives its text, found here already (recognising a large text twice was a fifth of
-    /// reading it; see [`system::read_known`]).
+    /// reading it; see [`system::read_known`]). The sysctl reader, which takes what no other
+    /// does, is given unconfirmed: reading the file decides whether it reads as a sysctl file,
+    /// and refuses it when not.
     Set(Option<&'static Reader>),
 }
 
@@ -424,6 +523,12 @@ pub fn sort_text(path: &Path, text: &str, forced: Option<&'static Reader>) -> Re
                 if first.is_none() && (reader.recognises)(text) {
                     first = Some(reader);
                 }
+            }
+            // The catch-all sysctl grammar, last: whether the text reads as a sysctl file is
+            // decided by the pass that reads it (`conf::parse_recognised`, in
+            // `system::read_all`), not in a pass of its own here.
+            None if std::ptr::eq(reader, &conf::READER) => {
+                return Ok(Named::Set(first.or(Some(reader))));
             }
             None if (reader.recognises)(text) => {
                 return match reader.units {

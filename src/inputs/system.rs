@@ -333,15 +333,7 @@ fn read_all(
             (Some(r), _) | (None, Some(r)) => r,
             (None, None) if e.named => {
                 let at = super::conf::is_sysctl_conf(&text).err().unwrap_or(0);
-                let line = 1 + text.as_bytes()[..at]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count();
-                return Err(Error::Unrecognised {
-                    path: PathBuf::from(&e.display),
-                    line,
-                    formats: super::format_names().collect::<Vec<_>>().join(", "),
-                });
+                return Err(unrecognised(&e.display, &text, at));
             }
             // A folder's `*.conf` is applied by procps whatever it holds.
             (None, None) => reader_for(&text),
@@ -372,7 +364,7 @@ fn read_all(
             // tuned merges a profile and its includes into one set of options before it
             // writes any: a key the including profile sets is never written with the included
             // value, so that value is no assignment (and no duplicate) at all.
-            let mut later: std::collections::HashSet<String> = parsed
+            let mut later: std::collections::HashSet<super::Key> = parsed
                 .assignments
                 .iter()
                 .map(|a| a.key.value.clone())
@@ -410,7 +402,19 @@ fn read_all(
         }
         let id = register(sources, &mut registered, &identity[i], &e.display, text);
         sources.set_format(id, reader.name);
-        let mut parsed = (reader.read)(id, &sources.get(id).text);
+        // A named file given the sysctl reader unconfirmed (see `super::Named::Set`) is
+        // recognised as it is read.
+        let confirm = chosen.is_none()
+            && e.named
+            && e.reader
+                .is_some_and(|r| std::ptr::eq(r, &super::conf::READER));
+        let text = &sources.get(id).text;
+        let mut parsed = if confirm {
+            super::conf::parse_recognised(id, text, reader.kind)
+                .map_err(|at| unrecognised(&e.display, text, at))?
+        } else {
+            (reader.read)(id, text)
+        };
         // A sysctl file, or a listing in a file procps applies (a drop-in, a sysctl.conf, a
         // `.conf` named), is applied line by line, read-only keys included.
         let applied = !matches!(e.role, Role::Argument) || e.display.ends_with(".conf");
@@ -439,6 +443,20 @@ fn read_all(
         files,
         systemd_order: (!same).then_some(systemd),
     })
+}
+
+/// The refusal of a file named `display` that no reader recognises; `at` is the byte offset of
+/// its first line that is not an assignment.
+fn unrecognised(display: &str, text: &str, at: usize) -> Error {
+    let line = 1 + text.as_bytes()[..at]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    Error::Unrecognised {
+        path: PathBuf::from(display),
+        line,
+        formats: super::format_names().collect::<Vec<_>>().join(", "),
+    }
 }
 
 /// Reads the profiles a tuned profile at `real` includes that sit beside it

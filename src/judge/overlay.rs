@@ -64,9 +64,9 @@ impl Layer {
             .iter()
             .flat_map(|f| &f.assignments)
             .map(|a| InlineValue {
-                key: a.key.value.clone(),
+                key: a.key.value.to_string(),
                 key_span: a.key.span,
-                value: a.value.value.clone(),
+                value: a.value.value.to_string(),
                 value_span: a.value.span,
             })
             .collect();

@@ -72,7 +72,8 @@ fn judge_key(
     let Some(vars) = key_vars(&node.cfg, key) else {
         return Ok(None);
     };
-    let ctx = eval::key_scope(base, &vars);
+    let scope = eval::KeyScope(&vars);
+    let ctx = eval::key_scope(base, &scope);
     let mut best: Option<Judged> = None;
     for (rule, cel_rule) in rules.for_key(key) {
         if cel_rule.scope == Scope::Hop && peer.is_none() {
@@ -263,19 +264,25 @@ pub(super) fn judge_topology(
     };
     let figures = super::nodes::middlebox_figures(topo, states, links);
     let items: Vec<_> = links.iter().zip(&topo.links).zip(&figures).collect();
-    let judged = crate::pool::par_map_from(PARALLEL_FROM, &items, |((link, l), (path, cts))| {
-        ROOT.with(|root| judge_link(link, l, path, cts, states, rules, root))
-    });
     let mut on_a_link = vec![false; states.len()];
-    for j in judged {
-        let j = j?;
-        for i in j.on {
-            on_a_link[i] = true;
-        }
-        out.hops.push(j.hop);
-        out.verdicts.extend(j.verdicts);
-        for (key, labels) in j.labels {
-            out.labels.entry(key).or_default().extend(labels);
+    // A window of links at a time, each link's results moved into the report before the next
+    // window is judged: held for every link before the merge, they doubled a large topology's
+    // peak memory.
+    for window in items.chunks(LINK_WINDOW) {
+        let judged =
+            crate::pool::par_map_from(PARALLEL_FROM, window, |((link, l), (path, cts))| {
+                ROOT.with(|root| judge_link(link, l, path, cts, states, rules, root))
+            });
+        for j in judged {
+            let j = j?;
+            for i in j.on {
+                on_a_link[i] = true;
+            }
+            out.hops.push(j.hop);
+            out.verdicts.extend(j.verdicts);
+            for (key, labels) in j.labels {
+                out.labels.entry(key).or_default().extend(labels);
+            }
         }
     }
     judge_unlinked(states, &on_a_link, rules, &mut out.verdicts)?;
@@ -284,6 +291,10 @@ pub(super) fn judge_topology(
     }
     Ok(out)
 }
+
+/// Links judged between two merges into the report (see [`judge_topology`]): enough to keep
+/// every core busy, few enough that their results are a small part of the report.
+const LINK_WINDOW: usize = 2048;
 
 /// Links (or unlinked nodes) from which judging is spread over the cores: a small topology's
 /// few links are judged sooner on the calling thread than threads start.

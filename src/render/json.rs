@@ -157,17 +157,15 @@ fn write_unescaped(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
     let diagnostics = std::mem::take(&mut json.diagnostics);
     let mut rest = Vec::new();
     serde_json::to_writer_pretty(&mut rest, &json)?;
-    let verdicts = pretty_array(&verdicts);
-    let diagnostics = pretty_array(&diagnostics);
     // Both keys are at the top level, written two blanks in; a string holds no raw newline, and
     // nested keys are further in, so each pattern occurs once.
     let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
     let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
     debug_assert!(d_at < v_at, "keys are written in sorted order");
     out.write_all(&rest[..d_at + d_len - 2])?;
-    out.write_all(&diagnostics)?;
+    write_pretty_array(out, &diagnostics)?;
     out.write_all(&rest[d_at + d_len..v_at + v_len - 2])?;
-    out.write_all(&verdicts)?;
+    write_pretty_array(out, &verdicts)?;
     out.write_all(&rest[v_at + v_len..])?;
     out.write_all(b"\n")
 }
@@ -212,38 +210,42 @@ fn write_indented(out: &mut Vec<u8>, pretty: &[u8], newline: &[u8]) {
     }
 }
 
-/// A list of the report's top level, as `to_writer_pretty` writes it there, by batches on all
-/// cores: each element written pretty on its own and moved two levels in.
-fn pretty_array<V: Serialize + Sync>(items: &[V]) -> Vec<u8> {
+/// Writes a list of the report's top level as `to_writer_pretty` writes it there, by batches on
+/// all cores: each element written pretty on its own and moved two levels in, a window of
+/// batches at a time, written out in order and dropped before the next. A large topology's
+/// verdicts are hundreds of megabytes of JSON; held whole (and once more joined) they were most
+/// of the run's peak memory.
+fn write_pretty_array<V: Serialize + Sync>(out: &mut dyn Write, items: &[V]) -> io::Result<()> {
     const BATCH: usize = 256;
-    let batches: Vec<&[V]> = items.chunks(BATCH).collect();
-    let written = crate::pool::par_map(&batches, |batch| {
-        let mut out = Vec::new();
-        let mut one = Vec::new();
-        for (i, item) in batch.iter().enumerate() {
-            if i > 0 {
-                out.extend_from_slice(b",\n    ");
-            }
-            one.clear();
-            serde_json::to_writer_pretty(&mut one, item).expect("a report element serialises");
-            write_indented(&mut out, &one, b"\n    ");
-        }
-        out
-    });
-    let mut text = Vec::new();
-    if written.is_empty() {
-        text.extend_from_slice(b"[]");
-    } else {
-        text.extend_from_slice(b"[\n    ");
-        for (i, w) in written.iter().enumerate() {
-            if i > 0 {
-                text.extend_from_slice(b",\n    ");
-            }
-            text.extend_from_slice(w);
-        }
-        text.extend_from_slice(b"\n  ]");
+    // Enough batches per window to keep every core busy between writes.
+    const WINDOW: usize = 64;
+    if items.is_empty() {
+        return out.write_all(b"[]");
     }
-    text
+    out.write_all(b"[\n    ")?;
+    let batches: Vec<&[V]> = items.chunks(BATCH).collect();
+    for (w, window) in batches.chunks(WINDOW).enumerate() {
+        let written = crate::pool::par_map(window, |batch| {
+            let mut out = Vec::new();
+            let mut one = Vec::new();
+            for (i, item) in batch.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b",\n    ");
+                }
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, item).expect("a report element serialises");
+                write_indented(&mut out, &one, b"\n    ");
+            }
+            out
+        });
+        for (i, text) in written.iter().enumerate() {
+            if w > 0 || i > 0 {
+                out.write_all(b",\n    ")?;
+            }
+            out.write_all(text)?;
+        }
+    }
+    out.write_all(b"\n  ]")
 }
 
 /// A place in an input, resolved when written (on the writer's threads, for the verdicts).

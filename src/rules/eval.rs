@@ -95,15 +95,31 @@ pub fn to_cel_hop(h: &HopFacts) -> CelFacts {
     CelFacts::new(h)
 }
 
-/// Adds a key's variables in an inner scope.
-pub fn key_scope<'a, 'v>(base: &'a Context<'_, 'v>, k: &KeyVars) -> Context<'a, 'v> {
+/// Lends a key's variables to its scope: each looked up by name when a condition names it,
+/// its string borrowed. Binding them as variables copied three strings and hashed six names into
+/// a map for every key of every node and hop, a fifteenth of judging a large topology.
+pub struct KeyScope<'a>(pub &'a KeyVars);
+
+impl VariableResolver for KeyScope<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        use cel::common::types::{CelBool, CelInt, CelString};
+        let k = self.0;
+        Some(match variable {
+            "key" => CowVal::owned(CelString::from(k.key.as_str())),
+            "value" => CowVal::owned(CelString::from(k.value.as_str())),
+            "num" => CowVal::owned(CelInt::from(k.num)),
+            "set" => CowVal::owned(CelBool::from(k.set)),
+            "present" => CowVal::owned(CelBool::from(k.present)),
+            "source" => CowVal::owned(CelString::from(k.source.as_str())),
+            _ => return None,
+        })
+    }
+}
+
+/// An inner scope of `base` holding a key's variables.
+pub fn key_scope<'a>(base: &'a Context<'a, 'a>, k: &'a KeyScope<'a>) -> Context<'a, 'a> {
     let mut inner = base.new_inner_scope();
-    inner.add_variable_from_value("key", k.key.clone());
-    inner.add_variable_from_value("value", k.value.clone());
-    inner.add_variable_from_value("num", k.num);
-    inner.add_variable_from_value("set", k.set);
-    inner.add_variable_from_value("present", k.present);
-    inner.add_variable_from_value("source", k.source.clone());
+    inner.set_variable_resolver(k);
     inner
 }
 

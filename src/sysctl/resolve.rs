@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{normalize_key, Assignment, ParsedFile, SourceKind};
 use crate::diag::{Diagnostic, LeftOut, Severity, MAX_PER_RULE_AND_FILE};
+use crate::inputs::Key;
 use crate::source::{FileId, Span, Spanned};
 
 /// The effective value of one key.
@@ -65,7 +66,7 @@ impl std::ops::Deref for Refs {
 }
 
 /// foldhash instead of SipHash: every key of every dump is hashed.
-type KeyMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+type KeyMap<V> = HashMap<Key, V, foldhash::fast::RandomState>;
 
 /// Every file of one linted set, in application order, with the effective values.
 #[derive(Debug, Clone)]
@@ -149,7 +150,7 @@ impl SysctlSet {
         let a = self.assignment(winner);
         Setting {
             key: key.to_owned(),
-            value: a.value.clone(),
+            value: Spanned::new(a.value.value.to_string(), a.value.span),
             kind: self.kind(winner),
             ignore_failure: a.ignore_failure,
             overridden: earlier
@@ -187,7 +188,7 @@ impl SysctlSet {
 
     /// Every explicitly assigned key with its effective setting, in key order.
     pub fn explicit(&self) -> impl Iterator<Item = Setting> + '_ {
-        let mut keys: Vec<&String> = self.explicit.keys().collect();
+        let mut keys: Vec<&Key> = self.explicit.keys().collect();
         keys.sort_unstable();
         keys.into_iter().filter_map(|k| {
             let refs = &self.explicit[k];

@@ -606,7 +606,7 @@ mod sysctl_system_precedence {
             for f in &set.files {
                 for a in &f.assignments {
                     let key = sources.slice(a.key.span);
-                    assert_eq!(crate::sysctl::normalize_key(key), a.key.value, "{path:?}");
+                    assert_eq!(a.key.value, crate::sysctl::normalize_key(key), "{path:?}");
                     assert_eq!(sources.slice(a.value.span), a.value.value, "{path:?}");
                     assert!(a.line.start <= a.key.span.start && a.value.span.end <= a.line.end);
                 }
