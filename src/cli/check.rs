@@ -80,7 +80,9 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         },
     };
     let mut sources = SourceMap::new();
-    let run = match prepare(io, &args, kernel, &mut sources) {
+    // SARIF carries each rule's documentation; no other format shows it.
+    let docs = format == Format::Sarif;
+    let run = match prepare(io, &args, kernel, docs, &mut sources) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -430,6 +432,7 @@ fn prepare(
     io: &mut Io,
     args: &Args,
     kernel: Option<KernelVersion>,
+    docs: bool,
     sources: &mut SourceMap,
 ) -> Result<Run, io::Result<u8>> {
     let flags = ConfigFlags {
@@ -445,6 +448,7 @@ fn prepare(
         &flags,
         &args.rules,
         args.allow_outside_paths,
+        docs,
         args.color,
         sources,
     )?;

@@ -61,7 +61,7 @@ pub fn catalog(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    load(io, flags, extra, false, None, color, sources)
+    load(io, flags, extra, false, None, false, color, sources)
 }
 
 /// [`catalog`] for a run about one rule (`twlint explain`): of the shipped rules only that one
@@ -76,20 +76,23 @@ pub fn catalog_for_rule(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    load(io, flags, extra, false, Some(rule), color, sources)
+    load(io, flags, extra, false, Some(rule), false, color, sources)
 }
 
-/// [`catalog`]; with `allow_outside` (`--allow-outside-paths`) the configuration and its rule
-/// folders may lead outside the configuration's folder.
+/// [`catalog`] for a check run; with `allow_outside` (`--allow-outside-paths`) the
+/// configuration and its rule folders may lead outside the configuration's folder. Without
+/// `docs` (every format but SARIF shows no rule's documentation) the shipped built-in checks
+/// come from the build's index ([`Need::Judging`]).
 pub fn catalog_with(
     io: &mut Io,
     flags: &ConfigFlags,
     extra: &[PathBuf],
     allow_outside: bool,
+    docs: bool,
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    load(io, flags, extra, allow_outside, None, color, sources)
+    load(io, flags, extra, allow_outside, None, !docs, color, sources)
 }
 
 /// What `twlint rules` lists: the headers of the shipped rules from the build's index when the
@@ -113,22 +116,25 @@ pub fn listing(
     if let Some(headers) = shipped_headers().filter(|_| plain) {
         return Ok(Listing::Index(headers));
     }
-    finish(io, project, &rule_dirs, None, color, sources).map(Listing::Loaded)
+    finish(io, project, &rule_dirs, None, false, color, sources).map(Listing::Loaded)
 }
 
-/// The catalog, of the shipped rules all, or with `rule` see [`catalog_for_rule`].
+/// The catalog, of the shipped rules all, or with `rule` see [`catalog_for_rule`]; `judging`
+/// see [`catalog_with`].
+#[allow(clippy::too_many_arguments)]
 fn load(
     io: &mut Io,
     flags: &ConfigFlags,
     extra: &[PathBuf],
     allow_outside: bool,
     rule: Option<&str>,
+    judging: bool,
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
     let (project, rule_dirs) =
         settings_and_folders(io, flags, extra, allow_outside, color, sources)?;
-    finish(io, project, &rule_dirs, rule, color, sources)
+    finish(io, project, &rule_dirs, rule, judging, color, sources)
 }
 
 /// The configuration, and the rule folders it and `extra` name, each once.
@@ -161,12 +167,14 @@ fn settings_and_folders(
     Ok((project, rule_dirs))
 }
 
-/// Loads the rules (with `rule`, see [`catalog_for_rule`]) and resolves the overrides.
+/// Loads the rules (with `rule`, see [`catalog_for_rule`]; `judging`, see [`catalog_with`])
+/// and resolves the overrides.
 fn finish(
     io: &mut Io,
     project: Option<Settings>,
     rule_dirs: &[PathBuf],
     rule: Option<&str>,
+    judging: bool,
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
@@ -178,6 +186,7 @@ fn finish(
     });
     let need = match &named {
         Some(names) if names.iter().all(|n| is_shipped(n)) => Need::Named(names),
+        None if judging => Need::Judging,
         _ => Need::All,
     };
     let rules = load_rules(io, need, rule_dirs, sources, color)?;

@@ -74,6 +74,11 @@ pub enum Need<'a> {
     /// Those named by these ids or names (as [`RuleSet::get`] finds them): `twlint explain`
     /// loads one rule file instead of a hundred.
     Named(&'a [&'a str]),
+    /// All of them, for a run that judges and shows no rule's documentation (every report
+    /// format but SARIF): the built-in checks, half the catalog, are made from the build's
+    /// index (see [`indexed_check`]) instead of loaded from their files, whose documentation is
+    /// nearly all of them. Loading the catalog was seven tenths of linting one small file.
+    Judging,
 }
 
 /// Whether `want` names this index entry, as [`RuleSet::get`] matches a rule.
@@ -133,6 +138,31 @@ fn severity_word(s: &str) -> Option<Severity> {
     }
 }
 
+/// A shipped built-in check made from its index entry without loading its file: what a run
+/// that judges needs of it (id, name, summary, severity, verdict, path), with its
+/// documentation left empty and no span. `None` when the entry is not a built-in check or does
+/// not read; the file is then loaded, and the loader says what is wrong. The unit test
+/// `indexed_checks_are_the_loaded_ones` holds every such rule to the one the loader makes.
+fn indexed_check(entry: &Indexed, path: &str) -> Option<Rule> {
+    if entry.check != Some("builtin") {
+        return None;
+    }
+    let verdict = match entry.verdict {
+        Some(v) => Some(Verdict::parse(v)?),
+        None => None,
+    };
+    let severity = severity_word(entry.severity?)?;
+    Some(Rule {
+        id: entry.id.to_string(),
+        name: entry.name.to_string(),
+        summary: entry.summary.to_string(),
+        check: Check::Builtin { severity, verdict },
+        docs: Docs::default(),
+        path: path.to_string(),
+        span: None,
+    })
+}
+
 /// For a shipped file, its recorded events if it has some (see [`load_rule_as`]); `None` for a
 /// user's file.
 type Shipped = Option<Option<&'static [u8]>>;
@@ -160,16 +190,25 @@ pub fn load_catalog_for(
         }
         _ => true,
     };
+    // The built-in checks a judging run makes from the index; with extra folders every shipped
+    // file is loaded (see above), its span needed to report a clash.
+    let indexed = |n: usize| match need {
+        Need::Judging if extra_dirs.is_empty() => {
+            indexed_check(&EMBEDDED_INDEX.get(n).copied().flatten()?, EMBEDDED[n].0)
+        }
+        _ => None,
+    };
+    let mut rules = Vec::new();
     // (path, text, the recorded events of a shipped file).
-    let mut texts: Vec<(String, String, Shipped)> = EMBEDDED
-        .iter()
-        .enumerate()
-        .filter(|(n, _)| wanted(*n))
-        .map(|(n, (p, t))| {
-            let events = EMBEDDED_EVENTS.get(n).copied().flatten();
-            (p.to_string(), t.to_string(), Some(events))
-        })
-        .collect();
+    let mut texts: Vec<(String, String, Shipped)> = Vec::new();
+    for (n, (p, t)) in EMBEDDED.iter().enumerate().filter(|(n, _)| wanted(*n)) {
+        if let Some(rule) = indexed(n) {
+            rules.push(rule);
+            continue;
+        }
+        let events = EMBEDDED_EVENTS.get(n).copied().flatten();
+        texts.push((p.to_string(), t.to_string(), Some(events)));
+    }
     for dir in extra_dirs {
         let files = rule_files(dir).map_err(|source| crate::error::Error::Read {
             path: dir.to_path_buf(),
@@ -187,7 +226,6 @@ pub fn load_catalog_for(
             texts.push((path.display().to_string(), text, None));
         }
     }
-    let mut rules = Vec::new();
     let mut diags = Vec::new();
     let ids: Vec<(String, FileId, Shipped)> = texts
         .into_iter()
@@ -1112,6 +1150,50 @@ mod tests {
     /// The build's index of the shipped files is what the loader reads of them: every file is
     /// indexed, `twlint rules` lists from the index what it would list from the loaded catalog,
     /// and a run that names a rule loads exactly the file of that rule.
+    #[test]
+    fn indexed_checks_are_the_loaded_ones() {
+        let (all, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let (judging, diags) =
+            load_catalog_for(Need::Judging, &[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(all.rules.len(), judging.rules.len());
+        let mut from_index = 0;
+        for (full, light) in all.rules.iter().zip(&judging.rules) {
+            assert_eq!(full.header(), light.header());
+            assert_eq!(full.path, light.path);
+            match (&full.check, &light.check) {
+                (
+                    Check::Builtin { severity, verdict },
+                    Check::Builtin {
+                        severity: s,
+                        verdict: v,
+                    },
+                ) => {
+                    assert_eq!((severity, verdict), (s, v), "{}", full.id);
+                    // Made from the index: no documentation, no span.
+                    assert!(
+                        light.span.is_none() && light.docs.what.is_empty(),
+                        "{}",
+                        full.id
+                    );
+                    from_index += 1;
+                }
+                (Check::Cel(_), Check::Cel(_)) => {
+                    // Loaded from its file, as in the full catalog.
+                    assert_eq!(full.docs.what, light.docs.what);
+                    let range = |r: &Rule| r.span.map(|s| (s.start, s.end));
+                    assert_eq!(range(full), range(light));
+                }
+                _ => panic!("{}: not the same kind of check", full.id),
+            }
+        }
+        assert!(
+            from_index > 40,
+            "{from_index} built-in checks from the index"
+        );
+    }
+
     #[test]
     fn the_index_is_what_the_loader_reads() {
         assert_eq!(EMBEDDED_INDEX.len(), EMBEDDED.len());
