@@ -61,7 +61,7 @@ pub fn catalog(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    load(io, flags, extra, false, None, false, color, sources)
+    load(io, flags, extra, false, Want::All, color, sources)
 }
 
 /// [`catalog`] for a run about one rule (`twlint explain`): of the shipped rules only that one
@@ -76,7 +76,7 @@ pub fn catalog_for_rule(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    load(io, flags, extra, false, Some(rule), false, color, sources)
+    load(io, flags, extra, false, Want::Rule(rule), color, sources)
 }
 
 /// [`catalog`] for a check run; with `allow_outside` (`--allow-outside-paths`) the
@@ -92,7 +92,8 @@ pub fn catalog_with(
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
-    load(io, flags, extra, allow_outside, None, !docs, color, sources)
+    let want = if docs { Want::All } else { Want::Judging };
+    load(io, flags, extra, allow_outside, want, color, sources)
 }
 
 /// What `twlint rules` lists: the headers of the shipped rules from the build's index when the
@@ -116,25 +117,33 @@ pub fn listing(
     if let Some(headers) = shipped_headers().filter(|_| plain) {
         return Ok(Listing::Index(headers));
     }
-    finish(io, project, &rule_dirs, None, false, color, sources).map(Listing::Loaded)
+    finish(io, project, &rule_dirs, Want::All, color, sources).map(Listing::Loaded)
 }
 
-/// The catalog, of the shipped rules all, or with `rule` see [`catalog_for_rule`]; `judging`
-/// see [`catalog_with`].
-#[allow(clippy::too_many_arguments)]
+/// Which rules a command asks for, before the configuration's overrides are known.
+#[derive(Clone, Copy)]
+enum Want<'a> {
+    /// Every rule as its file says.
+    All,
+    /// Every rule, as a check run without rules' documentation needs them ([`Need::Judging`]).
+    Judging,
+    /// One rule (`twlint explain`, see [`catalog_for_rule`]).
+    Rule(&'a str),
+}
+
+/// The catalog a command asks for.
 fn load(
     io: &mut Io,
     flags: &ConfigFlags,
     extra: &[PathBuf],
     allow_outside: bool,
-    rule: Option<&str>,
-    judging: bool,
+    want: Want<'_>,
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
     let (project, rule_dirs) =
         settings_and_folders(io, flags, extra, allow_outside, color, sources)?;
-    finish(io, project, &rule_dirs, rule, judging, color, sources)
+    finish(io, project, &rule_dirs, want, color, sources)
 }
 
 /// The configuration, and the rule folders it and `extra` name, each once.
@@ -167,17 +176,19 @@ fn settings_and_folders(
     Ok((project, rule_dirs))
 }
 
-/// Loads the rules (with `rule`, see [`catalog_for_rule`]; `judging`, see [`catalog_with`])
-/// and resolves the overrides.
+/// Loads the rules `want` asks for and resolves the overrides.
 fn finish(
     io: &mut Io,
     project: Option<Settings>,
     rule_dirs: &[PathBuf],
-    rule: Option<&str>,
-    judging: bool,
+    want: Want<'_>,
     color: ColorChoice,
     sources: &mut SourceMap,
 ) -> Result<Catalog, io::Result<u8>> {
+    let rule = match want {
+        Want::Rule(r) => Some(r),
+        Want::All | Want::Judging => None,
+    };
     let named: Option<Vec<&str>> = rule.map(|r| {
         let overrides = project.iter().flat_map(|p| &p.severity);
         std::iter::once(r)
@@ -186,7 +197,7 @@ fn finish(
     });
     let need = match &named {
         Some(names) if names.iter().all(|n| is_shipped(n)) => Need::Named(names),
-        None if judging => Need::Judging,
+        None if matches!(want, Want::Judging) => Need::Judging,
         _ => Need::All,
     };
     let rules = load_rules(io, need, rule_dirs, sources, color)?;

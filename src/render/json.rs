@@ -1274,8 +1274,6 @@ impl Stream {
 #[derive(Default)]
 struct Spill {
     spool: super::spool::Spool,
-    /// Whether any element was pushed.
-    any: bool,
 }
 
 impl Spill {
@@ -1284,16 +1282,15 @@ impl Spill {
         if elements.is_empty() {
             return Ok(());
         }
-        if self.any {
+        if !self.spool.is_empty() {
             self.spool.append(b",\n    ")?;
         }
-        self.any = true;
         self.spool.append(elements)
     }
 
     /// Writes the list as `to_writer_pretty` writes it at the report's top level.
     fn write_array(self, out: &mut dyn Write) -> io::Result<()> {
-        if !self.any {
+        if self.spool.is_empty() {
             return out.write_all(b"[]");
         }
         out.write_all(b"[\n    ")?;

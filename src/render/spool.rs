@@ -13,8 +13,6 @@ use std::io::{self, Seek, SeekFrom, Write};
 pub struct Spool {
     memory: Vec<u8>,
     file: Option<std::fs::File>,
-    /// Nothing was ever appended.
-    empty: bool,
     /// No temporary file could be made: keep everything in memory.
     no_file: bool,
 }
@@ -25,15 +23,12 @@ impl Spool {
 
     /// An empty spool.
     pub fn new() -> Spool {
-        Spool {
-            empty: true,
-            ..Spool::default()
-        }
+        Spool::default()
     }
 
-    /// Whether nothing was appended.
+    /// Whether nothing was appended: bytes are in memory, or in the file once moved there.
     pub fn is_empty(&self) -> bool {
-        self.empty
+        self.memory.is_empty() && self.file.is_none()
     }
 
     /// Appends `bytes`.
@@ -41,7 +36,6 @@ impl Spool {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.empty = false;
         self.memory.extend_from_slice(bytes);
         if self.memory.len() >= Spool::IN_MEMORY && !self.no_file {
             if self.file.is_none() {

@@ -66,6 +66,17 @@ pub struct Indexed {
 pub static EMBEDDED_INDEX: &[Option<Indexed>] =
     include!(concat!(env!("OUT_DIR"), "/embedded_rule_index.rs"));
 
+impl Indexed {
+    /// The `verdict:` word read as the loader reads it: `Some(None)` for none, `None` for a
+    /// word that is no verdict.
+    fn verdict(&self) -> Option<Option<Verdict>> {
+        match self.verdict {
+            Some(v) => Some(Some(Verdict::parse(v)?)),
+            None => Some(None),
+        }
+    }
+}
+
 /// Which of the shipped rules a run loads.
 #[derive(Debug, Clone, Copy)]
 pub enum Need<'a> {
@@ -105,10 +116,7 @@ pub fn shipped_headers() -> Option<Vec<super::Header<'static>>> {
             // As the loader reads them: any `check` makes a built-in check, whose severity is
             // its own; a CEL rule's is its verdict's.
             let builtin = e.check.is_some();
-            let verdict = match e.verdict {
-                Some(v) => Some(Verdict::parse(v)?),
-                None => None,
-            };
+            let verdict = e.verdict()?;
             let severity = if builtin {
                 severity_word(e.severity?)?
             } else {
@@ -147,10 +155,7 @@ fn indexed_check(entry: &Indexed, path: &str) -> Option<Rule> {
     if entry.check != Some("builtin") {
         return None;
     }
-    let verdict = match entry.verdict {
-        Some(v) => Some(Verdict::parse(v)?),
-        None => None,
-    };
+    let verdict = entry.verdict()?;
     let severity = severity_word(entry.severity?)?;
     Some(Rule {
         id: entry.id.to_string(),
@@ -1147,9 +1152,8 @@ mod tests {
         }
     }
 
-    /// The build's index of the shipped files is what the loader reads of them: every file is
-    /// indexed, `twlint rules` lists from the index what it would list from the loaded catalog,
-    /// and a run that names a rule loads exactly the file of that rule.
+    /// A judging run's built-in checks, made from the index, are the loaded ones but for their
+    /// documentation and span; its CEL rules are loaded as in the full catalog.
     #[test]
     fn indexed_checks_are_the_loaded_ones() {
         let (all, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
@@ -1194,6 +1198,9 @@ mod tests {
         );
     }
 
+    /// The build's index of the shipped files is what the loader reads of them: every file is
+    /// indexed, `twlint rules` lists from the index what it would list from the loaded catalog,
+    /// and a run that names a rule loads exactly the file of that rule.
     #[test]
     fn the_index_is_what_the_loader_reads() {
         assert_eq!(EMBEDDED_INDEX.len(), EMBEDDED.len());
