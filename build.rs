@@ -1,6 +1,7 @@
 //! Embeds the rule catalog (`rules/*.yaml`) in the binary, so twlint needs no files at run time:
 //! each file's text, and the YAML parser's events for it, recorded here once so a run does not
-//! parse the YAML again (see `src/yaml/replay.rs`, which this script shares with the crate).
+//! parse the YAML again (see `src/yaml/replay.rs`, which this script shares with the crate), and
+//! for each CEL rule the events without its documentation, which a run that judges reads.
 //! It also writes the enum of built-in codes (`src/code.rs`) from the rules with
 //! `check: builtin`, so a built-in check cannot emit a code that has no rule file, and records
 //! the commit the binary is built from (`src/build_info.rs`).
@@ -26,6 +27,7 @@ fn main() {
     let mut builtin: Vec<(String, String)> = Vec::new();
     let mut events = String::from("&[\n");
     let mut index = String::from("&[\n");
+    let mut judging = String::from("&[\n");
     for p in files {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy();
@@ -42,6 +44,23 @@ fn main() {
             Some(h) => format!("    Some({h}),\n"),
             None => "    None,\n".to_string(),
         });
+        // A CEL rule's events without its documentation, for a run that judges (a built-in
+        // check is then made from the index, without reading its file at all).
+        let undocumented = text
+            .as_deref()
+            .filter(|t| !t.lines().any(|l| l.starts_with("check:")))
+            .and_then(|t| replay::record_without(t, "docs"));
+        match undocumented {
+            Some(bytes) => {
+                let path = out_dir.join(format!("{name}.judging.events"));
+                fs::write(&path, bytes).unwrap();
+                judging.push_str(&format!(
+                    "    Some(include_bytes!({:?})),\n",
+                    path.display().to_string()
+                ));
+            }
+            None => judging.push_str("    None,\n"),
+        }
         let recorded = text.and_then(|text| replay::record(&text));
         match recorded {
             Some(bytes) => {
@@ -58,10 +77,12 @@ fn main() {
     out.push(']');
     events.push(']');
     index.push(']');
+    judging.push(']');
     let gen = Path::new(&env::var("OUT_DIR").unwrap()).to_path_buf();
     fs::write(gen.join("embedded_rules.rs"), out).unwrap();
     fs::write(gen.join("embedded_rule_events.rs"), events).unwrap();
     fs::write(gen.join("embedded_rule_index.rs"), index).unwrap();
+    fs::write(gen.join("embedded_rule_judging_events.rs"), judging).unwrap();
     fs::write(gen.join("builtin_codes.rs"), codes_enum(&builtin)).unwrap();
 }
 

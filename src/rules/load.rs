@@ -30,6 +30,13 @@ pub static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embed
 pub static EMBEDDED_EVENTS: &[Option<&[u8]>] =
     include!(concat!(env!("OUT_DIR"), "/embedded_rule_events.rs"));
 
+/// For each CEL rule of [`EMBEDDED`], in the same order, the parser's events without the
+/// top-level `docs` entry (`None` for a built-in check, or a file the parser refused): what a
+/// run that judges reads of the file ([`Need::Judging`]). The documentation is nearly two thirds
+/// of a rule file and only SARIF and the documentation commands show it.
+pub static EMBEDDED_JUDGING_EVENTS: &[Option<&[u8]>] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_rule_judging_events.rs"));
+
 /// Code of every rule-file problem; rule files are not user content that verdicts are about, so
 /// these share one code.
 const RULE_FILE: &str = "rule-file";
@@ -88,7 +95,9 @@ pub enum Need<'a> {
     /// All of them, for a run that judges and shows no rule's documentation (every report
     /// format but SARIF): the built-in checks, half the catalog, are made from the build's
     /// index (see [`indexed_check`]) instead of loaded from their files, whose documentation is
-    /// nearly all of them. Loading the catalog was seven tenths of linting one small file.
+    /// nearly all of them, and the CEL rules are read without their `docs` (see
+    /// [`EMBEDDED_JUDGING_EVENTS`]). Loading the catalog was seven tenths of linting one small
+    /// file.
     Judging,
 }
 
@@ -168,9 +177,17 @@ fn indexed_check(entry: &Indexed, path: &str) -> Option<Rule> {
     })
 }
 
-/// For a shipped file, its recorded events if it has some (see [`load_rule_as`]); `None` for a
-/// user's file.
-type Shipped = Option<Option<&'static [u8]>>;
+/// Where a rule file comes from, and so how it is read (see [`load_rule_as`]).
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    /// A user's file: parsed from its text, its CEL compiled at once.
+    User,
+    /// A shipped file, with the events recorded at build time if it has some.
+    Shipped(Option<&'static [u8]>),
+    /// A shipped CEL rule read from its events without the `docs` entry, for a run that shows
+    /// no documentation: the rule comes with empty [`Docs`].
+    ShippedUndocumented(&'static [u8]),
+}
 
 /// Loads the embedded catalog and any extra rule folders. Diagnostics are errors in rule files.
 pub fn load_catalog(
@@ -205,14 +222,23 @@ pub fn load_catalog_for(
     };
     let mut rules = Vec::new();
     // (path, text, the recorded events of a shipped file).
-    let mut texts: Vec<(String, String, Shipped)> = Vec::new();
+    let mut texts: Vec<(String, String, Origin)> = Vec::new();
     for (n, (p, t)) in EMBEDDED.iter().enumerate().filter(|(n, _)| wanted(*n)) {
         if let Some(rule) = indexed(n) {
             rules.push(rule);
             continue;
         }
-        let events = EMBEDDED_EVENTS.get(n).copied().flatten();
-        texts.push((p.to_string(), t.to_string(), Some(events)));
+        let undocumented = match need {
+            Need::Judging if extra_dirs.is_empty() => {
+                EMBEDDED_JUDGING_EVENTS.get(n).copied().flatten()
+            }
+            _ => None,
+        };
+        let origin = match undocumented {
+            Some(events) => Origin::ShippedUndocumented(events),
+            None => Origin::Shipped(EMBEDDED_EVENTS.get(n).copied().flatten()),
+        };
+        texts.push((p.to_string(), t.to_string(), origin));
     }
     for dir in extra_dirs {
         let files = rule_files(dir).map_err(|source| crate::error::Error::Read {
@@ -228,11 +254,11 @@ pub fn load_catalog_for(
         }
         for path in files {
             let text = crate::read::read_text(&path, 1 << 20)?;
-            texts.push((path.display().to_string(), text, None));
+            texts.push((path.display().to_string(), text, Origin::User));
         }
     }
     let mut diags = Vec::new();
-    let ids: Vec<(String, FileId, Shipped)> = texts
+    let ids: Vec<(String, FileId, Origin)> = texts
         .into_iter()
         .map(|(path, text, shipped)| {
             let id = sources.add(path.clone(), text);
@@ -243,10 +269,10 @@ pub fn load_catalog_for(
     // a user's rules now, so their errors are reported before anything is judged. Compiling is
     // most of the work here: spread it over the cores.
     let shared: &SourceMap = sources;
-    let load = |(path, id, shipped): &(String, FileId, Shipped)| {
+    let load = |(path, id, origin): &(String, FileId, Origin)| {
         let mut diags = Vec::new();
         let text = &shared.get(*id).text;
-        let rule = load_rule_as(*id, path, text, *shipped, &mut diags);
+        let rule = load_rule_as(*id, path, text, *origin, &mut diags);
         (rule, diags)
     };
     // One file (`explain`) is loaded on the calling thread (`par_map` starts no thread for it).
@@ -619,24 +645,27 @@ pub fn load_rule(
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Rule> {
-    load_rule_as(file, path, text, None, diags)
+    load_rule_as(file, path, text, Origin::User, diags)
 }
 
-/// [`load_rule`], for a file of the shipped catalog when `shipped` is set: its CEL is compiled on
-/// first use (the tests compile and check every shipped program, see `rules::program`), and its
-/// YAML is read from the parser events recorded at build time when there are some.
+/// [`load_rule`], for a file of any [`Origin`]: a shipped file's CEL is compiled on first use
+/// (the tests compile and check every shipped program, see `rules::program`), and its YAML is
+/// read from the parser events recorded at build time when there are some.
 fn load_rule_as(
     file: FileId,
     path: &str,
     text: &str,
-    shipped: Option<Option<&[u8]>>,
+    origin: Origin,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Rule> {
     let before = diags.len();
-    let defer = shipped.is_some();
-    let parsed = match shipped.flatten() {
-        Some(events) => yaml::parse_recorded(file, text, events),
-        None => yaml::parse(file, text),
+    let defer = !matches!(origin, Origin::User);
+    let documented = !matches!(origin, Origin::ShippedUndocumented(_));
+    let parsed = match origin {
+        Origin::Shipped(Some(events)) | Origin::ShippedUndocumented(events) => {
+            yaml::parse_recorded(file, text, events)
+        }
+        Origin::Shipped(None) | Origin::User => yaml::parse(file, text),
     };
     let doc = match parsed {
         Ok(doc) => doc,
@@ -955,9 +984,11 @@ fn load_rule_as(
         }
     };
 
-    // Documentation: every section present and non-empty.
+    // Documentation: every section present and non-empty (left out of a shipped rule read for
+    // a run that shows none: the tests hold each shipped rule's docs).
     let mut docs = Docs::default();
     match &raw.docs {
+        _ if !documented => {}
         n @ Field::Present { .. } => {
             let mut local = Vec::new();
             if let Some(d) = n.mapping("the docs (a mapping)", &mut local) {
@@ -1138,7 +1169,7 @@ mod tests {
             .map(|(path, text)| {
                 let id = sources.add(path.to_string(), text.to_string());
                 let mut diags = Vec::new();
-                let rule = load_rule_as(id, path, text, Some(None), &mut diags);
+                let rule = load_rule_as(id, path, text, Origin::Shipped(None), &mut diags);
                 assert!(diags.is_empty(), "{path}: {diags:?}");
                 rule.unwrap()
             })
@@ -1153,7 +1184,8 @@ mod tests {
     }
 
     /// A judging run's built-in checks, made from the index, are the loaded ones but for their
-    /// documentation and span; its CEL rules are loaded as in the full catalog.
+    /// documentation and span; its CEL rules, read without their `docs`, are the loaded ones
+    /// but for their documentation.
     #[test]
     fn indexed_checks_are_the_loaded_ones() {
         let (all, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
@@ -1162,7 +1194,9 @@ mod tests {
             load_catalog_for(Need::Judging, &[], &mut SourceMap::default()).unwrap();
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(all.rules.len(), judging.rules.len());
-        let mut from_index = 0;
+        let (mut from_index, mut from_events) = (0, 0);
+        // The file ids differ: the judging run adds fewer files.
+        let file_id = regex::Regex::new(r"FileId\(\d+\)").unwrap();
         for (full, light) in all.rules.iter().zip(&judging.rules) {
             assert_eq!(full.header(), light.header());
             assert_eq!(full.path, light.path);
@@ -1184,10 +1218,29 @@ mod tests {
                     from_index += 1;
                 }
                 (Check::Cel(_), Check::Cel(_)) => {
-                    // Loaded from its file, as in the full catalog.
-                    assert_eq!(full.docs.what, light.docs.what);
-                    let range = |r: &Rule| r.span.map(|s| (s.start, s.end));
-                    assert_eq!(range(full), range(light));
+                    // Read from its file without its documentation: the same rule, field for
+                    // field (spans and program sources included), with empty docs.
+                    assert!(light.docs.what.is_empty(), "{}", full.id);
+                    // The rule's own span ends where its last entry read ends (the docs are
+                    // last in every shipped file); it starts at the same place.
+                    let undocumented = Rule {
+                        docs: Docs::default(),
+                        span: None,
+                        ..full.clone()
+                    };
+                    let unspanned = Rule {
+                        span: None,
+                        ..light.clone()
+                    };
+                    let unplaced = |r: &Rule| {
+                        file_id
+                            .replace_all(&format!("{r:?}"), "FileId")
+                            .into_owned()
+                    };
+                    assert_eq!(unplaced(&undocumented), unplaced(&unspanned), "{}", full.id);
+                    let start = |r: &Rule| r.span.map(|s| s.start);
+                    assert_eq!(start(full), start(light));
+                    from_events += 1;
                 }
                 _ => panic!("{}: not the same kind of check", full.id),
             }
@@ -1196,6 +1249,12 @@ mod tests {
             from_index > 40,
             "{from_index} built-in checks from the index"
         );
+        assert_eq!(
+            from_events,
+            EMBEDDED_JUDGING_EVENTS.iter().flatten().count(),
+            "every CEL rule is read without its docs"
+        );
+        assert!(from_events > 40, "{from_events} CEL rules without docs");
     }
 
     /// The build's index of the shipped files is what the loader reads of them: every file is
@@ -1246,7 +1305,7 @@ mod tests {
         let id = sources.add(path.to_string(), text.to_string());
         let mut diags = Vec::new();
         let cut = &events[..events.len() / 2];
-        assert!(load_rule_as(id, path, text, Some(Some(cut)), &mut diags).is_none());
+        assert!(load_rule_as(id, path, text, Origin::Shipped(Some(cut)), &mut diags).is_none());
         assert!(diags[0].message.contains("damaged"), "{diags:?}");
     }
 

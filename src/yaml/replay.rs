@@ -48,6 +48,58 @@ pub fn record(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// [`record`], leaving out one entry of the document's top-level mapping: the key `skip` and its
+/// whole value. The shipped rules' `docs` are nearly two thirds of their text and no report but
+/// SARIF shows them, so a run that judges reads each CEL rule without them (`rules::load`).
+/// Every span stays the one the whole file gives. `None` when the parser refuses the text.
+#[allow(dead_code)] // The crate only replays (and records in its tests); the build script records.
+pub fn record_without(text: &str, skip: &str) -> Option<Vec<u8>> {
+    let mut events = Vec::with_capacity(text.len() / 2);
+    let mut strings = String::with_capacity(text.len());
+    // `depth` counts the open collections; the top-level mapping's entries are at depth 1,
+    // where nodes alternate key and value. `skipping` is the depth below which the value being
+    // left out ends.
+    let (mut depth, mut at_key, mut skipping) = (0usize, true, None::<usize>);
+    for item in saphyr_parser::Parser::new_from_str(text) {
+        let (event, span) = item.ok()?;
+        let opens = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
+        let closes = matches!(event, Event::MappingEnd | Event::SequenceEnd);
+        let node = opens || matches!(event, Event::Scalar(..) | Event::Alias(_));
+        let at_top = depth == 1 && skipping.is_none();
+        if at_top && node && at_key && matches!(&event, Event::Scalar(v, ..) if v == skip) {
+            // The key: left out, and the value after it too.
+            skipping = Some(depth);
+            continue;
+        }
+        if let Some(level) = skipping {
+            if opens {
+                depth += 1;
+            } else if closes {
+                depth -= 1;
+            }
+            // The value ends with its own scalar or alias, or when its collection closes.
+            if depth == level && (node && !opens || closes) {
+                skipping = None;
+            }
+            continue;
+        }
+        if depth == 1 && node {
+            at_key = !at_key;
+        }
+        if opens {
+            depth += 1;
+        } else if closes {
+            depth -= 1;
+        }
+        encode(&event, span, &mut events, &mut strings);
+    }
+    let mut out = Vec::with_capacity(events.len() + strings.len() + 4);
+    varint(events.len(), &mut out);
+    out.extend_from_slice(&events);
+    out.extend_from_slice(strings.as_bytes());
+    Some(out)
+}
+
 fn encode(event: &Event<'_>, span: Span, out: &mut Vec<u8>, strings: &mut String) {
     let (tag, anchor, yaml_tag) = match event {
         Event::Nothing => (NOTHING, None, None),
@@ -278,6 +330,48 @@ mod tests {
                 .map(|e| e.expect("a recording replays"))
                 .collect();
             assert_eq!(replayed, parsed(text), "{text:?}");
+        }
+    }
+
+    /// A recording without a top-level key gives the tree of the whole text without that
+    /// entry, every span the one the whole text gives (the mapping's own ends with the last
+    /// entry read); the same key deeper down is kept.
+    #[test]
+    fn a_recording_without_a_key_is_the_tree_without_its_entry() {
+        use crate::source::FileId;
+        use crate::yaml::{self, YamlNode};
+        let texts = [
+            "id: TW1\ndocs:\n  what: |\n    text é\n  refs: [a, {b: c}]\nwhen: x\n",
+            "docs: plain\nnext: {docs: kept}\n",
+            "a: 1\ndocs:\n- x\n- [y, z]\n",
+            "a: 1\ndocs:\nb: 2\n",
+            "a: &x 1\ndocs: {q: *x}\nc: [docs, 2]\n",
+            "no: docs\n",
+            "{docs: 1, a: 2}\n",
+        ];
+        let file = FileId(0);
+        for text in texts {
+            let bytes = record_without(text, "docs").expect("valid YAML records");
+            let left = yaml::parse_recorded(file, text, &bytes).expect("replays");
+            let whole = yaml::parse(file, text).unwrap().root;
+            let (
+                YamlNode::Mapping {
+                    entries: left,
+                    span: a,
+                },
+                YamlNode::Mapping {
+                    entries: mut all,
+                    span: b,
+                },
+            ) = (left.root, whole)
+            else {
+                panic!("{text:?}: not a mapping");
+            };
+            all.retain(|(k, _)| k.value != "docs");
+            assert_eq!(format!("{left:?}"), format!("{all:?}"), "{text:?}");
+            let last = all.last().map_or(a.start, |(_, v)| v.span().end);
+            assert_eq!(a.start, b.start, "{text:?}");
+            assert!(last <= a.end && a.end <= b.end, "{text:?}");
         }
     }
 
