@@ -128,7 +128,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                 style.show_safe = args.verbose || args.show.contains(&Show::Safe);
                 style.summary_only = args.summary;
                 let json = format == Format::Json;
-                return super::fleet::run(
+                let code = super::fleet::run(
                     io,
                     &inputs,
                     forced,
@@ -138,6 +138,10 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                     style,
                     threshold_of(fail_on),
                 );
+                if io.env.ends_process {
+                    left_to_exit((run, sources));
+                }
+                return code;
             }
             judge::read_sysctl_inputs(&inputs, forced, &mut sources).and_then(|read| {
                 // Every broken path is named now, with what to do about it; the report then lists
@@ -218,11 +222,21 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
         Format::Dot => render::diagram::write_dot(&mut out, &report),
     }
     .and_then(|_| out.flush());
+    drop(out);
+    if io.env.ends_process {
+        left_to_exit((run, sources, report));
+    }
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
         Err(e) => Err(e),
         Ok(()) => Ok(code),
     }
+}
+
+/// Leaves what a run held to the process's exit (see `Env::ends_process`): freeing the catalog's
+/// thousands of allocations one by one is work the kernel does at once when the process ends.
+pub(super) fn left_to_exit<T>(held: T) {
+    std::mem::forget(held);
 }
 
 /// The verdict `--fail-on` fails at (`None`: never).
