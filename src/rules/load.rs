@@ -221,7 +221,7 @@ pub fn load_catalog_for(
         _ => None,
     };
     let mut rules = Vec::new();
-    // (path, text, the recorded events of a shipped file).
+    // (path, text, where the file comes from).
     let mut texts: Vec<(String, String, Origin)> = Vec::new();
     for (n, (p, t)) in EMBEDDED.iter().enumerate().filter(|(n, _)| wanted(*n)) {
         if let Some(rule) = indexed(n) {
@@ -260,9 +260,9 @@ pub fn load_catalog_for(
     let mut diags = Vec::new();
     let ids: Vec<(String, FileId, Origin)> = texts
         .into_iter()
-        .map(|(path, text, shipped)| {
+        .map(|(path, text, origin)| {
             let id = sources.add(path.clone(), text);
-            (path, id, shipped)
+            (path, id, origin)
         })
         .collect();
     // The shipped rules come first; their CEL is compiled on first use (see `rules::program`),
