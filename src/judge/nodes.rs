@@ -20,16 +20,19 @@ use crate::sysctl::{self, SysctlSet};
 use crate::topology::{self, Topology};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Everything needed to judge one node's keys.
 pub(super) struct NodeState {
     pub cfg: NodeConfig,
-    pub facts: NodeFacts,
+    /// Shared with `cel`, which converts the fields a rule reads when it first reads them.
+    pub facts: Arc<NodeFacts>,
     pub cel: eval::CelFacts,
 }
 
 impl NodeState {
     pub fn new(cfg: NodeConfig, facts: NodeFacts) -> NodeState {
+        let facts = Arc::new(facts);
         NodeState {
             cel: eval::to_cel_node(&facts),
             cfg,
@@ -284,17 +287,10 @@ pub(super) fn topology_nodes(
     let mut links = links_of(topo);
     facts::share_tuples(&all_facts, &mut links);
     facts::aggregate(&mut all_facts, &links);
-    // Converting the facts is independent per node: on all cores.
-    let cels = crate::pool::par_map_from(
-        super::verdicts::PARALLEL_FROM,
-        &all_facts,
-        eval::to_cel_node,
-    );
     let states = configs
         .into_iter()
         .zip(all_facts)
-        .zip(cels)
-        .map(|((cfg, facts), cel)| NodeState { cfg, facts, cel })
+        .map(|(cfg, facts)| NodeState::new(cfg, facts))
         .collect();
     let mut vias = super::diagnostics::Vias::default();
     for set in &sets.sets {

@@ -364,7 +364,7 @@ fn judge_link(
                 via_conntrack: Vec::new(),
             });
         }
-        let hop_cel = eval::to_cel_hop(&hop);
+        let hop_cel = eval::to_cel_hop(hop);
         let bound = eval::Bound::new(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
         let base = eval::base_context(root, &bound);
         let side = if client_side { "client" } else { "server" };
@@ -461,7 +461,7 @@ fn judge_via(
     hop.tw_sockets = 0.0;
     hop.path = path.clone();
     hop.conntrack = ct.clone();
-    let hop_cel = eval::to_cel_hop(&hop);
+    let hop_cel = eval::to_cel_hop(hop);
     let me = &states[b];
     let peer = &states[link.from];
     let bound = eval::Bound::new(&me.cel, Some((&peer.cel, &hop_cel)));

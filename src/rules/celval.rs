@@ -531,11 +531,26 @@ mod tests {
     /// closing sides: every field kind the fact model has, with real values.
     #[test]
     fn facts_convert_as_the_crate_path_converts_them() {
-        use crate::config::{self, InlineValue, KernelOrigin};
-        use crate::facts::{self, LinkInfo, NodeInfo};
-        use crate::kernel::KernelVersion;
-        use crate::source::{SourceMap, Span};
+        let (client, server, hops) = samples::facts();
+        assert_eq!(direct(&client), via_crate(&client));
+        assert_eq!(direct(&server), via_crate(&server));
+        for hop in &hops {
+            assert_eq!(direct(hop), via_crate(hop));
+        }
+    }
+}
 
+/// Real facts for the tests of the conversions (here and in `rules::eval`).
+#[cfg(test)]
+pub(super) mod samples {
+    use crate::config::{self, InlineValue, KernelOrigin};
+    use crate::facts::{self, HopFacts, LinkInfo, NodeFacts, NodeInfo};
+    use crate::kernel::KernelVersion;
+    use crate::source::{SourceMap, Span};
+
+    /// A client and a server node with ports reserved and listening, and the hop facts of a
+    /// link between them through NAT, with and without a rate, from both sides.
+    pub fn facts() -> (NodeFacts, NodeFacts, Vec<HopFacts>) {
         let mut sources = SourceMap::new();
         let file = sources.add("t", "");
         let node = |values: &[(&str, &str)], info: NodeInfo| {
@@ -575,8 +590,7 @@ mod tests {
                 ..NodeInfo::default()
             },
         );
-        assert_eq!(direct(&client), via_crate(&client));
-        assert_eq!(direct(&server), via_crate(&server));
+        let mut hops = Vec::new();
         for (client_closes, rate) in [(true, Some(470.5)), (false, None)] {
             let link = LinkInfo {
                 name: "web->db".into(),
@@ -599,9 +613,9 @@ mod tests {
                 } else {
                     (&server, &client)
                 };
-                let hop = facts::hop_facts(&link, client_side, me, peer, "web");
-                assert_eq!(direct(&hop), via_crate(&hop));
+                hops.push(facts::hop_facts(&link, client_side, me, peer, "web"));
             }
         }
+        (client, server, hops)
     }
 }

@@ -11,6 +11,7 @@ use crate::number::format_number;
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::{Context, Value};
+use std::sync::Arc;
 
 /// The variables a rule sees for one key, besides `node`, `peer` and `hop`.
 #[derive(Debug, Clone)]
@@ -45,13 +46,56 @@ pub fn root_context() -> RootContext {
 /// context that needs them. Binding a `Value` to a context converts it again, deeply: that was a
 /// fifth of judging a topology, three maps per hop end.
 #[derive(Debug)]
-pub struct CelFacts(Box<dyn Val>);
+pub struct CelFacts(Facts);
+
+#[derive(Debug)]
+enum Facts {
+    /// Converted whole.
+    Whole(Box<dyn Val>),
+    /// Converted field by field as conditions read them (`rules::celfacts`).
+    Lazy(super::celfacts::LazyStruct),
+}
 
 impl CelFacts {
     pub fn new<T: serde::Serialize>(facts: &T) -> CelFacts {
         // The one conversion (`celval`); its tests hold it to the values `cel::to_value` gives.
         let val = super::celval::to_val(facts).expect("facts are plain data");
-        CelFacts(val)
+        CelFacts(Facts::Whole(val))
+    }
+
+    /// The facts of a struct shared with the caller, each field converted the first time a
+    /// condition reads it; the values are those [`CelFacts::new`] gives.
+    pub fn lazy<T: serde::Serialize + Send + Sync + 'static>(facts: Arc<T>) -> CelFacts {
+        match super::celfacts::LazyStruct::new(Arc::clone(&facts)) {
+            Some(lazy) => CelFacts(Facts::Lazy(lazy)),
+            None => CelFacts::new(&*facts),
+        }
+    }
+
+    /// Whether the whole value has been made (a lazy one makes it when first asked for).
+    #[cfg(test)]
+    fn made_whole(&self) -> bool {
+        match &self.0 {
+            Facts::Whole(_) => true,
+            Facts::Lazy(l) => l.made_whole(),
+        }
+    }
+
+    /// The whole value.
+    fn whole(&self) -> &(dyn Val + 'static) {
+        match &self.0 {
+            Facts::Whole(v) => v.as_ref(),
+            Facts::Lazy(l) => l.whole(),
+        }
+    }
+
+    /// The value of one field, when it is served without the whole value (`None`: ask the
+    /// whole value).
+    fn field(&self, name: &str) -> Option<&(dyn Val + 'static)> {
+        match &self.0 {
+            Facts::Whole(_) => None,
+            Facts::Lazy(l) => l.field(name),
+        }
     }
 }
 
@@ -69,13 +113,23 @@ impl<'a> Bound<'a> {
 
 impl VariableResolver for Bound<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
-        let f = match variable {
+        // `node`, or `node.field`: CEL asks for the longest name first (see `rules::celfacts`).
+        let (root, field) = match variable.split_once('.') {
+            Some((root, field)) if !field.contains('.') => (root, Some(field)),
+            Some(_) => return None,
+            None => (variable, None),
+        };
+        let f = match root {
             "node" => self.node,
             "peer" => self.hop?.0,
             "hop" => self.hop?.1,
             _ => return None,
         };
-        Some(CowVal::Borrowed(f.0.as_ref()))
+        let v = match field {
+            Some(field) => f.field(field)?,
+            None => f.whole(),
+        };
+        Some(CowVal::Borrowed(v))
     }
 }
 
@@ -87,12 +141,13 @@ pub fn base_context<'a>(root: &'a Context<'a, 'a>, bound: &'a Bound<'a>) -> Cont
     ctx
 }
 
-pub fn to_cel_node(n: &NodeFacts) -> CelFacts {
-    CelFacts::new(n)
+pub fn to_cel_node(n: &Arc<NodeFacts>) -> CelFacts {
+    CelFacts::lazy(Arc::clone(n))
 }
 
-pub fn to_cel_hop(h: &HopFacts) -> CelFacts {
-    CelFacts::new(h)
+/// A hop's facts, handed over: a rule reads a few of them.
+pub fn to_cel_hop(h: HopFacts) -> CelFacts {
+    CelFacts::lazy(Arc::new(h))
 }
 
 /// Lends a key's variables to its scope: each looked up by name when a condition names it,
@@ -218,6 +273,99 @@ mod tests {
         m.insert("rate".to_string(), 470.5f64);
         ctx.add_variable("hop", m).unwrap();
         assert_eq!(condition(&p, &ctx), Ok(true));
+    }
+
+    /// Node and hop facts lent field by field read as the whole conversion reads them: fields,
+    /// nested fields, indexing, presence tests, missing fields and their errors, and every use
+    /// of the node as a whole map (`in`, `size`, macros, equality), on both sides of a link
+    /// with and without a rate.
+    #[test]
+    fn lazy_facts_read_as_the_whole_conversion_reads() {
+        let (client, server, hops) = super::super::celval::samples::facts();
+        let exprs = [
+            "node.name",
+            "node.kernel.release",
+            "node.kernel",
+            "node.kernel.nope",
+            "node.nope",
+            "node.nope.deeper",
+            "has(node.kernel)",
+            "has(node.nope)",
+            "has(node.kernel.release)",
+            "node.num['net.ipv4.tcp_tw_reuse']",
+            "node.sysctl['net.ipv4.ip_local_port_range']",
+            "node.sysctl['no.such.key']",
+            "node['kernel']['release']",
+            "node['nope']",
+            "node[1]",
+            "size(node) > 10",
+            "'name' in node",
+            "'nope' in node",
+            "node.exists(k, k == 'ports')",
+            "node.all(k, k != '')",
+            "node == node",
+            "node.ports.low + 1",
+            "size(node.ports.listen_exposed)",
+            "node.name + '/' + peer.name",
+            "peer.timestamps && node.timestamps",
+            "peer.kernel.release == node.kernel.release",
+            "hop.side == 'client' && hop.connects",
+            "[node.tw_reuse, peer.tw_reuse]",
+            "node.name.size()",
+            "hop.path.idle_timeout",
+            "hop.capacity.reuse_works",
+            "hop.conntrack.tracks",
+            "has(hop.path)",
+            "hop.nope",
+            "size(hop) > 3",
+            "hop.rate > 470 && hop.rate < 471.0",
+        ];
+        let pairs = [(&client, &server), (&server, &client)];
+        for ((me, other), hop) in pairs.iter().cycle().zip(&hops) {
+            let eager = (
+                CelFacts::new(*me),
+                CelFacts::new(*other),
+                CelFacts::new(hop),
+            );
+            let lazy = (
+                to_cel_node(&Arc::new((*me).clone())),
+                to_cel_node(&Arc::new((*other).clone())),
+                to_cel_hop(hop.clone()),
+            );
+            let root = root_context();
+            for src in exprs {
+                let p = Program::compiled(src.into(), super::super::program::parse(src).unwrap());
+                let run = |facts: &(CelFacts, CelFacts, CelFacts)| {
+                    let bound = Bound::new(&facts.0, Some((&facts.1, &facts.2)));
+                    let ctx = base_context(&root, &bound);
+                    match p.execute(&ctx).unwrap() {
+                        Ok(v) => Ok(v),
+                        Err(e) => Err(e.to_string()),
+                    }
+                };
+                assert_eq!(run(&lazy), run(&eager), "{src}");
+            }
+        }
+        // Reading fields makes only them; the whole node is made when asked for as a whole.
+        let lazy = CelFacts::lazy(Arc::new(client.clone()));
+        let root = root_context();
+        let bound = Bound::new(&lazy, None);
+        let ctx = base_context(&root, &bound);
+        for src in [
+            "node.kernel.release",
+            "node.ports.low",
+            "node.num['net.ipv4.tcp_tw_reuse']",
+        ] {
+            let p = Program::compiled(src.into(), super::super::program::parse(src).unwrap());
+            assert!(p.execute(&ctx).unwrap().is_ok(), "{src}");
+            assert!(!lazy.made_whole(), "{src} made the whole node");
+        }
+        let p = Program::compiled(
+            "size(node)".into(),
+            super::super::program::parse("size(node)").unwrap(),
+        );
+        assert!(p.execute(&ctx).unwrap().is_ok());
+        assert!(lazy.made_whole());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! `twlint explain` and the meta-tests treat every code alike. The catalog in the repository is
 //! embedded in the binary at build time; `--rules DIR` adds a user's rules.
 
+mod celfacts;
 mod celval;
 pub mod eval;
 pub mod evidence;
