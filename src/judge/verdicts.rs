@@ -67,7 +67,7 @@ fn judge_key(
     node: &NodeState,
     peer: Option<&NodeState>,
     base: &cel::Context<'_, '_>,
-    subject: &str,
+    link: Option<&str>,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
     let Some(vars) = key_vars(&node.cfg, key) else {
         return Ok(None);
@@ -82,7 +82,11 @@ fn judge_key(
         let fail = |message: String| RuleFailure {
             rule: rule.id.clone(),
             path: rule.path.clone(),
-            subject: subject.to_string(),
+            // Written only when a rule fails: formatted for every key it was a tenth of judging.
+            subject: match link {
+                Some(link) => format!("{link} / {} / {key}", node.cfg.name),
+                None => format!("{} / {key}", node.cfg.name),
+            },
             message,
         };
         if !eval::condition(&cel_rule.when, &ctx).map_err(fail)? {
@@ -191,7 +195,7 @@ fn entry(
     side: Option<&'static str>,
     node: &NodeState,
     key: &'static str,
-    j: &Judged,
+    j: Judged,
 ) -> VerdictEntry {
     let v = node.cfg.value(key).expect("judged keys have values");
     VerdictEntry {
@@ -203,13 +207,13 @@ fn entry(
         source: v.kind,
         span: v.refused.as_ref().map(|r| r.span).or(v.span),
         verdict: j.verdict,
-        rule: j.rule.as_ref().map(|r| r.0.clone()),
         rule_name: j.rule.as_ref().map(|r| r.1.clone()),
-        reason: j.reason.clone(),
-        help: j.help.clone(),
+        rule: j.rule.map(|r| r.0),
+        reason: j.reason,
+        help: j.help,
         suppressed: None,
         level: j.level,
-        fix: j.fix.clone(),
+        fix: j.fix,
         unseen: node.facts.unseen,
     }
 }
@@ -224,14 +228,16 @@ pub(super) fn judge_node(
     verdicts: &mut Vec<VerdictEntry>,
 ) -> Result<()> {
     for spec in config::judged_keys() {
-        let subject = format!("{name} / {}", spec.key);
-        let judged = judge_key(rules, spec.key, state, None, base, &subject)
+        let judged = judge_key(rules, spec.key, state, None, base, None)
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
-        if let Some(j) = judged {
+        if let Some(mut j) = judged {
             if let Some((id, _)) = &j.rule {
-                labels.push(((name.to_string(), spec.key, id.clone()), j.labels.clone()));
+                labels.push((
+                    (name.to_string(), spec.key, id.clone()),
+                    std::mem::take(&mut j.labels),
+                ));
             }
-            verdicts.push(entry(None, None, state, spec.key, &j));
+            verdicts.push(entry(None, None, state, spec.key, j));
         }
     }
     Ok(())
@@ -369,21 +375,20 @@ fn judge_link(
         let base = eval::base_context(root, &bound);
         let side = if client_side { "client" } else { "server" };
         for spec in config::judged_keys() {
-            let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
             let j = judge_key(
                 rules,
                 spec.key,
                 &states[me],
                 Some(&states[peer]),
                 &base,
-                &subject,
+                Some(&link.name),
             )
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
-            if let Some(j) = j {
+            if let Some(mut j) = j {
                 if let Some((id, _)) = &j.rule {
                     labels.push((
                         (states[me].cfg.name.clone(), spec.key, id.clone()),
-                        j.labels.clone(),
+                        std::mem::take(&mut j.labels),
                     ));
                 }
                 verdicts.push(entry(
@@ -391,7 +396,7 @@ fn judge_link(
                     Some(side),
                     &states[me],
                     spec.key,
-                    &j,
+                    j,
                 ));
             }
         }
@@ -470,23 +475,16 @@ fn judge_via(
         let Some(spec) = crate::kernel::spec(key) else {
             continue;
         };
-        let subject = format!("{} / {} / {}", link.name, me.cfg.name, spec.key);
-        let j = judge_key(rules, spec.key, me, Some(peer), &base, &subject)
+        let j = judge_key(rules, spec.key, me, Some(peer), &base, Some(&link.name))
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
-        if let Some(j) = j {
+        if let Some(mut j) = j {
             if let Some((id, _)) = &j.rule {
                 labels.push((
                     (me.cfg.name.clone(), spec.key, id.clone()),
-                    j.labels.clone(),
+                    std::mem::take(&mut j.labels),
                 ));
             }
-            verdicts.push(entry(
-                Some(link.name.clone()),
-                Some("via"),
-                me,
-                spec.key,
-                &j,
-            ));
+            verdicts.push(entry(Some(link.name.clone()), Some("via"), me, spec.key, j));
         }
     }
     Ok(())
@@ -512,11 +510,10 @@ fn judge_unlinked(
             let base = eval::base_context(root, &bound);
             let mut verdicts = Vec::new();
             for spec in config::judged_keys() {
-                let subject = format!("{} / {}", s.cfg.name, spec.key);
-                if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)
+                if let Some(j) = judge_key(rules, spec.key, s, None, &base, None)
                     .map_err(|e| Error::RuleFailed(e.to_string()))?
                 {
-                    verdicts.push(entry(None, None, s, spec.key, &j));
+                    verdicts.push(entry(None, None, s, spec.key, j));
                 }
             }
             Ok(verdicts)
