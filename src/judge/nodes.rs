@@ -26,12 +26,15 @@ pub(super) struct NodeState {
     pub cfg: NodeConfig,
     pub facts: NodeFacts,
     pub cel: eval::CelFacts,
+    /// The node's name, shared by all its verdicts.
+    pub name: std::sync::Arc<str>,
 }
 
 impl NodeState {
     pub fn new(cfg: NodeConfig, facts: NodeFacts) -> NodeState {
         NodeState {
             cel: eval::to_cel_node(&facts),
+            name: cfg.name.as_str().into(),
             cfg,
             facts,
         }
@@ -294,7 +297,12 @@ pub(super) fn topology_nodes(
         .into_iter()
         .zip(all_facts)
         .zip(cels)
-        .map(|((cfg, facts), cel)| NodeState { cfg, facts, cel })
+        .map(|((cfg, facts), cel)| NodeState {
+            name: cfg.name.as_str().into(),
+            cfg,
+            facts,
+            cel,
+        })
         .collect();
     let mut vias = super::diagnostics::Vias::default();
     for set in &sets.sets {

@@ -14,7 +14,7 @@ use crate::rules::eval::{self, KeyVars};
 use crate::rules::{CelRule, Rule, RuleSet, Scope, TemplatePart};
 use crate::topology::Topology;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// A rule whose condition or message fails at run time is a bug in that rule file.
 #[derive(Debug, thiserror::Error)]
@@ -29,9 +29,9 @@ pub struct RuleFailure {
 /// One key judged on one node: the worst verdict any rule gives, with what the report says.
 struct Judged {
     verdict: Verdict,
-    rule: Option<(String, String)>,
-    reason: String,
-    help: Option<String>,
+    rule: Option<(Arc<str>, Arc<str>)>,
+    reason: Arc<str>,
+    help: Option<Arc<str>>,
     labels: Vec<Label>,
     fix: Vec<(String, String)>,
     /// The rule's own level when it is not the verdict's (`severity:` of a CEL rule).
@@ -67,10 +67,16 @@ pub(super) struct KeyRules<'r> {
     keys: Vec<(&'static str, Vec<KeyRule<'r>>)>,
     /// How many rules a [`Memo`] keeps.
     memoised: usize,
+    /// The reasons of a key no rule objects to, shared by every such verdict: (unseen, set,
+    /// default).
+    unjudged: [Arc<str>; 3],
 }
 
 struct KeyRule<'r> {
     rule: &'r Rule,
+    /// The rule's id and name, shared by every verdict it gives.
+    id: Arc<str>,
+    name: Arc<str>,
     cel: &'r CelRule,
     /// Its place in a node's [`Memo`], when the memo is asked for and none of the rule's
     /// programs reads anything of a link.
@@ -93,11 +99,25 @@ impl<'r> KeyRules<'r> {
                     memoised += 1;
                     memoised - 1
                 });
-                list.push(KeyRule { rule, cel, memo });
+                list.push(KeyRule {
+                    rule,
+                    id: rule.id.as_str().into(),
+                    name: rule.name.as_str().into(),
+                    cel,
+                    memo,
+                });
             }
             keys.push((key, list));
         }
-        KeyRules { keys, memoised }
+        KeyRules {
+            keys,
+            memoised,
+            unjudged: [
+                "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into(),
+                "no rule objects to this value here".into(),
+                "kernel default; no rule objects to it here".into(),
+            ],
+        }
     }
 
     fn of(&self, key: &str) -> &[KeyRule<'r>] {
@@ -149,8 +169,8 @@ struct Slot {
 /// What a rule whose condition holds gives, before its labels are placed.
 #[derive(Clone)]
 struct Fired {
-    reason: String,
-    help: String,
+    reason: Arc<str>,
+    help: Arc<str>,
     /// Whether each of the rule's labels is drawn (its `when`).
     labels: Vec<bool>,
     fix: Vec<(String, String)>,
@@ -173,8 +193,8 @@ fn fire(c: &CelRule, ctx: &cel::Context<'_, '_>) -> std::result::Result<Fired, S
         fix.push((k.clone(), eval::render(t, ctx)?));
     }
     Ok(Fired {
-        reason,
-        help,
+        reason: reason.into(),
+        help: help.into(),
         labels,
         fix,
     })
@@ -245,7 +265,7 @@ fn judge_key(
         }
         best = Some(Judged {
             verdict: cel_rule.verdict,
-            rule: Some((rule.id.clone(), rule.name.clone())),
+            rule: Some((kr.id.clone(), kr.name.clone())),
             reason: fired.reason,
             help: Some(fired.help),
             labels,
@@ -258,11 +278,11 @@ fn judge_key(
         verdict: Verdict::Safe,
         rule: None,
         reason: if node.facts.unseen {
-            "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into()
+            rules.unjudged[0].clone()
         } else if v.set {
-            "no rule objects to this value here".into()
+            rules.unjudged[1].clone()
         } else {
-            "kernel default; no rule objects to it here".into()
+            rules.unjudged[2].clone()
         },
         help: None,
         labels: Vec::new(),
@@ -299,13 +319,17 @@ fn refused_row(key: &str, v: &config::Value, r: &config::Refused, on_value: Judg
         reason: format!(
             "the kernel refuses `{}` for `{key}` ({}), so {in_force}{judged_value}",
             r.written, r.reason
-        ),
-        help: Some(match &on_value.help {
-            Some(h) if on_value.verdict != Verdict::Safe => {
-                format!("write a value the kernel accepts; for the value in force: {h}")
+        )
+        .into(),
+        help: Some(
+            match &on_value.help {
+                Some(h) if on_value.verdict != Verdict::Safe => {
+                    format!("write a value the kernel accepts; for the value in force: {h}")
+                }
+                _ => "write a value the kernel accepts, or delete the line".to_string(),
             }
-            _ => "write a value the kernel accepts, or delete the line".to_string(),
-        }),
+            .into(),
+        ),
         labels: on_value.labels,
         fix: if on_value.fix.is_empty() {
             v.printed
@@ -321,7 +345,7 @@ fn refused_row(key: &str, v: &config::Value, r: &config::Refused, on_value: Judg
 
 /// The matrix entry for a judged key.
 fn entry(
-    link: Option<String>,
+    link: Option<Arc<str>>,
     side: Option<&'static str>,
     node: &NodeState,
     key: &'static str,
@@ -330,7 +354,7 @@ fn entry(
     let v = node.cfg.value(key).expect("judged keys have values");
     VerdictEntry {
         link,
-        node: node.cfg.name.clone(),
+        node: node.name.clone(),
         side,
         key,
         value: v.printed.clone().or_else(|| v.written.clone()),
@@ -363,7 +387,7 @@ pub(super) fn judge_node(
         if let Some(mut j) = judged {
             if let Some((id, _)) = &j.rule {
                 labels.push((
-                    (name.to_string(), spec.key, id.clone()),
+                    (name.to_string(), spec.key, id.to_string()),
                     std::mem::take(&mut j.labels),
                 ));
             }
@@ -477,6 +501,7 @@ fn judge_link(
     let mut verdicts = Vec::new();
     let mut labels = Vec::new();
     let mut on = vec![link.from, link.to];
+    let link_name: Arc<str> = link.name.as_str().into();
     let mut summary = None;
     let from_role = states[link.from].facts.role.clone();
     let mut closing: Option<facts::HopFacts> = None;
@@ -532,12 +557,12 @@ fn judge_link(
             if let Some(mut j) = j {
                 if let Some((id, _)) = &j.rule {
                     labels.push((
-                        (states[me].cfg.name.clone(), spec.key, id.clone()),
+                        (states[me].cfg.name.clone(), spec.key, id.to_string()),
                         std::mem::take(&mut j.labels),
                     ));
                 }
                 verdicts.push(entry(
-                    Some(link.name.clone()),
+                    Some(link_name.clone()),
                     Some(side),
                     &states[me],
                     spec.key,
@@ -635,11 +660,17 @@ fn judge_via(
         if let Some(mut j) = j {
             if let Some((id, _)) = &j.rule {
                 labels.push((
-                    (me.cfg.name.clone(), spec.key, id.clone()),
+                    (me.cfg.name.clone(), spec.key, id.to_string()),
                     std::mem::take(&mut j.labels),
                 ));
             }
-            verdicts.push(entry(Some(link.name.clone()), Some("via"), me, spec.key, j));
+            verdicts.push(entry(
+                Some(link.name.as_str().into()),
+                Some("via"),
+                me,
+                spec.key,
+                j,
+            ));
         }
     }
     Ok(())
