@@ -39,15 +39,15 @@ struct Judged {
 }
 
 /// The variables a rule sees for one key of a node.
-fn key_vars(cfg: &NodeConfig, key: &'static str) -> Option<KeyVars> {
+fn key_vars<'a>(cfg: &'a NodeConfig, key: &'static str) -> Option<KeyVars<'a>> {
     let v = cfg.value(key)?;
     let shown = v
         .printed
-        .clone()
-        .or_else(|| v.written.clone())
+        .as_deref()
+        .or(v.written.as_deref())
         .unwrap_or_default();
     Some(KeyVars {
-        key: key.to_string(),
+        key,
         num: shown
             .split_ascii_whitespace()
             .next()
@@ -56,7 +56,7 @@ fn key_vars(cfg: &NodeConfig, key: &'static str) -> Option<KeyVars> {
         value: shown,
         set: v.set,
         present: v.present,
-        source: v.kind.as_str().to_string(),
+        source: v.kind.as_str(),
     })
 }
 
