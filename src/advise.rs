@@ -133,20 +133,20 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
         if let Some(sup) = &v.suppressed {
             let loc = sources.location(sup.span);
             let a = accepted
-                .entry((v.node.clone(), v.key.to_string(), rule.to_string()))
+                .entry((v.node.to_string(), v.key.to_string(), rule.to_string()))
                 .or_insert_with(|| Accepted {
-                    node: v.node.clone(),
+                    node: v.node.to_string(),
                     key: v.key.to_string(),
                     rule: rule.to_string(),
                     verdict: v.verdict,
                     links: Vec::new(),
-                    reason: v.reason.clone(),
+                    reason: v.reason.to_string(),
                     because: sup.reason.clone(),
                     place: format!("{}:{}", loc.path, loc.line),
                 });
-            if let Some(l) = &v.link {
-                if !a.links.contains(l) {
-                    a.links.push(l.clone());
+            if let Some(l) = v.link.as_deref() {
+                if !a.links.iter().any(|x| x == l) {
+                    a.links.push(l.to_string());
                 }
             }
             continue;
@@ -154,18 +154,18 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
         if v.fix.is_empty() {
             if v.verdict == Verdict::Dangerous {
                 let u = unfixable
-                    .entry((v.node.clone(), v.key.to_string(), rule.to_string()))
+                    .entry((v.node.to_string(), v.key.to_string(), rule.to_string()))
                     .or_insert_with(|| Unfixable {
-                        node: v.node.clone(),
+                        node: v.node.to_string(),
                         key: v.key.to_string(),
                         rule: rule.to_string(),
                         links: Vec::new(),
-                        reason: v.reason.clone(),
-                        help: v.help.clone(),
+                        reason: v.reason.to_string(),
+                        help: v.help.as_deref().map(str::to_string),
                     });
-                if let Some(l) = &v.link {
-                    if !u.links.contains(l) {
-                        u.links.push(l.clone());
+                if let Some(l) = v.link.as_deref() {
+                    if !u.links.iter().any(|x| x == l) {
+                        u.links.push(l.to_string());
                     }
                 }
             }
@@ -173,7 +173,7 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
         }
         for (key, value) in &v.fix {
             candidates
-                .entry((v.node.clone(), key.clone()))
+                .entry((v.node.to_string(), key.clone()))
                 .or_default()
                 .push((v.verdict, rule, value.clone(), v));
         }
@@ -184,7 +184,7 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
         report
             .verdicts
             .iter()
-            .find(|v| v.node == node && v.key == key)
+            .find(|v| &*v.node == node && v.key == key)
     };
     let key_order = |k: &str| {
         crate::config::judged_keys()
@@ -209,10 +209,10 @@ pub fn advise(report: &Report, sources: &SourceMap, topology_path: &str) -> Advi
             if same_value(v, &value) {
                 let b = Because {
                     rule: rule.to_string(),
-                    rule_name: e.rule_name.clone().unwrap_or_default(),
-                    link: e.link.clone(),
+                    rule_name: e.rule_name.as_deref().unwrap_or_default().to_string(),
+                    link: e.link.as_deref().map(str::to_string),
                     side: e.side,
-                    reason: e.reason.clone(),
+                    reason: e.reason.to_string(),
                 };
                 if !because
                     .iter()
@@ -302,18 +302,18 @@ pub fn converge(advice: &mut Advice, after: &Report) {
             continue;
         }
         let u = left
-            .entry((v.node.clone(), v.key.to_string(), rule.to_string()))
+            .entry((v.node.to_string(), v.key.to_string(), rule.to_string()))
             .or_insert_with(|| Unfixable {
-                node: v.node.clone(),
+                node: v.node.to_string(),
                 key: v.key.to_string(),
                 rule: rule.to_string(),
                 links: Vec::new(),
-                reason: v.reason.clone(),
-                help: v.help.clone(),
+                reason: v.reason.to_string(),
+                help: v.help.as_deref().map(str::to_string),
             });
-        if let Some(l) = &v.link {
-            if !u.links.contains(l) {
-                u.links.push(l.clone());
+        if let Some(l) = v.link.as_deref() {
+            if !u.links.iter().any(|x| x == l) {
+                u.links.push(l.to_string());
             }
         }
     }

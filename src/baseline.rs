@@ -156,8 +156,8 @@ pub fn baseline(
             continue;
         }
         findings.push(Finding {
-            rule: rule.clone(),
-            node: Some(v.node.clone()),
+            rule: rule.to_string(),
+            node: Some(v.node.to_string()),
             key: Some(v.key.to_string()),
             span: v.span,
             unplaced: match v.source {

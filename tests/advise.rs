@@ -70,9 +70,9 @@ fn advised_dropins_leave_no_dangerous_verdict() {
             .filter(|v| v.verdict == Verdict::Dangerous)
             .map(|v| {
                 (
-                    v.node.clone(),
+                    v.node.to_string(),
                     v.key.to_string(),
-                    v.rule.clone().unwrap_or_default(),
+                    v.rule.as_deref().unwrap_or_default().to_string(),
                 )
             })
             .filter(|(n, _, r)| {
@@ -106,11 +106,11 @@ fn advised_dropins_leave_no_dangerous_verdict() {
             .iter()
             .filter(|v| v.verdict == Verdict::Dangerous)
         {
-            let fixed = advice.nodes.iter().any(|n| n.node == v.node);
+            let fixed = advice.nodes.iter().any(|n| *n.node == *v.node);
             let listed = advice
                 .unfixable
                 .iter()
-                .any(|u| u.node == v.node && u.key == v.key);
+                .any(|u| *u.node == *v.node && u.key == v.key);
             assert!(
                 fixed || listed,
                 "{}: {} {} neither fixed nor listed",

@@ -144,7 +144,7 @@ fn a_json_list_is_read_item_by_item_with_places_in_the_json() {
     let reuse = report
         .verdicts
         .iter()
-        .find(|v| v.node == "edge/Pod/probe" && v.key == "net.ipv4.tcp_tw_reuse")
+        .find(|v| &*v.node == "edge/Pod/probe" && v.key == "net.ipv4.tcp_tw_reuse")
         .unwrap();
     assert_eq!(reuse.value.as_deref(), Some("1"));
 }
@@ -172,7 +172,7 @@ fn compose_services_are_nodes_and_host_network_sysctls_are_refused() {
         report
             .verdicts
             .iter()
-            .find(|v| v.node == node && v.key == key)
+            .find(|v| &*v.node == node && v.key == key)
             .and_then(|v| v.value.clone())
     };
     assert_eq!(

@@ -71,7 +71,7 @@ fn codes(rules: &RuleSet, ex: &Example) -> (BTreeSet<String>, Report) {
     for v in &report.verdicts {
         if let Some(r) = &v.rule {
             if on_node(Some(&v.node)) {
-                out.insert(r.clone());
+                out.insert(r.to_string());
             }
         }
     }

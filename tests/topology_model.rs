@@ -34,15 +34,15 @@ fn judge(topology: &str, files: &[(&str, &str)]) -> Report {
 fn fired(r: &Report, link: &str, node: &str, key: &str) -> Vec<String> {
     r.verdicts
         .iter()
-        .filter(|v| v.link.as_deref() == Some(link) && v.node == node && v.key == key)
-        .filter_map(|v| v.rule.clone())
+        .filter(|v| v.link.as_deref() == Some(link) && &*v.node == node && v.key == key)
+        .filter_map(|v| v.rule.as_deref().map(str::to_string))
         .collect()
 }
 
 fn value(r: &Report, node: &str, key: &str) -> Option<String> {
     r.verdicts
         .iter()
-        .find(|v| v.node == node && v.key == key)
+        .find(|v| &*v.node == node && v.key == key)
         .and_then(|v| v.value.clone())
 }
 

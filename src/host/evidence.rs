@@ -39,7 +39,7 @@ pub fn attach(
 ) -> Result<Vec<(usize, Evidence)>, String> {
     let mut out = Vec::new();
     for (i, v) in report.verdicts.iter().enumerate() {
-        if v.node != node {
+        if &*v.node != node {
             continue;
         }
         let Some(rule) = v.rule.as_deref().and_then(|id| rules.get(id)) else {

@@ -209,14 +209,14 @@ fn drift(
 ) -> Vec<Drift> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for l in live.verdicts.iter().filter(|v| v.node == node) {
+    for l in live.verdicts.iter().filter(|v| &*v.node == node) {
         if l.source != SourceKindOut::Live || !seen.insert(l.key) {
             continue;
         }
         let Some(d) = declared
             .verdicts
             .iter()
-            .find(|d| d.node == node && d.key == l.key)
+            .find(|d| &*d.node == node && d.key == l.key)
         else {
             continue;
         };

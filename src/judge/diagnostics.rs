@@ -112,12 +112,10 @@ fn verdict_diagnostics(
     extra_labels: &HashMap<LabelKey, Vec<Label>>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let mut by_node_key: BTreeMap<(String, &'static str), Vec<&VerdictEntry>> = BTreeMap::new();
+    // The node's name borrowed: a copy per verdict was a tenth of this.
+    let mut by_node_key: BTreeMap<(&str, &'static str), Vec<&VerdictEntry>> = BTreeMap::new();
     for v in verdicts {
-        by_node_key
-            .entry((v.node.clone(), v.key))
-            .or_default()
-            .push(v);
+        by_node_key.entry((&*v.node, v.key)).or_default().push(v);
     }
     for ((node, key), entries) in by_node_key {
         let Some(span) = entries[0].span else {
@@ -135,17 +133,19 @@ fn verdict_diagnostics(
             }
             _ => continue,
         };
-        let mut seen_rules: Vec<String> = Vec::new();
+        let mut seen_rules: Vec<&str> = Vec::new();
         for e in entries.iter().filter(|e| e.verdict == report) {
-            let Some(rule) = &e.rule else { continue };
+            let Some(rule) = e.rule.as_deref() else {
+                continue;
+            };
             // A refused value's row: config reported TW004 at that place already.
-            if rule == "TW004" || seen_rules.contains(rule) {
+            if rule == "TW004" || seen_rules.contains(&rule) {
                 continue;
             }
-            seen_rules.push(rule.clone());
+            seen_rules.push(rule);
             let hops: Vec<String> = entries
                 .iter()
-                .filter(|x| x.rule.as_ref() == Some(rule))
+                .filter(|x| x.rule.as_deref() == Some(rule))
                 .filter_map(|x| {
                     x.link
                         .as_ref()
@@ -153,18 +153,18 @@ fn verdict_diagnostics(
                 })
                 .collect();
             let severity = e.level.unwrap_or(report.severity());
-            let mut d = Diagnostic::new(rule.clone(), severity, e.reason.clone())
+            let mut d = Diagnostic::new(rule, severity, e.reason.to_string())
                 .with_verdict(report)
-                .with_node(node.clone())
+                .with_node(node.to_string())
                 .with_key(key)
                 .at(span, format!("{report} here"));
             if let Some(h) = &e.help {
-                d = d.with_help(h.clone());
+                d = d.with_help(h.to_string());
             }
             if !hops.is_empty() {
                 d = d.with_note(format!("on {}", hops.join(", ")));
             }
-            if let Some(labels) = extra_labels.get(&(node.clone(), key, rule.clone())) {
+            if let Some(labels) = extra_labels.get(&(node.to_string(), key, rule.to_string())) {
                 for l in labels {
                     if !d.secondary.contains(l) && l.span != span {
                         d.secondary.push(l.clone());
@@ -189,8 +189,10 @@ fn default_diagnostics(verdicts: &[VerdictEntry], places: &Places, diags: &mut V
         if e.span.is_some() || e.verdict != Verdict::Dangerous {
             continue;
         }
-        let Some(rule) = &e.rule else { continue };
-        let k = (e.node.as_str(), e.key, rule.as_str(), e.reason.as_str());
+        let Some(rule) = e.rule.as_deref() else {
+            continue;
+        };
+        let k = (&*e.node, e.key, rule, &*e.reason);
         let i = *index.entry(k).or_insert_with(|| {
             groups.push((k, Vec::new()));
             groups.len() - 1
@@ -212,7 +214,7 @@ fn default_diagnostics(verdicts: &[VerdictEntry], places: &Places, diags: &mut V
         let at = match (&e.link, entries.len()) {
             (Some(l), 1) => places
                 .links
-                .get(l)
+                .get(&**l)
                 .map(|s| (*s, format!("{label}, {} side", e.side.unwrap_or("?")))),
             _ => places.nodes.get(node).map(|s| (*s, label.clone())),
         };
@@ -225,7 +227,7 @@ fn default_diagnostics(verdicts: &[VerdictEntry], places: &Places, diags: &mut V
             None => d.with_note(label),
         };
         if let Some(h) = &e.help {
-            d = d.with_help(h.clone());
+            d = d.with_help(h.to_string());
         }
         if !hops.is_empty() {
             d = d.with_note(format!("on {}", hops.join(", ")));

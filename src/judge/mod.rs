@@ -23,6 +23,11 @@ mod overlay;
 mod suppress;
 mod verdicts;
 
+/// The benchmarks' generators, for tests that judge a large generated topology.
+#[cfg(test)]
+#[path = "../../benches/gen/mod.rs"]
+mod gen;
+
 pub use diagnostics::MAX_PER_RULE_AND_FILE;
 pub use load::{
     load_topology, read_sysctl_inputs, read_sysctl_paths, read_sysctl_paths_partial, Input,
@@ -145,8 +150,9 @@ fn judge_sets(
     rules: &RuleSet,
     sources: &SourceMap,
 ) -> Result<Report> {
+    let key_rules = verdicts::KeyRules::new(rules, false);
     let judged = crate::pool::par_map(sets, |(name, set)| {
-        judge_set(name, set, overlay, opts, rules, sources)
+        judge_set(name, set, overlay, opts, &key_rules, sources)
     });
     let mut diags = Vec::new();
     let mut verdicts = Vec::new();
@@ -195,7 +201,7 @@ fn judge_set(
     set: &SysctlSet,
     overlay: &Overlay,
     opts: &Options,
-    rules: &RuleSet,
+    rules: &verdicts::KeyRules<'_>,
     sources: &SourceMap,
 ) -> Result<SetJudged> {
     let mut diags = Vec::new();

@@ -28,6 +28,8 @@ pub(super) struct NodeState {
     /// Shared with `cel`, which converts the fields a rule reads when it first reads them.
     pub facts: Arc<NodeFacts>,
     pub cel: eval::CelFacts,
+    /// The node's name, shared by all its verdicts.
+    pub name: Arc<str>,
 }
 
 impl NodeState {
@@ -35,6 +37,7 @@ impl NodeState {
         let facts = Arc::new(facts);
         NodeState {
             cel: eval::to_cel_node(&facts),
+            name: cfg.name.as_str().into(),
             cfg,
             facts,
         }

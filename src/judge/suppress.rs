@@ -268,7 +268,7 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
         let Some(rule) = &v.rule else { continue };
         if let Some(i) = first_covering(&entries, rule, v.span, Some(&v.node)) {
             entries[i].used = true;
-            v.suppressed = Some(entries[i].suppression.clone());
+            v.suppressed = Some(Box::new(entries[i].suppression.clone()));
         }
     }
     let mut kept = Vec::new();

@@ -11,9 +11,10 @@ use crate::facts::{self, LinkInfo};
 use crate::middlebox::{ConntrackFacts, PathFacts};
 use crate::report::{HopSummary, VerdictEntry};
 use crate::rules::eval::{self, KeyVars};
-use crate::rules::{RuleSet, Scope};
+use crate::rules::{CelRule, Rule, RuleSet, Scope, TemplatePart};
 use crate::topology::Topology;
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 /// A rule whose condition or message fails at run time is a bug in that rule file.
 #[derive(Debug, thiserror::Error)]
@@ -28,9 +29,9 @@ pub struct RuleFailure {
 /// One key judged on one node: the worst verdict any rule gives, with what the report says.
 struct Judged {
     verdict: Verdict,
-    rule: Option<(String, String)>,
-    reason: String,
-    help: Option<String>,
+    rule: Option<(Arc<str>, Arc<str>)>,
+    reason: Arc<str>,
+    help: Option<Arc<str>>,
     labels: Vec<Label>,
     fix: Vec<(String, String)>,
     /// The rule's own level when it is not the verdict's (`severity:` of a CEL rule).
@@ -38,15 +39,15 @@ struct Judged {
 }
 
 /// The variables a rule sees for one key of a node.
-fn key_vars(cfg: &NodeConfig, key: &'static str) -> Option<KeyVars> {
+fn key_vars<'a>(cfg: &'a NodeConfig, key: &'static str) -> Option<KeyVars<'a>> {
     let v = cfg.value(key)?;
     let shown = v
         .printed
-        .clone()
-        .or_else(|| v.written.clone())
+        .as_deref()
+        .or(v.written.as_deref())
         .unwrap_or_default();
     Some(KeyVars {
-        key: key.to_string(),
+        key,
         num: shown
             .split_ascii_whitespace()
             .next()
@@ -55,19 +56,160 @@ fn key_vars(cfg: &NodeConfig, key: &'static str) -> Option<KeyVars> {
         value: shown,
         set: v.set,
         present: v.present,
-        source: v.kind.as_str().to_string(),
+        source: v.kind.as_str(),
+    })
+}
+
+/// The CEL rules of each key a run judges, found in the catalog once per run (the catalog
+/// scanned again for every key of every node and hop was a twentieth of judging a topology),
+/// and which of them a node's [`Memo`] keeps.
+pub(super) struct KeyRules<'r> {
+    keys: Vec<(&'static str, Vec<KeyRule<'r>>)>,
+    /// How many rules a [`Memo`] keeps.
+    memoised: usize,
+    /// The reasons of a key no rule objects to, shared by every such verdict: (unseen, set,
+    /// default).
+    unjudged: [Arc<str>; 3],
+}
+
+struct KeyRule<'r> {
+    rule: &'r Rule,
+    /// The rule's id and name, shared by every verdict it gives.
+    id: Arc<str>,
+    name: Arc<str>,
+    cel: &'r CelRule,
+    /// Its place in a node's [`Memo`], when the memo is asked for and none of the rule's
+    /// programs reads anything of a link.
+    memo: Option<usize>,
+}
+
+impl<'r> KeyRules<'r> {
+    /// The rules of every judged key and middlebox key. With `memo`, the rules that read nothing
+    /// of a link get a place in each node's [`Memo`] (finding them compiles their programs).
+    pub(super) fn new(rules: &'r RuleSet, memo: bool) -> KeyRules<'r> {
+        let mut memoised = 0;
+        let mut keys = Vec::new();
+        for key in config::judged_keys()
+            .map(|s| s.key)
+            .chain(crate::middlebox::KEYS.iter().copied())
+        {
+            let mut list = Vec::new();
+            for (rule, cel) in rules.for_key(key) {
+                let memo = (memo && !reads_link(cel)).then(|| {
+                    memoised += 1;
+                    memoised - 1
+                });
+                list.push(KeyRule {
+                    rule,
+                    id: rule.id.as_str().into(),
+                    name: rule.name.as_str().into(),
+                    cel,
+                    memo,
+                });
+            }
+            keys.push((key, list));
+        }
+        KeyRules {
+            keys,
+            memoised,
+            unjudged: [
+                "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into(),
+                "no rule objects to this value here".into(),
+                "kernel default; no rule objects to it here".into(),
+            ],
+        }
+    }
+
+    fn of(&self, key: &str) -> &[KeyRule<'r>] {
+        self.keys
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(&[], |(_, list)| list.as_slice())
+    }
+}
+
+/// Whether any program of a rule (condition, message, help, labels, fix) names `hop` or `peer`;
+/// one that does not compile counts as reading them (it is left to fail where it runs).
+fn reads_link(c: &CelRule) -> bool {
+    const LINK: &[&str] = &["hop", "peer"];
+    let templates = [&c.message, &c.help]
+        .into_iter()
+        .chain(c.fix.iter().map(|(_, t)| t));
+    let holes = templates.flat_map(|t| {
+        t.parts.iter().filter_map(|p| match p {
+            TemplatePart::Expr(p, _) => Some(p.as_ref()),
+            TemplatePart::Text(_) => None,
+        })
+    });
+    std::iter::once(c.when.as_ref())
+        .chain(holes)
+        .chain(c.labels.iter().filter_map(|l| l.when.as_deref()))
+        .any(|p| p.reads_any(LINK).unwrap_or(true))
+}
+
+/// What a node's rules that read nothing of a link (no `hop`, no `peer`: their variables are
+/// the key's and the node's, and `topology` is true on every link) give on every link of the
+/// node: each evaluated on the first link that needs it, on any thread, and read on the others.
+/// A node is on ten links of a generated topology, and these rules are half of its rules. The
+/// test `memo_gives_what_evaluating_gives` holds it to evaluating every rule on every link.
+pub(super) struct Memo(Box<[Slot]>);
+
+impl Memo {
+    pub(super) fn new(rules: &KeyRules<'_>) -> Memo {
+        Memo((0..rules.memoised).map(|_| Slot::default()).collect())
+    }
+}
+
+#[derive(Default)]
+struct Slot {
+    holds: OnceLock<std::result::Result<bool, String>>,
+    fired: OnceLock<std::result::Result<Box<Fired>, String>>,
+}
+
+/// What a rule whose condition holds gives, before its labels are placed.
+#[derive(Clone)]
+struct Fired {
+    reason: Arc<str>,
+    help: Arc<str>,
+    /// Whether each of the rule's labels is drawn (its `when`).
+    labels: Vec<bool>,
+    fix: Vec<(String, String)>,
+}
+
+/// Renders what a rule whose condition holds says, in the order a failure is reported:
+/// message, help, each label's condition, each fix.
+fn fire(c: &CelRule, ctx: &cel::Context<'_, '_>) -> std::result::Result<Fired, String> {
+    let reason = eval::render(&c.message, ctx)?;
+    let help = eval::render(&c.help, ctx)?;
+    let mut labels = Vec::with_capacity(c.labels.len());
+    for l in &c.labels {
+        labels.push(match &l.when {
+            Some(w) => eval::condition(w, ctx)?,
+            None => true,
+        });
+    }
+    let mut fix = Vec::new();
+    for (k, t) in &c.fix {
+        fix.push((k.clone(), eval::render(t, ctx)?));
+    }
+    Ok(Fired {
+        reason: reason.into(),
+        help: help.into(),
+        labels,
+        fix,
     })
 }
 
 /// Runs every rule of `key` on a node (on one side of a hop when `peer` is given) and keeps the
-/// worst verdict.
+/// worst verdict. With the node's `memo` (on a link), the rules it keeps are read from it.
 fn judge_key(
-    rules: &RuleSet,
+    rules: &KeyRules<'_>,
     key: &'static str,
     node: &NodeState,
     peer: Option<&NodeState>,
     base: &cel::Context<'_, '_>,
-    subject: &str,
+    link: Option<&str>,
+    memo: Option<&Memo>,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
     let Some(vars) = key_vars(&node.cfg, key) else {
         return Ok(None);
@@ -75,47 +217,59 @@ fn judge_key(
     let scope = eval::KeyScope(&vars);
     let ctx = eval::key_scope(base, &scope);
     let mut best: Option<Judged> = None;
-    for (rule, cel_rule) in rules.for_key(key) {
+    for kr in rules.of(key) {
+        let (rule, cel_rule) = (kr.rule, kr.cel);
         if cel_rule.scope == Scope::Hop && peer.is_none() {
             continue;
         }
         let fail = |message: String| RuleFailure {
             rule: rule.id.clone(),
             path: rule.path.clone(),
-            subject: subject.to_string(),
+            // Written only when a rule fails: formatted for every key it was a tenth of judging.
+            subject: match link {
+                Some(link) => format!("{link} / {} / {key}", node.cfg.name),
+                None => format!("{} / {key}", node.cfg.name),
+            },
             message,
         };
-        if !eval::condition(&cel_rule.when, &ctx).map_err(fail)? {
+        let slot = memo.zip(kr.memo).map(|(m, i)| &m.0[i]);
+        let holds = match slot {
+            Some(s) => s
+                .holds
+                .get_or_init(|| eval::condition(&cel_rule.when, &ctx))
+                .clone(),
+            None => eval::condition(&cel_rule.when, &ctx),
+        };
+        if !holds.map_err(fail)? {
             continue;
         }
         if best.as_ref().is_some_and(|b| b.verdict >= cel_rule.verdict) {
             continue;
         }
-        let reason = eval::render(&cel_rule.message, &ctx).map_err(fail)?;
-        let help = eval::render(&cel_rule.help, &ctx).map_err(fail)?;
+        let fired = match slot {
+            Some(s) => match s.fired.get_or_init(|| fire(cel_rule, &ctx).map(Box::new)) {
+                Ok(f) => Fired::clone(f),
+                Err(e) => return Err(fail(e.clone())),
+            },
+            None => fire(cel_rule, &ctx).map_err(fail)?,
+        };
         let mut labels = Vec::new();
-        for l in &cel_rule.labels {
-            if let Some(w) = &l.when {
-                if !eval::condition(w, &ctx).map_err(fail)? {
-                    continue;
-                }
+        for (l, drawn) in cel_rule.labels.iter().zip(&fired.labels) {
+            if !drawn {
+                continue;
             }
             let owner = if l.on_peer { peer } else { Some(node) };
             if let Some(span) = owner.and_then(|o| o.cfg.value(&l.key)).and_then(|v| v.span) {
                 labels.push(Label::new(span, l.message.clone()));
             }
         }
-        let mut fix = Vec::new();
-        for (k, t) in &cel_rule.fix {
-            fix.push((k.clone(), eval::render(t, &ctx).map_err(fail)?));
-        }
         best = Some(Judged {
             verdict: cel_rule.verdict,
-            rule: Some((rule.id.clone(), rule.name.clone())),
-            reason,
-            help: Some(help),
+            rule: Some((kr.id.clone(), kr.name.clone())),
+            reason: fired.reason,
+            help: Some(fired.help),
             labels,
-            fix,
+            fix: fired.fix,
             level: cel_rule.level,
         });
     }
@@ -124,11 +278,11 @@ fn judge_key(
         verdict: Verdict::Safe,
         rule: None,
         reason: if node.facts.unseen {
-            "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into()
+            rules.unjudged[0].clone()
         } else if v.set {
-            "no rule objects to this value here".into()
+            rules.unjudged[1].clone()
         } else {
-            "kernel default; no rule objects to it here".into()
+            rules.unjudged[2].clone()
         },
         help: None,
         labels: Vec::new(),
@@ -165,13 +319,17 @@ fn refused_row(key: &str, v: &config::Value, r: &config::Refused, on_value: Judg
         reason: format!(
             "the kernel refuses `{}` for `{key}` ({}), so {in_force}{judged_value}",
             r.written, r.reason
-        ),
-        help: Some(match &on_value.help {
-            Some(h) if on_value.verdict != Verdict::Safe => {
-                format!("write a value the kernel accepts; for the value in force: {h}")
+        )
+        .into(),
+        help: Some(
+            match &on_value.help {
+                Some(h) if on_value.verdict != Verdict::Safe => {
+                    format!("write a value the kernel accepts; for the value in force: {h}")
+                }
+                _ => "write a value the kernel accepts, or delete the line".to_string(),
             }
-            _ => "write a value the kernel accepts, or delete the line".to_string(),
-        }),
+            .into(),
+        ),
         labels: on_value.labels,
         fix: if on_value.fix.is_empty() {
             v.printed
@@ -187,29 +345,29 @@ fn refused_row(key: &str, v: &config::Value, r: &config::Refused, on_value: Judg
 
 /// The matrix entry for a judged key.
 fn entry(
-    link: Option<String>,
+    link: Option<Arc<str>>,
     side: Option<&'static str>,
     node: &NodeState,
     key: &'static str,
-    j: &Judged,
+    j: Judged,
 ) -> VerdictEntry {
     let v = node.cfg.value(key).expect("judged keys have values");
     VerdictEntry {
         link,
-        node: node.cfg.name.clone(),
+        node: node.name.clone(),
         side,
         key,
         value: v.printed.clone().or_else(|| v.written.clone()),
         source: v.kind,
         span: v.refused.as_ref().map(|r| r.span).or(v.span),
         verdict: j.verdict,
-        rule: j.rule.as_ref().map(|r| r.0.clone()),
         rule_name: j.rule.as_ref().map(|r| r.1.clone()),
-        reason: j.reason.clone(),
-        help: j.help.clone(),
+        rule: j.rule.map(|r| r.0),
+        reason: j.reason,
+        help: j.help,
         suppressed: None,
         level: j.level,
-        fix: j.fix.clone(),
+        fix: j.fix,
         unseen: node.facts.unseen,
     }
 }
@@ -217,21 +375,23 @@ fn entry(
 /// Judges every in-scope key of a node that is on no hop, collecting its rules' extra labels.
 pub(super) fn judge_node(
     name: &str,
-    rules: &RuleSet,
+    rules: &KeyRules<'_>,
     state: &NodeState,
     base: &cel::Context<'_, '_>,
     labels: &mut Vec<(LabelKey, Vec<Label>)>,
     verdicts: &mut Vec<VerdictEntry>,
 ) -> Result<()> {
     for spec in config::judged_keys() {
-        let subject = format!("{name} / {}", spec.key);
-        let judged = judge_key(rules, spec.key, state, None, base, &subject)
+        let judged = judge_key(rules, spec.key, state, None, base, None, None)
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
-        if let Some(j) = judged {
+        if let Some(mut j) = judged {
             if let Some((id, _)) = &j.rule {
-                labels.push(((name.to_string(), spec.key, id.clone()), j.labels.clone()));
+                labels.push((
+                    (name.to_string(), spec.key, id.to_string()),
+                    std::mem::take(&mut j.labels),
+                ));
             }
-            verdicts.push(entry(None, None, state, spec.key, &j));
+            verdicts.push(entry(None, None, state, spec.key, j));
         }
     }
     Ok(())
@@ -257,6 +417,18 @@ pub(super) fn judge_topology(
     states: &[NodeState],
     rules: &RuleSet,
 ) -> Result<LinkVerdicts> {
+    judge_links(topo, links, states, &KeyRules::new(rules, true))
+}
+
+/// [`judge_topology`] with the rules given: with a memo or without (the test that holds the
+/// two to the same report).
+fn judge_links(
+    topo: &Topology,
+    links: &[LinkInfo],
+    states: &[NodeState],
+    rules: &KeyRules<'_>,
+) -> Result<LinkVerdicts> {
+    let memos: Vec<Memo> = states.iter().map(|_| Memo::new(rules)).collect();
     let mut out = LinkVerdicts {
         verdicts: Vec::new(),
         hops: Vec::new(),
@@ -271,7 +443,7 @@ pub(super) fn judge_topology(
     for window in items.chunks(LINK_WINDOW) {
         let judged =
             crate::pool::par_map_from(PARALLEL_FROM, window, |((link, l), (path, cts))| {
-                ROOT.with(|root| judge_link(link, l, path, cts, states, rules, root))
+                ROOT.with(|root| judge_link(link, l, path, cts, states, &memos, rules, root))
             });
         for j in judged {
             let j = j?;
@@ -315,18 +487,21 @@ struct LinkJudged {
 }
 
 /// Judges both ends of one link and the middleboxes with conntrack on its way.
+#[allow(clippy::too_many_arguments)]
 fn judge_link(
     link: &LinkInfo,
     l: &crate::topology::Link,
     path: &PathFacts,
     cts: &[ConntrackFacts],
     states: &[NodeState],
-    rules: &RuleSet,
+    memos: &[Memo],
+    rules: &KeyRules<'_>,
     root: &eval::RootContext,
 ) -> Result<LinkJudged> {
     let mut verdicts = Vec::new();
     let mut labels = Vec::new();
     let mut on = vec![link.from, link.to];
+    let link_name: Arc<str> = link.name.as_str().into();
     let mut summary = None;
     let from_role = states[link.from].facts.role.clone();
     let mut closing: Option<facts::HopFacts> = None;
@@ -369,29 +544,29 @@ fn judge_link(
         let base = eval::base_context(root, &bound);
         let side = if client_side { "client" } else { "server" };
         for spec in config::judged_keys() {
-            let subject = format!("{} / {} / {}", link.name, states[me].cfg.name, spec.key);
             let j = judge_key(
                 rules,
                 spec.key,
                 &states[me],
                 Some(&states[peer]),
                 &base,
-                &subject,
+                Some(&link.name),
+                Some(&memos[me]),
             )
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
-            if let Some(j) = j {
+            if let Some(mut j) = j {
                 if let Some((id, _)) = &j.rule {
                     labels.push((
-                        (states[me].cfg.name.clone(), spec.key, id.clone()),
-                        j.labels.clone(),
+                        (states[me].cfg.name.clone(), spec.key, id.to_string()),
+                        std::mem::take(&mut j.labels),
                     ));
                 }
                 verdicts.push(entry(
-                    Some(link.name.clone()),
+                    Some(link_name.clone()),
                     Some(side),
                     &states[me],
                     spec.key,
-                    &j,
+                    j,
                 ));
             }
         }
@@ -414,6 +589,7 @@ fn judge_link(
                 path,
                 ct,
                 states,
+                memos,
                 rules,
                 root,
                 &mut verdicts,
@@ -439,7 +615,8 @@ fn judge_via(
     path: &PathFacts,
     ct: &ConntrackFacts,
     states: &[NodeState],
-    rules: &RuleSet,
+    memos: &[Memo],
+    rules: &KeyRules<'_>,
     root: &eval::RootContext,
     verdicts: &mut Vec<VerdictEntry>,
     labels: &mut Vec<(LabelKey, Vec<Label>)>,
@@ -470,22 +647,29 @@ fn judge_via(
         let Some(spec) = crate::kernel::spec(key) else {
             continue;
         };
-        let subject = format!("{} / {} / {}", link.name, me.cfg.name, spec.key);
-        let j = judge_key(rules, spec.key, me, Some(peer), &base, &subject)
-            .map_err(|e| Error::RuleFailed(e.to_string()))?;
-        if let Some(j) = j {
+        let j = judge_key(
+            rules,
+            spec.key,
+            me,
+            Some(peer),
+            &base,
+            Some(&link.name),
+            Some(&memos[b]),
+        )
+        .map_err(|e| Error::RuleFailed(e.to_string()))?;
+        if let Some(mut j) = j {
             if let Some((id, _)) = &j.rule {
                 labels.push((
-                    (me.cfg.name.clone(), spec.key, id.clone()),
-                    j.labels.clone(),
+                    (me.cfg.name.clone(), spec.key, id.to_string()),
+                    std::mem::take(&mut j.labels),
                 ));
             }
             verdicts.push(entry(
-                Some(link.name.clone()),
+                Some(link.name.as_str().into()),
                 Some("via"),
                 me,
                 spec.key,
-                &j,
+                j,
             ));
         }
     }
@@ -496,7 +680,7 @@ fn judge_via(
 fn judge_unlinked(
     states: &[NodeState],
     on_a_link: &[bool],
-    rules: &RuleSet,
+    rules: &KeyRules<'_>,
     verdicts: &mut Vec<VerdictEntry>,
 ) -> Result<()> {
     // A middlebox on a link's way is judged there (`side: via`).
@@ -512,11 +696,10 @@ fn judge_unlinked(
             let base = eval::base_context(root, &bound);
             let mut verdicts = Vec::new();
             for spec in config::judged_keys() {
-                let subject = format!("{} / {}", s.cfg.name, spec.key);
-                if let Some(j) = judge_key(rules, spec.key, s, None, &base, &subject)
+                if let Some(j) = judge_key(rules, spec.key, s, None, &base, None, None)
                     .map_err(|e| Error::RuleFailed(e.to_string()))?
                 {
-                    verdicts.push(entry(None, None, s, spec.key, &j));
+                    verdicts.push(entry(None, None, s, spec.key, j));
                 }
             }
             Ok(verdicts)
@@ -526,4 +709,81 @@ fn judge_unlinked(
         verdicts.extend(v?);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::{load_topology, nodes, Options, Overlay};
+    use crate::source::SourceMap;
+    use std::path::{Path, PathBuf};
+
+    /// What judging the links of the topology at `path` gives with each node's memo and with
+    /// every rule evaluated on every link, in full (`None` for a file that is no valid
+    /// topology).
+    fn with_and_without_memo(path: &Path) -> Option<(String, String)> {
+        let mut sources = SourceMap::new();
+        let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
+        let opts = Options::default();
+        let loaded = load_topology(path, &opts, &mut sources).ok()?;
+        if loaded.has_errors() {
+            return None;
+        }
+        let topo = loaded.topology?;
+        let mut diags = Vec::new();
+        let overlay = Overlay::default();
+        let nodes = nodes::topology_nodes(&topo, &opts, &overlay, &mut sources, &mut diags).ok()?;
+        let run = |memo: bool| {
+            let key_rules = KeyRules::new(&rules, memo);
+            assert_eq!(key_rules.memoised > 0, memo);
+            let j = judge_links(&topo, &nodes.links, &nodes.states, &key_rules).unwrap();
+            let mut labels: Vec<_> = j.labels.into_iter().collect();
+            labels.sort_by(|a, b| a.0.cmp(&b.0));
+            format!("{:#?}\n{:#?}\n{:#?}", j.verdicts, j.hops, labels)
+        };
+        Some((run(true), run(false)))
+    }
+
+    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn memo_gives_what_evaluating_gives() {
+        let mut files = Vec::new();
+        yaml_files(Path::new("topologies"), &mut files);
+        yaml_files(Path::new("examples"), &mut files);
+        let dir = tempfile::tempdir().unwrap();
+        let generated = dir.path().join("generated.yaml");
+        std::fs::write(&generated, crate::judge::gen::topology(300, 1500)).unwrap();
+        files.push(generated.clone());
+        let mut judged = 0;
+        for path in &files {
+            let text = std::fs::read_to_string(path).unwrap();
+            if !text.contains("\nnodes:") {
+                continue;
+            }
+            let Some((memo, plain)) = with_and_without_memo(path) else {
+                continue;
+            };
+            assert!(
+                memo == plain,
+                "{}: the memo changes the report",
+                path.display()
+            );
+            judged += 1;
+        }
+        // Every reference topology, the examples' and the generated one were judged both ways.
+        let references = std::fs::read_dir("topologies").unwrap().count();
+        assert!(judged > references, "{judged} topologies judged");
+        let (memo, _) = with_and_without_memo(&generated).unwrap();
+        assert!(memo.matches("VerdictEntry {").count() > 10_000);
+    }
 }

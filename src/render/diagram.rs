@@ -78,7 +78,7 @@ fn picture(r: &Report) -> Picture {
         .map(|n| PNode {
             name: n.name.clone(),
             role: n.role.clone(),
-            worst: worst(r.verdicts.iter().filter(|v| v.node == n.name)),
+            worst: worst(r.verdicts.iter().filter(|v| *v.node == *n.name)),
             time_wait: 0.0,
         })
         .collect();

@@ -315,7 +315,7 @@ fn grouped_evidence<'a>(
         let g = groups
             .entry((e.rule.clone(), v.key, e.counter.clone()))
             .or_insert((e, Vec::new()));
-        let place = v.link.clone().unwrap_or_else(|| v.node.clone());
+        let place = v.link.as_deref().unwrap_or(&v.node).to_string();
         if !g.1.contains(&place) {
             g.1.push(place);
         }

@@ -1048,7 +1048,7 @@ fn write_report(
                 let via = r
                     .verdicts
                     .iter()
-                    .any(|v| v.node == n.name && v.side == Some("via"));
+                    .any(|v| *v.node == *n.name && v.side == Some("via"));
                 let line = if via {
                     format!(
                         "node {:<12} {:<14} kernel {}{}; a middlebox, judged on the links through it",
@@ -1106,9 +1106,9 @@ fn write_report(
                     // The middleboxes on the way, each with its own rows, in path order.
                     let mut by_node: Vec<(&str, Vec<&VerdictEntry>)> = Vec::new();
                     for v in rows {
-                        match by_node.iter_mut().find(|(n, _)| *n == v.node) {
+                        match by_node.iter_mut().find(|(n, _)| *n == &*v.node) {
                             Some((_, r)) => r.push(v),
-                            None => by_node.push((v.node.as_str(), vec![v])),
+                            None => by_node.push((&*v.node, vec![v])),
                         }
                     }
                     for (node, rows) in by_node {
@@ -1131,9 +1131,9 @@ fn write_report(
                 let cols = Columns::of(unlinked.iter().copied());
                 let mut by_node: Vec<(&str, Vec<&VerdictEntry>)> = Vec::new();
                 for v in unlinked {
-                    match by_node.iter_mut().find(|(n, _)| *n == v.node) {
+                    match by_node.iter_mut().find(|(n, _)| *n == &*v.node) {
                         Some((_, rows)) => rows.push(v),
-                        None => by_node.push((v.node.as_str(), vec![v])),
+                        None => by_node.push((&*v.node, vec![v])),
                     }
                 }
                 for (node, rows) in by_node {
@@ -1200,7 +1200,7 @@ pub(crate) fn write_nodes(
     // was quadratic in a fleet run.
     let mut by_node: HashMap<&str, (Vec<&VerdictEntry>, Vec<&Diagnostic>)> = HashMap::new();
     for v in &r.verdicts {
-        by_node.entry(v.node.as_str()).or_default().0.push(v);
+        by_node.entry(&*v.node).or_default().0.push(v);
     }
     // A finding belongs to the node it names, else to the node whose file it is in (the
     // suppression directives' own findings name none); one node takes them all. Each node's

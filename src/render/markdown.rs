@@ -440,7 +440,7 @@ fn write_unescaped(
                     writeln!(out, "### `{}` (kernel {})", cell(&n.name), n.kernel)?;
                     writeln!(out)?;
                     let rows: Vec<&VerdictEntry> =
-                        r.verdicts.iter().filter(|v| v.node == n.name).collect();
+                        r.verdicts.iter().filter(|v| *v.node == *n.name).collect();
                     rows_block(out, &ctx, &rows, false)?;
                 }
             }

@@ -140,8 +140,8 @@ pub fn families(r: &Report) -> Vec<Family> {
     for v in r.verdicts.iter().filter(|v| v.suppressed.is_some()) {
         hidden_verdicts.add(
             vec![
-                ("node", v.node.clone()),
-                ("rule", v.rule.clone().unwrap_or_default()),
+                ("node", v.node.to_string()),
+                ("rule", v.rule.as_deref().unwrap_or_default().to_string()),
                 ("verdict", v.verdict.as_str().into()),
             ],
             1.0,
@@ -165,7 +165,7 @@ pub fn families(r: &Report) -> Vec<Family> {
     {
         verdicts.add(
             vec![
-                ("node", v.node.clone()),
+                ("node", v.node.to_string()),
                 ("verdict", v.verdict.as_str().into()),
             ],
             1.0,
@@ -173,8 +173,8 @@ pub fn families(r: &Report) -> Vec<Family> {
         if v.verdict != Verdict::Safe {
             findings.add(
                 vec![
-                    ("node", v.node.clone()),
-                    ("rule", v.rule.clone().unwrap_or_default()),
+                    ("node", v.node.to_string()),
+                    ("rule", v.rule.as_deref().unwrap_or_default().to_string()),
                     ("verdict", v.verdict.as_str().into()),
                 ],
                 1.0,

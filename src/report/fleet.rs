@@ -67,7 +67,7 @@ impl Fleet {
             })
             .collect();
         for v in &r.verdicts {
-            let Some(&i) = index.get(v.node.as_str()) else {
+            let Some(&i) = index.get(&*v.node) else {
                 continue;
             };
             let list = match v.verdict {

@@ -15,24 +15,30 @@ use crate::facts::HopFacts;
 use crate::kernel::KernelVersion;
 use crate::source::Span;
 use crate::suppress::{NodeIgnore, Suppression};
+use std::sync::Arc;
 
 /// One verdict of the matrix: a key on one endpoint of one link (or on a linted set).
+///
+/// Its names and texts are shared (`Arc<str>`): a large topology has a million verdicts, and
+/// most repeat a node's and a link's name, a rule's id and name and a handful of reasons, which
+/// held as a string each were most of a run's memory.
 #[derive(Debug, Clone)]
 pub struct VerdictEntry {
-    pub link: Option<String>,
-    pub node: String,
+    pub link: Option<Arc<str>>,
+    pub node: Arc<str>,
     pub side: Option<&'static str>,
     pub key: &'static str,
     pub value: Option<String>,
     pub source: SourceKindOut,
     pub span: Option<Span>,
     pub verdict: Verdict,
-    pub rule: Option<String>,
-    pub rule_name: Option<String>,
-    pub reason: String,
-    pub help: Option<String>,
+    pub rule: Option<Arc<str>>,
+    pub rule_name: Option<Arc<str>>,
+    pub reason: Arc<str>,
+    pub help: Option<Arc<str>>,
     /// Set when a suppression hides this verdict: it stays in the matrix but no longer counts.
-    pub suppressed: Option<Suppression>,
+    /// Boxed: few verdicts are suppressed, and held in place it made every entry a fifth larger.
+    pub suppressed: Option<Box<Suppression>>,
     /// A `.twlint.yaml` severity override for its rule: what the verdict weighs for `--fail-on`
     /// (error as dangerous, warning as pointless, info never fails).
     pub level: Option<Severity>,

@@ -260,8 +260,9 @@ impl ser::SerializeStruct for MapBuilder {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.map
-            .insert(CelMapKey::from(key.to_owned()), to_val(value)?);
+        // A field's name is static: borrowed, not copied (a copy each was a tenth of converting
+        // a hop's facts).
+        self.map.insert(CelMapKey::from(key), to_val(value)?);
         Ok(())
     }
     fn end(self) -> Result<Boxed, Error> {
@@ -275,7 +276,7 @@ struct Variant<B>(&'static str, B);
 /// An enum variant with data: a one-entry map from the variant's name to its data.
 fn variant_map(name: &'static str, inner: Boxed) -> Result<Boxed, Error> {
     let mut map = HashMap::with_capacity(1);
-    map.insert(CelMapKey::from(name.to_owned()), inner);
+    map.insert(CelMapKey::from(name), inner);
     boxed(CelMap::from(map))
 }
 

@@ -13,18 +13,19 @@ use cel::context::VariableResolver;
 use cel::{Context, Value};
 use std::sync::Arc;
 
-/// The variables a rule sees for one key, besides `node`, `peer` and `hop`.
+/// The variables a rule sees for one key, besides `node`, `peer` and `hop`, borrowed from the
+/// node's values (made for every key of every node and hop: copies were three allocations each).
 #[derive(Debug, Clone)]
-pub struct KeyVars {
-    pub key: String,
+pub struct KeyVars<'a> {
+    pub key: &'a str,
     /// Effective value as the kernel prints it ("" when unknown).
-    pub value: String,
+    pub value: &'a str,
     /// The first integer of the value (0 when there is none).
     pub num: i64,
     pub set: bool,
     pub present: bool,
     /// file, inline, live, dump or default.
-    pub source: String,
+    pub source: &'a str,
 }
 
 /// The names a condition may reference; anything else is an error in the rule file.
@@ -153,19 +154,19 @@ pub fn to_cel_hop(h: HopFacts) -> CelFacts {
 /// Lends a key's variables to its scope: each looked up by name when a condition names it,
 /// its string borrowed. Binding them as variables copied three strings and hashed six names into
 /// a map for every key of every node and hop, a fifteenth of judging a large topology.
-pub struct KeyScope<'a>(pub &'a KeyVars);
+pub struct KeyScope<'a>(pub &'a KeyVars<'a>);
 
 impl VariableResolver for KeyScope<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
         use cel::common::types::{CelBool, CelInt, CelString};
         let k = self.0;
         Some(match variable {
-            "key" => CowVal::owned(CelString::from(k.key.as_str())),
-            "value" => CowVal::owned(CelString::from(k.value.as_str())),
+            "key" => CowVal::owned(CelString::from(k.key)),
+            "value" => CowVal::owned(CelString::from(k.value)),
             "num" => CowVal::owned(CelInt::from(k.num)),
             "set" => CowVal::owned(CelBool::from(k.set)),
             "present" => CowVal::owned(CelBool::from(k.present)),
-            "source" => CowVal::owned(CelString::from(k.source.as_str())),
+            "source" => CowVal::owned(CelString::from(k.source)),
             _ => return None,
         })
     }

@@ -71,6 +71,13 @@ impl Program {
             .map_err(|e| format!("`{}` does not compile: {e}", self.source))
     }
 
+    /// Whether the program names any of `variables` (anywhere, a comprehension's own variable
+    /// of that name included); `Err` when it does not compile.
+    pub fn reads_any(&self, variables: &[&str]) -> Result<bool, String> {
+        let refs = self.get()?.references();
+        Ok(variables.iter().any(|v| refs.has_variable(v)))
+    }
+
     /// Runs the program in `ctx`: `Err` when it does not compile, else what CEL gives.
     pub fn execute(&self, ctx: &Context) -> Result<ResolveResult, String> {
         Ok(Value::resolve(self.get()?, ctx))
