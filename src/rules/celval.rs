@@ -120,7 +120,7 @@ impl ser::Serializer for ValSerializer {
         _index: u32,
         variant: &'static str,
     ) -> Result<Boxed, Error> {
-        self.serialize_str(variant)
+        boxed(CelString::from(variant))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -260,8 +260,8 @@ impl ser::SerializeStruct for MapBuilder {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.map
-            .insert(CelMapKey::from(key.to_owned()), to_val(value)?);
+        // A field's name is static: the key borrows it (no string copied per field per node).
+        self.map.insert(CelMapKey::from(key), to_val(value)?);
         Ok(())
     }
     fn end(self) -> Result<Boxed, Error> {
@@ -275,7 +275,7 @@ struct Variant<B>(&'static str, B);
 /// An enum variant with data: a one-entry map from the variant's name to its data.
 fn variant_map(name: &'static str, inner: Boxed) -> Result<Boxed, Error> {
     let mut map = HashMap::with_capacity(1);
-    map.insert(CelMapKey::from(name.to_owned()), inner);
+    map.insert(CelMapKey::from(name), inner);
     boxed(CelMap::from(map))
 }
 
