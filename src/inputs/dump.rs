@@ -223,7 +223,8 @@ pub(crate) fn scan<const COMPACT: bool>(
     }
     let mut kept = Vec::new();
     let mut line_starts = Vec::with_capacity(if COMPACT { text.len() / 32 } else { 0 });
-    let mut compact = String::new();
+    // Sized for the usual dump (a newline per line, some twenty lines whole): no growing.
+    let mut compact = String::with_capacity(if COMPACT { text.len() / 16 } else { 0 });
     // Appends line `start..next` to `compact`: whole, or as its newline only.
     let copy = |compact: &mut String, start: usize, next: usize, whole: bool| {
         if whole {
@@ -322,7 +323,9 @@ static KEY_BYTE: [bool; 256] = {
 /// Checks the line starting at `start` (whose first byte is a key byte) in the form procps
 /// prints, as [`dump_line_key`] does, without finding the line's end first: returns where the
 /// key and its first component end, where the line's content ends (before a `\r`) and where
-/// the next line starts, or `None` when the line is not in that form.
+/// the next line starts, or `None` when the line is not in that form. Inlined: it runs for
+/// every line of every dump, and a call costs a good part of it.
+#[inline(always)]
 fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
     let (key_end, sep) = key_end(b, start);
     // procps prints dotted keys; a '/' only stands for a dot inside a component, and no key
@@ -357,8 +360,9 @@ fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
 /// Where the key starting at `at` ends, the first byte from `at` that is not a [`KEY_BYTE`]
 /// (or `b.len()`), and the first `.` or `/` from `at` (or a position past the key's end when
 /// the key has none). Eight bytes at a time as one word: the bytes of the usual keys (`-./`,
-/// digits, `_`, lower-case letters) pass in a few operations per word, and only the others
-/// (the blank that ends the key, upper case, other punctuation) are looked up one by one.
+/// digits, `_`, `` ` ``, lower-case letters) pass in a few operations per word, and only the
+/// others (the blank that ends the key, upper case, other punctuation) are looked up one by
+/// one.
 #[inline(always)]
 fn key_end(b: &[u8], mut at: usize) -> (usize, usize) {
     let mut sep = usize::MAX;
@@ -368,16 +372,16 @@ fn key_end(b: &[u8], mut at: usize) -> (usize, usize) {
         // of the usual ones.
         let h = x | HIGH;
         let ge = |n: u8| h.wrapping_sub(ONES * u64::from(n));
-        let ascii = !x & HIGH;
         if sep == usize::MAX {
-            let dots = ge(b'.') & !ge(b'/' + 1) & ascii;
+            let dots = ge(b'.') & !ge(b'/' + 1) & !x & HIGH;
             if dots != 0 {
                 sep = at + (dots.trailing_zeros() / 8) as usize;
             }
         }
-        let usual =
-            (ge(b'-') & !ge(b'9' + 1)) | (ge(b'_') & !ge(b'_' + 1)) | (ge(b'a') & !ge(b'z' + 1));
-        let other = !usual & HIGH | !ascii & HIGH;
+        // The usual bytes are `-` to `9` and `_` to `z`: two ranges, tested as what is below,
+        // above or between them (`:` to `^`, which holds `=`, `?`, `[`, `;` and upper case), or
+        // not ASCII.
+        let other = (!ge(b'-') | ge(b'z' + 1) | (ge(b':') & !ge(b'^' + 1)) | x) & HIGH;
         if other == 0 {
             at += 8;
             continue;
