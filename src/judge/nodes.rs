@@ -29,9 +29,11 @@ pub(super) struct NodeState {
 }
 
 impl NodeState {
-    pub fn new(cfg: NodeConfig, facts: NodeFacts) -> NodeState {
+    /// A node with its facts as CEL values, of those only the fields in `reads` (what the
+    /// rules may read, `RuleSet::node_reads`).
+    pub fn new(cfg: NodeConfig, facts: NodeFacts, reads: u64) -> NodeState {
         NodeState {
-            cel: eval::to_cel_node(&facts),
+            cel: eval::to_cel_node(&facts, reads),
             cfg,
             facts,
         }
@@ -119,13 +121,15 @@ fn source_paths(set: Option<&SysctlSet>, sources: &SourceMap) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// A sysctl set judged on its own: a node named after it, with no role and no topology.
+/// A sysctl set judged on its own: a node named after it, with no role and no topology; of its
+/// facts, the fields in `reads` become CEL values.
 pub(super) fn set_node(
     name: &str,
     set: &SysctlSet,
     opts: &Options,
     overlay: &Overlay,
     sources: &SourceMap,
+    reads: u64,
     diags: &mut Vec<Diagnostic>,
 ) -> (NodeState, NodeSummary) {
     node_diags(name, set, diags);
@@ -160,7 +164,7 @@ pub(super) fn set_node(
         hosts: 1,
         namespace: None,
     };
-    (NodeState::new(cfg, facts), summary)
+    (NodeState::new(cfg, facts, reads), summary)
 }
 
 /// Every node of a topology, in its order, ready to be judged: the facts include the
@@ -285,11 +289,9 @@ pub(super) fn topology_nodes(
     facts::share_tuples(&all_facts, &mut links);
     facts::aggregate(&mut all_facts, &links);
     // Converting the facts is independent per node: on all cores.
-    let cels = crate::pool::par_map_from(
-        super::verdicts::PARALLEL_FROM,
-        &all_facts,
-        eval::to_cel_node,
-    );
+    let cels = crate::pool::par_map_from(super::verdicts::PARALLEL_FROM, &all_facts, |f| {
+        eval::to_cel_node(f, crate::rules::program::ALL_FIELDS)
+    });
     let states = configs
         .into_iter()
         .zip(all_facts)
