@@ -196,6 +196,7 @@ pub fn is_dump(text: &str) -> bool {
 pub(crate) type LineAt = (usize, usize, usize);
 
 /// What [`scan`] found in a dump.
+#[derive(Debug, PartialEq)]
 pub(crate) struct Scanned {
     /// The lines whose key `keep` accepted: in the text, or with `COMPACT` in `compact`.
     pub kept: Vec<LineAt>,
@@ -216,6 +217,22 @@ pub(crate) struct Scanned {
 pub(crate) fn scan<const COMPACT: bool>(
     text: &str,
     keep: impl Fn(&str) -> bool,
+) -> Option<Scanned> {
+    // The keys this thread's last scans checked, lent to this one and given back.
+    thread_local! {
+        static SEEN: std::cell::Cell<Seen> = const { std::cell::Cell::new(Seen(Vec::new())) };
+    }
+    let mut seen = SEEN.take();
+    let scanned = scan_in::<COMPACT>(text, keep, &mut seen);
+    SEEN.set(seen);
+    scanned
+}
+
+/// [`scan`] with the keys checked before.
+fn scan_in<const COMPACT: bool>(
+    text: &str,
+    keep: impl Fn(&str) -> bool,
+    seen: &mut Seen,
 ) -> Option<Scanned> {
     if text.starts_with('\u{feff}') {
         // procps never writes a byte-order mark; a file that has one was written by an editor.
@@ -248,7 +265,7 @@ pub(crate) fn scan<const COMPACT: bool>(
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
         // comment, anything odd) takes the general path below.
         if bytes.get(pos).is_some_and(|&c| KEY_BYTE[c as usize]) {
-            let (key, top, line_end, next) = fast_line(bytes, pos)?;
+            let (key, top, line_end, next) = fast_line(bytes, pos, seen, lines)?;
             let key = &text[start..key];
             pos = next;
             lines += 1;
@@ -308,6 +325,53 @@ pub(crate) fn scan<const COMPACT: bool>(
     })
 }
 
+/// The bytes a slot of [`Seen`] holds: its length, the offset of the key's first `.`, then the
+/// key and its " =".
+const SLOT: usize = 64;
+
+/// The lines of a dump checked last on this thread, by their number among its settings: each
+/// line's key and the " =" after it, once [`fast_line`] found them in the form procps prints. The
+/// dumps of a fleet print the same keys in the same order (`sysctl -a` sorts them), so the line
+/// of the same number in the next dump is most often the same key: when its bytes are those of
+/// the slot, they pass as they passed before (the key ends where it ended, at the blank, its
+/// first `.` where it was) and only the value is looked at; else the line is checked and takes
+/// the slot. A slot only ever holds bytes that passed, so the decision is the one the check
+/// gives (`the_one_pass_scanner_decides_as_the_reference_does` scans thousands of texts on one
+/// thread, one after the other). Only the first [`SEEN_LINES`] lines, of keys of at most 60
+/// bytes, are kept: 256 KiB a thread at most.
+#[derive(Default)]
+struct Seen(Vec<[u8; SLOT]>);
+
+/// The lines of a dump [`Seen`] keeps (a `sysctl -a` prints 1,300 to 2,000).
+const SEEN_LINES: usize = 4096;
+
+impl Seen {
+    /// Where the key of line `line`, starting at `start`, ends and has its first `.`, when its
+    /// bytes (and the " =" after them) are those of the line's slot.
+    #[inline(always)]
+    fn get(&self, line: usize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+        let s = self.0.get(line)?;
+        let n = s[0] as usize;
+        (n > 0 && b.get(start..start + n) == Some(&s[2..2 + n]))
+            .then(|| (start + n - 2, start + s[1] as usize))
+    }
+
+    /// Keeps `key_eq` (a key that passed and its " ="), whose first `.` is at `sep`, as line
+    /// `line`'s.
+    fn put(&mut self, line: usize, key_eq: &[u8], sep: usize) {
+        if key_eq.len() > SLOT - 2 || line >= SEEN_LINES {
+            return;
+        }
+        if self.0.len() <= line {
+            self.0.resize(line + 1, [0; SLOT]);
+        }
+        let s = &mut self.0[line];
+        s[0] = key_eq.len() as u8;
+        s[1] = sep as u8;
+        s[2..2 + key_eq.len()].copy_from_slice(key_eq);
+    }
+}
+
 /// Bytes a key printed by procps can hold: visible ASCII but none of `= * ? [ # ;`. A table,
 /// because every byte of every key of every dump is checked.
 static KEY_BYTE: [bool; 256] = {
@@ -326,18 +390,29 @@ static KEY_BYTE: [bool; 256] = {
 /// the next line starts, or `None` when the line is not in that form. Inlined: it runs for
 /// every line of every dump, and a call costs a good part of it.
 #[inline(always)]
-fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
-    let (key_end, sep) = key_end(b, start);
-    // procps prints dotted keys; a '/' only stands for a dot inside a component, and no key
-    // starts with '-'.
-    if sep >= key_end || b[sep] != b'.' || b[start] == b'-' {
-        return None;
-    }
-    let mut i = key_end;
-    if b.get(i) != Some(&b' ') || b.get(i + 1) != Some(&b'=') {
-        return None;
-    }
-    i += 2;
+fn fast_line(
+    b: &[u8],
+    start: usize,
+    seen: &mut Seen,
+    line: usize,
+) -> Option<(usize, usize, usize, usize)> {
+    let (key_end, sep) = match seen.get(line, b, start) {
+        Some(found) => found,
+        None => {
+            let (key_end, sep) = key_end(b, start);
+            // procps prints dotted keys; a '/' only stands for a dot inside a component, and
+            // no key starts with '-'.
+            if sep >= key_end || b[sep] != b'.' || b[start] == b'-' {
+                return None;
+            }
+            if b.get(key_end) != Some(&b' ') || b.get(key_end + 1) != Some(&b'=') {
+                return None;
+            }
+            seen.put(line, &b[start..key_end + 2], sep - start);
+            (key_end, sep)
+        }
+    };
+    let i = key_end + 2;
     // After "=": the end of the line (an empty value, its blank stripped), or a blank.
     let (line_end, next) = match b.get(i) {
         None => (i, i + 1),
@@ -489,6 +564,42 @@ mod tests {
             &long,
         ] {
             assert_eq!(judged_in_dump(k), crate::kernel::spec(k).is_some(), "{k}");
+        }
+    }
+
+    #[test]
+    fn a_text_scans_the_same_whatever_lines_were_seen_before() {
+        // Dumps that share most keys line for line and differ here and there: a key changed,
+        // longer, shorter, a value's form, lines added or dropped, a key too long to keep.
+        let base = dump_like(300);
+        let long = format!("net.{} = 1\n", "k".repeat(70));
+        let texts = [
+            base.clone(),
+            base.replace("net.key_5 ", "net.key_5x "),
+            base.replace("fs.key_7 ", "fs.key_ "),
+            base.replace("kernel.key_8 = 8", "kernel.key_8 =8"),
+            base.replace("vm.key_2 = 2", "vm.key_2 =\r"),
+            base.replace("vm.key_6 ", "vm/key_6 "),
+            base.replace("net.key_9 ", "-net.key_9 "),
+            base.replace("net.key_13 ", "net.Key_13 "),
+            format!("fs.extra = 1\n{base}"),
+            format!("# a comment\n\n{long}{base}"),
+            base[base.find("\n").unwrap() + 1..].to_string(),
+            base.replace(" = ", " =  "),
+        ];
+        let keep = |k: &str| k.ends_with('3') || k.starts_with("fs.");
+        for text in &texts {
+            let fresh = scan_in::<true>(text, keep, &mut Seen::default());
+            assert_eq!(fresh.is_some(), is_dump(text));
+            for before in &texts {
+                let mut seen = Seen::default();
+                let _ = scan_in::<true>(before, keep, &mut seen);
+                assert_eq!(scan_in::<true>(text, keep, &mut seen), fresh);
+                assert_eq!(
+                    scan_in::<false>(text, keep, &mut seen),
+                    scan_in::<false>(text, keep, &mut Seen::default())
+                );
+            }
         }
     }
 
