@@ -220,9 +220,15 @@ pub(crate) fn scan<const COMPACT: bool>(
 ) -> Option<Scanned> {
     // The keys this thread's last scans checked, lent to this one and given back.
     thread_local! {
-        static SEEN: std::cell::Cell<Seen> = const { std::cell::Cell::new(Seen(Vec::new())) };
+        static SEEN: std::cell::Cell<Seen> = const {
+            std::cell::Cell::new(Seen {
+                slots: Vec::new(),
+                shift: 0,
+            })
+        };
     }
     let mut seen = SEEN.take();
+    seen.shift = 0;
     let scanned = scan_in::<COMPACT>(text, keep, &mut seen);
     SEEN.set(seen);
     scanned
@@ -338,9 +344,15 @@ const SLOT: usize = 64;
 /// the slot. A slot only ever holds bytes that passed, so the decision is the one the check
 /// gives (`the_one_pass_scanner_decides_as_the_reference_does` scans thousands of texts on one
 /// thread, one after the other). Only the first [`SEEN_LINES`] lines, of keys of at most 60
-/// bytes, are kept: 256 KiB a thread at most.
+/// bytes, are kept: 256 KiB a thread at most. A dump of another kernel has a key more or less
+/// (`tcp_tw_recycle` before 4.12): the lines after it are looked for one slot further or back,
+/// and found there the lines after follow that shift.
 #[derive(Default)]
-struct Seen(Vec<[u8; SLOT]>);
+struct Seen {
+    slots: Vec<[u8; SLOT]>,
+    /// The slot of line `n` of the text scanned is `n + shift`.
+    shift: isize,
+}
 
 /// The lines of a dump [`Seen`] keeps (a `sysctl -a` prints 1,300 to 2,000).
 const SEEN_LINES: usize = 4096;
@@ -349,8 +361,24 @@ impl Seen {
     /// Where the key of line `line`, starting at `start`, ends and has its first `.`, when its
     /// bytes (and the " =" after them) are those of the line's slot.
     #[inline(always)]
-    fn get(&self, line: usize, b: &[u8], start: usize) -> Option<(usize, usize)> {
-        let s = self.0.get(line)?;
+    fn get(&mut self, line: usize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+        let at = line as isize + self.shift;
+        if let Some(found) = self.probe(at, b, start) {
+            return Some(found);
+        }
+        for d in [1, -1] {
+            if let Some(found) = self.probe(at + d, b, start) {
+                self.shift += d;
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    /// [`Seen::get`] in slot `at`.
+    #[inline(always)]
+    fn probe(&self, at: isize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+        let s = self.slots.get(usize::try_from(at).ok()?)?;
         let n = s[0] as usize;
         (n > 0 && b.get(start..start + n) == Some(&s[2..2 + n]))
             .then(|| (start + n - 2, start + s[1] as usize))
@@ -359,13 +387,16 @@ impl Seen {
     /// Keeps `key_eq` (a key that passed and its " ="), whose first `.` is at `sep`, as line
     /// `line`'s.
     fn put(&mut self, line: usize, key_eq: &[u8], sep: usize) {
-        if key_eq.len() > SLOT - 2 || line >= SEEN_LINES {
+        let Ok(at) = usize::try_from(line as isize + self.shift) else {
+            return;
+        };
+        if key_eq.len() > SLOT - 2 || at >= SEEN_LINES {
             return;
         }
-        if self.0.len() <= line {
-            self.0.resize(line + 1, [0; SLOT]);
+        if self.slots.len() <= at {
+            self.slots.resize(at + 1, [0; SLOT]);
         }
-        let s = &mut self.0[line];
+        let s = &mut self.slots[at];
         s[0] = key_eq.len() as u8;
         s[1] = sep as u8;
         s[2..2 + key_eq.len()].copy_from_slice(key_eq);
