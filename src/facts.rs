@@ -15,49 +15,6 @@ use crate::kernel::{behaviour, parse_port_list, tw_reuse_mode, KernelVersion};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The fields of [`NodeFacts`] in their order, as a rule names them (`node.<field>`): which of
-/// them a catalog reads is a mask over this list (`rules::program::Program::node_reads`), and
-/// a node's facts become CEL values only for those (`rules::eval::to_cel_node`).
-pub const NODE_FIELDS: [&str; 37] = [
-    "name",
-    "role",
-    "kernel",
-    "listen",
-    "addresses",
-    "hosts",
-    "host_addresses",
-    "own_namespace",
-    "namespace",
-    "sysctl",
-    "num",
-    "has",
-    "set",
-    "timestamps",
-    "ts_offsets",
-    "ts_random_offsets",
-    "ts_tick_ms",
-    "tw_reuse",
-    "reuse_delay_ms",
-    "ports",
-    "tw_buckets",
-    "unseen",
-    "holds_time_wait",
-    "connects",
-    "accepts",
-    "accepts_via_nat",
-    "accepts_from_clients",
-    "internet_facing",
-    "tw_population",
-    "tw_population_total",
-    "tw_population_known",
-    "reuse_needed",
-    "reuse_applicable",
-    "close_rate",
-    "orphan_retries",
-    "orphan_window",
-    "orphans_if_peers_vanish",
-];
-
 /// A value per in-scope key, in the order of `kernel::KEYS` (each key once): to a rule, a map
 /// from the key to the value. Serialised as a struct whose fields are the keys, so that the
 /// facts' CEL form borrows the keys (`rules::celval`) instead of copying each, for every node;
@@ -904,27 +861,6 @@ mod tests {
     use super::*;
     use crate::config::{self, InlineValue, KernelOrigin};
     use crate::source::{SourceMap, Span};
-
-    #[test]
-    fn node_fields_name_every_field_of_the_node_facts_in_order() {
-        let f = node(
-            KernelVersion::new(6, 8),
-            &[("net.ipv4.tcp_tw_reuse", "1")],
-            NodeInfo::default(),
-        );
-        // The order the facts are written in: a struct's fields, as serde_json writes them.
-        let text = serde_json::to_string(&f).unwrap();
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let mut at: Vec<(usize, &str)> = value
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(|k| (text.find(&format!("\"{k}\":")).unwrap(), k.as_str()))
-            .collect();
-        at.sort();
-        let names: Vec<&str> = at.into_iter().map(|(_, k)| k).collect();
-        assert_eq!(names, NODE_FIELDS);
-    }
 
     fn node(kernel: KernelVersion, values: &[(&str, &str)], info: NodeInfo) -> NodeFacts {
         let mut sources = SourceMap::new();

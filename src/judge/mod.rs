@@ -145,9 +145,8 @@ fn judge_sets(
     rules: &RuleSet,
     sources: &SourceMap,
 ) -> Result<Report> {
-    let reads = rules.node_reads();
     let judged = crate::pool::par_map(sets, |(name, set)| {
-        judge_set(name, set, overlay, opts, rules, reads, sources)
+        judge_set(name, set, overlay, opts, rules, sources)
     });
     let mut diags = Vec::new();
     let mut verdicts = Vec::new();
@@ -190,21 +189,19 @@ fn judge_sets(
 }
 
 /// Judges one set as a node without a topology. Needs only shared access to the source map, so
-/// many hosts can be judged at once. Of the node's facts, only the fields in `reads` (those the
-/// rules may read) become CEL values.
+/// many hosts can be judged at once.
 fn judge_set(
     name: &str,
     set: &SysctlSet,
     overlay: &Overlay,
     opts: &Options,
     rules: &RuleSet,
-    reads: u64,
     sources: &SourceMap,
 ) -> Result<SetJudged> {
     let mut diags = Vec::new();
     let mut verdicts = Vec::new();
     let mut labels = Vec::new();
-    let (state, node) = nodes::set_node(name, set, opts, overlay, sources, reads, &mut diags);
+    let (state, node) = nodes::set_node(name, set, opts, overlay, sources, &mut diags);
     // CEL's standard library, built once per thread: it cost as much as judging a dump.
     thread_local! {
         static ROOT: eval::RootContext = eval::root_context();

@@ -29,11 +29,9 @@ pub(super) struct NodeState {
 }
 
 impl NodeState {
-    /// A node with its facts as CEL values, of those only the fields in `reads` (what the
-    /// rules may read, `RuleSet::node_reads`).
-    pub fn new(cfg: NodeConfig, facts: NodeFacts, reads: u64) -> NodeState {
+    pub fn new(cfg: NodeConfig, facts: NodeFacts) -> NodeState {
         NodeState {
-            cel: eval::to_cel_node(&facts, reads),
+            cel: eval::to_cel_node(&facts),
             cfg,
             facts,
         }
@@ -121,15 +119,13 @@ fn source_paths(set: Option<&SysctlSet>, sources: &SourceMap) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// A sysctl set judged on its own: a node named after it, with no role and no topology; of its
-/// facts, the fields in `reads` become CEL values.
+/// A sysctl set judged on its own: a node named after it, with no role and no topology.
 pub(super) fn set_node(
     name: &str,
     set: &SysctlSet,
     opts: &Options,
     overlay: &Overlay,
     sources: &SourceMap,
-    reads: u64,
     diags: &mut Vec<Diagnostic>,
 ) -> (NodeState, NodeSummary) {
     node_diags(name, set, diags);
@@ -164,7 +160,7 @@ pub(super) fn set_node(
         hosts: 1,
         namespace: None,
     };
-    (NodeState::new(cfg, facts, reads), summary)
+    (NodeState::new(cfg, facts), summary)
 }
 
 /// Every node of a topology, in its order, ready to be judged: the facts include the
@@ -289,9 +285,11 @@ pub(super) fn topology_nodes(
     facts::share_tuples(&all_facts, &mut links);
     facts::aggregate(&mut all_facts, &links);
     // Converting the facts is independent per node: on all cores.
-    let cels = crate::pool::par_map_from(super::verdicts::PARALLEL_FROM, &all_facts, |f| {
-        eval::to_cel_node(f, crate::rules::program::ALL_FIELDS)
-    });
+    let cels = crate::pool::par_map_from(
+        super::verdicts::PARALLEL_FROM,
+        &all_facts,
+        eval::to_cel_node,
+    );
     let states = configs
         .into_iter()
         .zip(all_facts)

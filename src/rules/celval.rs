@@ -22,32 +22,7 @@ type Boxed = Box<dyn Val>;
 
 /// Converts a fact struct to a CEL value.
 pub fn to_val<T: Serialize + ?Sized>(value: &T) -> Result<Boxed, Error> {
-    value.serialize(ValSerializer { only: None })
-}
-
-/// Which fields of a struct to convert: those of `fields` whose bit is set in `mask` (a field
-/// not in `fields` is converted).
-#[derive(Clone, Copy)]
-pub struct Only {
-    pub fields: &'static [&'static str],
-    pub mask: u64,
-}
-
-impl Only {
-    /// Whether to convert the field `key`, the `at`-th of its struct (fields come in their
-    /// order, so the name at `at` is tried first).
-    fn keeps(&self, at: usize, key: &str) -> bool {
-        let i = match self.fields.get(at) {
-            Some(f) if *f == key => Some(at),
-            _ => self.fields.iter().position(|f| *f == key),
-        };
-        i.is_none_or(|i| i >= 64 || self.mask & (1 << i) != 0)
-    }
-}
-
-/// Converts a struct to a CEL map of only the fields `only` keeps (what is below them whole).
-pub fn to_val_only<T: Serialize + ?Sized>(value: &T, only: Only) -> Result<Boxed, Error> {
-    value.serialize(ValSerializer { only: Some(only) })
+    value.serialize(ValSerializer)
 }
 
 /// A fact that has no CEL form (a map key that is not a string, integer or bool).
@@ -68,10 +43,7 @@ impl ser::Error for Error {
     }
 }
 
-/// Builds a value; `only` filters the fields of the struct it is given, not of those inside.
-struct ValSerializer {
-    only: Option<Only>,
-}
+struct ValSerializer;
 
 fn boxed(v: impl Val + 'static) -> Result<Boxed, Error> {
     Ok(Box::new(v))
@@ -188,15 +160,10 @@ impl ser::Serializer for ValSerializer {
         Ok(MapBuilder {
             map: HashMap::with_capacity(len.unwrap_or(0)),
             key: None,
-            only: None,
-            field: 0,
         })
     }
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<MapBuilder, Error> {
-        let only = self.only;
-        let mut map = self.serialize_map(Some(len))?;
-        map.only = only;
-        Ok(map)
+        self.serialize_map(Some(len))
     }
     fn serialize_struct_variant(
         self,
@@ -257,9 +224,6 @@ impl ser::SerializeTupleStruct for SeqBuilder {
 struct MapBuilder {
     map: HashMap<CelMapKey<'static>, Boxed>,
     key: Option<CelMapKey<'static>>,
-    /// The fields a struct keeps, and how many it was given so far.
-    only: Option<Only>,
-    field: usize,
 }
 
 impl MapBuilder {
@@ -296,11 +260,6 @@ impl ser::SerializeStruct for MapBuilder {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        let at = self.field;
-        self.field += 1;
-        if self.only.is_some_and(|o| !o.keeps(at, key)) {
-            return Ok(());
-        }
         // A field's name is static: the key borrows it (no string copied per field per node).
         self.map.insert(CelMapKey::from(key), to_val(value)?);
         Ok(())
@@ -566,46 +525,6 @@ mod tests {
             newtype: Newtype(80),
         };
         assert_eq!(direct(&e), via_crate(&e));
-    }
-
-    /// A node's facts converted for some fields only hold those fields, each as the whole
-    /// conversion gives it.
-    #[test]
-    fn only_the_fields_asked_for_are_converted() {
-        use crate::facts::{NodeInfo, NODE_FIELDS};
-        use crate::kernel::KernelVersion;
-        let cfg = crate::config::resolve(
-            "n",
-            KernelVersion::new(6, 8),
-            crate::config::KernelOrigin::Node,
-            None,
-            &[],
-            &mut Vec::new(),
-        );
-        let facts = crate::facts::node_facts(&cfg, &NodeInfo::default());
-        let Value::Map(full) = direct(&facts) else {
-            panic!("a map")
-        };
-        for wanted in [
-            vec![],
-            vec!["name"],
-            vec!["sysctl", "kernel", "ports", "has"],
-        ] {
-            let mask = wanted.iter().fold(0u64, |m, w| {
-                m | 1 << NODE_FIELDS.iter().position(|f| f == w).unwrap()
-            });
-            let only = Only {
-                fields: &NODE_FIELDS,
-                mask,
-            };
-            let v = Value::try_from(to_val_only(&facts, only).unwrap().as_ref()).unwrap();
-            let Value::Map(m) = v else { panic!("a map") };
-            assert_eq!(m.map.len(), wanted.len());
-            for w in &wanted {
-                let k = cel::objects::Key::from(*w);
-                assert_eq!(m.map.get(&k), full.map.get(&k), "{w}");
-            }
-        }
     }
 
     /// Node and hop facts of a topology with rates, reserved and listening ports, NAT and both

@@ -87,17 +87,8 @@ pub fn base_context<'a>(root: &'a Context<'a, 'a>, bound: &'a Bound<'a>) -> Cont
     ctx
 }
 
-/// A node's facts as CEL values, of its fields only those in `reads` (bits of
-/// [`crate::facts::NODE_FIELDS`], [`super::program::ALL_FIELDS`] for all): those the rules
-/// may read (`RuleSet::node_reads`). The others would be converted, and dropped, for every
-/// node unread (a dump's `has` and `set`, forty entries).
-pub fn to_cel_node(n: &NodeFacts, reads: u64) -> CelFacts {
-    let only = super::celval::Only {
-        fields: &crate::facts::NODE_FIELDS,
-        mask: reads,
-    };
-    let val = super::celval::to_val_only(n, only).expect("facts are plain data");
-    CelFacts(val)
+pub fn to_cel_node(n: &NodeFacts) -> CelFacts {
+    CelFacts::new(n)
 }
 
 pub fn to_cel_hop(h: &HopFacts) -> CelFacts {

@@ -194,32 +194,6 @@ impl RuleSet {
             .find(|r| r.id.eq_ignore_ascii_case(wanted) || r.name == wanted)
     }
 
-    /// The fields of a node's facts any rule of the set may read (conditions, messages, labels,
-    /// fixes, evidence), as bits of [`crate::facts::NODE_FIELDS`]: see
-    /// [`program::Program::node_reads`]. The rest need not become CEL values.
-    pub fn node_reads(&self) -> u64 {
-        let template = |t: &Template| {
-            t.parts.iter().fold(0, |m, p| match p {
-                TemplatePart::Expr(p, _) => m | p.node_reads(),
-                TemplatePart::Text(_) => m,
-            })
-        };
-        let mut reads = 0u64;
-        for c in self.rules.iter().filter_map(Rule::cel) {
-            reads |= c.when.node_reads() | template(&c.message) | template(&c.help);
-            for l in &c.labels {
-                reads |= l.when.as_ref().map_or(0, |w| w.node_reads());
-            }
-            for (_, t) in &c.fix {
-                reads |= template(t);
-            }
-            for e in &c.evidence {
-                reads |= e.when.node_reads() | template(&e.note);
-            }
-        }
-        reads
-    }
-
     /// CEL rules that judge a key, in id order.
     pub fn for_key<'a>(
         &'a self,

@@ -39,8 +39,6 @@ use std::sync::OnceLock;
 pub struct Program {
     source: String,
     compiled: OnceLock<Result<Expression, String>>,
-    /// [`Program::node_reads`], found once.
-    reads: OnceLock<u64>,
 }
 
 impl Program {
@@ -49,7 +47,6 @@ impl Program {
         Program {
             source,
             compiled: OnceLock::from(Ok(expression)),
-            reads: OnceLock::new(),
         }
     }
 
@@ -58,18 +55,7 @@ impl Program {
         Program {
             source,
             compiled: OnceLock::new(),
-            reads: OnceLock::new(),
         }
-    }
-
-    /// The fields of a node's facts the program may read, as bits of
-    /// [`crate::facts::NODE_FIELDS`]: `node.f` and `peer.f` (`.?f` too) for each field `f` it
-    /// names, and every field ([`ALL_FIELDS`]) when it names `node` or `peer` any other way
-    /// (whole, indexed, a field the model lacks). Found in the source's text, before it is
-    /// compiled: a word `node` or `peer` anywhere (in a string, a comment, after a dot) counts,
-    /// so the answer may hold fields the program does not read, never the other way round.
-    pub fn node_reads(&self) -> u64 {
-        *self.reads.get_or_init(|| node_reads(&self.source))
     }
 
     /// The CEL source as written.
@@ -89,93 +75,6 @@ impl Program {
     pub fn execute(&self, ctx: &Context) -> Result<ResolveResult, String> {
         Ok(Value::resolve(self.get()?, ctx))
     }
-}
-
-/// Every field of a node's facts (see [`Program::node_reads`]).
-pub const ALL_FIELDS: u64 = u64::MAX;
-
-/// [`Program::node_reads`] of a source.
-fn node_reads(src: &str) -> u64 {
-    let b = src.as_bytes();
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let blanks = |mut i: usize| {
-        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        i
-    };
-    let mut reads = 0u64;
-    let mut i = 0;
-    while i < b.len() {
-        // String literals (`'...'`, `"..."`, tripled, raw with an `r` prefix) and comments are
-        // passed over: a rule's help may say "every peer" in a string.
-        if b[i] == b'\'' || b[i] == b'"' {
-            let q = b[i];
-            let mut k = i;
-            while k > 0 && matches!(b[k - 1], b'r' | b'R' | b'b' | b'B') {
-                k -= 1;
-            }
-            let raw =
-                (k == 0 || !word(b[k - 1])) && b[k..i].iter().any(|c| matches!(c, b'r' | b'R'));
-            let close: &[u8] = if b[i..].starts_with(&[q, q, q]) {
-                &[q, q, q]
-            } else {
-                &[q]
-            };
-            i += close.len();
-            loop {
-                if i >= b.len() {
-                    // Not closed: nothing can be said of the rest.
-                    return ALL_FIELDS;
-                }
-                if b[i..].starts_with(close) {
-                    i += close.len();
-                    break;
-                }
-                i += if b[i] == b'\\' && !raw { 2 } else { 1 };
-            }
-            continue;
-        }
-        if b[i..].starts_with(b"//") {
-            i = b[i..]
-                .iter()
-                .position(|&c| c == b'\n')
-                .map_or(b.len(), |n| i + n);
-            continue;
-        }
-        if !word(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && word(b[i]) {
-            i += 1;
-        }
-        if !matches!(&src[start..i], "node" | "peer") {
-            continue;
-        }
-        let mut j = blanks(i);
-        if b.get(j) != Some(&b'.') {
-            return ALL_FIELDS;
-        }
-        j = blanks(j + 1);
-        if b.get(j) == Some(&b'?') {
-            j = blanks(j + 1);
-        }
-        let from = j;
-        while j < b.len() && word(b[j]) {
-            j += 1;
-        }
-        match crate::facts::NODE_FIELDS
-            .iter()
-            .position(|f| *f == &src[from..j])
-        {
-            Some(k) if k < 64 => reads |= 1 << k,
-            _ => return ALL_FIELDS,
-        }
-        i = j;
-    }
-    reads
 }
 
 /// The longest program source, in bytes (see the module comment: checked before parsing).
@@ -311,55 +210,6 @@ mod tests {
     /// chain's `n - 1` additions, left-deep, then the first term).
     fn chain(n: usize) -> String {
         vec!["num"; n].join(" + ") + " > 0"
-    }
-
-    #[test]
-    fn the_node_fields_a_program_reads_are_found_in_its_text() {
-        let bit = |f: &str| {
-            1u64 << crate::facts::NODE_FIELDS
-                .iter()
-                .position(|n| *n == f)
-                .unwrap()
-        };
-        let reads = |src: &str| node_reads(src);
-        assert_eq!(reads("num > 1 && hop.rate > 2"), 0);
-        assert_eq!(reads("node.tw_reuse == 1"), bit("tw_reuse"));
-        assert_eq!(
-            reads("peer . timestamps && has(node.ports.low) || node.?kernel.orValue(1) == 1"),
-            bit("timestamps") | bit("ports") | bit("kernel")
-        );
-        assert_eq!(
-            reads("node.sysctl['net.ipv4.tcp_tw_reuse'] == node.num['x']"),
-            bit("sysctl") | bit("num")
-        );
-        // Named whole, indexed, or by a field the model lacks: every field.
-        for src in [
-            "node == peer",
-            "node['name']",
-            "size(node) > 1",
-            "node.nothing",
-            "node.",
-        ] {
-            assert_eq!(reads(src), ALL_FIELDS, "{src}");
-        }
-        // In strings and comments the words are text; a string left open hides nothing.
-        let ts = bit("ts_tick_ms");
-        assert_eq!(
-            reads("x ? 'every peer is known' : string(peer.ts_tick_ms)"),
-            ts
-        );
-        assert_eq!(
-            reads(r#""a \" node" + '''node's''' + string(peer.ts_tick_ms)"#),
-            ts
-        );
-        assert_eq!(reads(r"r'\' + string(peer.ts_tick_ms) + R'node'"), ts);
-        assert_eq!(reads("'\\' + node"), ALL_FIELDS);
-        assert_eq!(reads("1 // the node's\n+ peer.ts_tick_ms"), ts);
-        assert_eq!(reads("'open node"), ALL_FIELDS);
-        // Words that only hold the name are other identifiers.
-        assert_eq!(reads("nodes.size() > 0 && my_peer.x && node_count > 1"), 0);
-        let p = Program::deferred("node.name == 'a'".into());
-        assert_eq!(p.node_reads(), bit("name"));
     }
 
     #[test]
