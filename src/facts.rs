@@ -15,6 +15,24 @@ use crate::kernel::{behaviour, parse_port_list, tw_reuse_mode, KernelVersion};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// A value per in-scope key, in the order of `kernel::KEYS` (each key once): to a rule, a map
+/// from the key to the value. Serialised as a struct whose fields are the keys, so that the
+/// facts' CEL form borrows the keys (`rules::celval`) instead of copying each, for every node;
+/// every serialiser twlint uses writes a struct as it writes a map with string keys.
+#[derive(Debug, Clone, Default)]
+pub struct ByKey<V>(pub Vec<(&'static str, V)>);
+
+impl<V: Serialize> Serialize for ByKey<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("ByKey", self.0.len())?;
+        for (k, v) in &self.0 {
+            st.serialize_field(k, v)?;
+        }
+        st.end()
+    }
+}
+
 /// TIME_WAIT length in seconds (`TCP_TIMEWAIT_LEN`).
 pub const TIME_WAIT_SECONDS: f64 = 60.0;
 
@@ -102,13 +120,13 @@ pub struct NodeFacts {
     pub namespace: String,
     /// Effective value of every in-scope key the kernel has (and of set keys it lacks, as
     /// written), as the kernel prints it.
-    pub sysctl: BTreeMap<String, String>,
+    pub sysctl: ByKey<String>,
     /// The first integer of each numeric value in `sysctl`.
-    pub num: BTreeMap<String, i64>,
+    pub num: ByKey<i64>,
     /// Whether the kernel has each in-scope key.
-    pub has: BTreeMap<String, bool>,
+    pub has: ByKey<bool>,
     /// Whether each in-scope key was set explicitly (file, inline, dump, live).
-    pub set: BTreeMap<String, bool>,
+    pub set: ByKey<bool>,
     /// `tcp_timestamps` is not 0.
     pub timestamps: bool,
     /// What the random offset of outgoing timestamps is keyed on (`kernel::BEHAVIOURS`
@@ -388,23 +406,24 @@ fn ports_of(cfg: &NodeConfig, info: &NodeInfo) -> PortFacts {
 
 /// Node facts without topology aggregates (file mode, or before `aggregate`).
 pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
-    let mut sysctl = BTreeMap::new();
-    let mut num = BTreeMap::new();
-    let mut has = BTreeMap::new();
-    let mut set = BTreeMap::new();
+    let n = crate::kernel::KEYS.len();
+    let mut sysctl = ByKey(Vec::with_capacity(n));
+    let mut num = ByKey(Vec::with_capacity(n));
+    let mut has = ByKey(Vec::with_capacity(n));
+    let mut set = ByKey(Vec::with_capacity(n));
     for spec in crate::kernel::KEYS {
-        has.insert(spec.key.to_string(), spec.exists_on(cfg.kernel));
+        has.0.push((spec.key, spec.exists_on(cfg.kernel)));
         let v = cfg.value(spec.key);
-        set.insert(spec.key.to_string(), v.is_some_and(|v| v.set));
+        set.0.push((spec.key, v.is_some_and(|v| v.set)));
         if let Some(v) = v {
             if let Some(text) = v.printed.as_ref().or(v.written.as_ref()) {
-                sysctl.insert(spec.key.to_string(), text.clone());
+                sysctl.0.push((spec.key, text.clone()));
                 if let Some(n) = text
                     .split_ascii_whitespace()
                     .next()
                     .and_then(|t| t.parse::<i64>().ok())
                 {
-                    num.insert(spec.key.to_string(), n);
+                    num.0.push((spec.key, n));
                 }
             }
         }
@@ -454,7 +473,7 @@ pub fn node_facts(cfg: &NodeConfig, info: &NodeInfo) -> NodeFacts {
         reuse_delay_ms: cfg.int("net.ipv4.tcp_tw_reuse_delay").unwrap_or(1000),
         ports: ports_of(cfg, info),
         tw_buckets: cfg.int("net.ipv4.tcp_max_tw_buckets").unwrap_or(-1),
-        unseen: info.role == "client" && info.addresses.is_empty() && !set.values().any(|v| *v),
+        unseen: info.role == "client" && info.addresses.is_empty() && !set.0.iter().any(|v| v.1),
         sysctl,
         num,
         has,

@@ -138,24 +138,42 @@ fn stream(
     };
     let indexed: Vec<(usize, &Input)> = inputs.iter().enumerate().collect();
     let mut later: Vec<usize> = Vec::new();
-    for (w, window) in indexed.chunks(WINDOW).enumerate() {
+    let windows: Vec<&[(usize, &Input)]> = indexed.chunks(WINDOW).collect();
+    let judge_window = |w: usize| {
         // Under `--summary` only the first window is drawn: the one host of a run that turns
         // out to be no fleet is in it.
         let draw = !style.summary_only || w == 0;
-        let items = crate::pool::par_map(window, |&(_, input)| {
+        crate::pool::par_map(windows[w], |&(_, input)| {
             host(input, forced, run, json, style, threshold, draw)
-        });
-        for (&(i, _), item) in window.iter().zip(items) {
-            match item {
-                Item::Host(part) => push(&mut writer, out, part)?,
-                Item::Later => later.push(i),
-                Item::Unread(u) => outcome.unread.push((i, u)),
-                Item::Failed(e) => {
-                    outcome.failed = Some(e);
-                    return Ok(());
+        })
+    };
+    // Each window is written while the next is judged: writing (every byte through the
+    // control-character boundary, the spools) is the calling thread's alone, and the cores
+    // would otherwise wait for it. At most two windows of judged hosts are held.
+    let stopped = std::thread::scope(|scope| -> io::Result<bool> {
+        let mut judged = (!windows.is_empty()).then(|| judge_window(0));
+        for w in 0..windows.len() {
+            let next = (w + 1 < windows.len()).then(|| scope.spawn(move || judge_window(w + 1)));
+            let items = judged
+                .take()
+                .expect("each window is judged before it is written");
+            for (&(i, _), item) in windows[w].iter().zip(items) {
+                match item {
+                    Item::Host(part) => push(&mut writer, out, part)?,
+                    Item::Later => later.push(i),
+                    Item::Unread(u) => outcome.unread.push((i, u)),
+                    Item::Failed(e) => {
+                        outcome.failed = Some(e);
+                        return Ok(true);
+                    }
                 }
             }
+            judged = next.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
+        Ok(false)
+    })?;
+    if stopped {
+        return Ok(());
     }
     // The paths that are not dumps, read together as a run of those paths alone reads them.
     if !later.is_empty() {

@@ -28,10 +28,36 @@ pub(super) static READER: Reader = Reader {
     units: None,
 };
 
-/// Whether twlint reads a key of a dump.
+/// Whether twlint reads a key of a dump. Asked of every line of every dump (1,300 a dump, of
+/// which about 20 are judged): [`JUDGED_BY_LENGTH`] turns nearly every other key away before
+/// the lookup in the table of keys.
 fn judged_in_dump(key: &str) -> bool {
-    key == "kernel.osrelease" || crate::kernel::spec(key).is_some()
+    let b = key.as_bytes();
+    let last = b.last().map_or(0, |&c| 1u64 << (c & 63));
+    JUDGED_BY_LENGTH[b.len().min(63)] & last != 0
+        && (key == "kernel.osrelease" || crate::kernel::spec(key).is_some())
 }
+
+/// The keys a dump is read for, as a prefilter: by length (the longest sharing one slot), a
+/// bit for the last byte (its low six bits) of each such key. A key whose bit is clear is not
+/// one of them; one whose bit is set may be.
+static JUDGED_BY_LENGTH: [u64; 64] = {
+    const fn add(t: &mut [u64; 64], k: &str) {
+        let b = k.as_bytes();
+        let slot = if b.len() < 63 { b.len() } else { 63 };
+        if !b.is_empty() {
+            t[slot] |= 1 << (b[b.len() - 1] & 63);
+        }
+    }
+    let mut t = [0u64; 64];
+    add(&mut t, "kernel.osrelease");
+    let mut i = 0;
+    while i < crate::kernel::KEYS.len() {
+        add(&mut t, crate::kernel::KEYS[i].key);
+        i += 1;
+    }
+    t
+};
 
 /// A dump named alone, registered under its path reduced to the lines twlint reads (the others
 /// emptied, every line keeping its number and every kept line its columns), with the line index
@@ -170,6 +196,7 @@ pub fn is_dump(text: &str) -> bool {
 pub(crate) type LineAt = (usize, usize, usize);
 
 /// What [`scan`] found in a dump.
+#[derive(Debug, PartialEq)]
 pub(crate) struct Scanned {
     /// The lines whose key `keep` accepted: in the text, or with `COMPACT` in `compact`.
     pub kept: Vec<LineAt>,
@@ -191,13 +218,36 @@ pub(crate) fn scan<const COMPACT: bool>(
     text: &str,
     keep: impl Fn(&str) -> bool,
 ) -> Option<Scanned> {
+    // The keys this thread's last scans checked, lent to this one and given back.
+    thread_local! {
+        static SEEN: std::cell::Cell<Seen> = const {
+            std::cell::Cell::new(Seen {
+                slots: Vec::new(),
+                shift: 0,
+            })
+        };
+    }
+    let mut seen = SEEN.take();
+    seen.shift = 0;
+    let scanned = scan_in::<COMPACT>(text, keep, &mut seen);
+    SEEN.set(seen);
+    scanned
+}
+
+/// [`scan`] with the keys checked before.
+fn scan_in<const COMPACT: bool>(
+    text: &str,
+    keep: impl Fn(&str) -> bool,
+    seen: &mut Seen,
+) -> Option<Scanned> {
     if text.starts_with('\u{feff}') {
         // procps never writes a byte-order mark; a file that has one was written by an editor.
         return None;
     }
     let mut kept = Vec::new();
     let mut line_starts = Vec::with_capacity(if COMPACT { text.len() / 32 } else { 0 });
-    let mut compact = String::new();
+    // Sized for the usual dump (a newline per line, some twenty lines whole): no growing.
+    let mut compact = String::with_capacity(if COMPACT { text.len() / 16 } else { 0 });
     // Appends line `start..next` to `compact`: whole, or as its newline only.
     let copy = |compact: &mut String, start: usize, next: usize, whole: bool| {
         if whole {
@@ -221,7 +271,7 @@ pub(crate) fn scan<const COMPACT: bool>(
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
         // comment, anything odd) takes the general path below.
         if bytes.get(pos).is_some_and(|&c| KEY_BYTE[c as usize]) {
-            let (key, top, line_end, next) = fast_line(bytes, pos)?;
+            let (key, top, line_end, next) = fast_line(bytes, pos, seen, lines)?;
             let key = &text[start..key];
             pos = next;
             lines += 1;
@@ -281,6 +331,78 @@ pub(crate) fn scan<const COMPACT: bool>(
     })
 }
 
+/// The bytes a slot of [`Seen`] holds: its length, the offset of the key's first `.`, then the
+/// key and its " =".
+const SLOT: usize = 64;
+
+/// The lines of a dump checked last on this thread, by their number among its settings: each
+/// line's key and the " =" after it, once [`fast_line`] found them in the form procps prints. The
+/// dumps of a fleet print the same keys in the same order (`sysctl -a` sorts them), so the line
+/// of the same number in the next dump is most often the same key: when its bytes are those of
+/// the slot, they pass as they passed before (the key ends where it ended, at the blank, its
+/// first `.` where it was) and only the value is looked at; else the line is checked and takes
+/// the slot. A slot only ever holds bytes that passed, so the decision is the one the check
+/// gives (`the_one_pass_scanner_decides_as_the_reference_does` scans thousands of texts on one
+/// thread, one after the other). Only the first [`SEEN_LINES`] lines, of keys of at most 60
+/// bytes, are kept: 256 KiB a thread at most. A dump of another kernel has a key more or less
+/// (`tcp_tw_recycle` before 4.12): the lines after it are looked for one slot further or back,
+/// and found there the lines after follow that shift.
+#[derive(Default)]
+struct Seen {
+    slots: Vec<[u8; SLOT]>,
+    /// The slot of line `n` of the text scanned is `n + shift`.
+    shift: isize,
+}
+
+/// The lines of a dump [`Seen`] keeps (a `sysctl -a` prints 1,300 to 2,000).
+const SEEN_LINES: usize = 4096;
+
+impl Seen {
+    /// Where the key of line `line`, starting at `start`, ends and has its first `.`, when its
+    /// bytes (and the " =" after them) are those of the line's slot.
+    #[inline(always)]
+    fn get(&mut self, line: usize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+        let at = line as isize + self.shift;
+        if let Some(found) = self.probe(at, b, start) {
+            return Some(found);
+        }
+        for d in [1, -1] {
+            if let Some(found) = self.probe(at + d, b, start) {
+                self.shift += d;
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    /// [`Seen::get`] in slot `at`.
+    #[inline(always)]
+    fn probe(&self, at: isize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+        let s = self.slots.get(usize::try_from(at).ok()?)?;
+        let n = s[0] as usize;
+        (n > 0 && b.get(start..start + n) == Some(&s[2..2 + n]))
+            .then(|| (start + n - 2, start + s[1] as usize))
+    }
+
+    /// Keeps `key_eq` (a key that passed and its " ="), whose first `.` is at `sep`, as line
+    /// `line`'s.
+    fn put(&mut self, line: usize, key_eq: &[u8], sep: usize) {
+        let Ok(at) = usize::try_from(line as isize + self.shift) else {
+            return;
+        };
+        if key_eq.len() > SLOT - 2 || at >= SEEN_LINES {
+            return;
+        }
+        if self.slots.len() <= at {
+            self.slots.resize(at + 1, [0; SLOT]);
+        }
+        let s = &mut self.slots[at];
+        s[0] = key_eq.len() as u8;
+        s[1] = sep as u8;
+        s[2..2 + key_eq.len()].copy_from_slice(key_eq);
+    }
+}
+
 /// Bytes a key printed by procps can hold: visible ASCII but none of `= * ? [ # ;`. A table,
 /// because every byte of every key of every dump is checked.
 static KEY_BYTE: [bool; 256] = {
@@ -296,19 +418,32 @@ static KEY_BYTE: [bool; 256] = {
 /// Checks the line starting at `start` (whose first byte is a key byte) in the form procps
 /// prints, as [`dump_line_key`] does, without finding the line's end first: returns where the
 /// key and its first component end, where the line's content ends (before a `\r`) and where
-/// the next line starts, or `None` when the line is not in that form.
-fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
-    let (key_end, sep) = key_end(b, start);
-    // procps prints dotted keys; a '/' only stands for a dot inside a component, and no key
-    // starts with '-'.
-    if sep >= key_end || b[sep] != b'.' || b[start] == b'-' {
-        return None;
-    }
-    let mut i = key_end;
-    if b.get(i) != Some(&b' ') || b.get(i + 1) != Some(&b'=') {
-        return None;
-    }
-    i += 2;
+/// the next line starts, or `None` when the line is not in that form. Inlined: it runs for
+/// every line of every dump, and a call costs a good part of it.
+#[inline(always)]
+fn fast_line(
+    b: &[u8],
+    start: usize,
+    seen: &mut Seen,
+    line: usize,
+) -> Option<(usize, usize, usize, usize)> {
+    let (key_end, sep) = match seen.get(line, b, start) {
+        Some(found) => found,
+        None => {
+            let (key_end, sep) = key_end(b, start);
+            // procps prints dotted keys; a '/' only stands for a dot inside a component, and
+            // no key starts with '-'.
+            if sep >= key_end || b[sep] != b'.' || b[start] == b'-' {
+                return None;
+            }
+            if b.get(key_end) != Some(&b' ') || b.get(key_end + 1) != Some(&b'=') {
+                return None;
+            }
+            seen.put(line, &b[start..key_end + 2], sep - start);
+            (key_end, sep)
+        }
+    };
+    let i = key_end + 2;
     // After "=": the end of the line (an empty value, its blank stripped), or a blank.
     let (line_end, next) = match b.get(i) {
         None => (i, i + 1),
@@ -331,8 +466,9 @@ fn fast_line(b: &[u8], start: usize) -> Option<(usize, usize, usize, usize)> {
 /// Where the key starting at `at` ends, the first byte from `at` that is not a [`KEY_BYTE`]
 /// (or `b.len()`), and the first `.` or `/` from `at` (or a position past the key's end when
 /// the key has none). Eight bytes at a time as one word: the bytes of the usual keys (`-./`,
-/// digits, `_`, lower-case letters) pass in a few operations per word, and only the others
-/// (the blank that ends the key, upper case, other punctuation) are looked up one by one.
+/// digits, `_`, `` ` ``, lower-case letters) pass in a few operations per word, and only the
+/// others (the blank that ends the key, upper case, other punctuation) are looked up one by
+/// one.
 #[inline(always)]
 fn key_end(b: &[u8], mut at: usize) -> (usize, usize) {
     let mut sep = usize::MAX;
@@ -342,16 +478,16 @@ fn key_end(b: &[u8], mut at: usize) -> (usize, usize) {
         // of the usual ones.
         let h = x | HIGH;
         let ge = |n: u8| h.wrapping_sub(ONES * u64::from(n));
-        let ascii = !x & HIGH;
         if sep == usize::MAX {
-            let dots = ge(b'.') & !ge(b'/' + 1) & ascii;
+            let dots = ge(b'.') & !ge(b'/' + 1) & !x & HIGH;
             if dots != 0 {
                 sep = at + (dots.trailing_zeros() / 8) as usize;
             }
         }
-        let usual =
-            (ge(b'-') & !ge(b'9' + 1)) | (ge(b'_') & !ge(b'_' + 1)) | (ge(b'a') & !ge(b'z' + 1));
-        let other = !usual & HIGH | !ascii & HIGH;
+        // The usual bytes are `-` to `9` and `_` to `z`: two ranges, tested as what is below,
+        // above or between them (`:` to `^`, which holds `=`, `?`, `[`, `;` and upper case), or
+        // not ASCII.
+        let other = (!ge(b'-') | ge(b'z' + 1) | (ge(b':') & !ge(b'^' + 1)) | x) & HIGH;
         if other == 0 {
             at += 8;
             continue;
@@ -439,6 +575,62 @@ mod tests {
                 sep.map(|i| at + i),
                 "from {at}"
             );
+        }
+    }
+
+    #[test]
+    fn the_key_prefilter_lets_every_judged_key_through() {
+        for spec in crate::kernel::KEYS {
+            assert!(judged_in_dump(spec.key), "{}", spec.key);
+        }
+        assert!(judged_in_dump("kernel.osrelease"));
+        // Keys of any length, the longest and the empty included, are judged as the table
+        // says.
+        let long = format!("net.{}", "x".repeat(100));
+        for k in [
+            "",
+            "a",
+            "net.ipv4.tcp_tw_reusf",
+            "net.ipv4.tcp_tw_reuse ",
+            &long,
+        ] {
+            assert_eq!(judged_in_dump(k), crate::kernel::spec(k).is_some(), "{k}");
+        }
+    }
+
+    #[test]
+    fn a_text_scans_the_same_whatever_lines_were_seen_before() {
+        // Dumps that share most keys line for line and differ here and there: a key changed,
+        // longer, shorter, a value's form, lines added or dropped, a key too long to keep.
+        let base = dump_like(300);
+        let long = format!("net.{} = 1\n", "k".repeat(70));
+        let texts = [
+            base.clone(),
+            base.replace("net.key_5 ", "net.key_5x "),
+            base.replace("fs.key_7 ", "fs.key_ "),
+            base.replace("kernel.key_8 = 8", "kernel.key_8 =8"),
+            base.replace("vm.key_2 = 2", "vm.key_2 =\r"),
+            base.replace("vm.key_6 ", "vm/key_6 "),
+            base.replace("net.key_9 ", "-net.key_9 "),
+            base.replace("net.key_13 ", "net.Key_13 "),
+            format!("fs.extra = 1\n{base}"),
+            format!("# a comment\n\n{long}{base}"),
+            base[base.find("\n").unwrap() + 1..].to_string(),
+            base.replace(" = ", " =  "),
+        ];
+        let keep = |k: &str| k.ends_with('3') || k.starts_with("fs.");
+        for text in &texts {
+            let fresh = scan_in::<true>(text, keep, &mut Seen::default());
+            assert_eq!(fresh.is_some(), is_dump(text));
+            for before in &texts {
+                let mut seen = Seen::default();
+                let _ = scan_in::<true>(before, keep, &mut seen);
+                assert_eq!(scan_in::<true>(text, keep, &mut seen), fresh);
+                assert_eq!(
+                    scan_in::<false>(text, keep, &mut seen),
+                    scan_in::<false>(text, keep, &mut Seen::default())
+                );
+            }
         }
     }
 

@@ -248,22 +248,101 @@ fn write_host_read_unescaped(out: &mut dyn Write, s: &HostSnapshot) -> io::Resul
     out.write_all(b"\n")
 }
 
-/// Writes pretty JSON further in: `newline` (a newline and the blanks of the new level) for
-/// every newline (pretty output has no newline but between tokens; strings escape theirs).
-fn write_indented(out: &mut Vec<u8>, pretty: &[u8], newline: &[u8]) {
-    // memchr finds the newlines a word at a time: a byte-by-byte split was a twelfth of writing
-    // a large topology's report.
-    let mut from = 0;
-    for at in memchr::memchr_iter(b'\n', pretty) {
-        out.extend_from_slice(&pretty[from..at]);
-        out.extend_from_slice(newline);
-        from = at + 1;
+/// Writes `value` as `to_writer_pretty` writes it `levels` levels in (two blanks a level):
+/// an element of one of the report's lists (two levels), or the fleet section (one), written
+/// on its own, straight to `out`.
+fn write_nested<W: Write, V: Serialize + ?Sized>(
+    out: W,
+    levels: usize,
+    value: &V,
+) -> io::Result<()> {
+    let nested = Nested {
+        level: levels,
+        has_value: false,
+    };
+    value.serialize(&mut serde_json::Serializer::with_formatter(out, nested))?;
+    Ok(())
+}
+
+/// `serde_json`'s `PrettyFormatter` with two blanks a level, starting at a level other than
+/// the first: a value written on its own, where a whole report would have written it. It puts
+/// the line breaks itself (strings escape theirs), so nothing is copied again to move the
+/// lines in.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn newline<W: ?Sized + Write>(&self, w: &mut W, comma: bool) -> io::Result<()> {
+        const BLANKS: &[u8; 34] = b",\n                                ";
+        let n = 2 * self.level;
+        let from = usize::from(!comma);
+        if n <= BLANKS.len() - 2 {
+            return w.write_all(&BLANKS[from..2 + n]);
+        }
+        w.write_all(&BLANKS[from..2])?;
+        for _ in 0..self.level {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
     }
-    out.extend_from_slice(&pretty[from..]);
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// Writes a list of the report's top level as `to_writer_pretty` writes it there, by batches on
-/// all cores: each element written pretty on its own and moved two levels in, a window of
+/// all cores: each element written pretty on its own two levels in, a window of
 /// batches at a time, written out in order and dropped before the next. A large topology's
 /// verdicts are hundreds of megabytes of JSON; held whole (and once more joined) they were most
 /// of the run's peak memory. Each element is `make(index, &items[index])`, made on the thread that
@@ -288,15 +367,12 @@ fn write_pretty_array<T: Sync, V: Serialize>(
     for (w, window) in batches.chunks(WINDOW).enumerate() {
         let written = crate::pool::par_map(window, |&(start, batch)| {
             let mut out = Vec::new();
-            let mut one = Vec::new();
             for (i, item) in batch.iter().enumerate() {
                 if i > 0 {
                     out.extend_from_slice(b",\n    ");
                 }
-                one.clear();
-                serde_json::to_writer_pretty(&mut one, &make(start + i, item))
+                write_nested(&mut out, 2, &make(start + i, item))
                     .expect("a report element serialises");
-                write_indented(&mut out, &one, b"\n    ");
             }
             out
         });
@@ -826,25 +902,6 @@ impl JsonSchema for FleetSection {
     }
 }
 
-/// Pretty JSON written one level in (see [`write_indented`]), straight to the output.
-struct Indented<'a>(&'a mut dyn Write);
-
-impl Write for Indented<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        for (j, line) in buf.split(|&b| b == b'\n').enumerate() {
-            if j > 0 {
-                self.0.write_all(b"\n  ")?;
-            }
-            self.0.write_all(line)?;
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-
 #[derive(Serialize, JsonSchema)]
 struct JsonFleet<'a> {
     dangerous: BTreeMap<&'static str, Vec<&'a str>>,
@@ -1152,14 +1209,11 @@ impl Part {
     pub fn new(sources: &SourceMap, r: &Report, threshold: Option<Verdict>) -> Part {
         fn joined<V: Serialize>(items: impl Iterator<Item = V>) -> Vec<u8> {
             let mut out = Vec::new();
-            let mut one = Vec::new();
             for (i, item) in items.enumerate() {
                 if i > 0 {
                     out.extend_from_slice(b",\n    ");
                 }
-                one.clear();
-                serde_json::to_writer_pretty(&mut one, &item).expect("a report element serialises");
-                write_indented(&mut out, &one, b"\n    ");
+                write_nested(&mut out, 2, &item).expect("a report element serialises");
             }
             out
         }
@@ -1263,7 +1317,7 @@ impl Stream {
         if hosts.len() + unread.len() >= 2 {
             let fleet = Fleet::from_hosts(hosts, unread);
             out.write_all(b",\n  \"fleet\": ")?;
-            serde_json::to_writer_pretty(Indented(&mut *out), &JsonFleet::new(&fleet))?;
+            write_nested(&mut *out, 1, &JsonFleet::new(&fleet))?;
         }
         let mut from = d_at + d_len;
         out.write_all(&rest[from..n_at + n_len - 2])?;
@@ -1364,6 +1418,35 @@ impl Spill {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value written some levels in is what `to_writer_pretty` writes with every line moved
+    /// in by those levels, deep nesting (past the formatter's ready blanks), empty lists and
+    /// maps, and strings holding line breaks included.
+    #[test]
+    fn a_nested_value_is_pretty_json_moved_in() {
+        let mut deep = serde_json::json!("end\nline");
+        for i in 0..24 {
+            deep = if i % 2 == 0 {
+                serde_json::json!({ "k": deep, "e": [], "m": {}, "n": i })
+            } else {
+                serde_json::json!([deep, 1, "x"])
+            };
+        }
+        for value in [
+            deep,
+            serde_json::json!(1),
+            serde_json::json!([]),
+            serde_json::json!({}),
+        ] {
+            let pretty = serde_json::to_string_pretty(&value).unwrap();
+            for levels in [0, 1, 2, 5] {
+                let mut out = Vec::new();
+                write_nested(&mut out, levels, &value).unwrap();
+                let moved = pretty.replace('\n', &format!("\n{}", "  ".repeat(levels)));
+                assert_eq!(String::from_utf8(out).unwrap(), moved, "{levels} levels");
+            }
+        }
+    }
 
     /// A list past the memory limit moves to the temporary file and comes back whole, in order,
     /// joined as one list.

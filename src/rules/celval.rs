@@ -120,7 +120,7 @@ impl ser::Serializer for ValSerializer {
         _index: u32,
         variant: &'static str,
     ) -> Result<Boxed, Error> {
-        self.serialize_str(variant)
+        boxed(CelString::from(variant))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
