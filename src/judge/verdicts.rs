@@ -11,7 +11,7 @@ use crate::facts::{self, LinkInfo};
 use crate::middlebox::{ConntrackFacts, PathFacts};
 use crate::report::{HopSummary, VerdictEntry};
 use crate::rules::eval::{self, KeyVars};
-use crate::rules::{CelRule, Rule, RuleSet, Scope, TemplatePart};
+use crate::rules::{CelRule, Check, Rule, RuleSet, Scope, TemplatePart};
 use crate::topology::Topology;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -87,27 +87,36 @@ impl<'r> KeyRules<'r> {
     /// The rules of every judged key and middlebox key. With `memo`, the rules that read nothing
     /// of a link get a place in each node's [`Memo`] (finding them compiles their programs).
     pub(super) fn new(rules: &'r RuleSet, memo: bool) -> KeyRules<'r> {
-        let mut memoised = 0;
-        let mut keys = Vec::new();
-        for key in config::judged_keys()
+        let mut keys: Vec<(&'static str, Vec<KeyRule<'r>>)> = config::judged_keys()
             .map(|s| s.key)
             .chain(crate::middlebox::KEYS.iter().copied())
-        {
-            let mut list = Vec::new();
-            for (rule, cel) in rules.for_key(key) {
-                let memo = (memo && !reads_link(cel)).then(|| {
-                    memoised += 1;
-                    memoised - 1
-                });
+            .map(|key| (key, Vec::new()))
+            .collect();
+        // One pass over the catalog, in id order (a fleet makes this for every dump): each CEL
+        // rule joins the lists of the keys it names, with its id and name shared by all.
+        let mut memoised = 0;
+        for rule in &rules.rules {
+            let Check::Cel(cel) = &rule.check else {
+                continue;
+            };
+            let (id, name): (Arc<str>, Arc<str>) =
+                (rule.id.as_str().into(), rule.name.as_str().into());
+            let keeps = memo && !reads_link(cel);
+            for (_, list) in keys
+                .iter_mut()
+                .filter(|(k, _)| cel.keys.iter().any(|c| c == k))
+            {
                 list.push(KeyRule {
                     rule,
-                    id: rule.id.as_str().into(),
-                    name: rule.name.as_str().into(),
+                    id: Arc::clone(&id),
+                    name: Arc::clone(&name),
                     cel,
-                    memo,
+                    memo: keeps.then(|| {
+                        memoised += 1;
+                        memoised - 1
+                    }),
                 });
             }
-            keys.push((key, list));
         }
         KeyRules {
             keys,

@@ -194,15 +194,4 @@ impl RuleSet {
             .iter()
             .find(|r| r.id.eq_ignore_ascii_case(wanted) || r.name == wanted)
     }
-
-    /// CEL rules that judge a key, in id order.
-    pub fn for_key<'a>(
-        &'a self,
-        key: &'a str,
-    ) -> impl Iterator<Item = (&'a Rule, &'a CelRule)> + 'a {
-        self.rules.iter().filter_map(move |r| match &r.check {
-            Check::Cel(c) if c.keys.iter().any(|k| k == key) => Some((r, c.as_ref())),
-            _ => None,
-        })
-    }
 }
