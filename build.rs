@@ -50,29 +50,17 @@ fn main() {
             .as_deref()
             .filter(|t| !t.lines().any(|l| l.starts_with("check:")))
             .and_then(|t| replay::record_without(t, "docs"));
-        match undocumented {
-            Some(bytes) => {
-                let path = out_dir.join(format!("{name}.judging.events"));
-                fs::write(&path, bytes).unwrap();
-                judging.push_str(&format!(
-                    "    Some(include_bytes!({:?})),\n",
-                    path.display().to_string()
-                ));
-            }
-            None => judging.push_str("    None,\n"),
-        }
+        embed(
+            undocumented,
+            &out_dir.join(format!("{name}.judging.events")),
+            &mut judging,
+        );
         let recorded = text.and_then(|text| replay::record(&text));
-        match recorded {
-            Some(bytes) => {
-                let path = out_dir.join(format!("{name}.events"));
-                fs::write(&path, bytes).unwrap();
-                events.push_str(&format!(
-                    "    Some(include_bytes!({:?})),\n",
-                    path.display().to_string()
-                ));
-            }
-            None => events.push_str("    None,\n"),
-        }
+        embed(
+            recorded,
+            &out_dir.join(format!("{name}.events")),
+            &mut events,
+        );
     }
     out.push(']');
     events.push(']');
@@ -84,6 +72,21 @@ fn main() {
     fs::write(gen.join("embedded_rule_index.rs"), index).unwrap();
     fs::write(gen.join("embedded_rule_judging_events.rs"), judging).unwrap();
     fs::write(gen.join("builtin_codes.rs"), codes_enum(&builtin)).unwrap();
+}
+
+/// Writes a recording to `path` and adds it to `list` as an entry of an `&[Option<&[u8]>]`
+/// (`None` for a file that has none).
+fn embed(recorded: Option<Vec<u8>>, path: &Path, list: &mut String) {
+    match recorded {
+        Some(bytes) => {
+            fs::write(path, bytes).unwrap();
+            list.push_str(&format!(
+                "    Some(include_bytes!({:?})),\n",
+                path.display().to_string()
+            ));
+        }
+        None => list.push_str("    None,\n"),
+    }
 }
 
 /// The id and summary of a rule file whose `check` is `builtin`, from its top-level lines.

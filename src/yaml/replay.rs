@@ -35,17 +35,7 @@ const MAPPING_END: u8 = 11;
 /// Records every event the parser gives for `text`; `None` when the parser refuses it.
 #[allow(dead_code)] // The crate only replays (and records in its tests); the build script records.
 pub fn record(text: &str) -> Option<Vec<u8>> {
-    let mut events = Vec::with_capacity(text.len() / 2);
-    let mut strings = String::with_capacity(text.len());
-    for item in saphyr_parser::Parser::new_from_str(text) {
-        let (event, span) = item.ok()?;
-        encode(&event, span, &mut events, &mut strings);
-    }
-    let mut out = Vec::with_capacity(events.len() + strings.len() + 4);
-    varint(events.len(), &mut out);
-    out.extend_from_slice(&events);
-    out.extend_from_slice(strings.as_bytes());
-    Some(out)
+    record_skipping(text, None)
 }
 
 /// [`record`], leaving out one entry of the document's top-level mapping: the key `skip` and its
@@ -54,6 +44,10 @@ pub fn record(text: &str) -> Option<Vec<u8>> {
 /// Every span stays the one the whole file gives. `None` when the parser refuses the text.
 #[allow(dead_code)] // The crate only replays (and records in its tests); the build script records.
 pub fn record_without(text: &str, skip: &str) -> Option<Vec<u8>> {
+    record_skipping(text, Some(skip))
+}
+
+fn record_skipping(text: &str, skip: Option<&str>) -> Option<Vec<u8>> {
     let mut events = Vec::with_capacity(text.len() / 2);
     let mut strings = String::with_capacity(text.len());
     // `depth` counts the open collections; the top-level mapping's entries are at depth 1,
@@ -66,7 +60,11 @@ pub fn record_without(text: &str, skip: &str) -> Option<Vec<u8>> {
         let closes = matches!(event, Event::MappingEnd | Event::SequenceEnd);
         let node = opens || matches!(event, Event::Scalar(..) | Event::Alias(_));
         let at_top = depth == 1 && skipping.is_none();
-        if at_top && node && at_key && matches!(&event, Event::Scalar(v, ..) if v == skip) {
+        if at_top
+            && node
+            && at_key
+            && matches!(&event, Event::Scalar(v, ..) if Some(v.as_ref()) == skip)
+        {
             // The key: left out, and the value after it too.
             skipping = Some(depth);
             continue;
