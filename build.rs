@@ -4,7 +4,8 @@
 //! for each CEL rule the events without its documentation, which a run that judges reads.
 //! It also writes the enum of built-in codes (`src/code.rs`) from the rules with
 //! `check: builtin`, so a built-in check cannot emit a code that has no rule file, and records
-//! the commit the binary is built from (`src/build_info.rs`).
+//! the commit the binary is built from (`src/build_info.rs`), and links the executable
+//! position-dependent on Linux with glibc (see `not_position_independent`).
 use std::{env, fs, path::Path, process::Command};
 
 #[allow(dead_code)] // The crate replays; this script only records.
@@ -13,6 +14,7 @@ mod replay;
 
 fn main() {
     commit();
+    not_position_independent();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let out_dir = Path::new(&env::var("OUT_DIR").unwrap()).join("rule-events");
     println!("cargo:rerun-if-changed=rules");
@@ -187,6 +189,25 @@ fn codes_enum(codes: &[(String, String)]) -> String {
     }
     s.push_str("        }\n    }\n}\n");
     s
+}
+
+/// Links the `twlint` executable as a position-dependent one (`-no-pie`) on Linux with glibc,
+/// dynamically linked (the README's `cargo build --release`). A position-independent executable
+/// is relocated by the dynamic loader at every start: about 18,000 relocations, which write
+/// (and so copy) every page they touch, 80 of a `twlint host` run's 260 page faults. A link
+/// argument for the binaries only: `-C relocation-model` or `crt-static` in a Cargo config
+/// would reach the proc macros too, which cannot be built that way without `--target`
+/// (BENCHMARKS.md, "Paths users run"). Not with `crt-static` (the packages): rustc links those
+/// `-static-pie`, and `-no-pie` on top gives a binary that asks for a loader and crashes.
+fn not_position_independent() {
+    let var = |name| env::var(name).unwrap_or_default();
+    let static_libc = var("CARGO_CFG_TARGET_FEATURE")
+        .split(',')
+        .any(|f| f == "crt-static");
+    if var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu" && !static_libc
+    {
+        println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
 }
 
 /// Sets `TWLINT_COMMIT` (the full hash, or empty) and `TWLINT_COMMIT_DATE` (YYYY-MM-DD, or

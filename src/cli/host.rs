@@ -34,5 +34,9 @@ pub fn run(
         DocFormat::Human => render::host::write_host(&mut out, &s)?,
     }
     out.flush()?;
+    drop(out);
+    if io.env.ends_process {
+        super::check::left_to_exit(s);
+    }
     Ok(0)
 }

@@ -30,7 +30,7 @@ mod snapshot;
 pub use args::{Args, Command};
 pub use env::{Env, NO_LIVE_ENV};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use output::Io;
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -42,10 +42,23 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let args = match Args::try_parse_from(args) {
-        Ok(a) => a,
+    // `Args::try_parse_from` in its parts, so that the command clap built (every subcommand's
+    // arguments, a third of a host read's instructions with its matches) can be left to exit.
+    let mut grammar = Args::command();
+    let parsed = grammar
+        .try_get_matches_from_mut(args)
+        .and_then(|mut matches| {
+            let args =
+                Args::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut grammar))?;
+            Ok((args, matches))
+        });
+    let (args, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => return output::clap_message(&e, out, err, env),
     };
+    if env.ends_process {
+        check::left_to_exit((grammar, matches));
+    }
     let mut io = Io { out, err, env };
     let result = dispatch(&mut io, args);
     output::exit_code(result, io.err)

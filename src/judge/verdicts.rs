@@ -137,8 +137,9 @@ impl<'r> KeyRules<'r> {
     }
 }
 
-/// Whether any program of a rule (condition, message, help, labels, fix) names `hop` or `peer`;
-/// one that does not compile counts as reading them (it is left to fail where it runs).
+/// Whether any program of a rule (condition, message, help, labels, fix) names `hop` or `peer`
+/// (`Program::names_any`: read from the source, so that the templates of rules that never fire
+/// are not compiled to find out).
 fn reads_link(c: &CelRule) -> bool {
     const LINK: &[&str] = &["hop", "peer"];
     let templates = [&c.message, &c.help]
@@ -153,7 +154,7 @@ fn reads_link(c: &CelRule) -> bool {
     std::iter::once(c.when.as_ref())
         .chain(holes)
         .chain(c.labels.iter().filter_map(|l| l.when.as_deref()))
-        .any(|p| p.reads_any(LINK).unwrap_or(true))
+        .any(|p| p.names_any(LINK))
 }
 
 /// What a node's rules that read nothing of a link (no `hop`, no `peer`: their variables are

@@ -71,11 +71,21 @@ impl Program {
             .map_err(|e| format!("`{}` does not compile: {e}", self.source))
     }
 
-    /// Whether the program names any of `variables` (anywhere, a comprehension's own variable
-    /// of that name included); `Err` when it does not compile.
-    pub fn reads_any(&self, variables: &[&str]) -> Result<bool, String> {
-        let refs = self.get()?.references();
-        Ok(variables.iter().any(|v| refs.has_variable(v)))
+    /// Whether the program's source names any of `variables`: a word of the source, bounded by
+    /// characters that cannot continue an identifier. Read from the text, without compiling (a
+    /// topology run asks it of every template of every rule it judges, most of which never
+    /// render): CEL has no way to name a variable but to write it, so this never misses one. A
+    /// string or a field of that name counts too, as does a program that does not compile;
+    /// both err on the side of "reads it".
+    pub fn names_any(&self, variables: &[&str]) -> bool {
+        let src = self.source.as_bytes();
+        let continues = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        variables.iter().any(|v| {
+            self.source.match_indices(v).any(|(at, _)| {
+                let end = at + v.len();
+                (at == 0 || !continues(src[at - 1])) && src.get(end).is_none_or(|&b| !continues(b))
+            })
+        })
     }
 
     /// Runs the program in `ctx`: `Err` when it does not compile, else what CEL gives.
@@ -217,6 +227,57 @@ mod tests {
     /// chain's `n - 1` additions, left-deep, then the first term).
     fn chain(n: usize) -> String {
         vec!["num"; n].join(" + ") + " > 0"
+    }
+
+    #[test]
+    fn names_any_finds_every_variable_a_program_reads() {
+        let names = |src: &str| Program::deferred(src.into()).names_any(&["hop", "peer"]);
+        assert!(names("hop.rate > 0"));
+        assert!(names("node.x == 1 && peer.kernel.release != ''"));
+        assert!(
+            names("[1].exists(hop, hop > 0)"),
+            "a comprehension's variable counts"
+        );
+        assert!(names("node.hop > 0"), "a field of that name counts");
+        assert!(names("'hop' == node.name"), "a string of that name counts");
+        assert!(names("hop"));
+        assert!(!names("node.hops > 0 && node.peering"));
+        assert!(!names("shop_peer1 + hop_count"));
+        assert!(!names("node.rate > 0"));
+        // Against cel's own reading of every shipped program: never a variable it misses (words
+        // in strings make it say "reads" where cel does not, which only costs the memo).
+        let mut sources = crate::source::SourceMap::default();
+        let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
+        let mut programs = 0;
+        for rule in &rules.rules {
+            let crate::rules::Check::Cel(c) = &rule.check else {
+                continue;
+            };
+            let holes = [&c.message, &c.help]
+                .into_iter()
+                .chain(c.fix.iter().map(|(_, t)| t))
+                .flat_map(|t| &t.parts)
+                .filter_map(|p| match p {
+                    crate::rules::TemplatePart::Expr(p, _) => Some(p.as_ref()),
+                    crate::rules::TemplatePart::Text(_) => None,
+                });
+            for p in std::iter::once(c.when.as_ref())
+                .chain(holes)
+                .chain(c.labels.iter().filter_map(|l| l.when.as_deref()))
+            {
+                let refs = p.get().unwrap().references();
+                for v in ["hop", "peer", "node", "topology", "value", "num"] {
+                    assert!(
+                        p.names_any(&[v]) || !refs.has_variable(v),
+                        "{v} missed in `{}` of {}",
+                        p.source(),
+                        rule.id
+                    );
+                }
+                programs += 1;
+            }
+        }
+        assert!(programs > 100, "{programs} programs");
     }
 
     #[test]
