@@ -190,33 +190,52 @@ impl<'a> Json<'a> {
 }
 
 /// Writes the report as pretty JSON and a final newline: what `serde_json::to_writer_pretty`
-/// writes for the model. The verdicts and diagnostics, most of a large report, are written on
-/// all cores and put where the rest, written first with those two lists empty, has `[]`: a fleet
-/// report has thousands of verdicts, and writing them was the longest part of a run left on one
-/// core (the test `parallel_writer_writes_what_serde_writes` in `tests/json_writer.rs` holds the
-/// two to the same bytes).
-pub fn write(out: &mut dyn Write, json: Json<'_>) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Json, |out| {
-        write_unescaped(out, json)
-    })
-}
-
-fn write_unescaped(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
+/// writes for the model, with no control character raw (`safe::Form::Json`). The verdicts,
+/// diagnostics, hops and nodes, most of a large report, are written and escaped on all cores
+/// and put where the rest, written first with those lists empty, has `[]`: a fleet report has
+/// thousands of verdicts, and writing them was the longest part of a run left on one core (the
+/// test `parallel_writer_writes_what_serde_writes` in `tests/json_writer.rs` holds the two to
+/// the same bytes). Each part is a whole text, split from the next at an ASCII byte, so escaped
+/// on its own it is what escaping the whole report gives.
+pub fn write(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
     let verdicts = std::mem::take(&mut json.verdicts);
     let diagnostics = std::mem::take(&mut json.diagnostics);
+    let hops = std::mem::take(&mut json.hops);
+    let nodes = std::mem::take(&mut json.nodes);
     let mut rest = Vec::new();
     serde_json::to_writer_pretty(&mut rest, &json)?;
-    // Both keys are at the top level, written two blanks in; a string holds no raw newline, and
-    // nested keys are further in, so each pattern occurs once.
-    let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
-    let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
-    debug_assert!(d_at < v_at, "keys are written in sorted order");
-    out.write_all(&rest[..d_at + d_len - 2])?;
-    write_pretty_array(out, &diagnostics, |i, _| &diagnostics[i])?;
-    out.write_all(&rest[d_at + d_len..v_at + v_len - 2])?;
-    write_pretty_array(out, verdicts.entries, |i, _| verdicts.get(i))?;
-    out.write_all(&rest[v_at + v_len..])?;
-    out.write_all(b"\n")
+    let rest = super::safe::escape_whole(super::safe::Form::Json, rest);
+    type List<'l> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'l>;
+    // The keys are at the top level, written two blanks in, in sorted order; a string holds no
+    // raw newline, and nested keys are further in, so each pattern occurs once.
+    let lists: [(&[u8], List<'_>); 4] = [
+        (
+            b"\n  \"diagnostics\": []",
+            Box::new(|out| write_pretty_array(out, &diagnostics, |i, _| &diagnostics[i])),
+        ),
+        (
+            b"\n  \"hops\": []",
+            Box::new(|out| write_pretty_array(out, &hops, |i, _| &hops[i])),
+        ),
+        (
+            b"\n  \"nodes\": []",
+            Box::new(|out| write_pretty_array(out, &nodes, |i, _| &nodes[i])),
+        ),
+        (
+            b"\n  \"verdicts\": []",
+            Box::new(|out| write_pretty_array(out, verdicts.entries, |i, _| verdicts.get(i))),
+        ),
+    ];
+    let mut from = 0;
+    for (pattern, list) in &lists {
+        let (at, len) = find_empty(&rest[from..], pattern);
+        out.write_all(&rest[from..from + at + len - 2])?;
+        list(out)?;
+        from += at + len;
+    }
+    out.write_all(&rest[from..])?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// Where `pattern` (a top-level key with an empty list) is in `text`, and its length.
@@ -345,9 +364,10 @@ impl serde_json::ser::Formatter for Nested {
     }
 }
 
-/// Writes a list of the report's top level as `to_writer_pretty` writes it there, by batches on
-/// all cores: each element written pretty on its own two levels in, a window of
-/// batches at a time, written out in order and dropped before the next. A large topology's
+/// Writes a list of the report's top level as `to_writer_pretty` writes it there (escaped as
+/// [`write`] escapes), by batches on all cores: each element written pretty on its own two
+/// levels in, a window of batches at a time, written out in order (while the next window is
+/// made) and dropped. A large topology's
 /// verdicts are hundreds of megabytes of JSON; held whole (and once more joined) they were most
 /// of the run's peak memory. Each element is `make(index, &items[index])`, made on the thread that
 /// writes it.
@@ -368,8 +388,8 @@ fn write_pretty_array<T: Sync, V: Serialize>(
         .enumerate()
         .map(|(b, batch)| (b * BATCH, batch))
         .collect();
-    for (w, window) in batches.chunks(WINDOW).enumerate() {
-        let written = crate::pool::par_map(window, |&(start, batch)| {
+    let write_window = |window: &[(usize, &[T])]| {
+        crate::pool::par_map(window, |&(start, batch)| {
             let mut out = Vec::new();
             for (i, item) in batch.iter().enumerate() {
                 if i > 0 {
@@ -378,13 +398,33 @@ fn write_pretty_array<T: Sync, V: Serialize>(
                 write_nested(&mut out, 2, &make(start + i, item))
                     .expect("a report element serialises");
             }
-            out
-        });
-        for (i, text) in written.iter().enumerate() {
-            if w > 0 || i > 0 {
-                out.write_all(b",\n    ")?;
+            super::safe::escape_whole(super::safe::Form::Json, out)
+        })
+    };
+    // Each window is written out while the next is made, so the cores are not left idle
+    // while one thread writes.
+    let mut windows = batches.chunks(WINDOW);
+    let mut written = windows.next().map(write_window).unwrap_or_default();
+    let mut first = true;
+    loop {
+        let next = windows.next();
+        let (done, next) = std::thread::scope(|s| {
+            let making = next.map(|w| s.spawn(|| write_window(w)));
+            let mut done = Ok(());
+            for text in &written {
+                if !first {
+                    done = done.and_then(|()| out.write_all(b",\n    "));
+                }
+                first = false;
+                done = done.and_then(|()| out.write_all(text));
             }
-            out.write_all(text)?;
+            let next = making.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (done, next)
+        });
+        done?;
+        match next {
+            Some(w) => written = w,
+            None => break,
         }
     }
     out.write_all(b"\n  ]")
