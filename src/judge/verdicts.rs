@@ -480,8 +480,7 @@ fn judge_links(
         let (merged, next) = std::thread::scope(|s| {
             let judging = next.map(|w| s.spawn(|| judge(w)));
             let merged = merge(std::mem::take(&mut judged));
-            let next = judging
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            let next = judging.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
             (merged, next)
         });
         merged?;
