@@ -297,9 +297,9 @@ fn element<V: Serialize>(out: &mut Vec<u8>, _: usize, value: &V) {
 fn json_str(out: &mut Vec<u8>, s: &str) {
     // Every byte looked at (a fold without an early exit, which the compiler vectorises): the
     // strings are short, and nearly all have nothing to escape.
-    let plain = !s
-        .bytes()
-        .fold(false, |any, b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let plain = !s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if plain {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
