@@ -293,7 +293,7 @@ fn dedupe(diags: &mut Vec<Diagnostic>) {
                     // Two nodes' findings at one link line differ by their label (which names
                     // the node); two nodes sharing a file share one finding at its line.
                     d.primary.as_ref().map(|l| l.message.as_str()),
-                    d.primary.is_none().then(|| d.node.as_deref()),
+                    d.primary.is_none().then_some(d.node.as_deref()),
                 ))
             })
             .collect()
