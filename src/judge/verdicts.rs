@@ -447,14 +447,16 @@ fn judge_links(
     let figures = super::nodes::middlebox_figures(topo, states, links);
     let items: Vec<_> = links.iter().zip(&topo.links).zip(&figures).collect();
     let mut on_a_link = vec![false; states.len()];
-    // A window of links at a time, each link's results moved into the report before the next
-    // window is judged: held for every link before the merge, they doubled a large topology's
-    // peak memory.
-    for window in items.chunks(LINK_WINDOW) {
-        let judged =
-            crate::pool::par_map_from(PARALLEL_FROM, window, |((link, l), (path, cts))| {
-                ROOT.with(|root| judge_link(link, l, path, cts, states, &memos, rules, root))
-            });
+    type Item<'a> = (
+        (&'a LinkInfo, &'a crate::topology::Link),
+        &'a (PathFacts, Vec<ConntrackFacts>),
+    );
+    let judge = |window: &[Item<'_>]| {
+        crate::pool::par_map_from(PARALLEL_FROM, window, |((link, l), (path, cts))| {
+            ROOT.with(|root| judge_link(link, l, path, cts, states, &memos, rules, root))
+        })
+    };
+    let mut merge = |judged: Vec<Result<LinkJudged>>| -> Result<()> {
         for j in judged {
             let j = j?;
             for i in j.on {
@@ -465,6 +467,27 @@ fn judge_links(
             for (key, labels) in j.labels {
                 out.labels.entry(key).or_default().extend(labels);
             }
+        }
+        Ok(())
+    };
+    // A window of links at a time, each link's results moved into the report while the next
+    // window is judged: held for every link before the merge, they doubled a large topology's
+    // peak memory, and merged between windows they left the cores idle (a tenth of the time
+    // judging 10,000 nodes took).
+    let mut windows = items.chunks(LINK_WINDOW);
+    let mut judged = windows.next().map(judge).unwrap_or_default();
+    loop {
+        let next = windows.next();
+        let (merged, next) = std::thread::scope(|s| {
+            let judging = next.map(|w| s.spawn(|| judge(w)));
+            let merged = merge(std::mem::take(&mut judged));
+            let next = judging.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (merged, next)
+        });
+        merged?;
+        match next {
+            Some(j) => judged = j,
+            None => break,
         }
     }
     judge_unlinked(states, &on_a_link, rules, &mut out.verdicts)?;
@@ -565,7 +588,9 @@ fn judge_link(
             )
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
             if let Some(mut j) = j {
-                if let Some((id, _)) = &j.rule {
+                // A rule that labels nothing adds nothing to the run's labels: no key is made
+                // for it (for most of a topology's verdicts).
+                if let Some((id, _)) = j.rule.as_ref().filter(|_| !j.labels.is_empty()) {
                     labels.push((
                         (states[me].cfg.name.clone(), spec.key, id.to_string()),
                         std::mem::take(&mut j.labels),
@@ -668,7 +693,9 @@ fn judge_via(
         )
         .map_err(|e| Error::RuleFailed(e.to_string()))?;
         if let Some(mut j) = j {
-            if let Some((id, _)) = &j.rule {
+            // A rule that labels nothing adds nothing to the run's labels: no key is made
+            // for it (for most of a topology's verdicts).
+            if let Some((id, _)) = j.rule.as_ref().filter(|_| !j.labels.is_empty()) {
                 labels.push((
                     (me.cfg.name.clone(), spec.key, id.to_string()),
                     std::mem::take(&mut j.labels),

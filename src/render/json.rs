@@ -190,33 +190,56 @@ impl<'a> Json<'a> {
 }
 
 /// Writes the report as pretty JSON and a final newline: what `serde_json::to_writer_pretty`
-/// writes for the model. The verdicts and diagnostics, most of a large report, are written on
-/// all cores and put where the rest, written first with those two lists empty, has `[]`: a fleet
-/// report has thousands of verdicts, and writing them was the longest part of a run left on one
-/// core (the test `parallel_writer_writes_what_serde_writes` in `tests/json_writer.rs` holds the
-/// two to the same bytes).
-pub fn write(out: &mut dyn Write, json: Json<'_>) -> io::Result<()> {
-    super::safe::escaped(out, super::safe::Form::Json, |out| {
-        write_unescaped(out, json)
-    })
-}
-
-fn write_unescaped(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
+/// writes for the model, with no control character raw (`safe::Form::Json`). The verdicts,
+/// diagnostics, hops and nodes, most of a large report, are written and escaped on all cores
+/// and put where the rest, written first with those lists empty, has `[]`: a fleet report has
+/// thousands of verdicts, and writing them was the longest part of a run left on one core (the
+/// test `parallel_writer_writes_what_serde_writes` in `tests/json_writer.rs` holds the two to
+/// the same bytes). Each part is a whole text, split from the next at an ASCII byte, so escaped
+/// on its own it is what escaping the whole report gives.
+pub fn write(out: &mut dyn Write, mut json: Json<'_>) -> io::Result<()> {
     let verdicts = std::mem::take(&mut json.verdicts);
     let diagnostics = std::mem::take(&mut json.diagnostics);
+    let hops = std::mem::take(&mut json.hops);
+    let nodes = std::mem::take(&mut json.nodes);
     let mut rest = Vec::new();
     serde_json::to_writer_pretty(&mut rest, &json)?;
-    // Both keys are at the top level, written two blanks in; a string holds no raw newline, and
-    // nested keys are further in, so each pattern occurs once.
-    let (d_at, d_len) = find_empty(&rest, b"\n  \"diagnostics\": []");
-    let (v_at, v_len) = find_empty(&rest, b"\n  \"verdicts\": []");
-    debug_assert!(d_at < v_at, "keys are written in sorted order");
-    out.write_all(&rest[..d_at + d_len - 2])?;
-    write_pretty_array(out, &diagnostics, |i, _| &diagnostics[i])?;
-    out.write_all(&rest[d_at + d_len..v_at + v_len - 2])?;
-    write_pretty_array(out, verdicts.entries, |i, _| verdicts.get(i))?;
-    out.write_all(&rest[v_at + v_len..])?;
-    out.write_all(b"\n")
+    let rest = super::safe::escape_whole(super::safe::Form::Json, rest);
+    type List<'l> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'l>;
+    // The keys are at the top level, written two blanks in, in sorted order; a string holds no
+    // raw newline, and nested keys are further in, so each pattern occurs once.
+    let lists: [(&[u8], List<'_>); 4] = [
+        (
+            b"\n  \"diagnostics\": []",
+            Box::new(|out| write_pretty_array(out, &diagnostics, element)),
+        ),
+        (
+            b"\n  \"hops\": []",
+            Box::new(|out| write_pretty_array(out, &hops, element)),
+        ),
+        (
+            b"\n  \"nodes\": []",
+            Box::new(|out| write_pretty_array(out, &nodes, element)),
+        ),
+        (
+            b"\n  \"verdicts\": []",
+            Box::new(|out| {
+                write_pretty_array(out, verdicts.entries, |out, i, _| {
+                    verdicts.get(i).write_element(out)
+                })
+            }),
+        ),
+    ];
+    let mut from = 0;
+    for (pattern, list) in &lists {
+        let (at, len) = find_empty(&rest[from..], pattern);
+        out.write_all(&rest[from..from + at + len - 2])?;
+        list(out)?;
+        from += at + len;
+    }
+    out.write_all(&rest[from..])?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// Where `pattern` (a top-level key with an empty list) is in `text`, and its length.
@@ -262,6 +285,36 @@ fn write_nested<W: Write, V: Serialize + ?Sized>(
     };
     value.serialize(&mut serde_json::Serializer::with_formatter(out, nested))?;
     Ok(())
+}
+
+/// One element of a top-level list, written as the whole report would write it there.
+fn element<V: Serialize>(out: &mut Vec<u8>, _: usize, value: &V) {
+    write_nested(out, 2, value).expect("a report element serialises");
+}
+
+/// `s` as a JSON string, as serde writes it: copied between quotes when it has nothing to escape
+/// (a quote, a backslash, a control character), else written by serde.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    // Every byte looked at (a fold without an early exit, which the compiler vectorises): the
+    // strings are short, and nearly all have nothing to escape.
+    let plain = !s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("a string serialises");
+    }
+}
+
+/// `s` or `null`, as serde writes an `Option<&str>`.
+fn json_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 /// `serde_json`'s `PrettyFormatter` with two blanks a level, starting at a level other than
@@ -345,16 +398,17 @@ impl serde_json::ser::Formatter for Nested {
     }
 }
 
-/// Writes a list of the report's top level as `to_writer_pretty` writes it there, by batches on
-/// all cores: each element written pretty on its own two levels in, a window of
-/// batches at a time, written out in order and dropped before the next. A large topology's
+/// Writes a list of the report's top level as `to_writer_pretty` writes it there (escaped as
+/// [`write`] escapes), by batches on all cores: each element written pretty on its own two
+/// levels in, a window of batches at a time, written out in order (while the next window is
+/// made) and dropped. A large topology's
 /// verdicts are hundreds of megabytes of JSON; held whole (and once more joined) they were most
-/// of the run's peak memory. Each element is `make(index, &items[index])`, made on the thread that
-/// writes it.
-fn write_pretty_array<T: Sync, V: Serialize>(
+/// of the run's peak memory. Each element is written by `write_one(out, index, &items[index])`
+/// on the thread that writes its batch ([`element`] for a model's element).
+fn write_pretty_array<T: Sync>(
     out: &mut dyn Write,
     items: &[T],
-    make: impl Fn(usize, &T) -> V + Sync,
+    write_one: impl Fn(&mut Vec<u8>, usize, &T) + Sync,
 ) -> io::Result<()> {
     const BATCH: usize = 256;
     // Enough batches per window to keep every core busy between writes.
@@ -368,23 +422,42 @@ fn write_pretty_array<T: Sync, V: Serialize>(
         .enumerate()
         .map(|(b, batch)| (b * BATCH, batch))
         .collect();
-    for (w, window) in batches.chunks(WINDOW).enumerate() {
-        let written = crate::pool::par_map(window, |&(start, batch)| {
+    let write_window = |window: &[(usize, &[T])]| {
+        crate::pool::par_map(window, |&(start, batch)| {
             let mut out = Vec::new();
             for (i, item) in batch.iter().enumerate() {
                 if i > 0 {
                     out.extend_from_slice(b",\n    ");
                 }
-                write_nested(&mut out, 2, &make(start + i, item))
-                    .expect("a report element serialises");
+                write_one(&mut out, start + i, item);
             }
-            out
+            super::safe::escape_whole(super::safe::Form::Json, out)
+        })
+    };
+    // Each window is written out while the next is made, so the cores are not left idle
+    // while one thread writes.
+    let mut windows = batches.chunks(WINDOW);
+    let mut written = windows.next().map(write_window).unwrap_or_default();
+    let mut first = true;
+    loop {
+        let next = windows.next();
+        let (done, next) = std::thread::scope(|s| {
+            let making = next.map(|w| s.spawn(|| write_window(w)));
+            let mut done = Ok(());
+            for text in &written {
+                if !first {
+                    done = done.and_then(|()| out.write_all(b",\n    "));
+                }
+                first = false;
+                done = done.and_then(|()| out.write_all(text));
+            }
+            let next = making.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (done, next)
         });
-        for (i, text) in written.iter().enumerate() {
-            if w > 0 || i > 0 {
-                out.write_all(b",\n    ")?;
-            }
-            out.write_all(text)?;
+        done?;
+        match next {
+            Some(w) => written = w,
+            None => break,
         }
     }
     out.write_all(b"\n  ]")
@@ -794,6 +867,78 @@ impl<'a> JsonVerdict<'a> {
             value: v.value.as_deref(),
             verdict: v.verdict.as_str(),
         }
+    }
+}
+
+impl JsonVerdict<'_> {
+    /// Writes this verdict as an element of the report's `verdicts` ([`element`] writes the
+    /// same bytes). A large topology has a million verdicts, and serde's writer, a call per
+    /// string with its escaping checked byte by byte, took a fifth of the run to write them:
+    /// the fields every verdict has are written here, the names between them as fixed text.
+    /// A verdict with evidence, a fix, a level or a suppression, which a large report has few
+    /// of, is written by serde. `tests/json_writer.rs` holds whole reports to serde's bytes.
+    fn write_element(&self, out: &mut Vec<u8>) {
+        if self.evidence.is_some()
+            || !self.fix.is_empty()
+            || self.level.is_some()
+            || self.suppressed.is_some()
+        {
+            return element(out, 0, self);
+        }
+        // Fields two levels in: an element of a top-level list is itself two levels in.
+        const FIELD: &[u8] = b",\n      \"";
+        out.extend_from_slice(b"{\n      \"help\": ");
+        json_opt_str(out, self.help);
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"key\": ");
+        json_str(out, self.key);
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"link\": ");
+        json_opt_str(out, self.link);
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"node\": ");
+        json_str(out, self.node);
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"reason\": ");
+        json_str(out, self.reason);
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"rule\": ");
+        json_opt_str(out, self.rule);
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"rule_name\": ");
+        json_opt_str(out, self.rule_name);
+        if let Some(side) = self.side {
+            out.extend_from_slice(FIELD);
+            out.extend_from_slice(b"side\": ");
+            json_str(out, side);
+        }
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"source\": {\n        \"");
+        match self.source.span {
+            Some(span) => {
+                let loc = self.source.sources.location(span);
+                let _ = write!(out, "column\": {},\n        \"kind\": ", loc.column);
+                json_str(out, self.source.kind);
+                let _ = write!(
+                    out,
+                    ",\n        \"line\": {},\n        \"path\": ",
+                    loc.line
+                );
+                json_str(out, &loc.path);
+            }
+            None => {
+                out.extend_from_slice(b"kind\": ");
+                json_str(out, self.source.kind);
+            }
+        }
+        out.extend_from_slice(b"\n      }");
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"value\": ");
+        json_opt_str(out, self.value);
+        out.extend_from_slice(FIELD);
+        out.extend_from_slice(b"verdict\": ");
+        json_str(out, self.verdict);
+        out.extend_from_slice(b"\n    }");
     }
 }
 
@@ -1422,6 +1567,65 @@ impl Spill {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A verdict written field by field is what serde writes for it, whatever its strings hold
+    /// (quotes, backslashes, control characters, non-ASCII), with a place or without, with a
+    /// side or without, and with the fields serde writes for it (a fix, a level).
+    #[test]
+    fn a_verdict_written_in_place_is_what_serde_writes() {
+        let mut sources = SourceMap::new();
+        let file = sources.add(
+            "dir/\"quoted\"\\\tname.conf",
+            "net.ipv4.x = 1\nnet.ipv4.y = 2\n",
+        );
+        let strings = [
+            "plain",
+            "",
+            "a \"quote\" and a \\ backslash",
+            "line\nbreak\ttab\r\u{1b}[2J\u{7f}",
+            "é — ─ \u{9b} \u{202e}",
+        ];
+        for (i, text) in strings.iter().enumerate() {
+            for (placed, sided, extra) in [
+                (false, true, 0),
+                (true, false, 0),
+                (true, true, 1),
+                (false, false, 2),
+            ] {
+                let v = VerdictEntry {
+                    link: (i % 2 == 0).then(|| format!("a->{text}").into()),
+                    node: (*text).into(),
+                    side: sided.then_some("client"),
+                    key: "net.ipv4.tcp_tw_reuse",
+                    value: (i % 3 != 1).then(|| text.to_string()),
+                    source: crate::config::SourceKindOut::Default,
+                    span: placed.then(|| Span::new(file, 15, 16)),
+                    verdict: Verdict::Dangerous,
+                    rule: (i % 2 == 1).then(|| (*text).into()),
+                    rule_name: (i % 2 == 1).then(|| format!("{text}-name").into()),
+                    reason: format!("because {text}").into(),
+                    help: (i % 3 == 0).then(|| (*text).into()),
+                    suppressed: None,
+                    level: (extra == 2).then_some(Severity::Warning),
+                    fix: match extra {
+                        1 => vec![("net.ipv4.x".to_string(), text.to_string())],
+                        _ => Vec::new(),
+                    },
+                    unseen: false,
+                };
+                let j = JsonVerdict::new(&sources, &v);
+                let mut fast = Vec::new();
+                j.write_element(&mut fast);
+                let mut serde = Vec::new();
+                element(&mut serde, 0, &j);
+                assert_eq!(
+                    String::from_utf8(fast).unwrap(),
+                    String::from_utf8(serde).unwrap(),
+                    "{text:?} placed {placed} sided {sided} extra {extra}"
+                );
+            }
+        }
+    }
 
     /// A value written some levels in is what `to_writer_pretty` writes with every line moved
     /// in by those levels, deep nesting (past the formatter's ready blanks), empty lists and
