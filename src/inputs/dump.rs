@@ -30,12 +30,13 @@ pub(super) static READER: Reader = Reader {
 
 /// Whether twlint reads a key of a dump. Asked of every line of every dump (1,300 a dump, of
 /// which about 20 are judged): [`JUDGED_BY_LENGTH`] turns nearly every other key away before
-/// the lookup in the table of keys.
-fn judged_in_dump(key: &str) -> bool {
-    let b = key.as_bytes();
+/// the lookup in the table of keys. On bytes: the scanner hands the key over before making it
+/// a `str` (which checks both ends are character boundaries, on every line).
+fn judged_in_dump(b: &[u8]) -> bool {
     let last = b.last().map_or(0, |&c| 1u64 << (c & 63));
     JUDGED_BY_LENGTH[b.len().min(63)] & last != 0
-        && (key == "kernel.osrelease" || crate::kernel::spec(key).is_some())
+        && std::str::from_utf8(b)
+            .is_ok_and(|key| key == "kernel.osrelease" || crate::kernel::spec(key).is_some())
 }
 
 /// The keys a dump is read for, as a prefilter: by length (the longest sharing one slot), a
@@ -216,7 +217,7 @@ pub(crate) struct Scanned {
 /// `None` when the text is not a dump.
 pub(crate) fn scan<const COMPACT: bool>(
     text: &str,
-    keep: impl Fn(&str) -> bool,
+    keep: impl Fn(&[u8]) -> bool,
 ) -> Option<Scanned> {
     // The keys this thread's last scans checked, lent to this one and given back.
     thread_local! {
@@ -237,7 +238,7 @@ pub(crate) fn scan<const COMPACT: bool>(
 /// [`scan`] with the keys checked before.
 fn scan_in<const COMPACT: bool>(
     text: &str,
-    keep: impl Fn(&str) -> bool,
+    keep: impl Fn(&[u8]) -> bool,
     seen: &mut Seen,
 ) -> Option<Scanned> {
     if text.starts_with('\u{feff}') {
@@ -260,6 +261,8 @@ fn scan_in<const COMPACT: bool>(
     let mut leading_comments = 0usize;
     let mut osrelease = false;
     let mut tops = 0u16;
+    // How many bits `tops` has: counted as they are set, not asked of `tops` on every line.
+    let mut top_count = 0u32;
     let bytes = text.as_bytes();
     let mut pos = 0;
     while pos <= bytes.len() {
@@ -272,10 +275,10 @@ fn scan_in<const COMPACT: bool>(
         // comment, anything odd) takes the general path below.
         if bytes.get(pos).is_some_and(|&c| KEY_BYTE[c as usize]) {
             let (key, top, line_end, next) = fast_line(bytes, pos, seen, lines)?;
-            let key = &text[start..key];
+            let key = &bytes[start..key];
             pos = next;
             lines += 1;
-            if key.len() == "kernel.osrelease".len() && key == "kernel.osrelease" {
+            if key == b"kernel.osrelease" {
                 osrelease = true;
             }
             let keep = keep(key);
@@ -289,10 +292,13 @@ fn scan_in<const COMPACT: bool>(
                 kept.push((start, line_end, pos.min(bytes.len())));
             }
             // Three top levels are all rule 3 asks for; once they are seen, stop looking them up.
-            if tops.count_ones() < 3 {
-                let top = &text[start..top];
-                if let Some(i) = TOP_LEVELS.iter().position(|t| *t == top) {
-                    tops |= 1 << i;
+            if top_count < 3 {
+                let top = &bytes[start..top];
+                if let Some(i) = TOP_LEVELS.iter().position(|t| t.as_bytes() == top) {
+                    if tops & 1 << i == 0 {
+                        tops |= 1 << i;
+                        top_count += 1;
+                    }
                 }
             }
             continue;
@@ -324,7 +330,7 @@ fn scan_in<const COMPACT: bool>(
         debug_assert!(dump_line_key(line).is_none());
         return None;
     }
-    (lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3)).then_some(Scanned {
+    (lines >= MIN_LINES && (osrelease || top_count >= 3)).then_some(Scanned {
         kept,
         compact,
         line_starts,
@@ -380,8 +386,10 @@ impl Seen {
     fn probe(&self, at: isize, b: &[u8], start: usize) -> Option<(usize, usize)> {
         let s = self.slots.get(usize::try_from(at).ok()?)?;
         let n = s[0] as usize;
-        (n > 0 && b.get(start..start + n) == Some(&s[2..2 + n]))
-            .then(|| (start + n - 2, start + s[1] as usize))
+        (n > 0
+            && b.get(start..start + n)
+                .is_some_and(|b| same_bytes(b, &s[2..2 + n])))
+        .then(|| (start + n - 2, start + s[1] as usize))
     }
 
     /// Keeps `key_eq` (a key that passed and its " ="), whose first `.` is at `sep`, as line
@@ -401,6 +409,24 @@ impl Seen {
         s[1] = sep as u8;
         s[2..2 + key_eq.len()].copy_from_slice(key_eq);
     }
+}
+
+/// Whether `a` and `b`, of the same length, hold the same bytes: eight at a time, inline (a
+/// slot's key is compared on nearly every line of a fleet's dumps, and the call to `bcmp` cost
+/// more than the comparison). The last word overlaps the one before when the length is not a
+/// multiple of eight.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n < 8 || b.len() != n {
+        return a == b;
+    }
+    let w = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("eight bytes"));
+    let mut diff = w(&a[n - 8..]) ^ w(&b[n - 8..]);
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        diff |= w(x) ^ w(y);
+    }
+    diff == 0
 }
 
 /// Bytes a key printed by procps can hold: visible ASCII but none of `= * ? [ # ;`. A table,
@@ -579,11 +605,25 @@ mod tests {
     }
 
     #[test]
+    fn same_bytes_is_slice_equality() {
+        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=text.len() {
+            let a = &text[..n];
+            assert!(same_bytes(a, &a.to_vec()), "{n}");
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 0x20;
+                assert!(!same_bytes(a, &b), "{n} at {i}");
+            }
+        }
+    }
+
+    #[test]
     fn the_key_prefilter_lets_every_judged_key_through() {
         for spec in crate::kernel::KEYS {
-            assert!(judged_in_dump(spec.key), "{}", spec.key);
+            assert!(judged_in_dump(spec.key.as_bytes()), "{}", spec.key);
         }
-        assert!(judged_in_dump("kernel.osrelease"));
+        assert!(judged_in_dump(b"kernel.osrelease"));
         // Keys of any length, the longest and the empty included, are judged as the table
         // says.
         let long = format!("net.{}", "x".repeat(100));
@@ -594,7 +634,11 @@ mod tests {
             "net.ipv4.tcp_tw_reuse ",
             &long,
         ] {
-            assert_eq!(judged_in_dump(k), crate::kernel::spec(k).is_some(), "{k}");
+            assert_eq!(
+                judged_in_dump(k.as_bytes()),
+                crate::kernel::spec(k).is_some(),
+                "{k}"
+            );
         }
     }
 
@@ -618,7 +662,7 @@ mod tests {
             base[base.find("\n").unwrap() + 1..].to_string(),
             base.replace(" = ", " =  "),
         ];
-        let keep = |k: &str| k.ends_with('3') || k.starts_with("fs.");
+        let keep = |k: &[u8]| k.ends_with(b"3") || k.starts_with(b"fs.");
         for text in &texts {
             let fresh = scan_in::<true>(text, keep, &mut Seen::default());
             assert_eq!(fresh.is_some(), is_dump(text));

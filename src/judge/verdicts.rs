@@ -70,13 +70,16 @@ pub(super) struct KeyRules<'r> {
     /// The reasons of a key no rule objects to, shared by every such verdict: (unseen, set,
     /// default).
     unjudged: [Arc<str>; 3],
+    /// Each CEL rule's id and name, shared by every verdict it gives (and by the lists of all
+    /// the keys it names), made when it first gives one: a fleet makes these tables for every
+    /// dump, and a dump's verdicts name a few rules of the catalog's fifty.
+    names: Box<[OnceLock<(Arc<str>, Arc<str>)>]>,
 }
 
 struct KeyRule<'r> {
     rule: &'r Rule,
-    /// The rule's id and name, shared by every verdict it gives.
-    id: Arc<str>,
-    name: Arc<str>,
+    /// The rule's place in [`KeyRules::names`].
+    names: usize,
     cel: &'r CelRule,
     /// Its place in a node's [`Memo`], when the memo is asked for and none of the rule's
     /// programs reads anything of a link.
@@ -93,23 +96,22 @@ impl<'r> KeyRules<'r> {
             .map(|key| (key, Vec::new()))
             .collect();
         // One pass over the catalog, in id order (a fleet makes this for every dump): each CEL
-        // rule joins the lists of the keys it names, with its id and name shared by all.
+        // rule joins the lists of the keys it names, with one place for its id and name.
         let mut memoised = 0;
+        let mut named = 0;
         for rule in &rules.rules {
             let Check::Cel(cel) = &rule.check else {
                 continue;
             };
-            let (id, name): (Arc<str>, Arc<str>) =
-                (rule.id.as_str().into(), rule.name.as_str().into());
             let keeps = memo && !reads_link(cel);
+            named += 1;
             for (_, list) in keys
                 .iter_mut()
                 .filter(|(k, _)| cel.keys.iter().any(|c| c == k))
             {
                 list.push(KeyRule {
                     rule,
-                    id: Arc::clone(&id),
-                    name: Arc::clone(&name),
+                    names: named - 1,
                     cel,
                     memo: keeps.then(|| {
                         memoised += 1;
@@ -126,7 +128,15 @@ impl<'r> KeyRules<'r> {
                 "no rule objects to this value here".into(),
                 "kernel default; no rule objects to it here".into(),
             ],
+            names: (0..named).map(|_| OnceLock::new()).collect(),
         }
+    }
+
+    /// The id and name of `kr`'s rule, as its verdicts hold them.
+    fn names(&self, kr: &KeyRule<'_>) -> (Arc<str>, Arc<str>) {
+        let (id, name) = self.names[kr.names]
+            .get_or_init(|| (kr.rule.id.as_str().into(), kr.rule.name.as_str().into()));
+        (Arc::clone(id), Arc::clone(name))
     }
 
     fn of(&self, key: &str) -> &[KeyRule<'r>] {
@@ -274,7 +284,7 @@ fn judge_key(
         }
         best = Some(Judged {
             verdict: cel_rule.verdict,
-            rule: Some((kr.id.clone(), kr.name.clone())),
+            rule: Some(rules.names(kr)),
             reason: fired.reason,
             help: Some(fired.help),
             labels,
