@@ -30,13 +30,13 @@ pub(super) static READER: Reader = Reader {
 
 /// Whether twlint reads a key of a dump. Asked of every line of every dump (1,300 a dump, of
 /// which about 20 are judged): [`JUDGED_BY_LENGTH`] turns nearly every other key away before
-/// the lookup in the table of keys. On bytes: the scanner hands the key over before making it
-/// a `str` (which checks both ends are character boundaries, on every line).
+/// the lookup in the table of keys (as [`crate::kernel::spec`] looks, on bytes: the scanner
+/// hands the key over before making it a `str`, which checks both ends are character
+/// boundaries, on every line).
 fn judged_in_dump(b: &[u8]) -> bool {
     let last = b.last().map_or(0, |&c| 1u64 << (c & 63));
     JUDGED_BY_LENGTH[b.len().min(63)] & last != 0
-        && std::str::from_utf8(b)
-            .is_ok_and(|key| key == "kernel.osrelease" || crate::kernel::spec(key).is_some())
+        && (b == b"kernel.osrelease" || crate::kernel::KEYS.iter().any(|s| s.key.as_bytes() == b))
 }
 
 /// The keys a dump is read for, as a prefilter: by length (the longest sharing one slot), a
