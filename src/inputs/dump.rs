@@ -72,7 +72,7 @@ fn host(path: &Path, text: &str) -> Option<HostFile> {
     if path.extension().is_some_and(|e| e == "conf") {
         return None;
     }
-    let s = scan::<true>(text, judged_in_dump)?;
+    let s = scan::<true, _>(text, judged_in_dump)?;
     let file = SourceFile::with_line_starts(path.display().to_string(), s.compact, s.line_starts);
     let lines = s.kept;
     Some(HostFile::new(file, move |id, text| {
@@ -189,7 +189,7 @@ const MAX_LEADING_COMMENTS: usize = 10;
 /// excerpt fails rule 3 and is read as configuration too. No configuration file that is written
 /// by hand passes rule 1 with a hundred lines and no comment in between.
 pub fn is_dump(text: &str) -> bool {
-    scan::<false>(text, |_| false).is_some()
+    scan::<false, _>(text, |_| false).is_some()
 }
 
 /// One line of a text as [`super::conf`] reads it: where it starts, where its content ends
@@ -215,9 +215,9 @@ pub(crate) struct Scanned {
 /// with `COMPACT`, the dump reduced to them): a dump is read once, and only the few lines
 /// twlint judges are parsed, and kept, in full (about 20 of the 1,300 a `sysctl -a` prints).
 /// `None` when the text is not a dump.
-pub(crate) fn scan<const COMPACT: bool>(
+pub(crate) fn scan<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
     text: &str,
-    keep: impl Fn(&[u8]) -> bool,
+    keep: F,
 ) -> Option<Scanned> {
     // The keys this thread's last scans checked, lent to this one and given back.
     thread_local! {
@@ -225,22 +225,32 @@ pub(crate) fn scan<const COMPACT: bool>(
             std::cell::Cell::new(Seen {
                 slots: Vec::new(),
                 shift: 0,
+                keep: None,
             })
         };
     }
     let mut seen = SEEN.take();
     seen.shift = 0;
-    let scanned = scan_in::<COMPACT>(text, keep, &mut seen);
+    let scanned = scan_in::<COMPACT, F>(text, keep, &mut seen);
     SEEN.set(seen);
     scanned
 }
 
-/// [`scan`] with the keys checked before.
-fn scan_in<const COMPACT: bool>(
+/// [`scan`] with the keys checked before. `keep` is a function of the key alone (a function,
+/// or a closure that captures nothing: checked when compiled), so what it said of a slot's key
+/// holds for as long as the slots are asked with the same `keep`; with another, they are
+/// emptied.
+fn scan_in<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
     text: &str,
-    keep: impl Fn(&[u8]) -> bool,
+    keep: F,
     seen: &mut Seen,
 ) -> Option<Scanned> {
+    const { assert!(std::mem::size_of::<F>() == 0, "keep captures nothing") };
+    let keep_id = std::any::TypeId::of::<F>();
+    if seen.keep != Some(keep_id) {
+        seen.slots.clear();
+        seen.keep = Some(keep_id);
+    }
     if text.starts_with('\u{feff}') {
         // procps never writes a byte-order mark; a file that has one was written by an editor.
         return None;
@@ -274,21 +284,20 @@ fn scan_in<const COMPACT: bool>(
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
         // comment, anything odd) takes the general path below.
         if bytes.get(pos).is_some_and(|&c| KEY_BYTE[c as usize]) {
-            let (key, top, line_end, next) = fast_line(bytes, pos, seen, lines)?;
+            let (key, top, line_end, next, take) = fast_line(bytes, pos, seen, lines, &keep)?;
             let key = &bytes[start..key];
             pos = next;
             lines += 1;
             if key == b"kernel.osrelease" {
                 osrelease = true;
             }
-            let keep = keep(key);
             if COMPACT {
                 let at = compact.len();
-                if keep {
+                if take {
                     kept.push((at, at + line_end - start, at + pos.min(bytes.len()) - start));
                 }
-                copy(&mut compact, start, pos, keep);
-            } else if keep {
+                copy(&mut compact, start, pos, take);
+            } else if take {
                 kept.push((start, line_end, pos.min(bytes.len())));
             }
             // Three top levels are all rule 3 asks for; once they are seen, stop looking them up.
@@ -337,9 +346,13 @@ fn scan_in<const COMPACT: bool>(
     })
 }
 
-/// The bytes a slot of [`Seen`] holds: its length, the offset of the key's first `.`, then the
-/// key and its " =".
+/// The bytes a slot of [`Seen`] holds: its length, the offset of the key's first `.` (with
+/// [`KEPT`] set when `keep` accepted the key), then the key and its " =".
 const SLOT: usize = 64;
+
+/// The bit of a slot's second byte that says `keep` accepted its key (a first `.` is at most 61
+/// bytes in).
+const KEPT: u8 = 0x80;
 
 /// The lines of a dump checked last on this thread, by their number among its settings: each
 /// line's key and the " =" after it, once [`fast_line`] found them in the form procps prints. The
@@ -358,16 +371,19 @@ struct Seen {
     slots: Vec<[u8; SLOT]>,
     /// The slot of line `n` of the text scanned is `n + shift`.
     shift: isize,
+    /// The `keep` (its type) that the slots' [`KEPT`] bits are answers of.
+    keep: Option<std::any::TypeId>,
 }
 
 /// The lines of a dump [`Seen`] keeps (a `sysctl -a` prints 1,300 to 2,000).
 const SEEN_LINES: usize = 4096;
 
 impl Seen {
-    /// Where the key of line `line`, starting at `start`, ends and has its first `.`, when its
-    /// bytes (and the " =" after them) are those of the line's slot.
+    /// Where the key of line `line`, starting at `start`, ends and has its first `.`, and
+    /// whether `keep` accepted it, when its bytes (and the " =" after them) are those of the
+    /// line's slot.
     #[inline(always)]
-    fn get(&mut self, line: usize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+    fn get(&mut self, line: usize, b: &[u8], start: usize) -> Option<(usize, usize, bool)> {
         let at = line as isize + self.shift;
         if let Some(found) = self.probe(at, b, start) {
             return Some(found);
@@ -383,18 +399,19 @@ impl Seen {
 
     /// [`Seen::get`] in slot `at`.
     #[inline(always)]
-    fn probe(&self, at: isize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+    fn probe(&self, at: isize, b: &[u8], start: usize) -> Option<(usize, usize, bool)> {
         let s = self.slots.get(usize::try_from(at).ok()?)?;
         let n = s[0] as usize;
+        let sep = (s[1] & !KEPT) as usize;
         (n > 0
             && b.get(start..start + n)
                 .is_some_and(|b| same_bytes(b, &s[2..2 + n])))
-        .then(|| (start + n - 2, start + s[1] as usize))
+        .then(|| (start + n - 2, start + sep, s[1] & KEPT != 0))
     }
 
-    /// Keeps `key_eq` (a key that passed and its " ="), whose first `.` is at `sep`, as line
-    /// `line`'s.
-    fn put(&mut self, line: usize, key_eq: &[u8], sep: usize) {
+    /// Keeps `key_eq` (a key that passed and its " ="), whose first `.` is at `sep` and which
+    /// `keep` accepted or not (`kept`), as line `line`'s.
+    fn put(&mut self, line: usize, key_eq: &[u8], sep: usize, kept: bool) {
         let Ok(at) = usize::try_from(line as isize + self.shift) else {
             return;
         };
@@ -406,7 +423,7 @@ impl Seen {
         }
         let s = &mut self.slots[at];
         s[0] = key_eq.len() as u8;
-        s[1] = sep as u8;
+        s[1] = sep as u8 | if kept { KEPT } else { 0 };
         s[2..2 + key_eq.len()].copy_from_slice(key_eq);
     }
 }
@@ -443,17 +460,19 @@ static KEY_BYTE: [bool; 256] = {
 
 /// Checks the line starting at `start` (whose first byte is a key byte) in the form procps
 /// prints, as [`dump_line_key`] does, without finding the line's end first: returns where the
-/// key and its first component end, where the line's content ends (before a `\r`) and where
-/// the next line starts, or `None` when the line is not in that form. Inlined: it runs for
-/// every line of every dump, and a call costs a good part of it.
+/// key and its first component end, where the line's content ends (before a `\r`), where the
+/// next line starts and whether `keep` accepts the key (asked once per slot: a line found in
+/// its slot has the slot's answer), or `None` when the line is not in that form. Inlined: it
+/// runs for every line of every dump, and a call costs a good part of it.
 #[inline(always)]
 fn fast_line(
     b: &[u8],
     start: usize,
     seen: &mut Seen,
     line: usize,
-) -> Option<(usize, usize, usize, usize)> {
-    let (key_end, sep) = match seen.get(line, b, start) {
+    keep: &impl Fn(&[u8]) -> bool,
+) -> Option<(usize, usize, usize, usize, bool)> {
+    let (key_end, sep, kept) = match seen.get(line, b, start) {
         Some(found) => found,
         None => {
             let (key_end, sep) = key_end(b, start);
@@ -465,8 +484,9 @@ fn fast_line(
             if b.get(key_end) != Some(&b' ') || b.get(key_end + 1) != Some(&b'=') {
                 return None;
             }
-            seen.put(line, &b[start..key_end + 2], sep - start);
-            (key_end, sep)
+            let kept = keep(&b[start..key_end]);
+            seen.put(line, &b[start..key_end + 2], sep - start, kept);
+            (key_end, sep, kept)
         }
     };
     let i = key_end + 2;
@@ -486,7 +506,7 @@ fn fast_line(
         }
         Some(_) => return None,
     };
-    Some((key_end, sep, line_end, next))
+    Some((key_end, sep, line_end, next, kept))
 }
 
 /// Where the key starting at `at` ends, the first byte from `at` that is not a [`KEY_BYTE`]
@@ -663,16 +683,21 @@ mod tests {
             base.replace(" = ", " =  "),
         ];
         let keep = |k: &[u8]| k.ends_with(b"3") || k.starts_with(b"fs.");
+        // Another `keep`: the slots' answers are not its answers.
+        let other = |k: &[u8]| k.ends_with(b"5");
         for text in &texts {
-            let fresh = scan_in::<true>(text, keep, &mut Seen::default());
+            let fresh = scan_in::<true, _>(text, keep, &mut Seen::default());
+            let fresh_other = scan_in::<true, _>(text, other, &mut Seen::default());
             assert_eq!(fresh.is_some(), is_dump(text));
             for before in &texts {
                 let mut seen = Seen::default();
-                let _ = scan_in::<true>(before, keep, &mut seen);
-                assert_eq!(scan_in::<true>(text, keep, &mut seen), fresh);
+                let _ = scan_in::<true, _>(before, keep, &mut seen);
+                assert_eq!(scan_in::<true, _>(text, keep, &mut seen), fresh);
+                assert_eq!(scan_in::<true, _>(text, other, &mut seen), fresh_other);
+                assert_eq!(scan_in::<true, _>(text, keep, &mut seen), fresh);
                 assert_eq!(
-                    scan_in::<false>(text, keep, &mut seen),
-                    scan_in::<false>(text, keep, &mut Seen::default())
+                    scan_in::<false, _>(text, keep, &mut seen),
+                    scan_in::<false, _>(text, keep, &mut Seen::default())
                 );
             }
         }
