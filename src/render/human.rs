@@ -984,7 +984,8 @@ fn render_diag_with(
         .map(|((p, _, _), s)| (p.clone(), &s.source))
         .collect();
     let numbers = shown.first().and_then(|s| s.numbers.as_deref());
-    let mut buf = Vec::new();
+    // Sized for the usual frame (about 1 KiB): ariadne writes it in hundreds of small pieces.
+    let mut buf = Vec::with_capacity(2048);
     b.finish().write(DiagSources { files }, &mut buf)?;
     // The frame is UTF-8 (ariadne writes `str`s): checked with `from_utf8`, which walks valid
     // text several times faster than `from_utf8_lossy`, the fallback.
