@@ -77,8 +77,11 @@ pub(super) struct KeyRules<'r> {
     /// Each CEL rule's id and name, shared by every verdict it gives (and by the lists of all
     /// the keys it names), made when it first gives one: a fleet makes these tables for every
     /// dump, and a dump's verdicts name a few rules of the catalog's fifty.
-    names: Box<[OnceLock<(Arc<str>, Arc<str>)>]>,
+    names: Box<[OnceLock<RuleNames>]>,
 }
+
+/// A rule's id and name, as its verdicts hold them.
+type RuleNames = (Arc<str>, Arc<str>);
 
 struct KeyRule<'r> {
     rule: &'r Rule,
@@ -151,7 +154,7 @@ impl<'r> KeyRules<'r> {
     }
 
     /// The id and name of `kr`'s rule, as its verdicts hold them.
-    fn names(&self, kr: &KeyRule<'_>) -> (Arc<str>, Arc<str>) {
+    fn names(&self, kr: &KeyRule<'_>) -> RuleNames {
         let (id, name) = self.names[kr.names]
             .get_or_init(|| (kr.rule.id.as_str().into(), kr.rule.name.as_str().into()));
         (Arc::clone(id), Arc::clone(name))
