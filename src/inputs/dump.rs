@@ -30,12 +30,13 @@ pub(super) static READER: Reader = Reader {
 
 /// Whether twlint reads a key of a dump. Asked of every line of every dump (1,300 a dump, of
 /// which about 20 are judged): [`JUDGED_BY_LENGTH`] turns nearly every other key away before
-/// the lookup in the table of keys.
-fn judged_in_dump(key: &str) -> bool {
-    let b = key.as_bytes();
+/// the lookup in the table of keys (as [`crate::kernel::spec`] looks, on bytes: the scanner
+/// hands the key over before making it a `str`, which checks both ends are character
+/// boundaries, on every line).
+fn judged_in_dump(b: &[u8]) -> bool {
     let last = b.last().map_or(0, |&c| 1u64 << (c & 63));
     JUDGED_BY_LENGTH[b.len().min(63)] & last != 0
-        && (key == "kernel.osrelease" || crate::kernel::spec(key).is_some())
+        && (b == b"kernel.osrelease" || crate::kernel::KEYS.iter().any(|s| s.key.as_bytes() == b))
 }
 
 /// The keys a dump is read for, as a prefilter: by length (the longest sharing one slot), a
@@ -71,7 +72,7 @@ fn host(path: &Path, text: &str) -> Option<HostFile> {
     if path.extension().is_some_and(|e| e == "conf") {
         return None;
     }
-    let s = scan::<true>(text, judged_in_dump)?;
+    let s = scan::<true, _>(text, judged_in_dump)?;
     let file = SourceFile::with_line_starts(path.display().to_string(), s.compact, s.line_starts);
     let lines = s.kept;
     Some(HostFile::new(file, move |id, text| {
@@ -188,7 +189,7 @@ const MAX_LEADING_COMMENTS: usize = 10;
 /// excerpt fails rule 3 and is read as configuration too. No configuration file that is written
 /// by hand passes rule 1 with a hundred lines and no comment in between.
 pub fn is_dump(text: &str) -> bool {
-    scan::<false>(text, |_| false).is_some()
+    scan::<false, _>(text, |_| false).is_some()
 }
 
 /// One line of a text as [`super::conf`] reads it: where it starts, where its content ends
@@ -214,9 +215,9 @@ pub(crate) struct Scanned {
 /// with `COMPACT`, the dump reduced to them): a dump is read once, and only the few lines
 /// twlint judges are parsed, and kept, in full (about 20 of the 1,300 a `sysctl -a` prints).
 /// `None` when the text is not a dump.
-pub(crate) fn scan<const COMPACT: bool>(
+pub(crate) fn scan<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
     text: &str,
-    keep: impl Fn(&str) -> bool,
+    keep: F,
 ) -> Option<Scanned> {
     // The keys this thread's last scans checked, lent to this one and given back.
     thread_local! {
@@ -224,22 +225,32 @@ pub(crate) fn scan<const COMPACT: bool>(
             std::cell::Cell::new(Seen {
                 slots: Vec::new(),
                 shift: 0,
+                keep: None,
             })
         };
     }
     let mut seen = SEEN.take();
     seen.shift = 0;
-    let scanned = scan_in::<COMPACT>(text, keep, &mut seen);
+    let scanned = scan_in::<COMPACT, F>(text, keep, &mut seen);
     SEEN.set(seen);
     scanned
 }
 
-/// [`scan`] with the keys checked before.
-fn scan_in<const COMPACT: bool>(
+/// [`scan`] with the keys checked before. `keep` is a function of the key alone (a function,
+/// or a closure that captures nothing: checked when compiled), so what it said of a slot's key
+/// holds for as long as the slots are asked with the same `keep`; with another, they are
+/// emptied.
+fn scan_in<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
     text: &str,
-    keep: impl Fn(&str) -> bool,
+    keep: F,
     seen: &mut Seen,
 ) -> Option<Scanned> {
+    const { assert!(std::mem::size_of::<F>() == 0, "keep captures nothing") };
+    let keep_id = std::any::TypeId::of::<F>();
+    if seen.keep != Some(keep_id) {
+        seen.slots.clear();
+        seen.keep = Some(keep_id);
+    }
     if text.starts_with('\u{feff}') {
         // procps never writes a byte-order mark; a file that has one was written by an editor.
         return None;
@@ -260,6 +271,8 @@ fn scan_in<const COMPACT: bool>(
     let mut leading_comments = 0usize;
     let mut osrelease = false;
     let mut tops = 0u16;
+    // How many bits `tops` has: counted as they are set, not asked of `tops` on every line.
+    let mut top_count = 0u32;
     let bytes = text.as_bytes();
     let mut pos = 0;
     while pos <= bytes.len() {
@@ -271,28 +284,30 @@ fn scan_in<const COMPACT: bool>(
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
         // comment, anything odd) takes the general path below.
         if bytes.get(pos).is_some_and(|&c| KEY_BYTE[c as usize]) {
-            let (key, top, line_end, next) = fast_line(bytes, pos, seen, lines)?;
-            let key = &text[start..key];
+            let (key, top, line_end, next, take) = fast_line(bytes, pos, seen, lines, &keep)?;
+            let key = &bytes[start..key];
             pos = next;
             lines += 1;
-            if key.len() == "kernel.osrelease".len() && key == "kernel.osrelease" {
+            if key == b"kernel.osrelease" {
                 osrelease = true;
             }
-            let keep = keep(key);
             if COMPACT {
                 let at = compact.len();
-                if keep {
+                if take {
                     kept.push((at, at + line_end - start, at + pos.min(bytes.len()) - start));
                 }
-                copy(&mut compact, start, pos, keep);
-            } else if keep {
+                copy(&mut compact, start, pos, take);
+            } else if take {
                 kept.push((start, line_end, pos.min(bytes.len())));
             }
             // Three top levels are all rule 3 asks for; once they are seen, stop looking them up.
-            if tops.count_ones() < 3 {
-                let top = &text[start..top];
-                if let Some(i) = TOP_LEVELS.iter().position(|t| *t == top) {
-                    tops |= 1 << i;
+            if top_count < 3 {
+                let top = &bytes[start..top];
+                if let Some(i) = TOP_LEVELS.iter().position(|t| t.as_bytes() == top) {
+                    if tops & 1 << i == 0 {
+                        tops |= 1 << i;
+                        top_count += 1;
+                    }
                 }
             }
             continue;
@@ -324,16 +339,20 @@ fn scan_in<const COMPACT: bool>(
         debug_assert!(dump_line_key(line).is_none());
         return None;
     }
-    (lines >= MIN_LINES && (osrelease || tops.count_ones() >= 3)).then_some(Scanned {
+    (lines >= MIN_LINES && (osrelease || top_count >= 3)).then_some(Scanned {
         kept,
         compact,
         line_starts,
     })
 }
 
-/// The bytes a slot of [`Seen`] holds: its length, the offset of the key's first `.`, then the
-/// key and its " =".
+/// The bytes a slot of [`Seen`] holds: its length, the offset of the key's first `.` (with
+/// [`KEPT`] set when `keep` accepted the key), then the key and its " =".
 const SLOT: usize = 64;
+
+/// The bit of a slot's second byte that says `keep` accepted its key (a first `.` is at most 61
+/// bytes in).
+const KEPT: u8 = 0x80;
 
 /// The lines of a dump checked last on this thread, by their number among its settings: each
 /// line's key and the " =" after it, once [`fast_line`] found them in the form procps prints. The
@@ -352,16 +371,19 @@ struct Seen {
     slots: Vec<[u8; SLOT]>,
     /// The slot of line `n` of the text scanned is `n + shift`.
     shift: isize,
+    /// The `keep` (its type) that the slots' [`KEPT`] bits are answers of.
+    keep: Option<std::any::TypeId>,
 }
 
 /// The lines of a dump [`Seen`] keeps (a `sysctl -a` prints 1,300 to 2,000).
 const SEEN_LINES: usize = 4096;
 
 impl Seen {
-    /// Where the key of line `line`, starting at `start`, ends and has its first `.`, when its
-    /// bytes (and the " =" after them) are those of the line's slot.
+    /// Where the key of line `line`, starting at `start`, ends and has its first `.`, and
+    /// whether `keep` accepted it, when its bytes (and the " =" after them) are those of the
+    /// line's slot.
     #[inline(always)]
-    fn get(&mut self, line: usize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+    fn get(&mut self, line: usize, b: &[u8], start: usize) -> Option<(usize, usize, bool)> {
         let at = line as isize + self.shift;
         if let Some(found) = self.probe(at, b, start) {
             return Some(found);
@@ -377,16 +399,19 @@ impl Seen {
 
     /// [`Seen::get`] in slot `at`.
     #[inline(always)]
-    fn probe(&self, at: isize, b: &[u8], start: usize) -> Option<(usize, usize)> {
+    fn probe(&self, at: isize, b: &[u8], start: usize) -> Option<(usize, usize, bool)> {
         let s = self.slots.get(usize::try_from(at).ok()?)?;
         let n = s[0] as usize;
-        (n > 0 && b.get(start..start + n) == Some(&s[2..2 + n]))
-            .then(|| (start + n - 2, start + s[1] as usize))
+        let sep = (s[1] & !KEPT) as usize;
+        (n > 0
+            && b.get(start..start + n)
+                .is_some_and(|b| same_bytes(b, &s[2..2 + n])))
+        .then(|| (start + n - 2, start + sep, s[1] & KEPT != 0))
     }
 
-    /// Keeps `key_eq` (a key that passed and its " ="), whose first `.` is at `sep`, as line
-    /// `line`'s.
-    fn put(&mut self, line: usize, key_eq: &[u8], sep: usize) {
+    /// Keeps `key_eq` (a key that passed and its " ="), whose first `.` is at `sep` and which
+    /// `keep` accepted or not (`kept`), as line `line`'s.
+    fn put(&mut self, line: usize, key_eq: &[u8], sep: usize, kept: bool) {
         let Ok(at) = usize::try_from(line as isize + self.shift) else {
             return;
         };
@@ -398,9 +423,27 @@ impl Seen {
         }
         let s = &mut self.slots[at];
         s[0] = key_eq.len() as u8;
-        s[1] = sep as u8;
+        s[1] = sep as u8 | if kept { KEPT } else { 0 };
         s[2..2 + key_eq.len()].copy_from_slice(key_eq);
     }
+}
+
+/// Whether `a` and `b`, of the same length, hold the same bytes: eight at a time, inline (a
+/// slot's key is compared on nearly every line of a fleet's dumps, and the call to `bcmp` cost
+/// more than the comparison). The last word overlaps the one before when the length is not a
+/// multiple of eight.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n < 8 || b.len() != n {
+        return a == b;
+    }
+    let w = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("eight bytes"));
+    let mut diff = w(&a[n - 8..]) ^ w(&b[n - 8..]);
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        diff |= w(x) ^ w(y);
+    }
+    diff == 0
 }
 
 /// Bytes a key printed by procps can hold: visible ASCII but none of `= * ? [ # ;`. A table,
@@ -417,17 +460,19 @@ static KEY_BYTE: [bool; 256] = {
 
 /// Checks the line starting at `start` (whose first byte is a key byte) in the form procps
 /// prints, as [`dump_line_key`] does, without finding the line's end first: returns where the
-/// key and its first component end, where the line's content ends (before a `\r`) and where
-/// the next line starts, or `None` when the line is not in that form. Inlined: it runs for
-/// every line of every dump, and a call costs a good part of it.
+/// key and its first component end, where the line's content ends (before a `\r`), where the
+/// next line starts and whether `keep` accepts the key (asked once per slot: a line found in
+/// its slot has the slot's answer), or `None` when the line is not in that form. Inlined: it
+/// runs for every line of every dump, and a call costs a good part of it.
 #[inline(always)]
 fn fast_line(
     b: &[u8],
     start: usize,
     seen: &mut Seen,
     line: usize,
-) -> Option<(usize, usize, usize, usize)> {
-    let (key_end, sep) = match seen.get(line, b, start) {
+    keep: &impl Fn(&[u8]) -> bool,
+) -> Option<(usize, usize, usize, usize, bool)> {
+    let (key_end, sep, kept) = match seen.get(line, b, start) {
         Some(found) => found,
         None => {
             let (key_end, sep) = key_end(b, start);
@@ -439,8 +484,9 @@ fn fast_line(
             if b.get(key_end) != Some(&b' ') || b.get(key_end + 1) != Some(&b'=') {
                 return None;
             }
-            seen.put(line, &b[start..key_end + 2], sep - start);
-            (key_end, sep)
+            let kept = keep(&b[start..key_end]);
+            seen.put(line, &b[start..key_end + 2], sep - start, kept);
+            (key_end, sep, kept)
         }
     };
     let i = key_end + 2;
@@ -460,7 +506,7 @@ fn fast_line(
         }
         Some(_) => return None,
     };
-    Some((key_end, sep, line_end, next))
+    Some((key_end, sep, line_end, next, kept))
 }
 
 /// Where the key starting at `at` ends, the first byte from `at` that is not a [`KEY_BYTE`]
@@ -579,11 +625,27 @@ mod tests {
     }
 
     #[test]
+    fn same_bytes_is_slice_equality() {
+        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=text.len() {
+            let a = &text[..n];
+            // The same bytes elsewhere in memory.
+            let copy = a.to_vec();
+            assert!(same_bytes(a, &copy), "{n}");
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 0x20;
+                assert!(!same_bytes(a, &b), "{n} at {i}");
+            }
+        }
+    }
+
+    #[test]
     fn the_key_prefilter_lets_every_judged_key_through() {
         for spec in crate::kernel::KEYS {
-            assert!(judged_in_dump(spec.key), "{}", spec.key);
+            assert!(judged_in_dump(spec.key.as_bytes()), "{}", spec.key);
         }
-        assert!(judged_in_dump("kernel.osrelease"));
+        assert!(judged_in_dump(b"kernel.osrelease"));
         // Keys of any length, the longest and the empty included, are judged as the table
         // says.
         let long = format!("net.{}", "x".repeat(100));
@@ -594,7 +656,11 @@ mod tests {
             "net.ipv4.tcp_tw_reuse ",
             &long,
         ] {
-            assert_eq!(judged_in_dump(k), crate::kernel::spec(k).is_some(), "{k}");
+            assert_eq!(
+                judged_in_dump(k.as_bytes()),
+                crate::kernel::spec(k).is_some(),
+                "{k}"
+            );
         }
     }
 
@@ -618,17 +684,22 @@ mod tests {
             base[base.find("\n").unwrap() + 1..].to_string(),
             base.replace(" = ", " =  "),
         ];
-        let keep = |k: &str| k.ends_with('3') || k.starts_with("fs.");
+        let keep = |k: &[u8]| k.ends_with(b"3") || k.starts_with(b"fs.");
+        // Another `keep`: the slots' answers are not its answers.
+        let other = |k: &[u8]| k.ends_with(b"5");
         for text in &texts {
-            let fresh = scan_in::<true>(text, keep, &mut Seen::default());
+            let fresh = scan_in::<true, _>(text, keep, &mut Seen::default());
+            let fresh_other = scan_in::<true, _>(text, other, &mut Seen::default());
             assert_eq!(fresh.is_some(), is_dump(text));
             for before in &texts {
                 let mut seen = Seen::default();
-                let _ = scan_in::<true>(before, keep, &mut seen);
-                assert_eq!(scan_in::<true>(text, keep, &mut seen), fresh);
+                let _ = scan_in::<true, _>(before, keep, &mut seen);
+                assert_eq!(scan_in::<true, _>(text, keep, &mut seen), fresh);
+                assert_eq!(scan_in::<true, _>(text, other, &mut seen), fresh_other);
+                assert_eq!(scan_in::<true, _>(text, keep, &mut seen), fresh);
                 assert_eq!(
-                    scan_in::<false>(text, keep, &mut seen),
-                    scan_in::<false>(text, keep, &mut Seen::default())
+                    scan_in::<false, _>(text, keep, &mut seen),
+                    scan_in::<false, _>(text, keep, &mut Seen::default())
                 );
             }
         }

@@ -64,19 +64,29 @@ fn key_vars<'a>(cfg: &'a NodeConfig, key: &'static str) -> Option<KeyVars<'a>> {
 /// scanned again for every key of every node and hop was a twentieth of judging a topology),
 /// and which of them a node's [`Memo`] keeps.
 pub(super) struct KeyRules<'r> {
-    keys: Vec<(&'static str, Vec<KeyRule<'r>>)>,
+    /// Every key's rules in one list, grouped by key in [`key_list`]'s order, each group in id
+    /// order: one allocation, where a list per key was one each.
+    rules: Vec<KeyRule<'r>>,
+    /// Where each key's group ends in `rules` (the group of key `i` is `ends[i - 1]..ends[i]`).
+    ends: Vec<usize>,
     /// How many rules a [`Memo`] keeps.
     memoised: usize,
     /// The reasons of a key no rule objects to, shared by every such verdict: (unseen, set,
     /// default).
     unjudged: [Arc<str>; 3],
+    /// Each CEL rule's id and name, shared by every verdict it gives (and by the lists of all
+    /// the keys it names), made when it first gives one: a fleet makes these tables for every
+    /// dump, and a dump's verdicts name a few rules of the catalog's fifty.
+    names: Box<[OnceLock<RuleNames>]>,
 }
+
+/// A rule's id and name, as its verdicts hold them.
+type RuleNames = (Arc<str>, Arc<str>);
 
 struct KeyRule<'r> {
     rule: &'r Rule,
-    /// The rule's id and name, shared by every verdict it gives.
-    id: Arc<str>,
-    name: Arc<str>,
+    /// The rule's place in [`KeyRules::names`].
+    names: usize,
     cel: &'r CelRule,
     /// Its place in a node's [`Memo`], when the memo is asked for and none of the rule's
     /// programs reads anything of a link.
@@ -87,54 +97,88 @@ impl<'r> KeyRules<'r> {
     /// The rules of every judged key and middlebox key. With `memo`, the rules that read nothing
     /// of a link get a place in each node's [`Memo`] (finding them compiles their programs).
     pub(super) fn new(rules: &'r RuleSet, memo: bool) -> KeyRules<'r> {
-        let mut keys: Vec<(&'static str, Vec<KeyRule<'r>>)> = config::judged_keys()
-            .map(|s| s.key)
-            .chain(crate::middlebox::KEYS.iter().copied())
-            .map(|key| (key, Vec::new()))
-            .collect();
+        let keys = key_list();
         // One pass over the catalog, in id order (a fleet makes this for every dump): each CEL
-        // rule joins the lists of the keys it names, with its id and name shared by all.
+        // rule joins the groups of the keys it names (once each, however often it names one),
+        // with one place for its id and name; the stable sort by key keeps each group in id
+        // order.
+        let mut found: Vec<(usize, KeyRule<'r>)> = Vec::with_capacity(rules.rules.len());
         let mut memoised = 0;
+        let mut named = 0;
         for rule in &rules.rules {
             let Check::Cel(cel) = &rule.check else {
                 continue;
             };
-            let (id, name): (Arc<str>, Arc<str>) =
-                (rule.id.as_str().into(), rule.name.as_str().into());
             let keeps = memo && !reads_link(cel);
-            for (_, list) in keys
-                .iter_mut()
-                .filter(|(k, _)| cel.keys.iter().any(|c| c == k))
-            {
-                list.push(KeyRule {
-                    rule,
-                    id: Arc::clone(&id),
-                    name: Arc::clone(&name),
-                    cel,
-                    memo: keeps.then(|| {
-                        memoised += 1;
-                        memoised - 1
-                    }),
-                });
+            named += 1;
+            for (i, c) in cel.keys.iter().enumerate() {
+                if cel.keys[..i].contains(c) {
+                    continue;
+                }
+                let Some(k) = keys.iter().position(|k| k == c) else {
+                    continue;
+                };
+                found.push((
+                    k,
+                    KeyRule {
+                        rule,
+                        names: named - 1,
+                        cel,
+                        memo: keeps.then(|| {
+                            memoised += 1;
+                            memoised - 1
+                        }),
+                    },
+                ));
             }
         }
+        found.sort_by_key(|(k, _)| *k);
+        let mut ends = vec![0; keys.len()];
+        for (k, _) in &found {
+            ends[*k] += 1;
+        }
+        for k in 1..ends.len() {
+            ends[k] += ends[k - 1];
+        }
         KeyRules {
-            keys,
+            rules: found.into_iter().map(|(_, r)| r).collect(),
+            ends,
             memoised,
             unjudged: [
                 "stands for hosts twlint cannot see; shown with kernel defaults, not judged".into(),
                 "no rule objects to this value here".into(),
                 "kernel default; no rule objects to it here".into(),
             ],
+            names: (0..named).map(|_| OnceLock::new()).collect(),
         }
     }
 
-    fn of(&self, key: &str) -> &[KeyRule<'r>] {
-        self.keys
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(&[], |(_, list)| list.as_slice())
+    /// The id and name of `kr`'s rule, as its verdicts hold them.
+    fn names(&self, kr: &KeyRule<'_>) -> RuleNames {
+        let (id, name) = self.names[kr.names]
+            .get_or_init(|| (kr.rule.id.as_str().into(), kr.rule.name.as_str().into()));
+        (Arc::clone(id), Arc::clone(name))
     }
+
+    fn of(&self, key: &str) -> &[KeyRule<'r>] {
+        let Some(k) = key_list().iter().position(|k| *k == key) else {
+            return &[];
+        };
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.rules[start..self.ends[k]]
+    }
+}
+
+/// The keys [`KeyRules`] holds rules for: every judged key, then the middlebox keys. Made once
+/// per process from the static tables (only the rules vary from run to run).
+fn key_list() -> &'static [&'static str] {
+    static KEYS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        config::judged_keys()
+            .map(|s| s.key)
+            .chain(crate::middlebox::KEYS.iter().copied())
+            .collect()
+    })
 }
 
 /// Whether any program of a rule (condition, message, help, labels, fix) names `hop` or `peer`
@@ -275,7 +319,7 @@ fn judge_key(
         }
         best = Some(Judged {
             verdict: cel_rule.verdict,
-            rule: Some((kr.id.clone(), kr.name.clone())),
+            rule: Some(rules.names(kr)),
             reason: fired.reason,
             help: Some(fired.help),
             labels,

@@ -31,7 +31,9 @@ impl HumanPart {
         threshold: Option<Verdict>,
         draw: bool,
     ) -> io::Result<HumanPart> {
-        let mut text = Vec::new();
+        // Sized for the usual host (a table and two or three frames, about 3 KiB): grown from
+        // empty, it was copied a dozen times on the way.
+        let mut text = Vec::with_capacity(if draw { 4096 } else { 0 });
         let gap = draw && super::human::write_nodes(&mut text, style, sources, r)?;
         Ok(HumanPart {
             text,
