@@ -1356,7 +1356,10 @@ impl Part {
     /// The part of the report `r` (one host, or the files judged together), its places resolved
     /// in `sources`, its findings weighed against `threshold`.
     pub fn new(sources: &SourceMap, r: &Report, threshold: Option<Verdict>) -> Part {
-        fn joined<V: Serialize>(items: impl Iterator<Item = V>) -> Vec<u8> {
+        fn joined_with<V>(
+            items: impl Iterator<Item = V>,
+            write: impl Fn(&mut Vec<u8>, &V),
+        ) -> Vec<u8> {
             // Sized for the usual element (a verdict writes 500 to 700 bytes): grown from
             // empty, each host's lists were copied a dozen times on their way to a few KiB.
             let mut out = Vec::with_capacity(items.size_hint().0 * 512);
@@ -1364,9 +1367,12 @@ impl Part {
                 if i > 0 {
                     out.extend_from_slice(b",\n    ");
                 }
-                write_nested(&mut out, 2, &item).expect("a report element serialises");
+                write(&mut out, &item);
             }
             out
+        }
+        fn joined<V: Serialize>(items: impl Iterator<Item = V>) -> Vec<u8> {
+            joined_with(items, |out, item| element(out, 0, item))
         }
         Part {
             diagnostics: joined(
@@ -1380,7 +1386,10 @@ impl Part {
                     .iter()
                     .map(|(d, s)| JsonDiagnostic::new(sources, d, Some(s))),
             ),
-            verdicts: joined(r.verdicts.iter().map(|v| JsonVerdict::new(sources, v))),
+            verdicts: joined_with(
+                r.verdicts.iter().map(|v| JsonVerdict::new(sources, v)),
+                |out, v| v.write_element(out),
+            ),
             hosts: Fleet::hosts_of(r),
             totals: Totals::of(r, threshold),
         }
