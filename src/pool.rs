@@ -1,5 +1,7 @@
 //! The thread pool: [`par_map`] spreads independent work (reading, parsing and judging one
-//! host, rendering one batch of rows) over all cores and keeps the results in the items' order.
+//! host, rendering one batch of rows) over all cores and keeps the results in the items' order;
+//! [`pipelined`] makes windows of such work one after another while the calling thread takes
+//! in (merges, writes) the window before.
 //!
 //! It is `std::thread::scope` with a shared counter rather than rayon: the work items are few
 //! (one per host) and of similar size, so a counter that hands out the next index balances them
@@ -74,9 +76,70 @@ pub fn par_map_from<T: Sync, R: Send>(
     par_map(items, f)
 }
 
+/// Makes each of `windows` in turn with `make` (which may itself use the pool) and hands the
+/// results to `take` on the calling thread, in order: a window is made while `take` consumes
+/// the one before, so the cores do not wait while one thread merges or writes. Stops at
+/// `take`'s first error. A panic in `make` is re-raised as it was.
+pub fn pipelined<'w, W: Sync + ?Sized + 'w, R: Send, E>(
+    mut windows: impl Iterator<Item = &'w W>,
+    make: impl Fn(&'w W) -> R + Sync,
+    mut take: impl FnMut(R) -> Result<(), E>,
+) -> Result<(), E> {
+    let Some(first) = windows.next() else {
+        return Ok(());
+    };
+    let mut made = make(first);
+    loop {
+        let next = windows.next();
+        let (taken, next) = std::thread::scope(|s| {
+            let making = next.map(|w| s.spawn(|| make(w)));
+            let taken = take(made);
+            let next = making.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (taken, next)
+        });
+        taken?;
+        match next {
+            Some(r) => made = r,
+            None => return Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pipelined_takes_every_window_in_order_and_stops_at_an_error() {
+        let items: Vec<u32> = (0..1000).collect();
+        let mut taken = Vec::new();
+        let done: Result<(), ()> = pipelined(
+            items.chunks(7),
+            |w| w.iter().map(|x| x * 2).collect::<Vec<_>>(),
+            |r| {
+                taken.extend(r);
+                Ok(())
+            },
+        );
+        assert_eq!(done, Ok(()));
+        assert_eq!(taken, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        let mut calls = 0;
+        let done = pipelined(
+            items.chunks(10),
+            |w| w[0],
+            |first| {
+                calls += 1;
+                if first == 30 {
+                    Err(first)
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!((done, calls), (Err(30), 4));
+        let none: Result<(), ()> = pipelined(items[..0].chunks(3), |w| w.len(), |_| unreachable!());
+        assert_eq!(none, Ok(()));
+    }
 
     #[test]
     fn par_map_keeps_the_order_of_the_items() {

@@ -518,22 +518,7 @@ fn judge_links(
     // window is judged: held for every link before the merge, they doubled a large topology's
     // peak memory, and merged between windows they left the cores idle (a tenth of the time
     // judging 10,000 nodes took).
-    let mut windows = items.chunks(LINK_WINDOW);
-    let mut judged = windows.next().map(judge).unwrap_or_default();
-    loop {
-        let next = windows.next();
-        let (merged, next) = std::thread::scope(|s| {
-            let judging = next.map(|w| s.spawn(|| judge(w)));
-            let merged = merge(std::mem::take(&mut judged));
-            let next = judging.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            (merged, next)
-        });
-        merged?;
-        match next {
-            Some(j) => judged = j,
-            None => break,
-        }
-    }
+    crate::pool::pipelined(items.chunks(LINK_WINDOW), judge, &mut merge)?;
     judge_unlinked(states, &on_a_link, rules, &mut out.verdicts)?;
     for l in out.labels.values_mut() {
         l.dedup();

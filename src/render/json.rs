@@ -436,30 +436,17 @@ fn write_pretty_array<T: Sync>(
     };
     // Each window is written out while the next is made, so the cores are not left idle
     // while one thread writes.
-    let mut windows = batches.chunks(WINDOW);
-    let mut written = windows.next().map(write_window).unwrap_or_default();
     let mut first = true;
-    loop {
-        let next = windows.next();
-        let (done, next) = std::thread::scope(|s| {
-            let making = next.map(|w| s.spawn(|| write_window(w)));
-            let mut done = Ok(());
-            for text in &written {
-                if !first {
-                    done = done.and_then(|()| out.write_all(b",\n    "));
-                }
-                first = false;
-                done = done.and_then(|()| out.write_all(text));
+    crate::pool::pipelined(batches.chunks(WINDOW), write_window, |written| {
+        for text in &written {
+            if !first {
+                out.write_all(b",\n    ")?;
             }
-            let next = making.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            (done, next)
-        });
-        done?;
-        match next {
-            Some(w) => written = w,
-            None => break,
+            first = false;
+            out.write_all(text)?;
         }
-    }
+        io::Result::Ok(())
+    })?;
     out.write_all(b"\n  ]")
 }
 
