@@ -80,9 +80,9 @@ pub fn par_map_from<T: Sync, R: Send>(
 /// results to `take` on the calling thread, in order: a window is made while `take` consumes
 /// the one before, so the cores do not wait while one thread merges or writes. Stops at
 /// `take`'s first error. A panic in `make` is re-raised as it was.
-pub fn pipelined<'w, W: Sync + ?Sized + 'w, R: Send, E>(
-    mut windows: impl Iterator<Item = &'w W>,
-    make: impl Fn(&'w W) -> R + Sync,
+pub fn pipelined<W: Send, R: Send, E>(
+    mut windows: impl Iterator<Item = W>,
+    make: impl Fn(W) -> R + Sync,
     mut take: impl FnMut(R) -> Result<(), E>,
 ) -> Result<(), E> {
     let Some(first) = windows.next() else {

@@ -143,37 +143,33 @@ fn stream(
         // Under `--summary` only the first window is drawn: the one host of a run that turns
         // out to be no fleet is in it.
         let draw = !style.summary_only || w == 0;
-        crate::pool::par_map(windows[w], |&(_, input)| {
+        let items = crate::pool::par_map(windows[w], |&(_, input)| {
             host(input, forced, run, json, style, threshold, draw)
-        })
+        });
+        (w, items)
     };
     // Each window is written while the next is judged: writing (every byte through the
     // control-character boundary, the spools) is the calling thread's alone, and the cores
-    // would otherwise wait for it. At most two windows of judged hosts are held.
-    let stopped = std::thread::scope(|scope| -> io::Result<bool> {
-        let mut judged = (!windows.is_empty()).then(|| judge_window(0));
-        for w in 0..windows.len() {
-            let next = (w + 1 < windows.len()).then(|| scope.spawn(move || judge_window(w + 1)));
-            let items = judged
-                .take()
-                .expect("each window is judged before it is written");
-            for (&(i, _), item) in windows[w].iter().zip(items) {
-                match item {
-                    Item::Host(part) => push(&mut writer, out, part)?,
-                    Item::Later => later.push(i),
-                    Item::Unread(u) => outcome.unread.push((i, u)),
-                    Item::Failed(e) => {
-                        outcome.failed = Some(e);
-                        return Ok(true);
-                    }
+    // would otherwise wait for it. At most two windows of judged hosts are held. A host that
+    // stops the run is an `Err(None)`; a write that fails, `Err(Some(_))`.
+    let written = crate::pool::pipelined(0..windows.len(), judge_window, |(w, items)| {
+        for (&(i, _), item) in windows[w].iter().zip(items) {
+            match item {
+                Item::Host(part) => push(&mut writer, out, part).map_err(Some)?,
+                Item::Later => later.push(i),
+                Item::Unread(u) => outcome.unread.push((i, u)),
+                Item::Failed(e) => {
+                    outcome.failed = Some(e);
+                    return Err(None);
                 }
             }
-            judged = next.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
-        Ok(false)
-    })?;
-    if stopped {
-        return Ok(());
+        Ok(())
+    });
+    match written {
+        Ok(()) => {}
+        Err(None) => return Ok(()),
+        Err(Some(e)) => return Err(e),
     }
     // The paths that are not dumps, read together as a run of those paths alone reads them.
     if !later.is_empty() {
