@@ -14,11 +14,7 @@ use crate::diag::{Diagnostic, Label, LeftOut, Verdict};
 use crate::report::VerdictEntry;
 use crate::source::{FileId, SourceMap, Span};
 use crate::sysctl::SysctlSet;
-use std::collections::{HashMap, HashSet};
-
-/// A hash map keyed by names this module groups a run's verdicts and diagnostics by: foldhash
-/// rather than SipHash, as every verdict is hashed once.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+use std::collections::HashMap;
 
 /// Where a rule's extra labels are collected: (node, key, rule id).
 pub(super) type LabelKey = (String, &'static str, String);
@@ -127,7 +123,7 @@ fn verdict_diagnostics(
     let mut names: Vec<(&str, &'static str)> = Vec::new();
     let mut group_of: Vec<u32> = Vec::with_capacity(verdicts.len());
     {
-        let mut index: FastMap<(&str, &'static str), u32> = FastMap::default();
+        let mut index: foldhash::HashMap<(&str, &'static str), u32> = foldhash::HashMap::default();
         for v in verdicts {
             let g = *index.entry((&*v.node, v.key)).or_insert_with(|| {
                 names.push((&*v.node, v.key));
@@ -224,7 +220,7 @@ fn default_diagnostics(verdicts: &[VerdictEntry], places: &Places, diags: &mut V
     // (node, key, rule, message): one diagnostic each.
     type Finding<'a> = (&'a str, &'a str, &'a str, &'a str);
     let mut groups: Vec<(Finding<'_>, Vec<&VerdictEntry>)> = Vec::new();
-    let mut index: FastMap<Finding<'_>, usize> = FastMap::default();
+    let mut index: foldhash::HashMap<Finding<'_>, usize> = foldhash::HashMap::default();
     for e in verdicts {
         if e.span.is_some() || e.verdict != Verdict::Dangerous {
             continue;
@@ -280,7 +276,7 @@ fn dedupe(diags: &mut Vec<Diagnostic>) {
     // Which to keep, decided first with the texts borrowed (a copy of four texts per
     // diagnostic was most of this), then kept.
     let keep: Vec<bool> = {
-        let mut seen = HashSet::with_hasher(foldhash::fast::RandomState::default());
+        let mut seen = foldhash::HashSet::default();
         diags
             .iter()
             .map(|d| {

@@ -872,35 +872,33 @@ impl JsonVerdict<'_> {
         {
             return element(out, 0, self);
         }
-        // Fields two levels in: an element of a top-level list is itself two levels in.
-        const FIELD: &[u8] = b",\n      \"";
+        // Fields two levels in: an element of a top-level list is itself two levels in. `field`
+        // starts every field after the first: its comma, its line and its name.
+        let field = |out: &mut Vec<u8>, name: &str| {
+            out.extend_from_slice(b",\n      \"");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\": ");
+        };
         out.extend_from_slice(b"{\n      \"help\": ");
         json_opt_str(out, self.help);
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"key\": ");
+        field(out, "key");
         json_str(out, self.key);
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"link\": ");
+        field(out, "link");
         json_opt_str(out, self.link);
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"node\": ");
+        field(out, "node");
         json_str(out, self.node);
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"reason\": ");
+        field(out, "reason");
         json_str(out, self.reason);
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"rule\": ");
+        field(out, "rule");
         json_opt_str(out, self.rule);
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"rule_name\": ");
+        field(out, "rule_name");
         json_opt_str(out, self.rule_name);
         if let Some(side) = self.side {
-            out.extend_from_slice(FIELD);
-            out.extend_from_slice(b"side\": ");
+            field(out, "side");
             json_str(out, side);
         }
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"source\": {\n        \"");
+        field(out, "source");
+        out.extend_from_slice(b"{\n        \"");
         match self.source.span {
             Some(span) => {
                 let loc = self.source.sources.location(span);
@@ -919,11 +917,9 @@ impl JsonVerdict<'_> {
             }
         }
         out.extend_from_slice(b"\n      }");
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"value\": ");
+        field(out, "value");
         json_opt_str(out, self.value);
-        out.extend_from_slice(FIELD);
-        out.extend_from_slice(b"verdict\": ");
+        field(out, "verdict");
         json_str(out, self.verdict);
         out.extend_from_slice(b"\n    }");
     }
