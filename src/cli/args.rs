@@ -7,7 +7,8 @@ use super::config::ConfigFlags;
 use super::observe::ObserveArgs;
 use super::output::{ColorChoice, DocFormat};
 use super::schema::SchemaKind;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::{ArgMatches, Args as _, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -209,86 +210,248 @@ pub enum Show {
     Safe,
 }
 
-#[derive(Debug, Subcommand)]
+/// The subcommands. Each one's arguments are added to the grammar only when the command line
+/// names it (`clap::Command::defer`): parsing one command line used to build all nine, a
+/// third of what a host read executes. `--help`, the man pages and the completions expand
+/// them all, as clap's `build` does.
+#[derive(Debug)]
 pub enum Command {
-    /// Print a rule's documentation
-    Explain {
-        /// Rule id (TW101) or name (tw-recycle-removed)
-        rule: String,
-        /// Output format
-        #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-        format: DocFormat,
-        /// A folder of extra rule files, added to the built-in catalog
-        #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
-        rules: Vec<PathBuf>,
-        /// Accepted so a check run's flags work here too; nothing here reads the host
-        #[arg(long = "no-live", hide = true)]
-        no_live: bool,
-        #[command(flatten)]
-        config: ConfigFlags,
-    },
-    /// Write the sysctl.d drop-in each node of a topology needs to follow the advice
+    Explain(ExplainArgs),
     Advise(AdviseArgs),
-    /// The socket view of this host: TIME_WAIT, CLOSE_WAIT and ephemeral-port pressure
     Observe(ObserveArgs),
-    /// Write what host mode reads on this machine (values, release, identity, counters) to a folder
-    Snapshot {
-        /// The folder to write (created if missing; refused if it holds anything, unless --force)
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// Write into a folder that is not empty (only the snapshot's own files are replaced)
-        #[arg(long)]
-        force: bool,
+    Snapshot(SnapshotArgs),
+    Host(HostArgs),
+    Rules(RulesArgs),
+    Completions(CompletionsArgs),
+    Man(ManArgs),
+    Schema(SchemaArgs),
+}
+
+/// A subcommand as `--help` lists it: its name, its one-line description, the longer one of
+/// `help SUBCOMMAND` where it has one, and how its arguments are added.
+struct Sub {
+    name: &'static str,
+    about: &'static str,
+    long_about: Option<&'static str>,
+    args: fn(clap::Command) -> clap::Command,
+}
+
+impl Sub {
+    fn described(&self, cmd: clap::Command) -> clap::Command {
+        cmd.about(self.about).long_about(self.long_about)
+    }
+
+    /// Adds a subcommand's arguments, then its description again: a flattened group's doc
+    /// comment (`ConfigFlags`) would otherwise stand as the subcommand's.
+    fn expand(cmd: clap::Command) -> clap::Command {
+        match SUBCOMMANDS.iter().find(|sub| sub.name == cmd.get_name()) {
+            Some(sub) => sub.described((sub.args)(cmd)),
+            None => cmd,
+        }
+    }
+}
+
+/// The subcommands in the order `--help` lists them.
+const SUBCOMMANDS: [Sub; 9] = [
+    Sub {
+        name: "explain",
+        about: "Print a rule's documentation",
+        long_about: None,
+        args: ExplainArgs::augment_args,
     },
-    /// Show what host mode reads on this machine (or in a capture), without judging it
-    Host {
-        /// A capture to read instead: a `twlint snapshot` folder, an sosreport, or a folder laid out like / or /proc
-        #[arg(long, value_name = "DIR")]
-        root: Option<PathBuf>,
-        /// Output format
-        #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-        format: DocFormat,
-        /// Leave the socket view out (values, release, identity and counters only)
-        #[arg(long)]
-        no_sockets: bool,
+    Sub {
+        name: "advise",
+        about: "Write the sysctl.d drop-in each node of a topology needs to follow the advice",
+        long_about: None,
+        args: AdviseArgs::augment_args,
     },
-    /// List the rule catalog
-    Rules {
-        /// Output format
-        #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-        format: DocFormat,
-        /// A folder of extra rule files, added to the built-in catalog
-        #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
-        rules: Vec<PathBuf>,
-        /// Accepted so a check run's flags work here too; nothing here reads the host
-        #[arg(long = "no-live", hide = true)]
-        no_live: bool,
-        #[command(flatten)]
-        config: ConfigFlags,
+    Sub {
+        name: "observe",
+        about: "The socket view of this host: TIME_WAIT, CLOSE_WAIT and ephemeral-port pressure",
+        long_about: None,
+        args: ObserveArgs::augment_args,
     },
-    /// Print a shell completion script (source it, or install it where your shell looks)
-    Completions {
-        /// The shell to complete for
-        shell: clap_complete::Shell,
+    Sub {
+        name: "snapshot",
+        about: "Write what host mode reads on this machine (values, release, identity, counters) \
+                to a folder",
+        long_about: None,
+        args: SnapshotArgs::augment_args,
     },
-    /// Print the manual page (roff), e.g. `twlint man > twlint.1`
-    ///
-    /// `twlint man SUBCOMMAND` prints that subcommand's page (twlint-SUBCOMMAND(1)), `twlint man
-    /// --out DIR` writes every page into DIR.
-    Man {
-        /// The subcommand whose page to print (twlint-SUBCOMMAND(1)); the main page without one
-        #[arg(value_name = "SUBCOMMAND")]
-        page: Option<String>,
-        /// Write every page (twlint.1 and twlint-SUBCOMMAND.1) into this existing folder instead
-        #[arg(long, value_name = "DIR", conflicts_with = "page")]
-        out: Option<PathBuf>,
+    Sub {
+        name: "host",
+        about: "Show what host mode reads on this machine (or in a capture), without judging it",
+        long_about: None,
+        args: HostArgs::augment_args,
     },
-    /// Print the JSON Schema of a file format, for editors and validators
-    Schema {
-        /// Which format
-        #[arg(value_enum)]
-        kind: SchemaKind,
+    Sub {
+        name: "rules",
+        about: "List the rule catalog",
+        long_about: None,
+        args: RulesArgs::augment_args,
     },
+    Sub {
+        name: "completions",
+        about: "Print a shell completion script (source it, or install it where your shell looks)",
+        long_about: None,
+        args: CompletionsArgs::augment_args,
+    },
+    Sub {
+        name: "man",
+        about: "Print the manual page (roff), e.g. `twlint man > twlint.1`",
+        long_about: Some(
+            "Print the manual page (roff), e.g. `twlint man > twlint.1`\n\n`twlint man \
+             SUBCOMMAND` prints that subcommand's page (twlint-SUBCOMMAND(1)), `twlint man --out \
+             DIR` writes every page into DIR.",
+        ),
+        args: ManArgs::augment_args,
+    },
+    Sub {
+        name: "schema",
+        about: "Print the JSON Schema of a file format, for editors and validators",
+        long_about: None,
+        args: SchemaArgs::augment_args,
+    },
+];
+
+impl Subcommand for Command {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        SUBCOMMANDS.iter().fold(cmd, |cmd, sub| {
+            cmd.subcommand(
+                sub.described(clap::Command::new(sub.name))
+                    .defer(Sub::expand),
+            )
+        })
+    }
+
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_subcommands(cmd)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        SUBCOMMANDS.iter().any(|sub| sub.name == name)
+    }
+}
+
+impl FromArgMatches for Command {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
+        let Some((name, mut m)) = matches.remove_subcommand() else {
+            return Err(clap::Error::raw(
+                ErrorKind::MissingSubcommand,
+                "a subcommand is required but none was given",
+            ));
+        };
+        let m = &mut m;
+        Ok(match name.as_str() {
+            "explain" => Command::Explain(ExplainArgs::from_arg_matches_mut(m)?),
+            "advise" => Command::Advise(AdviseArgs::from_arg_matches_mut(m)?),
+            "observe" => Command::Observe(ObserveArgs::from_arg_matches_mut(m)?),
+            "snapshot" => Command::Snapshot(SnapshotArgs::from_arg_matches_mut(m)?),
+            "host" => Command::Host(HostArgs::from_arg_matches_mut(m)?),
+            "rules" => Command::Rules(RulesArgs::from_arg_matches_mut(m)?),
+            "completions" => Command::Completions(CompletionsArgs::from_arg_matches_mut(m)?),
+            "man" => Command::Man(ManArgs::from_arg_matches_mut(m)?),
+            "schema" => Command::Schema(SchemaArgs::from_arg_matches_mut(m)?),
+            other => {
+                return Err(clap::Error::raw(
+                    ErrorKind::InvalidSubcommand,
+                    format!("unknown subcommand '{other}'"),
+                ))
+            }
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+
+    fn update_from_arg_matches_mut(&mut self, matches: &mut ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches_mut(matches)?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Rule id (TW101) or name (tw-recycle-removed)
+    pub rule: String,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
+    pub format: DocFormat,
+    /// A folder of extra rule files, added to the built-in catalog
+    #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
+    pub rules: Vec<PathBuf>,
+    /// Accepted so a check run's flags work here too; nothing here reads the host
+    #[arg(long = "no-live", hide = true)]
+    pub no_live: bool,
+    #[command(flatten)]
+    pub config: ConfigFlags,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SnapshotArgs {
+    /// The folder to write (created if missing; refused if it holds anything, unless --force)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write into a folder that is not empty (only the snapshot's own files are replaced)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HostArgs {
+    /// A capture to read instead: a `twlint snapshot` folder, an sosreport, or a folder laid out like / or /proc
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
+    pub format: DocFormat,
+    /// Leave the socket view out (values, release, identity and counters only)
+    #[arg(long)]
+    pub no_sockets: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
+    pub format: DocFormat,
+    /// A folder of extra rule files, added to the built-in catalog
+    #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
+    pub rules: Vec<PathBuf>,
+    /// Accepted so a check run's flags work here too; nothing here reads the host
+    #[arg(long = "no-live", hide = true)]
+    pub no_live: bool,
+    #[command(flatten)]
+    pub config: ConfigFlags,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (twlint-SUBCOMMAND(1)); the main page without one
+    #[arg(value_name = "SUBCOMMAND")]
+    pub page: Option<String>,
+    /// Write every page (twlint.1 and twlint-SUBCOMMAND.1) into this existing folder instead
+    #[arg(long, value_name = "DIR", conflicts_with = "page")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which format
+    #[arg(value_enum)]
+    pub kind: SchemaKind,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -323,4 +486,54 @@ pub enum Format {
     Rdjson,
     /// The topology as a Graphviz graph (`dot -Tsvg`)
     Dot,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_grammar_passes_claps_own_checks() {
+        // Expands every deferred subcommand and checks names, conflicts and requirements.
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn every_deferred_subcommand_parses_into_its_variant() {
+        let lines: [(&str, &[&str]); 9] = [
+            ("explain", &["TW101"]),
+            ("advise", &["--topology", "t.yaml"]),
+            ("observe", &[]),
+            ("snapshot", &["--out", "dir"]),
+            ("host", &["--no-sockets"]),
+            ("rules", &[]),
+            ("completions", &["bash"]),
+            ("man", &[]),
+            ("schema", &["topology"]),
+        ];
+        let listed: Vec<&str> = SUBCOMMANDS.iter().map(|s| s.name).collect();
+        let tried: Vec<&str> = lines.iter().map(|(n, _)| *n).collect();
+        assert_eq!(listed, tried, "a subcommand of the table is not tried here");
+        for (name, rest) in lines {
+            let head = ["twlint", name];
+            let argv = head.iter().chain(rest).copied();
+            let args = Args::try_parse_from(argv).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let parsed = match args.command {
+                Some(Command::Explain(a)) => ("explain", a.rule == "TW101"),
+                Some(Command::Advise(_)) => ("advise", true),
+                Some(Command::Observe(_)) => ("observe", true),
+                Some(Command::Snapshot(a)) => ("snapshot", a.out == PathBuf::from("dir")),
+                Some(Command::Host(a)) => ("host", a.no_sockets),
+                Some(Command::Rules(_)) => ("rules", true),
+                Some(Command::Completions(a)) => {
+                    ("completions", a.shell == clap_complete::Shell::Bash)
+                }
+                Some(Command::Man(a)) => ("man", a.page.is_none()),
+                Some(Command::Schema(a)) => ("schema", matches!(a.kind, SchemaKind::Topology)),
+                None => ("", false),
+            };
+            assert_eq!(parsed, (name, true), "{name} parsed into another variant");
+        }
+    }
 }

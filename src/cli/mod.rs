@@ -42,8 +42,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    // `Args::try_parse_from` in its parts, so that the command clap built (every subcommand's
-    // arguments, a third of a host read's instructions with its matches) can be left to exit.
+    // `Args::try_parse_from` in its parts, so that the command clap built and its matches can
+    // be left to exit.
     let mut grammar = Args::command();
     let parsed = grammar
         .try_get_matches_from_mut(args)
@@ -66,31 +66,18 @@ where
 
 fn dispatch(io: &mut Io, args: Args) -> io::Result<u8> {
     match args.command {
-        Some(Command::Explain {
-            rule,
-            format,
-            rules,
-            config,
-            ..
-        }) => explain::run(io, &rule, format, &rules, &config),
-        Some(Command::Rules {
-            format,
-            rules,
-            config,
-            ..
-        }) => rules::run(io, format, &rules, &config),
-        Some(Command::Completions { shell }) => completions::completions(io.out, shell),
-        Some(Command::Man { page, out: None }) => completions::man(io, page.as_deref()),
-        Some(Command::Man { out: Some(dir), .. }) => completions::man_to(io, &dir),
-        Some(Command::Schema { kind }) => schema::run(io.out, kind),
+        Some(Command::Explain(a)) => explain::run(io, &a.rule, a.format, &a.rules, &a.config),
+        Some(Command::Rules(a)) => rules::run(io, a.format, &a.rules, &a.config),
+        Some(Command::Completions(a)) => completions::completions(io.out, a.shell),
+        Some(Command::Man(args::ManArgs { page, out: None })) => {
+            completions::man(io, page.as_deref())
+        }
+        Some(Command::Man(args::ManArgs { out: Some(dir), .. })) => completions::man_to(io, &dir),
+        Some(Command::Schema(a)) => schema::run(io.out, a.kind),
         Some(Command::Advise(a)) => advise::run(io, a),
         Some(Command::Observe(a)) => observe::run(io, a),
-        Some(Command::Snapshot { out, force }) => snapshot::run(io, &out, force),
-        Some(Command::Host {
-            root,
-            format,
-            no_sockets,
-        }) => host::run(io, root.as_deref(), format, no_sockets),
+        Some(Command::Snapshot(a)) => snapshot::run(io, &a.out, a.force),
+        Some(Command::Host(a)) => host::run(io, a.root.as_deref(), a.format, a.no_sockets),
         None => check::run(io, args),
     }
 }
