@@ -523,7 +523,7 @@ mod tests {
                 Some(Command::Explain(a)) => ("explain", a.rule == "TW101"),
                 Some(Command::Advise(_)) => ("advise", true),
                 Some(Command::Observe(_)) => ("observe", true),
-                Some(Command::Snapshot(a)) => ("snapshot", a.out == PathBuf::from("dir")),
+                Some(Command::Snapshot(a)) => ("snapshot", a.out == std::path::Path::new("dir")),
                 Some(Command::Host(a)) => ("host", a.no_sockets),
                 Some(Command::Rules(_)) => ("rules", true),
                 Some(Command::Completions(a)) => {
