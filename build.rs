@@ -192,13 +192,14 @@ fn codes_enum(codes: &[(String, String)]) -> String {
 }
 
 /// Links the `twlint` executable as a position-dependent one (`-no-pie`) on Linux with glibc,
-/// dynamically linked (the README's `cargo build --release`). A position-independent executable
-/// is relocated by the dynamic loader at every start: about 18,000 relocations, which write
-/// (and so copy) every page they touch, 80 of a `twlint host` run's 260 page faults. A link
+/// when rustc links it dynamically (the README's `cargo build --release`). A position-independent
+/// executable is relocated by the dynamic loader at every start: about 18,000 relocations, which
+/// write (and so copy) every page they touch, 80 of a `twlint host` run's 260 page faults. A link
 /// argument for the binaries only: `-C relocation-model` or `crt-static` in a Cargo config
 /// would reach the proc macros too, which cannot be built that way without `--target`
-/// (BENCHMARKS.md, "Paths users run"). Not with `crt-static` (the packages): rustc links those
-/// `-static-pie`, and `-no-pie` on top gives a binary that asks for a loader and crashes.
+/// (BENCHMARKS.md, "Paths users run"). The flag also marks the link that
+/// `.cargo/link-static.sh` makes static. Not with `crt-static` (the packages): rustc links
+/// those `-static-pie`, and `-no-pie` on top gives a binary that asks for a loader and crashes.
 fn not_position_independent() {
     let var = |name| env::var(name).unwrap_or_default();
     let static_libc = var("CARGO_CFG_TARGET_FEATURE")

@@ -515,7 +515,7 @@ pub fn read(source: &HostSource) -> Result<HostSnapshot, HostError> {
         match read {
             Ok((value, text)) => {
                 values.insert(key, value);
-                value_sources.insert(key, path.display().to_string());
+                value_sources.insert(key, path.to_string_lossy().into_owned());
                 files.push(CapturedFile {
                     rel: format!("proc/{rel}"),
                     text,
