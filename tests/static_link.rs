@@ -30,7 +30,9 @@ fn the_executable_is_linked_without_a_dynamic_loader() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     if !std::path::Path::new(&libc).is_file() {
-        eprintln!("no static libc.a here: the executable is linked dynamically, as the script says");
+        eprintln!(
+            "no static libc.a here: the executable is linked dynamically, as the script says"
+        );
         return;
     }
     let bytes = std::fs::read(env!("CARGO_BIN_EXE_twlint")).expect("the executable");

@@ -104,7 +104,10 @@ pub fn parse_netstat(text: &str) -> BTreeMap<String, u64> {
         let Some(values) = lines.next().and_then(|v| v.strip_prefix("TcpExt:")) else {
             break;
         };
-        for (n, v) in names.split_ascii_whitespace().zip(values.split_ascii_whitespace()) {
+        for (n, v) in names
+            .split_ascii_whitespace()
+            .zip(values.split_ascii_whitespace())
+        {
             if TCPEXT.contains(&n) {
                 if let Ok(v) = v.parse() {
                     out.insert(n.to_string(), v);
