@@ -157,10 +157,10 @@ fn note(
 ) -> Option<Template> {
     let mut parts = Vec::new();
     let mut rest = t.value.as_str();
-    while let Some(open) = rest.find("{{") {
+    while let Some(open) = super::load::doubled(rest, b'{') {
         parts.push(TemplatePart::Text(rest[..open].to_string()));
         let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else {
+        let Some(close) = super::load::doubled(after, b'}') else {
             diags.push(err(
                 t.span,
                 "a `{{` in the note has no closing `}}`",
