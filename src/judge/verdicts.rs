@@ -261,15 +261,15 @@ fn judge_key(
     key: &'static str,
     node: &NodeState,
     peer: Option<&NodeState>,
-    base: &cel::Context<'_, '_>,
+    bound: &eval::Bound<'_>,
     link: Option<&str>,
     memo: Option<&Memo>,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
-    let Some(vars) = key_vars(&node.cfg, key) else {
+    let Some(key_vars) = key_vars(&node.cfg, key) else {
         return Ok(None);
     };
-    let scope = eval::KeyScope(&vars);
-    let ctx = eval::key_scope(base, &scope);
+    let vars = eval::Vars::new(bound, Some(&key_vars));
+    let ctx = vars.context();
     let mut best: Option<Judged> = None;
     for kr in rules.of(key) {
         let (rule, cel_rule) = (kr.rule, kr.cel);
@@ -431,12 +431,12 @@ pub(super) fn judge_node(
     name: &str,
     rules: &KeyRules<'_>,
     state: &NodeState,
-    base: &cel::Context<'_, '_>,
+    bound: &eval::Bound<'_>,
     labels: &mut Vec<(LabelKey, Vec<Label>)>,
     verdicts: &mut Vec<VerdictEntry>,
 ) -> Result<()> {
     for spec in config::judged_keys() {
-        let judged = judge_key(rules, spec.key, state, None, base, None, None)
+        let judged = judge_key(rules, spec.key, state, None, bound, None, None)
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
         if let Some(mut j) = judged {
             if let Some((id, _)) = &j.rule {
@@ -602,8 +602,7 @@ fn judge_link(
             });
         }
         let hop_cel = eval::to_cel_hop(hop);
-        let bound = eval::Bound::new(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
-        let base = eval::base_context(root, &bound);
+        let bound = eval::Bound::new(root, &states[me].cel, Some((&states[peer].cel, &hop_cel)));
         let side = if client_side { "client" } else { "server" };
         for spec in config::judged_keys() {
             let j = judge_key(
@@ -611,7 +610,7 @@ fn judge_link(
                 spec.key,
                 &states[me],
                 Some(&states[peer]),
-                &base,
+                &bound,
                 Some(&link.name),
                 Some(&memos[me]),
             )
@@ -705,8 +704,7 @@ fn judge_via(
     let hop_cel = eval::to_cel_hop(hop);
     let me = &states[b];
     let peer = &states[link.from];
-    let bound = eval::Bound::new(&me.cel, Some((&peer.cel, &hop_cel)));
-    let base = eval::base_context(root, &bound);
+    let bound = eval::Bound::new(root, &me.cel, Some((&peer.cel, &hop_cel)));
     for key in crate::middlebox::KEYS {
         let Some(spec) = crate::kernel::spec(key) else {
             continue;
@@ -716,7 +714,7 @@ fn judge_via(
             spec.key,
             me,
             Some(peer),
-            &base,
+            &bound,
             Some(&link.name),
             Some(&memos[b]),
         )
@@ -758,11 +756,10 @@ fn judge_unlinked(
         .collect();
     let judged = crate::pool::par_map_from(PARALLEL_FROM, &unlinked, |s| {
         ROOT.with(|root| {
-            let bound = eval::Bound::new(&s.cel, None);
-            let base = eval::base_context(root, &bound);
+            let bound = eval::Bound::new(root, &s.cel, None);
             let mut verdicts = Vec::new();
             for spec in config::judged_keys() {
-                if let Some(j) = judge_key(rules, spec.key, s, None, &base, None, None)
+                if let Some(j) = judge_key(rules, spec.key, s, None, &bound, None, None)
                     .map_err(|e| Error::RuleFailed(e.to_string()))?
                 {
                     verdicts.push(entry(None, None, s, spec.key, j));
