@@ -4,7 +4,7 @@
 
 use super::diagnostics::LabelKey;
 use super::nodes::NodeState;
-use crate::config::{self, NodeConfig};
+use crate::config;
 use crate::diag::{Label, Verdict};
 use crate::error::{Error, Result};
 use crate::facts::{self, LinkInfo};
@@ -38,15 +38,14 @@ struct Judged {
     level: Option<crate::diag::Severity>,
 }
 
-/// The variables a rule sees for one key of a node.
-fn key_vars<'a>(cfg: &'a NodeConfig, key: &'static str) -> Option<KeyVars<'a>> {
-    let v = cfg.value(key)?;
+/// The variables a rule sees for one key of a node, whose value is `v`.
+fn key_vars<'a>(v: &'a config::Value, key: &'static str) -> KeyVars<'a> {
     let shown = v
         .printed
         .as_deref()
         .or(v.written.as_deref())
         .unwrap_or_default();
-    Some(KeyVars {
+    KeyVars {
         key,
         num: shown
             .split_ascii_whitespace()
@@ -57,7 +56,7 @@ fn key_vars<'a>(cfg: &'a NodeConfig, key: &'static str) -> Option<KeyVars<'a>> {
         set: v.set,
         present: v.present,
         source: v.kind.as_str(),
-    })
+    }
 }
 
 /// The CEL rules of each key a run judges, found in the catalog once per run (the catalog
@@ -161,7 +160,7 @@ impl<'r> KeyRules<'r> {
     }
 
     fn of(&self, key: &str) -> &[KeyRule<'r>] {
-        let Some(k) = key_list().iter().position(|k| *k == key) else {
+        let Some(&k) = key_places().get(key) else {
             return &[];
         };
         let start = if k == 0 { 0 } else { self.ends[k - 1] };
@@ -178,6 +177,20 @@ fn key_list() -> &'static [&'static str] {
             .map(|s| s.key)
             .chain(crate::middlebox::KEYS.iter().copied())
             .collect()
+    })
+}
+
+/// Each key's place in [`key_list`] (its first, should a key be there twice): looked up for
+/// every key of every node and hop, where comparing the key with the list's in turn was a
+/// twentieth of judging a topology.
+fn key_places() -> &'static foldhash::HashMap<&'static str, usize> {
+    static PLACES: OnceLock<foldhash::HashMap<&'static str, usize>> = OnceLock::new();
+    PLACES.get_or_init(|| {
+        let mut places = foldhash::HashMap::default();
+        for (i, k) in key_list().iter().enumerate() {
+            places.entry(*k).or_insert(i);
+        }
+        places
     })
 }
 
@@ -265,9 +278,10 @@ fn judge_key(
     link: Option<&str>,
     memo: Option<&Memo>,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
-    let Some(key_vars) = key_vars(&node.cfg, key) else {
+    let Some(v) = node.cfg.value(key) else {
         return Ok(None);
     };
+    let key_vars = key_vars(v, key);
     let vars = eval::Vars::new(bound, Some(&key_vars));
     let ctx = vars.context();
     let mut best: Option<Judged> = None;
@@ -327,7 +341,6 @@ fn judge_key(
             level: cel_rule.level,
         });
     }
-    let v = node.cfg.value(key).expect("checked above");
     let judged = best.unwrap_or_else(|| Judged {
         verdict: Verdict::Safe,
         rule: None,
