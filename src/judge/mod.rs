@@ -213,9 +213,8 @@ fn judge_set(
         static ROOT: eval::RootContext = eval::root_context();
     }
     ROOT.with(|root| {
-        let bound = eval::Bound::new(&state.cel, None);
-        let base = eval::base_context(root, &bound);
-        verdicts::judge_node(name, rules, &state, &base, &mut labels, &mut verdicts)
+        let bound = eval::Bound::new(root, &state.cel, None);
+        verdicts::judge_node(name, rules, &state, &bound, &mut labels, &mut verdicts)
     })?;
     Ok(SetJudged {
         node,

@@ -4,7 +4,7 @@
 
 use super::diagnostics::LabelKey;
 use super::nodes::NodeState;
-use crate::config::{self, NodeConfig};
+use crate::config;
 use crate::diag::{Label, Verdict};
 use crate::error::{Error, Result};
 use crate::facts::{self, LinkInfo};
@@ -38,15 +38,14 @@ struct Judged {
     level: Option<crate::diag::Severity>,
 }
 
-/// The variables a rule sees for one key of a node.
-fn key_vars<'a>(cfg: &'a NodeConfig, key: &'static str) -> Option<KeyVars<'a>> {
-    let v = cfg.value(key)?;
+/// The variables a rule sees for one key of a node, whose value is `v`.
+fn key_vars<'a>(v: &'a config::Value, key: &'static str) -> KeyVars<'a> {
     let shown = v
         .printed
         .as_deref()
         .or(v.written.as_deref())
         .unwrap_or_default();
-    Some(KeyVars {
+    KeyVars {
         key,
         num: shown
             .split_ascii_whitespace()
@@ -57,7 +56,7 @@ fn key_vars<'a>(cfg: &'a NodeConfig, key: &'static str) -> Option<KeyVars<'a>> {
         set: v.set,
         present: v.present,
         source: v.kind.as_str(),
-    })
+    }
 }
 
 /// The CEL rules of each key a run judges, found in the catalog once per run (the catalog
@@ -161,7 +160,7 @@ impl<'r> KeyRules<'r> {
     }
 
     fn of(&self, key: &str) -> &[KeyRule<'r>] {
-        let Some(k) = key_list().iter().position(|k| *k == key) else {
+        let Some(&k) = key_places().get(key) else {
             return &[];
         };
         let start = if k == 0 { 0 } else { self.ends[k - 1] };
@@ -178,6 +177,20 @@ fn key_list() -> &'static [&'static str] {
             .map(|s| s.key)
             .chain(crate::middlebox::KEYS.iter().copied())
             .collect()
+    })
+}
+
+/// Each key's place in [`key_list`] (its first, should a key be there twice): looked up for
+/// every key of every node and hop, where comparing the key with the list's in turn was a
+/// twentieth of judging a topology.
+fn key_places() -> &'static foldhash::HashMap<&'static str, usize> {
+    static PLACES: OnceLock<foldhash::HashMap<&'static str, usize>> = OnceLock::new();
+    PLACES.get_or_init(|| {
+        let mut places = foldhash::HashMap::default();
+        for (i, k) in key_list().iter().enumerate() {
+            places.entry(*k).or_insert(i);
+        }
+        places
     })
 }
 
@@ -261,15 +274,16 @@ fn judge_key(
     key: &'static str,
     node: &NodeState,
     peer: Option<&NodeState>,
-    base: &cel::Context<'_, '_>,
+    bound: &eval::Bound<'_>,
     link: Option<&str>,
     memo: Option<&Memo>,
 ) -> std::result::Result<Option<Judged>, RuleFailure> {
-    let Some(vars) = key_vars(&node.cfg, key) else {
+    let Some(v) = node.cfg.value(key) else {
         return Ok(None);
     };
-    let scope = eval::KeyScope(&vars);
-    let ctx = eval::key_scope(base, &scope);
+    let key_vars = key_vars(v, key);
+    let vars = eval::Vars::new(bound, Some(&key_vars));
+    let ctx = vars.context();
     let mut best: Option<Judged> = None;
     for kr in rules.of(key) {
         let (rule, cel_rule) = (kr.rule, kr.cel);
@@ -327,7 +341,6 @@ fn judge_key(
             level: cel_rule.level,
         });
     }
-    let v = node.cfg.value(key).expect("checked above");
     let judged = best.unwrap_or_else(|| Judged {
         verdict: Verdict::Safe,
         rule: None,
@@ -431,12 +444,12 @@ pub(super) fn judge_node(
     name: &str,
     rules: &KeyRules<'_>,
     state: &NodeState,
-    base: &cel::Context<'_, '_>,
+    bound: &eval::Bound<'_>,
     labels: &mut Vec<(LabelKey, Vec<Label>)>,
     verdicts: &mut Vec<VerdictEntry>,
 ) -> Result<()> {
     for spec in config::judged_keys() {
-        let judged = judge_key(rules, spec.key, state, None, base, None, None)
+        let judged = judge_key(rules, spec.key, state, None, bound, None, None)
             .map_err(|e| Error::RuleFailed(e.to_string()))?;
         if let Some(mut j) = judged {
             if let Some((id, _)) = &j.rule {
@@ -602,8 +615,7 @@ fn judge_link(
             });
         }
         let hop_cel = eval::to_cel_hop(hop);
-        let bound = eval::Bound::new(&states[me].cel, Some((&states[peer].cel, &hop_cel)));
-        let base = eval::base_context(root, &bound);
+        let bound = eval::Bound::new(root, &states[me].cel, Some((&states[peer].cel, &hop_cel)));
         let side = if client_side { "client" } else { "server" };
         for spec in config::judged_keys() {
             let j = judge_key(
@@ -611,7 +623,7 @@ fn judge_link(
                 spec.key,
                 &states[me],
                 Some(&states[peer]),
-                &base,
+                &bound,
                 Some(&link.name),
                 Some(&memos[me]),
             )
@@ -705,8 +717,7 @@ fn judge_via(
     let hop_cel = eval::to_cel_hop(hop);
     let me = &states[b];
     let peer = &states[link.from];
-    let bound = eval::Bound::new(&me.cel, Some((&peer.cel, &hop_cel)));
-    let base = eval::base_context(root, &bound);
+    let bound = eval::Bound::new(root, &me.cel, Some((&peer.cel, &hop_cel)));
     for key in crate::middlebox::KEYS {
         let Some(spec) = crate::kernel::spec(key) else {
             continue;
@@ -716,7 +727,7 @@ fn judge_via(
             spec.key,
             me,
             Some(peer),
-            &base,
+            &bound,
             Some(&link.name),
             Some(&memos[b]),
         )
@@ -758,11 +769,10 @@ fn judge_unlinked(
         .collect();
     let judged = crate::pool::par_map_from(PARALLEL_FROM, &unlinked, |s| {
         ROOT.with(|root| {
-            let bound = eval::Bound::new(&s.cel, None);
-            let base = eval::base_context(root, &bound);
+            let bound = eval::Bound::new(root, &s.cel, None);
             let mut verdicts = Vec::new();
             for spec in config::judged_keys() {
-                if let Some(j) = judge_key(rules, spec.key, s, None, &base, None, None)
+                if let Some(j) = judge_key(rules, spec.key, s, None, &bound, None, None)
                     .map_err(|e| Error::RuleFailed(e.to_string()))?
                 {
                     verdicts.push(entry(None, None, s, spec.key, j));

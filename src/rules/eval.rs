@@ -1,13 +1,16 @@
 //! Evaluating CEL rules against facts.
 //!
-//! Facts are converted to CEL values once per node and once per hop; each key then runs in an
-//! inner scope that adds only the key's own variables, so the cost per (hop, key, rule) is the
+//! Facts are converted to CEL values once per node and once per hop, field by field as rules
+//! read them; each key then runs in one scope of the root context whose resolver ([`Vars`])
+//! gives the key's own variables and the facts, so the cost per (hop, key, rule) is the
 //! evaluation of one small expression.
 
+use super::celfacts::FieldLayout;
 use super::program::Program;
 use super::{Template, TemplatePart};
 use crate::facts::{HopFacts, NodeFacts};
 use crate::number::format_number;
+use cel::common::types::{CelBool, CelInt, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::{Context, Value};
@@ -65,9 +68,13 @@ impl CelFacts {
     }
 
     /// The facts of a struct shared with the caller, each field converted the first time a
-    /// condition reads it; the values are those [`CelFacts::new`] gives.
-    pub fn lazy<T: serde::Serialize + Send + Sync + 'static>(facts: Arc<T>) -> CelFacts {
-        match super::celfacts::LazyStruct::new(Arc::clone(&facts)) {
+    /// condition reads it; the values are those [`CelFacts::new`] gives. `layout` keeps the
+    /// type's field names (a `static` per type).
+    pub fn lazy<T: serde::Serialize + Send + Sync + 'static>(
+        facts: Arc<T>,
+        layout: &'static FieldLayout<T>,
+    ) -> CelFacts {
+        match super::celfacts::LazyStruct::new(Arc::clone(&facts), layout) {
             Some(lazy) => CelFacts(Facts::Lazy(lazy)),
             None => CelFacts::new(&*facts),
         }
@@ -90,93 +97,128 @@ impl CelFacts {
         }
     }
 
-    /// The value of one field, when it is served without the whole value (`None`: ask the
-    /// whole value).
-    fn field(&self, name: &str) -> Option<&(dyn Val + 'static)> {
+    /// The value at a dotted `path` below the facts (`kernel.release`), when it is served
+    /// without the whole value (`None`: CEL asks for a shorter name, at last the whole value).
+    fn get(&self, path: &str) -> Option<&(dyn Val + 'static)> {
         match &self.0 {
             Facts::Whole(_) => None,
-            Facts::Lazy(l) => l.field(name),
+            Facts::Lazy(l) => l.get(path),
         }
     }
 }
 
-/// Lends the node, peer and hop facts to a context without copying them.
+/// The facts the keys of one node (on one side of a hop) are judged on, with CEL's standard
+/// library they are evaluated in: the node's, and on a hop the peer's and the hop's.
 pub struct Bound<'a> {
+    root: &'a RootContext,
     node: &'a CelFacts,
     hop: Option<(&'a CelFacts, &'a CelFacts)>,
 }
 
 impl<'a> Bound<'a> {
-    pub fn new(node: &'a CelFacts, hop: Option<(&'a CelFacts, &'a CelFacts)>) -> Bound<'a> {
-        Bound { node, hop }
+    pub fn new(
+        root: &'a RootContext,
+        node: &'a CelFacts,
+        hop: Option<(&'a CelFacts, &'a CelFacts)>,
+    ) -> Bound<'a> {
+        Bound { root, node, hop }
     }
 }
 
-impl VariableResolver for Bound<'_> {
+/// Every variable a rule sees on one key: the key's own (`key`, `value`, `num`, ...; none
+/// without a key), `topology`, and the node, peer and hop facts, given by one resolver in one
+/// scope of the root context, each looked up when a condition names it.
+///
+/// CEL looks a name up scope by scope, innermost first, and in each scope tries the longest
+/// name a qualified one spells first: `node.kernel.release`, then `node.kernel`, then `node`.
+/// With the key's variables in a scope of their own inside the facts' (and `topology` bound in
+/// a map there), every read of a fact asked the key's scope for each of those names, then the
+/// facts' for two of them: a fifth of judging a topology. One scope that answers the longest
+/// name itself ([`LazyStruct::get`](super::celfacts::LazyStruct::get)) answers at the first
+/// question. The names do not overlap, so which of them is asked first changes nothing.
+pub struct Vars<'a> {
+    bound: &'a Bound<'a>,
+    /// The key's variables as CEL values, made with the scope (they borrow the key's texts)
+    /// and lent on every read, where a value made per read was an allocation each.
+    key: Option<KeyVals<'a>>,
+    topology: CelBool,
+}
+
+struct KeyVals<'a> {
+    key: CelString<'a>,
+    value: CelString<'a>,
+    num: CelInt,
+    set: CelBool,
+    present: CelBool,
+    source: CelString<'a>,
+}
+
+impl<'a> Vars<'a> {
+    pub fn new(bound: &'a Bound<'a>, key: Option<&KeyVars<'a>>) -> Vars<'a> {
+        Vars {
+            bound,
+            key: key.map(|k| KeyVals {
+                key: CelString::from(k.key),
+                value: CelString::from(k.value),
+                num: CelInt::from(k.num),
+                set: CelBool::from(k.set),
+                present: CelBool::from(k.present),
+                source: CelString::from(k.source),
+            }),
+            topology: CelBool::from(bound.hop.is_some()),
+        }
+    }
+
+    /// The context a rule's programs run in: a scope of the root context holding these
+    /// variables.
+    pub fn context(&'a self) -> Context<'a, 'a> {
+        let mut ctx = self.bound.root.new_inner_scope();
+        ctx.set_variable_resolver(self);
+        ctx
+    }
+}
+
+impl VariableResolver for Vars<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
-        // `node`, or `node.field`: CEL asks for the longest name first (see `rules::celfacts`).
-        let (root, field) = match variable.split_once('.') {
-            Some((root, field)) if !field.contains('.') => (root, Some(field)),
-            Some(_) => return None,
-            None => (variable, None),
+        let (root, path) = super::celfacts::split_name(variable);
+        let facts = match root {
+            "node" => self.bound.node,
+            "peer" => self.bound.hop?.0,
+            "hop" => self.bound.hop?.1,
+            // The key's variables and `topology` have no fields: CEL selects on them itself.
+            _ if path.is_some() => return None,
+            "topology" => return Some(CowVal::Borrowed(&self.topology)),
+            _ => {
+                let k = self.key.as_ref()?;
+                let v: &dyn Val = match root {
+                    "key" => &k.key,
+                    "value" => &k.value,
+                    "num" => &k.num,
+                    "set" => &k.set,
+                    "present" => &k.present,
+                    "source" => &k.source,
+                    _ => return None,
+                };
+                return Some(CowVal::Borrowed(v));
+            }
         };
-        let f = match root {
-            "node" => self.node,
-            "peer" => self.hop?.0,
-            "hop" => self.hop?.1,
-            _ => return None,
-        };
-        let v = match field {
-            Some(field) => f.field(field)?,
-            None => f.whole(),
+        let v = match path {
+            Some(path) => facts.get(path)?,
+            None => facts.whole(),
         };
         Some(CowVal::Borrowed(v))
     }
 }
 
-/// An inner scope of `root` holding the node (and, for a hop, the peer and hop) facts.
-pub fn base_context<'a>(root: &'a Context<'a, 'a>, bound: &'a Bound<'a>) -> Context<'a, 'a> {
-    let mut ctx = root.new_inner_scope();
-    ctx.set_variable_resolver(bound);
-    ctx.add_variable_from_value("topology", bound.hop.is_some());
-    ctx
-}
-
 pub fn to_cel_node(n: &Arc<NodeFacts>) -> CelFacts {
-    CelFacts::lazy(Arc::clone(n))
+    static LAYOUT: FieldLayout<NodeFacts> = FieldLayout::new();
+    CelFacts::lazy(Arc::clone(n), &LAYOUT)
 }
 
 /// A hop's facts, handed over: a rule reads a few of them.
 pub fn to_cel_hop(h: HopFacts) -> CelFacts {
-    CelFacts::lazy(Arc::new(h))
-}
-
-/// Lends a key's variables to its scope: each looked up by name when a condition names it,
-/// its string borrowed. Binding them as variables copied three strings and hashed six names into
-/// a map for every key of every node and hop, a fifteenth of judging a large topology.
-pub struct KeyScope<'a>(pub &'a KeyVars<'a>);
-
-impl VariableResolver for KeyScope<'_> {
-    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
-        use cel::common::types::{CelBool, CelInt, CelString};
-        let k = self.0;
-        Some(match variable {
-            "key" => CowVal::owned(CelString::from(k.key)),
-            "value" => CowVal::owned(CelString::from(k.value)),
-            "num" => CowVal::owned(CelInt::from(k.num)),
-            "set" => CowVal::owned(CelBool::from(k.set)),
-            "present" => CowVal::owned(CelBool::from(k.present)),
-            "source" => CowVal::owned(CelString::from(k.source)),
-            _ => return None,
-        })
-    }
-}
-
-/// An inner scope of `base` holding a key's variables.
-pub fn key_scope<'a>(base: &'a Context<'a, 'a>, k: &'a KeyScope<'a>) -> Context<'a, 'a> {
-    let mut inner = base.new_inner_scope();
-    inner.set_variable_resolver(k);
-    inner
+    static LAYOUT: FieldLayout<HopFacts> = FieldLayout::new();
+    CelFacts::lazy(Arc::new(h), &LAYOUT)
 }
 
 /// Runs a condition; anything but a boolean is an error in the rule.
@@ -276,10 +318,12 @@ mod tests {
         assert_eq!(condition(&p, &ctx), Ok(true));
     }
 
-    /// Node and hop facts lent field by field read as the whole conversion reads them: fields,
-    /// nested fields, indexing, presence tests, missing fields and their errors, and every use
-    /// of the node as a whole map (`in`, `size`, macros, equality), on both sides of a link
-    /// with and without a rate.
+    /// Node and hop facts lent field by field, and the longest names answered by [`Vars`], read
+    /// as CEL reads the whole conversions bound as plain variables with the key's variables
+    /// (CEL resolving and selecting qualified names itself): fields, nested fields, indexing,
+    /// presence tests, missing fields and their errors, every use of the node as a whole map
+    /// (`in`, `size`, macros, equality), a comprehension's variable named like a fact, the key's
+    /// variables and `topology`, on both sides of a link with and without a rate.
     #[test]
     fn lazy_facts_read_as_the_whole_conversion_reads() {
         let (client, server, hops) = super::super::celval::samples::facts();
@@ -288,12 +332,17 @@ mod tests {
             "node.kernel.release",
             "node.kernel",
             "node.kernel.nope",
+            "node.kernel.release.nope",
+            "node.kernel.release.size()",
             "node.nope",
             "node.nope.deeper",
             "has(node.kernel)",
             "has(node.nope)",
             "has(node.kernel.release)",
+            "has(node.kernel.nope)",
+            "has(node.kernel.release.nope)",
             "node.num['net.ipv4.tcp_tw_reuse']",
+            "node.num.nope",
             "node.sysctl['net.ipv4.ip_local_port_range']",
             "node.sysctl['no.such.key']",
             "node['kernel']['release']",
@@ -307,22 +356,77 @@ mod tests {
             "node == node",
             "node.ports.low + 1",
             "size(node.ports.listen_exposed)",
+            "node.ports.listen_exposed[0]",
             "node.name + '/' + peer.name",
             "peer.timestamps && node.timestamps",
             "peer.kernel.release == node.kernel.release",
+            "peer == node",
             "hop.side == 'client' && hop.connects",
             "[node.tw_reuse, peer.tw_reuse]",
             "node.name.size()",
             "hop.path.idle_timeout",
+            "hop.path.idle_timeout.nope",
+            "has(hop.path.idle_timeout)",
+            "has(hop.path.nope)",
             "hop.capacity.reuse_works",
             "hop.conntrack.tracks",
             "has(hop.path)",
             "hop.nope",
+            "hop.nope.deeper",
             "size(hop) > 3",
+            "hop == hop",
             "hop.rate > 470 && hop.rate < 471.0",
+            "[1, 2].exists(node, node == 2)",
+            "[1].map(hop, hop + 1)",
+            "[node.kernel].exists(node, node.release == peer.kernel.release)",
+            "[{'kernel': 1}].all(node, node.kernel == 1)",
+            "key + '=' + value",
+            "num + 1",
+            "set || present",
+            "source",
+            "topology",
+            "value.nope",
+            "key.size()",
+            "topology.nope",
+            "nope",
+            "nope.deeper",
         ];
+        let key = KeyVars {
+            key: "net.ipv4.tcp_tw_reuse",
+            value: "1",
+            num: 1,
+            set: true,
+            present: true,
+            source: "file",
+        };
+        // The first path: the whole conversions and the key's variables bound as variables.
+        let whole = |me: &NodeFacts, other: &NodeFacts, hop: &HopFacts| {
+            let mut ctx = Context::default();
+            ctx.add_variable_as_val("node", super::super::celval::to_val(me).unwrap());
+            ctx.add_variable_as_val("peer", super::super::celval::to_val(other).unwrap());
+            ctx.add_variable_as_val("hop", super::super::celval::to_val(hop).unwrap());
+            ctx.add_variable_from_value("topology", true);
+            ctx.add_variable_from_value("key", key.key);
+            ctx.add_variable_from_value("value", key.value);
+            ctx.add_variable_from_value("num", key.num);
+            ctx.add_variable_from_value("set", key.set);
+            ctx.add_variable_from_value("present", key.present);
+            ctx.add_variable_from_value("source", key.source);
+            ctx
+        };
+        let run = |p: &Program, ctx: &Context| match p.execute(ctx).unwrap() {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.to_string()),
+        };
+        // The reference runs the tree as parsed (CEL selecting every name itself).
+        let plain = |p: &Program, ctx: &Context| match Value::resolve(p.get().unwrap(), ctx) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.to_string()),
+        };
         let pairs = [(&client, &server), (&server, &client)];
+        let root = root_context();
         for ((me, other), hop) in pairs.iter().cycle().zip(&hops) {
+            let first = whole(me, other, hop);
             let eager = (
                 CelFacts::new(*me),
                 CelFacts::new(*other),
@@ -333,25 +437,39 @@ mod tests {
                 to_cel_node(&Arc::new((*other).clone())),
                 to_cel_hop(hop.clone()),
             );
-            let root = root_context();
             for src in exprs {
                 let p = Program::compiled(src.into(), super::super::program::parse(src).unwrap());
-                let run = |facts: &(CelFacts, CelFacts, CelFacts)| {
-                    let bound = Bound::new(&facts.0, Some((&facts.1, &facts.2)));
-                    let ctx = base_context(&root, &bound);
-                    match p.execute(&ctx).unwrap() {
-                        Ok(v) => Ok(v),
-                        Err(e) => Err(e.to_string()),
-                    }
-                };
-                assert_eq!(run(&lazy), run(&eager), "{src}");
+                let expected = plain(&p, &first);
+                for facts in [&lazy, &eager] {
+                    let bound = Bound::new(&root, &facts.0, Some((&facts.1, &facts.2)));
+                    let vars = Vars::new(&bound, Some(&key));
+                    assert_eq!(run(&p, &vars.context()), expected, "{src}");
+                }
             }
         }
+        // Without a hop: `topology` is false, `peer` and `hop` are not there, as without them.
+        let mut first = Context::default();
+        first.add_variable_as_val("node", super::super::celval::to_val(&client).unwrap());
+        first.add_variable_from_value("topology", false);
+        let lazy = to_cel_node(&Arc::new(client.clone()));
+        let bound = Bound::new(&root, &lazy, None);
+        let vars = Vars::new(&bound, None);
+        for src in [
+            "topology",
+            "node.kernel.release",
+            "hop.side",
+            "peer.name",
+            "has(hop.side)",
+            "key",
+        ] {
+            let p = Program::compiled(src.into(), super::super::program::parse(src).unwrap());
+            assert_eq!(run(&p, &vars.context()), plain(&p, &first), "{src}");
+        }
         // Reading fields makes only them; the whole node is made when asked for as a whole.
-        let lazy = CelFacts::lazy(Arc::new(client.clone()));
-        let root = root_context();
-        let bound = Bound::new(&lazy, None);
-        let ctx = base_context(&root, &bound);
+        let lazy = to_cel_node(&Arc::new(client.clone()));
+        let bound = Bound::new(&root, &lazy, None);
+        let vars = Vars::new(&bound, None);
+        let ctx = vars.context();
         for src in [
             "node.kernel.release",
             "node.ports.low",
@@ -367,6 +485,25 @@ mod tests {
         );
         assert!(p.execute(&ctx).unwrap().is_ok());
         assert!(lazy.made_whole());
+    }
+
+    /// The field names of a fact type, found from the first value lent, are those of every
+    /// value: nodes of either side, hops with and without a rate, from both sides.
+    #[test]
+    fn every_value_of_a_fact_type_has_the_field_names_of_the_first() {
+        use super::super::celfacts::{names_of, FieldLayout, LazyStruct};
+        let (client, server, hops) = super::super::celval::samples::facts();
+        static NODE: FieldLayout<NodeFacts> = FieldLayout::new();
+        static HOP: FieldLayout<HopFacts> = FieldLayout::new();
+        for node in [&client, &server] {
+            let lazy = LazyStruct::new(Arc::new(node.clone()), &NODE).unwrap();
+            assert_eq!(Some(lazy.names().to_vec()), names_of(node), "{}", node.name);
+        }
+        for hop in &hops {
+            let lazy = LazyStruct::new(Arc::new(hop.clone()), &HOP).unwrap();
+            assert_eq!(Some(lazy.names().to_vec()), names_of(hop), "{}", hop.link);
+        }
+        assert!(names_of(&hops[0]).unwrap().len() > 20);
     }
 
     #[test]

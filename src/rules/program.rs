@@ -38,7 +38,26 @@ use std::sync::OnceLock;
 #[derive(Debug)]
 pub struct Program {
     source: String,
-    compiled: OnceLock<Result<Expression, String>>,
+    compiled: OnceLock<Result<Compiled, String>>,
+}
+
+/// A program's tree as parsed, and with the facts' qualified names as single identifiers.
+#[derive(Debug)]
+struct Compiled {
+    plain: Expression,
+    /// [`fact_names`] of `plain`, when it has any such name.
+    names: Option<Expression>,
+}
+
+impl Compiled {
+    fn new(plain: Expression) -> Compiled {
+        let mut names = plain.clone();
+        let changed = fact_names(&mut names, &mut Vec::new());
+        Compiled {
+            plain,
+            names: changed.then_some(names),
+        }
+    }
 }
 
 impl Program {
@@ -46,7 +65,7 @@ impl Program {
     pub fn compiled(source: String, expression: Expression) -> Self {
         Program {
             source,
-            compiled: OnceLock::from(Ok(expression)),
+            compiled: OnceLock::from(Ok(Compiled::new(expression))),
         }
     }
 
@@ -65,8 +84,16 @@ impl Program {
 
     /// The compiled program; a parse error is an error in the rule.
     pub fn get(&self) -> Result<&Expression, String> {
+        self.compiled_form().map(|c| &c.plain)
+    }
+
+    fn compiled_form(&self) -> Result<&Compiled, String> {
         self.compiled
-            .get_or_init(|| parse(&self.source).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                parse(&self.source)
+                    .map(Compiled::new)
+                    .map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|e| format!("`{}` does not compile: {e}", self.source))
     }
@@ -89,8 +116,124 @@ impl Program {
     }
 
     /// Runs the program in `ctx`: `Err` when it does not compile, else what CEL gives.
+    ///
+    /// The tree with the facts' names as identifiers ([`fact_names`]) runs first; when it gives
+    /// an error, the tree as parsed runs again and gives the result. Where the resolver
+    /// (`rules::eval::Vars`) gives the value a name spells, the identifier has the value CEL's
+    /// selection has; where it does not, the identifier is an error where the selection is an
+    /// error too (of another kind, or a value in a context without those facts). CEL's operators
+    /// tell only a value from an error, never one error from another, so the first tree gives
+    /// either the second's value or an error, and on an error the second gives the result, its
+    /// error included. The test `fact_names_give_what_selection_gives` holds every shipped
+    /// program to it.
     pub fn execute(&self, ctx: &Context) -> Result<ResolveResult, String> {
-        Ok(Value::resolve(self.get()?, ctx))
+        let c = self.compiled_form()?;
+        if let Some(names) = &c.names {
+            let first = Value::resolve(names, ctx);
+            if first.is_ok() {
+                return Ok(first);
+            }
+        }
+        Ok(Value::resolve(&c.plain, ctx))
+    }
+}
+
+/// The roots of the qualified names [`fact_names`] makes identifiers of.
+const FACTS: &[&str] = &["node", "peer", "hop"];
+
+/// Writes each qualified name of a fact in `e` (fields selected on `node`, `peer` or `hop`, as
+/// in `hop.path.idle_timeout`) as one identifier of that name; whether it wrote any. CEL
+/// resolves a selection on a name by joining its parts into a new string and asking each scope
+/// for the longest name first (`cel::Context::resolve_qualified`), an identifier by asking for
+/// it: the resolver answers the whole name at once either way, but the join and the list of
+/// parts were a twentieth of judging a topology. Not inside a comprehension whose variable has
+/// such a name (that variable is not the fact), and not the field a presence test (`has()`)
+/// tests, which CEL selects itself. `shadowed` holds the comprehension variables in scope.
+fn fact_names(e: &mut Expression, shadowed: &mut Vec<String>) -> bool {
+    if let Some(name) = fact_name(e, shadowed) {
+        e.expr = Expr::Ident(name);
+        return true;
+    }
+    match &mut e.expr {
+        Expr::Unspecified | Expr::Ident(_) | Expr::Literal(_) => false,
+        Expr::Select(s) => fact_names(&mut s.operand, shadowed),
+        Expr::Call(c) => {
+            let mut changed = false;
+            if let Some(t) = &mut c.target {
+                changed |= fact_names(t, shadowed);
+            }
+            for a in &mut c.args {
+                changed |= fact_names(a, shadowed);
+            }
+            changed
+        }
+        Expr::Comprehension(c) => {
+            let mut changed = fact_names(&mut c.iter_range, shadowed);
+            changed |= fact_names(&mut c.accu_init, shadowed);
+            let outer = shadowed.len();
+            shadowed.push(c.iter_var.clone());
+            shadowed.extend(c.iter_var2.clone());
+            shadowed.push(c.accu_var.clone());
+            changed |= fact_names(&mut c.loop_cond, shadowed);
+            changed |= fact_names(&mut c.loop_step, shadowed);
+            changed |= fact_names(&mut c.result, shadowed);
+            shadowed.truncate(outer);
+            changed
+        }
+        Expr::List(l) => {
+            let mut changed = false;
+            for x in &mut l.elements {
+                changed |= fact_names(x, shadowed);
+            }
+            changed
+        }
+        Expr::Map(m) => entry_names(&mut m.entries, shadowed),
+        Expr::Struct(s) => entry_names(&mut s.entries, shadowed),
+    }
+}
+
+fn entry_names(
+    entries: &mut [cel::common::ast::IdedEntryExpr],
+    shadowed: &mut Vec<String>,
+) -> bool {
+    let mut changed = false;
+    for e in entries {
+        match &mut e.expr {
+            EntryExpr::StructField(f) => changed |= fact_names(&mut f.value, shadowed),
+            EntryExpr::MapEntry(m) => {
+                changed |= fact_names(&mut m.key, shadowed);
+                changed |= fact_names(&mut m.value, shadowed);
+            }
+        }
+    }
+    changed
+}
+
+/// The name `e` spells when it selects fields (not presence tests) on a fact's root that no
+/// comprehension variable shadows: `node.kernel.release`.
+fn fact_name(e: &Expression, shadowed: &[String]) -> Option<String> {
+    let mut fields = Vec::new();
+    let mut at = e;
+    loop {
+        match &at.expr {
+            Expr::Select(s) if !s.test => {
+                fields.push(s.field.as_str());
+                at = &s.operand;
+            }
+            Expr::Ident(root)
+                if !fields.is_empty()
+                    && FACTS.contains(&root.as_str())
+                    && !shadowed.iter().any(|v| v == root) =>
+            {
+                let mut name = root.clone();
+                for f in fields.iter().rev() {
+                    name.push('.');
+                    name.push_str(f);
+                }
+                return Some(name);
+            }
+            _ => return None,
+        }
     }
 }
 
@@ -278,6 +421,141 @@ mod tests {
             }
         }
         assert!(programs > 100, "{programs} programs");
+    }
+
+    /// The programs' trees as parsed and with the facts' names as identifiers.
+    fn both(src: &str) -> (Expression, Option<Expression>) {
+        let c = Compiled::new(parse(src).unwrap());
+        (c.plain, c.names)
+    }
+
+    #[test]
+    fn fact_names_are_the_selections_on_facts_no_variable_shadows() {
+        let ident = |e: &Expression| match &e.expr {
+            Expr::Ident(n) => Some(n.clone()),
+            _ => None,
+        };
+        let (_, names) = both("node.kernel.release");
+        assert_eq!(
+            ident(&names.unwrap()).as_deref(),
+            Some("node.kernel.release")
+        );
+        for src in [
+            "node",
+            "num + 1",
+            "value.size() > 0",
+            "[1].exists(node, node.x > 0)",
+        ] {
+            assert!(both(src).1.is_none(), "{src}");
+        }
+        // A presence test's field stays a selection; its operand is a name.
+        let (_, names) = both("has(hop.path.idle_timeout)");
+        let Expr::Select(s) = names.unwrap().expr else {
+            panic!("a presence test")
+        };
+        assert!(s.test);
+        assert_eq!(ident(&s.operand).as_deref(), Some("hop.path"));
+        assert!(both("has(hop.path)").1.is_none());
+        // Inside a comprehension over another variable, and in its range, names are made.
+        let (_, names) = both("node.ports.listen_exposed.exists(p, p == hop.port)");
+        let text = format!("{:?}", names.unwrap());
+        assert!(text.contains("\"node.ports.listen_exposed\""), "{text}");
+        assert!(text.contains("\"hop.port\""), "{text}");
+        let (_, names) = both("[peer].exists(peer, peer.name == node.name)");
+        let text = format!("{:?}", names.unwrap());
+        assert!(!text.contains("\"peer.name\""), "{text}");
+        assert!(text.contains("\"node.name\""), "{text}");
+    }
+
+    /// Every shipped program, and programs that read missing fields, shadow the facts, test
+    /// presence and swallow errors, give from [`Program::execute`] (the tree with the facts'
+    /// names first) what the tree as parsed gives, on both sides of a link with and without a
+    /// rate and on a node without a link; and the names' tree gives the result itself for
+    /// nearly all of them.
+    #[test]
+    fn fact_names_give_what_selection_gives() {
+        use crate::rules::eval::{self, Bound, KeyVars, Vars};
+        use std::sync::Arc;
+        let mut sources = crate::source::SourceMap::default();
+        let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
+        let mut programs: Vec<Arc<Program>> = Vec::new();
+        for rule in &rules.rules {
+            let crate::rules::Check::Cel(c) = &rule.check else {
+                continue;
+            };
+            programs.push(Arc::clone(&c.when));
+            for t in [&c.message, &c.help]
+                .into_iter()
+                .chain(c.fix.iter().map(|(_, t)| t))
+            {
+                for p in &t.parts {
+                    if let crate::rules::TemplatePart::Expr(p, _) = p {
+                        programs.push(Arc::clone(p));
+                    }
+                }
+            }
+            programs.extend(c.labels.iter().filter_map(|l| l.when.clone()));
+        }
+        let shipped = programs.len();
+        for src in [
+            "node.nope.deeper || true",
+            "node.kernel.nope == 1 || hop.nope",
+            "has(node.kernel.nope) && has(hop.path.idle_timeout)",
+            "has(node.nope.x)",
+            "[1, 2].exists(hop, hop == 2) && hop.connects",
+            "[{'name': 'x'}].exists(node, node.name == 'x')",
+            "[{'side': 'x'}].map(hop, hop.side)[0] + hop.side",
+            "[node.kernel].all(node, node.release != '') == (peer.name != '')",
+            "node.ports.listen_exposed.exists(p, p == hop.port || hop.nope)",
+            "hop.path.idle_timeout.nope",
+            "peer.kernel.release.size() > 0 ? node.name : peer.name",
+            "{'a': node.name, node.kernel.release: hop.side}.size()",
+        ] {
+            programs.push(Arc::new(Program::compiled(src.into(), parse(src).unwrap())));
+        }
+        let (client, server, hops) = crate::rules::celval::samples::facts();
+        let key = KeyVars {
+            key: "net.ipv4.tcp_fin_timeout",
+            value: "60",
+            num: 60,
+            set: false,
+            present: true,
+            source: "default",
+        };
+        let root = eval::root_context();
+        let (mut compared, mut first) = (0, 0);
+        let pairs = [(&client, &server), (&server, &client)];
+        let mut check = |bound: &Bound<'_>| {
+            let vars = Vars::new(bound, Some(&key));
+            let ctx = vars.context();
+            for p in &programs {
+                let c = p.compiled_form().unwrap();
+                let plain = Value::resolve(&c.plain, &ctx).map_err(|e| e.to_string());
+                let run = p.execute(&ctx).unwrap().map_err(|e| e.to_string());
+                assert_eq!(run, plain, "`{}`", p.source());
+                if let Some(names) = &c.names {
+                    first += usize::from(Value::resolve(names, &ctx).is_ok());
+                }
+                compared += 1;
+            }
+        };
+        for ((me, other), hop) in pairs.iter().cycle().zip(&hops) {
+            let facts = (
+                eval::to_cel_node(&Arc::new((*me).clone())),
+                eval::to_cel_node(&Arc::new((*other).clone())),
+                eval::to_cel_hop(hop.clone()),
+            );
+            check(&Bound::new(&root, &facts.0, Some((&facts.1, &facts.2))));
+        }
+        let alone = eval::to_cel_node(&Arc::new(client.clone()));
+        check(&Bound::new(&root, &alone, None));
+        assert!(shipped > 100, "{shipped} shipped programs");
+        assert_eq!(compared, programs.len() * 5);
+        // Most programs on a link read the facts by name and give their result at once.
+        assert!(
+            first > shipped * 2,
+            "{first} of {compared} from the names' tree"
+        );
     }
 
     #[test]
