@@ -988,9 +988,9 @@ fn render_diag_with(
             if let Some((text, at)) = frames.get(&frame) {
                 return write_named(out, text, *at, p);
             }
-            let text = draw_frame(&frame, &[(PATH_MARK.to_string(), &shown.source)])?;
+            let mut text = draw_frame(&frame, &[(PATH_MARK.to_string(), &shown.source)])?;
             let at = text.find(PATH_MARK).unwrap_or(text.len());
-            let text = text.replacen(PATH_MARK, "", 1);
+            text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
             write_named(out, &text, at, p)?;
             if frames.len() >= FRAMES_KEPT {
                 frames.clear();
