@@ -983,21 +983,28 @@ fn render_diag_with(
             ..frame
         };
         let p = &files[0].0;
-        return FRAMES.with(|frames| {
-            let mut frames = frames.borrow_mut();
-            if let Some((text, at)) = frames.get(&frame) {
-                return write_named(out, text, *at, p);
-            }
-            let mut text = draw_frame(&frame, &[(PATH_MARK.to_string(), &shown.source)])?;
-            let at = text.find(PATH_MARK).unwrap_or(text.len());
-            text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
-            write_named(out, &text, at, p)?;
-            if frames.len() >= FRAMES_KEPT {
-                frames.clear();
-            }
-            frames.insert(frame, (text, at));
-            Ok(())
-        });
+        let frames = FRAMES.get_or_init(Default::default);
+        // A poisoned lock (a panic elsewhere while it was held) holds frames as whole as ever:
+        // each is inserted complete.
+        let lock = || {
+            frames
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((text, at)) = lock().get(&frame) {
+            return write_named(out, text, *at, p);
+        }
+        // Drawn without the lock: the other threads go on finding theirs meanwhile.
+        let mut text = draw_frame(&frame, &[(PATH_MARK.to_string(), &shown.source)])?;
+        let at = text.find(PATH_MARK).unwrap_or(text.len());
+        text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
+        write_named(out, &text, at, p)?;
+        let mut frames = lock();
+        if frames.len() >= FRAMES_KEPT {
+            frames.clear();
+        }
+        frames.insert(frame, (text, at));
+        return Ok(());
     }
     let files: Vec<(String, &ariadne::Source<String>)> = files
         .iter()
@@ -1040,19 +1047,18 @@ struct Frame {
 /// in the header's `╭─[ path:line:col ]` and nowhere else.
 const PATH_MARK: &str = "\0";
 
-/// Most frames [`FRAMES`] keeps per thread (about 2 KiB each) before it starts over.
-const FRAMES_KEPT: usize = 1024;
+/// Most frames [`FRAMES`] keeps (about 2 KiB each) before it starts over.
+const FRAMES_KEPT: usize = 2048;
 
-thread_local! {
-    /// The frames drawn from [`Shown::lines`] lately on this thread, path left out, by what
-    /// they were drawn from. The hosts of a fleet are judged by the same rules and mostly set
-    /// the same values at the same lines, so most of a fleet's findings draw a frame drawn
-    /// before for another host (14,568 of the 24,968 of the 10,000 generated dumps); drawing
-    /// one with ariadne costs about 60 K instructions, copying it out a few hundred. ariadne's
-    /// frame depends on nothing but what [`Frame`] holds and the path, which it only prints.
-    static FRAMES: std::cell::RefCell<foldhash::HashMap<Frame, (String, usize)>> =
-        std::cell::RefCell::new(foldhash::HashMap::default());
-}
+/// The frames drawn from [`Shown::lines`] lately, path left out, by what they were drawn from,
+/// shared by the threads drawing (a fleet's are started anew for each window of hosts). The
+/// hosts of a fleet are judged by the same rules and mostly set the same values at the same
+/// lines, so most of a fleet's findings draw a frame drawn before for another host (14,568 of
+/// the 24,968 of the 10,000 generated dumps); drawing one with ariadne costs about 60 K
+/// instructions, copying it out a few hundred. ariadne's frame depends on nothing but what
+/// [`Frame`] holds and the path, which it only prints.
+static FRAMES: OnceLock<std::sync::Mutex<foldhash::HashMap<Frame, (String, usize)>>> =
+    OnceLock::new();
 
 /// The frame ariadne draws of `frame` in `files` (path and what is shown of the file), its
 /// line numbers put right when it is drawn from [`Shown::lines`], and trailing blanks trimmed.
@@ -1094,7 +1100,12 @@ fn draw_frame(frame: &Frame, files: &[(String, &ariadne::Source<String>)]) -> io
     }
     // Sized for the usual frame (about 1 KiB): ariadne writes it in hundreds of small pieces.
     let mut buf = Vec::with_capacity(2048);
-    b.finish().write(DiagSources { files: files.to_vec() }, &mut buf)?;
+    b.finish().write(
+        DiagSources {
+            files: files.to_vec(),
+        },
+        &mut buf,
+    )?;
     // The frame is UTF-8 (ariadne writes `str`s): checked with `from_utf8`, which walks valid
     // text several times faster than `from_utf8_lossy`, the fallback.
     let mut text = match String::from_utf8(buf) {
@@ -1724,6 +1735,74 @@ mod tests {
             .at(Span::new(again, late, late + 3), "this one wins")
             .with_secondary(Span::new(first, early, early + 2), "overridden");
         assert_eq!(drawn(&sources, &d, true), drawn(&sources, &d, false));
+    }
+
+    /// A frame drawn from its lines is kept by what it is drawn from, without its path
+    /// (`FRAMES`): drawn again, for the same file or for another of other path and length,
+    /// in colour or not, it is the very frame ariadne draws from the whole file with that path;
+    /// and a frame that differs in anything but the path (a value, a line, the colour, the
+    /// width) is not taken for another.
+    #[test]
+    fn a_kept_frame_is_the_frame_ariadne_draws_for_each_path() {
+        let text = |value: &str| -> String {
+            (1..=40)
+                .map(|i| match i {
+                    7 => "net.ipv4.tcp_timestamps = 0\n".to_string(),
+                    30 => format!("net.ipv4.tcp_rfc1337 = {value}\n"),
+                    i => format!("net.k{i} = {i}\n"),
+                })
+                .collect()
+        };
+        let paths = [
+            "a.conf",
+            "/a/much/longer/path/to/host-00042.txt",
+            "odd\0path\x1b[31m\u{202e}.txt",
+            "é/日本.txt",
+        ];
+        let mut sources = SourceMap::new();
+        let mut ids = Vec::new();
+        for p in paths {
+            for value in ["1", "25", "1"] {
+                ids.push(sources.add(p, text(value)));
+            }
+        }
+        let mut checked = 0;
+        for round in 0..2 {
+            for &id in &ids {
+                let t = sources.get(id).text.clone();
+                let v = t.find("rfc1337 = ").unwrap() + "rfc1337 = ".len();
+                let end = v + t[v..].find('\n').unwrap();
+                let ts = t.find("= 0").unwrap() + 2;
+                let d = Diagnostic::error("TW198", format!("tcp_rfc1337 = {} re-arms", &t[v..end]))
+                    .at(Span::new(id, v, end), "dangerous here")
+                    .with_secondary(Span::new(id, ts, ts + 1), "and here")
+                    .with_help("remove the line")
+                    .with_note("a note");
+                for color in [false, true] {
+                    for width in [100, 60] {
+                        let style = Style {
+                            color,
+                            width,
+                            ..Style::plain()
+                        };
+                        let draw = |windows: bool| {
+                            let mut out = Vec::new();
+                            let cache = source_cache(&sources);
+                            render_diag_with(&mut out, style, &sources, &cache, &d, windows)
+                                .unwrap();
+                            String::from_utf8(out).unwrap()
+                        };
+                        let kept = draw(true);
+                        assert_eq!(kept, draw(false), "{id:?} round {round} {color} {width}");
+                        assert!(!kept.contains('\0'), "{kept}");
+                        let shown = safe::line(&sources.get(id).path).into_owned();
+                        assert!(kept.contains(&format!(" {shown}:30:")), "{kept}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2 * ids.len() * 4);
     }
 
     /// A related place above the finding's own in the same file is drawn in the same section
