@@ -167,7 +167,7 @@ fn lead(rest: &[u8]) -> Lead {
     }
     // A box-drawing character of a frame's margin (`│`, `─`: `E2 94 ..`, `E2 95 ..`), or any other
     // character from `E2` but the bidirectional controls (`E2 80 ..`, `E2 81 ..`), passes on its
-    // second byte: frames are full of them, and decoding each was a tenth of writing a report.
+    // second byte, undecoded: frames are full of them.
     if b == 0xE2 && rest.get(1).is_some_and(|&n| n != 0x80 && n != 0x81) {
         return Lead::Pass;
     }
@@ -269,7 +269,15 @@ impl Write for Writer<'_> {
                 break;
             }
             match lead(&rest[i..]) {
-                Lead::Pass => i += 1,
+                Lead::Pass => {
+                    // The character's continuation bytes (`10xxxxxx`) never lead: passed here
+                    // rather than one search each (a frame has a box-drawing character or two
+                    // on every line).
+                    i += 1;
+                    while rest.get(i).is_some_and(|&c| c & 0xC0 == 0x80) {
+                        i += 1;
+                    }
+                }
                 Lead::Escape(c, width) => {
                     self.inner.write_all(&rest[from..i])?;
                     self.escape(c)?;
