@@ -269,15 +269,7 @@ impl Write for Writer<'_> {
                 break;
             }
             match lead(&rest[i..]) {
-                Lead::Pass => {
-                    // The character's continuation bytes (`10xxxxxx`) never lead: passed here
-                    // rather than one search each (a frame has a box-drawing character or two
-                    // on every line).
-                    i += 1;
-                    while rest.get(i).is_some_and(|&c| c & 0xC0 == 0x80) {
-                        i += 1;
-                    }
-                }
+                Lead::Pass => i += 1,
                 Lead::Escape(c, width) => {
                     self.inner.write_all(&rest[from..i])?;
                     self.escape(c)?;
