@@ -178,23 +178,31 @@ pub fn write_human(out: &mut dyn Write, style: Style, f: &Fleet) -> io::Result<(
             std::cmp::Reverse(h.pointless.len()),
         )
     });
+    // Each row made in memory and written at once: the table is written on one thread after
+    // every host is judged, and a write per cell through the escaping writer cost a fleet run
+    // of 10,000 hosts tens of milliseconds at its end.
+    use std::fmt::Write as _;
+    let mut row = String::new();
     for h in hosts {
-        write!(out, "  {:<host_w$}  {:<kernel_w$}", h.name, h.kernel)?;
+        row.clear();
+        let _ = write!(row, "  {:<host_w$}  {:<kernel_w$}", h.name, h.kernel);
         if h.error.is_some() {
             // No verdict to show: the reason follows the table, where it has room.
-            writeln!(out, "  {}", paint(style, "1;31", "not read"))?;
+            let _ = writeln!(row, "  {}", paint(style, "1;31", "not read"));
+            out.write_all(row.as_bytes())?;
             continue;
         }
         for (k, w) in keys.iter().zip(&widths) {
+            row.push_str("  ");
             // Pad before painting so escape codes do not break the column.
-            let cell = if h.dangerous.contains(k) {
-                paint(style, "1;31", &format!("{:<w$}", "dangerous"))
+            if h.dangerous.contains(k) {
+                row.push_str(&paint(style, "1;31", &format!("{:<w$}", "dangerous")));
             } else {
-                format!("{:<w$}", "-")
-            };
-            write!(out, "  {cell}")?;
+                let _ = write!(row, "{:<w$}", "-");
+            }
         }
-        writeln!(out, "  {:<9}  {}", h.pointless.len(), h.errors)?;
+        let _ = writeln!(row, "  {:<9}  {}", h.pointless.len(), h.errors);
+        out.write_all(row.as_bytes())?;
     }
     for (k, hosts) in &f.dangerous {
         writeln!(

@@ -165,6 +165,12 @@ fn lead(rest: &[u8]) -> Lead {
     if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F {
         return Lead::Escape(u32::from(b), 1);
     }
+    // A box-drawing character of a frame's margin (`│`, `─`: `E2 94 ..`, `E2 95 ..`), or any other
+    // character from `E2` but the bidirectional controls (`E2 80 ..`, `E2 81 ..`), passes on its
+    // second byte, undecoded: frames are full of them.
+    if b == 0xE2 && rest.get(1).is_some_and(|&n| n != 0x80 && n != 0x81) {
+        return Lead::Pass;
+    }
     let width = match b {
         0xC2 | 0xD8 => 2,
         0xE2 => 3,
