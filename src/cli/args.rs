@@ -380,6 +380,15 @@ impl FromArgMatches for Command {
 pub struct ExplainArgs {
     /// Rule id (TW101) or name (tw-recycle-removed)
     pub rule: String,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+// What `explain` and `rules` share: the format of the rule documentation, and the catalog a
+// check run would see. No doc comment: a flattened group's would stand as the subcommand's
+// description until `Sub::expand` puts that back.
+#[derive(Debug, clap::Args)]
+pub struct CatalogArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
     pub format: DocFormat,
@@ -418,17 +427,8 @@ pub struct HostArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RulesArgs {
-    /// Output format
-    #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
-    pub format: DocFormat,
-    /// A folder of extra rule files, added to the built-in catalog
-    #[arg(long = "rules", value_name = "DIR", help_heading = "Rules")]
-    pub rules: Vec<PathBuf>,
-    /// Accepted so a check run's flags work here too; nothing here reads the host
-    #[arg(long = "no-live", hide = true)]
-    pub no_live: bool,
     #[command(flatten)]
-    pub config: ConfigFlags,
+    pub catalog: CatalogArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -66,8 +66,13 @@ where
 
 fn dispatch(io: &mut Io, args: Args) -> io::Result<u8> {
     match args.command {
-        Some(Command::Explain(a)) => explain::run(io, &a.rule, a.format, &a.rules, &a.config),
-        Some(Command::Rules(a)) => rules::run(io, a.format, &a.rules, &a.config),
+        Some(Command::Explain(a)) => {
+            let c = a.catalog;
+            explain::run(io, &a.rule, c.format, &c.rules, &c.config)
+        }
+        Some(Command::Rules(args::RulesArgs { catalog: c })) => {
+            rules::run(io, c.format, &c.rules, &c.config)
+        }
         Some(Command::Completions(a)) => completions::completions(io.out, a.shell),
         Some(Command::Man(args::ManArgs { page, out: None })) => {
             completions::man(io, page.as_deref())
