@@ -11,8 +11,8 @@
 # script does the same link instead.
 #
 # Which link: the one that carries `-no-pie`, which build.rs adds to this package's executables
-# only (not to build scripts, proc macros, tests or fuzz targets), and not when crt-static is
-# already set. Without the static C library (`libc.a`, in glibc's development package) the
+# only (and to their test harness; not to build scripts, proc macros, the library's or the
+# integration tests, or fuzz targets), and not when crt-static is already set. Without the static C library (`libc.a`, in glibc's development package) the
 # link stays dynamic, so a build never fails for it.
 cc=${TWLINT_LINK_CC:-cc}
 mark=no

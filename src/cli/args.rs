@@ -228,12 +228,14 @@ pub enum Command {
 }
 
 /// A subcommand as `--help` lists it: its name, its one-line description, the longer one of
-/// `help SUBCOMMAND` where it has one, and how its arguments are added.
+/// `help SUBCOMMAND` where it has one, how its arguments are added, and how its matches are
+/// read into its variant.
 struct Sub {
     name: &'static str,
     about: &'static str,
     long_about: Option<&'static str>,
     args: fn(clap::Command) -> clap::Command,
+    parse: fn(&mut ArgMatches) -> Result<Command, clap::Error>,
 }
 
 impl Sub {
@@ -258,18 +260,21 @@ const SUBCOMMANDS: [Sub; 9] = [
         about: "Print a rule's documentation",
         long_about: None,
         args: ExplainArgs::augment_args,
+        parse: |m| ExplainArgs::from_arg_matches_mut(m).map(Command::Explain),
     },
     Sub {
         name: "advise",
         about: "Write the sysctl.d drop-in each node of a topology needs to follow the advice",
         long_about: None,
         args: AdviseArgs::augment_args,
+        parse: |m| AdviseArgs::from_arg_matches_mut(m).map(Command::Advise),
     },
     Sub {
         name: "observe",
         about: "The socket view of this host: TIME_WAIT, CLOSE_WAIT and ephemeral-port pressure",
         long_about: None,
         args: ObserveArgs::augment_args,
+        parse: |m| ObserveArgs::from_arg_matches_mut(m).map(Command::Observe),
     },
     Sub {
         name: "snapshot",
@@ -277,24 +282,28 @@ const SUBCOMMANDS: [Sub; 9] = [
                 to a folder",
         long_about: None,
         args: SnapshotArgs::augment_args,
+        parse: |m| SnapshotArgs::from_arg_matches_mut(m).map(Command::Snapshot),
     },
     Sub {
         name: "host",
         about: "Show what host mode reads on this machine (or in a capture), without judging it",
         long_about: None,
         args: HostArgs::augment_args,
+        parse: |m| HostArgs::from_arg_matches_mut(m).map(Command::Host),
     },
     Sub {
         name: "rules",
         about: "List the rule catalog",
         long_about: None,
         args: RulesArgs::augment_args,
+        parse: |m| RulesArgs::from_arg_matches_mut(m).map(Command::Rules),
     },
     Sub {
         name: "completions",
         about: "Print a shell completion script (source it, or install it where your shell looks)",
         long_about: None,
         args: CompletionsArgs::augment_args,
+        parse: |m| CompletionsArgs::from_arg_matches_mut(m).map(Command::Completions),
     },
     Sub {
         name: "man",
@@ -305,12 +314,14 @@ const SUBCOMMANDS: [Sub; 9] = [
              DIR` writes every page into DIR.",
         ),
         args: ManArgs::augment_args,
+        parse: |m| ManArgs::from_arg_matches_mut(m).map(Command::Man),
     },
     Sub {
         name: "schema",
         about: "Print the JSON Schema of a file format, for editors and validators",
         long_about: None,
         args: SchemaArgs::augment_args,
+        parse: |m| SchemaArgs::from_arg_matches_mut(m).map(Command::Schema),
     },
 ];
 
@@ -345,24 +356,13 @@ impl FromArgMatches for Command {
                 "a subcommand is required but none was given",
             ));
         };
-        let m = &mut m;
-        Ok(match name.as_str() {
-            "explain" => Command::Explain(ExplainArgs::from_arg_matches_mut(m)?),
-            "advise" => Command::Advise(AdviseArgs::from_arg_matches_mut(m)?),
-            "observe" => Command::Observe(ObserveArgs::from_arg_matches_mut(m)?),
-            "snapshot" => Command::Snapshot(SnapshotArgs::from_arg_matches_mut(m)?),
-            "host" => Command::Host(HostArgs::from_arg_matches_mut(m)?),
-            "rules" => Command::Rules(RulesArgs::from_arg_matches_mut(m)?),
-            "completions" => Command::Completions(CompletionsArgs::from_arg_matches_mut(m)?),
-            "man" => Command::Man(ManArgs::from_arg_matches_mut(m)?),
-            "schema" => Command::Schema(SchemaArgs::from_arg_matches_mut(m)?),
-            other => {
-                return Err(clap::Error::raw(
-                    ErrorKind::InvalidSubcommand,
-                    format!("unknown subcommand '{other}'"),
-                ))
-            }
-        })
+        match SUBCOMMANDS.iter().find(|sub| sub.name == name) {
+            Some(sub) => (sub.parse)(&mut m),
+            None => Err(clap::Error::raw(
+                ErrorKind::InvalidSubcommand,
+                format!("unknown subcommand '{name}'"),
+            )),
+        }
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {

@@ -1006,7 +1006,7 @@ fn render_diag_with(
             return write_named(out, text, *at, p);
         }
         // Drawn without the lock: the other threads go on finding theirs meanwhile.
-        let mut text = draw_frame(&frame, &[(PATH_MARK.to_string(), &shown.source)])?;
+        let mut text = draw_frame(&frame, vec![(PATH_MARK.to_string(), &shown.source)])?;
         let at = text.find(PATH_MARK).unwrap_or(text.len());
         text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
         write_named(out, &text, at, p)?;
@@ -1022,7 +1022,7 @@ fn render_diag_with(
         .zip(&shown)
         .map(|((p, _, _), s)| (p.clone(), &s.source))
         .collect();
-    let text = draw_frame(&frame, &files)?;
+    let text = draw_frame(&frame, files)?;
     out.write_all(text.as_bytes())
 }
 
@@ -1073,7 +1073,7 @@ static FRAMES: OnceLock<std::sync::Mutex<foldhash::HashMap<Frame, (String, usize
 
 /// The frame ariadne draws of `frame` in `files` (path and what is shown of the file), its
 /// line numbers put right when it is drawn from [`Shown::lines`], and trailing blanks trimmed.
-fn draw_frame(frame: &Frame, files: &[(String, &ariadne::Source<String>)]) -> io::Result<String> {
+fn draw_frame(frame: &Frame, files: Vec<(String, &ariadne::Source<String>)>) -> io::Result<String> {
     let kind = match frame.severity {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
@@ -1111,12 +1111,7 @@ fn draw_frame(frame: &Frame, files: &[(String, &ariadne::Source<String>)]) -> io
     }
     // Sized for the usual frame (about 1 KiB): ariadne writes it in hundreds of small pieces.
     let mut buf = Vec::with_capacity(2048);
-    b.finish().write(
-        DiagSources {
-            files: files.to_vec(),
-        },
-        &mut buf,
-    )?;
+    b.finish().write(DiagSources { files }, &mut buf)?;
     // The frame is UTF-8 (ariadne writes `str`s): checked with `from_utf8`, which walks valid
     // text several times faster than `from_utf8_lossy`, the fallback.
     let mut text = match String::from_utf8(buf) {

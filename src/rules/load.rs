@@ -1084,6 +1084,34 @@ fn style_check(s: &Spanned<String>, what: &str, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Every CEL program of a rule: condition, message and help holes, label conditions, fix
+/// values, evidence conditions and notes (for the tests that hold each of them to something).
+#[cfg(test)]
+pub(crate) fn programs(rule: &Rule) -> Vec<&Program> {
+    fn holes<'a>(t: &'a Template, out: &mut Vec<&'a Program>) {
+        for part in &t.parts {
+            if let TemplatePart::Expr(p, _) = part {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(c) = rule.cel() {
+        out.push(c.when.as_ref());
+        holes(&c.message, &mut out);
+        holes(&c.help, &mut out);
+        out.extend(c.labels.iter().filter_map(|l| l.when.as_deref()));
+        for (_, t) in &c.fix {
+            holes(t, &mut out);
+        }
+        for e in &c.evidence {
+            out.push(e.when.as_ref());
+            holes(&e.note, &mut out);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1150,33 +1178,6 @@ mod tests {
             .filter_map(|d| d.message.split('`').nth(1))
             .collect();
         assert_eq!(named, ["alpha", "hop", "peer", "zeta"], "{diags:?}");
-    }
-
-    /// Every CEL program of a rule: condition, message and help holes, label conditions, fix
-    /// values, evidence conditions and notes.
-    fn programs(rule: &Rule) -> Vec<&Program> {
-        fn holes<'a>(t: &'a Template, out: &mut Vec<&'a Program>) {
-            for part in &t.parts {
-                if let TemplatePart::Expr(p, _) = part {
-                    out.push(p);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        if let Some(c) = rule.cel() {
-            out.push(c.when.as_ref());
-            holes(&c.message, &mut out);
-            holes(&c.help, &mut out);
-            out.extend(c.labels.iter().filter_map(|l| l.when.as_deref()));
-            for (_, t) in &c.fix {
-                holes(t, &mut out);
-            }
-            for e in &c.evidence {
-                out.push(e.when.as_ref());
-                holes(&e.note, &mut out);
-            }
-        }
-        out
     }
 
     /// The shipped rules are read from the YAML events recorded at build time

@@ -393,21 +393,7 @@ mod tests {
         let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
         let mut programs = 0;
         for rule in &rules.rules {
-            let crate::rules::Check::Cel(c) = &rule.check else {
-                continue;
-            };
-            let holes = [&c.message, &c.help]
-                .into_iter()
-                .chain(c.fix.iter().map(|(_, t)| t))
-                .flat_map(|t| &t.parts)
-                .filter_map(|p| match p {
-                    crate::rules::TemplatePart::Expr(p, _) => Some(p.as_ref()),
-                    crate::rules::TemplatePart::Text(_) => None,
-                });
-            for p in std::iter::once(c.when.as_ref())
-                .chain(holes)
-                .chain(c.labels.iter().filter_map(|l| l.when.as_deref()))
-            {
+            for p in crate::rules::load::programs(rule) {
                 let refs = p.get().unwrap().references();
                 for v in ["hop", "peer", "node", "topology", "value", "num"] {
                     assert!(
@@ -478,26 +464,13 @@ mod tests {
         use std::sync::Arc;
         let mut sources = crate::source::SourceMap::default();
         let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
-        let mut programs: Vec<Arc<Program>> = Vec::new();
-        for rule in &rules.rules {
-            let crate::rules::Check::Cel(c) = &rule.check else {
-                continue;
-            };
-            programs.push(Arc::clone(&c.when));
-            for t in [&c.message, &c.help]
-                .into_iter()
-                .chain(c.fix.iter().map(|(_, t)| t))
-            {
-                for p in &t.parts {
-                    if let crate::rules::TemplatePart::Expr(p, _) = p {
-                        programs.push(Arc::clone(p));
-                    }
-                }
-            }
-            programs.extend(c.labels.iter().filter_map(|l| l.when.clone()));
-        }
+        let mut programs: Vec<&Program> = rules
+            .rules
+            .iter()
+            .flat_map(crate::rules::load::programs)
+            .collect();
         let shipped = programs.len();
-        for src in [
+        let extra: Vec<Program> = [
             "node.nope.deeper || true",
             "node.kernel.nope == 1 || hop.nope",
             "has(node.kernel.nope) && has(hop.path.idle_timeout)",
@@ -510,9 +483,11 @@ mod tests {
             "hop.path.idle_timeout.nope",
             "peer.kernel.release.size() > 0 ? node.name : peer.name",
             "{'a': node.name, node.kernel.release: hop.side}.size()",
-        ] {
-            programs.push(Arc::new(Program::compiled(src.into(), parse(src).unwrap())));
-        }
+        ]
+        .iter()
+        .map(|src| Program::compiled(src.to_string(), parse(src).unwrap()))
+        .collect();
+        programs.extend(&extra);
         let (client, server, hops) = crate::rules::celval::samples::facts();
         let key = KeyVars {
             key: "net.ipv4.tcp_fin_timeout",
