@@ -155,7 +155,15 @@ pub struct HostSnapshot {
 impl HostSnapshot {
     /// Reads the socket view of this capture and makes its figures citable as evidence.
     pub fn read_sockets(&mut self) -> Result<(), HostError> {
-        let mut capture = sockets::read(&self.origin)?;
+        let capture = sockets::read(&self.origin)?;
+        self.attach_sockets(capture);
+        Ok(())
+    }
+
+    /// Keeps a socket view read by [`sockets::read`] of this capture's origin and makes its
+    /// figures citable as evidence. Apart from the reading, so that a run can read the sockets
+    /// on one thread while it judges on another: only evidence needs them.
+    pub fn attach_sockets(&mut self, mut capture: sockets::SocketCapture) {
         if let Some(s) = &capture.summary {
             self.counters.sockets = sockets::figures(
                 s,
@@ -179,7 +187,6 @@ impl HostSnapshot {
             }
         }
         self.sockets = Some(capture);
-        Ok(())
     }
 
     pub fn kernel(&self) -> Option<KernelVersion> {
