@@ -303,6 +303,26 @@ fn main() {
             goal: "<= 3x".into(),
             ok: Some(peak <= 3 * size_kib),
         });
+        // What the file itself costs, apart from what any run of a file costs (the executable's
+        // pages, the catalog): the same runs on a one-line file, for the reader of the row above.
+        let one = dir.join("one.conf");
+        fs::write(&one, "net.ipv4.tcp_fin_timeout = 30\n").unwrap();
+        let (_, floor) = run_once(&judged(tw(&[&"--format", &"json", &one])));
+        let (_, floor_h) = run_once(&judged(tw(&[&"--color", &"never", &one])));
+        let floor = floor.max(floor_h);
+        rows.push(Row {
+            path: "same, peak memory of a one-line file, and what the 100,000 lines add".into(),
+            commands: "ru_maxrss of the same two runs on a one-line file".into(),
+            measured: format!(
+                "{}; the file adds {} = {:.1}x its size",
+                mib(floor),
+                mib(peak.saturating_sub(floor)),
+                peak.saturating_sub(floor) as f64 / size_kib as f64
+            ),
+            goal: "none: context for the row above".into(),
+            ok: None,
+        });
+        fs::remove_file(&one).ok();
         fs::remove_file(&big).ok();
     }
 
