@@ -1,7 +1,8 @@
 //! Embeds the rule catalog (`rules/*.yaml`) in the binary, so twlint needs no files at run time:
 //! each file's text, and the YAML parser's events for it, recorded here once so a run does not
 //! parse the YAML again (see `src/yaml/replay.rs`, which this script shares with the crate), and
-//! for each CEL rule the events without its documentation, which a run that judges reads.
+//! for each CEL rule the events without its documentation and the rule's fields prepared in the
+//! form a run that judges reads (`src/rules/prepare.rs`, `rules::prepared`).
 //! It also writes the enum of built-in codes (`src/code.rs`) from the rules with
 //! `check: builtin`, so a built-in check cannot emit a code that has no rule file, and records
 //! the commit the binary is built from (`src/build_info.rs`), and links the executable
@@ -12,6 +13,9 @@ use std::{env, fs, path::Path, process::Command};
 #[path = "src/yaml/replay.rs"]
 mod replay;
 
+#[path = "src/rules/prepare.rs"]
+mod prepare;
+
 fn main() {
     commit();
     not_position_independent();
@@ -19,6 +23,7 @@ fn main() {
     let out_dir = Path::new(&env::var("OUT_DIR").unwrap()).join("rule-events");
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=src/yaml/replay.rs");
+    println!("cargo:rerun-if-changed=src/rules/prepare.rs");
     fs::create_dir_all(&out_dir).unwrap();
     let mut files: Vec<_> = fs::read_dir(&dir)
         .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
@@ -30,6 +35,7 @@ fn main() {
     let mut events = String::from("&[\n");
     let mut index = String::from("&[\n");
     let mut judging = String::from("&[\n");
+    let mut prepared = String::from("&[\n");
     for p in files {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy();
@@ -52,6 +58,15 @@ fn main() {
             .as_deref()
             .filter(|t| !t.lines().any(|l| l.starts_with("check:")))
             .and_then(|t| replay::record_without(t, "docs"));
+        // The same rule prepared in the form a run that judges uses (`rules::prepared`).
+        let ready = undocumented
+            .as_ref()
+            .and(text.as_deref())
+            .and_then(prepare::prepare);
+        prepared.push_str(&match ready {
+            Some(rust) => format!("    Some({rust}),\n"),
+            None => "    None,\n".to_string(),
+        });
         embed(
             undocumented,
             &out_dir.join(format!("{name}.judging.events")),
@@ -68,11 +83,13 @@ fn main() {
     events.push(']');
     index.push(']');
     judging.push(']');
+    prepared.push(']');
     let gen = Path::new(&env::var("OUT_DIR").unwrap()).to_path_buf();
     fs::write(gen.join("embedded_rules.rs"), out).unwrap();
     fs::write(gen.join("embedded_rule_events.rs"), events).unwrap();
     fs::write(gen.join("embedded_rule_index.rs"), index).unwrap();
     fs::write(gen.join("embedded_rule_judging_events.rs"), judging).unwrap();
+    fs::write(gen.join("embedded_rule_prepared.rs"), prepared).unwrap();
     fs::write(gen.join("builtin_codes.rs"), codes_enum(&builtin)).unwrap();
 }
 

@@ -146,7 +146,7 @@ pub fn shipped_headers() -> Option<Vec<super::Header<'static>>> {
 }
 
 /// A rule file's `severity:` word.
-fn severity_word(s: &str) -> Option<Severity> {
+pub(super) fn severity_word(s: &str) -> Option<Severity> {
     match s {
         "error" => Some(Severity::Error),
         "warning" => Some(Severity::Warning),
@@ -235,7 +235,17 @@ pub fn load_catalog_for(
             _ => None,
         };
         let origin = match undocumented {
-            Some(events) => Origin::ShippedUndocumented(events),
+            Some(events) => {
+                // What the build prepared of the rule, when it makes one (`rules::prepared`):
+                // no YAML is read, and the file is not registered, as for a built-in check
+                // made from the index.
+                let prepared = super::prepared::PREPARED.get(n).and_then(Option::as_ref);
+                if let Some(rule) = prepared.and_then(|r| super::prepared::rule(r, p)) {
+                    rules.push(rule);
+                    continue;
+                }
+                Origin::ShippedUndocumented(events)
+            }
             None => Origin::Shipped(EMBEDDED_EVENTS.get(n).copied().flatten()),
         };
         texts.push((p.to_string(), t.to_string(), origin));
@@ -281,17 +291,21 @@ pub fn load_catalog_for(
         diags.extend(d);
         rules.extend(rule);
     }
-    // Ids and names are permanent and unique across the shipped and the user's rules.
-    let mut seen: HashMap<String, &Rule> = HashMap::new();
+    // Ids and names are permanent and unique across the shipped and the user's rules. Keys
+    // borrowed and hashed with foldhash: a judging run checks its 99 rules here.
+    let mut seen: HashMap<&str, &Rule, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(rules.len() * 2, Default::default());
     let mut dup = Vec::new();
     for r in &rules {
-        for k in [r.id.clone(), r.name.clone()] {
-            if let Some(first) = seen.get(&k) {
-                let mut d = err(
-                    r.span.expect("loaded rules have spans"),
-                    format!("`{k}` is already used by {}", first.path),
-                    "defined again here",
-                );
+        for k in [r.id.as_str(), r.name.as_str()] {
+            if let Some(first) = seen.get(k) {
+                let message = format!("`{k}` is already used by {}", first.path);
+                // A rule made without its file (from the index, or prepared) has no span; only
+                // shipped rules are, and those are unique (the tests load each by its names).
+                let mut d = match r.span {
+                    Some(at) => err(at, message, "defined again here"),
+                    None => Diagnostic::new(RULE_FILE, Severity::Error, message),
+                };
                 if let Some(s) = first.span {
                     d = d.with_secondary(s, "first defined here");
                 }
@@ -537,39 +551,58 @@ fn template(
     defer: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Template {
-    let mut parts = Vec::new();
-    let mut rest = text.value.as_str();
-    while let Some(open) = doubled(rest, b'{') {
-        if open > 0 {
-            parts.push(TemplatePart::Text(rest[..open].to_string()));
-        }
-        let after = &rest[open + 2..];
-        let Some(close) = doubled(after, b'}') else {
-            diags.push(err(
-                text.span,
-                "a `{{` in the message has no closing `}}`",
-                "in this message",
-            ));
-            return Template { parts };
-        };
-        let src = after[..close].trim().to_string();
-        let spanned = Spanned::new(src.clone(), text.span);
-        if let Some(p) = compile(
+    let parts = template_parts(&text.value, |src| {
+        let spanned = Spanned::new(src.to_string(), text.span);
+        compile(
             &spanned,
             file_text,
             "a message expression",
             Some(scope),
             defer,
             diags,
-        ) {
-            parts.push(TemplatePart::Expr(p, src));
+        )
+    });
+    match parts {
+        Ok(parts) => Template { parts },
+        Err(parts) => {
+            diags.push(err(
+                text.span,
+                "a `{{` in the message has no closing `}}`",
+                "in this message",
+            ));
+            Template { parts }
+        }
+    }
+}
+
+/// The parts of a message template: its text, and each `{{ expression }}` hole (its source
+/// trimmed) made into a program by `hole`, left out when `hole` gives none. `Err` with the parts
+/// before it when a `{{` has no closing `}}`. Rules read from YAML and prepared ones
+/// (`rules::prepared`) split their templates here.
+pub(super) fn template_parts(
+    text: &str,
+    mut hole: impl FnMut(&str) -> Option<Arc<Program>>,
+) -> Result<Vec<TemplatePart>, Vec<TemplatePart>> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(open) = doubled(rest, b'{') {
+        if open > 0 {
+            parts.push(TemplatePart::Text(rest[..open].to_string()));
+        }
+        let after = &rest[open + 2..];
+        let Some(close) = doubled(after, b'}') else {
+            return Err(parts);
+        };
+        let src = after[..close].trim();
+        if let Some(p) = hole(src) {
+            parts.push(TemplatePart::Expr(p, src.to_string()));
         }
         rest = &after[close + 2..];
     }
     if !rest.is_empty() {
         parts.push(TemplatePart::Text(rest.to_string()));
     }
-    Template { parts }
+    Ok(parts)
 }
 
 fn example(
@@ -1333,6 +1366,95 @@ mod tests {
             }
         }
         assert!(!is_shipped("TW999") && !is_shipped("no-such-rule"));
+    }
+
+    /// The second way to a shipped CEL rule (`rules::prepared`, what `build.rs` prepared of
+    /// its file) gives the rule its YAML gives, read as a judging run read it before: field for
+    /// field, spans, program sources and deferred programs included. Every CEL rule is
+    /// prepared, and no built-in check.
+    #[test]
+    fn every_prepared_rule_is_the_rule_its_yaml_loads() {
+        use super::super::prepared::{rule, PREPARED};
+        assert_eq!(PREPARED.len(), EMBEDDED.len());
+        let mut sources = SourceMap::default();
+        let mut compared = 0;
+        for (n, (path, text)) in EMBEDDED.iter().enumerate() {
+            let events = EMBEDDED_JUDGING_EVENTS[n];
+            assert_eq!(PREPARED[n].is_some(), events.is_some(), "{path}");
+            let (Some(prepared), Some(events)) = (&PREPARED[n], events) else {
+                continue;
+            };
+            let id = sources.add(*path, *text);
+            let fast = rule(prepared, path).unwrap_or_else(|| panic!("{path}: not made"));
+            let mut diags = Vec::new();
+            let from_yaml = load_rule_as(
+                id,
+                path,
+                text,
+                Origin::ShippedUndocumented(events),
+                &mut diags,
+            )
+            .unwrap();
+            assert!(diags.is_empty(), "{path}: {diags:?}");
+            // Made without its file, the rule has no span; the build prepared the one the
+            // YAML gives.
+            let span = from_yaml.span.unwrap();
+            assert_eq!(prepared.span, (span.start, span.end), "{path}");
+            assert!(fast.span.is_none());
+            let unspanned = Rule {
+                span: None,
+                ..from_yaml
+            };
+            assert_eq!(format!("{fast:#?}"), format!("{unspanned:#?}"));
+            compared += 1;
+        }
+        assert!(compared > 40, "{compared} prepared rules");
+        // And the whole catalog of a judging run is the one read from the YAML.
+        let (judging, diags) =
+            load_catalog_for(Need::Judging, &[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let mut sources = SourceMap::default();
+        let mut from_yaml: Vec<Rule> = Vec::new();
+        for (n, (path, text)) in EMBEDDED.iter().enumerate() {
+            let origin = match EMBEDDED_JUDGING_EVENTS[n] {
+                Some(events) => Origin::ShippedUndocumented(events),
+                None => match indexed_check(&EMBEDDED_INDEX[n].unwrap(), path) {
+                    Some(rule) => {
+                        from_yaml.push(rule);
+                        continue;
+                    }
+                    None => Origin::Shipped(EMBEDDED_EVENTS[n]),
+                },
+            };
+            let id = sources.add(*path, *text);
+            let mut diags = Vec::new();
+            let rule = load_rule_as(id, path, text, origin, &mut diags).unwrap();
+            assert!(diags.is_empty(), "{path}: {diags:?}");
+            from_yaml.push(Rule { span: None, ..rule });
+        }
+        from_yaml.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(format!("{:?}", judging.rules), format!("{from_yaml:?}"));
+    }
+
+    /// A prepared rule whose words do not read, or whose template does not split, is not made
+    /// (its file is then loaded from its YAML, which reports the problem).
+    #[test]
+    fn a_prepared_rule_whose_words_do_not_read_is_not_made() {
+        use super::super::prepared::{rule, Prepared, PREPARED};
+        let n = PREPARED.iter().position(Option::is_some).unwrap();
+        let good = PREPARED[n].as_ref().unwrap();
+        let bad = Prepared {
+            verdict: "perilous",
+            ..*good
+        };
+        let path = EMBEDDED[n].0;
+        assert!(rule(&bad, path).is_none());
+        let unclosed = Prepared {
+            message: "{{ node.name",
+            ..*good
+        };
+        assert!(rule(&unclosed, path).is_none());
+        assert!(rule(good, path).is_some());
     }
 
     #[test]

@@ -11,6 +11,9 @@ mod celval;
 pub mod eval;
 pub mod evidence;
 pub mod load;
+#[cfg(test)]
+mod prepare;
+pub mod prepared;
 pub mod program;
 pub mod raw;
 
