@@ -16,6 +16,10 @@ mod replay;
 #[path = "src/rules/prepare.rs"]
 mod prepare;
 
+#[allow(dead_code)] // The crate decodes and evaluates; this script only parses and encodes.
+#[path = "src/rules/tree.rs"]
+mod tree;
+
 fn main() {
     commit();
     not_position_independent();
@@ -24,6 +28,7 @@ fn main() {
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=src/yaml/replay.rs");
     println!("cargo:rerun-if-changed=src/rules/prepare.rs");
+    println!("cargo:rerun-if-changed=src/rules/tree.rs");
     fs::create_dir_all(&out_dir).unwrap();
     let mut files: Vec<_> = fs::read_dir(&dir)
         .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
@@ -36,6 +41,7 @@ fn main() {
     let mut index = String::from("&[\n");
     let mut judging = String::from("&[\n");
     let mut prepared = String::from("&[\n");
+    let mut programs = std::collections::BTreeSet::new();
     for p in files {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy();
@@ -64,7 +70,10 @@ fn main() {
             .and(text.as_deref())
             .and_then(prepare::prepare);
         prepared.push_str(&match ready {
-            Some(rust) => format!("    Some({rust}),\n"),
+            Some((rust, sources)) => {
+                programs.extend(sources);
+                format!("    Some({rust}),\n")
+            }
             None => "    None,\n".to_string(),
         });
         embed(
@@ -90,7 +99,36 @@ fn main() {
     fs::write(gen.join("embedded_rule_index.rs"), index).unwrap();
     fs::write(gen.join("embedded_rule_judging_events.rs"), judging).unwrap();
     fs::write(gen.join("embedded_rule_prepared.rs"), prepared).unwrap();
+    let (table, trees) = program_trees(&programs);
+    fs::write(gen.join("embedded_programs.rs"), table).unwrap();
+    fs::write(gen.join("program-trees.bin"), trees).unwrap();
     fs::write(gen.join("builtin_codes.rs"), codes_enum(&builtin)).unwrap();
+}
+
+/// The trees of the shipped CEL programs, for `rules::program::PREBUILT`: each source (in
+/// order) with the range of the bytes that holds its tree as parsed, then the range with its
+/// tree with the facts' names (empty when it has none), and those bytes. A source the parser
+/// refuses is left out (the run parses it, and reports the error).
+fn program_trees(sources: &std::collections::BTreeSet<String>) -> (String, Vec<u8>) {
+    let (mut table, mut trees) = (String::from("&[\n"), Vec::new());
+    for source in sources {
+        let Ok(plain) = tree::parse(source) else {
+            continue;
+        };
+        let start = trees.len();
+        tree::encode(&plain, &mut trees);
+        let middle = trees.len();
+        let mut names = plain;
+        if tree::fact_names(&mut names, &mut Vec::new()) {
+            tree::encode(&names, &mut trees);
+        }
+        table.push_str(&format!(
+            "    ({source:?}, {start}, {middle}, {}),\n",
+            trees.len()
+        ));
+    }
+    table.push(']');
+    (table, trees)
 }
 
 /// Writes a recording to `path` and adds it to `list` as an entry of an `&[Option<&[u8]>]`

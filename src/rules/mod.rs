@@ -16,6 +16,7 @@ mod prepare;
 pub mod prepared;
 pub mod program;
 pub mod raw;
+mod tree;
 
 use crate::diag::{Severity, Verdict};
 use crate::source::Span;

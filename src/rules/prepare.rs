@@ -155,9 +155,25 @@ const FIELDS: &[&str] = &[
 const LABEL: &[&str] = &["on", "key", "message", "when"];
 const EVIDENCE: &[&str] = &["counter", "meaning", "when", "note"];
 
-/// The Rust source of the `rules::prepared::Prepared` for a rule file's text; `None` when the
-/// file is not a CEL rule in the plain shape.
-pub fn prepare(text: &str) -> Option<String> {
+/// The `{{ expression }}` holes of a template, their sources trimmed, as the loader splits
+/// them (`rules::load::template_parts`); a template that does not split has none here (the
+/// loader then reports it).
+fn holes(template: &str, out: &mut Vec<String>) {
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            return;
+        };
+        out.push(after[..close].trim().to_string());
+        rest = &after[close + 2..];
+    }
+}
+
+/// The Rust source of the `rules::prepared::Prepared` for a rule file's text, and the sources
+/// of the CEL programs it holds (conditions, and the holes of its templates), which the build
+/// parses (`rules::tree`); `None` when the file is not a CEL rule in the plain shape.
+pub fn prepare(text: &str) -> Option<(String, Vec<String>)> {
     let (root, start) = read(text)?;
     let entries = root.fields(FIELDS)?;
     // The docs are not read for a run that judges: the rule's span ends with the last entry
@@ -178,6 +194,9 @@ pub fn prepare(text: &str) -> Option<String> {
     ] {
         write!(out, "{k}: {:?}, ", text_of(k)?).ok()?;
     }
+    let mut programs = vec![text_of("when")?.to_string()];
+    holes(text_of("message")?, &mut programs);
+    holes(text_of("help")?, &mut programs);
     write!(out, "span: ({}, {}), ", byte(start), byte(end)).ok()?;
     match field("severity") {
         Some(s) => write!(out, "severity: Some({:?}), ", s.text()?).ok()?,
@@ -198,7 +217,10 @@ pub fn prepare(text: &str) -> Option<String> {
             t("key")?,
             t("message")?,
             match get(l, "when") {
-                Some(w) => format!("Some({:?})", w.text()?),
+                Some(w) => {
+                    programs.push(w.text()?.to_string());
+                    format!("Some({:?})", w.text()?)
+                }
                 None => "None".to_string(),
             }
         )
@@ -212,12 +234,15 @@ pub fn prepare(text: &str) -> Option<String> {
         };
         for (k, v) in pairs {
             write!(out, "({k:?}, {:?}), ", v.text()?).ok()?;
+            holes(v.text()?, &mut programs);
         }
     }
     out.push_str("], evidence: &[");
     for e in field("evidence").map_or(Some(&[][..]), Node::list)? {
         let e = e.fields(EVIDENCE)?;
         let t = |k: &str| get(e, k)?.text();
+        programs.push(t("when")?.to_string());
+        holes(t("note")?, &mut programs);
         write!(
             out,
             "PreparedEvidence {{ counter: {:?}, meaning: {:?}, when: {:?}, note: {:?} }}, ",
@@ -229,7 +254,7 @@ pub fn prepare(text: &str) -> Option<String> {
         .ok()?;
     }
     out.push_str("] }");
-    Some(out)
+    Some((out, programs))
 }
 
 #[cfg(test)]
@@ -244,7 +269,8 @@ mod tests {
 
     #[test]
     fn a_rule_in_the_plain_shape_is_prepared_without_its_docs() {
-        let rust = prepare(PLAIN).unwrap();
+        let (rust, programs) = prepare(PLAIN).unwrap();
+        assert_eq!(programs, ["num > 0", "num", "value > 0"]);
         assert!(
             rust.starts_with("Prepared { id: \"TW900\", name: \"x\""),
             "{rust}"
