@@ -32,7 +32,8 @@ pub static EMBEDDED_EVENTS: &[Option<&[u8]>] =
 
 /// For each CEL rule of [`EMBEDDED`], in the same order, the parser's events without the
 /// top-level `docs` entry (`None` for a built-in check, or a file the parser refused): what a
-/// run that judges reads of the file ([`Need::Judging`]). The documentation is nearly two thirds
+/// run that judges reads of the file ([`Need::Judging`]) when the build did not prepare it
+/// (`rules::prepared`) or what it prepared does not read. The documentation is nearly two thirds
 /// of a rule file and only SARIF and the documentation commands show it.
 pub static EMBEDDED_JUDGING_EVENTS: &[Option<&[u8]>] =
     include!(concat!(env!("OUT_DIR"), "/embedded_rule_judging_events.rs"));
@@ -95,9 +96,10 @@ pub enum Need<'a> {
     /// All of them, for a run that judges and shows no rule's documentation (every report
     /// format but SARIF): the built-in checks, half the catalog, are made from the build's
     /// index (see [`indexed_check`]) instead of loaded from their files, whose documentation is
-    /// nearly all of them, and the CEL rules are read without their `docs` (see
-    /// [`EMBEDDED_JUDGING_EVENTS`]). Loading the catalog was seven tenths of linting one small
-    /// file.
+    /// nearly all of them, and the CEL rules are made from what the build prepared of them
+    /// without their `docs` (`rules::prepared`: no YAML read, no file registered), their
+    /// programs from the trees the build parsed (`rules::program`). Loading the catalog was
+    /// seven tenths of linting one small file, and then a quarter of a host run of a topology.
     Judging,
 }
 
@@ -1255,8 +1257,8 @@ mod tests {
     }
 
     /// A judging run's built-in checks, made from the index, are the loaded ones but for their
-    /// documentation and span; its CEL rules, read without their `docs`, are the loaded ones
-    /// but for their documentation.
+    /// documentation and span; its CEL rules, prepared by the build without their `docs`, are
+    /// the loaded ones but for their documentation and span.
     #[test]
     fn indexed_checks_are_the_loaded_ones() {
         let (all, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();

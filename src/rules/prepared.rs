@@ -31,7 +31,7 @@ pub struct Prepared {
     pub message: &'static str,
     pub help: &'static str,
     /// The byte range of the rule's mapping as the loader reads it without its docs (for the
-    /// tests: a prepared rule has no span, see [`rule`]).
+    /// tests: a prepared rule has no span, see `rule`).
     pub span: (usize, usize),
     pub severity: Option<&'static str>,
     pub keys: &'static [&'static str],

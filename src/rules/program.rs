@@ -5,7 +5,7 @@
 //! One parser, [`parse`] (`rules::tree`, with the bounds every program is held to), for every
 //! program: a user's rule files are parsed when they load. The shipped catalog's programs were
 //! parsed by `build.rs` with that parser, and their trees (as parsed, and with the facts' names,
-//! [`tree::fact_names`]) embedded ([`PREBUILT`]): on first use a shipped program's tree is
+//! [`tree::fact_names`]) embedded (`PREBUILT`): on first use a shipped program's tree is
 //! decoded, and its tree as parsed only when it is needed. A source the build did not parse is
 //! parsed then.
 //!
