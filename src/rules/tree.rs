@@ -467,7 +467,12 @@ impl Reader {
         if n > self.bytes.len() - self.at {
             return None;
         }
-        (0..n).map(|_| one(self)).collect()
+        // Sized up front: collected through `Option` the vector would grow from empty.
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(one(self)?);
+        }
+        Some(out)
     }
 
     fn expr(&mut self, depth: usize) -> Option<Expression> {
