@@ -2,7 +2,9 @@
 //! each file's text, and the YAML parser's events for it, recorded here once so a run does not
 //! parse the YAML again (see `src/yaml/replay.rs`, which this script shares with the crate), and
 //! for each CEL rule the events without its documentation and the rule's fields prepared in the
-//! form a run that judges reads (`src/rules/prepare.rs`, `rules::prepared`).
+//! form a run that judges reads (`src/rules/prepare.rs`, `rules::prepared`), and the trees of
+//! the CEL programs those rules hold, parsed with the crate's parser (`src/rules/tree.rs`), which
+//! a run decodes instead of parsing (`rules::program`).
 //! It also writes the enum of built-in codes (`src/code.rs`) from the rules with
 //! `check: builtin`, so a built-in check cannot emit a code that has no rule file, and records
 //! the commit the binary is built from (`src/build_info.rs`), and links the executable
