@@ -1,7 +1,10 @@
 //! Embeds the rule catalog (`rules/*.yaml`) in the binary, so twlint needs no files at run time:
 //! each file's text, and the YAML parser's events for it, recorded here once so a run does not
 //! parse the YAML again (see `src/yaml/replay.rs`, which this script shares with the crate), and
-//! for each CEL rule the events without its documentation, which a run that judges reads.
+//! for each CEL rule the events without its documentation and the rule's fields prepared in the
+//! form a run that judges reads (`src/rules/prepare.rs`, `rules::prepared`), and the trees of
+//! the CEL programs those rules hold, parsed with the crate's parser (`src/rules/tree.rs`), which
+//! a run decodes instead of parsing (`rules::program`).
 //! It also writes the enum of built-in codes (`src/code.rs`) from the rules with
 //! `check: builtin`, so a built-in check cannot emit a code that has no rule file, and records
 //! the commit the binary is built from (`src/build_info.rs`), and links the executable
@@ -12,6 +15,13 @@ use std::{env, fs, path::Path, process::Command};
 #[path = "src/yaml/replay.rs"]
 mod replay;
 
+#[path = "src/rules/prepare.rs"]
+mod prepare;
+
+#[allow(dead_code)] // The crate decodes and evaluates; this script only parses and encodes.
+#[path = "src/rules/tree.rs"]
+mod tree;
+
 fn main() {
     commit();
     not_position_independent();
@@ -19,6 +29,8 @@ fn main() {
     let out_dir = Path::new(&env::var("OUT_DIR").unwrap()).join("rule-events");
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=src/yaml/replay.rs");
+    println!("cargo:rerun-if-changed=src/rules/prepare.rs");
+    println!("cargo:rerun-if-changed=src/rules/tree.rs");
     fs::create_dir_all(&out_dir).unwrap();
     let mut files: Vec<_> = fs::read_dir(&dir)
         .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
@@ -30,6 +42,8 @@ fn main() {
     let mut events = String::from("&[\n");
     let mut index = String::from("&[\n");
     let mut judging = String::from("&[\n");
+    let mut prepared = String::from("&[\n");
+    let mut programs = std::collections::BTreeSet::new();
     for p in files {
         println!("cargo:rerun-if-changed={}", p.display());
         let name = p.file_name().unwrap().to_string_lossy();
@@ -52,6 +66,18 @@ fn main() {
             .as_deref()
             .filter(|t| !t.lines().any(|l| l.starts_with("check:")))
             .and_then(|t| replay::record_without(t, "docs"));
+        // The same rule prepared in the form a run that judges uses (`rules::prepared`).
+        let ready = undocumented
+            .as_ref()
+            .and(text.as_deref())
+            .and_then(prepare::prepare);
+        prepared.push_str(&match ready {
+            Some((rust, sources)) => {
+                programs.extend(sources);
+                format!("    Some({rust}),\n")
+            }
+            None => "    None,\n".to_string(),
+        });
         embed(
             undocumented,
             &out_dir.join(format!("{name}.judging.events")),
@@ -68,12 +94,43 @@ fn main() {
     events.push(']');
     index.push(']');
     judging.push(']');
+    prepared.push(']');
     let gen = Path::new(&env::var("OUT_DIR").unwrap()).to_path_buf();
     fs::write(gen.join("embedded_rules.rs"), out).unwrap();
     fs::write(gen.join("embedded_rule_events.rs"), events).unwrap();
     fs::write(gen.join("embedded_rule_index.rs"), index).unwrap();
     fs::write(gen.join("embedded_rule_judging_events.rs"), judging).unwrap();
+    fs::write(gen.join("embedded_rule_prepared.rs"), prepared).unwrap();
+    let (table, trees) = program_trees(&programs);
+    fs::write(gen.join("embedded_programs.rs"), table).unwrap();
+    fs::write(gen.join("program-trees.bin"), trees).unwrap();
     fs::write(gen.join("builtin_codes.rs"), codes_enum(&builtin)).unwrap();
+}
+
+/// The trees of the shipped CEL programs, for `rules::program::PREBUILT`: each source (in
+/// order) with the range of the bytes that holds its tree as parsed, then the range with its
+/// tree with the facts' names (empty when it has none), and those bytes. A source the parser
+/// refuses is left out (the run parses it, and reports the error).
+fn program_trees(sources: &std::collections::BTreeSet<String>) -> (String, Vec<u8>) {
+    let (mut table, mut trees) = (String::from("&[\n"), Vec::new());
+    for source in sources {
+        let Ok(plain) = tree::parse(source) else {
+            continue;
+        };
+        let start = trees.len();
+        tree::encode(&plain, &mut trees);
+        let middle = trees.len();
+        let mut names = plain;
+        if tree::fact_names(&mut names, &mut Vec::new()) {
+            tree::encode(&names, &mut trees);
+        }
+        table.push_str(&format!(
+            "    ({source:?}, {start}, {middle}, {}),\n",
+            trees.len()
+        ));
+    }
+    table.push(']');
+    (table, trees)
 }
 
 /// Writes a recording to `path` and adds it to `list` as an entry of an `&[Option<&[u8]>]`

@@ -155,26 +155,45 @@ fn note(
     defer: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Template> {
-    let mut parts = Vec::new();
-    let mut rest = t.value.as_str();
-    while let Some(open) = super::load::doubled(rest, b'{') {
-        parts.push(TemplatePart::Text(rest[..open].to_string()));
-        let after = &rest[open + 2..];
-        let Some(close) = super::load::doubled(after, b'}') else {
+    let parts = note_parts(&t.value, |src| {
+        compile(&Spanned::new(src.to_string(), t.span), text, defer, diags)
+    });
+    match parts {
+        Ok(parts) => parts.map(|parts| Template { parts }),
+        Err(()) => {
             diags.push(err(
                 t.span,
                 "a `{{` in the note has no closing `}}`",
                 "in this note",
             ));
-            return None;
+            None
+        }
+    }
+}
+
+/// The parts of an evidence note: its text before and after each `{{ expression }}` hole (empty
+/// ones too), and each hole (its source trimmed) made into a program by `hole`. `Ok(None)` when
+/// `hole` gives none for one, `Err` when a `{{` has no closing `}}`. Rules read from YAML and
+/// prepared ones (`rules::prepared`) split their notes here.
+pub(super) fn note_parts(
+    text: &str,
+    mut hole: impl FnMut(&str) -> Option<Arc<super::program::Program>>,
+) -> Result<Option<Vec<TemplatePart>>, ()> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(open) = super::load::doubled(rest, b'{') {
+        parts.push(TemplatePart::Text(rest[..open].to_string()));
+        let after = &rest[open + 2..];
+        let close = super::load::doubled(after, b'}').ok_or(())?;
+        let src = after[..close].trim();
+        let Some(p) = hole(src) else {
+            return Ok(None);
         };
-        let src = after[..close].trim().to_string();
-        let p = compile(&Spanned::new(src.clone(), t.span), text, defer, diags)?;
-        parts.push(TemplatePart::Expr(p, src));
+        parts.push(TemplatePart::Expr(p, src.to_string()));
         rest = &after[close + 2..];
     }
     parts.push(TemplatePart::Text(rest.to_string()));
-    Some(Template { parts })
+    Ok(Some(parts))
 }
 
 /// Reads a rule's `evidence:` list; problems are pushed as rule-file diagnostics. With `defer`

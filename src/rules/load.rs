@@ -32,7 +32,8 @@ pub static EMBEDDED_EVENTS: &[Option<&[u8]>] =
 
 /// For each CEL rule of [`EMBEDDED`], in the same order, the parser's events without the
 /// top-level `docs` entry (`None` for a built-in check, or a file the parser refused): what a
-/// run that judges reads of the file ([`Need::Judging`]). The documentation is nearly two thirds
+/// run that judges reads of the file ([`Need::Judging`]) when the build did not prepare it
+/// (`rules::prepared`) or what it prepared does not read. The documentation is nearly two thirds
 /// of a rule file and only SARIF and the documentation commands show it.
 pub static EMBEDDED_JUDGING_EVENTS: &[Option<&[u8]>] =
     include!(concat!(env!("OUT_DIR"), "/embedded_rule_judging_events.rs"));
@@ -95,9 +96,10 @@ pub enum Need<'a> {
     /// All of them, for a run that judges and shows no rule's documentation (every report
     /// format but SARIF): the built-in checks, half the catalog, are made from the build's
     /// index (see [`indexed_check`]) instead of loaded from their files, whose documentation is
-    /// nearly all of them, and the CEL rules are read without their `docs` (see
-    /// [`EMBEDDED_JUDGING_EVENTS`]). Loading the catalog was seven tenths of linting one small
-    /// file.
+    /// nearly all of them, and the CEL rules are made from what the build prepared of them
+    /// without their `docs` (`rules::prepared`: no YAML read, no file registered), their
+    /// programs from the trees the build parsed (`rules::program`). Loading the catalog was
+    /// seven tenths of linting one small file, and then a quarter of a host run of a topology.
     Judging,
 }
 
@@ -146,7 +148,7 @@ pub fn shipped_headers() -> Option<Vec<super::Header<'static>>> {
 }
 
 /// A rule file's `severity:` word.
-fn severity_word(s: &str) -> Option<Severity> {
+pub(super) fn severity_word(s: &str) -> Option<Severity> {
     match s {
         "error" => Some(Severity::Error),
         "warning" => Some(Severity::Warning),
@@ -235,7 +237,17 @@ pub fn load_catalog_for(
             _ => None,
         };
         let origin = match undocumented {
-            Some(events) => Origin::ShippedUndocumented(events),
+            Some(events) => {
+                // What the build prepared of the rule, when it makes one (`rules::prepared`):
+                // no YAML is read, and the file is not registered, as for a built-in check
+                // made from the index.
+                let prepared = super::prepared::PREPARED.get(n).and_then(Option::as_ref);
+                if let Some(rule) = prepared.and_then(|r| super::prepared::rule(r, p)) {
+                    rules.push(rule);
+                    continue;
+                }
+                Origin::ShippedUndocumented(events)
+            }
             None => Origin::Shipped(EMBEDDED_EVENTS.get(n).copied().flatten()),
         };
         texts.push((p.to_string(), t.to_string(), origin));
@@ -281,17 +293,21 @@ pub fn load_catalog_for(
         diags.extend(d);
         rules.extend(rule);
     }
-    // Ids and names are permanent and unique across the shipped and the user's rules.
-    let mut seen: HashMap<String, &Rule> = HashMap::new();
+    // Ids and names are permanent and unique across the shipped and the user's rules. Keys
+    // borrowed and hashed with foldhash: a judging run checks its 99 rules here.
+    let mut seen: HashMap<&str, &Rule, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(rules.len() * 2, Default::default());
     let mut dup = Vec::new();
     for r in &rules {
-        for k in [r.id.clone(), r.name.clone()] {
-            if let Some(first) = seen.get(&k) {
-                let mut d = err(
-                    r.span.expect("loaded rules have spans"),
-                    format!("`{k}` is already used by {}", first.path),
-                    "defined again here",
-                );
+        for k in [r.id.as_str(), r.name.as_str()] {
+            if let Some(first) = seen.get(k) {
+                let message = format!("`{k}` is already used by {}", first.path);
+                // A rule made without its file (from the index, or prepared) has no span; only
+                // shipped rules are, and those are unique (the tests load each by its names).
+                let mut d = match r.span {
+                    Some(at) => err(at, message, "defined again here"),
+                    None => Diagnostic::new(RULE_FILE, Severity::Error, message),
+                };
                 if let Some(s) = first.span {
                     d = d.with_secondary(s, "first defined here");
                 }
@@ -537,39 +553,58 @@ fn template(
     defer: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Template {
-    let mut parts = Vec::new();
-    let mut rest = text.value.as_str();
-    while let Some(open) = doubled(rest, b'{') {
-        if open > 0 {
-            parts.push(TemplatePart::Text(rest[..open].to_string()));
-        }
-        let after = &rest[open + 2..];
-        let Some(close) = doubled(after, b'}') else {
-            diags.push(err(
-                text.span,
-                "a `{{` in the message has no closing `}}`",
-                "in this message",
-            ));
-            return Template { parts };
-        };
-        let src = after[..close].trim().to_string();
-        let spanned = Spanned::new(src.clone(), text.span);
-        if let Some(p) = compile(
+    let parts = template_parts(&text.value, |src| {
+        let spanned = Spanned::new(src.to_string(), text.span);
+        compile(
             &spanned,
             file_text,
             "a message expression",
             Some(scope),
             defer,
             diags,
-        ) {
-            parts.push(TemplatePart::Expr(p, src));
+        )
+    });
+    match parts {
+        Ok(parts) => Template { parts },
+        Err(parts) => {
+            diags.push(err(
+                text.span,
+                "a `{{` in the message has no closing `}}`",
+                "in this message",
+            ));
+            Template { parts }
+        }
+    }
+}
+
+/// The parts of a message template: its text, and each `{{ expression }}` hole (its source
+/// trimmed) made into a program by `hole`, left out when `hole` gives none. `Err` with the parts
+/// before it when a `{{` has no closing `}}`. Rules read from YAML and prepared ones
+/// (`rules::prepared`) split their templates here.
+pub(super) fn template_parts(
+    text: &str,
+    mut hole: impl FnMut(&str) -> Option<Arc<Program>>,
+) -> Result<Vec<TemplatePart>, Vec<TemplatePart>> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(open) = doubled(rest, b'{') {
+        if open > 0 {
+            parts.push(TemplatePart::Text(rest[..open].to_string()));
+        }
+        let after = &rest[open + 2..];
+        let Some(close) = doubled(after, b'}') else {
+            return Err(parts);
+        };
+        let src = after[..close].trim();
+        if let Some(p) = hole(src) {
+            parts.push(TemplatePart::Expr(p, src.to_string()));
         }
         rest = &after[close + 2..];
     }
     if !rest.is_empty() {
         parts.push(TemplatePart::Text(rest.to_string()));
     }
-    Template { parts }
+    Ok(parts)
 }
 
 fn example(
@@ -1222,8 +1257,8 @@ mod tests {
     }
 
     /// A judging run's built-in checks, made from the index, are the loaded ones but for their
-    /// documentation and span; its CEL rules, read without their `docs`, are the loaded ones
-    /// but for their documentation.
+    /// documentation and span; its CEL rules, prepared by the build without their `docs`, are
+    /// the loaded ones but for their documentation and span.
     #[test]
     fn indexed_checks_are_the_loaded_ones() {
         let (all, diags) = load_catalog(&[], &mut SourceMap::default()).unwrap();
@@ -1232,7 +1267,7 @@ mod tests {
             load_catalog_for(Need::Judging, &[], &mut SourceMap::default()).unwrap();
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(all.rules.len(), judging.rules.len());
-        let (mut from_index, mut from_events) = (0, 0);
+        let (mut from_index, mut prepared) = (0, 0);
         // The file ids differ: the judging run adds fewer files.
         let file_id = regex::Regex::new(r"FileId\(\d+\)").unwrap();
         for (full, light) in all.rules.iter().zip(&judging.rules) {
@@ -1256,11 +1291,12 @@ mod tests {
                     from_index += 1;
                 }
                 (Check::Cel(_), Check::Cel(_)) => {
-                    // Read from its file without its documentation: the same rule, field for
-                    // field (spans and program sources included), with empty docs.
+                    // Prepared by the build from its file without its documentation: the same
+                    // rule, field for field (program sources included), with empty docs and,
+                    // made without its file, no span (its span as the YAML without docs gives
+                    // it is held by `every_prepared_rule_is_the_rule_its_yaml_loads`).
                     assert!(light.docs.what.is_empty(), "{}", full.id);
-                    // The rule's own span ends where its last entry read ends (the docs are
-                    // last in every shipped file); it starts at the same place.
+                    assert!(light.span.is_none(), "{}", full.id);
                     let undocumented = Rule {
                         docs: Docs::default(),
                         span: None,
@@ -1276,9 +1312,7 @@ mod tests {
                             .into_owned()
                     };
                     assert_eq!(unplaced(&undocumented), unplaced(&unspanned), "{}", full.id);
-                    let start = |r: &Rule| r.span.map(|s| s.start);
-                    assert_eq!(start(full), start(light));
-                    from_events += 1;
+                    prepared += 1;
                 }
                 _ => panic!("{}: not the same kind of check", full.id),
             }
@@ -1288,11 +1322,11 @@ mod tests {
             "{from_index} built-in checks from the index"
         );
         assert_eq!(
-            from_events,
+            prepared,
             EMBEDDED_JUDGING_EVENTS.iter().flatten().count(),
-            "every CEL rule is read without its docs"
+            "every CEL rule is prepared without its docs"
         );
-        assert!(from_events > 40, "{from_events} CEL rules without docs");
+        assert!(prepared > 40, "{prepared} CEL rules prepared");
     }
 
     /// The build's index of the shipped files is what the loader reads of them: every file is
@@ -1333,6 +1367,95 @@ mod tests {
             }
         }
         assert!(!is_shipped("TW999") && !is_shipped("no-such-rule"));
+    }
+
+    /// The second way to a shipped CEL rule (`rules::prepared`, what `build.rs` prepared of
+    /// its file) gives the rule its YAML gives, read as a judging run read it before: field for
+    /// field, spans, program sources and deferred programs included. Every CEL rule is
+    /// prepared, and no built-in check.
+    #[test]
+    fn every_prepared_rule_is_the_rule_its_yaml_loads() {
+        use super::super::prepared::{rule, PREPARED};
+        assert_eq!(PREPARED.len(), EMBEDDED.len());
+        let mut sources = SourceMap::default();
+        let mut compared = 0;
+        for (n, (path, text)) in EMBEDDED.iter().enumerate() {
+            let events = EMBEDDED_JUDGING_EVENTS[n];
+            assert_eq!(PREPARED[n].is_some(), events.is_some(), "{path}");
+            let (Some(prepared), Some(events)) = (&PREPARED[n], events) else {
+                continue;
+            };
+            let id = sources.add(*path, *text);
+            let fast = rule(prepared, path).unwrap_or_else(|| panic!("{path}: not made"));
+            let mut diags = Vec::new();
+            let from_yaml = load_rule_as(
+                id,
+                path,
+                text,
+                Origin::ShippedUndocumented(events),
+                &mut diags,
+            )
+            .unwrap();
+            assert!(diags.is_empty(), "{path}: {diags:?}");
+            // Made without its file, the rule has no span; the build prepared the one the
+            // YAML gives.
+            let span = from_yaml.span.unwrap();
+            assert_eq!(prepared.span, (span.start, span.end), "{path}");
+            assert!(fast.span.is_none());
+            let unspanned = Rule {
+                span: None,
+                ..from_yaml
+            };
+            assert_eq!(format!("{fast:#?}"), format!("{unspanned:#?}"));
+            compared += 1;
+        }
+        assert!(compared > 40, "{compared} prepared rules");
+        // And the whole catalog of a judging run is the one read from the YAML.
+        let (judging, diags) =
+            load_catalog_for(Need::Judging, &[], &mut SourceMap::default()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let mut sources = SourceMap::default();
+        let mut from_yaml: Vec<Rule> = Vec::new();
+        for (n, (path, text)) in EMBEDDED.iter().enumerate() {
+            let origin = match EMBEDDED_JUDGING_EVENTS[n] {
+                Some(events) => Origin::ShippedUndocumented(events),
+                None => match indexed_check(&EMBEDDED_INDEX[n].unwrap(), path) {
+                    Some(rule) => {
+                        from_yaml.push(rule);
+                        continue;
+                    }
+                    None => Origin::Shipped(EMBEDDED_EVENTS[n]),
+                },
+            };
+            let id = sources.add(*path, *text);
+            let mut diags = Vec::new();
+            let rule = load_rule_as(id, path, text, origin, &mut diags).unwrap();
+            assert!(diags.is_empty(), "{path}: {diags:?}");
+            from_yaml.push(Rule { span: None, ..rule });
+        }
+        from_yaml.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(format!("{:?}", judging.rules), format!("{from_yaml:?}"));
+    }
+
+    /// A prepared rule whose words do not read, or whose template does not split, is not made
+    /// (its file is then loaded from its YAML, which reports the problem).
+    #[test]
+    fn a_prepared_rule_whose_words_do_not_read_is_not_made() {
+        use super::super::prepared::{rule, Prepared, PREPARED};
+        let n = PREPARED.iter().position(Option::is_some).unwrap();
+        let good = PREPARED[n].as_ref().unwrap();
+        let bad = Prepared {
+            verdict: "perilous",
+            ..*good
+        };
+        let path = EMBEDDED[n].0;
+        assert!(rule(&bad, path).is_none());
+        let unclosed = Prepared {
+            message: "{{ node.name",
+            ..*good
+        };
+        assert!(rule(&unclosed, path).is_none());
+        assert!(rule(good, path).is_some());
     }
 
     #[test]

@@ -11,8 +11,12 @@ mod celval;
 pub mod eval;
 pub mod evidence;
 pub mod load;
+#[cfg(test)]
+mod prepare;
+pub mod prepared;
 pub mod program;
 pub mod raw;
+mod tree;
 
 use crate::diag::{Severity, Verdict};
 use crate::source::Span;

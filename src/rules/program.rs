@@ -2,35 +2,17 @@
 //! programs of the rules whose keys it judges and the messages of the rules that fire; so the
 //! shipped catalog keeps the source and compiles it on first use, once, shared by every thread.
 //!
-//! One parser, [`parse`], for every program: a user's rule files are parsed when they load, the
-//! shipped catalog's on first use. It is cel's Pratt parser (the `parser_pratt` feature), which
-//! cel runs through the same table of parser tests as its standard (ANTLR) parser and which
-//! gave the standard parser's tree, ids included, for every shipped program, for a hundredth of
-//! the work (the ANTLR parser's first runs in a process were a third of judging one dump). Its
-//! errors carry the line and column a rule file diagnostic points at.
-//!
-//! Neither parser bounds a chain of binary operators: `num + 1 + 1 ...` with 4,000 terms parses
-//! into a tree 4,000 deep, and evaluating a tree a few thousand deep overflows a thread's stack.
-//! So [`parse`] bounds every program it gives out, in three steps, each before anything that
-//! could run away:
-//!
-//! 1. Before parsing, a source of at most [`MAX_SOURCE`] bytes. The parser builds the tree
-//!    recursively and dropping it recurses too: measured on a debug build, 20,000 terms parse on
-//!    an 8 MiB stack and 100,000 overflow it, and rules are compiled on the pool's 2 MiB
-//!    threads. A tree cannot be deeper than its source is long, so this cheap bound keeps the
-//!    parser and the walk below within any thread's stack (the longest shipped program is 200
-//!    bytes).
-//! 2. After parsing, a tree at most [`MAX_DEPTH`] deep, operator chains included: evaluation
-//!    recurses once per level, a few KiB of stack each in a debug build. The walk stops
-//!    descending at the limit, so it is bounded itself.
-//! 3. Evaluation cost: comprehensions (`map`, `all`, `exists`, `filter`) multiply the work of
-//!    their bodies, so at most [`MAX_COMPREHENSIONS`] may nest, and a list literal holds at most
-//!    [`MAX_LIST`] elements (a nested `map` over literals once rendered a 204 MB message). Lists
-//!    from the facts are as long as the input, which its readers bound.
+//! One parser, [`parse`] (`rules::tree`, with the bounds every program is held to), for every
+//! program: a user's rule files are parsed when they load. The shipped catalog's programs were
+//! parsed by `build.rs` with that parser, and their trees (as parsed, and with the facts' names,
+//! [`tree::fact_names`]) embedded (`PREBUILT`): on first use a shipped program's tree is
+//! decoded, and its tree as parsed only when it is needed. A source the build did not parse is
+//! parsed then.
 //!
 //! What a template renders is cut separately (`eval::render`).
 
-use cel::common::ast::{EntryExpr, Expr};
+use super::tree::{self, decode};
+pub use super::tree::{parse, ParseError, MAX_COMPREHENSIONS, MAX_DEPTH, MAX_LIST, MAX_SOURCE};
 use cel::parser::Expression;
 use cel::{Context, ResolveResult, Value};
 use std::sync::OnceLock;
@@ -44,21 +26,70 @@ pub struct Program {
 /// A program's tree as parsed, and with the facts' qualified names as single identifiers.
 #[derive(Debug)]
 struct Compiled {
-    plain: Expression,
-    /// [`fact_names`] of `plain`, when it has any such name.
+    /// [`tree::fact_names`] of the tree as parsed, when it has any such name.
     names: Option<Expression>,
+    /// The tree as parsed; for a program the build parsed, decoded when first needed (most
+    /// programs run only their `names` tree).
+    plain: OnceLock<Expression>,
+    /// The build's encoding of the tree as parsed, while `plain` is not made.
+    encoded: Option<&'static [u8]>,
 }
 
 impl Compiled {
     fn new(plain: Expression) -> Compiled {
         let mut names = plain.clone();
-        let changed = fact_names(&mut names, &mut Vec::new());
+        let changed = tree::fact_names(&mut names, &mut Vec::new());
         Compiled {
-            plain,
             names: changed.then_some(names),
+            plain: OnceLock::from(plain),
+            encoded: None,
         }
     }
+
+    /// The trees the build parsed `source` into, when it did and they decode.
+    fn prebuilt(source: &str) -> Option<Compiled> {
+        let at = PREBUILT.binary_search_by(|(s, ..)| (*s).cmp(source)).ok()?;
+        let (_, start, middle, end) = PREBUILT[at];
+        let (plain, names) = (
+            PROGRAM_TREES.get(start..middle)?,
+            PROGRAM_TREES.get(middle..end)?,
+        );
+        Some(if names.is_empty() {
+            Compiled {
+                names: None,
+                plain: OnceLock::from(decode(plain)?),
+                encoded: None,
+            }
+        } else {
+            Compiled {
+                names: Some(decode(names)?),
+                plain: OnceLock::new(),
+                encoded: Some(plain),
+            }
+        })
+    }
+
+    /// The tree as parsed. Decoding it cannot fail where decoding the names' tree of the same
+    /// program did not; if it did, `source` is parsed again (the build parsed it, so this
+    /// parser does), and a tree that is neither gives CEL's error for an unspecified expression.
+    fn plain(&self, source: &str) -> &Expression {
+        self.plain.get_or_init(|| {
+            self.encoded
+                .and_then(decode)
+                .or_else(|| parse(source).ok())
+                .unwrap_or_default()
+        })
+    }
 }
+
+/// The shipped catalog's programs as `build.rs` parsed them, sorted by source: each source with
+/// the range of [`PROGRAM_TREES`] that holds its tree as parsed, then the range with its names'
+/// tree (empty when it has no facts' names), in [`tree::encode`]'s encoding.
+static PREBUILT: &[(&str, usize, usize, usize)] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_programs.rs"));
+
+/// The encoded trees [`PREBUILT`] points into.
+static PROGRAM_TREES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/program-trees.bin"));
 
 impl Program {
     /// A program already parsed (and checked) at load.
@@ -84,15 +115,16 @@ impl Program {
 
     /// The compiled program; a parse error is an error in the rule.
     pub fn get(&self) -> Result<&Expression, String> {
-        self.compiled_form().map(|c| &c.plain)
+        self.compiled_form().map(|c| c.plain(&self.source))
     }
 
     fn compiled_form(&self) -> Result<&Compiled, String> {
         self.compiled
-            .get_or_init(|| {
-                parse(&self.source)
+            .get_or_init(|| match Compiled::prebuilt(&self.source) {
+                Some(c) => Ok(c),
+                None => parse(&self.source)
                     .map(Compiled::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string()),
             })
             .as_ref()
             .map_err(|e| format!("`{}` does not compile: {e}", self.source))
@@ -107,17 +139,26 @@ impl Program {
     pub fn names_any(&self, variables: &[&str]) -> bool {
         let src = self.source.as_bytes();
         let continues = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        // Each place the name's first byte is, found with memchr: a substring searcher set up
+        // per call was half of this on a topology run, which asks it of 400 templates. Every
+        // place is tried, overlaps too: a name of identifier characters that overlaps another
+        // place of itself is not bounded there, so this finds what `match_indices` finds.
         variables.iter().any(|v| {
-            self.source.match_indices(v).any(|(at, _)| {
+            let Some(&first) = v.as_bytes().first() else {
+                return false;
+            };
+            memchr::memchr_iter(first, src).any(|at| {
                 let end = at + v.len();
-                (at == 0 || !continues(src[at - 1])) && src.get(end).is_none_or(|&b| !continues(b))
+                src[at..].starts_with(v.as_bytes())
+                    && (at == 0 || !continues(src[at - 1]))
+                    && src.get(end).is_none_or(|&b| !continues(b))
             })
         })
     }
 
     /// Runs the program in `ctx`: `Err` when it does not compile, else what CEL gives.
     ///
-    /// The tree with the facts' names as identifiers ([`fact_names`]) runs first; when it gives
+    /// The tree with the facts' names as identifiers ([`tree::fact_names`]) runs first; when it gives
     /// an error, the tree as parsed runs again and gives the result. Where the resolver
     /// (`rules::eval::Vars`) gives the value a name spells, the identifier has the value CEL's
     /// selection has; where it does not, the identifier is an error where the selection is an
@@ -134,237 +175,74 @@ impl Program {
                 return Ok(first);
             }
         }
-        Ok(Value::resolve(&c.plain, ctx))
+        Ok(Value::resolve(c.plain(&self.source), ctx))
     }
-}
-
-/// The roots of the qualified names [`fact_names`] makes identifiers of.
-const FACTS: &[&str] = &["node", "peer", "hop"];
-
-/// Writes each qualified name of a fact in `e` (fields selected on `node`, `peer` or `hop`, as
-/// in `hop.path.idle_timeout`) as one identifier of that name; whether it wrote any. CEL
-/// resolves a selection on a name by joining its parts into a new string and asking each scope
-/// for the longest name first (`cel::Context::resolve_qualified`), an identifier by asking for
-/// it: the resolver answers the whole name at once either way, but the join and the list of
-/// parts were a twentieth of judging a topology. Not inside a comprehension whose variable has
-/// such a name (that variable is not the fact), and not the field a presence test (`has()`)
-/// tests, which CEL selects itself. `shadowed` holds the comprehension variables in scope.
-fn fact_names(e: &mut Expression, shadowed: &mut Vec<String>) -> bool {
-    if let Some(name) = fact_name(e, shadowed) {
-        e.expr = Expr::Ident(name);
-        return true;
-    }
-    match &mut e.expr {
-        Expr::Unspecified | Expr::Ident(_) | Expr::Literal(_) => false,
-        Expr::Select(s) => fact_names(&mut s.operand, shadowed),
-        Expr::Call(c) => {
-            let mut changed = false;
-            if let Some(t) = &mut c.target {
-                changed |= fact_names(t, shadowed);
-            }
-            for a in &mut c.args {
-                changed |= fact_names(a, shadowed);
-            }
-            changed
-        }
-        Expr::Comprehension(c) => {
-            let mut changed = fact_names(&mut c.iter_range, shadowed);
-            changed |= fact_names(&mut c.accu_init, shadowed);
-            let outer = shadowed.len();
-            shadowed.push(c.iter_var.clone());
-            shadowed.extend(c.iter_var2.clone());
-            shadowed.push(c.accu_var.clone());
-            changed |= fact_names(&mut c.loop_cond, shadowed);
-            changed |= fact_names(&mut c.loop_step, shadowed);
-            changed |= fact_names(&mut c.result, shadowed);
-            shadowed.truncate(outer);
-            changed
-        }
-        Expr::List(l) => {
-            let mut changed = false;
-            for x in &mut l.elements {
-                changed |= fact_names(x, shadowed);
-            }
-            changed
-        }
-        Expr::Map(m) => entry_names(&mut m.entries, shadowed),
-        Expr::Struct(s) => entry_names(&mut s.entries, shadowed),
-    }
-}
-
-fn entry_names(
-    entries: &mut [cel::common::ast::IdedEntryExpr],
-    shadowed: &mut Vec<String>,
-) -> bool {
-    let mut changed = false;
-    for e in entries {
-        match &mut e.expr {
-            EntryExpr::StructField(f) => changed |= fact_names(&mut f.value, shadowed),
-            EntryExpr::MapEntry(m) => {
-                changed |= fact_names(&mut m.key, shadowed);
-                changed |= fact_names(&mut m.value, shadowed);
-            }
-        }
-    }
-    changed
-}
-
-/// The name `e` spells when it selects fields (not presence tests) on a fact's root that no
-/// comprehension variable shadows: `node.kernel.release`.
-fn fact_name(e: &Expression, shadowed: &[String]) -> Option<String> {
-    let mut fields = Vec::new();
-    let mut at = e;
-    loop {
-        match &at.expr {
-            Expr::Select(s) if !s.test => {
-                fields.push(s.field.as_str());
-                at = &s.operand;
-            }
-            Expr::Ident(root)
-                if !fields.is_empty()
-                    && FACTS.contains(&root.as_str())
-                    && !shadowed.iter().any(|v| v == root) =>
-            {
-                let mut name = root.clone();
-                for f in fields.iter().rev() {
-                    name.push('.');
-                    name.push_str(f);
-                }
-                return Some(name);
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// The longest program source, in bytes (see the module comment: checked before parsing).
-pub const MAX_SOURCE: usize = 2_000;
-
-/// The deepest program tree, the root at depth 1.
-pub const MAX_DEPTH: usize = 64;
-
-/// How many comprehensions may nest, one in the body of another.
-pub const MAX_COMPREHENSIONS: usize = 2;
-
-/// The most elements of one list (or map) literal.
-pub const MAX_LIST: usize = 256;
-
-/// Why a program was refused.
-#[derive(Debug)]
-pub enum ParseError {
-    /// Not valid CEL; each error has the line and column in the source.
-    Syntax(cel::ParseErrors),
-    /// The source is longer than [`MAX_SOURCE`] bytes (it is not parsed).
-    TooLong(usize),
-    /// The tree is deeper than [`MAX_DEPTH`].
-    TooDeep,
-    /// More than [`MAX_COMPREHENSIONS`] comprehensions nest.
-    TooManyComprehensions,
-    /// A list or map literal has more than [`MAX_LIST`] elements.
-    ListTooLong(usize),
-}
-
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ParseError::Syntax(e) => write!(f, "{e}"),
-            ParseError::TooLong(n) => write!(
-                f,
-                "the expression is too long: {n} bytes, more than the {MAX_SOURCE} allowed"
-            ),
-            ParseError::TooDeep => write!(
-                f,
-                "the expression is nested too deep: more than {MAX_DEPTH} levels (long operator chains count, one level per operator)"
-            ),
-            ParseError::TooManyComprehensions => write!(
-                f,
-                "more than {MAX_COMPREHENSIONS} comprehensions (`map`, `all`, `exists`, `filter`) nest one in another: too costly to evaluate"
-            ),
-            ParseError::ListTooLong(n) => write!(
-                f,
-                "a list literal of {n} elements, more than the {MAX_LIST} allowed"
-            ),
-        }
-    }
-}
-
-/// Parses a CEL program with the Pratt parser, with the standard macros and the options that
-/// [`cel::Program::compile`] uses, and bounds it (see the module comment).
-pub fn parse(source: &str) -> Result<Expression, ParseError> {
-    if source.len() > MAX_SOURCE {
-        return Err(ParseError::TooLong(source.len()));
-    }
-    let e = cel::parser::PrattParser::default()
-        .parse(source)
-        .map_err(ParseError::Syntax)?;
-    bounded(&e, 1, 0)?;
-    Ok(e)
-}
-
-/// Checks the tree below `e` (at `depth`, inside `comprehensions` nested ones) against the
-/// limits. It returns at the first level over [`MAX_DEPTH`], so it recurses at most that deep.
-fn bounded(e: &Expression, depth: usize, comprehensions: usize) -> Result<(), ParseError> {
-    if depth > MAX_DEPTH {
-        return Err(ParseError::TooDeep);
-    }
-    let next = depth + 1;
-    match &e.expr {
-        Expr::Unspecified | Expr::Ident(_) | Expr::Literal(_) => Ok(()),
-        Expr::Call(c) => {
-            if let Some(t) = &c.target {
-                bounded(t, next, comprehensions)?;
-            }
-            c.args
-                .iter()
-                .try_for_each(|a| bounded(a, next, comprehensions))
-        }
-        Expr::Comprehension(c) => {
-            // The range and the initial value are evaluated once; the condition and the step
-            // once per element, so what nests there multiplies.
-            bounded(&c.iter_range, next, comprehensions)?;
-            bounded(&c.accu_init, next, comprehensions)?;
-            bounded(&c.result, next, comprehensions)?;
-            let inner = comprehensions + 1;
-            if inner > MAX_COMPREHENSIONS {
-                return Err(ParseError::TooManyComprehensions);
-            }
-            bounded(&c.loop_cond, next, inner)?;
-            bounded(&c.loop_step, next, inner)
-        }
-        Expr::List(l) => {
-            if l.elements.len() > MAX_LIST {
-                return Err(ParseError::ListTooLong(l.elements.len()));
-            }
-            l.elements
-                .iter()
-                .try_for_each(|a| bounded(a, next, comprehensions))
-        }
-        Expr::Map(m) => entries(&m.entries, next, comprehensions),
-        Expr::Struct(s) => entries(&s.entries, next, comprehensions),
-        Expr::Select(s) => bounded(&s.operand, next, comprehensions),
-    }
-}
-
-fn entries(
-    entries: &[cel::common::ast::IdedEntryExpr],
-    depth: usize,
-    comprehensions: usize,
-) -> Result<(), ParseError> {
-    if entries.len() > MAX_LIST {
-        return Err(ParseError::ListTooLong(entries.len()));
-    }
-    entries.iter().try_for_each(|e| match &e.expr {
-        EntryExpr::StructField(f) => bounded(&f.value, depth, comprehensions),
-        EntryExpr::MapEntry(m) => {
-            bounded(&m.key, depth, comprehensions)?;
-            bounded(&m.value, depth, comprehensions)
-        }
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cel::common::ast::Expr;
+
+    /// Every shipped program was parsed by the build, and its trees decode to the ones parsing
+    /// its source gives now.
+    #[test]
+    fn every_shipped_program_is_prebuilt_as_it_parses() {
+        let mut sources = crate::source::SourceMap::default();
+        let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
+        let mut programs = 0;
+        for rule in &rules.rules {
+            for p in crate::rules::load::programs(rule) {
+                let src = p.source();
+                let built = Compiled::prebuilt(src).unwrap_or_else(|| panic!("`{src}`"));
+                let parsed = Compiled::new(parse(src).unwrap());
+                assert_eq!(built.names, parsed.names, "`{src}`");
+                assert_eq!(built.plain(src), parsed.plain(src), "`{src}`");
+                programs += 1;
+            }
+        }
+        assert!(programs > 100, "{programs} programs");
+        assert!(
+            PREBUILT.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted, once each"
+        );
+        assert!(Compiled::prebuilt("not a shipped program").is_none());
+    }
+
+    /// Trees of every kind (literals of each type, lists, maps, messages, comprehensions,
+    /// presence tests) decode as they were encoded; damaged bytes and trees deeper than the
+    /// parser allows decode to nothing, without a panic.
+    #[test]
+    fn every_kind_of_tree_decodes_as_it_was_encoded() {
+        for src in [
+            "{'a': 1, 2u: b'xy', 3.5: null, true: -4}.size() > 0",
+            "has(a.b.c) ? x.y : [1, 'é', 2.0e-3]",
+            "a.exists(x, x > 0) && [1].all(y, y < 2) && b.map(z, z * 2).filter(w, w != 0) == []",
+            "pkg.Msg{field: 1, other: [2]}",
+            "f(g(1), -(2), !true) || 9223372036854775807 > 18446744073709551615u",
+            "node.kernel.release in ['6.8'] && size(peer.name) > 0",
+        ] {
+            let e = parse(src).unwrap_or_else(|err| panic!("{src}: {err}"));
+            let mut bytes = Vec::new();
+            tree::encode(&e, &mut bytes);
+            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+            assert_eq!(decode(bytes).as_ref(), Some(&e), "{src}");
+            for cut in 0..bytes.len() {
+                assert_eq!(decode(&bytes[..cut]), None, "{src} cut at {cut}");
+            }
+        }
+        // A chain of selections deeper than any parsed tree.
+        let mut deep = Vec::new();
+        for _ in 0..=MAX_DEPTH {
+            deep.extend([1, 7]);
+        }
+        deep.extend([1, 3, 1, b'a']);
+        for _ in 0..=MAX_DEPTH {
+            deep.extend([1, b'f', 0]);
+        }
+        let deep: &'static [u8] = Box::leak(deep.into_boxed_slice());
+        assert_eq!(decode(deep), None);
+    }
 
     /// `num + num + ... > 0` with `n` terms: a tree `n + 1` deep (the comparison, then the
     /// chain's `n - 1` additions, left-deep, then the first term).
@@ -387,6 +265,31 @@ mod tests {
         assert!(!names("node.hops > 0 && node.peering"));
         assert!(!names("shop_peer1 + hop_count"));
         assert!(!names("node.rate > 0"));
+        // As the word search with `match_indices` finds them, on hand cases and below on every
+        // shipped program.
+        let by_words = |src: &str, v: &str| {
+            let bytes = src.as_bytes();
+            let continues = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+            src.match_indices(v).any(|(at, _)| {
+                let end = at + v.len();
+                (at == 0 || !continues(bytes[at - 1]))
+                    && bytes.get(end).is_none_or(|&b| !continues(b))
+            })
+        };
+        for src in [
+            "hophop",
+            "hop_hop hop",
+            "peerpeer.peer",
+            "xhop",
+            "hop1",
+            "é hop",
+            "",
+        ] {
+            for v in ["hop", "peer"] {
+                let p = Program::deferred(src.into());
+                assert_eq!(p.names_any(&[v]), by_words(src, v), "{v} in {src:?}");
+            }
+        }
         // Against cel's own reading of every shipped program: never a variable it misses (words
         // in strings make it say "reads" where cel does not, which only costs the memo).
         let mut sources = crate::source::SourceMap::default();
@@ -396,6 +299,7 @@ mod tests {
             for p in crate::rules::load::programs(rule) {
                 let refs = p.get().unwrap().references();
                 for v in ["hop", "peer", "node", "topology", "value", "num"] {
+                    assert_eq!(p.names_any(&[v]), by_words(p.source(), v));
                     assert!(
                         p.names_any(&[v]) || !refs.has_variable(v),
                         "{v} missed in `{}` of {}",
@@ -412,7 +316,7 @@ mod tests {
     /// The programs' trees as parsed and with the facts' names as identifiers.
     fn both(src: &str) -> (Expression, Option<Expression>) {
         let c = Compiled::new(parse(src).unwrap());
-        (c.plain, c.names)
+        (c.plain.into_inner().unwrap(), c.names)
     }
 
     #[test]
@@ -505,7 +409,7 @@ mod tests {
             let ctx = vars.context();
             for p in &programs {
                 let c = p.compiled_form().unwrap();
-                let plain = Value::resolve(&c.plain, &ctx).map_err(|e| e.to_string());
+                let plain = Value::resolve(c.plain(p.source()), &ctx).map_err(|e| e.to_string());
                 let run = p.execute(&ctx).unwrap().map_err(|e| e.to_string());
                 assert_eq!(run, plain, "`{}`", p.source());
                 if let Some(names) = &c.names {
