@@ -87,6 +87,14 @@ fn values_set_in_a_namespace_are_read_live_and_backed_by_its_counters() {
     // A namespace's counters start when it is created, not at boot.
     assert_ne!(host["counters"]["since"], "boot");
     assert_eq!(host["counters"]["time_wait"], 5);
+    // `--node` says from the start that this machine is a node: its sockets are read while the
+    // rules and the topology load, and the view is this namespace's, read through netlink.
+    assert_eq!(host["sockets"]["source"]["kind"], "netlink");
+    assert_eq!(
+        host["sockets"]["time_wait"]["total"], 5,
+        "{:#}",
+        host["sockets"]
+    );
     let buckets = verdicts_of(&v, "lb", "net.ipv4.tcp_max_tw_buckets");
     assert_eq!(buckets[0]["verdict"], "dangerous");
     let ev = buckets[0]["evidence"]

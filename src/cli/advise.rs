@@ -136,7 +136,14 @@ fn advise_with(
                 node: args.node.clone(),
                 interval: None,
             };
-            match host_judge::judge_topology(&args.topology, &opts, &hopts, rules, &mut sources) {
+            match host_judge::judge_topology(
+                &args.topology,
+                &opts,
+                &hopts,
+                rules,
+                &mut sources,
+                None,
+            ) {
                 Ok((report, run)) => Some((report, run)),
                 Err(e) => return io.fail(e.to_string()),
             }

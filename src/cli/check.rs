@@ -13,7 +13,7 @@ use super::config::{catalog_with, ConfigFlags};
 use super::output::{with_hint, Io};
 use crate::diag::{did_you_mean, Verdict};
 use crate::host::judge::{self as host_judge, HostOptions, HostRun, LiveMode};
-use crate::host::HostSource;
+use crate::host::{self, HostSource};
 use crate::judge::{self, Request};
 use crate::kernel::KernelVersion;
 use crate::render;
@@ -82,6 +82,15 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
     let mut sources = SourceMap::new();
     // SARIF carries each rule's documentation; no other format shows it.
     let docs = format == Format::Sarif;
+    // A run that says this machine is a node of the topology (`--live`, `--node`) reads its
+    // sockets from the start, on a thread, while the rules and the topology load
+    // (`host::sockets::Pending`). Not with `--interval`: the view is of the end of the wait.
+    let early = (args.topology.is_some()
+        && !no_live(&args, io.env.no_live)
+        && (args.live || args.node.is_some())
+        && args.root.is_none()
+        && args.interval.is_none())
+    .then(|| host::sockets::Pending::start(host::Origin::Live));
     let run = match prepare(io, &args, kernel, docs, &mut sources) {
         Ok(r) => r,
         Err(code) => return code,
@@ -98,7 +107,7 @@ pub fn run(io: &mut Io, args: Args) -> io::Result<u8> {
                     "twlint: reading this host's counters twice, {i} s apart..."
                 );
             }
-            match judge_host(&args, t, &run.opts, &run.rules, &mut sources) {
+            match judge_host(&args, t, &run.opts, &run.rules, &mut sources, early) {
                 Ok((r, h)) => {
                     host = h;
                     Ok(r)
@@ -404,6 +413,7 @@ fn judge_host(
     engine_opts: &judge::Options,
     rules: &RuleSet,
     sources: &mut SourceMap,
+    early: Option<host::sockets::Pending>,
 ) -> Result<(Report, Option<HostRun>), String> {
     let opts = HostOptions {
         source: match &args.root {
@@ -418,7 +428,7 @@ fn judge_host(
         node: args.node.clone(),
         interval: args.interval,
     };
-    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources)
+    host_judge::judge_topology(topology, engine_opts, &opts, rules, sources, early)
         .map_err(|e| e.to_string())
 }
 

@@ -9,6 +9,7 @@
 
 use super::evidence::{self, Evidence};
 use super::identify::{identify, Candidate, Match};
+use super::sockets::Pending;
 use super::{read, HostError, HostSnapshot, HostSource};
 use crate::config::{looks_like_default, SourceKindOut};
 use crate::judge::{self, Layer, Overlay, Request};
@@ -99,6 +100,7 @@ pub fn judge_topology(
     opts: &HostOptions,
     rules: &RuleSet,
     sources: &mut SourceMap,
+    early: Option<Pending>,
 ) -> Result<(Report, Option<HostRun>), HostError> {
     let loaded = judge::load_topology(path, eopts, sources)?;
     let Some(topo) = loaded.topology.as_ref().filter(|_| !loaded.has_errors()) else {
@@ -167,28 +169,28 @@ pub fn judge_topology(
         .node(&matched.node)
         .and_then(|(i, _)| topo.kernel_of(i));
     let live = Overlay::default().with(&matched.node, live_layer(&snapshot));
-    // The socket view is read once the host is known to be a node: its figures back verdicts
-    // as evidence, and nothing else, so it is read while the values are judged. Live, most of
-    // its cost is the kernel walking its whole established hash (262,144 buckets on a 24 GiB
-    // machine, however few sockets there are): on another thread that time overlaps judging.
-    let origin = snapshot.origin.clone();
-    let (capture, judged) = std::thread::scope(|s| {
-        let reading = s.spawn(move || super::sockets::read(&origin));
-        let judged = judge::judge(Request::topology(loaded.clone()), eopts, rules, sources)
-            .and_then(|declared| {
-                let report = judge::judge(
-                    Request::topology(loaded).with_overlay(live),
-                    eopts,
-                    rules,
-                    sources,
-                )?;
-                Ok((declared, report))
-            });
-        let capture = reading
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (capture, judged)
-    });
+    // The socket view backs verdicts as evidence and nothing else, so it is read while the
+    // values are judged: live, most of its cost is the kernel walking its whole established
+    // hash (262,144 buckets on a 24 GiB machine, however few sockets there are), which on
+    // another thread overlaps judging. It is read once the host is known to be a node, unless
+    // the command line said so from the start (`early`, kept only when this machine is what
+    // was read).
+    let reading = match early.filter(|_| snapshot.origin == super::Origin::Live) {
+        Some(pending) => pending,
+        None => Pending::start(snapshot.origin.clone()),
+    };
+    let judged = judge::judge(Request::topology(loaded.clone()), eopts, rules, sources).and_then(
+        |declared| {
+            let report = judge::judge(
+                Request::topology(loaded).with_overlay(live),
+                eopts,
+                rules,
+                sources,
+            )?;
+            Ok((declared, report))
+        },
+    );
+    let capture = reading.wait();
     // A damaged capture's error comes first, as when the sockets were read before judging.
     snapshot.attach_sockets(capture?);
     let (declared, report) = judged?;

@@ -55,6 +55,29 @@ fn proc_of(dir: &Path) -> PathBuf {
     }
 }
 
+/// A reading of this machine's socket view started ahead of the run that needs it.
+///
+/// Live, reading the sockets costs the kernel a walk of its whole established hash, however
+/// few sockets there are (262,144 buckets and 1.5 ms of system time on a 24 GiB machine): a
+/// run that will judge this host as a node (`--live`, `--node`) starts it first, on a thread
+/// of its own, so that it overlaps loading the rules and the topology and judging them. The
+/// result is the same reading [`read`] makes; a run that turns out not to need it drops it.
+pub struct Pending(std::thread::JoinHandle<Result<SocketCapture, HostError>>);
+
+impl Pending {
+    /// Starts reading the socket view of `origin`.
+    pub fn start(origin: Origin) -> Pending {
+        Pending(std::thread::spawn(move || read(&origin)))
+    }
+
+    /// The reading, once it is done; a panic on its thread is raised here.
+    pub fn wait(self) -> Result<SocketCapture, HostError> {
+        self.0
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+}
+
 /// Reads the socket view for a capture of `origin`. Only a `sockets.json` that is there but is
 /// not a summary is an error (a damaged snapshot); everything else is a note.
 pub fn read(origin: &Origin) -> Result<SocketCapture, HostError> {
