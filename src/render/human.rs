@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::OnceLock;
 
+mod frame;
+
 pub(crate) fn paint(style: Style, code: &str, text: &str) -> String {
     if style.color {
         format!("\x1b[{code}m{text}\x1b[0m")
@@ -1005,8 +1007,13 @@ fn render_diag_with(
         if let Some((text, at)) = lock().get(&frame) {
             return write_named(out, text, *at, p);
         }
-        // Drawn without the lock: the other threads go on finding theirs meanwhile.
-        let mut text = draw_frame(&frame, vec![(PATH_MARK.to_string(), &shown.source)])?;
+        // Drawn without the lock: the other threads go on finding theirs meanwhile. A frame of
+        // one label on one line of ASCII (nearly every frame of a fleet) is drawn by our own
+        // code, which is ariadne's frame at a fraction of the cost (see `frame`).
+        let mut text = match frame::draw(&frame) {
+            Some(text) => text,
+            None => ariadne_frame(&frame, vec![(PATH_MARK.to_string(), &shown.source)])?,
+        };
         let at = text.find(PATH_MARK).unwrap_or(text.len());
         text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
         write_named(out, &text, at, p)?;
@@ -1022,7 +1029,7 @@ fn render_diag_with(
         .zip(&shown)
         .map(|((p, _, _), s)| (p.clone(), &s.source))
         .collect();
-    let text = draw_frame(&frame, files)?;
+    let text = ariadne_frame(&frame, files)?;
     out.write_all(text.as_bytes())
 }
 
@@ -1073,7 +1080,10 @@ static FRAMES: OnceLock<std::sync::Mutex<foldhash::HashMap<Frame, (String, usize
 
 /// The frame ariadne draws of `frame` in `files` (path and what is shown of the file), its
 /// line numbers put right when it is drawn from [`Shown::lines`], and trailing blanks trimmed.
-fn draw_frame(frame: &Frame, files: Vec<(String, &ariadne::Source<String>)>) -> io::Result<String> {
+fn ariadne_frame(
+    frame: &Frame,
+    files: Vec<(String, &ariadne::Source<String>)>,
+) -> io::Result<String> {
     let kind = match frame.severity {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
@@ -1121,13 +1131,18 @@ fn draw_frame(frame: &Frame, files: Vec<(String, &ariadne::Source<String>)>) -> 
     if let Some((_, _, numbers)) = &frame.lines {
         text = renumber(&text, numbers);
     }
-    // Trailing blanks from the frame make snapshots and terminals noisy.
+    Ok(trim_blanks(&text))
+}
+
+/// `text` with each line's trailing blanks cut (ariadne pads lines with them, which makes
+/// snapshots and terminals noisy) and each line ended by a newline.
+fn trim_blanks(text: &str) -> String {
     let mut trimmed = String::with_capacity(text.len());
     for line in text.lines() {
         trimmed.push_str(line.trim_end());
         trimmed.push('\n');
     }
-    Ok(trimmed)
+    trimmed
 }
 
 /// Writes the report; `fail_on` is the run's `--fail-on` threshold (`None`: never), which the
