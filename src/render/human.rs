@@ -1010,12 +1010,16 @@ fn render_diag_with(
         // Drawn without the lock: the other threads go on finding theirs meanwhile. A frame of
         // one label on one line of ASCII (nearly every frame of a fleet) is drawn by our own
         // code, which is ariadne's frame at a fraction of the cost (see `frame`).
-        let mut text = match frame::draw(&frame) {
-            Some(text) => text,
-            None => ariadne_frame(&frame, vec![(PATH_MARK.to_string(), &shown.source)])?,
+        let (text, at) = match frame::draw(&frame) {
+            Some(drawn) => drawn,
+            None => {
+                let mut text = ariadne_frame(&frame, vec![(PATH_MARK.to_string(), &shown.source)])?;
+                // `PATH_MARK` is one NUL.
+                let at = memchr::memchr(0, text.as_bytes()).unwrap_or(text.len());
+                text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
+                (text, at)
+            }
         };
-        let at = text.find(PATH_MARK).unwrap_or(text.len());
-        text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
         write_named(out, &text, at, p)?;
         let mut frames = lock();
         if frames.len() >= FRAMES_KEPT {

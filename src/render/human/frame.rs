@@ -13,10 +13,11 @@
 //! [`draw`] answers `None` for them. The test `own_frames_are_the_frames_ariadne_draws` draws
 //! generated frames of this shape both ways and compares them byte for byte, in colour and not.
 
-use super::{digits, trim_blanks, Frame, PATH_MARK};
+#[cfg(doc)]
+use super::trim_blanks;
+use super::{digits, Frame, PATH_MARK};
 use crate::diag::Severity;
 use ariadne::{Color, Fmt};
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 /// The colours ariadne's default configuration gives the parts of such a frame.
@@ -77,10 +78,13 @@ fn escapes() -> &'static [(String, String); 8] {
     })
 }
 
-/// The text of a frame being drawn, painted when `color`.
+/// The text of a frame being drawn, painted when `color`, each line's trailing blanks cut as
+/// it ends (as [`trim_blanks`] cuts them from ariadne's frames).
 struct Pen {
     out: String,
     color: bool,
+    /// Where the line being written starts in `out`.
+    line_start: usize,
 }
 
 impl Pen {
@@ -96,11 +100,54 @@ impl Pen {
     }
 
     fn paint_char(&mut self, ink: Ink, c: char) {
-        self.paint(ink, c.encode_utf8(&mut [0; 4]));
+        if self.color {
+            self.paint(ink, c.encode_utf8(&mut [0; 4]));
+        } else {
+            self.out.push(c);
+        }
     }
 
     fn blanks(&mut self, n: usize) {
         self.out.extend(std::iter::repeat_n(' ', n));
+    }
+
+    /// `n` in decimal, right-aligned in `width` places.
+    fn number(&mut self, n: usize, width: usize) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let digits = &digits[at..];
+        self.blanks(width.saturating_sub(digits.len()));
+        // ASCII digits.
+        self.out
+            .push_str(std::str::from_utf8(digits).unwrap_or_default());
+    }
+
+    /// Ends the line being written: its trailing blanks cut, a newline.
+    fn end_line(&mut self) {
+        let kept = self.out[self.line_start..].trim_end().len();
+        self.out.truncate(self.line_start + kept);
+        self.out.push('\n');
+        self.line_start = self.out.len();
+    }
+
+    /// `text` as ariadne writes it, raw: each of its line breaks ends a line here.
+    fn text(&mut self, text: &str) {
+        let mut rest = text;
+        while let Some(nl) = memchr::memchr(b'\n', rest.as_bytes()) {
+            self.out.push_str(&rest[..nl]);
+            self.end_line();
+            rest = &rest[nl + 1..];
+        }
+        self.out.push_str(rest);
     }
 
     /// The margin ariadne puts before an arrow, a help or a note line: a blank, blanks as wide
@@ -121,31 +168,32 @@ impl Pen {
     }
 
     /// A help's or notes' lines after a blank margin line: the first after `prefix` (painted)
-    /// and `: `, the others indented by `pad`.
+    /// and `: `, the others indented by `pad` (split as ariadne splits them, by `lines`).
     fn block(&mut self, width: usize, prefix: &str, pad: usize, text: &str) {
         self.skipped_margin(width);
-        self.out.push('\n');
+        self.end_line();
         let mut lines = text.lines();
         if let Some(first) = lines.next() {
             self.skipped_margin(width);
             self.paint(Ink::Note, prefix);
             self.out.push_str(": ");
             self.out.push_str(first);
-            self.out.push('\n');
+            self.end_line();
         }
         for line in lines {
             self.skipped_margin(width);
             self.blanks(pad);
             self.out.push_str(line);
-            self.out.push('\n');
+            self.end_line();
         }
     }
 }
 
 /// The frame of `frame` as ariadne draws it with the path [`PATH_MARK`], its line numbers put
-/// right and trailing blanks trimmed (what [`super::ariadne_frame`] makes of ariadne's), when it is
-/// drawn from one line of printable ASCII with one label; `None` for every other frame.
-pub(super) fn draw(frame: &Frame) -> Option<String> {
+/// right and trailing blanks trimmed (what [`super::ariadne_frame`] makes of ariadne's), but
+/// with the path left out, and where it goes; when it is drawn from one line of printable
+/// ASCII with one label. `None` for every other frame.
+pub(super) fn draw(frame: &Frame) -> Option<(String, usize)> {
     let (text, offset, numbers) = frame.lines.as_ref()?;
     let [(_, range, message, _)] = frame.labels.as_slice() else {
         return None;
@@ -169,68 +217,94 @@ pub(super) fn draw(frame: &Frame) -> Option<String> {
         Severity::Info => ("Advice", Ink::Advice, Ink::Cyan),
     };
     let width = digits(number);
+    let notes: usize = frame.notes.iter().map(String::len).sum();
+    let help = frame.help.as_ref().map_or(0, String::len);
     let mut pen = Pen {
         out: String::with_capacity(
-            512 + 2 * text.len()
-                + frame.message.len()
-                + message.len()
-                + 20 * text.len() * usize::from(frame.color),
+            (256 + 4 * text.len() + frame.message.len() + message.len() + help + notes)
+                * if frame.color { 4 } else { 1 },
         ),
         color: frame.color,
+        line_start: 0,
     };
     // The header: `[CODE] Kind:` painted, then the message.
-    let id = format!("[{}] {kind}:", frame.code);
-    pen.paint(kind_ink, &id);
+    if frame.color {
+        let (before, after) = &escapes()[kind_ink as usize];
+        pen.out.push_str(before);
+        pen.out.push('[');
+        pen.out.push_str(&frame.code);
+        pen.out.push_str("] ");
+        pen.out.push_str(kind);
+        pen.out.push(':');
+        pen.out.push_str(after);
+    } else {
+        pen.out.push('[');
+        pen.out.push_str(&frame.code);
+        pen.out.push_str("] ");
+        pen.out.push_str(kind);
+        pen.out.push(':');
+    }
     pen.out.push(' ');
-    pen.out.push_str(&frame.message);
-    pen.out.push('\n');
+    pen.text(&frame.message);
+    pen.end_line();
     // The place: `╭─[ path:line:column ]`, then an empty margin line.
     pen.blanks(width + 2);
     pen.paint_char(Ink::Margin, '╭');
     pen.paint_char(Ink::Margin, '─');
     pen.paint_char(Ink::Margin, '[');
-    let _ = write!(pen.out, " {PATH_MARK}:{}:{} ", offset + 1, range.start + 1);
+    pen.out.push(' ');
+    let path_at = pen.out.len();
+    pen.out.push(':');
+    pen.number(offset + 1, 0);
+    pen.out.push(':');
+    pen.number(range.start + 1, 0);
+    pen.out.push(' ');
     pen.paint_char(Ink::Margin, ']');
-    pen.out.push('\n');
+    pen.end_line();
     pen.blanks(width + 2);
     pen.paint_char(Ink::Margin, '│');
-    pen.out.push('\n');
+    pen.end_line();
     // The line, each character painted as the label or as unimportant.
     pen.out.push(' ');
-    pen.paint(Ink::Margin, &format!("{number:>width$} │"));
-    pen.out.push(' ');
-    for (col, c) in line.trim_end().chars().enumerate() {
-        let ink = if range.contains(&col) {
-            label_ink
-        } else {
-            Ink::Unimportant
-        };
-        pen.paint_char(ink, c);
+    if frame.color {
+        let (before, after) = &escapes()[Ink::Margin as usize];
+        pen.out.push_str(before);
+        pen.number(number, width);
+        pen.out.push_str(" │");
+        pen.out.push_str(after);
+        pen.out.push(' ');
+        for (col, c) in line.trim_end().chars().enumerate() {
+            let ink = if range.contains(&col) {
+                label_ink
+            } else {
+                Ink::Unimportant
+            };
+            pen.paint_char(ink, c);
+        }
+    } else {
+        pen.number(number, width);
+        pen.out.push_str(" │ ");
+        pen.out.push_str(line);
     }
-    pen.out.push('\n');
+    pen.end_line();
     // The underline with the arrow's start in the label's middle, then the arrow to the message.
     let middle = (range.start + range.end) / 2;
-    let arrow_len = range.end + 2;
     pen.skipped_margin(width);
-    for col in 0..arrow_len {
-        match col {
-            c if c == middle => pen.paint_char(label_ink, '┬'),
-            c if range.contains(&c) => pen.paint_char(label_ink, '─'),
-            _ => pen.out.push(' '),
-        }
+    pen.blanks(range.start);
+    for col in range.clone() {
+        pen.paint_char(label_ink, if col == middle { '┬' } else { '─' });
     }
-    pen.out.push('\n');
+    pen.end_line();
     pen.skipped_margin(width);
-    for col in 0..arrow_len {
-        match col {
-            c if c == middle => pen.paint_char(label_ink, '╰'),
-            c if c > middle => pen.paint_char(label_ink, '─'),
-            _ => pen.out.push(' '),
-        }
+    pen.blanks(middle);
+    pen.paint_char(label_ink, '╰');
+    // To two places past the label, as ariadne draws it.
+    for _ in middle + 1..range.end + 2 {
+        pen.paint_char(label_ink, '─');
     }
     pen.out.push(' ');
-    pen.out.push_str(message);
-    pen.out.push('\n');
+    pen.text(message);
+    pen.end_line();
     if let Some(help) = &frame.help {
         pen.block(width, "Help", 6, help);
     }
@@ -248,14 +322,21 @@ pub(super) fn draw(frame: &Frame) -> Option<String> {
     rule.extend(std::iter::repeat_n('─', width + 2));
     rule.push('╯');
     pen.paint(Ink::Margin, &rule);
-    pen.out.push('\n');
-    Some(trim_blanks(&pen.out))
+    pen.end_line();
+    Some((pen.out, path_at))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::{ariadne_frame, Frame};
     use super::*;
+
+    /// [`draw`]'s frame with the path [`PATH_MARK`] put where it goes.
+    fn own(frame: &Frame) -> Option<String> {
+        let (mut text, at) = draw(frame)?;
+        text.insert_str(at, PATH_MARK);
+        Some(text)
+    }
 
     /// Draws `frame` with ariadne as `render_diag_with` does for a frame drawn from its lines.
     fn by_ariadne(frame: &Frame) -> String {
@@ -327,7 +408,7 @@ mod tests {
                 Some("h  \n  indented"),
                 &["n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10"],
             ),
-            ("m", "l ", None, &[]),
+            ("m\n   \n n ", "l ", None, &[]),
         ];
         let mut checked = 0;
         for severity in [Severity::Error, Severity::Warning, Severity::Info] {
@@ -339,7 +420,7 @@ mod tests {
                             let number = [1, 9, 10, 733, 12345, 999_999][(start + end) % 6];
                             let t = texts[(start * 7 + end) % texts.len()];
                             let f = frame(severity, color, line, start..end, number, t);
-                            let own = draw(&f).expect("the shape is drawn");
+                            let own = own(&f).expect("the shape is drawn");
                             assert_eq!(
                                 own,
                                 by_ariadne(&f),
@@ -353,7 +434,7 @@ mod tests {
                 for t in texts {
                     for (range, number) in [(23..24, 733), (0..3, 1), (10..24, 100)] {
                         let f = frame(severity, color, lines[0], range, number, t);
-                        assert_eq!(draw(&f).unwrap(), by_ariadne(&f));
+                        assert_eq!(own(&f).unwrap(), by_ariadne(&f));
                         checked += 1;
                     }
                 }
