@@ -57,6 +57,25 @@ fn shown_value(v: &VerdictEntry) -> String {
     }
 }
 
+/// The characters of [`shown_value`], counted without making it (every row of every table is
+/// measured, most of them folded into the line of safe settings).
+fn shown_value_width(v: &VerdictEntry) -> usize {
+    let default = v.source == crate::config::SourceKindOut::Default;
+    let value = match &v.value {
+        Some(s) if s.is_empty() => "(empty)".len(),
+        Some(s) => {
+            let shown = safe::line(s);
+            match shown.is_ascii() {
+                true => shown.len(),
+                false => shown.chars().count(),
+            }
+        }
+        None if default => "memory-dependent".len(),
+        None => "?".len(),
+    };
+    value + if default { " (default)".len() } else { 0 }
+}
+
 /// What a node stands for beyond one host in the host's namespace: ", 3 hosts, own network
 /// namespace", or nothing.
 fn node_shape(n: &crate::report::NodeSummary) -> String {
@@ -251,7 +270,7 @@ impl Columns {
         let mut c = Columns { key: 0, value: 0 };
         for v in rows {
             c.key = c.key.max(short_key(v.key).chars().count());
-            c.value = c.value.max(shown_value(v).chars().count());
+            c.value = c.value.max(shown_value_width(v));
         }
         c.value = c.value.min(VALUE_COLUMN_MAX);
         c
@@ -846,8 +865,6 @@ fn render_diag_with(
         }
         return writeln!(out);
     };
-    // Paths are input too (a file in a folder may be named anything): escaped as they are shown.
-    let path = |s: crate::source::Span| safe::line(&sources.get(s.file).path).into_owned();
     let range = |s: crate::source::Span| {
         // ariadne needs a non-empty range to draw a label, and slices the text by it: both ends
         // go to character boundaries, an empty range covers the next whole character.
@@ -878,6 +895,12 @@ fn render_diag_with(
     let spans: Vec<crate::source::Span> = std::iter::once(primary.span)
         .chain(d.secondary.iter().map(|l| l.span))
         .collect();
+    // Each span's path as shown, escaped once (borrowed when nothing needs escaping): paths are
+    // input too (a file in a folder may be named anything).
+    let paths: Vec<std::borrow::Cow<'_, str>> = spans
+        .iter()
+        .map(|s| safe::line(&sources.get(s.file).path))
+        .collect();
     let mut files: Vec<(String, FileId, Option<Shown>)> = Vec::new();
     // Every label on one line of the primary's file: the frame is drawn from those lines alone.
     if windows && spans.iter().all(|t| t.file == primary.span.file) {
@@ -897,14 +920,13 @@ fn render_diag_with(
             lines.sort_unstable();
             lines.dedup();
             let shown = Shown::lines(f, &lines, primary_line);
-            files.push((path(primary.span), primary.span.file, Some(shown)));
+            files.push((paths[0].to_string(), primary.span.file, Some(shown)));
         }
     }
     let drawn_from_lines = !files.is_empty();
-    for s in spans.iter().filter(|_| !drawn_from_lines) {
+    for (s, p) in spans.iter().zip(&paths).filter(|_| !drawn_from_lines) {
         let f = sources.get(s.file);
-        let p = path(*s);
-        if files.iter().any(|(fp, _, _)| *fp == p) {
+        if files.iter().any(|(fp, _, _)| fp == p) {
             continue;
         }
         let ranges = spans.iter().filter(|t| t.file == s.file).map(|t| range(*t));
@@ -918,7 +940,7 @@ fn render_diag_with(
             .all(|t| t.file == s.file || sources.get(t.file).path != f.path);
         let window = (windows && one_file && f.line_at(lo).0 <= WINDOW_LINES_BEFORE)
             .then(|| Shown::window(f, lo, hi));
-        files.push((p, s.file, window));
+        files.push((p.to_string(), s.file, window));
     }
     let shown: Vec<&Shown> = files
         .iter()
@@ -927,36 +949,40 @@ fn render_diag_with(
             None => cache[id.0 as usize].get_or_init(|| Shown::whole(&sources.get(*id).text)),
         })
         .collect();
-    // A span's range as ariadne sees it, in what is shown of its file.
-    let placed = |s: crate::source::Span| {
-        let p = path(s);
-        let r = range(s);
-        let at = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
-        (p, shown[at].shift(r))
-    };
+    // Each span's file (its place in `files`, found by path as ariadne finds it) and range as
+    // ariadne sees it, in what is shown of that file.
+    let places: Vec<(usize, std::ops::Range<usize>)> = spans
+        .iter()
+        .zip(&paths)
+        .map(|(s, p)| {
+            let at = files.iter().position(|(fp, _, _)| fp == p).unwrap_or(0);
+            (at, shown[at].shift(range(*s)))
+        })
+        .collect();
     // What ariadne puts before a line: `[TW001] Warning: ` before the message, the margin of
     // line numbers (` 12 │ `) before a help (`Help: `) or a note (`Note 1: `).
-    let head = d.code.chars().count() + 3 + format!("{kind:?}").len() + 2;
-    let digits = spans
-        .iter()
-        .map(|s| sources.get(s.file).line_col(s.start).0)
-        .max()
-        .unwrap_or(1)
-        .to_string()
-        .len();
+    let kind_len = match kind {
+        ReportKind::Error => "Error".len(),
+        ReportKind::Warning => "Warning".len(),
+        _ => "Advice".len(),
+    };
+    let head = d.code.chars().count() + 3 + kind_len + 2;
+    let digits = digits(
+        spans
+            .iter()
+            .map(|s| sources.get(s.file).line_col(s.start).0)
+            .max()
+            .unwrap_or(1),
+    );
     let margin = digits + 4;
     // ariadne starts a new frame section (with the report's own place in its header) whenever a
     // label lies above the one before it in the same file: the labels go to it in the order of
     // their files, then of their places, so each file is one section.
-    let rank = |s: crate::source::Span| {
-        let (p, r) = placed(s);
-        let file = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
-        (file, r.start)
-    };
-    let mut keys: Vec<(usize, usize)> = spans.iter().map(|s| rank(*s)).collect();
+    let rank = |i: usize| (places[i].0, places[i].1.start);
+    let mut keys: Vec<(usize, usize)> = (0..spans.len()).map(rank).collect();
     keys.sort_unstable();
-    let order = |s: crate::source::Span| {
-        let k = rank(s);
+    let order = |i: usize| {
+        let k = rank(i);
         i32::try_from(keys.partition_point(|x| *x < k)).unwrap_or(i32::MAX)
     };
     let frame = Frame {
@@ -966,10 +992,10 @@ fn render_diag_with(
         message: fitted(style, &safe::text(&d.message), head, 0),
         labels: std::iter::once(primary)
             .chain(&d.secondary)
-            .map(|l| {
-                let (p, r) = placed(l.span);
-                let file = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
-                (file, r, safe::text(&l.message).into_owned(), order(l.span))
+            .enumerate()
+            .map(|(i, l)| {
+                let (file, r) = places[i].clone();
+                (file, r, safe::text(&l.message).into_owned(), order(i))
             })
             .collect(),
         help: d
@@ -1636,6 +1662,54 @@ mod tests {
                         "{text:?} at {first}/{width}"
                     );
                 }
+            }
+        }
+    }
+
+    /// A value's width as the table measures it is the number of characters of the value as
+    /// the table shows it: empty, unknown, defaults, escaped control characters, non-ASCII.
+    #[test]
+    fn a_shown_values_width_is_the_characters_it_shows() {
+        use crate::config::SourceKindOut;
+        let values = [
+            None,
+            Some(""),
+            Some("1"),
+            Some("4096\t87380\t6291456"),
+            Some("a\x1bb\r\n"),
+            Some("é — ─ \u{9b} \u{202e}"),
+        ];
+        let sources = [
+            SourceKindOut::Default,
+            SourceKindOut::Inline,
+            SourceKindOut::Live,
+            SourceKindOut::Read(crate::inputs::SourceKind::Dump),
+        ];
+        for value in values {
+            for source in sources {
+                let v = VerdictEntry {
+                    link: None,
+                    node: "n".into(),
+                    side: None,
+                    key: "net.ipv4.tcp_tw_reuse",
+                    value: value.map(str::to_string),
+                    source,
+                    span: None,
+                    verdict: Verdict::Safe,
+                    rule: None,
+                    rule_name: None,
+                    reason: "r".into(),
+                    help: None,
+                    suppressed: None,
+                    level: None,
+                    fix: Vec::new(),
+                    unseen: false,
+                };
+                assert_eq!(
+                    shown_value_width(&v),
+                    shown_value(&v).chars().count(),
+                    "{value:?} {source:?}"
+                );
             }
         }
     }

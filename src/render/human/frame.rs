@@ -15,7 +15,7 @@
 
 #[cfg(doc)]
 use super::trim_blanks;
-use super::{digits, Frame, PATH_MARK};
+use super::{digits, Frame};
 use crate::diag::Severity;
 use ariadne::{Color, Fmt};
 use std::sync::OnceLock;
@@ -189,7 +189,7 @@ impl Pen {
     }
 }
 
-/// The frame of `frame` as ariadne draws it with the path [`PATH_MARK`], its line numbers put
+/// The frame of `frame` as ariadne draws it with the path [`super::PATH_MARK`], its line numbers put
 /// right and trailing blanks trimmed (what [`super::ariadne_frame`] makes of ariadne's), but
 /// with the path left out, and where it goes; when it is drawn from one line of printable
 /// ASCII with one label. `None` for every other frame.
@@ -328,10 +328,10 @@ pub(super) fn draw(frame: &Frame) -> Option<(String, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ariadne_frame, Frame};
+    use super::super::{ariadne_frame, Frame, PATH_MARK};
     use super::*;
 
-    /// [`draw`]'s frame with the path [`PATH_MARK`] put where it goes.
+    /// [`draw`]'s frame with the path [`super::PATH_MARK`] put where it goes.
     fn own(frame: &Frame) -> Option<String> {
         let (mut text, at) = draw(frame)?;
         text.insert_str(at, PATH_MARK);
