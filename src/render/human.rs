@@ -288,8 +288,22 @@ fn wrap(text: &str, first: usize, width: usize) -> Vec<String> {
 /// decoding (nearly every message, reason and fix: a row's wrapping decoded each character
 /// twice per line). The test compares both ways on ASCII texts.
 fn wrap_counting(text: &str, first: usize, width: usize, ascii: bool) -> Vec<String> {
-    let chars = |s: &str| if ascii { s.len() } else { s.chars().count() };
     let mut lines = Vec::new();
+    wrap_each(text, first, width, ascii, |l| lines.push(l.to_string()));
+    lines
+}
+
+/// [`wrap_counting`], giving each line to `each` as a slice of `text` instead of a copy (a
+/// frame's message, help and notes and a row's reason and fix are written as they are cut).
+fn wrap_each<'t>(
+    text: &'t str,
+    first: usize,
+    width: usize,
+    ascii: bool,
+    mut each: impl FnMut(&'t str),
+) {
+    let chars = |s: &str| if ascii { s.len() } else { s.chars().count() };
+    let mut lines = 0usize;
     let mut rest = text.trim_end();
     let mut room = first.max(20);
     while chars(rest) > room {
@@ -312,14 +326,14 @@ fn wrap_counting(text: &str, first: usize, width: usize, ascii: bool) -> Vec<Str
                 None => break,
             },
         };
-        lines.push(rest[..cut].trim_end().to_string());
+        each(rest[..cut].trim_end());
+        lines += 1;
         rest = rest[cut..].trim_start();
         room = width.max(20);
     }
-    if !rest.is_empty() || lines.is_empty() {
-        lines.push(rest.to_string());
+    if !rest.is_empty() || lines == 0 {
+        each(rest);
     }
-    lines
 }
 
 /// Writes `text` under a row, indented by `indent` and wrapped to the style's width; lines after
@@ -331,16 +345,24 @@ fn under(
     rest: usize,
     text: &str,
 ) -> io::Result<()> {
-    let lines = wrap(
+    // Made in memory and written at once: `out` is a dyn writer, a write per line and pad cost
+    // more than the wrapping.
+    let mut buf = String::with_capacity(text.len() + 4 * indent.max(rest));
+    let mut first = true;
+    wrap_each(
         text,
         style.width.saturating_sub(indent),
         style.width.saturating_sub(rest),
+        text.is_ascii(),
+        |l| {
+            let pad = if first { indent } else { rest };
+            first = false;
+            buf.extend(std::iter::repeat_n(' ', pad));
+            buf.push_str(l);
+            buf.push('\n');
+        },
     );
-    for (i, l) in lines.iter().enumerate() {
-        let pad = if i == 0 { indent } else { rest };
-        writeln!(out, "{}{l}", " ".repeat(pad))?;
-    }
-    Ok(())
+    out.write_all(buf.as_bytes())
 }
 
 /// The reason of a row as shown: with what a suppression or a severity override says about it.
@@ -807,16 +829,25 @@ fn only_newlines_break(text: &str) -> std::borrow::Cow<'_, str> {
 /// `first` characters before the first line and `rest` before the others (it indents a help's
 /// or note's further lines as it does the first; a message's go on at the left edge).
 fn fitted(style: Style, text: &str, first: usize, rest: usize) -> String {
-    let mut lines = Vec::new();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut started = false;
     for (i, l) in text.split('\n').enumerate() {
         let lead = if i == 0 { first } else { rest };
-        lines.extend(wrap(
+        wrap_each(
             l,
             style.width.saturating_sub(lead),
             style.width.saturating_sub(rest),
-        ));
+            l.is_ascii(),
+            |line| {
+                if started {
+                    out.push('\n');
+                }
+                started = true;
+                out.push_str(line);
+            },
+        );
     }
-    lines.join("\n")
+    out
 }
 
 fn render_diag(
