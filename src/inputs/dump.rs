@@ -267,23 +267,6 @@ fn scan_in<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
             compact.push('\n');
         }
     };
-    // Lines emptied in `compact` (a newline each, and a start in `line_starts`) not written
-    // yet: nearly every line of a dump is one, and they are written a run at a time
-    // (`flush`) instead of with two pushes per line.
-    let mut emptied = 0usize;
-    let flush = |compact: &mut String, line_starts: &mut Vec<usize>, emptied: &mut usize| {
-        if *emptied > 0 {
-            let at = compact.len();
-            line_starts.extend(at..at + *emptied);
-            const NEWLINES: &str =
-                "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
-            while *emptied > 0 {
-                let n = (*emptied).min(NEWLINES.len());
-                compact.push_str(&NEWLINES[..n]);
-                *emptied -= n;
-            }
-        }
-    };
     let mut lines = 0usize;
     let mut leading_comments = 0usize;
     let mut osrelease = false;
@@ -294,6 +277,9 @@ fn scan_in<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
     let mut pos = 0;
     while pos <= bytes.len() {
         let start = pos;
+        if COMPACT {
+            line_starts.push(compact.len());
+        }
         // The common line, `key = value` with a key byte first, is checked in one pass over its
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
         // comment, anything odd) takes the general path below.
@@ -306,17 +292,11 @@ fn scan_in<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
                 osrelease = true;
             }
             if COMPACT {
-                if !take && pos <= bytes.len() {
-                    emptied += 1;
-                } else {
-                    flush(&mut compact, &mut line_starts, &mut emptied);
-                    line_starts.push(compact.len());
-                    let at = compact.len();
-                    if take {
-                        kept.push((at, at + line_end - start, at + pos.min(bytes.len()) - start));
-                    }
-                    copy(&mut compact, start, pos, take);
+                let at = compact.len();
+                if take {
+                    kept.push((at, at + line_end - start, at + pos.min(bytes.len()) - start));
                 }
+                copy(&mut compact, start, pos, take);
             } else if take {
                 kept.push((start, line_end, pos.min(bytes.len())));
             }
@@ -337,8 +317,6 @@ fn scan_in<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
         let raw = &text[pos..end];
         pos = end + 1;
         if COMPACT {
-            flush(&mut compact, &mut line_starts, &mut emptied);
-            line_starts.push(compact.len());
             copy(&mut compact, start, pos, true);
         }
         let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -361,7 +339,6 @@ fn scan_in<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
         debug_assert!(dump_line_key(line).is_none());
         return None;
     }
-    flush(&mut compact, &mut line_starts, &mut emptied);
     (lines >= MIN_LINES && (osrelease || top_count >= 3)).then_some(Scanned {
         kept,
         compact,
