@@ -7,7 +7,8 @@
 //! generality on every frame: about 60 K instructions, most of a fleet's human report once the
 //! repeated frames are kept (`FRAMES`). Nearly every frame of a fleet (94% of the 24,968 of the
 //! 10,000 generated dumps) is this one shape: one label on one line of ASCII, a message, a help,
-//! notes. Drawing that shape is a few hundred bytes written in order. Every other shape (two
+//! notes. Drawing that shape is a few hundred bytes written in order (about 7.6 K instructions a
+//! frame, the trimming included). Every other shape (two
 //! labels, a line with a tab, a control picture or any other non-ASCII character, a frame drawn
 //! from a whole file or a window) is still drawn by ariadne, which stays the one layout engine;
 //! [`draw`] answers `None` for them. The test `own_frames_are_the_frames_ariadne_draws` draws
