@@ -471,3 +471,62 @@ mod tests {
         assert!(draw(&whole).is_none());
     }
 }
+
+/// The frames twlint draws for generated fleets, drawn through `render_diag_with` from the
+/// labelled lines (the own frames, and ariadne for the other shapes) and from the whole file
+/// (ariadne alone): the same text, finding for finding, in colour and not.
+/// The benchmarks' generators, for the test that draws a generated fleet's frames.
+#[cfg(test)]
+#[path = "../../../benches/gen/mod.rs"]
+#[allow(dead_code)]
+mod gen;
+
+#[cfg(test)]
+mod fleet_frames {
+    use super::super::{render_diag_with, source_cache};
+    use super::gen;
+    use crate::judge::{self, Request};
+    use crate::render::Style;
+    use crate::source::SourceMap;
+
+    #[test]
+    fn a_fleets_frames_are_the_frames_ariadne_draws_from_the_whole_file() {
+        let mut sources = SourceMap::new();
+        let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
+        let mut drawn = 0;
+        let mut own = 0;
+        for n in 0..28 {
+            let shown = format!("/fleet/host-{n:05}.txt");
+            let set = crate::sysctl::load_text(&shown, &gen::dump(n, 1300), &mut sources);
+            let report = judge::judge(
+                Request::sets(vec![(shown, set)]),
+                &judge::Options::default(),
+                &rules,
+                &mut sources,
+            )
+            .unwrap();
+            for d in &report.diagnostics {
+                for color in [false, true] {
+                    let style = Style {
+                        color,
+                        ..Style::plain()
+                    };
+                    let draw = |windows: bool| {
+                        let mut out = Vec::new();
+                        let cache = source_cache(&sources);
+                        render_diag_with(&mut out, style, &sources, &cache, d, windows).unwrap();
+                        String::from_utf8(out).unwrap()
+                    };
+                    assert_eq!(draw(true), draw(false), "{} of host {n}", d.code);
+                    drawn += 1;
+                }
+                own += usize::from(d.primary.is_some() && d.secondary.is_empty());
+            }
+        }
+        // Most of them of the shape drawn here.
+        assert!(
+            drawn > 100 && 2 * 2 * own > drawn,
+            "{drawn} drawn, {own} of one label"
+        );
+    }
+}
