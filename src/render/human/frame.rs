@@ -475,10 +475,11 @@ mod tests {
 /// The frames twlint draws for generated fleets, drawn through `render_diag_with` from the
 /// labelled lines (the own frames, and ariadne for the other shapes) and from the whole file
 /// (ariadne alone): the same text, finding for finding, in colour and not.
-/// The benchmarks' generators, for the test that draws a generated fleet's frames.
+/// The benchmarks' generators, for the test that draws a generated fleet's frames (the judge's
+/// tests load them too, as a module private to `judge`).
 #[cfg(test)]
 #[path = "../../../benches/gen/mod.rs"]
-#[allow(dead_code)]
+#[allow(clippy::duplicate_mod)]
 mod gen;
 
 #[cfg(test)]
