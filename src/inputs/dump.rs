@@ -664,6 +664,62 @@ mod tests {
         }
     }
 
+    /// The compact text is the dump with every `key = value` line whose key `keep` turns away
+    /// emptied to its newline (blank and comment lines whole), and its line index is the one
+    /// a newline search gives: with or without a final newline, CRLF, empty values, leading
+    /// comments and blank lines, runs of emptied lines of every length between kept ones.
+    #[test]
+    fn compacting_empties_the_lines_keep_turns_away_and_indexes_the_rest() {
+        let base = dump_like(300);
+        let texts = [
+            base.clone(),
+            base.trim_end().to_string(),
+            base.replace('\n', "\r\n"),
+            base.replace("vm.key_2 = 2\t2\n", "vm.key_2 =\n")
+                .replace("vm.key_6 = 6\t6", "vm.key_6 = "),
+            format!("# from host a\n\n{base}"),
+            format!("{base}\n\n"),
+            format!("{base}fs.last = 9"),
+            format!("{base}net.last = 9"),
+        ];
+        /// Keeps the `fs.` keys and those whose number is a multiple of `every`.
+        fn kept(k: &[u8], every: usize) -> bool {
+            let n: usize = k
+                .iter()
+                .filter(|c| c.is_ascii_digit())
+                .fold(0, |n, c| n * 10 + usize::from(c - b'0'));
+            k.starts_with(b"fs.") || n % every == 0
+        }
+        fn check<F: Fn(&[u8]) -> bool + Copy + 'static>(texts: &[String], keep: F, what: &str) {
+            for text in texts {
+                let scanned = scan_in::<true, _>(text, keep, &mut Seen::default())
+                    .unwrap_or_else(|| panic!("not a dump: {:?}", &text[..60]));
+                let expected: Vec<&str> = text
+                    .split('\n')
+                    .map(|line| {
+                        let bare = line.strip_suffix('\r').unwrap_or(line);
+                        match dump_line_key(bare) {
+                            Some((key, _)) if !keep(key.as_bytes()) => "",
+                            _ => line,
+                        }
+                    })
+                    .collect();
+                let expected = expected.join("\n");
+                assert_eq!(scanned.compact, expected, "{what}");
+                let mut starts = vec![0];
+                starts.extend(memchr::memchr_iter(b'\n', expected.as_bytes()).map(|i| i + 1));
+                assert_eq!(scanned.line_starts, starts, "{what}");
+            }
+        }
+        check(&texts, |k| kept(k, 1), "every key");
+        check(&texts, |k| kept(k, 2), "every 2nd");
+        check(&texts, |k| kept(k, 3), "every 3rd");
+        check(&texts, |k| kept(k, 7), "every 7th");
+        check(&texts, |k| kept(k, 40), "every 40th");
+        check(&texts, |k| kept(k, 1000), "every 1000th");
+        check(&texts, |_| false, "none");
+    }
+
     #[test]
     fn a_text_scans_the_same_whatever_lines_were_seen_before() {
         // Dumps that share most keys line for line and differ here and there: a key changed,

@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::OnceLock;
 
+mod frame;
+
 pub(crate) fn paint(style: Style, code: &str, text: &str) -> String {
     if style.color {
         format!("\x1b[{code}m{text}\x1b[0m")
@@ -53,6 +55,25 @@ fn shown_value(v: &VerdictEntry) -> String {
     } else {
         value.into_owned()
     }
+}
+
+/// The characters of [`shown_value`], counted without making it (every row of every table is
+/// measured, most of them folded into the line of safe settings).
+fn shown_value_width(v: &VerdictEntry) -> usize {
+    let default = v.source == crate::config::SourceKindOut::Default;
+    let value = match &v.value {
+        Some(s) if s.is_empty() => "(empty)".len(),
+        Some(s) => {
+            let shown = safe::line(s);
+            match shown.is_ascii() {
+                true => shown.len(),
+                false => shown.chars().count(),
+            }
+        }
+        None if default => "memory-dependent".len(),
+        None => "?".len(),
+    };
+    value + if default { " (default)".len() } else { 0 }
 }
 
 /// What a node stands for beyond one host in the host's namespace: ", 3 hosts, own network
@@ -249,7 +270,7 @@ impl Columns {
         let mut c = Columns { key: 0, value: 0 };
         for v in rows {
             c.key = c.key.max(short_key(v.key).chars().count());
-            c.value = c.value.max(shown_value(v).chars().count());
+            c.value = c.value.max(shown_value_width(v));
         }
         c.value = c.value.min(VALUE_COLUMN_MAX);
         c
@@ -267,8 +288,22 @@ fn wrap(text: &str, first: usize, width: usize) -> Vec<String> {
 /// decoding (nearly every message, reason and fix: a row's wrapping decoded each character
 /// twice per line). The test compares both ways on ASCII texts.
 fn wrap_counting(text: &str, first: usize, width: usize, ascii: bool) -> Vec<String> {
-    let chars = |s: &str| if ascii { s.len() } else { s.chars().count() };
     let mut lines = Vec::new();
+    wrap_each(text, first, width, ascii, |l| lines.push(l.to_string()));
+    lines
+}
+
+/// [`wrap_counting`], giving each line to `each` as a slice of `text` instead of a copy (a
+/// frame's message, help and notes and a row's reason and fix are written as they are cut).
+fn wrap_each<'t>(
+    text: &'t str,
+    first: usize,
+    width: usize,
+    ascii: bool,
+    mut each: impl FnMut(&'t str),
+) {
+    let chars = |s: &str| if ascii { s.len() } else { s.chars().count() };
+    let mut lines = 0usize;
     let mut rest = text.trim_end();
     let mut room = first.max(20);
     while chars(rest) > room {
@@ -291,14 +326,14 @@ fn wrap_counting(text: &str, first: usize, width: usize, ascii: bool) -> Vec<Str
                 None => break,
             },
         };
-        lines.push(rest[..cut].trim_end().to_string());
+        each(rest[..cut].trim_end());
+        lines += 1;
         rest = rest[cut..].trim_start();
         room = width.max(20);
     }
-    if !rest.is_empty() || lines.is_empty() {
-        lines.push(rest.to_string());
+    if !rest.is_empty() || lines == 0 {
+        each(rest);
     }
-    lines
 }
 
 /// Writes `text` under a row, indented by `indent` and wrapped to the style's width; lines after
@@ -310,16 +345,24 @@ fn under(
     rest: usize,
     text: &str,
 ) -> io::Result<()> {
-    let lines = wrap(
+    // Made in memory and written at once: `out` is a dyn writer, a write per line and pad cost
+    // more than the wrapping.
+    let mut buf = String::with_capacity(text.len() + 4 * indent.max(rest));
+    let mut first = true;
+    wrap_each(
         text,
         style.width.saturating_sub(indent),
         style.width.saturating_sub(rest),
+        text.is_ascii(),
+        |l| {
+            let pad = if first { indent } else { rest };
+            first = false;
+            buf.extend(std::iter::repeat_n(' ', pad));
+            buf.push_str(l);
+            buf.push('\n');
+        },
     );
-    for (i, l) in lines.iter().enumerate() {
-        let pad = if i == 0 { indent } else { rest };
-        writeln!(out, "{}{l}", " ".repeat(pad))?;
-    }
-    Ok(())
+    out.write_all(buf.as_bytes())
 }
 
 /// The reason of a row as shown: with what a suppression or a severity override says about it.
@@ -786,16 +829,25 @@ fn only_newlines_break(text: &str) -> std::borrow::Cow<'_, str> {
 /// `first` characters before the first line and `rest` before the others (it indents a help's
 /// or note's further lines as it does the first; a message's go on at the left edge).
 fn fitted(style: Style, text: &str, first: usize, rest: usize) -> String {
-    let mut lines = Vec::new();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut started = false;
     for (i, l) in text.split('\n').enumerate() {
         let lead = if i == 0 { first } else { rest };
-        lines.extend(wrap(
+        wrap_each(
             l,
             style.width.saturating_sub(lead),
             style.width.saturating_sub(rest),
-        ));
+            l.is_ascii(),
+            |line| {
+                if started {
+                    out.push('\n');
+                }
+                started = true;
+                out.push_str(line);
+            },
+        );
     }
-    lines.join("\n")
+    out
 }
 
 fn render_diag(
@@ -844,8 +896,6 @@ fn render_diag_with(
         }
         return writeln!(out);
     };
-    // Paths are input too (a file in a folder may be named anything): escaped as they are shown.
-    let path = |s: crate::source::Span| safe::line(&sources.get(s.file).path).into_owned();
     let range = |s: crate::source::Span| {
         // ariadne needs a non-empty range to draw a label, and slices the text by it: both ends
         // go to character boundaries, an empty range covers the next whole character.
@@ -876,6 +926,12 @@ fn render_diag_with(
     let spans: Vec<crate::source::Span> = std::iter::once(primary.span)
         .chain(d.secondary.iter().map(|l| l.span))
         .collect();
+    // Each span's path as shown, escaped once (borrowed when nothing needs escaping): paths are
+    // input too (a file in a folder may be named anything).
+    let paths: Vec<std::borrow::Cow<'_, str>> = spans
+        .iter()
+        .map(|s| safe::line(&sources.get(s.file).path))
+        .collect();
     let mut files: Vec<(String, FileId, Option<Shown>)> = Vec::new();
     // Every label on one line of the primary's file: the frame is drawn from those lines alone.
     if windows && spans.iter().all(|t| t.file == primary.span.file) {
@@ -895,14 +951,13 @@ fn render_diag_with(
             lines.sort_unstable();
             lines.dedup();
             let shown = Shown::lines(f, &lines, primary_line);
-            files.push((path(primary.span), primary.span.file, Some(shown)));
+            files.push((paths[0].to_string(), primary.span.file, Some(shown)));
         }
     }
     let drawn_from_lines = !files.is_empty();
-    for s in spans.iter().filter(|_| !drawn_from_lines) {
+    for (s, p) in spans.iter().zip(&paths).filter(|_| !drawn_from_lines) {
         let f = sources.get(s.file);
-        let p = path(*s);
-        if files.iter().any(|(fp, _, _)| *fp == p) {
+        if files.iter().any(|(fp, _, _)| fp == p) {
             continue;
         }
         let ranges = spans.iter().filter(|t| t.file == s.file).map(|t| range(*t));
@@ -916,7 +971,7 @@ fn render_diag_with(
             .all(|t| t.file == s.file || sources.get(t.file).path != f.path);
         let window = (windows && one_file && f.line_at(lo).0 <= WINDOW_LINES_BEFORE)
             .then(|| Shown::window(f, lo, hi));
-        files.push((p, s.file, window));
+        files.push((p.to_string(), s.file, window));
     }
     let shown: Vec<&Shown> = files
         .iter()
@@ -925,36 +980,40 @@ fn render_diag_with(
             None => cache[id.0 as usize].get_or_init(|| Shown::whole(&sources.get(*id).text)),
         })
         .collect();
-    // A span's range as ariadne sees it, in what is shown of its file.
-    let placed = |s: crate::source::Span| {
-        let p = path(s);
-        let r = range(s);
-        let at = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
-        (p, shown[at].shift(r))
-    };
+    // Each span's file (its place in `files`, found by path as ariadne finds it) and range as
+    // ariadne sees it, in what is shown of that file.
+    let places: Vec<(usize, std::ops::Range<usize>)> = spans
+        .iter()
+        .zip(&paths)
+        .map(|(s, p)| {
+            let at = files.iter().position(|(fp, _, _)| fp == p).unwrap_or(0);
+            (at, shown[at].shift(range(*s)))
+        })
+        .collect();
     // What ariadne puts before a line: `[TW001] Warning: ` before the message, the margin of
     // line numbers (` 12 │ `) before a help (`Help: `) or a note (`Note 1: `).
-    let head = d.code.chars().count() + 3 + format!("{kind:?}").len() + 2;
-    let digits = spans
-        .iter()
-        .map(|s| sources.get(s.file).line_col(s.start).0)
-        .max()
-        .unwrap_or(1)
-        .to_string()
-        .len();
+    let kind_len = match kind {
+        ReportKind::Error => "Error".len(),
+        ReportKind::Warning => "Warning".len(),
+        _ => "Advice".len(),
+    };
+    let head = d.code.chars().count() + 3 + kind_len + 2;
+    let digits = digits(
+        spans
+            .iter()
+            .map(|s| sources.get(s.file).line_col(s.start).0)
+            .max()
+            .unwrap_or(1),
+    );
     let margin = digits + 4;
     // ariadne starts a new frame section (with the report's own place in its header) whenever a
     // label lies above the one before it in the same file: the labels go to it in the order of
     // their files, then of their places, so each file is one section.
-    let rank = |s: crate::source::Span| {
-        let (p, r) = placed(s);
-        let file = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
-        (file, r.start)
-    };
-    let mut keys: Vec<(usize, usize)> = spans.iter().map(|s| rank(*s)).collect();
+    let rank = |i: usize| (places[i].0, places[i].1.start);
+    let mut keys: Vec<(usize, usize)> = (0..spans.len()).map(rank).collect();
     keys.sort_unstable();
-    let order = |s: crate::source::Span| {
-        let k = rank(s);
+    let order = |i: usize| {
+        let k = rank(i);
         i32::try_from(keys.partition_point(|x| *x < k)).unwrap_or(i32::MAX)
     };
     let frame = Frame {
@@ -964,10 +1023,10 @@ fn render_diag_with(
         message: fitted(style, &safe::text(&d.message), head, 0),
         labels: std::iter::once(primary)
             .chain(&d.secondary)
-            .map(|l| {
-                let (p, r) = placed(l.span);
-                let file = files.iter().position(|(fp, _, _)| *fp == p).unwrap_or(0);
-                (file, r, safe::text(&l.message).into_owned(), order(l.span))
+            .enumerate()
+            .map(|(i, l)| {
+                let (file, r) = places[i].clone();
+                (file, r, safe::text(&l.message).into_owned(), order(i))
             })
             .collect(),
         help: d
@@ -1005,10 +1064,19 @@ fn render_diag_with(
         if let Some((text, at)) = lock().get(&frame) {
             return write_named(out, text, *at, p);
         }
-        // Drawn without the lock: the other threads go on finding theirs meanwhile.
-        let mut text = draw_frame(&frame, vec![(PATH_MARK.to_string(), &shown.source)])?;
-        let at = text.find(PATH_MARK).unwrap_or(text.len());
-        text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
+        // Drawn without the lock: the other threads go on finding theirs meanwhile. A frame of
+        // one label on one line of ASCII (nearly every frame of a fleet) is drawn by our own
+        // code, which is ariadne's frame at a fraction of the cost (see `frame`).
+        let (text, at) = match frame::draw(&frame) {
+            Some(drawn) => drawn,
+            None => {
+                let mut text = ariadne_frame(&frame, vec![(PATH_MARK.to_string(), &shown.source)])?;
+                // `PATH_MARK` is one NUL.
+                let at = memchr::memchr(0, text.as_bytes()).unwrap_or(text.len());
+                text.replace_range(at..(at + PATH_MARK.len()).min(text.len()), "");
+                (text, at)
+            }
+        };
         write_named(out, &text, at, p)?;
         let mut frames = lock();
         if frames.len() >= FRAMES_KEPT {
@@ -1022,7 +1090,7 @@ fn render_diag_with(
         .zip(&shown)
         .map(|((p, _, _), s)| (p.clone(), &s.source))
         .collect();
-    let text = draw_frame(&frame, files)?;
+    let text = ariadne_frame(&frame, files)?;
     out.write_all(text.as_bytes())
 }
 
@@ -1073,7 +1141,10 @@ static FRAMES: OnceLock<std::sync::Mutex<foldhash::HashMap<Frame, (String, usize
 
 /// The frame ariadne draws of `frame` in `files` (path and what is shown of the file), its
 /// line numbers put right when it is drawn from [`Shown::lines`], and trailing blanks trimmed.
-fn draw_frame(frame: &Frame, files: Vec<(String, &ariadne::Source<String>)>) -> io::Result<String> {
+fn ariadne_frame(
+    frame: &Frame,
+    files: Vec<(String, &ariadne::Source<String>)>,
+) -> io::Result<String> {
     let kind = match frame.severity {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
@@ -1121,13 +1192,18 @@ fn draw_frame(frame: &Frame, files: Vec<(String, &ariadne::Source<String>)>) -> 
     if let Some((_, _, numbers)) = &frame.lines {
         text = renumber(&text, numbers);
     }
-    // Trailing blanks from the frame make snapshots and terminals noisy.
+    Ok(trim_blanks(&text))
+}
+
+/// `text` with each line's trailing blanks cut (ariadne pads lines with them, which makes
+/// snapshots and terminals noisy) and each line ended by a newline.
+fn trim_blanks(text: &str) -> String {
     let mut trimmed = String::with_capacity(text.len());
     for line in text.lines() {
         trimmed.push_str(line.trim_end());
         trimmed.push('\n');
     }
-    Ok(trimmed)
+    trimmed
 }
 
 /// Writes the report; `fail_on` is the run's `--fail-on` threshold (`None`: never), which the
@@ -1617,6 +1693,54 @@ mod tests {
                         "{text:?} at {first}/{width}"
                     );
                 }
+            }
+        }
+    }
+
+    /// A value's width as the table measures it is the number of characters of the value as
+    /// the table shows it: empty, unknown, defaults, escaped control characters, non-ASCII.
+    #[test]
+    fn a_shown_values_width_is_the_characters_it_shows() {
+        use crate::config::SourceKindOut;
+        let values = [
+            None,
+            Some(""),
+            Some("1"),
+            Some("4096\t87380\t6291456"),
+            Some("a\x1bb\r\n"),
+            Some("é — ─ \u{9b} \u{202e}"),
+        ];
+        let sources = [
+            SourceKindOut::Default,
+            SourceKindOut::Inline,
+            SourceKindOut::Live,
+            SourceKindOut::Read(crate::inputs::SourceKind::Dump),
+        ];
+        for value in values {
+            for source in sources {
+                let v = VerdictEntry {
+                    link: None,
+                    node: "n".into(),
+                    side: None,
+                    key: "net.ipv4.tcp_tw_reuse",
+                    value: value.map(str::to_string),
+                    source,
+                    span: None,
+                    verdict: Verdict::Safe,
+                    rule: None,
+                    rule_name: None,
+                    reason: "r".into(),
+                    help: None,
+                    suppressed: None,
+                    level: None,
+                    fix: Vec::new(),
+                    unseen: false,
+                };
+                assert_eq!(
+                    shown_value_width(&v),
+                    shown_value(&v).chars().count(),
+                    "{value:?} {source:?}"
+                );
             }
         }
     }
