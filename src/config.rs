@@ -64,6 +64,19 @@ pub struct Value {
     pub refused: Option<Refused>,
 }
 
+impl Value {
+    /// The value a report shows: as the kernel prints it, else as written.
+    pub fn shown(&self) -> Option<String> {
+        self.printed.clone().or_else(|| self.written.clone())
+    }
+
+    /// Where a report points for it: the refused line when the kernel refused the last one
+    /// written, else where the value in force was written.
+    pub fn shown_span(&self) -> Option<Span> {
+        self.refused.as_ref().map(|r| r.span).or(self.span)
+    }
+}
+
 /// A value the kernel refused (EINVAL), where it was written and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {

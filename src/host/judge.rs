@@ -11,7 +11,7 @@ use super::evidence::{self, Evidence};
 use super::identify::{identify, Candidate, Match};
 use super::sockets::Pending;
 use super::{read, HostError, HostSnapshot, HostSource};
-use crate::config::{looks_like_default, SourceKindOut};
+use crate::config::{looks_like_default, NodeConfig, SourceKindOut};
 use crate::judge::{self, Layer, Overlay, Request};
 use crate::kernel::{self, KernelVersion};
 use crate::report::Report;
@@ -179,8 +179,10 @@ pub fn judge_topology(
         Some(pending) => pending,
         None => Pending::start(snapshot.origin.clone()),
     };
-    let judged = judge::judge(Request::topology(loaded.clone()), eopts, rules, sources).and_then(
-        |declared| {
+    // What the topology declares for the node is what its verdicts would show judged without
+    // the host's values; resolving the node gives it without judging the topology twice.
+    let judged =
+        judge::declared_config(&loaded, eopts, &matched.node, sources).and_then(|declared| {
             let report = judge::judge(
                 Request::topology(loaded).with_overlay(live),
                 eopts,
@@ -188,8 +190,7 @@ pub fn judge_topology(
                 sources,
             )?;
             Ok((declared, report))
-        },
-    );
+        });
     let capture = reading.wait();
     // A damaged capture's error comes first, as when the sockets were read before judging.
     snapshot.attach_sockets(capture?);
@@ -200,7 +201,10 @@ pub fn judge_topology(
         .find(|n| n.name == matched.node)
         .map(|n| n.kernel)
         .unwrap_or(crate::config::ASSUMED_KERNEL);
-    let drift = drift(&declared, &report, &matched.node, live_kernel, sources);
+    let drift = match &declared {
+        Some(declared) => drift(declared, &report, &matched.node, live_kernel, sources),
+        None => Vec::new(),
+    };
     let since = super::counters::since(snapshot.identity.netns.initial);
     let evidence = evidence::attach(&report, rules, &snapshot.counters, &matched.node, since)
         .map_err(|e| HostError::Library(crate::error::Error::RuleFailed(e)))?;
@@ -217,9 +221,14 @@ pub fn judge_topology(
     ))
 }
 
-/// Keys whose live value differs from the declared one, first verdict of each key.
+/// Keys whose live value differs from the declared one, in the order of the node's first
+/// verdict of each key. A key the node is judged on has a verdict in a judging of the declared
+/// values exactly when it has a declared value (the keys judged are the same; a verdict is
+/// made for every key with a value), and that verdict shows the value, kind and place
+/// `declared` has: the test `drift_from_declared_values_is_drift_from_judging_them` holds the
+/// two ways to the same list.
 fn drift(
-    declared: &Report,
+    declared: &NodeConfig,
     live: &Report,
     node: &str,
     live_kernel: KernelVersion,
@@ -231,21 +240,18 @@ fn drift(
         if l.source != SourceKindOut::Live || !seen.insert(l.key) {
             continue;
         }
-        let Some(d) = declared
-            .verdicts
-            .iter()
-            .find(|d| &*d.node == node && d.key == l.key)
-        else {
+        let Some(d) = declared.value(l.key) else {
             continue;
         };
+        let value = d.shown();
         let live_value = l.value.clone().unwrap_or_default();
-        if d.value.as_deref() == Some(live_value.as_str()) {
+        if value.as_deref() == Some(live_value.as_str()) {
             continue;
         }
         // A default is the host kernel's own (defaults change between releases, and a
         // memory-dependent one has no value to compare): the host differs only when its value
         // does not look like its kernel's default.
-        if d.source == SourceKindOut::Default
+        if d.kind == SourceKindOut::Default
             && kernel::spec(l.key)
                 .is_some_and(|spec| looks_like_default(spec, live_kernel, &live_value))
         {
@@ -253,11 +259,130 @@ fn drift(
         }
         out.push(Drift {
             key: l.key,
-            declared: d.value.clone(),
-            declared_kind: d.source,
-            declared_at: d.span.map(|s| sources.location(s)),
+            declared: value,
+            declared_kind: d.kind,
+            declared_at: d.shown_span().map(|s| sources.location(s)),
             live: live_value,
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{read, HostSource};
+    use std::path::PathBuf;
+
+    /// Drift as read off a judging of the declared values: the first declared verdict of the
+    /// node for each key of its first live verdicts.
+    fn drift_by_judging(
+        declared: &Report,
+        live: &Report,
+        node: &str,
+        live_kernel: KernelVersion,
+        sources: &SourceMap,
+    ) -> Vec<Drift> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for l in live.verdicts.iter().filter(|v| &*v.node == node) {
+            if l.source != SourceKindOut::Live || !seen.insert(l.key) {
+                continue;
+            }
+            let Some(d) = declared
+                .verdicts
+                .iter()
+                .find(|d| &*d.node == node && d.key == l.key)
+            else {
+                continue;
+            };
+            let live_value = l.value.clone().unwrap_or_default();
+            if d.value.as_deref() == Some(live_value.as_str())
+                || d.source == SourceKindOut::Default
+                    && kernel::spec(l.key)
+                        .is_some_and(|spec| looks_like_default(spec, live_kernel, &live_value))
+            {
+                continue;
+            }
+            out.push(Drift {
+                key: l.key,
+                declared: d.value.clone(),
+                declared_kind: d.source,
+                declared_at: d.span.map(|s| sources.location(s)),
+                live: live_value,
+            });
+        }
+        out
+    }
+
+    /// Every node (a NAT too) of every shipped topology, given the values of each captured
+    /// host in the fixtures: the drift from the node's declared values is the drift a judging
+    /// of those values gives, key for key, in the same order, with the same places.
+    #[test]
+    fn drift_from_declared_values_is_drift_from_judging_them() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut topologies: Vec<PathBuf> = std::fs::read_dir(root.join("topologies"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        topologies.sort();
+        let captures = ["snapshot-lb", "sosreport-web", "proc-db", "proc-nat"];
+        let snapshots: Vec<HostSnapshot> = captures
+            .iter()
+            .map(|c| read(&HostSource::Root(root.join("tests/fixtures/host").join(c))).unwrap())
+            .collect();
+        let (mut compared, mut drifted) = (0, 0);
+        for path in &topologies {
+            let mut sources = SourceMap::new();
+            let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
+            let opts = judge::Options::default();
+            let loaded = judge::load_topology(path, &opts, &mut sources).unwrap();
+            let Some(topo) = loaded.topology.as_ref().filter(|_| !loaded.has_errors()) else {
+                continue;
+            };
+            let names: Vec<String> = topo.nodes.iter().map(|n| n.name.value.clone()).collect();
+            let declared = judge::judge(
+                Request::topology(loaded.clone()),
+                &opts,
+                &rules,
+                &mut sources,
+            )
+            .unwrap();
+            for name in &names {
+                let config = judge::declared_config(&loaded, &opts, name, &mut sources)
+                    .unwrap()
+                    .expect("every node of a valid topology resolves");
+                for snapshot in &snapshots {
+                    let overlay = Overlay::default().with(name, live_layer(snapshot));
+                    let live = judge::judge(
+                        Request::topology(loaded.clone()).with_overlay(overlay),
+                        &opts,
+                        &rules,
+                        &mut sources,
+                    )
+                    .unwrap();
+                    let kernel = live
+                        .nodes
+                        .iter()
+                        .find(|n| n.name == *name)
+                        .map(|n| n.kernel)
+                        .unwrap();
+                    let by_values = drift(&config, &live, name, kernel, &sources);
+                    let by_judging = drift_by_judging(&declared, &live, name, kernel, &sources);
+                    assert_eq!(
+                        format!("{by_values:#?}"),
+                        format!("{by_judging:#?}"),
+                        "{} / {name}",
+                        path.display()
+                    );
+                    compared += 1;
+                    drifted += by_values.len();
+                }
+            }
+        }
+        // The comparison is of something: many nodes, and captures that differ from them.
+        assert!(compared >= 100, "{compared} nodes compared");
+        assert!(drifted >= 100, "{drifted} keys drifted");
+    }
 }

@@ -224,6 +224,43 @@ fn judge_set(
     })
 }
 
+/// The options for judging `topo` when it has a `kubernetes` block of its own: that describes
+/// its cluster better than the configuration's.
+fn for_cluster(topo: &topology::Topology, opts: &Options) -> Option<Options> {
+    topo.kubernetes.as_ref().map(|cluster| Options {
+        kubernetes: cluster.as_ref().clone(),
+        ..opts.clone()
+    })
+}
+
+/// The values one node of a loaded topology is declared with, resolved as judging resolves
+/// them (its files, inline values, kernel defaults; no overlay): what every verdict of the node
+/// shows as its value (`config::Value::shown`), without judging anything. A host run compares
+/// the host's values with these. `None` when the topology is not valid or has no such node.
+pub fn declared_config(
+    loaded: &topology::Loaded,
+    opts: &Options,
+    node: &str,
+    sources: &mut SourceMap,
+) -> Result<Option<crate::config::NodeConfig>> {
+    let fatal = loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error);
+    let Some(topo) = loaded.topology.as_ref().filter(|_| !fatal) else {
+        return Ok(None);
+    };
+    let with_cluster = for_cluster(topo, opts);
+    let opts = with_cluster.as_ref().unwrap_or(opts);
+    let mut diags = Vec::new();
+    let mut nodes = nodes::topology_nodes(topo, opts, &Overlay::default(), sources, &mut diags)?;
+    Ok(nodes
+        .states
+        .iter()
+        .position(|s| *s.name == *node)
+        .map(|i| nodes.states.swap_remove(i).cfg))
+}
+
 /// Judges every endpoint of every link of a loaded topology; an invalid one gives a fatal
 /// report with its diagnostics.
 fn judge_topology(
@@ -250,18 +287,8 @@ fn judge_topology(
             unread: Vec::new(),
         });
     };
-    // A topology's own `kubernetes` block describes its cluster better than the configuration's.
-    let with_cluster;
-    let opts = match &topo.kubernetes {
-        Some(cluster) => {
-            with_cluster = Options {
-                kubernetes: cluster.as_ref().clone(),
-                ..opts.clone()
-            };
-            &with_cluster
-        }
-        None => opts,
-    };
+    let with_cluster = for_cluster(&topo, opts);
+    let opts = with_cluster.as_ref().unwrap_or(opts);
     let nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
     let judged = verdicts::judge_topology(&topo, &nodes.links, &nodes.states, rules)?;
     let places = diagnostics::Places::of(&topo, &nodes.links, sources);
