@@ -224,6 +224,10 @@ fn judge_set(
     })
 }
 
+/// Nodes from which their states are freed on a thread of their own
+/// ([`crate::pool::drop_aside`]).
+const DROP_ASIDE_FROM: usize = 256;
+
 /// Judges every endpoint of every link of a loaded topology; an invalid one gives a fatal
 /// report with its diagnostics.
 fn judge_topology(
@@ -262,8 +266,14 @@ fn judge_topology(
         }
         None => opts,
     };
-    let nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
+    let mut nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
     let judged = verdicts::judge_topology(&topo, &nodes.links, &nodes.states, rules)?;
+    // The nodes' states (their values, facts and the CEL values made of them) are done with:
+    // many are freed beside the steps that follow, on one thread.
+    let states = std::mem::take(&mut nodes.states);
+    if states.len() >= DROP_ASIDE_FROM {
+        crate::pool::drop_aside(states);
+    }
     let places = diagnostics::Places::of(&topo, &nodes.links, sources);
     diagnostics::finish(
         &judged.verdicts,

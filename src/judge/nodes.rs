@@ -191,11 +191,6 @@ pub(super) fn topology_nodes(
     diags: &mut Vec<Diagnostic>,
 ) -> Result<TopologyNodes> {
     let mut sets = NodeSets::default();
-    let mut configs: Vec<NodeConfig> = Vec::new();
-    // The facts become CEL values only once the topology's aggregates are in (converting them
-    // is a good part of judging a node).
-    let mut all_facts: Vec<NodeFacts> = Vec::new();
-    let mut summaries = Vec::new();
     // The ports listened on in each node's namespace, by the node that owns it: its own and
     // those of the nodes that share it (one pass, not one pass over every node per node).
     let mut namespace_listen: Vec<Vec<u16>> = vec![Vec::new(); topo.nodes.len()];
@@ -206,31 +201,55 @@ pub(super) fn topology_nodes(
             namespace_listen[*t].extend(ports);
         }
     }
-    for (i, node) in topo.nodes.iter().enumerate() {
+    // First, in node order on this thread, what reads files or registers them (each distinct
+    // list of files read once): each node's set, kernel and namespace view, with the
+    // diagnostics of those steps.
+    let mut read: Vec<ReadNode> = Vec::with_capacity(topo.nodes.len());
+    for (index, node) in topo.nodes.iter().enumerate() {
+        let mut diags = Vec::new();
         // A container sharing another's namespace has that namespace's values.
-        let owner = match &node.shares_namespace_with {
-            Some((_, t)) => &topo.nodes[*t],
-            None => node,
-        };
-        let set = sets.read(owner, topo, opts, sources, diags)?;
-        let set = set.map(|i| &sets.sets[i]);
-        let layer = overlay
-            .get(&node.name.value)
-            .or_else(|| overlay.get(&owner.name.value));
+        let owner = owner_of(topo, node);
+        let set = sets.read(owner, topo, opts, sources, &mut diags)?;
+        let layer = layer_of(overlay, node, owner);
         let claims = KernelClaims {
             node: owner.kernel.as_ref().map(|k| k.value),
             defaults: topo.default_kernel.as_ref().map(|k| k.value),
             dump: None,
         }
-        .with_dump_of(set);
+        .with_dump_of(set.map(|i| &sets.sets[i]));
         let kernel = kernel_of(opts, layer, &claims);
         // A namespace of its own starts its per-namespace keys from the kernel's defaults: the
         // host files' values of those keys do not reach it (said once, on the owner).
         let in_namespace = owner
             .own_namespace()
-            .then(|| set.map(|s| namespace_view(owner, s, kernel.0, node == owner, sources, diags)))
+            .then(|| {
+                set.map(|i| {
+                    let s = &sets.sets[i];
+                    namespace_view(owner, s, kernel.0, node == owner, sources, &mut diags)
+                })
+            })
             .flatten();
-        let set = in_namespace.as_ref().or(set);
+        read.push(ReadNode {
+            index,
+            set,
+            in_namespace,
+            kernel,
+            diags,
+        });
+    }
+    // Then each node resolved, described and its facts derived, on all cores: the files are
+    // read, and the nodes are independent of each other until the topology's aggregates.
+    let sources: &SourceMap = sources;
+    let resolved = crate::pool::par_map_from(PARALLEL_FROM, &read, |r| {
+        let i = r.index;
+        let node = &topo.nodes[i];
+        let owner = owner_of(topo, node);
+        let mut diags = Vec::new();
+        let set = r
+            .in_namespace
+            .as_ref()
+            .or(r.set.map(|i| &sets.sets[i]));
+        let kernel = r.kernel;
         // A pod's sysctls are admitted by the kubelet, on the node's kernel (once per pod).
         if let (Some(_), Some(s), true) = (&owner.workload, set, node == owner) {
             diags.extend(
@@ -247,9 +266,9 @@ pub(super) fn topology_nodes(
             kernel,
             set,
             inline_values(owner),
-            layer,
+            layer_of(overlay, node, owner),
             topo.applied_by.unwrap_or_default(),
-            diags,
+            &mut diags,
         );
         // Every listener of the namespace is a port connect() skips.
         let owner_idx = node.shares_namespace_with.as_ref().map_or(i, |(_, t)| *t);
@@ -272,7 +291,7 @@ pub(super) fn topology_nodes(
                 .as_ref()
                 .map(|(n, _)| n.value.clone()),
         };
-        summaries.push(NodeSummary {
+        let summary = NodeSummary {
             name: node.name.value.clone(),
             role: info.role.clone(),
             kernel: kernel.0,
@@ -283,9 +302,23 @@ pub(super) fn topology_nodes(
                 Some((owner, _)) => Some(owner.value.clone()),
                 None => node.own_namespace().then(String::new),
             },
-        });
-        all_facts.push(facts::node_facts(&cfg, &info));
+        };
+        let facts = facts::node_facts(&cfg, &info);
+        (cfg, facts, summary, diags)
+    });
+    // The diagnostics in node order, each node's as they were made: the files' and the
+    // namespace's, then the kubelet's and the values'.
+    let mut configs: Vec<NodeConfig> = Vec::with_capacity(resolved.len());
+    // The facts become CEL values only once the topology's aggregates are in (converting them
+    // is a good part of judging a node).
+    let mut all_facts: Vec<NodeFacts> = Vec::with_capacity(resolved.len());
+    let mut summaries = Vec::with_capacity(resolved.len());
+    for (r, (cfg, facts, summary, more)) in read.into_iter().zip(resolved) {
+        diags.extend(r.diags);
+        diags.extend(more);
         configs.push(cfg);
+        all_facts.push(facts);
+        summaries.push(summary);
     }
     let mut links = links_of(topo);
     facts::share_tuples(&all_facts, &mut links);
@@ -306,6 +339,41 @@ pub(super) fn topology_nodes(
         vias,
         left_out: sets.sets.iter().flat_map(|s| s.left_out.clone()).collect(),
     })
+}
+
+/// Nodes from which a topology's nodes are resolved on all cores.
+const PARALLEL_FROM: usize = 64;
+
+/// A node of a topology once its files are read: the set it reads (by its place among the
+/// topology's sets), the view of it its own namespace has, its kernel, and the diagnostics
+/// reading them gave.
+struct ReadNode {
+    /// The node's place in the topology.
+    index: usize,
+    set: Option<usize>,
+    in_namespace: Option<SysctlSet>,
+    kernel: (KernelVersion, KernelOrigin),
+    diags: Vec<Diagnostic>,
+}
+
+/// The node whose network namespace (and so whose values) `node` has: the one it shares it
+/// with, or itself.
+fn owner_of<'t>(topo: &'t Topology, node: &'t topology::Node) -> &'t topology::Node {
+    match &node.shares_namespace_with {
+        Some((_, t)) => &topo.nodes[*t],
+        None => node,
+    }
+}
+
+/// The overlay's layer for `node`, else for the node whose namespace it shares.
+fn layer_of<'o>(
+    overlay: &'o Overlay,
+    node: &topology::Node,
+    owner: &topology::Node,
+) -> Option<&'o Layer> {
+    overlay
+        .get(&node.name.value)
+        .or_else(|| overlay.get(&owner.name.value))
 }
 
 /// What a node with a network namespace of its own reads from its files: the values written for
