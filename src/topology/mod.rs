@@ -1,6 +1,7 @@
 //! Topology files (format version 1, see docs/guide/topology.md): the system the sysctl values serve.
 //!
-//! Loading has two phases. [`crate::yaml::parse`] turns the text into a spanned YAML tree; then
+//! Loading has two phases. [`crate::yaml::parse`] turns the text into a spanned YAML tree (a large
+//! text in two halves at once, `split`); then
 //! `validate` walks that tree once and builds the [`Topology`], pushing a diagnostic for every
 //! problem it meets, each at the exact place (codes TW050 to TW069, documented in `rules/`). It
 //! never stops at the first problem: a file with five mistakes gets five diagnostics.
@@ -11,7 +12,13 @@
 //! severities whether to go on.
 
 pub mod raw;
+mod split;
 mod validate;
+
+/// The benchmarks' generators, for tests that parse a generated topology.
+#[cfg(test)]
+#[path = "../../benches/gen/mod.rs"]
+mod gen;
 
 #[cfg(test)]
 mod tests;
@@ -313,7 +320,7 @@ fn load_text_with(
 ) -> Loaded {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let file = sources.add(path, text);
-    let (topology, mut diagnostics) = match crate::yaml::parse(file, text) {
+    let (topology, mut diagnostics) = match split::parse(file, text) {
         Err(diagnostic) => (None, vec![diagnostic]),
         Ok(doc) => {
             let mut diagnostics = doc.diagnostics;
