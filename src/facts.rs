@@ -816,11 +816,17 @@ struct HopShare {
 /// Fills the topology aggregates of every node from the links it is on. Nodes that share a
 /// network namespace share its TIME_WAIT table: each gets the namespace's population.
 pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
+    aggregate_from(AGGREGATE_PARALLEL_FROM, nodes, links);
+}
+
+/// [`aggregate`], the hops' facts found on all cores from `min` links (`usize::MAX`: on the
+/// calling thread, as the test that holds the two to the same facts asks).
+pub fn aggregate_from(min: usize, nodes: &mut [NodeFacts], links: &[LinkInfo]) {
     // What each side of each link brings, on all cores: a hop's facts read none of the
     // figures summed here (ports, addresses, reuse, timestamps, hosts). Then summed in link
     // order on this thread, as they always were, so the sums are the same to the last bit.
     let view: &[NodeFacts] = nodes;
-    let sides = crate::pool::par_map_from(AGGREGATE_PARALLEL_FROM, links, |link| {
+    let sides = crate::pool::par_map_from(min, links, |link| {
         let from_role = view[link.from].role.as_str();
         [true, false].map(|client_side| {
             let (me_idx, peer_idx) = if client_side {
@@ -828,13 +834,7 @@ pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
             } else {
                 (link.to, link.from)
             };
-            let hop = hop_facts(
-                link,
-                client_side,
-                &view[me_idx],
-                &view[peer_idx],
-                from_role,
-            );
+            let hop = hop_facts(link, client_side, &view[me_idx], &view[peer_idx], from_role);
             HopShare {
                 closes_first: hop.closes_first,
                 rate: hop.rate,

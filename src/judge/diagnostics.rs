@@ -156,7 +156,13 @@ fn verdict_diagnostics(
         for &g in *batch {
             let g = g as usize;
             let (node, key) = names[g];
-            group_diagnostics(node, key, &laid[start[g]..start[g + 1]], extra_labels, &mut made);
+            group_diagnostics(
+                node,
+                key,
+                &laid[start[g]..start[g + 1]],
+                extra_labels,
+                &mut made,
+            );
         }
         made
     });
@@ -413,5 +419,57 @@ pub(super) fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic
             d.node = Some(name.to_string());
         }
         diags.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::{judge, Options, Request};
+
+    /// A generated topology's verdicts grouped by their names' addresses are grouped as by
+    /// their texts; a node's name in a second allocation is found, and then the texts decide.
+    #[test]
+    fn groups_by_address_are_the_groups_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generated.yaml");
+        std::fs::write(&path, crate::judge::gen::topology(60, 300)).unwrap();
+        let mut sources = SourceMap::new();
+        let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
+        let opts = Options::default();
+        let loaded = crate::judge::load_topology(&path, &opts, &mut sources).unwrap();
+        let report = judge(Request::topology(loaded), &opts, &rules, &mut sources).unwrap();
+        let verdicts = &report.verdicts;
+        assert!(verdicts.len() > 1000);
+        let by_text = group_by(verdicts, |v| (&*v.node, v.key)).unwrap();
+        let by_address = group_by(verdicts, |v| {
+            (
+                (v.node.as_ptr() as usize, v.node.len()),
+                (v.key.as_ptr() as usize, v.key.len()),
+            )
+        })
+        .unwrap();
+        assert_eq!(by_address, by_text);
+        // The last verdict's node named again from a text of its own: two groups by address
+        // with one name.
+        let mut again = verdicts.clone();
+        let last = again.last_mut().unwrap();
+        last.node = last.node.to_string().into();
+        assert!(again[..again.len() - 1]
+            .iter()
+            .any(|v| v.node == again[again.len() - 1].node && v.key == again[again.len() - 1].key));
+        let by_address = group_by(&again, |v| {
+            (
+                (v.node.as_ptr() as usize, v.node.len()),
+                (v.key.as_ptr() as usize, v.key.len()),
+            )
+        });
+        assert!(by_address.is_none());
+        let mut from_copy = Vec::new();
+        let mut from_shared = Vec::new();
+        verdict_diagnostics(&again, &HashMap::new(), &mut from_copy);
+        verdict_diagnostics(verdicts, &HashMap::new(), &mut from_shared);
+        assert_eq!(format!("{from_copy:?}"), format!("{from_shared:?}"));
+        assert!(!from_shared.is_empty());
     }
 }

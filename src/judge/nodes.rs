@@ -190,6 +190,19 @@ pub(super) fn topology_nodes(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<TopologyNodes> {
+    topology_nodes_on(true, topo, opts, overlay, sources, diags)
+}
+
+/// [`topology_nodes`], on all cores or (for the test that holds the two to the same nodes) on
+/// the calling thread.
+fn topology_nodes_on(
+    all_cores: bool,
+    topo: &Topology,
+    opts: &Options,
+    overlay: &Overlay,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<TopologyNodes> {
     let mut sets = NodeSets::default();
     // The ports listened on in each node's namespace, by the node that owns it: its own and
     // those of the nodes that share it (one pass, not one pass over every node per node).
@@ -240,15 +253,13 @@ pub(super) fn topology_nodes(
     // Then each node resolved, described and its facts derived, on all cores: the files are
     // read, and the nodes are independent of each other until the topology's aggregates.
     let sources: &SourceMap = sources;
-    let resolved = crate::pool::par_map_from(PARALLEL_FROM, &read, |r| {
+    let from = if all_cores { PARALLEL_FROM } else { usize::MAX };
+    let resolved = crate::pool::par_map_from(from, &read, |r| {
         let i = r.index;
         let node = &topo.nodes[i];
         let owner = owner_of(topo, node);
         let mut diags = Vec::new();
-        let set = r
-            .in_namespace
-            .as_ref()
-            .or(r.set.map(|i| &sets.sets[i]));
+        let set = r.in_namespace.as_ref().or(r.set.map(|i| &sets.sets[i]));
         let kernel = r.kernel;
         // A pod's sysctls are admitted by the kubelet, on the node's kernel (once per pod).
         if let (Some(_), Some(s), true) = (&owner.workload, set, node == owner) {
@@ -322,7 +333,11 @@ pub(super) fn topology_nodes(
     }
     let mut links = links_of(topo);
     facts::share_tuples(&all_facts, &mut links);
-    facts::aggregate(&mut all_facts, &links);
+    if all_cores {
+        facts::aggregate(&mut all_facts, &links);
+    } else {
+        facts::aggregate_from(usize::MAX, &mut all_facts, &links);
+    }
     let states = configs
         .into_iter()
         .zip(all_facts)
@@ -673,4 +688,64 @@ pub(super) fn middlebox_figures(
         })
         .collect();
     crate::middlebox::figures(&boxes, &flows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::load_topology;
+    use std::path::Path;
+
+    /// Every reference and example topology, and a generated one large enough for every step
+    /// to use the cores: the nodes resolved on all cores are those resolved in turn (values,
+    /// facts with the aggregates, summaries, links, diagnostics in order).
+    #[test]
+    fn nodes_resolved_on_all_cores_are_the_nodes_resolved_in_turn() {
+        let mut files: Vec<std::path::PathBuf> = Vec::new();
+        for dir in ["topologies", "examples"] {
+            let mut stack = vec![Path::new(dir).to_path_buf()];
+            while let Some(d) = stack.pop() {
+                for entry in std::fs::read_dir(&d).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                        files.push(path);
+                    }
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let generated = dir.path().join("generated.yaml");
+        std::fs::write(&generated, crate::judge::gen::topology(300, 1500)).unwrap();
+        files.push(generated);
+        let mut compared = 0;
+        for path in &files {
+            let run = |all_cores: bool| {
+                let mut sources = SourceMap::new();
+                let opts = Options::default();
+                let loaded = load_topology(path, &opts, &mut sources).ok()?;
+                if loaded.has_errors() {
+                    return None;
+                }
+                let topo = loaded.topology?;
+                let mut diags = Vec::new();
+                let overlay = Overlay::default();
+                let n =
+                    topology_nodes_on(all_cores, &topo, &opts, &overlay, &mut sources, &mut diags)
+                        .ok()?;
+                let states: Vec<_> = n.states.iter().map(|s| (&s.cfg, &s.facts)).collect();
+                Some(format!(
+                    "{states:#?}\n{:#?}\n{:#?}\n{diags:#?}\n{:#?}",
+                    n.summaries, n.links, n.left_out
+                ))
+            };
+            let (Some(all), Some(in_turn)) = (run(true), run(false)) else {
+                continue;
+            };
+            assert!(all == in_turn, "{}", path.display());
+            compared += 1;
+        }
+        assert!(compared > 10, "{compared} topologies compared");
+    }
 }

@@ -54,8 +54,7 @@ fn cut_at(text: &str) -> Option<usize> {
     {
         return None;
     }
-    let line_starts =
-        std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
     let mut links_body = None;
     for s in line_starts.filter(|&s| s < bytes.len()) {
         let line = &bytes[s..];
@@ -224,7 +223,9 @@ mod tests {
         let every_line = text.len() < 8192 && cut_at(text).is_some();
         for at in lines.filter(|&at| every_line && at < text.len()) {
             if let Some(h) = parse_halves(file, text, at) {
-                let w = whole.as_ref().expect("the halves parse where the whole does");
+                let w = whole
+                    .as_ref()
+                    .expect("the halves parse where the whole does");
                 assert!(w.diagnostics.is_empty(), "{text}");
                 assert_eq!(w.root, h.root, "cut at {at}: {text}");
             }
