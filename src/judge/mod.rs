@@ -23,10 +23,10 @@ mod overlay;
 mod suppress;
 mod verdicts;
 
-/// The benchmarks' generators, for tests that judge a large generated topology.
+/// The benchmarks' generators (kept with the topologies), for tests that judge a large
+/// generated topology.
 #[cfg(test)]
-#[path = "../../benches/gen/mod.rs"]
-mod gen;
+use crate::topology::gen;
 
 pub use diagnostics::MAX_PER_RULE_AND_FILE;
 pub use load::{

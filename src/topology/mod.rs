@@ -15,10 +15,10 @@ pub mod raw;
 mod split;
 mod validate;
 
-/// The benchmarks' generators, for tests that parse a generated topology.
+/// The benchmarks' generators, for tests that read or judge a large generated topology.
 #[cfg(test)]
 #[path = "../../benches/gen/mod.rs"]
-mod gen;
+pub(crate) mod gen;
 
 #[cfg(test)]
 mod tests;

@@ -271,7 +271,7 @@ mod tests {
             format!("{head}{many}---\n{many}"),
             format!("{head}{many}  - {{from: é, to: ü, port: 80}}\n{many}"),
             format!("links:\n{many}"),
-            format!("{head}{}", item.repeat(1)),
+            format!("{head}{item}"),
             format!("{head}  - {}\n", "[".repeat(70)),
             format!("{head}{many}  - {}{}\n", "[".repeat(63), "]".repeat(63)),
             format!("{head}{many}  - {}{}\n", "[".repeat(20), "]".repeat(20)),
