@@ -98,16 +98,48 @@ fn resolve(
     applier: Applier,
     diags: &mut Vec<Diagnostic>,
 ) -> NodeConfig {
-    if let Some(l) = layer {
-        inline.extend(l.written.iter().cloned());
-    }
-    let mut cfg = config::resolve_with(name, kernel.0, kernel.1, set, &inline, applier, diags);
+    let mut cfg = resolve_declared(name, kernel, set, &mut inline, layer, applier, diags);
     // TW006 was worded by the reader, which cannot know that the kernel refuses a later value.
     config::correct_overrides(diags, &cfg);
     if let Some(l) = layer {
         l.apply_read(&mut cfg);
     }
     cfg
+}
+
+/// [`resolve`] up to the values the node's files, inline values and overlay write, before the
+/// TW006 diagnostics are reworded for it and what the overlay read is laid over them.
+fn resolve_declared(
+    name: &str,
+    kernel: (KernelVersion, KernelOrigin),
+    set: Option<&SysctlSet>,
+    inline: &mut Vec<InlineValue>,
+    layer: Option<&Layer>,
+    applier: Applier,
+    diags: &mut Vec<Diagnostic>,
+) -> NodeConfig {
+    if let Some(l) = layer {
+        inline.extend(l.written.iter().cloned());
+    }
+    config::resolve_with(name, kernel.0, kernel.1, set, inline, applier, diags)
+}
+
+/// What [`config::correct_overrides`] reads of a node's values: the refused ones and the tool
+/// that applies them (`None` when no value is refused, and so no diagnostic reworded).
+fn refused_only(cfg: &NodeConfig) -> Option<NodeConfig> {
+    let refused: std::collections::BTreeMap<_, _> = cfg
+        .values
+        .iter()
+        .filter(|(_, v)| v.refused.is_some())
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    (!refused.is_empty()).then(|| NodeConfig {
+        name: cfg.name.clone(),
+        kernel: cfg.kernel,
+        kernel_origin: cfg.kernel_origin,
+        values: refused,
+        applier: cfg.applier,
+    })
 }
 
 /// The paths of the files a set was read from, for the report.
@@ -272,15 +304,22 @@ fn topology_nodes_on(
                     }),
             );
         }
-        let cfg = resolve(
+        let layer = layer_of(overlay, node, owner);
+        let mut cfg = resolve_declared(
             &node.name.value,
             kernel,
             set,
-            inline_values(owner),
-            layer_of(overlay, node, owner),
+            &mut inline_values(owner),
+            layer,
             topo.applied_by.unwrap_or_default(),
             &mut diags,
         );
+        // The TW006 diagnostics are reworded for the node on the calling thread, in node
+        // order: any node's diagnostics so far, as `resolve` rewords them.
+        let overrides = refused_only(&cfg);
+        if let Some(l) = layer {
+            l.apply_read(&mut cfg);
+        }
         // Every listener of the namespace is a port connect() skips.
         let owner_idx = node.shares_namespace_with.as_ref().map_or(i, |(_, t)| *t);
         let mut listen = namespace_listen[owner_idx].clone();
@@ -315,18 +354,21 @@ fn topology_nodes_on(
             },
         };
         let facts = facts::node_facts(&cfg, &info);
-        (cfg, facts, summary, diags)
+        (cfg, facts, summary, diags, overrides)
     });
     // The diagnostics in node order, each node's as they were made: the files' and the
-    // namespace's, then the kubelet's and the values'.
+    // namespace's, then the kubelet's and the values', then TW006 reworded for its values.
     let mut configs: Vec<NodeConfig> = Vec::with_capacity(resolved.len());
     // The facts become CEL values only once the topology's aggregates are in (converting them
     // is a good part of judging a node).
     let mut all_facts: Vec<NodeFacts> = Vec::with_capacity(resolved.len());
     let mut summaries = Vec::with_capacity(resolved.len());
-    for (r, (cfg, facts, summary, more)) in read.into_iter().zip(resolved) {
+    for (r, (cfg, facts, summary, more, overrides)) in read.into_iter().zip(resolved) {
         diags.extend(r.diags);
         diags.extend(more);
+        if let Some(o) = overrides {
+            config::correct_overrides(diags, &o);
+        }
         configs.push(cfg);
         all_facts.push(facts);
         summaries.push(summary);
@@ -719,6 +761,26 @@ mod tests {
         let generated = dir.path().join("generated.yaml");
         std::fs::write(&generated, crate::judge::gen::topology(300, 1500)).unwrap();
         files.push(generated);
+        // Nodes sharing a file whose later value the kernel refuses (TW006 reworded per node,
+        // in node order), some with values of their own, on kernels that refuse differently.
+        std::fs::write(
+            dir.path().join("reuse.conf"),
+            "net.ipv4.tcp_tw_reuse = 1\nnet.ipv4.tcp_tw_reuse = 3\nnet.ipv4.ip_local_port_range = 1024 1024\n",
+        )
+        .unwrap();
+        for applier in ["systemd", "procps"] {
+            let mut text = format!("version: 1\napplied_by: {applier}\nnodes:\n");
+            for i in 0..100 {
+                let kernel = ["4.9", "5.15", "6.8"][i % 3];
+                text += &format!("  - name: n{i}\n    kernel: \"{kernel}\"\n    sysctl:\n      files: [reuse.conf]\n");
+                if i % 7 == 0 {
+                    text += "      set: {net.ipv4.tcp_tw_reuse: 5}\n";
+                }
+            }
+            let path = dir.path().join(format!("refused-{applier}.yaml"));
+            std::fs::write(&path, text).unwrap();
+            files.push(path);
+        }
         let mut compared = 0;
         for path in &files {
             let run = |all_cores: bool| {
@@ -747,5 +809,23 @@ mod tests {
             compared += 1;
         }
         assert!(compared > 10, "{compared} topologies compared");
+        let refused = files.iter().rev().take(2).filter(|p| {
+            let mut sources = SourceMap::new();
+            let opts = Options::default();
+            let topo = load_topology(p, &opts, &mut sources)
+                .unwrap()
+                .topology
+                .unwrap();
+            let mut diags = Vec::new();
+            topology_nodes(&topo, &opts, &Overlay::default(), &mut sources, &mut diags).unwrap();
+            diags
+                .iter()
+                .any(|d| d.code == "TW006" && d.message.contains("refuses"))
+        });
+        assert_eq!(
+            refused.count(),
+            2,
+            "the refused values' topologies are judged"
+        );
     }
 }
