@@ -800,31 +800,62 @@ pub fn hop_facts(
     }
 }
 
+/// Links from which [`aggregate`] finds the hops' facts on all cores.
+const AGGREGATE_PARALLEL_FROM: usize = 256;
+
+/// What one side of a link adds to its node's aggregates.
+struct HopShare {
+    closes_first: bool,
+    rate: f64,
+    tw_per_host: f64,
+    tw_sockets: f64,
+    rate_known: bool,
+    needs_reuse: bool,
+}
+
 /// Fills the topology aggregates of every node from the links it is on. Nodes that share a
 /// network namespace share its TIME_WAIT table: each gets the namespace's population.
 pub fn aggregate(nodes: &mut [NodeFacts], links: &[LinkInfo]) {
-    for link in links {
-        let from_role = nodes[link.from].role.clone();
-        for client_side in [true, false] {
+    aggregate_from(AGGREGATE_PARALLEL_FROM, nodes, links);
+}
+
+/// [`aggregate`], the hops' facts found on all cores from `min` links (`usize::MAX`: on the
+/// calling thread, as the test that holds the two to the same facts asks).
+pub fn aggregate_from(min: usize, nodes: &mut [NodeFacts], links: &[LinkInfo]) {
+    // What each side of each link brings, on all cores: a hop's facts read none of the
+    // figures summed here (ports, addresses, reuse, timestamps, hosts). Then summed in link
+    // order on this thread, as they always were, so the sums are the same to the last bit.
+    let view: &[NodeFacts] = nodes;
+    let sides = crate::pool::par_map_from(min, links, |link| {
+        let from_role = view[link.from].role.as_str();
+        [true, false].map(|client_side| {
             let (me_idx, peer_idx) = if client_side {
                 (link.from, link.to)
             } else {
                 (link.to, link.from)
             };
-            let hop = hop_facts(
-                link,
-                client_side,
-                &nodes[me_idx],
-                &nodes[peer_idx],
-                &from_role,
-            );
+            let hop = hop_facts(link, client_side, &view[me_idx], &view[peer_idx], from_role);
+            HopShare {
+                closes_first: hop.closes_first,
+                rate: hop.rate,
+                tw_per_host: hop.tw_per_host,
+                tw_sockets: hop.tw_sockets,
+                rate_known: hop.rate_known,
+                needs_reuse: hop.needs_reuse,
+            }
+        })
+    });
+    for (link, shares) in links.iter().zip(sides) {
+        let from_client = nodes[link.from].role == "client";
+        for (client_side, hop) in [true, false].into_iter().zip(shares) {
+            let me_idx = if client_side { link.from } else { link.to };
             let me = &mut nodes[me_idx];
             if client_side {
                 me.connects = true;
             } else {
                 me.accepts = true;
                 me.accepts_via_nat |= link.via_nat;
-                me.accepts_from_clients |= from_role == "client";
+                me.accepts_from_clients |= from_client;
             }
             if hop.closes_first && !me.unseen {
                 me.close_rate += hop.rate;

@@ -105,6 +105,15 @@ pub fn pipelined<W: Send, R: Send, E>(
     }
 }
 
+/// Drops `value` on a thread of its own, so that the caller goes on while its memory is
+/// freed: a large topology's YAML tree or its nodes' states take milliseconds to free, on the
+/// one thread the steps before and after judging run on. Dropped in place when no thread can
+/// be started.
+pub fn drop_aside<T: Send + 'static>(value: T) {
+    // The closure, value and all, is dropped here when the thread cannot be started.
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

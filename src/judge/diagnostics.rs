@@ -115,26 +115,25 @@ fn verdict_diagnostics(
     // Grouped by (node, key): each verdict's group found through a hash map, the groups put
     // in (node, key) order, then each group's verdicts laid out together in one list, in the
     // run's order. A B-tree of a million verdicts compared names at every level of every
-    // insertion (more than half of this), and a list per group grew by copies. The node's
-    // name borrowed: a copy per verdict was a tenth of this.
+    // insertion (more than half of this), and a list per group grew by copies.
     if verdicts.is_empty() {
         return;
     }
-    let mut names: Vec<(&str, &'static str)> = Vec::new();
-    let mut group_of: Vec<u32> = Vec::with_capacity(verdicts.len());
-    {
-        let mut index: foldhash::HashMap<(&str, &'static str), u32> = foldhash::HashMap::default();
-        for v in verdicts {
-            let g = *index.entry((&*v.node, v.key)).or_insert_with(|| {
-                names.push((&*v.node, v.key));
-                (names.len() - 1) as u32
-            });
-            group_of.push(g);
-        }
-    }
-    // The names are distinct: the order a `BTreeMap` of them would iterate in.
-    let mut order: Vec<u32> = (0..names.len() as u32).collect();
-    order.sort_unstable_by_key(|&g| names[g as usize]);
+    // Grouped first by the addresses and lengths of the node's shared name and the key's
+    // static text (a node's verdicts share its name, and every key is the table's text), which
+    // hashes two numbers where the texts took a hundred instructions a verdict; two groups of
+    // equal texts, which that may give and a run does not make, are found once the groups are
+    // in order, and then the texts are hashed as they always were.
+    let by_address = group_by(verdicts, |v| {
+        (
+            (v.node.as_ptr() as usize, v.node.len()),
+            (v.key.as_ptr() as usize, v.key.len()),
+        )
+    });
+    let (names, group_of, order) = match by_address {
+        Some(grouped) => grouped,
+        None => group_by(verdicts, |v| (&*v.node, v.key)).expect("text keys are the names"),
+    };
     // Where each group's verdicts start in `laid`, by group, then the verdicts laid out.
     let mut start = vec![0usize; names.len() + 1];
     for &g in &group_of {
@@ -149,66 +148,122 @@ fn verdict_diagnostics(
         laid[next[g as usize]] = v;
         next[g as usize] += 1;
     }
-    let by_node_key = order.iter().map(|&g| {
-        let g = g as usize;
-        (names[g], &laid[start[g]..start[g + 1]])
+    // Each group's diagnostics are its own: groups are weighed on all cores, a batch at a
+    // time, and their diagnostics taken in the groups' order.
+    let batches: Vec<&[u32]> = order.chunks(GROUP_BATCH).collect();
+    let made = crate::pool::par_map_from(2, &batches, |batch| {
+        let mut made = Vec::new();
+        for &g in *batch {
+            let g = g as usize;
+            let (node, key) = names[g];
+            group_diagnostics(
+                node,
+                key,
+                &laid[start[g]..start[g + 1]],
+                extra_labels,
+                &mut made,
+            );
+        }
+        made
     });
-    for ((node, key), entries) in by_node_key {
-        let Some(span) = entries[0].span else {
+    diags.extend(made.into_iter().flatten());
+}
+
+/// (node, key) groups weighed on one thread between two looks at the next batch.
+const GROUP_BATCH: usize = 512;
+
+/// The distinct (node, key) names of `verdicts` as `key` tells them apart, in the order they
+/// first appear; each verdict's group, in the run's order; and the groups in the order of
+/// their names (a `BTreeMap`'s order). `None` when two groups have the same names.
+#[allow(clippy::type_complexity)]
+fn group_by<'v, K: std::hash::Hash + Eq>(
+    verdicts: &'v [VerdictEntry],
+    key: impl Fn(&'v VerdictEntry) -> K,
+) -> Option<(Vec<(&'v str, &'static str)>, Vec<u32>, Vec<u32>)> {
+    let mut names: Vec<(&str, &'static str)> = Vec::new();
+    let mut group_of: Vec<u32> = Vec::with_capacity(verdicts.len());
+    let mut index: foldhash::HashMap<K, u32> = foldhash::HashMap::default();
+    for v in verdicts {
+        let g = *index.entry(key(v)).or_insert_with(|| {
+            names.push((&*v.node, v.key));
+            (names.len() - 1) as u32
+        });
+        group_of.push(g);
+    }
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_unstable_by_key(|&g| names[g as usize]);
+    if order
+        .windows(2)
+        .any(|w| names[w[0] as usize] == names[w[1] as usize])
+    {
+        return None;
+    }
+    Some((names, group_of, order))
+}
+
+/// The diagnostics of one (node, key) group's verdicts (see the module docs), pushed to
+/// `diags`.
+fn group_diagnostics(
+    node: &str,
+    key: &'static str,
+    entries: &[&VerdictEntry],
+    extra_labels: &HashMap<LabelKey, Vec<Label>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(span) = entries[0].span else {
+        return;
+    };
+    let worst = entries
+        .iter()
+        .map(|e| e.verdict)
+        .max()
+        .unwrap_or(Verdict::Safe);
+    let report = match worst {
+        Verdict::Dangerous => Verdict::Dangerous,
+        Verdict::Pointless if entries.iter().all(|e| e.verdict == Verdict::Pointless) => {
+            Verdict::Pointless
+        }
+        _ => return,
+    };
+    let mut seen_rules: Vec<&str> = Vec::new();
+    for e in entries.iter().filter(|e| e.verdict == report) {
+        let Some(rule) = e.rule.as_deref() else {
             continue;
         };
-        let worst = entries
+        // A refused value's row: config reported TW004 at that place already.
+        if rule == "TW004" || seen_rules.contains(&rule) {
+            continue;
+        }
+        seen_rules.push(rule);
+        let hops: Vec<String> = entries
             .iter()
-            .map(|e| e.verdict)
-            .max()
-            .unwrap_or(Verdict::Safe);
-        let report = match worst {
-            Verdict::Dangerous => Verdict::Dangerous,
-            Verdict::Pointless if entries.iter().all(|e| e.verdict == Verdict::Pointless) => {
-                Verdict::Pointless
-            }
-            _ => continue,
-        };
-        let mut seen_rules: Vec<&str> = Vec::new();
-        for e in entries.iter().filter(|e| e.verdict == report) {
-            let Some(rule) = e.rule.as_deref() else {
-                continue;
-            };
-            // A refused value's row: config reported TW004 at that place already.
-            if rule == "TW004" || seen_rules.contains(&rule) {
-                continue;
-            }
-            seen_rules.push(rule);
-            let hops: Vec<String> = entries
-                .iter()
-                .filter(|x| x.rule.as_deref() == Some(rule))
-                .filter_map(|x| {
-                    x.link
-                        .as_ref()
-                        .map(|l| format!("{l} ({} side)", x.side.unwrap_or("?")))
-                })
-                .collect();
-            let severity = e.level.unwrap_or(report.severity());
-            let mut d = Diagnostic::new(rule, severity, e.reason.to_string())
-                .with_verdict(report)
-                .with_node(node.to_string())
-                .with_key(key)
-                .at(span, format!("{report} here"));
-            if let Some(h) = &e.help {
-                d = d.with_help(h.to_string());
-            }
-            if !hops.is_empty() {
-                d = d.with_note(format!("on {}", hops.join(", ")));
-            }
-            if let Some(labels) = extra_labels.get(&(node.to_string(), key, rule.to_string())) {
-                for l in labels {
-                    if !d.secondary.contains(l) && l.span != span {
-                        d.secondary.push(l.clone());
-                    }
+            .filter(|x| x.rule.as_deref() == Some(rule))
+            .filter_map(|x| {
+                x.link
+                    .as_ref()
+                    .map(|l| format!("{l} ({} side)", x.side.unwrap_or("?")))
+            })
+            .collect();
+        let severity = e.level.unwrap_or(report.severity());
+        let mut d = Diagnostic::new(rule, severity, e.reason.to_string())
+            .with_verdict(report)
+            .with_node(node.to_string())
+            .with_key(key)
+            .at(span, format!("{report} here"));
+        if let Some(h) = &e.help {
+            d = d.with_help(h.to_string());
+        }
+        if !hops.is_empty() {
+            d = d.with_note(format!("on {}", hops.join(", ")));
+        }
+        if let Some(labels) = extra_labels.get(&(node.to_string(), key, rule.to_string())) {
+            for l in labels {
+                if !d.secondary.contains(l) && l.span != span {
+                    d.secondary.push(l.clone());
                 }
             }
-            diags.push(d);
         }
+        diags.push(d);
     }
 }
 
@@ -318,17 +373,22 @@ pub use crate::diag::MAX_PER_RULE_AND_FILE;
 /// order) and notes on the last one kept how many were left out, counting those the checks
 /// left out already (`left_out`, all of them past the first ones of their file).
 pub(super) fn cap_per_rule(diags: &mut Vec<Diagnostic>, left_out: &[LeftOut]) {
-    let mut count: HashMap<(String, Option<FileId>), usize> = HashMap::new();
+    // The codes borrowed (a copy of each diagnostic's code was most of this).
+    let mut count: foldhash::HashMap<(&str, Option<FileId>), usize> = Default::default();
     for l in left_out {
-        *count.entry((l.code.to_string(), Some(l.file))).or_default() += l.count;
+        *count.entry((l.code, Some(l.file))).or_default() += l.count;
     }
     for d in diags.iter() {
-        let k = (d.code.clone(), d.primary.as_ref().map(|l| l.span.file));
+        let k = (d.code.as_str(), d.primary.as_ref().map(|l| l.span.file));
         *count.entry(k).or_default() += 1;
     }
     if count.values().all(|&n| n <= MAX_PER_RULE_AND_FILE) {
         return;
     }
+    let count: HashMap<(String, Option<FileId>), usize> = count
+        .into_iter()
+        .map(|((code, file), n)| ((code.to_string(), file), n))
+        .collect();
     let mut seen: HashMap<(String, Option<FileId>), usize> = HashMap::new();
     let mut keep = Vec::with_capacity(diags.len());
     for mut d in diags.drain(..) {
@@ -359,5 +419,57 @@ pub(super) fn node_diags(name: &str, set: &SysctlSet, diags: &mut Vec<Diagnostic
             d.node = Some(name.to_string());
         }
         diags.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::{judge, Options, Request};
+
+    /// A generated topology's verdicts grouped by their names' addresses are grouped as by
+    /// their texts; a node's name in a second allocation is found, and then the texts decide.
+    #[test]
+    fn groups_by_address_are_the_groups_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generated.yaml");
+        std::fs::write(&path, crate::judge::gen::topology(60, 300)).unwrap();
+        let mut sources = SourceMap::new();
+        let (rules, _) = crate::rules::load::load_catalog(&[], &mut sources).unwrap();
+        let opts = Options::default();
+        let loaded = crate::judge::load_topology(&path, &opts, &mut sources).unwrap();
+        let report = judge(Request::topology(loaded), &opts, &rules, &mut sources).unwrap();
+        let verdicts = &report.verdicts;
+        assert!(verdicts.len() > 1000);
+        let by_text = group_by(verdicts, |v| (&*v.node, v.key)).unwrap();
+        let by_address = group_by(verdicts, |v| {
+            (
+                (v.node.as_ptr() as usize, v.node.len()),
+                (v.key.as_ptr() as usize, v.key.len()),
+            )
+        })
+        .unwrap();
+        assert_eq!(by_address, by_text);
+        // The last verdict's node named again from a text of its own: two groups by address
+        // with one name.
+        let mut again = verdicts.clone();
+        let last = again.last_mut().unwrap();
+        last.node = last.node.to_string().into();
+        assert!(again[..again.len() - 1]
+            .iter()
+            .any(|v| v.node == again[again.len() - 1].node && v.key == again[again.len() - 1].key));
+        let by_address = group_by(&again, |v| {
+            (
+                (v.node.as_ptr() as usize, v.node.len()),
+                (v.key.as_ptr() as usize, v.key.len()),
+            )
+        });
+        assert!(by_address.is_none());
+        let mut from_copy = Vec::new();
+        let mut from_shared = Vec::new();
+        verdict_diagnostics(&again, &HashMap::new(), &mut from_copy);
+        verdict_diagnostics(verdicts, &HashMap::new(), &mut from_shared);
+        assert_eq!(format!("{from_copy:?}"), format!("{from_shared:?}"));
+        assert!(!from_shared.is_empty());
     }
 }

@@ -23,10 +23,10 @@ mod overlay;
 mod suppress;
 mod verdicts;
 
-/// The benchmarks' generators, for tests that judge a large generated topology.
+/// The benchmarks' generators (kept with the topologies), for tests that judge a large
+/// generated topology.
 #[cfg(test)]
-#[path = "../../benches/gen/mod.rs"]
-mod gen;
+use crate::topology::gen;
 
 pub use diagnostics::MAX_PER_RULE_AND_FILE;
 pub use load::{
@@ -261,6 +261,10 @@ pub fn declared_config(
         .map(|i| nodes.states.swap_remove(i).cfg))
 }
 
+/// Nodes from which their states are freed on a thread of their own
+/// ([`crate::pool::drop_aside`]).
+const DROP_ASIDE_FROM: usize = 256;
+
 /// Judges every endpoint of every link of a loaded topology; an invalid one gives a fatal
 /// report with its diagnostics.
 fn judge_topology(
@@ -289,8 +293,14 @@ fn judge_topology(
     };
     let with_cluster = for_cluster(&topo, opts);
     let opts = with_cluster.as_ref().unwrap_or(opts);
-    let nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
+    let mut nodes = nodes::topology_nodes(&topo, opts, overlay, sources, &mut diags)?;
     let judged = verdicts::judge_topology(&topo, &nodes.links, &nodes.states, rules)?;
+    // The nodes' states (their values, facts and the CEL values made of them) are done with:
+    // many are freed beside the steps that follow, on one thread.
+    let states = std::mem::take(&mut nodes.states);
+    if states.len() >= DROP_ASIDE_FROM {
+        crate::pool::drop_aside(states);
+    }
     let places = diagnostics::Places::of(&topo, &nodes.links, sources);
     diagnostics::finish(
         &judged.verdicts,

@@ -98,16 +98,48 @@ fn resolve(
     applier: Applier,
     diags: &mut Vec<Diagnostic>,
 ) -> NodeConfig {
-    if let Some(l) = layer {
-        inline.extend(l.written.iter().cloned());
-    }
-    let mut cfg = config::resolve_with(name, kernel.0, kernel.1, set, &inline, applier, diags);
+    let mut cfg = resolve_declared(name, kernel, set, &mut inline, layer, applier, diags);
     // TW006 was worded by the reader, which cannot know that the kernel refuses a later value.
     config::correct_overrides(diags, &cfg);
     if let Some(l) = layer {
         l.apply_read(&mut cfg);
     }
     cfg
+}
+
+/// [`resolve`] up to the values the node's files, inline values and overlay write, before the
+/// TW006 diagnostics are reworded for it and what the overlay read is laid over them.
+fn resolve_declared(
+    name: &str,
+    kernel: (KernelVersion, KernelOrigin),
+    set: Option<&SysctlSet>,
+    inline: &mut Vec<InlineValue>,
+    layer: Option<&Layer>,
+    applier: Applier,
+    diags: &mut Vec<Diagnostic>,
+) -> NodeConfig {
+    if let Some(l) = layer {
+        inline.extend(l.written.iter().cloned());
+    }
+    config::resolve_with(name, kernel.0, kernel.1, set, inline, applier, diags)
+}
+
+/// What [`config::correct_overrides`] reads of a node's values: the refused ones and the tool
+/// that applies them (`None` when no value is refused, and so no diagnostic reworded).
+fn refused_only(cfg: &NodeConfig) -> Option<NodeConfig> {
+    let refused: std::collections::BTreeMap<_, _> = cfg
+        .values
+        .iter()
+        .filter(|(_, v)| v.refused.is_some())
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    (!refused.is_empty()).then(|| NodeConfig {
+        name: cfg.name.clone(),
+        kernel: cfg.kernel,
+        kernel_origin: cfg.kernel_origin,
+        values: refused,
+        applier: cfg.applier,
+    })
 }
 
 /// The paths of the files a set was read from, for the report.
@@ -190,12 +222,20 @@ pub(super) fn topology_nodes(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<TopologyNodes> {
+    topology_nodes_on(true, topo, opts, overlay, sources, diags)
+}
+
+/// [`topology_nodes`], on all cores or (for the test that holds the two to the same nodes) on
+/// the calling thread.
+fn topology_nodes_on(
+    all_cores: bool,
+    topo: &Topology,
+    opts: &Options,
+    overlay: &Overlay,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<TopologyNodes> {
     let mut sets = NodeSets::default();
-    let mut configs: Vec<NodeConfig> = Vec::new();
-    // The facts become CEL values only once the topology's aggregates are in (converting them
-    // is a good part of judging a node).
-    let mut all_facts: Vec<NodeFacts> = Vec::new();
-    let mut summaries = Vec::new();
     // The ports listened on in each node's namespace, by the node that owns it: its own and
     // those of the nodes that share it (one pass, not one pass over every node per node).
     let mut namespace_listen: Vec<Vec<u16>> = vec![Vec::new(); topo.nodes.len()];
@@ -206,31 +246,53 @@ pub(super) fn topology_nodes(
             namespace_listen[*t].extend(ports);
         }
     }
-    for (i, node) in topo.nodes.iter().enumerate() {
+    // First, in node order on this thread, what reads files or registers them (each distinct
+    // list of files read once): each node's set, kernel and namespace view, with the
+    // diagnostics of those steps.
+    let mut read: Vec<ReadNode> = Vec::with_capacity(topo.nodes.len());
+    for (index, node) in topo.nodes.iter().enumerate() {
+        let mut diags = Vec::new();
         // A container sharing another's namespace has that namespace's values.
-        let owner = match &node.shares_namespace_with {
-            Some((_, t)) => &topo.nodes[*t],
-            None => node,
-        };
-        let set = sets.read(owner, topo, opts, sources, diags)?;
-        let set = set.map(|i| &sets.sets[i]);
-        let layer = overlay
-            .get(&node.name.value)
-            .or_else(|| overlay.get(&owner.name.value));
+        let owner = owner_of(topo, node);
+        let set = sets.read(owner, topo, opts, sources, &mut diags)?;
+        let layer = layer_of(overlay, node, owner);
         let claims = KernelClaims {
             node: owner.kernel.as_ref().map(|k| k.value),
             defaults: topo.default_kernel.as_ref().map(|k| k.value),
             dump: None,
         }
-        .with_dump_of(set);
+        .with_dump_of(set.map(|i| &sets.sets[i]));
         let kernel = kernel_of(opts, layer, &claims);
         // A namespace of its own starts its per-namespace keys from the kernel's defaults: the
         // host files' values of those keys do not reach it (said once, on the owner).
         let in_namespace = owner
             .own_namespace()
-            .then(|| set.map(|s| namespace_view(owner, s, kernel.0, node == owner, sources, diags)))
+            .then(|| {
+                set.map(|i| {
+                    let s = &sets.sets[i];
+                    namespace_view(owner, s, kernel.0, node == owner, sources, &mut diags)
+                })
+            })
             .flatten();
-        let set = in_namespace.as_ref().or(set);
+        read.push(ReadNode {
+            index,
+            set,
+            in_namespace,
+            kernel,
+            diags,
+        });
+    }
+    // Then each node resolved, described and its facts derived, on all cores: the files are
+    // read, and the nodes are independent of each other until the topology's aggregates.
+    let sources: &SourceMap = sources;
+    let from = if all_cores { PARALLEL_FROM } else { usize::MAX };
+    let resolved = crate::pool::par_map_from(from, &read, |r| {
+        let i = r.index;
+        let node = &topo.nodes[i];
+        let owner = owner_of(topo, node);
+        let mut diags = Vec::new();
+        let set = r.in_namespace.as_ref().or(r.set.map(|i| &sets.sets[i]));
+        let kernel = r.kernel;
         // A pod's sysctls are admitted by the kubelet, on the node's kernel (once per pod).
         if let (Some(_), Some(s), true) = (&owner.workload, set, node == owner) {
             diags.extend(
@@ -242,15 +304,22 @@ pub(super) fn topology_nodes(
                     }),
             );
         }
-        let cfg = resolve(
+        let layer = layer_of(overlay, node, owner);
+        let mut cfg = resolve_declared(
             &node.name.value,
             kernel,
             set,
-            inline_values(owner),
+            &mut inline_values(owner),
             layer,
             topo.applied_by.unwrap_or_default(),
-            diags,
+            &mut diags,
         );
+        // The TW006 diagnostics are reworded for the node on the calling thread, in node
+        // order: any node's diagnostics so far, as `resolve` rewords them.
+        let overrides = refused_only(&cfg);
+        if let Some(l) = layer {
+            l.apply_read(&mut cfg);
+        }
         // Every listener of the namespace is a port connect() skips.
         let owner_idx = node.shares_namespace_with.as_ref().map_or(i, |(_, t)| *t);
         let mut listen = namespace_listen[owner_idx].clone();
@@ -272,7 +341,7 @@ pub(super) fn topology_nodes(
                 .as_ref()
                 .map(|(n, _)| n.value.clone()),
         };
-        summaries.push(NodeSummary {
+        let summary = NodeSummary {
             name: node.name.value.clone(),
             role: info.role.clone(),
             kernel: kernel.0,
@@ -283,13 +352,34 @@ pub(super) fn topology_nodes(
                 Some((owner, _)) => Some(owner.value.clone()),
                 None => node.own_namespace().then(String::new),
             },
-        });
-        all_facts.push(facts::node_facts(&cfg, &info));
+        };
+        let facts = facts::node_facts(&cfg, &info);
+        (cfg, facts, summary, diags, overrides)
+    });
+    // The diagnostics in node order, each node's as they were made: the files' and the
+    // namespace's, then the kubelet's and the values', then TW006 reworded for its values.
+    let mut configs: Vec<NodeConfig> = Vec::with_capacity(resolved.len());
+    // The facts become CEL values only once the topology's aggregates are in (converting them
+    // is a good part of judging a node).
+    let mut all_facts: Vec<NodeFacts> = Vec::with_capacity(resolved.len());
+    let mut summaries = Vec::with_capacity(resolved.len());
+    for (r, (cfg, facts, summary, more, overrides)) in read.into_iter().zip(resolved) {
+        diags.extend(r.diags);
+        diags.extend(more);
+        if let Some(o) = overrides {
+            config::correct_overrides(diags, &o);
+        }
         configs.push(cfg);
+        all_facts.push(facts);
+        summaries.push(summary);
     }
     let mut links = links_of(topo);
     facts::share_tuples(&all_facts, &mut links);
-    facts::aggregate(&mut all_facts, &links);
+    if all_cores {
+        facts::aggregate(&mut all_facts, &links);
+    } else {
+        facts::aggregate_from(usize::MAX, &mut all_facts, &links);
+    }
     let states = configs
         .into_iter()
         .zip(all_facts)
@@ -306,6 +396,41 @@ pub(super) fn topology_nodes(
         vias,
         left_out: sets.sets.iter().flat_map(|s| s.left_out.clone()).collect(),
     })
+}
+
+/// Nodes from which a topology's nodes are resolved on all cores.
+const PARALLEL_FROM: usize = 64;
+
+/// A node of a topology once its files are read: the set it reads (by its place among the
+/// topology's sets), the view of it its own namespace has, its kernel, and the diagnostics
+/// reading them gave.
+struct ReadNode {
+    /// The node's place in the topology.
+    index: usize,
+    set: Option<usize>,
+    in_namespace: Option<SysctlSet>,
+    kernel: (KernelVersion, KernelOrigin),
+    diags: Vec<Diagnostic>,
+}
+
+/// The node whose network namespace (and so whose values) `node` has: the one it shares it
+/// with, or itself.
+fn owner_of<'t>(topo: &'t Topology, node: &'t topology::Node) -> &'t topology::Node {
+    match &node.shares_namespace_with {
+        Some((_, t)) => &topo.nodes[*t],
+        None => node,
+    }
+}
+
+/// The overlay's layer for `node`, else for the node whose namespace it shares.
+fn layer_of<'o>(
+    overlay: &'o Overlay,
+    node: &topology::Node,
+    owner: &topology::Node,
+) -> Option<&'o Layer> {
+    overlay
+        .get(&node.name.value)
+        .or_else(|| overlay.get(&owner.name.value))
 }
 
 /// What a node with a network namespace of its own reads from its files: the values written for
@@ -605,4 +730,102 @@ pub(super) fn middlebox_figures(
         })
         .collect();
     crate::middlebox::figures(&boxes, &flows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::load_topology;
+    use std::path::Path;
+
+    /// Every reference and example topology, and a generated one large enough for every step
+    /// to use the cores: the nodes resolved on all cores are those resolved in turn (values,
+    /// facts with the aggregates, summaries, links, diagnostics in order).
+    #[test]
+    fn nodes_resolved_on_all_cores_are_the_nodes_resolved_in_turn() {
+        let mut files: Vec<std::path::PathBuf> = Vec::new();
+        for dir in ["topologies", "examples"] {
+            let mut stack = vec![Path::new(dir).to_path_buf()];
+            while let Some(d) = stack.pop() {
+                for entry in std::fs::read_dir(&d).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                        files.push(path);
+                    }
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let generated = dir.path().join("generated.yaml");
+        std::fs::write(&generated, crate::judge::gen::topology(300, 1500)).unwrap();
+        files.push(generated);
+        // Nodes sharing a file whose later value the kernel refuses (TW006 reworded per node,
+        // in node order), some with values of their own, on kernels that refuse differently.
+        std::fs::write(
+            dir.path().join("reuse.conf"),
+            "net.ipv4.tcp_tw_reuse = 1\nnet.ipv4.tcp_tw_reuse = 3\nnet.ipv4.ip_local_port_range = 1024 1024\n",
+        )
+        .unwrap();
+        for applier in ["systemd", "procps"] {
+            let mut text = format!("version: 1\napplied_by: {applier}\nnodes:\n");
+            for i in 0..100 {
+                let kernel = ["4.9", "5.15", "6.8"][i % 3];
+                text += &format!("  - name: n{i}\n    kernel: \"{kernel}\"\n    sysctl:\n      files: [reuse.conf]\n");
+                if i % 7 == 0 {
+                    text += "      set: {net.ipv4.tcp_tw_reuse: 5}\n";
+                }
+            }
+            let path = dir.path().join(format!("refused-{applier}.yaml"));
+            std::fs::write(&path, text).unwrap();
+            files.push(path);
+        }
+        let mut compared = 0;
+        for path in &files {
+            let run = |all_cores: bool| {
+                let mut sources = SourceMap::new();
+                let opts = Options::default();
+                let loaded = load_topology(path, &opts, &mut sources).ok()?;
+                if loaded.has_errors() {
+                    return None;
+                }
+                let topo = loaded.topology?;
+                let mut diags = Vec::new();
+                let overlay = Overlay::default();
+                let n =
+                    topology_nodes_on(all_cores, &topo, &opts, &overlay, &mut sources, &mut diags)
+                        .ok()?;
+                let states: Vec<_> = n.states.iter().map(|s| (&s.cfg, &s.facts)).collect();
+                Some(format!(
+                    "{states:#?}\n{:#?}\n{:#?}\n{diags:#?}\n{:#?}",
+                    n.summaries, n.links, n.left_out
+                ))
+            };
+            let (Some(all), Some(in_turn)) = (run(true), run(false)) else {
+                continue;
+            };
+            assert!(all == in_turn, "{}", path.display());
+            compared += 1;
+        }
+        assert!(compared > 10, "{compared} topologies compared");
+        let refused = files.iter().rev().take(2).filter(|p| {
+            let mut sources = SourceMap::new();
+            let opts = Options::default();
+            let topo = load_topology(p, &opts, &mut sources)
+                .unwrap()
+                .topology
+                .unwrap();
+            let mut diags = Vec::new();
+            topology_nodes(&topo, &opts, &Overlay::default(), &mut sources, &mut diags).unwrap();
+            diags
+                .iter()
+                .any(|d| d.code == "TW006" && d.message.contains("refuses"))
+        });
+        assert_eq!(
+            refused.count(),
+            2,
+            "the refused values' topologies are judged"
+        );
+    }
 }
