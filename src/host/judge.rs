@@ -16,7 +16,7 @@ use crate::judge::{self, Layer, Overlay, Request};
 use crate::kernel::{self, KernelVersion};
 use crate::report::Report;
 use crate::rules::RuleSet;
-use crate::source::{Location, SourceMap};
+use crate::source::{Location, SourceMap, Span};
 use crate::topology;
 use std::path::Path;
 
@@ -234,16 +234,30 @@ fn drift(
     live_kernel: KernelVersion,
     sources: &SourceMap,
 ) -> Vec<Drift> {
+    drift_with(live, node, live_kernel, sources, |key| {
+        declared
+            .value(key)
+            .map(|d| (d.shown(), d.kind, d.shown_span()))
+    })
+}
+
+/// [`drift`] with the declared value, kind and place of a key found by `declared`.
+fn drift_with(
+    live: &Report,
+    node: &str,
+    live_kernel: KernelVersion,
+    sources: &SourceMap,
+    declared: impl Fn(&'static str) -> Option<(Option<String>, SourceKindOut, Option<Span>)>,
+) -> Vec<Drift> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for l in live.verdicts.iter().filter(|v| &*v.node == node) {
         if l.source != SourceKindOut::Live || !seen.insert(l.key) {
             continue;
         }
-        let Some(d) = declared.value(l.key) else {
+        let Some((value, kind, span)) = declared(l.key) else {
             continue;
         };
-        let value = d.shown();
         let live_value = l.value.clone().unwrap_or_default();
         if value.as_deref() == Some(live_value.as_str()) {
             continue;
@@ -251,7 +265,7 @@ fn drift(
         // A default is the host kernel's own (defaults change between releases, and a
         // memory-dependent one has no value to compare): the host differs only when its value
         // does not look like its kernel's default.
-        if d.kind == SourceKindOut::Default
+        if kind == SourceKindOut::Default
             && kernel::spec(l.key)
                 .is_some_and(|spec| looks_like_default(spec, live_kernel, &live_value))
         {
@@ -260,8 +274,8 @@ fn drift(
         out.push(Drift {
             key: l.key,
             declared: value,
-            declared_kind: d.kind,
-            declared_at: d.shown_span().map(|s| sources.location(s)),
+            declared_kind: kind,
+            declared_at: span.map(|s| sources.location(s)),
             live: live_value,
         });
     }
@@ -275,7 +289,7 @@ mod tests {
     use std::path::PathBuf;
 
     /// Drift as read off a judging of the declared values: the first declared verdict of the
-    /// node for each key of its first live verdicts.
+    /// node for each key.
     fn drift_by_judging(
         declared: &Report,
         live: &Report,
@@ -283,36 +297,13 @@ mod tests {
         live_kernel: KernelVersion,
         sources: &SourceMap,
     ) -> Vec<Drift> {
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        for l in live.verdicts.iter().filter(|v| &*v.node == node) {
-            if l.source != SourceKindOut::Live || !seen.insert(l.key) {
-                continue;
-            }
-            let Some(d) = declared
+        drift_with(live, node, live_kernel, sources, |key| {
+            declared
                 .verdicts
                 .iter()
-                .find(|d| &*d.node == node && d.key == l.key)
-            else {
-                continue;
-            };
-            let live_value = l.value.clone().unwrap_or_default();
-            if d.value.as_deref() == Some(live_value.as_str())
-                || d.source == SourceKindOut::Default
-                    && kernel::spec(l.key)
-                        .is_some_and(|spec| looks_like_default(spec, live_kernel, &live_value))
-            {
-                continue;
-            }
-            out.push(Drift {
-                key: l.key,
-                declared: d.value.clone(),
-                declared_kind: d.source,
-                declared_at: d.span.map(|s| sources.location(s)),
-                live: live_value,
-            });
-        }
-        out
+                .find(|d| &*d.node == node && d.key == key)
+                .map(|d| (d.value.clone(), d.source, d.span))
+        })
     }
 
     /// Every node (a NAT too) of every shipped topology, given the values of each captured

@@ -792,7 +792,8 @@ mod tests {
     use super::*;
     use crate::judge::{load_topology, nodes, Options, Overlay};
     use crate::source::SourceMap;
-    use std::path::{Path, PathBuf};
+    use crate::topology::yaml_files;
+    use std::path::Path;
 
     /// What judging the links of the topology at `path` gives with each node's memo and with
     /// every rule evaluated on every link, in full (`None` for a file that is no valid
@@ -818,17 +819,6 @@ mod tests {
             format!("{:#?}\n{:#?}\n{:#?}", j.verdicts, j.hops, labels)
         };
         Some((run(true), run(false)))
-    }
-
-    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                yaml_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(path);
-            }
-        }
     }
 
     #[test]

@@ -23,6 +23,20 @@ pub(crate) mod gen;
 #[cfg(test)]
 mod tests;
 
+/// Every `.yaml`/`.yml` file under `dir`, for tests that run over the shipped topologies and
+/// examples (here and in `judge`).
+#[cfg(test)]
+pub(crate) fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
 use crate::diag::{Diagnostic, Severity};
 use crate::error::Result;
 use crate::kernel::KernelVersion;

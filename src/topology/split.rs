@@ -184,18 +184,8 @@ fn place(node: &mut YamlNode, by: usize, depth: usize) -> Option<()> {
 mod tests {
     use super::*;
     use crate::source::SourceMap;
-    use std::path::{Path, PathBuf};
-
-    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                yaml_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(path);
-            }
-        }
-    }
+    use crate::topology::yaml_files;
+    use std::path::Path;
 
     /// Parsed whole and in halves (every text cut, however small): the same tree and
     /// diagnostics, or the same error. Returns whether the halves were used.
