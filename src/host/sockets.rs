@@ -67,7 +67,7 @@ pub struct Pending(std::thread::JoinHandle<Result<SocketCapture, HostError>>);
 impl Pending {
     /// Starts reading the socket view of `origin`.
     pub fn start(origin: Origin) -> Pending {
-        Pending(std::thread::spawn(move || read(&origin)))
+        Pending(crate::pool::spawn(move || read(&origin)))
     }
 
     /// The reading, once it is done; a panic on its thread is raised here.

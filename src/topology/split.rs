@@ -102,7 +102,7 @@ fn cut_at(text: &str) -> Option<usize> {
 fn parse_halves(file: FileId, text: &str, at: usize) -> Option<Document> {
     let (first, second) = text.split_at(at);
     let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| second_items(file, second, at));
+        let second = crate::pool::spawn_scoped(s, || second_items(file, second, at));
         let first = yaml::parse(file, first);
         let second = second
             .join()
