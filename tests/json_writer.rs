@@ -101,3 +101,25 @@ fn parallel_writer_writes_what_serde_writes_over_several_windows() {
     let (written, serde) = both(&sources, &report);
     assert_eq!(written, serde);
 }
+
+/// The generator the topology benchmarks use refuses to ask for more distinct links than its
+/// nodes allow (it used to draw forever), and makes exactly as many as it says are possible.
+#[test]
+fn generated_topology_refuses_more_links_than_its_nodes_allow() {
+    for nodes in [8, 13, 40] {
+        let refused = std::panic::catch_unwind(|| gen::topology(nodes, 100_000))
+            .expect_err("100,000 links from a few nodes");
+        let message = refused
+            .downcast_ref::<String>()
+            .expect("a formatted panic message");
+        let possible: usize = message
+            .split("at most ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {message:?}"));
+        let text = gen::topology(nodes, possible);
+        let links = text.lines().filter(|l| l.starts_with("  - {from:")).count();
+        assert_eq!(links, possible, "{nodes} nodes");
+    }
+}

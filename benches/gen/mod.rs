@@ -260,6 +260,18 @@ pub fn topology(nodes: usize, links: usize) -> String {
             );
         }
     }
+    // Every distinct link there is: the clients' one to each load balancer, and from each node
+    // one to every node of a later tier (a `to` is drawn among the first `named / 5` of its
+    // tier). Asking for more would never end.
+    let per_tier = named / roles.len();
+    let possible = named.div_ceil(roles.len())
+        + (0..named)
+            .map(|from| per_tier * (roles.len() - 1 - from % roles.len()))
+            .sum::<usize>();
+    assert!(
+        links <= possible,
+        "{nodes} nodes allow at most {possible} distinct links, not {links}"
+    );
     let _ = writeln!(s, "links:");
     let mut seen = std::collections::HashSet::new();
     let mut made = 0;
