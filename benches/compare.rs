@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binary measured: this build's, or `TWLINT_BIN` (to measure another build the same way).
+/// The binary measured: `TWLINT_BIN` (`benches/compare.sh` sets it to the `--profile dist` build
+/// the README's first command makes), else this build's (`cargo bench` builds `--release`).
 fn bin() -> OsString {
     std::env::var_os("TWLINT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_twlint").into())
 }

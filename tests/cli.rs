@@ -1139,7 +1139,8 @@ fn console_blocks(readme: &str) -> Vec<ConsoleBlock> {
     blocks
 }
 
-/// The twlint arguments of a README command: what follows `--` in `cargo run --release -- ARGS`,
+/// The twlint arguments of a README command: what follows `--` in `cargo run --release -- ARGS`
+/// (or `--profile dist`),
 /// or `twlint ARGS`. `--color never` is added when the command does not say it.
 fn twlint_args(command: &str) -> Vec<String> {
     let words: Vec<&str> = command.split_whitespace().collect();
@@ -1149,7 +1150,7 @@ fn twlint_args(command: &str) -> Vec<String> {
     } else if words.first() == Some(&"twlint") {
         words[1..].iter().map(|s| s.to_string()).collect()
     } else {
-        panic!("a console block must run `cargo run --release -- ...` or `twlint ...`: {command:?}")
+        panic!("a console block must run `cargo run --release -- ...` (or `--profile dist`) or `twlint ...`: {command:?}")
     };
     assert!(
         !args

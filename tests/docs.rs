@@ -254,7 +254,7 @@ fn readme_is_a_short_front_page() {
         .and_then(|b| b.split("\n```").next())
         .expect("the README opens with a ```sh block");
     assert!(
-        first_block.starts_with("cargo run --release -- --topology topologies/lb-web-db.yaml"),
+        first_block.starts_with("cargo run --profile dist -- --topology topologies/lb-web-db.yaml"),
         "{first_block}"
     );
     assert!(first_block.contains("\ncargo test "), "{first_block}");
