@@ -252,13 +252,10 @@ pub fn declared_config(
     };
     let with_cluster = for_cluster(topo, opts);
     let opts = with_cluster.as_ref().unwrap_or(opts);
-    let mut diags = Vec::new();
-    let mut nodes = nodes::topology_nodes(topo, opts, &Overlay::default(), sources, &mut diags)?;
-    Ok(nodes
-        .states
-        .iter()
-        .position(|s| *s.name == *node)
-        .map(|i| nodes.states.swap_remove(i).cfg))
+    match topo.node(node) {
+        Some((index, _)) => Ok(Some(nodes::declared_node(topo, opts, index, sources)?)),
+        None => Ok(None),
+    }
 }
 
 /// Nodes from which their states are freed on a thread of their own

@@ -250,37 +250,8 @@ fn topology_nodes_on(
     // list of files read once): each node's set, kernel and namespace view, with the
     // diagnostics of those steps.
     let mut read: Vec<ReadNode> = Vec::with_capacity(topo.nodes.len());
-    for (index, node) in topo.nodes.iter().enumerate() {
-        let mut diags = Vec::new();
-        // A container sharing another's namespace has that namespace's values.
-        let owner = owner_of(topo, node);
-        let set = sets.read(owner, topo, opts, sources, &mut diags)?;
-        let layer = layer_of(overlay, node, owner);
-        let claims = KernelClaims {
-            node: owner.kernel.as_ref().map(|k| k.value),
-            defaults: topo.default_kernel.as_ref().map(|k| k.value),
-            dump: None,
-        }
-        .with_dump_of(set.map(|i| &sets.sets[i]));
-        let kernel = kernel_of(opts, layer, &claims);
-        // A namespace of its own starts its per-namespace keys from the kernel's defaults: the
-        // host files' values of those keys do not reach it (said once, on the owner).
-        let in_namespace = owner
-            .own_namespace()
-            .then(|| {
-                set.map(|i| {
-                    let s = &sets.sets[i];
-                    namespace_view(owner, s, kernel.0, node == owner, sources, &mut diags)
-                })
-            })
-            .flatten();
-        read.push(ReadNode {
-            index,
-            set,
-            in_namespace,
-            kernel,
-            diags,
-        });
+    for index in 0..topo.nodes.len() {
+        read.push(read_node(topo, opts, overlay, index, &mut sets, sources)?);
     }
     // Then each node resolved, described and its facts derived, on all cores: the files are
     // read, and the nodes are independent of each other until the topology's aggregates.
@@ -304,22 +275,7 @@ fn topology_nodes_on(
                     }),
             );
         }
-        let layer = layer_of(overlay, node, owner);
-        let mut cfg = resolve_declared(
-            &node.name.value,
-            kernel,
-            set,
-            &mut inline_values(owner),
-            layer,
-            topo.applied_by.unwrap_or_default(),
-            &mut diags,
-        );
-        // The TW006 diagnostics are reworded for the node on the calling thread, in node
-        // order: any node's diagnostics so far, as `resolve` rewords them.
-        let overrides = refused_only(&cfg);
-        if let Some(l) = layer {
-            l.apply_read(&mut cfg);
-        }
+        let (cfg, overrides) = resolve_node(topo, overlay, &sets, r, &mut diags);
         // Every listener of the namespace is a port connect() skips.
         let owner_idx = node.shares_namespace_with.as_ref().map_or(i, |(_, t)| *t);
         let mut listen = namespace_listen[owner_idx].clone();
@@ -396,6 +352,96 @@ fn topology_nodes_on(
         vias,
         left_out: sets.sets.iter().flat_map(|s| s.left_out.clone()).collect(),
     })
+}
+
+/// The values node `index` of `topo` is declared with, resolved as [`topology_nodes`] resolves
+/// them without an overlay, reading only the files that node reads: what a host run compares
+/// the host's values with (`judge::declared_config`).
+pub(super) fn declared_node(
+    topo: &Topology,
+    opts: &Options,
+    index: usize,
+    sources: &mut SourceMap,
+) -> Result<NodeConfig> {
+    let overlay = Overlay::default();
+    let mut sets = NodeSets::default();
+    let read = read_node(topo, opts, &overlay, index, &mut sets, sources)?;
+    Ok(resolve_node(topo, &overlay, &sets, &read, &mut Vec::new()).0)
+}
+
+/// The first step of resolving node `index`, in node order on the calling thread because it
+/// reads files or registers them (`sets` reads each distinct list of files once): its set, its
+/// kernel and its namespace's view, with the diagnostics of those steps.
+fn read_node(
+    topo: &Topology,
+    opts: &Options,
+    overlay: &Overlay,
+    index: usize,
+    sets: &mut NodeSets,
+    sources: &mut SourceMap,
+) -> Result<ReadNode> {
+    let node = &topo.nodes[index];
+    let mut diags = Vec::new();
+    // A container sharing another's namespace has that namespace's values.
+    let owner = owner_of(topo, node);
+    let set = sets.read(owner, topo, opts, sources, &mut diags)?;
+    let layer = layer_of(overlay, node, owner);
+    let claims = KernelClaims {
+        node: owner.kernel.as_ref().map(|k| k.value),
+        defaults: topo.default_kernel.as_ref().map(|k| k.value),
+        dump: None,
+    }
+    .with_dump_of(set.map(|i| &sets.sets[i]));
+    let kernel = kernel_of(opts, layer, &claims);
+    // A namespace of its own starts its per-namespace keys from the kernel's defaults: the
+    // host files' values of those keys do not reach it (said once, on the owner).
+    let in_namespace = owner
+        .own_namespace()
+        .then(|| {
+            set.map(|i| {
+                let s = &sets.sets[i];
+                namespace_view(owner, s, kernel.0, node == owner, sources, &mut diags)
+            })
+        })
+        .flatten();
+    Ok(ReadNode {
+        index,
+        set,
+        in_namespace,
+        kernel,
+        diags,
+    })
+}
+
+/// A read node's values: its set, inline values and overlay layer resolved on its kernel, and
+/// what [`refused_only`] keeps of them (for rewording TW006, see `config::correct_overrides`).
+fn resolve_node(
+    topo: &Topology,
+    overlay: &Overlay,
+    sets: &NodeSets,
+    r: &ReadNode,
+    diags: &mut Vec<Diagnostic>,
+) -> (NodeConfig, Option<NodeConfig>) {
+    let node = &topo.nodes[r.index];
+    let owner = owner_of(topo, node);
+    let set = r.in_namespace.as_ref().or(r.set.map(|i| &sets.sets[i]));
+    let layer = layer_of(overlay, node, owner);
+    let mut cfg = resolve_declared(
+        &node.name.value,
+        r.kernel,
+        set,
+        &mut inline_values(owner),
+        layer,
+        topo.applied_by.unwrap_or_default(),
+        diags,
+    );
+    // The TW006 diagnostics are reworded for the node on the calling thread, in node order:
+    // any node's diagnostics so far, as `resolve` rewords them.
+    let overrides = refused_only(&cfg);
+    if let Some(l) = layer {
+        l.apply_read(&mut cfg);
+    }
+    (cfg, overrides)
 }
 
 /// Nodes from which a topology's nodes are resolved on all cores.
