@@ -26,14 +26,26 @@ pub(crate) struct PortRange {
 }
 
 impl PortRange {
+    /// The reserved ports inside the range, each counted once: the length of the union of the
+    /// reserved intervals clipped to it (the kernel's list may overlap and repeat itself).
     pub fn reserved_in_range(&self) -> u32 {
-        let mut seen = vec![false; usize::from(self.high - self.low) + 1];
-        for &(a, b) in &self.reserved {
-            for p in a.max(self.low)..=b.min(self.high) {
-                seen[usize::from(p - self.low)] = true;
+        let mut clipped: Vec<(u32, u32)> = self
+            .reserved
+            .iter()
+            .map(|&(a, b)| (u32::from(a.max(self.low)), u32::from(b.min(self.high))))
+            .filter(|(a, b)| a <= b)
+            .collect();
+        clipped.sort_unstable();
+        // `next` is the first port the intervals before have not counted.
+        let (mut count, mut next) = (0, 0);
+        for (a, b) in clipped {
+            let start = a.max(next);
+            if start <= b {
+                count += b - start + 1;
+                next = b + 1;
             }
         }
-        seen.iter().filter(|s| **s).count() as u32
+        count
     }
     pub fn usable(&self) -> u32 {
         u32::from(self.high - self.low) + 1 - self.reserved_in_range()
@@ -531,6 +543,7 @@ mod tests {
         );
         // 1024-1100 (77) and 5000-5009 (10) fall inside; 80 does not; 5005 counted once.
         assert_eq!(r.reserved_in_range(), 87);
+        assert_eq!(r.reserved_in_range(), port_by_port(&r));
         assert_eq!(r.usable(), 64512 - 87);
 
         std::fs::write(dir.path().join("ip_local_reserved_ports"), "80,9x\n").unwrap();
@@ -556,5 +569,37 @@ mod tests {
             (32768, 60999, RangeSource::Default)
         );
         assert!(read_port_range(empty.path(), true).is_err());
+    }
+
+    /// The reserved ports inside the range, found by marking each port: what
+    /// `reserved_in_range` counts by merging intervals.
+    fn port_by_port(r: &PortRange) -> u32 {
+        (r.low..=r.high)
+            .filter(|p| r.reserved.iter().any(|&(a, b)| (a..=b).contains(p)))
+            .count() as u32
+    }
+
+    #[test]
+    fn reserved_ports_in_range_count_each_port_once_however_the_intervals_overlap() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = |n: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % u64::from(n)) as u16
+        };
+        for _ in 0..300 {
+            let low = next(65535);
+            let high = low + next(u32::from(65535 - low) + 1);
+            let reserved = (0..next(6))
+                .map(|_| {
+                    let a = next(65536);
+                    (a, a + next(u32::from(65535 - a).min(3000) + 1))
+                })
+                .collect();
+            let mut r = read_port_range(Path::new("/nonexistent"), false).unwrap();
+            (r.low, r.high, r.reserved) = (low, high, reserved);
+            assert_eq!(r.reserved_in_range(), port_by_port(&r), "{r:?}");
+        }
     }
 }
