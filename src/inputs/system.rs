@@ -286,13 +286,21 @@ fn read_all(
     // ../sysctl.conf, so procps applies it as a drop-in and again at the end. Applying a whole
     // file again later leaves the same end state as applying it only the last time, so procps'
     // order keeps the last occurrence; systemd reads it only where it appears as a drop-in.
-    let identity: Vec<PathBuf> = entries
+    // Each file resolved once, for its identity and for the jail (`contain::check_real`, with
+    // the jail resolved once for all of them).
+    let real: Vec<Option<PathBuf>> = entries
         .iter()
-        .map(|e| fs::canonicalize(&e.real).unwrap_or_else(|_| e.real.clone()))
+        .map(|e| fs::canonicalize(&e.real).ok())
         .collect();
+    let identity: Vec<&Path> = entries
+        .iter()
+        .zip(&real)
+        .map(|(e, r)| r.as_deref().unwrap_or(&e.real))
+        .collect();
+    let real_jail = jail.and_then(|j| j.canonicalize().ok());
     let mut last: HashMap<&Path, usize> = HashMap::new();
     for (i, id) in identity.iter().enumerate() {
-        last.insert(id.as_path(), i);
+        last.insert(id, i);
     }
     let mut files = Vec::new();
     let mut index_of_entry: HashMap<usize, usize> = HashMap::new();
@@ -302,12 +310,12 @@ fn read_all(
     // links to and that is named too is registered once, so their findings are one.
     let mut registered: HashMap<PathBuf, crate::source::FileId> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
-        if last[identity[i].as_path()] != i {
+        if last[identity[i]] != i {
             continue;
         }
-        if let Some(jail) = jail {
+        if let (Some(real_jail), Some(real)) = (&real_jail, &real[i]) {
             if let Err(crate::contain::Outside::Link(target)) =
-                crate::contain::check_real(jail, &e.real)
+                crate::contain::inside_real(real_jail, real.clone())
             {
                 return Err(Error::Outside {
                     path: PathBuf::from(&e.display),
@@ -351,7 +359,7 @@ fn read_all(
             // found beside it are read, and applied, before it.
             let mut found = Vec::new();
             let mut extra = Vec::new();
-            let mut seen: Vec<PathBuf> = identity.clone();
+            let mut seen: Vec<PathBuf> = identity.iter().map(|p| p.to_path_buf()).collect();
             include_beside(
                 &e.real, &text, sources, &mut found, &mut extra, &mut seen, 0,
             )?;
@@ -430,7 +438,7 @@ fn read_all(
     let mut systemd: Vec<usize> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         if matches!(e.role, Role::DropIn | Role::Argument) {
-            let at = last[identity[i].as_path()];
+            let at = last[identity[i]];
             let f = index_of_entry[&at];
             for &x in extras.get(&at).into_iter().flatten().chain([&f]) {
                 systemd.retain(|&y| y != x);
