@@ -389,7 +389,7 @@ fn read_all(
             // Ansible reads a task file's variables from files its layout names (a role's
             // defaults and vars, group_vars and host_vars beside the playbook).
             let (linked, unread) = ansible_vars(&e.real, &text, jail, sources, &mut registered);
-            let id = register(sources, &mut registered, &identity[i], &e.display, text);
+            let id = register(sources, &mut registered, identity[i], &e.display, text);
             sources.set_format(id, reader.name);
             let outer: Vec<super::ansible::LinkedVars<'_>> = linked
                 .iter()
@@ -408,7 +408,7 @@ fn read_all(
             files.push(parsed);
             continue;
         }
-        let id = register(sources, &mut registered, &identity[i], &e.display, text);
+        let id = register(sources, &mut registered, identity[i], &e.display, text);
         sources.set_format(id, reader.name);
         // A named file given the sysctl reader unconfirmed (see `super::Named::Set`) is
         // recognised as it is read.
