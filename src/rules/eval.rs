@@ -512,7 +512,7 @@ mod tests {
         let p = Program::compiled(src.into(), super::super::program::parse(src).unwrap());
         let t = Template {
             parts: vec![
-                TemplatePart::Text("é".repeat(1500)),
+                TemplatePart::Text("é".repeat(1500).into()),
                 TemplatePart::Expr(std::sync::Arc::new(p), src.into()),
             ],
         };

@@ -155,7 +155,7 @@ fn note(
     defer: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Template> {
-    let parts = note_parts(&t.value, |src| {
+    let parts = note_parts(&t.value, super::load::owned, |src| {
         compile(&Spanned::new(src.to_string(), t.span), text, defer, diags)
     });
     match parts {
@@ -175,24 +175,25 @@ fn note(
 /// ones too), and each hole (its source trimmed) made into a program by `hole`. `Ok(None)` when
 /// `hole` gives none for one, `Err` when a `{{` has no closing `}}`. Rules read from YAML and
 /// prepared ones (`rules::prepared`) split their notes here.
-pub(super) fn note_parts(
-    text: &str,
-    mut hole: impl FnMut(&str) -> Option<Arc<super::program::Program>>,
+pub(super) fn note_parts<'t>(
+    text: &'t str,
+    keep: fn(&'t str) -> std::borrow::Cow<'static, str>,
+    mut hole: impl FnMut(&'t str) -> Option<Arc<super::program::Program>>,
 ) -> Result<Option<Vec<TemplatePart>>, ()> {
     let mut parts = Vec::new();
     let mut rest = text;
     while let Some(open) = super::load::doubled(rest, b'{') {
-        parts.push(TemplatePart::Text(rest[..open].to_string()));
+        parts.push(TemplatePart::Text(keep(&rest[..open])));
         let after = &rest[open + 2..];
         let close = super::load::doubled(after, b'}').ok_or(())?;
         let src = after[..close].trim();
         let Some(p) = hole(src) else {
             return Ok(None);
         };
-        parts.push(TemplatePart::Expr(p, src.to_string()));
+        parts.push(TemplatePart::Expr(p, keep(src)));
         rest = &after[close + 2..];
     }
-    parts.push(TemplatePart::Text(rest.to_string()));
+    parts.push(TemplatePart::Text(keep(rest)));
     Ok(Some(parts))
 }
 

@@ -17,6 +17,7 @@ use crate::diag::{did_you_mean, Diagnostic, Severity, Verdict};
 use crate::source::{FileId, SourceMap, Span, Spanned};
 use crate::yaml::de::{Field, UnknownField};
 use crate::yaml::{self};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -553,7 +554,7 @@ fn template(
     defer: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Template {
-    let parts = template_parts(&text.value, |src| {
+    let parts = template_parts(&text.value, owned, |src| {
         let spanned = Spanned::new(src.to_string(), text.span);
         compile(
             &spanned,
@@ -581,15 +582,16 @@ fn template(
 /// trimmed) made into a program by `hole`, left out when `hole` gives none. `Err` with the parts
 /// before it when a `{{` has no closing `}}`. Rules read from YAML and prepared ones
 /// (`rules::prepared`) split their templates here.
-pub(super) fn template_parts(
-    text: &str,
-    mut hole: impl FnMut(&str) -> Option<Arc<Program>>,
+pub(super) fn template_parts<'t>(
+    text: &'t str,
+    keep: fn(&'t str) -> Cow<'static, str>,
+    mut hole: impl FnMut(&'t str) -> Option<Arc<Program>>,
 ) -> Result<Vec<TemplatePart>, Vec<TemplatePart>> {
     let mut parts = Vec::new();
     let mut rest = text;
     while let Some(open) = doubled(rest, b'{') {
         if open > 0 {
-            parts.push(TemplatePart::Text(rest[..open].to_string()));
+            parts.push(TemplatePart::Text(keep(&rest[..open])));
         }
         let after = &rest[open + 2..];
         let Some(close) = doubled(after, b'}') else {
@@ -597,14 +599,19 @@ pub(super) fn template_parts(
         };
         let src = after[..close].trim();
         if let Some(p) = hole(src) {
-            parts.push(TemplatePart::Expr(p, src.to_string()));
+            parts.push(TemplatePart::Expr(p, keep(src)));
         }
         rest = &after[close + 2..];
     }
     if !rest.is_empty() {
-        parts.push(TemplatePart::Text(rest.to_string()));
+        parts.push(TemplatePart::Text(keep(rest)));
     }
     Ok(parts)
+}
+
+/// The `keep` of [`template_parts`] for text that does not outlive the call: a copy.
+pub(super) fn owned(text: &str) -> Cow<'static, str> {
+    Cow::Owned(text.to_owned())
 }
 
 fn example(
@@ -1513,7 +1520,7 @@ mod tests {
             })
             .expect("the catalog has CEL rules");
         assert!(cel.when.get().is_ok());
-        let bad = Program::deferred("node.".into());
+        let bad = Program::deferred("node.");
         let e = bad.get().unwrap_err();
         assert!(e.contains("does not compile"), "{e}");
     }

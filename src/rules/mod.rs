@@ -43,17 +43,22 @@ impl Template {
         self.parts
             .iter()
             .map(|p| match p {
-                TemplatePart::Text(t) => t.clone(),
+                TemplatePart::Text(t) => t.to_string(),
                 TemplatePart::Expr(_, src) => format!("{{{{ {src} }}}}"),
             })
             .collect()
     }
 }
 
+/// A piece of a template: text, or a hole's program with its source. Shipped rules keep both
+/// as the static text the build prepared (`rules::prepared`); rules read from YAML own theirs.
 #[derive(Debug, Clone)]
 pub enum TemplatePart {
-    Text(String),
-    Expr(std::sync::Arc<program::Program>, String),
+    Text(std::borrow::Cow<'static, str>),
+    Expr(
+        std::sync::Arc<program::Program>,
+        std::borrow::Cow<'static, str>,
+    ),
 }
 
 /// A secondary label to draw when the rule fires: the place where a related key was set.

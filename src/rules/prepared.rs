@@ -17,6 +17,7 @@ use super::load::{severity_word, template_parts};
 use super::program::Program;
 use super::{CelRule, Check, Docs, LabelSpec, Rule, Scope, Template};
 use crate::diag::Verdict;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A shipped CEL rule file's fields as written (see `rules::raw::RuleFile`), but its docs.
@@ -65,8 +66,8 @@ pub static PREPARED: &[Option<Prepared>] =
     include!(concat!(env!("OUT_DIR"), "/embedded_rule_prepared.rs"));
 
 /// A program of the shipped catalog, compiled on first use as the loader defers them.
-fn deferred(source: &str) -> Option<Arc<Program>> {
-    Some(Arc::new(Program::deferred(source.to_string())))
+fn deferred(source: &'static str) -> Option<Arc<Program>> {
+    Some(Arc::new(Program::deferred(source)))
 }
 
 /// The rule the loader makes of a shipped file read without its docs, from what the build
@@ -85,9 +86,9 @@ pub(super) fn rule(p: &Prepared, path: &str) -> Option<Rule> {
         Some(word) => Some(severity_word(word)?),
         None => None,
     };
-    let template = |text: &str| {
+    let template = |text: &'static str| {
         Some(Template {
-            parts: template_parts(text, deferred).ok()?,
+            parts: template_parts(text, Cow::Borrowed, deferred).ok()?,
         })
     };
     let labels = p
@@ -129,7 +130,7 @@ pub(super) fn rule(p: &Prepared, path: &str) -> Option<Rule> {
                 meaning,
                 when: deferred(e.when)?,
                 note: Template {
-                    parts: note_parts(e.note, deferred).ok()??,
+                    parts: note_parts(e.note, Cow::Borrowed, deferred).ok()??,
                 },
                 when_source: e.when.to_string(),
                 note_source: e.note.to_string(),

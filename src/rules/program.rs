@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 #[derive(Debug)]
 pub struct Program {
-    source: String,
+    source: std::borrow::Cow<'static, str>,
     compiled: OnceLock<Result<Compiled, String>>,
 }
 
@@ -95,15 +95,15 @@ impl Program {
     /// A program already parsed (and checked) at load.
     pub fn compiled(source: String, expression: Expression) -> Self {
         Program {
-            source,
+            source: source.into(),
             compiled: OnceLock::from(Ok(Compiled::new(expression))),
         }
     }
 
     /// A program of the shipped catalog, compiled on first use.
-    pub fn deferred(source: String) -> Self {
+    pub fn deferred(source: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Program {
-            source,
+            source: source.into(),
             compiled: OnceLock::new(),
         }
     }
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn names_any_finds_every_variable_a_program_reads() {
-        let names = |src: &str| Program::deferred(src.into()).names_any(&["hop", "peer"]);
+        let names = |src: &str| Program::deferred(src.to_owned()).names_any(&["hop", "peer"]);
         assert!(names("hop.rate > 0"));
         assert!(names("node.x == 1 && peer.kernel.release != ''"));
         assert!(
@@ -286,7 +286,7 @@ mod tests {
             "",
         ] {
             for v in ["hop", "peer"] {
-                let p = Program::deferred(src.into());
+                let p = Program::deferred(src.to_owned());
                 assert_eq!(p.names_any(&[v]), by_words(src, v), "{v} in {src:?}");
             }
         }
