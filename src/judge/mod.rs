@@ -209,10 +209,7 @@ fn judge_set(
     let mut labels = Vec::new();
     let (state, node) = nodes::set_node(name, set, opts, overlay, sources, &mut diags);
     // CEL's standard library, built once per thread: it cost as much as judging a dump.
-    thread_local! {
-        static ROOT: eval::RootContext = eval::root_context();
-    }
-    ROOT.with(|root| {
+    eval::with_root(|root| {
         let bound = eval::Bound::new(root, &state.cel, None);
         verdicts::judge_node(name, rules, &state, &bound, &mut labels, &mut verdicts)
     })?;

@@ -510,7 +510,7 @@ fn judge_links(
     );
     let judge = |window: &[Item<'_>]| {
         crate::pool::par_map_from(PARALLEL_FROM, window, |((link, l), (path, cts))| {
-            ROOT.with(|root| judge_link(link, l, path, cts, states, &memos, rules, root))
+            eval::with_root(|root| judge_link(link, l, path, cts, states, &memos, rules, root))
         })
     };
     let mut merge = |judged: Vec<Result<LinkJudged>>| -> Result<()> {
@@ -546,11 +546,6 @@ const LINK_WINDOW: usize = 2048;
 /// Links (or unlinked nodes) from which judging is spread over the cores: a small topology's
 /// few links are judged sooner on the calling thread than threads start.
 pub(super) const PARALLEL_FROM: usize = 32;
-
-thread_local! {
-    /// CEL's standard library, built once per thread that judges.
-    static ROOT: eval::RootContext = eval::root_context();
-}
 
 /// What judging one link gives: its hop summary, its verdicts and labels in the order they
 /// were made, and the nodes it judged (both ends and its middleboxes).
@@ -768,7 +763,7 @@ fn judge_unlinked(
         .map(|(s, _)| s)
         .collect();
     let judged = crate::pool::par_map_from(PARALLEL_FROM, &unlinked, |s| {
-        ROOT.with(|root| {
+        eval::with_root(|root| {
             let bound = eval::Bound::new(root, &s.cel, None);
             let mut verdicts = Vec::new();
             for spec in config::judged_keys() {

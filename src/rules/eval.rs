@@ -46,6 +46,15 @@ pub fn root_context() -> RootContext {
     Context::default()
 }
 
+/// Runs `f` with this thread's [`RootContext`], built on the thread's first use: every
+/// evaluation on a thread (a node's, a hop's, an evidence item's) is an inner scope of it.
+pub fn with_root<R>(f: impl FnOnce(&RootContext) -> R) -> R {
+    thread_local! {
+        static ROOT: RootContext = root_context();
+    }
+    ROOT.with(f)
+}
+
 /// Facts in the form CEL evaluates, converted once (per node, per hop) and lent to every
 /// context that needs them. Binding a `Value` to a context converts it again, deeply: that was a
 /// fifth of judging a topology, three maps per hop end.

@@ -15,7 +15,6 @@ use crate::counters::{CONNTRACK, FIGURES, TCPEXT, TIME_WAIT};
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::source::Spanned;
 use crate::yaml::de::Field;
-use cel::Context;
 use std::sync::Arc;
 
 /// What an evidence condition and note see.
@@ -70,22 +69,19 @@ pub struct Reading {
     pub interval: f64,
 }
 
-fn context(r: Reading) -> Context<'static, 'static> {
-    let mut ctx = Context::default();
-    ctx.add_variable_from_value("value", r.value as i64);
-    ctx.add_variable_from_value("delta", r.delta as i64);
-    ctx.add_variable_from_value("interval", r.interval);
-    ctx
-}
-
 impl EvidenceSpec {
     /// The note when the condition holds on this reading.
     pub fn applies(&self, r: Reading) -> Result<Option<String>, String> {
-        let ctx = context(r);
-        if !super::eval::condition(&self.when, &ctx)? {
-            return Ok(None);
-        }
-        super::eval::render(&self.note, &ctx).map(Some)
+        super::eval::with_root(|root| {
+            let mut ctx = root.new_inner_scope();
+            ctx.add_variable_from_value("value", r.value as i64);
+            ctx.add_variable_from_value("delta", r.delta as i64);
+            ctx.add_variable_from_value("interval", r.interval);
+            if !super::eval::condition(&self.when, &ctx)? {
+                return Ok(None);
+            }
+            super::eval::render(&self.note, &ctx).map(Some)
+        })
     }
 }
 
