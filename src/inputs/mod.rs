@@ -496,6 +496,22 @@ const KEEP_BUF: usize = 1 << 20;
 /// `forced`, else by the file name, else by the first reader that recognises the text. For a
 /// text read from elsewhere than `path` (standard input, named by `--stdin-filename`).
 pub fn sort_text(path: &Path, text: &str, forced: Option<&'static Reader>) -> Result<Named> {
+    sort_text_on(RECOGNISE_ON_ALL_CORES_FROM, path, text, forced)
+}
+
+/// Texts from which the readers recognise a text on all cores (1 MiB): each recogniser scans
+/// the whole text (3 ms for the eight of them on a 100,000-line file), and below this size
+/// starting a thread costs more than the scans.
+const RECOGNISE_ON_ALL_CORES_FROM: usize = 1 << 20;
+
+/// [`sort_text`], the readers' recognisers run on all cores for texts of `parallel_from` bytes
+/// or more (for the test that holds the two ways to the same answers).
+fn sort_text_on(
+    parallel_from: usize,
+    path: &Path,
+    text: &str,
+    forced: Option<&'static Reader>,
+) -> Result<Named> {
     let units = |reader: &'static Reader| {
         Ok(Named::Units(
             path.display().to_string(),
@@ -510,30 +526,43 @@ pub fn sort_text(path: &Path, text: &str, forced: Option<&'static Reader>) -> Re
             (None, None) => Ok(Named::Set(None)),
         };
     }
+    // The recognisers of the readers before the catch-all sysctl grammar, which the loop below
+    // may ask: pure functions of the text, so for a large one they all run at once on all
+    // cores, and the loop takes their answers in its own order.
+    let asked = READERS
+        .iter()
+        .position(|r| std::ptr::eq(*r, &conf::READER))
+        .unwrap_or(READERS.len());
+    let known: Option<Vec<bool>> = (text.len() >= parallel_from)
+        .then(|| crate::pool::par_map(&READERS[..asked], |r| (r.recognises)(text)));
+    let recognises = |i: usize| match &known {
+        Some(known) => known[i],
+        None => (READERS[i].recognises)(text),
+    };
     // What `recognised` gives this text: a host format that declines a file as a host (a
     // dump saved as a `.conf`) may still recognise it, and then reads it in the set.
     let mut first = None;
-    for reader in READERS {
+    for (i, reader) in READERS.iter().enumerate() {
         match reader.host {
             // A host format recognises the text in the pass that prepares it.
             Some(host) => {
                 if let Some(file) = host(path, text) {
                     return Ok(Named::Host(file));
                 }
-                if first.is_none() && (reader.recognises)(text) {
-                    first = Some(reader);
+                if first.is_none() && recognises(i) {
+                    first = Some(*reader);
                 }
             }
             // The catch-all sysctl grammar, last: whether the text reads as a sysctl file is
             // decided by the pass that reads it (`conf::parse_recognised`, in
             // `system::read_all`), not in a pass of its own here.
-            None if std::ptr::eq(reader, &conf::READER) => {
-                return Ok(Named::Set(first.or(Some(reader))));
+            None if std::ptr::eq(*reader, &conf::READER) => {
+                return Ok(Named::Set(first.or(Some(*reader))));
             }
-            None if (reader.recognises)(text) => {
+            None if recognises(i) => {
                 return match reader.units {
                     Some(_) => units(reader),
-                    None => Ok(Named::Set(first.or(Some(reader)))),
+                    None => Ok(Named::Set(first.or(Some(*reader)))),
                 };
             }
             None => {}
@@ -557,6 +586,54 @@ pub fn read_units(reader: &Reader, file: FileId, path: &str, text: &str) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a text was sorted as, for comparing two sortings.
+    fn sorted_as(named: Result<Named>) -> String {
+        match named {
+            Ok(Named::Host(_)) => "a host".into(),
+            Ok(Named::Units(_, _, r)) => format!("units read by {}", r.name),
+            Ok(Named::Set(r)) => format!("a set read by {:?}", r.map(|r| r.name)),
+            Err(e) => format!("refused: {e}"),
+        }
+    }
+
+    #[test]
+    fn texts_recognised_on_all_cores_are_sorted_as_recognised_in_turn() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut texts: Vec<(std::path::PathBuf, String)> = Vec::new();
+        let mut folders = vec![root.join("tests/fixtures/inputs"), root.join("examples")];
+        while let Some(dir) = folders.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push((path, text));
+                }
+            }
+        }
+        // A dump, a plain sysctl file and an empty text beside the shipped files.
+        texts.push(("dump".into(), dump_text(3000)));
+        texts.push((
+            "plain.conf".into(),
+            "net.ipv4.tcp_tw_reuse = 1\n".repeat(50),
+        ));
+        texts.push(("empty".into(), String::new()));
+        let mut kinds = std::collections::BTreeSet::new();
+        for (path, text) in &texts {
+            // Named by a neutral file name, so that the text decides.
+            let name = Path::new("input");
+            let in_turn = sorted_as(sort_text_on(usize::MAX, name, text, None));
+            let at_once = sorted_as(sort_text_on(0, name, text, None));
+            assert_eq!(at_once, in_turn, "{}", path.display());
+            kinds.insert(in_turn);
+        }
+        assert!(
+            texts.len() > 50 && kinds.len() >= 8,
+            "{} texts: {kinds:?}",
+            texts.len()
+        );
+    }
 
     /// A `sysctl -a` listing of `n` keys over the usual top-level directories, with the release.
     fn dump_text(n: usize) -> String {
