@@ -64,18 +64,18 @@ pub fn check(base: &Path, path: &Path) -> Result<(), Outside> {
 /// symlink is followed. Paths that cannot be resolved pass here and fail when they are read.
 pub fn check_real(base: &Path, path: &Path) -> Result<(), Outside> {
     match (path.canonicalize(), base.canonicalize()) {
-        (Ok(real), Ok(real_base)) => inside_real(&real_base, real),
+        (Ok(real), Ok(real_base)) => inside_real(&real_base, &real),
         _ => Ok(()),
     }
 }
 
 /// [`check_real`] for a path and base already resolved (both `canonicalize`d), for a caller
 /// that resolves many paths against one base or needs the real path anyway.
-pub fn inside_real(real_base: &Path, real: PathBuf) -> Result<(), Outside> {
+pub fn inside_real(real_base: &Path, real: &Path) -> Result<(), Outside> {
     if real.starts_with(real_base) {
         Ok(())
     } else {
-        Err(Outside::Link(real))
+        Err(Outside::Link(real.to_path_buf()))
     }
 }
 

@@ -528,16 +528,18 @@ fn sort_text_on(
     }
     // The recognisers of the readers before the catch-all sysctl grammar, which the loop below
     // may ask: pure functions of the text, so for a large one they all run at once on all
-    // cores, and the loop takes their answers in its own order.
+    // cores when the loop first asks one (a host format that takes the text asks none), and the
+    // loop takes their answers in its own order.
     let asked = READERS
         .iter()
         .position(|r| std::ptr::eq(*r, &conf::READER))
         .unwrap_or(READERS.len());
-    let known: Option<Vec<bool>> = (text.len() >= parallel_from)
-        .then(|| crate::pool::par_map(&READERS[..asked], |r| (r.recognises)(text)));
-    let recognises = |i: usize| match &known {
-        Some(known) => known[i],
-        None => (READERS[i].recognises)(text),
+    let known: std::cell::OnceCell<Vec<bool>> = std::cell::OnceCell::new();
+    let recognises = |i: usize| {
+        if text.len() < parallel_from {
+            return (READERS[i].recognises)(text);
+        }
+        known.get_or_init(|| crate::pool::par_map(&READERS[..asked], |r| (r.recognises)(text)))[i]
     };
     // What `recognised` gives this text: a host format that declines a file as a host (a
     // dump saved as a `.conf`) may still recognise it, and then reads it in the set.

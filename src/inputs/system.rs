@@ -315,7 +315,7 @@ fn read_all(
         }
         if let (Some(real_jail), Some(real)) = (&real_jail, &real[i]) {
             if let Err(crate::contain::Outside::Link(target)) =
-                crate::contain::inside_real(real_jail, real.clone())
+                crate::contain::inside_real(real_jail, real)
             {
                 return Err(Error::Outside {
                     path: PathBuf::from(&e.display),
