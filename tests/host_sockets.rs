@@ -490,3 +490,43 @@ fn a_port_range_known_only_from_sysctl_a_is_a_caveat_not_a_figure() {
     );
     assert!(v["host"]["sockets_caveat"].is_null());
 }
+
+#[test]
+fn twlint_host_reads_this_hosts_sockets_beside_its_values() {
+    // Live, `twlint host` starts reading the socket view on a thread of its own before it
+    // reads the values: the values are those `--no-sockets` reads, and the socket view is
+    // there, or says why not.
+    if !std::path::Path::new("/proc/sys/net/ipv4/tcp_fin_timeout").exists() {
+        return;
+    }
+    let with = json(&["host", "--format", "json"], 0);
+    let without = json(&["host", "--no-sockets", "--format", "json"], 0);
+    assert_eq!(with["host"]["read_from"]["kind"], "live");
+    for field in [
+        "values",
+        "unreadable",
+        "hostname",
+        "addresses",
+        "kernel",
+        "netns",
+    ] {
+        assert_eq!(with["host"][field], without["host"][field], "host.{field}");
+    }
+    assert!(
+        without["host"]["sockets"].is_null(),
+        "{:#}",
+        without["host"]
+    );
+    match with["host"]["sockets"].as_object() {
+        Some(summary) => {
+            for field in ["close_wait", "ephemeral", "source"] {
+                assert!(summary.contains_key(field), "{field}: {summary:#?}");
+            }
+        }
+        None => assert!(
+            with["host"]["sockets_missing"].is_string(),
+            "{:#}",
+            with["host"]
+        ),
+    }
+}

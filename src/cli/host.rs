@@ -17,9 +17,15 @@ pub fn run(
         Some(d) => HostSource::Root(d.to_path_buf()),
         None => HostSource::Live,
     };
+    // Live, the socket view is mostly the kernel walking its whole established hash: read on a
+    // thread of its own from the start, it overlaps reading the values instead of following it.
+    let early = (source == HostSource::Live && !no_sockets)
+        .then(|| host::sockets::Pending::start(host::Origin::Live));
     let read = host::read(&source).and_then(|mut s| {
-        if !no_sockets {
-            s.read_sockets()?;
+        match early {
+            Some(pending) => s.attach_sockets(pending.wait()?),
+            None if !no_sockets => s.read_sockets()?,
+            None => {}
         }
         Ok(s)
     });
