@@ -240,7 +240,7 @@ pub fn baseline(
             fallback.push((i, Some(place), why));
             continue;
         }
-        let (start, end) = line_of(&file.text, span.start);
+        let (start, end) = line_of(&file.text, span.from());
         let line = file.text[start..end].trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
             fallback.push((
@@ -423,20 +423,20 @@ fn ignore_entries(
         let Some(YamlNode::Mapping { entries, span }) = node_mapping(root, node) else {
             return cannot(node, "is not a mapping");
         };
-        let flow = text[span.start..].starts_with('{');
+        let flow = text[span.from()..].starts_with('{');
         let entries_text: Vec<String> = rules.iter().map(|r| ignore_entry(r, reason)).collect();
         match entries.iter().find(|(k, _)| k.value == "ignore") {
             Some((_, YamlNode::Sequence { items, span }))
-                if text[span.start..].starts_with('[') =>
+                if text[span.from()..].starts_with('[') =>
             {
-                let Some(close) = text[..span.end].rfind(']').filter(|&c| c >= span.start) else {
+                let Some(close) = text[..span.to()].rfind(']').filter(|&c| c >= span.from()) else {
                     return cannot(node, "has an `ignore:` list whose end was not found");
                 };
                 let sep = if items.is_empty() { "" } else { ", " };
                 inserts.push((close, format!("{sep}{}", entries_text.join(", "))));
             }
             Some((_, YamlNode::Sequence { items, .. })) if !items.is_empty() => {
-                let first = items[0].span().start;
+                let first = items[0].span().from();
                 let (first_line, _) = line_of(text, first);
                 let dash = &text[first_line..first];
                 let Some(dash_at) = dash.find('-').filter(|&d| dash[..d].trim().is_empty()) else {
@@ -446,7 +446,7 @@ fn ignore_entries(
                     );
                 };
                 let indent = &dash[..dash_at];
-                let last_end = items[items.len() - 1].span().end;
+                let last_end = items[items.len() - 1].span().to();
                 let (_, end) = line_of(text, last_end.saturating_sub(1).max(first));
                 let eol = if text[end..].starts_with("\r\n") {
                     "\r\n"
@@ -461,7 +461,7 @@ fn ignore_entries(
             }
             Some(_) => return cannot(node, "has an `ignore:` key that is not a list"),
             None if flow => {
-                let Some(close) = text[..span.end].rfind('}').filter(|&c| c > span.start) else {
+                let Some(close) = text[..span.to()].rfind('}').filter(|&c| c > span.from()) else {
                     return cannot(node, "is a mapping whose end was not found");
                 };
                 inserts.push((close, format!(", ignore: [{}]", entries_text.join(", "))));
@@ -471,11 +471,11 @@ fn ignore_entries(
                 else {
                     return cannot(node, "has no name");
                 };
-                let (line_start, _) = line_of(text, name_key.span.start);
-                let column = text[line_start..name_key.span.start].chars().count();
+                let (line_start, _) = line_of(text, name_key.span.from());
+                let column = text[line_start..name_key.span.from()].chars().count();
                 let indent = " ".repeat(column);
-                let (_, end) = line_of(text, name_value.span().end.saturating_sub(1));
-                if end < name_value.span().end {
+                let (_, end) = line_of(text, name_value.span().to().saturating_sub(1));
+                if end < name_value.span().to() {
                     return cannot(node, "has a name over several lines");
                 }
                 let eol = if text[end..].starts_with("\r\n") {

@@ -148,20 +148,20 @@ fn newline(text: &str, line_end: usize, content_end: usize) -> &'static str {
 /// else shares those lines: removing the entry alone would leave that text behind, joined to
 /// what follows in ways the format may read differently.
 fn removal(text: &str, entry: Span) -> Option<(usize, usize)> {
-    if entry.end <= entry.start || entry.end > text.len() {
+    if entry.to() <= entry.from() || entry.to() > text.len() {
         return None;
     }
-    let (ls, _, _) = line_of(text, entry.start);
+    let (ls, _, _) = line_of(text, entry.from());
     // A span that ends with its line feed (a YAML block node) ends on the line before.
-    let last = if text.as_bytes()[entry.end - 1] == b'\n' {
-        entry.end - 1
+    let last = if text.as_bytes()[entry.to() - 1] == b'\n' {
+        entry.to() - 1
     } else {
-        entry.end
+        entry.to()
     };
     let (_, ce, le) = line_of(text, last);
     let blank = |s: &str| s.bytes().all(|b| b == b' ' || b == b'\t');
     let after = text[last.min(ce)..ce].trim_start_matches([' ', '\t', '\r']);
-    (blank(&text[ls..entry.start]) && (after.is_empty() || after.starts_with('#')))
+    (blank(&text[ls..entry.from()]) && (after.is_empty() || after.starts_with('#')))
         .then_some((ls, le))
 }
 
@@ -198,8 +198,8 @@ fn fix_in(
             replacement,
         })
     };
-    let (ks, ke) = (a.key.span.start, a.key.span.end);
-    let (vs, ve) = (a.value.span.start, a.value.span.end);
+    let (ks, ke) = (a.key.span.from(), a.key.span.to());
+    let (vs, ve) = (a.value.span.from(), a.value.span.to());
     // The value as the file writes it is the value the reader read: a span that stands for
     // more (a YAML scalar with escapes, whose parts map to the whole scalar) is not edited.
     let value_exact = text.get(vs..ve) == Some(a.value.value.as_str());
@@ -250,12 +250,12 @@ fn fix_in(
         let (ls, ce, le) = line_of(text, ks);
         let indent_end = ls + text[ls..].len() - text[ls..].trim_start_matches([' ', '\t']).len();
         let head = &text[indent_end..ks];
-        let in_value = vs < at.start && at.start <= ve && value_exact;
+        let in_value = vs < at.from() && at.from() <= ve && value_exact;
         if !in_value || !(head.is_empty() || head == "-") || !text[ve..ce].trim().is_empty() {
             return None;
         }
-        let comment = text[at.start..ve].trim_end();
-        let kept = text[ls..at.start].trim_end();
+        let comment = text[at.from()..ve].trim_end();
+        let kept = text[ls..at.from()].trim_end();
         let nl = newline(text, le, ce);
         let tail = &text[ce..le];
         let indent = &text[ls..indent_end];
@@ -392,12 +392,12 @@ pub fn apply<'a>(text: &str, fixes: &[&'a Fix]) -> (String, Vec<&'a Fix>) {
     let mut at = 0;
     let mut applied = Vec::new();
     for f in sorted {
-        if f.span.start < at {
+        if f.span.from() < at {
             continue;
         }
-        out.push_str(&text[at..f.span.start]);
+        out.push_str(&text[at..f.span.from()]);
         out.push_str(&f.replacement);
-        at = f.span.end;
+        at = f.span.to();
         applied.push(f);
     }
     out.push_str(&text[at..]);

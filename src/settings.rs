@@ -571,7 +571,7 @@ mod tests {
         // Each at its entry.
         let at: Vec<usize> = d
             .iter()
-            .map(|d| d.primary.as_ref().unwrap().span.start)
+            .map(|d| d.primary.as_ref().unwrap().span.from())
             .collect();
         assert_eq!(at, [8, 12, 16, 24]);
         // Not contained (`--allow-outside-paths`): all four are used.
@@ -606,7 +606,7 @@ mod tests {
         let (_, d) = load("kernel: six\nfail-on: sometimes\nrulez: []\nseverity: [TW006]\n");
         let lines: Vec<usize> = d
             .iter()
-            .map(|d| d.primary.as_ref().unwrap().span.start)
+            .map(|d| d.primary.as_ref().unwrap().span.from())
             .collect();
         assert_eq!(d.len(), 4, "{d:#?}");
         assert!(lines.windows(2).all(|w| w[0] <= w[1]), "sorted by place");

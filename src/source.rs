@@ -12,11 +12,16 @@ use serde::Serialize;
 pub struct FileId(pub u32);
 
 /// A byte range in one registered file.
+///
+/// Offsets are `u32`: every registered text is far below 4 GiB (each reader caps what it reads,
+/// at 64 MiB for the largest, and [`SourceMap::add`] keeps only the first 4 GiB of anything
+/// longer), and a large file holds several spans per line, so they are 12 bytes, not 24.
+/// [`Span::new`] and [`Span::range`] convert to and from the `usize` offsets of the texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Span {
     pub file: FileId,
-    pub start: usize,
-    pub end: usize,
+    pub start: u32,
+    pub end: u32,
 }
 
 impl Span {
@@ -25,9 +30,54 @@ impl Span {
         self.file == inner.file && self.start <= inner.start && inner.end <= self.end
     }
 
+    /// The span of bytes `start..end` of `file`'s text.
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span { file, start, end }
+        Span {
+            file,
+            start: offset(start),
+            end: offset(end),
+        }
     }
+
+    /// The byte range of the text this span covers.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// The offset of its first byte.
+    pub fn from(self) -> usize {
+        self.start as usize
+    }
+
+    /// The offset just past its last byte.
+    pub fn to(self) -> usize {
+        self.end as usize
+    }
+}
+
+/// Keeps the first 4 GiB of a text (at a character boundary), so that every offset into it fits
+/// a span: no reader reads that much (the largest cap is 64 MiB). Whether it cut anything.
+fn within_offsets(text: &mut String) -> bool {
+    cut_to(text, u32::MAX as usize)
+}
+
+/// Cuts `text` to at most `max` bytes, at a character boundary; whether it cut anything.
+fn cut_to(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    true
+}
+
+/// An offset into a registered text as a span holds it. Registered texts are shorter than
+/// 4 GiB ([`SourceMap::add`]), so this only saturates for an offset past every text.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
 }
 
 /// A value together with the place it was written.
@@ -51,8 +101,8 @@ pub struct SourceFile {
     /// The text, with invalid UTF-8 replaced by U+FFFD (the byte offsets of the replaced text are
     /// what the parsers saw, so spans stay consistent).
     pub text: String,
-    /// Byte offset of the start of every line, for line/column lookups.
-    line_starts: Vec<usize>,
+    /// Byte offset of the start of every line, for line/column lookups (`u32`, as in spans).
+    line_starts: Vec<u32>,
     /// The input format (`--input-format` name) its assignments were read with, set by the
     /// reader seam when it reads the file; `None` for a file read as no such input (a topology,
     /// a rule) or prepared as a host of its own. `crate::fix` reads it again with that reader.
@@ -68,10 +118,11 @@ pub struct Location {
 }
 
 impl SourceFile {
-    fn new(path: String, text: String) -> SourceFile {
+    fn new(path: String, mut text: String) -> SourceFile {
+        within_offsets(&mut text);
         let mut line_starts = vec![0];
         // memchr: a fleet run registers a thousand dumps of 1,300 lines on one thread.
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| offset(i + 1)));
         SourceFile {
             path,
             text,
@@ -85,9 +136,12 @@ impl SourceFile {
     /// recognising a dump, on the thread that read it.
     pub(crate) fn with_line_starts(
         path: String,
-        text: String,
-        line_starts: Vec<usize>,
+        mut text: String,
+        mut line_starts: Vec<u32>,
     ) -> SourceFile {
+        if within_offsets(&mut text) {
+            line_starts.retain(|&l| l as usize <= text.len());
+        }
         debug_assert_eq!(
             line_starts,
             SourceFile::new(String::new(), text.clone()).line_starts
@@ -104,22 +158,24 @@ impl SourceFile {
     /// where that line starts: what a renderer needs to show one line without counting the
     /// lines before it.
     pub fn line_at(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let line = self.line_of(offset);
+        (line, self.line_starts[line] as usize)
+    }
+
+    /// 0-based index of the line holding a byte offset, clamped to the text.
+    fn line_of(&self, at: usize) -> usize {
+        let at = offset(at.min(self.text.len()));
+        match self.line_starts.binary_search(&at) {
             Ok(i) => i,
             Err(i) => i - 1,
-        };
-        (line, self.line_starts[line])
+        }
     }
 
     /// 1-based line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = self.line_starts[line];
+        let line = self.line_of(offset);
+        let start = self.line_starts[line] as usize;
         // Count characters, not bytes; a span may (wrongly) land inside a character, so floor it.
         let mut end = offset;
         while !self.text.is_char_boundary(end) {
@@ -190,7 +246,7 @@ impl SourceMap {
     /// Path, line and column of the start of a span.
     pub fn location(&self, span: Span) -> Location {
         let file = self.get(span.file);
-        let (line, column) = file.line_col(span.start);
+        let (line, column) = file.line_col(span.from());
         Location {
             path: file.path.clone(),
             line,
@@ -201,13 +257,35 @@ impl SourceMap {
     /// The text a span covers.
     pub fn slice(&self, span: Span) -> &str {
         let text = &self.get(span.file).text;
-        text.get(span.start..span.end.min(text.len())).unwrap_or("")
+        text.get(span.from()..span.to().min(text.len()))
+            .unwrap_or("")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_are_twelve_bytes_and_convert_to_text_offsets() {
+        // Three spans and more per assignment of a large file: u32 offsets, not usize.
+        assert_eq!(std::mem::size_of::<Span>(), 12);
+        assert_eq!(std::mem::size_of::<Option<Span>>(), 16);
+        let s = Span::new(FileId(2), 3, 7);
+        assert_eq!((s.from(), s.to(), s.range()), (3, 7, 3..7));
+        // An offset past every registered text saturates rather than wrapping.
+        assert_eq!(Span::new(FileId(0), usize::MAX, usize::MAX).start, u32::MAX);
+    }
+
+    #[test]
+    fn texts_longer_than_span_offsets_reach_are_cut_at_a_character_boundary() {
+        let mut text = String::from("ab\u{e9}cd");
+        assert!(!cut_to(&mut text, 10));
+        assert_eq!(text, "ab\u{e9}cd");
+        // Byte 3 is inside the two bytes of the accented letter: cut before it.
+        assert!(cut_to(&mut text, 3));
+        assert_eq!(text, "ab");
+    }
 
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {

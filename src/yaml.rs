@@ -456,7 +456,7 @@ impl Builder<'_> {
             Event::SequenceStart(anchor, _) => self.open(
                 Frame::Sequence {
                     items: Vec::new(),
-                    start: span.start,
+                    start: span.from(),
                     anchor,
                 },
                 span,
@@ -464,7 +464,7 @@ impl Builder<'_> {
             Event::MappingStart(anchor, _) => self.open(
                 Frame::Mapping {
                     entries: Vec::new(),
-                    start: span.start,
+                    start: span.from(),
                     anchor,
                     key: None,
                     seen: HashMap::default(),
@@ -510,9 +510,9 @@ impl Builder<'_> {
 /// event); a block one ends with its last child (its end event sits at the next token).
 fn end_of(end_event: Span, last_child: Option<Span>, start: usize) -> usize {
     if end_event.end > end_event.start {
-        end_event.end
+        end_event.to()
     } else {
-        last_child.map_or(start, |s| s.end).max(start)
+        last_child.map_or(start, |s| s.to()).max(start)
     }
 }
 

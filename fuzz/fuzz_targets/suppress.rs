@@ -18,11 +18,11 @@ fuzz_target!(|data: &[u8]| {
         let end = start + body.len();
         let in_line = |s: Span| {
             assert!(
-                start <= s.start && s.start <= s.end && s.end <= end,
+                start <= s.from() && s.from() <= s.to() && s.to() <= end,
                 "{s:?} outside {start}..{end}"
             );
-            assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
-            let _ = &text[s.start..s.end];
+            assert!(text.is_char_boundary(s.from()) && text.is_char_boundary(s.to()));
+            let _ = &text[s.range()];
         };
         match parse_directive(FileId(0), &text, start, end) {
             None => {}
@@ -30,11 +30,11 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!d.rules.is_empty(), "a directive names at least one rule");
                 for r in &d.rules {
                     in_line(r.span);
-                    assert_eq!(&text[r.span.start..r.span.end], r.value);
+                    assert_eq!(&text[r.span.range()], r.value);
                 }
                 in_line(d.reason.span);
                 assert_eq!(
-                    &text[d.reason.span.start..d.reason.span.end],
+                    &text[d.reason.span.range()],
                     d.reason.value
                 );
             }

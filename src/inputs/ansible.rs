@@ -885,7 +885,7 @@ impl<'a> Walk<'a> {
                     .ok()
                     .flatten()
                     .map_or(over.span(), |p| p.span);
-                let written = crate::diag::shorten(&self.text[span.start..span.end], 80);
+                let written = crate::diag::shorten(&self.text[span.from()..span.to()], 80);
                 let d = Diagnostic::new(
                     Code::TW076,
                     crate::diag::Severity::Info,
@@ -1340,7 +1340,7 @@ mod tests {
         let node = doc.root.get("x").unwrap();
         let v = free_form(node, text, &["value", "val"]).unwrap();
         assert_eq!(v.text, "4096 87380 6291456");
-        assert_eq!(&text[v.span.start..v.span.end], "4096 87380 6291456");
+        assert_eq!(&text[v.span.range()], "4096 87380 6291456");
         let n = free_form(node, text, &["name"]).unwrap();
         assert_eq!(n.text, "net.ipv4.tcp_rmem");
         let t = "x: name={{ item.key }} value={{ item.value }}\n";

@@ -66,7 +66,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
         return read_rendered(file, text);
     }
     let mut out = read_rendered(file, &template::mask(text));
-    let written = |s: Span| text.get(s.start..s.end).unwrap_or("");
+    let written = |s: Span| text.get(s.from()..s.to()).unwrap_or("");
     let templated = |s: Span| template::is_templated(written(s));
     out.diagnostics
         .retain(|d| !d.primary.as_ref().is_some_and(|l| templated(l.span)));
@@ -152,11 +152,11 @@ fn write_file(file: FileId, text: &str, item: &YamlNode, out: &mut ParsedFile) {
             continue;
         }
         let span = located.span(r);
-        if span.end - span.start != line.len() {
+        if span.to() - span.from() != line.len() {
             exact = false;
             break;
         }
-        pieces.push((span.start, line));
+        pieces.push((span.from(), line));
     }
     let templated = located.value.contains("${") || located.value.contains("{{");
     if exact {
@@ -326,10 +326,10 @@ fn written_file(
                 continue;
             }
             let span = script.span(lr);
-            if span.end - span.start != line.len() {
+            if span.to() - span.from() != line.len() {
                 return;
             }
-            pieces.push((span.start, line));
+            pieces.push((span.from(), line));
         }
         let mut inner = conf::parse_placed(file, text, &pieces, out.kind);
         inner.assignments.retain(|a| {

@@ -124,14 +124,14 @@ fn service_unit(
         Some(map @ YamlNode::Mapping { entries, .. }) => {
             // An entry of a block mapping with others beside it goes alone; `sysctls:` left
             // with nothing would be null, which compose refuses.
-            let block = !text[map.span().start..].starts_with('{') && entries.len() > 1;
+            let block = !text[map.span().from()..].starts_with('{') && entries.len() > 1;
             for (k, v) in entries {
                 match v {
                     YamlNode::Scalar { .. } => {
                         let l = Located::new(v, text);
                         let span = l.as_ref().map_or(v.span(), |l| l.span(0..l.value.len()));
                         let value = scalar(v).map_or("", |s| s.value.as_str());
-                        let entry = block.then(|| Span::new(file, k.span.start, v.span().end));
+                        let entry = block.then(|| Span::new(file, k.span.from(), v.span().to()));
                         let entry = entry.map(|e| (e, (map.span(), entries.len())));
                         found.push((k.value.clone(), k.span, value.to_string(), span, entry));
                     }

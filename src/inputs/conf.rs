@@ -558,7 +558,7 @@ fn parse_line(
 fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<super::CompactString>) {
     let v = value.value.as_bytes();
     let file = value.span.file;
-    let base = value.span.start;
+    let base = value.span.from();
     if is_quoted(v) {
         parsed.diagnostics.push(
             Diagnostic::error(
@@ -588,7 +588,7 @@ fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<super::Compac
             )
             .with_key(key)
             .at(
-                Span::new(file, base + i, value.span.end),
+                Span::new(file, base + i, value.span.to()),
                 "this text is written to the kernel as part of the value",
             )
             .with_help(format!(

@@ -113,12 +113,12 @@ impl<'a> Located<'a> {
     pub fn new(node: &'a YamlNode, text: &str) -> Option<Located<'a>> {
         let (v, style) = node.as_scalar()?;
         let whole = v.span;
-        let raw = text.get(whole.start..whole.end).unwrap_or("");
+        let raw = text.get(whole.from()..whole.to()).unwrap_or("");
         let value = v.value.as_str();
         let mut lines = Vec::new();
         let inner = match style {
-            ScalarStyle::Quoted if raw.len() >= 2 => (whole.start + 1, &raw[1..raw.len() - 1]),
-            _ => (whole.start, raw),
+            ScalarStyle::Quoted if raw.len() >= 2 => (whole.from() + 1, &raw[1..raw.len() - 1]),
+            _ => (whole.from(), raw),
         };
         if inner.1 == value {
             lines.push((0..value.len(), Some(inner.0)));
@@ -136,7 +136,7 @@ impl<'a> Located<'a> {
                 if let Some(i) = found {
                     from = i + line.len();
                 }
-                lines.push((start..start + line.len(), found.map(|i| whole.start + i)));
+                lines.push((start..start + line.len(), found.map(|i| whole.from() + i)));
                 start += line.len() + 1;
             }
         }
@@ -186,10 +186,10 @@ pub fn line_at(file: FileId, text: &str, at: usize) -> Span {
 /// node's end. `None` for an item of a flow sequence (`[a, b]`), whose commas a removal would
 /// have to mend.
 pub fn yaml_item(text: &str, node: Span) -> Option<Span> {
-    let before = text.get(..node.start)?;
+    let before = text.get(..node.from())?;
     let marker = before.trim_end_matches([' ', '\t']);
     (marker.ends_with('-') && marker.len() < before.len())
-        .then(|| Span::new(node.file, marker.len() - 1, node.end))
+        .then(|| Span::new(node.file, marker.len() - 1, node.to()))
 }
 
 /// The neutral record of one `key = value` read from a container format.
@@ -207,7 +207,7 @@ pub fn assignment(
         ignore_failure: false,
         // Neither the kubelet nor Docker expands globs: such a name is refused as it is.
         glob: false,
-        line: line_at(file, text, key_span.start),
+        line: line_at(file, text, key_span.from()),
         via: None,
         entry: None,
         collection: None,

@@ -208,7 +208,7 @@ pub(crate) struct Scanned {
     pub compact: String,
     /// With `COMPACT`, where every line of `compact` starts, as
     /// [`crate::source::SourceFile`] indexes a text (0, and after every newline); else empty.
-    pub line_starts: Vec<usize>,
+    pub line_starts: Vec<u32>,
 }
 
 /// Decides [`is_dump`] and, in the same pass, collects the lines whose key `keep` accepts (and,
@@ -278,7 +278,7 @@ fn scan_in<const COMPACT: bool, F: Fn(&[u8]) -> bool + 'static>(
     while pos <= bytes.len() {
         let start = pos;
         if COMPACT {
-            line_starts.push(compact.len());
+            line_starts.push(u32::try_from(compact.len()).unwrap_or(u32::MAX));
         }
         // The common line, `key = value` with a key byte first, is checked in one pass over its
         // bytes: the key up to " =", then the value up to the newline. Every other line (blank,
@@ -707,7 +707,8 @@ mod tests {
                 let expected = expected.join("\n");
                 assert_eq!(scanned.compact, expected, "{what}");
                 let mut starts = vec![0];
-                starts.extend(memchr::memchr_iter(b'\n', expected.as_bytes()).map(|i| i + 1));
+                starts
+                    .extend(memchr::memchr_iter(b'\n', expected.as_bytes()).map(|i| i as u32 + 1));
                 assert_eq!(scanned.line_starts, starts, "{what}");
             }
         }

@@ -473,7 +473,7 @@ impl<'a> Read<'a> {
                 a.line = line_at(self.file, self.text, key.span.0);
                 // The binding, from the first byte of its line when what precedes the key there
                 // is its attribute path (`boot.kernel.sysctl.`), to its `;`.
-                let line_start = a.line.start;
+                let line_start = a.line.from();
                 let lead = &self.text[line_start..key.span.0];
                 let first = line_start + (lead.len() - lead.trim_start().len());
                 let path_only = !self.text[first..key.span.0]

@@ -37,10 +37,10 @@ impl Places {
         sources: &SourceMap,
     ) -> Places {
         let first_line = |s: Span| {
-            let text = sources.get(s.file).text.get(s.start..s.end).unwrap_or("");
+            let text = sources.get(s.file).text.get(s.from()..s.to()).unwrap_or("");
             let line = text.find(['\r', '\n']).map_or(text, |i| &text[..i]);
             let end = line.find(',').unwrap_or(line.len());
-            Span::new(s.file, s.start, s.start + end)
+            Span::new(s.file, s.from(), s.from() + end)
         };
         Places {
             nodes: topo

@@ -49,7 +49,7 @@ impl Entry {
     fn covers_place(&self, span: Option<Span>, node: Option<&str>) -> bool {
         match &self.scope {
             Scope::Line(file, start, end) => {
-                span.is_some_and(|s| s.file == *file && s.start >= *start && s.start <= *end)
+                span.is_some_and(|s| s.file == *file && s.from() >= *start && s.from() <= *end)
             }
             Scope::File(file) => span.is_some_and(|s| s.file == *file),
             Scope::Node(name) => node == Some(name.as_str()),
@@ -81,8 +81,8 @@ fn name_some<'a>(ids: impl ExactSizeIterator<Item = &'a str>, quote: bool) -> St
 /// The span from the first to the last of `spans` (all in one file, in order).
 fn covering(spans: &[Span]) -> Span {
     let first = spans[0];
-    let end = spans.iter().map(|s| s.end).max().unwrap_or(first.end);
-    Span::new(first.file, first.start, end)
+    let end = spans.iter().map(|s| s.to()).max().unwrap_or(first.to());
+    Span::new(first.file, first.from(), end)
 }
 
 /// TW021 for the ids of one directive (or entry) that name no rule: one diagnostic, one label
@@ -308,7 +308,7 @@ pub fn apply(report: &mut Report, sources: &SourceMap, rules: &RuleSet, inline_i
         }
         let directive = (
             sources.get(e.directive.file).path.clone(),
-            e.directive.start,
+            e.directive.from(),
             e.suppression.kind,
         );
         let g = *group_of.entry(directive).or_insert_with(|| {

@@ -34,8 +34,8 @@ fn line(sources: &SourceMap, rules: &RuleSet, topology: bool, d: &Diagnostic) ->
     let mut props = Vec::new();
     if let Some(p) = &d.primary {
         let file = sources.get(p.span.file);
-        let (l, c) = file.line_col(p.span.start);
-        let (el, ec) = file.line_col(p.span.end.max(p.span.start));
+        let (l, c) = file.line_col(p.span.from());
+        let (el, ec) = file.line_col(p.span.to().max(p.span.from()));
         props.push(format!("file={}", escape_property(&file.path)));
         props.push(format!("line={l}"));
         if el != l {

@@ -907,8 +907,8 @@ fn render_diag_with(
             }
             i
         };
-        let start = floor(s.start);
-        let end = floor(s.end);
+        let start = floor(s.from());
+        let end = floor(s.to());
         if end > start {
             start..end
         } else {
@@ -1001,7 +1001,7 @@ fn render_diag_with(
     let digits = digits(
         spans
             .iter()
-            .map(|s| sources.get(s.file).line_col(s.start).0)
+            .map(|s| sources.get(s.file).line_col(s.from()).0)
             .max()
             .unwrap_or(1),
     );

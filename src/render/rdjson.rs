@@ -21,8 +21,8 @@ fn severity(s: Severity) -> &'static str {
 
 fn location(sources: &SourceMap, span: Span) -> Value {
     let f = sources.get(span.file);
-    let (line, column) = f.line_col(span.start);
-    let (end_line, end_column) = f.line_col(span.end.max(span.start));
+    let (line, column) = f.line_col(span.from());
+    let (end_line, end_column) = f.line_col(span.to().max(span.from()));
     json!({
         "path": f.path,
         "range": {

@@ -49,8 +49,8 @@ fn uri(path: &str) -> String {
 
 fn region(sources: &SourceMap, span: Span) -> Value {
     let file = sources.get(span.file);
-    let (start_line, start_col) = file.line_col(span.start);
-    let (end_line, end_col) = file.line_col(span.end.max(span.start));
+    let (start_line, start_col) = file.line_col(span.from());
+    let (end_line, end_col) = file.line_col(span.to().max(span.from()));
     let mut r = Map::new();
     r.insert("startLine".into(), json!(start_line));
     r.insert("startColumn".into(), json!(start_col));
@@ -281,7 +281,7 @@ pub(crate) fn fingerprint(sources: &SourceMap, d: &Diagnostic) -> String {
     ];
     if let Some(p) = d.primary.as_ref().or(d.secondary.first()) {
         let f = sources.get(p.span.file);
-        let (_, start) = f.line_at(p.span.start);
+        let (_, start) = f.line_at(p.span.from());
         let end = f.text[start..]
             .find('\n')
             .map_or(f.text.len(), |i| start + i);

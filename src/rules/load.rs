@@ -473,7 +473,9 @@ pub(super) fn too_costly(expr: &Spanned<String>, what: &str, why: &ParseError) -
 /// Maps a (line, column) inside an expression to a span in the rule file, by finding that line of
 /// the expression in the YAML text (block scalars are re-indented, so offsets do not carry over).
 pub(super) fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> Span {
-    let raw = file_text.get(expr.span.start..expr.span.end).unwrap_or("");
+    let raw = file_text
+        .get(expr.span.from()..expr.span.to())
+        .unwrap_or("");
     let line_idx = (line.max(1) - 1) as usize;
     if let Some(expr_line) = expr.value.lines().nth(line_idx) {
         let trimmed = expr_line.trim_start();
@@ -487,8 +489,8 @@ pub(super) fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: 
                     .char_indices()
                     .nth(col)
                     .map_or((trimmed.len(), 0), |(i, c)| (i, c.len_utf8()));
-                let at = expr.span.start + pos + offset;
-                return Span::new(expr.span.file, at, (at + width).min(expr.span.end).max(at));
+                let at = expr.span.from() + pos + offset;
+                return Span::new(expr.span.file, at, (at + width).min(expr.span.to()).max(at));
             }
         }
     }
@@ -1407,7 +1409,7 @@ mod tests {
             // Made without its file, the rule has no span; the build prepared the one the
             // YAML gives.
             let span = from_yaml.span.unwrap();
-            assert_eq!(prepared.span, (span.start, span.end), "{path}");
+            assert_eq!(prepared.span, (span.from(), span.to()), "{path}");
             assert!(fast.span.is_none());
             let unspanned = Rule {
                 span: None,

@@ -238,7 +238,7 @@ impl SysctlSet {
                 let line = self.assignment(r).line;
                 let (first, count) = per_file.entry(line.file).or_default();
                 *count += 1;
-                let found = (line.start, key.as_str(), r, winner);
+                let found = (line.from(), key.as_str(), r, winner);
                 if first.len() < MAX_PER_RULE_AND_FILE {
                     first.push(found);
                 } else if first.peek().is_some_and(|top| found < *top) {

@@ -159,7 +159,7 @@ fn place(node: &mut YamlNode, by: usize, depth: usize) -> Option<()> {
     if depth > MAX_HALF_HEIGHT {
         return None;
     }
-    let moved = |s: Span| Span::new(s.file, s.start + by, s.end + by);
+    let moved = |s: Span| Span::new(s.file, s.from() + by, s.to() + by);
     match node {
         YamlNode::Scalar { value, .. } => value.span = moved(value.span),
         YamlNode::Null(span) => *span = moved(*span),

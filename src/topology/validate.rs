@@ -221,9 +221,11 @@ fn suggest<'a>(
 impl Validator<'_> {
     /// The first line of a span: where a missing field or a whole link is pointed at.
     fn first_line(&self, span: Span) -> Span {
-        let text = self.text.get(span.start..span.end).unwrap_or("");
-        let end = text.find(['\r', '\n']).map_or(span.end, |i| span.start + i);
-        Span::new(self.file, span.start, end)
+        let text = self.text.get(span.from()..span.to()).unwrap_or("");
+        let end = text
+            .find(['\r', '\n'])
+            .map_or(span.to(), |i| span.from() + i);
+        Span::new(self.file, span.from(), end)
     }
 
     /// TW052 for a required field the mapping at `span` lacks, unless one of its unknown keys
