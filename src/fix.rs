@@ -217,8 +217,8 @@ fn fix_in(
             parsed.assignments.iter().any(|w| {
                 w.line == l.span
                     && w.key.value == a.key.value
-                    && w.collection.is_some()
-                    && w.collection.as_deref().map(|c| c.0) == a.collection.as_deref().map(|c| c.0)
+                    && w.collection().is_some()
+                    && w.collection().map(|c| c.0) == a.collection().map(|c| c.0)
             })
         });
         let one_way = !MIXED.contains(&format) || winner_beside;
@@ -355,7 +355,7 @@ pub fn fixes(report: &Report, sources: &SourceMap) -> Vec<(usize, Fix)> {
             continue;
         };
         if let Some(f) = fix_in(d, format, &file.text, parsed, a, report) {
-            found.push((i, f, a.collection.as_deref().copied()));
+            found.push((i, f, a.collection()));
         }
     }
     found.sort_by_key(|(_, f, _)| (f.span.file, f.span.start, f.safety));

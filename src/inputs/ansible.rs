@@ -785,7 +785,7 @@ pub fn read_linked(
     }
     walk.out
         .assignments
-        .sort_by_key(|a| a.via.as_deref().map_or(a.key.span.start, |v| v.start));
+        .sort_by_key(|a| a.via().map_or(a.key.span.start, |v| v.start));
     walk.out
         .diagnostics
         .sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
@@ -1096,10 +1096,10 @@ impl<'a> Walk<'a> {
         // A value (or key) written in a linked variables file is applied by this task: the
         // template the task writes is the related place.
         if value.span.file != self.file || name.span.file != self.file {
-            a.via = get("value").map(|p| Box::new(p.span));
+            a.set_via(get("value").map(|p| p.span));
         }
         a.entry = entry.map(|(e, _)| e);
-        a.collection = entry.map(|(_, c)| Box::new(c));
+        a.set_collection(entry.map(|(_, c)| c));
         self.out.assignments.push(a);
     }
 

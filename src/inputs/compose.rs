@@ -207,7 +207,7 @@ fn service_unit(
         }
         let mut a = assignment(file, text, &key, key_span, &value, value_span);
         a.entry = entry.map(|(e, _)| e);
-        a.collection = entry.map(|(_, c)| Box::new(c));
+        a.set_collection(entry.map(|(_, c)| c));
         parsed.assignments.push(a);
     }
     Unit {

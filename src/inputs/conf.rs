@@ -545,9 +545,8 @@ fn parse_line(
                 value,
                 ignore_failure: dash,
                 line,
-                via: None,
                 entry: Some(Span::new(file, first.min(ks), ve.max(ke))),
-                collection: None,
+                placement: None,
             });
         }
     }

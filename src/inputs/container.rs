@@ -208,9 +208,8 @@ pub fn assignment(
         // Neither the kubelet nor Docker expands globs: such a name is refused as it is.
         glob: false,
         line: line_at(file, text, key_span.from()),
-        via: None,
         entry: None,
-        collection: None,
+        placement: None,
     }
 }
 

@@ -205,7 +205,7 @@ fn pod(file: FileId, text: &str, name: String, spec: &YamlNode) -> Unit {
             a.entry = (items.len() > 1)
                 .then(|| container::yaml_item(text, item.span()))
                 .flatten();
-            a.collection = Some(Box::new((list.span(), items.len())));
+            a.set_collection(Some((list.span(), items.len())));
             sysctls.assignments.push(a);
         }
     }

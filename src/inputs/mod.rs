@@ -200,11 +200,10 @@ pub struct Assignment {
     pub glob: bool,
     /// The whole line, without its end-of-line bytes.
     pub line: Span,
-    /// Where a value written in another file is applied, when it is: the `{{ var }}` of an
-    /// Ansible task whose value a role's defaults or a group_vars file holds. Findings at the
-    /// value name this place too. Boxed, as the rare `collection` is: inline, the two were a
-    /// third of every assignment of a large sysctl file, which never has either.
-    pub via: Option<Box<Span>>,
+    /// What few assignments have ([`Assignment::via`], [`Assignment::collection`]), boxed:
+    /// inline, the two were a third of every assignment of a large sysctl file, which never has
+    /// either.
+    placement: Option<Box<Placement>>,
     /// The text that sets this assignment and nothing else, which removing drops it and leaves
     /// the file in its format: a sysctl file's or a tuned profile's line, a YAML list item from
     /// its `-`, a YAML mapping entry from its key, a script's `sysctl` or `echo` command, a Nix
@@ -213,9 +212,51 @@ pub struct Assignment {
     /// must not become empty). `crate::fix` removes it with its lines when nothing else is on
     /// them.
     pub entry: Option<Span>,
+}
+
+/// The parts of an [`Assignment`] that few have (see [`Assignment::via`] and
+/// [`Assignment::collection`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Placement {
+    via: Option<Span>,
+    collection: Option<(Span, usize)>,
+}
+
+impl Assignment {
+    /// Where a value written in another file is applied, when it is: the `{{ var }}` of an
+    /// Ansible task whose value a role's defaults or a group_vars file holds. Findings at the
+    /// value name this place too.
+    pub fn via(&self) -> Option<Span> {
+        self.placement.as_ref().and_then(|p| p.via)
+    }
+
     /// The YAML collection the entry is a member of, and how many members it has: the fixes of
     /// one run never drop them all, so that the file stays a file of its format.
-    pub collection: Option<Box<(Span, usize)>>,
+    pub fn collection(&self) -> Option<(Span, usize)> {
+        self.placement.as_ref().and_then(|p| p.collection)
+    }
+
+    /// Sets (or clears) [`Assignment::via`].
+    pub fn set_via(&mut self, via: Option<Span>) {
+        self.placed(|p| p.via = via);
+    }
+
+    /// Sets (or clears) [`Assignment::collection`].
+    pub fn set_collection(&mut self, collection: Option<(Span, usize)>) {
+        self.placed(|p| p.collection = collection);
+    }
+
+    /// Changes the placement, boxed only while it holds something.
+    fn placed(&mut self, change: impl FnOnce(&mut Placement)) {
+        let mut p = self
+            .placement
+            .take()
+            .map_or_else(Placement::default, |b| *b);
+        change(&mut p);
+        if p != Placement::default() {
+            self.placement = Some(Box::new(p));
+        }
+    }
 }
 
 /// A `-key` line without `=`: the key is excluded from glob assignments (procps 4, systemd).
@@ -591,11 +632,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn via_and_collection_are_kept_apart_and_cleared_to_an_assignment_without_them() {
+        let mut sources = SourceMap::new();
+        let file = sources.add("a.conf", "net.ipv4.tcp_fin_timeout = 30\n");
+        let plain = read_text(file, &sources.get(file).text.clone()).assignments[0].clone();
+        let (via, list) = (Span::new(file, 0, 3), Span::new(file, 4, 8));
+        let mut a = plain.clone();
+        a.set_via(Some(via));
+        a.set_collection(Some((list, 2)));
+        assert_eq!((a.via(), a.collection()), (Some(via), Some((list, 2))));
+        a.set_via(None);
+        assert_eq!((a.via(), a.collection()), (None, Some((list, 2))));
+        a.set_collection(None);
+        assert_eq!((a.via(), a.collection()), (None, None));
+        assert_eq!(a, plain);
+    }
+
+    #[test]
     fn an_assignment_of_a_large_file_takes_little_memory() {
         // A 100,000-line file holds one per line for the whole run: its peak is mostly these.
-        // Twelve-byte spans, the value inline, the rare parts boxed.
+        // Twelve-byte spans, a one-pointer key, the value inline, the rare parts boxed together.
         assert!(
-            std::mem::size_of::<Assignment>() <= 112,
+            std::mem::size_of::<Assignment>() <= 104,
             "{} bytes",
             std::mem::size_of::<Assignment>()
         );

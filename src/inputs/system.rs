@@ -664,7 +664,7 @@ fn drop_linked_duplicates(files: &mut [ParsedFile]) {
     let linked: HashSet<(crate::source::Span, crate::source::Span)> = files
         .iter()
         .flat_map(|f| &f.assignments)
-        .filter(|a| a.via.is_some())
+        .filter(|a| a.via().is_some())
         .map(|a| (a.key.span, a.value.span))
         .collect();
     if linked.is_empty() {
@@ -672,7 +672,7 @@ fn drop_linked_duplicates(files: &mut [ParsedFile]) {
     }
     for f in files {
         f.assignments
-            .retain(|a| a.via.is_some() || !linked.contains(&(a.key.span, a.value.span)));
+            .retain(|a| a.via().is_some() || !linked.contains(&(a.key.span, a.value.span)));
     }
 }
 

@@ -146,10 +146,9 @@ pub fn read(file: FileId, text: &str, found: &[String]) -> ParsedFile {
             // tuned writes the name as given, without expanding globs.
             glob: false,
             line: line_at(file, text, ks),
-            via: None,
             // tuned writes each option of the section on its own: its line goes alone.
             entry: Some(line_at(file, text, ks)),
-            collection: None,
+            placement: None,
         });
     }
     out

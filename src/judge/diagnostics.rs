@@ -82,7 +82,7 @@ pub(super) struct Vias(HashMap<Span, Span>);
 impl Vias {
     pub fn add(&mut self, set: &SysctlSet) {
         for a in set.files.iter().flat_map(|f| &f.assignments) {
-            if let Some(&via) = a.via.as_deref() {
+            if let Some(via) = a.via() {
                 self.0.insert(a.value.span, via);
             }
         }
