@@ -27,11 +27,7 @@ fn sched_getcpu() -> usize {
 
 /// Starts `f` on a thread of its own that runs beside the calling thread (see [`leave`]).
 pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-    let from = sched_getcpu();
-    let handle = std::thread::spawn(move || {
-        leave(from);
-        f()
-    });
+    let handle = std::thread::spawn(beside(f));
     std::thread::yield_now();
     handle
 }
@@ -41,13 +37,18 @@ pub fn spawn_scoped<'scope, T: Send + 'scope>(
     scope: &'scope Scope<'scope, '_>,
     f: impl FnOnce() -> T + Send + 'scope,
 ) -> ScopedJoinHandle<'scope, T> {
-    let from = sched_getcpu();
-    let handle = scope.spawn(move || {
-        leave(from);
-        f()
-    });
+    let handle = scope.spawn(beside(f));
     std::thread::yield_now();
     handle
+}
+
+/// `f`, to run on a thread started from the calling one: it first [`leave`]s the caller's CPU.
+fn beside<T>(f: impl FnOnce() -> T) -> impl FnOnce() -> T {
+    let from = sched_getcpu();
+    move || {
+        leave(from);
+        f()
+    }
 }
 
 /// Run first on a thread started from CPU `from` by a parent that goes on working: when the
@@ -191,11 +192,7 @@ pub fn pipelined<W: Send, R: Send, E>(
 /// be started.
 pub fn drop_aside<T: Send + 'static>(value: T) {
     // The closure, value and all, is dropped here when the thread cannot be started.
-    let from = sched_getcpu();
-    let started = std::thread::Builder::new().spawn(move || {
-        leave(from);
-        drop(value)
-    });
+    let started = std::thread::Builder::new().spawn(beside(move || drop(value)));
     if started.is_ok() {
         std::thread::yield_now();
     }

@@ -885,7 +885,7 @@ impl<'a> Walk<'a> {
                     .ok()
                     .flatten()
                     .map_or(over.span(), |p| p.span);
-                let written = crate::diag::shorten(&self.text[span.from()..span.to()], 80);
+                let written = crate::diag::shorten(&self.text[span.range()], 80);
                 let d = Diagnostic::new(
                     Code::TW076,
                     crate::diag::Severity::Info,

@@ -66,7 +66,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
         return read_rendered(file, text);
     }
     let mut out = read_rendered(file, &template::mask(text));
-    let written = |s: Span| text.get(s.from()..s.to()).unwrap_or("");
+    let written = |s: Span| text.get(s.range()).unwrap_or("");
     let templated = |s: Span| template::is_templated(written(s));
     out.diagnostics
         .retain(|d| !d.primary.as_ref().is_some_and(|l| templated(l.span)));

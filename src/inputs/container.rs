@@ -113,7 +113,7 @@ impl<'a> Located<'a> {
     pub fn new(node: &'a YamlNode, text: &str) -> Option<Located<'a>> {
         let (v, style) = node.as_scalar()?;
         let whole = v.span;
-        let raw = text.get(whole.from()..whole.to()).unwrap_or("");
+        let raw = text.get(whole.range()).unwrap_or("");
         let value = v.value.as_str();
         let mut lines = Vec::new();
         let inner = match style {

@@ -116,7 +116,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
             Some(n @ YamlNode::Scalar { value, .. }) => inner(value, n, &masked),
             _ => id.span,
         };
-        let key = text[key_span.from()..key_span.to()].trim_matches(['"', '\'']);
+        let key = text[key_span.range()].trim_matches(['"', '\'']);
         if template::is_templated(key) {
             parsed
                 .diagnostics
@@ -147,7 +147,7 @@ fn read(file: FileId, text: &str) -> ParsedFile {
             }
         };
         let span = scalar(value).map_or(value.span(), |s| inner(s, value, &masked));
-        let written = &text[span.from()..span.to()];
+        let written = &text[span.range()];
         let k = super::conf::normalize_key(key);
         if template::is_templated(written) {
             parsed

@@ -37,7 +37,7 @@ impl Places {
         sources: &SourceMap,
     ) -> Places {
         let first_line = |s: Span| {
-            let text = sources.get(s.file).text.get(s.from()..s.to()).unwrap_or("");
+            let text = sources.get(s.file).text.get(s.range()).unwrap_or("");
             let line = text.find(['\r', '\n']).map_or(text, |i| &text[..i]);
             let end = line.find(',').unwrap_or(line.len());
             Span::new(s.file, s.from(), s.from() + end)

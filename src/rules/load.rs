@@ -473,9 +473,7 @@ pub(super) fn too_costly(expr: &Spanned<String>, what: &str, why: &ParseError) -
 /// Maps a (line, column) inside an expression to a span in the rule file, by finding that line of
 /// the expression in the YAML text (block scalars are re-indented, so offsets do not carry over).
 pub(super) fn locate(expr: &Spanned<String>, file_text: &str, line: isize, col: isize) -> Span {
-    let raw = file_text
-        .get(expr.span.from()..expr.span.to())
-        .unwrap_or("");
+    let raw = file_text.get(expr.span.range()).unwrap_or("");
     let line_idx = (line.max(1) - 1) as usize;
     if let Some(expr_line) = expr.value.lines().nth(line_idx) {
         let trimmed = expr_line.trim_start();

@@ -221,7 +221,7 @@ fn suggest<'a>(
 impl Validator<'_> {
     /// The first line of a span: where a missing field or a whole link is pointed at.
     fn first_line(&self, span: Span) -> Span {
-        let text = self.text.get(span.from()..span.to()).unwrap_or("");
+        let text = self.text.get(span.range()).unwrap_or("");
         let end = text
             .find(['\r', '\n'])
             .map_or(span.to(), |i| span.from() + i);
