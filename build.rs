@@ -8,7 +8,8 @@
 //! It also writes the enum of built-in codes (`src/code.rs`) from the rules with
 //! `check: builtin`, so a built-in check cannot emit a code that has no rule file, and records
 //! the commit the binary is built from (`src/build_info.rs`), and links the executable
-//! position-dependent on Linux with glibc (see `not_position_independent`).
+//! position-dependent on Linux with glibc (see `not_position_independent`), again whenever the
+//! list of functions in order of use changes.
 use std::{env, fs, path::Path, process::Command};
 
 #[allow(dead_code)] // The crate replays; this script only records.
@@ -265,6 +266,12 @@ fn not_position_independent() {
     if var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu" && !static_libc
     {
         println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
+    // The list of functions in order of use, which the link script hands to lld for the shipped
+    // binary (dist/symbol-order.sh): a new list links the binary again.
+    let order = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/symbol-order.txt");
+    if order.exists() {
+        println!("cargo:rerun-if-changed={}", order.display());
     }
 }
 

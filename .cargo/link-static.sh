@@ -16,12 +16,43 @@
 # link stays dynamic, so a build never fails for it.
 cc=${TWLINT_LINK_CC:-cc}
 mark=no
+lld=no
+out=
+prev=
 for a do
     [ "$a" = -no-pie ] && mark=yes
+    [ "$a" = -fuse-ld=lld ] && lld=yes
+    [ "$prev" = -o ] && out=$a
+    prev=$a
 done
+
+# The shipped binary (profile `dist`, with or without --target) is linked with its code in order
+# of use: dist/symbol-order.txt names the functions the paths users run execute, without their
+# hashes (dist/symbol-order.sh writes it and says why). dist/symbol-order.awk matches those names
+# against the symbols of the objects being linked, and lld gets the real names in that order;
+# how many were found goes beside the executable, in `<output>.symbol-order`, which
+# dist/build-static.sh checks. Only lld reads such a list: a link by another linker only loses
+# the order, as does a name that matches nothing.
+dist=$(cd "$(dirname "$0")/../dist" && pwd)
+case $out in
+*/dist/deps/twlint-*)
+    if [ "$lld" = yes ] && [ -f "$dist/symbol-order.txt" ]; then
+        names=$(mktemp)
+        trap 'rm -f "$names"' EXIT
+        for a do
+            case $a in
+            *.o | *.rlib) nm --defined-only -P "$a" 2>/dev/null ;;
+            esac
+        done | awk -v mode=resolve -v order="$dist/symbol-order.txt" \
+            -v summary="$out.symbol-order" -f "$dist/symbol-order.awk" > "$names"
+        set -- "$@" "-Wl,--symbol-ordering-file=$names" -Wl,--no-warn-symbol-ordering
+    fi
+    ;;
+esac
 libc=$("$cc" -print-file-name=libc.a 2>/dev/null)
 if [ "$mark" = no ] || [ ! -f "$libc" ]; then
-    exec "$cc" "$@"
+    "$cc" "$@"
+    exit
 fi
 # rustc's line for a dynamic glibc executable: `-Wl,-Bdynamic -lgcc_s ... -lc` and `-pie`.
 # Statically, the unwinder is libgcc_eh's (as rustc links it under crt-static), and nothing
@@ -34,4 +65,4 @@ for a do
         *) set -- "$@" "$a" ;;
     esac
 done
-exec "$cc" "$@" -static
+"$cc" "$@" -static

@@ -29,7 +29,7 @@ out=target/dist
 
 echo "== build: twlint $version, profile $profile, $triple with crt-static"
 # With --target, RUSTFLAGS reach only the target's crates, not build scripts or proc macros.
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C symbol-mangling-version=v0" \
   cargo build --locked --profile "$profile" --target "$triple" --bin twlint
 bin="target/$triple/$profile/twlint"
 assets="target/$triple/$profile/assets"
@@ -42,6 +42,21 @@ if readelf -dW "$bin" | grep -q '(NEEDED)'; then
   echo "FAIL: $bin needs shared libraries:" >&2; readelf -dW "$bin" | grep NEEDED >&2; exit 1
 fi
 "$bin" --version
+
+echo "== check: $bin has its code in order of use"
+# The link script writes how many of dist/symbol-order.txt's functions it found (see
+# dist/symbol-order.sh); none is written when the linker is not lld, which cannot take the list.
+summary=$(ls -t "target/$triple/$profile/deps"/twlint-*.symbol-order 2>/dev/null | head -1 || true)
+if [ -z "$summary" ]; then
+  echo "note: not laid out in order of use (the link was not lld's, or the profile is not dist)"
+else
+  cat "$summary"
+  read -r found _ _ listed _ < "$summary"
+  if [ $((found * 100)) -lt $((listed * 80)) ]; then
+    echo "FAIL: fewer than 80% of the listed functions still exist; run dist/symbol-order.sh" >&2
+    exit 1
+  fi
+fi
 
 echo "== assets: man pages, completions, systemd units"
 rm -rf "$out" "$assets"
