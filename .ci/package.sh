@@ -109,7 +109,8 @@ python3 -m venv "$work/build"
 # maturin reads dist/pypi/pyproject.toml from the folder it runs in (its manifest-path leads
 # to the crate).
 start=$(date +%s)
-(cd dist/pypi && RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" "$work/build/bin/maturin" build \
+flags=$(cat dist/static-rustflags)
+(cd dist/pypi && RUSTFLAGS="${RUSTFLAGS:-} $flags" "$work/build/bin/maturin" build \
   --target x86_64-unknown-linux-gnu --compatibility manylinux2014 --out "$work/wheels")
 echo "maturin took $(( $(date +%s) - start )) s"
 wheel=$(ls "$work"/wheels/twlint-*.whl)

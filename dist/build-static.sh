@@ -29,7 +29,11 @@ out=target/dist
 
 echo "== build: twlint $version, profile $profile, $triple with crt-static"
 # With --target, RUSTFLAGS reach only the target's crates, not build scripts or proc macros.
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C symbol-mangling-version=v0" \
+# dist/static-rustflags (also the wheel's, in .ci/package.sh): glibc linked in; position-dependent,
+# as the README's build links it (no relocations to apply at start: `host --no-sockets` 1.07 ->
+# 0.93 ms against the static-pie rustc makes by default); v0 symbols, which .cargo/config.toml
+# sets for every other build and which this variable replaces (see dist/symbol-order.sh).
+RUSTFLAGS="${RUSTFLAGS:-} $(cat dist/static-rustflags)" \
   cargo build --locked --profile "$profile" --target "$triple" --bin twlint
 bin="target/$triple/$profile/twlint"
 assets="target/$triple/$profile/assets"
