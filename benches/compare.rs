@@ -366,8 +366,8 @@ fn main() {
             path: "files over 100,000 lines".into(),
             commands: format!("`{}` (400,000 lines)", huge_json.shown()),
             measured: format!(
-                "exit {:?}, {}{}",
-                out.status.code(),
+                "{}, {}{}",
+                out.status,
                 ms(t),
                 if read { ", read" } else { ", refused" }
             ),
@@ -452,7 +452,7 @@ fn main() {
                 rows.push(Row {
                     path: format!("a topology of {nodes} nodes"),
                     commands: format!("`{}`", c.shown()),
-                    measured: format!("refused (exit {:?})", status.code()),
+                    measured: format!("refused ({status})"),
                     goal: "accepted".into(),
                     ok: Some(false),
                 });

@@ -23,8 +23,13 @@ bin=$PWD/$target/dist/twlint
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Three `sysctl -a` dumps of this host, for a fleet run.
-for i in 1 2 3; do sysctl -a > "$work/dump-$i.txt" 2>/dev/null || true; done
+# `sysctl -a` dumps of this host, enough for a fleet run to judge them on both cores; and a
+# file over 1 MiB, which is recognised on both cores and has more findings than are drawn.
+sysctl -a > "$work/dump-01.txt" 2>/dev/null || true
+for i in $(seq -w 2 24); do cp "$work/dump-01.txt" "$work/dump-$i.txt"; done
+for i in $(seq 1 26); do
+  echo "# part $i"; cat "$work/dump-01.txt" examples/01-lint-sysctl-d/sysctl.d/*.conf
+done > "$work/big.conf"
 
 n=0
 run() {
@@ -43,6 +48,8 @@ run() {
 # The paths users run, most common first: a file, a topology, this host, a fleet, the catalog.
 run examples/01-lint-sysctl-d/sysctl.d
 run --format json examples/01-lint-sysctl-d/sysctl.d
+run "$work/big.conf"
+run --format json "$work/big.conf"
 run --topology topologies/lb-web-db.yaml
 run --format json --topology topologies/lb-web-db.yaml
 run --live --node web --topology topologies/lb-web-db.yaml
