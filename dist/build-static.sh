@@ -63,7 +63,11 @@ else
 fi
 
 echo "== assets: man pages, completions, systemd units"
-rm -rf "$out" "$assets"
+# target/dist is also where `cargo build --profile dist` (the README's build) keeps its output:
+# only this script's own files are replaced there.
+rm -rf "$assets" "$out/stage"
+rm -f "$out"/twlint-*.tar.gz "$out"/twlint-*.tar.gz.sha256
+mkdir -p "$out"
 mkdir -p "$assets/man" "$assets/completions" "$assets/systemd"
 "$bin" man --out "$assets/man" >/dev/null
 for page in "$assets"/man/*.1; do gzip -9nc "$page" > "$page.gz"; done
@@ -89,5 +93,5 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" \
   -C "$out/stage" -cf - "$dir" | gzip -9n > "$out/$dir.tar.gz"
 rm -rf "$out/stage"
 (cd "$out" && sha256sum "$dir.tar.gz" > "$dir.tar.gz.sha256")
-ls -l "$out"
+ls -l "$out/$dir.tar.gz" "$out/$dir.tar.gz.sha256"
 cat "$out/$dir.tar.gz.sha256"
