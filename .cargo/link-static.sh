@@ -1,6 +1,7 @@
 #!/bin/sh
 # The linker of x86_64 Linux builds (.cargo/config.toml): links twlint's executable statically,
-# passing every other link through unchanged.
+# and the shipped one (profile `dist`) with its code in order of use (below), passing every other
+# link through unchanged.
 #
 # Why: on glibc rustc links an executable against libc.so and libgcc_s.so, and the dynamic
 # loader then spends about a quarter of a short run (`twlint host`, `twlint explain`) loading
@@ -36,6 +37,7 @@ done
 dist=$(cd "$(dirname "$0")/../dist" && pwd)
 case $out in
 */dist/deps/twlint-*)
+    rm -f "$out.symbol-order"
     if [ "$lld" = yes ] && [ -f "$dist/symbol-order.txt" ]; then
         names=$(mktemp)
         trap 'rm -f "$names"' EXIT
