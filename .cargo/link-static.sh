@@ -34,10 +34,10 @@ done
 # how many were found goes beside the executable, in `<output>.symbol-order`, which
 # dist/build-static.sh checks. Only lld reads such a list: a link by another linker only loses
 # the order, as does a name that matches nothing.
-dist=$(cd "$(dirname "$0")/../dist" && pwd)
 case $out in
 */dist/deps/twlint-*)
     rm -f "$out.symbol-order"
+    dist=$(cd "$(dirname "$0")/../dist" && pwd)
     if [ "$lld" = yes ] && [ -f "$dist/symbol-order.txt" ]; then
         names=$(mktemp)
         trap 'rm -f "$names"' EXIT

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Writes dist/symbol-order.txt: the functions the paths users run execute, in the order they
-# first run, which .cargo/link-static.sh hands to the linker when it links the shipped binary
+# Writes dist/symbol-order.txt: the functions the paths users run execute, those most runs share
+# first, which .cargo/link-static.sh hands to the linker when it links the shipped binary
 # (profile `dist`) so that those functions lie together at the start of the code.
 #
 # Why: the kernel maps an executable's code 64 KiB around each page a process touches
 # (fault-around), and in link order the few thousand functions a run calls are spread over the
 # whole 6 MB of code, so even a one-line file mapped 4.4 MiB of it. Laid out in order of use, the
-# same run maps 1.5 MiB and starts faster (BENCHMARKS.md, "Code laid out in order of use").
+# same run maps 1.7 MiB and starts faster (BENCHMARKS.md, "Code laid out in order of use").
 #
 # The names are written without what changes from build to build (dist/symbol-order.awk), and
 # the link script maps them back onto the names of the objects it links. A name that no longer
