@@ -128,10 +128,10 @@ fn meaning(reader: &inputs::Reader, text: &str) -> Meaning {
         .iter()
         .map(|a| {
             (
-                a.key.value.to_string(),
-                a.value.value.to_string(),
-                a.ignore_failure,
-                a.glob,
+                a.key().to_string(),
+                a.value().to_string(),
+                a.ignore_failure(),
+                a.glob(),
             )
         })
         .collect();

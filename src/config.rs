@@ -398,21 +398,21 @@ pub fn resolve_with<'a>(
             for a in &file.assignments {
                 let write = |key| Write {
                     key,
-                    value: &a.value.value,
-                    key_span: a.key.span,
-                    value_span: a.value.span,
+                    value: a.value(),
+                    key_span: a.key_span(),
+                    value_span: a.value_span(),
                     kind,
-                    ignore_failure: a.ignore_failure,
+                    ignore_failure: a.ignore_failure(),
                 };
-                if !a.glob {
-                    apply(write(&a.key.value));
+                if !a.glob() {
+                    apply(write(a.key()));
                     continue;
                 }
                 // A glob writes every in-scope key it matches that no explicit assignment or
                 // exclusion keeps from it (`net.ipv4.tcp_*_timeout = 5` sets tcp_fin_timeout;
                 // found by tests/differential.rs).
                 for spec in kernel::KEYS {
-                    if crate::sysctl::glob_matches(&a.key.value, spec.key)
+                    if crate::sysctl::glob_matches(a.key(), spec.key)
                         && set.get(spec.key).is_some_and(|s| s.via_glob)
                     {
                         apply(write(spec.key));

@@ -20,7 +20,7 @@
 use crate::code::Code;
 use crate::config::KernelOrigin;
 use crate::diag::Diagnostic;
-use crate::inputs::{Assignment, ParsedFile, Reader};
+use crate::inputs::{AssignmentRef, ParsedFile, Reader};
 use crate::report::Report;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use std::collections::HashMap;
@@ -167,13 +167,13 @@ fn removal(text: &str, entry: Span) -> Option<(usize, usize)> {
 
 /// The assignment a diagnostic is about: the one of its key whose key or value holds its
 /// place, or whose line does (TW006 points at the whole overridden line).
-fn assignment_at<'a>(d: &Diagnostic, parsed: &'a ParsedFile, at: Span) -> Option<&'a Assignment> {
+fn assignment_at<'a>(d: &Diagnostic, parsed: &'a ParsedFile, at: Span) -> Option<AssignmentRef<'a>> {
     let key = d.key.as_deref();
     parsed.assignments.iter().find(|a| {
-        key.is_none_or(|k| a.key.value == k)
-            && (a.key.span.contains(at)
-                || a.value.span.contains(at)
-                || (key.is_some() && a.line.contains(at)))
+        key.is_none_or(|k| a.key() == k)
+            && (a.key_span().contains(at)
+                || a.value_span().contains(at)
+                || (key.is_some() && a.line().contains(at)))
     })
 }
 
@@ -184,7 +184,7 @@ fn fix_in(
     format: &str,
     text: &str,
     parsed: &ParsedFile,
-    a: &Assignment,
+    a: AssignmentRef<'_>,
     report: &Report,
 ) -> Option<Fix> {
     let at = d.primary.as_ref()?.span;
@@ -198,11 +198,11 @@ fn fix_in(
             replacement,
         })
     };
-    let (ks, ke) = (a.key.span.from(), a.key.span.to());
-    let (vs, ve) = (a.value.span.from(), a.value.span.to());
+    let (ks, ke) = (a.key_span().from(), a.key_span().to());
+    let (vs, ve) = (a.value_span().from(), a.value_span().to());
     // The value as the file writes it is the value the reader read: a span that stands for
     // more (a YAML scalar with escapes, whose parts map to the whole scalar) is not edited.
-    let value_exact = text.get(vs..ve) == Some(a.value.value.as_str());
+    let value_exact = text.get(vs..ve) == Some(a.value());
     let code = d.code.as_str();
     if code == Code::TW006 {
         // The diagnostic sits on the overridden assignment; the later one wins under procps and
@@ -215,8 +215,8 @@ fn fix_in(
         // Two members of one YAML collection (a pod's `sysctls` list) are applied the same way.
         let winner_beside = d.secondary.iter().all(|l| {
             parsed.assignments.iter().any(|w| {
-                w.line == l.span
-                    && w.key.value == a.key.value
+                w.line() == l.span
+                    && w.key() == a.key()
                     && w.collection().is_some()
                     && w.collection().map(|c| c.0) == a.collection().map(|c| c.0)
             })
@@ -228,11 +228,11 @@ fn fix_in(
         } else {
             Safety::Unsafe
         };
-        return fix(safety, removal(text, a.entry?)?, String::new());
+        return fix(safety, removal(text, a.entry()?)?, String::new());
     }
     if code == Code::TW008 {
         // Only the sysctl.conf grammar reports quotes (elsewhere they are the format's syntax).
-        let value = &a.value.value;
+        let value = a.value();
         let inner = value
             .strip_prefix('"')
             .and_then(|v| v.strip_suffix('"'))
@@ -265,7 +265,7 @@ fn fix_in(
             format!("{indent}{comment}{nl}{kept}{tail}"),
         );
     }
-    if code == Code::TW004 && a.key.value == "net.ipv4.ip_local_port_range" && value_exact {
+    if code == Code::TW004 && a.key() == "net.ipv4.ip_local_port_range" && value_exact {
         // The two numbers swap places inside the value as written: its quotes and the blanks
         // between the numbers stay the format's own.
         let v = &text[vs..ve];
@@ -306,7 +306,7 @@ fn fix_in(
             .iter()
             .any(|n| Some(&n.name) == d.node.as_ref() && n.kernel_origin != KernelOrigin::Assumed);
         let safety = if named { Safety::Safe } else { Safety::Unsafe };
-        return fix(safety, removal(text, a.entry?)?, String::new());
+        return fix(safety, removal(text, a.entry()?)?, String::new());
     }
     if code == Code::TW002 {
         // The suggested spelling is a guess: applying it writes a key the author did not name.
@@ -316,7 +316,7 @@ fn fix_in(
             .and_then(|h| h.split_once('`'))
             .map(|(s, _)| s)?;
         let written = text.get(ks..ke)?;
-        if a.key.value != crate::inputs::normalize_key(written) {
+        if a.key() != crate::inputs::normalize_key(written) {
             return None;
         }
         // Written with slashes, it stays so.

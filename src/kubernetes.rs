@@ -204,7 +204,7 @@ pub fn admit(set: &SysctlSet, cluster: &Cluster, kernel: KernelVersion) -> Vec<D
         .filter(|f| f.kind == SourceKind::Kubernetes)
     {
         for a in &file.assignments {
-            let key = a.key.value.as_str();
+            let key = a.key();
             if cluster.allowed_unsafe.iter().any(|p| allows(p, key)) {
                 continue;
             }
@@ -231,7 +231,7 @@ pub fn admit(set: &SysctlSet, cluster: &Cluster, kernel: KernelVersion) -> Vec<D
                     format!("`{key}` is an unsafe sysctl: the kubelet rejects this pod"),
                 )
                 .with_key(key)
-                .at(a.key.span, why)
+                .at(a.key_span(), why)
                 .with_help(format!(
                     "allow it on the nodes that run this pod (kubelet --allowed-unsafe-sysctls={key}, \
                      or allowedUnsafeSysctls in the KubeletConfiguration) and list it under \

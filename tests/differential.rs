@@ -282,7 +282,7 @@ fn compare(name: &str, tw: &Twlint, run: &Applied, procps_validity: bool) -> Tal
     // Keys twlint sees assigned that the namespace does not have.
     for file in &tw.set.files {
         for a in &file.assignments {
-            if !a.glob && !run.before.contains_key(a.key.value.as_str()) {
+            if !a.glob() && !run.before.contains_key(a.key()) {
                 t.not_in_netns += 1;
             }
         }
@@ -683,8 +683,8 @@ fn files_are_read_as_procps_and_systemd_read_them() {
                 all_keys.extend(
                     f.assignments
                         .iter()
-                        .filter(|a| !a.glob)
-                        .map(|a| a.key.value.to_string()),
+                        .filter(|a| !a.glob())
+                        .map(|a| a.key().to_string()),
                 );
             }
         }

@@ -785,7 +785,7 @@ pub fn read_linked(
     }
     walk.out
         .assignments
-        .sort_by_key(|a| a.via().map_or(a.key.span.start, |v| v.start));
+        .sort_by_key(|a| a.via().map_or(a.key_span().start, |v| v.start));
     walk.out
         .diagnostics
         .sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));

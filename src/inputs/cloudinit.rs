@@ -70,8 +70,8 @@ fn read(file: FileId, text: &str) -> ParsedFile {
     let templated = |s: Span| template::is_templated(written(s));
     out.diagnostics
         .retain(|d| !d.primary.as_ref().is_some_and(|l| templated(l.span)));
-    let mut kept = Vec::new();
-    for a in std::mem::take(&mut out.assignments) {
+    let mut kept = super::Assignments::new(file);
+    for a in out.assignments.to_vec() {
         let d = if templated(a.key.span) {
             template::not_judged(None, written(a.key.span), a.key.span)
         } else if templated(a.value.span) {
@@ -168,7 +168,7 @@ fn write_file(file: FileId, text: &str, item: &YamlNode, out: &mut ParsedFile) {
         let mut map = crate::source::SourceMap::new();
         let id = map.add("content", located.value);
         let inner = conf::parse(id, located.value, SourceKind::CloudInit);
-        for mut a in inner.assignments {
+        for mut a in inner.assignments.to_vec() {
             a.key.span = whole;
             a.value.span = whole;
             a.line = whole;
@@ -333,12 +333,12 @@ fn written_file(
         }
         let mut inner = conf::parse_placed(file, text, &pieces, out.kind);
         inner.assignments.retain(|a| {
-            let templated = template::is_templated(&a.value.value);
+            let templated = template::is_templated(a.value());
             if templated {
                 out.diagnostics.push(ComputedBy::Template.not_judged(
-                    &a.key.value,
-                    &a.value.value,
-                    a.value.span,
+                    a.key(),
+                    a.value(),
+                    a.value_span(),
                 ));
             }
             !templated
@@ -396,7 +396,7 @@ mod tests {
         let keys: Vec<&str> = parsed
             .assignments
             .iter()
-            .map(|a| a.key.value.as_str())
+            .map(|a| a.key())
             .collect();
         assert_eq!(keys, ["net.ipv4.tcp_timestamps"]);
     }

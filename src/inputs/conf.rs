@@ -8,7 +8,7 @@
 //! tools differ, the reader follows procps and says so in a comment. A `sysctl -a` dump shares
 //! the grammar, so the dump reader reads its lines here too.
 
-use super::{Assignment, Exclusion, Keys, ParsedFile, Reader, SourceKind};
+use super::{Assignments, Exclusion, ParsedFile, Parts, Reader, SourceKind};
 use crate::code::Code;
 use crate::diag::{Diagnostic, Severity, Verdict};
 use crate::source::{FileId, Span, Spanned};
@@ -264,20 +264,19 @@ fn parse_weighing(
         // Room for one assignment per line: grown by doubling, a large file's list held up to
         // twice its room at the peak of reading it. Not past a million, which only a hostile
         // file of blank lines could ask for: beyond that it grows as it is filled.
-        assignments: Vec::with_capacity(most_lines.min(MAX_ROOM)),
+        assignments: Assignments::with_capacity(file, most_lines.min(MAX_ROOM)),
         exclusions: Vec::new(),
         kernel_release: None,
         diagnostics: Vec::new(),
     };
     let has_bom = text.starts_with(BOM);
-    let mut keys = Keys::shared();
     for (i, (pos, line_end, next)) in lines(bytes).enumerate() {
         let bom_line = i == 0 && has_bom;
         let line = scan_line(bytes, pos, line_end, next, bom_line);
         if let Some(tally) = tally.as_deref_mut() {
             tally.count(text, line, pos, line_end);
         }
-        parse_line(&mut parsed, &mut keys, text, line, pos, line_end, bom_line);
+        parse_line(&mut parsed, text, line, pos, line_end, bom_line);
     }
     if kind.is_printed() {
         parsed.kernel_release = release_of(&parsed.assignments);
@@ -432,12 +431,12 @@ impl Tally {
 }
 
 /// The value of a dump's last `kernel.osrelease` line.
-fn release_of(assignments: &[Assignment]) -> Option<Spanned<String>> {
+fn release_of(assignments: &Assignments) -> Option<Spanned<String>> {
     assignments
         .iter()
         .rev()
-        .find(|a| a.key.value == "kernel.osrelease")
-        .map(|a| Spanned::new(a.value.value.to_string(), a.value.span))
+        .find(|a| a.key() == "kernel.osrelease")
+        .map(|a| Spanned::new(a.value().to_string(), a.value_span()))
 }
 
 /// Parses a text already scanned as a dump by [`super::dump::scan`]: only the `lines` it kept
@@ -452,16 +451,15 @@ pub(crate) fn parse_dump_lines(
     let mut parsed = ParsedFile {
         file,
         kind: SourceKind::Dump,
-        assignments: Vec::with_capacity(lines.len()),
+        assignments: Assignments::unshared(file, lines.len()),
         exclusions: Vec::new(),
         kernel_release: None,
         diagnostics: Vec::new(),
     };
-    let mut keys = Keys::unshared();
     for &(pos, line_end, next) in lines {
         // A dump never starts with a byte-order mark (`scan` refuses one).
         let line = scan_line(text.as_bytes(), pos, line_end, next, false);
-        parse_line(&mut parsed, &mut keys, text, line, pos, line_end, false);
+        parse_line(&mut parsed, text, line, pos, line_end, false);
     }
     parsed.kernel_release = release_of(&parsed.assignments);
     parsed
@@ -470,7 +468,6 @@ pub(crate) fn parse_dump_lines(
 /// Reads the line `text[start..end]`, scanned as `scanned`, into `parsed`.
 fn parse_line(
     parsed: &mut ParsedFile,
-    keys: &mut Keys,
     text: &str,
     scanned: Line,
     start: usize,
@@ -505,7 +502,7 @@ fn parse_line(
             dash,
         } => {
             let key_text = &text[ks..ke];
-            let key = keys.get(&normalized(key_text));
+            let key = normalized(key_text);
             if bom_line && key_text.starts_with(BOM) {
                 parsed.diagnostics.push(bom_diagnostic(
                     file,
@@ -525,13 +522,13 @@ fn parse_line(
                         Code::TW010,
                         format!("a blank after `-`: procps never applies `{key}`, systemd-sysctl does"),
                     )
-                    .with_key(key.as_str())
+                    .with_key(&*key)
                     .at(Span::new(file, d, ks), "procps keeps this blank in the key")
                     .with_help("write `-` directly before the key")
                     .with_note("procps looks up `/proc/sys/ net/...`, which does not exist, and skips the line; systemd-sysctl strips the blank; twlint shows systemd's value"),
                 );
             }
-            let value = Spanned::new(text[vs..ve].into(), Span::new(file, vs, ve));
+            let value = Spanned::new(&text[vs..ve], Span::new(file, vs, ve));
             // How a value was written matters only where someone wrote it.
             if !parsed.kind.is_printed() {
                 check_value(parsed, &key, &value);
@@ -539,14 +536,15 @@ fn parse_line(
             // The assignment from its first byte (a `-`, the key) to the end of its value: the
             // line without its blanks, which is all procps reads of it.
             let first = start + (text[start..end].len() - text[start..end].trim_start().len());
-            parsed.assignments.push(Assignment {
-                glob: has_glob(&key),
-                key: Spanned::new(key, Span::new(file, ks, ke)),
-                value,
-                ignore_failure: dash,
+            parsed.assignments.push_parts(Parts {
+                key: &key,
+                key_span: Span::new(file, ks, ke),
+                value: value.value,
+                value_span: value.span,
                 line,
+                ignore_failure: dash,
+                glob: has_glob(&key),
                 entry: Some(Span::new(file, first.min(ks), ve.max(ke))),
-                placement: None,
             });
         }
     }
@@ -554,7 +552,7 @@ fn parse_line(
 
 /// TW005 and TW008: the two ways a value is written that the tools do not read as the author
 /// meant, because neither tool knows comments after a value or quoting.
-fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<super::CompactString>) {
+fn check_value(parsed: &mut ParsedFile, key: &str, value: &Spanned<&str>) {
     let v = value.value.as_bytes();
     let file = value.span.file;
     let base = value.span.from();

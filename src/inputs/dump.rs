@@ -109,16 +109,16 @@ pub(super) const READ_ONLY: [&str; 20] = [
 /// TW086: read-only keys in a file procps applies; a `sysctl -a` listing kept as such a file
 /// is named as one.
 pub(super) fn read_only_written(parsed: &super::ParsedFile) -> Option<crate::diag::Diagnostic> {
-    let ro: Vec<&super::Assignment> = parsed
+    let ro: Vec<super::AssignmentRef> = parsed
         .assignments
         .iter()
-        .filter(|a| READ_ONLY.contains(&a.key.value.as_str()))
+        .filter(|a| READ_ONLY.contains(&a.key()))
         .collect();
     let first = ro.first()?;
     let names: Vec<String> = ro
         .iter()
         .take(6)
-        .map(|a| format!("`{}`", a.key.value))
+        .map(|a| format!("`{}`", a.key()))
         .collect();
     let more = if ro.len() > names.len() {
         format!(" and {} more", ro.len() - names.len())
@@ -148,12 +148,12 @@ pub(super) fn read_only_written(parsed: &super::ParsedFile) -> Option<crate::dia
             .to_string()
     };
     let mut d = crate::diag::Diagnostic::warning(crate::code::Code::TW086, message)
-        .with_key(first.key.value.as_str())
-        .at(first.line, "read-only: writing it fails with `permission denied`")
+        .with_key(first.key())
+        .at(first.line(), "read-only: writing it fails with `permission denied`")
         .with_help("keep only the keys you mean to set; save a host's state as a capture (`.txt`), not as a sysctl file")
         .with_note(note);
     for a in ro.iter().skip(1).take(5) {
-        d = d.with_secondary(a.line, "read-only");
+        d = d.with_secondary(a.line(), "read-only");
     }
     Some(d)
 }

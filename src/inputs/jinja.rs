@@ -113,10 +113,10 @@ mod tests {
         let keys: Vec<&str> = read
             .assignments
             .iter()
-            .map(|a| a.key.value.as_str())
+            .map(|a| a.key())
             .collect();
         assert_eq!(keys, ["net.ipv4.tcp_tw_reuse"]);
-        assert_eq!(map.slice(read.assignments[0].value.span), "1");
+        assert_eq!(map.slice(read.assignments.to_vec()[0].value.span), "1");
         let codes: Vec<(&str, &str)> = read
             .diagnostics
             .iter()

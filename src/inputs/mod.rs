@@ -20,6 +20,7 @@
 //! format is one reader file with its [`Reader`] and [`SourceKind`], and one row in [`READERS`].
 
 mod ansible;
+mod assignments;
 mod cloudinit;
 mod compose;
 mod conf;
@@ -35,6 +36,8 @@ pub mod system;
 pub mod template;
 mod tuned;
 
+pub use assignments::{AssignmentRef, Assignments};
+pub(crate) use assignments::Parts;
 pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
 pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE};
@@ -45,98 +48,6 @@ use crate::source::{FileId, SourceFile, SourceMap, Span, Spanned};
 use std::path::Path;
 
 pub use compact_str::CompactString;
-
-/// A key as assignments hold it (see [`Assignment::key`]): one shared copy per distinct key of
-/// a file, cloned without copying. One pointer wide (the text behind a second one): an
-/// assignment of a large file holds one for the whole run.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key(std::sync::Arc<Box<str>>);
-
-impl Key {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for Key {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::borrow::Borrow<str> for Key {
-    fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for Key {
-    fn from(key: &str) -> Key {
-        Key(std::sync::Arc::new(key.into()))
-    }
-}
-
-impl From<String> for Key {
-    fn from(key: String) -> Key {
-        Key(std::sync::Arc::new(key.into_boxed_str()))
-    }
-}
-
-impl PartialEq<str> for Key {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Key {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for Key {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The keys a reader has read so far, each kept once: a large file sets the same few thousand
-/// keys again and again, and a copy per assignment was an allocation each.
-#[derive(Debug)]
-pub(crate) struct Keys(Option<std::collections::HashSet<Key, foldhash::fast::RandomState>>);
-
-impl Keys {
-    /// Keys kept once each.
-    pub(crate) fn shared() -> Keys {
-        Keys(Some(Default::default()))
-    }
-
-    /// A copy of each key read: for a `sysctl -a` dump, which names each key once, a set of
-    /// the keys seen would only cost.
-    pub(crate) fn unshared() -> Keys {
-        Keys(None)
-    }
-
-    /// The shared copy of `key`, made on its first use.
-    pub(crate) fn get(&mut self, key: &str) -> Key {
-        let Some(seen) = &mut self.0 else {
-            return Key::from(key);
-        };
-        if let Some(k) = seen.get(key) {
-            return k.clone();
-        }
-        let k = Key::from(key);
-        seen.insert(k.clone());
-        k
-    }
-}
 
 /// How the values of a file reach the kernel, or came from it: `source.kind` in reports.
 ///
@@ -181,18 +92,16 @@ impl SourceKind {
 }
 
 /// One assignment, whatever the format it was read from: the neutral record every reader
-/// produces. How it was applied is its file's [`ParsedFile::kind`]; a reader whose text applies
-/// values in several ways gives each way a [`ParsedFile`] of its own.
+/// produces, and pushes to its file's [`Assignments`], which keep it compactly and read it back
+/// as an [`AssignmentRef`]. How it was applied is its file's [`ParsedFile::kind`]; a reader
+/// whose text applies values in several ways gives each way a [`ParsedFile`] of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
     /// The key in dotted form (see [`normalize_key`]); the span covers the key as written,
-    /// without a leading `-`. Shared: a large file sets the same keys again and again, and each
-    /// reader keeps one copy of each key it reads.
-    pub key: Spanned<Key>,
+    /// without a leading `-`.
+    pub key: Spanned<String>,
     /// The value as procps writes it: everything after the first `=`, blanks stripped at both
     /// ends, inner blanks (tabs too) kept. An empty value has an empty span right after `=`.
-    /// Kept inline up to 24 bytes, as nearly every value is: one allocation per assignment
-    /// fewer to make and free.
     pub value: Spanned<CompactString>,
     /// The line starts with `-`: write failures are to be ignored.
     pub ignore_failure: bool,
@@ -200,9 +109,7 @@ pub struct Assignment {
     pub glob: bool,
     /// The whole line, without its end-of-line bytes.
     pub line: Span,
-    /// What few assignments have ([`Assignment::via`], [`Assignment::collection`]), boxed:
-    /// inline, the two were a third of every assignment of a large sysctl file, which never has
-    /// either.
+    /// What few assignments have ([`Assignment::via`], [`Assignment::collection`]).
     placement: Option<Box<Placement>>,
     /// The text that sets this assignment and nothing else, which removing drops it and leaves
     /// the file in its format: a sysctl file's or a tuned profile's line, a YAML list item from
@@ -271,7 +178,7 @@ pub struct Exclusion {
 pub struct ParsedFile {
     pub file: FileId,
     pub kind: SourceKind,
-    pub assignments: Vec<Assignment>,
+    pub assignments: Assignments,
     pub exclusions: Vec<Exclusion>,
     /// The kernel release the file states (`kernel.osrelease` in a dump).
     pub kernel_release: Option<Spanned<String>>,
@@ -344,13 +251,17 @@ impl Units {
     fn flatten(self, file: FileId, kind: SourceKind) -> ParsedFile {
         let mut out = ParsedFile::empty(file, kind);
         out.diagnostics = self.diagnostics;
+        let mut all = Vec::new();
         for unit in self.units {
             for f in unit.files {
-                out.assignments.extend(f.assignments);
+                all.extend(f.assignments.to_vec());
                 out.diagnostics.extend(f.diagnostics);
             }
         }
-        out.assignments.sort_by_key(|a| a.key.span.start);
+        all.sort_by_key(|a| a.key.span.start);
+        for a in all {
+            out.assignments.push(a);
+        }
         out.diagnostics
             .sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
         out
@@ -363,7 +274,7 @@ impl ParsedFile {
         ParsedFile {
             file,
             kind,
-            assignments: Vec::new(),
+            assignments: Assignments::new(file),
             exclusions: Vec::new(),
             kernel_release: None,
             diagnostics: Vec::new(),
@@ -635,7 +546,7 @@ mod tests {
     fn via_and_collection_are_kept_apart_and_cleared_to_an_assignment_without_them() {
         let mut sources = SourceMap::new();
         let file = sources.add("a.conf", "net.ipv4.tcp_fin_timeout = 30\n");
-        let plain = read_text(file, &sources.get(file).text.clone()).assignments[0].clone();
+        let plain = read_text(file, &sources.get(file).text.clone()).assignments.to_vec()[0].clone();
         let (via, list) = (Span::new(file, 0, 3), Span::new(file, 4, 8));
         let mut a = plain.clone();
         a.set_via(Some(via));
@@ -646,17 +557,6 @@ mod tests {
         a.set_collection(None);
         assert_eq!((a.via(), a.collection()), (None, None));
         assert_eq!(a, plain);
-    }
-
-    #[test]
-    fn an_assignment_of_a_large_file_takes_little_memory() {
-        // A 100,000-line file holds one per line for the whole run: its peak is mostly these.
-        // Twelve-byte spans, a one-pointer key, the value inline, the rare parts boxed together.
-        assert!(
-            std::mem::size_of::<Assignment>() <= 104,
-            "{} bytes",
-            std::mem::size_of::<Assignment>()
-        );
     }
 
     /// What a text was sorted as, for comparing two sortings.
@@ -786,7 +686,7 @@ mod tests {
         let id = sources.add("t.conf", text);
         let read = read_text(id, text);
         assert_eq!(read.kind, SourceKind::File);
-        let a = &read.assignments;
+        let a = &read.assignments.to_vec();
         assert_eq!(a.len(), 2);
         assert_eq!(a[0].key.value, "net.ipv4.tcp_tw_reuse");
         // The key's span covers it as written (slashes, no `-`); the value's, without blanks.
@@ -830,10 +730,10 @@ mod tests {
         let keys: Vec<&str> = read
             .assignments
             .iter()
-            .map(|a| a.key.value.as_str())
+            .map(|a| a.key())
             .collect();
         assert_eq!(keys, ["kernel.osrelease", "net.ipv4.tcp_fin_timeout"]);
-        let fin = &read.assignments[1];
+        let fin = &read.assignments.to_vec()[1];
         assert_eq!(sources.slice(fin.key.span), "net.ipv4.tcp_fin_timeout");
         assert_eq!(sources.slice(fin.value.span), "60");
         let (key_at, value_at) = (

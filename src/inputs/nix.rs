@@ -561,8 +561,8 @@ mod tests {
             .iter()
             .map(|a| {
                 (
-                    format!("{}={}", a.key.value, a.value.value),
-                    map.slice(a.value.span),
+                    format!("{}={}", a.key(), a.value()),
+                    map.slice(a.value_span()),
                 )
             })
             .collect();

@@ -152,7 +152,7 @@ pub(super) fn take_judged(
     by: ComputedBy<'_>,
 ) {
     let mut skipped: Vec<Span> = Vec::new();
-    for a in inner.assignments {
+    for a in inner.assignments.to_vec() {
         if expands && by.computes(&a.key.value) {
             // `echo "$k = $v" >> /etc/sysctl.conf`: no key to judge either.
             out.diagnostics

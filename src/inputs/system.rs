@@ -372,14 +372,14 @@ fn read_all(
             // tuned merges a profile and its includes into one set of options before it
             // writes any: a key the including profile sets is never written with the included
             // value, so that value is no assignment (and no duplicate) at all.
-            let mut later: std::collections::HashSet<super::Key> = parsed
+            let mut later: std::collections::HashSet<String> = parsed
                 .assignments
                 .iter()
-                .map(|a| a.key.value.clone())
+                .map(|a| a.key().to_string())
                 .collect();
             for f in files[first..].iter_mut().rev() {
-                f.assignments.retain(|a| !later.contains(&a.key.value));
-                later.extend(f.assignments.iter().map(|a| a.key.value.clone()));
+                f.assignments.retain(|a| !later.contains(a.key()));
+                later.extend(f.assignments.iter().map(|a| a.key().to_string()));
             }
             index_of_entry.insert(i, files.len());
             files.push(parsed);
@@ -665,14 +665,14 @@ fn drop_linked_duplicates(files: &mut [ParsedFile]) {
         .iter()
         .flat_map(|f| &f.assignments)
         .filter(|a| a.via().is_some())
-        .map(|a| (a.key.span, a.value.span))
+        .map(|a| (a.key_span(), a.value_span()))
         .collect();
     if linked.is_empty() {
         return;
     }
     for f in files {
         f.assignments
-            .retain(|a| a.via().is_some() || !linked.contains(&(a.key.span, a.value.span)));
+            .retain(|a| a.via().is_some() || !linked.contains(&(a.key_span(), a.value_span())));
     }
 }
 

@@ -83,7 +83,7 @@ impl Vias {
     pub fn add(&mut self, set: &SysctlSet) {
         for a in set.files.iter().flat_map(|f| &f.assignments) {
             if let Some(via) = a.via() {
-                self.0.insert(a.value.span, via);
+                self.0.insert(a.value_span(), via);
             }
         }
     }

@@ -511,11 +511,10 @@ fn namespace_view(
         let (dropped, kept): (Vec<_>, Vec<_>) = f
             .assignments
             .iter()
-            .cloned()
-            .partition(|a| crate::kernel::per_namespace(&a.key.value, kernel));
+            .partition(|a| crate::kernel::per_namespace(a.key(), kernel));
         if report && !dropped.is_empty() {
             let path = &sources.get(f.file).path;
-            let mut keys: Vec<&str> = dropped.iter().map(|a| a.key.value.as_str()).collect();
+            let mut keys: Vec<&str> = dropped.iter().map(|a| a.key()).collect();
             keys.dedup();
             // The `sysctl.files` entry that brought the file in: the one naming it or its folder.
             let entry = node
@@ -538,19 +537,28 @@ fn namespace_view(
                 Some(e) => d
                     .at(e.span, "a host file, not read in the node's namespace")
                     .with_secondary(
-                        dropped[0].key.span,
+                        dropped[0].key_span(),
                         "per-namespace: starts from the default in a new namespace",
                     ),
                 None => d.at(
-                    dropped[0].key.span,
+                    dropped[0].key_span(),
                     "per-namespace: starts from the default in a new namespace",
                 ),
             };
             diags.push(d);
         }
-        let mut f = f.clone();
-        f.assignments = kept;
-        files.push(f);
+        let mut table = crate::inputs::Assignments::new(f.file);
+        for a in kept {
+            table.push(a.to_owned());
+        }
+        files.push(crate::sysctl::ParsedFile {
+            file: f.file,
+            kind: f.kind,
+            assignments: table,
+            exclusions: f.exclusions.clone(),
+            kernel_release: f.kernel_release.clone(),
+            diagnostics: f.diagnostics.clone(),
+        });
     }
     sysctl::resolve_unit(files)
 }

@@ -64,10 +64,10 @@ impl Layer {
             .iter()
             .flat_map(|f| &f.assignments)
             .map(|a| InlineValue {
-                key: a.key.value.to_string(),
-                key_span: a.key.span,
-                value: a.value.value.to_string(),
-                value_span: a.value.span,
+                key: a.key().to_string(),
+                key_span: a.key_span(),
+                value: a.value().to_string(),
+                value_span: a.value_span(),
             })
             .collect();
         Layer {

@@ -10,10 +10,11 @@ use crate::code::Code;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::{normalize_key, Assignment, ParsedFile, SourceKind};
+use super::{normalize_key, ParsedFile, SourceKind};
 use crate::diag::{Diagnostic, LeftOut, Severity, MAX_PER_RULE_AND_FILE};
-use crate::inputs::Key;
+use crate::inputs::AssignmentRef;
 use crate::source::{FileId, Span, Spanned};
+use std::hash::BuildHasher;
 
 /// The effective value of one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,37 +38,6 @@ struct Ref {
     index: u32,
 }
 
-/// The explicit assignments of one key, in application order. Nearly every key is assigned
-/// once (all of a dump's keys), so one is kept inline: a `Vec` per key was a fifth of the
-/// allocations of reading a dump.
-#[derive(Debug, Clone)]
-enum Refs {
-    One(Ref),
-    Many(Vec<Ref>),
-}
-
-impl Refs {
-    fn push(&mut self, r: Ref) {
-        match self {
-            Refs::One(first) => *self = Refs::Many(vec![*first, r]),
-            Refs::Many(v) => v.push(r),
-        }
-    }
-}
-
-impl std::ops::Deref for Refs {
-    type Target = [Ref];
-    fn deref(&self) -> &[Ref] {
-        match self {
-            Refs::One(r) => std::slice::from_ref(r),
-            Refs::Many(v) => v,
-        }
-    }
-}
-
-/// foldhash instead of SipHash: every key of every dump is hashed.
-type KeyMap<V> = HashMap<Key, V, foldhash::fast::RandomState>;
-
 /// Every file of one linted set, in application order, with the effective values.
 #[derive(Debug, Clone)]
 pub struct SysctlSet {
@@ -78,46 +48,121 @@ pub struct SysctlSet {
     /// TW006 findings counted but not built: past the first [`MAX_PER_RULE_AND_FILE`] of a
     /// file, which are all a report keeps (a file that sets every key again has one per line).
     pub left_out: Vec<LeftOut>,
-    /// Explicit (non-glob) assignments of each key, in application order.
-    explicit: KeyMap<Refs>,
+    /// The explicit (non-glob) assignments of every key, grouped by key, each group in
+    /// application order: key `k`'s are `explicit[groups[k]..groups[k + 1]]`. A group may be
+    /// empty (a key only globs were written with). One list for all keys: a large file sets
+    /// tens of thousands of keys, and a list each was an allocation each.
+    explicit: Vec<Ref>,
+    groups: Vec<u32>,
+    /// The keys with at least one explicit assignment, by index, in key order.
+    sorted: Vec<u32>,
     /// Glob assignments in application order.
     globs: Vec<Ref>,
     /// Keys named by `-key` exclusions.
     excluded: HashSet<String>,
 }
 
+/// The keys of a set, each with an index of its own: every file's table keeps its distinct
+/// keys once, and the set numbers the distinct keys of all its files.
+struct SetKeys<'f> {
+    files: &'f [ParsedFile],
+    /// A file's key of each set key: (file, the key's index in that file's table).
+    names: Vec<(u32, u32)>,
+    index: hashbrown::HashTable<u32>,
+}
+
+impl<'f> SetKeys<'f> {
+    fn text(&self, k: u32) -> &'f str {
+        let (f, i) = self.names[k as usize];
+        self.files[f as usize].assignments.key_text(i)
+    }
+
+    /// For each file, the set key of each of its table's keys.
+    fn number(files: &'f [ParsedFile]) -> (SetKeys<'f>, Vec<Vec<u32>>) {
+        let hasher = foldhash::fast::FixedState::default();
+        let mut keys = SetKeys {
+            files,
+            names: Vec::new(),
+            index: hashbrown::HashTable::new(),
+        };
+        let mut per_file = Vec::with_capacity(files.len());
+        for (f, parsed) in files.iter().enumerate() {
+            let table = &parsed.assignments;
+            let mut of = Vec::with_capacity(table.key_count());
+            for i in 0..table.key_count() as u32 {
+                let text = table.key_text(i);
+                let hash = hasher.hash_one(text);
+                let found = keys.index.find(hash, |&k| keys.text(k) == text).copied();
+                let k = found.unwrap_or_else(|| {
+                    let k = keys.names.len() as u32;
+                    keys.names.push((f as u32, i));
+                    let (files, names) = (keys.files, &keys.names);
+                    keys.index.insert_unique(hash, k, |&j| {
+                        let (f, i) = names[j as usize];
+                        hasher.hash_one(files[f as usize].assignments.key_text(i))
+                    });
+                    k
+                });
+                of.push(k);
+            }
+            per_file.push(of);
+        }
+        (keys, per_file)
+    }
+}
+
 /// Builds the set. `systemd_order` lists the indexes of the files systemd-sysctl reads, in its
 /// order, when that differs from procps' (`None`: both read `files` in the same order).
 pub(crate) fn resolve(files: Vec<ParsedFile>, systemd_order: Option<Vec<usize>>) -> SysctlSet {
-    // Sized for one key per assignment up front: growing it rehashed every key of a dump
-    // several times. A file of more assignments than a dump has keys sets keys again, so room
-    // for that many keys is enough to start with (it was 6 MB for 100,000 lines of 5,000 keys).
-    let n: usize = files.iter().map(|f| f.assignments.len()).sum();
-    let mut explicit: KeyMap<Refs> =
-        KeyMap::with_capacity_and_hasher(n.min(4096), Default::default());
+    let (keys, per_file) = SetKeys::number(&files);
+    let n = keys.names.len();
+    // Counted, then laid out by key: each group in application order.
+    let mut groups = vec![0u32; n + 1];
     let mut globs = Vec::new();
-    let mut excluded = HashSet::new();
     for (f, parsed) in files.iter().enumerate() {
-        for (i, a) in parsed.assignments.iter().enumerate() {
-            let r = Ref {
-                file: f as u32,
-                index: i as u32,
-            };
-            if a.glob {
-                globs.push(r);
-            } else if let Some(refs) = explicit.get_mut(a.key.value.as_str()) {
-                refs.push(r);
+        for a in &parsed.assignments {
+            if a.glob() {
+                globs.push(Ref {
+                    file: f as u32,
+                    index: a.index() as u32,
+                });
             } else {
-                explicit.insert(a.key.value.clone(), Refs::One(r));
+                groups[per_file[f][a.key_index() as usize] as usize + 1] += 1;
             }
         }
-        excluded.extend(parsed.exclusions.iter().map(|e| e.pattern.value.clone()));
     }
+    for k in 0..n {
+        groups[k + 1] += groups[k];
+    }
+    let mut next = groups.clone();
+    let mut explicit = vec![Ref { file: 0, index: 0 }; groups[n] as usize];
+    for (f, parsed) in files.iter().enumerate() {
+        for a in parsed.assignments.iter().filter(|a| !a.glob()) {
+            let k = per_file[f][a.key_index() as usize] as usize;
+            explicit[next[k] as usize] = Ref {
+                file: f as u32,
+                index: a.index() as u32,
+            };
+            next[k] += 1;
+        }
+    }
+    let mut sorted: Vec<u32> = (0..n as u32)
+        .filter(|&k| groups[k as usize] < groups[k as usize + 1])
+        .collect();
+    sorted.sort_unstable_by_key(|&k| keys.text(k));
+    drop(keys);
+    let excluded = files
+        .iter()
+        .flat_map(|f| &f.exclusions)
+        .map(|e| e.pattern.value.clone())
+        .collect();
     let mut set = SysctlSet {
         diagnostics: files.iter().flat_map(|f| f.diagnostics.clone()).collect(),
         left_out: Vec::new(),
         files,
         explicit,
+        groups,
+        sorted,
         globs,
         excluded,
     };
@@ -126,7 +171,7 @@ pub(crate) fn resolve(files: Vec<ParsedFile>, systemd_order: Option<Vec<usize>>)
     if let Some(order) = systemd_order {
         cross.extend(set.divergences(&order));
     }
-    // HashMap order is arbitrary; report in file order so output is stable.
+    // Report in file order so output is stable.
     cross.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.file, l.span.start)));
     set.diagnostics.extend(cross);
     set
@@ -138,8 +183,24 @@ fn same_value(a: &str, b: &str) -> bool {
 }
 
 impl SysctlSet {
-    fn assignment(&self, r: Ref) -> &Assignment {
-        &self.files[r.file as usize].assignments[r.index as usize]
+    fn assignment(&self, r: Ref) -> AssignmentRef<'_> {
+        self.files[r.file as usize].assignments.get(r.index as usize)
+    }
+
+    /// The explicit assignments of key `k`, in application order.
+    fn refs(&self, k: u32) -> &[Ref] {
+        let k = k as usize;
+        &self.explicit[self.groups[k] as usize..self.groups[k + 1] as usize]
+    }
+
+    /// The text of key `k` (which has an explicit assignment).
+    fn key_text(&self, k: u32) -> &str {
+        self.assignment(self.refs(k)[0]).key()
+    }
+
+    /// The keys with explicit assignments, each with them.
+    fn explicit_keys(&self) -> impl Iterator<Item = (&str, &[Ref])> + '_ {
+        self.sorted.iter().map(|&k| (self.key_text(k), self.refs(k)))
     }
 
     fn kind(&self, r: Ref) -> SourceKind {
@@ -150,12 +211,12 @@ impl SysctlSet {
         let a = self.assignment(winner);
         Setting {
             key: key.to_owned(),
-            value: Spanned::new(a.value.value.to_string(), a.value.span),
+            value: Spanned::new(a.value().to_string(), a.value_span()),
             kind: self.kind(winner),
-            ignore_failure: a.ignore_failure,
+            ignore_failure: a.ignore_failure(),
             overridden: earlier
                 .iter()
-                .map(|&r| self.assignment(r).key.span)
+                .map(|&r| self.assignment(r).key_span())
                 .collect(),
             via_glob,
         }
@@ -167,8 +228,11 @@ impl SysctlSet {
             Some(b'/') => Cow::Owned(normalize_key(key)),
             _ => Cow::Borrowed(key),
         };
-        if let Some(refs) = self.explicit.get(key.as_ref()) {
-            let (winner, earlier) = refs.split_last()?;
+        if let Ok(at) = self
+            .sorted
+            .binary_search_by(|&k| self.key_text(k).cmp(key.as_ref()))
+        {
+            let (winner, earlier) = self.refs(self.sorted[at]).split_last()?;
             return Some(self.setting(&key, *winner, earlier, false));
         }
         // Both tools skip keys named by an exclusion or an explicit assignment when they expand
@@ -180,7 +244,7 @@ impl SysctlSet {
             .globs
             .iter()
             .copied()
-            .filter(|&r| glob_match(&self.assignment(r).key.value, &key))
+            .filter(|&r| glob_match(self.assignment(r).key(), &key))
             .collect();
         let (winner, earlier) = matching.split_last()?;
         Some(self.setting(&key, *winner, earlier, true))
@@ -188,10 +252,7 @@ impl SysctlSet {
 
     /// Every explicitly assigned key with its effective setting, in key order.
     pub fn explicit(&self) -> impl Iterator<Item = Setting> + '_ {
-        let mut keys: Vec<&Key> = self.explicit.keys().collect();
-        keys.sort_unstable();
-        keys.into_iter().filter_map(|k| {
-            let refs = &self.explicit[k];
+        self.explicit_keys().filter_map(|(k, refs)| {
             let (winner, earlier) = refs.split_last()?;
             Some(self.setting(k, *winner, earlier, false))
         })
@@ -223,7 +284,7 @@ impl SysctlSet {
         type Found<'a> = (usize, &'a str, Ref, Ref);
         let mut per_file: HashMap<FileId, (std::collections::BinaryHeap<Found<'_>>, usize)> =
             HashMap::new();
-        for (key, refs) in &self.explicit {
+        for (key, refs) in self.explicit_keys() {
             if refs.len() < 2 {
                 continue;
             }
@@ -235,10 +296,10 @@ impl SysctlSet {
                 if self.kind(r).is_printed() {
                     continue;
                 }
-                let line = self.assignment(r).line;
+                let line = self.assignment(r).line();
                 let (first, count) = per_file.entry(line.file).or_default();
                 *count += 1;
-                let found = (line.from(), key.as_str(), r, winner);
+                let found = (line.from(), key, r, winner);
                 if first.len() < MAX_PER_RULE_AND_FILE {
                     first.push(found);
                 } else if first.peek().is_some_and(|top| found < *top) {
@@ -271,15 +332,15 @@ impl SysctlSet {
     fn duplicate(&self, key: &str, r: Ref, winner: Ref) -> Diagnostic {
         let (lost, win) = (self.assignment(r), self.assignment(winner));
         let same_file = r.file == winner.file;
-        let message = if same_value(&lost.value.value, &win.value.value) {
+        let message = if same_value(lost.value(), win.value()) {
             format!("`{key}` is set again later to the same value")
         } else {
             format!("`{key}` is set again later, so this value does not last")
         };
         Diagnostic::warning(Code::TW006, message)
             .with_key(key)
-            .at(lost.line, "overridden later")
-            .with_secondary(win.line, "this assignment wins")
+            .at(lost.line(), "overridden later")
+            .with_secondary(win.line(), "this assignment wins")
             .with_help(if same_file {
                 "Keep one assignment per key; delete the earlier line."
             } else {
@@ -300,7 +361,7 @@ impl SysctlSet {
             rank[f] = Some(pos);
         }
         let mut out = Vec::new();
-        for (key, refs) in &self.explicit {
+        for (key, refs) in self.explicit_keys() {
             let Some(&procps) = refs.last() else { continue };
             // Within one file the later line wins, so (rank, index) orders systemd's view.
             let systemd = refs
@@ -310,7 +371,7 @@ impl SysctlSet {
                 .map(|(_, _, r)| r);
             let Some(systemd) = systemd else { continue };
             let (p, s) = (self.assignment(procps), self.assignment(systemd));
-            if systemd == procps || same_value(&p.value.value, &s.value.value) {
+            if systemd == procps || same_value(p.value(), s.value()) {
                 continue;
             }
             out.push(
@@ -319,12 +380,12 @@ impl SysctlSet {
                     Severity::Warning,
                     format!(
                         "procps and systemd-sysctl end with different values for `{key}`: `{}` and `{}`",
-                        p.value.value, s.value.value
+                        p.value(), s.value()
                     ),
                 )
-                .with_key(key.as_str())
-                .at(p.line, "`sysctl --system` applies this last")
-                .with_secondary(s.line, "systemd-sysctl ends with this value")
+                .with_key(key)
+                .at(p.line(), "`sysctl --system` applies this last")
+                .with_secondary(s.line(), "systemd-sysctl ends with this value")
                 .with_help(
                     "Set the key in one place only, in a drop-in under /etc/sysctl.d, so that both \
                      tools agree.",

@@ -31,7 +31,7 @@ mod sysctl_conf_grammar {
     #[test]
     fn comments_start_with_hash_or_semicolon_after_blanks_only() {
         let (_, set) = lint("# a\n  ; b\n\t# c = 1\nnet.ipv4.tcp_fin_timeout = 30 # thirty\n");
-        let a = &set.files[0].assignments;
+        let a = &set.files[0].assignments.to_vec();
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].key.value, "net.ipv4.tcp_fin_timeout");
         // No trailing comments: the '#' part stays in the value.
@@ -41,7 +41,7 @@ mod sysctl_conf_grammar {
     #[test]
     fn keys_and_values_carry_exact_spans() {
         let (sources, set) = lint("\n  net.ipv4.tcp_tw_reuse\t=  1  \n");
-        let a = &set.files[0].assignments[0];
+        let a = &set.files[0].assignments.to_vec()[0];
         assert_eq!(sources.slice(a.key.span), "net.ipv4.tcp_tw_reuse");
         assert_eq!(line_col(&sources, a.key.span), (2, 3));
         assert_eq!(sources.slice(a.value.span), "1");
@@ -57,7 +57,7 @@ mod sysctl_conf_grammar {
              net.ipv4.conf.eth0/100.arp_filter = 1\n\
              kernel/pid_max = 65536\n",
         );
-        let a = &set.files[0].assignments;
+        let a = &set.files[0].assignments.to_vec();
         assert_eq!(a[0].key.value, "net.ipv4.conf.eth0/100.rp_filter");
         // The span still shows the key as written.
         assert_eq!(
@@ -78,7 +78,7 @@ mod sysctl_conf_grammar {
     #[test]
     fn inner_blanks_and_tabs_are_kept_outer_ones_stripped() {
         let (sources, set) = lint("net.ipv4.tcp_rmem =\t4096  87380\t6291456 \t\n");
-        let v = &set.files[0].assignments[0].value;
+        let v = &set.files[0].assignments.to_vec()[0].value;
         assert_eq!(v.value, "4096  87380\t6291456");
         assert_eq!(sources.slice(v.span), v.value);
     }
@@ -87,7 +87,7 @@ mod sysctl_conf_grammar {
     fn crlf_is_not_part_of_the_value_or_the_line() {
         let (sources, set) =
             lint("net.ipv4.tcp_fin_timeout = 35\r\nnet.ipv4.ip_local_port_range = 40000 50000\r\n");
-        let a = &set.files[0].assignments;
+        let a = &set.files[0].assignments.to_vec();
         assert_eq!(a[0].value.value, "35");
         assert_eq!(a[1].value.value, "40000 50000");
         assert_eq!(sources.slice(a[0].line), "net.ipv4.tcp_fin_timeout = 35");
@@ -98,7 +98,7 @@ mod sysctl_conf_grammar {
     #[test]
     fn the_last_line_needs_no_newline() {
         let (sources, set) = lint("net.ipv4.tcp_fin_timeout = 30\nnet.ipv4.tcp_tw_reuse = 2");
-        let a = &set.files[0].assignments[1];
+        let a = &set.files[0].assignments.to_vec()[1];
         assert_eq!(a.value.value, "2");
         assert_eq!(line_col(&sources, a.value.span), (2, 25));
     }
@@ -106,7 +106,7 @@ mod sysctl_conf_grammar {
     #[test]
     fn empty_value_has_an_empty_span_after_the_equals_sign() {
         let (sources, set) = lint("net.ipv4.tcp_fin_timeout =   \n");
-        let v = &set.files[0].assignments[0].value;
+        let v = &set.files[0].assignments.to_vec()[0].value;
         assert_eq!(v.value, "");
         assert_eq!((v.span.start, v.span.end), (26, 26));
         assert_eq!(line_col(&sources, v.span), (1, 27));
@@ -115,7 +115,7 @@ mod sysctl_conf_grammar {
     #[test]
     fn leading_dash_marks_ignore_failure_and_is_outside_the_key_span() {
         let (sources, set) = lint("-net.ipv4.tcp_tw_recycle = 0\n - net.ipv4.tcp_tw_reuse = 1\n");
-        let a = &set.files[0].assignments;
+        let a = &set.files[0].assignments.to_vec();
         assert!(a[0].ignore_failure && a[1].ignore_failure);
         assert_eq!(a[0].key.value, "net.ipv4.tcp_tw_recycle");
         assert_eq!(line_col(&sources, a[0].key.span), (1, 2));
@@ -143,7 +143,7 @@ mod sysctl_conf_grammar {
             lint("net.ipv4.conf.*.rp_filter = 2\r\n-net/ipv4/conf/all/rp_filter \r\n");
         let f = &set.files[0];
         assert_eq!(f.assignments.len(), 1);
-        assert!(f.assignments[0].glob);
+        assert!(f.assignments.to_vec()[0].glob);
         assert_eq!(f.exclusions.len(), 1);
         let p = &f.exclusions[0].pattern;
         assert_eq!(p.value, "net.ipv4.conf.all.rp_filter");
@@ -157,7 +157,7 @@ mod sysctl_conf_grammar {
         let (_, set) = lint(
             "net.ipv4.conf.*.rp_filter = 2\nnet.ipv4.conf.l?.x = 1\nnet.ipv4.conf.[al]*.y = 1\n",
         );
-        assert!(set.files[0].assignments.iter().all(|a| a.glob));
+        assert!(set.files[0].assignments.iter().all(|a| a.glob()));
     }
 
     #[test]
@@ -272,7 +272,7 @@ mod sysctl_conf_grammar {
         assert_eq!((bom.start, bom.end), (0, 3));
         // Like procps and systemd, the key with the mark is not the key without it.
         assert_eq!(
-            set.files[0].assignments[0].key.value,
+            set.files[0].assignments.to_vec()[0].key.value,
             "\u{feff}net.ipv4.tcp_tw_reuse"
         );
         assert!(set.get("net.ipv4.tcp_tw_reuse").is_none());
@@ -281,7 +281,7 @@ mod sysctl_conf_grammar {
             "33"
         );
         assert_eq!(
-            line_col(&sources, set.files[0].assignments[1].key.span),
+            line_col(&sources, set.files[0].assignments.to_vec()[1].key.span),
             (2, 1)
         );
     }
@@ -348,7 +348,7 @@ mod sysctl_system_precedence {
                 let path = sources.get(f.file).path.clone();
                 f.assignments
                     .iter()
-                    .map(move |a| (path.clone(), format!("{}={}", a.key.value, a.value.value)))
+                    .map(move |a| (path.clone(), format!("{}={}", a.key(), a.value())))
             })
             .collect()
     }
@@ -572,7 +572,7 @@ mod sysctl_system_precedence {
         let keys: Vec<_> = set.files[0]
             .assignments
             .iter()
-            .map(|a| a.key.value.as_str())
+            .map(|a| a.key())
             .collect();
         assert_eq!(
             keys,
@@ -583,7 +583,7 @@ mod sysctl_system_precedence {
             ]
         );
         assert_eq!(
-            sources.location(set.files[0].assignments[2].key.span).line,
+            sources.location(set.files[0].assignments.to_vec()[2].key.span).line,
             3
         );
     }
@@ -605,10 +605,10 @@ mod sysctl_system_precedence {
             files += 1;
             for f in &set.files {
                 for a in &f.assignments {
-                    let key = sources.slice(a.key.span);
-                    assert_eq!(a.key.value, crate::sysctl::normalize_key(key), "{path:?}");
-                    assert_eq!(sources.slice(a.value.span), a.value.value, "{path:?}");
-                    assert!(a.line.start <= a.key.span.start && a.value.span.end <= a.line.end);
+                    let key = sources.slice(a.key_span());
+                    assert_eq!(a.key(), crate::sysctl::normalize_key(key), "{path:?}");
+                    assert_eq!(sources.slice(a.value_span()), a.value(), "{path:?}");
+                    assert!(a.line().start <= a.key_span().start && a.value_span().end <= a.line().end);
                 }
             }
             for d in &set.diagnostics {
