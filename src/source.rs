@@ -101,7 +101,10 @@ pub struct SourceFile {
     /// The text, with invalid UTF-8 replaced by U+FFFD (the byte offsets of the replaced text are
     /// what the parsers saw, so spans stay consistent).
     pub text: String,
-    /// Byte offset of the start of every line, for line/column lookups (`u32`, as in spans).
+    /// Byte offset of the start of every [`LINE_STRIDE`]th line (0, 16, 32, ...), for
+    /// line/column lookups (`u32`, as in spans); the lines between are counted from there. A
+    /// file is kept for the whole run, and an offset for every line was a tenth of what a large
+    /// sysctl file takes.
     line_starts: Vec<u32>,
     /// The input format (`--input-format` name) its assignments were read with, set by the
     /// reader seam when it reads the file; `None` for a file read as no such input (a topology,
@@ -117,12 +120,21 @@ pub struct Location {
     pub column: usize,
 }
 
+/// How many lines apart the starts [`SourceFile`] keeps are: a lookup counts at most this many
+/// newlines past the one it finds.
+const LINE_STRIDE: usize = 16;
+
 impl SourceFile {
     fn new(path: String, mut text: String) -> SourceFile {
         within_offsets(&mut text);
         let mut line_starts = vec![0];
         // memchr: a fleet run registers a thousand dumps of 1,300 lines on one thread.
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| offset(i + 1)));
+        line_starts.extend(
+            memchr::memchr_iter(b'\n', text.as_bytes())
+                .skip(LINE_STRIDE - 1)
+                .step_by(LINE_STRIDE)
+                .map(|i| offset(i + 1)),
+        );
         SourceFile {
             path,
             text,
@@ -131,9 +143,9 @@ impl SourceFile {
         }
     }
 
-    /// A file whose line index is already known: `line_starts` must be what [`SourceFile::new`]
-    /// computes (0, and the offset after every newline). A fleet run gets it for free from
-    /// recognising a dump, on the thread that read it.
+    /// A file whose line index is already known: `line_starts` must be 0 and the offset after
+    /// every newline. A fleet run gets it for free from recognising a dump, on the thread that
+    /// read it.
     pub(crate) fn with_line_starts(
         path: String,
         mut text: String,
@@ -142,6 +154,11 @@ impl SourceFile {
         if within_offsets(&mut text) {
             line_starts.retain(|&l| l as usize <= text.len());
         }
+        let mut line = 0;
+        line_starts.retain(|_| {
+            line += 1;
+            (line - 1) % LINE_STRIDE == 0
+        });
         debug_assert_eq!(
             line_starts,
             SourceFile::new(String::new(), text.clone()).line_starts
@@ -158,24 +175,30 @@ impl SourceFile {
     /// where that line starts: what a renderer needs to show one line without counting the
     /// lines before it.
     pub fn line_at(&self, offset: usize) -> (usize, usize) {
-        let line = self.line_of(offset);
-        (line, self.line_starts[line] as usize)
+        self.line_of(offset)
     }
 
-    /// 0-based index of the line holding a byte offset, clamped to the text.
-    fn line_of(&self, at: usize) -> usize {
-        let at = offset(at.min(self.text.len()));
-        match self.line_starts.binary_search(&at) {
+    /// 0-based index of the line holding a byte offset, clamped to the text, and the offset
+    /// where that line starts.
+    fn line_of(&self, at: usize) -> (usize, usize) {
+        let at = at.min(self.text.len());
+        let block = match self.line_starts.binary_search(&offset(at)) {
             Ok(i) => i,
             Err(i) => i - 1,
+        };
+        let base = self.line_starts[block] as usize;
+        let (mut line, mut start) = (block * LINE_STRIDE, base);
+        for nl in memchr::memchr_iter(b'\n', &self.text.as_bytes()[base..at]) {
+            line += 1;
+            start = base + nl + 1;
         }
+        (line, start)
     }
 
     /// 1-based line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_of(offset);
-        let start = self.line_starts[line] as usize;
+        let (line, start) = self.line_of(offset);
         // Count characters, not bytes; a span may (wrongly) land inside a character, so floor it.
         let mut end = offset;
         while !self.text.is_char_boundary(end) {
@@ -285,6 +308,37 @@ mod tests {
         // Byte 3 is inside the two bytes of the accented letter: cut before it.
         assert!(cut_to(&mut text, 3));
         assert_eq!(text, "ab");
+    }
+
+    #[test]
+    fn every_offset_finds_its_line_between_the_kept_line_starts() {
+        // Lines of every length around the stride, an empty last line, CRLF and no newline at
+        // the end: each offset's line and column as counted from the start of the text.
+        for end in ["", "\n", "x"] {
+            let mut text: String = (0..70)
+                .map(|i| format!("{}{}\n", "k".repeat(i % 7), if i % 5 == 0 { "\r" } else { "" }))
+                .collect();
+            text.push_str(end);
+            let mut map = SourceMap::new();
+            let id = map.add("a.conf", text.as_str());
+            let lines = map.get(id).clone();
+            let dump = SourceFile::with_line_starts(
+                String::new(),
+                text.clone(),
+                std::iter::once(0)
+                    .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
+                    .collect(),
+            );
+            for at in 0..=text.len() + 2 {
+                let clamped = at.min(text.len());
+                let before = &text[..clamped];
+                let line = before.matches('\n').count();
+                let start = before.rfind('\n').map_or(0, |i| i + 1);
+                assert_eq!(lines.line_at(at), (line, start), "{at}");
+                assert_eq!(dump.line_at(at), (line, start), "{at}");
+                assert_eq!(lines.line_col(at), (line + 1, clamped - start + 1), "{at}");
+            }
+        }
     }
 
     #[test]

@@ -31,12 +31,10 @@ pub struct Setting {
     pub via_glob: bool,
 }
 
-/// An assignment by position: index of the file in `SysctlSet::files`, index in its list.
+/// An assignment by position: its index among the assignments of all of a set's files, in
+/// application order (see [`SysctlSet::place`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Ref {
-    file: u32,
-    index: u32,
-}
+struct Ref(u32);
 
 /// Every file of one linted set, in application order, with the effective values.
 #[derive(Debug, Clone)]
@@ -58,6 +56,8 @@ pub struct SysctlSet {
     sorted: Vec<u32>,
     /// Glob assignments in application order.
     globs: Vec<Ref>,
+    /// The [`Ref`] of each file's first assignment.
+    starts: Vec<u32>,
     /// Keys named by `-key` exclusions.
     excluded: HashSet<String>,
 }
@@ -119,13 +119,14 @@ pub(crate) fn resolve(files: Vec<ParsedFile>, systemd_order: Option<Vec<usize>>)
     // Counted, then laid out by key: each group in application order.
     let mut groups = vec![0u32; n + 1];
     let mut globs = Vec::new();
+    let mut starts = Vec::with_capacity(files.len());
+    let mut total = 0u32;
     for (f, parsed) in files.iter().enumerate() {
+        starts.push(total);
+        total += parsed.assignments.len() as u32;
         for a in &parsed.assignments {
             if a.glob() {
-                globs.push(Ref {
-                    file: f as u32,
-                    index: a.index() as u32,
-                });
+                globs.push(Ref(starts[f] + a.index() as u32));
             } else {
                 groups[per_file[f][a.key_index() as usize] as usize + 1] += 1;
             }
@@ -135,14 +136,11 @@ pub(crate) fn resolve(files: Vec<ParsedFile>, systemd_order: Option<Vec<usize>>)
         groups[k + 1] += groups[k];
     }
     let mut next = groups.clone();
-    let mut explicit = vec![Ref { file: 0, index: 0 }; groups[n] as usize];
+    let mut explicit = vec![Ref(0); groups[n] as usize];
     for (f, parsed) in files.iter().enumerate() {
         for a in parsed.assignments.iter().filter(|a| !a.glob()) {
             let k = per_file[f][a.key_index() as usize] as usize;
-            explicit[next[k] as usize] = Ref {
-                file: f as u32,
-                index: a.index() as u32,
-            };
+            explicit[next[k] as usize] = Ref(starts[f] + a.index() as u32);
             next[k] += 1;
         }
     }
@@ -164,6 +162,7 @@ pub(crate) fn resolve(files: Vec<ParsedFile>, systemd_order: Option<Vec<usize>>)
         groups,
         sorted,
         globs,
+        starts,
         excluded,
     };
     let (mut cross, left_out) = set.duplicates();
@@ -183,8 +182,17 @@ fn same_value(a: &str, b: &str) -> bool {
 }
 
 impl SysctlSet {
+    /// The file (its index in `files`) and the index in its table of assignment `r`.
+    fn place(&self, r: Ref) -> (usize, usize) {
+        // The last file that starts at or before `r`: files without assignments start where
+        // the next one does.
+        let f = self.starts.partition_point(|&s| s <= r.0) - 1;
+        (f, (r.0 - self.starts[f]) as usize)
+    }
+
     fn assignment(&self, r: Ref) -> AssignmentRef<'_> {
-        self.files[r.file as usize].assignments.get(r.index as usize)
+        let (f, i) = self.place(r);
+        self.files[f].assignments.get(i)
     }
 
     /// The explicit assignments of key `k`, in application order.
@@ -204,7 +212,7 @@ impl SysctlSet {
     }
 
     fn kind(&self, r: Ref) -> SourceKind {
-        self.files[r.file as usize].kind
+        self.files[self.place(r).0].kind
     }
 
     fn setting(&self, key: &str, winner: Ref, earlier: &[Ref], via_glob: bool) -> Setting {
@@ -331,7 +339,7 @@ impl SysctlSet {
     /// The TW006 of assignment `r` of `key`, which `winner` overrides.
     fn duplicate(&self, key: &str, r: Ref, winner: Ref) -> Diagnostic {
         let (lost, win) = (self.assignment(r), self.assignment(winner));
-        let same_file = r.file == winner.file;
+        let same_file = self.place(r).0 == self.place(winner).0;
         let message = if same_value(lost.value(), win.value()) {
             format!("`{key}` is set again later to the same value")
         } else {
@@ -366,7 +374,10 @@ impl SysctlSet {
             // Within one file the later line wins, so (rank, index) orders systemd's view.
             let systemd = refs
                 .iter()
-                .filter_map(|&r| rank[r.file as usize].map(|p| (p, r.index, r)))
+                .filter_map(|&r| {
+                    let (f, i) = self.place(r);
+                    rank[f].map(|p| (p, i, r))
+                })
                 .max_by_key(|&(p, i, _)| (p, i))
                 .map(|(_, _, r)| r);
             let Some(systemd) = systemd else { continue };
