@@ -167,7 +167,11 @@ fn removal(text: &str, entry: Span) -> Option<(usize, usize)> {
 
 /// The assignment a diagnostic is about: the one of its key whose key or value holds its
 /// place, or whose line does (TW006 points at the whole overridden line).
-fn assignment_at<'a>(d: &Diagnostic, parsed: &'a ParsedFile, at: Span) -> Option<AssignmentRef<'a>> {
+fn assignment_at<'a>(
+    d: &Diagnostic,
+    parsed: &'a ParsedFile,
+    at: Span,
+) -> Option<AssignmentRef<'a>> {
     let key = d.key.as_deref();
     parsed.assignments.iter().find(|a| {
         key.is_none_or(|k| a.key() == k)

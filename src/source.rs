@@ -316,7 +316,13 @@ mod tests {
         // the end: each offset's line and column as counted from the start of the text.
         for end in ["", "\n", "x"] {
             let mut text: String = (0..70)
-                .map(|i| format!("{}{}\n", "k".repeat(i % 7), if i % 5 == 0 { "\r" } else { "" }))
+                .map(|i| {
+                    format!(
+                        "{}{}\n",
+                        "k".repeat(i % 7),
+                        if i % 5 == 0 { "\r" } else { "" }
+                    )
+                })
                 .collect();
             text.push_str(end);
             let mut map = SourceMap::new();

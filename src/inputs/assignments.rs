@@ -58,6 +58,10 @@ struct Extra {
     collection: Option<(Span, usize)>,
 }
 
+/// A row's offsets within its line: key start, key length, value start, line length, entry
+/// start.
+type Offsets = (u16, u16, u16, u16, u8);
+
 /// The hasher of the keys' index: fixed, so that a table hashes alike wherever it is built.
 type Hasher = foldhash::fast::FixedState;
 
@@ -136,7 +140,11 @@ impl Assignments {
 
     /// The assignment at `index` (panics past the end, as a slice does).
     pub fn get(&self, index: usize) -> AssignmentRef<'_> {
-        assert!(index < self.rows.len(), "assignment {index} of {}", self.len());
+        assert!(
+            index < self.rows.len(),
+            "assignment {index} of {}",
+            self.len()
+        );
         AssignmentRef { table: self, index }
     }
 
@@ -181,12 +189,7 @@ impl Assignments {
         self.push_with(parts, None, None);
     }
 
-    fn push_with(
-        &mut self,
-        p: Parts<'_>,
-        via: Option<Span>,
-        collection: Option<(Span, usize)>,
-    ) {
+    fn push_with(&mut self, p: Parts<'_>, via: Option<Span>, collection: Option<(Span, usize)>) {
         let index = self.rows.len() as u32;
         let key = self.key_index(p.key);
         let value_at = offset(self.values.len());
@@ -198,7 +201,7 @@ impl Assignments {
         if p.glob {
             flags |= GLOB;
         }
-        let row = |flags, fields: Option<(u16, u16, u16, u16, u8)>| {
+        let row = |flags, fields: Option<Offsets>| {
             let (key_off, key_len, value_off, line_len, entry_off) = fields.unwrap_or_default();
             Row {
                 key,
@@ -237,7 +240,7 @@ impl Assignments {
         p: &Parts<'_>,
         via: Option<Span>,
         collection: Option<(Span, usize)>,
-    ) -> Option<(u8, (u16, u16, u16, u16, u8))> {
+    ) -> Option<(u8, Offsets)> {
         if via.is_some() || collection.is_some() {
             return None;
         }
@@ -246,7 +249,10 @@ impl Assignments {
         if line.file != file || key.file != file || value.file != file {
             return None;
         }
-        let within = |at: u32| at.checked_sub(line.start).and_then(|d| u16::try_from(d).ok());
+        let within = |at: u32| {
+            at.checked_sub(line.start)
+                .and_then(|d| u16::try_from(d).ok())
+        };
         let key_off = within(key.start)?;
         let key_len = u16::try_from(key.end.checked_sub(key.start)?).ok()?;
         let value_off = within(value.start)?;

@@ -393,11 +393,7 @@ mod tests {
                 ("TW083", "net.ipv4.tcp_fin_timeout".to_string()),
             ]
         );
-        let keys: Vec<&str> = parsed
-            .assignments
-            .iter()
-            .map(|a| a.key())
-            .collect();
+        let keys: Vec<&str> = parsed.assignments.iter().map(|a| a.key()).collect();
         assert_eq!(keys, ["net.ipv4.tcp_timestamps"]);
     }
 }

@@ -202,7 +202,7 @@ pub fn assignment(
     value_span: Span,
 ) -> Assignment {
     Assignment {
-        key: Spanned::new(conf::normalize_key(key).into(), key_span),
+        key: Spanned::new(conf::normalize_key(key), key_span),
         value: Spanned::new(value.into(), value_span),
         ignore_failure: false,
         // Neither the kubelet nor Docker expands globs: such a name is refused as it is.

@@ -110,11 +110,7 @@ mod tests {
         let mut map = SourceMap::new();
         let id = map.add("sysctl.conf.j2", text);
         let read = read(id, text);
-        let keys: Vec<&str> = read
-            .assignments
-            .iter()
-            .map(|a| a.key())
-            .collect();
+        let keys: Vec<&str> = read.assignments.iter().map(|a| a.key()).collect();
         assert_eq!(keys, ["net.ipv4.tcp_tw_reuse"]);
         assert_eq!(map.slice(read.assignments.to_vec()[0].value.span), "1");
         let codes: Vec<(&str, &str)> = read

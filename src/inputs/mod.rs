@@ -36,8 +36,8 @@ pub mod system;
 pub mod template;
 mod tuned;
 
-pub use assignments::{AssignmentRef, Assignments};
 pub(crate) use assignments::Parts;
+pub use assignments::{AssignmentRef, Assignments};
 pub use conf::{has_glob, normalize_key};
 pub use dump::is_dump;
 pub use system::{read_sysctl_bytes, read_sysctl_text, MAX_FILE_SIZE};
@@ -546,7 +546,10 @@ mod tests {
     fn via_and_collection_are_kept_apart_and_cleared_to_an_assignment_without_them() {
         let mut sources = SourceMap::new();
         let file = sources.add("a.conf", "net.ipv4.tcp_fin_timeout = 30\n");
-        let plain = read_text(file, &sources.get(file).text.clone()).assignments.to_vec()[0].clone();
+        let plain = read_text(file, &sources.get(file).text.clone())
+            .assignments
+            .to_vec()[0]
+            .clone();
         let (via, list) = (Span::new(file, 0, 3), Span::new(file, 4, 8));
         let mut a = plain.clone();
         a.set_via(Some(via));
@@ -727,11 +730,7 @@ mod tests {
         assert_eq!(read.kind, SourceKind::Dump);
         // Only the lines twlint judges are read, each at its line and column in the dump as
         // written (the registered text keeps only those lines, so byte offsets are its own).
-        let keys: Vec<&str> = read
-            .assignments
-            .iter()
-            .map(|a| a.key())
-            .collect();
+        let keys: Vec<&str> = read.assignments.iter().map(|a| a.key()).collect();
         assert_eq!(keys, ["kernel.osrelease", "net.ipv4.tcp_fin_timeout"]);
         let fin = &read.assignments.to_vec()[1];
         assert_eq!(sources.slice(fin.key.span), "net.ipv4.tcp_fin_timeout");

@@ -140,7 +140,7 @@ pub fn read(file: FileId, text: &str, found: &[String]) -> ParsedFile {
             continue;
         }
         out.assignments.push(Assignment {
-            key: Spanned::new(dotted.into(), key_span),
+            key: Spanned::new(dotted, key_span),
             value: Spanned::new(value.into(), value_span),
             ignore_failure: false,
             // tuned writes the name as given, without expanding globs.

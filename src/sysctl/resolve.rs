@@ -208,7 +208,9 @@ impl SysctlSet {
 
     /// The keys with explicit assignments, each with them.
     fn explicit_keys(&self) -> impl Iterator<Item = (&str, &[Ref])> + '_ {
-        self.sorted.iter().map(|&k| (self.key_text(k), self.refs(k)))
+        self.sorted
+            .iter()
+            .map(|&k| (self.key_text(k), self.refs(k)))
     }
 
     fn kind(&self, r: Ref) -> SourceKind {

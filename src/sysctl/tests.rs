@@ -569,11 +569,7 @@ mod sysctl_system_precedence {
         .unwrap();
         let mut sources = SourceMap::new();
         let set = load(&[path], &mut sources).unwrap();
-        let keys: Vec<_> = set.files[0]
-            .assignments
-            .iter()
-            .map(|a| a.key())
-            .collect();
+        let keys: Vec<_> = set.files[0].assignments.iter().map(|a| a.key()).collect();
         assert_eq!(
             keys,
             [
@@ -583,7 +579,9 @@ mod sysctl_system_precedence {
             ]
         );
         assert_eq!(
-            sources.location(set.files[0].assignments.to_vec()[2].key.span).line,
+            sources
+                .location(set.files[0].assignments.to_vec()[2].key.span)
+                .line,
             3
         );
     }
@@ -608,7 +606,9 @@ mod sysctl_system_precedence {
                     let key = sources.slice(a.key_span());
                     assert_eq!(a.key(), crate::sysctl::normalize_key(key), "{path:?}");
                     assert_eq!(sources.slice(a.value_span()), a.value(), "{path:?}");
-                    assert!(a.line().start <= a.key_span().start && a.value_span().end <= a.line().end);
+                    assert!(
+                        a.line().start <= a.key_span().start && a.value_span().end <= a.line().end
+                    );
                 }
             }
             for d in &set.diagnostics {
