@@ -512,6 +512,62 @@ mod tests {
     }
 
     #[test]
+    fn assignments_are_found_across_files_some_of_them_empty() {
+        // Files without assignments start where the next one does: every assignment is still
+        // found in its own file, and precedence runs across files in order.
+        let mut sources = SourceMap::new();
+        let texts = [
+            ("empty-1.conf", "# nothing\n"),
+            (
+                "a.conf",
+                "vm.swappiness = 10\nnet.ipv4.tcp_fin_timeout = 30\n",
+            ),
+            ("empty-2.conf", ""),
+            (
+                "b.conf",
+                "net.ipv4.tcp_fin_timeout = 20\nnet.ipv4.conf.*.rp_filter = 2\n",
+            ),
+            ("empty-3.conf", "\n"),
+        ];
+        let files = texts
+            .iter()
+            .map(|(path, text)| {
+                let id = sources.add(*path, *text);
+                crate::inputs::read_text(id, text)
+            })
+            .collect();
+        let set = crate::sysctl::resolve_unit(files);
+        let fin = set.get("net.ipv4.tcp_fin_timeout").unwrap();
+        assert_eq!(fin.value.value, "20");
+        assert_eq!(sources.location(fin.value.span).path, "b.conf");
+        assert_eq!(fin.overridden.len(), 1);
+        assert_eq!(sources.location(fin.overridden[0]).path, "a.conf");
+        assert_eq!(sources.slice(fin.overridden[0]), "net.ipv4.tcp_fin_timeout");
+        let swap = set.get("vm.swappiness").unwrap();
+        assert_eq!(
+            (swap.value.value.as_str(), swap.overridden.len()),
+            ("10", 0)
+        );
+        let rp = set.get("net.ipv4.conf.lo.rp_filter").unwrap();
+        assert!(rp.via_glob);
+        assert_eq!(sources.location(rp.value.span).path, "b.conf");
+        // The duplicate across files says so: its help names the file that should own the key.
+        let tw006: Vec<_> = set
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "TW006")
+            .collect();
+        assert_eq!(tw006.len(), 1);
+        assert!(tw006[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("in the file that should own it"));
+        let keys: Vec<String> = set.explicit().map(|s| s.key).collect();
+        assert_eq!(keys, ["net.ipv4.tcp_fin_timeout", "vm.swappiness"]);
+    }
+
+    #[test]
     fn tw006_points_at_the_overridden_line_and_the_winner() {
         let (sources, set) = lint(
             "net.ipv4.tcp_fin_timeout = 10\nnet.ipv4.tcp_fin_timeout = 5\nnet.ipv4.tcp_fin_timeout = 5\n",
