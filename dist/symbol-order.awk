@@ -2,8 +2,10 @@
 # in order of use (dist/symbol-order.sh writes it, .cargo/link-static.sh hands it to the linker):
 # the `17h<hash>E` of a legacy Rust symbol, the crate disambiguators (`Cs<hash>_`) and back
 # references (`B<n>_`, whose offsets move with the disambiguators' lengths) of a v0 one, LLVM's
-# `.llvm.<n>` and a local symbol's `.<n>`, and callgrind's `'<n>` on a recursive call. Two
-# functions that differ only there get one name, and both are laid out early.
+# `.llvm.<n>` and a local symbol's `.<n>`, callgrind's `'<n>` on a recursive call, and the
+# crate a v0 generic instance was made in (its trailing `Cs_<len><crate>` or `B_`: which crate
+# that is moves between builds of the same code, a stripped and an unstripped one among them).
+# Two functions that differ only there get one name, and both are laid out early.
 #
 #   awk -v mode=plain -f dist/symbol-order.awk          names in, plain names out
 #   nm --defined-only -P OBJECTS |
@@ -18,6 +20,22 @@ function plain(s) {
     sub(/17h[0-9a-f]+E$/, "E", s)
     gsub(/Cs[0-9A-Za-z]*_/, "Cs_", s)
     gsub(/B[0-9A-Za-z]*_/, "B_", s)
+    return instance_crate_dropped(s)
+}
+
+# A plain v0 name without the crate its generic instance was made in: the last `Cs_` when the
+# rest of the name is exactly that crate's name (`Cs_6twlint`; a function's own path goes on past
+# its crate's name), or a back reference that ends the name.
+function instance_crate_dropped(s,    i, j, rest, n) {
+    if (s !~ /^_R/) return s
+    if (sub(/B_$/, "", s)) return s
+    i = 0
+    while ((j = index(substr(s, i + 1), "Cs_")) > 0) i += j
+    if (i == 0) return s
+    rest = substr(s, i + 3)
+    if (!match(rest, /^[0-9]+/)) return s
+    n = substr(rest, 1, RLENGTH) + 0
+    if (length(rest) - RLENGTH == n) return substr(s, 1, i - 1)
     return s
 }
 

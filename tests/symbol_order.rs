@@ -39,6 +39,11 @@ fn plain_names_drop_hashes_disambiguators_and_suffixes_only() {
         "_ZN4core3fmt5write17h0123456789abcdefE.llvm.123456789",
         "_RNvNtCs1234567890a_4core3fmt5write.1204",
         "_RNvNtCs1234567890a_4core3fmt5write'2",
+        // The crate a generic instance was made in goes, by name or back reference; a
+        // function's own crate stays.
+        "_RNvMs4_NtCsgEmfK2I1SDS_5alloc7raw_vecNtB5_11RawVecInner11finish_growCsjrHSEGnQ3l9_7bit_vec",
+        "_RNvXs1i_NtCsgEmfK2I1SDS_4core3fmtRjNtB5_7Display3fmtCsjrHSEGnQ3l9_6twlint",
+        "_RNvCsjrHSEGnQ3l9_6twlint4main",
         // A C function is left as it is.
         "__memcpy_avx_unaligned_erms",
     ];
@@ -48,11 +53,14 @@ fn plain_names_drop_hashes_disambiguators_and_suffixes_only() {
         plain,
         [
             "_ZN6twlint4mainE",
-            "_RNvMs3_NtCs_5alloc7raw_vecINtB_6RawVecNtNtCs_6twlint6inputs10AssignmentE8grow_oneB_",
-            "_RNvMs3_NtCs_5alloc7raw_vecINtB_6RawVecNtNtCs_6twlint4diag7LeftOutE8grow_oneB_",
+            "_RNvMs3_NtCs_5alloc7raw_vecINtB_6RawVecNtNtCs_6twlint6inputs10AssignmentE8grow_one",
+            "_RNvMs3_NtCs_5alloc7raw_vecINtB_6RawVecNtNtCs_6twlint4diag7LeftOutE8grow_one",
             "_ZN4core3fmt5writeE",
             "_RNvNtCs_4core3fmt5write",
             "_RNvNtCs_4core3fmt5write",
+            "_RNvMs4_NtCs_5alloc7raw_vecNtB_11RawVecInner11finish_grow",
+            "_RNvXs1i_NtCs_4core3fmtRjNtB_7Display3fmt",
+            "_RNvCs_6twlint4main",
             "__memcpy_avx_unaligned_erms",
         ]
     );
