@@ -128,6 +128,26 @@ pub fn read_live_proc(path: &Path, limit: u64) -> Result<String> {
     text_from_bytes(bytes, path, limit)
 }
 
+/// Frees the buffer a large file was read into, and keeps glibc's malloc from holding on to
+/// what the run frees after it. glibc gives a block of 128 KiB or more a mapping of its own,
+/// returned to the system when it is freed, until the first such block is freed: it then raises
+/// that threshold to the block's size, so the blocks of up to that size allocated next (a large
+/// file's table, its values, the frames drawn on other threads) come from its heaps, which keep
+/// what is freed in them. After a 3.5 MiB buffer, a 100,000-line file's run peaked 0.6 MiB
+/// higher in JSON and 1.9 MiB higher in human form. The threshold, and the one for returning
+/// the top of a heap that it raised with it, are set back where glibc starts them; only a run
+/// that read such a file gets here (a topology's or a fleet's allocations, which reuse their
+/// heaps well, keep glibc's own thresholds).
+pub fn free_large(buf: Vec<u8>) {
+    drop(buf);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: sets two of malloc's parameters, which glibc guards with its own lock.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
+    }
+}
+
 /// The checks of [`read_text_as`] (the size limit, NUL bytes) on bytes read by the caller from
 /// elsewhere (standard input, which the library never reads itself), as text named `shown`.
 /// The caller reads at most `limit + 1` bytes so that a larger input is told from one at the
