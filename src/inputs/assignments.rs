@@ -3,14 +3,15 @@
 //!
 //! This module owns the memory a read file takes. A 100,000-line sysctl file keeps a row per
 //! line for the whole run, so the row is what decides its peak: an [`Assignment`] as readers
-//! build it takes 100 bytes (three spans with their file, the key and value as strings), a row
-//! here 24. The row keeps the line's offset and the key, value and entry as offsets within the
-//! line; the key as an index into the table's text of distinct keys (a large file sets the same
-//! few thousand keys again and again); the value as an offset into the table's text of values,
-//! laid end to end in row order, so that where the next row's starts is where this one ends.
-//! What does not fit those fields (a span outside its line, a line over 64 KiB, a value read
-//! with escapes, so that its text is not as long as its span, the rare `via` and `collection`)
-//! is kept whole beside the rows, so that every assignment reads back exactly as it was pushed
+//! build it takes over 100 bytes (spans that each repeat the file, the key and value as
+//! strings), a row here 24. The row keeps the line's offset and the key, value and entry as
+//! offsets within the line; the key as an index into the table's text of distinct keys (a
+//! large file sets the same few thousand keys again and again); the value as an offset into
+//! the table's text of values, laid end to end in row order, so that where the next row's
+//! starts is where this one ends. What does not fit those fields (a span outside its line, a
+//! line over 64 KiB, a value read with escapes, so that its text is not as long as its span,
+//! the rare `via` and `collection`) is kept whole beside the rows, so that every assignment
+//! reads back exactly as it was pushed
 //! (pinned by `every_assignment_reads_back_as_it_was_pushed`).
 
 use super::Assignment;

@@ -48,8 +48,8 @@ pub struct SysctlSet {
     pub left_out: Vec<LeftOut>,
     /// The explicit (non-glob) assignments of every key, grouped by key, each group in
     /// application order: key `k`'s are `explicit[groups[k]..groups[k + 1]]`. A group may be
-    /// empty (a key only globs were written with). One list for all keys: a large file sets
-    /// tens of thousands of keys, and a list each was an allocation each.
+    /// empty (a key only globs were written with). One list for all keys: a dump sets more
+    /// than a thousand, and a list each was an allocation each.
     explicit: Vec<Ref>,
     groups: Vec<u32>,
     /// The keys with at least one explicit assignment, by index, in key order.
@@ -80,10 +80,16 @@ impl<'f> SetKeys<'f> {
     /// For each file, the set key of each of its table's keys.
     fn number(files: &'f [ParsedFile]) -> (SetKeys<'f>, Vec<Vec<u32>>) {
         let hasher = foldhash::fast::FixedState::default();
+        // Room for every file's keys up front (a dump's are all different), to a point: files
+        // that set the same keys again need less.
+        let room = files
+            .iter()
+            .map(|f| f.assignments.key_count())
+            .sum::<usize>();
         let mut keys = SetKeys {
             files,
-            names: Vec::new(),
-            index: hashbrown::HashTable::new(),
+            names: Vec::with_capacity(room.min(4096)),
+            index: hashbrown::HashTable::with_capacity(room.min(4096)),
         };
         let mut per_file = Vec::with_capacity(files.len());
         for (f, parsed) in files.iter().enumerate() {
