@@ -174,13 +174,7 @@ impl SourceFile {
     /// 0-based index of the line holding a byte offset (clamped to the text), and the offset
     /// where that line starts: what a renderer needs to show one line without counting the
     /// lines before it.
-    pub fn line_at(&self, offset: usize) -> (usize, usize) {
-        self.line_of(offset)
-    }
-
-    /// 0-based index of the line holding a byte offset, clamped to the text, and the offset
-    /// where that line starts.
-    fn line_of(&self, at: usize) -> (usize, usize) {
+    pub fn line_at(&self, at: usize) -> (usize, usize) {
         let at = at.min(self.text.len());
         let block = match self.line_starts.binary_search(&offset(at)) {
             Ok(i) => i,
@@ -198,7 +192,7 @@ impl SourceFile {
     /// 1-based line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let (line, start) = self.line_of(offset);
+        let (line, start) = self.line_at(offset);
         // Count characters, not bytes; a span may (wrongly) land inside a character, so floor it.
         let mut end = offset;
         while !self.text.is_char_boundary(end) {

@@ -149,11 +149,6 @@ impl Assignments {
         AssignmentRef { table: self, index }
     }
 
-    /// The first assignment, if any.
-    pub fn first(&self) -> Option<AssignmentRef<'_>> {
-        (!self.is_empty()).then(|| self.get(0))
-    }
-
     /// Every assignment, in the order read.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
@@ -202,24 +197,9 @@ impl Assignments {
         if p.glob {
             flags |= GLOB;
         }
-        let row = |flags, fields: Option<Offsets>| {
-            let (key_off, key_len, value_off, line_len, entry_off) = fields.unwrap_or_default();
-            Row {
-                key,
-                line: p.line.start,
-                value_at,
-                key_off,
-                key_len,
-                value_off,
-                line_len,
-                entry_off,
-                flags,
-            }
-        };
-        match self.compact(&p, via, collection) {
-            Some((entry, fields)) => self.rows.push(row(flags | entry, Some(fields))),
+        let (entry, offsets) = match self.compact(&p, via, collection) {
+            Some(compact) => compact,
             None => {
-                self.rows.push(row(flags | EXTRA, None));
                 self.extras.push((
                     index,
                     Extra {
@@ -231,8 +211,21 @@ impl Assignments {
                         collection,
                     },
                 ));
+                (EXTRA, Offsets::default())
             }
-        }
+        };
+        let (key_off, key_len, value_off, line_len, entry_off) = offsets;
+        self.rows.push(Row {
+            key,
+            line: p.line.start,
+            value_at,
+            key_off,
+            key_len,
+            value_off,
+            line_len,
+            entry_off,
+            flags: flags | entry,
+        });
     }
 
     /// The row fields and entry flag of `p`, when a row can hold it (see the module docs).
@@ -341,19 +334,6 @@ impl Assignments {
             .binary_search_by_key(&(index as u32), |e| e.0)
             .expect("a row flagged EXTRA has its extra");
         &self.extras[at].1
-    }
-}
-
-impl FromIterator<Assignment> for Assignments {
-    /// A table of assignments of one file (the first one's; an empty table's is file 0).
-    fn from_iter<I: IntoIterator<Item = Assignment>>(iter: I) -> Assignments {
-        let mut iter = iter.into_iter().peekable();
-        let file = iter.peek().map_or(FileId(0), |a| a.line.file);
-        let mut t = Assignments::new(file);
-        for a in iter {
-            t.push(a);
-        }
-        t
     }
 }
 
@@ -618,7 +598,10 @@ mod tests {
         a.set_via(Some(span(1, 2)));
         a.set_collection(Some((span(3, 600), 2)));
         all.push(a);
-        let table: Assignments = all.iter().cloned().collect();
+        let mut table = Assignments::new(FileId(3));
+        for a in &all {
+            table.push(a.clone());
+        }
         assert_eq!(table.to_vec(), all);
         assert_eq!(table.len(), all.len());
         // Keys are kept once: the first, second and last assignment share theirs.

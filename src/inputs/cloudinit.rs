@@ -70,22 +70,21 @@ fn read(file: FileId, text: &str) -> ParsedFile {
     let templated = |s: Span| template::is_templated(written(s));
     out.diagnostics
         .retain(|d| !d.primary.as_ref().is_some_and(|l| templated(l.span)));
-    let mut kept = super::Assignments::new(file);
-    for a in out.assignments.to_vec() {
-        let d = if templated(a.key.span) {
-            template::not_judged(None, written(a.key.span), a.key.span)
-        } else if templated(a.value.span) {
-            template::not_judged(Some(&a.key.value), written(a.value.span), a.value.span)
+    out.assignments.retain(|a| {
+        let (key, value) = (a.key_span(), a.value_span());
+        let d = if templated(key) {
+            template::not_judged(None, written(key), key)
+        } else if templated(value) {
+            template::not_judged(Some(a.key()), written(value), value)
         } else {
-            kept.push(a);
-            continue;
+            return true;
         };
         out.diagnostics.push(d.with_help(
             "cloud-init renders it from the instance's data at boot: lint the rendered file \
              (`cloud-init devel render FILE` on the instance)",
         ));
-    }
-    out.assignments = kept;
+        false
+    });
     out.diagnostics
         .sort_by_key(|d| d.primary.as_ref().map(|l| l.span.start));
     out

@@ -508,10 +508,9 @@ fn namespace_view(
             files.push(f.clone());
             continue;
         }
-        let (dropped, kept): (Vec<_>, Vec<_>) = f
-            .assignments
-            .iter()
-            .partition(|a| crate::kernel::per_namespace(a.key(), kernel));
+        let per_namespace =
+            |a: &crate::inputs::AssignmentRef| crate::kernel::per_namespace(a.key(), kernel);
+        let dropped: Vec<_> = f.assignments.iter().filter(per_namespace).collect();
         if report && !dropped.is_empty() {
             let path = &sources.get(f.file).path;
             let mut keys: Vec<&str> = dropped.iter().map(|a| a.key()).collect();
@@ -547,18 +546,9 @@ fn namespace_view(
             };
             diags.push(d);
         }
-        let mut table = crate::inputs::Assignments::new(f.file);
-        for a in kept {
-            table.push(a.to_owned());
-        }
-        files.push(crate::sysctl::ParsedFile {
-            file: f.file,
-            kind: f.kind,
-            assignments: table,
-            exclusions: f.exclusions.clone(),
-            kernel_release: f.kernel_release.clone(),
-            diagnostics: f.diagnostics.clone(),
-        });
+        let mut f = f.clone();
+        f.assignments.retain(|a| !per_namespace(&a));
+        files.push(f);
     }
     sysctl::resolve_unit(files)
 }
